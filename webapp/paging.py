@@ -1,0 +1,39 @@
+"""Page numbers for long lists."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask import request
+
+
+@dataclass(frozen=True)
+class Page:
+    number: int
+    size: int
+    total: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.size))
+
+    @property
+    def first_row(self) -> int:
+        return 0 if self.total == 0 else (self.number - 1) * self.size + 1
+
+    @property
+    def last_row(self) -> int:
+        return min(self.total, self.number * self.size)
+
+    @property
+    def has_prev(self) -> bool:
+        return self.number > 1
+
+    @property
+    def has_next(self) -> bool:
+        return self.number < self.pages
+
+
+def requested_page() -> int:
+    """The ?page= asked for; anything that is not a small positive number means page 1."""
+    raw = request.args.get("page", "1")
+    return int(raw) if raw.isdigit() and 0 < int(raw) < 100_000 else 1

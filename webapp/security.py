@@ -1,0 +1,105 @@
+"""PIN hashing and the role declaration every route carries.
+
+A PIN is hashed as Argon2id(HMAC-SHA256(pepper, PIN)). The pepper lives only on
+the server (environment or instance/), so a stolen database alone cannot verify
+a single guess.
+"""
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+from functools import lru_cache
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+from flask import current_app
+
+ROLES = ("ADMIN", "MANAGER", "SALES", "SERVICE_ADVISOR", "TECHNICIAN", "ACCOUNTS", "DEALER")
+ALL_STAFF = ROLES
+PIN_RE = re.compile(r"^[0-9]{4,6}$")
+
+# --------------------------------------------------------------------------- PINs
+
+
+@lru_cache(maxsize=8)
+def _hasher(time_cost: int, memory_kib: int) -> PasswordHasher:
+    return PasswordHasher(time_cost=time_cost, memory_cost=memory_kib, parallelism=1)
+
+
+def _current_hasher() -> PasswordHasher:
+    cfg = current_app.config
+    return _hasher(cfg["PIN_HASH_TIME_COST"], cfg["PIN_HASH_MEMORY_KIB"])
+
+
+def _peppered(pin: str, pepper: str) -> str:
+    return hmac.new(pepper.encode(), pin.encode(), hashlib.sha256).hexdigest()
+
+
+def hash_pin(pin: str) -> str:
+    if not PIN_RE.match(pin):
+        raise ValueError("a PIN is 4 to 6 digits")
+    return _current_hasher().hash(_peppered(pin, current_app.config["PIN_PEPPER"]))
+
+
+def verify_pin(pin_hash: str | None, pin: str) -> bool:
+    """True when the PIN matches. With no hash (unknown staff code) the same work is done."""
+    peppered = _peppered(pin, current_app.config["PIN_PEPPER"])
+    hasher = _current_hasher()
+    if pin_hash is None:
+        # Spend the same time as a real check so response time does not reveal valid codes.
+        hasher.hash(peppered)
+        return False
+    try:
+        return hasher.verify(pin_hash, peppered)
+    except (VerifyMismatchError, VerificationError, InvalidHashError):
+        return False
+
+
+def pin_needs_rehash(pin_hash: str) -> bool:
+    """True when the stored hash was made with weaker settings than the current ones."""
+    return _current_hasher().check_needs_rehash(pin_hash)
+
+
+def pin_is_trivial(pin: str) -> bool:
+    """Reject PINs that anyone at the counter would guess first."""
+    if len(set(pin)) == 1:
+        return True
+    digits = [int(c) for c in pin]
+    steps = {b - a for a, b in zip(digits, digits[1:])}
+    return steps in ({1}, {-1})
+
+
+# --------------------------------------------------------------------------- route access
+
+PUBLIC = "public"
+
+
+def roles(*allowed: str):
+    """Declare which roles may use a route. Routes without a declaration are refused."""
+    unknown = set(allowed) - set(ROLES)
+    if unknown or not allowed:
+        raise ValueError(f"unknown roles: {sorted(unknown)}" if unknown else "name at least one role")
+
+    def decorate(view):
+        view.allowed_roles = frozenset(allowed)
+        return view
+
+    return decorate
+
+
+def public(view):
+    """Declare a route open to anyone (login, health check, setup wizard)."""
+    view.allowed_roles = PUBLIC
+    return view
+
+
+def allowed_roles(view) -> frozenset[str] | str | None:
+    return getattr(view, "allowed_roles", None)
+
+
+def role_may_use(role: str, endpoint: str) -> bool:
+    """Used by the navigation to show only what the role may open."""
+    view = current_app.view_functions.get(endpoint)
+    declared = allowed_roles(view) if view else None
+    return declared == PUBLIC or (isinstance(declared, frozenset) and role in declared)
