@@ -57,6 +57,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     login_manager.user_loader(_load_user)
 
     # Order matters: database availability, then setup, then access, then CSRF.
+    app.before_request(_refuse_nul_characters)
     app.before_request(_refuse_when_database_down)
     app.before_request(_require_setup)
     app.before_request(_enforce_roles)
@@ -87,6 +88,15 @@ def _load_user(user_id: str):
     if staff and str(staff["staff_id"]) == user_id:
         return StaffUser(staff)
     return None
+
+
+def _refuse_nul_characters():
+    """PostgreSQL text cannot hold a NUL character: say so plainly instead of failing at the INSERT (a 500)."""
+    for source in (request.args, request.form):
+        if any("\x00" in value for _, values in source.lists() for value in values):
+            from flask import abort
+
+            abort(400, "The form contains a character that cannot be stored (NUL). Remove it and try again.")
 
 
 def _refuse_when_database_down():
@@ -153,7 +163,8 @@ def _finish_request(response):
     except Exception as exc:  # the commit itself failed: the user must not see "saved"
         db.rollback_request()
         current_app.logger.exception("commit failed")
-        return errors.response_for_exception(exc)
+        session.stateless = True  # the session change was rolled back too: keep the browser's cookie as it was
+        return _security_headers(errors.response_for_exception(exc))
     return response
 
 

@@ -61,10 +61,13 @@ def create_admin_command(code: str, name: str, pin: str, branch_code: str | None
         pin_hash = hash_pin(pin)
     except ValueError as exc:
         _fail(str(exc))
+    if pin_is_trivial(pin):  # the same rule as the PIN fields of the screens
+        _fail("choose a PIN that is not a repeated or running sequence like 1111 or 1234")
     with _database().engine.begin() as conn:
         branch_id = conn.execute(
-            sa.text("SELECT branch_id FROM master.branch WHERE (:code IS NULL OR branch_code = :code) "
-                    "ORDER BY branch_id LIMIT 1"), {"code": branch_code}).scalar()
+            # CAST: psycopg sends parameters separately and PostgreSQL cannot type a bare "$1 IS NULL".
+            sa.text("SELECT branch_id FROM master.branch WHERE (CAST(:code AS text) IS NULL "
+                    "OR branch_code = :code) ORDER BY branch_id LIMIT 1"), {"code": branch_code}).scalar()
         if branch_id is None:
             _fail("no showroom (branch) yet: open the app in a browser to run the setup wizard, "
                   "or run seed-demo" if branch_code is None else f"no branch with code {branch_code}")
@@ -146,9 +149,11 @@ def backup_command(output: Path | None):
         folder = Path(current_app.instance_path) / "backups"
         folder.mkdir(parents=True, exist_ok=True)
         output = folder / f"erp-{datetime.now(IST):%Y%m%d-%H%M%S}.dump"
+    # umask: the file holds every record and PIN hash, so it is private from its first byte.
     result = subprocess.run([_pg_tool("pg_dump"), "--format=custom", "--no-owner", "--file", str(output), url],
-                            capture_output=True, text=True)
+                            capture_output=True, text=True, umask=0o077)
     if result.returncode != 0:
+        output.unlink(missing_ok=True)  # an empty or partial file must not pass for a backup
         _fail("backup failed: " + result.stderr.strip())
     os.chmod(output, 0o600)
     click.echo(f"backup written to {output} ({output.stat().st_size:,} bytes)")
@@ -161,12 +166,17 @@ def restore_command(dump: Path, yes: bool):
     """Replace the database's contents with a backup made by `backup`."""
     if not yes:
         _fail("restore replaces every record with the backup's; run again with --yes to confirm")
+    try:
+        schemas = _schemas_in_dump(dump)
+    except subprocess.CalledProcessError as exc:
+        _fail("restore failed, nothing was changed: this file is not a backup made by `backup` ("
+              + (exc.stderr or "").strip() + ")")
     database = _database()
     url = db.libpq_url(database.url)
     database.dispose()  # no pooled connection may hold locks on what is being replaced
     # All or nothing: the drops and the whole restore script run in one psql transaction,
     # so a damaged backup leaves the current data exactly as it was.
-    drops = "".join(f'DROP SCHEMA IF EXISTS "{s}" CASCADE;\n' for s in _schemas_in_dump(dump) if s != "public")
+    drops = "".join(f'DROP SCHEMA IF EXISTS "{s}" CASCADE;\n' for s in schemas if s != "public")
     script = subprocess.Popen([_pg_tool("pg_restore"), "--no-owner", "--file", "-", str(dump)],
                               stdout=subprocess.PIPE)
     psql = subprocess.Popen([_pg_tool("psql"), "--no-psqlrc", "--quiet", "--single-transaction",
@@ -176,10 +186,19 @@ def restore_command(dump: Path, yes: bool):
         psql.stdin.write(drops.encode())
         while chunk := script.stdout.read(1 << 20):
             psql.stdin.write(chunk)
+    except BrokenPipeError:
+        script.kill()  # psql stopped on an error (its message is read below); pg_restore must not block
+    script.stdout.close()
+    if script.wait() != 0:
+        # pg_restore could not read the whole backup (e.g. a file cut short). psql must never reach
+        # the end of its input: --single-transaction would COMMIT the drops and the part read so far.
+        # Killing it ends its connection, and PostgreSQL rolls the transaction back.
+        psql.kill()
+        psql.wait()
+    try:
         psql.stdin.close()
     except BrokenPipeError:
-        pass  # psql stopped on an error; its message is read below
-    script.wait()
+        pass
     errors = psql.stderr.read().decode(errors="replace").strip()
     if psql.wait() != 0 or script.returncode != 0:
         _fail("restore failed, nothing was changed: " + (errors or "pg_restore could not read the backup"))

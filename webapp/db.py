@@ -20,6 +20,16 @@ log = logging.getLogger(__name__)
 UNAVAILABLE_ERRORS = (sa.exc.OperationalError, sa.exc.InterfaceError)
 
 
+def is_busy_error(exc: BaseException) -> bool:
+    """A statement timeout, lock timeout or deadlock: the server is there, the request lost."""
+    import psycopg
+
+    orig = getattr(exc, "orig", None)
+    errors = psycopg.errors
+    return isinstance(orig, (errors.QueryCanceled, errors.LockNotAvailable, errors.DeadlockDetected,
+                             errors.SerializationFailure, errors.TransactionRollback))
+
+
 class DatabaseUnavailable(Exception):
     """Raised when no connection to PostgreSQL can be made; shown as a 503 page."""
 

@@ -86,6 +86,10 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(sa.exc.InterfaceError)
     def database_unavailable(exc):
         db.rollback_request()
+        if db.is_busy_error(exc):
+            log.warning("database busy: %s", exc)
+            return error_page(503, "The database was too busy to finish this in time and nothing was saved. "
+                                   "Try again in a moment.")
         log.warning("database unavailable: %s", exc)
         return error_page(503)
 

@@ -36,7 +36,7 @@ def new_pin_fields(label: str = "New PIN"):
     """A PIN and its confirmation, as two WTForms fields."""
     pin = PasswordField(
         label,
-        validators=[DataRequired("Enter a PIN"), Regexp(r"^[0-9]{4,6}$", message="A PIN is 4 to 6 digits"),
+        validators=[DataRequired("Enter a PIN"), Regexp(r"^[0-9]{4,6}\Z", message="A PIN is 4 to 6 digits"),
                     _not_trivial],
         render_kw={"inputmode": "numeric", "autocomplete": "new-password", "maxlength": 6},
     )

@@ -46,8 +46,8 @@ def apply_pending(engine: Engine, sql_dir: Path = SQL_DIR) -> list[str]:
     """Apply new migrations in filename order; return the names applied."""
     files = available(sql_dir)
     raw = engine.raw_connection()
+    pg = raw.driver_connection  # psycopg: runs multi-statement scripts with $$ bodies as-is
     try:
-        pg = raw.driver_connection  # psycopg: runs multi-statement scripts with $$ bodies as-is
         pg.autocommit = True
         pg.execute("SELECT pg_advisory_lock(%s)", (LOCK_KEY,))
         try:
@@ -77,6 +77,12 @@ def apply_pending(engine: Engine, sql_dir: Path = SQL_DIR) -> list[str]:
         finally:
             pg.execute("SELECT pg_advisory_unlock(%s)", (LOCK_KEY,))
     finally:
+        # Hand the pooled connection back as it was lent: left in autocommit, it would make the
+        # engine's next "transaction" commit statement by statement and never roll back.
+        try:
+            pg.autocommit = False
+        except Exception:  # broken connection: keep it out of the pool
+            raw.invalidate()
         raw.close()
 
 

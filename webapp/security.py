@@ -17,7 +17,7 @@ from flask import current_app
 
 ROLES = ("ADMIN", "MANAGER", "SALES", "SERVICE_ADVISOR", "TECHNICIAN", "ACCOUNTS", "DEALER")
 ALL_STAFF = ROLES
-PIN_RE = re.compile(r"^[0-9]{4,6}$")
+PIN_RE = re.compile(r"^[0-9]{4,6}\Z")  # \Z: "$" would let "2580\n" through
 
 # --------------------------------------------------------------------------- PINs
 
@@ -63,6 +63,8 @@ def pin_needs_rehash(pin_hash: str) -> bool:
 
 def pin_is_trivial(pin: str) -> bool:
     """Reject PINs that anyone at the counter would guess first."""
+    if not PIN_RE.match(pin):
+        return False  # not a PIN at all: the format check refuses it, this one must not crash on it
     if len(set(pin)) == 1:
         return True
     digits = [int(c) for c in pin]

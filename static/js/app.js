@@ -65,6 +65,9 @@
     var form = document.querySelector("[data-keypad-form]");
     if (!form) { return; }
     var code = form.querySelector('input[name="staff_code"]');
+    // On a touch screen, focusing the PIN box would pop up the system keyboard over the keypad.
+    var finePointer = window.matchMedia && window.matchMedia("(pointer: fine)").matches;
+    function focusPin() { if (finePointer) { pin.focus(); } }
     var pin = form.querySelector('input[name="pin"]');
     document.querySelectorAll("[data-staff-code]").forEach(function (tile) {
       tile.addEventListener("click", function () {
@@ -72,7 +75,7 @@
         tile.classList.add("selected");
         code.value = tile.getAttribute("data-staff-code");
         pin.value = "";
-        pin.focus();
+        focusPin();
       });
     });
     form.querySelectorAll("[data-key]").forEach(function (key) {
@@ -81,9 +84,9 @@
         if (k === "clear") { pin.value = ""; }
         else if (k === "back") { pin.value = pin.value.slice(0, -1); }
         else if (pin.value.length < 6) { pin.value += k; }
-        pin.focus();
+        focusPin();
       });
     });
-    if (code.value) { pin.focus(); } else { code.focus(); }
+    if (code.value) { focusPin(); } else if (finePointer) { code.focus(); }
   });
 })();

@@ -15,7 +15,7 @@ class LoginForm(FlaskForm):
                              render_kw={"autocomplete": "username", "autocapitalize": "characters",
                                         "maxlength": 12, "spellcheck": "false"})
     pin = PasswordField("PIN", validators=[DataRequired("Enter your PIN"),
-                                           Regexp(r"^[0-9]{4,6}$", message="A PIN is 4 to 6 digits")],
+                                           Regexp(r"^[0-9]{4,6}\Z", message="A PIN is 4 to 6 digits")],
                         render_kw={"inputmode": "numeric", "autocomplete": "current-password", "maxlength": 6})
     next = HiddenField()
 

@@ -43,6 +43,10 @@ def staff_list():
     number = requested_page()
     size = current_app.config["PAGE_SIZE"]
     rows, total = queries.search_staff(get_conn(), q, status, number, size)
+    last = Page(number, size, total).pages
+    if number > last:  # a stale link past the end (staff deactivated since): show the last page
+        number = last
+        rows, total = queries.search_staff(get_conn(), q, status, number, size)
     context = dict(rows=rows, page=Page(number, size, total), q=q, status=status, statuses=STATUS_FILTERS)
     # The search box and the pager ask for the rows only; anything else gets the whole page.
     template = "master/_staff_rows.html" if request.htmx.target == "staff-results" else "master/staff_list.html"

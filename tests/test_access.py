@@ -1,0 +1,443 @@
+"""Who may open what: every route's declaration, the role x route matrix, CSRF on every
+form post, no changes on GET, the security headers, and the 403/404 pages."""
+from __future__ import annotations
+
+import re
+
+import pytest
+import sqlalchemy as sa
+
+from conftest import csrf_from, login, page_csrf
+from webapp.security import PUBLIC, ROLES, allowed_roles
+
+PIN = "2580"
+
+# ----------------------------------------------------------------------------- the access table
+# Written out by hand, on purpose: it is what the showroom expects, not what the decorators say.
+
+STAFF_ROLES = frozenset({"ADMIN", "MANAGER", "SALES", "SERVICE_ADVISOR", "TECHNICIAN", "ACCOUNTS", "DEALER"})
+ANYONE = "anyone, logged in or not"
+ADMIN_ONLY = frozenset({"ADMIN"})
+
+ACCESS = {
+    "platform.healthz": ANYONE,
+    "auth.login": ANYONE,
+    "auth.setup": ANYONE,
+    "dashboard.home": STAFF_ROLES,
+    "auth.logout": STAFF_ROLES,
+    "auth.switch_user": STAFF_ROLES,
+    "auth.profile": STAFF_ROLES,
+    "auth.change_pin": STAFF_ROLES,
+    "auth.end_other_sessions": STAFF_ROLES,
+    "master.staff_list": ADMIN_ONLY,
+    "master.staff_new": ADMIN_ONLY,
+    "master.staff_detail": ADMIN_ONLY,
+    "master.staff_edit": ADMIN_ONLY,
+    "master.staff_set_active": ADMIN_ONLY,
+    "master.staff_reset_pin": ADMIN_ONLY,
+    "master.branch_list": ADMIN_ONLY,
+    "master.branch_new": ADMIN_ONLY,
+    "master.branch_edit": ADMIN_ONLY,
+    "audit.log_list": ADMIN_ONLY,
+}
+
+# Routes whose own job, when used, is to send the browser to the login page
+# (logging out, or the setup wizard once the showroom is set up).
+LEADS_TO_LOGIN = {"auth.logout", "auth.switch_user", "auth.setup"}
+
+ANONYMOUS = "anonymous"
+
+
+def routes(app):
+    """Every rule of the app except static files."""
+    return [rule for rule in app.url_map.iter_rules() if rule.endpoint != "static"]
+
+
+def undeclared_routes(app) -> list[str]:
+    return sorted(rule.endpoint for rule in routes(app)
+                  if allowed_roles(app.view_functions[rule.endpoint]) is None)
+
+
+def requests_for(app, ids: dict[str, int]):
+    """(endpoint, method, path) for every route and every method it answers (GET and/or POST)."""
+    found = []
+    for rule in sorted(routes(app), key=lambda r: r.rule):
+        path = rule.build({arg: ids[arg] for arg in rule.arguments})[1]
+        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+            found.append((rule.endpoint, method, path))
+    return found
+
+
+@pytest.fixture
+def showroom(app, make_branch, make_staff):
+    """One staff member of every role, plus someone to act on and a branch; returns the ids."""
+    branch_id = make_branch()
+    codes = {}
+    for n, role in enumerate(ROLES):
+        make_staff(f"R{n}", role, PIN, branch_id=branch_id)
+        codes[role] = f"R{n}"
+    target_id, _, _ = make_staff("TGT", "SALES", "7391", branch_id=branch_id)
+    return {"codes": codes, "ids": {"staff_id": target_id, "branch_id": branch_id}, "target": target_id}
+
+
+def browser(app, showroom, role):
+    """A fresh browser, logged in as the role (or not), and a CSRF token of its session."""
+    client = app.test_client()
+    if role == ANONYMOUS:
+        return client, page_csrf(client, "/login")
+    assert login(client, showroom["codes"][role], PIN).status_code == 303
+    return client, page_csrf(client, "/profile")
+
+
+def send(client, method, path, token=None, headers=None):
+    data = {"csrf_token": token} if token else {}
+    return client.open(path, method=method, data=data if method != "GET" else None, headers=headers or {})
+
+
+def location(response) -> str:
+    return response.headers.get("Location", "")
+
+
+def target_state(engine, staff_id):
+    with engine.connect() as conn:
+        return conn.execute(sa.text("SELECT pin_hash, is_active, must_change_pin, updated_at FROM master.staff "
+                                    "WHERE staff_id = :id"), {"id": staff_id}).one()
+
+
+# ----------------------------------------------------------------------------- (a) declarations
+
+
+def test_every_route_declares_its_roles_or_is_public(app):
+    assert undeclared_routes(app) == []
+    for rule in routes(app):
+        declared = allowed_roles(app.view_functions[rule.endpoint])
+        assert declared == PUBLIC or (isinstance(declared, frozenset) and declared and declared <= set(ROLES)), (
+            rule.endpoint, declared)
+
+
+def test_a_route_someone_forgot_to_declare_is_caught_and_refused_even_to_an_admin(make_app, make_staff):
+    fresh = make_app()
+
+    @fresh.get("/forgotten")
+    def forgotten():
+        return "the secret price list"
+
+    assert undeclared_routes(fresh) == ["forgotten"]
+    make_staff("AD1", "ADMIN", PIN)
+    client = fresh.test_client()
+    assert login(client, "AD1", PIN).status_code == 303
+    response = client.get("/forgotten")
+    assert response.status_code == 403
+    assert "secret price list" not in response.get_data(as_text=True)
+
+
+def test_the_access_table_names_every_route_and_every_role(app, engine):
+    assert set(ACCESS) == {rule.endpoint for rule in routes(app)}, "a route was added or removed: update ACCESS"
+    assert STAFF_ROLES == set(ROLES), "a role was added or removed: decide what it may open"
+    with engine.connect() as conn:
+        assert set(conn.execute(sa.text("SELECT role_code FROM master.role")).scalars()) == set(ROLES)
+
+
+# ----------------------------------------------------------------------------- (b) the matrix
+
+
+@pytest.mark.parametrize("role", [*ROLES, ANONYMOUS])
+def test_each_role_opens_exactly_the_routes_the_showroom_allows_it(app, engine, showroom, role):
+    before = target_state(engine, showroom["target"])
+    problems = []
+    for endpoint, method, path in requests_for(app, showroom["ids"]):
+        allowed = ACCESS[endpoint] == ANYONE or (role != ANONYMOUS and role in ACCESS[endpoint])
+        client, token = browser(app, showroom, role)
+        response = send(client, method, path, token)
+        status, where = response.status_code, location(response)
+        what = f"{role} {method} {path} -> {status} {where}"
+        if status >= 500:
+            problems.append(f"{what}: server error")
+        elif allowed:
+            if status in (401, 403):
+                problems.append(f"{what}: refused, but the table allows it")
+            elif where.startswith("/login") and not (endpoint in LEADS_TO_LOGIN and where == "/login"):
+                problems.append(f"{what}: sent to login, but the table allows it")
+        elif role == ANONYMOUS:
+            expected = f"/login?next={path}" if method == "GET" else "/login"
+            if status != 303 or where != expected:
+                problems.append(f"{what}: expected 303 to {expected}")
+        elif status != 403 or "Not allowed" not in response.get_data(as_text=True):
+            problems.append(f"{what}: expected the 403 page")
+    assert problems == []
+    if role not in ADMIN_ONLY:  # every refused request left the staff member alone
+        assert target_state(engine, showroom["target"]) == before
+
+
+# ----------------------------------------------------------------------------- (c) CSRF
+
+
+def state_changing(app, ids):
+    return [(e, m, p) for e, m, p in requests_for(app, ids) if m not in ("GET", "HEAD", "OPTIONS")]
+
+
+def test_every_form_post_without_a_csrf_token_is_refused_with_400(app, showroom):
+    posts = state_changing(app, showroom["ids"])
+    assert len(posts) >= 10
+    problems = []
+    for endpoint, method, path in posts:
+        client, _ = browser(app, showroom, "ADMIN")
+        response = send(client, method, path)  # a form on another site, posting with the cookie
+        if response.status_code != 400:
+            problems.append(f"{method} {path} -> {response.status_code}")
+        elif "did not come from this system" not in response.get_data(as_text=True):
+            problems.append(f"{method} {path}: 400 without the explanation")
+    assert problems == []
+
+
+def test_every_htmx_post_with_the_x_csrftoken_header_is_accepted(app, showroom):
+    problems = []
+    for endpoint, method, path in state_changing(app, showroom["ids"]):
+        client, token = browser(app, showroom, "ADMIN")
+        response = send(client, method, path, headers={"X-CSRFToken": token, "HX-Request": "true"})
+        if response.status_code in (400, 401, 403) or response.status_code >= 500:
+            problems.append(f"{method} {path} -> {response.status_code}")
+    assert problems == []
+
+
+def test_a_logout_without_a_token_does_not_log_out(app, showroom):
+    client, _ = browser(app, showroom, "SALES")
+    assert client.post("/logout").status_code == 400
+    assert client.get("/").status_code == 200
+
+
+def test_a_token_from_another_session_is_refused(app, engine, showroom):
+    _, others_token = browser(app, showroom, "MANAGER")
+    admin, _ = browser(app, showroom, "ADMIN")
+    before = target_state(engine, showroom["target"])
+    response = admin.post(f"/master/staff/{showroom['target']}/reset-pin", data={"csrf_token": others_token})
+    assert response.status_code == 400
+    assert target_state(engine, showroom["target"]) == before
+
+
+def test_over_https_a_post_from_another_site_is_refused_even_with_a_valid_token(app, engine, showroom):
+    https = {"base_url": "https://localhost"}
+    client = app.test_client()
+    token = csrf_from(client.get("/login", **https).get_data(as_text=True))
+    form = {"staff_code": showroom["codes"]["ADMIN"], "pin": PIN, "csrf_token": token}
+    for referer in (None, "https://evil.example/login", "http://localhost/login"):
+        headers = {"Referer": referer} if referer else {}
+        response = client.post("/login", data=form, headers=headers, **https)
+        assert response.status_code == 400, referer
+    # The Referrer-Policy (same-origin) lets the browser send what the check needs:
+    assert client.post("/login", data=form, headers={"Referer": "https://localhost/login"},
+                       **https).status_code == 303
+
+
+def test_the_login_form_itself_needs_its_token(app, engine, showroom):
+    client = app.test_client()
+    response = client.post("/login", data={"staff_code": showroom["codes"]["ADMIN"], "pin": PIN})
+    assert response.status_code == 400
+    assert client.get("/").status_code == 303
+
+
+def test_a_token_from_before_login_does_not_work_after_it(app, showroom):
+    client = app.test_client()
+    anonymous_token = page_csrf(client, "/login")
+    client.post("/login", data={"staff_code": showroom["codes"]["SALES"], "pin": PIN, "csrf_token": anonymous_token})
+    assert client.post("/logout", data={"csrf_token": anonymous_token}).status_code == 400
+
+
+# ----------------------------------------------------------------------------- (d) GET changes nothing
+
+
+def business_state(engine):
+    """The audit trail's length and a fingerprint of the master data (sessions excluded)."""
+    with engine.connect() as conn:
+        return conn.execute(sa.text(
+            """SELECT (SELECT count(*) FROM audit.log),
+                      (SELECT md5(coalesce(string_agg(s::text, '|' ORDER BY staff_id), '')) FROM master.staff s),
+                      (SELECT md5(coalesce(string_agg(b::text, '|' ORDER BY branch_id), '')) FROM master.branch b)"""
+        )).one()
+
+
+@pytest.mark.parametrize("role", ["ADMIN", "SALES", ANONYMOUS])
+def test_opening_any_page_changes_nothing(app, engine, showroom, role):
+    client, _ = browser(app, showroom, role)
+    gets = [(e, p) for e, m, p in requests_for(app, showroom["ids"]) if m == "GET"]
+    assert len(gets) >= 10
+    changed = []
+    for endpoint, path in gets:
+        before = business_state(engine)
+        for headers in ({}, {"HX-Request": "true", "HX-Target": "staff-results"}):
+            client.get(path, headers=headers)
+        if business_state(engine) != before:
+            changed.append(path)
+    assert changed == []
+
+
+def test_a_post_only_action_cannot_be_triggered_by_a_link(app, engine, showroom):
+    client, _ = browser(app, showroom, "ADMIN")
+    before = target_state(engine, showroom["target"])
+    for path in ("/logout", "/switch-user", "/profile/sessions/end-others",
+                 f"/master/staff/{showroom['target']}/reset-pin", f"/master/staff/{showroom['target']}/active"):
+        assert client.get(path).status_code == 405, path
+    assert client.get("/").status_code == 200  # still logged in
+    assert target_state(engine, showroom["target"]) == before
+
+
+# ----------------------------------------------------------------------------- (e) headers
+
+
+def csp_directives(response) -> dict[str, list[str]]:
+    policy = response.headers.get("Content-Security-Policy", "")
+    directives = {}
+    for part in filter(None, (p.strip() for p in policy.split(";"))):
+        name, *values = part.split()
+        directives[name.lower()] = values
+    return directives
+
+
+def sample_responses(app, showroom):
+    anonymous = app.test_client()
+    sales, _ = browser(app, showroom, "SALES")
+    admin, _ = browser(app, showroom, "ADMIN")
+    return {
+        "login page": anonymous.get("/login"),
+        "redirect to login": anonymous.get("/master/staff"),
+        "htmx 401": anonymous.get("/master/staff", headers={"HX-Request": "true"}),
+        "health check": anonymous.get("/healthz"),
+        "static file": anonymous.get("/static/css/app.css"),
+        "dashboard": admin.get("/"),
+        "staff list": admin.get("/master/staff"),
+        "403 page": sales.get("/master/staff"),
+        "404 page": admin.get("/no-such-page"),
+        "400 page": admin.post("/logout"),
+        "htmx fragment": admin.get("/master/staff", headers={"HX-Request": "true", "HX-Target": "staff-results"}),
+    }
+
+
+def test_every_response_carries_the_security_headers(app, showroom):
+    problems = []
+    for name, response in sample_responses(app, showroom).items():
+        csp = csp_directives(response)
+        scripts = csp.get("script-src", csp.get("default-src"))
+        if not scripts or "'unsafe-inline'" in scripts or "'unsafe-eval'" in scripts or "*" in scripts:
+            problems.append(f"{name}: script-src {scripts}")
+        if csp.get("frame-ancestors") not in (["'none'"], ["'self'"]):
+            problems.append(f"{name}: frame-ancestors {csp.get('frame-ancestors')}")
+        if csp.get("object-src") != ["'none'"]:
+            problems.append(f"{name}: object-src {csp.get('object-src')}")
+        if "'unsafe-inline'" in csp.get("style-src", csp.get("default-src", [])):
+            problems.append(f"{name}: inline styles allowed")
+        if response.headers.get("X-Content-Type-Options") != "nosniff":
+            problems.append(f"{name}: X-Content-Type-Options")
+        if response.headers.get("Referrer-Policy") not in ("same-origin", "no-referrer", "strict-origin"):
+            problems.append(f"{name}: Referrer-Policy {response.headers.get('Referrer-Policy')}")
+        if response.headers.get("X-Frame-Options") not in ("DENY", "SAMEORIGIN"):
+            problems.append(f"{name}: X-Frame-Options")
+    assert problems == []
+
+
+def test_the_error_page_shown_when_saving_fails_at_commit_still_carries_the_headers(app, engine, showroom):
+    """A failure at COMMIT itself (disk full, a deferred check) is answered after the headers were added."""
+    client = app.test_client()
+    page_csrf(client, "/login")
+    cookie_before = client.get_cookie("erp_session").value
+    with engine.begin() as conn:
+        conn.execute(sa.text("""CREATE FUNCTION public.refuse_at_commit() RETURNS trigger LANGUAGE plpgsql
+                                AS $$ BEGIN RAISE EXCEPTION 'disk full (simulated)'; END $$"""))
+        conn.execute(sa.text("""CREATE CONSTRAINT TRIGGER refuse_at_commit AFTER INSERT ON master.staff_session
+                                DEFERRABLE INITIALLY DEFERRED
+                                FOR EACH ROW EXECUTE FUNCTION public.refuse_at_commit()"""))
+    try:
+        token = page_csrf(client, "/login")
+        response = client.post("/login", data={"staff_code": showroom["codes"]["ADMIN"], "pin": PIN,
+                                               "csrf_token": token})
+    finally:
+        with engine.begin() as conn:
+            conn.execute(sa.text("DROP TRIGGER refuse_at_commit ON master.staff_session"))
+            conn.execute(sa.text("DROP FUNCTION public.refuse_at_commit()"))
+    assert response.status_code == 500
+    assert "Something went wrong" in response.get_data(as_text=True)
+    assert "'unsafe-inline'" not in response.headers.get("Content-Security-Policy", "'unsafe-inline'")
+    assert response.headers.get("X-Content-Type-Options") == "nosniff"
+    assert "no-store" in response.headers.get("Cache-Control", "")
+    assert not response.headers.getlist("Set-Cookie")  # nothing was saved, the session included
+    assert client.get_cookie("erp_session").value == cookie_before
+    assert client.get("/").status_code == 303  # not logged in
+
+
+def test_pages_with_showroom_data_are_not_kept_in_the_browser_cache(app, showroom):
+    responses = sample_responses(app, showroom)
+    for name in ("dashboard", "staff list", "403 page", "htmx fragment", "login page"):
+        assert "no-store" in responses[name].headers.get("Cache-Control", ""), name
+
+
+INLINE = re.compile(r"<script(?![^>]*\bsrc=)[^>]*>|<style\b|\sstyle=|\son[a-z]+=|javascript:", re.IGNORECASE)
+
+
+def test_no_page_relies_on_inline_script_or_style_that_the_csp_would_block(app, showroom):
+    admin, _ = browser(app, showroom, "ADMIN")
+    pages = {p: admin.get(p) for e, m, p in requests_for(app, showroom["ids"]) if m == "GET"}
+    pages["/login"] = app.test_client().get("/login")
+    assert all(r.status_code in (200, 302) for r in pages.values()), {p: r.status_code for p, r in pages.items()}
+    inline = {p: INLINE.findall(r.get_data(as_text=True)) for p, r in pages.items()}
+    assert {p: found for p, found in inline.items() if found} == {}
+
+
+# ----------------------------------------------------------------------------- (f) error pages
+
+
+def test_a_role_without_access_gets_the_403_page_in_the_apps_look(app, showroom):
+    sales, _ = browser(app, showroom, "SALES")
+    response = sales.get("/master/staff")
+    page = response.get_data(as_text=True)
+    assert response.status_code == 403
+    assert "Not allowed" in page and "Your role does not give access" in page
+    assert '<link rel="stylesheet" href="/static/css/app.css' in page
+    assert "Staff R2" in page  # the top bar with who is logged in
+    assert 'href="/">Back to the dashboard' in page
+    assert csrf_from(page)  # a full page: log out and switch user still work from it
+
+
+def test_an_htmx_request_without_access_gets_a_403_message_not_a_whole_page(app, showroom):
+    sales, _ = browser(app, showroom, "SALES")
+    response = sales.post(f"/master/staff/{showroom['target']}/active",
+                          headers={"HX-Request": "true", "X-CSRFToken": page_csrf(sales, "/profile")})
+    assert response.status_code == 403
+    body = response.get_data(as_text=True)
+    assert "Not allowed" in body and "<html" not in body
+
+
+@pytest.mark.parametrize("role", ["ADMIN", ANONYMOUS])
+def test_an_unknown_address_gets_the_404_page_in_the_apps_look(app, showroom, role):
+    client, _ = browser(app, showroom, role)
+    response = client.get("/master/no-such-screen")
+    page = response.get_data(as_text=True)
+    assert response.status_code == 404
+    assert "Page not found" in page
+    assert '<link rel="stylesheet" href="/static/css/app.css' in page
+    assert ("Back to the dashboard" if role == "ADMIN" else "Go to login") in page
+
+
+def test_a_staff_member_that_does_not_exist_is_a_404_page(app, showroom):
+    admin, _ = browser(app, showroom, "ADMIN")
+    response = admin.get("/master/staff/999999")
+    assert response.status_code == 404 and "Page not found" in response.get_data(as_text=True)
+
+
+# ----------------------------------------------------------------------------- login's "next"
+
+
+@pytest.mark.parametrize("next_, lands_on", [
+    ("/master/staff?q=ravi", "/master/staff?q=ravi"),
+    ("https://evil.example/login", "/"),
+    ("//evil.example/login", "/"),
+    ("/\\evil.example", "/"),
+    ("/\t/evil.example", "/"),
+    ("http:evil.example", "/"),
+    ("javascript:alert(1)", "/"),
+])
+def test_after_login_the_browser_only_ever_goes_to_a_page_of_this_server(app, showroom, next_, lands_on):
+    client = app.test_client()
+    token = page_csrf(client, "/login")
+    response = client.post("/login", data={"staff_code": showroom["codes"]["ADMIN"], "pin": PIN, "next": next_,
+                                           "csrf_token": token})
+    assert response.status_code == 303
+    assert response.headers["Location"] == lands_on

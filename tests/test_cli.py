@@ -1,0 +1,345 @@
+"""The command line the installer and the administrator use: init-db, create-admin,
+seed-demo, backup and restore, run against databases made for these tests."""
+from __future__ import annotations
+
+import re
+import stat
+import threading
+import time
+import uuid
+
+import pytest
+import sqlalchemy as sa
+
+from conftest import _with_database, gstin, login
+from webapp import migrations
+from webapp.db import sqlalchemy_url
+
+
+def run(app, *args: str):
+    """Run a CLI command the way `flask --app wsgi ...` does (with the app's context pushed)."""
+    with app.app_context():
+        return app.test_cli_runner().invoke(args=list(args))
+
+
+@pytest.fixture
+def fresh_database(pg_server_url):
+    """An empty database of its own (no migrations applied); dropped afterwards."""
+    name = f"erp_cli_{uuid.uuid4().hex[:10]}"
+    admin = sa.create_engine(sqlalchemy_url(pg_server_url), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    url = _with_database(pg_server_url, name)
+    engine = sa.create_engine(sqlalchemy_url(url), poolclass=sa.pool.NullPool)
+    yield url, engine
+    engine.dispose()
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.fixture
+def showroom_db(fresh_database, make_app, tmp_path, monkeypatch):
+    """A migrated database of its own and an app on it (instance folder under tmp_path)."""
+    url, engine = fresh_database
+    migrations.apply_pending(engine)
+    monkeypatch.setenv("ERP_INSTANCE_PATH", str(tmp_path / "instance"))
+    app = make_app(DATABASE_URL=url)
+    return app, engine
+
+
+def scalar(engine, sql: str, **params):
+    with engine.connect() as conn:
+        return conn.execute(sa.text(sql), params).scalar()
+
+
+def add_branch(engine, code: str = "BLR1") -> int:
+    with engine.begin() as conn:
+        return conn.execute(sa.text(
+            """INSERT INTO master.branch (branch_code, legal_name, gstin, address_line1, city, pincode, phone,
+                                          invoice_prefix)
+               VALUES (:c, 'Volt Motors Private Limited', :g, '14, 100 Feet Road', 'Bengaluru', '560038',
+                       '080-41234567', :c) RETURNING branch_id"""),
+            {"c": code, "g": gstin("29AAJCV4821K1Z")}).scalar_one()
+
+
+def snapshot(engine) -> dict:
+    """What a showroom would miss after a bad restore: its rows and its database rules."""
+    with engine.connect() as conn:
+        return {
+            "staff": conn.execute(sa.text(
+                "SELECT staff_id, staff_code, name, designation, is_active, pin_hash FROM master.staff "
+                "ORDER BY staff_id")).all(),
+            "branches": conn.execute(sa.text("SELECT branch_id, branch_code, phone FROM master.branch "
+                                             "ORDER BY branch_id")).all(),
+            "audit": conn.execute(sa.text("SELECT count(*) FROM audit.log")).scalar(),
+            "triggers": conn.execute(sa.text(
+                "SELECT count(*) FROM pg_trigger WHERE NOT tgisinternal")).scalar(),
+            "constraints": conn.execute(sa.text(
+                "SELECT count(*) FROM pg_constraint c JOIN pg_namespace n ON n.oid = c.connamespace "
+                "WHERE n.nspname IN ('master', 'audit', 'platform')")).scalar(),
+        }
+
+
+# ----------------------------------------------------------------------------- init-db
+
+
+def test_init_db_applies_the_schema_once_and_then_says_it_is_up_to_date(fresh_database, make_app):
+    url, engine = fresh_database
+    app = make_app(DATABASE_URL=url)
+    first = run(app, "init-db")
+    assert first.exit_code == 0, first.output
+    assert "applied 0001_platform.sql" in first.output
+    assert scalar(engine, "SELECT count(*) FROM master.role") == 7
+
+    second = run(app, "init-db")
+    assert second.exit_code == 0, second.output
+    assert second.output.strip() == "database is up to date"
+    assert scalar(engine, "SELECT count(*) FROM platform.schema_migration") == 1
+
+
+# ----------------------------------------------------------------------------- create-admin
+
+
+def test_create_admin_makes_an_administrator_who_can_log_in(showroom_db):
+    app, engine = showroom_db
+    add_branch(engine)
+    result = run(app, "create-admin", "--code", "ramesh", "--name", "Ramesh Gowda", "--pin", "4826")
+    assert result.exit_code == 0, result.output
+    assert "administrator RAMESH created" in result.output
+    assert scalar(engine, "SELECT designation FROM master.staff WHERE staff_code = 'RAMESH'") == "ADMIN"
+
+    client = app.test_client()
+    assert login(client, "RAMESH", "4826").status_code == 303
+    page = client.get("/master/staff")
+    assert page.status_code == 200 and "Ramesh Gowda" in page.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("pin, message", [
+    ("12ab", "4 to 6 digits"),
+    ("123", "4 to 6 digits"),
+    ("1234567", "4 to 6 digits"),
+    ("1111", "repeated or running sequence"),
+    ("1234", "repeated or running sequence"),
+])
+def test_create_admin_refuses_a_bad_pin_with_a_message(showroom_db, pin, message):
+    app, engine = showroom_db
+    add_branch(engine)
+    result = run(app, "create-admin", "--code", "RAMESH", "--name", "Ramesh Gowda", "--pin", pin)
+    assert result.exit_code != 0
+    assert message in result.output
+    assert isinstance(result.exception, SystemExit)  # a message, not a crash
+    assert scalar(engine, "SELECT count(*) FROM master.staff") == 0
+
+
+def test_create_admin_without_a_showroom_says_to_run_the_setup_first(showroom_db):
+    app, engine = showroom_db
+    result = run(app, "create-admin", "--code", "RAMESH", "--name", "Ramesh Gowda", "--pin", "4826")
+    assert result.exit_code == 1
+    assert "no showroom (branch) yet" in result.output and "setup wizard" in result.output
+    assert scalar(engine, "SELECT count(*) FROM master.staff") == 0
+
+
+def test_create_admin_names_a_branch_that_does_not_exist(showroom_db):
+    app, engine = showroom_db
+    add_branch(engine)
+    result = run(app, "create-admin", "--code", "RAMESH", "--name", "Ramesh Gowda", "--pin", "4826",
+                 "--branch", "XYZ")
+    assert result.exit_code == 1 and "no branch with code XYZ" in result.output
+
+
+def test_create_admin_with_a_code_already_taken_is_refused(showroom_db):
+    app, engine = showroom_db
+    add_branch(engine)
+    assert run(app, "create-admin", "--code", "RAMESH", "--name", "Ramesh Gowda", "--pin", "4826").exit_code == 0
+    again = run(app, "create-admin", "--code", "RAMESH", "--name", "Someone Else", "--pin", "7391")
+    assert again.exit_code == 1
+    assert "could not create the administrator" in again.output
+    assert scalar(engine, "SELECT array_agg(name) FROM master.staff") == ["Ramesh Gowda"]
+
+
+# ----------------------------------------------------------------------------- seed-demo
+
+
+def test_seed_demo_creates_staff_of_every_role_and_shows_each_pin_once(showroom_db):
+    app, engine = showroom_db
+    result = run(app, "seed-demo")
+    assert result.exit_code == 0, result.output
+
+    with engine.connect() as conn:
+        roles = set(conn.execute(sa.text("SELECT role_code FROM master.role")).scalars())
+        staff = conn.execute(sa.text("SELECT staff_code, designation, must_change_pin FROM master.staff")).all()
+    assert {s.designation for s in staff} == roles
+    assert all(s.must_change_pin for s in staff)
+
+    pin_lines = re.findall(r"^\s+(\S+)\s.*PIN (\d{6})$", result.output, re.M)
+    printed = dict(pin_lines)
+    assert len(pin_lines) == len(staff)  # one line per member, none twice
+    assert set(printed) == {s.staff_code for s in staff}
+
+    # Every printed PIN opens its own account (and asks for a new PIN first).
+    for code in ("ADMIN", "S01", "D01"):
+        client = app.test_client()
+        assert login(client, code, printed[code]).status_code == 303, code
+        assert client.get("/").headers["Location"].endswith("/profile/pin")
+
+    again = run(app, "seed-demo")
+    assert again.exit_code == 0
+    assert "nothing added" in again.output and "PIN" not in again.output
+    assert scalar(engine, "SELECT count(*) FROM master.staff") == len(staff)
+
+
+# ----------------------------------------------------------------------------- backup / restore
+
+
+def seed_some_data(app, engine):
+    result = run(app, "seed-demo")
+    assert result.exit_code == 0, result.output
+    return snapshot(engine)
+
+
+def test_backup_then_restore_brings_back_what_was_changed(showroom_db, tmp_path):
+    app, engine = showroom_db
+    saved = seed_some_data(app, engine)
+    dump = tmp_path / "before.dump"
+    result = run(app, "backup", "--output", str(dump))
+    assert result.exit_code == 0, result.output
+    assert dump.exists() and stat.S_IMODE(dump.stat().st_mode) == 0o600
+
+    with engine.begin() as conn:
+        conn.execute(sa.text("UPDATE master.staff SET name = 'Changed By Mistake', is_active = false "
+                             "WHERE designation <> 'ADMIN'"))
+        conn.execute(sa.text("UPDATE master.branch SET phone = '080-99999999'"))
+    assert snapshot(engine) != saved
+
+    restored = run(app, "restore", "--yes", str(dump))
+    assert restored.exit_code == 0, restored.output
+    assert f"restored {dump}" in restored.output
+    assert snapshot(engine) == saved
+
+    # The app works on the restored database without a restart, and the rules are back.
+    client = app.test_client()
+    assert client.get("/healthz").status_code == 200
+    with pytest.raises(sa.exc.IntegrityError):
+        with engine.begin() as conn:
+            conn.execute(sa.text("DELETE FROM master.staff"))
+
+
+def test_backup_without_an_output_goes_to_the_instance_backups_folder(showroom_db, tmp_path):
+    app, engine = showroom_db
+    result = run(app, "backup")
+    assert result.exit_code == 0, result.output
+    files = list((tmp_path / "instance" / "backups").glob("erp-*.dump"))
+    assert len(files) == 1
+    assert re.fullmatch(r"erp-\d{8}-\d{6}\.dump", files[0].name)
+    assert stat.S_IMODE(files[0].stat().st_mode) == 0o600
+    assert str(files[0]) in result.output
+
+
+def test_a_backup_that_fails_leaves_no_file_that_looks_like_a_backup(make_app, tmp_path, monkeypatch):
+    monkeypatch.setenv("ERP_INSTANCE_PATH", str(tmp_path / "instance"))
+    app = make_app(DATABASE_URL="postgresql://postgres@127.0.0.1:1/x")
+    named = tmp_path / "tonight.dump"
+    result = run(app, "backup", "-o", str(named))
+    assert result.exit_code == 1
+    assert "backup failed" in result.output
+    assert not named.exists()
+    result = run(app, "backup")
+    assert result.exit_code == 1
+    assert list((tmp_path / "instance" / "backups").glob("*")) == []
+
+
+def test_restore_without_yes_refuses_and_changes_nothing(showroom_db, tmp_path):
+    app, engine = showroom_db
+    seed_some_data(app, engine)
+    dump = tmp_path / "b.dump"
+    assert run(app, "backup", "-o", str(dump)).exit_code == 0
+    with engine.begin() as conn:
+        conn.execute(sa.text("UPDATE master.branch SET phone = '080-99999999'"))
+    changed = snapshot(engine)
+
+    result = run(app, "restore", str(dump))
+    assert result.exit_code == 1
+    assert "--yes" in result.output
+    assert snapshot(engine) == changed
+
+
+def test_restore_of_a_file_that_is_not_a_backup_fails_cleanly_and_changes_nothing(showroom_db, tmp_path):
+    app, engine = showroom_db
+    before = seed_some_data(app, engine)
+    junk = tmp_path / "junk.dump"
+    junk.write_bytes(b"this is a photo of the showroom, not a backup\n" * 100)
+
+    result = run(app, "restore", "--yes", str(junk))
+    assert result.exit_code == 1
+    assert "restore failed, nothing was changed" in result.output
+    assert isinstance(result.exception, SystemExit)  # a message, not a crash
+    assert snapshot(engine) == before
+
+
+def test_restore_of_a_damaged_backup_fails_and_leaves_the_data_unchanged(showroom_db, tmp_path):
+    """A backup cut short (a full USB stick, a copy interrupted) must not half-replace the database."""
+    app, engine = showroom_db
+    seed_some_data(app, engine)
+    good = tmp_path / "good.dump"
+    assert run(app, "backup", "-o", str(good)).exit_code == 0
+    with engine.begin() as conn:
+        conn.execute(sa.text("UPDATE master.branch SET phone = '080-77777777'"))
+    current = snapshot(engine)
+
+    data = good.read_bytes()
+    for keep in (0.97, 0.9, 0.8, 0.7, 0.6, 0.5):
+        damaged = tmp_path / f"damaged-{keep}.dump"
+        damaged.write_bytes(data[: int(len(data) * keep)])
+        result = run(app, "restore", "--yes", str(damaged))
+        assert result.exit_code == 1, f"kept {keep}: {result.output}"
+        assert "restore failed, nothing was changed" in result.output
+        assert snapshot(engine) == current, f"kept {keep} of the backup changed the database"
+
+
+def test_a_backup_is_never_readable_by_others_even_while_it_is_being_written(showroom_db, tmp_path):
+    """pg_dump waits for a table another transaction holds; its half-written file must already be private."""
+    app, engine = showroom_db
+    seed_some_data(app, engine)
+    dump = tmp_path / "slow.dump"
+    blocker = engine.connect()
+    tx = blocker.begin()
+    blocker.execute(sa.text("LOCK TABLE master.staff IN ACCESS EXCLUSIVE MODE"))
+    result = {}
+    worker = threading.Thread(target=lambda: result.update(r=run(app, "backup", "-o", str(dump))))
+    worker.start()
+    try:
+        deadline = time.monotonic() + 10
+        while not dump.exists() and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert dump.exists(), "pg_dump did not create its file while waiting"
+        mode_while_writing = stat.S_IMODE(dump.stat().st_mode)
+    finally:
+        tx.rollback()
+        blocker.close()
+        worker.join(30)
+    assert result["r"].exit_code == 0, result["r"].output
+    assert mode_while_writing & 0o077 == 0, oct(mode_while_writing)
+
+
+def test_a_restore_the_database_refuses_part_way_reports_the_error_instead_of_hanging(showroom_db, tmp_path):
+    """psql stops at the first error while a large backup is still streaming in: the command must end."""
+    app, engine = showroom_db
+    seed_some_data(app, engine)
+    with engine.begin() as conn:
+        # Several megabytes of table data, so pg_restore is still writing when psql gives up.
+        conn.execute(sa.text("CREATE TABLE public.visit_log AS SELECT g AS n, md5(g::text) || md5((g * 7)::text) "
+                             "AS note FROM generate_series(1, 60000) g"))
+    dump = tmp_path / "big.dump"
+    assert run(app, "backup", "-o", str(dump)).exit_code == 0
+    before = snapshot(engine)
+    # public is not replaced by a restore, so its table is in the way: psql fails on it.
+    result = {}
+    worker = threading.Thread(target=lambda: result.update(r=run(app, "restore", "--yes", str(dump))), daemon=True)
+    worker.start()
+    worker.join(60)
+    assert not worker.is_alive(), "restore hung after psql stopped"
+    assert result["r"].exit_code == 1
+    assert "restore failed, nothing was changed" in result["r"].output
+    assert "visit_log" in result["r"].output
+    assert snapshot(engine) == before

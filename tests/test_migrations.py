@@ -1,0 +1,201 @@
+"""Migrations: `init-db` may be run any number of times, by two people at once, and
+refuses to go on when a file that was already applied has been edited since.
+
+Each test uses its own scratch database on the test server (created and dropped
+here) and, where it edits files, a copy of sql/ in a temporary folder.
+"""
+from __future__ import annotations
+
+import hashlib
+import shutil
+import threading
+import time
+import uuid
+
+import pytest
+import sqlalchemy as sa
+
+from conftest import _with_database
+from webapp import migrations
+from webapp.db import sqlalchemy_url
+
+FIRST = "0001_platform.sql"
+
+
+@pytest.fixture
+def scratch_db(pg_server_url):
+    """An empty database of its own; call it for an engine on it (one per simulated process)."""
+    name = f"erp_scratch_{uuid.uuid4().hex[:10]}"
+    admin = sa.create_engine(sqlalchemy_url(pg_server_url), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    url = sqlalchemy_url(_with_database(pg_server_url, name))
+    engines = []
+
+    def new_engine(**kwargs) -> sa.Engine:
+        engines.append(sa.create_engine(url, **kwargs))
+        return engines[-1]
+
+    yield new_engine
+    for eng in engines:
+        eng.dispose()
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.fixture
+def sql_dir(tmp_path):
+    """A copy of sql/ that a test may edit."""
+    target = tmp_path / "sql"
+    shutil.copytree(migrations.SQL_DIR, target)
+    return target
+
+
+def schema_snapshot(engine) -> dict:
+    """Everything the migrations define, as plain data that can be compared."""
+    schemas = ("master", "audit", "platform")
+    queries = {
+        "columns": """SELECT table_schema, table_name, column_name, data_type, is_nullable,
+                             coalesce(column_default, ''), coalesce(generation_expression, '')
+                        FROM information_schema.columns WHERE table_schema = ANY(:s) ORDER BY 1, 2, 3""",
+        "constraints": """SELECT n.nspname, c.conname, pg_get_constraintdef(c.oid)
+                            FROM pg_constraint c JOIN pg_namespace n ON n.oid = c.connamespace
+                           WHERE n.nspname = ANY(:s) ORDER BY 1, 2""",
+        "indexes": "SELECT schemaname, indexname, indexdef FROM pg_indexes WHERE schemaname = ANY(:s) ORDER BY 1, 2",
+        "triggers": """SELECT c.relname, t.tgname, pg_get_triggerdef(t.oid)
+                         FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid
+                         JOIN pg_namespace n ON n.oid = c.relnamespace
+                        WHERE n.nspname = ANY(:s) AND NOT t.tgisinternal ORDER BY 1, 2""",
+        "functions": """SELECT n.nspname, p.proname, md5(pg_get_functiondef(p.oid))
+                          FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+                         WHERE n.nspname = ANY(:s) ORDER BY 1, 2""",
+        "reference_rows": """SELECT 'state', count(*) FROM master.state
+                             UNION ALL SELECT 'role', count(*) FROM master.role ORDER BY 1""",
+        "migrations": "SELECT filename, sha256 FROM platform.schema_migration ORDER BY 1",
+    }
+    with engine.connect() as conn:
+        return {name: [tuple(r) for r in conn.execute(sa.text(q), {"s": list(schemas)})]
+                for name, q in queries.items()}
+
+
+def applied_files(engine) -> list[tuple[str, str]]:
+    with engine.connect() as conn:
+        return [tuple(r) for r in conn.execute(sa.text(
+            "SELECT filename, sha256 FROM platform.schema_migration ORDER BY filename"))]
+
+
+def lock_is_free(engine) -> bool:
+    with engine.connect() as conn:
+        free = conn.execute(sa.text("SELECT pg_try_advisory_lock(:k)"), {"k": migrations.LOCK_KEY}).scalar()
+        if free:
+            conn.execute(sa.text("SELECT pg_advisory_unlock(:k)"), {"k": migrations.LOCK_KEY})
+        return free
+
+
+def test_init_db_twice_applies_everything_once_and_then_nothing(scratch_db):
+    engine = scratch_db()
+    assert migrations.pending(engine) == [FIRST]
+    assert migrations.apply_pending(engine) == [FIRST]
+    first = schema_snapshot(engine)
+    assert migrations.apply_pending(engine) == []
+    assert migrations.pending(engine) == []
+    assert schema_snapshot(engine) == first
+    assert first["columns"] and first["triggers"] and first["functions"]  # the snapshot really saw the schema
+    expected_sha = hashlib.sha256((migrations.SQL_DIR / FIRST).read_text(encoding="utf-8").encode()).hexdigest()
+    assert applied_files(engine) == [(FIRST, expected_sha)]
+    assert lock_is_free(engine)
+
+
+def test_a_new_file_is_applied_on_its_own_later(scratch_db, sql_dir):
+    engine = scratch_db()
+    migrations.apply_pending(engine, sql_dir)
+    (sql_dir / "0002_showroom_notes.sql").write_text("CREATE TABLE master.showroom_note (note text);\n")
+    assert migrations.pending(engine, sql_dir) == ["0002_showroom_notes.sql"]
+    assert migrations.apply_pending(engine, sql_dir) == ["0002_showroom_notes.sql"]
+    assert [f for f, _ in applied_files(engine)] == [FIRST, "0002_showroom_notes.sql"]
+
+
+def test_an_applied_file_that_was_edited_stops_init_db_before_anything_is_applied(scratch_db, sql_dir):
+    engine = scratch_db()
+    migrations.apply_pending(engine, sql_dir)
+    before = schema_snapshot(engine)
+    first = sql_dir / FIRST
+    first.write_text(first.read_text(encoding="utf-8") + "\n-- a harmless-looking comment\n", encoding="utf-8")
+    (sql_dir / "0002_showroom_notes.sql").write_text("CREATE TABLE master.showroom_note (note text);\n")
+    with pytest.raises(migrations.MigrationError, match=FIRST):
+        migrations.apply_pending(engine, sql_dir)
+    assert schema_snapshot(engine) == before  # 0002 was not applied either
+    assert lock_is_free(engine)
+
+
+def test_a_file_the_database_has_but_the_code_lacks_stops_init_db(scratch_db, sql_dir):
+    engine = scratch_db()
+    (sql_dir / "0002_showroom_notes.sql").write_text("CREATE TABLE master.showroom_note (note text);\n")
+    migrations.apply_pending(engine, sql_dir)
+    (sql_dir / "0002_showroom_notes.sql").unlink()  # an older copy of the code on a newer database
+    with pytest.raises(migrations.MigrationError, match="0002_showroom_notes.sql"):
+        migrations.apply_pending(engine, sql_dir)
+
+
+def test_a_failing_migration_leaves_no_trace_and_can_be_fixed_and_rerun(scratch_db, sql_dir):
+    engine = scratch_db()
+    migrations.apply_pending(engine, sql_dir)
+    broken = sql_dir / "0002_broken.sql"
+    broken.write_text("CREATE TABLE master.half_done (x int);\nSELECT 1 / 0;\n")
+    with pytest.raises(Exception, match="division by zero"):
+        migrations.apply_pending(engine, sql_dir)
+    with engine.connect() as conn:
+        assert conn.execute(sa.text("SELECT to_regclass('master.half_done')")).scalar() is None
+    assert [f for f, _ in applied_files(engine)] == [FIRST]
+    assert lock_is_free(engine)
+    broken.write_text("CREATE TABLE master.half_done (x int);\n")
+    assert migrations.apply_pending(engine, sql_dir) == ["0002_broken.sql"]
+
+
+def test_after_init_db_the_same_engine_still_rolls_back_what_it_did_not_commit(scratch_db):
+    """init-db borrows a pooled connection; it must not hand it back in autocommit mode."""
+    engine = scratch_db(pool_size=1, max_overflow=0)
+    migrations.apply_pending(engine)
+    with engine.connect() as conn:
+        conn.execute(sa.text("CREATE TABLE master.should_vanish (x int)"))
+        conn.rollback()
+    with engine.connect() as conn:
+        assert conn.execute(sa.text("SELECT to_regclass('master.should_vanish')")).scalar() is None
+
+
+def test_two_init_db_at_once_on_a_fresh_database_apply_each_file_exactly_once(scratch_db, sql_dir):
+    # A slow second file keeps the first runner busy long enough for the other to arrive and wait.
+    (sql_dir / "0002_slow.sql").write_text("SELECT pg_sleep(0.4);\nCREATE TABLE master.slow_marker (x int);\n")
+    engines = [scratch_db(), scratch_db()]  # two processes: separate pools, separate connections
+    monitor = scratch_db()
+    start = threading.Barrier(2)
+    results: dict[int, object] = {}
+
+    def run(i):
+        start.wait()
+        try:
+            results[i] = migrations.apply_pending(engines[i], sql_dir)
+        except Exception as exc:  # noqa: BLE001 - reported by the assertion below
+            results[i] = exc
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(2)]
+    for t in threads:
+        t.start()
+    saw_a_waiter = False
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline and any(t.is_alive() for t in threads):
+        with monitor.connect() as conn:
+            saw_a_waiter = saw_a_waiter or conn.execute(sa.text(
+                """SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND NOT granted
+                                      AND database = (SELECT oid FROM pg_database
+                                                       WHERE datname = current_database()))""")).scalar()
+        time.sleep(0.02)
+    for t in threads:
+        t.join(timeout=10)
+
+    assert not any(isinstance(r, Exception) for r in results.values()), results
+    assert sorted(results.values(), key=len) == [[], [FIRST, "0002_slow.sql"]]
+    assert [f for f, _ in applied_files(monitor)] == [FIRST, "0002_slow.sql"]
+    assert saw_a_waiter, "the two runs did not overlap, so the test proved nothing"
+    assert lock_is_free(monitor)
