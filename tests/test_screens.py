@@ -732,3 +732,13 @@ def test_a_staff_name_with_markup_is_shown_as_text_on_every_page(logged_in, engi
     row = text(client.post(f"/master/staff/{staff_id}/active", data={"active": "0", "csrf_token": token},
                            headers={"HX-Request": "true"}))
     assert XSS_NAME not in row and escaped in row
+
+
+def test_the_edit_and_activate_links_of_a_staff_row_are_real_routes(logged_in, make_staff):
+    """The row builds them from the detail URL; if the routes move, this catches it."""
+    client, _ = logged_in("ADMIN")
+    staff_id, _, _ = make_staff("ROW1", "SALES", name="Row Person")
+    html = client.get("/master/staff?q=Row+Person").get_data(as_text=True)
+    assert f'href="/master/staff/{staff_id}/edit"' in html
+    assert f'action="/master/staff/{staff_id}/active"' in html
+    assert client.get(f"/master/staff/{staff_id}/edit").status_code == 200
