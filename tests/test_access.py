@@ -441,3 +441,10 @@ def test_after_login_the_browser_only_ever_goes_to_a_page_of_this_server(app, sh
                                            "csrf_token": token})
     assert response.status_code == 303
     assert response.headers["Location"] == lands_on
+
+
+def test_the_opener_policy_is_sent_over_https_only(client):
+    """On the showroom's plain-HTTP LAN address Chromium ignores COOP and logs an error on every page."""
+    assert "Cross-Origin-Opener-Policy" not in client.get("/login").headers
+    secure = client.get("/login", base_url="https://erp.showroom.example")
+    assert secure.headers["Cross-Origin-Opener-Policy"] == "same-origin"

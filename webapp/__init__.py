@@ -174,7 +174,8 @@ def _security_headers(response):
     headers.setdefault("X-Content-Type-Options", "nosniff")
     headers.setdefault("Referrer-Policy", "same-origin")
     headers.setdefault("X-Frame-Options", "DENY")
-    headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
+    if request.is_secure:  # over plain HTTP on a LAN address browsers ignore it and log an error per page
+        headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
     if request.endpoint != "static":
         headers.setdefault("Cache-Control", "no-store")
     return response
