@@ -261,8 +261,8 @@ def test_the_audit_screen_shows_logins_and_failed_logins(admin, make_staff, app)
     assert login(counter, "S02", "4826").status_code == 303
 
     page = text(client.get("/audit/"))
-    assert page.count("<td>LOGIN_FAILED</td>") == 2
-    assert page.count("<td>LOGIN</td>") == 2  # the admin's own and Priya's
+    assert page.count("<td>LOGIN_FAILED<br>") == 2
+    assert page.count("<td>LOGIN<br>") == 2  # the admin's own and Priya's
     assert "reason: wrong PIN" in page and "reason: unknown code" in page
     assert "staff_code: NOSUCH" in page
 
@@ -271,9 +271,9 @@ def test_the_audit_screen_filters_by_table(admin, engine):
     client, _, _ = admin
     post_form(client, "/master/branches/new", branch_form())
     page = text(client.get("/audit/?table=master.branch"))
-    assert "master.branch #" in page and "master.staff #" not in page and "<td>LOGIN</td>" not in page
+    assert "master.branch #" in page and "master.staff #" not in page and "<td>LOGIN<br>" not in page
     page = text(client.get("/audit/?table=master.staff"))
-    assert "master.branch #" not in page and "<td>LOGIN</td>" in page
+    assert "master.branch #" not in page and "<td>LOGIN<br>" in page
     # A table that is not audited is ignored, not an error.
     assert client.get("/audit/?table=pg_catalog.pg_authid").status_code == 200
 
@@ -287,12 +287,12 @@ def test_the_audit_screen_filters_by_staff_member_what_they_did_and_what_was_don
 
     page = text(client.get(f"/audit/?staff={priya}"))
     assert f"master.staff #{priya}" in page  # the row added for her
-    assert "<td>LOGIN</td>" in page  # her login
+    assert "<td>LOGIN<br>" in page  # her login
     assert f"master.staff #{arjun}" not in page
     assert f'<option value="{priya}" selected>' in page
 
     page = text(client.get(f"/audit/?staff={arjun}"))
-    assert f"master.staff #{arjun}" in page and "<td>LOGIN</td>" not in page
+    assert f"master.staff #{arjun}" in page and "<td>LOGIN<br>" not in page
 
 
 def test_the_audit_screen_filters_by_date_in_indian_time(admin, engine):
