@@ -28,7 +28,6 @@ import shutil
 import statistics
 import tempfile
 import time
-import uuid
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -98,11 +97,6 @@ class Timing:
 # ----------------------------------------------------------------------------- database
 
 
-def _with_database(url: str, name: str) -> str:
-    base, _, query = url.partition("?")
-    return f"{base.rsplit('/', 1)[0]}/{name}" + (f"?{query}" if query else "")
-
-
 @contextmanager
 def database_server():
     """BENCH_DATABASE_URL (a server whose user may CREATE DATABASE), else an embedded server
@@ -126,22 +120,13 @@ def database_server():
 def bench_database(server: str):
     """A fresh database with every migration applied; dropped afterwards."""
     from webapp import migrations
-    from webapp.db import sqlalchemy_url
+    from webapp.db import scratch_database, sqlalchemy_url
 
-    name = f"erp_bench_{os.getpid()}_{uuid.uuid4().hex[:6]}"
-    admin = sa.create_engine(sqlalchemy_url(server), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    url = _with_database(server, name)
-    try:
+    with scratch_database(server, "erp_bench") as url:
         engine = sa.create_engine(sqlalchemy_url(url))
         migrations.apply_pending(engine)
         engine.dispose()
         yield url
-    finally:
-        with admin.connect() as conn:
-            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 def seed(app: Flask) -> dict:

@@ -10,14 +10,13 @@ from __future__ import annotations
 import os
 import re
 import secrets
-import uuid
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 
 from webapp import create_app, migrations
-from webapp.db import EmbeddedServer, sqlalchemy_url
+from webapp.db import EmbeddedServer, scratch_database, sqlalchemy_url
 from webapp.security import hash_pin
 from webapp.validators import gstin_check_character
 
@@ -47,26 +46,13 @@ def pg_server_url():
     # The embedded server stops when this process exits (pgserver's exit handler).
 
 
-def _with_database(url: str, name: str) -> str:
-    base, _, query = url.partition("?")
-    head = base.rsplit("/", 1)[0]
-    return f"{head}/{name}" + (f"?{query}" if query else "")
-
-
 @pytest.fixture(scope="session")
 def database_url(pg_server_url):
-    name = f"erp_test_{os.getpid()}_{uuid.uuid4().hex[:6]}"
-    admin = sa.create_engine(sqlalchemy_url(pg_server_url), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    url = _with_database(pg_server_url, name)
-    engine = sa.create_engine(sqlalchemy_url(url))
-    migrations.apply_pending(engine)
-    engine.dispose()
-    yield url
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+    with scratch_database(pg_server_url, "erp_test") as url:
+        engine = sa.create_engine(sqlalchemy_url(url))
+        migrations.apply_pending(engine)
+        engine.dispose()
+        yield url
 
 
 @pytest.fixture(scope="session")

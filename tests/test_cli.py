@@ -6,14 +6,13 @@ import re
 import stat
 import threading
 import time
-import uuid
 
 import pytest
 import sqlalchemy as sa
 
-from conftest import _with_database, gstin, login
+from conftest import gstin, login
 from webapp import migrations
-from webapp.db import sqlalchemy_url
+from webapp.db import scratch_database, sqlalchemy_url
 
 
 def run(app, *args: str):
@@ -25,17 +24,10 @@ def run(app, *args: str):
 @pytest.fixture
 def fresh_database(pg_server_url):
     """An empty database of its own (no migrations applied); dropped afterwards."""
-    name = f"erp_cli_{uuid.uuid4().hex[:10]}"
-    admin = sa.create_engine(sqlalchemy_url(pg_server_url), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    url = _with_database(pg_server_url, name)
-    engine = sa.create_engine(sqlalchemy_url(url), poolclass=sa.pool.NullPool)
-    yield url, engine
-    engine.dispose()
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+    with scratch_database(pg_server_url, "erp_cli") as url:
+        engine = sa.create_engine(sqlalchemy_url(url), poolclass=sa.pool.NullPool)
+        yield url, engine
+        engine.dispose()
 
 
 @pytest.fixture

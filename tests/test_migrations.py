@@ -10,14 +10,12 @@ import hashlib
 import shutil
 import threading
 import time
-import uuid
 
 import pytest
 import sqlalchemy as sa
 
-from conftest import _with_database
 from webapp import migrations
-from webapp.db import sqlalchemy_url
+from webapp.db import scratch_database, sqlalchemy_url
 
 FIRST = "0001_platform.sql"
 
@@ -25,23 +23,16 @@ FIRST = "0001_platform.sql"
 @pytest.fixture
 def scratch_db(pg_server_url):
     """An empty database of its own; call it for an engine on it (one per simulated process)."""
-    name = f"erp_scratch_{uuid.uuid4().hex[:10]}"
-    admin = sa.create_engine(sqlalchemy_url(pg_server_url), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    url = sqlalchemy_url(_with_database(pg_server_url, name))
     engines = []
+    with scratch_database(pg_server_url, "erp_scratch") as url:
 
-    def new_engine(**kwargs) -> sa.Engine:
-        engines.append(sa.create_engine(url, **kwargs))
-        return engines[-1]
+        def new_engine(**kwargs) -> sa.Engine:
+            engines.append(sa.create_engine(sqlalchemy_url(url), **kwargs))
+            return engines[-1]
 
-    yield new_engine
-    for eng in engines:
-        eng.dispose()
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+        yield new_engine
+        for eng in engines:
+            eng.dispose()
 
 
 @pytest.fixture

