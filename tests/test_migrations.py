@@ -18,6 +18,7 @@ from webapp import migrations
 from webapp.db import scratch_database, sqlalchemy_url
 
 FIRST = "0001_platform.sql"
+SHIPPED = [m.filename for m in migrations.available()]  # every file under sql/, in order
 
 
 @pytest.fixture
@@ -86,25 +87,26 @@ def lock_is_free(engine) -> bool:
 
 def test_init_db_twice_applies_everything_once_and_then_nothing(scratch_db):
     engine = scratch_db()
-    assert migrations.pending(engine) == [FIRST]
-    assert migrations.apply_pending(engine) == [FIRST]
+    assert migrations.pending(engine) == SHIPPED
+    assert migrations.apply_pending(engine) == SHIPPED
     first = schema_snapshot(engine)
     assert migrations.apply_pending(engine) == []
     assert migrations.pending(engine) == []
     assert schema_snapshot(engine) == first
     assert first["columns"] and first["triggers"] and first["functions"]  # the snapshot really saw the schema
-    expected_sha = hashlib.sha256((migrations.SQL_DIR / FIRST).read_text(encoding="utf-8").encode()).hexdigest()
-    assert applied_files(engine) == [(FIRST, expected_sha)]
+    assert applied_files(engine) == [
+        (name, hashlib.sha256((migrations.SQL_DIR / name).read_text(encoding="utf-8").encode()).hexdigest())
+        for name in SHIPPED]
     assert lock_is_free(engine)
 
 
 def test_a_new_file_is_applied_on_its_own_later(scratch_db, sql_dir):
     engine = scratch_db()
     migrations.apply_pending(engine, sql_dir)
-    (sql_dir / "0002_showroom_notes.sql").write_text("CREATE TABLE master.showroom_note (note text);\n")
-    assert migrations.pending(engine, sql_dir) == ["0002_showroom_notes.sql"]
-    assert migrations.apply_pending(engine, sql_dir) == ["0002_showroom_notes.sql"]
-    assert [f for f, _ in applied_files(engine)] == [FIRST, "0002_showroom_notes.sql"]
+    (sql_dir / "9001_showroom_notes.sql").write_text("CREATE TABLE master.showroom_note (note text);\n")
+    assert migrations.pending(engine, sql_dir) == ["9001_showroom_notes.sql"]
+    assert migrations.apply_pending(engine, sql_dir) == ["9001_showroom_notes.sql"]
+    assert [f for f, _ in applied_files(engine)] == [*SHIPPED, "9001_showroom_notes.sql"]
 
 
 def test_an_applied_file_that_was_edited_stops_init_db_before_anything_is_applied(scratch_db, sql_dir):
@@ -113,35 +115,35 @@ def test_an_applied_file_that_was_edited_stops_init_db_before_anything_is_applie
     before = schema_snapshot(engine)
     first = sql_dir / FIRST
     first.write_text(first.read_text(encoding="utf-8") + "\n-- a harmless-looking comment\n", encoding="utf-8")
-    (sql_dir / "0002_showroom_notes.sql").write_text("CREATE TABLE master.showroom_note (note text);\n")
+    (sql_dir / "9001_showroom_notes.sql").write_text("CREATE TABLE master.showroom_note (note text);\n")
     with pytest.raises(migrations.MigrationError, match=FIRST):
         migrations.apply_pending(engine, sql_dir)
-    assert schema_snapshot(engine) == before  # 0002 was not applied either
+    assert schema_snapshot(engine) == before  # 9001 was not applied either
     assert lock_is_free(engine)
 
 
 def test_a_file_the_database_has_but_the_code_lacks_stops_init_db(scratch_db, sql_dir):
     engine = scratch_db()
-    (sql_dir / "0002_showroom_notes.sql").write_text("CREATE TABLE master.showroom_note (note text);\n")
+    (sql_dir / "9001_showroom_notes.sql").write_text("CREATE TABLE master.showroom_note (note text);\n")
     migrations.apply_pending(engine, sql_dir)
-    (sql_dir / "0002_showroom_notes.sql").unlink()  # an older copy of the code on a newer database
-    with pytest.raises(migrations.MigrationError, match="0002_showroom_notes.sql"):
+    (sql_dir / "9001_showroom_notes.sql").unlink()  # an older copy of the code on a newer database
+    with pytest.raises(migrations.MigrationError, match="9001_showroom_notes.sql"):
         migrations.apply_pending(engine, sql_dir)
 
 
 def test_a_failing_migration_leaves_no_trace_and_can_be_fixed_and_rerun(scratch_db, sql_dir):
     engine = scratch_db()
     migrations.apply_pending(engine, sql_dir)
-    broken = sql_dir / "0002_broken.sql"
+    broken = sql_dir / "9001_broken.sql"
     broken.write_text("CREATE TABLE master.half_done (x int);\nSELECT 1 / 0;\n")
     with pytest.raises(Exception, match="division by zero"):
         migrations.apply_pending(engine, sql_dir)
     with engine.connect() as conn:
         assert conn.execute(sa.text("SELECT to_regclass('master.half_done')")).scalar() is None
-    assert [f for f, _ in applied_files(engine)] == [FIRST]
+    assert [f for f, _ in applied_files(engine)] == SHIPPED
     assert lock_is_free(engine)
     broken.write_text("CREATE TABLE master.half_done (x int);\n")
-    assert migrations.apply_pending(engine, sql_dir) == ["0002_broken.sql"]
+    assert migrations.apply_pending(engine, sql_dir) == ["9001_broken.sql"]
 
 
 def test_after_init_db_the_same_engine_still_rolls_back_what_it_did_not_commit(scratch_db):
@@ -157,7 +159,7 @@ def test_after_init_db_the_same_engine_still_rolls_back_what_it_did_not_commit(s
 
 def test_two_init_db_at_once_on_a_fresh_database_apply_each_file_exactly_once(scratch_db, sql_dir):
     # A slow second file keeps the first runner busy long enough for the other to arrive and wait.
-    (sql_dir / "0002_slow.sql").write_text("SELECT pg_sleep(0.4);\nCREATE TABLE master.slow_marker (x int);\n")
+    (sql_dir / "9001_slow.sql").write_text("SELECT pg_sleep(0.4);\nCREATE TABLE master.slow_marker (x int);\n")
     engines = [scratch_db(), scratch_db()]  # two processes: separate pools, separate connections
     monitor = scratch_db()
     start = threading.Barrier(2)
@@ -186,7 +188,7 @@ def test_two_init_db_at_once_on_a_fresh_database_apply_each_file_exactly_once(sc
         t.join(timeout=10)
 
     assert not any(isinstance(r, Exception) for r in results.values()), results
-    assert sorted(results.values(), key=len) == [[], [FIRST, "0002_slow.sql"]]
-    assert [f for f, _ in applied_files(monitor)] == [FIRST, "0002_slow.sql"]
+    assert sorted(results.values(), key=len) == [[], [*SHIPPED, "9001_slow.sql"]]
+    assert [f for f, _ in applied_files(monitor)] == [*SHIPPED, "9001_slow.sql"]
     assert saw_a_waiter, "the two runs did not overlap, so the test proved nothing"
     assert lock_is_free(monitor)

@@ -29,6 +29,12 @@ class NavSection:
 
 # Later modules append their sections here.
 SECTIONS: list[NavSection] = [
+    NavSection("Stock", (
+    )),
+    NavSection("Purchasing", (
+    )),
+    NavSection("Catalog", (
+    )),
     NavSection("Administration", (
         NavLink("Staff", "master.staff_list", "Add staff, reset PINs, deactivate"),
         NavLink("Showroom profile", "master.branch_list", "Branches, GSTIN, invoice series"),

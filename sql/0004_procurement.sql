@@ -1,0 +1,347 @@
+-- Procurement: purchase orders to OEMs, goods receipts (vehicles by chassis, parts by
+-- quantity at cost), purchase invoices with GST input by head, payments, payables.
+
+CREATE SCHEMA procurement;
+
+-- ---------------------------------------------------------------------------
+-- Purchase orders: DRAFT -> APPROVED (MANAGER/ADMIN) -> SENT -> PART_RECEIVED -> RECEIVED -> CLOSED
+-- ---------------------------------------------------------------------------
+CREATE TABLE procurement.po_status_transition (
+    from_status text NOT NULL,
+    to_status   text NOT NULL,
+    PRIMARY KEY (from_status, to_status)
+);
+INSERT INTO procurement.po_status_transition VALUES
+    ('DRAFT', 'APPROVED'), ('DRAFT', 'CANCELLED'),
+    ('APPROVED', 'SENT'), ('APPROVED', 'CANCELLED'), ('APPROVED', 'DRAFT'),
+    ('SENT', 'PART_RECEIVED'), ('SENT', 'RECEIVED'), ('SENT', 'CANCELLED'),
+    ('PART_RECEIVED', 'RECEIVED'), ('PART_RECEIVED', 'CLOSED'),
+    ('RECEIVED', 'CLOSED');
+
+CREATE TABLE procurement.purchase_order (
+    po_id         integer GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    po_no         text UNIQUE,   -- given at approval ("BLRPO/26/7")
+    branch_id     integer NOT NULL REFERENCES master.branch (branch_id),
+    oem_id        integer NOT NULL REFERENCES oem.oem (oem_id),
+    status        text NOT NULL DEFAULT 'DRAFT'
+                  CHECK (status IN ('DRAFT', 'APPROVED', 'SENT', 'PART_RECEIVED', 'RECEIVED', 'CLOSED', 'CANCELLED')),
+    order_date    date NOT NULL DEFAULT current_date,
+    expected_date date,
+    notes         text CHECK (length(notes) <= 1000),
+    created_by    integer REFERENCES master.staff (staff_id) DEFAULT audit.current_staff_id(),
+    created_at    timestamptz NOT NULL DEFAULT now(),
+    approved_by   integer REFERENCES master.staff (staff_id),
+    approved_at   timestamptz,
+    sent_at       timestamptz,
+    CHECK (expected_date IS NULL OR expected_date >= order_date),
+    CONSTRAINT purchase_order_numbered CHECK (status IN ('DRAFT', 'CANCELLED') OR po_no IS NOT NULL),
+    CONSTRAINT purchase_order_approved CHECK (status IN ('DRAFT', 'CANCELLED') OR approved_by IS NOT NULL)
+);
+CREATE INDEX purchase_order_branch_idx ON procurement.purchase_order (branch_id, status, order_date DESC);
+SELECT audit.track('procurement.purchase_order', 'po_id');
+
+CREATE FUNCTION procurement.check_po_change() RETURNS trigger
+LANGUAGE plpgsql
+AS $$
+DECLARE
+    approver_role text;
+BEGIN
+    IF NEW.status IS DISTINCT FROM OLD.status THEN
+        IF NOT EXISTS (SELECT 1 FROM procurement.po_status_transition
+                        WHERE from_status = OLD.status AND to_status = NEW.status) THEN
+            RAISE EXCEPTION 'a purchase order cannot go from % to %', OLD.status, NEW.status
+                USING ERRCODE = 'check_violation', CONSTRAINT = 'purchase_order_status_transition';
+        END IF;
+        IF NEW.status = 'APPROVED' THEN
+            SELECT designation INTO approver_role FROM master.staff
+             WHERE staff_id = NEW.approved_by AND is_active;
+            IF approver_role IS NULL OR approver_role NOT IN ('MANAGER', 'ADMIN') THEN
+                RAISE EXCEPTION 'only a manager or an administrator approves a purchase order'
+                    USING ERRCODE = 'check_violation', CONSTRAINT = 'purchase_order_approver';
+            END IF;
+            IF NOT EXISTS (SELECT 1 FROM procurement.po_line WHERE po_id = NEW.po_id) THEN
+                RAISE EXCEPTION 'a purchase order without lines cannot be approved'
+                    USING ERRCODE = 'check_violation', CONSTRAINT = 'purchase_order_has_lines';
+            END IF;
+        END IF;
+    END IF;
+    IF OLD.status <> 'DRAFT' AND (NEW.oem_id, NEW.branch_id) IS DISTINCT FROM (OLD.oem_id, OLD.branch_id) THEN
+        RAISE EXCEPTION 'the supplier and branch of an approved purchase order are fixed'
+            USING ERRCODE = 'check_violation', CONSTRAINT = 'purchase_order_fixed';
+    END IF;
+    RETURN NEW;
+END
+$$;
+
+CREATE TABLE procurement.po_line (
+    po_line_id   integer GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    po_id        integer NOT NULL REFERENCES procurement.purchase_order (po_id),
+    line_no      smallint NOT NULL CHECK (line_no > 0),
+    variant_id   integer REFERENCES oem.variant (variant_id),
+    colour       text,
+    part_id      integer REFERENCES master.part (part_id),
+    qty          numeric(12,3) NOT NULL CHECK (qty > 0),
+    unit_price   numeric(12,2) NOT NULL CHECK (unit_price >= 0),   -- GST-exclusive
+    received_qty numeric(12,3) NOT NULL DEFAULT 0 CHECK (received_qty >= 0),
+    UNIQUE (po_id, line_no),
+    FOREIGN KEY (variant_id, colour) REFERENCES oem.variant_colour (variant_id, colour),
+    CONSTRAINT po_line_vehicle_or_part CHECK (
+        (variant_id IS NOT NULL AND colour IS NOT NULL AND part_id IS NULL AND qty = trunc(qty))
+        OR (part_id IS NOT NULL AND variant_id IS NULL AND colour IS NULL)),
+    CONSTRAINT po_line_not_over_received CHECK (received_qty <= qty)
+);
+SELECT audit.track('procurement.po_line', 'po_line_id', '', 'received_qty');
+
+CREATE TRIGGER purchase_order_change BEFORE UPDATE ON procurement.purchase_order
+    FOR EACH ROW EXECUTE FUNCTION procurement.check_po_change();
+
+-- Lines change only while the order is a draft (receipts only move received_qty).
+CREATE FUNCTION procurement.check_po_line_change() RETURNS trigger
+LANGUAGE plpgsql
+AS $$
+DECLARE
+    po_status text;
+    line procurement.po_line := coalesce(NEW, OLD);
+BEGIN
+    SELECT status INTO po_status FROM procurement.purchase_order WHERE po_id = line.po_id;
+    IF po_status <> 'DRAFT' AND NOT (TG_OP = 'UPDATE'
+            AND (to_jsonb(NEW) - 'received_qty') = (to_jsonb(OLD) - 'received_qty')) THEN
+        RAISE EXCEPTION 'the lines of a % purchase order cannot change', lower(po_status)
+            USING ERRCODE = 'check_violation', CONSTRAINT = 'po_line_draft_only';
+    END IF;
+    IF TG_OP = 'DELETE' THEN
+        RETURN OLD;
+    END IF;
+    IF NEW.part_id IS NOT NULL AND NEW.qty <> trunc(NEW.qty)
+       AND (SELECT whole_units FROM master.part WHERE part_id = NEW.part_id) THEN
+        RAISE EXCEPTION 'part % is counted in whole units', NEW.part_id
+            USING ERRCODE = 'check_violation', CONSTRAINT = 'po_line_whole_units';
+    END IF;
+    RETURN NEW;
+END
+$$;
+CREATE TRIGGER po_line_change BEFORE INSERT OR UPDATE OR DELETE ON procurement.po_line
+    FOR EACH ROW EXECUTE FUNCTION procurement.check_po_line_change();
+
+-- What was received moves the order to PART_RECEIVED / RECEIVED.
+CREATE FUNCTION procurement.update_po_receipt_status() RETURNS trigger
+LANGUAGE plpgsql
+AS $$
+DECLARE
+    all_in boolean;
+BEGIN
+    SELECT bool_and(received_qty = qty) INTO all_in FROM procurement.po_line WHERE po_id = NEW.po_id;
+    UPDATE procurement.purchase_order
+       SET status = CASE WHEN all_in THEN 'RECEIVED' ELSE 'PART_RECEIVED' END
+     WHERE po_id = NEW.po_id
+       AND status IS DISTINCT FROM CASE WHEN all_in THEN 'RECEIVED' ELSE 'PART_RECEIVED' END;
+    RETURN NULL;
+END
+$$;
+CREATE TRIGGER po_line_received AFTER UPDATE OF received_qty ON procurement.po_line
+    FOR EACH ROW WHEN (NEW.received_qty IS DISTINCT FROM OLD.received_qty)
+    EXECUTE FUNCTION procurement.update_po_receipt_status();
+
+-- ---------------------------------------------------------------------------
+-- Goods receipts (GRN): posted once, never changed
+-- ---------------------------------------------------------------------------
+CREATE TABLE procurement.goods_receipt (
+    grn_id        integer GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    grn_no        text NOT NULL UNIQUE,
+    po_id         integer NOT NULL REFERENCES procurement.purchase_order (po_id),
+    branch_id     integer NOT NULL REFERENCES master.branch (branch_id),
+    received_on   date NOT NULL,
+    dispatch_ref  text CHECK (length(dispatch_ref) <= 60),   -- OEM's dispatch / e-way bill no.
+    received_by   integer REFERENCES master.staff (staff_id) DEFAULT audit.current_staff_id(),
+    created_at    timestamptz NOT NULL DEFAULT now()
+);
+CREATE INDEX goods_receipt_po_idx ON procurement.goods_receipt (po_id);
+SELECT audit.track('procurement.goods_receipt', 'grn_id');
+
+CREATE FUNCTION procurement.check_receivable() RETURNS trigger
+LANGUAGE plpgsql
+AS $$
+DECLARE
+    po procurement.purchase_order;
+BEGIN
+    SELECT * INTO STRICT po FROM procurement.purchase_order WHERE po_id = NEW.po_id FOR UPDATE;
+    IF po.status NOT IN ('SENT', 'PART_RECEIVED') THEN
+        RAISE EXCEPTION 'goods are received only against a sent purchase order (this one is %)', lower(po.status)
+            USING ERRCODE = 'check_violation', CONSTRAINT = 'goods_receipt_po_open';
+    END IF;
+    IF po.branch_id <> NEW.branch_id THEN
+        RAISE EXCEPTION 'goods are received at the branch that ordered them'
+            USING ERRCODE = 'check_violation', CONSTRAINT = 'goods_receipt_branch';
+    END IF;
+    RETURN NEW;
+END
+$$;
+CREATE TRIGGER goods_receipt_receivable BEFORE INSERT ON procurement.goods_receipt
+    FOR EACH ROW EXECUTE FUNCTION procurement.check_receivable();
+CREATE TRIGGER goods_receipt_is_permanent BEFORE UPDATE OR DELETE ON procurement.goods_receipt
+    FOR EACH ROW EXECUTE FUNCTION audit.refuse_change();
+
+CREATE TABLE procurement.grn_vehicle (
+    grn_id     integer NOT NULL REFERENCES procurement.goods_receipt (grn_id),
+    po_line_id integer NOT NULL REFERENCES procurement.po_line (po_line_id),
+    unit_id    integer NOT NULL UNIQUE REFERENCES inventory.vehicle_unit (unit_id),
+    PRIMARY KEY (grn_id, unit_id)
+);
+
+CREATE TABLE procurement.grn_part (
+    grn_id     integer NOT NULL REFERENCES procurement.goods_receipt (grn_id),
+    po_line_id integer NOT NULL REFERENCES procurement.po_line (po_line_id),
+    qty        numeric(12,3) NOT NULL CHECK (qty > 0),
+    unit_cost  numeric(12,2) NOT NULL CHECK (unit_cost >= 0),
+    move_id    bigint NOT NULL UNIQUE REFERENCES inventory.stock_move (move_id),
+    PRIMARY KEY (grn_id, po_line_id)
+);
+
+-- Each received vehicle or part quantity counts against its PO line (CHECK: never more
+-- than ordered), and must be what the line ordered.
+CREATE FUNCTION procurement.count_received() RETURNS trigger
+LANGUAGE plpgsql
+AS $$
+DECLARE
+    line procurement.po_line;
+    unit inventory.vehicle_unit;
+    received numeric;
+BEGIN
+    SELECT * INTO STRICT line FROM procurement.po_line WHERE po_line_id = NEW.po_line_id;
+    IF line.po_id <> (SELECT po_id FROM procurement.goods_receipt WHERE grn_id = NEW.grn_id) THEN
+        RAISE EXCEPTION 'the line is not on this receipt''s purchase order'
+            USING ERRCODE = 'check_violation', CONSTRAINT = 'grn_line_same_po';
+    END IF;
+    IF TG_TABLE_NAME = 'grn_vehicle' THEN
+        SELECT * INTO STRICT unit FROM inventory.vehicle_unit WHERE unit_id = NEW.unit_id;
+        IF line.variant_id IS NULL OR (unit.variant_id, unit.colour) <> (line.variant_id, line.colour) THEN
+            RAISE EXCEPTION 'VIN % is not the variant and colour of PO line %', unit.vin, line.line_no
+                USING ERRCODE = 'check_violation', CONSTRAINT = 'grn_vehicle_matches_line';
+        END IF;
+        received := 1;
+    ELSE
+        IF line.part_id IS NULL THEN
+            RAISE EXCEPTION 'PO line % orders a vehicle, not a part', line.line_no
+                USING ERRCODE = 'check_violation', CONSTRAINT = 'grn_part_matches_line';
+        END IF;
+        received := NEW.qty;
+    END IF;
+    UPDATE procurement.po_line SET received_qty = received_qty + received WHERE po_line_id = NEW.po_line_id;
+    RETURN NEW;
+END
+$$;
+CREATE TRIGGER grn_vehicle_count BEFORE INSERT ON procurement.grn_vehicle
+    FOR EACH ROW EXECUTE FUNCTION procurement.count_received();
+CREATE TRIGGER grn_part_count BEFORE INSERT ON procurement.grn_part
+    FOR EACH ROW EXECUTE FUNCTION procurement.count_received();
+CREATE TRIGGER grn_vehicle_is_permanent BEFORE UPDATE OR DELETE ON procurement.grn_vehicle
+    FOR EACH ROW EXECUTE FUNCTION audit.refuse_change();
+CREATE TRIGGER grn_part_is_permanent BEFORE UPDATE OR DELETE ON procurement.grn_part
+    FOR EACH ROW EXECUTE FUNCTION audit.refuse_change();
+
+-- ---------------------------------------------------------------------------
+-- Purchase invoices from the OEM, GST input by head, payments, payables
+-- ---------------------------------------------------------------------------
+CREATE TABLE procurement.purchase_invoice (
+    pinv_id            integer GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    branch_id          integer NOT NULL REFERENCES master.branch (branch_id),
+    oem_id             integer NOT NULL REFERENCES oem.oem (oem_id),
+    supplier_invoice_no text NOT NULL CHECK (supplier_invoice_no ~ '^[A-Za-z0-9/-]{1,16}$'),
+    invoice_date       date NOT NULL,
+    fy_start           integer GENERATED ALWAYS AS (master.fy_start_year(invoice_date)) STORED,
+    taxable_value      numeric(14,2) NOT NULL CHECK (taxable_value >= 0),
+    cgst               numeric(14,2) NOT NULL DEFAULT 0 CHECK (cgst >= 0),
+    sgst               numeric(14,2) NOT NULL DEFAULT 0 CHECK (sgst >= 0),
+    igst               numeric(14,2) NOT NULL DEFAULT 0 CHECK (igst >= 0),
+    round_off          numeric(4,2) NOT NULL DEFAULT 0 CHECK (round_off BETWEEN -1 AND 1),
+    total              numeric(14,2) NOT NULL CHECK (total > 0),
+    due_date           date NOT NULL,
+    created_by         integer REFERENCES master.staff (staff_id) DEFAULT audit.current_staff_id(),
+    created_at         timestamptz NOT NULL DEFAULT now(),
+    UNIQUE (oem_id, supplier_invoice_no, fy_start),
+    CHECK (due_date >= invoice_date),
+    CONSTRAINT purchase_invoice_adds_up CHECK (total = taxable_value + cgst + sgst + igst + round_off),
+    CONSTRAINT purchase_invoice_one_kind_of_tax CHECK (igst = 0 OR (cgst = 0 AND sgst = 0)),
+    CONSTRAINT purchase_invoice_cgst_equals_sgst CHECK (abs(cgst - sgst) <= 0.01)
+);
+SELECT audit.track('procurement.purchase_invoice', 'pinv_id');
+
+-- The supplier's state decides the heads: same state as the branch -> CGST + SGST, else IGST.
+CREATE FUNCTION procurement.check_tax_heads() RETURNS trigger
+LANGUAGE plpgsql
+AS $$
+DECLARE
+    same_state boolean;
+BEGIN
+    SELECT o.state_code = b.state_code INTO STRICT same_state
+      FROM oem.oem o, master.branch b WHERE o.oem_id = NEW.oem_id AND b.branch_id = NEW.branch_id;
+    IF same_state AND NEW.igst <> 0 THEN
+        RAISE EXCEPTION 'the supplier is in the branch''s state: CGST and SGST, not IGST'
+            USING ERRCODE = 'check_violation', CONSTRAINT = 'purchase_invoice_tax_heads';
+    ELSIF NOT same_state AND (NEW.cgst <> 0 OR NEW.sgst <> 0) THEN
+        RAISE EXCEPTION 'the supplier is in another state: IGST, not CGST and SGST'
+            USING ERRCODE = 'check_violation', CONSTRAINT = 'purchase_invoice_tax_heads';
+    END IF;
+    RETURN NEW;
+END
+$$;
+CREATE TRIGGER purchase_invoice_tax_heads BEFORE INSERT OR UPDATE ON procurement.purchase_invoice
+    FOR EACH ROW EXECUTE FUNCTION procurement.check_tax_heads();
+
+-- The receipts an invoice bills; a receipt is billed once.
+CREATE TABLE procurement.purchase_invoice_grn (
+    pinv_id integer NOT NULL REFERENCES procurement.purchase_invoice (pinv_id),
+    grn_id  integer NOT NULL UNIQUE REFERENCES procurement.goods_receipt (grn_id),
+    PRIMARY KEY (pinv_id, grn_id)
+);
+
+CREATE TABLE procurement.supplier_payment (
+    payment_id integer GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    pinv_id    integer NOT NULL REFERENCES procurement.purchase_invoice (pinv_id),
+    branch_id  integer NOT NULL REFERENCES master.branch (branch_id),
+    paid_on    date NOT NULL,
+    amount     numeric(14,2) NOT NULL CHECK (amount > 0),
+    mode       text NOT NULL CHECK (mode IN ('BANK_TRANSFER', 'CHEQUE', 'UPI', 'CASH')),
+    reference  text CHECK (length(reference) <= 60),
+    created_by integer REFERENCES master.staff (staff_id) DEFAULT audit.current_staff_id(),
+    created_at timestamptz NOT NULL DEFAULT now()
+);
+CREATE INDEX supplier_payment_invoice_idx ON procurement.supplier_payment (pinv_id);
+SELECT audit.track('procurement.supplier_payment', 'payment_id');
+
+-- Never pay more than the invoice (the invoice row is locked: concurrent payments queue).
+CREATE FUNCTION procurement.check_not_overpaid() RETURNS trigger
+LANGUAGE plpgsql
+AS $$
+DECLARE
+    invoice_total numeric;
+    paid numeric;
+BEGIN
+    SELECT total INTO STRICT invoice_total FROM procurement.purchase_invoice WHERE pinv_id = NEW.pinv_id FOR UPDATE;
+    SELECT coalesce(sum(amount), 0) INTO paid FROM procurement.supplier_payment WHERE pinv_id = NEW.pinv_id;
+    IF paid + NEW.amount > invoice_total THEN
+        RAISE EXCEPTION 'payment of % would exceed the % still due', NEW.amount, invoice_total - paid
+            USING ERRCODE = 'check_violation', CONSTRAINT = 'supplier_payment_not_over_invoice';
+    END IF;
+    RETURN NEW;
+END
+$$;
+CREATE TRIGGER supplier_payment_not_over BEFORE INSERT ON procurement.supplier_payment
+    FOR EACH ROW EXECUTE FUNCTION procurement.check_not_overpaid();
+CREATE TRIGGER supplier_payment_is_permanent BEFORE UPDATE OR DELETE ON procurement.supplier_payment
+    FOR EACH ROW EXECUTE FUNCTION audit.refuse_change();
+
+-- What is still owed per invoice, and how old it is.
+CREATE VIEW procurement.payable AS
+SELECT i.pinv_id, i.branch_id, i.oem_id, o.brand, i.supplier_invoice_no, i.invoice_date, i.due_date,
+       i.total, coalesce(p.paid, 0) AS paid, i.total - coalesce(p.paid, 0) AS outstanding,
+       current_date - i.due_date AS days_overdue,
+       CASE WHEN current_date <= i.due_date THEN 'NOT_DUE'
+            WHEN current_date - i.due_date <= 30 THEN '1-30'
+            WHEN current_date - i.due_date <= 60 THEN '31-60'
+            WHEN current_date - i.due_date <= 90 THEN '61-90'
+            ELSE '90+' END AS age_bucket
+  FROM procurement.purchase_invoice i
+  JOIN oem.oem o USING (oem_id)
+  LEFT JOIN (SELECT pinv_id, sum(amount) AS paid FROM procurement.supplier_payment GROUP BY pinv_id) p
+         USING (pinv_id);
