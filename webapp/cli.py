@@ -95,6 +95,27 @@ def seed_demo_command():
         click.echo(f"  {code:<8} {role:<16} {name:<24} PIN {pin}")
 
 
+@click.command("generate-history")
+@click.option("--units", default=20_000, show_default=True)
+@click.option("--parts", default=3_000, show_default=True)
+@click.option("--moves", default=1_000_000, show_default=True)
+@click.option("--seed", default=1, show_default=True, help="Same seed, same data")
+def generate_history_command(units: int, parts: int, moves: int, seed: int):
+    """Fill an EMPTY stock with five years of generated history (for benchmarks, not for a showroom)."""
+    import time
+
+    from .datagen import Sizes, generate_history
+
+    began = time.perf_counter()
+    try:
+        with _database().engine.begin() as conn:
+            counts = generate_history(conn, Sizes(units=units, parts=parts, moves=moves), seed=seed,
+                                      progress=lambda m: click.echo(f"  generating {m} ..."))
+    except RuntimeError as exc:
+        _fail(str(exc))
+    click.echo(f"generated {counts} in {time.perf_counter() - began:.1f} s")
+
+
 @click.command("serve")
 @click.option("--host", default=lambda: os.environ.get("ERP_HOST", "0.0.0.0"), show_default="0.0.0.0")
 @click.option("--port", default=lambda: int(os.environ.get("ERP_PORT", "8000")), type=int, show_default="8000")
@@ -218,6 +239,6 @@ def _schemas_in_dump(dump: Path) -> list[str]:
 
 
 def register(app: Flask) -> None:
-    for command in (init_db_command, create_admin_command, seed_demo_command, serve_command,
+    for command in (init_db_command, create_admin_command, seed_demo_command, generate_history_command, serve_command,
                     backup_command, restore_command):
         app.cli.add_command(command)
