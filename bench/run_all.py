@@ -231,9 +231,31 @@ def replace_block(text: str, name: str, body: str) -> str:
     return pattern.sub(lambda _: f"{begin}\n{body}\n{end}", text, count=1)
 
 
-def write_doc(info: dict, screens: dict | None, startup: dict | None) -> None:
+def stock_block(r: dict) -> str:
+    g = r["generated"]
+    lines = [
+        f"Measured {r['date']} on PostgreSQL {r['postgresql']}, with `generate-history`'s five years: "
+        f"{g['units']:,} vehicle units, {g['parts']:,} parts, {g['moves']:,} stock moves (generated in "
+        f"{r['generated_s']} s). {r['requests']} timed requests per screen, interleaved; {r['placement']}. "
+        "The dispatch import is the whole receipt service for a 500-vehicle list in one committed "
+        "transaction, five runs.",
+        "",
+        "| Case | median ms | p95 ms | ratio to floor | target | met? |",
+        "|---|---:|---:|---:|---|---|",
+    ]
+    for row in r["results"]:
+        ratio = f"{row['ratio']:.1f}×" if row.get("ratio") is not None else ("1×" if row["kind"] == "floor" else "")
+        target = f"< {row['target_ms']:g} ms" if row.get("target_ms") else ""
+        met = "" if row["met"] is None else ("yes" if row["met"] else "**no**")
+        lines.append(f"| {row['label']} | {_ms(row['median_ms'])} | {_ms(row['p95_ms'])} | {ratio} | {target} | {met} |")
+    return "\n".join(lines)
+
+
+def write_doc(info: dict, screens: dict | None, startup: dict | None, stock: dict | None = None) -> None:
     text = DOC.read_text(encoding="utf-8") if DOC.exists() else SKELETON
     text = replace_block(text, "machine", machine_block(info, time.strftime("%Y-%m-%d %H:%M %Z")))
+    if stock:
+        text = replace_block(text, "stock", stock_block(stock))
     if screens:
         text = replace_block(text, "screens", screens_block(screens))
     if startup:
@@ -247,7 +269,7 @@ def write_doc(info: dict, screens: dict | None, startup: dict | None) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Run the benchmarks and rewrite docs/PERFORMANCE.md.")
-    parser.add_argument("--only", choices=("screens", "startup"), help="run one part only")
+    parser.add_argument("--only", choices=("screens", "startup", "stock"), help="run one part only")
     parser.add_argument("--quick", action="store_true", help="100 requests, 20 warm-up, 10 logins, 1 restart")
     parser.add_argument("--requests", type=int, default=500)
     parser.add_argument("--warmup", type=int, default=50)
@@ -262,7 +284,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"[bench] {message}", file=sys.stderr, flush=True)
 
     info = machine()
-    screens_result = startup_result = None
+    screens_result = startup_result = stock_result = None
     if args.only in (None, "screens"):
         from . import screens
 
@@ -276,13 +298,20 @@ def main(argv: list[str] | None = None) -> int:
         startup_result = startup.run(args.restarts, progress=progress)
         _print_startup(startup_result)
 
+    if args.only in (None, "stock"):
+        from . import stock
+
+        stock_result = stock.run(min(200, args.requests), min(20, args.warmup), progress=progress)
+        _print_screens(stock_result)
+
     RESULTS.mkdir(parents=True, exist_ok=True)
     out = RESULTS / f"bench-{time.strftime('%Y%m%d-%H%M%S')}.json"
-    out.write_text(json.dumps({"machine": info, "screens": screens_result, "startup": startup_result},
+    out.write_text(json.dumps({"machine": info, "screens": screens_result, "startup": startup_result,
+                               "stock": stock_result},
                               indent=2, default=str))
     progress(f"raw results: {out.relative_to(ROOT)}")
     if not args.no_write:
-        write_doc(info, screens_result, startup_result)
+        write_doc(info, screens_result, startup_result, stock_result)
         progress(f"figures written to {DOC.relative_to(ROOT)}")
     return 0
 

@@ -148,7 +148,7 @@ CREATE TABLE inventory.stock_move (
         (kind IN ('OPENING', 'RECEIPT', 'TRANSFER_IN') AND qty > 0)
         OR (kind IN ('ISSUE_JOB', 'COUNTER_SALE', 'TRANSFER_OUT', 'RETURN_TO_OEM') AND qty < 0)
         OR kind = 'ADJUSTMENT'),
-    CONSTRAINT stock_move_adjustment_reason CHECK (kind <> 'ADJUSTMENT' OR length(btrim(reason)) >= 3)
+    CONSTRAINT stock_move_adjustment_reason CHECK (kind <> 'ADJUSTMENT' OR coalesce(length(btrim(reason)), 0) >= 3)
 );
 CREATE INDEX stock_move_part_idx ON inventory.stock_move (branch_id, part_id, moved_at);
 
@@ -171,6 +171,10 @@ BEGIN
     ON CONFLICT (branch_id, part_id) DO NOTHING;
     SELECT * INTO bal FROM inventory.part_stock
      WHERE branch_id = NEW.branch_id AND part_id = NEW.part_id FOR UPDATE;
+    IF bal.qty + NEW.qty < 0 THEN
+        RAISE EXCEPTION 'only % in stock; % cannot go out', bal.qty, -NEW.qty
+            USING ERRCODE = 'check_violation', CONSTRAINT = 'part_stock_not_negative';
+    END IF;
     IF NEW.qty > 0 THEN
         NEW.value := round(NEW.qty * NEW.unit_cost, 2);
     ELSIF bal.qty + NEW.qty = 0 THEN
@@ -178,7 +182,8 @@ BEGIN
         NEW.unit_cost := CASE WHEN bal.qty > 0 THEN round(bal.value / bal.qty, 4) ELSE 0 END;
     ELSE
         NEW.unit_cost := CASE WHEN bal.qty > 0 THEN round(bal.value / bal.qty, 4) ELSE 0 END;
-        NEW.value := round(NEW.qty * NEW.unit_cost, 2);
+        -- Never more than the balance holds (a rounded-up average on many cheap units could).
+        NEW.value := greatest(round(NEW.qty * NEW.unit_cost, 2), -bal.value);
     END IF;
     UPDATE inventory.part_stock
        SET qty = qty + NEW.qty, value = value + NEW.value, updated_at = now()
@@ -199,15 +204,19 @@ LANGUAGE plpgsql
 AS $$
 BEGIN
     IF pg_trigger_depth() < 2 AND (
-           (TG_OP = 'INSERT' AND (NEW.qty <> 0 OR NEW.value <> 0))
+           TG_OP = 'DELETE'
+           OR (TG_OP = 'INSERT' AND (NEW.qty <> 0 OR NEW.value <> 0))
            OR (TG_OP = 'UPDATE' AND (NEW.qty IS DISTINCT FROM OLD.qty OR NEW.value IS DISTINCT FROM OLD.value))) THEN
         RAISE EXCEPTION 'stock quantities change only through stock moves'
             USING ERRCODE = 'check_violation', CONSTRAINT = 'part_stock_through_moves';
     END IF;
+    IF TG_OP = 'DELETE' THEN
+        RETURN OLD;
+    END IF;
     RETURN NEW;
 END
 $$;
-CREATE TRIGGER part_stock_guard BEFORE INSERT OR UPDATE ON inventory.part_stock
+CREATE TRIGGER part_stock_guard BEFORE INSERT OR UPDATE OR DELETE ON inventory.part_stock
     FOR EACH ROW EXECUTE FUNCTION inventory.guard_part_stock();
 
 -- ---------------------------------------------------------------------------

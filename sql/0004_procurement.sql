@@ -46,24 +46,35 @@ AS $$
 DECLARE
     approver_role text;
 BEGIN
+    -- Every order starts as a draft, so approval always passes the checks below.
+    IF TG_OP = 'INSERT' THEN
+        IF NEW.status <> 'DRAFT' THEN
+            RAISE EXCEPTION 'a purchase order starts as a draft, not %', lower(NEW.status)
+                USING ERRCODE = 'check_violation', CONSTRAINT = 'purchase_order_status_transition';
+        END IF;
+        RETURN NEW;
+    END IF;
     IF NEW.status IS DISTINCT FROM OLD.status THEN
         IF NOT EXISTS (SELECT 1 FROM procurement.po_status_transition
                         WHERE from_status = OLD.status AND to_status = NEW.status) THEN
             RAISE EXCEPTION 'a purchase order cannot go from % to %', OLD.status, NEW.status
                 USING ERRCODE = 'check_violation', CONSTRAINT = 'purchase_order_status_transition';
         END IF;
-        IF NEW.status = 'APPROVED' THEN
-            SELECT designation INTO approver_role FROM master.staff
-             WHERE staff_id = NEW.approved_by AND is_active;
-            IF approver_role IS NULL OR approver_role NOT IN ('MANAGER', 'ADMIN') THEN
-                RAISE EXCEPTION 'only a manager or an administrator approves a purchase order'
-                    USING ERRCODE = 'check_violation', CONSTRAINT = 'purchase_order_approver';
-            END IF;
-            IF NOT EXISTS (SELECT 1 FROM procurement.po_line WHERE po_id = NEW.po_id) THEN
-                RAISE EXCEPTION 'a purchase order without lines cannot be approved'
-                    USING ERRCODE = 'check_violation', CONSTRAINT = 'purchase_order_has_lines';
-            END IF;
+    END IF;
+    -- The recorded approver must be one who may approve, also when the name is changed later.
+    IF (NEW.status = 'APPROVED' AND OLD.status <> 'APPROVED')
+       OR (NEW.status NOT IN ('DRAFT', 'CANCELLED') AND NEW.approved_by IS DISTINCT FROM OLD.approved_by) THEN
+        SELECT designation INTO approver_role FROM master.staff
+         WHERE staff_id = NEW.approved_by AND is_active;
+        IF approver_role IS NULL OR approver_role NOT IN ('MANAGER', 'ADMIN') THEN
+            RAISE EXCEPTION 'only a manager or an administrator approves a purchase order'
+                USING ERRCODE = 'check_violation', CONSTRAINT = 'purchase_order_approver';
         END IF;
+    END IF;
+    IF NEW.status = 'APPROVED' AND OLD.status <> 'APPROVED'
+       AND NOT EXISTS (SELECT 1 FROM procurement.po_line WHERE po_id = NEW.po_id) THEN
+        RAISE EXCEPTION 'a purchase order without lines cannot be approved'
+            USING ERRCODE = 'check_violation', CONSTRAINT = 'purchase_order_has_lines';
     END IF;
     IF OLD.status <> 'DRAFT' AND (NEW.oem_id, NEW.branch_id) IS DISTINCT FROM (OLD.oem_id, OLD.branch_id) THEN
         RAISE EXCEPTION 'the supplier and branch of an approved purchase order are fixed'
@@ -92,7 +103,7 @@ CREATE TABLE procurement.po_line (
 );
 SELECT audit.track('procurement.po_line', 'po_line_id', '', 'received_qty');
 
-CREATE TRIGGER purchase_order_change BEFORE UPDATE ON procurement.purchase_order
+CREATE TRIGGER purchase_order_change BEFORE INSERT OR UPDATE ON procurement.purchase_order
     FOR EACH ROW EXECUTE FUNCTION procurement.check_po_change();
 
 -- Lines change only while the order is a draft (receipts only move received_qty).
@@ -224,6 +235,14 @@ BEGIN
             RAISE EXCEPTION 'PO line % orders a vehicle, not a part', line.line_no
                 USING ERRCODE = 'check_violation', CONSTRAINT = 'grn_part_matches_line';
         END IF;
+        -- The ledger and the receipt tell the same story: this part, here, this many, at this cost.
+        IF NOT EXISTS (SELECT 1 FROM inventory.stock_move m, procurement.goods_receipt g
+                        WHERE m.move_id = NEW.move_id AND g.grn_id = NEW.grn_id AND m.kind = 'RECEIPT'
+                          AND m.part_id = line.part_id AND m.branch_id = g.branch_id
+                          AND m.qty = NEW.qty AND m.unit_cost = NEW.unit_cost) THEN
+            RAISE EXCEPTION 'stock move % is not the receipt of PO line %', NEW.move_id, line.line_no
+                USING ERRCODE = 'check_violation', CONSTRAINT = 'grn_part_matches_move';
+        END IF;
         received := NEW.qty;
     END IF;
     UPDATE procurement.po_line SET received_qty = received_qty + received WHERE po_line_id = NEW.po_line_id;
@@ -330,6 +349,24 @@ CREATE TRIGGER supplier_payment_not_over BEFORE INSERT ON procurement.supplier_p
     FOR EACH ROW EXECUTE FUNCTION procurement.check_not_overpaid();
 CREATE TRIGGER supplier_payment_is_permanent BEFORE UPDATE OR DELETE ON procurement.supplier_payment
     FOR EACH ROW EXECUTE FUNCTION audit.refuse_change();
+
+-- Nor lower an invoice below what has been paid against it.
+CREATE FUNCTION procurement.check_total_covers_payments() RETURNS trigger
+LANGUAGE plpgsql
+AS $$
+DECLARE
+    paid numeric;
+BEGIN
+    SELECT coalesce(sum(amount), 0) INTO paid FROM procurement.supplier_payment WHERE pinv_id = NEW.pinv_id;
+    IF NEW.total < paid THEN
+        RAISE EXCEPTION 'the invoice total % is less than the % already paid', NEW.total, paid
+            USING ERRCODE = 'check_violation', CONSTRAINT = 'supplier_payment_not_over_invoice';
+    END IF;
+    RETURN NEW;
+END
+$$;
+CREATE TRIGGER purchase_invoice_covers_payments BEFORE UPDATE OF total ON procurement.purchase_invoice
+    FOR EACH ROW EXECUTE FUNCTION procurement.check_total_covers_payments();
 
 -- What is still owed per invoice, and how old it is.
 CREATE VIEW procurement.payable AS

@@ -20,7 +20,7 @@ from decimal import ROUND_HALF_UP, Decimal
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from .formatting import IST
+from .formatting import IST, today_ist
 from .validators import gstin_check_character
 
 VIN_ALPHABET = "ABCDEFGHJKLMNPRSTUVWXYZ0123456789"  # no I, O, Q
@@ -70,7 +70,7 @@ def generate_history(conn: Connection, sizes: Sizes, seed: int = 1, today: date 
     to prove the fast path values moves exactly as the trigger does).
     """
     rng = random.Random(seed)
-    today = today or date.today()
+    today = today or today_ist()
     start = today - timedelta(days=365 * sizes.years)
     branches = [r[0] for r in conn.execute(sa.text("SELECT branch_id FROM master.branch WHERE is_active ORDER BY 1"))]
     if not branches:

@@ -30,10 +30,28 @@ class NavSection:
 # Later modules append their sections here.
 SECTIONS: list[NavSection] = [
     NavSection("Stock", (
+        NavLink("Vehicles", "inventory.unit_list", "Vehicle stock by VIN, motor no. or battery serial"),
+        NavLink("Stock ageing", "inventory.ageing_report", "Units in stock and on demo by age, at cost"),
+        NavLink("Parts stock", "inventory.part_stock_list", "Quantities, bins, reorder alerts, stock cards"),
+        NavLink("Transfers", "inventory.transfer_list", "Send stock to a branch, receive what is in transit"),
+        NavLink("Stock counts", "inventory.count_list", "Physical count sheets, variances, approval"),
     )),
     NavSection("Purchasing", (
+        NavLink("Purchase orders", "procurement.po_list", "Orders to OEMs: draft, approve, print, send"),
+        NavLink("Goods receipts", "procurement.grn_list", "Receive vehicles from the dispatch list, and parts"),
+        NavLink("Purchase invoices", "procurement.pinv_list", "OEM invoices against receipts, GST input, payments"),
+        NavLink("Payables", "procurement.payable_list", "What is owed to OEMs, by age"),
     )),
     NavSection("Catalog", (
+        NavLink("Customers", "master.customer_list", "Find a customer by name or mobile, add one"),
+        NavLink("Models", "oem.model_list", "Models, variants, colours, prices and subsidy"),
+        NavLink("Spare parts", "master.part_list", "Part numbers, MRP, GST, which models they fit"),
+        NavLink("Labour", "master.labour_list", "Service operations, standard hours and rates"),
+        NavLink("OEMs", "oem.oem_list", "Brands we buy from: GSTIN, dealer code, contacts"),
+        NavLink("OEM schemes", "oem.scheme_list", "Customer discounts and dealer incentives"),
+        NavLink("Financiers", "master.financier_list", "Banks and NBFCs for vehicle loans"),
+        NavLink("Insurers", "master.insurer_list", "Insurance companies"),
+        NavLink("Tax master", "master.hsn_list", "HSN / SAC codes and their dated GST rates"),
     )),
     NavSection("Administration", (
         NavLink("Staff", "master.staff_list", "Add staff, reset PINs, deactivate"),

@@ -42,7 +42,9 @@
     form.dataset.submitting = "1";
     form.querySelectorAll('button[type="submit"]').forEach(function (button) {
       button.setAttribute("aria-busy", "true");
-      if (!form.hasAttribute("hx-post")) { button.disabled = true; }
+      // Disabled only once the browser has collected the form's values: a disabled button drops its
+      // own name=value, and a form with several submit buttons needs to know which one was pressed.
+      if (!form.hasAttribute("hx-post")) { setTimeout(function () { button.disabled = true; }, 0); }
     });
   }, true);
   document.addEventListener("htmx:afterRequest", function (event) {
@@ -58,6 +60,19 @@
       form.dataset.submitting = "";
       form.querySelectorAll('button[type="submit"]').forEach(function (b) { b.removeAttribute("aria-busy"); b.disabled = false; });
     });
+  });
+
+  // ---- Procurement: receiving vehicles one at a time with a barcode scanner -----------------
+  // A scanner types the code and presses Enter. In the "one vehicle at a time" boxes Enter moves
+  // to the next box instead of submitting; in the last box it adds the vehicle to the list.
+  document.addEventListener("keydown", function (event) {
+    if (event.key !== "Enter" || !event.target.closest) { return; }
+    var group = event.target.closest("[data-scan-row]");
+    if (!group || event.target.tagName !== "INPUT") { return; }
+    event.preventDefault();
+    var boxes = Array.prototype.slice.call(group.querySelectorAll("input:not([type=hidden]), select"));
+    var next = boxes[boxes.indexOf(event.target) + 1];
+    if (next) { next.focus(); } else { group.querySelector("[data-scan-add]").click(); }
   });
 
   // Login: tap your name, then the PIN keypad (the keyboard works too).
@@ -88,5 +103,14 @@
       });
     });
     if (code.value) { focusPin(); } else if (finePointer) { code.focus(); }
+  });
+})();
+
+// ---- Inventory: a Print button (label sheets) opens the browser's print dialog; no inline script. ----
+(function () {
+  "use strict";
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest && event.target.closest("[data-print]");
+    if (button) { event.preventDefault(); window.print(); }
   });
 })();

@@ -1,6 +1,7 @@
-"""Master data: showroom (branch) profile and staff."""
+"""Master data: showroom (branch) profile, staff, and the catalog (tax master, customers, financiers,
+insurers, spare parts, labour operations)."""
 from flask import Blueprint
 
 bp = Blueprint("master", __name__, url_prefix="/master")
 
-from . import views  # noqa: E402,F401
+from . import catalog_views, views  # noqa: E402,F401

@@ -1,0 +1,218 @@
+"""Buying scooters from the OEM in a real browser, on a 768 px tablet: accounts drafts the order,
+the manager approves and sends it, the truck arrives and its dispatch list is pasted, checked and
+posted; then the stock screen finds one scooter by a scrap of its motor number and shows where it
+came from. And a barcode scanner's Enter walks the "one vehicle at a time" boxes (static/js/app.js).
+The catalog rows are set up in the database (the catalog's own journeys drive its screens).
+"""
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+from decimal import Decimal
+
+import builders as b
+import pytest
+from playwright.sync_api import Locator, Page, expect
+
+from webapp.formatting import today_ist
+
+from .pages import LoginPage, _LoggedIn
+
+pytestmark = pytest.mark.browser
+
+TABLET = {"width": 768, "height": 1024}
+
+
+# ----------------------------------------------------------------------------- page objects
+
+
+class PurchaseOrderForm(_LoggedIn):
+    def __init__(self, page: Page):
+        super().__init__(page)
+        self.heading = page.get_by_role("heading", name=re.compile(r"^New purchase order"))
+
+    def order(self, row: int, vehicle: str, qty: int) -> PurchaseOrderForm:
+        self.main.get_by_label(f"Vehicle row {row}: variant and colour").select_option(label=vehicle)
+        self.main.get_by_label(f"Vehicle row {row}: quantity").fill(str(qty))
+        return self
+
+    def save_draft(self) -> PurchaseOrderPage:
+        self.submit(self.main.get_by_role("button", name="Save draft"))
+        return PurchaseOrderPage(self.page)
+
+
+class PurchaseOrderPage(_LoggedIn):
+    def __init__(self, page: Page):
+        super().__init__(page)
+        self.heading = self.main.get_by_role("heading", level=1)
+        self.status = self.main.locator(".page-head .badge")
+        self.lines = self.main.get_by_role("table").first
+
+    def press(self, name: str) -> PurchaseOrderPage:
+        """A button on the order (approve, mark sent ...); its confirmation question is answered yes."""
+        self.page.once("dialog", lambda dialog: dialog.accept())
+        self.submit(self.main.get_by_role("button", name=name))
+        return PurchaseOrderPage(self.page)
+
+    def receive_goods(self) -> GoodsReceiptPage:
+        self.main.get_by_role("link", name="Receive goods").click()
+        receipt = GoodsReceiptPage(self.page)
+        expect(receipt.heading).to_be_visible()
+        return receipt
+
+
+class GoodsReceiptPage(_LoggedIn):
+    def __init__(self, page: Page):
+        super().__init__(page)
+        self.heading = page.get_by_role("heading", name=re.compile(r"^Receive goods"))
+        self.dispatch_list = self.main.get_by_label("Dispatch list")
+        self.preview = self.main.get_by_role("region", name=re.compile(r"^Preview"))
+        self.confirm_button = self.main.get_by_role("button", name="Confirm and post the receipt")
+
+    def preview_row(self, vin: str) -> Locator:
+        return self.preview.get_by_role("row").filter(has_text=vin)
+
+    def paste(self, text: str) -> GoodsReceiptPage:
+        self.dispatch_list.fill(text)
+        return self
+
+    def check(self) -> GoodsReceiptPage:
+        self.submit(self.main.get_by_role("button", name="Check the list"))
+        return GoodsReceiptPage(self.page)
+
+    def confirm(self) -> ReceiptPage:
+        self.submit(self.confirm_button)
+        return ReceiptPage(self.page)
+
+
+class ReceiptPage(_LoggedIn):
+    def __init__(self, page: Page):
+        super().__init__(page)
+        self.heading = self.main.get_by_role("heading", name=re.compile(r"^Goods receipt "))
+        self.vehicles = self.main.locator("table.vehicles")
+
+
+class VehicleStock(_LoggedIn):
+    def __init__(self, page: Page):
+        super().__init__(page)
+        self.search_box = page.get_by_role("searchbox", name="Search")
+        self.rows = self.main.get_by_role("table").get_by_role("row").filter(has=page.get_by_role("cell"))
+
+    def open_vehicle(self, vin: str) -> None:
+        self.main.get_by_role("link", name=vin, exact=True).click()
+
+
+def no_sideways_scroll(page: Page) -> int:
+    return page.evaluate("() => document.scrollingElement.scrollWidth - window.innerWidth")
+
+
+# ----------------------------------------------------------------------------- the journey
+
+
+def test_five_scooters_are_ordered_approved_sent_received_from_a_pasted_list_and_found_in_stock(
+        new_page, console, engine, make_branch, make_staff):
+    branch = make_branch(invoice_prefix="BLR")
+    make_staff("ACC1", "ACCOUNTS", "4826", name="Anil Shetty", branch_id=branch)
+    make_staff("MGR1", "MANAGER", "5937", name="Meena Iyer", branch_id=branch)
+    with engine.begin() as conn:
+        oem_id = b.oem(conn, brand="Ather Energy")
+        variant_id = b.variant(conn, b.model(conn, oem_id, name="Rizta"), name="Z", battery_kwh="3.70")
+        for colour in ("Siachen White", "Deccan Grey"):
+            b.colour(conn, variant_id, colour)
+        b.price(conn, variant_id, "2024-01-01", ex_showroom="157000.00", ex_factory=Decimal("110000.00"))
+    today = today_ist()
+    fy = f"{(today.year if today.month >= 4 else today.year - 1) % 100:02d}"
+    page = new_page(viewport=TABLET, has_touch=True)
+
+    # Accounts drafts the order: five white Riztas at the usual price.
+    dashboard = LoginPage.open(page).log_in("ACC1", "4826")
+    dashboard.open_module("Purchase orders")
+    page.get_by_role("link", name="New purchase order").click()
+    form = PurchaseOrderForm(page)
+    expect(form.heading).to_contain_text("to Ather Energy")  # the only OEM: chosen already
+    order = form.order(1, "Rizta Z · Siachen White", 5).save_draft()
+    expect(order.flash).to_contain_text("Draft order to Ather Energy saved")
+    expect(order.status).to_have_text("Draft")
+    expect(order.lines).to_contain_text("₹1,10,000.00")
+    expect(order.main.get_by_role("button", name="Approve")).to_have_count(0)  # not for accounts
+
+    # The manager approves it (it takes its number) and marks it sent.
+    login = order.switch_user()
+    login.log_in("MGR1", "5937").open_module("Purchase orders")
+    page.get_by_role("link", name=re.compile(r"^Draft #")).click()
+    order = PurchaseOrderPage(page).press("Approve")
+    expect(order.flash).to_contain_text(f"Order approved as BLRPO/{fy}/1")
+    expect(order.heading).to_contain_text(f"Purchase order BLRPO/{fy}/1")
+    order = order.press("Mark sent to the OEM")
+    expect(order.status).to_have_text("Sent to the OEM")
+
+    # The truck arrives: the OEM's dispatch list is pasted, checked row by row, then posted.
+    mfg = (today.replace(day=1) - timedelta(days=1)).strftime("%b-%Y")
+    vins = [b.new_vin() for _ in range(5)]
+    motors = [f"ATRZ{2607140 + n}M" for n in range(5)]
+    pasted = "\n".join(["Chassis No\tMotor No\tBattery No\tCharger No\tColour\tMfg Month",
+                        *(f"{vin}\t{motor}\tBT{motor}\tCH{motor}\tSiachen White\t{mfg}"
+                          for vin, motor in zip(vins, motors))])
+    receipt = order.receive_goods().paste(pasted).check()
+    expect(receipt.preview).to_contain_text("Every row is in order. Nothing is saved until you confirm.")
+    for vin in vins:
+        expect(receipt.preview_row(vin)).to_contain_text("✓")
+    assert no_sideways_scroll(page) <= 0
+    posted = receipt.confirm()
+    expect(posted.flash).to_contain_text(f"Goods receipt BLRGRN/{fy}/1 posted")
+    for vin in vins:
+        expect(posted.vehicles).to_contain_text(vin)
+    expect(posted.vehicles.get_by_role("row").filter(has=page.get_by_role("cell"))).to_have_count(5)
+
+    # Stock: a scrap of the third scooter's motor number finds it; its page tells where it came from.
+    posted.open_module("Vehicles")
+    stock = VehicleStock(page)
+    expect(stock.rows).to_have_count(5)
+    stock.search_box.press_sequentially(motors[2][-5:-1], delay=40)
+    expect(stock.rows).to_have_count(1)
+    expect(stock.rows.first).to_contain_text(vins[2])
+    stock.open_vehicle(vins[2])
+    unit = page.get_by_role("main")
+    expect(unit.get_by_role("heading", level=1)).to_contain_text(vins[2])
+    expect(unit).to_contain_text(f"BLRGRN/{fy}/1")
+    expect(unit).to_contain_text(f"BLRPO/{fy}/1")
+    expect(unit.get_by_role("heading", name="Status history")).to_be_visible()
+    expect(unit).to_contain_text(f"BT{motors[2]}")
+    console.assert_clean()
+
+
+def test_a_barcode_scanners_enter_moves_along_the_boxes_and_adds_the_scooter_to_the_list(
+        page: Page, console, engine, make_branch, make_staff):
+    branch = make_branch()
+    make_staff("MGR1", "MANAGER", "5937", name="Meena Iyer", branch_id=branch)
+    with engine.begin() as conn:
+        oem_id = b.oem(conn, brand="Ather Energy")
+        variant_id = b.variant(conn, b.model(conn, oem_id, name="Rizta"), name="Z")
+        b.colour(conn, variant_id, "Siachen White")
+        po = b.purchase_order(conn, branch, oem_id, order_date=str(today_ist()))
+        b.po_line(conn, po, 2, "110000.00", variant_id=variant_id, colour="Siachen White")
+        b.approve_po(conn, po, b.staff(conn, branch, "MANAGER"))
+        b.send_po(conn, po)
+    LoginPage.open(page).log_in("MGR1", "5937")
+    page.goto(f"/procurement/orders/{po}")
+    receipt = PurchaseOrderPage(page).receive_goods()
+    scan = receipt.main.get_by_role("group", name=re.compile(r"^One vehicle at a time"))
+    vin = b.new_vin()
+    # A USB scanner types fast and ends each code with Enter.
+    scan.get_by_label("VIN").press_sequentially(vin, delay=5)
+    scan.get_by_label("VIN").press("Enter")
+    expect(scan.get_by_label("Motor no")).to_be_focused()
+    for label, code, then in (("Motor no", "ATRZ0000001M", "Battery serial(s)"),
+                              ("Battery serial(s)", "BTATRZ0000001", "Charger serial"),
+                              ("Charger serial", "CHATRZ0000001", "Key no")):
+        scan.get_by_label(label).press_sequentially(code, delay=5)
+        scan.get_by_label(label).press("Enter")
+        expect(scan.get_by_label(then)).to_be_focused()
+    scan.get_by_label("Key no").press_sequentially("K7", delay=5)
+    with page.expect_navigation():  # Enter in the last box adds the scooter to the list
+        scan.get_by_label("Key no").press("Enter")
+    receipt = GoodsReceiptPage(page)
+    expect(receipt.dispatch_list).to_have_value(re.compile(rf"\n{vin}\tATRZ0000001M\tBTATRZ0000001\t"))
+    expect(receipt.preview_row(vin)).to_contain_text("Mfg month: missing")  # the month box was left empty
+    expect(scan.get_by_label("VIN")).to_be_focused()  # ready for the next scooter
+    console.assert_clean()
