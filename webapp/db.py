@@ -38,6 +38,11 @@ class DatabaseUnavailable(Exception):
     """Raised when no connection to PostgreSQL can be made; shown as a 503 page."""
 
 
+def contains_pattern(text: str) -> str:
+    """What was typed, as an (I)LIKE pattern matching it anywhere; a typed % or _ is itself."""
+    return "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+
+
 def sqlalchemy_url(url: str) -> str:
     """Use the psycopg 3 driver for any postgres:// or postgresql:// URL."""
     for prefix in ("postgresql+psycopg://", "postgresql://", "postgres://"):

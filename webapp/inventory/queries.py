@@ -7,6 +7,8 @@ from decimal import Decimal
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from ..db import contains_pattern
+
 # Days since the unit was received at the dealership.
 AGE_BUCKETS = ("0-30", "31-60", "61-90", "90+")
 AGE_BUCKET_SQL = {
@@ -21,11 +23,6 @@ AGE_BUCKET_CASE = """CASE WHEN current_date - u.received_on <= 30 THEN '0-30'
                           ELSE '90+' END"""
 # Units the showroom still holds or owes a customer: neither delivered nor returned to the OEM.
 CURRENT_STATUSES = ("IN_TRANSIT", "IN_STOCK", "DEMO", "ALLOTTED", "INVOICED")
-
-
-def like_pattern(q: str) -> str:
-    """'%q%' for ILIKE, with the user's own % and _ taken literally."""
-    return "%" + q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
 
 
 # --------------------------------------------------------------------------- reference
@@ -105,7 +102,7 @@ def search_units(conn: Connection, f: UnitFilters, page: int, page_size: int):
     where = ["true"]
     params: dict = {"limit": page_size, "offset": (page - 1) * page_size}
     if f.q:
-        params["q"] = like_pattern(f.q)
+        params["q"] = contains_pattern(f.q)
         where.append("""(u.vin ILIKE :q OR u.motor_no ILIKE :q OR u.unit_id IN (
                             SELECT bf.unit_id FROM inventory.battery_fitment bf
                               JOIN inventory.battery_pack bp USING (pack_id)
@@ -297,7 +294,7 @@ PART_ROW_FROM = """
 def _part_where(q: str, show: str, params: dict) -> list[str]:
     where = ["(p.is_active OR ps.qty > 0)"]
     if q:
-        params["q"] = like_pattern(q)
+        params["q"] = contains_pattern(q)
         where.append("(p.part_no ILIKE :q OR p.name ILIKE :q OR ps.bin_location ILIKE :q)")
     if show == "in_stock":
         where.append("ps.qty > 0")
@@ -578,7 +575,7 @@ def count_lines(conn: Connection, count_id: int, q: str, view: str, page: int, p
     where = ["l.count_id = :id"]
     params: dict = {"id": count_id, "limit": page_size, "offset": (page - 1) * page_size}
     if q:
-        params["q"] = like_pattern(q)
+        params["q"] = contains_pattern(q)
         where.append("(p.part_no ILIKE :q OR p.name ILIKE :q OR ps.bin_location ILIKE :q)")
     if view == "uncounted":
         where.append("l.counted_qty IS NULL")

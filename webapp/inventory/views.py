@@ -23,6 +23,7 @@ from flask import abort, current_app, flash, redirect, render_template, request,
 from flask_login import current_user
 from markupsafe import Markup
 
+from ..pages import rows_or_page
 from ..db import get_conn
 from ..formatting import today_ist
 from ..forms import constraint_name
@@ -55,14 +56,6 @@ LABELS_MAX = 10 * LABELS_PER_SHEET
 
 
 # --------------------------------------------------------------------------- helpers
-
-
-def _rows_or_page(rows_template: str, page_template: str, target: str, **context):
-    """One URL, the whole page or only the rows the search box and pager ask for (by HX-Target)."""
-    template = rows_template if request.htmx.target == target else page_template
-    response = current_app.make_response(render_template(template, **context))
-    response.vary.update(("HX-Request", "HX-Target"))
-    return response
 
 
 def _int_arg(name: str) -> int | None:
@@ -146,8 +139,8 @@ def unit_list():
     )
     size = current_app.config["PAGE_SIZE"]
     rows, page = _clamped(lambda n: queries.search_units(conn, filters, n, size), requested_page(), size)
-    return _rows_or_page(
-        "inventory/_unit_rows.html", "inventory/unit_list.html", "unit-results",
+    return rows_or_page(
+        "inventory/unit_list.html", "inventory/_unit_rows.html", "unit-results",
         rows=rows, page=page, f=filters, args=filters.as_args(branch_arg), branch_arg=branch_arg,
         statuses=statuses, models=models, colours=colours, branches=queries.branch_choices(conn),
         buckets=queries.AGE_BUCKETS)
@@ -250,8 +243,8 @@ def part_stock_list():
     size = current_app.config["PAGE_SIZE"]
     rows, page = _clamped(lambda n: queries.search_part_stock(conn, branch_id, q, show, n, size),
                           requested_page(), size)
-    return _rows_or_page(
-        "inventory/_part_rows.html", "inventory/part_stock_list.html", "part-results",
+    return rows_or_page(
+        "inventory/part_stock_list.html", "inventory/_part_rows.html", "part-results",
         rows=rows, page=page, q=q, show=show, branch_id=branch_id, branch_arg=branch_arg,
         args={"branch": branch_arg, "q": q, "show": show}, branches=queries.branch_choices(conn),
         branch=queries.get_branch(conn, branch_id), totals=queries.branch_stock_totals(conn, branch_id),
@@ -289,8 +282,8 @@ def part_stock_card(part_id: int):
     part = _part_or_404(branch_id, part_id)
     size = current_app.config["PAGE_SIZE"]
     moves, page = _clamped(lambda n: queries.stock_card(conn, branch_id, part_id, n, size), requested_page(), size)
-    return _rows_or_page(
-        "inventory/_card_rows.html", "inventory/part_card.html", "card-results",
+    return rows_or_page(
+        "inventory/part_card.html", "inventory/_card_rows.html", "card-results",
         part=part, moves=moves, page=page, branch_id=branch_id, branch=queries.get_branch(conn, branch_id),
         branches=queries.branch_choices(conn), args={"part_id": part_id, "branch": branch_arg},
         may_adjust=current_user.role in STOCK_MANAGERS and may_act_at(branch_id))
@@ -381,8 +374,8 @@ def transfer_list():
     view = view if view in queries.TRANSFER_VIEWS else "in_transit"
     size = current_app.config["PAGE_SIZE"]
     rows, page = _clamped(lambda n: queries.search_transfers(conn, branch_id, view, n, size), requested_page(), size)
-    return _rows_or_page(
-        "inventory/_transfer_rows.html", "inventory/transfer_list.html", "transfer-results",
+    return rows_or_page(
+        "inventory/transfer_list.html", "inventory/_transfer_rows.html", "transfer-results",
         rows=rows, page=page, view=view, branch_id=branch_id, branch=queries.get_branch(conn, branch_id),
         branches=queries.branch_choices(conn), args={"branch": branch_arg, "view": view},
         may_dispatch=current_user.role in STOCK_MANAGERS)
@@ -509,8 +502,8 @@ def count_list():
     branch_id, branch_arg = _branch_from(request.args.get("branch"))
     size = current_app.config["PAGE_SIZE"]
     rows, page = _clamped(lambda n: queries.list_counts(conn, branch_id, n, size), requested_page(), size)
-    return _rows_or_page(
-        "inventory/_count_list_rows.html", "inventory/count_list.html", "count-results",
+    return rows_or_page(
+        "inventory/count_list.html", "inventory/_count_list_rows.html", "count-results",
         rows=rows, page=page, branch_id=branch_id,
         branch=queries.get_branch(conn, branch_id), branches=queries.branch_choices(conn),
         args={"branch": branch_arg}, open_count_id=queries.open_count_id(conn, branch_id),
@@ -569,7 +562,7 @@ def count_detail(count_id: int):
         response = current_app.make_response(render_template("inventory/_count_summary.html", **context))
         response.vary.update(("HX-Request", "HX-Target"))
         return response
-    return _rows_or_page("inventory/_count_rows.html", "inventory/count_detail.html", "count-lines", **context)
+    return rows_or_page("inventory/count_detail.html", "inventory/_count_rows.html", "count-lines", **context)
 
 
 @bp.post("/counts/<int:count_id>/parts/<int:part_id>")

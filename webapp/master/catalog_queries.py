@@ -7,16 +7,13 @@ from datetime import date
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from ..db import contains_pattern
+
 from ..validators import normalise_mobile
 
 
 def _pick(data: dict, columns: tuple[str, ...]) -> dict:
     return {c: data.get(c) for c in columns}
-
-
-def like_pattern(text: str) -> str:
-    """What was typed, as a LIKE pattern that matches it anywhere (a typed % is a character)."""
-    return "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
 
 
 def _paged(conn: Connection, select_sql: str, count_sql: str, params: dict, page: int, page_size: int):
@@ -189,10 +186,10 @@ def search_customers(conn: Connection, q: str, page: int, page_size: int):
     where = "true"
     if q:
         digits = normalise_mobile(q)
-        params.update(q=like_pattern(q), prefix=like_pattern(q)[1:], exact=digits)
+        params.update(q=contains_pattern(q), prefix=contains_pattern(q)[1:], exact=digits)
         where = "(c.name ILIKE :q OR c.mobile LIKE :q"
         if digits.isdigit() and digits != q:  # '+91 98450 12345' finds 9845012345
-            params["digits"] = like_pattern(digits)
+            params["digits"] = contains_pattern(digits)
             where += " OR c.mobile LIKE :digits"
         where += ")"
     return _paged(
@@ -303,7 +300,7 @@ def search_parts(conn: Connection, q: str, status: str, model_id: int | None, on
     params: dict = {"on": on, "exact": None, "prefix": None}
     if q:
         code = q.upper()
-        params.update(exact=code, prefix=like_pattern(code)[1:], q=like_pattern(q), code=like_pattern(code))
+        params.update(exact=code, prefix=contains_pattern(code)[1:], q=contains_pattern(q), code=contains_pattern(code))
         where.append("(p.part_no LIKE :code OR p.name ILIKE :q)")
     if status in ("active", "inactive"):
         where.append("p.is_active = :active")

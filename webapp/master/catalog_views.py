@@ -14,6 +14,7 @@ from flask_login import current_user
 from ..db import get_conn
 from ..formatting import ddmmyyyy, group_indian, today_ist
 from ..forms import save_or_field_error
+from ..pages import form_page, rows_or_page
 from ..paging import Page, requested_page
 from ..security import roles
 from . import bp
@@ -49,17 +50,6 @@ def quantity(value) -> str:
 # --------------------------------------------------------------------------- shared shapes
 
 
-def form_page(template: str, form, **context):
-    """A form page: 200 when fresh, 422 when it comes back with errors (what was typed kept)."""
-    return render_template(template, form=form, **context), 422 if form.errors else 200
-
-
-def rows_or_page(page_template: str, rows_template: str, target: str, **context):
-    """One URL serves the whole page or, for the search box and the pager, just the rows."""
-    template = rows_template if request.htmx.target == target else page_template
-    response = current_app.make_response(render_template(template, **context))
-    response.vary.update(("HX-Request", "HX-Target"))
-    return response
 
 
 def paged_search(search):

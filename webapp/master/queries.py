@@ -4,6 +4,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from ..db import contains_pattern
+
 BRANCH_COLUMNS = ("branch_code", "legal_name", "trade_name", "gstin", "address_line1", "address_line2",
                   "city", "pincode", "phone", "email", "upi_id", "invoice_prefix")
 STAFF_COLUMNS = ("staff_code", "name", "designation", "branch_id", "phone", "email", "pan", "upi_id",
@@ -161,7 +163,7 @@ def search_staff(conn: Connection, q: str, status: str, page: int, page_size: in
     params: dict = {"limit": page_size, "offset": (page - 1) * page_size}
     if q:
         where.append("(st.staff_code ILIKE :q OR st.name ILIKE :q OR st.phone LIKE :q OR st.email ILIKE :q)")
-        params["q"] = "%" + q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        params["q"] = contains_pattern(q)
     if status in ("active", "inactive"):
         where.append("st.is_active = :active")
         params["active"] = status == "active"

@@ -8,6 +8,7 @@ from flask_login import current_user
 
 from ..db import get_conn
 from ..forms import save_or_field_error
+from ..pages import rows_or_page
 from ..paging import Page, requested_page
 from ..security import hash_pin, pin_is_trivial, roles
 from . import bp, queries
@@ -47,12 +48,8 @@ def staff_list():
     if number > last:  # a stale link past the end (staff deactivated since): show the last page
         number = last
         rows, total = queries.search_staff(get_conn(), q, status, number, size)
-    context = dict(rows=rows, page=Page(number, size, total), q=q, status=status, statuses=STATUS_FILTERS)
-    # The search box and the pager ask for the rows only; anything else gets the whole page.
-    template = "master/_staff_rows.html" if request.htmx.target == "staff-results" else "master/staff_list.html"
-    response = current_app.make_response(render_template(template, **context))
-    response.vary.update(("HX-Request", "HX-Target"))
-    return response
+    return rows_or_page("master/staff_list.html", "master/_staff_rows.html", "staff-results", rows=rows,
+                        page=Page(number, size, total), q=q, status=status, statuses=STATUS_FILTERS)
 
 
 @bp.route("/staff/new", methods=["GET", "POST"])

@@ -14,7 +14,8 @@ from ..db import get_conn
 from ..formatting import ddmmyyyy, inr, today_ist
 from ..forms import save_or_field_error
 from ..master import catalog_queries as cq
-from ..master.catalog_views import CATALOG_EDITORS, CATALOG_VIEWERS, form_page, overlap_message, rows_or_page
+from ..master.catalog_views import CATALOG_EDITORS, CATALOG_VIEWERS, overlap_message
+from ..pages import form_page, rows_or_page
 from ..security import roles
 from . import bp, queries
 from .forms import (COLOUR_ERRORS, MODEL_ERRORS, OEM_ERRORS, PRICE_ERRORS, SCHEME_ERRORS, SEGMENTS, VARIANT_ERRORS,

@@ -7,12 +7,10 @@ from decimal import Decimal
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from ..db import contains_pattern
+
 PO_STATUSES = ("DRAFT", "APPROVED", "SENT", "PART_RECEIVED", "RECEIVED", "CLOSED", "CANCELLED")
 AGE_BUCKETS = ("NOT_DUE", "1-30", "31-60", "61-90", "90+")
-
-
-def _like(q: str) -> str:
-    return "%" + q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
 
 
 def _page(conn: Connection, sql: str, params: dict, page: int, page_size: int):
@@ -200,7 +198,7 @@ def search_pos(conn: Connection, branch_id: int, status: str | None, oem_id: int
         params["oem"] = oem_id
     if q:
         where.append("(o.po_no ILIKE :q OR oem.brand ILIKE :q)")
-        params["q"] = _like(q)
+        params["q"] = contains_pattern(q)
     sql = f"""SELECT o.po_id, o.po_no, o.status, o.order_date, o.expected_date, oem.brand,
                      (SELECT coalesce(sum(round(l.qty * l.unit_price, 2)), 0) FROM procurement.po_line l
                        WHERE l.po_id = o.po_id) AS value,
@@ -387,7 +385,7 @@ def search_grns(conn: Connection, branch_id: int, oem_id: int | None, unbilled: 
         where.append("""(g.grn_no ILIKE :q OR o.po_no ILIKE :q OR g.dispatch_ref ILIKE :q OR EXISTS (
                             SELECT 1 FROM procurement.grn_vehicle gv JOIN inventory.vehicle_unit u USING (unit_id)
                              WHERE gv.grn_id = g.grn_id AND (u.vin ILIKE :q OR u.motor_no ILIKE :q)))""")
-        params["q"] = _like(q)
+        params["q"] = contains_pattern(q)
     sql = f"{GRN_HEADER} WHERE {' AND '.join(where)} ORDER BY g.received_on DESC, g.grn_id DESC"
     return _page(conn, sql, params, page, page_size)
 
@@ -480,7 +478,7 @@ def search_pinvs(conn: Connection, branch_id: int, oem_id: int | None, q: str, p
         params["oem"] = oem_id
     if q:
         where.append("i.supplier_invoice_no ILIKE :q")
-        params["q"] = _like(q)
+        params["q"] = contains_pattern(q)
     sql = f"{PINV_HEADER} WHERE {' AND '.join(where)} ORDER BY i.invoice_date DESC, i.pinv_id DESC"
     return _page(conn, sql, params, page, page_size)
 

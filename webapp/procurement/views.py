@@ -14,6 +14,7 @@ import sqlalchemy as sa
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
+from ..pages import rows_or_page
 from ..db import get_conn
 from ..formatting import inr, today_ist
 from ..forms import save_or_field_error
@@ -41,14 +42,6 @@ def _int_arg(name: str) -> int | None:
     return int(raw) if raw.isdigit() and len(raw) < 10 else None
 
 
-def _list_response(template: str, rows_template: str, target: str, **context):
-    """One URL serves the whole page, or only the rows when its own filter form asks (HX-Target)."""
-    chosen = rows_template if request.htmx.target == target else template
-    response = current_app.make_response(render_template(chosen, **context))
-    response.vary.update(("HX-Request", "HX-Target"))
-    return response
-
-
 def _plain(qty: Decimal) -> Decimal:
     """5.000 -> 5 and 7.500 -> 7.5 (never 1E+1) for a quantity shown in a form."""
     return Decimal(format(qty.normalize(), "f"))
@@ -74,7 +67,7 @@ def po_list():
     q = request.args.get("q", "").strip()[:40]
     number, size = requested_page(), current_app.config["PAGE_SIZE"]
     rows, total = queries.search_pos(conn, current_user.branch_id, status or None, oem_id, q, number, size)
-    return _list_response(
+    return rows_or_page(
         "procurement/po_list.html", "procurement/_po_rows.html", "po-results",
         rows=rows, page=Page(number, size, total), status=status, oem_id=oem_id, q=q,
         oems=queries.all_oem_choices(conn), statuses=services.STATUS_LABELS)
@@ -454,7 +447,7 @@ def grn_list():
     q = request.args.get("q", "").strip()[:40]
     number, size = requested_page(), current_app.config["PAGE_SIZE"]
     rows, total = queries.search_grns(conn, current_user.branch_id, oem_id, unbilled, q, number, size)
-    return _list_response("procurement/grn_list.html", "procurement/_grn_rows.html", "grn-results",
+    return rows_or_page("procurement/grn_list.html", "procurement/_grn_rows.html", "grn-results",
                           rows=rows, page=Page(number, size, total), oem_id=oem_id, unbilled=unbilled, q=q,
                           oems=queries.all_oem_choices(conn))
 
@@ -483,7 +476,7 @@ def pinv_list():
     q = request.args.get("q", "").strip()[:40]
     number, size = requested_page(), current_app.config["PAGE_SIZE"]
     rows, total = queries.search_pinvs(conn, current_user.branch_id, oem_id, q, number, size)
-    return _list_response("procurement/pinv_list.html", "procurement/_pinv_rows.html", "pinv-results",
+    return rows_or_page("procurement/pinv_list.html", "procurement/_pinv_rows.html", "pinv-results",
                           rows=rows, page=Page(number, size, total), oem_id=oem_id, q=q,
                           oems=queries.all_oem_choices(conn))
 
@@ -613,7 +606,7 @@ def payable_list():
     bucket = bucket if bucket in queries.AGE_BUCKETS else ""
     number, size = requested_page(), current_app.config["PAGE_SIZE"]
     rows, total = queries.payables(conn, current_user.branch_id, oem_id, bucket or None, number, size)
-    return _list_response("procurement/payable_list.html", "procurement/_payable_rows.html", "payable-results",
+    return rows_or_page("procurement/payable_list.html", "procurement/_payable_rows.html", "payable-results",
                           rows=rows, page=Page(number, size, total), oem_id=oem_id, bucket=bucket,
                           buckets=queries.payable_buckets(conn, current_user.branch_id, oem_id),
                           oems=queries.all_oem_choices(conn))
