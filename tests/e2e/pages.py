@@ -217,3 +217,114 @@ class ErrorPage(_Screen):
     def __init__(self, page: Page):
         super().__init__(page)
         self.heading = self.main.get_by_role("heading", level=1)
+
+
+# ----------------------------------------------------------------------------- the vehicle catalog (/oem)
+
+
+class OemPage(_LoggedIn):
+    """An OEM's page: its details, its models, 'Add model' for a manager."""
+
+    def __init__(self, page: Page):
+        super().__init__(page)
+        self.heading = self.main.get_by_role("heading", level=1)
+
+    def add_model(self) -> ModelFormPage:
+        self.main.get_by_role("link", name="Add model").click()
+        form = ModelFormPage(self.page)
+        expect(form.heading).to_be_visible()
+        return form
+
+
+class ModelFormPage(_LoggedIn):
+    def __init__(self, page: Page):
+        super().__init__(page)
+        self.heading = page.get_by_role("heading", name=re.compile(r"^Add a .+ model$"))
+
+    def fill(self, *, name: str, segment: str = "Electric two-wheeler") -> ModelFormPage:
+        self.main.get_by_label("Model name").fill(name)
+        self.main.get_by_label("Segment").select_option(label=segment)
+        return self
+
+    def save(self) -> ModelPage:
+        self.submit(self.main.get_by_role("button", name="Save"))
+        return ModelPage(self.page)
+
+
+class ModelPage(_LoggedIn):
+    """A model's page: its free-service schedule and its variants with today's price."""
+
+    def __init__(self, page: Page):
+        super().__init__(page)
+        self.heading = self.main.get_by_role("heading", level=1)
+
+    def add_variant(self) -> VariantFormPage:
+        self.main.get_by_role("link", name="Add variant").click()
+        form = VariantFormPage(self.page)
+        expect(form.heading).to_be_visible()
+        return form
+
+
+class VariantFormPage(_LoggedIn):
+    def __init__(self, page: Page):
+        super().__init__(page)
+        self.heading = page.get_by_role("heading", name=re.compile(r"^Add a variant"))
+        self.hsn_code = self.main.get_by_label("HSN code (sets the GST rate)")
+
+    def fill(self, *, name: str, battery_kwh: str, vehicle_warranty_years: int,
+             battery_warranty_years: int) -> VariantFormPage:
+        self.main.get_by_label("Variant name").fill(name)
+        self.main.get_by_label("Battery capacity (kWh)").fill(battery_kwh)
+        self.main.get_by_label("Vehicle warranty (years)").fill(str(vehicle_warranty_years))
+        self.main.get_by_label("Battery warranty (years)").fill(str(battery_warranty_years))
+        return self
+
+    def save(self) -> VariantPage:
+        self.submit(self.main.get_by_role("button", name="Save"))
+        return VariantPage(self.page)
+
+
+class VariantPage(_LoggedIn):
+    """A variant's page: specs, the price in force today, the price list, the colours offered."""
+
+    def __init__(self, page: Page):
+        super().__init__(page)
+        self.heading = self.main.get_by_role("heading", level=1)
+        self.price_today = self._section("Price today")
+        self.price_list = self._section("Price list")
+        self.colours = self._section("Colours offered")
+
+    def _section(self, heading: str) -> Locator:
+        return self.main.locator("section").filter(
+            has=self.page.get_by_role("heading", name=re.compile(rf"^{re.escape(heading)}"), level=2))
+
+    def add_colour(self, colour: str) -> VariantPage:
+        self.colours.get_by_label("Colour", exact=True).fill(colour)
+        self.submit(self.colours.get_by_role("button", name="Add colour"))
+        return VariantPage(self.page)
+
+    def add_price(self) -> PriceFormPage:
+        self.price_list.get_by_role("link", name="Add price").click()
+        form = PriceFormPage(self.page)
+        expect(form.heading).to_be_visible()
+        return form
+
+
+class PriceFormPage(_LoggedIn):
+    """A dated price-list row: amounts as typed at the counter ('1,57,000'), dates as yyyy-mm-dd."""
+
+    def __init__(self, page: Page):
+        super().__init__(page)
+        self.heading = page.get_by_role("heading", name=re.compile(r"^New price for "))
+
+    def fill(self, *, in_force_from: str, ex_showroom: str, ex_factory: str = "",
+             subsidy: str = "No subsidy") -> PriceFormPage:
+        self.main.get_by_label("In force from").fill(in_force_from)
+        self.main.get_by_label("Ex-showroom price (incl. GST)").fill(ex_showroom)
+        self.main.get_by_label("Ex-factory price", exact=True).fill(ex_factory)
+        self.main.get_by_label("Subsidy (PM E-DRIVE)").select_option(label=subsidy)
+        return self
+
+    def save(self) -> VariantPage:
+        self.submit(self.main.get_by_role("button", name="Save"))
+        return VariantPage(self.page)

@@ -252,7 +252,8 @@ class PriceOnForm(Form):
     """The 'price on a date' look-up on the variant page (GET, nothing changes)."""
 
     on = DateField("Price on", validators=[InputRequired("Choose a date")])
-    colour = SelectField("Colour", default="")
+    # Its own id: the colour form on the same page has a "colour" field too (one id, two labels).
+    colour = SelectField("Colour", default="", id="price-on-colour")
 
 
 # --------------------------------------------------------------------------- schemes
