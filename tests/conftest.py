@@ -124,6 +124,22 @@ def make_app(database_url, engine, _truncatable):
 
 
 @pytest.fixture
+def conn(engine):
+    """A connection for database tests, its transaction rolled back at the end (nothing to clean)."""
+    from builders import rolled_back
+
+    with rolled_back(engine) as connection:
+        yield connection
+
+
+@pytest.fixture
+def committed(engine, _truncatable):
+    """For races between connections: data is committed, and every table emptied afterwards."""
+    yield engine
+    truncate_all(engine, _truncatable)
+
+
+@pytest.fixture
 def client(app):
     return app.test_client()
 

@@ -15,22 +15,8 @@ import sqlalchemy as sa
 
 import builders as b
 from builders import refused, scalar
-from conftest import truncate_all
 
 D = Decimal
-
-
-@pytest.fixture
-def conn(engine):
-    with b.rolled_back(engine) as conn:
-        yield conn
-
-
-@pytest.fixture
-def committed(engine, _truncatable):
-    """For races between connections: data is committed, and every table emptied afterwards."""
-    yield engine
-    truncate_all(engine, _truncatable)
 
 
 # ----------------------------------------------------------------------------- tax master

@@ -174,20 +174,28 @@ def po_new():
     oem = queries.get_oem(conn, oem_id) if oem_id else None
     if oem is None or not oem.is_active:
         return render_template("procurement/po_choose_oem.html", oems=oems), 200
+    form, saved, po_id, failed = _submitted_order(conn, oem, lambda header, lines: services.save_purchase_order(
+        conn, branch_id=current_user.branch_id, oem_id=oem.oem_id, header=header, lines=lines))
+    if saved:
+        flash(f"Draft order to {oem.brand} saved. A manager approves it before it goes to the OEM.", "success")
+        return redirect(url_for("procurement.po_detail", po_id=po_id), 303)
+    return _render_order_form(form, oem, failed=failed)
+
+
+def _submitted_order(conn, oem, save):
+    """The order form as posted: "More lines" only redraws it; a valid order goes to
+    save(header, lines), a refusal by the database becomes a field error.
+    Returns (form, saved, what save returned, failed: the lines were refused)."""
     form = PurchaseOrderForm()
     more = request.method == "POST" and "more_lines" in request.form
     _prepare_order_form(form, conn, oem.oem_id, more=more)
-    failed = False
-    if not more and form.validate_on_submit():
-        lines = _order_lines_from(form, conn)
-        failed = lines is None
-        if lines is not None:
-            po_id, saved = save_or_field_error(conn, form, PO_ERRORS, lambda: services.save_purchase_order(
-                conn, branch_id=current_user.branch_id, oem_id=oem.oem_id, header=_order_header(form), lines=lines))
-            if saved:
-                flash(f"Draft order to {oem.brand} saved. A manager approves it before it goes to the OEM.", "success")
-                return redirect(url_for("procurement.po_detail", po_id=po_id), 303)
-    return _render_order_form(form, oem, failed=failed)
+    if more or not form.validate_on_submit():
+        return form, False, None, False
+    lines = _order_lines_from(form, conn)
+    if lines is None:
+        return form, False, None, True
+    result, saved = save_or_field_error(conn, form, PO_ERRORS, lambda: save(_order_header(form), lines))
+    return form, saved, result, False
 
 
 @bp.get("/orders/<int:po_id>")
@@ -226,20 +234,11 @@ def po_edit(po_id: int):
         })
         _prepare_order_form(form, conn, oem.oem_id, more=True)
         return _render_order_form(form, oem, po)
-    form = PurchaseOrderForm()
-    more = "more_lines" in request.form
-    _prepare_order_form(form, conn, oem.oem_id, more=more)
-    failed = False
-    if not more and form.validate_on_submit():
-        lines = _order_lines_from(form, conn)
-        failed = lines is None
-        if lines is not None:
-            _, saved = save_or_field_error(conn, form, PO_ERRORS, lambda: services.save_purchase_order(
-                conn, branch_id=po.branch_id, oem_id=po.oem_id, header=_order_header(form), lines=lines,
-                po_id=po_id))
-            if saved:
-                flash("Draft order saved.", "success")
-                return redirect(url_for("procurement.po_detail", po_id=po_id), 303)
+    form, saved, _, failed = _submitted_order(conn, oem, lambda header, lines: services.save_purchase_order(
+        conn, branch_id=po.branch_id, oem_id=po.oem_id, header=header, lines=lines, po_id=po_id))
+    if saved:
+        flash("Draft order saved.", "success")
+        return redirect(url_for("procurement.po_detail", po_id=po_id), 303)
     return _render_order_form(form, oem, po, failed=failed)
 
 
