@@ -1,0 +1,1 @@
+"""Selling: GST tax invoices and their arithmetic (see billing.tax)."""
