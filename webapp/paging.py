@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from flask import request
+from flask import current_app, request
 
 
 @dataclass(frozen=True)
@@ -37,3 +37,17 @@ def requested_page() -> int:
     """The ?page= asked for; anything that is not a small positive number means page 1."""
     raw = request.args.get("page", "1")
     return int(raw) if raw.isdigit() and 0 < int(raw) < 100_000 else 1
+
+
+def paged(search, size: int | None = None):
+    """Run ``search(page_number, page_size)`` for the ?page= asked for; a stale link past the
+    end (rows deactivated or received since) shows the last page instead of an empty one.
+    Returns (rows, Page)."""
+    size = size or current_app.config["PAGE_SIZE"]
+    number = requested_page()
+    rows, total = search(number, size)
+    last = Page(number, size, total).pages
+    if number > last:
+        number = last
+        rows, total = search(number, size)
+    return rows, Page(number, size, total)

@@ -27,7 +27,7 @@ from ..pages import rows_or_page
 from ..db import get_conn
 from ..formatting import today_ist
 from ..forms import constraint_name
-from ..paging import Page, requested_page
+from ..paging import paged
 from ..security import role_may_use, roles
 from . import bp, queries, services
 from .forms import (
@@ -100,14 +100,6 @@ def attempt(action, messages: dict[str, str] | None = None):
         raise
 
 
-def _clamped(search, number: int, size: int):
-    """Run a paged search; a stale link past the end shows the last page instead of nothing."""
-    rows, total = search(number)
-    last = Page(number, size, total).pages
-    if number > last:
-        number = last
-        rows, total = search(number)
-    return rows, Page(number, size, total)
 
 
 def _whole_units_problem(whole: bool, unit: str, qty: Decimal | None) -> str | None:
@@ -138,7 +130,7 @@ def unit_list():
         age=request.args.get("age", "") if request.args.get("age") in queries.AGE_BUCKETS else "",
     )
     size = current_app.config["PAGE_SIZE"]
-    rows, page = _clamped(lambda n: queries.search_units(conn, filters, n, size), requested_page(), size)
+    rows, page = paged(lambda n, size: queries.search_units(conn, filters, n, size))
     return rows_or_page(
         "inventory/unit_list.html", "inventory/_unit_rows.html", "unit-results",
         rows=rows, page=page, f=filters, args=filters.as_args(branch_arg), branch_arg=branch_arg,
@@ -241,8 +233,7 @@ def part_stock_list():
     show = request.args.get("show", "all")
     show = show if show in queries.PART_STOCK_SHOW else "all"
     size = current_app.config["PAGE_SIZE"]
-    rows, page = _clamped(lambda n: queries.search_part_stock(conn, branch_id, q, show, n, size),
-                          requested_page(), size)
+    rows, page = paged(lambda n, size: queries.search_part_stock(conn, branch_id, q, show, n, size))
     return rows_or_page(
         "inventory/part_stock_list.html", "inventory/_part_rows.html", "part-results",
         rows=rows, page=page, q=q, show=show, branch_id=branch_id, branch_arg=branch_arg,
@@ -281,7 +272,7 @@ def part_stock_card(part_id: int):
     branch_id, branch_arg = _branch_from(request.args.get("branch"))
     part = _part_or_404(branch_id, part_id)
     size = current_app.config["PAGE_SIZE"]
-    moves, page = _clamped(lambda n: queries.stock_card(conn, branch_id, part_id, n, size), requested_page(), size)
+    moves, page = paged(lambda n, size: queries.stock_card(conn, branch_id, part_id, n, size))
     return rows_or_page(
         "inventory/part_card.html", "inventory/_card_rows.html", "card-results",
         part=part, moves=moves, page=page, branch_id=branch_id, branch=queries.get_branch(conn, branch_id),
@@ -373,7 +364,7 @@ def transfer_list():
     view = request.args.get("view", "in_transit")
     view = view if view in queries.TRANSFER_VIEWS else "in_transit"
     size = current_app.config["PAGE_SIZE"]
-    rows, page = _clamped(lambda n: queries.search_transfers(conn, branch_id, view, n, size), requested_page(), size)
+    rows, page = paged(lambda n, size: queries.search_transfers(conn, branch_id, view, n, size))
     return rows_or_page(
         "inventory/transfer_list.html", "inventory/_transfer_rows.html", "transfer-results",
         rows=rows, page=page, view=view, branch_id=branch_id, branch=queries.get_branch(conn, branch_id),
@@ -501,7 +492,7 @@ def count_list():
     conn = get_conn()
     branch_id, branch_arg = _branch_from(request.args.get("branch"))
     size = current_app.config["PAGE_SIZE"]
-    rows, page = _clamped(lambda n: queries.list_counts(conn, branch_id, n, size), requested_page(), size)
+    rows, page = paged(lambda n, size: queries.list_counts(conn, branch_id, n, size))
     return rows_or_page(
         "inventory/count_list.html", "inventory/_count_list_rows.html", "count-results",
         rows=rows, page=page, branch_id=branch_id,
@@ -548,8 +539,7 @@ def count_detail(count_id: int):
     q = request.args.get("q", "").strip()[:60]
     view = request.args.get("view", "all")
     view = view if view in queries.COUNT_LINE_VIEWS else "all"
-    rows, page = _clamped(lambda n: queries.count_lines(conn, count_id, q, view, n, COUNT_PAGE_SIZE),
-                          requested_page(), COUNT_PAGE_SIZE)
+    rows, page = paged(lambda n, size: queries.count_lines(conn, count_id, q, view, n, size), COUNT_PAGE_SIZE)
     may_count = count.status == "OPEN" and current_user.role in COUNTERS and may_act_at(count.branch_id)
     context = {
         "count": count, "rows": rows, "page": page, "q": q, "view": view,

@@ -8,14 +8,14 @@ MANAGER and ADMIN, and belong to the branch of whoever added them.
 """
 from __future__ import annotations
 
-from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from ..db import get_conn
 from ..formatting import ddmmyyyy, group_indian, today_ist
 from ..forms import save_or_field_error
 from ..pages import form_page, rows_or_page
-from ..paging import Page, requested_page
+from ..paging import paged
 from ..security import roles
 from . import bp
 from . import catalog_queries as cq
@@ -52,15 +52,6 @@ def quantity(value) -> str:
 
 
 
-def paged_search(search):
-    """Run ``search(page_number, page_size)``; a stale link past the end shows the last page."""
-    number, size = requested_page(), current_app.config["PAGE_SIZE"]
-    rows, total = search(number, size)
-    last = Page(number, size, total).pages
-    if number > last:
-        number = last
-        rows, total = search(number, size)
-    return rows, Page(number, size, total)
 
 
 def search_text(limit: int = 60) -> str:
@@ -193,7 +184,7 @@ def _customer_form(**kwargs) -> CustomerForm:
 @roles(*CUSTOMER_ROLES)
 def customer_list():
     q = search_text()
-    rows, page = paged_search(lambda n, size: cq.search_customers(get_conn(), q, n, size))
+    rows, page = paged(lambda n, size: cq.search_customers(get_conn(), q, n, size))
     return rows_or_page("master/customer_list.html", "master/_customer_rows.html", "customer-results",
                         rows=rows, page=page, q=q)
 
@@ -313,7 +304,7 @@ def _requested_model() -> int | None:
 def part_list():
     q, status, model_id = search_text(40), status_filter(), _requested_model()
     conn, today = get_conn(), today_ist()
-    rows, page = paged_search(lambda n, size: cq.search_parts(conn, q, status, model_id, today, n, size))
+    rows, page = paged(lambda n, size: cq.search_parts(conn, q, status, model_id, today, n, size))
     return rows_or_page("master/part_list.html", "master/_part_rows.html", "part-results",
                         rows=rows, page=page, q=q, status=status, statuses=STATUS_FILTERS, model=model_id,
                         models=cq.model_choices(conn), can_edit=current_user.has_role(*CATALOG_EDITORS))

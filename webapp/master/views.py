@@ -3,13 +3,13 @@ from __future__ import annotations
 
 import secrets
 
-from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from ..db import get_conn
 from ..forms import save_or_field_error
 from ..pages import rows_or_page
-from ..paging import Page, requested_page
+from ..paging import paged
 from ..security import hash_pin, pin_is_trivial, roles
 from . import bp, queries
 from .forms import BRANCH_ERRORS, STAFF_ERRORS, BranchForm, NewStaffForm, StaffForm
@@ -41,15 +41,9 @@ def staff_list():
     q = request.args.get("q", "").strip()[:60]
     status = request.args.get("status", "active")
     status = status if status in STATUS_FILTERS else "active"
-    number = requested_page()
-    size = current_app.config["PAGE_SIZE"]
-    rows, total = queries.search_staff(get_conn(), q, status, number, size)
-    last = Page(number, size, total).pages
-    if number > last:  # a stale link past the end (staff deactivated since): show the last page
-        number = last
-        rows, total = queries.search_staff(get_conn(), q, status, number, size)
+    rows, page = paged(lambda number, size: queries.search_staff(get_conn(), q, status, number, size))
     return rows_or_page("master/staff_list.html", "master/_staff_rows.html", "staff-results", rows=rows,
-                        page=Page(number, size, total), q=q, status=status, statuses=STATUS_FILTERS)
+                        page=page, q=q, status=status, statuses=STATUS_FILTERS)
 
 
 @bp.route("/staff/new", methods=["GET", "POST"])
