@@ -32,6 +32,13 @@ def inr(amount: Decimal | int | str | None, symbol: bool = True) -> str:
     return f"{sign}{'₹' if symbol else ''}{group_indian(rupees)}.{paise}"
 
 
+def plain_number(value) -> str:
+    """A quantity or rate without trailing zeros: Decimal('2.500') -> '2.5', Decimal('18.00') -> '18'."""
+    if value is None:
+        return ""
+    return f"{Decimal(value).normalize():f}"
+
+
 def ddmmyyyy(value: date | datetime | None) -> str:
     if value is None:
         return ""
@@ -61,4 +68,4 @@ def financial_year(on: date) -> str:
 
 
 def init_app(app: Flask) -> None:
-    app.jinja_env.filters.update(inr=inr, date=ddmmyyyy, datetime=ddmmyyyy_hhmm)
+    app.jinja_env.filters.update(inr=inr, date=ddmmyyyy, datetime=ddmmyyyy_hhmm, plain=plain_number)

@@ -634,11 +634,3 @@ def count_cancel(count_id: int):
     _, problem = attempt(lambda: services.cancel_count(get_conn(), count_id))
     flash(problem or f"Count {count.count_no} cancelled; stock is unchanged.", "error" if problem else "success")
     return redirect(url_for("inventory.count_list", branch=count.branch_id), 303)
-
-
-@bp.app_template_filter("stock_qty")
-def stock_qty(value) -> str:
-    """Decimal('2.000') -> '2', Decimal('1.250') -> '1.25' (quantities are NUMERIC(12,3))."""
-    if value is None:
-        return ""
-    return f"{Decimal(value).normalize():f}"

@@ -8,6 +8,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from ..db import contains_pattern
+from ..formatting import plain_number
 
 from ..validators import normalise_mobile
 
@@ -60,17 +61,11 @@ def hsn_choices(conn: Connection, on: date, services: bool | None = None) -> lis
 
 
 def _rate_today(rate) -> str:
-    return f"GST {rate_text(rate)}% today" if rate is not None else "no GST rate today"
+    return f"GST {plain_number(rate)}% today" if rate is not None else "no GST rate today"
 
 
 def _short(text: str, length: int = 48) -> str:
     return text if len(text) <= length else text[: length - 1].rstrip() + "…"
-
-
-def rate_text(rate) -> str:
-    """Decimal('18.00') -> '18', Decimal('0.25') -> '0.25' (no float on the way)."""
-    text = f"{rate:f}"
-    return text.rstrip("0").rstrip(".") if "." in text else text
 
 
 def list_hsn(conn: Connection, on: date):

@@ -12,7 +12,7 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from ..db import get_conn
-from ..formatting import ddmmyyyy, group_indian, today_ist
+from ..formatting import plain_number, ddmmyyyy, group_indian, today_ist
 from ..forms import save_or_field_error
 from ..pages import form_page, rows_or_page
 from ..paging import paged
@@ -29,22 +29,10 @@ CUSTOMER_ROLES = ("ADMIN", "MANAGER", "SALES", "SERVICE_ADVISOR", "ACCOUNTS")
 STATUS_FILTERS = ("active", "inactive", "all")
 
 
-@bp.app_template_filter("gst_pct")
-def percent(rate) -> str:
-    """A GST rate as the showroom writes it: 18, 0.25, 5 (no trailing zeros, no float)."""
-    return "" if rate is None else cq.rate_text(rate)
-
-
 @bp.app_template_filter("lakh_grouped")
 def lakh_grouped(value) -> str:
     """A whole number grouped the Indian way: 100000 -> 1,00,000 (km, not money)."""
     return "" if value is None else group_indian(str(value))
-
-
-@bp.app_template_filter("trim_zeros")
-def quantity(value) -> str:
-    """A stock quantity without trailing zeros: 5.000 -> 5, 2.500 -> 2.5."""
-    return "" if value is None else cq.rate_text(value)
 
 
 # --------------------------------------------------------------------------- shared shapes
@@ -134,7 +122,7 @@ def _save_rate(conn, form, hsn_code: str, hsn_rate_id: int | None, action):
                                        hsn_rate_id)
     messages = {**HSN_RATE_ERRORS,
                 "hsn_rate_no_overlap": ("effective_from", overlap_message(
-                    clashes, "GST rate", lambda r: f"{cq.rate_text(r.gst_rate)}%"))}
+                    clashes, "GST rate", lambda r: f"{plain_number(r.gst_rate)}%"))}
     return save_or_field_error(conn, form, messages, action)
 
 
