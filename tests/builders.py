@@ -33,11 +33,13 @@ prove that one really waited for the other.
 from __future__ import annotations
 
 import itertools
+import uuid
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date
 from decimal import Decimal
+from dataclasses import dataclass
 from typing import NamedTuple
 
 import pytest
@@ -393,3 +395,67 @@ def pay(conn: Connection, pinv_id: int, amount, *, paid_on: str = "2026-05-05", 
                            SELECT pinv_id, branch_id, :d, :a, :m FROM procurement.purchase_invoice
                             WHERE pinv_id = :i RETURNING payment_id""",
                   i=pinv_id, d=paid_on, a=Decimal(str(amount)), m=mode)
+
+
+# ----------------------------------------------------------------------------- sales and billing
+
+
+def customer(conn: Connection, branch_id: int, *, state: str = "29", name: str | None = None,
+             gstin: str | None = None) -> int:
+    n = _n()
+    return scalar(conn, """INSERT INTO master.customer (branch_id, name, mobile, address_line1, city, state_code,
+                                                        pincode, gstin)
+                           VALUES (:b, :name, :mobile, '4 Park Street', 'Bengaluru', :state, '560002', :gstin)
+                           RETURNING customer_id""",
+                  b=branch_id, name=name or f"Customer {n}", mobile=f"98{n % 100000000:08d}", state=state,
+                  gstin=gstin)
+
+
+@dataclass(frozen=True)
+class Sale:
+    """A branch with a manager and a salesperson, a priced variant, a customer and one unit."""
+    branch_id: int
+    manager_id: int
+    sales_id: int
+    customer_id: int
+    catalog: Catalog
+    unit_id: int
+
+
+def act_as(conn: Connection, staff_id: int | None) -> None:
+    """Make the connection act for a staff member, as a request does (audit, discount limits)."""
+    conn.execute(sa.text("SELECT set_config('erp.staff_id', :s, false)"), {"s": "" if staff_id is None else str(staff_id)})
+
+
+def sale_setup(conn: Connection, *, state: str = "29", ex_showroom: str = "157000.00", units: int = 1,
+               price_from: str = "2026-04-01", **subsidy) -> Sale:
+    b = branch(conn, state=state)
+    cat = vehicle_catalog(conn)
+    price(conn, cat.variant_id, price_from, ex_showroom=ex_showroom, **subsidy)
+    first = unit(conn, cat.variant_id, cat.colours[0], b)
+    for _ in range(units - 1):
+        unit(conn, cat.variant_id, cat.colours[0], b)
+    return Sale(b, staff(conn, b, "MANAGER"), staff(conn, b, "SALES"), customer(conn, b, state=state), cat, first)
+
+
+def booking(conn: Connection, s: Sale, *, on: str = "2026-06-01", discount: str = "0", amounts: dict | None = None,
+            delivery_state: str | None = None) -> int:
+    from webapp.sales import services
+    act_as(conn, s.sales_id)
+    quote = services.on_road_price(conn, s.catalog.variant_id, s.catalog.colours[0], date.fromisoformat(on),
+                                   discount=Decimal(discount), amounts=amounts)
+    return services.create_booking(conn, branch_id=s.branch_id, customer_id=s.customer_id, salesperson_id=s.sales_id,
+                                   quote=quote, booked_on=date.fromisoformat(on), key=str(uuid.uuid4()),
+                                   delivery_state_code=delivery_state,
+                                   delivery_address="9 Lake Road" if delivery_state else None)
+
+
+def invoiced_booking(conn: Connection, s: Sale, *, on: str = "2026-06-02", **booking_kw) -> tuple[int, int]:
+    """A booking with the setup's unit allotted and its invoice posted: (booking_id, invoice_id)."""
+    from webapp.billing import posting
+    from webapp.sales import services
+    b = booking(conn, s, **booking_kw)
+    services.allot(conn, b, s.unit_id)
+    act_as(conn, s.manager_id)
+    inv = posting.post_vehicle_invoice(conn, b, on=date.fromisoformat(on), key=str(uuid.uuid4()))
+    return b, inv
