@@ -176,6 +176,17 @@ def test_seed_demo_creates_staff_of_every_role_and_shows_each_pin_once(showroom_
         assert login(client, code, printed[code]).status_code == 303, code
         assert client.get("/").headers["Location"].endswith("/profile/pin")
 
+    # Enough to sell a scooter at once: a priced variant on the day with units in stock, a customer,
+    # a financier and an insurer.
+    with engine.connect() as conn:
+        sellable = conn.execute(sa.text("""
+            SELECT count(*) FROM inventory.vehicle_unit u
+             WHERE u.status = 'IN_STOCK' AND EXISTS (
+                   SELECT 1 FROM oem.price_on(u.variant_id, u.colour, (now() AT TIME ZONE 'Asia/Kolkata')::date))""")).scalar()
+        parties = conn.execute(sa.text("""SELECT (SELECT count(*) FROM master.customer), (SELECT count(*) FROM master.financier),
+                                                 (SELECT count(*) FROM master.insurer)""")).one()
+    assert sellable >= 10 and all(n >= 1 for n in parties)
+
     again = run(app, "seed-demo")
     assert again.exit_code == 0
     assert "nothing added" in again.output and "PIN" not in again.output

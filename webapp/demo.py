@@ -56,4 +56,85 @@ def seed_demo(conn: Connection, new_pin: Callable[[], str]) -> list[tuple[str, s
         queries.insert_staff(conn, {"staff_code": code, "name": name, "designation": role,
                                     "branch_id": branch_ids[branch], "phone": phone}, hash_pin(pin))
         created.append((code, name, role, pin))
+    _seed_catalog_and_stock(conn, branch_ids)
     return created
+
+
+# A small catalog with prices on the day, scooters in stock, parts, and the parties a sale needs.
+OEMS = [("Ather Energy", "Ather Energy Limited", _gstin("29AAJCA1234K1Z"), "Whitefield, Bengaluru"),
+        ("Bajaj Auto", "Bajaj Auto Limited", _gstin("27AAACB1234K1Z"), "Akurdi, Pune")]
+MODELS = [  # oem, model, segment, variant, kWh, range, price, subsidy per kWh, cap, colours
+    ("Ather Energy", "Rizta", "E2W", "Z 3.7", "3.70", 160, "157000.00", "5000.00", "10000.00",
+     ("Pearl White", "Deccan Grey")),
+    ("Ather Energy", "450X", "E2W", "2.9 kWh", "2.90", 126, "149999.00", "5000.00", "10000.00", ("Cosmic Black",)),
+    ("Bajaj Auto", "Chetak", "E2W", "3501", "3.50", 153, "127243.00", "5000.00", "10000.00",
+     ("Brooklyn Black", "Indigo Metallic")),
+]
+PARTIES = {
+    "master.financier": ["HDFC Bank", "Bajaj Finance", "IDFC FIRST Bank"],
+    "master.insurer": ["ICICI Lombard General Insurance", "Digit General Insurance", "Tata AIG General Insurance"],
+}
+CUSTOMERS = [("Meera Krishnan", "9845098450", "12, 4th Cross, Jayanagar", "Bengaluru", "560011"),
+             ("Rahul Deshpande", "9900199001", "88, Koramangala 5th Block", "Bengaluru", "560095"),
+             ("Fathima Begum", "9741297412", "3, Frazer Town Main Road", "Bengaluru", "560005")]
+PARTS = [("ATH-BRK-PAD-F", "Front brake pad set", "8714", "SET", "850.00", "560.00"),
+         ("ATH-MIRROR-L", "Rear view mirror, left", "8714", "NOS", "420.00", "260.00"),
+         ("CHK-CHARGER-650", "Portable charger 650 W", "8504", "NOS", "9500.00", "7200.00")]
+
+
+def _seed_catalog_and_stock(conn: Connection, branch_ids: dict[str, int]) -> None:
+    from .formatting import today_ist
+
+    today = today_ist()
+    blr = branch_ids["BLR1"]
+    oem_ids = {}
+    for brand, legal, gstin, address in OEMS:
+        oem_ids[brand] = conn.execute(sa.text("""
+            INSERT INTO oem.oem (brand, legal_name, gstin, address) VALUES (:b, :l, :g, :a) RETURNING oem_id"""),
+            {"b": brand, "l": legal, "g": gstin, "a": address}).scalar_one()
+    serial = 0
+    for brand, model, segment, variant, kwh, rng, price, per_kwh, cap, colours in MODELS:
+        model_id = conn.execute(sa.text("""
+            INSERT INTO oem.model (oem_id, name, segment) VALUES (:o, :n, :s) RETURNING model_id"""),
+            {"o": oem_ids[brand], "n": model, "s": segment}).scalar_one()
+        variant_id = conn.execute(sa.text("""
+            INSERT INTO oem.variant (model_id, name, hsn_code, battery_chemistry, battery_kwh, certified_range_km,
+                                     vehicle_warranty_years, vehicle_warranty_km, battery_warranty_years,
+                                     battery_warranty_km, battery_min_soh_pct)
+            VALUES (:m, :n, '871160', 'LFP', :kwh, :rng, 3, 30000, 5, 60000, 70) RETURNING variant_id"""),
+            {"m": model_id, "n": variant, "kwh": kwh, "rng": rng}).scalar_one()
+        for colour in colours:
+            conn.execute(sa.text("INSERT INTO oem.variant_colour (variant_id, colour) VALUES (:v, :c)"),
+                         {"v": variant_id, "c": colour})
+        conn.execute(sa.text("""
+            INSERT INTO oem.price_list (variant_id, ex_showroom, ex_factory, subsidy_rule, subsidy_per_kwh, subsidy_cap,
+                                        subsidy_cap_pct, effective_from)
+            VALUES (:v, :p, :p * 0.8, 'PER_KWH', :per, :cap, 15, :from)"""),
+            {"v": variant_id, "p": price, "per": per_kwh, "cap": cap, "from": today.replace(day=1)})
+        for colour in colours:
+            for _ in range(3):
+                serial += 1
+                vin = f"MD9DEMO{today:%y}{serial:08d}"[:17].replace("O", "0")
+                conn.execute(sa.text("""
+                    INSERT INTO inventory.vehicle_unit (vin, motor_no, charger_serial, key_no, variant_id, colour,
+                                                        mfg_month, branch_id, status, received_on)
+                    VALUES (:vin, :motor, :charger, :key, :v, :c, :mfg, :b, 'IN_STOCK', :rec)"""),
+                    {"vin": vin, "motor": f"MTR{today:%y}{serial:06d}", "charger": f"CHG{today:%y}{serial:06d}",
+                     "key": f"K{serial:03d}", "v": variant_id, "c": colour, "mfg": today.replace(day=1),
+                     "b": blr, "rec": today})
+    for table, names in PARTIES.items():
+        for name in names:
+            conn.execute(sa.text(f"INSERT INTO {table} (name) VALUES (:n)"), {"n": name})
+    for name, mobile, address, city, pincode in CUSTOMERS:
+        conn.execute(sa.text("""
+            INSERT INTO master.customer (branch_id, name, mobile, address_line1, city, state_code, pincode)
+            VALUES (:b, :n, :m, :a, :c, '29', :p)"""), {"b": blr, "n": name, "m": mobile, "a": address, "c": city,
+                                                       "p": pincode})
+    for part_no, name, hsn, unit, mrp, cost in PARTS:
+        part_id = conn.execute(sa.text("""
+            INSERT INTO master.part (part_no, name, hsn_code, unit, mrp, purchase_price, reorder_level, reorder_qty)
+            VALUES (:no, :n, :h, :u, :mrp, :cost, 2, 10) RETURNING part_id"""),
+            {"no": part_no, "n": name, "h": hsn, "u": unit, "mrp": mrp, "cost": cost}).scalar_one()
+        conn.execute(sa.text("""
+            INSERT INTO inventory.stock_move (branch_id, part_id, kind, qty, unit_cost, reference)
+            VALUES (:b, :p, 'OPENING', 10, :cost, 'DEMO OPENING')"""), {"b": blr, "p": part_id, "cost": cost})
