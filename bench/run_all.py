@@ -251,11 +251,16 @@ def stock_block(r: dict) -> str:
     return "\n".join(lines)
 
 
-def write_doc(info: dict, screens: dict | None, startup: dict | None, stock: dict | None = None) -> None:
+def write_doc(info: dict, screens: dict | None, startup: dict | None, stock: dict | None = None,
+              sales: dict | None = None) -> None:
     text = DOC.read_text(encoding="utf-8") if DOC.exists() else SKELETON
     text = replace_block(text, "machine", machine_block(info, time.strftime("%Y-%m-%d %H:%M %Z")))
     if stock:
         text = replace_block(text, "stock", stock_block(stock))
+    if sales:
+        from .sales import sales_block
+
+        text = replace_block(text, "sales", sales_block(sales))
     if screens:
         text = replace_block(text, "screens", screens_block(screens))
     if startup:
@@ -269,7 +274,7 @@ def write_doc(info: dict, screens: dict | None, startup: dict | None, stock: dic
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Run the benchmarks and rewrite docs/PERFORMANCE.md.")
-    parser.add_argument("--only", choices=("screens", "startup", "stock"), help="run one part only")
+    parser.add_argument("--only", choices=("screens", "startup", "stock", "sales"), help="run one part only")
     parser.add_argument("--quick", action="store_true", help="100 requests, 20 warm-up, 10 logins, 1 restart")
     parser.add_argument("--requests", type=int, default=500)
     parser.add_argument("--warmup", type=int, default=50)
@@ -284,7 +289,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"[bench] {message}", file=sys.stderr, flush=True)
 
     info = machine()
-    screens_result = startup_result = stock_result = None
+    screens_result = startup_result = stock_result = sales_result = None
     if args.only in (None, "screens"):
         from . import screens
 
@@ -304,14 +309,20 @@ def main(argv: list[str] | None = None) -> int:
         stock_result = stock.run(min(200, args.requests), min(20, args.warmup), progress=progress)
         _print_screens(stock_result)
 
+    if args.only in (None, "sales"):
+        from . import sales
+
+        sales_result = sales.run(min(200, args.requests), min(20, args.warmup), progress=progress)
+        _print_screens(sales_result)
+
     RESULTS.mkdir(parents=True, exist_ok=True)
     out = RESULTS / f"bench-{time.strftime('%Y%m%d-%H%M%S')}.json"
     out.write_text(json.dumps({"machine": info, "screens": screens_result, "startup": startup_result,
-                               "stock": stock_result},
+                               "stock": stock_result, "sales": sales_result},
                               indent=2, default=str))
     progress(f"raw results: {out.relative_to(ROOT)}")
     if not args.no_write:
-        write_doc(info, screens_result, startup_result, stock_result)
+        write_doc(info, screens_result, startup_result, stock_result, sales_result)
         progress(f"figures written to {DOC.relative_to(ROOT)}")
     return 0
 

@@ -492,7 +492,7 @@ CREATE TABLE sales.pdi_check (
     checked_by  integer NOT NULL REFERENCES master.staff (staff_id) DEFAULT audit.current_staff_id(),
     checked_at  timestamptz NOT NULL DEFAULT now(),
     PRIMARY KEY (booking_id, pdi_item_id),
-    CONSTRAINT pdi_check_fault_remark CHECK (is_ok OR length(btrim(remark)) >= 3)
+    CONSTRAINT pdi_check_fault_remark CHECK (is_ok OR coalesce(length(btrim(remark)), 0) >= 3)
 );
 SELECT audit.track('sales.pdi_check', 'booking_id');
 

@@ -281,7 +281,9 @@ BEGIN
             to_char(inv.invoice_date, 'DD-MM-YYYY'), NEW.gst_rate
             USING ERRCODE = 'check_violation', CONSTRAINT = 'invoice_line_rate';
     END IF;
-    IF (inv.place_of_supply = inv.supplier_state_code) <> (NEW.igst = 0) AND NEW.taxable_value * NEW.gst_rate > 0 THEN
+    -- By the heads present (a line of a few paise may round to no tax at all).
+    IF (inv.place_of_supply = inv.supplier_state_code AND NEW.igst <> 0)
+       OR (inv.place_of_supply <> inv.supplier_state_code AND (NEW.cgst <> 0 OR NEW.sgst <> 0)) THEN
         RAISE EXCEPTION 'line % of invoice % has the wrong tax heads for its place of supply', NEW.line_no, inv.invoice_no
             USING ERRCODE = 'check_violation', CONSTRAINT = 'invoice_line_tax_heads';
     END IF;
@@ -306,7 +308,8 @@ CREATE FUNCTION billing.check_invoice_change() RETURNS trigger
 LANGUAGE plpgsql
 AS $$
 DECLARE
-    einvoice text[] := ARRAY['irn', 'ack_no', 'ack_date', 'signed_qr'];
+    -- amount_payable is generated: NULL in NEW before the update, so left out of the comparison.
+    einvoice text[] := ARRAY['irn', 'ack_no', 'ack_date', 'signed_qr', 'amount_payable'];
 BEGIN
     IF TG_OP = 'DELETE' OR OLD.irn IS NOT NULL OR (to_jsonb(NEW) - einvoice) <> (to_jsonb(OLD) - einvoice) THEN
         RAISE EXCEPTION 'invoice % is posted; % is not allowed (a correction is a credit note)', OLD.invoice_no, TG_OP
@@ -621,3 +624,34 @@ SELECT i.invoice_id, i.invoice_no, i.invoice_date, i.branch_id, i.buyer_name, i.
        cb.due, cb.received, cb.due - cb.received
   FROM billing.counter_balance cb JOIN billing.invoice i USING (invoice_id)
  WHERE cb.due > cb.received;
+
+-- The recorded exchange valuation, loan amount and subsidy can be lowered only down to what
+-- has already been received against them.
+CREATE FUNCTION billing.check_cap_covers_receipts() RETURNS trigger
+LANGUAGE plpgsql
+AS $$
+DECLARE
+    receipt_mode text;
+    cap numeric;
+    taken numeric;
+BEGIN
+    CASE TG_TABLE_NAME
+        WHEN 'exchange' THEN receipt_mode := 'EXCHANGE'; cap := CASE WHEN TG_OP = 'DELETE' THEN 0 ELSE NEW.valuation END;
+        WHEN 'finance' THEN receipt_mode := 'FINANCE'; cap := CASE WHEN TG_OP = 'DELETE' THEN 0 ELSE NEW.loan_amount END;
+        ELSE receipt_mode := 'SUBSIDY'; cap := NEW.subsidy_eligible;
+    END CASE;
+    SELECT coalesce(sum(amount), 0) INTO taken FROM billing.receipt
+     WHERE booking_id = OLD.booking_id AND mode = receipt_mode;
+    IF cap < taken THEN
+        RAISE EXCEPTION '% already received as % on this sale; the amount cannot go below it', taken, lower(receipt_mode)
+            USING ERRCODE = 'check_violation', CONSTRAINT = 'receipt_mode_cap';
+    END IF;
+    RETURN coalesce(NEW, OLD);
+END
+$$;
+CREATE TRIGGER exchange_covers_receipts BEFORE UPDATE OR DELETE ON sales.exchange
+    FOR EACH ROW EXECUTE FUNCTION billing.check_cap_covers_receipts();
+CREATE TRIGGER finance_covers_receipts BEFORE UPDATE OR DELETE ON sales.finance
+    FOR EACH ROW EXECUTE FUNCTION billing.check_cap_covers_receipts();
+CREATE TRIGGER booking_subsidy_covers_receipts BEFORE UPDATE OF subsidy_eligible ON sales.booking
+    FOR EACH ROW EXECUTE FUNCTION billing.check_cap_covers_receipts();

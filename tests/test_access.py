@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from catalog_ids import catalog_ids
 from procurement_ids import procurement_ids
 from inventory_ids import inventory_ids
+from sales_ids import sales_ids
 from conftest import csrf_from, login, page_csrf
 from webapp.security import PUBLIC, ROLES, allowed_roles
 
@@ -126,6 +127,64 @@ ACCESS = {
     "inventory.count_start": frozenset({"ADMIN", "MANAGER"}),
     "inventory.count_approve": frozenset({"ADMIN", "MANAGER"}),
     "inventory.count_cancel": frozenset({"ADMIN", "MANAGER"}),
+    # Sales (front): sellers enquire, quote and book; accounts reads the pipeline, lists, sale pages and quotations.
+    "sales.pipeline": frozenset({"ADMIN", "MANAGER", "SALES", "ACCOUNTS"}),
+    "sales.booking_list": frozenset({"ADMIN", "MANAGER", "SALES", "ACCOUNTS"}),
+    "sales.booking_detail": frozenset({"ADMIN", "MANAGER", "SALES", "ACCOUNTS"}),
+    "sales.booking_new": frozenset({"ADMIN", "MANAGER", "SALES"}),
+    "sales.booking_edit": frozenset({"ADMIN", "MANAGER", "SALES"}),
+    "sales.customer_search": frozenset({"ADMIN", "MANAGER", "SALES"}),
+    "sales.enquiry_list": frozenset({"ADMIN", "MANAGER", "SALES", "ACCOUNTS"}),
+    "sales.enquiry_new": frozenset({"ADMIN", "MANAGER", "SALES"}),
+    "sales.enquiry_detail": frozenset({"ADMIN", "MANAGER", "SALES", "ACCOUNTS"}),
+    "sales.enquiry_lost": frozenset({"ADMIN", "MANAGER", "SALES"}),
+    "sales.quotation_new": frozenset({"ADMIN", "MANAGER", "SALES"}),
+    "sales.quotation_preview": frozenset({"ADMIN", "MANAGER", "SALES"}),
+    "sales.quotation_detail": frozenset({"ADMIN", "MANAGER", "SALES", "ACCOUNTS"}),
+    "sales.quotation_pdf": frozenset({"ADMIN", "MANAGER", "SALES", "ACCOUNTS"}),
+    # Sales (steps): sellers change a sale's steps, accounts reads them; managers decide discounts and settings.
+    "sales.allot": frozenset({"ADMIN", "MANAGER", "SALES", "ACCOUNTS"}),
+    "sales.deallot": frozenset({"ADMIN", "MANAGER", "SALES"}),
+    "sales.discount_list": frozenset({"ADMIN", "MANAGER"}),
+    "sales.discount_decide": frozenset({"ADMIN", "MANAGER"}),
+    "sales.pdi": frozenset({"ADMIN", "MANAGER", "SALES", "ACCOUNTS"}),
+    "sales.deliver": frozenset({"ADMIN", "MANAGER", "SALES", "ACCOUNTS"}),
+    "sales.delivery_pdf": frozenset({"ADMIN", "MANAGER", "SALES", "ACCOUNTS"}),
+    "sales.finance": frozenset({"ADMIN", "MANAGER", "SALES", "ACCOUNTS"}),
+    "sales.exchange": frozenset({"ADMIN", "MANAGER", "SALES", "ACCOUNTS"}),
+    "sales.subsidy": frozenset({"ADMIN", "MANAGER", "SALES", "ACCOUNTS"}),
+    "sales.subsidy_list": frozenset({"ADMIN", "MANAGER", "ACCOUNTS"}),
+    "sales.registration": frozenset({"ADMIN", "MANAGER", "SALES", "ACCOUNTS"}),
+    "sales.cancel": frozenset({"ADMIN", "MANAGER", "SALES"}),
+    "sales.settings": frozenset({"ADMIN", "MANAGER"}),
+    "sales.settings_discount_limits": frozenset({"ADMIN", "MANAGER"}),
+    "sales.settings_pdi_items": frozenset({"ADMIN", "MANAGER"}),
+    "sales.settings_onroad_items": frozenset({"ADMIN", "MANAGER"}),
+    # Insurance: the policy sold with a vehicle and the renewal list, for the sale's roles (SALES on own bookings).
+    "insurance.policy_new": frozenset({"ADMIN", "MANAGER", "SALES", "ACCOUNTS"}),
+    "insurance.policy_detail": frozenset({"ADMIN", "MANAGER", "SALES", "ACCOUNTS"}),
+    "insurance.policy_edit": frozenset({"ADMIN", "MANAGER", "SALES", "ACCOUNTS"}),
+    "insurance.renewals": frozenset({"ADMIN", "MANAGER", "SALES", "ACCOUNTS"}),
+    # Billing (money): receipts by sales (own bookings) and accounts; refunds and registers by accounts.
+    "billing.receipt_new": frozenset({"ADMIN", "MANAGER", "SALES", "ACCOUNTS"}),
+    "billing.receipt_detail": frozenset({"ADMIN", "MANAGER", "SALES", "ACCOUNTS"}),
+    "billing.receipt_pdf": frozenset({"ADMIN", "MANAGER", "SALES", "ACCOUNTS"}),
+    "billing.refund_new": frozenset({"ADMIN", "MANAGER", "ACCOUNTS"}),
+    "billing.refund_detail": frozenset({"ADMIN", "MANAGER", "ACCOUNTS"}),
+    "billing.refund_pdf": frozenset({"ADMIN", "MANAGER", "ACCOUNTS"}),
+    "billing.sales_register": frozenset({"ADMIN", "MANAGER", "ACCOUNTS"}),
+    "billing.receipt_register": frozenset({"ADMIN", "MANAGER", "ACCOUNTS"}),
+    "billing.receivables": frozenset({"ADMIN", "MANAGER", "ACCOUNTS"}),
+    # Billing (invoices): accounts posts invoices and credit notes; the service advisor also sells
+    # over the counter and opens the counter invoices (a vehicle invoice is a 404 for them).
+    "billing.invoice_new": frozenset({"ADMIN", "MANAGER", "ACCOUNTS"}),
+    "billing.invoice_detail": frozenset({"ADMIN", "MANAGER", "ACCOUNTS", "SERVICE_ADVISOR"}),
+    "billing.invoice_pdf": frozenset({"ADMIN", "MANAGER", "ACCOUNTS", "SERVICE_ADVISOR"}),
+    "billing.invoice_einvoice": frozenset({"ADMIN", "MANAGER", "ACCOUNTS"}),
+    "billing.credit_note_new": frozenset({"ADMIN", "MANAGER", "ACCOUNTS"}),
+    "billing.credit_note_detail": frozenset({"ADMIN", "MANAGER", "ACCOUNTS"}),
+    "billing.credit_note_pdf": frozenset({"ADMIN", "MANAGER", "ACCOUNTS"}),
+    "billing.counter_new": frozenset({"ADMIN", "MANAGER", "ACCOUNTS", "SERVICE_ADVISOR"}),
 }
 
 # Routes whose own job, when used, is to send the browser to the login page
@@ -167,7 +226,7 @@ def showroom(app, engine, make_branch, make_staff):
         codes[role] = f"R{n}"
     target_id, _, _ = make_staff("TGT", "SALES", "7391", branch_id=branch_id)
     ids = {"staff_id": target_id, "branch_id": branch_id, **catalog_ids(engine, branch_id),
-           **procurement_ids(engine, branch_id)}
+           **procurement_ids(engine, branch_id), **sales_ids(engine, branch_id)}
     ids.update(inventory_ids(engine, branch_id, ids["part_id"]))
     return {"codes": codes, "ids": ids, "target": target_id}
 

@@ -1,12 +1,15 @@
-"""The benchmark data generator values stock exactly as the database's own trigger does."""
+"""The benchmark data generator writes stock and sales exactly as the database's own triggers do."""
+import uuid
 from datetime import date
+from decimal import Decimal
 
+import pytest
 import sqlalchemy as sa
+from conftest import gstin, truncate_all
 
-from conftest import truncate_all
-from webapp.datagen import Sizes, generate_history
+from webapp.datagen import Sizes, _check_sales, generate_history
 
-SMALL = Sizes(units=60, parts=12, moves=3_000)
+SMALL = Sizes(units=60, parts=12, moves=3_000, sales=50)
 TODAY = date(2026, 11, 23)
 
 
@@ -22,19 +25,86 @@ def _ledger(engine):
     return moves, balances, units
 
 
-def test_generated_stock_matches_what_the_stock_trigger_would_have_written(app, engine, make_branch, _truncatable):
-    make_branch(), make_branch()
+# Every document by its number, with what the customer and the tax authority see on it.
+SALES_SQL = {
+    "bookings": """
+        SELECT b.booking_no, b.booked_on, b.stage, b.salesperson_id, b.variant_id, b.colour, b.ex_showroom,
+               b.discount, b.discount_status, b.discount_by, b.subsidy_eligible, b.delivery_state_code,
+               b.cancelled_on, b.cancel_reason, b.finance_needed, i.invoice_no, u.vin, c.name, c.mobile, c.gstin,
+               e.status AS enquiry_status
+          FROM sales.booking b JOIN master.customer c USING (customer_id)
+          LEFT JOIN sales.enquiry e USING (enquiry_id)
+          LEFT JOIN billing.invoice i ON i.invoice_id = b.invoice_id
+          LEFT JOIN sales.allotment a ON a.booking_id = b.booking_id AND a.released_at IS NULL
+          LEFT JOIN inventory.vehicle_unit u ON u.unit_id = a.unit_id ORDER BY 1""",
+    "booking items": """
+        SELECT b.booking_no, i.line_no, i.item_code, i.description, i.amount, i.hsn_code
+          FROM sales.booking_item i JOIN sales.booking b USING (booking_id) ORDER BY 1, 2""",
+    "invoices": """
+        SELECT invoice_no, invoice_date, branch_id, supplier_gstin, supplier_state_code, buyer_name, buyer_address,
+               buyer_state_code, buyer_gstin, buyer_mobile, delivery_address, place_of_supply, taxable_value, cgst,
+               sgst, igst, round_off, grand_total, tcs_rate, tcs_amount, amount_payable, posted_by
+          FROM billing.invoice ORDER BY 1""",
+    "invoice lines": """
+        SELECT i.invoice_no, l.line_no, l.description, l.hsn_code, l.qty, l.unit, l.unit_price, l.price_includes_gst,
+               l.discount, l.taxable_value, l.gst_rate, l.cgst, l.sgst, l.igst, l.total, l.unit_id
+          FROM billing.invoice_line l JOIN billing.invoice i USING (invoice_id) ORDER BY 1, 2""",
+    "receipts": """
+        SELECT r.receipt_no, r.receipt_date, b.booking_no, r.received_from, r.mode, r.amount, r.reference,
+               r.is_advance, r.posted_by
+          FROM billing.receipt r JOIN sales.booking b USING (booking_id) ORDER BY 1""",
+    "refunds": """
+        SELECT f.refund_no, f.refund_date, b.booking_no, f.paid_to, f.mode, f.amount, f.cancellation_charge,
+               f.reason, f.reference
+          FROM billing.refund f JOIN sales.booking b USING (booking_id) ORDER BY 1""",
+    "deliveries": """
+        SELECT d.delivery_no, d.delivered_on, b.booking_no, i.invoice_no, u.vin, d.handed_over_by, d.received_by_name
+          FROM sales.delivery d JOIN sales.booking b USING (booking_id)
+          JOIN billing.invoice i ON i.invoice_id = d.invoice_id
+          JOIN inventory.vehicle_unit u ON u.unit_id = d.unit_id ORDER BY 1""",
+    "PDI": """
+        SELECT b.booking_no, p.pdi_item_id, p.is_ok, p.checked_by
+          FROM sales.pdi_check p JOIN sales.booking b USING (booking_id) ORDER BY 1, 2""",
+    "finance and subsidy": """
+        SELECT b.booking_no, f.financier_id, f.loan_amount, f.do_number, s.eligible_amount
+          FROM sales.booking b LEFT JOIN sales.finance f USING (booking_id)
+          LEFT JOIN sales.subsidy_claim s USING (booking_id) ORDER BY 1""",
+    "policies": """
+        SELECT b.booking_no, u.vin, p.insurer_id, p.od_policy_no, p.od_from, p.od_to, p.tp_to, p.premium,
+               p.commission_amount, p.created_by
+          FROM insurance.policy p JOIN sales.booking b USING (booking_id)
+          JOIN inventory.vehicle_unit u ON u.unit_id = p.unit_id ORDER BY 1""",
+    "enquiries": """
+        SELECT enquiry_date, source, name, mobile, model_id, salesperson_id, status, lost_reason, follow_up_on
+          FROM sales.enquiry ORDER BY 1, 3, 4""",
+    "counters": "SELECT branch_id, series, fy_start, last_no FROM master.document_counter ORDER BY 1, 2, 3",
+}
+
+
+def _two_branches(make_branch) -> None:
+    """The same two branches (codes, GSTINs, invoice prefixes) however often they are made."""
+    for n, state in ((1, "29"), (2, "29")):
+        make_branch(branch_code=f"GEN{n}", gstin=gstin(f"{state}AABCG{2000 + n:04d}K1Z"), invoice_prefix=f"G{n}")
+
+
+def _sales(engine) -> dict:
+    with engine.connect() as conn:
+        return {what: conn.execute(sa.text(sql)).all() for what, sql in SALES_SQL.items()}
+
+
+def test_generated_history_matches_what_the_triggers_would_have_written(app, engine, make_branch, _truncatable):
+    _two_branches(make_branch)
     with engine.begin() as conn:
         fast = generate_history(conn, SMALL, seed=7, today=TODAY)
     assert fast["through_triggers"] is False  # the test database's user is a superuser
-    fast_ledger = _ledger(engine)
+    fast_ledger, fast_sales = _ledger(engine), _sales(engine)
 
     truncate_all(engine, _truncatable)
-    make_branch(), make_branch()
+    _two_branches(make_branch)
     with engine.begin() as conn:
         slow = generate_history(conn, SMALL, seed=7, today=TODAY, through_triggers=True)
     assert slow["through_triggers"] is True
-    slow_ledger = _ledger(engine)
+    slow_ledger, slow_sales = _ledger(engine), _sales(engine)
 
     moves, balances, units = fast_ledger
     assert len(moves) == SMALL.moves and len(units) == SMALL.units
@@ -43,15 +113,91 @@ def test_generated_stock_matches_what_the_stock_trigger_would_have_written(app, 
     # Same seed, same data: only the route into the tables differed.
     assert [m[1:] for m in moves] == [m[1:] for m in slow_ledger[0]]
     assert balances == slow_ledger[1]
+    assert units == slow_ledger[2]  # the sold units ended where the allotment, invoice and delivery took them
+    assert fast["bookings"] == SMALL.sales and fast["invoices"] > 30
+    stages = {row.stage for row in fast_sales["bookings"]}
+    assert stages >= {"DELIVERED", "CANCELLED", "BOOKED"}, stages
+    assert {row.mode for row in fast_sales["receipts"]} >= {"SUBSIDY", "BANK_TRANSFER"}
+    assert fast_sales["refunds"] and fast_sales["policies"] and fast_sales["deliveries"]
+    for what in SALES_SQL:
+        assert fast_sales[what] == slow_sales[what], what
+    assert {k: v for k, v in fast.items() if k != "through_triggers"} == \
+        {k: v for k, v in slow.items() if k != "through_triggers"}
+
+
+def test_a_real_invoice_after_the_generated_history_takes_the_next_number(app, engine, make_branch):
+    from webapp.billing import posting
+    from webapp.sales import services
+
+    make_branch()
+    with engine.begin() as conn:
+        generate_history(conn, Sizes(units=80, parts=5, moves=200, sales=70), seed=3, today=TODAY)
+    with engine.connect() as conn:
+        unsettled = conn.execute(sa.text(
+            """SELECT count(*) FILTER (WHERE due <> received), count(*) FROM billing.booking_balance
+                WHERE stage = 'DELIVERED'""")).one()
+        assert unsettled[1] > 40 and unsettled[0] == 0  # every delivered sale is fully paid
+        unit = conn.execute(sa.text(
+            """SELECT u.unit_id, u.variant_id, u.colour, u.branch_id, b.invoice_prefix
+                 FROM inventory.vehicle_unit u JOIN master.branch b USING (branch_id)
+                WHERE u.status = 'IN_STOCK' ORDER BY u.unit_id LIMIT 1""")).one()
+
+        def last(series: str) -> int:
+            return conn.execute(sa.text(
+                """SELECT last_no FROM master.document_counter
+                    WHERE branch_id = :b AND series = :s AND fy_start = 2026"""), {"b": unit.branch_id, "s": series}
+            ).scalar() or 0
+        before = {s: last(s) for s in ("BKG", "INV", "RCT")}
+        sales_person, customer = conn.execute(sa.text(
+            """SELECT b.salesperson_id, b.customer_id FROM sales.booking b
+                WHERE b.branch_id = :b ORDER BY b.booking_id LIMIT 1"""), {"b": unit.branch_id}).one()
+    assert before["INV"] > 0 and before["RCT"] > 0
+
+    with engine.begin() as conn:
+        conn.execute(sa.text("SELECT set_config('erp.staff_id', :s, true)"), {"s": str(sales_person)})
+        quote = services.on_road_price(conn, unit.variant_id, unit.colour, TODAY,
+                                       amounts={"INSURANCE": Decimal("6100.00")})
+        booking_id = services.create_booking(conn, branch_id=unit.branch_id, customer_id=customer,
+                                             salesperson_id=sales_person, quote=quote, booked_on=TODAY,
+                                             key=str(uuid.uuid4()))
+        posting.post_receipt(conn, on=TODAY, mode="UPI", amount=Decimal(5000), key=str(uuid.uuid4()),
+                             received_from="Customer", booking_id=booking_id, reference="UPI123456789")
+        services.allot(conn, booking_id, unit.unit_id)
+        invoice_id = posting.post_vehicle_invoice(conn, booking_id, on=TODAY, key=str(uuid.uuid4()))
+    with engine.connect() as conn:
+        booking_no, invoice_no, receipt_no = conn.execute(sa.text(
+            """SELECT b.booking_no, i.invoice_no, r.receipt_no FROM sales.booking b
+                 JOIN billing.invoice i ON i.invoice_id = b.invoice_id
+                 JOIN billing.receipt r ON r.booking_id = b.booking_id
+                WHERE b.booking_id = :b AND i.invoice_id = :i"""), {"b": booking_id, "i": invoice_id}).one()
+        _check_sales(conn)  # the history with the real sale on top is still consistent
+    p = unit.invoice_prefix
+    assert invoice_no == f"{p}INV/26/{before['INV'] + 1}"
+    assert booking_no == f"{p}BKG/26/{before['BKG'] + 1}"
+    assert receipt_no == f"{p}RCT/26/{before['RCT'] + 1}"
+
+
+def test_the_sales_check_notices_a_gap_in_the_receipt_numbers(app, engine, make_branch):
+    make_branch()
+    with engine.begin() as conn:
+        generate_history(conn, Sizes(units=30, parts=3, moves=20, sales=25), today=TODAY)
+    with engine.begin() as conn:
+        _check_sales(conn)
+        conn.execute(sa.text("SET LOCAL session_replication_role = replica"))  # past the permanence trigger
+        conn.execute(sa.text(
+            "DELETE FROM billing.receipt WHERE receipt_id = (SELECT min(receipt_id) FROM billing.receipt)"))
+        with pytest.raises(RuntimeError, match="document series with a gap"):
+            _check_sales(conn)
+        conn.rollback()
 
 
 def test_generating_into_a_database_that_has_stock_is_refused(app, engine, make_branch):
     make_branch()
     with engine.begin() as conn:
-        generate_history(conn, Sizes(units=5, parts=3, moves=20), today=TODAY)
+        generate_history(conn, Sizes(units=5, parts=3, moves=20, sales=0), today=TODAY)
     with engine.begin() as conn:
         try:
-            generate_history(conn, Sizes(units=5, parts=3, moves=20), today=TODAY)
+            generate_history(conn, Sizes(units=5, parts=3, moves=20, sales=0), today=TODAY)
         except RuntimeError as exc:
             assert "already has stock" in str(exc)
         else:

@@ -58,3 +58,74 @@ def test_a_sale_from_booking_to_delivery(conn):
     services.deliver(conn, b, on=D("2026-06-03"), received_by_name="Customer", key=key())
     assert scalar(conn, "SELECT stage FROM sales.booking WHERE booking_id = :b", b=b) == "DELIVERED"
     assert scalar(conn, "SELECT status FROM inventory.vehicle_unit WHERE unit_id = :u", u=s.unit_id) == "DELIVERED"
+
+
+def test_a_de_allotted_scooter_goes_back_to_stock_and_can_be_allotted_to_another_booking(conn):
+    s = bld.sale_setup(conn)
+    first, second = bld.booking(conn, s), bld.booking(conn, s)
+    services.allot(conn, first, s.unit_id)
+    with refused(conn, "allotment_unit_in_stock"):
+        services.allot(conn, second, s.unit_id)
+    assert services.deallot(conn, first, "customer wants the blue one") is True
+    assert scalar(conn, "SELECT status FROM inventory.vehicle_unit WHERE unit_id = :u", u=s.unit_id) == "IN_STOCK"
+    assert scalar(conn, "SELECT stage FROM sales.booking WHERE booking_id = :b", b=first) == "BOOKED"
+    released = row(conn, "SELECT released_at, release_reason FROM sales.allotment WHERE booking_id = :b", b=first)
+    assert released["released_at"] is not None and released["release_reason"] == "customer wants the blue one"
+    services.allot(conn, second, s.unit_id)
+    assert scalar(conn, "SELECT stage FROM sales.booking WHERE booking_id = :b", b=second) == "ALLOTTED"
+    with pytest.raises(posting.Refused):
+        services.deallot(conn, first, "nothing to give back")
+
+
+def test_only_a_unit_of_the_booked_variant_and_colour_at_the_branch_is_allotted(conn):
+    s = bld.sale_setup(conn)
+    bld.colour(conn, s.catalog.variant_id, "Blue")
+    blue = bld.unit(conn, s.catalog.variant_id, "Blue", s.branch_id)
+    elsewhere = bld.unit(conn, s.catalog.variant_id, "Red", bld.branch(conn))
+    bk = bld.booking(conn, s)
+    for unit_id in (blue, elsewhere):
+        with refused(conn, "allotment_unit_matches"):
+            services.allot(conn, bk, unit_id)
+    services.allot(conn, bk, s.unit_id)
+    other_red = bld.unit(conn, s.catalog.variant_id, "Red", s.branch_id)
+    with refused(conn, "allotment_booking_waiting"):     # a booking holds one unit at a time
+        services.allot(conn, bk, other_red)
+
+
+def test_the_oldest_scooter_in_stock_is_suggested_first(conn):
+    s = bld.sale_setup(conn)
+    older = bld.unit(conn, s.catalog.variant_id, "Red", s.branch_id, received_on="2025-07-01")
+    newer = bld.unit(conn, s.catalog.variant_id, "Red", s.branch_id, received_on="2025-10-01")
+    bk = bld.booking(conn, s)
+    assert [u["unit_id"] for u in services.suggested_units(conn, bk)] == [older, s.unit_id, newer]
+
+
+def test_a_booking_moves_only_along_its_stages(conn):
+    s = bld.sale_setup(conn)
+    bk = bld.booking(conn, s)
+    with refused(conn, "booking_stage_transition"):
+        conn.execute(sa.text("UPDATE sales.booking SET stage = 'DELIVERED' WHERE booking_id = :b"), {"b": bk})
+    with refused(conn, sqlstate="23001"):
+        conn.execute(sa.text("DELETE FROM sales.booking WHERE booking_id = :b"), {"b": bk})
+    b_inv, _ = bld.invoiced_booking(conn, bld.sale_setup(conn))
+    with refused(conn, "booking_terms_fixed"):
+        conn.execute(sa.text("UPDATE sales.booking SET ex_showroom = ex_showroom - 1 WHERE booking_id = :b"),
+                     {"b": b_inv})
+
+
+def test_exchange_valuation_loan_and_subsidy_never_drop_below_what_was_received_against_them(conn):
+    s = bld.sale_setup(conn, subsidy_rule="FIXED", subsidy_amount="5000.00")
+    b = bld.booking(conn, s)
+    conn.execute(sa.text("INSERT INTO sales.exchange (booking_id, make_model, valuation, purchased_on) "
+                         "VALUES (:b, 'Honda Activa 2018', 20000, '2026-06-01')"), {"b": b})
+    posting.post_receipt(conn, on=D("2026-06-01"), mode="EXCHANGE", amount=Decimal("20000"), key=key(),
+                         received_from="Customer", booking_id=b)
+    posting.post_receipt(conn, on=D("2026-06-01"), mode="SUBSIDY", amount=Decimal("5000"), key=key(),
+                         received_from="PM E-DRIVE", booking_id=b, reference="EVV-0001")
+    with refused(conn, "receipt_mode_cap"):
+        conn.execute(sa.text("UPDATE sales.exchange SET valuation = 15000 WHERE booking_id = :b"), {"b": b})
+    with refused(conn, "receipt_mode_cap"):
+        conn.execute(sa.text("DELETE FROM sales.exchange WHERE booking_id = :b"), {"b": b})
+    with refused(conn, "receipt_mode_cap"):
+        conn.execute(sa.text("UPDATE sales.booking SET subsidy_eligible = 4000 WHERE booking_id = :b"), {"b": b})
+    conn.execute(sa.text("UPDATE sales.exchange SET valuation = 25000 WHERE booking_id = :b"), {"b": b})

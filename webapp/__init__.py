@@ -73,9 +73,12 @@ def create_app(test_config: dict | None = None) -> Flask:
     from .oem import bp as oem_bp
     from .platform import bp as platform_bp
     from .procurement import bp as procurement_bp
+    from .billing import bp as billing_bp
+    from .insurance import bp as insurance_bp
+    from .sales import bp as sales_bp
 
     for blueprint in (platform_bp, auth_bp, dashboard_bp, master_bp, audit_bp, oem_bp, inventory_bp,
-                      procurement_bp):
+                      procurement_bp, sales_bp, billing_bp, insurance_bp):
         app.register_blueprint(blueprint)
 
     errors.init_app(app)

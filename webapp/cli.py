@@ -99,8 +99,9 @@ def seed_demo_command():
 @click.option("--units", default=20_000, show_default=True)
 @click.option("--parts", default=3_000, show_default=True)
 @click.option("--moves", default=1_000_000, show_default=True)
+@click.option("--sales", default=30_000, show_default=True, help="Bookings (the units are raised to cover them)")
 @click.option("--seed", default=1, show_default=True, help="Same seed, same data")
-def generate_history_command(units: int, parts: int, moves: int, seed: int):
+def generate_history_command(units: int, parts: int, moves: int, sales: int, seed: int):
     """Fill an EMPTY stock with five years of generated history (for benchmarks, not for a showroom)."""
     import time
 
@@ -109,7 +110,7 @@ def generate_history_command(units: int, parts: int, moves: int, seed: int):
     began = time.perf_counter()
     try:
         with _database().engine.begin() as conn:
-            counts = generate_history(conn, Sizes(units=units, parts=parts, moves=moves), seed=seed,
+            counts = generate_history(conn, Sizes(units=units, parts=parts, moves=moves, sales=sales), seed=seed,
                                       progress=lambda m: click.echo(f"  generating {m} ..."))
     except RuntimeError as exc:
         _fail(str(exc))

@@ -29,6 +29,21 @@ class NavSection:
 
 # Later modules append their sections here.
 SECTIONS: list[NavSection] = [
+    NavSection("Sales", (
+        NavLink("Pipeline", "sales.pipeline", "Bookings by stage: what each sale still needs"),
+        NavLink("Bookings", "sales.booking_list", "Find a booking by number, customer or mobile"),
+        NavLink("Enquiries", "sales.enquiry_list", "Walk-ins, calls and leads; quotations"),
+        NavLink("Discount approvals", "sales.discount_list", "Discounts above a salesperson's limit"),
+        NavLink("Subsidy claims", "sales.subsidy_list", "PM E-DRIVE vouchers and OEM claims pending"),
+        NavLink("Insurance renewals", "insurance.renewals", "Policies whose own-damage or third-party cover ends"),
+        NavLink("Sales settings", "sales.settings", "Discount limits, on-road charges, PDI checklist"),
+    )),
+    NavSection("Billing", (
+        NavLink("Sales register", "billing.sales_register", "Invoices and credit notes, CSV / Excel"),
+        NavLink("Counter sale", "billing.counter_new", "Sell parts and accessories over the counter"),
+        NavLink("Receipts register", "billing.receipt_register", "Receipts and refunds by mode"),
+        NavLink("Receivables", "billing.receivables", "What customers still owe, by age"),
+    )),
     NavSection("Stock", (
         NavLink("Vehicles", "inventory.unit_list", "Vehicle stock by VIN, motor no. or battery serial"),
         NavLink("Stock ageing", "inventory.ageing_report", "Units in stock and on demo by age, at cost"),

@@ -53,7 +53,7 @@ def already_posted(conn: Connection, document: str, key: str | uuid.UUID) -> int
 def is_duplicate_key(exc: sa.exc.IntegrityError) -> bool:
     """A unique violation on an idempotency key: the same form was posted twice at once."""
     diag = getattr(getattr(exc, "orig", None), "diag", None)
-    return bool(getattr(diag, "constraint_name", "") or "").endswith("idempotency_key_key")
+    return (getattr(diag, "constraint_name", None) or "").endswith("idempotency_key_key")
 
 
 # --------------------------------------------------------------------------- invoices

@@ -1,0 +1,174 @@
+"""Loading a posted tax invoice or credit note for rendering, on screen and as a PDF.
+
+One function gathers what a printed document needs (rule 46: the supplier as the branch is now
+named, the parties and amounts as they were posted, the lines, the HSN-wise summary, the amount
+in words, the UPI QR of what is still due), so the HTML page and the PDF cannot disagree.
+Query functions take the request's connection first and never commit.
+"""
+from __future__ import annotations
+
+from decimal import Decimal
+from urllib.parse import quote
+
+import segno
+import sqlalchemy as sa
+from markupsafe import Markup
+from sqlalchemy.engine import Connection
+
+from .tax import amount_in_words
+
+ZERO = Decimal("0.00")
+
+BRANCH_SQL = """
+    SELECT br.branch_id, br.legal_name, br.trade_name, br.gstin, br.state_code, s.name AS state_name,
+           br.address_line1, br.address_line2, br.city, br.pincode, br.phone, br.email, br.upi_id
+      FROM master.branch br JOIN master.state s USING (state_code)
+     WHERE br.branch_id = :b"""
+
+
+def branch_for_print(conn: Connection, branch_id: int):
+    """The branch as a printed document's header shows it (templates/billing/_doc_macros.html)."""
+    return conn.execute(sa.text(BRANCH_SQL), {"b": branch_id}).mappings().one()
+
+
+INVOICE_SQL = """
+    SELECT i.*, bs.name AS buyer_state_name, ps.name AS pos_name, ss.name AS supplier_state_name,
+           b.booking_no, b.delivery_state_code, ds.name AS delivery_state_name,
+           cn.credit_note_id, cn.credit_note_no, cn.note_date AS credit_note_date,
+           st.name AS posted_by_name
+      FROM billing.invoice i
+      JOIN master.state ps ON ps.state_code = i.place_of_supply
+      JOIN master.state ss ON ss.state_code = i.supplier_state_code
+      LEFT JOIN master.state bs ON bs.state_code = i.buyer_state_code
+      LEFT JOIN sales.booking b ON b.booking_id = i.booking_id
+      LEFT JOIN master.state ds ON ds.state_code = b.delivery_state_code
+      LEFT JOIN billing.credit_note cn ON cn.invoice_id = i.invoice_id
+      LEFT JOIN master.staff st ON st.staff_id = i.posted_by
+     WHERE i.invoice_id = :i"""
+
+
+def get_invoice(conn: Connection, invoice_id: int):
+    """The invoice header with its state names, booking and credit note (None if missing)."""
+    return conn.execute(sa.text(INVOICE_SQL), {"i": invoice_id}).mappings().first()
+
+
+def invoice_lines(conn: Connection, invoice_id: int):
+    return conn.execute(sa.text("""
+        SELECT l.*, round(l.qty * l.unit_price, 2) AS gross_value
+          FROM billing.invoice_line l WHERE l.invoice_id = :i ORDER BY l.line_no"""),
+        {"i": invoice_id}).mappings().all()
+
+
+def hsn_summary(lines) -> list[dict]:
+    """HSN/SAC-wise taxable value and tax by head, as posted (GSTR-1 table 12)."""
+    groups: dict[tuple[str, Decimal], dict] = {}
+    for line in lines:
+        key = (line["hsn_code"], line["gst_rate"].normalize())
+        row = groups.setdefault(key, {"hsn_code": key[0], "gst_rate": key[1], "qty": Decimal(0),
+                                      "taxable_value": ZERO, "cgst": ZERO, "sgst": ZERO, "igst": ZERO})
+        row["qty"] += line["qty"]
+        for head in ("taxable_value", "cgst", "sgst", "igst"):
+            row[head] += line[head]
+    rows = [groups[k] for k in sorted(groups)]
+    for row in rows:
+        row["tax"] = row["cgst"] + row["sgst"] + row["igst"]
+    return rows
+
+
+def balance_due(conn: Connection, invoice) -> Decimal:
+    """What the buyer still owes on this invoice: a vehicle sale's from its booking, a counter
+    sale's from billing.counter_balance. Nothing once a credit note reverses the invoice."""
+    if invoice["credit_note_id"] is not None:
+        return ZERO
+    if invoice["kind"] == "VEHICLE":
+        row = conn.execute(sa.text("""
+            SELECT due - received FROM billing.booking_balance WHERE booking_id = :b AND invoice_id = :i"""),
+            {"b": invoice["booking_id"], "i": invoice["invoice_id"]}).scalar()
+    else:
+        row = conn.execute(sa.text("SELECT due - received FROM billing.counter_balance WHERE invoice_id = :i"),
+                           {"i": invoice["invoice_id"]}).scalar()
+    return max(row or ZERO, ZERO)
+
+
+def upi_uri(upi_id: str, payee: str, amount: Decimal, note: str) -> str:
+    """The UPI deep link a phone's payment app opens (NPCI's upi://pay parameters)."""
+    return (f"upi://pay?pa={quote(upi_id, safe='@.-_')}&pn={quote(payee, safe='')}&am={amount:.2f}"
+            f"&cu=INR&tn={quote(note, safe='')}")
+
+
+def qr_svg(text: str, scale: int = 3) -> Markup:
+    """A QR code as inline SVG: printed without any fetch, and sized by its width and height
+    attributes on screen (no style attribute, CSP-safe)."""
+    return Markup(segno.make(text, error="m", micro=False).svg_inline(
+        scale=scale, border=2, svgclass="qr", lineclass=None))
+
+
+def upi_payment(branch, amount: Decimal, invoice_no: str) -> dict | None:
+    """The UPI QR for the balance due, or None when the branch takes no UPI or nothing is due."""
+    if not branch["upi_id"] or amount <= 0:
+        return None
+    payee = branch["trade_name"] or branch["legal_name"]
+    uri = upi_uri(branch["upi_id"], payee, amount, invoice_no)
+    return {"uri": uri, "svg": qr_svg(uri), "amount": amount, "upi_id": branch["upi_id"], "payee": payee}
+
+
+def invoice_document(conn: Connection, invoice_id: int) -> dict | None:
+    """Everything an invoice page or PDF shows (template context), None if there is no such invoice."""
+    inv = get_invoice(conn, invoice_id)
+    if inv is None:
+        return None
+    branch = branch_for_print(conn, inv["branch_id"])
+    lines = invoice_lines(conn, invoice_id)
+    due = balance_due(conn, inv)
+    return {
+        "inv": inv, "branch": branch, "lines": lines, "hsn": hsn_summary(lines),
+        "intra_state": inv["place_of_supply"] == inv["supplier_state_code"],
+        "words": amount_in_words(inv["grand_total"]),
+        "payable_words": amount_in_words(inv["amount_payable"]) if inv["tcs_amount"] > 0 else None,
+        "balance_due": due, "upi": upi_payment(branch, due, inv["invoice_no"]),
+        "signed_qr_svg": qr_svg(inv["signed_qr"], 2) if inv["signed_qr"] else None,
+    }
+
+
+CREDIT_NOTE_SQL = """
+    SELECT cn.*, st.name AS posted_by_name FROM billing.credit_note cn
+      LEFT JOIN master.staff st ON st.staff_id = cn.posted_by
+     WHERE cn.credit_note_id = :c"""
+
+
+def credit_note_document(conn: Connection, credit_note_id: int) -> dict | None:
+    """A credit note with the invoice it reverses (its parties, lines and totals)."""
+    cn = conn.execute(sa.text(CREDIT_NOTE_SQL), {"c": credit_note_id}).mappings().first()
+    if cn is None:
+        return None
+    doc = invoice_document(conn, cn["invoice_id"])
+    doc.update(cn=cn, words=amount_in_words(cn["grand_total"]), upi=None,
+               refund_words=amount_in_words(cn["grand_total"] + cn["tcs_amount"]) if cn["tcs_amount"] > 0 else None)
+    return doc
+
+
+def what_a_credit_note_does(conn: Connection, invoice) -> list[str]:
+    """What posting a credit note against this invoice will put back, in the showroom's words."""
+    if invoice["kind"] == "VEHICLE":
+        vin = conn.execute(sa.text("SELECT vin FROM inventory.vehicle_unit WHERE unit_id = :u"),
+                           {"u": invoice["unit_id"]}).scalar()
+        return [f"The vehicle {vin} goes back to stock (in stock, free to allot).",
+                (f"Booking {invoice['booking_no']} goes back to booked: allot a unit and invoice it again, "
+                 "or cancel it and refund what was received.")]
+    parts = conn.execute(sa.text("""
+        SELECT l.description, l.qty, l.unit FROM billing.invoice_line l
+         WHERE l.invoice_id = :i AND l.part_id IS NOT NULL ORDER BY l.line_no"""),
+        {"i": invoice["invoice_id"]}).mappings().all()
+    return [f"{p['description']}: {p['qty'].normalize():f} {p['unit']} back to stock." for p in parts]
+
+
+def states(conn: Connection):
+    """States and union territories in use, for a place-of-supply select: (code, 'Name (code)')."""
+    return [(r.state_code, f"{r.name} ({r.state_code})") for r in conn.execute(sa.text(
+        "SELECT state_code, name FROM master.state WHERE in_use ORDER BY name"))]
+
+
+def state_name(conn: Connection, state_code: str | None) -> str | None:
+    if not state_code:
+        return None
+    return conn.execute(sa.text("SELECT name FROM master.state WHERE state_code = :s"), {"s": state_code}).scalar()

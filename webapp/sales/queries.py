@@ -1,0 +1,409 @@
+"""Reading bookings for the sales screens. A salesperson sees their own bookings, everyone
+else allowed into sales sees all of the branch's."""
+from __future__ import annotations
+
+import sqlalchemy as sa
+from flask import abort
+from flask_login import current_user
+from sqlalchemy.engine import Connection
+
+# Roles that see only the bookings they are the salesperson of.
+OWN_BOOKINGS_ONLY = frozenset({"SALES"})
+
+
+def own_only() -> int | None:
+    """The staff id lists must be limited to, or None when the user sees every booking."""
+    return current_user.staff_id if current_user.role in OWN_BOOKINGS_ONLY else None
+
+
+BOOKING_SQL = """
+    SELECT b.*, c.name AS customer_name, c.mobile AS customer_mobile, c.gstin AS customer_gstin,
+           c.state_code AS customer_state, sp.name AS salesperson_name,
+           v.name AS variant_name, v.battery_kwh, v.hsn_code, m.model_id, m.name AS model_name,
+           m.is_low_speed, o.brand AS oem_name,
+           a.unit_id, u.vin, u.motor_no, u.status AS unit_status,
+           i.invoice_no, i.invoice_date, i.amount_payable,
+           bb.due, bb.received, bb.due - bb.received AS balance
+      FROM sales.booking b
+      JOIN master.customer c USING (customer_id)
+      JOIN master.staff sp ON sp.staff_id = b.salesperson_id
+      JOIN oem.variant v ON v.variant_id = b.variant_id
+      JOIN oem.model m ON m.model_id = v.model_id
+      JOIN oem.oem o ON o.oem_id = m.oem_id
+      LEFT JOIN sales.allotment a ON a.booking_id = b.booking_id AND a.released_at IS NULL
+      LEFT JOIN inventory.vehicle_unit u ON u.unit_id = a.unit_id
+      LEFT JOIN billing.invoice i ON i.invoice_id = b.invoice_id
+      JOIN billing.booking_balance bb ON bb.booking_id = b.booking_id
+     WHERE b.booking_id = :b"""
+
+
+def get_booking(conn: Connection, booking_id: int, *, lock: bool = False):
+    """The booking with its customer, vehicle, unit, invoice and balance; None if missing."""
+    sql = BOOKING_SQL + (" FOR UPDATE OF b" if lock else "")
+    return conn.execute(sa.text(sql), {"b": booking_id}).mappings().first()
+
+
+def booking_or_404(conn: Connection, booking_id: int, *, lock: bool = False):
+    """The booking if this user may see it: the user's branch, and their own if a salesperson."""
+    booking = get_booking(conn, booking_id, lock=lock)
+    if booking is None or booking["branch_id"] != current_user.branch_id:
+        abort(404)
+    mine = own_only()
+    if mine is not None and booking["salesperson_id"] != mine:
+        abort(404)
+    return booking
+
+
+# --------------------------------------------------------------------------- the sales screens
+# (enquiries, quotations, the booking pipeline and list). Each function takes the request's
+# connection first and never commits.
+
+from datetime import date, timedelta
+
+from ..db import contains_pattern
+from ..validators import normalise_mobile
+
+PIPELINE_STAGES = ("BOOKED", "ALLOTTED", "INVOICED", "DELIVERED")
+BOOKING_STAGES = ("BOOKED", "ALLOTTED", "INVOICED", "DELIVERED", "CANCELLED")
+ENQUIRY_STATUSES = ("OPEN", "QUOTED", "BOOKED", "LOST")
+ENQUIRY_SOURCES = {"WALK_IN": "Walk-in", "PHONE": "Phone", "REFERRAL": "Referral", "ONLINE": "Online"}
+DELIVERED_DAYS = 30
+SELLING_ROLES = ("SALES", "MANAGER", "ADMIN")
+
+
+def _search_terms(q: str, alias: str = "") -> tuple[str, dict]:
+    """A WHERE fragment matching a person's name or mobile (of the table aliased) to what was typed."""
+    if not q:
+        return "true", {}
+    params = {"q": contains_pattern(q)}
+    where = f"({alias}name ILIKE :q OR {alias}mobile LIKE :q"
+    digits = normalise_mobile(q)
+    if digits and digits.isdigit() and digits != q:   # '+91 98450 12345' finds 9845012345
+        params["digits"] = contains_pattern(digits)
+        where += f" OR {alias}mobile LIKE :digits"
+    return where + ")", params
+
+
+# One query for the whole board: the newest cards of each stage (a window numbers them), the
+# count of each stage, and only for the cards shown: the balance and the finance DO. Delivered
+# means handed over in the last 30 days (read from the delivery notes, a small table).
+PIPELINE_SQL = """
+    WITH open AS (
+        SELECT b.booking_id, b.stage, b.booked_on
+          FROM sales.booking b
+         WHERE b.branch_id = :branch AND b.stage IN ('BOOKED', 'ALLOTTED', 'INVOICED')
+           AND (CAST(:own AS integer) IS NULL OR b.salesperson_id = :own)
+        UNION ALL
+        SELECT b.booking_id, b.stage, b.booked_on
+          FROM sales.delivery d JOIN sales.booking b ON b.booking_id = d.booking_id
+         WHERE d.delivered_on >= :since AND b.branch_id = :branch AND b.stage = 'DELIVERED'
+           AND (CAST(:own AS integer) IS NULL OR b.salesperson_id = :own)
+    ), ranked AS MATERIALIZED (
+        SELECT * FROM (
+            SELECT booking_id, stage,
+                   row_number() OVER (PARTITION BY stage ORDER BY booked_on, booking_id) AS n,
+                   count(*) OVER (PARTITION BY stage) AS in_stage
+              FROM open) w
+         WHERE n <= :per_stage
+    )
+    SELECT r.stage, r.in_stage, b.booking_id, b.booking_no, b.booked_on, :today - b.booked_on AS age_days,
+           b.colour, b.discount_status, b.finance_needed, c.name AS customer_name, sp.name AS salesperson_name,
+           m.name AS model_name, v.name AS variant_name,
+           bb.due - bb.received AS balance,
+           b.stage = 'BOOKED' AS no_unit,
+           b.finance_needed AND fin.do_received_on IS NULL AS do_awaited
+      FROM ranked r
+      JOIN sales.booking b ON b.booking_id = r.booking_id
+      JOIN master.customer c ON c.customer_id = b.customer_id
+      JOIN master.staff sp ON sp.staff_id = b.salesperson_id
+      JOIN oem.variant v ON v.variant_id = b.variant_id
+      JOIN oem.model m ON m.model_id = v.model_id
+      LEFT JOIN sales.finance fin ON fin.booking_id = b.booking_id
+      -- OFFSET 0 keeps the view from being flattened: the balance is worked out per card only.
+      CROSS JOIN LATERAL (SELECT due, received FROM billing.booking_balance x
+                           WHERE x.booking_id = b.booking_id OFFSET 0) bb
+     ORDER BY r.stage, r.n"""
+
+
+def pipeline(conn: Connection, branch_id: int, own: int | None, today: date, per_stage: int = 12) -> dict:
+    """{stage: {"count": n, "cards": [...]}} for the board; the oldest bookings first in each
+    column (they are the ones waiting longest)."""
+    board = {stage: {"count": 0, "cards": []} for stage in PIPELINE_STAGES}
+    rows = conn.execute(sa.text(PIPELINE_SQL), {
+        "branch": branch_id, "own": own, "today": today, "since": today - timedelta(days=DELIVERED_DAYS),
+        "per_stage": per_stage}).mappings().all()
+    for row in rows:
+        column = board[row["stage"]]
+        column["count"] = row["in_stage"]
+        column["cards"].append(row)
+    return board
+
+
+def search_bookings(conn: Connection, branch_id: int, *, own: int | None, stage: str | None,
+                    salesperson_id: int | None, date_from: date | None, date_to: date | None, q: str,
+                    today: date, page: int, page_size: int):
+    """Bookings of the branch for the list, newest first; the balance only for the page's rows."""
+    where = ["b.branch_id = :branch"]
+    params: dict = {"branch": branch_id, "today": today, "limit": page_size, "offset": (page - 1) * page_size}
+    if own is not None:
+        where.append("b.salesperson_id = :own")
+        params["own"] = own
+    if stage:
+        where.append("b.stage = :stage")
+        params["stage"] = stage
+    if salesperson_id:
+        where.append("b.salesperson_id = :sp")
+        params["sp"] = salesperson_id
+    if date_from:
+        where.append("b.booked_on >= :from")
+        params["from"] = date_from
+    if date_to:
+        where.append("b.booked_on <= :to")
+        params["to"] = date_to
+    if q:
+        params["q"] = contains_pattern(q)
+        match = "b.booking_no ILIKE :q OR c.name ILIKE :q OR c.mobile LIKE :q"
+        digits = normalise_mobile(q)
+        if digits and digits.isdigit() and digits != q:
+            params["digits"] = contains_pattern(digits)
+            match += " OR c.mobile LIKE :digits"
+        where.append(f"({match})")
+    body = f"""FROM sales.booking b JOIN master.customer c ON c.customer_id = b.customer_id
+               WHERE {' AND '.join(where)}"""
+    rows = conn.execute(sa.text(f"""
+        WITH page AS MATERIALIZED (
+            SELECT b.booking_id, count(*) OVER () AS rows_found {body}
+             ORDER BY b.booked_on DESC, b.booking_id DESC LIMIT :limit OFFSET :offset)
+        SELECT p.rows_found, b.booking_id, b.booking_no, b.booked_on, b.stage, b.colour, b.discount_status,
+               :today - b.booked_on AS age_days, c.name AS customer_name, c.mobile AS customer_mobile,
+               sp.name AS salesperson_name, m.name AS model_name, v.name AS variant_name,
+               bb.due, bb.due - bb.received AS balance
+          FROM page p
+          JOIN sales.booking b ON b.booking_id = p.booking_id
+          JOIN master.customer c ON c.customer_id = b.customer_id
+          JOIN master.staff sp ON sp.staff_id = b.salesperson_id
+          JOIN oem.variant v ON v.variant_id = b.variant_id
+          JOIN oem.model m ON m.model_id = v.model_id
+          CROSS JOIN LATERAL (SELECT due, received FROM billing.booking_balance x
+                               WHERE x.booking_id = b.booking_id OFFSET 0) bb
+         ORDER BY b.booked_on DESC, b.booking_id DESC"""), params).mappings().all()
+    if rows:
+        return rows, rows[0]["rows_found"]
+    total = conn.execute(sa.text(f"SELECT count(*) {body}"), params).scalar_one()
+    return rows, total
+
+
+def salespeople(conn: Connection, branch_id: int) -> list[tuple[int, str]]:
+    """Active staff of the branch who sell (the salesperson of an enquiry or a booking)."""
+    rows = conn.execute(sa.text("""
+        SELECT staff_id, name FROM master.staff
+         WHERE branch_id = :b AND is_active AND designation IN ('SALES', 'MANAGER', 'ADMIN')
+         ORDER BY name"""), {"b": branch_id})
+    return [(r.staff_id, r.name) for r in rows]
+
+
+def model_choices(conn: Connection) -> list[tuple[int, str]]:
+    rows = conn.execute(sa.text("""
+        SELECT m.model_id, o.brand, m.name FROM oem.model m JOIN oem.oem o USING (oem_id)
+         WHERE m.is_active AND o.is_active ORDER BY o.brand, m.name"""))
+    return [(r.model_id, f"{r.brand} {r.name}") for r in rows]
+
+
+def vehicle_choices(conn: Connection, on: date, model_id: int | None = None):
+    """Active variants and colours that have a price on the day (the ones that can be quoted)."""
+    return conn.execute(sa.text("""
+        SELECT v.variant_id, vc.colour, o.brand, m.model_id, m.name AS model_name, v.name AS variant_name,
+               p.ex_showroom
+          FROM oem.variant v
+          JOIN oem.model m ON m.model_id = v.model_id
+          JOIN oem.oem o ON o.oem_id = m.oem_id
+          JOIN oem.variant_colour vc ON vc.variant_id = v.variant_id
+          CROSS JOIN LATERAL oem.price_on(v.variant_id, vc.colour, :on) p
+         WHERE v.is_active AND m.is_active AND vc.is_active
+         ORDER BY m.model_id = :model DESC NULLS LAST, o.brand, m.name, v.name, vc.colour"""),
+        {"on": on, "model": model_id}).mappings().all()
+
+
+def states(conn: Connection) -> list[tuple[str, str]]:
+    rows = conn.execute(sa.text("SELECT state_code, name FROM master.state ORDER BY name"))
+    return [(r.state_code, r.name) for r in rows]
+
+
+def find_customers(conn: Connection, q: str, limit: int = 8):
+    """Customers whose mobile or name matches what was typed: the exact mobile first."""
+    if len(q) < 2:
+        return []
+    where, params = _search_terms(q)
+    digits = normalise_mobile(q)
+    return conn.execute(sa.text(f"""
+        SELECT customer_id, name, mobile, city, state_code, gstin FROM master.customer
+         WHERE {where}
+         ORDER BY mobile = :exact DESC, lower(name), customer_id LIMIT :limit"""),
+        {**params, "exact": digits or "", "limit": limit}).mappings().all()
+
+
+def get_customer(conn: Connection, customer_id: int):
+    return conn.execute(sa.text("""
+        SELECT customer_id, name, mobile, city, state_code, gstin FROM master.customer WHERE customer_id = :c"""),
+        {"c": customer_id}).mappings().first()
+
+
+def booking_items(conn: Connection, booking_id: int):
+    return conn.execute(sa.text("""
+        SELECT bi.line_no, bi.item_code, bi.description, bi.amount, bi.hsn_code
+          FROM sales.booking_item bi WHERE bi.booking_id = :b ORDER BY bi.line_no"""),
+        {"b": booking_id}).mappings().all()
+
+
+def booking_progress(conn: Connection, booking_id: int):
+    """What the sale page's checklist needs beyond the booking row."""
+    return conn.execute(sa.text("""
+        SELECT fin.booking_id IS NOT NULL AS has_finance, fin.do_received_on, fin.do_number,
+               (SELECT count(*) FROM insurance.policy p WHERE p.booking_id = b.booking_id) AS policies,
+               rg.reg_no, rg.temp_reg_no,
+               (SELECT count(*) FROM sales.pdi_item i WHERE i.is_active) AS pdi_items,
+               (SELECT count(*) FROM sales.pdi_item i JOIN sales.pdi_check c ON c.pdi_item_id = i.pdi_item_id
+                 WHERE i.is_active AND c.booking_id = b.booking_id AND c.is_ok) AS pdi_ok,
+               (SELECT max(d.delivered_on) FROM sales.delivery d WHERE d.booking_id = b.booking_id) AS delivered_on,
+               q.quotation_no, e.enquiry_id
+          FROM sales.booking b
+          LEFT JOIN sales.finance fin ON fin.booking_id = b.booking_id
+          LEFT JOIN sales.registration rg ON rg.booking_id = b.booking_id
+          LEFT JOIN sales.quotation q ON q.quotation_id = b.quotation_id
+          LEFT JOIN sales.enquiry e ON e.enquiry_id = b.enquiry_id
+         WHERE b.booking_id = :b"""), {"b": booking_id}).mappings().one()
+
+
+# --------------------------------------------------------------------------- enquiries
+
+
+def search_enquiries(conn: Connection, branch_id: int, *, own: int | None, status: str | None,
+                     source: str | None, q: str, page: int, page_size: int):
+    where = ["e.branch_id = :branch"]
+    params: dict = {"branch": branch_id, "limit": page_size, "offset": (page - 1) * page_size}
+    if own is not None:
+        where.append("e.salesperson_id = :own")
+        params["own"] = own
+    if status:
+        where.append("e.status = :status")
+        params["status"] = status
+    if source:
+        where.append("e.source = :source")
+        params["source"] = source
+    terms, term_params = _search_terms(q, "e.")
+    where.append(terms)
+    params.update(term_params)
+    body = f"FROM sales.enquiry e WHERE {' AND '.join(where)}"
+    rows = conn.execute(sa.text(f"""
+        SELECT e.enquiry_id, e.enquiry_date, e.source, e.name, e.mobile, e.status, e.follow_up_on,
+               e.test_ride_on, sp.name AS salesperson_name, o.brand || ' ' || m.name AS model_name,
+               count(*) OVER () AS rows_found
+          FROM sales.enquiry e
+          JOIN master.staff sp ON sp.staff_id = e.salesperson_id
+          LEFT JOIN oem.model m ON m.model_id = e.model_id
+          LEFT JOIN oem.oem o ON o.oem_id = m.oem_id
+         WHERE {' AND '.join(where)}
+         ORDER BY e.enquiry_date DESC, e.enquiry_id DESC LIMIT :limit OFFSET :offset"""), params).mappings().all()
+    if rows:
+        return rows, rows[0]["rows_found"]
+    return rows, conn.execute(sa.text(f"SELECT count(*) {body}"), params).scalar_one()
+
+
+def insert_enquiry(conn: Connection, branch_id: int, on: date, data: dict) -> int:
+    return conn.execute(sa.text("""
+        INSERT INTO sales.enquiry (branch_id, enquiry_date, source, name, mobile, email, model_id, salesperson_id,
+                                   test_ride_on, follow_up_on, notes)
+        VALUES (:branch, :on, :source, :name, :mobile, :email, :model_id, :salesperson_id, :test_ride_on,
+                :follow_up_on, :notes)
+        RETURNING enquiry_id"""), {"branch": branch_id, "on": on, **data}).scalar_one()
+
+
+def get_enquiry(conn: Connection, enquiry_id: int):
+    return conn.execute(sa.text("""
+        SELECT e.*, sp.name AS salesperson_name, o.brand || ' ' || m.name AS model_name,
+               (SELECT b.booking_id FROM sales.booking b WHERE b.enquiry_id = e.enquiry_id
+                 ORDER BY b.booking_id DESC LIMIT 1) AS booking_id
+          FROM sales.enquiry e
+          JOIN master.staff sp ON sp.staff_id = e.salesperson_id
+          LEFT JOIN oem.model m ON m.model_id = e.model_id
+          LEFT JOIN oem.oem o ON o.oem_id = m.oem_id
+         WHERE e.enquiry_id = :e"""), {"e": enquiry_id}).mappings().first()
+
+
+def enquiry_or_404(conn: Connection, enquiry_id: int):
+    """The enquiry if this user may see it: the user's branch, and their own if a salesperson."""
+    enquiry = get_enquiry(conn, enquiry_id)
+    if enquiry is None or enquiry["branch_id"] != current_user.branch_id:
+        abort(404)
+    mine = own_only()
+    if mine is not None and enquiry["salesperson_id"] != mine:
+        abort(404)
+    return enquiry
+
+
+def mark_lost(conn: Connection, enquiry_id: int, reason: str) -> bool:
+    return conn.execute(sa.text("""
+        UPDATE sales.enquiry SET status = 'LOST', lost_reason = :r
+         WHERE enquiry_id = :e AND status IN ('OPEN', 'QUOTED')"""), {"e": enquiry_id, "r": reason}).rowcount == 1
+
+
+def enquiry_quotations(conn: Connection, enquiry_id: int):
+    return conn.execute(sa.text("""
+        SELECT q.quotation_id, q.quotation_no, q.quoted_on, q.valid_until, q.colour, q.ex_showroom, q.discount,
+               q.subsidy, m.name AS model_name, v.name AS variant_name,
+               q.ex_showroom - q.discount + coalesce((SELECT sum(amount) FROM sales.quotation_item i
+                                                       WHERE i.quotation_id = q.quotation_id), 0) AS on_road
+          FROM sales.quotation q
+          JOIN oem.variant v ON v.variant_id = q.variant_id
+          JOIN oem.model m ON m.model_id = v.model_id
+         WHERE q.enquiry_id = :e ORDER BY q.quotation_id DESC"""), {"e": enquiry_id}).mappings().all()
+
+
+# --------------------------------------------------------------------------- quotations
+
+
+def get_quotation(conn: Connection, quotation_id: int):
+    """The quotation with its enquiry (who it was for), vehicle and the branch's letterhead."""
+    return conn.execute(sa.text("""
+        SELECT q.*, e.name AS customer_name, e.mobile AS customer_mobile, e.email AS customer_email,
+               e.salesperson_id, e.branch_id AS enquiry_branch_id, e.status AS enquiry_status,
+               sp.name AS salesperson_name, cb.name AS created_by_name,
+               o.brand AS oem_name, m.name AS model_name, v.name AS variant_name, v.battery_kwh, v.hsn_code,
+               br.legal_name AS branch_legal_name, br.trade_name AS branch_trade_name, br.gstin AS branch_gstin,
+               br.address_line1, br.address_line2, br.city, br.pincode, br.phone AS branch_phone,
+               br.email AS branch_email, br.state_code AS branch_state_code, st.name AS branch_state_name
+          FROM sales.quotation q
+          JOIN sales.enquiry e ON e.enquiry_id = q.enquiry_id
+          JOIN master.staff sp ON sp.staff_id = e.salesperson_id
+          LEFT JOIN master.staff cb ON cb.staff_id = q.created_by
+          JOIN oem.variant v ON v.variant_id = q.variant_id
+          JOIN oem.model m ON m.model_id = v.model_id
+          JOIN oem.oem o ON o.oem_id = m.oem_id
+          JOIN master.branch br ON br.branch_id = q.branch_id
+          JOIN master.state st ON st.state_code = br.state_code
+         WHERE q.quotation_id = :q"""), {"q": quotation_id}).mappings().first()
+
+
+def quotation_or_404(conn: Connection, quotation_id: int):
+    quotation = get_quotation(conn, quotation_id)
+    if quotation is None or quotation["branch_id"] != current_user.branch_id:
+        abort(404)
+    mine = own_only()
+    if mine is not None and quotation["salesperson_id"] != mine:
+        abort(404)
+    return quotation
+
+
+def quotation_items(conn: Connection, quotation_id: int):
+    return conn.execute(sa.text("""
+        SELECT line_no, item_code, description, amount, hsn_code, gst_rate
+          FROM sales.quotation_item WHERE quotation_id = :q ORDER BY line_no"""), {"q": quotation_id}).mappings().all()
+
+
+def update_booking_terms(conn: Connection, booking_id: int, data: dict) -> None:
+    """What may change on a booking before its invoice; the database re-judges a new discount."""
+    conn.execute(sa.text("""
+        UPDATE sales.booking
+           SET expected_delivery = :expected_delivery, finance_needed = :finance_needed, discount = :discount,
+               delivery_state_code = :delivery_state_code, delivery_address = :delivery_address
+         WHERE booking_id = :b"""), {"b": booking_id, **data})
