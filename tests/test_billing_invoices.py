@@ -405,3 +405,19 @@ def test_the_counter_preview_comes_back_as_a_fragment_without_posting(engine, sh
     assert response.status_code == 200 and "<html" not in text(response)
     assert "Preview" in plain(response) and "₹480.00" in plain(response)
     assert scalar(engine, "SELECT count(*) FROM billing.invoice") == 0
+
+
+def test_each_printed_copy_carries_its_own_title_only_and_numbers_its_own_pages(engine, shop):
+    from pypdf import PdfReader
+
+    _booking_id, invoice_id = invoiced(engine, shop)
+    response = shop.client.get(f"/billing/invoices/{invoice_id}/pdf")
+    pages = [squeezed(p.extract_text()) for p in PdfReader(io.BytesIO(response.get_data())).pages]
+    titles = ["ORIGINALFORRECIPIENT", "DUPLICATEFORTRANSPORTER", "TRIPLICATEFORSUPPLIER"]
+    assert len(pages) == 3
+    for page, title in zip(pages, titles):
+        assert [t for t in titles if t in page] == [title]
+        assert "Page1of1" in page and "TAXINVOICE" in page and "Invoicetotal" in page
+    one = shop.client.get(f"/billing/invoices/{invoice_id}/pdf?copy=duplicate")
+    only = [squeezed(p.extract_text()) for p in PdfReader(io.BytesIO(one.get_data())).pages]
+    assert len(only) == 1 and "DUPLICATEFORTRANSPORTER" in only[0] and "ORIGINALFORRECIPIENT" not in only[0]

@@ -58,6 +58,38 @@ def render_pdf(template: str, **context) -> bytes:
     return HTML(string=html, base_url=root.as_uri() + "/", url_fetcher=_static_only_fetcher(root)).write_pdf()
 
 
+def render_pdf_copies(template: str, titles: list[str], **context) -> bytes:
+    """One document printed as several marked copies ("ORIGINAL FOR RECIPIENT", "DUPLICATE FOR
+    TRANSPORTER", ...): laid out once by WeasyPrint with a blank title line (``copy_title`` is
+    ""), then each copy's pages get their title stamped into that line. Laying the document
+    out once instead of once per copy halves the time of a three-copy invoice, and each
+    copy's pages are numbered on their own ("Page 1 of 1")."""
+    from io import BytesIO
+
+    from pypdf import PdfReader, PdfWriter
+
+    body = render_pdf(template, copy_title="", **context)
+    writer = PdfWriter()
+    for title in titles:
+        stamp = PdfReader(BytesIO(_title_stamp(title))).pages[0]
+        # A fresh reader per copy: pages added twice from one reader would share their stamps.
+        for page in PdfReader(BytesIO(body)).pages:
+            writer.add_page(page).merge_page(stamp)
+    out = BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
+_stamps: dict[str, bytes] = {}
+
+
+def _title_stamp(title: str) -> bytes:
+    """A page holding only the copy title where the document leaves its blank title line."""
+    if title not in _stamps:
+        _stamps[title] = render_pdf("pdf_copy_title.html", title=title)
+    return _stamps[title]
+
+
 def pdf_response(pdf: bytes, filename: str):
     """Serve a PDF inline, so it opens in the browser's viewer with its Print button."""
     safe_name = "".join(c if c.isalnum() or c in "-_." else "-" for c in filename)

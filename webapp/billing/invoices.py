@@ -20,7 +20,7 @@ from ..db import get_conn
 from ..errors import redirect_response
 from ..formatting import inr, today_ist
 from ..forms import save_or_field_error
-from ..pdf import pdf_response, render_pdf
+from ..pdf import pdf_response, render_pdf, render_pdf_copies
 from ..sales.queries import booking_or_404
 from ..security import role_may_use, roles
 from ..validators import normalise_mobile
@@ -226,7 +226,7 @@ def invoice_pdf(invoice_id: int):
     doc = _invoice_or_404(invoice_id)
     chosen = request.args.get("copy", "")
     titles = [COPIES[chosen]] if chosen in COPIES else list(COPIES.values())
-    pdf = render_pdf("billing/invoice_pdf.html", **doc, copy_titles=titles)
+    pdf = render_pdf_copies("billing/invoice_pdf.html", titles, **doc)
     suffix = f"-{chosen}" if chosen in COPIES else ""
     return pdf_response(pdf, f"invoice-{doc['inv']['invoice_no']}{suffix}.pdf".replace("/", "-"))
 
