@@ -105,6 +105,7 @@ CREATE TABLE sales.quotation (
     gst_rate      numeric(5,2) NOT NULL,                               -- of the vehicle, on quoted_on
     discount      numeric(12,2) NOT NULL DEFAULT 0 CHECK (discount >= 0),
     subsidy       numeric(12,2) NOT NULL DEFAULT 0 CHECK (subsidy >= 0),
+    idempotency_key uuid NOT NULL UNIQUE,
     created_by    integer NOT NULL REFERENCES master.staff (staff_id) DEFAULT audit.current_staff_id(),
     created_at    timestamptz NOT NULL DEFAULT now(),
     FOREIGN KEY (variant_id, colour) REFERENCES oem.variant_colour (variant_id, colour),

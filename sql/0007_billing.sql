@@ -548,6 +548,11 @@ BEGIN
     NEW.posted_by := coalesce(audit.current_staff_id(), NEW.posted_by);
     NEW.posted_at := now();
     NEW.receipt_no := master.next_document_no(NEW.branch_id, 'RCT', NEW.receipt_date);
+    -- The subsidy credited at sale quotes the e-voucher: the claim register learns its id.
+    IF NEW.mode = 'SUBSIDY' AND NEW.booking_id IS NOT NULL AND NEW.reference ~ '^[A-Za-z0-9/-]{4,40}$' THEN
+        UPDATE sales.subsidy_claim SET voucher_id = NEW.reference
+         WHERE booking_id = NEW.booking_id AND voucher_id IS NULL;
+    END IF;
     RETURN NEW;
 END
 $$;

@@ -45,7 +45,8 @@ def sales_ids(engine, branch_id: int) -> dict:
             SELECT :b, :d, 'WALK_IN', 'Matrix Walk-in', '9880054321', model_id, :s FROM oem.variant
              WHERE variant_id = :v RETURNING enquiry_id"""),
             {"b": branch_id, "d": today, "s": salesperson, "v": variant_id}).scalar_one()
-        quotation_id = services.save_quotation(conn, enquiry_id, branch_id, quote, today + timedelta(days=15))
+        quotation_id = services.save_quotation(conn, enquiry_id, branch_id, quote, today + timedelta(days=15),
+                                                key=str(uuid.uuid4()))
 
         def new_booking() -> int:
             b.act_as(conn, salesperson)

@@ -421,3 +421,26 @@ def test_each_printed_copy_carries_its_own_title_only_and_numbers_its_own_pages(
     one = shop.client.get(f"/billing/invoices/{invoice_id}/pdf?copy=duplicate")
     only = [squeezed(p.extract_text()) for p in PdfReader(io.BytesIO(one.get_data())).pages]
     assert len(only) == 1 and "DUPLICATEFORTRANSPORTER" in only[0] and "ORIGINALFORRECIPIENT" not in only[0]
+
+
+def test_a_counter_sale_is_paid_at_the_counter_with_its_receipt_or_left_on_a_customers_account(engine, shop, brake):
+    response = counter_post(shop.client, [("BRK-SHOE-01", "2")], paid_by="UPI")
+    assert response.status_code == 422 and "Enter the UPI reference" in plain(response)
+    response = counter_post(shop.client, [("BRK-SHOE-01", "2")], paid_by="UPI", payment_reference="UTR998877")
+    assert response.status_code == 303, plain(response)
+    paid = one(engine, """SELECT i.invoice_id, i.amount_payable, r.amount, r.mode, r.reference, cb.due - cb.received AS balance
+                            FROM billing.invoice i JOIN billing.receipt r USING (invoice_id)
+                            JOIN billing.counter_balance cb USING (invoice_id)""")
+    assert (paid["amount"], paid["mode"], paid["reference"], paid["balance"]) == (
+        paid["amount_payable"], "UPI", "UTR998877", Decimal("0.00"))
+
+    response = counter_post(shop.client, [("BRK-SHOE-01", "1")], paid_by="ON_ACCOUNT")
+    assert response.status_code == 422 and "needs the customer" in plain(response)
+    mobile = scalar(engine, "SELECT mobile FROM master.customer WHERE customer_id = :c", c=shop.sale.customer_id)
+    response = counter_post(shop.client, [("BRK-SHOE-01", "1")], paid_by="ON_ACCOUNT", mobile=mobile,
+                            customer_id=str(shop.sale.customer_id))
+    assert response.status_code == 303, plain(response)
+    owed = one(engine, """SELECT r.balance FROM billing.receivable r JOIN billing.invoice i USING (invoice_id)
+                           WHERE i.customer_id = :c""", c=shop.sale.customer_id)
+    assert owed["balance"] == Decimal("240.00")
+    assert scalar(engine, "SELECT count(*) FROM billing.receipt") == 1

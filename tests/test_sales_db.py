@@ -129,3 +129,12 @@ def test_exchange_valuation_loan_and_subsidy_never_drop_below_what_was_received_
     with refused(conn, "receipt_mode_cap"):
         conn.execute(sa.text("UPDATE sales.booking SET subsidy_eligible = 4000 WHERE booking_id = :b"), {"b": b})
     conn.execute(sa.text("UPDATE sales.exchange SET valuation = 25000 WHERE booking_id = :b"), {"b": b})
+
+
+def test_the_subsidy_credited_at_sale_gives_the_claim_register_its_e_voucher_id(conn):
+    s = bld.sale_setup(conn, subsidy_rule="FIXED", subsidy_amount="5000.00")
+    b = bld.booking(conn, s)
+    assert scalar(conn, "SELECT voucher_id FROM sales.subsidy_claim WHERE booking_id = :b", b=b) is None
+    posting.post_receipt(conn, on=D("2026-06-01"), mode="SUBSIDY", amount=Decimal("5000"), key=key(),
+                         received_from="PM E-DRIVE", booking_id=b, reference="EDRV-2026-778812")
+    assert scalar(conn, "SELECT voucher_id FROM sales.subsidy_claim WHERE booking_id = :b", b=b) == "EDRV-2026-778812"

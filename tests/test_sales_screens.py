@@ -122,11 +122,16 @@ def test_an_enquiry_is_quoted_booked_with_an_advance_and_shows_in_the_pipeline(s
     assert "PM E-DRIVE subsidy deducted; the OEM reimburses the dealer -₹5,000.00" in words
     assert "The customer pays ₹1,58,860.00" in words
 
-    token = page_csrf(client, f"/sales/enquiries/{enquiry_id}/quote")
-    response = client.post(f"/sales/enquiries/{enquiry_id}/quote", data={
-        "csrf_token": token, "item": shop.item, "discount": "2000", "valid_days": "15", **CHARGES})
+    quote_page = text(client.get(f"/sales/enquiries/{enquiry_id}/quote"))
+    quote_form = {"csrf_token": field_value(quote_page, "csrf_token"), "item": shop.item, "discount": "2000",
+                  "valid_days": "15", "idempotency_key": field_value(quote_page, "idempotency_key"), **CHARGES}
+    response = client.post(f"/sales/enquiries/{enquiry_id}/quote", data=quote_form)
     assert response.status_code == 303, plain(response)
     quotation_id = int(response.headers["Location"].rsplit("/", 1)[1])
+    # The same form sent again (a double tap, a resubmission) shows the same quotation.
+    again = client.post(f"/sales/enquiries/{enquiry_id}/quote", data=quote_form)
+    assert again.status_code == 303 and again.headers["Location"] == response.headers["Location"]
+    assert scalar(engine, "SELECT count(*) FROM sales.quotation WHERE enquiry_id = :e", e=enquiry_id) == 1
     with engine.connect() as conn:
         q = b.row(conn, "SELECT * FROM sales.quotation WHERE quotation_id = :q", q=quotation_id)
     assert (q["ex_showroom"], q["discount"], q["subsidy"], q["gst_rate"]) == (D("157000.00"), D("2000.00"),

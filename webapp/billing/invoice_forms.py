@@ -92,4 +92,16 @@ class CounterSaleForm(FlaskForm):
                              validators=[Optional(), Length(min=2, max=200, message="2 to 200 characters")],
                              render_kw={"maxlength": 200})
     lines = FieldList(FormField(CounterLineForm), min_entries=COUNTER_ROWS, max_entries=COUNTER_ROWS)
+    paid_by = SelectField("Paid at the counter by", default="CASH", choices=[
+        ("CASH", "Cash"), ("UPI", "UPI"), ("CARD", "Card"), ("ON_ACCOUNT", "Not paid now (on the customer's account)")])
+    payment_reference = StringField("UTR / card slip no.", filters=[blank_to_none],
+                                    validators=[Optional(), Length(min=3, max=60, message="3 to 60 characters")],
+                                    render_kw={"maxlength": 60, "autocomplete": "off"})
     key = _key_field()
+
+    def validate_paid_by(self, field):
+        # Here rather than on the reference: Optional() there stops at an empty reference.
+        if field.data in ("UPI", "CARD") and not self.payment_reference.data:
+            raise ValidationError("Enter the UPI reference (UTR) or the card slip number below")
+        if field.data == "ON_ACCOUNT" and not (self.customer_id.data or "").isdigit():
+            raise ValidationError("A sale on account needs the customer: find them by mobile")

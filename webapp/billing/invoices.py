@@ -76,6 +76,20 @@ def _post_once(conn, form, document: str, messages: dict, post):
         return posting.already_posted(conn, document, form.key.data), True
 
 
+def _post_counter_sale(conn, branch_id: int, lines, form, customer_id: int | None) -> int:
+    """The counter sale's invoice and, unless it goes on the customer's account, the receipt for
+    what it comes to, posted together (the receipt's key is derived from the form's)."""
+    invoice_id = posting.post_counter_invoice(conn, branch_id, lines, on=today_ist(), key=form.key.data,
+                                              customer_id=customer_id, buyer_name=form.buyer_name.data)
+    if form.paid_by.data != "ON_ACCOUNT":
+        inv = documents.get_invoice(conn, invoice_id)
+        posting.post_receipt(conn, on=today_ist(), mode=form.paid_by.data, amount=inv["amount_payable"],
+                             key=str(uuid.uuid5(uuid.UUID(form.key.data), "receipt")),
+                             received_from=inv["buyer_name"], invoice_id=invoice_id,
+                             reference=form.payment_reference.data)
+    return invoice_id
+
+
 def _status(form) -> int:
     return 422 if request.method == "POST" and (form.errors or form.form_errors) else 200
 
@@ -443,9 +457,10 @@ def counter_new():
                         "part_stock_not_negative": (None, "Not enough stock for this sale"),
                         "stock_move_whole_units": (None, "A part counted in whole units has a fractional quantity"),
                         "invoice_buyer_name_check": ("buyer_name", "2 to 200 characters"),
+                        "receipt_cash_limit": ("paid_by", "Cash for one sale must stay below the s.269ST limit "
+                                                          "(₹2,00,000): take UPI or card"),
                     },
-                    lambda: posting.post_counter_invoice(conn, branch_id, lines, on=today_ist(), key=form.key.data,
-                                                         customer_id=customer_id, buyer_name=form.buyer_name.data))
+                    lambda: _post_counter_sale(conn, branch_id, lines, form, customer_id))
                 if saved:
                     inv = documents.get_invoice(conn, invoice_id)
                     flash(f"Counter sale {inv['invoice_no']} posted: {inr(inv['amount_payable'])}.", "success")

@@ -24,6 +24,7 @@ DOCUMENT_TABLES = {
     "refund": ("billing.refund", "refund_id"),
     "credit_note": ("billing.credit_note", "credit_note_id"),
     "booking": ("sales.booking", "booking_id"),
+    "quotation": ("sales.quotation", "quotation_id"),
     "delivery": ("sales.delivery", "delivery_id"),
 }
 

@@ -78,6 +78,9 @@ def money_context(conn, booking) -> dict:
         "refund_modes": posting.REFUND_MODES,
         "form_target": FORM_TARGET,
     }
+    # Loan, exchange value and subsidy still to be credited are part of the balance but not the
+    # customer's to pay: say how much is the customer's own.
+    panel["to_credit"] = sum((amount for _mode, _label, amount in panel["quick_modes"]), ZERO)
     return {"money": panel}
 
 
@@ -102,7 +105,8 @@ def _receipt_refusals(conn, booking, balance: Decimal, mode: str) -> dict:
     """The database's refusals of a receipt, worded with this sale's figures."""
     limits = money_queries.receipt_limits(conn, booking["booking_id"], today_ist())
     room = money_queries.mode_room(limits, mode) or ZERO
-    mode_label = posting.RECEIPT_MODES.get(mode, mode).lower()
+    mode_label = posting.RECEIPT_MODES.get(mode, mode)
+    mode_label = mode_label if mode == "SUBSIDY" else mode_label.lower()  # "PM E-DRIVE" keeps its capitals
     recorded = {"EXCHANGE": "the exchange vehicle's valuation", "SUBSIDY": "the subsidy the buyer is eligible for",
                 "FINANCE": "the loan amount on the finance details"}.get(mode, "what is recorded")
     cash_limit = limits["cash_limit"]
@@ -182,8 +186,8 @@ def receipt_new(booking_id: int):
                     notes=form.notes.data))
             if saved:
                 receipt = money_queries.get_receipt(conn, receipt_id)
-                flash(f"Receipt {receipt['receipt_no']}: {inr(receipt['amount'])} received by "
-                      f"{posting.RECEIPT_MODES[receipt['mode']].lower()}.", "success")
+                flash(f"Receipt {receipt['receipt_no']}: {inr(receipt['amount'])} received "
+                      f"({posting.RECEIPT_MODES[receipt['mode']]}).", "success")
                 return redirect_response(url_for("billing.receipt_detail", receipt_id=receipt_id))
     return _form_response("billing/receipt_form.html", "billing/_receipt_form.html", form,
                           booking=booking, balance=balance, sale_url=sale_url(booking_id),

@@ -103,6 +103,7 @@ class ChargesForm(FlaskForm):
 
 
 class QuotationForm(ChargesForm):
+    idempotency_key = HiddenField(validators=[_key_check])
     valid_days = IntegerField("Valid for (days)", default=15,
                               validators=[InputRequired("Enter how many days the price holds"),
                                           NumberRange(1, 90, "Between 1 and 90 days")])

@@ -107,12 +107,17 @@ def on_road_price(conn: Connection, variant_id: int, colour: str, on: date, *, d
                        discount, price["subsidy"] if subsidy else ZERO, tuple(charges))
 
 
-def save_quotation(conn: Connection, enquiry_id: int, branch_id: int, quote: OnRoadPrice, valid_until: date) -> int:
+def save_quotation(conn: Connection, enquiry_id: int, branch_id: int, quote: OnRoadPrice, valid_until: date, *,
+                   key: str) -> int:
+    """A quotation as handed to the customer; a repeated form (same key) finds the first one."""
+    found = already_posted(conn, "quotation", key)
+    if found:
+        return found
     quotation_id = conn.execute(sa.text("""
         INSERT INTO sales.quotation (quotation_no, branch_id, enquiry_id, quoted_on, valid_until, variant_id, colour,
-                                     price_id, ex_showroom, gst_rate, discount, subsidy)
-        VALUES (NULL, :branch, :enquiry, :on, :valid, :variant, :colour, :price, :ex, :rate, :discount, :subsidy)
-        RETURNING quotation_id"""), {
+                                     price_id, ex_showroom, gst_rate, discount, subsidy, idempotency_key)
+        VALUES (NULL, :branch, :enquiry, :on, :valid, :variant, :colour, :price, :ex, :rate, :discount, :subsidy, :key)
+        RETURNING quotation_id"""), {"key": key, 
         "branch": branch_id, "enquiry": enquiry_id, "on": quote.on, "valid": valid_until,
         "variant": quote.variant_id, "colour": quote.colour, "price": quote.price_id, "ex": quote.ex_showroom,
         "rate": quote.vehicle_gst_rate, "discount": quote.discount, "subsidy": quote.subsidy}).scalar_one()

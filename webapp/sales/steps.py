@@ -117,7 +117,7 @@ PANEL_SQL = """
            ex.make_model AS exchange_make_model, ex.valuation AS exchange_valuation, ex.purchased_on,
            sc.eligible_amount, sc.voucher_id, sc.buyer_signed_on, sc.dealer_uploaded_on, sc.claim_no,
            sc.claim_raised_on, sc.credited_amount, sc.credited_on,
-           rg.booking_id IS NOT NULL AS has_registration, rg.form20_on, rg.temp_reg_no, rg.fees_paid_on,
+           rg.booking_id IS NOT NULL AS has_registration, rg.form20_on, rg.form21_on, rg.form22_on, rg.temp_reg_no, rg.fees_paid_on,
            rg.reg_no, rg.reg_on, rg.rc_received_on, rg.hsrp_ordered_on, rg.hsrp_fitted_on,
            pdi.items AS pdi_items, pdi.ok AS pdi_ok, pdi.faults AS pdi_faults, pdi.last_at AS pdi_at,
            pdi.checked_by AS pdi_by,

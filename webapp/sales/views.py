@@ -361,19 +361,22 @@ def quotation_new(enquiry_id: int):
     if enquiry["status"] == "LOST":
         form.form_errors.append("This enquiry is lost: open a new enquiry to quote again.")
     elif request.method == "GET":
+        form.idempotency_key.data = posting.new_key()
         _prefill_charges(form, items)
     elif form.validate_on_submit():
         quote = _quote_from(conn, form, today)
         if quote is not None:
             valid_until = today + timedelta(days=form.valid_days.data)
             quotation_id, saved = save_or_field_error(conn, form, BOOKING_ERRORS, lambda: services.save_quotation(
-                conn, enquiry_id, current_user.branch_id, quote, valid_until))
+                conn, enquiry_id, current_user.branch_id, quote, valid_until, key=form.idempotency_key.data))
             if saved:
                 flash(f"Quotation saved: on-road {inr(quote.on_road)}, the customer pays "
                       f"{inr(quote.customer_pays)}. Print it or book.", "success")
                 return redirect(url_for("sales.quotation_detail", quotation_id=quotation_id), 303)
     elif form.vehicle():
         quote = _quote_or_none(conn, form, today)
+    if form.idempotency_key.errors:  # a damaged key is replaced, never reused
+        form.idempotency_key.data, form.idempotency_key.errors = posting.new_key(), []
     status = 422 if request.method == "POST" else 200
     return render_template("sales/quotation_form.html", form=form, enquiry=enquiry, quote=quote,
                            gst_inside=gst_inside), status
@@ -532,6 +535,9 @@ def booking_new():
             key.data, key.errors = posting.new_key(), []
             form.form_errors.append("The form was damaged: check it and book again.")
     customers = _customer_options(conn, customer_q, form.customer_id.data)
+    if request.method == "GET" and enquiry is not None and not form.customer_id.data and len(customers) == 1:
+        # The enquiry's mobile finds exactly one customer: that is who is booking.
+        form.customer_id.data = customers[0]["customer_id"]
     status = 422 if request.method == "POST" else 200
     return render_template("sales/booking_form.html", form=form, enquiry=enquiry, quotation=quotation,
                            quote=quote, gst_inside=gst_inside, customers=customers, customer_q=customer_q,
