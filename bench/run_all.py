@@ -231,6 +231,27 @@ def replace_block(text: str, name: str, body: str) -> str:
     return pattern.sub(lambda _: f"{begin}\n{body}\n{end}", text, count=1)
 
 
+def case_table(results: list[dict]) -> list[str]:
+    """The Markdown table of a data bench's cases: median, p95, ratio to the floor, target, met."""
+    lines = ["| Case | median ms | p95 ms | ratio to floor | target | met? |", "|---|---:|---:|---:|---|---|"]
+    for row in results:
+        ratio = f"{row['ratio']:.1f}×" if row.get("ratio") is not None else ("1×" if row["kind"] == "floor" else "")
+        target = f"< {row['target_ms']:g} ms" if row.get("target_ms") else ""
+        met = "" if row["met"] is None else ("yes" if row["met"] else "**no**")
+        lines.append(f"| {row['label']} | {_ms(row['median_ms'])} | {_ms(row['p95_ms'])} | {ratio} | {target} | {met} |")
+    return lines
+
+
+def print_cases(result: dict, width: int) -> None:
+    """A data bench's figures on the console."""
+    print(f"\ngenerated {result['generated']} in {result['generated_s']} s")
+    print(f"{'case':<{width}}{'median ms':>11}{'p95 ms':>10}{'ratio':>8}  met")
+    for row in result["results"]:
+        ratio = f"{row['ratio']:.1f}x" if row.get("ratio") else ""
+        met = "" if row["met"] is None else ("yes" if row["met"] else "NO")
+        print(f"{row['key']:<{width}}{row['median_ms']:>11.2f}{row['p95_ms']:>10.2f}{ratio:>8}  {met}")
+
+
 def stock_block(r: dict) -> str:
     g = r["generated"]
     lines = [
@@ -240,14 +261,8 @@ def stock_block(r: dict) -> str:
         "The dispatch import is the whole receipt service for a 500-vehicle list in one committed "
         "transaction, five runs.",
         "",
-        "| Case | median ms | p95 ms | ratio to floor | target | met? |",
-        "|---|---:|---:|---:|---|---|",
+        *case_table(r["results"]),
     ]
-    for row in r["results"]:
-        ratio = f"{row['ratio']:.1f}×" if row.get("ratio") is not None else ("1×" if row["kind"] == "floor" else "")
-        target = f"< {row['target_ms']:g} ms" if row.get("target_ms") else ""
-        met = "" if row["met"] is None else ("yes" if row["met"] else "**no**")
-        lines.append(f"| {row['label']} | {_ms(row['median_ms'])} | {_ms(row['p95_ms'])} | {ratio} | {target} | {met} |")
     return "\n".join(lines)
 
 

@@ -225,7 +225,7 @@ def run(requests: int = 200, warmup: int = 20, progress=print) -> dict:
 
 def sales_block(r: dict) -> str:
     """The docs/PERFORMANCE.md block (bench:sales)."""
-    from .run_all import _ms
+    from .run_all import case_table
 
     g = r["generated"]
     lines = [
@@ -238,25 +238,15 @@ def sales_block(r: dict) -> str:
         f"{r['posted_numbers'][0]} to {r['posted_numbers'][1]} with no gap; each posted a prepared "
         "allotted booking on today's date.",
         "",
-        "| Case | median ms | p95 ms | ratio to floor | target | met? |",
-        "|---|---:|---:|---:|---|---|",
+        *case_table(r["results"]),
     ]
-    for row in r["results"]:
-        ratio = f"{row['ratio']:.1f}×" if row.get("ratio") is not None else ("1×" if row["kind"] == "floor" else "")
-        target = f"< {row['target_ms']:g} ms" if row.get("target_ms") else ""
-        met = "" if row["met"] is None else ("yes" if row["met"] else "**no**")
-        lines.append(f"| {row['label']} | {_ms(row['median_ms'])} | {_ms(row['p95_ms'])} | {ratio} | {target} | {met} |")
     return "\n".join(lines)
 
 
 def main() -> None:
-    result = run()
-    print(f"\ngenerated {result['generated']} in {result['generated_s']} s")
-    print(f"{'case':<18}{'median ms':>11}{'p95 ms':>10}{'ratio':>8}  met")
-    for row in result["results"]:
-        ratio = f"{row['ratio']:.1f}x" if row.get("ratio") else ""
-        met = "" if row["met"] is None else ("yes" if row["met"] else "NO")
-        print(f"{row['key']:<18}{row['median_ms']:>11.2f}{row['p95_ms']:>10.2f}{ratio:>8}  {met}")
+    from .run_all import print_cases
+
+    print_cases(run(), 18)
 
 
 if __name__ == "__main__":

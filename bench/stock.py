@@ -180,13 +180,9 @@ def run(requests: int = 200, warmup: int = 20, progress=print) -> dict:
 
 
 def main() -> None:
-    result = run()
-    print(f"\ngenerated {result['generated']} in {result['generated_s']} s")
-    print(f"{'case':<24}{'median ms':>11}{'p95 ms':>10}{'ratio':>8}  met")
-    for row in result["results"]:
-        ratio = f"{row['ratio']:.1f}x" if row.get("ratio") else ""
-        met = "" if row["met"] is None else ("yes" if row["met"] else "NO")
-        print(f"{row['key']:<24}{row['median_ms']:>11.2f}{row['p95_ms']:>10.2f}{ratio:>8}  {met}")
+    from .run_all import print_cases
+
+    print_cases(run(), 24)
 
 
 if __name__ == "__main__":

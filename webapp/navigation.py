@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from flask import Flask
+from flask import Flask, current_app, request, url_for
 from flask_login import current_user
 
 from .security import role_may_use
@@ -79,15 +79,34 @@ SECTIONS: list[NavSection] = [
 ]
 
 
+@dataclass(frozen=True)
+class ShownLink:
+    """A link as a page draws it: the NavLink and its URL."""
+    label: str
+    endpoint: str
+    description: str
+    url: str
+
+    is_current = NavLink.is_current
+
+
 def visible_sections() -> list[NavSection]:
+    """The sections the user's role sees, links with their URLs. Routes and role declarations are
+    fixed once the app is built, so this is worked out once per (role, script root) and kept on the
+    app, instead of a role check and a url_for per link, twice on the dashboard, on every page."""
     if not current_user.is_authenticated:
         return []
-    shown = []
-    for section in SECTIONS:
-        links = tuple(link for link in section.links if role_may_use(current_user.role, link.endpoint))
-        if links:
-            shown.append(NavSection(section.title, links))
-    return shown
+    _shown = current_app.extensions.setdefault("erp_navigation", {})
+    key = (current_user.role, request.script_root)
+    if key not in _shown:
+        shown = []
+        for section in SECTIONS:
+            links = tuple(ShownLink(link.label, link.endpoint, link.description, url_for(link.endpoint))
+                          for link in section.links if role_may_use(current_user.role, link.endpoint))
+            if links:
+                shown.append(NavSection(section.title, links))
+        _shown[key] = shown
+    return _shown[key]
 
 
 def init_app(app: Flask) -> None:

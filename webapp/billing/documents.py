@@ -27,7 +27,7 @@ BRANCH_SQL = """
 
 
 def branch_for_print(conn: Connection, branch_id: int):
-    """The branch as a printed document's header shows it (templates/billing/_doc_macros.html)."""
+    """The branch as a printed document's header shows it (templates/_macros/print.html)."""
     return conn.execute(sa.text(BRANCH_SQL), {"b": branch_id}).mappings().one()
 
 

@@ -15,6 +15,7 @@ from flask import abort, current_app, flash, redirect, render_template, request,
 from flask_login import current_user
 
 from ..billing import posting
+from ..billing.documents import branch_for_print
 from ..db import contains_pattern, get_conn
 from ..formatting import today_ist
 from ..forms import apply_db_error, constraint_name, save_or_field_error
@@ -471,7 +472,7 @@ def delivery_pdf(delivery_id: int):
         abort(404)
     _booking(booking_id)   # the branch's, and a salesperson's own
     note = delivery_note(conn, delivery_id)
-    pdf = render_pdf("sales/delivery_pdf.html", note=note)
+    pdf = render_pdf("sales/delivery_pdf.html", note=note, branch=branch_for_print(conn, current_user.branch_id))
     return pdf_response(pdf, f"delivery-{note['delivery_no']}.pdf".replace("/", "-"))
 
 

@@ -15,6 +15,7 @@ from flask import current_app, flash, redirect, render_template, request, url_fo
 from flask_login import current_user
 
 from ..billing import posting
+from ..billing.documents import branch_for_print
 from ..billing.tax import round_paisa
 from ..db import get_conn
 from ..formatting import inr, today_ist
@@ -442,7 +443,8 @@ def quotation_pdf(quotation_id: int):
     conn = get_conn()
     quotation = queries.quotation_or_404(conn, quotation_id)
     quote = _stored_quote(quotation, queries.quotation_items(conn, quotation_id))
-    pdf = render_pdf("sales/quotation_pdf.html", quotation=quotation, quote=quote, gst_inside=gst_inside)
+    pdf = render_pdf("sales/quotation_pdf.html", quotation=quotation, quote=quote, gst_inside=gst_inside,
+                     branch=branch_for_print(conn, quotation["branch_id"]))
     return pdf_response(pdf, f"quotation-{quotation['quotation_no']}.pdf".replace("/", "-"))
 
 
