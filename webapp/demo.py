@@ -122,6 +122,10 @@ def _seed_catalog_and_stock(conn: Connection, branch_ids: dict[str, int]) -> Non
                     {"vin": vin, "motor": f"MTR{today:%y}{serial:06d}", "charger": f"CHG{today:%y}{serial:06d}",
                      "key": f"K{serial:03d}", "v": variant_id, "c": colour, "mfg": today.replace(day=1),
                      "b": blr, "rec": today})
+    # What this showroom usually charges besides the scooter (the on-road breakdown's defaults).
+    for code, amount in (("INSURANCE", "6500.00"), ("REGISTRATION", "1200.00"), ("HSRP", "450.00")):
+        conn.execute(sa.text("UPDATE sales.onroad_item SET default_amount = :a WHERE item_code = :c"),
+                     {"a": amount, "c": code})
     for table, names in PARTIES.items():
         for name in names:
             conn.execute(sa.text(f"INSERT INTO {table} (name) VALUES (:n)"), {"n": name})
