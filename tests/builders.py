@@ -423,8 +423,9 @@ class Sale:
 
 
 def act_as(conn: Connection, staff_id: int | None) -> None:
-    """Make the connection act for a staff member, as a request does (audit, discount limits)."""
-    conn.execute(sa.text("SELECT set_config('erp.staff_id', :s, false)"), {"s": "" if staff_id is None else str(staff_id)})
+    """Make the connection's transaction act for a staff member, as a request does (audit, discount
+    limits). Transaction-local, like the request's: a pooled connection never carries it into a later test."""
+    conn.execute(sa.text("SELECT set_config('erp.staff_id', :s, true)"), {"s": "" if staff_id is None else str(staff_id)})
 
 
 def sale_setup(conn: Connection, *, state: str = "29", ex_showroom: str = "157000.00", units: int = 1,

@@ -3,7 +3,8 @@
 A document is an ordinary Jinja template that links static/css/pdf.css; the fonts it uses are
 the vendored DejaVu files under static/fonts (they carry the ₹ glyph), so a PDF looks the same
 on every machine and never depends on the fonts installed there. WeasyPrint may read only files
-under static/: a template can never make the server fetch a URL or read another file.
+under static/ and data: URIs (the branch logo, which the page carries itself): a template can
+never make the server fetch a URL or read another file.
 """
 from __future__ import annotations
 
@@ -22,8 +23,11 @@ def _static_root() -> Path:
 
 
 def _static_file(root: Path, url: str) -> str:
-    """The file: URL of a file under static/, or ValueError for anything else (http, other files)."""
+    """The file: URL of a file under static/, a data: URI as it is (its bytes are in the URI:
+    nothing is read or fetched), or ValueError for anything else (http, other files)."""
     parts = urlsplit(url)
+    if parts.scheme == "data":
+        return url
     path = Path(unquote(parts.path)).resolve() if parts.scheme == "file" else None
     if path is None or not path.is_relative_to(root) or not path.is_file():
         raise ValueError(f"a printed document may only use the app's static files, not {url}")
@@ -40,7 +44,7 @@ def _static_only_fetcher(root: Path):
             def fetch(self, url, headers=None):
                 return super().fetch(_static_file(root, url), headers)
 
-        return StaticOnly(allowed_protocols={"file"})
+        return StaticOnly(allowed_protocols={"file", "data"})
 
     def fetch(url: str, *args, **kwargs):  # earlier WeasyPrint: a function
         return weasyprint.default_url_fetcher(_static_file(root, url), *args, **kwargs)

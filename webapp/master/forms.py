@@ -2,7 +2,8 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import SelectField, StringField
+from flask_wtf.file import FileAllowed, FileField
+from wtforms import BooleanField, SelectField, StringField
 from wtforms.validators import DataRequired, Length, Optional, Regexp
 
 from .. import validators as v
@@ -43,12 +44,54 @@ class BranchForm(FlaskForm):
             raise v.ValidationError(f"{field.data[:2]} is not a GST state code")
 
 
+LOGO_MAX_BYTES = 256 * 1024  # as master.branch's branch_logo_size_check
+# What an image file starts with: its magic bytes say what it is, whatever its name or the
+# content type the browser sent.
+LOGO_SIGNATURES = ((b"\x89PNG\r\n\x1a\n", "image/png"), (b"\xff\xd8\xff", "image/jpeg"))
+
+
+def logo_type_of(data: bytes) -> str | None:
+    """image/png or image/jpeg by the file's first bytes, None for anything else."""
+    return next((kind for magic, kind in LOGO_SIGNATURES if data.startswith(magic)), None)
+
+
+class BranchEditForm(BranchForm):
+    """The branch profile with its logo for printed documents (upload, replace or remove)."""
+
+    logo_file = FileField("Logo for printed documents",
+                          validators=[FileAllowed(["png", "jpg", "jpeg"], "Choose a PNG or JPEG image")],
+                          render_kw={"accept": "image/png,image/jpeg"},
+                          description="PNG or JPEG, at most 256 KB; printed at the top left of invoices "
+                                      "and vouchers")
+    remove_logo = BooleanField("Remove the logo")
+
+    # Set by validate_logo_file: the uploaded image (bytes, content type), or None.
+    logo: tuple[bytes, str] | None = None
+
+    def validate_logo_file(self, field):
+        self.logo = None
+        upload = field.data
+        if not upload or not getattr(upload, "filename", None):
+            return
+        data = upload.stream.read(LOGO_MAX_BYTES + 1)
+        if not data:
+            raise v.ValidationError("The file is empty")
+        if len(data) > LOGO_MAX_BYTES:
+            raise v.ValidationError("The logo may be at most 256 KB")
+        kind = logo_type_of(data)
+        if kind is None:
+            raise v.ValidationError("This file is not a PNG or JPEG image")
+        self.logo = (data, kind)
+
+
 BRANCH_ERRORS = {
     "branch_branch_code_key": ("branch_code", "Another branch already uses this code"),
     "branch_gstin_key": ("gstin", "Another branch already has this GSTIN"),
     "branch_invoice_prefix_key": ("invoice_prefix", "Another branch already uses this prefix"),
     "branch_gstin_check": ("gstin", "Not a valid GSTIN"),
     "branch_state_code_fkey": ("gstin", "The GSTIN's first two digits are not a GST state code"),
+    "branch_logo_size_check": ("logo_file", "The logo may be at most 256 KB"),
+    "branch_logo_type_check": ("logo_file", "This file is not a PNG or JPEG image"),
 }
 
 

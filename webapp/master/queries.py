@@ -12,6 +12,11 @@ STAFF_COLUMNS = ("staff_code", "name", "designation", "branch_id", "phone", "ema
                  "bank_account_no", "ifsc")
 
 
+# The branch's logo as a data: URI (an <img> on screen and in a PDF that fetches nothing); null
+# without a logo. encode() breaks base64 into lines, which a URI may not contain.
+LOGO_URI_SQL = ("'data:' || b.logo_type || ';base64,' || translate(encode(b.logo, 'base64'), E'\\n', '')")
+
+
 def _pick(data: dict, columns: tuple[str, ...]) -> dict:
     return {c: data.get(c) for c in columns}
 
@@ -58,6 +63,12 @@ def update_branch(conn: Connection, branch_id: int, data: dict) -> None:
     )
 
 
+def set_branch_logo(conn: Connection, branch_id: int, logo: bytes | None, logo_type: str | None) -> None:
+    """Store (or with None, remove) the logo printed on the branch's documents."""
+    conn.execute(sa.text("UPDATE master.branch SET logo = :logo, logo_type = :logo_type WHERE branch_id = :b"),
+                 {"logo": logo, "logo_type": logo_type, "b": branch_id})
+
+
 def list_branches(conn: Connection):
     return conn.execute(
         sa.text(
@@ -72,8 +83,9 @@ def list_branches(conn: Connection):
 
 def get_branch(conn: Connection, branch_id: int):
     return conn.execute(
-        sa.text("""SELECT b.*, s.name AS state_name FROM master.branch b JOIN master.state s USING (state_code)
-                    WHERE b.branch_id = :id"""),
+        sa.text(f"""SELECT b.*, s.name AS state_name, {LOGO_URI_SQL} AS logo_uri
+                      FROM master.branch b JOIN master.state s USING (state_code)
+                     WHERE b.branch_id = :id"""),
         {"id": branch_id},
     ).first()
 

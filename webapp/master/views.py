@@ -12,7 +12,7 @@ from ..pages import rows_or_page
 from ..paging import paged
 from ..security import hash_pin, pin_is_trivial, roles
 from . import bp, queries
-from .forms import BRANCH_ERRORS, STAFF_ERRORS, BranchForm, NewStaffForm, StaffForm
+from .forms import BRANCH_ERRORS, STAFF_ERRORS, BranchEditForm, BranchForm, NewStaffForm, StaffForm
 
 STATUS_FILTERS = ("active", "inactive", "all")
 
@@ -156,11 +156,18 @@ def branch_edit(branch_id: int):
     branch = queries.get_branch(get_conn(), branch_id)
     if branch is None:
         abort(404)
-    form = BranchForm(obj=branch)
+    form = BranchEditForm(obj=branch)
     if form.validate_on_submit():
         conn = get_conn()
-        _, saved = save_or_field_error(conn, form, BRANCH_ERRORS,
-                                       lambda: queries.update_branch(conn, branch_id, form.data))
+
+        def save():
+            queries.update_branch(conn, branch_id, form.data)
+            if form.logo:  # a new image replaces the old one, even with "remove" ticked
+                queries.set_branch_logo(conn, branch_id, *form.logo)
+            elif form.remove_logo.data:
+                queries.set_branch_logo(conn, branch_id, None, None)
+
+        _, saved = save_or_field_error(conn, form, BRANCH_ERRORS, save)
         if saved:
             flash(f"Branch {form.branch_code.data} saved.", "success")
             return redirect(url_for("master.branch_list"), 303)
