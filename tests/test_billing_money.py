@@ -464,3 +464,22 @@ def test_the_loan_disbursement_is_offered_from_the_financier_up_to_the_loan(shop
                 received_from="Shriram Finance")
     assert again.status_code == 422
     assert "₹30,000.00 can still be credited" in again.get_data(as_text=True)
+
+
+def test_a_name_that_looks_like_a_formula_stays_text_in_the_exported_registers():
+    from openpyxl import load_workbook
+
+    from webapp.billing import registers
+
+    class Col:
+        def __init__(self, key, header, kind):
+            self.key, self.header, self.kind = key, header, kind
+
+    columns = [Col("buyer", "Buyer", "text"), Col("total", "Total", "money")]
+    rows = [{"buyer": '=HYPERLINK("http://x.example","pay")', "total": Decimal("-10.00")},
+            {"buyer": "Meera Krishnan", "total": Decimal("157000.00")}]
+    csv_text = registers.csv_bytes(columns, rows).decode("utf-8-sig")
+    assert "'=HYPERLINK" in csv_text and "\r\nMeera Krishnan,157000.00" in csv_text and ",-10.00" in csv_text
+    sheet = load_workbook(io.BytesIO(registers.xlsx_bytes("Sales", columns, rows))).active
+    assert sheet["A2"].value == "'=HYPERLINK(\"http://x.example\",\"pay\")" and sheet["A2"].data_type == "s"
+    assert sheet["B2"].value == -10 and sheet["A3"].value == "Meera Krishnan"

@@ -285,6 +285,14 @@ def receivable_export_rows(rows) -> list[dict]:
 EXPORT_FORMATS = ("csv", "xlsx")
 
 
+def _text(value):
+    """Text as text: a name typed as "=HYPERLINK(...)" or "+91..." must not become a formula when
+    the register is opened in a spreadsheet (a leading apostrophe keeps it text)."""
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return value
+
+
 def _csv_value(value, kind: str):
     if value is None:
         return ""
@@ -292,7 +300,7 @@ def _csv_value(value, kind: str):
         return value.isoformat()  # YYYY-MM-DD: Excel reads it as a date in any locale
     if kind == "money":
         return format(Decimal(value).quantize(Decimal("0.01")), "f")  # a plain number: no ₹, no grouping
-    return value
+    return _text(value)
 
 
 def csv_bytes(columns, rows) -> bytes:
@@ -331,7 +339,7 @@ def xlsx_bytes(title: str, columns, rows, heading: str | None = None) -> bytes:
             value = row.get(c.key)
             if c.kind == "money" and value is not None:
                 value = Decimal(value)
-            values.append(value)
+            values.append(_text(value))
         ws.append(values)
     for n, c in enumerate(columns, start=1):
         letter = get_column_letter(n)

@@ -13,6 +13,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.widgets import CheckboxInput, ListWidget, TextInput
 
 from .. import validators as v
+from ..formatting import today_ist
 from ..forms import blank_to_none, strip, upper, upper_or_none
 
 GST_RATES = ("0", "0.1", "0.25", "1", "1.5", "3", "5", "6", "12", "18", "28", "40")  # CHECK of master.hsn_rate
@@ -179,7 +180,7 @@ class CustomerForm(FlaskForm):
             raise ValidationError("Enter the last 4 digits of the Aadhaar number, e.g. 4321")
 
     def validate_date_of_birth(self, field):
-        if field.data and not date(1900, 1, 2) <= field.data <= date.today():
+        if field.data and not date(1900, 1, 2) <= field.data <= today_ist():
             raise ValidationError("A date of birth in the past, after 1900")
 
     def validate_gstin(self, field):
