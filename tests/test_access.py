@@ -167,6 +167,7 @@ ACCESS = {
     "insurance.renewals": frozenset({"ADMIN", "MANAGER", "SALES", "ACCOUNTS"}),
     # Billing (money): receipts by sales (own bookings) and accounts; refunds and registers by accounts.
     "billing.receipt_new": frozenset({"ADMIN", "MANAGER", "SALES", "ACCOUNTS"}),
+    "billing.counter_receipt_new": frozenset({"ADMIN", "MANAGER", "ACCOUNTS", "SERVICE_ADVISOR"}),
     "billing.receipt_detail": frozenset({"ADMIN", "MANAGER", "SALES", "ACCOUNTS"}),
     "billing.receipt_pdf": frozenset({"ADMIN", "MANAGER", "SALES", "ACCOUNTS"}),
     "billing.refund_new": frozenset({"ADMIN", "MANAGER", "ACCOUNTS"}),

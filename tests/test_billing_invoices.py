@@ -444,3 +444,24 @@ def test_a_counter_sale_is_paid_at_the_counter_with_its_receipt_or_left_on_a_cus
                            WHERE i.customer_id = :c""", c=shop.sale.customer_id)
     assert owed["balance"] == Decimal("240.00")
     assert scalar(engine, "SELECT count(*) FROM billing.receipt") == 1
+
+
+def test_a_counter_sale_left_on_account_is_paid_later_from_its_invoice_never_above_what_it_owes(engine, shop, brake):
+    mobile = scalar(engine, "SELECT mobile FROM master.customer WHERE customer_id = :c", c=shop.sale.customer_id)
+    posted = counter_post(shop.client, [("BRK-SHOE-01", "2")], paid_by="ON_ACCOUNT", mobile=mobile,
+                          customer_id=str(shop.sale.customer_id))
+    invoice_url = posted.headers["Location"]
+    assert "Take a payment" in plain(shop.client.get(invoice_url))
+    url = invoice_url + "/receipt"
+    page = text(shop.client.get(url))
+    form = {"csrf_token": hidden(page, "csrf_token"), "key": hidden(page, "key"), "mode": "CASH",
+            "received_from": "Customer"}
+    too_much = shop.client.post(url, data={**form, "amount": "481.00"})
+    assert too_much.status_code == 422 and "More than the ₹480.00 this sale still owes" in plain(too_much)
+    paid = shop.client.post(url, data={**form, "amount": "480.00"})
+    assert paid.status_code == 303 and paid.headers["Location"] == invoice_url
+    again = shop.client.post(url, data={**form, "amount": "480.00"})  # the same form once more
+    assert again.status_code == 303
+    assert scalar(engine, "SELECT count(*) FROM billing.receipt") == 1
+    assert scalar(engine, "SELECT count(*) FROM billing.receivable") == 0
+    assert "Take a payment" not in plain(shop.client.get(invoice_url))

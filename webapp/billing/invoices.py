@@ -13,7 +13,7 @@ import uuid
 from decimal import Decimal
 
 import sqlalchemy as sa
-from flask import abort, current_app, flash, render_template, request, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from ..db import get_conn
@@ -481,3 +481,47 @@ def counter_new():
                                               422 if rejected else 200))
     response.vary.update(("HX-Request", "HX-Target"))
     return response
+
+
+# --------------------------------------------------------------------------- paying a counter sale later
+
+
+COUNTER_MODES = ("CASH", "UPI", "CARD", "CHEQUE", "BANK_TRANSFER")
+
+
+@bp.route("/invoices/<int:invoice_id>/receipt", methods=["GET", "POST"])
+@roles(*COUNTER_SELLERS)
+def counter_receipt_new(invoice_id: int):
+    """Money for a counter sale left on the customer's account: a receipt voucher against the
+    invoice, never above what it still owes (the database refuses more)."""
+    from .money_forms import ReceiptForm
+
+    conn = get_conn()
+    doc = _invoice_or_404(invoice_id)
+    inv = doc["inv"]
+    if inv["kind"] != "COUNTER":  # a vehicle sale's money is taken on its booking
+        return redirect(url_for("billing.receipt_new", booking_id=inv["booking_id"]), 302)
+    form = ReceiptForm()
+    form.mode.choices = [(m, posting.RECEIPT_MODES[m]) for m in COUNTER_MODES]
+    if request.method == "POST":
+        earlier = _earlier(conn, "receipt", form.key.data)
+        if earlier:
+            return redirect_response(url_for("billing.receipt_detail", receipt_id=earlier))
+    balance = conn.execute(sa.text("SELECT due - received FROM billing.counter_balance WHERE invoice_id = :i"),
+                           {"i": invoice_id}).scalar_one()
+    if request.method == "GET":
+        form.mode.data, form.amount.data = "CASH", max(balance, Decimal("0.00"))
+        form.received_from.data, form.key.data = inv["buyer_name"], posting.new_key()
+    elif form.validate_on_submit():
+        receipt_id, saved = _post_once(conn, form, "receipt", {
+            "receipt_not_over_due": ("amount", f"More than the {inr(max(balance, Decimal('0.00')))} this sale still owes"),
+            "receipt_cash_limit": ("amount", "Cash for one sale must stay below the s.269ST limit (₹2,00,000)"),
+        }, lambda: posting.post_receipt(conn, on=today_ist(), mode=form.mode.data, amount=form.amount.data,
+                                        key=form.key.data, received_from=form.received_from.data,
+                                        invoice_id=invoice_id, reference=form.reference.data, notes=form.notes.data))
+        if saved:
+            receipt_no = conn.execute(sa.text("SELECT receipt_no FROM billing.receipt WHERE receipt_id = :r"),
+                                      {"r": receipt_id}).scalar_one()
+            flash(f"Receipt {receipt_no}: {inr(form.amount.data)} received against {inv['invoice_no']}.", "success")
+            return redirect_response(url_for("billing.invoice_detail", invoice_id=invoice_id))
+    return render_template("billing/counter_receipt_form.html", form=form, inv=inv, balance=balance), _status(form)
