@@ -100,6 +100,13 @@ def allowed_roles(view) -> frozenset[str] | str | None:
     return getattr(view, "allowed_roles", None)
 
 
+def may_open(endpoint: str) -> bool:
+    """The signed-in user's role may use this route (for links and buttons on a page)."""
+    from flask_login import current_user
+
+    return current_user.is_authenticated and role_may_use(current_user.role, endpoint)
+
+
 def role_may_use(role: str, endpoint: str) -> bool:
     """Used by the navigation to show only what the role may open."""
     view = current_app.view_functions.get(endpoint)

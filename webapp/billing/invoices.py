@@ -21,8 +21,9 @@ from ..errors import redirect_response
 from ..formatting import inr, today_ist
 from ..forms import save_or_field_error
 from ..pdf import pdf_response, render_pdf, render_pdf_copies
-from ..sales.queries import booking_or_404
-from ..security import role_may_use, roles
+from ..sales.queries import booking_or_404, sale_url
+from ..security import may_open, roles
+from ..submit_once import earlier_document, post_once
 from ..validators import normalise_mobile
 from . import bp, documents, posting
 from .invoice_forms import CounterSaleForm, CreditNoteForm, EInvoiceForm, VehicleInvoiceForm
@@ -41,39 +42,6 @@ COPIES = {
 DRAFT_TARGET = "invoice-draft"
 CUSTOMER_TARGET = "counter-customer"
 PREVIEW_TARGET = "counter-preview"
-
-
-def _may_open(endpoint: str) -> bool:
-    return endpoint in current_app.view_functions and role_may_use(current_user.role, endpoint)
-
-
-def _sale_url(booking_id: int | None) -> str | None:
-    if booking_id and "sales.booking_detail" in current_app.view_functions:
-        return url_for("sales.booking_detail", booking_id=booking_id)
-    return None
-
-
-def _earlier(conn, document: str, key: str | None) -> int | None:
-    """The document an earlier submission of this form posted (a second click, a resubmission)."""
-    try:
-        key = str(uuid.UUID(key or ""))
-    except ValueError:  # not a key this app made: the form says it expired
-        return None
-    return posting.already_posted(conn, document, key)
-
-
-def _post_once(conn, form, document: str, messages: dict, post):
-    """Post in a savepoint: a known refusal becomes a message, posting.Refused too; the same form
-    submitted twice at once finds what the other submission posted. Returns (id, saved)."""
-    try:
-        return save_or_field_error(conn, form, messages, post)
-    except posting.Refused as exc:
-        form.form_errors.append(str(exc))
-        return None, False
-    except sa.exc.IntegrityError as exc:
-        if not posting.is_duplicate_key(exc):
-            raise
-        return posting.already_posted(conn, document, form.key.data), True
 
 
 def _post_counter_sale(conn, branch_id: int, lines, form, customer_id: int | None) -> int:
@@ -163,7 +131,7 @@ def invoice_new(booking_id: int):
     conn = get_conn()
     booking = booking_or_404(conn, booking_id)
     if request.method == "POST":
-        earlier = _earlier(conn, "invoice", request.form.get("key"))
+        earlier = earlier_document(conn, "invoice", request.form.get("key"))
         if earlier:
             return redirect_response(url_for("billing.invoice_detail", invoice_id=earlier))
     if booking["invoice_id"]:
@@ -181,7 +149,7 @@ def invoice_new(booking_id: int):
         form.key.data = posting.new_key()
     elif form.validate_on_submit():
         pos = form.place_of_supply.data
-        invoice_id, saved = _post_once(
+        invoice_id, saved = post_once(
             conn, form, "invoice", _invoice_refusals(booking),
             lambda: posting.post_vehicle_invoice(conn, booking_id, on=today_ist(), key=form.key.data,
                                                  place_of_supply=pos, override_reason=form.override_reason.data))
@@ -192,7 +160,7 @@ def invoice_new(booking_id: int):
             return redirect_response(url_for("billing.invoice_detail", invoice_id=invoice_id))
     pos = form.place_of_supply.data if form.place_of_supply.data in dict(states) else default_pos
     context = dict(booking=booking, default_pos=default_pos, default_pos_name=documents.state_name(conn, default_pos),
-                   blockers=_blockers(booking), sale_url=_sale_url(booking_id), draft_target=DRAFT_TARGET,
+                   blockers=_blockers(booking), sale_url=sale_url(booking_id), draft_target=DRAFT_TARGET,
                    **_draft_context(conn, booking, pos))
     template = "billing/_invoice_draft.html" if request.htmx.target == DRAFT_TARGET else "billing/invoice_new.html"
     response = current_app.make_response((render_template(template, form=form, **context), _status(form)))
@@ -219,10 +187,10 @@ def _detail_response(doc: dict, einvoice_form: EInvoiceForm | None = None, statu
     if form is None and inv["buyer_gstin"] and not inv["irn"]:
         form = EInvoiceForm(formdata=None)
     return render_template(
-        "billing/invoice_detail.html", **doc, einvoice_form=form, copies=COPIES, sale_url=_sale_url(inv["booking_id"]),
-        may_credit=_may_open("billing.credit_note_new") and inv["credit_note_id"] is None,
-        may_einvoice=_may_open("billing.invoice_einvoice") and bool(inv["buyer_gstin"]) and not inv["irn"],
-        may_see_credit_note=_may_open("billing.credit_note_detail"),
+        "billing/invoice_detail.html", **doc, einvoice_form=form, copies=COPIES, sale_url=sale_url(inv["booking_id"]),
+        may_credit=may_open("billing.credit_note_new") and inv["credit_note_id"] is None,
+        may_einvoice=may_open("billing.invoice_einvoice") and bool(inv["buyer_gstin"]) and not inv["irn"],
+        may_see_credit_note=may_open("billing.credit_note_detail"),
     ), status
 
 
@@ -297,7 +265,7 @@ def credit_note_new(invoice_id: int):
     doc = _invoice_or_404(invoice_id)
     inv = doc["inv"]
     if request.method == "POST":
-        earlier = _earlier(conn, "credit_note", request.form.get("key"))
+        earlier = earlier_document(conn, "credit_note", request.form.get("key"))
         if earlier:
             return redirect_response(url_for("billing.credit_note_detail", credit_note_id=earlier))
     if inv["credit_note_id"] is not None:
@@ -307,7 +275,7 @@ def credit_note_new(invoice_id: int):
     if request.method == "GET":
         form.key.data = posting.new_key()
     elif form.validate_on_submit():
-        credit_note_id, saved = _post_once(
+        credit_note_id, saved = post_once(
             conn, form, "credit_note", _credit_note_refusals(inv),
             lambda: posting.post_credit_note(conn, invoice_id, on=today_ist(), reason=form.reason.data,
                                              key=form.key.data))
@@ -331,7 +299,7 @@ def _credit_note_or_404(credit_note_id: int) -> dict:
 @roles(*INVOICERS)
 def credit_note_detail(credit_note_id: int):
     doc = _credit_note_or_404(credit_note_id)
-    return render_template("billing/credit_note_detail.html", **doc, sale_url=_sale_url(doc["inv"]["booking_id"]))
+    return render_template("billing/credit_note_detail.html", **doc, sale_url=sale_url(doc["inv"]["booking_id"]))
 
 
 @bp.get("/credit-notes/<int:credit_note_id>/pdf")
@@ -428,7 +396,7 @@ def counter_new():
     conn = get_conn()
     branch_id = current_user.branch_id
     if request.method == "POST":
-        earlier = _earlier(conn, "invoice", request.form.get("key"))
+        earlier = earlier_document(conn, "invoice", request.form.get("key"))
         if earlier:
             return redirect_response(url_for("billing.invoice_detail", invoice_id=earlier))
     form = CounterSaleForm()
@@ -452,13 +420,13 @@ def counter_new():
         if lines is not None and not form.customer_id.errors:
             draft = _counter_preview(conn, branch_id, form, lines)
             if draft is not None and request.form.get("action") == "post":
-                invoice_id, saved = _post_once(
+                invoice_id, saved = post_once(
                     conn, form, "invoice", {
                         "part_stock_not_negative": (None, "Not enough stock for this sale"),
                         "stock_move_whole_units": (None, "A part counted in whole units has a fractional quantity"),
                         "invoice_buyer_name_check": ("buyer_name", "2 to 200 characters"),
-                        "receipt_cash_limit": ("paid_by", "Cash for one sale must stay below the s.269ST limit "
-                                                          "(₹2,00,000): take UPI or card"),
+                        "receipt_cash_limit": ("paid_by", ("Cash for one sale must stay below the s.269ST limit "
+                                                           "(₹2,00,000): take UPI or card")),
                     },
                     lambda: _post_counter_sale(conn, branch_id, lines, form, customer_id))
                 if saved:
@@ -504,7 +472,7 @@ def counter_receipt_new(invoice_id: int):
     form = ReceiptForm()
     form.mode.choices = [(m, posting.RECEIPT_MODES[m]) for m in COUNTER_MODES]
     if request.method == "POST":
-        earlier = _earlier(conn, "receipt", form.key.data)
+        earlier = earlier_document(conn, "receipt", form.key.data)
         if earlier:
             return redirect_response(url_for("billing.receipt_detail", receipt_id=earlier))
     balance = conn.execute(sa.text("SELECT due - received FROM billing.counter_balance WHERE invoice_id = :i"),
@@ -513,7 +481,7 @@ def counter_receipt_new(invoice_id: int):
         form.mode.data, form.amount.data = "CASH", max(balance, Decimal("0.00"))
         form.received_from.data, form.key.data = inv["buyer_name"], posting.new_key()
     elif form.validate_on_submit():
-        receipt_id, saved = _post_once(conn, form, "receipt", {
+        receipt_id, saved = post_once(conn, form, "receipt", {
             "receipt_not_over_due": ("amount", f"More than the {inr(max(balance, Decimal('0.00')))} this sale still owes"),
             "receipt_cash_limit": ("amount", "Cash for one sale must stay below the s.269ST limit (₹2,00,000)"),
         }, lambda: posting.post_receipt(conn, on=today_ist(), mode=form.mode.data, amount=form.amount.data,

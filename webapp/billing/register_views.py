@@ -12,9 +12,8 @@ from ..db import get_conn
 from ..formatting import today_ist
 from ..pages import rows_or_page
 from ..paging import paged
-from ..security import roles
+from ..security import may_open, roles
 from . import bp, posting, registers
-from .views import may_open
 
 BOOKKEEPERS = ("ACCOUNTS", "MANAGER", "ADMIN")
 EXPORT_ROW_LIMIT = 200_000

@@ -8,20 +8,18 @@ here its refusals become messages next to the field they concern.
 """
 from __future__ import annotations
 
-import uuid
 from decimal import Decimal
 
-import sqlalchemy as sa
 from flask import abort, current_app, flash, render_template, request, url_for
 from flask_login import current_user
 
 from ..db import get_conn
 from ..errors import redirect_response
 from ..formatting import inr, today_ist
-from ..forms import save_or_field_error
 from ..pdf import pdf_response, render_pdf
-from ..sales.queries import booking_or_404, own_only
-from ..security import role_may_use, roles
+from ..sales.queries import booking_or_404, own_only, sale_url
+from ..security import may_open, roles
+from ..submit_once import earlier_document, post_once
 from . import bp, documents, money_queries, posting
 from .money_forms import NO_REFERENCE_MODES, REFERENCE_HINTS, ReceiptForm, RefundForm
 from .tax import amount_in_words
@@ -32,17 +30,6 @@ ZERO = Decimal("0.00")
 
 # The element of the sale page the receipt and refund forms load into (htmx).
 FORM_TARGET = "money-form"
-
-
-def may_open(endpoint: str) -> bool:
-    """The route exists (another part may not be built yet) and this user's role may use it."""
-    return endpoint in current_app.view_functions and role_may_use(current_user.role, endpoint)
-
-
-def sale_url(booking_id: int | None) -> str | None:
-    if booking_id is None or "sales.booking_detail" not in current_app.view_functions:
-        return None
-    return url_for("sales.booking_detail", booking_id=booking_id)
 
 
 # --------------------------------------------------------------------------- the sale page's panel
@@ -127,17 +114,6 @@ def _receipt_refusals(conn, booking, balance: Decimal, mode: str) -> dict:
     }
 
 
-def _post_once(conn, form, document: str, messages: dict, post):
-    """Post in a savepoint; a known refusal becomes a field error; the same form submitted
-    twice at once finds the document the other submission posted. Returns (id, saved)."""
-    try:
-        return save_or_field_error(conn, form, messages, post)
-    except sa.exc.IntegrityError as exc:
-        if not posting.is_duplicate_key(exc):
-            raise
-        return posting.already_posted(conn, document, form.key.data), True
-
-
 def _form_response(template: str, partial: str, form, status: int | None = None, **context):
     """The whole page, or only the form when the sale page's panel asked for it (htmx): a
     fragment with errors is sent as 200, because htmx swaps only successful answers."""
@@ -159,7 +135,7 @@ def receipt_new(booking_id: int):
     booking = booking_or_404(conn, booking_id)
     form = ReceiptForm()
     if request.method == "POST" and form.key.data:
-        earlier = _earlier(conn, "receipt", form.key.data)
+        earlier = earlier_document(conn, "receipt", form.key.data)
         if earlier:
             return redirect_response(url_for("billing.receipt_detail", receipt_id=earlier))
     balance = posting.booking_balance(conn, booking_id)["balance"]
@@ -178,7 +154,7 @@ def receipt_new(booking_id: int):
         if booking["stage"] == "CANCELLED":
             form.form_errors.append(f"Booking {booking['booking_no']} is cancelled: no money can be taken against it")
         else:
-            receipt_id, saved = _post_once(
+            receipt_id, saved = post_once(
                 conn, form, "receipt", _receipt_refusals(conn, booking, balance, form.mode.data),
                 lambda: posting.post_receipt(
                     conn, on=today_ist(), mode=form.mode.data, amount=form.amount.data, key=form.key.data,
@@ -192,15 +168,6 @@ def receipt_new(booking_id: int):
     return _form_response("billing/receipt_form.html", "billing/_receipt_form.html", form,
                           booking=booking, balance=balance, sale_url=sale_url(booking_id),
                           no_reference_modes=NO_REFERENCE_MODES, names=names)
-
-
-def _earlier(conn, document: str, key: str) -> int | None:
-    """The document an earlier submission of this form posted (a second click, a resubmission)."""
-    try:
-        key = str(uuid.UUID(key))
-    except ValueError:  # not a key this app made: the form says it expired
-        return None
-    return posting.already_posted(conn, document, key)
 
 
 def _receipt_or_404(receipt_id: int):
@@ -266,7 +233,7 @@ def refund_new(booking_id: int):
     booking = booking_or_404(conn, booking_id)
     form = RefundForm()
     if request.method == "POST" and form.key.data:
-        earlier = _earlier(conn, "refund", form.key.data)
+        earlier = earlier_document(conn, "refund", form.key.data)
         if earlier:
             return redirect_response(url_for("billing.refund_detail", refund_id=earlier))
     excess = -posting.booking_balance(conn, booking_id)["balance"]
@@ -276,7 +243,7 @@ def refund_new(booking_id: int):
         form.reason.data = f"Received beyond what booking {booking['booking_no']} comes to"
         form.key.data = posting.new_key()
     elif form.validate_on_submit():
-        refund_id, saved = _post_once(
+        refund_id, saved = post_once(
             conn, form, "refund", _refund_refusals(booking, excess),
             lambda: posting.post_refund(
                 conn, on=today_ist(), mode=form.mode.data, amount=form.amount.data, key=form.key.data,

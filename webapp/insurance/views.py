@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from flask import abort, current_app, flash, render_template, request, url_for
+from flask import abort, flash, render_template, request, url_for
 from flask_login import current_user
 
 from ..db import get_conn
@@ -17,24 +17,14 @@ from ..formatting import today_ist
 from ..forms import save_or_field_error
 from ..pages import rows_or_page
 from ..paging import paged
-from ..sales.queries import booking_or_404, own_only
-from ..security import role_may_use, roles
+from ..sales.queries import booking_or_404, own_only, sale_url
+from ..security import may_open, roles
 from . import bp, queries
 from .forms import CONSTRAINT_MESSAGES, OD_YEARS, TP_YEARS, PolicyForm, cover_ends
 
 INSURANCE_ROLES = ("SALES", "MANAGER", "ADMIN", "ACCOUNTS")
 RENEWALS_TARGET = "renewal-results"
 COVER_LABELS = {"OD": "Own damage", "TP": "Third party"}
-
-
-def _may(endpoint: str) -> bool:
-    return endpoint in current_app.view_functions and role_may_use(current_user.role, endpoint)
-
-
-def _sale_url(booking_id: int | None) -> str | None:
-    if booking_id is None or not _may("sales.booking_detail"):
-        return None
-    return url_for("sales.booking_detail", booking_id=booking_id)
 
 
 def _not_ready_reason(booking) -> str | None:
@@ -57,9 +47,9 @@ def policy_context(conn, booking) -> dict:
         "policy": policy,
         "detail_url": url_for("insurance.policy_detail", policy_id=policy["policy_id"]) if policy else None,
         "edit_url": url_for("insurance.policy_edit", policy_id=policy["policy_id"])
-                    if policy and _may("insurance.policy_edit") else None,
+                    if policy and may_open("insurance.policy_edit") else None,
         "new_url": url_for("insurance.policy_new", booking_id=booking["booking_id"])
-                   if not policy and not not_ready and _may("insurance.policy_new") else None,
+                   if not policy and not not_ready and may_open("insurance.policy_new") else None,
         "not_ready": not_ready if not policy else None,
     }}
 
@@ -87,7 +77,7 @@ def policy_new(booking_id: int):
     not_ready = _not_ready_reason(booking)
     if not_ready:
         return render_template("insurance/policy_form.html", booking=booking, form=None, not_ready=not_ready,
-                               sale_url=_sale_url(booking_id), tp_years=None)
+                               sale_url=sale_url(booking_id), tp_years=None)
     defaults = _defaults(conn, booking)
     form = PolicyForm(data=defaults if request.method == "GET" else None)
     form.insurer_id.choices = [(0, "Choose…")] + queries.insurer_choices(conn)
@@ -98,11 +88,11 @@ def policy_new(booking_id: int):
             customer_id=booking["customer_id"], data=form.data_for_db()))
         if saved:
             flash("Policy recorded.", "success")
-            return redirect_response(_sale_url(booking_id)
+            return redirect_response(sale_url(booking_id)
                                      or url_for("insurance.policy_detail", policy_id=policy_id))
     status = 422 if request.method == "POST" else 200
     return render_template("insurance/policy_form.html", booking=booking, form=form, not_ready=None,
-                           sale_url=_sale_url(booking_id), tp_years=tp_years), status
+                           sale_url=sale_url(booking_id), tp_years=tp_years), status
 
 
 def _policy_or_404(conn, policy_id: int):
@@ -122,8 +112,8 @@ def _policy_or_404(conn, policy_id: int):
 def policy_detail(policy_id: int):
     conn = get_conn()
     policy = _policy_or_404(conn, policy_id)
-    return render_template("insurance/policy_detail.html", policy=policy, sale_url=_sale_url(policy["booking_id"]),
-                           may_edit=_may("insurance.policy_edit"))
+    return render_template("insurance/policy_detail.html", policy=policy, sale_url=sale_url(policy["booking_id"]),
+                           may_edit=may_open("insurance.policy_edit"))
 
 
 @bp.route("/policies/<int:policy_id>/edit", methods=["GET", "POST"])
@@ -141,7 +131,7 @@ def policy_edit(policy_id: int):
             return redirect_response(url_for("insurance.policy_detail", policy_id=policy_id))
     status = 422 if request.method == "POST" else 200
     return render_template("insurance/policy_edit.html", policy=policy, form=form,
-                           sale_url=_sale_url(policy["booking_id"])), status
+                           sale_url=sale_url(policy["booking_id"])), status
 
 
 # --------------------------------------------------------------------------- renewals

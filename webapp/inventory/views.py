@@ -129,7 +129,6 @@ def unit_list():
         branch_id=branch_id,
         age=request.args.get("age", "") if request.args.get("age") in queries.AGE_BUCKETS else "",
     )
-    size = current_app.config["PAGE_SIZE"]
     rows, page = paged(lambda n, size: queries.search_units(conn, filters, n, size))
     return rows_or_page(
         "inventory/unit_list.html", "inventory/_unit_rows.html", "unit-results",
@@ -232,7 +231,6 @@ def part_stock_list():
     q = request.args.get("q", "").strip()[:60]
     show = request.args.get("show", "all")
     show = show if show in queries.PART_STOCK_SHOW else "all"
-    size = current_app.config["PAGE_SIZE"]
     rows, page = paged(lambda n, size: queries.search_part_stock(conn, branch_id, q, show, n, size))
     return rows_or_page(
         "inventory/part_stock_list.html", "inventory/_part_rows.html", "part-results",
@@ -271,7 +269,6 @@ def part_stock_card(part_id: int):
     conn = get_conn()
     branch_id, branch_arg = _branch_from(request.args.get("branch"))
     part = _part_or_404(branch_id, part_id)
-    size = current_app.config["PAGE_SIZE"]
     moves, page = paged(lambda n, size: queries.stock_card(conn, branch_id, part_id, n, size))
     return rows_or_page(
         "inventory/part_card.html", "inventory/_card_rows.html", "card-results",
@@ -363,7 +360,6 @@ def transfer_list():
     branch_id, branch_arg = _branch_from(request.args.get("branch"))
     view = request.args.get("view", "in_transit")
     view = view if view in queries.TRANSFER_VIEWS else "in_transit"
-    size = current_app.config["PAGE_SIZE"]
     rows, page = paged(lambda n, size: queries.search_transfers(conn, branch_id, view, n, size))
     return rows_or_page(
         "inventory/transfer_list.html", "inventory/_transfer_rows.html", "transfer-results",
@@ -491,7 +487,6 @@ def transfer_receive(transfer_id: int):
 def count_list():
     conn = get_conn()
     branch_id, branch_arg = _branch_from(request.args.get("branch"))
-    size = current_app.config["PAGE_SIZE"]
     rows, page = paged(lambda n, size: queries.list_counts(conn, branch_id, n, size))
     return rows_or_page(
         "inventory/count_list.html", "inventory/_count_list_rows.html", "count-results",

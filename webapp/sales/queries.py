@@ -3,7 +3,7 @@ else allowed into sales sees all of the branch's."""
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask import abort
+from flask import abort, url_for
 from flask_login import current_user
 from sqlalchemy.engine import Connection
 
@@ -35,6 +35,11 @@ BOOKING_SQL = """
       LEFT JOIN billing.invoice i ON i.invoice_id = b.invoice_id
       JOIN billing.booking_balance bb ON bb.booking_id = b.booking_id
      WHERE b.booking_id = :b"""
+
+
+def sale_url(booking_id: int | None) -> str | None:
+    """The sale's page, where every step and document of a booking leads back to."""
+    return url_for("sales.booking_detail", booking_id=booking_id) if booking_id else None
 
 
 def get_booking(conn: Connection, booking_id: int, *, lock: bool = False):

@@ -23,6 +23,8 @@ from ..pages import rows_or_page
 from ..paging import paged
 from ..pdf import pdf_response, render_pdf
 from ..security import roles
+from ..submit_once import twin_posted
+from .queries import sale_url
 from . import bp, queries, services
 from .step_forms import (
     AllotForm,
@@ -64,13 +66,6 @@ def _may_post(form) -> bool:
     return False
 
 
-def sale_url(booking_id: int) -> str:
-    # The sale's page (sales.booking_detail) is where every step returns to.
-    if "sales.booking_detail" in current_app.view_functions:
-        return url_for("sales.booking_detail", booking_id=booking_id)
-    return f"/sales/bookings/{booking_id}"
-
-
 def _to_sale(booking_id: int):
     return redirect(sale_url(booking_id), 303)
 
@@ -78,12 +73,6 @@ def _to_sale(booking_id: int):
 def _db_message(exc: sa.exc.DBAPIError) -> str:
     diag = getattr(getattr(exc, "orig", None), "diag", None)
     return getattr(diag, "message_primary", None) or str(exc.orig)
-
-
-def _posted_twice(exc: sa.exc.IntegrityError) -> bool:
-    """The same form posted twice at once (its idempotency key is taken). Not posting.is_duplicate_key:
-    that one calls .endswith on a bool and raises on every other constraint."""
-    return (constraint_name(exc) or "").endswith("idempotency_key_key")
 
 
 def _page(template: str, form, booking, failed: bool = False, **context):
@@ -409,7 +398,7 @@ def deliver(booking_id: int):
                                  accessories_fitted=form.accessories_fitted.data,
                                  odometer_km=form.odometer_km.data)
         except sa.exc.IntegrityError as exc:
-            if _posted_twice(exc) and posting.already_posted(conn, "delivery", form.key.data):
+            if twin_posted(conn, exc, "delivery", form.key.data):
                 return _to_sale(booking_id)
             if constraint_name(exc) == "delivery_needs_pdi":
                 missing = _db_message(exc).split(":", 1)[-1].strip()
@@ -712,7 +701,7 @@ def cancel(booking_id: int):
         except posting.Refused as exc:
             form.form_errors.append(str(exc))
         except sa.exc.IntegrityError as exc:
-            if _posted_twice(exc) and posting.already_posted(conn, "refund", form.key.data):
+            if twin_posted(conn, exc, "refund", form.key.data):
                 return _to_sale(booking_id)
             if not apply_db_error(form, exc, CANCEL_ERRORS):
                 raise

@@ -17,6 +17,7 @@ from flask_login import current_user
 from ..billing import posting
 from ..billing.documents import branch_for_print
 from ..billing.tax import round_paisa
+from ..submit_once import post_once
 from ..db import get_conn
 from ..formatting import inr, today_ist
 from ..forms import save_or_field_error
@@ -138,16 +139,6 @@ def _stored_quote(quotation, items) -> services.OnRoadPrice:
         quotation["ex_showroom"], quotation["gst_rate"], quotation["discount"], quotation["subsidy"],
         tuple(services.Charge(i["item_code"], i["description"], i["amount"], i["hsn_code"], i["gst_rate"])
               for i in items))
-
-
-def _duplicate_or_raise(conn, exc: sa.exc.IntegrityError, document: str, key: str) -> int:
-    """Two submissions of one form at once: the other one posted it; return what it posted."""
-    if not posting.is_duplicate_key(exc):
-        raise exc
-    found = posting.already_posted(conn, document, key)
-    if found is None:
-        raise exc
-    return found
 
 
 # --------------------------------------------------------------------------- the pipeline and the list
@@ -565,10 +556,7 @@ def _save_booking(conn, form, quote, customer, enquiry, quotation, today: date) 
                                  reference=form.advance_reference.data, notes="Booking advance")
         return booking_id
 
-    try:
-        booking_id, saved = save_or_field_error(conn, form, BOOKING_ERRORS, book)
-    except sa.exc.IntegrityError as exc:
-        booking_id, saved = _duplicate_or_raise(conn, exc, "booking", key), True
+    booking_id, saved = post_once(conn, form, "booking", BOOKING_ERRORS, book, key=key)
     if not saved:
         return None
     booking = queries.get_booking(conn, booking_id)
