@@ -41,15 +41,14 @@ from webapp.formatting import today_ist
 from .screens import (
     ADMIN_CODE,
     BENCH_PIN,
-    Placement,
     Timing,
     bench_database,
     database_server,
     floor_app,
     login,
     make_app,
+    pinned_rounds,
     seed,
-    timed,
 )
 
 TARGETS_MS = {"post_invoice": 50.0, "invoice_pdf": 300.0, "sales_register": 50.0, "pipeline": 30.0}
@@ -197,17 +196,7 @@ def run(requests: int = 200, warmup: int = 20, progress=print) -> dict:
         progress(f"preparing {requests + warmup} allotted bookings ...")
         posting = InvoicePosting(b, allotted_bookings(b, requests + warmup))
         listed = cases(b, posting)
-        placement = Placement(b.engine)
-        mode = "same" if placement.pin("same") else "none"
-        for _ in range(warmup):
-            for _, call in listed:
-                timed(call)
-        placement.pin(mode)
-        progress(f"timing: {requests} requests each, interleaved ({placement.describe(mode)}) ...")
-        for i in range(requests):
-            k = i % len(listed)
-            for timing, call in listed[k:] + listed[:k]:
-                timing.samples_ns.append(timed(call))
+        placement, mode = pinned_rounds(b.engine, listed, requests, warmup, progress)
         placement.pin("none")
         with b.engine.connect() as conn:
             from webapp.datagen import _check_sales

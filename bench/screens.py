@@ -415,6 +415,20 @@ def _timed_rounds(listed, rounds: int) -> None:
             timing.samples_ns.append(timed(call))
 
 
+def pinned_rounds(engine, listed, requests: int, warmup: int, progress=print) -> tuple[Placement, str]:
+    """Pin the bench and its PostgreSQL backends to one CPU where possible, warm every case up, then
+    time them interleaved. Returns the placement and its mode; the caller unpins when done."""
+    placement = Placement(engine)
+    mode = "same" if placement.pin("same") else "none"
+    for _ in range(warmup):
+        for _, call in listed:
+            timed(call)
+    placement.pin(mode)  # again: the warm-up may have opened connections
+    progress(f"timing: {requests} requests each, interleaved ({placement.describe(mode)}) ...")
+    _timed_rounds(listed, requests)
+    return placement, mode
+
+
 def run(requests: int = 500, warmup: int = 50, logins: int = 40, breakdown_requests: int = 300,
         split_requests: int = 200, progress=print) -> dict:
     from . import profiling

@@ -23,8 +23,8 @@ import sqlalchemy as sa
 
 from webapp.formatting import today_ist
 
-from .screens import (ADMIN_CODE, BENCH_PIN, Placement, Timing, bench_database, database_server, floor_app,
-                      login, make_app, seed, timed)
+from .screens import (ADMIN_CODE, BENCH_PIN, Timing, bench_database, database_server, floor_app, login,
+                      make_app, pinned_rounds, seed)
 
 SCREEN_TARGET_MS = 30.0   # vehicle stock search and the parts list
 AGEING_TARGET_MS = 100.0  # the ageing report
@@ -156,17 +156,7 @@ def run(requests: int = 200, warmup: int = 20, progress=print) -> dict:
     stack, b = prepared(progress)
     with stack:
         listed = cases(b)
-        placement = Placement(b.engine)
-        mode = "same" if placement.pin("same") else "none"
-        for _ in range(warmup):
-            for _, call in listed:
-                timed(call)
-        placement.pin(mode)
-        progress(f"timing: {requests} requests each, interleaved ({placement.describe(mode)}) ...")
-        for i in range(requests):
-            k = i % len(listed)
-            for timing, call in listed[k:] + listed[:k]:
-                timing.samples_ns.append(timed(call))
+        placement, mode = pinned_rounds(b.engine, listed, requests, warmup, progress)
         progress("dispatch import: 5 lists of 500 vehicles ...")
         importing = time_dispatch_import(b)
         placement.pin("none")
