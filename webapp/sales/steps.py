@@ -91,6 +91,16 @@ def _upsert(conn, table: str, booking_id: int, values: dict) -> None:
         {"booking_id": booking_id, **values})
 
 
+def _save_step(conn, form, table: str, booking_id: int, values: dict, errors: dict, message: str):
+    """Save one step's row (finance, exchange, subsidy, registration): back to the sale page with the
+    message, or None with the database's refusal shown on the form."""
+    _, saved = save_or_field_error(conn, form, errors, lambda: _upsert(conn, table, booking_id, values))
+    if not saved:
+        return None
+    flash(message, "success")
+    return _to_sale(booking_id)
+
+
 def _row(conn, table: str, booking_id: int):
     return conn.execute(sa.text(f"SELECT * FROM {table} WHERE booking_id = :b"), {"b": booking_id}).mappings().first()
 
@@ -496,11 +506,10 @@ def finance(booking_id: int):
             values = {k: form[k].data for k in ("financier_id", "loan_amount", "loan_account_no", "do_number",
                                                  "do_received_on", "noc_received_on")}
             values["down_payment"] = form.down_payment.data or Decimal(0)
-            _, saved = save_or_field_error(conn, form, FINANCE_ERRORS,
-                                           lambda: _upsert(conn, "sales.finance", booking_id, values))
+            saved = _save_step(conn, form, "sales.finance", booking_id, values, FINANCE_ERRORS,
+                               "Finance details saved.")
             if saved:
-                flash("Finance details saved.", "success")
-                return _to_sale(booking_id)
+                return saved
     return _page("sales/step_form.html", form, booking, failed=bool(form.financier_id.errors),
                  title="Finance and hypothecation", action=url_for("sales.finance", booking_id=booking_id),
                  hint="The loan amount caps the finance disbursement receipts taken on the money panel.")
@@ -525,11 +534,10 @@ def exchange(booking_id: int):
         values = {k: form[k].data for k in ("make_model", "reg_no", "mfg_year", "odometer_km", "valuation",
                                              "purchased_on", "notes")}
         values["valued_by"] = current_user.staff_id
-        _, saved = save_or_field_error(conn, form, EXCHANGE_ERRORS,
-                                       lambda: _upsert(conn, "sales.exchange", booking_id, values))
+        saved = _save_step(conn, form, "sales.exchange", booking_id, values, EXCHANGE_ERRORS,
+                           "Exchange vehicle saved. Its value reaches the sale as an exchange receipt.")
         if saved:
-            flash("Exchange vehicle saved. Its value reaches the sale as an exchange receipt.", "success")
-            return _to_sale(booking_id)
+            return saved
     return _page("sales/step_form.html", form, booking, title="Exchange of an old vehicle",
                  action=url_for("sales.exchange", booking_id=booking_id),
                  hint="The old vehicle is bought from the customer at this valuation; take it against the sale as a "
@@ -565,11 +573,10 @@ def subsidy(booking_id: int):
             values = {k: form[k].data for k in ("eligible_amount", "voucher_id", "buyer_signed_on",
                                                  "dealer_uploaded_on", "claim_no", "claim_raised_on",
                                                  "credited_amount", "credited_on")}
-            _, saved = save_or_field_error(conn, form, SUBSIDY_ERRORS,
-                                           lambda: _upsert(conn, "sales.subsidy_claim", booking_id, values))
+            saved = _save_step(conn, form, "sales.subsidy_claim", booking_id, values, SUBSIDY_ERRORS,
+                               "Subsidy claim saved.")
             if saved:
-                flash("Subsidy claim saved.", "success")
-                return _to_sale(booking_id)
+                return saved
     return _page("sales/step_form.html", form, booking, title="PM E-DRIVE subsidy claim",
                  action=url_for("sales.subsidy", booking_id=booking_id),
                  hint="Steps in order: e-voucher id, buyer's signature, upload on the portal, claim to the OEM, "
@@ -659,11 +666,10 @@ def registration(booking_id: int):
         if saved_row is None and all(v is None for v in values.values()):
             flash("Nothing to record yet: enter a date or a number.", "error")
             return _to_sale(booking_id)
-        _, saved = save_or_field_error(conn, form, REGISTRATION_ERRORS,
-                                       lambda: _upsert(conn, "sales.registration", booking_id, values))
+        saved = _save_step(conn, form, "sales.registration", booking_id, values, REGISTRATION_ERRORS,
+                           "Registration details saved.")
         if saved:
-            flash("Registration details saved.", "success")
-            return _to_sale(booking_id)
+            return saved
     hint = ("This is a low-speed model (up to 25 km/h): it needs no RTO registration, number plate or RC."
             if booking["is_low_speed"] else
             "Form 20 is the application, Form 21 the sale certificate, Form 22 the OEM's roadworthiness certificate.")
