@@ -460,3 +460,47 @@ def invoiced_booking(conn: Connection, s: Sale, *, on: str = "2026-06-02", **boo
     act_as(conn, s.manager_id)
     inv = posting.post_vehicle_invoice(conn, b, on=date.fromisoformat(on), key=str(uuid.uuid4()))
     return b, inv
+
+
+def pdi_passed(conn: Connection, booking_id: int) -> None:
+    conn.execute(sa.text("INSERT INTO sales.pdi_check (booking_id, pdi_item_id, is_ok) "
+                         "SELECT :b, pdi_item_id, true FROM sales.pdi_item WHERE is_active "
+                         "ON CONFLICT (booking_id, pdi_item_id) DO UPDATE SET is_ok = true"), {"b": booking_id})
+
+
+def insure(conn: Connection, booking_id: int, on: str = "2026-06-02") -> int:
+    """A policy (1 year own damage, 5 years third party) on the booking's allotted unit."""
+    insurer_id = conn.execute(sa.text(
+        "INSERT INTO master.insurer (name) VALUES (:n) RETURNING insurer_id"), {"n": f"Insurer {_n()}"}).scalar_one()
+    start = date.fromisoformat(on)
+    return conn.execute(sa.text("""
+        INSERT INTO insurance.policy (branch_id, booking_id, unit_id, customer_id, insurer_id, od_policy_no,
+                                      od_from, od_to, tp_policy_no, tp_from, tp_to, premium)
+        SELECT b.branch_id, b.booking_id, a.unit_id, b.customer_id, :ins, :od, :d, :d + 364, :tp, :d, :d + 1824, 6500
+          FROM sales.booking b JOIN sales.allotment a ON a.booking_id = b.booking_id AND a.released_at IS NULL
+         WHERE b.booking_id = :b
+        RETURNING policy_id"""), {"b": booking_id, "ins": insurer_id, "d": start,
+                                  "od": f"OD-{_n()}", "tp": f"TP-{_n()}"}).scalar_one()
+
+
+def apply_registration(conn: Connection, booking_id: int, on: str = "2026-06-02") -> None:
+    """Form 20 filed: registration applied for."""
+    conn.execute(sa.text("""
+        INSERT INTO sales.registration (booking_id, form20_on) VALUES (:b, :d)
+        ON CONFLICT (booking_id) DO UPDATE SET form20_on = EXCLUDED.form20_on"""),
+        {"b": booking_id, "d": date.fromisoformat(on)})
+
+
+def ready_for_handover(conn: Connection, booking_id: int, on: str = "2026-06-02") -> None:
+    """Everything the hand-over gate asks besides the money: PDI passed, insured, registration applied."""
+    pdi_passed(conn, booking_id)
+    insure(conn, booking_id, on)
+    apply_registration(conn, booking_id, on)
+
+
+def release_handover(conn: Connection, booking_id: int, manager_id: int, reason: str = "Cheque handed over, clears tomorrow") -> int:
+    """A manager lets the vehicle go with something outstanding."""
+    act_as(conn, manager_id)
+    return conn.execute(sa.text("""
+        INSERT INTO sales.handover_release (booking_id, invoice_id, reason, missing)
+        VALUES (:b, 0, :r, '') RETURNING release_id"""), {"b": booking_id, "r": reason}).scalar_one()

@@ -75,8 +75,9 @@ def sales_ids(engine, branch_id: int) -> dict:
             RETURNING policy_id"""), {"b": branch_id, "bk": sold, "u": unit_id, "c": customer_id, "ins": insurer_id,
                                       "d": today, "od_to": today + timedelta(days=364),
                                       "tp_to": today + timedelta(days=1824)}).scalar_one()
-        conn.execute(sa.text("INSERT INTO sales.pdi_check (booking_id, pdi_item_id, is_ok) "
-                             "SELECT :b, pdi_item_id, true FROM sales.pdi_item WHERE is_active"), {"b": sold})
+        b.pdi_passed(conn, sold)
+        b.apply_registration(conn, sold)
+        b.release_handover(conn, sold, manager, "Balance on a post-dated cheque")
         delivery_id = services.deliver(conn, sold, on=today, received_by_name="Matrix Buyer", key=_key())
 
         _, returned_invoice = invoiced()

@@ -216,8 +216,7 @@ def paid_sale(conn):
     booking_id, invoice_id = b.invoiced_booking(conn, s)
     receipt_id = posting.post_receipt(conn, on=D("2026-06-02"), mode="UPI", amount=M("157000"), key=key(),
                                       received_from="Customer", booking_id=booking_id, reference="UTR0001")
-    conn.execute(sa.text("INSERT INTO sales.pdi_check (booking_id, pdi_item_id, is_ok) "
-                         "SELECT :b, pdi_item_id, true FROM sales.pdi_item"), {"b": booking_id})
+    b.ready_for_handover(conn, booking_id)
     delivery_id = services.deliver(conn, booking_id, on=D("2026-06-03"), received_by_name="Customer", key=key())
     cancelled = b.booking(conn, s)
     posting.post_receipt(conn, on=D("2026-06-01"), mode="CASH", amount=M("5000"), key=key(),
@@ -532,8 +531,93 @@ def test_no_delivery_without_the_invoice_or_with_the_pdi_incomplete(conn):
         services.deliver(conn, bk, on=D("2026-06-03"), received_by_name="Customer", key=key())
     conn.execute(sa.text("UPDATE sales.pdi_check SET is_ok = true, remark = 'filled to 30 psi' WHERE booking_id = :b"),
                  {"b": bk})
+    b.insure(conn, bk)
+    b.apply_registration(conn, bk)
+    posting.post_receipt(conn, on=D("2026-06-02"), mode="UPI", amount=M("157000"), key=key(),
+                         received_from="Customer", booking_id=bk, reference="UTR0001")
     delivery = services.deliver(conn, bk, on=D("2026-06-03"), received_by_name="Customer", key=key())
     assert "DLN" in scalar(conn, "SELECT delivery_no FROM sales.delivery WHERE delivery_id = :d", d=delivery)
+    assert unit_status(conn, s.unit_id) == "DELIVERED"
+
+
+def gate(conn, booking_id) -> dict:
+    return {r.reason: r.amount for r in conn.execute(
+        sa.text("SELECT reason, amount FROM sales.handover_missing(:b)"), {"b": booking_id})}
+
+
+def test_a_scooter_does_not_leave_with_money_due_no_insurance_or_no_registration(conn):
+    s = b.sale_setup(conn)
+    bk = allotted(conn, s)
+    invoice_now(conn, s, bk)
+    b.pdi_passed(conn, bk)
+    posting.post_receipt(conn, on=D("2026-06-02"), mode="UPI", amount=M("44607"), key=key(),
+                         received_from="Customer", booking_id=bk, reference="UTR0001")
+    assert gate(conn, bk) == {"CUSTOMER_DUE": M("112393"), "NO_INSURANCE": None, "NO_REGISTRATION": None}
+    with refused(conn, "delivery_gate"):
+        services.deliver(conn, bk, on=D("2026-06-03"), received_by_name="Customer", key=key())
+    b.insure(conn, bk)
+    assert set(gate(conn, bk)) == {"CUSTOMER_DUE", "NO_REGISTRATION"}
+    b.apply_registration(conn, bk)
+    with refused(conn, "delivery_gate"):
+        services.deliver(conn, bk, on=D("2026-06-03"), received_by_name="Customer", key=key())
+    posting.post_receipt(conn, on=D("2026-06-02"), mode="UPI", amount=M("112393"), key=key(),
+                         received_from="Customer", booking_id=bk, reference="UTR0002")
+    assert gate(conn, bk) == {}
+    services.deliver(conn, bk, on=D("2026-06-03"), received_by_name="Customer", key=key())
+    assert unit_status(conn, s.unit_id) == "DELIVERED"
+
+
+def test_a_low_speed_scooter_needs_no_registration_to_leave(conn):
+    s = b.sale_setup(conn)
+    conn.execute(sa.text("UPDATE oem.model SET segment = 'E2W_LOW_SPEED', is_low_speed = true WHERE model_id = :m"),
+                 {"m": s.catalog.model_id})
+    bk = allotted(conn, s)
+    invoice_now(conn, s, bk)
+    b.insure(conn, bk)
+    assert gate(conn, bk) == {"CUSTOMER_DUE": M("157000")}
+
+
+def test_the_loan_counts_only_with_a_delivery_order_and_the_subsidy_only_with_its_voucher(conn):
+    s = b.sale_setup(conn, subsidy_rule="FIXED", subsidy_amount="10000.00")
+    bk = allotted(conn, s)
+    financier = scalar(conn, "INSERT INTO master.financier (name) VALUES ('Shriram Finance') RETURNING financier_id")
+    conn.execute(sa.text("INSERT INTO sales.finance (booking_id, financier_id, loan_amount) VALUES (:b, :f, 100000)"),
+                 {"b": bk, "f": financier})
+    invoice_now(conn, s, bk)
+    b.ready_for_handover(conn, bk)
+    # 1,57,000 = loan 1,00,000 + subsidy 10,000 + the customer's own 47,000.
+    balance = row(conn, "SELECT * FROM billing.booking_balance WHERE booking_id = :b", b=bk)
+    assert (balance["loan_pending"], balance["subsidy_pending"], balance["customer_balance"]) == (
+        M("100000"), M("10000"), M("47000"))
+    posting.post_receipt(conn, on=D("2026-06-02"), mode="UPI", amount=M("47000"), key=key(),
+                         received_from="Customer", booking_id=bk, reference="UTR0001")
+    assert gate(conn, bk) == {"LOAN_NO_DO": M("100000"), "SUBSIDY_NO_VOUCHER": M("10000")}
+    conn.execute(sa.text("UPDATE sales.finance SET do_number = 'DO-7781', do_received_on = '2026-06-02' "
+                         "WHERE booking_id = :b"), {"b": bk})
+    conn.execute(sa.text("UPDATE sales.subsidy_claim SET voucher_id = 'EDRV-2026-99' WHERE booking_id = :b"), {"b": bk})
+    assert gate(conn, bk) == {}
+    services.deliver(conn, bk, on=D("2026-06-03"), received_by_name="Customer", key=key())
+
+
+def test_only_a_manager_releases_a_vehicle_with_something_outstanding_and_it_is_audited(conn):
+    s = b.sale_setup(conn)
+    bk = allotted(conn, s)
+    with refused(conn, "handover_release_invoiced"):
+        b.release_handover(conn, bk, s.manager_id)
+    invoice_now(conn, s, bk)
+    b.pdi_passed(conn, bk)
+    with refused(conn, "handover_release_by_manager"):
+        b.release_handover(conn, bk, s.sales_id)
+    release = b.release_handover(conn, bk, s.manager_id, "Known customer, cheque for the balance")
+    rel = row(conn, "SELECT * FROM sales.handover_release WHERE release_id = :r", r=release)
+    assert rel["released_by"] == s.manager_id and "CUSTOMER_DUE 157000.00" in rel["missing"]
+    assert "NO_INSURANCE" in rel["missing"]
+    assert scalar(conn, "SELECT count(*) FROM audit.log WHERE event = 'handover_released' AND row_key = :b",
+                  b=str(bk)) == 1
+    with refused(conn, sqlstate="23001"):
+        conn.execute(sa.text("UPDATE sales.handover_release SET reason = 'changed later' WHERE release_id = :r"),
+                     {"r": release})
+    services.deliver(conn, bk, on=D("2026-06-03"), received_by_name="Customer", key=key())
     assert unit_status(conn, s.unit_id) == "DELIVERED"
 
 

@@ -125,7 +125,7 @@ def test_partial_payments_in_several_modes_get_their_own_receipts_and_the_sale_p
     assert shop.balance(booking_id)["balance"] == due - Decimal("85000.50")
 
     panel = text_of(money_panel(shop, booking_id, staff_id, "ACCOUNTS"))
-    assert f"Balance due {(due - Decimal('85000.50')):,.2f}".replace(",", "") in panel.replace(",", "").replace("₹", "")
+    assert f"To pay by the customer {(due - Decimal('85000.50')):,.2f}".replace(",", "") in panel.replace(",", "").replace("₹", "")
     assert "UTR4455667788" in panel and "Cheque" in panel and "Cash" in panel
     for n in numbers:
         assert n in panel
@@ -444,7 +444,38 @@ def test_receivables_are_aged_by_invoice_date_into_four_buckets(busy_shop):
     xlsx = client.get("/billing/registers/receivables", query_string={"format": "xlsx"})
     from openpyxl import load_workbook
     sheet = load_workbook(io.BytesIO(xlsx.data)).active
-    assert [r[7].value for r in sheet.iter_rows(min_row=3)] == [float(owed[i]) for i in ids]
+    balance = [c.value for c in sheet[2]].index("Balance")
+    assert [r[balance].value for r in sheet.iter_rows(min_row=3)] == [float(owed[i]) for i in ids]
+
+
+def test_receivables_show_the_invoice_amount_beside_the_charges_for_others_and_add_up(shop):
+    """The row of an invoice shows that invoice's amount; insurance collected for the insurer is its own
+    column; the footer adds up to the invoices and receipts."""
+    with shop.engine.begin() as conn:
+        booking_id = bld.booking(conn, shop.sale, amounts={"INSURANCE": Decimal("6500.00")})
+        from webapp.sales import services
+        services.allot(conn, booking_id, shop.sale.unit_id)
+        bld.act_as(conn, shop.sale.manager_id)
+        invoice_id = posting.post_vehicle_invoice(conn, booking_id, on=today_ist(), key=str(uuid.uuid4()))
+        posting.post_receipt(conn, on=today_ist(), mode="UPI", amount=Decimal("20000"), key=str(uuid.uuid4()),
+                             received_from="Customer", booking_id=booking_id, reference="UTR5566778899")
+        invoice_amount = conn.execute(sa.text("SELECT amount_payable FROM billing.invoice WHERE invoice_id = :i"),
+                                      {"i": invoice_id}).scalar_one()
+    client, _ = shop.person("ACCOUNTS")
+    html = client.get("/billing/registers/receivables").get_data(as_text=True)
+    row = text_of(re.search(r"<tr>\s*<td.*?</tr>", html, re.S).group(0))
+    cells = re.findall(r"₹[\d,]+\.\d\d", row)
+    money = [Decimal(c[1:].replace(",", "")) for c in cells]
+    assert money == [invoice_amount, Decimal("6500.00"), invoice_amount + Decimal("6500.00"), Decimal("20000.00"),
+                     invoice_amount - Decimal("13500.00"), invoice_amount - Decimal("13500.00")]
+    footer = text_of(re.search(r"<tfoot>.*?</tfoot>", html, re.S).group(0))
+    from webapp.formatting import inr
+    assert f"Total of 1 invoices {inr(invoice_amount)} ₹6,500.00 {inr(invoice_amount + 6500)} ₹20,000.00" in footer
+    assert "Invoice amount" in html and "Charges for others" in html and "From the customer" in html
+    exported = client.get("/billing/registers/receivables", query_string={"format": "csv"})
+    (line,) = list(csv.DictReader(io.StringIO(exported.data.decode("utf-8-sig"))))
+    assert Decimal(line["Invoice amount (with TCS)"]) == invoice_amount
+    assert Decimal(line["Charges collected for others"]) == Decimal("6500.00")
 
 
 def test_the_loan_disbursement_is_offered_from_the_financier_up_to_the_loan(shop):
@@ -483,3 +514,49 @@ def test_a_name_that_looks_like_a_formula_stays_text_in_the_exported_registers()
     sheet = load_workbook(io.BytesIO(registers.xlsx_bytes("Sales", columns, rows))).active
     assert sheet["A2"].value == "'=HYPERLINK(\"http://x.example\",\"pay\")" and sheet["A2"].data_type == "s"
     assert sheet["B2"].value == -10 and sheet["A3"].value == "Meera Krishnan"
+
+
+# ----------------------------------------------------------------------------- the customer's own share
+
+
+def test_the_qr_the_payment_form_and_the_receipt_ask_the_customer_only_for_their_own_share(app, engine, make_staff):
+    """Rs 1,57,000 with a Rs 10,000 PM E-DRIVE subsidy and a Rs 1,00,000 loan: the customer owes Rs 47,000."""
+    import segno
+    from urllib.parse import parse_qs, urlsplit
+
+    shop = Shop(app, engine, make_staff, subsidy_rule="FIXED", subsidy_amount="10000.00")
+    with engine.begin() as conn:
+        conn.execute(sa.text("UPDATE master.branch SET upi_id = 'showroom@okaxis' WHERE branch_id = :b"),
+                     {"b": shop.sale.branch_id})
+        booking_id = bld.booking(conn, shop.sale)
+        financier = conn.execute(sa.text(
+            "INSERT INTO master.financier (name) VALUES ('Bajaj Finance') RETURNING financier_id")).scalar_one()
+        conn.execute(sa.text("INSERT INTO sales.finance (booking_id, financier_id, loan_amount) VALUES (:b, :f, 100000)"),
+                     {"b": booking_id, "f": financier})
+        from webapp.sales import services
+        services.allot(conn, booking_id, shop.sale.unit_id)
+        bld.act_as(conn, shop.sale.manager_id)
+        invoice_id = posting.post_vehicle_invoice(conn, booking_id, on=today_ist(), key=str(uuid.uuid4()))
+    client, _ = shop.person("ACCOUNTS")
+
+    page = client.get(f"/billing/invoices/{invoice_id}").get_data(as_text=True)
+    uri = re.search(r'class="qr-box upi-link" href="([^"]+)"', page).group(1).replace("&amp;", "&")
+    assert parse_qs(urlsplit(uri).query)["am"] == ["47000.00"]
+    # The QR drawn on the invoice encodes exactly that payment link.
+    svg = re.search(r"<svg.*?</svg>", page[page.index("upi-link"):], re.S).group(0)
+    assert svg == segno.make(uri, error="m", micro=False).svg_inline(scale=3, border=2, svgclass="qr", lineclass=None)
+    assert "To pay by the customer: ₹47,000.00" in text_of(page)
+    assert "the loan ₹1,00,000.00 (financier)" in page and "the PM E-DRIVE subsidy ₹10,000.00 (OEM)" in page
+    pdf = pdf_text(client.get(f"/billing/invoices/{invoice_id}/pdf"))
+    assert "scan to pay ₹47,000.00" in pdf
+
+    form = client.get(f"/billing/bookings/{booking_id}/receipt").get_data(as_text=True)
+    assert re.search(r'name="amount"[^>]*value="47000.00"', form), form
+    receipt_id = receipt_of(pay(client, booking_id, mode="UPI", amount="20000", reference="UTR9911223344"))
+    receipt = text_of(client.get(f"/billing/receipts/{receipt_id}").get_data(as_text=True))
+    assert "Balance due from the customer after this receipt ₹27,000.00" in receipt
+    assert "Still to be credited by the financier, OEM or exchange ₹1,10,000.00" in receipt
+    assert "₹27,000.00" in pdf_text(client.get(f"/billing/receipts/{receipt_id}/pdf"))
+    # The loan button still offers the loan, not the customer's share.
+    loan_form = client.get(f"/billing/bookings/{booking_id}/receipt?mode=FINANCE").get_data(as_text=True)
+    assert re.search(r'name="amount"[^>]*value="100000.00"', loan_form)

@@ -53,8 +53,7 @@ def test_a_sale_from_booking_to_delivery(conn):
     assert posting.booking_balance(conn, b)["balance"] == 0
     with refused(conn, "delivery_needs_pdi"):
         services.deliver(conn, b, on=D("2026-06-03"), received_by_name="Customer", key=key())
-    conn.execute(sa.text("INSERT INTO sales.pdi_check (booking_id, pdi_item_id, is_ok) "
-                         "SELECT :b, pdi_item_id, true FROM sales.pdi_item"), {"b": b})
+    bld.ready_for_handover(conn, b)
     services.deliver(conn, b, on=D("2026-06-03"), received_by_name="Customer", key=key())
     assert scalar(conn, "SELECT stage FROM sales.booking WHERE booking_id = :b", b=b) == "DELIVERED"
     assert scalar(conn, "SELECT status FROM inventory.vehicle_unit WHERE unit_id = :u", u=s.unit_id) == "DELIVERED"

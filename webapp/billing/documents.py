@@ -77,19 +77,34 @@ def hsn_summary(lines) -> list[dict]:
     return rows
 
 
-def balance_due(conn: Connection, invoice) -> Decimal:
-    """What the buyer still owes on this invoice: a vehicle sale's from its booking, a counter
-    sale's from billing.counter_balance. Nothing once a credit note reverses the invoice."""
+def amounts_to_pay(conn: Connection, invoice) -> dict:
+    """What is still to be paid on this invoice's sale, split by who pays it.
+
+    ``customer``: the buyer's own share, the only figure shown to the buyer as "to pay" (the UPI QR,
+    the payment form): never above the invoice less what the loan, exchange value and subsidy
+    cover. ``loan``, ``exchange``, ``subsidy``: recorded and not yet credited, shown beside it.
+    Nothing once a credit note reverses the invoice."""
+    nothing = {"customer": ZERO, "loan": ZERO, "exchange": ZERO, "subsidy": ZERO, "others": ZERO}
     if invoice["credit_note_id"] is not None:
-        return ZERO
+        return nothing
     if invoice["kind"] == "VEHICLE":
         row = conn.execute(sa.text("""
-            SELECT due - received FROM billing.booking_balance WHERE booking_id = :b AND invoice_id = :i"""),
-            {"b": invoice["booking_id"], "i": invoice["invoice_id"]}).scalar()
-    else:
-        row = conn.execute(sa.text("SELECT due - received FROM billing.counter_balance WHERE invoice_id = :i"),
+            SELECT bb.customer_balance, bb.loan_pending, bb.exchange_pending, bb.subsidy_pending, bb.others_pending,
+                   coalesce(f.loan_amount, 0) + coalesce(x.valuation, 0) + b.subsidy_eligible AS others_recorded
+              FROM billing.booking_balance bb
+              JOIN sales.booking b ON b.booking_id = bb.booking_id
+              LEFT JOIN sales.finance f ON f.booking_id = bb.booking_id
+              LEFT JOIN sales.exchange x ON x.booking_id = bb.booking_id
+             WHERE bb.booking_id = :b AND bb.invoice_id = :i"""),
+            {"b": invoice["booking_id"], "i": invoice["invoice_id"]}).mappings().first()
+        if row is None:
+            return nothing
+        customer = min(row["customer_balance"], invoice["amount_payable"] - row["others_recorded"])
+        return {"customer": max(customer, ZERO), "loan": row["loan_pending"], "exchange": row["exchange_pending"],
+                "subsidy": row["subsidy_pending"], "others": row["others_pending"]}
+    balance = conn.execute(sa.text("SELECT customer_balance FROM billing.counter_balance WHERE invoice_id = :i"),
                            {"i": invoice["invoice_id"]}).scalar()
-    return max(row or ZERO, ZERO)
+    return {**nothing, "customer": max(balance or ZERO, ZERO)}
 
 
 def upi_uri(upi_id: str, payee: str, amount: Decimal, note: str) -> str:
@@ -106,7 +121,8 @@ def qr_svg(text: str, scale: int = 3) -> Markup:
 
 
 def upi_payment(branch, amount: Decimal, invoice_no: str) -> dict | None:
-    """The UPI QR for the balance due, or None when the branch takes no UPI or nothing is due."""
+    """The UPI QR for what the buyer still has to pay, or None when the branch takes no UPI or
+    nothing is due from the buyer."""
     if not branch["upi_id"] or amount <= 0:
         return None
     payee = branch["trade_name"] or branch["legal_name"]
@@ -121,13 +137,13 @@ def invoice_document(conn: Connection, invoice_id: int) -> dict | None:
         return None
     branch = branch_for_print(conn, inv["branch_id"])
     lines = invoice_lines(conn, invoice_id)
-    due = balance_due(conn, inv)
+    to_pay = amounts_to_pay(conn, inv)
     return {
         "inv": inv, "branch": branch, "lines": lines, "hsn": hsn_summary(lines),
         "intra_state": inv["place_of_supply"] == inv["supplier_state_code"],
         "words": amount_in_words(inv["grand_total"]),
         "payable_words": amount_in_words(inv["amount_payable"]) if inv["tcs_amount"] > 0 else None,
-        "balance_due": due, "upi": upi_payment(branch, due, inv["invoice_no"]),
+        "to_pay": to_pay, "upi": upi_payment(branch, to_pay["customer"], inv["invoice_no"]),
         "signed_qr_svg": qr_svg(inv["signed_qr"], 2) if inv["signed_qr"] else None,
     }
 

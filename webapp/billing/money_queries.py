@@ -22,7 +22,8 @@ RECEIPT_SQL = """
                    AND (x.booking_id = r.booking_id OR x.invoice_id = r.invoice_id))
              + (SELECT coalesce(sum(amount), 0) FROM billing.refund f
                  WHERE f.posted_at < r.posted_at
-                   AND (f.booking_id = r.booking_id OR f.invoice_id = r.invoice_id)) AS balance_after
+                   AND (f.booking_id = r.booking_id OR f.invoice_id = r.invoice_id)) AS balance_after,
+           coalesce(tp.others_after, 0) AS others_after
       FROM billing.receipt r
       LEFT JOIN sales.booking b ON b.booking_id = r.booking_id
       LEFT JOIN billing.invoice bi ON bi.invoice_id = b.invoice_id
@@ -30,6 +31,18 @@ RECEIPT_SQL = """
       LEFT JOIN billing.booking_balance bb ON bb.booking_id = r.booking_id
       LEFT JOIN billing.counter_balance cb ON cb.invoice_id = r.invoice_id
       LEFT JOIN master.staff ps ON ps.staff_id = r.posted_by
+      -- What the loan, exchange value and subsidy still had to cover once this voucher was written.
+      LEFT JOIN LATERAL (
+          SELECT greatest(coalesce(fi.loan_amount, 0) - coalesce(sum(x.amount) FILTER (WHERE x.mode = 'FINANCE'), 0), 0)
+                 + greatest(coalesce(ex.valuation, 0) - coalesce(sum(x.amount) FILTER (WHERE x.mode = 'EXCHANGE'), 0), 0)
+                 + greatest(b.subsidy_eligible - coalesce(sum(x.amount) FILTER (WHERE x.mode = 'SUBSIDY'), 0), 0) AS others_after
+            FROM (SELECT amount, mode FROM billing.receipt
+                   WHERE booking_id = r.booking_id AND receipt_id <= r.receipt_id
+                  UNION ALL SELECT 0, 'NONE') x
+            LEFT JOIN sales.finance fi ON fi.booking_id = r.booking_id
+            LEFT JOIN sales.exchange ex ON ex.booking_id = r.booking_id
+           WHERE b.stage <> 'CANCELLED'
+           GROUP BY fi.loan_amount, ex.valuation) tp ON r.booking_id IS NOT NULL
      WHERE r.receipt_id = :id"""
 
 REFUND_SQL = """

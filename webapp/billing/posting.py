@@ -308,9 +308,13 @@ def post_refund(conn: Connection, *, on: date, mode: str, amount: Decimal, key: 
 
 
 def booking_balance(conn: Connection, booking_id: int):
-    """due, received and balance (negative: received more than due) of a booking."""
+    """due, received and balance (negative: received more than due) of a booking; of the balance,
+    what the loan, exchange value and subsidy will still cover (loan_pending, exchange_pending,
+    subsidy_pending, others_pending) and the customer's own share (customer_balance)."""
     return conn.execute(sa.text("""
-        SELECT due, received, due - received AS balance FROM billing.booking_balance WHERE booking_id = :b"""),
+        SELECT due, received, due - received AS balance, loan_pending, exchange_pending, subsidy_pending,
+               others_pending, customer_balance
+          FROM billing.booking_balance WHERE booking_id = :b"""),
         {"b": booking_id}).mappings().one()
 
 

@@ -128,5 +128,6 @@ def receivables():
     rows, page = paged(lambda n, s: (registers.receivable_rows(conn, f, n, s), found), size)
     return rows_or_page("billing/register_receivables.html", "billing/register_receivables_rows.html",
                         "register-rows", rows=rows, page=page, buckets=buckets, f=f, args=args, as_on=as_on,
+                        totals=registers.receivable_totals(buckets, f.bucket),
                         bucket_labels=registers.AGE_BUCKETS, kinds=registers.SALES_KINDS,
                         invoice_links=may_open("billing.invoice_detail"), sale_links=may_open("sales.booking_detail"))

@@ -262,16 +262,33 @@ def receivable_buckets(conn: Connection, f: ReceivableFilter) -> dict:
     """Count and balance in each ageing bucket (all four, zero where nothing is owed), over the
     other filters but not the bucket one, so the page shows where the money is stuck."""
     sql, params = _receivables_sql(f, with_bucket=False)
+    sums = ", ".join(f"sum({c}) AS {c}" for c in RECEIVABLE_SUMS)
     found = {r["bucket"]: r for r in conn.execute(sa.text(
-        f"SELECT bucket, count(*) AS n, sum(balance) AS balance FROM ({sql}) a GROUP BY bucket"), params).mappings()}
-    return {b: {"n": found[b]["n"] if b in found else 0, "balance": found[b]["balance"] if b in found else ZERO}
+        f"SELECT bucket, count(*) AS n, {sums} FROM ({sql}) a GROUP BY bucket"), params).mappings()}
+    return {b: {"n": found[b]["n"] if b in found else 0,
+                **{c: found[b][c] if b in found else ZERO for c in RECEIVABLE_SUMS}}
             for b in AGE_BUCKETS}
+
+
+# The register's money columns, added up under the table (over every page, not just this one).
+RECEIVABLE_SUMS = ("invoice_amount", "other_charges", "due", "received", "balance", "others_pending",
+                   "customer_balance")
+
+
+def receivable_totals(buckets: dict, bucket: str | None) -> dict:
+    """The money columns added up over the rows the filters select."""
+    chosen = [buckets[bucket]] if bucket else list(buckets.values())
+    return {c: sum((b[c] for b in chosen), ZERO) for c in RECEIVABLE_SUMS}
 
 
 RECEIVABLE_COLUMNS = (
     Column("Invoice date", "invoice_date", "date"), Column("Invoice", "invoice_no"), Column("Kind", "kind_label"),
-    Column("Buyer", "buyer_name"), Column("Booking", "booking_no"), Column("Due", "due", "money"),
-    Column("Received", "received", "money"), Column("Balance", "balance", "money"),
+    Column("Buyer", "buyer_name"), Column("Booking", "booking_no"),
+    Column("Invoice amount (with TCS)", "invoice_amount", "money"),
+    Column("Charges collected for others", "other_charges", "money"), Column("Sale total", "due", "money"),
+    Column("Received (net of refunds)", "received", "money"), Column("Balance", "balance", "money"),
+    Column("Of it: loan, exchange, subsidy to credit", "others_pending", "money"),
+    Column("Of it: from the customer", "customer_balance", "money"),
     Column("Age (days)", "age_days", "int"), Column("Bucket", "bucket_label"),
 )
 

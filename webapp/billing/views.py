@@ -48,6 +48,9 @@ def money_context(conn, booking) -> dict:
     panel = {
         "booking_id": booking_id, "booking_no": booking["booking_no"], "stage": stage,
         "due": balance["due"], "received": balance["received"], "balance": balance["balance"],
+        "customer_to_pay": max(balance["customer_balance"], ZERO) if open_sale else ZERO,
+        "to_pay": {"loan": balance["loan_pending"], "exchange": balance["exchange_pending"],
+                   "subsidy": balance["subsidy_pending"], "others": balance["others_pending"]},
         "invoice_id": booking["invoice_id"], "invoice_no": booking.get("invoice_no"),
         "invoice_date": booking.get("invoice_date"),
         "invoice_url": (url_for("billing.invoice_detail", invoice_id=booking["invoice_id"])
@@ -65,9 +68,6 @@ def money_context(conn, booking) -> dict:
         "refund_modes": posting.REFUND_MODES,
         "form_target": FORM_TARGET,
     }
-    # Loan, exchange value and subsidy still to be credited are part of the balance but not the
-    # customer's to pay: say how much is the customer's own.
-    panel["to_credit"] = sum((amount for _mode, _label, amount in panel["quick_modes"]), ZERO)
     return {"money": panel}
 
 
@@ -138,16 +138,20 @@ def receipt_new(booking_id: int):
         earlier = earlier_document(conn, "receipt", form.key.data)
         if earlier:
             return redirect_response(url_for("billing.receipt_detail", receipt_id=earlier))
-    balance = posting.booking_balance(conn, booking_id)["balance"]
+    balances = posting.booking_balance(conn, booking_id)
+    balance = balances["balance"]
+    customer_to_pay = max(balances["customer_balance"], ZERO)
     names = money_queries.payer_names(conn, booking_id)
     if request.method == "GET":
         mode = request.args.get("mode", "")
         if mode in posting.RECEIPT_MODES:
             form.mode.data = mode
             room = money_queries.mode_room(money_queries.receipt_limits(conn, booking_id, today_ist()), mode)
-            form.amount.data = max(min(balance, room) if room is not None else balance, ZERO)
+            # The loan, exchange value or subsidy comes in at what is still to be credited; any
+            # other mode is the customer's own money, so the customer's share.
+            form.amount.data = max(min(balance, room) if room is not None else customer_to_pay, ZERO)
         else:
-            form.amount.data = max(balance, ZERO)
+            form.amount.data = customer_to_pay
         form.received_from.data = names.get(form.mode.data, names["_"])
         form.key.data = posting.new_key()
     elif form.validate_on_submit():
@@ -166,7 +170,10 @@ def receipt_new(booking_id: int):
                       f"({posting.RECEIPT_MODES[receipt['mode']]}).", "success")
                 return redirect_response(url_for("billing.receipt_detail", receipt_id=receipt_id))
     return _form_response("billing/receipt_form.html", "billing/_receipt_form.html", form,
-                          booking=booking, balance=balance, sale_url=sale_url(booking_id),
+                          booking=booking, balance=balance, customer_to_pay=customer_to_pay,
+                          to_pay={"loan": balances["loan_pending"], "exchange": balances["exchange_pending"],
+                                  "subsidy": balances["subsidy_pending"], "others": balances["others_pending"]},
+                          sale_url=sale_url(booking_id),
                           no_reference_modes=NO_REFERENCE_MODES, names=names)
 
 
