@@ -4,6 +4,7 @@ the 404 page)."""
 from __future__ import annotations
 
 import builders as b
+import sqlalchemy as sa
 from webapp.formatting import today_ist
 from webapp.inventory import services
 
@@ -19,7 +20,9 @@ def inventory_ids(engine, branch_id: int, part_id: int) -> dict:
         unit_id = b.unit(conn, cat.variant_id, "Red", branch_id, received_on=str(today))
         b.fit_battery(conn, b.battery_pack(conn), unit_id, str(today))
         b.receive(conn, branch_id, part_id, 3, "100.00")
-        other = b.branch(conn)
+        # A second place of business of the same registration: the transfer travels on a challan.
+        other = b.branch(conn, gstin=conn.execute(sa.text("SELECT gstin FROM master.branch WHERE branch_id = :b"),
+                                                  {"b": branch_id}).scalar_one())
         b.receive(conn, other, part_id, 2, "100.00")
         travelling = b.unit(conn, cat.variant_id, "Red", other, received_on=str(today))
         transfer_id, _ = services.dispatch_transfer(conn, from_branch=other, to_branch=branch_id,

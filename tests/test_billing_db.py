@@ -482,9 +482,13 @@ def test_a_place_of_supply_other_than_the_delivery_state_needs_an_override(conn)
         posting._insert_invoice(conn, header, draft)
     with pytest.raises(posting.Refused):
         invoice_now(conn, s, bk, place_of_supply="27")            # no reason given
-    inv = invoice_now(conn, s, bk, place_of_supply="27", override_reason="buyer registers the scooter in Pune")
-    assert row(conn, "SELECT place_of_supply, pos_overridden, igst > 0 AS igst FROM billing.invoice "
-                     "WHERE invoice_id = :i", i=inv) == {"place_of_supply": "27", "pos_overridden": True, "igst": True}
+    with refused(conn, "invoice_ship_to_address"):                # supplied in Maharashtra, shipped nowhere there
+        invoice_now(conn, s, bk, place_of_supply="27", override_reason="buyer registers the scooter in Pune")
+    inv = invoice_now(conn, s, bk, place_of_supply="27", override_reason="buyer registers the scooter in Pune",
+                      delivery_address="Plot 7, MIDC Bhosari, Pune 411026")
+    assert row(conn, "SELECT place_of_supply, pos_overridden, igst > 0 AS igst, delivery_state_code FROM billing.invoice "
+                     "WHERE invoice_id = :i", i=inv) == {"place_of_supply": "27", "pos_overridden": True, "igst": True,
+                                                         "delivery_state_code": "27"}
     event = row(conn, "SELECT staff_id, after FROM audit.log WHERE event = 'place_of_supply_override' AND row_key = :k",
                 k=str(inv))
     assert event["staff_id"] == s.manager_id
@@ -663,3 +667,40 @@ def test_a_posted_invoice_always_adds_up_to_its_lines(engine, ex_showroom, disco
         assert abs(inv["grand_total"] - agreed) <= M("0.50") + M("0.01") * sums["n"]
         expected_tcs = (inv["grand_total"] / 100).quantize(M("0.01"), ROUND_HALF_UP) if inv["grand_total"] > 1000000 else 0
         assert inv["tcs_amount"] == expected_tcs
+
+
+# ----------------------------------------------------------------------------- accessories on a vehicle invoice
+
+
+def accessory(conn, booking_id, line_no, description, hsn, qty, unit_price, inclusive, part_id=None):
+    conn.execute(sa.text("""
+        INSERT INTO sales.booking_accessory (booking_id, line_no, part_id, description, hsn_code, qty, unit_price,
+                                             price_includes_gst)
+        VALUES (:b, :n, :p, :d, :h, :q, :u, :i)"""),
+        {"b": booking_id, "n": line_no, "p": part_id, "d": description, "h": hsn, "q": qty, "u": unit_price,
+         "i": inclusive})
+
+
+def test_a_vehicle_invoice_carries_each_accessory_on_its_own_line_inclusive_or_exclusive(conn):
+    s = b.sale_setup(conn)
+    guard = b.part(conn, hsn_code="8714")
+    b.receive(conn, s.branch_id, guard, "5", "400.00")
+    bk = allotted(conn, s)
+    accessory(conn, bk, 1, "Crash guard", "8714", "1", "1180.00", True, part_id=guard)      # MRP, GST inside
+    accessory(conn, bk, 2, "Floor mat", "8714", "2", "250.10", False)                     # list price + GST
+    accessory(conn, bk, 3, "Portable charger", "8504", "1", "4999.00", True)
+    # Before the invoice the sale comes to the vehicle and the accessories with their GST.
+    assert posting.booking_balance(conn, bk)["due"] == M("157000") + M("1180.00") + M("500.20") + M("90.04") + M("4999")
+    inv = invoice_now(conn, s, bk)
+    lines = conn.execute(sa.text("""SELECT line_no, description, hsn_code, qty, unit_price, price_includes_gst,
+                                           taxable_value, cgst + sgst AS tax, part_id
+                                      FROM billing.invoice_line WHERE invoice_id = :i ORDER BY line_no"""),
+                         {"i": inv}).mappings().all()
+    assert [l["description"] for l in lines[1:]] == ["Crash guard", "Floor mat", "Portable charger"]
+    assert (lines[1]["taxable_value"], lines[1]["tax"]) == (M("1000.00"), M("180.00"))
+    assert (lines[2]["qty"], lines[2]["taxable_value"], lines[2]["tax"]) == (M("2.000"), M("500.20"), M("90.04"))
+    assert (lines[3]["hsn_code"], lines[3]["taxable_value"], lines[3]["tax"]) == ("8504", M("4760.95"), M("238.05"))
+    assert lines[1]["part_id"] == guard and b.balance(conn, s.branch_id, guard)["qty"] == M("4")
+    assert scalar(conn, "SELECT grand_total FROM billing.invoice WHERE invoice_id = :i", i=inv) == M("163769.00")
+    with refused(conn, "booking_terms_fixed"):
+        accessory(conn, bk, 4, "Helmet", "8714", "1", "900", True)

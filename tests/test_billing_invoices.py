@@ -142,10 +142,17 @@ def test_another_place_of_supply_needs_a_reason_and_is_recorded_in_the_audit_tra
     assert "Say why the place of supply differs" in plain(refused)
     assert scalar(engine, "SELECT count(*) FROM billing.invoice") == 0
     data["override_reason"] = "Buyer collects for his Pune dealership transfer"
+    no_address = shop.client.post(f"/billing/bookings/{booking_id}/invoice", data=data)
+    assert no_address.status_code == 422
+    assert "Give the delivery address in Maharashtra" in plain(no_address)
+    assert 'value="Buyer collects for his Pune dealership transfer"' in text(no_address)  # kept as typed
+    assert scalar(engine, "SELECT count(*) FROM billing.invoice") == 0
+    data["delivery_address"] = "Plot 7, MIDC Bhosari, Pune 411026"
     response = shop.client.post(f"/billing/bookings/{booking_id}/invoice", data=data)
     assert response.status_code == 303, plain(response)
     inv = one(engine, "SELECT * FROM billing.invoice WHERE booking_id = :b", b=booking_id)
     assert inv["pos_overridden"] and inv["place_of_supply"] == "27" and inv["igst"] > 0
+    assert (inv["delivery_address"], inv["delivery_state_code"]) == ("Plot 7, MIDC Bhosari, Pune 411026", "27")
     event = one(engine, "SELECT * FROM audit.log WHERE event = 'place_of_supply_override'")
     assert event is not None and event["row_key"] == str(inv["invoice_id"])
     assert event["after"]["reason"] == "Buyer collects for his Pune dealership transfer"

@@ -12,7 +12,7 @@ import pytest
 import sqlalchemy as sa
 from conftest import csrf_from, login
 
-from webapp.formatting import today_ist
+from webapp.formatting import ddmmyyyy, today_ist
 from webapp.insurance.forms import cover_ends
 
 
@@ -98,9 +98,10 @@ def test_a_new_scooters_policy_is_prefilled_one_year_own_damage_and_five_years_t
     assert page.status_code == 200
     assert s["vin"] in html and "Kavya Rao" in html
     today = today_ist()
-    assert input_value(html, "od_from") == str(today) and input_value(html, "tp_from") == str(today)
-    assert input_value(html, "od_to") == str(cover_ends(today, 1))
-    assert input_value(html, "tp_to") == str(cover_ends(today, 5))
+    # Dates are shown DD-MM-YYYY, whatever the browser's language.
+    assert input_value(html, "od_from") == ddmmyyyy(today) and input_value(html, "tp_from") == ddmmyyyy(today)
+    assert input_value(html, "od_to") == ddmmyyyy(cover_ends(today, 1))
+    assert input_value(html, "tp_to") == ddmmyyyy(cover_ends(today, 5))
     assert "5 years for this vehicle" in html
 
 
@@ -108,7 +109,7 @@ def test_an_electric_cars_third_party_cover_is_three_years(manager, engine):
     client, branch_id = manager
     s = sale(engine, branch_id, segment="E4W")
     html = client.get(f"/insurance/bookings/{s['booking_id']}/policy").get_data(as_text=True)
-    assert input_value(html, "tp_to") == str(cover_ends(today_ist(), 3))
+    assert input_value(html, "tp_to") == ddmmyyyy(cover_ends(today_ist(), 3))
 
 
 def test_recording_the_policy_saves_both_covers_for_the_allotted_scooter_and_its_buyer(manager, engine):

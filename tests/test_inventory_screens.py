@@ -93,7 +93,9 @@ def showroom(app, engine, logged_in, make_staff):
     home = staff_branch(engine, staff_id)
 
     def make(conn):
-        other = b.branch(conn, prefix="MYS")
+        # A second place of business of the same registration (one GSTIN): transfers go on a challan.
+        gstin = conn.execute(sa.text("SELECT gstin FROM master.branch WHERE branch_id = :b"), {"b": home}).scalar()
+        other = b.branch(conn, prefix="MYS", gstin=gstin)
         cat = b.vehicle_catalog(conn, colours=("Red", "Blue"))
         return other, cat
 
@@ -852,3 +854,79 @@ def test_the_stock_menu_shows_each_role_only_what_it_may_open(logged_in, role, s
     labels = [html.unescape(m).strip() for m in re.findall(r">([^<]+)</a>", menu)]
     assert all(label in labels for label in shown), labels
     assert not any(label in labels for label in hidden), labels
+
+
+# ----------------------------------------------------------------------------- the paper a transfer travels on
+
+
+def pdf_words(response) -> str:
+    import io
+
+    from pypdf import PdfReader
+    assert response.status_code == 200 and response.mimetype == "application/pdf"
+    return re.sub(r"\s+", " ", " ".join(p.extract_text() for p in PdfReader(io.BytesIO(response.data)).pages))
+
+
+def test_a_transfer_within_one_gstin_travels_on_a_delivery_challan(engine, showroom):
+    s = showroom
+    scooter = unit(engine, s, vin="MD2A9TX7K4ZP31186")
+    build(engine, lambda c: c.execute(sa.text("UPDATE inventory.vehicle_unit SET purchase_cost = 118000 "
+                                              "WHERE unit_id = :u"), {"u": scooter}))
+    assert post(s.client, "/inventory/transfers/new",
+                dispatch_form(s.home, s.other, vins="MD2A9TX7K4ZP31186")).status_code == 303
+    transfer = rows(engine, "SELECT transfer_id, transfer_no FROM inventory.stock_transfer")[0]
+    detail = html.unescape(text(s.client.get(f"/inventory/transfers/{transfer['transfer_id']}")))
+    assert f"Delivery challan {transfer['transfer_no']}" in detail and "Print the delivery challan" in detail
+    words = pdf_words(s.client.get(f"/inventory/transfers/{transfer['transfer_id']}/challan.pdf"))
+    assert "DELIVERY CHALLAN" in words and transfer["transfer_no"] in words and "MD2A9TX7K4ZP31186" in words
+    assert "no GST charged" in words and "₹1,18,000.00" in words and "CONSIGNEE" in words
+    assert scalar(engine, "SELECT count(*) FROM billing.invoice") == 0
+
+
+def test_a_transfer_to_a_branch_with_another_gstin_is_billed_on_a_tax_invoice_with_igst(engine, showroom):
+    s = showroom
+    chennai = build(engine, lambda c: b.branch(c, state="33", prefix="CHE", city="Chennai", pincode="600001"))
+    scooter = unit(engine, s, vin="MD2A9TX7K4ZP31186")
+
+    def stock(conn):
+        conn.execute(sa.text("UPDATE inventory.vehicle_unit SET purchase_cost = 120000 WHERE unit_id = :u"),
+                     {"u": scooter})
+        shoe = b.part(conn, part_no="BRK-SHOE-01")
+        b.receive(conn, s.home, shoe, 4, "100.10")
+
+    build(engine, stock)
+    no_cost = unit(engine, s, vin="MD2A9TX7K4ZP31187")
+    refused = post(s.client, "/inventory/transfers/new", dispatch_form(s.home, chennai, vins="MD2A9TX7K4ZP31187"))
+    assert refused.status_code == 422 and "has no purchase cost recorded" in html.unescape(text(refused))
+    assert scalar(engine, "SELECT status FROM inventory.vehicle_unit WHERE unit_id = :u", u=no_cost) == "IN_STOCK"
+
+    response = post(s.client, "/inventory/transfers/new",
+                    dispatch_form(s.home, chennai, [("BRK-SHOE-01", "2")], "MD2A9TX7K4ZP31186"))
+    assert response.status_code == 303, text(response)
+    inv = rows(engine, "SELECT * FROM billing.invoice")[0]
+    receiver_gstin = scalar(engine, "SELECT gstin FROM master.branch WHERE branch_id = :b", b=chennai)
+    assert (inv["kind"], inv["buyer_gstin"], inv["place_of_supply"], inv["delivery_state_code"]) == (
+        "TRANSFER", receiver_gstin, "33", "33")
+    # At cost, GST on top, between states: IGST. Vehicle 1,20,000 @ 5% = 6,000; 2 x 100.10 @ 18% = 36.04.
+    assert (inv["taxable_value"], inv["cgst"], inv["igst"]) == (Decimal("120200.20"), 0, Decimal("6036.04"))
+    assert scalar(engine, "SELECT count(*) FROM inventory.stock_move WHERE reference = :n", n=inv["invoice_no"]) == 0
+    transfer_id = scalar(engine, "SELECT transfer_id FROM inventory.stock_transfer")
+    detail = html.unescape(text(s.client.get(f"/inventory/transfers/{transfer_id}")))
+    assert f"Tax invoice {inv['invoice_no']}" in detail and "Print the tax invoice" in detail
+    words = pdf_words(s.client.get(f"/billing/invoices/{inv['invoice_id']}/pdf"))
+    assert receiver_gstin in words and "IGST ₹6,036.04" in words and "Place of supply: T amil Nadu (33)" in words
+    assert "Stock transfer to a branch registered under another GSTIN" in words
+    # Undone by a transfer back, never by a credit note that would restock the sending branch.
+    credit = post(s.client, f"/billing/invoices/{inv['invoice_id']}/credit-note", {"reason": "sent by mistake",
+                  "key": str(__import__("uuid").uuid4())})
+    assert credit.status_code == 422 and "undone by a transfer back" in html.unescape(text(credit))
+    assert scalar(engine, "SELECT count(*) FROM billing.credit_note") == 0
+
+
+def test_a_transfer_to_another_gstin_does_not_commit_without_its_tax_invoice(engine, showroom):
+    chennai = build(engine, lambda c: b.branch(c, state="33", prefix="CHT"))
+    with pytest.raises(sa.exc.IntegrityError, match="transfer_needs_tax_invoice|needs a tax invoice"):
+        with engine.begin() as conn:
+            conn.execute(sa.text("""INSERT INTO inventory.stock_transfer (transfer_no, branch_id, to_branch_id)
+                                    VALUES ('X/TRF/1', :f, :t)"""), {"f": showroom.home, "t": chennai})
+    assert scalar(engine, "SELECT count(*) FROM inventory.stock_transfer") == 0

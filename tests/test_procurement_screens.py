@@ -684,7 +684,7 @@ def test_an_invoice_from_another_state_carries_igst_and_must_add_up(app, engine,
     for name, value in (("igst", "5000.00"), ("round_off", "0.01"), ("total", "105000.00")):
         assert re.search(rf'name="{name}"[^>]*value="{value}"', text(prefill)), name
     assert 'name="cgst"' not in text(prefill)
-    due = (TODAY + timedelta(days=30)).isoformat()
+    due = f"{TODAY + timedelta(days=30):%d-%m-%Y}"
     assert re.search(rf'name="due_date"[^>]*value="{due}"', text(prefill))
 
     response = invoice_form(shop.client, oem_id, {
@@ -692,7 +692,7 @@ def test_an_invoice_from_another_state_carries_igst_and_must_add_up(app, engine,
         "due_date": due, "taxable_value": "99999.99", "igst": "5000", "round_off": "0.01", "total": "105001",
         "action": "save"})
     assert response.status_code == 422
-    assert "Taxable value + tax + round off come to 105000.00, not 105001.00" in plain(response)
+    assert "Taxable value + tax + round off come to ₹1,05,000.00, not ₹1,05,001.00" in plain(response)
     assert scalar(engine, "SELECT count(*) FROM procurement.purchase_invoice") == 0
 
 

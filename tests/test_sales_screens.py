@@ -114,7 +114,8 @@ def test_an_enquiry_is_quoted_booked_with_an_advance_and_shows_in_the_pipeline(s
     preview = client.get("/sales/quotations/preview", query_string={
         "item": shop.item, "discount": "2,000", **CHARGES}, headers={"HX-Request": "true"})
     words = plain(preview)
-    assert "GST @ 5%" in words
+    # GST of the price after discount, as the invoice will carry it: 1,55,000 worked back at 5%.
+    assert "GST @ 5% included (of which GST ₹7,380.95, on the price after discount)" in words.replace(" ,", ",")
     assert "₹1,57,000.00" in words and "-₹2,000.00" in words and "₹1,55,000.00" in words
     assert re.search(r"Accessories kit taxable @ 18% ₹2,360\.00", words)
     assert re.search(r"Insurance premium \(1 year OD \+ 5 years TP\) collected for others ₹6,500\.00", words)
@@ -143,6 +144,7 @@ def test_an_enquiry_is_quoted_booked_with_an_advance_and_shows_in_the_pipeline(s
     words = pdf_text(pdf)
     assert q["quotation_no"] in words and "Lakshmi Narayan" in words and "Rizta" in words
     assert "1,63,860.00" in words           # on-road
+    assert "(₹7,380.95)" in words and "(₹7,476.19)" not in words  # GST after discount, not before
     assert "-₹5,000.00" in words and "PM E-DRIVE" in words
     assert "1,58,860.00" in words
     assert "collected on behalf of others" in words

@@ -211,6 +211,38 @@ def test_a_fault_needs_a_remark(app, engine, shop):
     assert scalar(engine, "SELECT count(*) FROM sales.pdi_check WHERE booking_id = :b", b=booking_id) == 0
 
 
+def test_a_scooter_with_money_due_is_not_handed_over_until_a_manager_releases_it_with_a_reason(app, engine, shop):
+    booking_id, _ = invoiced(engine, shop)
+    form, _ = pdi_form(engine)
+    assert post(shop.sales, f"{sale(booking_id)}/pdi", **form).status_code == 303
+    with engine.begin() as conn:
+        posting.post_receipt(conn, on=today_ist(), mode="UPI", amount=D("44607"), key=str(uuid.uuid4()),
+                             received_from="Customer", booking_id=booking_id, reference="UTR7788990011")
+    page = plain(shop.sales.get(f"{sale(booking_id)}/deliver"))
+    assert "Not ready to hand over" in page and "₹1,12,393.00 still to be paid by the customer" in page
+    assert "No insurance policy recorded" in page and "Registration not applied for" in page
+    assert "Release the vehicle" not in page  # a salesperson cannot release it
+    data = {"delivered_on": str(today_ist()), "received_by_name": "Asha Rao", "key": str(uuid.uuid4())}
+    refused = post(shop.sales, f"{sale(booking_id)}/deliver", **data)
+    assert refused.status_code == 422 and "cannot be handed over yet" in plain(refused)
+    assert scalar(engine, "SELECT count(*) FROM sales.delivery WHERE booking_id = :b", b=booking_id) == 0
+    assert post(shop.sales, f"{sale(booking_id)}/deliver/release", reason="my call").status_code == 403
+
+    manager_page = plain(shop.manager.get(f"{sale(booking_id)}/deliver"))
+    assert "Release the vehicle with this outstanding" in manager_page
+    short = post(shop.manager, f"{sale(booking_id)}/deliver/release", reason="ok")
+    assert short.status_code == 422 and 'value="ok"' in text(short)
+    released = post(shop.manager, f"{sale(booking_id)}/deliver/release",
+                    reason="Balance by cheque 004512 collected today")
+    assert released.status_code == 303
+    sale_page = plain(shop.sales.get(sale(booking_id)))
+    assert "Released by" in sale_page and "Balance by cheque 004512 collected today" in sale_page
+    assert "₹1,12,393.00 still to be paid by the customer" in sale_page
+    assert post(shop.sales, f"{sale(booking_id)}/deliver", **data).status_code == 303
+    assert scalar(engine, "SELECT stage FROM sales.booking WHERE booking_id = :b", b=booking_id) == "DELIVERED"
+    assert scalar(engine, "SELECT count(*) FROM audit.log WHERE event = 'handover_released'") == 1
+
+
 def test_a_full_handover_delivers_the_unit_and_prints_the_delivery_note(app, engine, shop):
     booking_id, _ = invoiced(engine, shop)
     with engine.begin() as conn:
@@ -219,6 +251,12 @@ def test_a_full_handover_delivers_the_unit_and_prints_the_delivery_note(app, eng
         b.fit_battery(conn, b.battery_pack(conn, "BATSER000777"), shop.s.unit_id, "2025-08-20")
     form, _ = pdi_form(engine)
     assert post(shop.sales, f"{sale(booking_id)}/pdi", **form).status_code == 303
+    with engine.begin() as conn:
+        b.insure(conn, booking_id, str(today_ist()))
+        b.apply_registration(conn, booking_id, str(today_ist()))
+        posting.post_receipt(conn, on=today_ist(), mode="UPI", amount=D("157000"), key=str(uuid.uuid4()),
+                             received_from="Customer", booking_id=booking_id, reference="UTR7788990011")
+    assert "ready to hand over" in plain(shop.sales.get(f"{sale(booking_id)}/deliver"))
     assert shop.sales.get("/sales/deliveries/999999/delivery-note.pdf").status_code == 404
     key = str(uuid.uuid4())
     data = {"delivered_on": str(today_ist()), "received_by_name": "Asha Rao",
@@ -445,3 +483,39 @@ def test_the_sales_page_carries_the_steps_panel(app, engine, shop):
     assert page.status_code == 200
     assert 'id="sale-steps"' in text(page) and f'href="{sale(booking_id)}/allot"' in text(page)
     assert "De-allot" in plain(page) and "Cancel the booking" in plain(page)
+
+
+# --------------------------------------------------------------------------- accessories
+
+
+def test_accessories_are_added_line_by_line_and_each_is_its_own_invoice_line(app, engine, shop):
+    with engine.begin() as conn:
+        booking_id = b.booking(conn, shop.s)
+        services.allot(conn, booking_id, shop.s.unit_id)
+        guard = b.part(conn, part_no="CG-ATH-01", hsn_code="8714", purchase_price="590.00")  # MRP 1,180
+        b.receive(conn, shop.s.branch_id, guard, "3", "590.00")
+        b.act_as(conn, None)
+    url = f"{sale(booking_id)}/accessories"
+    assert post(shop.sales, url, part_no="cg-ath-01", qty="2", price_includes_gst="yes").status_code == 303
+    wrong = post(shop.sales, url, description="Floor mat", hsn_code="8714", qty="1e2", unit_price="250.10",
+                 price_includes_gst="no")
+    assert wrong.status_code == 422 and 'value="1e2"' in text(wrong) and 'value="Floor mat"' in text(wrong)
+    assert post(shop.sales, url, description="Floor mat", hsn_code="8714", qty="2", unit_price="250.10",
+                price_includes_gst="no").status_code == 303
+    page = plain(shop.sales.get(url))
+    assert "Brake shoe" in page and "CG-ATH-01" in page and "Floor mat" in page
+    # 2 x 1,180 with GST inside, 2 x 250.10 + 18% GST (90.04): 2,360 + 590.24.
+    assert "Accessories come to (GST at today's rate) ₹2,950.24" in page
+    assert "Accessories 2 lines" in plain(shop.sales.get(sale(booking_id)))
+    with engine.begin() as conn:
+        b.act_as(conn, shop.s.manager_id)
+        invoice_id = posting.post_vehicle_invoice(conn, booking_id, on=today_ist(), key=str(uuid.uuid4()))
+        lines = conn.execute(sa.text("SELECT description, qty, taxable_value, cgst + sgst AS tax, part_id "
+                                     "FROM billing.invoice_line WHERE invoice_id = :i AND line_no > 1 ORDER BY line_no"),
+                             {"i": invoice_id}).all()
+    assert [(l.qty, l.taxable_value, l.tax) for l in lines] == [(D("2.000"), D("2000.00"), D("360.00")),
+                                                                  (D("2.000"), D("500.20"), D("90.04"))]
+    assert lines[0].part_id == guard
+    late = post(shop.sales, url, description="Helmet", hsn_code="8714", qty="1", unit_price="900")
+    assert late.status_code == 422 and "its accessories cannot change" in plain(late) and "Remove" not in text(late)
+    assert scalar(engine, "SELECT count(*) FROM sales.booking_accessory WHERE booking_id = :b", b=booking_id) == 2

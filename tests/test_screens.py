@@ -229,12 +229,12 @@ def test_a_wizard_whose_administrator_cannot_be_saved_leaves_no_branch_behind(cl
 
 
 def test_a_wizard_refused_by_the_database_for_the_branch_leaves_nothing_behind(client, engine, make_branch):
-    # A branch left over (e.g. a restore without staff) already has this GSTIN.
-    make_branch(gstin=SHOWROOM["gstin"])
+    # A branch left over (e.g. a restore without staff) already uses this invoice prefix.
+    make_branch(invoice_prefix=SHOWROOM["invoice_prefix"])
     response = post_form(client, "/setup", SHOWROOM)
     assert response.status_code == 422
     page = text(response)
-    assert field_errors(page, "gstin") == ["Another branch already has this GSTIN"]
+    assert field_errors(page, "invoice_prefix") == ["Another branch already uses this prefix"]
     assert input_value(page, "legal_name") == SHOWROOM["legal_name"]
     assert scalar(engine, "SELECT count(*) FROM master.branch") == 1
     assert scalar(engine, "SELECT count(*) FROM master.staff") == 0
@@ -632,17 +632,25 @@ def test_editing_a_branchs_gstin_moves_it_to_the_new_state(logged_in, engine):
                   b=branch_id) == "33Chennai"
 
 
-def test_a_branch_with_a_gstin_another_branch_has_is_refused_at_the_gstin(logged_in, engine, make_branch):
+def test_a_branch_with_an_invoice_prefix_another_branch_has_is_refused_at_the_prefix(logged_in, engine, make_branch):
     client, _ = logged_in("ADMIN")
-    taken = gstin("27AAJCV4821K1Z")
-    make_branch(gstin=taken)
+    make_branch(invoice_prefix="PUN")
     before = scalar(engine, "SELECT count(*) FROM master.branch")
-    response = post_form(client, "/master/branches/new", branch_form(gstin=taken))
+    response = post_form(client, "/master/branches/new", branch_form())
     assert response.status_code == 422
     page = text(response)
-    assert field_errors(page, "gstin") == ["Another branch already has this GSTIN"]
+    assert field_errors(page, "invoice_prefix") == ["Another branch already uses this prefix"]
     assert input_value(page, "city") == "Pune"
     assert scalar(engine, "SELECT count(*) FROM master.branch") == before
+
+
+def test_a_second_place_of_business_shares_the_gstin_of_its_registration(logged_in, engine, make_branch):
+    client, _ = logged_in("ADMIN")
+    shared = gstin("27AAJCV4821K1Z")
+    make_branch(gstin=shared)
+    response = post_form(client, "/master/branches/new", branch_form(gstin=shared))
+    assert response.status_code == 303, text(response)
+    assert scalar(engine, "SELECT count(*) FROM master.branch WHERE gstin = :g", g=shared) == 2
 
 
 def test_a_branch_gstin_with_a_wrong_check_character_is_refused(logged_in, engine):

@@ -10,7 +10,7 @@ from flask_login import LoginManager, current_user
 from flask_wtf.csrf import CSRFProtect
 from htmx_flask import Htmx
 
-from . import db, errors, formatting, navigation
+from . import db, errors, formatting, forms, navigation
 from .config import settings_from_environment
 from .security import PUBLIC, allowed_roles
 from .sessions import PostgresSessionInterface
@@ -46,8 +46,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         app.config.update(test_config)
     app.config["SESSION_COOKIE_NAME"] = "erp_session"
     app.json.sort_keys = False
-    logging.basicConfig(level=os.environ.get("ERP_LOG_LEVEL", "INFO"),
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    _configure_logging()
 
     db.init_app(app)
     htmx.init_app(app)
@@ -83,11 +82,26 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     errors.init_app(app)
     formatting.init_app(app)
+    forms.init_app(app)
     navigation.init_app(app)
     from .cli import register as register_cli
 
     register_cli(app)
     return app
+
+
+# Libraries that log their progress at INFO or DEBUG: WeasyPrint reports each step of every PDF and
+# fontTools each table of every font it subsets, which buried the server's console in lines.
+QUIET_LIBRARIES = ("weasyprint", "fontTools", "pydyf", "tinycss2", "cssselect2", "PIL", "pypdf")
+
+
+def _configure_logging() -> None:
+    """The console shows what an operator needs: the address the server listens on (waitress),
+    warnings and errors. No line per request; a library's progress only from WARNING up."""
+    logging.basicConfig(level=os.environ.get("ERP_LOG_LEVEL", "INFO"),
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    for name in QUIET_LIBRARIES:
+        logging.getLogger(name).setLevel(logging.WARNING)
 
 
 def _load_user(user_id: str):
@@ -169,7 +183,7 @@ def _finish_request(response):
         db.commit_request()
     except Exception as exc:  # the commit itself failed: the user must not see "saved"
         db.rollback_request()
-        current_app.logger.exception("commit failed")
+        errors.log_error("commit failed", exc)
         session.stateless = True  # the session change was rolled back too: keep the browser's cookie as it was
         return _security_headers(errors.response_for_exception(exc))
     return response

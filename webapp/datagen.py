@@ -550,8 +550,10 @@ def _plan_sales(rng: random.Random, count: int, masters, unit_rows, pack_rows, s
         if outcome == "DELIVERED":
             sale.delivered_on = min(today, sale.invoiced_on + timedelta(days=rng.randint(0, 3)))
             events.append((sale.delivered_on, 3, seq, "deliver"))
-            premium = next((amount for code, _, amount, _ in items if code == "INSURANCE"), None)
-            if premium and rng.random() < 0.92:
+            # The hand-over gate asks for a policy: one sold here, or (no premium collected) the
+            # customer's own, recorded at the usual premium.
+            premium = next((amount for code, _, amount, _ in items if code == "INSURANCE"), None) or Decimal(6500)
+            if premium:
                 insurer_id, code = rng.choice(masters.insurers)
                 frm = sale.invoiced_on
                 commission = _round(premium * Decimal("0.15"), PAISA)
@@ -637,6 +639,14 @@ def _plan_invoice(rng: random.Random, sale: _Sale, masters, unit_row, pack_row, 
 RUPEE = Decimal(1)
 
 
+def _voucher(sale) -> str:
+    return f"EDRIVE{sale.seq:08d}"
+
+
+def _temp_reg(sale) -> str:
+    return f"TR{sale.invoiced_on:%y%m}{sale.seq:07d}"
+
+
 def _address(c: dict, state_name: str) -> str:
     """The buyer's address as billing.posting prints it on the invoice."""
     parts = [c["address_line1"], c["address_line2"], c["city"], f"{state_name} ({c['state_code']})",
@@ -682,13 +692,15 @@ TABLES = {  # table: (id column, columns written)
     "sales.booking_item": (None, ("booking_id", "line_no", "item_code", "description", "amount", "hsn_code")),
     "sales.finance": (None, ("booking_id", "financier_id", "loan_amount", "down_payment", "loan_account_no",
                              "do_number", "do_received_on")),
-    "sales.subsidy_claim": (None, ("booking_id", "eligible_amount")),
+    "sales.subsidy_claim": (None, ("booking_id", "eligible_amount", "voucher_id")),
+    "sales.registration": (None, ("booking_id", "form20_on", "temp_reg_no")),
     "sales.allotment": ("allotment_id", ("allotment_id", "booking_id", "unit_id", "allotted_at", "allotted_by")),
     "billing.invoice": ("invoice_id", (
         "invoice_id", "invoice_no", "branch_id", "invoice_date", "kind", "booking_id", "unit_id", "customer_id",
         "supplier_gstin", "supplier_state_code", "buyer_name", "buyer_address", "buyer_state_code", "buyer_gstin",
-        "buyer_mobile", "delivery_address", "place_of_supply", "pos_overridden", "taxable_value", "cgst", "sgst",
-        "igst", "round_off", "grand_total", "tcs_rate", "tcs_amount", "idempotency_key", "posted_by", "posted_at")),
+        "buyer_mobile", "delivery_address", "delivery_state_code", "place_of_supply", "pos_overridden",
+        "taxable_value", "cgst", "sgst", "igst", "round_off", "grand_total", "tcs_rate", "tcs_amount",
+        "idempotency_key", "posted_by", "posted_at")),
     "billing.invoice_line": (None, ("invoice_id", "line_no", "description", "hsn_code", "qty", "unit", "unit_price",
                                     "price_includes_gst", "discount", "taxable_value", "gst_rate", "cgst", "sgst",
                                     "igst", "total", "unit_id")),
@@ -698,14 +710,14 @@ TABLES = {  # table: (id column, columns written)
     "billing.refund": ("refund_id", ("refund_id", "refund_no", "branch_id", "refund_date", "booking_id", "paid_to",
                                      "mode", "amount", "cancellation_charge", "reason", "reference",
                                      "idempotency_key", "posted_by", "posted_at")),
-    "sales.pdi_check": (None, ("booking_id", "pdi_item_id", "is_ok", "checked_by", "checked_at")),
-    "sales.delivery": ("delivery_id", ("delivery_id", "booking_id", "delivery_no", "delivered_on", "delivered_at",
-                                       "unit_id", "invoice_id", "handed_over_by", "received_by_name", "odometer_km",
-                                       "idempotency_key")),
     "insurance.policy": ("policy_id", ("policy_id", "branch_id", "booking_id", "unit_id", "customer_id", "insurer_id",
                                        "od_policy_no", "od_from", "od_to", "tp_policy_no", "tp_from", "tp_to",
                                        "premium", "idv", "nominee_name", "nominee_relation", "commission_amount",
                                        "commission_received_on", "created_by", "created_at")),
+    "sales.pdi_check": (None, ("booking_id", "pdi_item_id", "is_ok", "checked_by", "checked_at")),
+    "sales.delivery": ("delivery_id", ("delivery_id", "booking_id", "delivery_no", "delivered_on", "delivered_at",
+                                       "unit_id", "invoice_id", "handed_over_by", "received_by_name", "odometer_km",
+                                       "idempotency_key")),
 }
 POLICY_FIELDS = ("insurer_id", "od_policy_no", "od_from", "od_to", "tp_policy_no", "tp_from", "tp_to", "premium",
                  "idv", "nominee_name", "nominee_relation", "commission_amount", "commission_received_on")
@@ -755,7 +767,9 @@ def _write_sales(conn: Connection, plan: _Plan, unit_ids: list[int]) -> dict:
                 add("sales.booking_item", booking_id=booking_id, line_no=n, item_code=code, description=description,
                     amount=amount, hsn_code=hsn)
             if s.subsidy > 0:
-                add("sales.subsidy_claim", booking_id=booking_id, eligible_amount=s.subsidy)
+                # The portal's e-voucher is generated at sale for every sale that goes on to its invoice.
+                add("sales.subsidy_claim", booking_id=booking_id, eligible_amount=s.subsidy,
+                    voucher_id=_voucher(s) if s.outcome in ("INVOICED", "DELIVERED") else None)
             if s.finance:
                 f = s.finance
                 add("sales.finance", booking_id=booking_id, financier_id=f["financier_id"],
@@ -784,7 +798,8 @@ def _write_sales(conn: Connection, plan: _Plan, unit_ids: list[int]) -> dict:
                 unit_id=unit_ids[s.unit], customer_id=b["customer_id"], supplier_gstin=branch.gstin,
                 supplier_state_code=branch.state_code, buyer_name=c["name"], buyer_address=address,
                 buyer_state_code=c["state_code"], buyer_gstin=c["gstin"], buyer_mobile=c["mobile"],
-                delivery_address=s.delivery_address or address, place_of_supply=s.place_of_supply,
+                delivery_address=s.delivery_address, delivery_state_code=s.delivery_state,
+                place_of_supply=s.place_of_supply,
                 pos_overridden=False, taxable_value=inv.taxable_value, cgst=inv.cgst, sgst=inv.sgst, igst=inv.igst,
                 round_off=inv.round_off, grand_total=inv.grand_total, tcs_rate=s.tcs[0], tcs_amount=s.tcs[1],
                 idempotency_key=s.keys["invoice"], posted_by=s.salesperson, posted_at=ts)
@@ -802,6 +817,7 @@ def _write_sales(conn: Connection, plan: _Plan, unit_ids: list[int]) -> dict:
                     posted_at=ts + timedelta(minutes=10 + k))
         elif kind == "deliver":
             booking_id, unit_id = ids[seq]["booking"], unit_ids[s.unit]
+            add("sales.registration", booking_id=booking_id, form20_on=s.invoiced_on, temp_reg_no=_temp_reg(s))
             for item in m.pdi_items:
                 add("sales.pdi_check", booking_id=booking_id, pdi_item_id=item, is_ok=True, checked_by=s.salesperson,
                     checked_at=ts - timedelta(hours=1))
@@ -907,8 +923,10 @@ def _post_sales(conn: Connection, plan: _Plan, unit_ids: list[int]) -> dict:
             conn.execute(sa.text("INSERT INTO sales.pdi_check (booking_id, pdi_item_id, is_ok) "
                                  "SELECT :b, unnest(CAST(:items AS integer[])), true"),
                          {"b": booking_id, "items": m.pdi_items})
-            services.deliver(conn, booking_id, on=on, received_by_name=s.customer["name"], key=s.keys["delivery"],
-                             odometer_km=s.seq % 12 + 1)
+            conn.execute(sa.text("INSERT INTO sales.registration (booking_id, form20_on, temp_reg_no) "
+                                 "VALUES (:b, :on, :temp)"), {"b": booking_id, "on": s.invoiced_on, "temp": _temp_reg(s)})
+            conn.execute(sa.text("UPDATE sales.subsidy_claim SET voucher_id = :v WHERE booking_id = :b "
+                                 "AND voucher_id IS NULL"), {"b": booking_id, "v": _voucher(s)})
             if s.policy:
                 conn.execute(sa.text(
                     f"""INSERT INTO insurance.policy (branch_id, booking_id, unit_id, customer_id,
@@ -917,6 +935,8 @@ def _post_sales(conn: Connection, plan: _Plan, unit_ids: list[int]) -> dict:
                                 {', '.join(':' + f for f in POLICY_FIELDS)})"""),
                     {"branch_id": s.branch_id, "booking_id": booking_id, "unit_id": unit_ids[s.unit],
                      "customer_id": ids[seq]["customer"], **s.policy})
+            services.deliver(conn, booking_id, on=on, received_by_name=s.customer["name"], key=s.keys["delivery"],
+                             odometer_km=s.seq % 12 + 1)
         elif kind == "cancel":
             mode, amount, reference = s.refund
             posting.cancel_booking(conn, ids[seq]["booking"], on=on, reason=s.cancel_reason, key=s.keys["refund"],

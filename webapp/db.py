@@ -172,6 +172,9 @@ class Database:
                         # A connection broken by a PostgreSQL restart is replaced on checkout,
                         # so the app recovers by itself when the database comes back.
                         pool_pre_ping=True,
+                        # An error logged by the app names the statement, never the values sent
+                        # with it (a customer's mobile, PAN or whatever was typed into a form).
+                        hide_parameters=True,
                         connect_args={
                             "connect_timeout": 3,
                             "options": "-c timezone=Asia/Kolkata -c statement_timeout=30000",
@@ -203,13 +206,15 @@ def get_conn() -> Connection:
     return conn
 
 
-def set_actor(conn: Connection, staff_id: int | None, client_addr: str | None) -> None:
-    """Tell the audit triggers who is acting in this transaction (SET LOCAL semantics)."""
+def set_actor(conn: Connection, staff_id: int | None, client_addr: str | None, user_agent: str | None = None) -> None:
+    """Tell the audit triggers who is acting in this transaction, and from which terminal (address
+    and browser), with SET LOCAL semantics."""
     conn.execute(
         sa.text(
-            "SELECT set_config('erp.staff_id', :staff, true), set_config('erp.client_addr', :addr, true)"
+            "SELECT set_config('erp.staff_id', :staff, true), set_config('erp.client_addr', :addr, true), "
+            "set_config('erp.user_agent', :ua, true)"
         ),
-        {"staff": "" if staff_id is None else str(staff_id), "addr": client_addr or ""},
+        {"staff": "" if staff_id is None else str(staff_id), "addr": client_addr or "", "ua": user_agent or ""},
     )
 
 

@@ -20,8 +20,10 @@ BRANCHES = [
      "gstin": _gstin("29AAJCV4821K1Z"), "address_line1": "No. 14, 100 Feet Road, HAL 2nd Stage",
      "address_line2": "Indiranagar", "city": "Bengaluru", "pincode": "560038", "phone": "080-41234567",
      "email": "indiranagar@voltev.example", "upi_id": "voltev.blr@okaxis", "invoice_prefix": "BLR"},
+    # A second place of business under the same registration: stock moves between the two on a
+    # delivery challan, not a tax invoice.
     {"branch_code": "MYS1", "legal_name": "Volt Motors Private Limited", "trade_name": "Volt EV Mysuru",
-     "gstin": _gstin("29AAJCV4821K2Z"), "address_line1": "27, Kalidasa Road, Jayalakshmipuram",
+     "gstin": _gstin("29AAJCV4821K1Z"), "address_line1": "27, Kalidasa Road, Jayalakshmipuram",
      "address_line2": None, "city": "Mysuru", "pincode": "570012", "phone": "0821-2345678",
      "email": "mysuru@voltev.example", "upi_id": None, "invoice_prefix": "MYS"},
 ]

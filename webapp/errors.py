@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import logging
+import traceback
 
 import sqlalchemy as sa
 from flask import Flask, make_response, render_template, request, url_for
@@ -96,5 +97,20 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(Exception)
     def unexpected(exc):
         db.rollback_request()
-        log.exception("unhandled error on %s %s", request.method, request.path)
+        log_error(f"unhandled error on {request.method} {request.path}", exc)
         return error_page(500)
+
+
+def log_error(what: str, exc: BaseException) -> None:
+    """Log an error for the administrator. A database error is logged by its kind, constraint, message
+    and statement, without the values sent or PostgreSQL's DETAIL ("Failing row contains (...)"), which
+    repeat what was typed into a form: a customer's mobile, PAN or a number that must not be kept."""
+    if not isinstance(exc, sa.exc.DBAPIError) or exc.orig is None:
+        log.error(what, exc_info=exc)
+        return
+    diag = getattr(exc.orig, "diag", None)
+    stack = "".join(traceback.format_tb(exc.__traceback__))
+    log.error("%s: %s [%s] %s%s\nstatement: %s\n%s", what, type(exc.orig).__name__,
+              getattr(diag, "sqlstate", None), getattr(diag, "message_primary", None) or "(no message)",
+              f" (constraint {diag.constraint_name})" if getattr(diag, "constraint_name", None) else "",
+              " ".join((exc.statement or "").split()), stack)

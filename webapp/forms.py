@@ -1,10 +1,21 @@
-"""Shared form pieces: input filters, PIN fields, and database errors turned into field errors."""
+"""Shared form pieces: input filters, the one amount field and the one quantity field, lengths
+that never cut what was typed, registration numbers, dates typed DD-MM-YYYY, PIN fields, and
+database errors turned into field errors."""
 from __future__ import annotations
 
-import sqlalchemy as sa
-from wtforms import PasswordField
-from wtforms.validators import DataRequired, EqualTo, Regexp, ValidationError
+import re
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
 
+import sqlalchemy as sa
+from flask import request
+from wtforms import Field, PasswordField, StringField, validators
+from wtforms.validators import DataRequired, EqualTo, Regexp, StopValidation, ValidationError
+from wtforms.widgets import TextInput
+
+from .formatting import ddmmyyyy
+from .money import PAISA, parse_amount
 from .security import pin_is_trivial
 
 
@@ -27,6 +38,261 @@ def upper_or_none(value):
     return value.upper() if isinstance(value, str) else value
 
 
+class AmountField(Field):
+    """Every money input of the ERP: rupees as people type them ('1,23,456.50', '123456.5',
+    '₹ 50,000', 'Rs 500', '0.10'), read by webapp.money.parse_amount. Exponents ('1e5'), 'NaN',
+    'Infinity', more than ``places`` decimals and (unless ``negative``) a minus sign are refused
+    with a message next to the field; what was typed stays in the box. Never a float."""
+
+    widget = TextInput()
+    currency = True
+
+    def __init__(self, label=None, validators=None, places: int = 2, negative: bool = False, **kwargs):
+        render_kw = {"inputmode": "decimal", "autocomplete": "off", **(kwargs.get("render_kw") or {})}
+        kwargs["render_kw"] = render_kw
+        super().__init__(label, validators, **kwargs)
+        self.places = places
+        self.negative = negative
+
+    def _value(self):
+        if self.raw_data:
+            return self.raw_data[0]
+        if self.data is None:
+            return ""
+        if self.places == 2 and self.currency:
+            return f"{Decimal(self.data).quantize(PAISA):f}"
+        text = f"{Decimal(self.data):f}"
+        return text.rstrip("0").rstrip(".") if "." in text else text
+
+    def process_formdata(self, valuelist):
+        if not valuelist:
+            return
+        self.data = None
+        self.data = parse_amount(valuelist[0], places=self.places, negative=self.negative, currency=self.currency)
+
+    def pre_validate(self, form):
+        # A number that could not be read has its message already: the range checks would only repeat it.
+        if self.process_errors:
+            raise StopValidation()
+
+
+class QuantityField(AmountField):
+    """A quantity: up to 3 decimals (litres, kilograms, metres), no rupee sign, no exponent."""
+
+    currency = False
+
+    def __init__(self, label=None, validators=None, places: int = 3, negative: bool = False, **kwargs):
+        super().__init__(label, validators, places=places, negative=negative, **kwargs)
+
+
+# --------------------------------------------------------------------------- lengths
+
+class Length(validators.Length):
+    """WTForms' Length without the ``maxlength`` attribute it would put on the input: a browser cuts
+    typed or pasted text at maxlength without a word ("TN 38 AB 4567" became "TN 38 AB 456", the
+    full Aadhaar its first four digits). The length is checked here instead, and a text that is
+    too long comes back next to its field as it was typed."""
+
+    def __init__(self, min: int = -1, max: int = -1, message: str | None = None):
+        super().__init__(min, max, message)
+        self.field_flags.pop("maxlength", None)
+
+
+# --------------------------------------------------------------------------- registration numbers
+
+# The shapes PostgreSQL checks (sql/0006_sales.sql): an RTO number (KA05AB1234) or a Bharat series
+# number (22BH1234AA) on sales.registration; any 4 to 12 letters and digits for an old vehicle taken
+# in exchange (older plates such as MYE1234 predate today's shape).
+REG_NO_PATTERN = r"([A-Z]{2}[0-9]{1,2}[A-Z]{0,3}[0-9]{1,4}|[0-9]{2}BH[0-9]{4}[A-Z]{1,2})"
+OLD_REG_NO_PATTERN = r"[A-Z0-9]{4,12}"
+
+
+def registration_no(value):
+    """A registration number as the RTO writes it: 'TN 38 AB 4567', 'tn-38-ab-4567' and 'TN.38.AB.4567'
+    are all TN38AB4567. Only spaces, hyphens and dots go; anything else stays for the check to refuse."""
+    if isinstance(value, str):
+        value = re.sub(r"[\s.\-]", "", value).upper()
+    return value or None
+
+
+def temporary_registration_no(value):
+    """A temporary registration number keeps its '/' and '-' (KA01/TR/2026/001); spaces and dots go."""
+    if isinstance(value, str):
+        value = re.sub(r"[\s.]", "", value).upper()
+    return value or None
+
+
+class RegistrationNoField(StringField):
+    """A vehicle registration number typed as on the plate, normalised by ``registration_no``, then
+    checked for its length and its shape (never cut to fit)."""
+
+    def __init__(self, label=None, validators=None, *, pattern: str = REG_NO_PATTERN, length: tuple[int, int] = (4, 11),
+                 example: str = "KA05AB1234 or 22BH1234AA", **kwargs):
+        kwargs.setdefault("filters", [registration_no])
+        kwargs.setdefault("render_kw", {}).update(autocapitalize="characters", autocomplete="off", spellcheck="false")
+        super().__init__(label, validators, **kwargs)
+        self.shape = re.compile(pattern)
+        self.length = length
+        self.example = example
+
+    def _value(self):
+        # Refused, it comes back as it was typed ("TN 38 ABC 45678"), not as it was read.
+        return self.raw_data[0] if self.raw_data else super()._value()
+
+    def post_validate(self, form, validation_stopped):
+        if validation_stopped or not self.data:
+            return
+        low, high = self.length
+        if not low <= len(self.data) <= high:
+            self.errors.append(f"A registration number has {low} to {high} characters; {self.data} has "
+                               f"{len(self.data)}. For example {self.example}")
+        elif not self.shape.fullmatch(self.data):
+            self.errors.append(f"{self.data} is not a registration number: for example {self.example}")
+
+
+# --------------------------------------------------------------------------- dates, typed DD-MM-YYYY
+
+DATE_FORMAT_HINT = "DD-MM-YYYY"
+BAD_DATE = "Enter the date as DD-MM-YYYY"
+_DAY_FIRST = re.compile(r"([0-9]{1,2})([-/.])([0-9]{1,2})\2([0-9]{4})")
+_ISO_DATE = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})")   # links and bookmarks made before, exports
+# The same shapes for the browser (its pattern attribute); spaces around are allowed, the server strips them.
+DATE_INPUT_PATTERN = r" *([0-9]{1,2}-[0-9]{1,2}-[0-9]{4}|[0-9]{1,2}/[0-9]{1,2}/[0-9]{4}" \
+                     r"|[0-9]{1,2}\.[0-9]{1,2}\.[0-9]{4}|[0-9]{4}-[0-9]{2}-[0-9]{2}) *"
+DATE_INPUT_ATTRS = {"placeholder": DATE_FORMAT_HINT, "inputmode": "numeric", "pattern": DATE_INPUT_PATTERN,
+                    "title": "DD-MM-YYYY, e.g. 05-12-2026", "autocomplete": "off", "size": 10}
+
+
+def parse_date(typed: str) -> date:
+    """'05-12-2026', '5-12-2026', '05/12/2026' and '05.12.2026' are 5 December 2026, whatever the
+    browser's language; '2026-12-05' too (addresses bookmarked before). ValueError with the message
+    to show otherwise."""
+    typed = (typed or "").strip()
+    day_first = _DAY_FIRST.fullmatch(typed)
+    iso = None if day_first else _ISO_DATE.fullmatch(typed)
+    if day_first:
+        day, month, year = day_first.group(1), day_first.group(3), day_first.group(4)
+    elif iso:
+        year, month, day = iso.groups()
+    else:
+        raise ValueError(BAD_DATE)
+    if not 1900 <= int(year) <= 2199:
+        raise ValueError(f"{BAD_DATE}, with the year in full, e.g. 05-12-2026")
+    try:
+        return date(int(year), int(month), int(day))
+    except ValueError:
+        raise ValueError(f"{BAD_DATE}: there is no day {typed}") from None
+
+
+class DateField(Field):
+    """A date typed and shown DD-MM-YYYY as a plain text input: a browser's own date input shows
+    mm/dd/yyyy or dd/mm/yyyy depending on its language. What was typed comes back as typed when
+    the form is refused."""
+
+    widget = TextInput()
+
+    def __init__(self, label=None, validators=None, **kwargs):
+        kwargs["render_kw"] = {**DATE_INPUT_ATTRS, **(kwargs.get("render_kw") or {})}
+        super().__init__(label, validators, **kwargs)
+
+    def _value(self):
+        if self.raw_data:
+            return self.raw_data[0]
+        return ddmmyyyy(self.data) if isinstance(self.data, date) else ""
+
+    def process_formdata(self, valuelist):
+        if not valuelist:
+            return
+        if not (valuelist[0] or "").strip():
+            self.data = None
+            return
+        try:
+            self.data = parse_date(valuelist[0])
+        except ValueError:
+            self.data = None
+            raise
+
+    def validate(self, form, extra_validators=()):
+        # A date that is not a date says so, not "enter the date" (DataRequired) or a range check.
+        if self.process_errors:
+            self.errors = list(self.process_errors)
+            return False
+        return super().validate(form, extra_validators)
+
+
+_DATETIME = re.compile(r"(.+?)[ T]+([0-9]{1,2}):([0-9]{2})(?::([0-9]{2}))?")
+
+
+class DateTimeField(DateField):
+    """A date and time typed 'DD-MM-YYYY HH:MM' (24-hour); '2026-12-05 14:30:00' as the e-invoice
+    portal prints it is taken too. Naive: the time is Indian time, like every time in the showroom."""
+
+    def __init__(self, label=None, validators=None, **kwargs):
+        kwargs["render_kw"] = {**DATE_INPUT_ATTRS, "placeholder": "DD-MM-YYYY HH:MM", "pattern": None,
+                               "title": "DD-MM-YYYY HH:MM, e.g. 05-12-2026 14:30", "size": 16,
+                               **(kwargs.get("render_kw") or {})}
+        super().__init__(label, validators, **kwargs)
+
+    def _value(self):
+        if self.raw_data:
+            return self.raw_data[0]
+        return self.data.strftime("%d-%m-%Y %H:%M") if isinstance(self.data, datetime) else ""
+
+    def process_formdata(self, valuelist):
+        if not valuelist:
+            return
+        typed = (valuelist[0] or "").strip()
+        if not typed:
+            self.data = None
+            return
+        found = _DATETIME.fullmatch(typed)
+        self.data = None
+        if not found:
+            raise ValueError("Enter the date and time as DD-MM-YYYY HH:MM")
+        day = parse_date(found.group(1))
+        hour, minute, second = int(found.group(2)), int(found.group(3)), int(found.group(4) or 0)
+        if hour > 23 or minute > 59 or second > 59:
+            raise ValueError("Enter the time as HH:MM, from 00:00 to 23:59")
+        self.data = datetime(day.year, day.month, day.day, hour, minute, second)
+
+
+@dataclass
+class DateArg:
+    """A date filter of a list (?from=05-12-2026): the date, what was typed, and the message when
+    what was typed is not a date (the list then runs as if it were left empty)."""
+
+    name: str
+    value: date | None
+    typed: str = ""
+    error: str | None = None
+
+    @property
+    def shown(self) -> str:
+        return self.typed if self.error else ddmmyyyy(self.value)
+
+
+def date_arg(name: str, default: date | None = None) -> DateArg:
+    """A date from the query string: DD-MM-YYYY as typed in the filter, or YYYY-MM-DD from links
+    and bookmarks made before. Empty gives the default; anything else the default and a message."""
+    typed = request.args.get(name, "").strip()
+    if not typed:
+        return DateArg(name, default)
+    try:
+        return DateArg(name, parse_date(typed), typed)
+    except ValueError as exc:
+        return DateArg(name, default, typed, str(exc))
+
+
+def url_date(value: date | None) -> str:
+    """A date for a link's query string, as the filters show it."""
+    return ddmmyyyy(value) if value else ""
+
+
+def init_app(app) -> None:
+    # The date filters of lists draw the same input as DateField (templates/_macros/forms.html).
+    app.jinja_env.globals["date_input_attrs"] = DATE_INPUT_ATTRS
+
+
 def _not_trivial(_form, field):
     if field.data and pin_is_trivial(field.data):
         raise ValidationError("Choose a PIN that is not a repeated or running sequence like 1111 or 1234")
@@ -38,12 +304,12 @@ def new_pin_fields(label: str = "New PIN"):
         label,
         validators=[DataRequired("Enter a PIN"), Regexp(r"^[0-9]{4,6}\Z", message="A PIN is 4 to 6 digits"),
                     _not_trivial],
-        render_kw={"inputmode": "numeric", "autocomplete": "new-password", "maxlength": 6},
+        render_kw={"inputmode": "numeric", "autocomplete": "new-password"},
     )
     confirm = PasswordField(
         "Repeat the PIN",
         validators=[DataRequired("Repeat the PIN"), EqualTo("pin", message="The two PINs differ")],
-        render_kw={"inputmode": "numeric", "autocomplete": "new-password", "maxlength": 6},
+        render_kw={"inputmode": "numeric", "autocomplete": "new-password"},
     )
     return pin, confirm
 

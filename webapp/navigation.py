@@ -26,6 +26,10 @@ class NavSection:
     title: str
     links: tuple[NavLink, ...]
 
+    def is_current(self, endpoint: str | None) -> bool:
+        """The section the page belongs to: one of its links is current (the top bar marks it)."""
+        return any(link.is_current(endpoint) for link in self.links)
+
 
 # Later modules append their sections here.
 SECTIONS: list[NavSection] = [

@@ -1,7 +1,9 @@
 """How screens answer: one shape for forms and one for lists, used by every module."""
 from __future__ import annotations
 
-from flask import current_app, render_template, request
+from flask import current_app, get_template_attribute, render_template, request
+
+from .forms import DateArg
 
 
 def form_page(template: str, form, **context):
@@ -15,7 +17,11 @@ def rows_or_page(page_template: str, rows_template: str, target: str, **context)
     Chosen by HX-Target (never by bare HX-Request, which boosted links also send); the answer
     varies on those headers, so caches keep the two apart.
     """
-    template = rows_template if request.htmx.target == target else page_template
-    response = current_app.make_response(render_template(template, **context))
+    rows_only = request.htmx.target == target
+    body = render_template(rows_template if rows_only else page_template, **context)
+    if rows_only:  # the filters stay as typed in the browser; a date filter's message is put next to it
+        help_for = get_template_attribute("_macros/forms.html", "date_filter_help")
+        body += "".join(str(help_for(v, True)) for v in context.values() if isinstance(v, DateArg))
+    response = current_app.make_response(body)
     response.vary.update(("HX-Request", "HX-Target"))
     return response

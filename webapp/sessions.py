@@ -27,7 +27,8 @@ LOAD_SQL = sa.text(
            st.staff_id, st.staff_code, st.name, st.designation, st.branch_id, st.must_change_pin,
            coalesce(b.trade_name, b.legal_name) AS branch_name, b.branch_code,
            set_config('erp.staff_id', coalesce(st.staff_id::text, ''), true),
-           set_config('erp.client_addr', :addr, true)
+           set_config('erp.client_addr', :addr, true),
+           set_config('erp.user_agent', :ua, true)
       FROM master.staff_session s
       LEFT JOIN master.staff st ON st.staff_id = s.staff_id AND st.is_active
       LEFT JOIN master.branch b ON b.branch_id = st.branch_id
@@ -44,6 +45,11 @@ def token_hash(token: str) -> bytes:
 
 def client_addr(request: Request) -> str:
     return (request.remote_addr or "")[:64]
+
+
+def user_agent(request: Request) -> str:
+    """The browser's own description of itself, as recorded with the session and in the audit trail."""
+    return (request.user_agent.string or "")[:400]
 
 
 class StaffSession(CallbackDict, SessionMixin):
@@ -87,6 +93,7 @@ class PostgresSessionInterface(SessionInterface):
                 {
                     "token_hash": token_hash(token),
                     "addr": client_addr(request),
+                    "ua": user_agent(request),
                     "max_hours": app.config["SESSION_MAX_HOURS"],
                     "idle_minutes": app.config["SESSION_IDLE_MINUTES"],
                 },
@@ -140,7 +147,7 @@ class PostgresSessionInterface(SessionInterface):
                     "staff_id": staff_id,
                     "data": _json(session),
                     "addr": client_addr(request),
-                    "ua": (request.user_agent.string or "")[:400],
+                    "ua": user_agent(request),
                 },
             )
             session.new_token = token

@@ -114,3 +114,111 @@
     if (button) { event.preventDefault(); window.print(); }
   });
 })();
+
+// ---- Module navigation (templates/base.html): <details> menus, one open at a time. ----
+(function () {
+  "use strict";
+  function topbar() { return document.querySelector(".topbar"); }
+  function menus(bar) { return Array.prototype.slice.call(bar.querySelectorAll(".modules details")); }
+  // The tablet layout: one "Menu" button; shown by the stylesheet on narrow screens or when crowded.
+  function oneButton(bar) {
+    var menu = bar.querySelector(".nav-menu");
+    return !!menu && window.getComputedStyle(menu).display !== "none";
+  }
+  function closeAll(bar, except) {
+    menus(bar).forEach(function (d) { if (d !== except && !d.contains(except)) { d.open = false; } });
+  }
+
+  // 'toggle' does not bubble: listen in the capture phase.
+  document.addEventListener("toggle", function (event) {
+    var details = event.target;
+    var bar = details.closest && details.closest(".topbar");
+    if (!bar || !details.matches(".modules details")) { return; }
+    if (details.classList.contains("nav-menu")) {
+      // The "Menu" button shows every section's links at once, grouped.
+      bar.querySelectorAll(".nav-section").forEach(function (s) { s.open = details.open; });
+    } else if (details.open && !oneButton(bar)) {
+      closeAll(bar, details);  // a drop-down at a time on a wide screen
+    }
+  }, true);
+
+  // A tap or click elsewhere, or Escape, closes what is open.
+  document.addEventListener("click", function (event) {
+    var bar = topbar();
+    if (bar && !(event.target.closest && event.target.closest(".modules"))) { closeAll(bar, null); }
+  });
+  document.addEventListener("keydown", function (event) {
+    if (event.key !== "Escape") { return; }
+    var bar = topbar();
+    var open = bar && bar.querySelector(".modules details[open]");
+    if (!open) { return; }
+    // Back to the button that opened it: "Menu" on a tablet, else the section's own.
+    var button = oneButton(bar) ? bar.querySelector(".nav-menu > summary") : open.querySelector("summary");
+    closeAll(bar, null);
+    button.focus();
+  });
+
+  // On a wide screen the sections sit in one row; should they ever outgrow it (more modules, a long
+  // branch name), the bar falls back to the one "Menu" button instead of wrapping.
+  function fit() {
+    var bar = topbar();
+    if (!bar) { return; }
+    bar.classList.remove("crowded");
+    if (oneButton(bar)) { return; }
+    // Too wide: the bar overflows, or the branch name is squeezed below its own width.
+    var brand = bar.querySelector(".brand");
+    var name = brand.querySelector("span");
+    var squeezed = name && name.scrollWidth > name.clientWidth + 1 &&
+      brand.getBoundingClientRect().width < parseFloat(window.getComputedStyle(brand).maxWidth) - 1;
+    if (squeezed || bar.scrollWidth > bar.clientWidth + 1) {
+      closeAll(bar, null);
+      bar.classList.add("crowded");
+    }
+  }
+  var wasOneButton = null;
+  function onResize() {
+    var bar = topbar();
+    if (!bar) { return; }
+    fit();
+    var now = oneButton(bar);
+    if (wasOneButton !== null && now !== wasOneButton) { closeAll(bar, null); }
+    wasOneButton = now;
+  }
+  var pending = false;
+  window.addEventListener("resize", function () {
+    if (pending) { return; }
+    pending = true;
+    window.requestAnimationFrame(function () { pending = false; onResize(); });
+  });
+  onResize();  // deferred script: the bar is parsed already
+  document.addEventListener("htmx:afterSettle", onResize);
+})();
+
+// ---- Tables wider than their box (.table-scroll): the stylesheet shows a hint and a shadow edge. ----
+(function () {
+  "use strict";
+  function mark(box) {
+    var hidden = box.scrollWidth - box.clientWidth;
+    box.classList.toggle("scrolls", hidden > 1);
+    box.classList.toggle("more-right", hidden - box.scrollLeft > 1);
+  }
+  var watcher = window.ResizeObserver ? new ResizeObserver(function (entries) {
+    entries.forEach(function (entry) { mark(entry.target); });
+  }) : null;
+  function watchAll() {
+    document.querySelectorAll(".table-scroll").forEach(function (box) {
+      if (box.dataset.watched) { mark(box); return; }
+      box.dataset.watched = "1";
+      mark(box);
+      if (watcher) { watcher.observe(box); }
+    });
+  }
+  // 'scroll' does not bubble either.
+  document.addEventListener("scroll", function (event) {
+    var box = event.target;
+    if (box.classList && box.classList.contains("table-scroll")) { mark(box); }
+  }, true);
+  window.addEventListener("resize", watchAll);
+  document.addEventListener("htmx:afterSettle", watchAll);
+  if (document.readyState === "loading") { document.addEventListener("DOMContentLoaded", watchAll); } else { watchAll(); }
+})();

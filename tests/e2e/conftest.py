@@ -10,6 +10,8 @@ import os
 import re
 import shutil
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import pytest
@@ -73,20 +75,29 @@ class LiveServer:
     url: str
 
 
-@pytest.fixture
-def live_server(app):
-    """The test app served over HTTP by waitress, as in production, on 127.0.0.1:<free port>."""
+@contextmanager
+def serving(app) -> Iterator[LiveServer]:
+    """The app served over HTTP by waitress, as in production, on 127.0.0.1:<free port>."""
     server = waitress.create_server(app, host="127.0.0.1", port=0, threads=4)
     thread = threading.Thread(target=server.run, name="e2e-waitress", daemon=True)
     thread.start()
-    yield LiveServer(f"http://127.0.0.1:{server.effective_port}")
-    # Close the listener and keep-alive connections from inside the server's own loop (woken by its
-    # trigger), which then ends because its map is empty; then let requests in flight finish before
-    # the app fixture empties the tables.
-    server.trigger.pull_trigger(lambda: wasyncore.close_all(server._map))
-    thread.join(timeout=10)
-    server.task_dispatcher.shutdown(timeout=10)
+    try:
+        yield LiveServer(f"http://127.0.0.1:{server.effective_port}")
+    finally:
+        # Close the listener and keep-alive connections from inside the server's own loop (woken by
+        # its trigger), which then ends because its map is empty; then let requests in flight finish
+        # before the tables are emptied.
+        server.trigger.pull_trigger(lambda: wasyncore.close_all(server._map))
+        thread.join(timeout=10)
+        server.task_dispatcher.shutdown(timeout=10)
     assert not thread.is_alive(), "waitress did not stop"
+
+
+@pytest.fixture
+def live_server(app):
+    """The test app on a live server for one test; the app fixture empties the tables afterwards."""
+    with serving(app) as server:
+        yield server
 
 
 # ----------------------------------------------------------------------------- pages

@@ -111,7 +111,18 @@ class _LoggedIn(_Screen):
         self.modules = page.get_by_role("navigation", name="Modules")
 
     def module(self, name: str) -> Locator:
-        return self.modules.get_by_role("link", name=name, exact=True)
+        """The link to a module, shown as a person finds it: the links wait in menus (one per section on
+        a wide screen, one "Menu" on a tablet), so the menu that holds the link is opened first."""
+        link = self.modules.get_by_role("link", name=name, exact=True)
+        waiting = self.modules.get_by_role("link", name=name, exact=True, include_hidden=True)
+        if waiting.count() and not waiting.is_visible():
+            menu = self.modules.locator("summary").filter(has_text=re.compile(r"^Menu\b"))
+            if menu.is_visible():
+                menu.click()
+            else:
+                waiting.locator("xpath=ancestor::details[1]/summary").click()
+            expect(link).to_be_visible()
+        return link
 
     def open_module(self, name: str) -> None:
         self.module(name).click()
@@ -311,7 +322,7 @@ class VariantPage(_LoggedIn):
 
 
 class PriceFormPage(_LoggedIn):
-    """A dated price-list row: amounts as typed at the counter ('1,57,000'), dates as yyyy-mm-dd."""
+    """A dated price-list row: amounts as typed at the counter ('1,57,000'), dates DD-MM-YYYY ('01-04-2026')."""
 
     def __init__(self, page: Page):
         super().__init__(page)

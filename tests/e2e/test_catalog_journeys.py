@@ -41,7 +41,7 @@ def test_a_manager_prices_a_variant_and_looks_up_last_quarters_price_on_a_tablet
 
     page.get_by_role("link", name="Add price").click()
     form = page.get_by_role("main")
-    form.get_by_label("In force from").fill("2026-04-01")
+    form.get_by_label("In force from").fill("01-04-2026")
     form.get_by_label("Ex-showroom price (incl. GST)").fill("1,20,000")
     form.get_by_label("Ex-factory price", exact=True).fill("80,000")
     form.get_by_label("Subsidy (PM E-DRIVE)").select_option(label="Per kWh of battery, with a cap")
@@ -59,9 +59,9 @@ def test_a_manager_prices_a_variant_and_looks_up_last_quarters_price_on_a_tablet
     # The look-up answers in place: no page load, the rest of the page untouched.
     page.evaluate("() => { window.e2eSameDocument = true; }")
     lookup = page.locator("#price-on")
-    lookup.get_by_label("Price on").fill("2026-02-15")
+    lookup.get_by_label("Price on").fill("15-02-2026")
     lookup.get_by_label("Colour").select_option("Blue")
-    with page.expect_response(lambda r: "on=2026-02-15" in r.url and r.request.headers.get("hx-request") == "true"):
+    with page.expect_response(lambda r: "on=15-02-2026" in r.url and r.request.headers.get("hx-request") == "true"):
         lookup.get_by_role("button", name="Look up").click()
     expect(lookup).to_contain_text("₹1,15,000.00")
     expect(lookup).to_contain_text("01-01-2026 – 31-03-2026")

@@ -14,7 +14,7 @@ from playwright.sync_api import Page, expect
 
 from webapp.formatting import today_ist
 
-from .pages import LoginPage
+from .pages import LoginPage, _LoggedIn
 
 pytestmark = pytest.mark.browser
 
@@ -48,7 +48,7 @@ def test_a_manager_finds_a_scooter_by_its_battery_serial_and_takes_it_as_a_demo(
         b.fit_battery(conn, b.battery_pack(conn, "LFPK24A00913"), red, "2025-08-20")
     log_in(page, make_staff, branch_id=branch)
 
-    page.get_by_role("navigation", name="Modules").get_by_role("link", name="Vehicles", exact=True).click()
+    _LoggedIn(page).open_module("Vehicles")
     stock = VehicleStockPage(page)
     expect(stock.rows).to_have_count(3)
 

@@ -140,7 +140,7 @@ def test_a_new_model_is_priced_ordered_approved_received_from_a_pasted_list_and_
         variant = variant.add_colour(colour)
         expect(variant.flash).to_contain_text(f"Colour {colour} added.")
         expect(variant.colours.get_by_role("row", name=re.compile(rf"^{colour}"))).to_be_visible()
-    variant = variant.add_price().fill(in_force_from="2024-01-01", ex_showroom="1,57,000",
+    variant = variant.add_price().fill(in_force_from="01-01-2024", ex_showroom="1,57,000",
                                        ex_factory="1,10,000").save()
     expect(variant.flash).to_contain_text("Price ₹1,57,000.00 from 01-01-2024 saved")
     expect(variant.price_today.get_by_role("row", name=re.compile(r"^Siachen White"))).to_contain_text(

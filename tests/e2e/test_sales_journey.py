@@ -388,7 +388,7 @@ def test_a_walk_in_is_quoted_booked_invoiced_paid_insured_registered_delivered_a
     sale.switch_user().log_in("SAL1", "3816").open_module("Pipeline")
     sale = PipelinePage(page).open_sale("Invoiced, awaiting delivery", f"BLRBKG/{fy}/1")
     policy = sale.record_policy()
-    expect(policy.own_damage.get_by_label("Own damage from")).to_have_value(today.isoformat())
+    expect(policy.own_damage.get_by_label("Own damage from")).to_have_value(f"{today:%d-%m-%Y}")
     sale = policy.fill(insurer="ICICI Lombard General Insurance", premium="6500", idv="128250",
                        od_no="OD/3005/112233", tp_no="TP/3005/445566", nominee="Suresh Raghavan",
                        relation="Spouse").record()
@@ -396,8 +396,8 @@ def test_a_walk_in_is_quoted_booked_invoiced_paid_insured_registered_delivered_a
     expect(sale.insurance).to_contain_text("OD/3005/112233")
 
     sale.open_step("Update registration", "RTO registration")
-    page.get_by_label("Form 20 (application) on").fill(today.isoformat())
-    page.get_by_label("Form 21 (sale certificate) on").fill(today.isoformat())
+    page.get_by_label("Form 20 (application) on").fill(f"{today:%d-%m-%Y}")
+    page.get_by_label("Form 21 (sale certificate) on").fill(f"{today:%d-%m-%Y}")
     page.get_by_label("Temporary registration no.").fill("KA01TR2026001")
     sale = sale.save_step()
     expect(sale.flash).to_contain_text("Registration details saved.")

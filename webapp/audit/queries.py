@@ -1,7 +1,10 @@
 """Reading the audit trail. Functions take the request's connection; none commits."""
 from __future__ import annotations
 
+import json
 from datetime import date, timedelta
+from decimal import Decimal
+from types import SimpleNamespace
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
@@ -41,7 +44,8 @@ def search_log(conn: Connection, *, table: str | None, staff_id: int | None, dat
     rows = conn.execute(
         sa.text(
             f"""SELECT l.audit_id, l.at, l.staff_id, st.staff_code, st.name AS staff_name, l.db_user,
-                       l.client_addr, l.action, l.table_name, l.row_key, l.event, l.before, l.after
+                       l.client_addr, l.user_agent, l.action, l.table_name, l.row_key, l.event,
+                       CAST(l.before AS text) AS before, CAST(l.after AS text) AS after
                   FROM audit.log l LEFT JOIN master.staff st ON st.staff_id = l.staff_id
                  WHERE {' AND '.join(where)}
                  ORDER BY l.at DESC, l.audit_id DESC
@@ -50,4 +54,11 @@ def search_log(conn: Connection, *, table: str | None, staff_id: int | None, dat
         params,
     ).all()
     # One row more than a page tells whether there is a next page without counting a large table.
-    return rows[:page_size], len(rows) > page_size
+    # The rows as logged, numbers read as Decimal (8000.00 stays 8000.00, never the float 8000.0).
+    entries = [SimpleNamespace(**{**row._asdict(), "before": _json(row.before), "after": _json(row.after)})
+               for row in rows[:page_size]]
+    return entries, len(rows) > page_size
+
+
+def _json(text: str | None):
+    return None if text is None else json.loads(text, parse_float=Decimal)

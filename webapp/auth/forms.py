@@ -3,9 +3,9 @@ from __future__ import annotations
 
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, PasswordField, StringField
-from wtforms.validators import DataRequired, Length, Regexp
+from wtforms.validators import DataRequired, Regexp
 
-from ..forms import new_pin_fields, strip, upper
+from ..forms import Length, new_pin_fields, strip, upper
 from ..master.forms import BranchForm
 
 
@@ -13,17 +13,16 @@ class LoginForm(FlaskForm):
     staff_code = StringField("Staff code", filters=[upper],
                              validators=[DataRequired("Enter your staff code"), Length(max=12)],
                              render_kw={"autocomplete": "username", "autocapitalize": "characters",
-                                        "maxlength": 12, "spellcheck": "false"})
+                                        "spellcheck": "false"})
     pin = PasswordField("PIN", validators=[DataRequired("Enter your PIN"),
                                            Regexp(r"^[0-9]{4,6}\Z", message="A PIN is 4 to 6 digits")],
-                        render_kw={"inputmode": "numeric", "autocomplete": "current-password", "maxlength": 6})
+                        render_kw={"inputmode": "numeric", "autocomplete": "current-password"})
     next = HiddenField()
 
 
 class ChangePinForm(FlaskForm):
     current_pin = PasswordField("Current PIN", validators=[DataRequired("Enter your current PIN")],
-                                render_kw={"inputmode": "numeric", "autocomplete": "current-password",
-                                           "maxlength": 6})
+                                render_kw={"inputmode": "numeric", "autocomplete": "current-password"})
     pin, pin_confirm = new_pin_fields("New PIN")
 
 
@@ -32,6 +31,6 @@ class SetupForm(BranchForm):
     admin_code = StringField("Administrator's staff code", filters=[upper],
                              validators=[DataRequired(), Regexp(r"^[A-Z0-9]{2,12}$",
                                          message="2 to 12 letters or digits, e.g. ADMIN")],
-                             render_kw={"autocapitalize": "characters", "maxlength": 12})
+                             render_kw={"autocapitalize": "characters"})
     admin_name = StringField("Administrator's name", filters=[strip], validators=[DataRequired(), Length(2, 120)])
     pin, pin_confirm = new_pin_fields("Administrator's PIN")

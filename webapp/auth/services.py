@@ -20,10 +20,12 @@ class LoginResult:
     message: str | None = None
 
 
-def attempt_login(conn: Connection, staff_code: str, pin: str, client_addr: str) -> LoginResult:
-    """Check code + PIN. Failures and lockouts are recorded whatever the outcome of the request."""
+def attempt_login(conn: Connection, staff_code: str, pin: str, client_addr: str,
+                  user_agent: str | None = None) -> LoginResult:
+    """Check code + PIN. Failures and lockouts are recorded whatever the outcome of the request,
+    with the terminal (address and browser) they came from."""
     cfg = current_app.config
-    set_actor(conn, None, client_addr)
+    set_actor(conn, None, client_addr, user_agent)
     row = queries.staff_for_login(conn, staff_code)
     if row is None or not row.is_active:
         verify_pin(None, pin)  # same work as a real check: timing does not tell which codes exist
@@ -46,7 +48,7 @@ def attempt_login(conn: Connection, staff_code: str, pin: str, client_addr: str)
         left = cfg["PIN_MAX_FAILURES"] - failures
         return LoginResult(message=f"{WRONG} {left} more wrong {'try locks' if left == 1 else 'tries lock'} "
                                    f"this code for {cfg['PIN_LOCKOUT_MINUTES']} minutes.")
-    set_actor(conn, row.staff_id, client_addr)
+    set_actor(conn, row.staff_id, client_addr, user_agent)
     queries.record_login(conn, row.staff_id)
     if pin_needs_rehash(row.pin_hash):
         queries.rehash_pin(conn, row.staff_id, hash_pin(pin))

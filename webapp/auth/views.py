@@ -15,7 +15,7 @@ from ..forms import save_or_field_error
 from ..master import queries as master_queries
 from ..master.forms import BRANCH_ERRORS, STAFF_ERRORS
 from ..security import ALL_STAFF, hash_pin, public, roles, verify_pin
-from ..sessions import client_addr
+from ..sessions import client_addr, user_agent
 from ..users import StaffUser
 from . import bp, queries
 from .forms import ChangePinForm, LoginForm, SetupForm
@@ -59,7 +59,7 @@ def login():
     status = 200
     if form.validate_on_submit():
         conn = get_conn()
-        result = attempt_login(conn, form.staff_code.data, form.pin.data, client_addr(request))
+        result = attempt_login(conn, form.staff_code.data, form.pin.data, client_addr(request), user_agent(request))
         if result.staff:
             session.start_for(result.staff)  # new session id: no fixation
             login_user(StaffUser(result.staff))
@@ -118,7 +118,7 @@ def setup():
         conn.execute(sa.text("SELECT pg_advisory_xact_lock(7301204002)"))
         if queries.any_staff_exists(conn):  # someone finished the wizard a moment ago
             return redirect(url_for("auth.login"))
-        set_actor(conn, None, client_addr(request))
+        set_actor(conn, None, client_addr(request), user_agent(request))
         wizard = conn.begin_nested()  # branch and administrator are saved together or not at all
         branch_id, saved = save_or_field_error(conn, form, BRANCH_ERRORS,
                                                lambda: master_queries.insert_branch(conn, form.data))

@@ -35,7 +35,7 @@ def branch_for_print(conn: Connection, branch_id: int):
 
 INVOICE_SQL = """
     SELECT i.*, bs.name AS buyer_state_name, ps.name AS pos_name, ss.name AS supplier_state_name,
-           b.booking_no, b.delivery_state_code, ds.name AS delivery_state_name,
+           b.booking_no,
            cn.credit_note_id, cn.credit_note_no, cn.note_date AS credit_note_date,
            st.name AS posted_by_name
       FROM billing.invoice i
@@ -43,7 +43,6 @@ INVOICE_SQL = """
       JOIN master.state ss ON ss.state_code = i.supplier_state_code
       LEFT JOIN master.state bs ON bs.state_code = i.buyer_state_code
       LEFT JOIN sales.booking b ON b.booking_id = i.booking_id
-      LEFT JOIN master.state ds ON ds.state_code = b.delivery_state_code
       LEFT JOIN billing.credit_note cn ON cn.invoice_id = i.invoice_id
       LEFT JOIN master.staff st ON st.staff_id = i.posted_by
      WHERE i.invoice_id = :i"""
@@ -130,6 +129,25 @@ def upi_payment(branch, amount: Decimal, invoice_no: str) -> dict | None:
     return {"uri": uri, "svg": qr_svg(uri), "amount": amount, "upi_id": branch["upi_id"], "payee": payee}
 
 
+def ship_to(inv, branch) -> dict:
+    """The printed "Ship to", always in the place of supply: the delivery address with the place
+    of supply's state, or the showroom when the goods were handed over there.
+
+    An invoice posted before delivery states were recorded (delivery_state_code empty) carried
+    the buyer's own address as its delivery address; within the showroom's state that meant a
+    hand-over at the showroom."""
+    at_showroom = inv["delivery_address"] is None or (
+        inv["delivery_state_code"] is None and inv["place_of_supply"] == inv["supplier_state_code"]
+        and inv["delivery_address"] == inv["buyer_address"])
+    if at_showroom:
+        address = ", ".join(p for p in (branch["address_line1"], branch["address_line2"],
+                                         f"{branch['city']} {branch['pincode']}") if p)
+        return {"name": inv["buyer_name"], "address": f"Handed over at the showroom: {address}",
+                "state_name": branch["state_name"], "state_code": branch["state_code"], "at_showroom": True}
+    return {"name": inv["buyer_name"], "address": inv["delivery_address"], "state_name": inv["pos_name"],
+            "state_code": inv["place_of_supply"], "at_showroom": False}
+
+
 def invoice_document(conn: Connection, invoice_id: int) -> dict | None:
     """Everything an invoice page or PDF shows (template context), None if there is no such invoice."""
     inv = get_invoice(conn, invoice_id)
@@ -139,7 +157,7 @@ def invoice_document(conn: Connection, invoice_id: int) -> dict | None:
     lines = invoice_lines(conn, invoice_id)
     to_pay = amounts_to_pay(conn, inv)
     return {
-        "inv": inv, "branch": branch, "lines": lines, "hsn": hsn_summary(lines),
+        "inv": inv, "branch": branch, "lines": lines, "hsn": hsn_summary(lines), "ship_to": ship_to(inv, branch),
         "intra_state": inv["place_of_supply"] == inv["supplier_state_code"],
         "words": amount_in_words(inv["grand_total"]),
         "payable_words": amount_in_words(inv["amount_payable"]) if inv["tcs_amount"] > 0 else None,

@@ -26,7 +26,7 @@ from ..security import may_open, roles
 from ..submit_once import earlier_document, post_once
 from ..validators import normalise_mobile
 from . import bp, documents, posting
-from .invoice_forms import CounterSaleForm, CreditNoteForm, EInvoiceForm, VehicleInvoiceForm
+from .invoice_forms import B2C_ADDRESS_NEEDED, CounterSaleForm, CreditNoteForm, EInvoiceForm, VehicleInvoiceForm
 
 INVOICERS = ("ACCOUNTS", "MANAGER", "ADMIN")
 COUNTER_SELLERS = (*INVOICERS, "SERVICE_ADVISOR")
@@ -47,8 +47,10 @@ PREVIEW_TARGET = "counter-preview"
 def _post_counter_sale(conn, branch_id: int, lines, form, customer_id: int | None) -> int:
     """The counter sale's invoice and, unless it goes on the customer's account, the receipt for
     what it comes to, posted together (the receipt's key is derived from the form's)."""
+    address, state = _delivery(form)
     invoice_id = posting.post_counter_invoice(conn, branch_id, lines, on=today_ist(), key=form.key.data,
-                                              customer_id=customer_id, buyer_name=form.buyer_name.data)
+                                              customer_id=customer_id, buyer_name=form.buyer_name.data,
+                                              delivery_address=address, delivery_state=state)
     if form.paid_by.data != "ON_ACCOUNT":
         inv = documents.get_invoice(conn, invoice_id)
         posting.post_receipt(conn, on=today_ist(), mode=form.paid_by.data, amount=inv["amount_payable"],
@@ -83,11 +85,15 @@ def _invoice_refusals(booking) -> dict:
         "invoice_place_of_supply": ("place_of_supply", ("This differs from where the vehicle is delivered: give "
                                                         "the reason for the override")),
         "invoice_override_reason": ("override_reason", "Give the reason for the other place of supply"),
+        "invoice_ship_to_address": ("delivery_address", ("A place of supply in another state is where the vehicle "
+                                                         "is delivered: give the delivery address there")),
+        "invoice_ship_to_state": ("delivery_address", "The delivery address must be in the place of supply"),
+        "invoice_delivery_state": ("delivery_address", "Give the delivery address with its state"),
         "invoice_pos_override_reason_check": ("override_reason", "3 to 200 characters"),
         "invoice_b2b_state": (None, ("The customer's GSTIN is of another state than their address: correct the "
                                      "customer first")),
         "invoice_buyer_address_check": (None, "The customer's address is longer than 400 characters: shorten it"),
-        "invoice_delivery_address_check": (None, "The delivery address is longer than 400 characters: shorten it"),
+        "invoice_delivery_address_check": ("delivery_address", "At most 400 characters"),
         "invoice_buyer_name_check": (None, "The customer's name must be 2 to 200 characters"),
     }
 
@@ -139,7 +145,9 @@ def invoice_new(booking_id: int):
         return redirect_response(url_for("billing.invoice_detail", invoice_id=booking["invoice_id"]))
     default_pos = posting.default_place_of_supply(conn, booking_id)
     states = documents.states(conn)
-    form = VehicleInvoiceForm(states=states, default_pos=default_pos)
+    branch_state = conn.execute(sa.text("SELECT state_code FROM master.branch WHERE branch_id = :b"),
+                                {"b": booking["branch_id"]}).scalar_one()
+    form = VehicleInvoiceForm(states=states, default_pos=default_pos, branch_state=branch_state)
     # Choosing another state redraws the draft below it (CGST + SGST or IGST).
     form.place_of_supply.render_kw = {"hx-get": url_for("billing.invoice_new", booking_id=booking_id),
                                       "hx-target": f"#{DRAFT_TARGET}", "hx-trigger": "change"}
@@ -152,7 +160,8 @@ def invoice_new(booking_id: int):
         invoice_id, saved = post_once(
             conn, form, "invoice", _invoice_refusals(booking),
             lambda: posting.post_vehicle_invoice(conn, booking_id, on=today_ist(), key=form.key.data,
-                                                 place_of_supply=pos, override_reason=form.override_reason.data))
+                                                 place_of_supply=pos, override_reason=form.override_reason.data,
+                                                 delivery_address=form.delivery_address.data))
         if saved:
             inv = documents.get_invoice(conn, invoice_id)
             flash(f"Tax invoice {inv['invoice_no']} posted: {inr(inv['amount_payable'])} for "
@@ -188,7 +197,7 @@ def _detail_response(doc: dict, einvoice_form: EInvoiceForm | None = None, statu
         form = EInvoiceForm(formdata=None)
     return render_template(
         "billing/invoice_detail.html", **doc, einvoice_form=form, copies=COPIES, sale_url=sale_url(inv["booking_id"]),
-        may_credit=may_open("billing.credit_note_new") and inv["credit_note_id"] is None,
+        may_credit=may_open("billing.credit_note_new") and inv["credit_note_id"] is None and inv["kind"] != "TRANSFER",
         may_einvoice=may_open("billing.invoice_einvoice") and bool(inv["buyer_gstin"]) and not inv["irn"],
         may_see_credit_note=may_open("billing.credit_note_detail"),
     ), status
@@ -254,6 +263,7 @@ def _credit_note_refusals(inv) -> dict:
         "credit_note_after_invoice": (None, f"A credit note cannot be dated before invoice {inv['invoice_no']}"),
         "credit_note_invoice_id_key": (None, f"Invoice {inv['invoice_no']} is already reversed by a credit note"),
         "credit_note_reason_check": ("reason", "3 to 300 characters"),
+        "credit_note_not_for_transfer": (None, "A stock transfer is undone by a transfer back, not by a credit note"),
     }
 
 
@@ -329,37 +339,63 @@ def _customer_choices(customers) -> list[tuple[str, str]]:
         for c in customers]
 
 
+def _delivery(form: CounterSaleForm) -> tuple[str | None, str | None]:
+    """(address, state) the counter sale's goods are delivered to; (None, None) at the counter."""
+    if form.delivered_to_address:
+        return form.delivery_address.data, form.delivery_state.data or None
+    return None, None
+
+
 def _counter_lines(conn, form: CounterSaleForm) -> list[posting.CounterLine] | None:
-    """The part rows filled in, as counter lines; None after marking a row's errors."""
+    """The rows filled in (parts, labour and services), as counter lines; None after marking a
+    row's errors."""
     lines, ok = [], True
     for entry in form.lines.entries:
         f = entry.form
-        if not f.part_no.data and f.qty.data is None and f.discount.data is None:
+        if f.is_blank():
             continue
+        if f.qty.errors or f.unit_price.errors or f.discount.errors:
+            ok = False
+            continue
+        labour = f.kind.data == "LABOUR"
         if not f.part_no.data:
-            f.part_no.errors.append("Enter the part number")
+            f.part_no.errors.append("Enter the labour code" if labour else "Enter the part number")
             ok = False
             continue
-        part = conn.execute(sa.text("""
-            SELECT part_id, part_no, is_active, whole_units, unit FROM master.part WHERE part_no = :n"""),
-            {"n": f.part_no.data}).mappings().first()
-        if part is None:
-            f.part_no.errors.append(f"No part {f.part_no.data}")
-            ok = False
-        elif not part["is_active"]:
-            f.part_no.errors.append(f"{part['part_no']} is no longer sold")
-            ok = False
+        part = operation = None
+        if labour:
+            operation = conn.execute(sa.text("""
+                SELECT operation_code, is_active FROM master.labour_operation WHERE operation_code = :c"""),
+                {"c": f.part_no.data}).mappings().first()
+            if operation is None:
+                f.part_no.errors.append(f"No labour operation {f.part_no.data}")
+                ok = False
+            elif not operation["is_active"]:
+                f.part_no.errors.append(f"{operation['operation_code']} is no longer offered")
+                ok = False
+        else:
+            part = conn.execute(sa.text("""
+                SELECT part_id, part_no, is_active, whole_units, unit FROM master.part WHERE part_no = :n"""),
+                {"n": f.part_no.data}).mappings().first()
+            if part is None:
+                f.part_no.errors.append(f"No part {f.part_no.data}")
+                ok = False
+            elif not part["is_active"]:
+                f.part_no.errors.append(f"{part['part_no']} is no longer sold")
+                ok = False
         if f.qty.data is None:
             f.qty.errors.append("Enter the quantity")
             ok = False
         elif part is not None and part["whole_units"] and f.qty.data != f.qty.data.to_integral_value():
             f.qty.errors.append(f"Counted in whole units ({part['unit']})")
             ok = False
-        if ok and part is not None:
-            lines.append(posting.CounterLine(part["part_id"], f.qty.data.quantize(Decimal("0.001")),
-                                             (f.discount.data or Decimal(0)).quantize(Decimal("0.01"))))
+        if ok and (part is not None or operation is not None):
+            lines.append(posting.CounterLine(
+                part["part_id"] if part else None, f.qty.data, f.discount.data or Decimal(0),
+                operation_code=operation["operation_code"] if operation else None, unit_price=f.unit_price.data,
+                price_includes_gst={"INCL": True, "EXCL": False}.get(f.price_basis.data)))
     if ok and not lines:
-        form.form_errors.append("Enter at least one part number and quantity")
+        form.form_errors.append("Enter at least one part number or labour code and its quantity")
         ok = False
     return lines if ok else None
 
@@ -368,7 +404,8 @@ def _short_of_stock(conn, branch_id: int, lines: list[posting.CounterLine]) -> l
     """Which parts the branch has fewer of than asked (to name them when the database refuses)."""
     asked: dict[int, Decimal] = {}
     for line in lines:
-        asked[line.part_id] = asked.get(line.part_id, Decimal(0)) + line.qty
+        if line.part_id is not None:
+            asked[line.part_id] = asked.get(line.part_id, Decimal(0)) + line.qty
     rows = conn.execute(sa.text("""
         SELECT p.part_id, p.part_no, p.name, p.unit, coalesce(s.qty, 0) AS in_stock FROM master.part p
           LEFT JOIN inventory.part_stock s ON s.part_id = p.part_id AND s.branch_id = :b
@@ -379,8 +416,9 @@ def _short_of_stock(conn, branch_id: int, lines: list[posting.CounterLine]) -> l
 
 def _counter_preview(conn, branch_id: int, form: CounterSaleForm, lines):
     """The draft counter invoice, or None after noting why it cannot be made."""
+    _, state = _delivery(form)
     try:
-        return posting.counter_sale(conn, branch_id, lines, today_ist())
+        return posting.counter_sale(conn, branch_id, lines, today_ist(), place_of_supply=state)
     except posting.Refused as exc:
         form.form_errors.append(str(exc))
     except ValueError as exc:  # e.g. a discount above the line's value
@@ -388,18 +426,72 @@ def _counter_preview(conn, branch_id: int, form: CounterSaleForm, lines):
     return None
 
 
+def _b2c_address_missing(conn, form: CounterSaleForm, draft, customers) -> bool:
+    """Rule 46, as the database will check it on posting: an unregistered buyer at the B2C_ADDRESS
+    threshold or above needs the address and state: the customer's on record, or the delivery
+    address given."""
+    if draft is None:
+        return False
+    customer = next((c for c in customers if str(c["customer_id"]) == form.customer_id.data), None)
+    if customer is not None and customer["gstin"]:
+        return False
+    threshold = conn.execute(sa.text("SELECT billing.threshold_on('B2C_ADDRESS', CAST(:d AS date))"),
+                             {"d": today_ist()}).scalar()
+    if threshold is None or draft.computed.taxable_value < threshold:
+        return False
+    address, state = _delivery(form)
+    return customer is None and not (address and state)
+
+
+# What a counter sale may lack and still be previewed.
+DELIVERY_FIELDS = frozenset({"delivery_address", "buyer_name"})
+
+
+def _quiet(form: CounterSaleForm) -> None:
+    """Drop the messages of a form that was only redrawn (what was typed stays)."""
+    form.form_errors.clear()
+    for field in form:
+        if field.name == "lines":
+            for entry in field.entries:
+                for sub in entry.form:
+                    sub.errors = []
+        field.errors = []
+
+
+def _counter_refusals() -> dict:
+    return {
+        "part_stock_not_negative": (None, "Not enough stock for this sale"),
+        "stock_move_whole_units": (None, "A part counted in whole units has a fractional quantity"),
+        "invoice_buyer_name_check": ("buyer_name", "2 to 200 characters"),
+        "invoice_b2c_address": ("delivery_address", B2C_ADDRESS_NEEDED),
+        "invoice_delivery_state": ("delivery_state", "Choose the state the goods are delivered in"),
+        "invoice_delivery_address_check": ("delivery_address", "At most 400 characters"),
+        "invoice_ship_to_address": ("delivery_address", ("Goods supplied in another state are delivered there: "
+                                                         "enter the delivery address")),
+        "invoice_ship_to_state": ("delivery_state", "The delivery state is the place of supply"),
+        "invoice_line_rate": (None, ("The GST rate in the tax master changed while the sale was prepared: "
+                                     "preview it again")),
+        "receipt_cash_limit": ("paid_by", ("Cash for one sale must stay below the s.269ST limit "
+                                           "(₹2,00,000): take UPI or card")),
+    }
+
+
 @bp.route("/counter-sale", methods=["GET", "POST"])
 @roles(*COUNTER_SELLERS)
 def counter_new():
-    """Parts and accessories over the counter: part numbers and quantities, a preview, then the
-    tax invoice; the parts leave stock in the same transaction."""
+    """Parts, accessories and labour over the counter: rows priced with GST included (MRP) or
+    excluded, handed over at the counter or delivered to an address (another state: IGST), a
+    preview that warns of what the database will refuse, then the tax invoice; the parts leave
+    stock in the same transaction."""
     conn = get_conn()
     branch_id = current_user.branch_id
     if request.method == "POST":
         earlier = earlier_document(conn, "invoice", request.form.get("key"))
         if earlier:
             return redirect_response(url_for("billing.invoice_detail", invoice_id=earlier))
-    form = CounterSaleForm()
+    branch_state = conn.execute(sa.text("SELECT state_code FROM master.branch WHERE branch_id = :b"),
+                                {"b": branch_id}).scalar_one()
+    form = CounterSaleForm(states=documents.states(conn), branch_state=branch_state)
     customers = _customers_by_mobile(conn, form.mobile.data or request.args.get("mobile"))
     form.customer_id.choices = _customer_choices(customers)
     if request.method == "GET" and request.htmx.target == CUSTOMER_TARGET:
@@ -410,25 +502,26 @@ def counter_new():
         response.vary.update(("HX-Request", "HX-Target"))
         return response
     draft = None
+    valid = b2c_address_missing = False
+    # A redraw for the delivery just chosen: the preview as far as the rows allow, no complaints yet.
+    redraw = request.method == "POST" and request.form.get("action") == "delivery"
     if request.method == "GET":
         form.key.data = posting.new_key()
-    elif form.validate_on_submit():
+    elif request.method == "POST":
+        valid = form.validate_on_submit()
+    if request.method == "POST" and (valid or redraw or set(form.errors) <= DELIVERY_FIELDS):
+        # The rows are previewed also when only the delivery is incomplete: rule 46 may be why it is needed.
         customer_id = int(form.customer_id.data) if (form.customer_id.data or "").isdigit() else None
         if customer_id is not None and customer_id not in {c["customer_id"] for c in customers}:
             form.customer_id.errors.append("Find the customer by their mobile number again")
         lines = _counter_lines(conn, form)
         if lines is not None and not form.customer_id.errors:
             draft = _counter_preview(conn, branch_id, form, lines)
-            if draft is not None and request.form.get("action") == "post":
-                invoice_id, saved = post_once(
-                    conn, form, "invoice", {
-                        "part_stock_not_negative": (None, "Not enough stock for this sale"),
-                        "stock_move_whole_units": (None, "A part counted in whole units has a fractional quantity"),
-                        "invoice_buyer_name_check": ("buyer_name", "2 to 200 characters"),
-                        "receipt_cash_limit": ("paid_by", ("Cash for one sale must stay below the s.269ST limit "
-                                                           "(₹2,00,000): take UPI or card")),
-                    },
-                    lambda: _post_counter_sale(conn, branch_id, lines, form, customer_id))
+            b2c_address_missing = _b2c_address_missing(conn, form, draft, customers)
+            if valid and draft is not None and request.form.get("action") == "post":
+                # The database holds rule 46: a sale it refuses comes back with the message at the address.
+                invoice_id, saved = post_once(conn, form, "invoice", _counter_refusals(),
+                                              lambda: _post_counter_sale(conn, branch_id, lines, form, customer_id))
                 if saved:
                     inv = documents.get_invoice(conn, invoice_id)
                     flash(f"Counter sale {inv['invoice_no']} posted: {inr(inv['amount_payable'])}.", "success")
@@ -436,8 +529,16 @@ def counter_new():
                 if "Not enough stock for this sale" in form.form_errors:
                     form.form_errors.remove("Not enough stock for this sale")
                     form.form_errors.extend(_short_of_stock(conn, branch_id, lines) or ["Not enough stock for this sale"])
+    if redraw:
+        _quiet(form)
+    if b2c_address_missing and request.form.get("action") == "post":
+        form.delivery_address.errors = [B2C_ADDRESS_NEEDED]  # refused: why the address is asked for
+    if b2c_address_missing or form.delivery_address.errors:
+        form.delivery.data = "ADDRESS"  # rule 46 asks where the goods go: the address fields are opened
     context = {"form": form, "draft": draft, "customers": customers, "customer_target": CUSTOMER_TARGET,
-                   "preview_target": PREVIEW_TARGET}
+               "preview_target": PREVIEW_TARGET, "b2c_address_missing": b2c_address_missing,
+               "b2c_address_needed": B2C_ADDRESS_NEEDED, "branch_state_name": documents.state_name(conn, branch_state),
+               "pos_name": documents.state_name(conn, draft.place_of_supply) if draft else None}
     # Row errors are added after validation (a FieldList keeps the errors it found then).
     rejected = request.method == "POST" and (draft is None or bool(form.errors or form.form_errors) or any(
         e.form.errors for e in form.lines.entries))

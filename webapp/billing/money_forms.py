@@ -6,10 +6,9 @@ from decimal import Decimal
 
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, SelectField, StringField, TextAreaField
-from wtforms.validators import DataRequired, Length, NumberRange, Regexp, ValidationError
+from wtforms.validators import DataRequired, NumberRange, Regexp, ValidationError
 
-from ..forms import blank_to_none, strip
-from ..procurement.forms import AmountField
+from ..forms import AmountField, Length, blank_to_none, strip
 from .posting import RECEIPT_MODES, REFUND_MODES
 
 # Modes where the money itself is the evidence: no UTR, cheque or voucher number to quote.
@@ -47,11 +46,11 @@ class ReceiptForm(FlaskForm):
     # No Optional(): the check below needs to run when it is empty.
     reference = StringField("Reference", filters=[blank_to_none],
                             description="UTR, cheque no., card approval code or e-voucher id; not needed for cash",
-                            render_kw={"autocomplete": "off", "maxlength": 60})
+                            render_kw={"autocomplete": "off"})
     received_from = StringField("Received from", filters=[strip], validators=[
-        DataRequired("Whom the money came from"), Length(min=2, max=200)], render_kw={"maxlength": 200})
+        DataRequired("Whom the money came from"), Length(min=2, max=200)])
     notes = TextAreaField("Notes", filters=[blank_to_none], validators=[Length(max=300)],
-                          render_kw={"rows": 2, "maxlength": 300})
+                          render_kw={"rows": 2})
     key = _key_field()
 
     def __init__(self, *args, **kwargs):
@@ -70,11 +69,11 @@ class RefundForm(FlaskForm):
         DataRequired("Enter the amount to give back"), NumberRange(min=Decimal("0.01"), message="More than zero")])
     reference = StringField("Reference", filters=[blank_to_none],
                             description="UTR, UPI or cheque number; not needed for cash",
-                            render_kw={"autocomplete": "off", "maxlength": 60})
+                            render_kw={"autocomplete": "off"})
     paid_to = StringField("Paid to", filters=[strip], validators=[
-        DataRequired("Whom the money goes to"), Length(min=2, max=200)], render_kw={"maxlength": 200})
+        DataRequired("Whom the money goes to"), Length(min=2, max=200)])
     reason = StringField("Reason", filters=[strip], validators=[
-        DataRequired("Say why the money goes back"), Length(min=3, max=300)], render_kw={"maxlength": 300})
+        DataRequired("Say why the money goes back"), Length(min=3, max=300)])
     key = _key_field()
 
     def __init__(self, *args, **kwargs):

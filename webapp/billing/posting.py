@@ -16,6 +16,7 @@ from decimal import Decimal
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from ..formatting import inr
 from . import tax
 
 DOCUMENT_TABLES = {
@@ -127,6 +128,11 @@ def vehicle_sale(conn: Connection, booking_id: int, on: date, place_of_supply: s
         lines.append({"description": item["description"], "hsn_code": item["hsn_code"], "qty": Decimal(1),
                       "unit": "NOS", "unit_price": item["amount"], "gst_rate": _rate(conn, item["hsn_code"], on),
                       "price_includes_gst": True, "discount": Decimal(0), "unit_id": None, "part_id": None})
+    # Accessories sold with the vehicle, each its own line (a part line takes the part out of stock).
+    for item in conn.execute(sa.text("""
+            SELECT description, hsn_code, qty, unit, unit_price, price_includes_gst, part_id
+              FROM sales.booking_accessory WHERE booking_id = :b ORDER BY line_no"""), {"b": booking_id}).mappings():
+        lines.append({**item, "gst_rate": _rate(conn, item["hsn_code"], on), "discount": Decimal(0), "unit_id": None})
     default_pos = b["delivery_state_code"] or b["branch_state"]
     return _compute(lines, place_of_supply or default_pos, b["branch_state"])
 
@@ -144,27 +150,27 @@ def _insert_invoice(conn: Connection, header: dict, draft: DraftInvoice) -> int:
         INSERT INTO billing.invoice
             (invoice_no, branch_id, invoice_date, kind, booking_id, unit_id, customer_id, supplier_gstin,
              supplier_state_code, buyer_name, buyer_address, buyer_state_code, buyer_gstin, buyer_mobile,
-             delivery_address, place_of_supply, pos_overridden, pos_override_reason, taxable_value, cgst, sgst,
-             igst, round_off, grand_total, idempotency_key)
+             delivery_address, delivery_state_code, place_of_supply, pos_overridden, pos_override_reason,
+             taxable_value, cgst, sgst, igst, round_off, grand_total, idempotency_key, transfer_id)
         VALUES ('', :branch_id, :invoice_date, :kind, :booking_id, :unit_id, :customer_id, '', '',
                 :buyer_name, :buyer_address, :buyer_state_code, :buyer_gstin, :buyer_mobile, :delivery_address,
-                :place_of_supply, :pos_overridden, :pos_override_reason, :taxable, :cgst, :sgst, :igst,
-                :round_off, :grand_total, :key)
+                :delivery_state_code, :place_of_supply, :pos_overridden, :pos_override_reason, :taxable, :cgst,
+                :sgst, :igst, :round_off, :grand_total, :key, :transfer_id)
         RETURNING invoice_id"""), {
-        **header, "place_of_supply": draft.place_of_supply, "taxable": inv.taxable_value, "cgst": inv.cgst,
+        "delivery_state_code": None, "transfer_id": None, **header, "place_of_supply": draft.place_of_supply, "taxable": inv.taxable_value, "cgst": inv.cgst,
         "sgst": inv.sgst, "igst": inv.igst, "round_off": inv.round_off, "grand_total": inv.grand_total,
     }).scalar_one()
     conn.execute(sa.text("""
         INSERT INTO billing.invoice_line
             (invoice_id, line_no, description, hsn_code, qty, unit, unit_price, price_includes_gst, discount,
-             taxable_value, gst_rate, cgst, sgst, igst, total, part_id, unit_id)
+             taxable_value, gst_rate, cgst, sgst, igst, total, part_id, unit_id, operation_code)
         VALUES (:invoice_id, :line_no, :description, :hsn_code, :qty, :unit, :unit_price, :incl, :discount,
-                :taxable, :rate, :cgst, :sgst, :igst, :total, :part_id, :unit_id)"""), [
+                :taxable, :rate, :cgst, :sgst, :igst, :total, :part_id, :unit_id, :operation_code)"""), [
         {"invoice_id": invoice_id, "line_no": n, "description": c.line.description, "hsn_code": c.line.hsn_code,
          "qty": c.line.qty, "unit": src.get("unit", "NOS"), "unit_price": c.line.unit_price,
          "incl": c.line.price_includes_gst, "discount": c.discount, "taxable": c.taxable_value,
          "rate": c.line.gst_rate, "cgst": c.cgst, "sgst": c.sgst, "igst": c.igst, "total": c.total,
-         "part_id": src.get("part_id"), "unit_id": src.get("unit_id")}
+         "part_id": src.get("part_id"), "unit_id": src.get("unit_id"), "operation_code": src.get("operation_code")}
         for n, (c, src) in enumerate(zip(inv.lines, draft.lines), start=1)])
     return invoice_id
 
@@ -177,9 +183,23 @@ def _address(row) -> str | None:
     return text or None
 
 
+def delivered_to(address: str | None, state_code: str | None) -> tuple[str | None, str | None]:
+    """Where an invoice's goods go, as it records them: (address, state), or (None, None) for a
+    hand-over at the showroom or counter (the printed ship-to is then the showroom). An address
+    without a state, or a state without an address, is passed on for the database to refuse."""
+    address = (address or "").strip() or None
+    return (address, state_code) if address or state_code else (None, None)
+
+
 def post_vehicle_invoice(conn: Connection, booking_id: int, *, on: date, key: str,
-                         place_of_supply: str | None = None, override_reason: str | None = None) -> int:
-    """Post the tax invoice of an allotted booking: the unit becomes INVOICED, the booking too."""
+                         place_of_supply: str | None = None, override_reason: str | None = None,
+                         delivery_address: str | None = None) -> int:
+    """Post the tax invoice of an allotted booking: the unit becomes INVOICED, the booking too.
+
+    The goods go where the booking says (its delivery address and state, else a hand-over at the
+    showroom). Another place of supply is an override with a reason, and its goods go to
+    ``delivery_address`` in that state (none: handed over at the showroom, which the database
+    allows only within the showroom's state)."""
     found = already_posted(conn, "invoice", key)
     if found:
         return found
@@ -190,18 +210,23 @@ def post_vehicle_invoice(conn: Connection, booking_id: int, *, on: date, key: st
         raise Refused("Give the reason for choosing a place of supply other than where the vehicle is delivered")
     draft = vehicle_sale(conn, booking_id, on, pos)
     c = conn.execute(sa.text("""
-        SELECT b.branch_id, b.customer_id, b.delivery_address, a.unit_id, c.name, c.mobile, c.gstin,
-               c.address_line1, c.address_line2, c.city, c.pincode, c.state_code, s.name AS state_name
+        SELECT b.branch_id, b.customer_id, b.delivery_address, b.delivery_state_code, a.unit_id, c.name, c.mobile,
+               c.gstin, c.address_line1, c.address_line2, c.city, c.pincode, c.state_code, s.name AS state_name
           FROM sales.booking b JOIN master.customer c USING (customer_id)
           JOIN master.state s ON s.state_code = c.state_code
           LEFT JOIN sales.allotment a ON a.booking_id = b.booking_id AND a.released_at IS NULL
          WHERE b.booking_id = :b"""), {"b": booking_id}).mappings().one()
-    address = _address(c)
+    if overridden:
+        ship_address, ship_state = delivered_to(delivery_address, pos if (delivery_address or "").strip() else None)
+    elif c["delivery_state_code"]:
+        ship_address, ship_state = delivered_to(c["delivery_address"], c["delivery_state_code"])
+    else:
+        ship_address = ship_state = None
     return _insert_invoice(conn, {
         "branch_id": c["branch_id"], "invoice_date": on, "kind": "VEHICLE", "booking_id": booking_id,
         "unit_id": c["unit_id"], "customer_id": c["customer_id"], "buyer_name": c["name"],
-        "buyer_address": address, "buyer_state_code": c["state_code"], "buyer_gstin": c["gstin"],
-        "buyer_mobile": c["mobile"], "delivery_address": c["delivery_address"] or address,
+        "buyer_address": _address(c), "buyer_state_code": c["state_code"], "buyer_gstin": c["gstin"],
+        "buyer_mobile": c["mobile"], "delivery_address": ship_address, "delivery_state_code": ship_state,
         "pos_overridden": overridden, "pos_override_reason": (override_reason or "").strip() or None if overridden else None,
         "key": key,
     }, draft)
@@ -209,54 +234,88 @@ def post_vehicle_invoice(conn: Connection, booking_id: int, *, on: date, key: st
 
 @dataclass(frozen=True)
 class CounterLine:
-    part_id: int
+    """One row of a counter sale: a part (``part_id``) or a labour or service operation of the
+    labour master (``operation_code``, e.g. fitting an accessory, an extended warranty), its
+    quantity and a discount in rupees. The price is the master's (a part's MRP, GST included; an
+    operation's rate, GST excluded) unless ``unit_price`` is given, quoted with GST included or
+    excluded as ``price_includes_gst`` says (by default the way the master quotes it)."""
+    part_id: int | None
     qty: Decimal
     discount: Decimal = Decimal(0)
+    operation_code: str | None = None
+    unit_price: Decimal | None = None
+    price_includes_gst: bool | None = None
 
 
 def counter_sale(conn: Connection, branch_id: int, lines: list[CounterLine], on: date,
                  place_of_supply: str | None = None) -> DraftInvoice:
-    """Parts and accessories over the counter at their MRP (GST-inclusive)."""
+    """Parts, accessories and labour over the counter, each line GST-inclusive or exclusive, with
+    the tax heads of the place of supply (the delivery state; the showroom's state when the goods
+    are handed over at the counter)."""
     branch_state = conn.execute(sa.text("SELECT state_code FROM master.branch WHERE branch_id = :b"),
                                 {"b": branch_id}).scalar_one()
     parts = {r["part_id"]: r for r in conn.execute(sa.text("""
         SELECT part_id, part_no, name, hsn_code, unit, mrp FROM master.part WHERE part_id = ANY(:ids)"""),
-        {"ids": [line.part_id for line in lines]}).mappings()}
+        {"ids": [line.part_id for line in lines if line.part_id is not None]}).mappings()}
+    operations = {r["operation_code"]: r for r in conn.execute(sa.text("""
+        SELECT operation_code, name, sac_code, rate FROM master.labour_operation WHERE operation_code = ANY(:codes)"""),
+        {"codes": [line.operation_code for line in lines if line.operation_code is not None]}).mappings()}
     drafted = []
     for line in lines:
-        p = parts.get(line.part_id)
-        if p is None:
-            raise Refused(f"Unknown part {line.part_id}")
-        drafted.append({"description": f"{p['name']} ({p['part_no']})", "hsn_code": p["hsn_code"], "qty": line.qty,
-                        "unit": p["unit"], "unit_price": p["mrp"], "gst_rate": _rate(conn, p["hsn_code"], on),
-                        "price_includes_gst": True, "discount": line.discount, "part_id": p["part_id"],
-                        "unit_id": None})
+        if line.operation_code is not None:
+            op = operations.get(line.operation_code)
+            if op is None:
+                raise Refused(f"Unknown labour operation {line.operation_code}")
+            item = {"description": f"{op['name']} ({op['operation_code']})", "hsn_code": op["sac_code"],
+                    "unit": "NOS", "unit_price": op["rate"], "price_includes_gst": False, "part_id": None,
+                    "operation_code": op["operation_code"]}
+        else:
+            p = parts.get(line.part_id)
+            if p is None:
+                raise Refused(f"Unknown part {line.part_id}")
+            item = {"description": f"{p['name']} ({p['part_no']})", "hsn_code": p["hsn_code"], "unit": p["unit"],
+                    "unit_price": p["mrp"], "price_includes_gst": True, "part_id": p["part_id"],
+                    "operation_code": None}
+        if line.unit_price is not None:
+            item["unit_price"] = line.unit_price
+        if line.price_includes_gst is not None:
+            item["price_includes_gst"] = line.price_includes_gst
+        drafted.append({**item, "qty": line.qty, "gst_rate": _rate(conn, item["hsn_code"], on),
+                        "discount": line.discount, "unit_id": None})
     return _compute(drafted, place_of_supply or branch_state, branch_state)
 
 
 def post_counter_invoice(conn: Connection, branch_id: int, lines: list[CounterLine], *, on: date, key: str,
                          customer_id: int | None = None, buyer_name: str | None = None,
+                         delivery_address: str | None = None, delivery_state: str | None = None,
                          place_of_supply: str | None = None, override_reason: str | None = None) -> int:
-    """Post a counter sale: parts leave stock in the same transaction."""
+    """Post a counter sale: parts leave stock in the same transaction.
+
+    Handed over at the counter (no delivery address): the place of supply is the showroom's
+    state. Delivered to ``delivery_address`` in ``delivery_state``: that state, IGST when it is
+    another. A cash sale's buyer is known by the delivery address given (rule 46)."""
     found = already_posted(conn, "invoice", key)
     if found:
         return found
-    draft = counter_sale(conn, branch_id, lines, on, place_of_supply)
-    overridden = draft.place_of_supply != draft.supplier_state
+    ship_address, ship_state = delivered_to(delivery_address, delivery_state)
+    branch_state = conn.execute(sa.text("SELECT state_code FROM master.branch WHERE branch_id = :b"),
+                                {"b": branch_id}).scalar_one()
+    default_pos = ship_state or branch_state
+    draft = counter_sale(conn, branch_id, lines, on, place_of_supply or default_pos)
+    overridden = draft.place_of_supply != default_pos
     if overridden and not (override_reason or "").strip():
-        raise Refused("Give the reason for a place of supply outside the showroom's state")
+        raise Refused("Give the reason for a place of supply other than where the goods are delivered")
     header = {"branch_id": branch_id, "invoice_date": on, "kind": "COUNTER", "booking_id": None, "unit_id": None,
-              "customer_id": customer_id, "buyer_name": buyer_name or "Cash sale", "buyer_address": None,
-              "buyer_state_code": None, "buyer_gstin": None, "buyer_mobile": None, "delivery_address": None,
-              "pos_overridden": overridden,
+              "customer_id": customer_id, "buyer_name": buyer_name or "Cash sale", "buyer_address": ship_address,
+              "buyer_state_code": ship_state, "buyer_gstin": None, "buyer_mobile": None,
+              "delivery_address": ship_address, "delivery_state_code": ship_state, "pos_overridden": overridden,
               "pos_override_reason": (override_reason or "").strip() or None if overridden else None, "key": key}
     if customer_id is not None:
         c = conn.execute(sa.text("""
             SELECT c.*, s.name AS state_name FROM master.customer c JOIN master.state s USING (state_code)
              WHERE customer_id = :c"""), {"c": customer_id}).mappings().one()
-        address = _address(c)
-        header.update(buyer_name=c["name"], buyer_address=address, buyer_state_code=c["state_code"],
-                      buyer_gstin=c["gstin"], buyer_mobile=c["mobile"], delivery_address=address)
+        header.update(buyer_name=c["name"], buyer_address=_address(c), buyer_state_code=c["state_code"],
+                      buyer_gstin=c["gstin"], buyer_mobile=c["mobile"])
     return _insert_invoice(conn, header, draft)
 
 
@@ -342,10 +401,66 @@ def cancel_booking(conn: Connection, booking_id: int, *, on: date, reason: str, 
          WHERE booking_id = :b"""), {"b": booking_id, "on": on, "reason": reason})
     received = booking_balance(conn, booking_id)["received"]
     if cancellation_charge > received:
-        raise Refused(f"The cancellation charge is more than the ₹{received} received")
+        raise Refused(f"The cancellation charge is more than the {inr(received)} received")
     refund = received - cancellation_charge
     if refund == 0 and cancellation_charge == 0:
         return None
     return post_refund(conn, on=on, mode=refund_mode, amount=refund, key=key, paid_to=b["name"],
                        reason=f"Booking {b['booking_no']} cancelled: {reason}", booking_id=booking_id,
                        reference=reference if refund else None, cancellation_charge=cancellation_charge)
+
+
+# --------------------------------------------------------------------------- stock transfers
+
+
+def transfer_needs_invoice(conn: Connection, from_branch: int, to_branch: int) -> bool:
+    """A transfer to a branch with another GSTIN is a supply: it travels on a tax invoice (within
+    one GSTIN the transfer is its own delivery challan)."""
+    return conn.execute(sa.text("""
+        SELECT f.gstin <> t.gstin FROM master.branch f, master.branch t
+         WHERE f.branch_id = :f AND t.branch_id = :t"""), {"f": from_branch, "t": to_branch}).scalar_one()
+
+
+def post_transfer_invoice(conn: Connection, transfer_id: int, *, on: date) -> int:
+    """The tax invoice of a transfer to a branch with another GSTIN, in the transfer's transaction:
+    each part at the cost it left at and each vehicle at its purchase cost, GST on top, to the
+    receiving branch as a registered buyer in its state (the database fills the buyer)."""
+    t = conn.execute(sa.text("""
+        SELECT t.transfer_no, t.branch_id, tb.state_code AS to_state, fb.state_code AS from_state
+          FROM inventory.stock_transfer t
+          JOIN master.branch fb ON fb.branch_id = t.branch_id JOIN master.branch tb ON tb.branch_id = t.to_branch_id
+         WHERE t.transfer_id = :t"""), {"t": transfer_id}).mappings().one()
+    lines = []
+    for item in conn.execute(sa.text("""
+            SELECT l.part_id, l.unit_id, l.qty, p.name AS part_name, p.part_no, p.unit, p.hsn_code AS part_hsn,
+                   mv.unit_cost, u.vin, u.motor_no, u.purchase_cost, v.hsn_code AS unit_hsn, v.name AS variant_name,
+                   m.name AS model_name, u.colour
+              FROM inventory.stock_transfer_line l
+              JOIN inventory.stock_transfer t ON t.transfer_id = l.transfer_id
+              LEFT JOIN master.part p ON p.part_id = l.part_id
+              LEFT JOIN inventory.stock_move mv ON mv.branch_id = t.branch_id AND mv.part_id = l.part_id
+                    AND mv.kind = 'TRANSFER_OUT' AND mv.reference = t.transfer_no
+              LEFT JOIN inventory.vehicle_unit u ON u.unit_id = l.unit_id
+              LEFT JOIN oem.variant v ON v.variant_id = u.variant_id
+              LEFT JOIN oem.model m ON m.model_id = v.model_id
+             WHERE l.transfer_id = :t ORDER BY l.line_no"""), {"t": transfer_id}).mappings():
+        if item["part_id"] is not None:
+            lines.append({"description": f"{item['part_name']} ({item['part_no']})", "hsn_code": item["part_hsn"],
+                          "qty": item["qty"], "unit": item["unit"], "unit_price": item["unit_cost"] or Decimal(0),
+                          "gst_rate": _rate(conn, item["part_hsn"], on), "price_includes_gst": False,
+                          "part_id": item["part_id"], "unit_id": None})
+        else:
+            if item["purchase_cost"] is None:
+                raise Refused(f"{item['vin']} has no purchase cost recorded: the transfer invoice values it at cost")
+            lines.append({"description": f"{item['model_name']} {item['variant_name']} ({item['colour']}); "
+                                         f"VIN {item['vin']}, motor {item['motor_no']}",
+                          "hsn_code": item["unit_hsn"], "qty": Decimal(1), "unit": "NOS",
+                          "unit_price": item["purchase_cost"], "gst_rate": _rate(conn, item["unit_hsn"], on),
+                          "price_includes_gst": False, "part_id": None, "unit_id": item["unit_id"]})
+    draft = _compute(lines, t["to_state"], t["from_state"])
+    return _insert_invoice(conn, {
+        "branch_id": t["branch_id"], "invoice_date": on, "kind": "TRANSFER", "booking_id": None, "unit_id": None,
+        "customer_id": None, "buyer_name": "", "buyer_address": None, "buyer_state_code": None, "buyer_gstin": None,
+        "buyer_mobile": None, "delivery_address": None, "delivery_state_code": None, "pos_overridden": False,
+        "pos_override_reason": None, "key": str(uuid.uuid4()), "transfer_id": transfer_id,
+    }, draft)

@@ -10,6 +10,7 @@ from flask_login import current_user
 
 from ..db import get_conn
 from ..formatting import today_ist
+from ..forms import DateArg, date_arg, url_date
 from ..pages import rows_or_page
 from ..paging import paged
 from ..security import may_open, roles
@@ -19,22 +20,16 @@ BOOKKEEPERS = ("ACCOUNTS", "MANAGER", "ADMIN")
 EXPORT_ROW_LIMIT = 200_000
 
 
-def _date_arg(name: str, default: date | None) -> date | None:
-    raw = request.args.get(name, "").strip()
-    try:
-        return date.fromisoformat(raw) if raw else default
-    except ValueError:
-        return default
-
-
-def _date_range() -> tuple[date, date]:
-    """?from= and ?to= (YYYY-MM-DD, as a date input sends them); this month to date by default."""
+def _date_range() -> tuple[date, date, DateArg, DateArg]:
+    """?from= and ?to= (DD-MM-YYYY as typed, or YYYY-MM-DD from older links); this month to date by
+    default. Also the two filters as typed, for the page."""
     today = today_ist()
-    date_from = _date_arg("from", today.replace(day=1))
-    date_to = _date_arg("to", today)
-    if date_to < date_from:
+    from_arg, to_arg = date_arg("from", today.replace(day=1)), date_arg("to", today)
+    date_from, date_to = from_arg.value, to_arg.value
+    if date_to < date_from:  # typed the wrong way round: the filters show the period as read
         date_from, date_to = date_to, date_from
-    return date_from, date_to
+        from_arg.value, to_arg.value = date_from, date_to
+    return date_from, date_to, from_arg, to_arg
 
 
 def _choice(name: str, choices) -> str | None:
@@ -52,7 +47,7 @@ def _export_format() -> str | None:
 
 def _args(**values) -> dict:
     """The filters as URL arguments, for the pager and the export links (blank ones left out)."""
-    return {k: (v.isoformat() if isinstance(v, date) else v) for k, v in values.items() if v}
+    return {k: (url_date(v) if isinstance(v, date) else v) for k, v in values.items() if v}
 
 
 def _period(date_from: date, date_to: date) -> str:
@@ -64,7 +59,7 @@ def _period(date_from: date, date_to: date) -> str:
 def sales_register():
     """Tax invoices and credit notes of the branch, with GST heads, for GSTR-1 and the books."""
     conn = get_conn()
-    date_from, date_to = _date_range()
+    date_from, date_to, from_arg, to_arg = _date_range()
     f = registers.SalesFilter(current_user.branch_id, date_from, date_to, _choice("kind", registers.SALES_KINDS),
                               _choice("party", registers.PARTIES), _q())
     args = _args(**{"from": date_from, "to": date_to, "kind": f.kind, "party": f.party, "q": f.q})
@@ -80,7 +75,8 @@ def sales_register():
     rows, page = paged(lambda n, s: (registers.sales_rows(conn, f, n, s), totals["rows_found"]), size)
     return rows_or_page("billing/register_sales.html", "billing/register_sales_rows.html", "register-rows",
                         rows=rows, page=page, totals=totals, f=f, args=args, kinds=registers.SALES_KINDS,
-                        parties=registers.PARTIES, invoice_links=may_open("billing.invoice_detail"))
+                        parties=registers.PARTIES, invoice_links=may_open("billing.invoice_detail"),
+                        from_arg=from_arg, to_arg=to_arg)
 
 
 @bp.get("/registers/receipts")
@@ -88,7 +84,7 @@ def sales_register():
 def receipt_register():
     """Money in (receipts) and out (refunds, negative), with the net per mode for the cash book."""
     conn = get_conn()
-    date_from, date_to = _date_range()
+    date_from, date_to, from_arg, to_arg = _date_range()
     f = registers.ReceiptFilter(current_user.branch_id, date_from, date_to, _choice("mode", posting.RECEIPT_MODES),
                                 _choice("doc", ("RCT", "RFD")), _q())
     args = _args(**{"from": date_from, "to": date_to, "mode": f.mode, "doc": f.doc, "q": f.q})
@@ -103,7 +99,8 @@ def receipt_register():
     size = current_app.config["PAGE_SIZE"]
     rows, page = paged(lambda n, s: (registers.receipt_rows(conn, f, n, s), totals["rows_found"]), size)
     return rows_or_page("billing/register_receipts.html", "billing/register_receipts_rows.html", "register-rows",
-                        rows=rows, page=page, totals=totals, f=f, args=args, modes=posting.RECEIPT_MODES)
+                        rows=rows, page=page, totals=totals, f=f, args=args, modes=posting.RECEIPT_MODES,
+                        from_arg=from_arg, to_arg=to_arg)
 
 
 @bp.get("/registers/receivables")

@@ -64,7 +64,7 @@ class ReceivableFilter:
 
 # --------------------------------------------------------------------------- sales register
 
-SALES_KINDS = {"VEHICLE": "Vehicle", "COUNTER": "Counter"}
+SALES_KINDS = {"VEHICLE": "Vehicle", "COUNTER": "Counter", "TRANSFER": "Branch transfer"}
 PARTIES = {"B2B": "B2B (buyer has a GSTIN)", "B2C": "B2C"}
 
 _SALES_MONEY = ("taxable_value", "cgst", "sgst", "igst", "round_off", "grand_total", "tcs_amount")

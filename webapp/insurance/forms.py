@@ -7,11 +7,10 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 from flask_wtf import FlaskForm
-from wtforms import DateField, SelectField, StringField
-from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp
+from wtforms import SelectField, StringField
+from wtforms.validators import DataRequired, NumberRange, Optional, Regexp
 
-from ..forms import blank_to_none, upper_or_none
-from ..procurement.forms import AmountField
+from ..forms import AmountField, DateField, Length, blank_to_none, upper_or_none
 
 POLICY_NO = Regexp(r"^[A-Za-z0-9/-]{4,40}\Z", message="4 to 40 letters, digits, / or -")
 
@@ -37,12 +36,12 @@ def _money(label: str, **kwargs):
 class PolicyForm(FlaskForm):
     insurer_id = SelectField("Insurer", coerce=int, validators=[DataRequired("Choose the insurer")])
     od_policy_no = StringField("Own-damage policy no.", filters=[upper_or_none], validators=[Optional(), POLICY_NO],
-                               render_kw={"autocomplete": "off", "maxlength": 40})
+                               render_kw={"autocomplete": "off"})
     od_from = DateField("Own damage from", validators=[Optional()])
     od_to = DateField("Own damage to", validators=[Optional()])
     tp_policy_no = StringField("Third-party policy no.", filters=[upper_or_none], validators=[Optional(), POLICY_NO],
                                description="The same number as own damage when one policy covers both",
-                               render_kw={"autocomplete": "off", "maxlength": 40})
+                               render_kw={"autocomplete": "off"})
     tp_from = DateField("Third party from", validators=[Optional()])
     tp_to = DateField("Third party to", validators=[Optional()])
     premium = _money("Premium (₹)", validators=[DataRequired("Enter the premium"),
@@ -50,11 +49,10 @@ class PolicyForm(FlaskForm):
                                                NumberRange(max=Decimal("9999999999.99"), message="Too large")])
     idv = _money("IDV (₹)", description="Insured declared value", validators=[
         Optional(), NumberRange(min=Decimal(0), max=Decimal("9999999999.99"), message="0 or more")])
-    nominee_name = StringField("Nominee", filters=[blank_to_none], validators=[Optional(), Length(min=2, max=120)],
-                               render_kw={"maxlength": 120})
+    nominee_name = StringField("Nominee", filters=[blank_to_none], validators=[Optional(), Length(min=2, max=120)])
     nominee_relation = StringField("Nominee's relation", filters=[blank_to_none],
                                    validators=[Optional(), Length(min=2, max=40)],
-                                   render_kw={"maxlength": 40, "placeholder": "Spouse, son, mother..."})
+                                   render_kw={"placeholder": "Spouse, son, mother..."})
     commission_amount = _money("Commission receivable (₹)", default=Decimal("0.00"), validators=[
         Optional(), NumberRange(min=Decimal(0), max=Decimal("9999999999.99"), message="0 or more")])
     commission_received_on = DateField("Commission received on", validators=[Optional()])

@@ -5,19 +5,17 @@ import re
 from decimal import Decimal
 
 from flask_wtf import FlaskForm
-from wtforms import DecimalField, FieldList, Form, FormField, SelectField, StringField, TextAreaField
+from wtforms import FieldList, Form, FormField, SelectField, StringField, TextAreaField
 from wtforms.validators import (
     DataRequired,
     InputRequired,
-    Length,
     NumberRange,
     Optional,
     Regexp,
-    StopValidation,
     ValidationError,
 )
 
-from ..forms import blank_to_none, strip, upper, upper_or_none
+from ..forms import AmountField, Length, QuantityField, blank_to_none, strip, upper, upper_or_none
 
 SERIAL_RE = r"^[A-Z0-9][A-Z0-9/-]{3,39}$"
 VIN_RE = re.compile(r"^[A-HJ-NPR-Z0-9]{17}$")
@@ -25,13 +23,6 @@ CHEMISTRIES = [("", "As the variant"), ("LFP", "LFP"), ("NMC", "NMC"), ("LTO", "
                ("LEAD_ACID", "Lead acid"), ("OTHER", "Other")]
 QTY_KW = {"inputmode": "decimal", "autocomplete": "off"}
 MAX_QTY = Decimal(999999)   # NUMERIC(12,3) holds far more; nobody moves a million pieces at once
-
-
-def _sane_number(_form, field):
-    """'NaN', 'Infinity' and '1e20' parse as decimals: refuse them before anything compares them."""
-    if field.data is not None and (not field.data.is_finite() or abs(field.data) > MAX_QTY * 10_000):
-        field.data = None
-        raise StopValidation("Enter an ordinary number")
 
 
 def _not_zero(_form, field):
@@ -43,14 +34,14 @@ class BatterySwapForm(FlaskForm):
     serial = StringField("Serial of the pack now fitted", filters=[upper],
                          validators=[DataRequired("Enter or scan the new pack's serial"),
                                      Regexp(SERIAL_RE, message="4 to 40 letters, digits, '/' or '-'")],
-                         render_kw={"autocomplete": "off", "autocapitalize": "characters", "maxlength": 40})
+                         render_kw={"autocomplete": "off", "autocapitalize": "characters"})
     reason = StringField("Reason", filters=[strip], validators=[DataRequired("Say why the pack is changed"),
                                                                 Length(2, 200)],
                          description="e.g. Warranty replacement: cell imbalance (OEM claim 4411)")
     chemistry = SelectField("Chemistry (a pack seen for the first time)", choices=CHEMISTRIES,
                             filters=[blank_to_none], validate_choice=False)
-    kwh = DecimalField("kWh (a pack seen for the first time)", places=2,
-                       validators=[Optional(), _sane_number, NumberRange(min=Decimal("0.01"), max=Decimal("199.99"))],
+    kwh = QuantityField("kWh (a pack seen for the first time)", places=2,
+                       validators=[Optional(), NumberRange(min=Decimal("0.01"), max=Decimal("199.99"))],
                        render_kw={"inputmode": "decimal"})
 
     def validate_chemistry(self, field):
@@ -71,16 +62,16 @@ class UnitTransferForm(FlaskForm):
 
 
 class AdjustmentForm(FlaskForm):
-    qty = DecimalField("Quantity (+ adds, - takes away)", places=3,
-                       validators=[InputRequired("Enter the quantity, e.g. -1 for one damaged piece"), _sane_number,
+    qty = QuantityField("Quantity (+ adds, - takes away)", negative=True,
+                       validators=[InputRequired("Enter the quantity, e.g. -1 for one damaged piece"),
                                    NumberRange(min=-MAX_QTY, max=MAX_QTY), _not_zero],
                        render_kw=QTY_KW)
     reason = StringField("Reason", filters=[strip],
                          validators=[DataRequired("A stock adjustment needs a reason"),
                                      Length(3, 200, message="Between 3 and 200 characters")],
                          description="e.g. Damaged in handling, found in the wrong bin")
-    unit_cost = DecimalField("Unit cost of added pieces (₹, without GST)", places=2,
-                             validators=[Optional(), _sane_number, NumberRange(min=0, max=MAX_QTY * 100)],
+    unit_cost = AmountField("Unit cost of added pieces (₹, without GST)",
+                             validators=[Optional(), NumberRange(min=0, max=MAX_QTY * 100)],
                              render_kw={"inputmode": "decimal"},
                              description="Leave empty to use the branch's average cost")
 
@@ -93,14 +84,14 @@ ADJUSTMENT_ERRORS = {
 
 class BinForm(FlaskForm):
     bin_location = StringField("Bin", filters=[upper_or_none], validators=[Optional(), Length(max=20)],
-                               render_kw={"maxlength": 20, "autocomplete": "off"})
+                               render_kw={"autocomplete": "off"})
 
 
 class TransferPartLine(Form):
     part_no = StringField("Part number", filters=[upper_or_none],
                           render_kw={"autocomplete": "off", "autocapitalize": "characters"})
-    qty = DecimalField("Quantity", places=3,
-                       validators=[Optional(), _sane_number,
+    qty = QuantityField("Quantity",
+                       validators=[Optional(),
                                    NumberRange(min=Decimal("0.001"), max=MAX_QTY,
                                                message="More than zero, at most 999999")],
                        render_kw=QTY_KW)
@@ -136,8 +127,8 @@ class TransferForm(FlaskForm):
 
 
 class CountedForm(FlaskForm):
-    counted_qty = DecimalField("Counted", places=3,
-                               validators=[Optional(), _sane_number,
+    counted_qty = QuantityField("Counted",
+                               validators=[Optional(),
                                            NumberRange(min=0, max=MAX_QTY, message="0 or more, at most 999999")],
                                render_kw=QTY_KW)
 

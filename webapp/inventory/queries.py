@@ -452,11 +452,16 @@ def search_transfers(conn: Connection, branch_id: int, view: str, page: int, pag
 
 
 def get_transfer(conn: Connection, transfer_id: int, *, lock: bool = False):
+    """The transfer with its branches and the paper it travels on: its tax invoice (another GSTIN)
+    or, within one GSTIN, itself as the delivery challan."""
     return conn.execute(
         sa.text(
             f"""SELECT t.*, fb.branch_code AS from_branch, coalesce(fb.trade_name, fb.legal_name) AS from_name,
                        tb.branch_code AS to_branch, coalesce(tb.trade_name, tb.legal_name) AS to_name,
-                       ds.name AS dispatched_by_name, rs.name AS received_by_name
+                       ds.name AS dispatched_by_name, rs.name AS received_by_name,
+                       fb.gstin = tb.gstin AS on_challan,
+                       (SELECT i.invoice_id FROM billing.invoice i WHERE i.transfer_id = t.transfer_id) AS invoice_id,
+                       (SELECT i.invoice_no FROM billing.invoice i WHERE i.transfer_id = t.transfer_id) AS invoice_no
                   FROM inventory.stock_transfer t
                   JOIN master.branch fb ON fb.branch_id = t.branch_id
                   JOIN master.branch tb ON tb.branch_id = t.to_branch_id
@@ -472,6 +477,7 @@ def transfer_lines(conn: Connection, transfer_id: int):
         sa.text(
             """SELECT l.line_no, l.part_id, p.part_no, p.name AS part_name, p.unit, l.qty,
                       l.unit_id, u.vin, u.motor_no, u.colour, u.status AS unit_status,
+                      coalesce(p.hsn_code, v.hsn_code) AS hsn_code, coalesce(-mv.value, u.purchase_cost) AS value,
                       m.name AS model_name, v.name AS variant_name,
                       -mv.value AS out_value, mv.unit_cost AS out_unit_cost, mv.value AS signed_value
                  FROM inventory.stock_transfer_line l

@@ -11,6 +11,7 @@ from decimal import Decimal
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from ..billing import posting
 from ..forms import constraint_name
 from . import queries
 
@@ -158,6 +159,11 @@ def dispatch_transfer(conn: Connection, *, from_branch: int, to_branch: int, par
         queries.insert_transfer_line(conn, transfer_id, line_no, unit_id=unit_id)
         conn.execute(sa.text("UPDATE inventory.vehicle_unit SET status = 'IN_TRANSIT' WHERE unit_id = :id"),
                      {"id": unit_id})
+    if posting.transfer_needs_invoice(conn, from_branch, to_branch):
+        try:
+            posting.post_transfer_invoice(conn, transfer_id, on=on)
+        except posting.Refused as exc:
+            raise Refused(str(exc)) from None
     return transfer_id, transfer_no
 
 

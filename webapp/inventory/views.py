@@ -23,12 +23,14 @@ from flask import abort, current_app, flash, redirect, render_template, request,
 from flask_login import current_user
 from markupsafe import Markup
 
+from ..billing.documents import branch_for_print
 from ..pages import rows_or_page
 from ..db import get_conn
 from ..formatting import today_ist
 from ..forms import constraint_name
 from ..paging import paged
-from ..security import role_may_use, roles
+from ..pdf import pdf_response, render_pdf
+from ..security import may_open, role_may_use, roles
 from . import bp, queries, services
 from .forms import (
     ADJUSTMENT_ERRORS,
@@ -415,7 +417,7 @@ def transfer_new():
     conn = get_conn()
     form = _transfer_form()
     if request.method == "GET":
-        vin = request.args.get("vin", "").strip().upper()[:17]
+        vin = request.args.get("vin", "").strip().upper()
         if vin:
             form.vins.data = vin
         from_branch = _int_arg("from")
@@ -460,7 +462,25 @@ def transfer_detail(transfer_id: int):
         "inventory/transfer_detail.html", transfer=transfer, lines=lines,
         part_value=sum((line.out_value for line in lines if line.out_value is not None), Decimal("0.00")),
         may_receive=(transfer.status == "DISPATCHED" and current_user.role in STOCK_MANAGERS
-                     and may_act_at(transfer.to_branch_id)))
+                     and may_act_at(transfer.to_branch_id)),
+        may_print_invoice=may_open("billing.invoice_pdf") and current_user.branch_id == transfer.branch_id)
+
+
+@bp.get("/transfers/<int:transfer_id>/challan.pdf")
+@roles(*TRANSFER_VIEWERS)
+def transfer_challan_pdf(transfer_id: int):
+    """The delivery challan a transfer within one GSTIN travels with (a transfer to another GSTIN
+    travels on its tax invoice instead)."""
+    transfer = _transfer_or_404(transfer_id)
+    if not transfer.on_challan:
+        abort(404)
+    conn = get_conn()
+    lines = queries.transfer_lines(conn, transfer_id)
+    pdf = render_pdf("inventory/transfer_challan_pdf.html", transfer=transfer, lines=lines,
+                     total=sum((l.value for l in lines if l.value is not None), Decimal("0.00")),
+                     sender=branch_for_print(conn, transfer.branch_id),
+                     receiver=branch_for_print(conn, transfer.to_branch_id))
+    return pdf_response(pdf, f"challan-{transfer.transfer_no}.pdf".replace("/", "-"))
 
 
 @bp.post("/transfers/<int:transfer_id>/receive")

@@ -1,5 +1,6 @@
 """Forms of the catalog screens of master: tax master, customers, financiers and insurers, spare
-parts and labour operations; and the amount field the oem forms use too."""
+parts and labour operations. Amounts and quantities use the ERP's one AmountField and
+QuantityField (webapp.forms)."""
 from __future__ import annotations
 
 import re
@@ -7,58 +8,20 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, DateField, Field, SelectField, SelectMultipleField, StringField
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, Regexp, ValidationError
+from wtforms import BooleanField, SelectField, SelectMultipleField, StringField
+from wtforms.validators import DataRequired, InputRequired, NumberRange, Optional, Regexp, ValidationError
 from wtforms.fields.choices import SelectChoice
-from wtforms.widgets import CheckboxInput, ListWidget, TextInput
+from wtforms.widgets import CheckboxInput, ListWidget
 
 from .. import validators as v
 from ..formatting import today_ist
-from ..forms import blank_to_none, strip, upper, upper_or_none
+from ..forms import AmountField, DateField, Length, QuantityField, blank_to_none, strip, upper, upper_or_none
 
 GST_RATES = ("0", "0.1", "0.25", "1", "1.5", "3", "5", "6", "12", "18", "28", "40")  # CHECK of master.hsn_rate
 PART_UNITS = (("NOS", "Numbers (NOS)"), ("SET", "Set"), ("PAIR", "Pair"), ("KIT", "Kit"), ("LTR", "Litre"),
               ("KG", "Kilogram"), ("MTR", "Metre"))
 WHOLE_UNITS = {"NOS", "SET", "PAIR", "KIT"}
 CUSTOMER_KINDS = (("INDIVIDUAL", "Individual"), ("BUSINESS", "Business (B2B)"))
-
-
-class AmountField(Field):
-    """A decimal typed the Indian way: '₹1,25,000.50', '125000' or '1 25 000'. Never a float, never
-    'NaN' or '1e5'. ``places`` is the most decimals accepted (2 for rupees, 3 for quantities)."""
-
-    widget = TextInput()
-
-    def __init__(self, label=None, validators=None, places: int = 2, **kwargs):
-        kwargs.setdefault("render_kw", {}).setdefault("inputmode", "decimal")
-        super().__init__(label, validators, **kwargs)
-        self.places = places
-        self._pattern = re.compile(rf"[0-9]{{1,12}}(\.[0-9]{{0,{places}}})?")
-
-    def _value(self):
-        if self.raw_data:
-            return self.raw_data[0]
-        if self.data is None:
-            return ""
-        text = f"{self.data:f}"
-        return text.rstrip("0").rstrip(".") if "." in text and self.places > 2 else text
-
-    def process_formdata(self, valuelist):
-        if not valuelist:
-            return
-        typed = re.sub(r"[₹,\s]", "", valuelist[0] or "")
-        if typed == "":
-            self.data = None
-            return
-        if not self._pattern.fullmatch(typed):
-            self.data = None
-            raise ValueError(f"Enter an amount in figures, e.g. 1,25,000{'.50' if self.places else ''}"
-                             if self.places == 2 else f"Enter a number with at most {self.places} decimals")
-        try:
-            self.data = Decimal(typed)
-        except InvalidOperation as exc:  # the pattern makes this unreachable; belt and braces
-            self.data = None
-            raise ValueError("Not a number") from exc
 
 
 class ChecklistField(SelectMultipleField):
@@ -101,7 +64,7 @@ class HsnForm(FlaskForm):
     hsn_code = StringField("HSN / SAC code", filters=[lambda s: re.sub(r"\s", "", s) if isinstance(s, str) else s],
                            validators=[DataRequired(), Regexp(r"^[0-9]{4}([0-9]{2}){0,2}\Z",
                                        message="4, 6 or 8 digits, e.g. 8714 or 871160")],
-                           render_kw={"inputmode": "numeric", "maxlength": 11})
+                           render_kw={"inputmode": "numeric"})
     description = StringField("Description", filters=[strip], validators=[DataRequired(), Length(2, 200)])
     is_service = BooleanField("A service (SAC), not goods")
 
@@ -152,16 +115,16 @@ class CustomerForm(FlaskForm):
     city = StringField("City / town", filters=[blank_to_none], validators=[Optional(), Length(max=100)])
     state_code = SelectField("State", validators=[DataRequired("Choose the state")])
     pincode = StringField("PIN code", filters=[blank_to_none], validators=[Optional(), v.PINCODE],
-                          render_kw={"inputmode": "numeric", "maxlength": 6})
+                          render_kw={"inputmode": "numeric"})
     gstin = StringField("GSTIN (business customers)", filters=[upper_or_none], validators=[Optional(), v.GSTIN],
-                        render_kw={"maxlength": 15, "autocapitalize": "characters"})
+                        render_kw={"autocapitalize": "characters"})
     pan = StringField("PAN", filters=[upper_or_none], validators=[Optional(), v.PAN],
-                      render_kw={"maxlength": 10, "autocapitalize": "characters"})
+                      render_kw={"autocapitalize": "characters"})
     date_of_birth = DateField("Date of birth", validators=[Optional()])
     aadhaar_last4 = StringField("Aadhaar: last 4 digits only", filters=[_aadhaar_last4],
                                 validators=[Optional()],
                                 description="Only the last 4 digits are kept, never the full number",
-                                render_kw={"inputmode": "numeric", "maxlength": 4, "autocomplete": "off"})
+                                render_kw={"inputmode": "numeric", "autocomplete": "off"})
 
     def __init__(self, *args, state_labels: dict[str, str] | None = None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -224,7 +187,7 @@ class PartyForm(FlaskForm):
 
     name = StringField("Name", filters=[strip], validators=[DataRequired(), Length(2, 120)])
     gstin = StringField("GSTIN", filters=[upper_or_none], validators=[Optional(), v.GSTIN],
-                        render_kw={"maxlength": 15, "autocapitalize": "characters"})
+                        render_kw={"autocapitalize": "characters"})
     phone = StringField("Phone", filters=[blank_to_none], validators=[Optional(), v.PHONE],
                         render_kw={"inputmode": "tel"})
     is_active = BooleanField("Active (offered on new sales)", default=True)
@@ -246,7 +209,7 @@ class PartForm(FlaskForm):
     part_no = StringField("Part number", filters=[upper],
                           validators=[DataRequired(), Regexp(r"^[A-Z0-9][A-Z0-9./-]{1,39}\Z",
                                       message="2 to 40 letters, digits, '.', '/' or '-', as printed by the OEM")],
-                          render_kw={"autocapitalize": "characters", "maxlength": 40, "autocomplete": "off"})
+                          render_kw={"autocapitalize": "characters", "autocomplete": "off"})
     name = StringField("Name", filters=[strip], validators=[DataRequired(), Length(2, 200)])
     hsn_code = SelectField("HSN code (sets the GST rate)", validators=[DataRequired()])
     unit = SelectField("Unit", choices=choices(PART_UNITS), default="NOS")
@@ -254,9 +217,9 @@ class PartForm(FlaskForm):
     purchase_price = AmountField("Purchase price (excl. GST)",
                                  validators=[InputRequired("Give the purchase price"), NumberRange(min=0)])
     model_ids = ChecklistField("Fits these models", coerce=int, validators=[Optional()])
-    reorder_level = AmountField("Reorder when stock falls to", places=3, default=Decimal(0),
+    reorder_level = QuantityField("Reorder when stock falls to", default=Decimal(0),
                                 validators=[InputRequired(), NumberRange(min=0)])
-    reorder_qty = AmountField("Reorder quantity", places=3, default=Decimal(0),
+    reorder_qty = QuantityField("Reorder quantity", default=Decimal(0),
                               validators=[InputRequired(), NumberRange(min=0)])
     is_active = BooleanField("Active (can be ordered and sold)", default=True)
 
@@ -287,7 +250,7 @@ class LabourForm(FlaskForm):
     operation_code = StringField("Operation code", filters=[upper],
                                  validators=[DataRequired(), Regexp(r"^[A-Z0-9][A-Z0-9-]{1,19}\Z",
                                              message="2 to 20 letters, digits or '-', e.g. PS-1")],
-                                 render_kw={"autocapitalize": "characters", "maxlength": 20})
+                                 render_kw={"autocapitalize": "characters"})
     name = StringField("Name", filters=[strip], validators=[DataRequired(), Length(2, 200)])
     sac_code = SelectField("SAC code", default="998714", validators=[DataRequired()])
     standard_hours = AmountField("Standard hours", validators=[InputRequired(), NumberRange(min=Decimal("0.01"),

@@ -182,7 +182,7 @@ def customer_list():
 def customer_new():
     conn = get_conn()
     form = _customer_form(data={"state_code": cq.branch_state(conn, current_user.branch_id),
-                                "name": request.args.get("name", "")[:200] or None})
+                                "name": request.args.get("name", "").strip() or None})
     if form.validate_on_submit():
         customer_id, saved = save_or_field_error(
             conn, form, CUSTOMER_ERRORS, lambda: cq.insert_customer(conn, form.data, current_user.branch_id))

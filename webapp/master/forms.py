@@ -4,10 +4,10 @@ from __future__ import annotations
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileAllowed, FileField
 from wtforms import BooleanField, SelectField, StringField
-from wtforms.validators import DataRequired, Length, Optional, Regexp
+from wtforms.validators import DataRequired, Optional, Regexp
 
 from .. import validators as v
-from ..forms import blank_to_none, new_pin_fields, strip, upper, upper_or_none
+from ..forms import Length, blank_to_none, new_pin_fields, strip, upper, upper_or_none
 
 
 class BranchForm(FlaskForm):
@@ -19,12 +19,12 @@ class BranchForm(FlaskForm):
     trade_name = StringField("Trade name (shown on screens)", filters=[blank_to_none],
                              validators=[Optional(), Length(2, 200)])
     gstin = StringField("GSTIN", filters=[upper], validators=[DataRequired(), Length(15, 15), v.GSTIN],
-                        render_kw={"maxlength": 15, "autocapitalize": "characters"})
+                        render_kw={"autocapitalize": "characters"})
     address_line1 = StringField("Address", filters=[strip], validators=[DataRequired(), Length(2, 200)])
     address_line2 = StringField("Address (line 2)", filters=[blank_to_none], validators=[Optional(), Length(max=200)])
     city = StringField("City", filters=[strip], validators=[DataRequired(), Length(2, 100)])
     pincode = StringField("PIN code", filters=[strip], validators=[DataRequired(), v.PINCODE],
-                          render_kw={"inputmode": "numeric", "maxlength": 6})
+                          render_kw={"inputmode": "numeric"})
     phone = StringField("Phone", filters=[strip], validators=[DataRequired(), v.PHONE],
                         render_kw={"inputmode": "tel"})
     email = StringField("E-mail", filters=[blank_to_none], validators=[Optional(), v.EMAIL],
@@ -86,7 +86,6 @@ class BranchEditForm(BranchForm):
 
 BRANCH_ERRORS = {
     "branch_branch_code_key": ("branch_code", "Another branch already uses this code"),
-    "branch_gstin_key": ("gstin", "Another branch already has this GSTIN"),
     "branch_invoice_prefix_key": ("invoice_prefix", "Another branch already uses this prefix"),
     "branch_gstin_check": ("gstin", "Not a valid GSTIN"),
     "branch_state_code_fkey": ("gstin", "The GSTIN's first two digits are not a GST state code"),
@@ -100,7 +99,7 @@ class StaffForm(FlaskForm):
                              validators=[DataRequired(), Regexp(r"^[A-Z0-9]{2,12}$",
                                          message="2 to 12 letters or digits, e.g. S014")],
                              description="Used to log in; letters and digits",
-                             render_kw={"autocapitalize": "characters", "maxlength": 12})
+                             render_kw={"autocapitalize": "characters"})
     name = StringField("Name", filters=[strip], validators=[DataRequired(), Length(2, 120)])
     designation = SelectField("Role", validators=[DataRequired()])
     branch_id = SelectField("Branch", coerce=int, validators=[DataRequired()])
@@ -109,12 +108,12 @@ class StaffForm(FlaskForm):
     email = StringField("E-mail", filters=[blank_to_none], validators=[Optional(), v.EMAIL],
                         render_kw={"inputmode": "email"})
     pan = StringField("PAN", filters=[upper_or_none], validators=[Optional(), v.PAN],
-                      render_kw={"maxlength": 10, "autocapitalize": "characters"})
+                      render_kw={"autocapitalize": "characters"})
     upi_id = StringField("UPI id", filters=[blank_to_none], validators=[Optional(), v.UPI_ID])
     bank_account_no = StringField("Bank account number", filters=[blank_to_none],
                                   validators=[Optional(), v.BANK_ACCOUNT], render_kw={"inputmode": "numeric"})
     ifsc = StringField("IFSC", filters=[upper_or_none], validators=[Optional(), v.IFSC],
-                       render_kw={"maxlength": 11, "autocapitalize": "characters"})
+                       render_kw={"autocapitalize": "characters"})
 
     def validate_ifsc(self, field):
         if bool(field.data) != bool(self.bank_account_no.data):

@@ -5,13 +5,12 @@ from __future__ import annotations
 from decimal import Decimal
 
 from flask_wtf import FlaskForm
-from wtforms import (BooleanField, DateField, FieldList, Form, FormField, IntegerField, SelectField, StringField,
-                     TextAreaField)
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
+from wtforms import BooleanField, FieldList, Form, FormField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, InputRequired, NumberRange, Optional, ValidationError
 
 from .. import validators as v
-from ..forms import blank_to_none, strip, upper, upper_or_none
-from ..master.catalog_forms import AmountField, choices, period_check
+from ..forms import AmountField, DateField, Length, blank_to_none, strip, upper, upper_or_none
+from ..master.catalog_forms import choices, period_check
 
 SEGMENTS = (("E2W", "Electric two-wheeler"), ("E2W_LOW_SPEED", "Low-speed e-2W (no registration)"),
             ("E3W_PASSENGER", "E-rickshaw / e-3W passenger"), ("E3W_GOODS", "E-3W goods carrier"),
@@ -39,7 +38,7 @@ class OemForm(FlaskForm):
     dealer_code = StringField("Our dealer code with this OEM", filters=[blank_to_none],
                               validators=[Optional(), Length(1, 40)])
     gstin = StringField("Supplier GSTIN", filters=[upper], validators=[DataRequired(), Length(15, 15), v.GSTIN],
-                        render_kw={"maxlength": 15, "autocapitalize": "characters"},
+                        render_kw={"autocapitalize": "characters"},
                         description="Its first two digits give the OEM's state (IGST or CGST + SGST on purchases)")
     address = TextAreaField("Address", filters=[strip], validators=[DataRequired(), Length(2, 300)],
                             render_kw={"rows": 3})

@@ -1,50 +1,21 @@
 """Forms of the procurement module: purchase orders, goods receipts, purchase invoices, payments."""
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
-from wtforms import (
-    DateField,
-    DecimalField,
-    FieldList,
-    Form,
-    FormField,
-    SelectField,
-    SelectMultipleField,
-    StringField,
-    TextAreaField,
-)
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, Regexp, ValidationError
+from wtforms import FieldList, Form, FormField, SelectField, SelectMultipleField, StringField, TextAreaField
+from wtforms.validators import DataRequired, InputRequired, NumberRange, Optional, Regexp, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from ..formatting import today_ist
-from ..forms import blank_to_none, strip, upper_or_none
+from ..formatting import inr, today_ist
+from ..forms import AmountField, DateField, Length, QuantityField, blank_to_none, strip, upper_or_none
 from .dispatch import normalise
 
 
-class AmountField(DecimalField):
-    """A number as people type it: '1,23,456.50', '₹ 5000' and '5000' are all accepted."""
-
-    def process_formdata(self, valuelist):
-        if valuelist:
-            cleaned = valuelist[0].replace(",", "").replace("₹", "").replace(" ", "").strip()
-            if not cleaned:
-                self.data = None
-                return
-            try:
-                self.data = Decimal(cleaned)
-            except InvalidOperation as exc:
-                self.data = None
-                raise ValueError(self.gettext("Not a number")) from exc
-            if not self.data.is_finite():
-                self.data = None
-                raise ValueError(self.gettext("Not a number"))
-
-
 def _money(label: str, **kwargs):
-    return AmountField(label, places=2, render_kw={"inputmode": "decimal"}, **kwargs)
+    return AmountField(label, **kwargs)
 
 
 def _not_in_future(_form, field):
@@ -57,17 +28,15 @@ def _not_in_future(_form, field):
 
 class VehicleLineForm(Form):
     item = SelectField("Variant and colour", choices=[], validate_choice=False)
-    qty = AmountField("Quantity", places=None, validators=[Optional(), NumberRange(min=1, max=10000)],
-                      render_kw={"inputmode": "numeric"})
+    qty = QuantityField("Quantity", validators=[Optional(), NumberRange(min=1, max=10000)],
+                        render_kw={"inputmode": "numeric"})
     unit_price = _money("Unit price excl. GST", validators=[Optional(), NumberRange(min=0, max=9_999_999_999)])
 
 
 class PartLineForm(Form):
     part_no = StringField("Part number", filters=[upper_or_none], validators=[Optional(), Length(max=40)],
                           render_kw={"list": "part-numbers", "autocapitalize": "characters"})
-    qty = AmountField("Quantity", places=None, validators=[Optional(), NumberRange(min=Decimal("0.001"),
-                                                                                     max=1_000_000)],
-                      render_kw={"inputmode": "decimal"})
+    qty = QuantityField("Quantity", validators=[Optional(), NumberRange(min=Decimal("0.001"), max=1_000_000)])
     unit_price = _money("Unit price excl. GST", validators=[Optional(), NumberRange(min=0, max=9_999_999_999)])
 
 
@@ -98,8 +67,7 @@ PO_ERRORS = {
 
 
 class PartReceiptForm(Form):
-    qty = AmountField("Quantity received", places=None, validators=[Optional(), NumberRange(min=0, max=1_000_000)],
-                      render_kw={"inputmode": "decimal"})
+    qty = QuantityField("Quantity received", validators=[Optional(), NumberRange(min=0, max=1_000_000)])
     unit_cost = _money("Cost per unit excl. GST", validators=[Optional(), NumberRange(min=0, max=9_999_999_999)])
 
 
@@ -120,7 +88,7 @@ class GoodsReceiptForm(FlaskForm):
     # One vehicle at a time, typed or scanned; it is added as a row of the list above.
     scan_line = SelectField("Variant and colour", choices=[], validate_choice=False)
     scan_vin = StringField("VIN", filters=[upper_or_none], render_kw={"autocapitalize": "characters",
-                                                                       "autocomplete": "off", "maxlength": 17})
+                                                                       "autocomplete": "off"})
     scan_motor_no = StringField("Motor no", filters=[upper_or_none], render_kw={"autocomplete": "off"})
     scan_batteries = StringField("Battery serial(s)", filters=[upper_or_none], render_kw={"autocomplete": "off"},
                                  description="Two packs: separate them with a space")
@@ -155,7 +123,7 @@ class PurchaseInvoiceForm(FlaskForm):
         "OEM's invoice no.", filters=[strip],
         validators=[DataRequired("Enter the invoice number printed by the OEM"),
                     Regexp(r"^[A-Za-z0-9/-]{1,16}\Z", message="At most 16 letters, digits, / or -")],
-        render_kw={"maxlength": 16, "autocapitalize": "characters"})
+        render_kw={"autocapitalize": "characters"})
     invoice_date = DateField("Invoice date", default=today_ist,
                              validators=[DataRequired("Enter the invoice date"), _not_in_future])
     due_date = DateField("Due date", validators=[DataRequired("Enter the date payment is due")])
@@ -164,7 +132,7 @@ class PurchaseInvoiceForm(FlaskForm):
     cgst = _money("CGST", default=Decimal("0.00"), validators=[Optional(), NumberRange(min=0)])
     sgst = _money("SGST", default=Decimal("0.00"), validators=[Optional(), NumberRange(min=0)])
     igst = _money("IGST", default=Decimal("0.00"), validators=[Optional(), NumberRange(min=0)])
-    round_off = _money("Round off", default=Decimal("0.00"),
+    round_off = _money("Round off", default=Decimal("0.00"), negative=True,
                        validators=[Optional(), NumberRange(min=-1, max=1, message="Between -1.00 and 1.00")])
     total = _money("Invoice total", validators=[InputRequired("Enter the invoice total"),
                                                 NumberRange(min=Decimal("0.01"))])
@@ -178,7 +146,7 @@ class PurchaseInvoiceForm(FlaskForm):
         if field.data is not None and all(p is not None for p in parts[:1]):
             added = sum((p or Decimal(0)) for p in parts)
             if added != field.data:
-                raise ValidationError(f"Taxable value + tax + round off come to {added:.2f}, not {field.data:.2f}")
+                raise ValidationError(f"Taxable value + tax + round off come to {inr(added)}, not {inr(field.data)}")
 
 
 PINV_ERRORS = {

@@ -83,7 +83,8 @@ def usual_vehicle_prices(conn: Connection, branch_id: int, items: list[tuple[int
                           AND o.status NOT IN ('DRAFT', 'CANCELLED')
                         ORDER BY o.order_date DESC, o.po_id DESC LIMIT 1),
                       p.ex_factory,
-                      round(p.ex_showroom / (1 + master.gst_rate_on(v.hsn_code, :on) / 100), 2)) AS price
+                      -- worked back as a GST-inclusive invoice line is (webapp.gst): x * 100 / (100 + rate)
+                      round(p.ex_showroom * 100 / (100 + master.gst_rate_on(v.hsn_code, :on)), 2)) AS price
              FROM unnest(CAST(:variants AS integer[]), CAST(:colours AS text[])) AS i (variant_id, colour)
              JOIN oem.variant v USING (variant_id)
              LEFT JOIN LATERAL oem.price_on(i.variant_id, i.colour, :on) p ON true"""),

@@ -6,15 +6,15 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import date
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 
 from sqlalchemy.engine import Connection
 
+from ..gst import exclusive_line_tax
+from ..money import round_paisa, round_rupee
 from . import queries
 from .dispatch import DispatchList, DispatchRow, parse_dispatch_list
 
-PAISA = Decimal("0.01")
-RUPEE = Decimal(1)
 RECEIVABLE = ("SENT", "PART_RECEIVED")
 
 
@@ -23,26 +23,24 @@ class Refused(Exception):
 
 
 # --------------------------------------------------------------------------- money
+# The arithmetic is billing's, from the shared kernel (webapp.gst, webapp.money): the same
+# amount at the same rate carries the same tax on a purchase as on a sale.
 
 
-def paise(amount: Decimal) -> Decimal:
-    return amount.quantize(PAISA, rounding=ROUND_HALF_UP)
+paise = round_paisa
 
 
 def line_gst(amount: Decimal, rate: Decimal | None, same_state: bool) -> dict[str, Decimal]:
-    """GST on one GST-exclusive amount: half the rate each as CGST and SGST within the state, else IGST."""
-    if rate is None:
-        return {"cgst": Decimal("0.00"), "sgst": Decimal("0.00"), "igst": Decimal("0.00")}
-    if same_state:
-        half = paise(amount * rate / 200)
-        return {"cgst": half, "sgst": half, "igst": Decimal("0.00")}
-    return {"cgst": Decimal("0.00"), "sgst": Decimal("0.00"), "igst": paise(amount * rate / 100)}
+    """GST on one GST-exclusive amount, to the paisa (5% of 100.10 = 5.01): CGST = half of it
+    rounded and SGST the rest within the state, else all of it IGST."""
+    heads = exclusive_line_tax(amount, rate, same_state)
+    return {"cgst": heads.cgst, "sgst": heads.sgst, "igst": heads.igst}
 
 
 def round_to_rupee(amount: Decimal) -> tuple[Decimal, Decimal]:
     """(total rounded to the rupee, the round-off that gets there)."""
-    total = amount.quantize(RUPEE, rounding=ROUND_HALF_UP).quantize(PAISA)
-    return total, total - paise(amount)
+    total = round_rupee(amount)
+    return total, total - round_paisa(amount)
 
 
 @dataclass

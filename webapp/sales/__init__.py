@@ -4,4 +4,4 @@ from flask import Blueprint
 
 bp = Blueprint("sales", __name__, url_prefix="/sales")
 
-from . import steps, views  # noqa: E402,F401
+from . import accessories, steps, views  # noqa: E402,F401

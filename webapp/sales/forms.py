@@ -7,21 +7,12 @@ from __future__ import annotations
 import re
 
 from flask_wtf import FlaskForm
-from wtforms import (
-    BooleanField,
-    DateField,
-    HiddenField,
-    IntegerField,
-    SelectField,
-    StringField,
-    TextAreaField,
-)
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
+from wtforms import BooleanField, HiddenField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, InputRequired, NumberRange, Optional, ValidationError
 
 from .. import validators as v
 from ..billing.posting import RECEIPT_MODES
-from ..forms import blank_to_none, strip, upper_or_none
-from ..procurement.forms import AmountField
+from ..forms import AmountField, DateField, Length, blank_to_none, strip, upper_or_none
 from .queries import ENQUIRY_SOURCES
 
 UUID_RE = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\Z")

@@ -64,8 +64,10 @@ def booking_or_404(conn: Connection, booking_id: int, *, lock: bool = False):
 # connection first and never commits.
 
 from datetime import date, timedelta
+from decimal import Decimal
 
 from ..db import contains_pattern
+from ..formatting import inr
 from ..validators import normalise_mobile
 
 PIPELINE_STAGES = ("BOOKED", "ALLOTTED", "INVOICED", "DELIVERED")
@@ -412,3 +414,33 @@ def update_booking_terms(conn: Connection, booking_id: int, data: dict) -> None:
            SET expected_delivery = :expected_delivery, finance_needed = :finance_needed, discount = :discount,
                delivery_state_code = :delivery_state_code, delivery_address = :delivery_address
          WHERE booking_id = :b"""), {"b": booking_id, **data})
+
+
+# --------------------------------------------------------------------------- the hand-over gate
+
+def handover_gate(conn: Connection, booking_id: int) -> dict:
+    """What still stands between an invoiced sale and its hand-over (sales.handover_missing, the
+    rule the delivery trigger applies), and the manager's release of this invoice, if any."""
+    missing = conn.execute(sa.text("SELECT reason, amount FROM sales.handover_missing(:b)"),
+                           {"b": booking_id}).mappings().all()
+    release = conn.execute(sa.text("""
+        SELECT r.reason, r.missing, r.released_at, s.name AS released_by_name, s.staff_code AS released_by_code
+          FROM sales.handover_release r
+          JOIN sales.booking b ON b.booking_id = r.booking_id AND b.invoice_id = r.invoice_id
+          JOIN master.staff s ON s.staff_id = r.released_by
+         WHERE r.booking_id = :b"""), {"b": booking_id}).mappings().first()
+    return {"missing": [gate_message(m["reason"], m["amount"]) for m in missing], "release": release,
+            "release_missing": [gate_message(*part.split(" ", 1)) if " " in part else gate_message(part, None)
+                                for part in (release["missing"].split("; ") if release and release["missing"] else [])]}
+
+
+def gate_message(reason: str, amount) -> str:
+    """One reason of the gate in the showroom's words."""
+    money = inr(Decimal(amount)) if amount is not None else ""
+    return {
+        "CUSTOMER_DUE": f"{money} still to be paid by the customer",
+        "LOAN_NO_DO": f"The loan of {money} has no delivery order from the financier recorded",
+        "SUBSIDY_NO_VOUCHER": f"The PM E-DRIVE subsidy of {money} has no e-voucher id recorded",
+        "NO_INSURANCE": "No insurance policy recorded for the vehicle",
+        "NO_REGISTRATION": "Registration not applied for (Form 20 or a temporary number)",
+    }.get(reason, reason)

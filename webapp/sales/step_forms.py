@@ -4,21 +4,23 @@ read straight from the posted rows (one row per configured item)."""
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import (
-    DateField,
-    HiddenField,
-    IntegerField,
-    RadioField,
-    SelectField,
-    StringField,
-    TextAreaField,
-)
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
+from wtforms import HiddenField, IntegerField, RadioField, SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, InputRequired, NumberRange, Optional, ValidationError
 
 from ..billing.posting import REFUND_MODES
 from ..formatting import today_ist
-from ..forms import blank_to_none, strip
-from ..procurement.forms import AmountField
+from ..forms import (
+    OLD_REG_NO_PATTERN,
+    AmountField,
+    DateField,
+    Length,
+    QuantityField,
+    RegistrationNoField,
+    blank_to_none,
+    strip,
+    temporary_registration_no,
+    upper_or_none,
+)
 
 MAX_MONEY = 99_999_999
 
@@ -34,18 +36,6 @@ def _date(label: str, *validators, **kwargs):
 def _not_in_future(_form, field):
     if field.data and field.data > today_ist():
         raise ValidationError("This date is in the future")
-
-
-def compact_upper(value):
-    """'KA 05 AB 1234' and 'ka-05-ab-1234' are both KA05AB1234, as the RTO writes it."""
-    if isinstance(value, str):
-        value = "".join(c for c in value.upper() if c.isalnum())
-    return value or None
-
-
-def upper_or_none(value):
-    value = blank_to_none(value)
-    return value.upper() if isinstance(value, str) else value
 
 
 class AllotForm(FlaskForm):
@@ -80,6 +70,29 @@ class DeliveryForm(FlaskForm):
     key = HiddenField()
 
 
+class AccessoryForm(FlaskForm):
+    """One accessory sold with the vehicle: from the parts list (its number fills the rest) or typed."""
+    part_no = StringField("Part number (from the parts list)", filters=[upper_or_none],
+                          validators=[Optional(), Length(max=40)],
+                          description="Leave empty for an item not kept in the parts list")
+    description = StringField("Description", filters=[blank_to_none], validators=[Optional(), Length(2, 200)])
+    hsn_code = SelectField("HSN / SAC", choices=[], validate_choice=False, filters=[blank_to_none])
+    qty = QuantityField("Quantity", default=1,
+                        validators=[InputRequired("Enter the quantity"), NumberRange(min=0.001, max=9999,
+                                                                                     message="0.001 to 9,999")])
+    unit_price = AmountField("Unit price (₹)", validators=[Optional(), NumberRange(min=0, max=99_99_999,
+                                                                                   message="Not a sensible price")])
+    price_includes_gst = SelectField("The price", choices=[("yes", "includes GST (MRP)"),
+                                                          ("no", "is before GST (GST added)")], default="yes")
+
+
+class HandoverReleaseForm(FlaskForm):
+    reason = StringField("Why the vehicle may go now", filters=[strip],
+                         validators=[DataRequired("Say why the vehicle is released with this outstanding"),
+                                     Length(min=5, max=300)],
+                         description="e.g. balance by a cheque collected today; policy issued, copy awaited")
+
+
 class FinanceForm(FlaskForm):
     financier_id = SelectField("Financier", coerce=int, choices=[], validate_choice=False,
                                validators=[InputRequired("Choose the financier")])
@@ -98,7 +111,8 @@ class FinanceForm(FlaskForm):
 class ExchangeForm(FlaskForm):
     make_model = StringField("Old vehicle: make and model", filters=[strip],
                              validators=[DataRequired("Enter the make and model"), Length(min=2, max=120)])
-    reg_no = StringField("Registration no.", filters=[compact_upper], validators=[Optional(), Length(min=4, max=12)])
+    reg_no = RegistrationNoField("Registration no.", validators=[Optional()], pattern=OLD_REG_NO_PATTERN,
+                                 length=(4, 12), example="KA05AB1234")
     mfg_year = IntegerField("Year of manufacture", validators=[Optional(), NumberRange(1980, 2100)],
                             render_kw={"inputmode": "numeric"})
     odometer_km = IntegerField("Odometer (km)", validators=[Optional(), NumberRange(min=0, max=9_999_999)],
@@ -127,12 +141,13 @@ class RegistrationForm(FlaskForm):
     form20_on = _date("Form 20 (application) on", Optional(), _not_in_future)
     form21_on = _date("Form 21 (sale certificate) on", Optional(), _not_in_future)
     form22_on = _date("Form 22 (roadworthiness) on", Optional(), _not_in_future)
-    temp_reg_no = StringField("Temporary registration no.", filters=[upper_or_none],
-                              validators=[Optional(), Length(min=4, max=20)])
+    temp_reg_no = RegistrationNoField("Temporary registration no.", validators=[Optional()],
+                                      filters=[temporary_registration_no], pattern=r"[A-Z0-9/-]{4,20}",
+                                      length=(4, 20), example="KA01TR2026001 (letters, digits, / or -)")
     fees_amount = _money("Registration fees and road tax", Optional(), NumberRange(min=0, max=MAX_MONEY))
     fees_paid_on = _date("Fees paid on", Optional(), _not_in_future)
-    reg_no = StringField("Permanent registration no.", filters=[compact_upper],
-                         validators=[Optional(), Length(min=4, max=12)], description="For example KA05AB1234")
+    reg_no = RegistrationNoField("Permanent registration no.", validators=[Optional()],
+                                 description="As on the RC, e.g. KA 05 AB 1234")
     reg_on = _date("Registered on", Optional(), _not_in_future)
     rc_received_on = _date("RC received on", Optional(), _not_in_future)
     hsrp_ordered_on = _date("HSRP ordered on", Optional(), _not_in_future)

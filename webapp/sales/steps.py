@@ -17,8 +17,9 @@ from flask_login import current_user
 from ..billing import posting
 from ..billing.documents import branch_for_print
 from ..db import contains_pattern, get_conn
-from ..formatting import today_ist
+from ..formatting import inr, today_ist
 from ..forms import apply_db_error, constraint_name, save_or_field_error
+from ..money import parse_amount
 from ..pages import rows_or_page
 from ..paging import paged
 from ..pdf import pdf_response, render_pdf
@@ -32,6 +33,7 @@ from .step_forms import (
     DeallotForm,
     DeliveryForm,
     DiscountDecisionForm,
+    HandoverReleaseForm,
     ExchangeForm,
     FinanceForm,
     RegistrationForm,
@@ -189,6 +191,10 @@ def steps_context(conn, booking) -> dict:
         "may_change": role in SELLERS,
         "may_decide": role in DECIDERS,
         "may_cancel": role in SELLERS,
+        "accessories": conn.execute(sa.text("""
+            SELECT description, qty FROM sales.booking_accessory WHERE booking_id = :b ORDER BY line_no"""),
+            {"b": booking["booking_id"]}).mappings().all(),
+        "gate": queries.handover_gate(conn, booking["booking_id"]) if stage in ("INVOICED", "DELIVERED") else None,
         "refund_pdf": "billing.refund_pdf" in current_app.view_functions,
     }}
 
@@ -295,7 +301,7 @@ def discount_decide(booking_id: int):
         _, saved = save_or_field_error(conn, form, DISCOUNT_ERRORS, lambda: services.decide_discount(
             conn, booking_id, approve, current_user.staff_id, form.note.data))
         if saved:
-            flash(f"Discount of ₹{booking['discount']} on booking {booking['booking_no']} "
+            flash(f"Discount of {inr(booking['discount'])} on booking {booking['booking_no']} "
                   f"{'approved' if approve else 'rejected'}.", "success")
     for errors in form.errors.values():
         for error in errors:
@@ -319,6 +325,12 @@ def _pdi_rows(conn, booking_id: int):
          WHERE i.is_active ORDER BY i.sort_order, i.pdi_item_id"""), {"b": booking_id}).mappings().all()
 
 
+PDI_ERRORS = {
+    "pdi_check_fault_remark": "Describe the fault (at least 3 characters)",
+    "pdi_check_remark_check": "A remark is at most 200 characters",
+}
+
+
 @bp.route("/bookings/<int:booking_id>/pdi", methods=["GET", "POST"])
 @roles(*READERS)
 def pdi(booking_id: int):
@@ -336,7 +348,7 @@ def pdi(booking_id: int):
         for item in items:
             n = item["pdi_item_id"]
             typed[n] = {"result": request.form.get(f"result_{n}", ""),
-                        "remark": request.form.get(f"remark_{n}", "").strip()[:200] or None}
+                        "remark": request.form.get(f"remark_{n}", "").strip() or None}
         outer = conn.begin_nested()
         for item in items:
             n = item["pdi_item_id"]
@@ -354,9 +366,9 @@ def pdi(booking_id: int):
                         {"b": booking_id, "i": n, "ok": result == "OK", "remark": typed[n]["remark"],
                          "by": current_user.staff_id})
             except sa.exc.IntegrityError as exc:
-                if constraint_name(exc) != "pdi_check_fault_remark":
+                if constraint_name(exc) not in PDI_ERRORS:
                     raise
-                errors[n] = "Describe the fault (at least 3 characters)"
+                errors[n] = PDI_ERRORS[constraint_name(exc)]
         if errors:
             outer.rollback()
             failed = True
@@ -378,6 +390,8 @@ def pdi(booking_id: int):
 
 DELIVERY_ERRORS = {
     "delivery_needs_invoice": (None, "Post the tax invoice before handing over the vehicle."),
+    "delivery_gate": (None, "The vehicle cannot be handed over yet: see what is outstanding above, "
+                            "or ask a manager to release it with a reason."),
     "delivery_odometer_km_check": ("odometer_km", "A new vehicle shows 0 to 1,000 km"),
 }
 
@@ -419,10 +433,49 @@ def deliver(booking_id: int):
             flash(f"Vehicle handed over to {form.received_by_name.data}. Print the delivery note and gate pass.",
                   "success")
             return _to_sale(booking_id)
+    return _deliver_page(conn, form, booking)
+
+
+def _deliver_page(conn, form, booking, release_form=None):
+    booking_id = booking["booking_id"]
     delivery_id = conn.execute(sa.text("""
         SELECT delivery_id FROM sales.delivery WHERE booking_id = :b ORDER BY delivered_at DESC LIMIT 1"""),
         {"b": booking_id}).scalar()
-    return _page("sales/step_deliver.html", form, booking, delivery_id=delivery_id)
+    gate = queries.handover_gate(conn, booking_id) if booking["stage"] == "INVOICED" else None
+    if release_form is None and gate and gate["missing"] and not gate["release"] and current_user.role in DECIDERS:
+        release_form = HandoverReleaseForm(formdata=None)
+    failed = bool(release_form is not None and release_form.errors)
+    return _page("sales/step_deliver.html", form, booking, failed=failed, delivery_id=delivery_id, gate=gate,
+                 release_form=release_form)
+
+
+RELEASE_ERRORS = {
+    "handover_release_invoiced": (None, "Only an invoiced sale waiting for its hand-over is released."),
+    "handover_release_by_manager": (None, "Only a manager or an administrator releases a vehicle."),
+    "handover_release_invoice_id_key": (None, "This sale's hand-over is already released."),
+    "handover_release_reason_check": ("reason", "5 to 300 characters"),
+}
+
+
+@bp.post("/bookings/<int:booking_id>/deliver/release")
+@roles(*DECIDERS)
+def release_handover(booking_id: int):
+    """A manager lets the vehicle go with something outstanding: the reason and what was missing are
+    kept (audited) and shown on the sale page."""
+    booking = _booking(booking_id, lock=True)
+    conn = get_conn()
+    release_form = HandoverReleaseForm()
+    if release_form.validate_on_submit():
+        _, saved = save_or_field_error(conn, release_form, RELEASE_ERRORS, lambda: conn.execute(sa.text("""
+            INSERT INTO sales.handover_release (booking_id, invoice_id, reason, missing)
+            VALUES (:b, 0, :r, '')"""), {"b": booking_id, "r": release_form.reason.data}))
+        if saved:
+            flash("Hand-over released: the vehicle may go with what is outstanding.", "success")
+            return redirect(url_for("sales.deliver", booking_id=booking_id), 303)
+    form = DeliveryForm(formdata=None)
+    form.received_by_name.data = booking["customer_name"]
+    form.key.data = posting.new_key()
+    return _deliver_page(conn, form, booking, release_form)
 
 
 def delivery_note(conn, delivery_id: int):
@@ -715,7 +768,8 @@ def cancel(booking_id: int):
             refund = conn.execute(sa.text("SELECT refund_no, amount FROM billing.refund WHERE refund_id = :r"),
                                   {"r": refund_id}).mappings().first() if refund_id else None
             flash(f"Booking {booking['booking_no']} cancelled."
-                  + (f" Refund voucher {refund['refund_no']} for ₹{refund['amount']}." if refund else ""), "success")
+                  + (f" Refund voucher {refund['refund_no']} for {inr(refund['amount'])}." if refund else ""),
+                  "success")
             return _to_sale(booking_id)
     elif request.method == "POST" and booking["stage"] not in ("BOOKED", "ALLOTTED"):
         form.form_errors.append(f"Booking {booking['booking_no']} is {booking['stage'].lower()}: only a booking "
@@ -750,12 +804,9 @@ def _settings_page(errors: list[str] | None = None, typed=None):
 
 
 def _amount(raw: str | None):
-    """'5,000' -> Decimal('5000'); '' -> None; anything else -> ValueError."""
-    cleaned = (raw or "").replace(",", "").replace("₹", "").strip()
-    if not cleaned:
-        return None
-    value = Decimal(cleaned)
-    if not value.is_finite() or abs(value) >= 10**10:
+    """'5,000' -> Decimal('5000'); '' -> None; anything else (e.g. '1e5') -> ValueError."""
+    value = parse_amount(raw)
+    if value is not None and value >= 10**10:
         raise ValueError(raw)
     return value
 

@@ -20,7 +20,7 @@ from ..billing.tax import round_paisa
 from ..submit_once import post_once
 from ..db import get_conn
 from ..formatting import inr, today_ist
-from ..forms import save_or_field_error
+from ..forms import date_arg, save_or_field_error, url_date
 from ..pages import rows_or_page
 from ..paging import Page, requested_page
 from ..pdf import pdf_response, render_pdf
@@ -61,22 +61,16 @@ def _int_arg(name: str) -> int | None:
     return int(raw) if raw.isdigit() and len(raw) < 10 else None
 
 
-def _date_arg(name: str) -> date | None:
-    try:
-        return date.fromisoformat(request.args.get(name, ""))
-    except ValueError:
-        return None
-
-
 def _failed(form) -> bool:
     return bool(form.errors or form.form_errors)
 
 
 def gst_inside(amount: Decimal, rate: Decimal | None) -> Decimal | None:
-    """The GST contained in a GST-inclusive amount, to the paisa (shown, never posted)."""
+    """The GST contained in a GST-inclusive amount, worked back as the invoice works it (taxable value
+    to the paisa, the tax the rest), so the quotation shows the tax the invoice will carry."""
     if rate is None:
         return None
-    return round_paisa(amount * rate / (100 + rate))
+    return amount - round_paisa(amount * 100 / (100 + rate))
 
 
 def _vehicle_choices(conn, on: date, model_id: int | None = None, keep: str | None = None):
@@ -164,18 +158,19 @@ def booking_list():
     stage = request.args.get("stage", "")
     stage = stage if stage in queries.BOOKING_STAGES else ""
     salesperson_id = _int_arg("salesperson") if own is None else None
-    date_from, date_to = _date_arg("from"), _date_arg("to")
+    from_arg, to_arg = date_arg("from"), date_arg("to")
+    date_from, date_to = from_arg.value, to_arg.value
     q = request.args.get("q", "").strip()[:40]
     number, size = requested_page(), current_app.config["PAGE_SIZE"]
     rows, total = queries.search_bookings(
         conn, current_user.branch_id, own=own, stage=stage or None, salesperson_id=salesperson_id,
         date_from=date_from, date_to=date_to, q=q, today=today_ist(), page=number, page_size=size)
     args = {"q": q, "stage": stage, "salesperson": salesperson_id or "",
-            "from": date_from.isoformat() if date_from else "", "to": date_to.isoformat() if date_to else ""}
+            "from": url_date(date_from), "to": url_date(date_to)}
     return rows_or_page(
         "sales/booking_list.html", "sales/_booking_rows.html", "booking-results",
         rows=rows, page=Page(number, size, total), args=args, stage=stage, salesperson_id=salesperson_id,
-        date_from=date_from, date_to=date_to, q=q, labels=STAGE_LABELS,
+        date_from=date_from, date_to=date_to, from_arg=from_arg, to_arg=to_arg, q=q, labels=STAGE_LABELS,
         salespeople=queries.salespeople(conn, current_user.branch_id) if own is None else [],
         may_sell=current_user.role in SELLERS)
 

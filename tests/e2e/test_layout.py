@@ -1,0 +1,393 @@
+"""The screens used all day, at a 768 px tablet and a 1366 px laptop: no figure is ever hidden.
+
+Every list screen of the navigation (read from webapp.navigation.SECTIONS, so a new module's lists are
+covered as soon as they are in the menu) is opened by an administrator, who sees them all, on a
+showroom with at least one row in each list. In every table each header cell and each cell of the
+first row must be on screen or reachable by scrolling the table's own box sideways: not display:none,
+not invisible, not of zero size, not cut off by an ancestor that hides its overflow, and never
+outside the window. A box that scrolls says so. The top bar is one row of section menus on a laptop
+and one "Menu" button that a tap opens on a tablet. The sales register fits a laptop without an inner
+scroll, and the invoice and counter-sale previews show their totals on a tablet.
+
+The showroom is filled once for the whole module and served by one live server; the tests only read.
+"""
+from __future__ import annotations
+
+import re
+import uuid
+from datetime import timedelta
+from decimal import Decimal
+
+import builders as b
+import pytest
+import sqlalchemy as sa
+from catalog_ids import catalog_ids
+from conftest import truncate_all
+from inventory_ids import inventory_ids
+from playwright.sync_api import Locator, Page, expect
+from procurement_ids import procurement_ids
+from sales_ids import sales_ids
+
+from webapp.billing import posting
+from webapp.formatting import today_ist
+from webapp.master.queries import insert_staff
+from webapp.navigation import SECTIONS
+from webapp.sales import services
+from webapp.security import hash_pin, role_may_use
+
+from .conftest import TIMEOUT_MS, serving
+
+pytestmark = pytest.mark.browser
+
+TABLET = {"width": 768, "height": 1024}
+LAPTOP = {"width": 1366, "height": 768}
+VIEWPORTS = {"tablet": TABLET, "laptop": LAPTOP}
+ADMIN, PIN = "ADMIN", "4826"
+
+
+# ----------------------------------------------------------------------------- the showroom
+
+
+def _key() -> str:
+    return str(uuid.uuid4())
+
+
+def _fill(app, engine) -> dict:
+    """A branch with a row in every list screen, on top of the rows the access matrix uses."""
+    today = today_ist()
+    with engine.begin() as conn:
+        branch_id = b.branch(conn, prefix="BLR", legal_name="Volt Motors Private Limited",
+                             trade_name="Volt EV Indiranagar")
+        with app.app_context():
+            pin_hash = hash_pin(PIN)
+        insert_staff(conn, {"staff_code": ADMIN, "name": "Ramesh Gowda", "designation": "ADMIN",
+                            "branch_id": branch_id}, pin_hash, must_change_pin=False)
+    ids = {**catalog_ids(engine, branch_id), **procurement_ids(engine, branch_id), **sales_ids(engine, branch_id)}
+    ids.update(inventory_ids(engine, branch_id, ids["part_id"]))
+    with engine.begin() as conn:
+        # A scooter with the PM E-DRIVE subsidy, as sold in the showroom, and long real names.
+        cat = b.vehicle_catalog(conn, colours=("Pearl White",), battery_kwh="3.70")
+        b.price(conn, cat.variant_id, str(today - timedelta(days=30)), ex_showroom="157000.00",
+                ex_factory=Decimal("125600.00"), subsidy_rule="PER_KWH", subsidy_per_kwh=Decimal("5000.00"), subsidy_cap=Decimal("10000.00"),
+                subsidy_cap_pct=Decimal("15"))
+        salesperson, manager = b.staff(conn, branch_id, "SALES"), b.staff(conn, branch_id, "MANAGER")
+        customer_id = b.customer(conn, branch_id, name="Venkatesh Subramaniam Iyer")
+
+        def booking(discount: str = "0", customer: int = customer_id, **delivery) -> int:
+            b.act_as(conn, salesperson)
+            quote = services.on_road_price(conn, cat.variant_id, "Pearl White", today, discount=Decimal(discount))
+            return services.create_booking(conn, branch_id=branch_id, customer_id=customer, salesperson_id=salesperson,
+                                           quote=quote, booked_on=today, key=_key(), **delivery)
+
+        def unit(**kw) -> int:
+            return b.unit(conn, cat.variant_id, "Pearl White", branch_id, received_on=str(today), **kw)
+
+        # Above the salesperson's limit: waits on the discount approvals.
+        booking("12500")
+        # A fleet buyer registered for GST in Maharashtra: the register's widest row (GSTIN, IGST).
+        fleet = b.customer(conn, branch_id, state="27", name="Sahyadri Last Mile Logistics Private Limited",
+                           gstin=b.make_gstin("27"))
+        b2b = booking(customer=fleet, delivery_state_code="27", delivery_address="Plot 7, MIDC Bhosari, Pune 411026")
+        services.allot(conn, b2b, unit())
+        b.act_as(conn, manager)
+        posting.post_vehicle_invoice(conn, b2b, on=today, key=_key())
+        # Allotted, not invoiced: the invoice preview; its PM E-DRIVE claim waits for the e-voucher.
+        allotted = booking()
+        services.allot(conn, allotted, unit())
+        # A unit received 100 days ago: the 90+ days column of the stock ageing.
+        b.unit(conn, cat.variant_id, "Pearl White", branch_id, received_on=str(today - timedelta(days=100)))
+        # A policy whose own-damage cover ends next month: the insurance renewals (which open on it).
+        ends = (today.replace(day=1) + timedelta(days=40)).replace(day=10)
+        conn.execute(sa.text("""
+            INSERT INTO insurance.policy (branch_id, unit_id, customer_id, insurer_id, od_policy_no, od_from, od_to,
+                                          premium, idv)
+            VALUES (:b, :u, :c, :i, 'OD-2025-118822', :from, :to, 6500, 118000)"""),
+            {"b": branch_id, "u": b.unit(conn, cat.variant_id, "Pearl White", b.branch(conn)),
+             "c": customer_id, "i": ids["insurer_id"], "from": ends - timedelta(days=364), "to": ends})
+        # An OEM scheme in force today.
+        conn.execute(sa.text("""
+            INSERT INTO oem.scheme (oem_id, name, kind, amount, valid_from, valid_to)
+            VALUES (:o, 'Year-end exchange bonus', 'CUSTOMER_DISCOUNT', 5000, :from, :to)"""),
+            {"o": cat.oem_id, "from": today - timedelta(days=5), "to": today + timedelta(days=25)})
+        b.act_as(conn, None)
+    ids.update(branch_id=branch_id, allotted_booking_id=allotted, part_no="MTX-001")
+    return ids
+
+
+def _list_screens(app) -> list[tuple[str, str]]:
+    """(label, url) of every link in the navigation an administrator sees."""
+    with app.test_request_context():
+        from flask import url_for
+
+        return [(link.label, url_for(link.endpoint)) for section in SECTIONS for link in section.links
+                if role_may_use("ADMIN", link.endpoint)]
+
+
+@pytest.fixture(scope="module")
+def showroom(_app, engine, _truncatable):
+    _app.extensions["setup_done"] = False
+    try:
+        yield _fill(_app, engine)
+    finally:
+        truncate_all(engine, _truncatable)
+        _app.extensions["setup_done"] = False
+
+
+@pytest.fixture(scope="module")
+def server(_app, showroom):
+    with serving(_app) as live:
+        yield live
+
+
+@pytest.fixture(scope="module")
+def signed_in(browser, server) -> dict:
+    """The administrator's session cookie, logged in once for the module."""
+    context = browser.new_context(base_url=server.url, locale="en-IN", timezone_id="Asia/Kolkata")
+    try:
+        page = context.new_page()
+        page.goto("/login")
+        page.get_by_label("Staff code").fill(ADMIN)
+        page.get_by_label("PIN", exact=True).fill(PIN)
+        page.get_by_role("button", name="Log in", exact=True).click()
+        expect(page.get_by_role("heading", name=re.compile(r"^Namaste, "))).to_be_visible()
+        return context.storage_state()
+    finally:
+        context.close()
+
+
+@pytest.fixture
+def open_page(browser, server, signed_in, console):
+    """open_page(viewport, touch=False): a page of the logged-in administrator at that window size."""
+    contexts = []
+
+    def opener(viewport: dict, touch: bool = False) -> Page:
+        context = browser.new_context(base_url=server.url, locale="en-IN", timezone_id="Asia/Kolkata",
+                                      viewport=viewport, has_touch=touch, storage_state=signed_in)
+        context.set_default_timeout(TIMEOUT_MS)
+        contexts.append(context)
+        page = context.new_page()
+        console.watch(page)
+        return page
+
+    yield opener
+    for context in contexts:
+        context.close()
+
+
+# ----------------------------------------------------------------------------- what is on screen
+
+# For each table in <main>: every header cell and every cell of the first body row, with the reason it
+# cannot be seen (null when it can). An ancestor that scrolls makes what it holds reachable; from there
+# on the ancestor itself must be in view. Also: the tables whose first row is the "nothing found" row,
+# and the scrolling boxes that do not say they scroll.
+CELLS_JS = r"""
+() => {
+  const width = document.documentElement.clientWidth;
+  const name = el => el.tagName.toLowerCase() + (el.className && typeof el.className === "string"
+                                                 ? "." + el.className.trim().split(/\s+/).join(".") : "");
+  function unseen(cell) {
+    const style = getComputedStyle(cell);
+    if (style.display === "none") { return "display:none"; }
+    if (style.visibility !== "visible") { return "visibility:" + style.visibility; }
+    const r = cell.getBoundingClientRect();
+    if (r.width < 1 || r.height < 1) { return "zero size"; }
+    let box = {left: r.left, right: r.right, top: r.top, bottom: r.bottom};
+    for (let el = cell.parentElement; el && el !== document.documentElement; el = el.parentElement) {
+      const s = getComputedStyle(el);
+      if (parseFloat(s.opacity) === 0) { return "inside a transparent " + name(el); }
+      const e = el.getBoundingClientRect();
+      if (s.overflowX === "auto" || s.overflowX === "scroll") {
+        box = {left: e.left, right: e.right, top: e.top, bottom: e.bottom};
+        continue;
+      }
+      if ((s.overflowX === "hidden" || s.overflowX === "clip") && (box.left < e.left - 1 || box.right > e.right + 1)) {
+        return "cut off sideways by " + name(el);
+      }
+      if ((s.overflowY === "hidden" || s.overflowY === "clip") && (box.top < e.top - 1 || box.bottom > e.bottom + 1)) {
+        return "cut off by " + name(el);
+      }
+    }
+    if (box.left < -1 || box.right > width + 1) {
+      return `outside the ${width} px window (${Math.round(box.left)} to ${Math.round(box.right)} px)`;
+    }
+    return null;
+  }
+  const tables = Array.from(document.querySelectorAll("main table")).map((table, n) => {
+    const head = table.tHead ? Array.from(table.tHead.rows).flatMap(row => Array.from(row.cells)) : [];
+    const first = Array.from(table.tBodies).flatMap(body => Array.from(body.rows))[0];
+    const cells = head.concat(first ? Array.from(first.cells) : []);
+    const section = table.closest("section, .card, main");
+    const heading = section && section.querySelector("h1, h2");
+    return {
+      table: `table ${n + 1} (${name(table)})` + (heading ? ` under "${heading.textContent.trim().slice(0, 40)}"` : ""),
+      cells: cells.length,
+      empty: !first || !!first.querySelector("td.empty"),
+      unseen: cells.map(c => [c.textContent.trim().replace(/\s+/g, " ").slice(0, 30) || "(no text)", unseen(c)])
+                   .filter(([, why]) => why),
+    };
+  });
+  const silent = Array.from(document.querySelectorAll("main *")).filter(el => {
+    const s = getComputedStyle(el);
+    return (s.overflowX === "auto" || s.overflowX === "scroll") && el.scrollWidth > el.clientWidth + 1
+      && el.querySelector("table") && getComputedStyle(el, "::before").content === "none";
+  }).map(name);
+  return {tables, silent, sideways: document.scrollingElement.scrollWidth - window.innerWidth};
+}
+"""
+
+
+@pytest.mark.parametrize("viewport", VIEWPORTS)
+def test_every_list_screen_shows_every_column_or_scrolls_to_it(_app, showroom, open_page, console, viewport):
+    page = open_page(VIEWPORTS[viewport])
+    problems, without_rows = [], []
+    screens = _list_screens(_app)
+    assert len(screens) > 30, screens
+    for label, url in screens:
+        response = page.goto(url)
+        assert response is not None and response.ok, f"{label}: {url} answered {response and response.status}"
+        found = page.evaluate(CELLS_JS)
+        if found["sideways"] > 0:
+            problems.append(f"{label}: the page scrolls sideways by {found['sideways']} px")
+        problems += [f"{label}: {box} scrolls with no hint" for box in found["silent"]]
+        for table in found["tables"]:
+            problems += [f"{label}: {table['table']}: {text!r} {why}" for text, why in table["unseen"]]
+            if table["empty"]:
+                without_rows.append(f"{label}: {table['table']}")
+    assert not without_rows, "give these lists a row in _fill(), or the check proves nothing for them:\n" + \
+        "\n".join(without_rows)
+    assert not problems, "\n".join(problems)
+    console.assert_clean()
+
+
+# ----------------------------------------------------------------------------- the navigation
+
+
+def _section(nav: Locator, title: str) -> Locator:
+    """A section's menu button (a <summary>, which has no ARIA role of its own)."""
+    return nav.locator("li > details > summary").filter(has_text=re.compile(rf"^{re.escape(title)}$"))
+
+
+def _menu(nav: Locator) -> Locator:
+    """The one "Menu" button of a narrow window."""
+    return nav.locator("details > summary").filter(has_text=re.compile(r"^Menu\b"))
+
+
+def test_on_a_laptop_the_navigation_is_one_row_of_section_menus(showroom, open_page, console):
+    page = open_page(LAPTOP)
+    page.goto("/billing/registers/sales")
+    nav = page.get_by_role("navigation", name="Modules")
+    assert page.get_by_role("banner").bounding_box()["height"] < 80
+    expect(_menu(nav)).to_be_hidden()
+    summaries = nav.locator("li > details > summary")
+    expect(summaries).to_have_text([section.title for section in SECTIONS])
+    for summary in summaries.all():
+        expect(summary).to_be_visible()
+        box = summary.bounding_box()
+        assert box["height"] >= 44 and box["y"] + box["height"] <= 80, summary.text_content()
+    # The page's own section is marked; its links wait in its drop-down.
+    expect(nav.locator("summary[aria-current]")).to_have_text("Billing")
+    register = nav.get_by_role("link", name="Sales register", exact=True)
+    expect(register).to_be_hidden()
+    _section(nav, "Billing").click()
+    expect(register).to_be_visible()
+    expect(register).to_have_attribute("aria-current", "page")
+    # Another section's button opens its drop-down and closes the first; Escape closes it.
+    _section(nav, "Stock").click()
+    ageing = nav.get_by_role("link", name="Stock ageing", exact=True)
+    expect(ageing).to_be_visible()
+    expect(register).to_be_hidden()
+    assert ageing.bounding_box()["height"] >= 44
+    page.keyboard.press("Escape")
+    expect(ageing).to_be_hidden()
+    expect(_section(nav, "Stock")).to_be_focused()
+    # By keyboard: a section's button opens with Enter, and its link is followed.
+    _section(nav, "Purchasing").focus()
+    page.keyboard.press("Enter")
+    nav.get_by_role("link", name="Payables", exact=True).click()
+    expect(page).to_have_url(re.compile(r"/procurement/payables$"))
+    expect(nav.locator("summary[aria-current]")).to_have_text("Purchasing")
+    # A window too narrow for the row of sections gets the one "Menu" button, never a second row.
+    page.set_viewport_size({"width": 1150, "height": 768})
+    expect(_menu(nav)).to_be_visible()
+    assert page.get_by_role("banner").bounding_box()["height"] < 80
+    console.assert_clean()
+
+
+def test_on_a_tablet_one_tap_on_menu_shows_every_section_and_its_links(showroom, open_page, console):
+    page = open_page(TABLET, touch=True)
+    page.goto("/inventory/vehicles/ageing")
+    nav = page.get_by_role("navigation", name="Modules")
+    assert page.get_by_role("banner").bounding_box()["height"] < 80  # brand, Menu and person in one row
+    menu = _menu(nav)
+    expect(menu).to_have_text(re.compile(r"^Menu\W+Stock$"))  # with the section of the page
+    links = nav.get_by_role("link")
+    expect(links.first).to_be_hidden()
+    assert menu.bounding_box()["height"] >= 44
+    menu.tap()
+    for section in SECTIONS:
+        expect(_section(nav, section.title)).to_be_visible()
+    for link in links.all():
+        expect(link).to_be_visible()
+        box = link.bounding_box()
+        assert box["height"] >= 44 and box["x"] >= 0 and box["x"] + box["width"] <= TABLET["width"], link.text_content()
+    expect(nav.get_by_role("link", name="Stock ageing", exact=True)).to_have_attribute("aria-current", "page")
+    nav.get_by_role("link", name="Receivables", exact=True).tap()
+    expect(page).to_have_url(re.compile(r"/billing/registers/receivables$"))
+    expect(links.first).to_be_hidden()
+    # A tap on the page below the open panel closes it.
+    menu.tap()
+    expect(links.first).to_be_visible()
+    panel = nav.get_by_role("list").first.bounding_box()
+    assert panel["y"] + panel["height"] < TABLET["height"] - 50
+    page.touchscreen.tap(TABLET["width"] / 2, TABLET["height"] - 20)
+    expect(links.first).to_be_hidden()
+    console.assert_clean()
+
+
+# ----------------------------------------------------------------------------- registers and previews
+
+
+def _out_of_view(page: Page, selector: str) -> list[str]:
+    """The cells matching selector that cannot be seen without scrolling: outside the window, or
+    outside the visible part of their table's scrolling box."""
+    return page.evaluate("""selector => {
+      const width = document.documentElement.clientWidth;
+      return Array.from(document.querySelectorAll(selector)).filter(cell => {
+        const r = cell.getBoundingClientRect();
+        const box = cell.closest(".table-scroll");
+        const b = box ? box.getBoundingClientRect() : {left: 0, right: width};
+        return r.width < 1 || r.left < Math.max(0, b.left) - 1 || r.right > Math.min(width, b.right) + 1
+          || getComputedStyle(cell).visibility !== "visible";
+      }).map(cell => cell.textContent.trim());
+    }""", selector)
+
+
+def test_the_sales_register_fits_a_laptop_without_scrolling_sideways(showroom, open_page, console):
+    page = open_page(LAPTOP)
+    page.goto("/billing/registers/sales")
+    table = page.get_by_role("main").get_by_role("table")
+    for column in ("Round off", "Total", "TCS"):
+        expect(table.get_by_role("columnheader", name=column, exact=True)).to_be_in_viewport()
+    expect(table).to_contain_text("27AAAC")  # the B2B invoice: its GSTIN and IGST, the widest row
+    assert _out_of_view(page, "main table th, main table td") == []
+    assert page.locator("main .table-scroll").evaluate("box => box.scrollWidth - box.clientWidth") <= 1
+    console.assert_clean()
+
+
+def test_the_invoice_and_counter_sale_previews_show_their_totals_on_a_tablet(showroom, open_page, console):
+    page = open_page(TABLET)
+    page.goto(f"/billing/bookings/{showroom['allotted_booking_id']}/invoice")
+    main = page.get_by_role("main")
+    expect(main.get_by_role("row", name=re.compile(r"^Invoice total ₹1,57,000\.00$"))).to_be_in_viewport(ratio=1)
+    assert _out_of_view(page, "main table.totals th, main table.totals td") == []
+
+    page.goto("/billing/counter-sale")
+    main.get_by_role("textbox", name=re.compile(r"^Part no.* row 1\b")).fill(showroom["part_no"])
+    main.get_by_role("textbox", name="Quantity of row 1").fill("2")
+    main.get_by_role("button", name="Preview the totals").click()
+    grand = main.get_by_role("row", name=re.compile(r"^Total ₹"))
+    expect(grand).to_be_visible()
+    grand.scroll_into_view_if_needed()
+    expect(grand).to_be_in_viewport(ratio=1)
+    assert _out_of_view(page, "main table.totals th, main table.totals td") == []
+    console.assert_clean()
