@@ -177,7 +177,9 @@ def test_an_enquiry_is_quoted_booked_with_an_advance_and_shows_in_the_pipeline(s
     assert "Sale comes to ₹1,63,860.00" in words and "To pay by the customer ₹1,48,860.00" in words
     assert "the PM E-DRIVE subsidy ₹5,000.00 (OEM)" in words
     assert "Advance of ₹10,000.00 received" in words
-    assert re.search(r"Pending Unit allotted", words) and re.search(r"Pending Balance paid ₹1,53,860\.00 due", words)
+    assert re.search(r"Pending Unit allotted", words) and re.search(
+        r"Pending Paid by the customer ₹1,48,860\.00 due from the customer; ₹5,000\.00 from the loan, exchange or "
+        r"subsidy to come", words)
     assert f'/master/customers/{shop.customer}"' in text(sale)
 
     board = client.get("/sales/")

@@ -237,21 +237,21 @@ def test_what_is_not_a_date_is_refused_with_the_format_to_use(typed):
 
 def test_a_date_field_takes_and_shows_dd_mm_yyyy_through_the_screens(logged_in, engine):
     client, _ = logged_in("ACCOUNTS")
-    assert post(client, "/master/hsn/new", hsn_code="87116010", description="E-cycles").status_code == 303
-    form = text(client.get("/master/hsn/87116010/rates/new"))
+    assert post(client, "/master/hsn/new", hsn_code="87116091", description="E-cycles").status_code == 303
+    form = text(client.get("/master/hsn/87116091/rates/new"))
     tag = input_tag(form, "effective_from")
     assert 'type="text"' in tag and 'placeholder="DD-MM-YYYY"' in tag and 'inputmode="numeric"' in tag
     assert re.search(r'\bpattern="[^"]+"', tag) and 'type="date"' not in form
 
-    refused = post(client, "/master/hsn/87116010/rates/new", gst_rate="5", effective_from="2026-13-45")
+    refused = post(client, "/master/hsn/87116091/rates/new", gst_rate="5", effective_from="2026-13-45")
     assert refused.status_code == 422
     assert field_errors(text(refused), "effective_from") == ["Enter the date as DD-MM-YYYY: there is no day 2026-13-45"]
     assert input_value(text(refused), "effective_from") == "2026-13-45"   # what was typed, kept
-    empty = post(client, "/master/hsn/87116010/rates/new", gst_rate="5", effective_from="")
+    empty = post(client, "/master/hsn/87116091/rates/new", gst_rate="5", effective_from="")
     assert field_errors(text(empty), "effective_from") == ["Give the first day of this rate"]
 
-    assert post(client, "/master/hsn/87116010/rates/new", gst_rate="5", effective_from="05-12-2026").status_code == 303
-    rate_id, start = [scalar(engine, f"SELECT {c} FROM master.hsn_rate WHERE hsn_code = '87116010'")
+    assert post(client, "/master/hsn/87116091/rates/new", gst_rate="5", effective_from="05-12-2026").status_code == 303
+    rate_id, start = [scalar(engine, f"SELECT {c} FROM master.hsn_rate WHERE hsn_code = '87116091'")
                       for c in ("hsn_rate_id", "effective_from")]
     assert start == date(2026, 12, 5)
     edit = text(client.get(f"/master/hsn/rates/{rate_id}/edit"))

@@ -44,6 +44,12 @@ def tax_at_rate(taxable: Decimal, rate: Decimal) -> Decimal:
     return round_paisa(taxable * rate / HUNDRED)
 
 
+def taxable_within(inclusive: Decimal, rate: Decimal) -> Decimal:
+    """The taxable value inside a GST-inclusive amount, to the paisa; the tax is the rest, so the
+    printed line adds up to the price quoted (1,55,000 at 5% -> 1,47,619.05 + 7,380.95)."""
+    return round_paisa(inclusive * HUNDRED / (HUNDRED + rate))
+
+
 def split_tax(tax: Decimal, intra_state: bool) -> TaxHeads:
     """One line's tax by head: within the state CGST = round(tax / 2, 2) and SGST the rest
     (5.01 -> 2.51 + 2.50); across states all of it IGST."""
@@ -161,7 +167,7 @@ def compute_line(line: InvoiceLine, intra_state: bool) -> LineTax:
     gross = round_paisa(line.qty * line.unit_price)
     after_discount = gross - line.discount
     if line.price_includes_gst:
-        taxable = round_paisa(after_discount * HUNDRED / (HUNDRED + rate))
+        taxable = taxable_within(after_discount, rate)
         tax = after_discount - taxable
     else:
         taxable = after_discount

@@ -23,6 +23,7 @@ import pytest
 import sqlalchemy as sa
 from catalog_ids import catalog_ids
 from conftest import truncate_all
+from flask import url_for
 from inventory_ids import inventory_ids
 from playwright.sync_api import Locator, Page, expect
 from procurement_ids import procurement_ids
@@ -68,8 +69,8 @@ def _fill(app, engine) -> dict:
         # A scooter with the PM E-DRIVE subsidy, as sold in the showroom, and long real names.
         cat = b.vehicle_catalog(conn, colours=("Pearl White",), battery_kwh="3.70")
         b.price(conn, cat.variant_id, str(today - timedelta(days=30)), ex_showroom="157000.00",
-                ex_factory=Decimal("125600.00"), subsidy_rule="PER_KWH", subsidy_per_kwh=Decimal("5000.00"), subsidy_cap=Decimal("10000.00"),
-                subsidy_cap_pct=Decimal("15"))
+                ex_factory=Decimal("125600.00"), subsidy_rule="PER_KWH", subsidy_per_kwh=Decimal("5000.00"),
+                subsidy_cap=Decimal("10000.00"), subsidy_cap_pct=Decimal("15"))
         salesperson, manager = b.staff(conn, branch_id, "SALES"), b.staff(conn, branch_id, "MANAGER")
         customer_id = b.customer(conn, branch_id, name="Venkatesh Subramaniam Iyer")
 
@@ -79,8 +80,8 @@ def _fill(app, engine) -> dict:
             return services.create_booking(conn, branch_id=branch_id, customer_id=customer, salesperson_id=salesperson,
                                            quote=quote, booked_on=today, key=_key(), **delivery)
 
-        def unit(**kw) -> int:
-            return b.unit(conn, cat.variant_id, "Pearl White", branch_id, received_on=str(today), **kw)
+        def unit(received_on=today) -> int:
+            return b.unit(conn, cat.variant_id, "Pearl White", branch_id, received_on=str(received_on))
 
         # Above the salesperson's limit: waits on the discount approvals.
         booking("12500")
@@ -95,7 +96,7 @@ def _fill(app, engine) -> dict:
         allotted = booking()
         services.allot(conn, allotted, unit())
         # A unit received 100 days ago: the 90+ days column of the stock ageing.
-        b.unit(conn, cat.variant_id, "Pearl White", branch_id, received_on=str(today - timedelta(days=100)))
+        unit(received_on=today - timedelta(days=100))
         # A policy whose own-damage cover ends next month: the insurance renewals (which open on it).
         ends = (today.replace(day=1) + timedelta(days=40)).replace(day=10)
         conn.execute(sa.text("""
@@ -110,15 +111,13 @@ def _fill(app, engine) -> dict:
             VALUES (:o, 'Year-end exchange bonus', 'CUSTOMER_DISCOUNT', 5000, :from, :to)"""),
             {"o": cat.oem_id, "from": today - timedelta(days=5), "to": today + timedelta(days=25)})
         b.act_as(conn, None)
-    ids.update(branch_id=branch_id, allotted_booking_id=allotted, part_no="MTX-001")
+    ids.update(branch_id=branch_id, allotted_booking_id=allotted, part_no="MTX-001")  # catalog_ids' part, in stock
     return ids
 
 
 def _list_screens(app) -> list[tuple[str, str]]:
     """(label, url) of every link in the navigation an administrator sees."""
     with app.test_request_context():
-        from flask import url_for
-
         return [(link.label, url_for(link.endpoint)) for section in SECTIONS for link in section.links
                 if role_may_use("ADMIN", link.endpoint)]
 

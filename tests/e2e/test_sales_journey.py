@@ -346,7 +346,9 @@ def test_a_walk_in_is_quoted_booked_invoiced_paid_insured_registered_delivered_a
     advance = sale.receipts.get_by_role("row").filter(has_text="Advance")
     expect(advance).to_contain_text(f"BLRRCT/{fy}/1")
     expect(advance).to_contain_text("₹10,000.00")
-    expect(sale.money).to_contain_text("₹1,36,000.00")  # balance: 1,46,000 less the advance
+    # 1,46,000 less the advance: 1,36,000, of which the OEM pays the 10,000 subsidy and she 1,26,000.
+    expect(sale.money.locator(".balance-due")).to_have_text("₹1,26,000.00")
+    expect(sale.money).to_contain_text("the PM E-DRIVE subsidy ₹10,000.00 (OEM)")
     assert no_sideways_scroll(page) <= 0, "the sale page scrolls sideways on a tablet"
 
     # The oldest scooter in stock is suggested; she allots it.

@@ -23,7 +23,7 @@ BOOKING_SQL = """
            m.is_low_speed, o.brand AS oem_name,
            a.unit_id, u.vin, u.motor_no, u.status AS unit_status,
            i.invoice_no, i.invoice_date, i.amount_payable,
-           bb.due, bb.received, bb.due - bb.received AS balance
+           bb.due, bb.received, bb.due - bb.received AS balance, bb.customer_balance, bb.others_pending
       FROM sales.booking b
       JOIN master.customer c USING (customer_id)
       JOIN master.staff sp ON sp.staff_id = b.salesperson_id

@@ -398,8 +398,13 @@ DELIVERY_ERRORS = {
 
 def _default_accessories(conn, booking_id: int) -> str | None:
     names = conn.execute(sa.text("""
-        SELECT i.description FROM sales.booking_item i JOIN sales.onroad_item o USING (item_code)
-         WHERE i.booking_id = :b AND o.kind = 'ACCESSORY' ORDER BY i.line_no"""), {"b": booking_id}).scalars().all()
+        SELECT description FROM (
+            SELECT 1 AS part, i.line_no, i.description FROM sales.booking_item i JOIN sales.onroad_item o USING (item_code)
+             WHERE i.booking_id = :b AND o.kind = 'ACCESSORY'
+            UNION ALL
+            SELECT 2, a.line_no, a.description || CASE WHEN a.qty <> 1 THEN ' x ' || trim_scale(a.qty) ELSE '' END
+              FROM sales.booking_accessory a WHERE a.booking_id = :b) x
+         ORDER BY part, line_no"""), {"b": booking_id}).scalars().all()
     return ", ".join(names) or None
 
 

@@ -16,7 +16,8 @@ from flask_login import current_user
 
 from ..billing import posting
 from ..billing.documents import branch_for_print
-from ..billing.tax import round_paisa
+from ..gst import taxable_within
+from .accessories import accessory_lines
 from ..submit_once import post_once
 from ..db import get_conn
 from ..formatting import inr, today_ist
@@ -70,7 +71,7 @@ def gst_inside(amount: Decimal, rate: Decimal | None) -> Decimal | None:
     to the paisa, the tax the rest), so the quotation shows the tax the invoice will carry."""
     if rate is None:
         return None
-    return amount - round_paisa(amount * 100 / (100 + rate))
+    return amount - taxable_within(amount, rate)
 
 
 def _vehicle_choices(conn, on: date, model_id: int | None = None, keep: str | None = None):
@@ -200,9 +201,13 @@ def _checklist(booking, progress) -> list[dict]:
     else:
         add("Finance", True, "Not needed", skip=True)
     add("Tax invoice", invoiced, booking["invoice_no"] or "Not yet invoiced")
-    balance = booking["balance"]
-    add("Balance paid", balance <= 0,
-        f"{inr(balance)} due" if balance > 0 else ("Fully paid" if balance == 0 else f"{inr(-balance)} excess"))
+    balance, own = booking["balance"], booking["customer_balance"]
+    others = f"; {inr(booking['others_pending'])} from the loan, exchange or subsidy to come" \
+        if booking["others_pending"] > 0 else ""
+    add("Paid by the customer", own <= 0,
+        (f"{inr(own)} due from the customer" if own > 0 else
+         "Fully paid" if balance == 0 else f"{inr(-balance)} excess" if balance < 0 else "Customer's share paid")
+        + others)
     add("Insurance policy", progress["policies"] > 0, "Recorded" if progress["policies"] else "Not recorded")
     if booking["is_low_speed"]:
         add("Registration", True, "Low-speed model: no RTO registration", skip=True)
@@ -238,6 +243,7 @@ def booking_detail(booking_id: int):
     context.update(policy_context(conn, booking))
     return render_template(
         "sales/booking_detail.html", booking=booking, progress=progress, items=items, checklist=checklist,
+        accessories=accessory_lines(conn, booking_id),
         pending=[c for c in checklist if not c["done"] and not c["skip"]], labels=STAGE_LABELS,
         discount_labels=DISCOUNT_LABELS,
         may_edit=current_user.role in SELLERS and booking["stage"] in EDITABLE_STAGES,
