@@ -5,18 +5,30 @@ BIN    := $(VENV)/bin
 FLASK  := $(BIN)/flask --app wsgi
 HOST   ?= 0.0.0.0
 PORT   ?= 8000
+# Wheels for a PC with no internet (`make wheelhouse`, tools/wheelhouse.py): a requirements file
+# installs from $(WHEELS) when that folder was built from this very file, from PyPI otherwise.
+WHEELHOUSE ?= wheelhouse
+WHEELS     := $(WHEELHOUSE)/linux_$(shell uname -m)
+from_wheels = $(if $(shell cmp -s $(1) $(WHEELS)/$(1) && echo y),--no-index --find-links $(WHEELS))
+PIP_FROM     := $(call from_wheels,requirements.txt)
+PIP_DEV_FROM := $(call from_wheels,requirements-dev.txt)
 
-.PHONY: run test init-db seed-demo bench clean-venv
+.PHONY: run test init-db seed-demo bench clean-venv wheelhouse
 
 $(VENV)/.installed: requirements.txt
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -r requirements.txt
+	@echo "Installing requirements.txt from $(if $(PIP_FROM),$(WHEELS) (no internet needed),PyPI)"
+	$(BIN)/pip install --quiet --upgrade pip $(PIP_FROM)
+	$(BIN)/pip install --quiet -r requirements.txt $(PIP_FROM)
 	touch $@
 
 $(VENV)/.dev-installed: $(VENV)/.installed requirements-dev.txt
-	$(BIN)/pip install --quiet -r requirements-dev.txt
+	@echo "Installing requirements-dev.txt from $(if $(PIP_DEV_FROM),$(WHEELS) (no internet needed),PyPI)"
+	$(BIN)/pip install --quiet -r requirements-dev.txt $(PIP_DEV_FROM)
 	touch $@
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
 
 run: $(VENV)/.installed
 	$(FLASK) init-db
@@ -36,3 +48,8 @@ bench: $(VENV)/.dev-installed
 
 clean-venv:
 	rm -rf $(VENV)
+
+# On a PC with internet: wheels for the showroom PC into $(WHEELHOUSE)/<platform>/ (Linux x86_64
+# and Windows amd64, Python 3.11 to 3.14). E.g. WHEELHOUSE_ARGS='--platform here --dev'.
+wheelhouse: $(BIN)/python
+	$(BIN)/python tools/wheelhouse.py --dest $(WHEELHOUSE) $(WHEELHOUSE_ARGS)

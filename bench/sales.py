@@ -74,7 +74,7 @@ def prepared(progress=print):
     sizes = Sizes()
     progress(f"generating five years of stock and sales ({sizes.sales:,} bookings, {sizes.moves:,} moves) ...")
     started = time.perf_counter()
-    engine = app.extensions["erp_db"].engine
+    engine = app.extensions["erp_db"].owner_engine  # seeding and measuring the database are the owner's
     with engine.begin() as conn:
         counts = generate_history(conn, sizes)
     generated_s = time.perf_counter() - started
@@ -101,7 +101,8 @@ def prepared(progress=print):
                                     **{"from": _fy_start(today).isoformat(), "to": today.isoformat()}),
                 "pipeline": url_for("sales.pipeline")}
     return stack, SimpleNamespace(app=app, engine=engine, admin=admin, admin_id=admin_id,
-                                  floor=floor_app(engine).test_client(), counts=counts, generated_s=generated_s,
+                                  floor=floor_app(app.extensions["erp_db"].engine).test_client(),
+                                  counts=counts, generated_s=generated_s,
                                   pg_version=pg_version, urls=urls, register_rows=register[0], pipeline=pipeline,
                                   today=today)
 

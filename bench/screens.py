@@ -142,7 +142,7 @@ def seed(app: Flask) -> dict:
     with app.app_context():
         pin_hash = hash_pin(BENCH_PIN)
     assert "$m=65536,t=2,p=1$" in pin_hash, pin_hash  # production Argon2id settings
-    engine = app.extensions["erp_db"].engine
+    engine = app.extensions["erp_db"].owner_engine  # seeding is the owner's, as with seed-demo
     with engine.begin() as conn:
         branch_id = insert_branch(conn, {
             "branch_code": "BLR1", "legal_name": "Volt Motors Private Limited", "trade_name": "Volt EV Indiranagar",
@@ -189,6 +189,11 @@ def make_app(url: str, instance_path: str) -> Flask:
     })
     import logging
 
+    from webapp import migrations
+
+    # What init-db does: the role requests log in as, under the branch policies.
+    database = app.extensions["erp_db"]
+    migrations.prepare_app_role(database.owner_engine, database.app_role, database.app_password)
     logging.getLogger().setLevel(logging.WARNING)
     return app
 

@@ -48,7 +48,7 @@ def prepared(progress=print):
 
     progress("generating five years of stock (20,000 units, 3,000 parts, 1,000,000 moves) ...")
     started = time.perf_counter()
-    engine = app.extensions["erp_db"].engine
+    engine = app.extensions["erp_db"].owner_engine  # seeding and measuring the database are the owner's
     with engine.begin() as conn:
         counts = generate_history(conn, Sizes())
     generated_s = time.perf_counter() - started
@@ -58,7 +58,8 @@ def prepared(progress=print):
         fragment = conn.execute(sa.text(
             "SELECT substr(motor_no, 6, 5) FROM inventory.vehicle_unit ORDER BY unit_id OFFSET 777 LIMIT 1")).scalar()
         pg_version = conn.execute(sa.text("SHOW server_version")).scalar_one()
-    return stack, SimpleNamespace(app=app, engine=engine, admin=admin, floor=floor_app(engine).test_client(),
+    return stack, SimpleNamespace(app=app, engine=engine, admin=admin,
+                                  floor=floor_app(app.extensions["erp_db"].engine).test_client(),
                                   motor_fragment=fragment, counts=counts, generated_s=generated_s,
                                   pg_version=pg_version)
 

@@ -16,15 +16,23 @@ import pytest
 import sqlalchemy as sa
 
 from webapp import create_app, migrations
-from webapp.db import EmbeddedServer, scratch_database, sqlalchemy_url
+from webapp.db import EmbeddedServer, scratch_database, sqlalchemy_url, url_with_user
 from webapp.security import hash_pin
 from webapp.validators import gstin_check_character
 
 ROOT = Path(__file__).resolve().parent.parent
 TEST_PEPPER = "test-pepper-" + "x" * 20
 
+# The app's requests log in as this role, as in a showroom (row-level security applies to it);
+# fixtures that seed data use the owner's engine. Roles belong to the server, not the database.
+APP_ROLE = "erp_test_app"
+APP_PASSWORD = "erp-test-app-" + "z" * 20
+
 # Cheap Argon2 settings keep the suite fast; test_pins checks the production defaults.
 FAST_HASH = {"PIN_HASH_TIME_COST": 1, "PIN_HASH_MEMORY_KIB": 1024}
+# Staff of every role log in with 4-digit PINs in tests; test_login_abuse checks the production
+# rule (6 digits for ADMIN, MANAGER, ACCOUNTS) with the defaults of webapp/config.py.
+SHORT_PINS_ALLOWED = {"PIN_MIN_LENGTH": {}}
 
 
 def gstin(first14: str) -> str:
@@ -51,6 +59,7 @@ def database_url(pg_server_url):
     with scratch_database(pg_server_url, "erp_test") as url:
         engine = sa.create_engine(sqlalchemy_url(url))
         migrations.apply_pending(engine)
+        migrations.prepare_app_role(engine, APP_ROLE, APP_PASSWORD)
         engine.dispose()
         yield url
 
@@ -74,19 +83,68 @@ def _truncatable(engine):
     return sorted(set(empty) | {"audit.log"})
 
 
+class SeededTables:
+    """The reference rows migrations seed (GST rates, on-road items, the PDI checklist, discount
+    limits...), copied once; a test that changes them through the screens (a settings form, the
+    POST fuzz) gets them put back, so the next test starts from the shipped data."""
+
+    def __init__(self, engine, truncatable):
+        self.engine = engine
+        with engine.begin() as conn:
+            tables = conn.execute(sa.text(
+                """SELECT format('%I.%I', schemaname, relname) FROM pg_stat_user_tables
+                    WHERE schemaname NOT IN ('pg_catalog', 'information_schema', 'seed_copy')
+                      AND schemaname <> 'audit' ORDER BY 1""")).scalars().all()
+            self.tables = [t for t in tables if t not in set(truncatable)]
+            conn.execute(sa.text("CREATE SCHEMA IF NOT EXISTS seed_copy"))
+            self.columns = {}
+            for n, table in enumerate(self.tables):
+                conn.execute(sa.text(f"CREATE TABLE seed_copy.t{n} AS SELECT * FROM {table}"))
+                self.columns[table] = conn.execute(sa.text(
+                    """SELECT string_agg(quote_ident(attname), ', ' ORDER BY attnum) FROM pg_attribute
+                        WHERE attrelid = CAST(:t AS regclass) AND attnum > 0 AND NOT attisdropped
+                          AND attgenerated = ''"""), {"t": table}).scalar()
+            self.sums = self._checksums(conn)
+
+    def _checksums(self, conn) -> list:
+        return [conn.execute(sa.text(f"SELECT md5(coalesce(string_agg(x::text, '|' ORDER BY x::text), '')) "
+                                     f"FROM {t} x")).scalar() for t in self.tables]
+
+    def restore(self) -> None:
+        with self.engine.begin() as conn:
+            changed = [n for n, (now, then) in enumerate(zip(self._checksums(conn), self.sums)) if now != then]
+            if not changed:
+                return
+            conn.execute(sa.text("SET LOCAL session_replication_role = replica"))  # no triggers, no FK checks
+            for n in changed:
+                table, cols = self.tables[n], self.columns[self.tables[n]]
+                conn.execute(sa.text(f"DELETE FROM {table}"))
+                conn.execute(sa.text(f"INSERT INTO {table} ({cols}) OVERRIDING SYSTEM VALUE "
+                                     f"SELECT {cols} FROM seed_copy.t{n}"))
+
+
+@pytest.fixture(scope="session")
+def _seeded(engine, _truncatable):
+    return SeededTables(engine, _truncatable)
+
+
 def truncate_all(engine, tables) -> None:
     with engine.begin() as conn:
         conn.execute(sa.text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
 
 
 def app_config(database_url: str, **overrides) -> dict:
+    # Requests log in as the app role on whichever server and database the app is given.
+    app_url = url_with_user(overrides.get("DATABASE_URL") or database_url, APP_ROLE, APP_PASSWORD)
     return {
         "TESTING": True,
         "DATABASE_URL": database_url,
+        "APP_DATABASE_URL": app_url,
         "SECRET_KEY": "test-secret-key-" + "y" * 20,
         "PIN_PEPPER": TEST_PEPPER,
         "DB_POOL_SIZE": 5,
         **FAST_HASH,
+        **SHORT_PINS_ALLOWED,
         **overrides,
     }
 
@@ -99,11 +157,13 @@ def _app(database_url):
 
 
 @pytest.fixture
-def app(_app, engine, _truncatable):
-    """The app on the test database; every table is emptied after the test."""
+def app(_app, engine, _truncatable, _seeded):
+    """The app on the test database; every table is emptied after the test, the seeded reference
+    rows put back as shipped."""
     _app.extensions["setup_done"] = False
     yield _app
     truncate_all(engine, _truncatable)
+    _seeded.restore()
     _app.extensions["setup_done"] = False
 
 

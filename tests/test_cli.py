@@ -10,7 +10,7 @@ import time
 import pytest
 import sqlalchemy as sa
 
-from conftest import gstin, login
+from conftest import APP_PASSWORD, APP_ROLE, gstin, login
 from webapp import migrations
 from webapp.db import scratch_database, sqlalchemy_url
 
@@ -35,6 +35,7 @@ def showroom_db(fresh_database, make_app, tmp_path, monkeypatch):
     """A migrated database of its own and an app on it (instance folder under tmp_path)."""
     url, engine = fresh_database
     migrations.apply_pending(engine)
+    migrations.prepare_app_role(engine, APP_ROLE, APP_PASSWORD)  # as init-db does
     monkeypatch.setenv("ERP_INSTANCE_PATH", str(tmp_path / "instance"))
     app = make_app(DATABASE_URL=url)
     return app, engine
@@ -82,12 +83,19 @@ def test_init_db_applies_the_schema_once_and_then_says_it_is_up_to_date(fresh_da
     first = run(app, "init-db")
     assert first.exit_code == 0, first.output
     shipped = [m.filename for m in migrations.available()]
-    assert first.output.split() == [word for name in shipped for word in ("applied", name)]
+    said = first.output.strip().splitlines()
+    assert " ".join(said[:-1]).split() == [word for name in shipped for word in ("applied", name)]
+    assert said[-1] == f"the app connects as {APP_ROLE}"
     assert scalar(engine, "SELECT count(*) FROM master.role") == 7
+    # The app role may work with the tables (under the branch policies), not change the migrations.
+    assert scalar(engine, "SELECT has_table_privilege(:r, 'sales.booking', 'SELECT, INSERT, UPDATE, DELETE')",
+                  r=APP_ROLE)
+    assert not scalar(engine, "SELECT has_table_privilege(:r, 'platform.schema_migration', 'INSERT')", r=APP_ROLE)
+    assert not scalar(engine, "SELECT has_table_privilege(:r, 'audit.log', 'UPDATE')", r=APP_ROLE)
 
     second = run(app, "init-db")
     assert second.exit_code == 0, second.output
-    assert second.output.strip() == "database is up to date"
+    assert second.output.strip().splitlines() == ["database is up to date", f"the app connects as {APP_ROLE}"]
     assert scalar(engine, "SELECT count(*) FROM platform.schema_migration") == len(shipped)
 
 
@@ -347,3 +355,77 @@ def test_a_restore_the_database_refuses_part_way_reports_the_error_instead_of_ha
     assert "restore failed, nothing was changed" in result["r"].output
     assert "visit_log" in result["r"].output
     assert snapshot(engine) == before
+
+
+def test_a_failed_restore_says_one_sentence_and_keeps_the_details_in_a_log_file(showroom_db, tmp_path):
+    """psql reports every object a DROP SCHEMA ... CASCADE takes with it, hundreds of lines: the
+    operator sees one sentence, and the programs' messages go to a file under instance/logs."""
+    app, engine = showroom_db
+    seed_some_data(app, engine)
+    with engine.begin() as conn:
+        conn.execute(sa.text("CREATE TABLE public.visit_log (n integer)"))  # in the restore's way
+    dump = tmp_path / "b.dump"
+    assert run(app, "backup", "-o", str(dump)).exit_code == 0
+    before = snapshot(engine)
+
+    result = run(app, "restore", "--yes", str(dump))
+    assert result.exit_code == 1
+    lines = [line for line in result.output.splitlines() if line.strip()]
+    assert len(lines) == 1, result.output
+    assert lines[0].startswith("Error: restore failed, nothing was changed: ")
+    assert 'relation "visit_log" already exists' in lines[0]
+    assert "drop cascades" not in result.output and "NOTICE" not in result.output
+    logs = list((tmp_path / "instance" / "logs").glob("restore-*.log"))
+    assert len(logs) == 1 and str(logs[0]) in lines[0]
+    assert stat.S_IMODE(logs[0].stat().st_mode) == 0o600
+    details = logs[0].read_text()
+    assert "drop cascades" in details and 'relation "visit_log" already exists' in details
+    assert snapshot(engine) == before
+
+    verbose = run(app, "restore", "--yes", "--verbose", str(dump))
+    assert verbose.exit_code == 1
+    assert "drop cascades" in verbose.output and "restore failed, nothing was changed" in verbose.output
+
+
+def test_a_restore_of_a_backup_cut_short_says_so_in_one_sentence(showroom_db, tmp_path):
+    app, engine = showroom_db
+    seed_some_data(app, engine)
+    good = tmp_path / "good.dump"
+    assert run(app, "backup", "-o", str(good)).exit_code == 0
+    before = snapshot(engine)
+    cut = tmp_path / "cut.dump"
+    cut.write_bytes(good.read_bytes()[: int(good.stat().st_size * 0.7)])
+
+    result = run(app, "restore", "--yes", str(cut))
+    assert result.exit_code == 1
+    lines = [line for line in result.output.splitlines() if line.strip()]
+    assert len(lines) == 1, result.output
+    assert "restore failed, nothing was changed" in lines[0] and "drop cascades" not in result.output
+    assert snapshot(engine) == before
+
+
+def test_a_command_stopped_by_the_database_prints_the_statement_not_the_values(showroom_db):
+    """A database error in a command is one line: what PostgreSQL said and the statement, never the
+    values sent with it (a name, a PIN hash) nor a traceback."""
+    import click
+
+    from webapp.cli import _database_errors_as_message
+    from webapp.db import database as current_database
+
+    app, engine = showroom_db
+
+    @click.command("add-walk-in")
+    def add_walk_in():
+        database = current_database()
+        with getattr(database, "owner_engine", database.engine).begin() as conn:
+            conn.execute(sa.text("INSERT INTO master.customer (branch_id, name, mobile, state_code) "
+                                 "VALUES (NULL, :name, :mobile, '29')"),
+                         {"name": "Revathi Subramaniam", "mobile": "9845012345"})
+
+    add_walk_in.callback = _database_errors_as_message(add_walk_in.callback)
+    app.cli.add_command(add_walk_in)
+    result = run(app, "add-walk-in")
+    assert result.exit_code == 1
+    assert "NotNullViolation" in result.output and "INSERT INTO master.customer" in result.output
+    for value in ("Revathi", "9845012345", "Traceback"):
+        assert value not in result.output

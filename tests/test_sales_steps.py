@@ -383,7 +383,7 @@ def panel(app, staff_id: int, booking_id: int) -> str:
     from flask import render_template
     from flask_login import login_user
 
-    from webapp.db import get_conn
+    from webapp.db import get_conn, set_actor
     from webapp.sales.queries import get_booking
     from webapp.sales.steps import steps_context
     from webapp.users import StaffUser
@@ -395,6 +395,7 @@ def panel(app, staff_id: int, booking_id: int) -> str:
                    b.branch_code, s.must_change_pin
               FROM master.staff s JOIN master.branch b USING (branch_id) WHERE s.staff_id = :s"""),
             {"s": staff_id}).mappings().one()
+        set_actor(conn, staff_id, None, branch_id=who["branch_id"], all_branches=who["role"] == "ADMIN")
         login_user(StaffUser(who))
         booking = get_booking(conn, booking_id)
         return re.sub(r"\s+", " ", html.unescape(re.sub(r"<[^>]+>", " ", render_template(

@@ -584,8 +584,9 @@ def test_a_pin_reset_unlocks_a_locked_out_salesman(logged_in, make_staff, engine
     client, _ = logged_in("ADMIN")
     staff_id, code, _ = make_staff("S02", "SALES")
     with engine.begin() as conn:
-        conn.execute(sa.text("UPDATE master.staff SET locked_until = now() + interval '15 minutes' "
-                             "WHERE staff_id = :s"), {"s": staff_id})
+        conn.execute(sa.text(  # locked at one terminal after wrong PINs (sql/0015)
+            "INSERT INTO master.login_lockout (staff_code, client_addr, locked_until) "
+            "VALUES (:c, '192.168.1.40', now() + interval '15 minutes')"), {"c": code})
     assert "Locked" in text(client.get("/master/staff"))
     token = page_csrf(client, f"/master/staff/{staff_id}")
     page = text(client.post(f"/master/staff/{staff_id}/reset-pin", data={"csrf_token": token}))
@@ -679,7 +680,8 @@ def test_a_salesman_changes_his_own_pin_and_his_other_devices_are_logged_out(log
 
     wrong = post_form(client, "/profile/pin", {"current_pin": "9999", "pin": "4826", "pin_confirm": "4826"})
     assert wrong.status_code == 422
-    assert field_errors(text(wrong), "current_pin") == ["That is not your current PIN"]
+    assert field_errors(text(wrong), "current_pin") == [  # it counts like a wrong PIN at the login
+        "That is not your current PIN. 4 more wrong tries lock this code on this terminal for 15 minutes."]
     same = post_form(client, "/profile/pin", {"current_pin": "2580", "pin": "2580", "pin_confirm": "2580"})
     assert same.status_code == 422
     assert field_errors(text(same), "pin") == ["Choose a PIN different from the current one"]

@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from conftest import csrf_from, login, page_csrf
 
 COOKIE = "erp_session"
+ANON_COOKIE = "erp_anon"  # an anonymous visitor's signed cookie: no row until someone logs in
 
 
 def cookie(client) -> str | None:
@@ -229,14 +230,14 @@ def test_an_htmx_request_on_an_expired_session_gets_401_and_hx_redirect_to_login
 def test_login_issues_a_new_session_id_so_a_planted_cookie_stays_anonymous(app, engine, make_staff):
     make_staff("KR1", "SALES", "482615")
     attacker = app.test_client()
-    page_csrf(attacker, "/login")  # the login form stores its CSRF secret: an anonymous session
-    planted = cookie(attacker)
-    assert planted and session_row(engine, planted).staff_id is None
+    page_csrf(attacker, "/login")  # the login form's CSRF secret: in the signed anonymous cookie, no row
+    planted = attacker.get_cookie(ANON_COOKIE).value
+    assert cookie(attacker) is None
 
-    victim = with_cookie(app, planted)  # e.g. set through a shared kiosk browser
+    victim = app.test_client()  # e.g. set through a shared kiosk browser
+    victim.set_cookie(ANON_COOKIE, planted)
     assert login(victim, "KR1", "482615").status_code == 303
-    assert cookie(victim) != planted
-    assert session_row(engine, planted) is None
+    assert victim.get_cookie(ANON_COOKIE) is None  # the anonymous data is dropped at login
     assert session_row(engine, cookie(victim)).staff_id is not None
     assert sent_to_login(attacker.get("/"))
 
@@ -265,7 +266,7 @@ def test_the_session_cookie_is_secure_when_the_showroom_uses_https(app, make_sta
     https = {"base_url": "https://localhost"}
     browser = app.test_client()
     page = browser.get("/login", **https)
-    assert "secure" in attributes(set_cookie_header(page))
+    assert "secure" in attributes(set_cookie_header(page, ANON_COOKIE))
     response = browser.post("/login", data={"staff_code": "KR1", "pin": "482615",
                                             "csrf_token": csrf_from(page.get_data(as_text=True))},
                             headers={"Referer": "https://localhost/login"}, **https)
@@ -278,7 +279,7 @@ def test_secure_cookies_can_be_forced_behind_a_proxy_that_speaks_plain_http(make
     make_staff("KR1", "SALES", "482615")
     client = make_app(FORCE_SECURE_COOKIES=True).test_client()
     page = client.get("/login")
-    assert "secure" in attributes(set_cookie_header(page))
+    assert "secure" in attributes(set_cookie_header(page, ANON_COOKIE))
 
 
 def test_the_database_keeps_only_the_sha256_of_the_session_token(app, engine, logged_in):

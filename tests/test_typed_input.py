@@ -212,7 +212,7 @@ def test_a_database_error_is_logged_without_the_values_that_were_sent(make_app, 
     app.add_url_rule("/broken", "broken", broken)
     app.extensions["setup_done"] = True
     caplog.set_level(logging.DEBUG)
-    assert app.test_client().get("/broken").status_code == 500
+    assert app.test_client().get("/broken").status_code == 422   # refused by a CHECK: the safety net's 422
     logged = "\n".join(r.getMessage() + (str(r.exc_info[1]) if r.exc_info else "") for r in caplog.records)
     assert "customer_aadhaar_last4_check" in logged and "INSERT INTO master.customer" in logged
     for typed in ("876543210918", "9845012345", "Lakshmi"):
@@ -318,3 +318,13 @@ def test_the_discount_decision_names_the_amount_with_the_lakh_grouping(sale):
     assert response.status_code == 303
     page = plain(sale["manager"].get(response.headers["Location"]))
     assert "Discount of ₹8,000.00 on booking" in page and "₹8000.00" not in page
+
+
+@pytest.mark.parametrize("path", ["/sales/bookings", "/sales/enquiries", "/master/customers", "/procurement/orders",
+                                  "/master/parts", "/billing/registers/receivables"])
+def test_a_long_search_is_searched_and_shown_as_typed_not_cut(logged_in, path):
+    client, _ = logged_in("ADMIN")
+    typed = "Sri Venkateshwara Electric Mobility Solutions Private Limited, Whitefield"  # 73 characters
+    page = client.get(path, query_string={"q": typed})
+    assert page.status_code == 200
+    assert input_value(text(page), "q") == typed

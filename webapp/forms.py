@@ -1,22 +1,150 @@
-"""Shared form pieces: input filters, the one amount field and the one quantity field, lengths
-that never cut what was typed, registration numbers, dates typed DD-MM-YYYY, PIN fields, and
-database errors turned into field errors."""
+"""Shared form pieces: the FlaskForm every form derives from (a file, a whole number PostgreSQL
+cannot keep or a text far too long refused next to its field), the document key field, input
+filters, the one amount field and the one quantity field, lengths that never cut what was typed,
+registration numbers, dates typed DD-MM-YYYY, PIN fields, and database errors turned into field
+errors."""
 from __future__ import annotations
 
 import re
+import uuid
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 
+import flask_wtf
 import sqlalchemy as sa
 from flask import request
-from wtforms import Field, PasswordField, StringField, validators
+from werkzeug.datastructures import FileStorage, MultiDict
+from wtforms import Field, FieldList, FileField, FormField, HiddenField, IntegerField, PasswordField, StringField, \
+    validators
 from wtforms.validators import DataRequired, EqualTo, Regexp, StopValidation, ValidationError
 from wtforms.widgets import TextInput
 
 from .formatting import ddmmyyyy
 from .money import PAISA, parse_amount
 from .security import pin_is_trivial
+
+
+# --------------------------------------------------------------------------- the form every screen uses
+
+FILE_NOT_TEXT = "A file cannot go in this box: type the text instead"
+# PostgreSQL integer: every id and every whole-number column of the ERP.
+INT4_MIN, INT4_MAX = -2_147_483_648, 2_147_483_647
+_WHOLE_NUMBER = re.compile(r"[+-]?[0-9]{1,10}")   # ASCII digits only: int() would also read '१२३' and '١٢٣'
+
+
+def leaf_fields(form):
+    """Every input field of a form, inside its FieldLists and FormFields too."""
+    for field in form:
+        if isinstance(field, FormField):
+            yield from leaf_fields(field.form)
+        elif isinstance(field, FieldList):
+            for entry in getattr(field, "entries", ()):   # none yet while the form data is being read
+                yield from (leaf_fields(entry.form) if isinstance(entry, FormField) else [entry])
+        else:
+            yield field
+
+
+def _whole_number_error(field) -> str | None:
+    """Why what was sent to a whole-number field (an IntegerField, a list choice read with int) cannot
+    be one PostgreSQL keeps as integer; None when it can, or when nothing was typed."""
+    coerce = getattr(field, "coerce", None)
+    read = field.data if isinstance(field.data, (list, tuple)) else [field.data]
+    if not (isinstance(field, IntegerField) or coerce is int
+            or (coerce is not None and any(isinstance(v, int) and not isinstance(v, bool) for v in read))):
+        return None
+    choice = hasattr(field, "choices")
+    for typed in field.raw_data or ():
+        text = typed.strip() if isinstance(typed, str) else ""
+        if not text:
+            continue
+        if not _WHOLE_NUMBER.fullmatch(text) or not INT4_MIN <= int(text) <= INT4_MAX:
+            if choice:
+                return "Choose one of the options listed (reload the page if it is not there)"
+            if _WHOLE_NUMBER.fullmatch(text) or re.fullmatch(r"[+-]?[0-9]+", text):
+                return "Too large for this box"
+            return "Enter a whole number in figures (0 to 9), e.g. 12"
+    return None
+
+
+def _far_too_long(field) -> str | None:
+    """A text far longer than its field keeps (a paste of a whole document into a name) comes back cut
+    to what the field keeps, with a message, rather than echoed whole into the page."""
+    limits = [v.max for v in field.validators if isinstance(v, validators.Length) and v.max and v.max > 0]
+    typed = field.raw_data[0] if field.raw_data and isinstance(field.raw_data[0], str) else ""
+    if not limits or len(typed) <= 2 * max(limits) + 100:
+        return None
+    keep = max(limits)
+    field.raw_data = [typed[:keep], *field.raw_data[1:]]
+    return f"At most {keep:,} characters: this was {len(typed):,} (only the first {keep:,} are shown)"
+
+
+class FlaskForm(flask_wtf.FlaskForm):
+    """The base of every form of the ERP (Flask-WTF's, with its CSRF check). What the browser sends
+    is read only where it can be: a file sent for a box that takes text, or a whole number that is
+    not written in figures 0-9 or does not fit PostgreSQL's integer (an id of -1 is looked up and
+    not found; 2147483648 or a 400-digit number never reaches the database), is refused with a
+    message next to its field."""
+
+    class Meta(flask_wtf.FlaskForm.Meta):
+        def wrap_formdata(self, form, formdata):
+            formdata = super().wrap_formdata(form, formdata)
+            form._refused = {}
+            if formdata is None or not hasattr(formdata, "lists") or not any(
+                    isinstance(value, FileStorage) for _, values in formdata.lists() for value in values):
+                return formdata
+            takes_files = {f.name for f in leaf_fields(form) if isinstance(f, FileField)}
+            kept = MultiDict()
+            for name, values in formdata.lists():
+                for value in values:
+                    if isinstance(value, FileStorage) and name not in takes_files:
+                        form._refused[name] = FILE_NOT_TEXT   # never read, never echoed back
+                    else:
+                        kept.add(name, value)
+            return kept
+
+    def process(self, formdata=None, obj=None, data=None, extra_filters=None, **kwargs):
+        super().process(formdata, obj, data, extra_filters, **kwargs)
+        refused = getattr(self, "_refused", {})
+        for field in leaf_fields(self):
+            problem = _whole_number_error(field)
+            if problem:
+                field.data = None
+                refused.setdefault(field.name, problem)
+            problem = _far_too_long(field)
+            if problem:
+                field.data = field.raw_data[0]   # cut to what the field keeps, and shown so
+                refused.setdefault(field.name, problem)
+        self._refused = refused
+
+    def validate(self, extra_validators=None):
+        valid = super().validate(extra_validators)
+        refused = getattr(self, "_refused", {})
+        for field in leaf_fields(self):
+            if field.name in refused:
+                field.errors = [refused[field.name]]   # in place of "required" or "not a valid choice"
+                valid = False
+            if isinstance(field, HiddenField) and field.errors and field.name != "csrf_token":
+                # A hidden field (a document's key, an id) has no place of its own on the page.
+                self.form_errors.extend(e for e in field.errors if e not in self.form_errors)
+        return valid
+
+
+def _uuid_key(message: str, required: bool):
+    def check(_form, field):
+        if not field.data and not required:
+            return
+        try:
+            uuid.UUID(field.data or "")
+        except (ValueError, TypeError, AttributeError):
+            raise ValidationError(message) from None
+    return check
+
+
+def KeyField(required: bool = False, message: str = "The form was damaged: open it again"):
+    """The hidden idempotency key of a document form: a UUID made when the form is drawn (blank: the
+    view makes one), anything else refused before it reaches the database's uuid column."""
+    return HiddenField(validators=[_uuid_key(message, required)])
 
 
 def strip(value):
@@ -337,7 +465,9 @@ def save_or_field_error(conn, form, messages: dict, action):
     """Run ``action()`` in a savepoint; a known constraint violation becomes a field error.
 
     Returns (result, True) on success and (None, False) when the database refused the
-    data for a reason the form can show. Anything else propagates.
+    data for a reason the form can show; a value PostgreSQL cannot hold (DataError) is said above
+    the form. An unmapped IntegrityError propagates (a twin submission is recognised by its key;
+    otherwise the app's handler answers 422, webapp/errors.py).
     """
     try:
         with conn.begin_nested():
@@ -346,3 +476,10 @@ def save_or_field_error(conn, form, messages: dict, action):
         if apply_db_error(form, exc, messages):
             return None, False
         raise
+    except sa.exc.DataError as exc:   # a number too large, a text too long: the form comes back as typed
+        if apply_db_error(form, exc, messages):
+            return None, False
+        from .errors import refusal_message
+
+        form.form_errors.append(refusal_message(exc))
+        return None, False

@@ -94,3 +94,66 @@ def pending(engine: Engine, sql_dir: Path = SQL_DIR) -> list[str]:
         if exists:
             applied = {r[0] for r in conn.exec_driver_sql("SELECT filename FROM platform.schema_migration")}
     return [m.filename for m in available(sql_dir) if m.filename not in applied]
+
+
+def prepare_app_role(engine: Engine, role: str, password: str | None, *, set_password: bool = True) -> None:
+    """Make the role requests log in as: created when missing (with ``password``), and granted
+    USAGE on every schema, SELECT/INSERT/UPDATE/DELETE on every table, the sequences and EXECUTE
+    on the functions, so the tables of every migration applied so far are covered (init-db runs
+    this after each run). It owns nothing and is no superuser, so the branch policies of
+    sql/0014 apply to it. ``set_password``: the password is the one generated into instance/
+    (kept in step); with APP_DATABASE_URL the DBA's role and password are left alone."""
+    import psycopg
+    from psycopg import sql
+
+    raw = engine.raw_connection()
+    pg = raw.driver_connection
+    try:
+        pg.autocommit = True
+        pg.execute("SELECT pg_advisory_lock(%s)", (LOCK_KEY,))
+        try:
+            owner = pg.execute("SELECT current_user").fetchone()[0]
+            if role == owner:
+                raise MigrationError(f"the app role {role} is the owner of the tables: row-level security "
+                                     "would not apply to it. Give the app a role of its own.")
+            exists = pg.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (role,)).fetchone()
+            ident = sql.Identifier(role)
+            try:
+                if exists is None:
+                    pg.execute(sql.SQL("CREATE ROLE {} LOGIN PASSWORD {} NOSUPERUSER NOCREATEDB NOCREATEROLE "
+                                       "NOBYPASSRLS").format(ident, sql.Literal(password)))
+                elif set_password and password is not None:
+                    pg.execute(sql.SQL("ALTER ROLE {} LOGIN PASSWORD {}").format(ident, sql.Literal(password)))
+            except psycopg.errors.InsufficientPrivilege:
+                raise MigrationError(
+                    f"{owner} may not create or change the role {role}: have the database administrator create "
+                    "it and give its URL as APP_DATABASE_URL (see the README)") from None
+            rights = pg.execute(
+                "SELECT rolsuper OR rolbypassrls FROM pg_roles WHERE rolname = %s", (role,)).fetchone()[0]
+            if rights:
+                raise MigrationError(f"the app role {role} is a superuser or bypasses row-level security: "
+                                     "branch isolation would not apply to it.")
+            schemas = [r[0] for r in pg.execute(
+                """SELECT nspname FROM pg_namespace
+                    WHERE nspname NOT LIKE 'pg\\_%' AND nspname <> 'information_schema'
+                      AND pg_get_userbyid(nspowner) = current_user ORDER BY 1""").fetchall()]
+            with pg.transaction():
+                for schema in schemas:
+                    s = sql.Identifier(schema)
+                    pg.execute(sql.SQL("GRANT USAGE ON SCHEMA {} TO {}").format(s, ident))
+                    pg.execute(sql.SQL("GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA {} TO {}")
+                               .format(s, ident))
+                    pg.execute(sql.SQL("GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA {} TO {}").format(s, ident))
+                    pg.execute(sql.SQL("GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA {} TO {}").format(s, ident))
+                # The record of migrations is the owner's; the audit trail is only ever added to.
+                pg.execute(sql.SQL("REVOKE INSERT, UPDATE, DELETE ON platform.schema_migration FROM {}")
+                           .format(ident))
+                pg.execute(sql.SQL("REVOKE UPDATE, DELETE ON audit.log FROM {}").format(ident))
+        finally:
+            pg.execute("SELECT pg_advisory_unlock(%s)", (LOCK_KEY,))
+    finally:
+        try:
+            pg.autocommit = False
+        except Exception:
+            raw.invalidate()
+        raw.close()

@@ -6,6 +6,16 @@ from flask import current_app, get_template_attribute, render_template, request
 from .forms import DateArg
 
 
+# What a search box takes: longer than any name, number, VIN or address anyone searches for, so
+# nothing typed is cut (it was 40 or 60 characters, cut without a word).
+SEARCH_MAX = 200
+
+
+def search_text(name: str = "q") -> str:
+    """The text typed into a search box (query string or form), trimmed of spaces."""
+    return request.values.get(name, "").strip()[:SEARCH_MAX]
+
+
 def form_page(template: str, form, **context):
     """A form page: 200 when fresh, 422 when it comes back with errors (what was typed kept)."""
     return render_template(template, form=form, **context), 422 if form.errors else 200

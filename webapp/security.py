@@ -32,6 +32,14 @@ def _current_hasher() -> PasswordHasher:
     return _hasher(cfg["PIN_HASH_TIME_COST"], cfg["PIN_HASH_MEMORY_KIB"])
 
 
+@lru_cache(maxsize=8)
+def _dummy_hash(time_cost: int, memory_kib: int) -> str:
+    """A hash no PIN matches (of a random secret), made once per hash settings."""
+    import secrets
+
+    return _hasher(time_cost, memory_kib).hash(secrets.token_hex(32))
+
+
 def _peppered(pin: str, pepper: str) -> str:
     return hmac.new(pepper.encode(), pin.encode(), hashlib.sha256).hexdigest()
 
@@ -47,8 +55,12 @@ def verify_pin(pin_hash: str | None, pin: str) -> bool:
     peppered = _peppered(pin, current_app.config["PIN_PEPPER"])
     hasher = _current_hasher()
     if pin_hash is None:
-        # Spend the same time as a real check so response time does not reveal valid codes.
-        hasher.hash(peppered)
+        # A real check against a dummy hash of the same settings: the response time does not
+        # tell which staff codes exist.
+        try:
+            hasher.verify(_dummy_hash(hasher.time_cost, hasher.memory_cost), peppered)
+        except (VerifyMismatchError, VerificationError, InvalidHashError):
+            pass
         return False
     try:
         return hasher.verify(pin_hash, peppered)
@@ -70,6 +82,40 @@ def pin_is_trivial(pin: str) -> bool:
     digits = [int(c) for c in pin]
     steps = {b - a for a, b in zip(digits, digits[1:])}
     return steps in ({1}, {-1})
+
+
+# PINs people choose first, beyond repeated digits and runs (which pin_is_trivial refuses).
+COMMON_PINS = frozenset({"1212", "1122", "1010", "2000", "6969", "1313", "121212", "112233", "123123", "123321",
+                         "111222", "101010", "131313", "696969", "159753", "147258", "147852", "789456"})
+TRIVIAL_PIN_MESSAGE = "Choose a PIN that is not a repeated or running sequence like 1111 or 1234"
+
+
+def pin_min_length(role: str | None) -> int:
+    return current_app.config["PIN_MIN_LENGTH"].get(role, 4)
+
+
+def pin_policy_problem(pin: str, role: str | None, staff_code: str | None = None,
+                       phone: str | None = None) -> str | None:
+    """Why this PIN may not be chosen by this person (None: it may). The message goes next to the field."""
+    if not PIN_RE.match(pin or ""):
+        return "A PIN is 4 to 6 digits"
+    shortest = pin_min_length(role)
+    if len(pin) < shortest:
+        return f"Your role needs a PIN of at least {shortest} digits"
+    if pin_is_trivial(pin) or pin in COMMON_PINS:
+        return TRIVIAL_PIN_MESSAGE
+    code_digits = re.sub(r"[^0-9]", "", staff_code or "")
+    if code_digits and (pin in code_digits or (len(code_digits) >= 4 and code_digits in pin)):
+        return "Choose a PIN that is not made of the digits of the staff code"
+    phone_digits = re.sub(r"[^0-9]", "", phone or "")
+    if len(phone_digits) >= len(pin) and phone_digits.endswith(pin):
+        return "Choose a PIN that is not the last digits of the mobile number"
+    return None
+
+
+def pin_too_short_for(pin: str, role: str | None) -> bool:
+    """An existing PIN shorter than the role now needs: it must be changed at the next login."""
+    return len(pin) < pin_min_length(role)
 
 
 # --------------------------------------------------------------------------- route access

@@ -2,8 +2,10 @@
 
 The cookie holds a random token only; the row is found by the token's SHA-256.
 Reading the session happens in the request's own transaction and also tells the
-audit triggers who is acting. Writing it happens in ``persist`` just before the
-request commits, so a session change and the work of the request land together.
+audit triggers who is acting, and the branch policies (sql/0014) which branch's rows
+the request may see: the staff member's own, every branch for an ADMIN. Writing it
+happens in ``persist`` just before the request commits, so a session change and the
+work of the request land together.
 """
 from __future__ import annotations
 
@@ -18,6 +20,10 @@ from werkzeug.datastructures import CallbackDict
 from .db import DatabaseUnavailable, get_conn
 
 COOKIE_NAME = "erp_session"
+# Before anyone logs in there is nothing worth a row: what an anonymous visitor's session holds
+# (the login form's CSRF secret, a "logged out" message) travels in this signed cookie instead,
+# so opening the login page never writes to the database.
+ANON_COOKIE_NAME = "erp_anon"
 # Paths served without touching the database (no session needed).
 STATELESS_PREFIXES = ("/static/", "/healthz")
 
@@ -27,6 +33,8 @@ LOAD_SQL = sa.text(
            st.staff_id, st.staff_code, st.name, st.designation, st.branch_id, st.must_change_pin,
            coalesce(b.trade_name, b.legal_name) AS branch_name, b.branch_code,
            set_config('erp.staff_id', coalesce(st.staff_id::text, ''), true),
+           set_config('erp.branch_id', coalesce(st.branch_id::text, ''), true),
+           set_config('erp.all_branches', CASE WHEN st.designation = 'ADMIN' THEN 'on' ELSE '' END, true),
            set_config('erp.client_addr', :addr, true),
            set_config('erp.user_agent', :ua, true)
       FROM master.staff_session s
@@ -66,6 +74,7 @@ class StaffSession(CallbackDict, SessionMixin):
         self.stale = stale  # last_seen_at should be refreshed
         self.stateless = stateless
         self.renew = False  # drop this row and token, start a fresh one (login, logout)
+        self.in_cookie = False  # anonymous: kept in the signed ANON_COOKIE_NAME cookie, no row
         self.new_token = None
         self.modified = False
 
@@ -86,7 +95,7 @@ class PostgresSessionInterface(SessionInterface):
             return StaffSession(stateless=True)
         token = request.cookies.get(COOKIE_NAME)
         if not token or len(token) > 100:
-            return StaffSession()
+            return StaffSession(_anonymous_data(app, request))
         try:
             row = get_conn().execute(
                 LOAD_SQL,
@@ -103,7 +112,7 @@ class PostgresSessionInterface(SessionInterface):
             return StaffSession(stateless=True)
         if row is None:
             g.session_expired = True  # a cookie we no longer honour: expired, revoked or forged
-            return StaffSession()
+            return StaffSession(_anonymous_data(app, request))
         staff = None
         if row.staff_id is not None:
             staff = {
@@ -130,8 +139,9 @@ class PostgresSessionInterface(SessionInterface):
                          {"id": session.session_id})
             session.session_id = None
         if session.session_id is None:
-            if not (session.staff or dict(session)):
-                return  # nothing worth a row (anonymous visitor who stored nothing)
+            if not session.staff:
+                session.in_cookie = True  # anonymous: no row, the signed cookie keeps what it stored
+                return
             token = secrets.token_urlsafe(32)
             staff_id = session.staff["staff_id"] if session.staff else None
             conn.execute(
@@ -172,6 +182,34 @@ class PostgresSessionInterface(SessionInterface):
                                 secure=secure, path="/")
         elif session.renew and session.session_id is None or g.get("session_expired") and session.new:
             response.delete_cookie(COOKIE_NAME, path="/", httponly=True, samesite="Lax", secure=secure)
+        from flask import request
+
+        had_anonymous = ANON_COOKIE_NAME in request.cookies
+        if session.in_cookie and dict(session) and (session.modified or session.renew or not had_anonymous):
+            response.set_cookie(ANON_COOKIE_NAME, _anon_serializer(app).dumps(dict(session)), httponly=True,
+                                samesite="Lax", secure=secure, path="/")
+        elif had_anonymous and (session.new_token or session.in_cookie and not dict(session)):
+            response.delete_cookie(ANON_COOKIE_NAME, path="/", httponly=True, samesite="Lax", secure=secure)
+
+
+def _anon_serializer(app: Flask):
+    from itsdangerous import URLSafeTimedSerializer
+
+    return URLSafeTimedSerializer(app.config["SECRET_KEY"], salt="anonymous-session")
+
+
+def _anonymous_data(app: Flask, request: Request) -> dict:
+    """What the signed anonymous cookie holds; nothing when missing, forged or older than a shift."""
+    from itsdangerous import BadSignature
+
+    raw = request.cookies.get(ANON_COOKIE_NAME)
+    if not raw or len(raw) > 4000:
+        return {}
+    try:
+        data = _anon_serializer(app).loads(raw, max_age=app.config["SESSION_MAX_HOURS"] * 3600)
+    except BadSignature:  # also SignatureExpired
+        return {}
+    return data if isinstance(data, dict) else {}
 
 
 def _is_https() -> bool:

@@ -264,7 +264,9 @@ EVENTS = {
     "LOGIN": "Logged in",
     "LOGIN_FAILED": "Login failed",
     "LOGIN_REFUSED_LOCKED": "Login refused: the staff code is locked",
-    "LOCKED_OUT": "Locked out after wrong PINs",
+    "LOCKED_OUT": "Locked out after wrong PINs (at one terminal)",
+    "LOGIN_FAILURES_FROM_ADDRESS": "Repeated failed logins from one terminal",
+    "CHANGE_PIN_FAILED": "Wrong current PIN when changing the PIN",
     "LOGOUT": "Logged out",
     "SWITCH_USER": "Logged out for the next person",
     "PIN_CHANGED": "Changed their own PIN",
@@ -288,6 +290,8 @@ def actor(row) -> tuple[str, str | None]:
         return (f"{row.staff_code} {row.staff_name}" if row.staff_code else f"Staff #{row.staff_id}"), None
     if row.event in LOGIN_ATTEMPTS:
         return f"unknown / typed code {details.get('staff_code', '')}".rstrip(), None
+    if row.event == "LOGIN_FAILURES_FROM_ADDRESS":
+        return "No one logged in", f"codes typed: {details.get('codes_tried', '')}"
     if row.client_addr:
         return "No one logged in", "e.g. the first-run setup"
     return "Outside the ERP", f"directly in the database or a command (database login {row.db_user})"

@@ -1,11 +1,10 @@
 """Forms for logging in, changing one's PIN and the first-run setup."""
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from wtforms import HiddenField, PasswordField, StringField
 from wtforms.validators import DataRequired, Regexp
 
-from ..forms import Length, new_pin_fields, strip, upper
+from ..forms import FlaskForm, Length, new_pin_fields, strip, upper
 from ..master.forms import BranchForm
 
 

@@ -10,16 +10,16 @@ from flask_login import current_user, login_user, logout_user
 from itsdangerous import BadSignature, URLSafeSerializer
 
 from ..db import get_conn, set_actor
-from ..errors import redirect_response
+from ..errors import FORM_NOT_SAVED, FORM_NOT_SAVED_MESSAGE, redirect_response
 from ..forms import save_or_field_error
 from ..master import queries as master_queries
 from ..master.forms import BRANCH_ERRORS, STAFF_ERRORS
-from ..security import ALL_STAFF, hash_pin, public, roles, verify_pin
+from ..security import ALL_STAFF, hash_pin, pin_min_length, pin_policy_problem, public, roles, verify_pin
 from ..sessions import client_addr, user_agent
 from ..users import StaffUser
 from . import bp, queries
 from .forms import ChangePinForm, LoginForm, SetupForm
-from .services import attempt_login
+from .services import attempt_login, refusal_before_check, wrong_pin
 
 RECENT_COOKIE = "erp_recent_staff"
 
@@ -61,10 +61,14 @@ def login():
         conn = get_conn()
         result = attempt_login(conn, form.staff_code.data, form.pin.data, client_addr(request), user_agent(request))
         if result.staff:
+            form_lost = session.get(FORM_NOT_SAVED)
             session.start_for(result.staff)  # new session id: no fixation
+            if form_lost:  # a form was refused for want of a login: the person goes back to enter it again
+                flash(FORM_NOT_SAVED_MESSAGE, "warn")
             login_user(StaffUser(result.staff))
             queries.purge_expired_sessions(conn, current_app.config["SESSION_IDLE_MINUTES"],
                                            current_app.config["SESSION_MAX_HOURS"])
+            queries.purge_login_counters(conn)
             target = _safe_next(form.next.data) or url_for("dashboard.home")
             response = redirect(target, 303)
             codes = [result.staff["staff_code"], *[c for c in _recent_codes() if c != result.staff["staff_code"]]]
@@ -73,7 +77,7 @@ def login():
             return response
         form.pin.errors = [result.message]
         form.pin.data = ""
-        status = 401
+        status = result.status  # 401, or 429 while this address must wait
     elif form.errors:
         status = 422
     recent = queries.recent_staff(get_conn(), _recent_codes())
@@ -114,7 +118,7 @@ def setup():
     if queries.any_staff_exists(conn):
         return redirect(url_for("auth.login"))
     form = SetupForm(data={"branch_code": "MAIN", "admin_code": "ADMIN"})
-    if form.validate_on_submit():
+    if form.validate_on_submit() and _pin_allowed(form.pin, "ADMIN", form.admin_code.data):
         conn.execute(sa.text("SELECT pg_advisory_xact_lock(7301204002)"))
         if queries.any_staff_exists(conn):  # someone finished the wizard a moment ago
             return redirect(url_for("auth.login"))
@@ -148,20 +152,50 @@ def profile():
 @bp.route("/profile/pin", methods=["GET", "POST"])
 @roles(*ALL_STAFF)
 def change_pin():
+    """Own PIN change (also the forced first-login one). A wrong current PIN counts like a wrong PIN at
+    the login: toward the code's lockout at this terminal and the terminal's delays, and audited."""
     form = ChangePinForm()
     conn = get_conn()
+    status = 200
     if form.validate_on_submit():
-        if not verify_pin(queries.pin_hash_of(conn, current_user.staff_id), form.current_pin.data):
-            form.current_pin.errors = ["That is not your current PIN"]
+        owner = queries.pin_owner(conn, current_user.staff_id)
+        addr = client_addr(request)
+        refused = refusal_before_check(conn, current_user.staff_code, form.current_pin.data, addr,
+                                       current_user.staff_id, event="CHANGE_PIN_FAILED")
+        if refused is None and not verify_pin(owner.pin_hash, form.current_pin.data):
+            refused = wrong_pin(conn, current_user.staff_code, addr, current_user.staff_id, "CHANGE_PIN_FAILED",
+                                "wrong current PIN", wrong_words="That is not your current PIN.")
+        if refused is not None and refused.locked:
+            # Someone is guessing at an unlocked terminal: the session ends, and the code stays
+            # locked at this terminal until the lock runs out or an administrator resets the PIN.
+            _end_session("LOGOUT")
+            flash(refused.message, "error")
+            return redirect_response(url_for("auth.login"))
+        if refused is not None:
+            form.current_pin.errors = [refused.message]
+            status = refused.status if refused.status == 429 else 422
         elif form.pin.data == form.current_pin.data:
             form.pin.errors = ["Choose a PIN different from the current one"]
-        else:
+        elif _pin_allowed(form.pin, owner.designation, owner.staff_code, owner.phone):
+            queries.clear_code_failures(conn, current_user.staff_code, addr)
             master_queries.set_pin(conn, current_user.staff_id, hash_pin(form.pin.data), must_change=False)
             queries.end_other_sessions(conn, current_user.staff_id, session.session_id)
             queries.audit_event(conn, "PIN_CHANGED", current_user.staff_id, {"staff_code": current_user.staff_code})
             flash("Your PIN is changed. Other devices where you were logged in are logged out.", "success")
             return redirect(url_for("dashboard.home"), 303)
-    return render_template("auth/change_pin.html", form=form), 422 if form.errors else 200
+    if form.errors and status == 200:
+        status = 422
+    return (render_template("auth/change_pin.html", form=form, min_digits=pin_min_length(current_user.role)),
+            status)
+
+
+def _pin_allowed(field, role: str, staff_code: str | None, phone: str | None = None) -> bool:
+    """The PIN rules for this person (length for the role, no guessable PIN); the reason goes next to the field."""
+    problem = pin_policy_problem(field.data, role, staff_code, phone)
+    if problem:
+        field.errors = [*field.errors, problem]
+        return False
+    return True
 
 
 @bp.post("/profile/sessions/end-others")

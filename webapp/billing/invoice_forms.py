@@ -5,12 +5,11 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from flask_wtf import FlaskForm
 from wtforms import FieldList, Form, FormField, HiddenField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, NumberRange, Optional, Regexp, ValidationError
 
-from ..forms import AmountField, DateTimeField, Length, QuantityField, blank_to_none, strip, upper_or_none
+from ..forms import FlaskForm, AmountField, DateTimeField, Length, QuantityField, blank_to_none, strip, upper_or_none
 
 _UUID = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\Z"
 EXPIRED = "The form expired. Open it again."

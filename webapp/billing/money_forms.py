@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from flask_wtf import FlaskForm
 from wtforms import HiddenField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, NumberRange, Regexp, ValidationError
 
-from ..forms import AmountField, Length, blank_to_none, strip
+from ..forms import FlaskForm, AmountField, Length, blank_to_none, strip
 from .posting import RECEIPT_MODES, REFUND_MODES
 
 # Modes where the money itself is the evidence: no UTR, cheque or voucher number to quote.

@@ -11,7 +11,7 @@ from flask_login import current_user
 from ..db import get_conn
 from ..formatting import today_ist
 from ..forms import DateArg, date_arg, url_date
-from ..pages import rows_or_page
+from ..pages import rows_or_page, search_text
 from ..paging import paged
 from ..security import may_open, roles
 from . import bp, posting, registers
@@ -38,7 +38,7 @@ def _choice(name: str, choices) -> str | None:
 
 
 def _q() -> str:
-    return request.args.get("q", "").strip()[:60]
+    return search_text()
 
 
 def _export_format() -> str | None:

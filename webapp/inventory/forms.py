@@ -4,7 +4,6 @@ from __future__ import annotations
 import re
 from decimal import Decimal
 
-from flask_wtf import FlaskForm
 from wtforms import FieldList, Form, FormField, SelectField, StringField, TextAreaField
 from wtforms.validators import (
     DataRequired,
@@ -15,7 +14,7 @@ from wtforms.validators import (
     ValidationError,
 )
 
-from ..forms import AmountField, Length, QuantityField, blank_to_none, strip, upper, upper_or_none
+from ..forms import FlaskForm, AmountField, Length, QuantityField, blank_to_none, strip, upper, upper_or_none
 
 SERIAL_RE = r"^[A-Z0-9][A-Z0-9/-]{3,39}$"
 VIN_RE = re.compile(r"^[A-HJ-NPR-Z0-9]{17}$")

@@ -24,7 +24,7 @@ from flask_login import current_user
 from markupsafe import Markup
 
 from ..billing.documents import branch_for_print
-from ..pages import rows_or_page
+from ..pages import rows_or_page, search_text
 from ..db import get_conn
 from ..formatting import today_ist
 from ..forms import constraint_name
@@ -124,7 +124,7 @@ def unit_list():
     branch_id, branch_arg = _branch_from(request.args.get("branch"), allow_all=True)
     model_id = _int_arg("model")
     filters = queries.UnitFilters(
-        q=request.args.get("q", "").strip().upper()[:40],
+        q=search_text().upper(),
         model_id=model_id if model_id in dict(models) else None,
         colour=request.args.get("colour", "") if request.args.get("colour") in colours else "",
         status=status if status in ("current", "all", *dict(statuses)) else "current",
@@ -230,7 +230,7 @@ def _part_or_404(branch_id: int, part_id: int):
 def part_stock_list():
     conn = get_conn()
     branch_id, branch_arg = _branch_from(request.args.get("branch"))
-    q = request.args.get("q", "").strip()[:60]
+    q = search_text()
     show = request.args.get("show", "all")
     show = show if show in queries.PART_STOCK_SHOW else "all"
     rows, page = paged(lambda n, size: queries.search_part_stock(conn, branch_id, q, show, n, size))
@@ -326,7 +326,7 @@ def part_stock_labels():
     part_ids = list(dict.fromkeys(int(p) for p in request.args.getlist("part") if p.isdigit() and len(p) < 10))
     copies = _int_arg("copies") or 1
     copies = min(max(copies, 1), 24)
-    q = request.args.get("q", "").strip()[:60]
+    q = search_text()
     base = {"branch": branch_arg, "copies": copies}
     matches = []
     if q:
@@ -551,7 +551,7 @@ def _count_or_404(count_id: int):
 def count_detail(count_id: int):
     conn = get_conn()
     count = _count_or_404(count_id)
-    q = request.args.get("q", "").strip()[:60]
+    q = search_text()
     view = request.args.get("view", "all")
     view = view if view in queries.COUNT_LINE_VIEWS else "all"
     rows, page = paged(lambda n, size: queries.count_lines(conn, count_id, q, view, n, size), COUNT_PAGE_SIZE)

@@ -7,7 +7,6 @@ import re
 from datetime import date
 from decimal import Decimal, InvalidOperation
 
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, SelectField, SelectMultipleField, StringField
 from wtforms.validators import DataRequired, InputRequired, NumberRange, Optional, Regexp, ValidationError
 from wtforms.fields.choices import SelectChoice
@@ -15,7 +14,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 
 from .. import validators as v
 from ..formatting import today_ist
-from ..forms import AmountField, DateField, Length, QuantityField, blank_to_none, strip, upper, upper_or_none
+from ..forms import FlaskForm, AmountField, DateField, Length, QuantityField, blank_to_none, strip, upper, upper_or_none
 
 GST_RATES = ("0", "0.1", "0.25", "1", "1.5", "3", "5", "6", "12", "18", "28", "40")  # CHECK of master.hsn_rate
 PART_UNITS = (("NOS", "Numbers (NOS)"), ("SET", "Set"), ("PAIR", "Pair"), ("KIT", "Kit"), ("LTR", "Litre"),

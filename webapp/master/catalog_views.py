@@ -14,7 +14,7 @@ from flask_login import current_user
 from ..db import get_conn
 from ..formatting import plain_number, ddmmyyyy, group_indian, today_ist
 from ..forms import save_or_field_error
-from ..pages import form_page, rows_or_page
+from ..pages import form_page, rows_or_page, search_text
 from ..paging import paged
 from ..security import roles
 from . import bp
@@ -40,10 +40,6 @@ def lakh_grouped(value) -> str:
 
 
 
-
-
-def search_text(limit: int = 60) -> str:
-    return request.args.get("q", "").strip()[:limit]
 
 
 def status_filter() -> str:
@@ -290,7 +286,7 @@ def _requested_model() -> int | None:
 @bp.get("/parts")
 @roles(*CATALOG_VIEWERS)
 def part_list():
-    q, status, model_id = search_text(40), status_filter(), _requested_model()
+    q, status, model_id = search_text(), status_filter(), _requested_model()
     conn, today = get_conn(), today_ist()
     rows, page = paged(lambda n, size: cq.search_parts(conn, q, status, model_id, today, n, size))
     return rows_or_page("master/part_list.html", "master/_part_rows.html", "part-results",

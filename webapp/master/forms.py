@@ -1,13 +1,12 @@
 """Forms of the master module: showroom (branch) profile and staff."""
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileAllowed, FileField
 from wtforms import BooleanField, SelectField, StringField
 from wtforms.validators import DataRequired, Optional, Regexp
 
 from .. import validators as v
-from ..forms import Length, blank_to_none, new_pin_fields, strip, upper, upper_or_none
+from ..forms import FlaskForm, Length, blank_to_none, new_pin_fields, strip, upper, upper_or_none
 
 
 class BranchForm(FlaskForm):

@@ -102,7 +102,9 @@ def branch_choices(conn: Connection) -> list[tuple[int, str]]:
 # What a row of the staff list shows; callers add WHERE/ORDER.
 STAFF_ROW_COLUMNS = """
     SELECT st.staff_id, st.staff_code, st.name, st.designation, r.name AS role_name, st.phone,
-           st.is_active, st.must_change_pin, st.locked_until > now() AS is_locked,
+           st.is_active, st.must_change_pin,
+           EXISTS (SELECT 1 FROM master.login_lockout l
+                    WHERE l.staff_code = st.staff_code AND l.locked_until > now()) AS is_locked,
            st.last_login_at, b.branch_code"""
 STAFF_ROW_FROM = """
       FROM master.staff st
@@ -159,10 +161,16 @@ def get_staff(conn: Connection, staff_id: int):
     return conn.execute(
         sa.text(
             """SELECT st.*, r.name AS role_name, coalesce(b.trade_name, b.legal_name) AS branch_name,
-                      b.branch_code, st.locked_until > now() AS is_locked
+                      b.branch_code, lk.lock_ends IS NOT NULL AS is_locked, lk.lock_ends, lk.locked_terminals
                  FROM master.staff st
                  JOIN master.role r ON r.role_code = st.designation
                  JOIN master.branch b USING (branch_id)
+                 -- wrong PINs lock a code per terminal (sql/0015)
+                 LEFT JOIN LATERAL (SELECT max(l.locked_until) AS lock_ends,
+                                           string_agg(l.client_addr, ', ' ORDER BY l.client_addr) AS locked_terminals
+                                      FROM master.login_lockout l
+                                     WHERE l.staff_code = st.staff_code AND l.locked_until > now()
+                                    HAVING count(*) > 0) lk ON true
                 WHERE st.staff_id = :id"""
         ),
         {"id": staff_id},

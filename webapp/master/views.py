@@ -8,9 +8,9 @@ from flask_login import current_user
 
 from ..db import get_conn
 from ..forms import save_or_field_error
-from ..pages import rows_or_page
+from ..pages import rows_or_page, search_text
 from ..paging import paged
-from ..security import hash_pin, pin_is_trivial, roles
+from ..security import hash_pin, pin_policy_problem, roles
 from . import bp, queries
 from .forms import BRANCH_ERRORS, STAFF_ERRORS, BranchEditForm, BranchForm, NewStaffForm, StaffForm
 
@@ -38,7 +38,7 @@ def _staff_or_404(staff_id: int):
 @bp.get("/staff")
 @roles("ADMIN")
 def staff_list():
-    q = request.args.get("q", "").strip()[:60]
+    q = search_text()
     status = request.args.get("status", "active")
     status = status if status in STATUS_FILTERS else "active"
     rows, page = paged(lambda number, size: queries.search_staff(get_conn(), q, status, number, size))
@@ -50,7 +50,7 @@ def staff_list():
 @roles("ADMIN")
 def staff_new():
     form = _staff_form(NewStaffForm, data={"branch_id": current_user.branch_id, "designation": "SALES"})
-    if form.validate_on_submit():
+    if form.validate_on_submit() and not _pin_problem(form):
         conn = get_conn()
         staff_id, saved = save_or_field_error(
             conn, form, STAFF_ERRORS, lambda: queries.insert_staff(conn, form.data, hash_pin(form.pin.data)))
@@ -115,17 +115,26 @@ def staff_set_active(staff_id: int):
 def staff_reset_pin(staff_id: int):
     """Give a temporary PIN, shown once; the member must change it at next login."""
     staff = _staff_or_404(staff_id)
-    temporary = _temporary_pin()
+    temporary = _temporary_pin(staff)
     queries.set_pin(get_conn(), staff_id, hash_pin(temporary), must_change=True)
     # Shown in this response only: not flashed, because flashes are stored in the session row.
     return render_template("master/staff_pin_reset.html", staff=staff, temporary_pin=temporary)
 
 
-def _temporary_pin() -> str:
+def _temporary_pin(staff) -> str:
+    """Six random digits the PIN rules accept for this member (it also lifts every lock on the code)."""
     while True:
         pin = f"{secrets.randbelow(1_000_000):06d}"
-        if not pin_is_trivial(pin):
+        if not pin_policy_problem(pin, staff.designation, staff.staff_code, staff.phone):
             return pin
+
+
+def _pin_problem(form) -> bool:
+    """The first PIN follows the same rules as any PIN of that role; the reason goes next to the field."""
+    problem = pin_policy_problem(form.pin.data, form.designation.data, form.staff_code.data, form.phone.data)
+    if problem:
+        form.pin.errors = [*form.pin.errors, problem]
+    return bool(problem)
 
 
 # --------------------------------------------------------------------------- branches

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, FieldList, Form, FormField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, NumberRange, Optional, ValidationError
 
 from .. import validators as v
-from ..forms import AmountField, DateField, Length, blank_to_none, strip, upper, upper_or_none
+from ..forms import FlaskForm, AmountField, DateField, Length, blank_to_none, strip, upper, upper_or_none
 from ..master.catalog_forms import choices, period_check
 
 SEGMENTS = (("E2W", "Electric two-wheeler"), ("E2W_LOW_SPEED", "Low-speed e-2W (no registration)"),

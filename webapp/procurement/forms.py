@@ -3,14 +3,13 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import FieldList, Form, FormField, SelectField, SelectMultipleField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, NumberRange, Optional, Regexp, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from ..formatting import inr, today_ist
-from ..forms import AmountField, DateField, Length, QuantityField, blank_to_none, strip, upper_or_none
+from ..forms import FlaskForm, AmountField, DateField, Length, QuantityField, blank_to_none, strip, upper_or_none
 from .dispatch import normalise
 
 

@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from ..pages import rows_or_page
+from ..pages import rows_or_page, search_text
 from ..db import get_conn
 from ..formatting import inr, today_ist
 from ..forms import save_or_field_error
@@ -64,7 +64,7 @@ def po_list():
     status = request.args.get("status", "")
     status = status if status in (*queries.PO_STATUSES, "OPEN") else ""
     oem_id = _int_arg("oem")
-    q = request.args.get("q", "").strip()[:40]
+    q = search_text()
     number, size = requested_page(), current_app.config["PAGE_SIZE"]
     rows, total = queries.search_pos(conn, current_user.branch_id, status or None, oem_id, q, number, size)
     return rows_or_page(
@@ -443,7 +443,7 @@ def grn_list():
     conn = get_conn()
     oem_id = _int_arg("oem")
     unbilled = request.args.get("unbilled") == "1"
-    q = request.args.get("q", "").strip()[:40]
+    q = search_text()
     number, size = requested_page(), current_app.config["PAGE_SIZE"]
     rows, total = queries.search_grns(conn, current_user.branch_id, oem_id, unbilled, q, number, size)
     return rows_or_page("procurement/grn_list.html", "procurement/_grn_rows.html", "grn-results",
@@ -472,7 +472,7 @@ def grn_detail(grn_id: int):
 def pinv_list():
     conn = get_conn()
     oem_id = _int_arg("oem")
-    q = request.args.get("q", "").strip()[:40]
+    q = search_text()
     number, size = requested_page(), current_app.config["PAGE_SIZE"]
     rows, total = queries.search_pinvs(conn, current_user.branch_id, oem_id, q, number, size)
     return rows_or_page("procurement/pinv_list.html", "procurement/_pinv_rows.html", "pinv-results",

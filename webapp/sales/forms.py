@@ -6,13 +6,12 @@ from __future__ import annotations
 
 import re
 
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, HiddenField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, NumberRange, Optional, ValidationError
 
 from .. import validators as v
 from ..billing.posting import RECEIPT_MODES
-from ..forms import AmountField, DateField, Length, blank_to_none, strip, upper_or_none
+from ..forms import FlaskForm, AmountField, DateField, Length, blank_to_none, strip, upper_or_none
 from .queries import ENQUIRY_SOURCES
 
 UUID_RE = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\Z")
@@ -90,7 +89,8 @@ class ChargesForm(FlaskForm):
     def vehicle(self) -> tuple[int, str] | None:
         raw = self.item.data or ""
         variant, _, colour = raw.partition(":")
-        return (int(variant), colour) if variant.isdigit() and colour else None
+        # Figures 0-9 only and within an integer ('१२३'.isdigit() is true, and so is a 400-digit number).
+        return (int(variant), colour) if re.fullmatch(r"[0-9]{1,9}", variant) and colour else None
 
 
 class QuotationForm(ChargesForm):
@@ -159,6 +159,7 @@ BOOKING_ERRORS = {
     "booking_delivery_address_check": ("delivery_address", "At most 400 characters"),
     "booking_customer_id_fkey": ("customer_id", "That customer is no longer there: search again"),
     "booking_variant_id_colour_fkey": ("item", "Choose the variant and colour from the list"),
+    "quotation_variant_id_colour_fkey": ("item", "Choose the variant and colour from the list"),
     "booking_delivery_state_code_fkey": ("delivery_state_code", "Choose a state from the list"),
     "booking_terms_fixed": (None, "This booking is invoiced: what was sold cannot change (a credit note first)"),
     "booking_allotted_variant_fixed": ("item", "De-allot the unit before changing the variant or colour"),

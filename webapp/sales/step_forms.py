@@ -3,13 +3,14 @@ exchange, subsidy, registration and cancellation. The PDI checklist and the sett
 read straight from the posted rows (one row per configured item)."""
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from wtforms import HiddenField, IntegerField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, NumberRange, Optional, ValidationError
 
 from ..billing.posting import REFUND_MODES
 from ..formatting import today_ist
 from ..forms import (
+    FlaskForm,
+    KeyField,
     OLD_REG_NO_PATTERN,
     AmountField,
     DateField,
@@ -67,7 +68,7 @@ class DeliveryForm(FlaskForm):
                                        validators=[Optional(), Length(max=400)], render_kw={"rows": 2})
     odometer_km = IntegerField("Odometer at handover (km)", validators=[Optional(), NumberRange(0, 1000)],
                                render_kw={"inputmode": "numeric"})
-    key = HiddenField()
+    key = KeyField()
 
 
 class AccessoryForm(FlaskForm):
@@ -162,4 +163,4 @@ class CancelForm(FlaskForm):
     refund_mode = SelectField("Refund by", choices=list(REFUND_MODES.items()), default="CASH")
     reference = StringField("Reference (UTR, cheque no.)", filters=[blank_to_none],
                             validators=[Optional(), Length(min=3, max=60)])
-    key = HiddenField()
+    key = KeyField()

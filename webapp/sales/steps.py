@@ -20,7 +20,7 @@ from ..db import contains_pattern, get_conn
 from ..formatting import inr, today_ist
 from ..forms import apply_db_error, constraint_name, save_or_field_error
 from ..money import parse_amount
-from ..pages import rows_or_page
+from ..pages import rows_or_page, search_text
 from ..paging import paged
 from ..pdf import pdf_response, render_pdf
 from ..security import roles
@@ -207,6 +207,7 @@ ALLOT_ERRORS = {
     "allotment_booking_waiting": ("unit_id", "This booking is no longer waiting for a unit (allotted or closed)"),
     "allotment_booking_once": ("unit_id", "This booking already holds a unit: de-allot it first"),
     "allotment_unit_matches": ("unit_id", "That unit is not the booked variant and colour at this branch"),
+    "allotment_unit_id_fkey": ("unit_id", "That unit is not one of those listed: choose one of them"),
 }
 
 
@@ -393,6 +394,7 @@ DELIVERY_ERRORS = {
     "delivery_gate": (None, "The vehicle cannot be handed over yet: see what is outstanding above, "
                             "or ask a manager to release it with a reason."),
     "delivery_odometer_km_check": ("odometer_km", "A new vehicle shows 0 to 1,000 km"),
+    "delivery_invoice_id_key": (None, "This vehicle was handed over a moment ago: open the sale again."),
 }
 
 
@@ -662,7 +664,7 @@ def subsidy_list():
     conn = get_conn()
     step = request.args.get("step", "pending")
     step = step if step in SUBSIDY_FILTERS else "pending"
-    q = request.args.get("q", "").strip()[:40]
+    q = search_text()
     where = ["b.branch_id = :branch", "b.stage <> 'CANCELLED'"]
     params = {"branch": current_user.branch_id}
     if step:

@@ -22,7 +22,7 @@ from ..submit_once import post_once
 from ..db import get_conn
 from ..formatting import inr, today_ist
 from ..forms import date_arg, save_or_field_error, url_date
-from ..pages import rows_or_page
+from ..pages import rows_or_page, search_text
 from ..paging import Page, requested_page
 from ..pdf import pdf_response, render_pdf
 from ..security import role_may_use, roles
@@ -161,7 +161,7 @@ def booking_list():
     salesperson_id = _int_arg("salesperson") if own is None else None
     from_arg, to_arg = date_arg("from"), date_arg("to")
     date_from, date_to = from_arg.value, to_arg.value
-    q = request.args.get("q", "").strip()[:40]
+    q = search_text()
     number, size = requested_page(), current_app.config["PAGE_SIZE"]
     rows, total = queries.search_bookings(
         conn, current_user.branch_id, own=own, stage=stage or None, salesperson_id=salesperson_id,
@@ -261,7 +261,7 @@ def enquiry_list():
     status = status if status in queries.ENQUIRY_STATUSES else ""
     source = request.args.get("source", "")
     source = source if source in queries.ENQUIRY_SOURCES else ""
-    q = request.args.get("q", "").strip()[:40]
+    q = search_text()
     number, size = requested_page(), current_app.config["PAGE_SIZE"]
     rows, total = queries.search_enquiries(conn, current_user.branch_id, own=queries.own_only(),
                                            status=status or None, source=source or None, q=q, page=number,
@@ -463,7 +463,7 @@ def _customer_options(conn, q: str, chosen: int | None):
 def customer_search():
     """The booking form's customer search box: matching customers as radio options (htmx)."""
     conn = get_conn()
-    q = request.args.get("customer_q", "").strip()[:40]
+    q = search_text("customer_q")
     chosen = _int_arg("customer_id")
     response = current_app.make_response(render_template(
         "sales/_customer_options.html", customers=_customer_options(conn, q, chosen), chosen=chosen,
@@ -495,7 +495,7 @@ def booking_new():
     form = with_charges(BookingForm, items)()
     form.item.choices = _vehicle_choices(conn, today, enquiry["model_id"] if enquiry else None)
     form.delivery_state_code.choices = _state_choices(conn)
-    customer_q = request.values.get("customer_q", "").strip()[:40]
+    customer_q = search_text("customer_q")
     quote = None
     if request.method == "GET":
         form.idempotency_key.data, form.advance_key.data = posting.new_key(), posting.new_key()

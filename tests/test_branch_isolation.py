@@ -1,0 +1,317 @@
+"""Branch isolation is a database rule (sql/0014): the app logs in as a role under row-level
+security, and a request sees and changes only its own branch's documents (an ADMIN every branch).
+
+Every route that takes an id (every rule with an int converter, so a new module is covered
+without anyone remembering) is opened with the id of a record of branch A by a MANAGER and a
+SALES person of branch B: GET and POST answer 404, and nothing of A changes. Routes whose records
+are the whole showroom's are listed below with the reason."""
+from __future__ import annotations
+
+import pytest
+import sqlalchemy as sa
+from werkzeug.routing import IntegerConverter
+
+from catalog_ids import catalog_ids
+from conftest import login, page_csrf
+from inventory_ids import inventory_ids
+from procurement_ids import procurement_ids
+from sales_ids import sales_ids
+from webapp.security import allowed_roles
+
+PIN = "739164"  # six digits: long enough for every role
+
+# Routes whose id names a record shared by every branch, with the reason.
+CATALOG = "catalog and reference data (OEMs, models, variants, prices, schemes, HSN rates, parts, " \
+          "financiers, insurers) is the whole showroom's"
+STOCK_LOOKUP = "stock is looked up across branches by design (find a scooter or part at another branch to " \
+               "ask for a transfer); a change is refused to another branch, which the test still checks"
+GLOBAL_ROUTES = {
+    "master.hsn_rate_edit": CATALOG,
+    "master.financier_edit": CATALOG,
+    "master.insurer_edit": CATALOG,
+    "master.part_detail": CATALOG,
+    "master.part_edit": CATALOG,
+    "oem.oem_detail": CATALOG,
+    "oem.oem_edit": CATALOG,
+    "oem.model_new": CATALOG,
+    "oem.model_detail": CATALOG,
+    "oem.model_edit": CATALOG,
+    "oem.variant_new": CATALOG,
+    "oem.variant_detail": CATALOG,
+    "oem.variant_edit": CATALOG,
+    "oem.colour_add": CATALOG,
+    "oem.colour_set_active": CATALOG,
+    "oem.price_new": CATALOG,
+    "oem.price_edit": CATALOG,
+    "oem.scheme_edit": CATALOG,
+    "master.customer_detail": "customers are the showroom's, served at any of its branches "
+                              "(branch_id records where they were added)",
+    "master.customer_edit": "customers are the showroom's, served at any of its branches",
+    "master.branch_edit": "branches and staff are administered by an ADMIN only (a MANAGER or SALES gets 403)",
+    "master.staff_detail": "branches and staff are administered by an ADMIN only",
+    "master.staff_edit": "branches and staff are administered by an ADMIN only",
+    "master.staff_set_active": "branches and staff are administered by an ADMIN only",
+    "master.staff_reset_pin": "branches and staff are administered by an ADMIN only",
+    "inventory.unit_detail": STOCK_LOOKUP,
+    "inventory.unit_status": STOCK_LOOKUP,
+    "inventory.unit_battery_swap": STOCK_LOOKUP,
+    "inventory.part_stock_card": STOCK_LOOKUP,
+    "inventory.part_stock_adjust": STOCK_LOOKUP,
+    "inventory.part_stock_bin": STOCK_LOOKUP,
+}
+
+
+def id_routes(app):
+    """Every rule that takes an int from the URL."""
+    return [rule for rule in app.url_map.iter_rules()
+            if any(isinstance(conv, IntegerConverter) for conv in rule._converters.values())]
+
+
+def requests_for(app, ids: dict, branch_a: int):
+    found = []
+    for rule in sorted(id_routes(app), key=lambda r: r.rule):
+        missing = [arg for arg in rule.arguments if arg not in ids]
+        assert not missing or rule.endpoint == "sales.accessory_remove", \
+            f"{rule.rule}: no record of branch A is built for {missing}; add it to the id builders"
+        path = rule.build({arg: ids.get(arg, 1) for arg in rule.arguments})[1]
+        if rule.endpoint.startswith("inventory.part_stock"):
+            path += f"?branch={branch_a}"  # the part is the catalog's; the branch asked for is A
+        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+            found.append((rule.endpoint, method, path))
+    return found
+
+
+def branch_tables(engine) -> list[str]:
+    """Every table with a branch_id column, and every table that refers to one of them (lines, steps)."""
+    with engine.connect() as conn:
+        return conn.execute(sa.text(
+            """WITH owned AS (
+                   SELECT c.oid FROM pg_class c JOIN pg_attribute a ON a.attrelid = c.oid
+                    WHERE c.relkind = 'r' AND a.attname = 'branch_id' AND NOT a.attisdropped
+                      AND c.relnamespace::regnamespace::text NOT IN ('master'))
+               SELECT DISTINCT format('%s', t.oid::regclass)
+                 FROM (SELECT oid FROM owned
+                       UNION SELECT conrelid FROM pg_constraint WHERE contype = 'f'
+                                AND confrelid IN (SELECT oid FROM owned)) t
+                ORDER BY 1""")).scalars().all()
+
+
+def snapshot(engine, tables, own_branch: int) -> dict[str, str]:
+    """A fingerprint of every row of the branch-owned tables, their lines and steps, but the rows of
+    the acting staff's own branch (a refused form may still, say, make its own part-stock row)."""
+    with engine.connect() as conn:
+        with_branch = set(conn.execute(sa.text(
+            """SELECT format('%s', attrelid::regclass) FROM pg_attribute
+                WHERE attname = 'branch_id' AND NOT attisdropped""")).scalars())
+        parts = " UNION ALL ".join(
+            f"SELECT '{t}', md5(coalesce(string_agg(x::text, '|' ORDER BY x::text), '')) FROM {t} x"
+            + (f" WHERE x.branch_id <> {int(own_branch)}" if t in with_branch else "") for t in tables)
+        return dict(conn.execute(sa.text(parts)).all())
+
+
+@pytest.fixture
+def two_branches(app, engine, make_branch, make_staff):
+    """Branch A with a record behind every id route; a MANAGER and a SALES person of branch B,
+    and a MANAGER of branch A (who must find the records: the ids are real)."""
+    branch_a = make_branch()
+    ids = {"branch_id": branch_a, **catalog_ids(engine, branch_a), **procurement_ids(engine, branch_a),
+           **sales_ids(engine, branch_a)}
+    ids.update(inventory_ids(engine, branch_a, ids["part_id"]))
+    ids["staff_id"], _, _ = make_staff("ASAL", "SALES", PIN, branch_id=branch_a)
+    make_staff("AMGR", "MANAGER", PIN, branch_id=branch_a)
+    branch_b = make_branch()
+    make_staff("BMGR", "MANAGER", PIN, branch_id=branch_b)
+    make_staff("BSAL", "SALES", PIN, branch_id=branch_b)
+    return {"a": branch_a, "b": branch_b, "ids": ids}
+
+
+def browser(app, code):
+    client = app.test_client()
+    assert login(client, code, PIN).status_code == 303
+    return client, page_csrf(client, "/profile")
+
+
+def test_every_id_route_is_built_and_the_global_list_names_only_real_routes(app, two_branches):
+    endpoints = {rule.endpoint for rule in id_routes(app)}
+    assert len(endpoints) >= 80
+    assert set(GLOBAL_ROUTES) <= endpoints, set(GLOBAL_ROUTES) - endpoints
+    assert {"procurement.po_edit", "procurement.po_approve", "procurement.po_send", "procurement.grn_new",
+            "procurement.grn_detail", "procurement.pinv_detail", "procurement.pinv_payment"} <= endpoints
+
+
+def test_branch_a_manager_finds_every_record_the_test_uses(app, two_branches):
+    """Without this, a 404 for branch B could only mean the ids were wrong."""
+    client, _ = browser(app, "AMGR")
+    not_found = []
+    for endpoint, method, path in requests_for(app, two_branches["ids"], two_branches["a"]):
+        if method != "GET" or endpoint in GLOBAL_ROUTES or "MANAGER" not in allowed_roles(app.view_functions[endpoint]):
+            continue
+        if client.get(path).status_code == 404:
+            not_found.append(path)
+    assert not_found == []
+
+
+def test_an_admin_of_branch_b_works_across_branches(app, make_staff, two_branches):
+    ids = two_branches["ids"]
+    make_staff("BADM", "ADMIN", PIN, branch_id=two_branches["b"])
+    client, _ = browser(app, "BADM")
+    # Screens with no branch filter of their own (sales and billing screens also keep theirs,
+    # which holds an administrator to the branch they work at).
+    for path in (f"/procurement/orders/{ids['po_id']}", f"/procurement/receipts/{ids['grn_id']}",
+                 f"/procurement/invoices/{ids['pinv_id']}", f"/inventory/counts/{ids['count_id']}",
+                 f"/inventory/transfers/{ids['transfer_id']}"):
+        assert client.get(path).status_code == 200, path
+
+
+@pytest.mark.parametrize("code, role", [("BMGR", "MANAGER"), ("BSAL", "SALES")])
+def test_staff_of_another_branch_get_404_and_change_nothing(app, engine, two_branches, code, role):
+    tables = branch_tables(engine)
+    assert "procurement.purchase_order" in tables and "sales.booking" in tables
+    client, token = browser(app, code)
+    before = snapshot(engine, tables, two_branches["b"])
+    wrong, changed = [], []
+    for endpoint, method, path in requests_for(app, two_branches["ids"], two_branches["a"]):
+        roles = allowed_roles(app.view_functions[endpoint])
+        data = {"csrf_token": token} if method == "POST" else None
+        for headers in ({}, {"HX-Request": "true", "HX-Target": "main"}):
+            response = client.open(path, method=method, data=data, headers=headers)
+            if role not in roles:
+                expected = {403}  # refused before any record is looked up
+            elif endpoint in GLOBAL_ROUTES:
+                expected = None  # a shared record: whatever the empty form gets, never a 500
+            else:
+                expected = {404}
+            if response.status_code >= 500 or expected is not None and response.status_code not in expected:
+                wrong.append(f"{method} {path} {headers or ''}: {response.status_code}")
+        after = snapshot(engine, tables, two_branches["b"])
+        if after != before:
+            changed.append(f"{method} {path}: " + ", ".join(t for t in tables if after[t] != before[t]))
+            before = after
+    assert wrong == []
+    assert changed == []
+
+
+# ----------------------------------------------------------------------------- in the database
+
+
+def as_branch(app_engine, branch_id: int | None, *, all_branches: bool = False):
+    conn = app_engine.connect()
+    conn.begin()
+    conn.execute(sa.text("SELECT set_config('erp.branch_id', :b, true), set_config('erp.all_branches', :all, true)"),
+                 {"b": "" if branch_id is None else str(branch_id), "all": "on" if all_branches else ""})
+    return conn
+
+
+def test_the_app_role_is_no_superuser_and_owns_no_table(app, engine):
+    app_engine = app.extensions["erp_db"].engine
+    with app_engine.connect() as conn:
+        role, superuser, bypass = conn.execute(sa.text(
+            "SELECT current_user, rolsuper, rolbypassrls FROM pg_roles WHERE rolname = current_user")).one()
+        owned = conn.execute(sa.text(
+            "SELECT count(*) FROM pg_class WHERE relowner = (SELECT oid FROM pg_roles WHERE rolname = current_user)"
+        )).scalar()
+    with engine.connect() as conn:
+        owner = conn.execute(sa.text("SELECT current_user")).scalar()
+    assert role != owner and not superuser and not bypass and owned == 0
+
+
+def test_every_table_with_a_branch_is_under_row_level_security_or_named_here(engine):
+    not_under_rls = {
+        "master.branch": "read to log in, before any branch is known",
+        "master.staff": "read to log in, before any branch is known",
+        "master.customer": "the showroom's customers, served at any branch",
+        "master.document_counter": "numbers only, written by master.next_document_no in a posting whose "
+                                   "document is itself under row-level security",
+    }
+    with engine.connect() as conn:
+        rows = conn.execute(sa.text(
+            """SELECT format('%s', c.oid::regclass), c.relrowsecurity
+                 FROM pg_class c JOIN pg_attribute a ON a.attrelid = c.oid
+                WHERE c.relkind = 'r' AND a.attname = 'branch_id' AND NOT a.attisdropped""")).all()
+    missing = sorted(t for t, rls in rows if not rls and t not in not_under_rls)
+    assert missing == []
+    assert len([t for t, rls in rows if rls]) >= 15
+
+
+def test_with_branch_b_set_the_rows_of_branch_a_are_invisible_unchangeable_and_cannot_be_added(
+        app, engine, two_branches):
+    a, b, ids = two_branches["a"], two_branches["b"], two_branches["ids"]
+    app_engine = app.extensions["erp_db"].engine
+    documents = {"procurement.purchase_order": ("po_id", ids["po_id"]),
+                 "procurement.goods_receipt": ("grn_id", ids["grn_id"]),
+                 "procurement.purchase_invoice": ("pinv_id", ids["pinv_id"]),
+                 "sales.booking": ("booking_id", ids["booking_id"]),
+                 "sales.enquiry": ("enquiry_id", ids["enquiry_id"]),
+                 "billing.invoice": ("invoice_id", ids["invoice_id"]),
+                 "billing.receipt": ("receipt_id", ids["receipt_id"]),
+                 "insurance.policy": ("policy_id", ids["policy_id"]),
+                 "inventory.stock_count": ("count_id", ids["count_id"])}
+    conn = as_branch(app_engine, b)
+    try:
+        for table, (key, value) in documents.items():
+            assert conn.execute(sa.text(f"SELECT count(*) FROM {table} WHERE branch_id = :a"), {"a": a}).scalar() == 0
+            assert conn.execute(sa.text(f"UPDATE {table} SET branch_id = branch_id WHERE {key} = :v"),
+                                {"v": value}).rowcount == 0, table
+            assert conn.execute(sa.text(f"DELETE FROM {table} WHERE {key} = :v"), {"v": value}).rowcount == 0, table
+        # Another branch's stock is looked up, never changed.
+        assert conn.execute(sa.text("UPDATE inventory.vehicle_unit SET branch_id = branch_id WHERE unit_id = :u"),
+                            {"u": ids["unit_id"]}).rowcount == 0
+        with pytest.raises(sa.exc.ProgrammingError) as refused:
+            with conn.begin_nested():
+                conn.execute(sa.text("INSERT INTO inventory.stock_count (count_no, branch_id) VALUES ('X/1', :a)"),
+                             {"a": a})
+        assert refused.value.orig.diag.sqlstate == "42501"  # new row violates row-level security policy
+        # Its own row, handed to branch A, is refused too.
+        own = conn.execute(sa.text("INSERT INTO inventory.stock_count (count_no, branch_id) VALUES ('X/2', :b) "
+                                   "RETURNING count_id"), {"b": b}).scalar_one()
+        with pytest.raises(sa.exc.ProgrammingError) as refused:
+            with conn.begin_nested():
+                conn.execute(sa.text("UPDATE inventory.stock_count SET branch_id = :a WHERE count_id = :c"),
+                             {"a": a, "c": own})
+        assert refused.value.orig.diag.sqlstate == "42501"
+    finally:
+        conn.close()
+    # The owner sees them, and so does the request of branch A or of an ADMIN.
+    for branch_id, everywhere in ((a, False), (None, True)):
+        conn = as_branch(app_engine, branch_id, all_branches=everywhere)
+        try:
+            for table, (key, value) in documents.items():
+                assert conn.execute(sa.text(f"SELECT count(*) FROM {table} WHERE {key} = :v"),
+                                    {"v": value}).scalar() == 1, table
+        finally:
+            conn.close()
+    # No branch set: nothing branch-owned is visible at all.
+    conn = as_branch(app_engine, None)
+    try:
+        assert conn.execute(sa.text("SELECT count(*) FROM procurement.purchase_order")).scalar() == 0
+    finally:
+        conn.close()
+
+
+def test_a_transfer_is_seen_by_both_ends_and_its_vehicle_moved_only_by_the_receiving_branch(app, engine, two_branches):
+    """The transfer of the fixture goes from a third branch to A, with a vehicle in transit."""
+    a, b, transfer_id = two_branches["a"], two_branches["b"], two_branches["ids"]["transfer_id"]
+    with engine.connect() as conn:
+        sender, travelling = conn.execute(sa.text(
+            """SELECT t.branch_id, l.unit_id FROM inventory.stock_transfer t
+                 JOIN inventory.stock_transfer_line l USING (transfer_id)
+                WHERE t.transfer_id = :t AND l.unit_id IS NOT NULL"""), {"t": transfer_id}).one()
+    app_engine = app.extensions["erp_db"].engine
+    move = sa.text("UPDATE inventory.vehicle_unit SET branch_id = :to, status = 'IN_STOCK' "
+                   "WHERE unit_id = :u AND status = 'IN_TRANSIT'")
+    seen = sa.text("SELECT count(*) FROM inventory.stock_transfer WHERE transfer_id = :t")
+    for branch_id, sees in ((sender, 1), (a, 1), (b, 0)):
+        conn = as_branch(app_engine, branch_id)
+        try:
+            assert conn.execute(seen, {"t": transfer_id}).scalar() == sees, branch_id
+            if branch_id == b:
+                # Not its transfer: the vehicle is neither its own nor coming to it.
+                assert conn.execute(move, {"to": b, "u": travelling}).rowcount == 0
+            if branch_id == a:
+                # Coming to A: A may take it into its own stock, and only into its own.
+                with pytest.raises(sa.exc.ProgrammingError):
+                    with conn.begin_nested():
+                        conn.execute(move, {"to": b, "u": travelling})
+                assert conn.execute(move, {"to": a, "u": travelling}).rowcount == 1
+        finally:
+            conn.close()  # rolled back

