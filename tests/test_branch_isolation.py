@@ -163,6 +163,20 @@ def test_an_admin_of_branch_b_works_across_branches(app, make_staff, two_branche
         assert client.get(path).status_code == 200, path
 
 
+def test_a_manager_works_across_branches_only_when_the_branch_profile_is_the_head_office(
+        app, engine, make_staff, two_branches):
+    ids = two_branches["ids"]
+    path = f"/procurement/orders/{ids['po_id']}"
+    client, _ = browser(app, "BMGR")
+    assert client.get(path).status_code == 404
+    with engine.begin() as conn:
+        conn.execute(sa.text("UPDATE master.branch SET head_office = true WHERE branch_id = :b"),
+                     {"b": two_branches["b"]})
+    assert client.get(path).status_code == 200   # the next request of the same session already knows
+    seller, _ = browser(app, "BSAL")
+    assert seller.get(f"/sales/enquiries/{ids['enquiry_id']}").status_code == 404   # only its managers
+
+
 @pytest.mark.parametrize("code, role", [("BMGR", "MANAGER"), ("BSAL", "SALES")])
 def test_staff_of_another_branch_get_404_and_change_nothing(app, engine, two_branches, code, role):
     tables = branch_tables(engine)

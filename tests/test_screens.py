@@ -752,3 +752,11 @@ def test_the_edit_and_activate_links_of_a_staff_row_are_real_routes(logged_in, m
     assert f'href="/master/staff/{staff_id}/edit"' in html
     assert f'action="/master/staff/{staff_id}/active"' in html
     assert client.get(f"/master/staff/{staff_id}/edit").status_code == 200
+
+
+def test_a_branch_is_marked_head_office_on_its_profile(logged_in, engine):
+    client, _ = logged_in("ADMIN")
+    response = post_form(client, "/master/branches/new", branch_form(head_office="y"))
+    assert response.status_code == 303, text(response)
+    assert scalar(engine, "SELECT head_office FROM master.branch WHERE branch_code = 'PUN1'") is True
+    assert "Head office: its managers work across every branch" in text(client.get("/master/branches/new"))

@@ -240,8 +240,8 @@ class Database:
                         hide_parameters=True,
                         connect_args={
                             "connect_timeout": 3,
-                            # No statement_timeout here: CLI commands (generate-history, restore) may run
-                            # long; a request sets its own limits in get_conn().
+                            # No statement_timeout for the whole connection: a request sets its own
+                            # limits in get_conn() (CLI commands use owner_engine and are not limited).
                             "options": "-c timezone=Asia/Kolkata",
                             "application_name": "showroom-erp",
                         },

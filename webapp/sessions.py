@@ -34,7 +34,8 @@ LOAD_SQL = sa.text(
            coalesce(b.trade_name, b.legal_name) AS branch_name, b.branch_code,
            set_config('erp.staff_id', coalesce(st.staff_id::text, ''), true),
            set_config('erp.branch_id', coalesce(st.branch_id::text, ''), true),
-           set_config('erp.all_branches', CASE WHEN st.designation = 'ADMIN' THEN 'on' ELSE '' END, true),
+           set_config('erp.all_branches', CASE WHEN master.works_across_branches(st.staff_id) THEN 'on' ELSE '' END,
+                      true),
            set_config('erp.client_addr', :addr, true),
            set_config('erp.user_agent', :ua, true)
       FROM master.staff_session s

@@ -19,6 +19,7 @@ def staff_for_login(conn: Connection, staff_code: str):
             """SELECT st.staff_id, st.staff_code, st.name, st.designation, st.branch_id, st.pin_hash,
                       st.is_active, st.must_change_pin, st.failed_pin_count, st.locked_until,
                       st.locked_until > now() AS is_locked,
+                      master.works_across_branches(st.staff_id) AS all_branches,
                       coalesce(b.trade_name, b.legal_name) AS branch_name, b.branch_code
                  FROM master.staff st JOIN master.branch b USING (branch_id)
                 WHERE st.staff_code = :code

@@ -126,7 +126,7 @@ def attempt_login(conn: Connection, staff_code: str, pin: str, client_addr: str,
         return wrong_pin(conn, staff_code, client_addr, row.staff_id, "LOGIN_FAILED", "wrong PIN")
     queries.clear_code_failures(conn, staff_code, client_addr)
     set_actor(conn, row.staff_id, client_addr, user_agent, branch_id=row.branch_id,
-              all_branches=row.designation == "ADMIN")
+              all_branches=row.all_branches)
     queries.record_login(conn, row.staff_id)
     if pin_needs_rehash(row.pin_hash):
         queries.rehash_pin(conn, row.staff_id, hash_pin(pin))

@@ -29,6 +29,7 @@ class BranchForm(FlaskForm):
     email = StringField("E-mail", filters=[blank_to_none], validators=[Optional(), v.EMAIL],
                         render_kw={"inputmode": "email"})
     upi_id = StringField("UPI id (for payment QR codes)", filters=[blank_to_none], validators=[Optional(), v.UPI_ID])
+    head_office = BooleanField("Head office: its managers work across every branch")
     invoice_prefix = StringField("Invoice series prefix", filters=[upper],
                                  validators=[DataRequired(), Regexp(r"^[A-Z0-9]{1,4}$",
                                              message="1 to 4 letters or digits, e.g. BLR")],

@@ -7,7 +7,7 @@ from sqlalchemy.engine import Connection
 from ..db import contains_pattern
 
 BRANCH_COLUMNS = ("branch_code", "legal_name", "trade_name", "gstin", "address_line1", "address_line2",
-                  "city", "pincode", "phone", "email", "upi_id", "invoice_prefix")
+                  "city", "pincode", "phone", "email", "upi_id", "invoice_prefix", "head_office")
 STAFF_COLUMNS = ("staff_code", "name", "designation", "branch_id", "phone", "email", "pan", "upi_id",
                  "bank_account_no", "ifsc")
 
@@ -40,9 +40,10 @@ def insert_branch(conn: Connection, data: dict) -> int:
     return conn.execute(
         sa.text(
             """INSERT INTO master.branch (branch_code, legal_name, trade_name, gstin, address_line1, address_line2,
-                                          city, pincode, phone, email, upi_id, invoice_prefix)
+                                          city, pincode, phone, email, upi_id, invoice_prefix, head_office)
                VALUES (:branch_code, :legal_name, :trade_name, :gstin, :address_line1, :address_line2,
-                       :city, :pincode, :phone, :email, :upi_id, :invoice_prefix)
+                       :city, :pincode, :phone, :email, :upi_id, :invoice_prefix,
+                       coalesce(CAST(:head_office AS boolean), false))
                RETURNING branch_id"""
         ),
         _pick(data, BRANCH_COLUMNS),
@@ -56,7 +57,8 @@ def update_branch(conn: Connection, branch_id: int, data: dict) -> None:
                   SET branch_code = :branch_code, legal_name = :legal_name, trade_name = :trade_name,
                       gstin = :gstin, address_line1 = :address_line1, address_line2 = :address_line2,
                       city = :city, pincode = :pincode, phone = :phone, email = :email, upi_id = :upi_id,
-                      invoice_prefix = :invoice_prefix
+                      invoice_prefix = :invoice_prefix,
+                      head_office = coalesce(CAST(:head_office AS boolean), head_office)
                 WHERE branch_id = :branch_id"""
         ),
         {**_pick(data, BRANCH_COLUMNS), "branch_id": branch_id},
