@@ -69,7 +69,7 @@ def prepared(progress=print):
     app = make_app(url, instance)
     stack.callback(app.extensions["erp_db"].dispose)
     seed(app)
-    from webapp.datagen import Sizes, generate_history
+    from seed.history import Sizes, generate_history
 
     sizes = Sizes()
     progress(f"generating five years of stock and sales ({sizes.sales:,} bookings, {sizes.moves:,} moves) ...")
@@ -200,7 +200,7 @@ def run(requests: int = 200, warmup: int = 20, progress=print) -> dict:
         placement, mode = pinned_rounds(b.engine, listed, requests, warmup, progress)
         placement.pin("none")
         with b.engine.connect() as conn:
-            from webapp.datagen import _check_sales
+            from seed.history import _check_sales
 
             _check_sales(conn)  # the postings continued every series without a gap
             numbers = [conn.execute(sa.text("SELECT invoice_no FROM billing.invoice WHERE invoice_id = :i"),

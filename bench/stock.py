@@ -44,7 +44,7 @@ def prepared(progress=print):
     app = make_app(url, instance)
     stack.callback(app.extensions["erp_db"].dispose)
     seed(app)
-    from webapp.datagen import Sizes, generate_history
+    from seed.history import Sizes, generate_history
 
     progress("generating five years of stock (20,000 units, 3,000 parts, 1,000,000 moves) ...")
     started = time.perf_counter()

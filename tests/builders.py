@@ -337,10 +337,9 @@ def po_line(conn: Connection, po_id: int, qty, unit_price="1000.00", *, variant_
 
 
 def approve_po(conn: Connection, po_id: int, approver_id: int) -> str:
-    """Number and approve a draft PO as the approver; returns the PO number."""
+    """Approve a draft PO as the approver (the approval's trigger numbers it); returns the PO number."""
     return scalar(conn, """UPDATE procurement.purchase_order
-                              SET status = 'APPROVED', approved_by = :s, approved_at = now(),
-                                  po_no = coalesce(po_no, master.next_document_no(branch_id, 'PO', order_date))
+                              SET status = 'APPROVED', approved_by = :s, approved_at = now()
                             WHERE po_id = :po RETURNING po_no""", s=approver_id, po=po_id)
 
 
@@ -354,8 +353,8 @@ def po_status(conn: Connection, po_id: int) -> str:
 
 
 def goods_receipt(conn: Connection, po_id: int, branch_id: int, received_on: str = "2026-04-20") -> int:
-    return scalar(conn, """INSERT INTO procurement.goods_receipt (grn_no, po_id, branch_id, received_on)
-                           VALUES (master.next_document_no(:b, 'GRN', :d), :po, :b, :d) RETURNING grn_id""",
+    return scalar(conn, """INSERT INTO procurement.goods_receipt (po_id, branch_id, received_on)
+                           VALUES (:po, :b, :d) RETURNING grn_id""",
                   po=po_id, b=branch_id, d=received_on)
 
 

@@ -27,5 +27,5 @@ def inventory_ids(engine, branch_id: int, part_id: int) -> dict:
         travelling = b.unit(conn, cat.variant_id, "Red", other, received_on=str(today))
         transfer_id, _ = services.dispatch_transfer(conn, from_branch=other, to_branch=branch_id,
                                                     parts=[(part_id, 1)], unit_ids=[travelling], notes=None, on=today)
-        count_id, _ = services.start_count(conn, branch_id, today)
+        count_id, _ = services.start_count(conn, branch_id)
     return {"unit_id": unit_id, "transfer_id": transfer_id, "count_id": count_id}

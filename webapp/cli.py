@@ -1,8 +1,9 @@
-"""Command line: flask --app wsgi init-db | create-admin | seed-demo | serve | backup | restore."""
+"""Command line: flask --app wsgi init-db | create-admin | serve | backup | restore.
+
+seed-demo and generate-history live outside the app package (seed/commands.py, added by wsgi.py)."""
 from __future__ import annotations
 
 import os
-import secrets
 import signal
 import subprocess
 import sys
@@ -14,7 +15,7 @@ from flask import Flask, current_app
 
 from . import db, migrations
 from .formatting import IST
-from .security import hash_pin, pin_is_trivial, pin_policy_problem
+from .security import hash_pin, pin_policy_problem
 
 
 def _database() -> db.Database:
@@ -23,13 +24,6 @@ def _database() -> db.Database:
 
 def _fail(message: str) -> None:
     raise click.ClickException(message)
-
-
-def _random_pin() -> str:
-    while True:
-        pin = f"{secrets.randbelow(1_000_000):06d}"
-        if not pin_is_trivial(pin):
-            return pin
 
 
 @click.command("init-db")
@@ -85,43 +79,6 @@ def create_admin_command(code: str, name: str, pin: str, branch_code: str | None
         except sa.exc.IntegrityError as exc:
             _fail(f"could not create the administrator: {exc.orig.diag.message_primary}")
     click.echo(f"administrator {code.upper()} created")
-
-
-@click.command("seed-demo")
-def seed_demo_command():
-    """Fill a believable demo showroom; prints every demo PIN once."""
-    from .demo import seed_demo
-
-    with _database().owner_engine.begin() as conn:
-        created = seed_demo(conn, _random_pin)
-    if not created:
-        click.echo("demo showroom already present; nothing added")
-        return
-    click.echo("Demo staff (PINs are shown only now; they must be changed at first login):")
-    for code, name, role, pin in created:
-        click.echo(f"  {code:<8} {role:<16} {name:<24} PIN {pin}")
-
-
-@click.command("generate-history")
-@click.option("--units", default=20_000, show_default=True)
-@click.option("--parts", default=3_000, show_default=True)
-@click.option("--moves", default=1_000_000, show_default=True)
-@click.option("--sales", default=30_000, show_default=True, help="Bookings (the units are raised to cover them)")
-@click.option("--seed", default=1, show_default=True, help="Same seed, same data")
-def generate_history_command(units: int, parts: int, moves: int, sales: int, seed: int):
-    """Fill an EMPTY stock with five years of generated history (for benchmarks, not for a showroom)."""
-    import time
-
-    from .datagen import Sizes, generate_history
-
-    began = time.perf_counter()
-    try:
-        with _database().owner_engine.begin() as conn:
-            counts = generate_history(conn, Sizes(units=units, parts=parts, moves=moves, sales=sales), seed=seed,
-                                      progress=lambda m: click.echo(f"  generating {m} ..."))
-    except RuntimeError as exc:
-        _fail(str(exc))
-    click.echo(f"generated {counts} in {time.perf_counter() - began:.1f} s")
 
 
 @click.command("serve")
@@ -338,8 +295,12 @@ def _database_errors_as_message(callback):
     return run
 
 
-def register(app: Flask) -> None:
-    for command in (init_db_command, create_admin_command, seed_demo_command, generate_history_command, serve_command,
-                    backup_command, restore_command):
+def add_commands(app: Flask, commands) -> None:
+    """Add click commands to the app's command line, each reporting a database error in one line."""
+    for command in commands:
         command.callback = _database_errors_as_message(command.callback)
         app.cli.add_command(command)
+
+
+def register(app: Flask) -> None:
+    add_commands(app, (init_db_command, create_admin_command, serve_command, backup_command, restore_command))

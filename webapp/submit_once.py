@@ -1,9 +1,10 @@
 """A document posted from a form exactly once.
 
 Every document form carries an idempotency key made when the form is drawn; the document's
-table holds it under a UNIQUE constraint (see webapp.billing.posting.DOCUMENT_TABLES). A second
-click or a resubmission finds the document the first one posted; two submissions at the same
-moment collide on the constraint, and the loser is sent to what the winner posted.
+table holds it under a UNIQUE constraint, and its module registers the table
+(webapp.documents.register_document). A second click or a resubmission finds the document the
+first one posted; two submissions at the same moment collide on the constraint, and the loser
+is sent to what the winner posted.
 """
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ import uuid
 
 import sqlalchemy as sa
 
-from .billing import posting
+from . import documents
 from .forms import save_or_field_error
 
 
@@ -22,16 +23,16 @@ def earlier_document(conn, document: str, key: str | None) -> int | None:
         key = str(uuid.UUID(key or ""))
     except ValueError:
         return None
-    return posting.already_posted(conn, document, key)
+    return documents.already_posted(conn, document, key)
 
 
 def post_once(conn, form, document: str, messages: dict, post, key: str | None = None) -> tuple[int | None, bool]:
     """Run ``post()`` in a savepoint. A known refusal becomes a message on the form (a constraint
-    in ``messages``, or posting.Refused); a submission that lost the race to its twin returns what
+    in ``messages``, or documents.Refused); a submission that lost the race to its twin returns what
     the twin posted. The key is the form's ``key`` field unless given. Returns (id, saved)."""
     try:
         return save_or_field_error(conn, form, messages, post)
-    except posting.Refused as exc:
+    except documents.Refused as exc:
         form.form_errors.append(str(exc))
         return None, False
     except sa.exc.IntegrityError as exc:
@@ -44,6 +45,6 @@ def post_once(conn, form, document: str, messages: dict, post, key: str | None =
 def twin_posted(conn, exc: sa.exc.IntegrityError, document: str, key: str) -> int | None:
     """After a unique violation: the document the same form's other submission posted, or None when
     the violation was something else."""
-    if not posting.is_duplicate_key(exc):
+    if not documents.is_duplicate_key(exc):
         return None
-    return posting.already_posted(conn, document, key)
+    return documents.already_posted(conn, document, key)

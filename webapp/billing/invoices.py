@@ -50,7 +50,8 @@ def _post_counter_sale(conn, branch_id: int, lines, form, customer_id: int | Non
     address, state = _delivery(form)
     invoice_id = posting.post_counter_invoice(conn, branch_id, lines, on=today_ist(), key=form.key.data,
                                               customer_id=customer_id, buyer_name=form.buyer_name.data,
-                                              delivery_address=address, delivery_state=state)
+                                              delivery_address=address, delivery_state=state,
+                                              key_checked=True)  # counter_new looked the key up
     if form.paid_by.data != "ON_ACCOUNT":
         inv = documents.get_invoice(conn, invoice_id)
         posting.post_receipt(conn, on=today_ist(), mode=form.paid_by.data, amount=inv["amount_payable"],
@@ -143,10 +144,11 @@ def invoice_new(booking_id: int):
     if booking["invoice_id"]:
         flash(f"Booking {booking['booking_no']} is already invoiced ({booking['invoice_no']}).", "info")
         return redirect_response(url_for("billing.invoice_detail", invoice_id=booking["invoice_id"]))
-    default_pos = posting.default_place_of_supply(conn, booking_id)
     states = documents.states(conn)
     branch_state = conn.execute(sa.text("SELECT state_code FROM master.branch WHERE branch_id = :b"),
                                 {"b": booking["branch_id"]}).scalar_one()
+    # Where the vehicle is delivered: the booking's delivery state, else the showroom's.
+    default_pos = booking["delivery_state_code"] or branch_state
     form = VehicleInvoiceForm(states=states, default_pos=default_pos, branch_state=branch_state)
     # Choosing another state redraws the draft below it (CGST + SGST or IGST).
     form.place_of_supply.render_kw = {"hx-get": url_for("billing.invoice_new", booking_id=booking_id),
@@ -161,7 +163,7 @@ def invoice_new(booking_id: int):
             conn, form, "invoice", _invoice_refusals(booking),
             lambda: posting.post_vehicle_invoice(conn, booking_id, on=today_ist(), key=form.key.data,
                                                  place_of_supply=pos, override_reason=form.override_reason.data,
-                                                 delivery_address=form.delivery_address.data))
+                                                 delivery_address=form.delivery_address.data, key_checked=True))
         if saved:
             inv = documents.get_invoice(conn, invoice_id)
             flash(f"Tax invoice {inv['invoice_no']} posted: {inr(inv['amount_payable'])} for "
@@ -414,11 +416,12 @@ def _short_of_stock(conn, branch_id: int, lines: list[posting.CounterLine]) -> l
             f"{asked[r['part_id']].normalize():f} asked" for r in rows if r["in_stock"] < asked[r["part_id"]]]
 
 
-def _counter_preview(conn, branch_id: int, form: CounterSaleForm, lines):
+def _counter_preview(conn, branch_id: int, branch_state: str, form: CounterSaleForm, lines):
     """The draft counter invoice, or None after noting why it cannot be made."""
     _, state = _delivery(form)
     try:
-        return posting.counter_sale(conn, branch_id, lines, today_ist(), place_of_supply=state)
+        return posting.counter_sale(conn, branch_id, lines, today_ist(), place_of_supply=state,
+                                    branch_state=branch_state)
     except posting.Refused as exc:
         form.form_errors.append(str(exc))
     except ValueError as exc:  # e.g. a discount above the line's value
@@ -516,7 +519,7 @@ def counter_new():
             form.customer_id.errors.append("Find the customer by their mobile number again")
         lines = _counter_lines(conn, form)
         if lines is not None and not form.customer_id.errors:
-            draft = _counter_preview(conn, branch_id, form, lines)
+            draft = _counter_preview(conn, branch_id, branch_state, form, lines)
             b2c_address_missing = _b2c_address_missing(conn, form, draft, customers)
             if valid and draft is not None and request.form.get("action") == "post":
                 # The database holds rule 46: a sale it refuses comes back with the message at the address.
@@ -587,7 +590,8 @@ def counter_receipt_new(invoice_id: int):
             "receipt_cash_limit": ("amount", "Cash for one sale must stay below the s.269ST limit (₹2,00,000)"),
         }, lambda: posting.post_receipt(conn, on=today_ist(), mode=form.mode.data, amount=form.amount.data,
                                         key=form.key.data, received_from=form.received_from.data,
-                                        invoice_id=invoice_id, reference=form.reference.data, notes=form.notes.data))
+                                        invoice_id=invoice_id, reference=form.reference.data, notes=form.notes.data,
+                                        key_checked=True))
         if saved:
             receipt_no = conn.execute(sa.text("SELECT receipt_no FROM billing.receipt WHERE receipt_id = :r"),
                                       {"r": receipt_id}).scalar_one()

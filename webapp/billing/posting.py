@@ -16,46 +16,22 @@ from decimal import Decimal
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+# Refused, already_posted, is_duplicate_key and new_key are the shared ones, named here for billing's callers.
+from ..documents import Refused, already_posted, is_duplicate_key, new_key, register_document  # noqa: F401
 from ..formatting import inr
 from . import tax
 
-DOCUMENT_TABLES = {
-    "invoice": ("billing.invoice", "invoice_id"),
-    "receipt": ("billing.receipt", "receipt_id"),
-    "refund": ("billing.refund", "refund_id"),
-    "credit_note": ("billing.credit_note", "credit_note_id"),
-    "booking": ("sales.booking", "booking_id"),
-    "quotation": ("sales.quotation", "quotation_id"),
-    "delivery": ("sales.delivery", "delivery_id"),
-}
+# Billing's documents posted from a form, found again by the form's idempotency key.
+register_document("invoice", "billing.invoice", "invoice_id")
+register_document("receipt", "billing.receipt", "receipt_id")
+register_document("refund", "billing.refund", "refund_id")
+register_document("credit_note", "billing.credit_note", "credit_note_id")
 
 RECEIPT_MODES = {
     "CASH": "Cash", "UPI": "UPI", "CARD": "Card", "CHEQUE": "Cheque", "BANK_TRANSFER": "Bank transfer",
     "FINANCE": "Finance disbursement", "EXCHANGE": "Exchange vehicle value", "SUBSIDY": "PM E-DRIVE subsidy",
 }
 REFUND_MODES = {"CASH": "Cash", "UPI": "UPI", "CHEQUE": "Cheque", "BANK_TRANSFER": "Bank transfer"}
-
-
-class Refused(Exception):
-    """The document cannot be posted as asked; the message says why."""
-
-
-def new_key() -> str:
-    """An idempotency key for a form about to be shown."""
-    return str(uuid.uuid4())
-
-
-def already_posted(conn: Connection, document: str, key: str | uuid.UUID) -> int | None:
-    """The id of the document an earlier submission with this key posted, if any."""
-    table, id_column = DOCUMENT_TABLES[document]
-    return conn.execute(sa.text(f"SELECT {id_column} FROM {table} WHERE idempotency_key = :k"),
-                        {"k": str(key)}).scalar()
-
-
-def is_duplicate_key(exc: sa.exc.IntegrityError) -> bool:
-    """A unique violation on an idempotency key: the same form was posted twice at once."""
-    diag = getattr(getattr(exc, "orig", None), "diag", None)
-    return (getattr(diag, "constraint_name", None) or "").endswith("idempotency_key_key")
 
 
 # --------------------------------------------------------------------------- invoices
@@ -91,23 +67,43 @@ def _compute(lines: list[dict], place_of_supply: str, supplier_state: str) -> Dr
     return DraftInvoice(place_of_supply, supplier_state, tuple(lines), computed)
 
 
-def vehicle_sale(conn: Connection, booking_id: int, on: date, place_of_supply: str | None = None) -> DraftInvoice:
-    """The invoice a booking would get on a date: the allotted unit at the agreed GST-inclusive
-    price less the discount, and each taxable charge (accessories, extended warranty)."""
-    b = conn.execute(sa.text("""
+def _sale(conn: Connection, booking_id: int):
+    """The booking as its invoice needs it, in one read: the branch's state, the allotted unit, the
+    vehicle, and the buyer (``buyer_*``: the customer and the state of their address)."""
+    return conn.execute(sa.text("""
         SELECT b.*, br.state_code AS branch_state, a.unit_id, u.vin, u.motor_no, u.charger_serial,
                v.name AS variant_name, v.hsn_code, v.battery_kwh, m.name AS model_name, o.brand AS oem_name,
                (SELECT string_agg(p.serial, ', ' ORDER BY p.serial) FROM inventory.battery_fitment f
                   JOIN inventory.battery_pack p USING (pack_id)
-                 WHERE f.unit_id = a.unit_id AND f.removed_on IS NULL) AS battery_serials
+                 WHERE f.unit_id = a.unit_id AND f.removed_on IS NULL) AS battery_serials,
+               c.name AS buyer_name, c.mobile AS buyer_mobile, c.gstin AS buyer_gstin,
+               c.address_line1 AS buyer_address_line1, c.address_line2 AS buyer_address_line2, c.city AS buyer_city,
+               c.pincode AS buyer_pincode, c.state_code AS buyer_state_code, cs.name AS buyer_state_name
           FROM sales.booking b
           JOIN master.branch br USING (branch_id)
+          JOIN master.customer c ON c.customer_id = b.customer_id
+          JOIN master.state cs ON cs.state_code = c.state_code
           LEFT JOIN sales.allotment a ON a.booking_id = b.booking_id AND a.released_at IS NULL
           LEFT JOIN inventory.vehicle_unit u ON u.unit_id = a.unit_id
           JOIN oem.variant v ON v.variant_id = b.variant_id
           JOIN oem.model m ON m.model_id = v.model_id
           JOIN oem.oem o ON o.oem_id = m.oem_id
          WHERE b.booking_id = :b"""), {"b": booking_id}).mappings().one()
+
+
+def vehicle_sale(conn: Connection, booking_id: int, on: date, place_of_supply: str | None = None) -> DraftInvoice:
+    """The invoice a booking would get on a date: the allotted unit at the agreed GST-inclusive
+    price less the discount, and each taxable charge (accessories, extended warranty)."""
+    return _vehicle_draft(conn, _sale(conn, booking_id), on, place_of_supply)
+
+
+def _default_place_of_supply(sale) -> str:
+    """Where the vehicle is delivered: the booking's delivery state, else the showroom's."""
+    return sale["delivery_state_code"] or sale["branch_state"]
+
+
+def _vehicle_draft(conn: Connection, b, on: date, place_of_supply: str | None) -> DraftInvoice:
+    booking_id = b["booking_id"]
     if b["unit_id"] is None:
         raise Refused(f"Booking {b['booking_no']} has no unit allotted")
     identity = f"VIN {b['vin']}, motor {b['motor_no']}"
@@ -133,15 +129,7 @@ def vehicle_sale(conn: Connection, booking_id: int, on: date, place_of_supply: s
             SELECT description, hsn_code, qty, unit, unit_price, price_includes_gst, part_id
               FROM sales.booking_accessory WHERE booking_id = :b ORDER BY line_no"""), {"b": booking_id}).mappings():
         lines.append({**item, "gst_rate": _rate(conn, item["hsn_code"], on), "discount": Decimal(0), "unit_id": None})
-    default_pos = b["delivery_state_code"] or b["branch_state"]
-    return _compute(lines, place_of_supply or default_pos, b["branch_state"])
-
-
-def default_place_of_supply(conn: Connection, booking_id: int) -> str:
-    return conn.execute(sa.text("""
-        SELECT coalesce(b.delivery_state_code, br.state_code)
-          FROM sales.booking b JOIN master.branch br USING (branch_id) WHERE b.booking_id = :b"""),
-        {"b": booking_id}).scalar_one()
+    return _compute(lines, place_of_supply or _default_place_of_supply(b), b["branch_state"])
 
 
 def _insert_invoice(conn: Connection, header: dict, draft: DraftInvoice) -> int:
@@ -193,40 +181,38 @@ def delivered_to(address: str | None, state_code: str | None) -> tuple[str | Non
 
 def post_vehicle_invoice(conn: Connection, booking_id: int, *, on: date, key: str,
                          place_of_supply: str | None = None, override_reason: str | None = None,
-                         delivery_address: str | None = None) -> int:
+                         delivery_address: str | None = None, key_checked: bool = False) -> int:
     """Post the tax invoice of an allotted booking: the unit becomes INVOICED, the booking too.
 
     The goods go where the booking says (its delivery address and state, else a hand-over at the
     showroom). Another place of supply is an override with a reason, and its goods go to
     ``delivery_address`` in that state (none: handed over at the showroom, which the database
-    allows only within the showroom's state)."""
-    found = already_posted(conn, "invoice", key)
-    if found:
-        return found
-    default_pos = default_place_of_supply(conn, booking_id)
+    allows only within the showroom's state). ``key_checked``: the caller looked the key up in
+    this transaction already (webapp.submit_once.earlier_document) and found nothing."""
+    if not key_checked:
+        found = already_posted(conn, "invoice", key)
+        if found:
+            return found
+    c = _sale(conn, booking_id)
+    default_pos = _default_place_of_supply(c)
     pos = place_of_supply or default_pos
     overridden = pos != default_pos
     if overridden and not (override_reason or "").strip():
         raise Refused("Give the reason for choosing a place of supply other than where the vehicle is delivered")
-    draft = vehicle_sale(conn, booking_id, on, pos)
-    c = conn.execute(sa.text("""
-        SELECT b.branch_id, b.customer_id, b.delivery_address, b.delivery_state_code, a.unit_id, c.name, c.mobile,
-               c.gstin, c.address_line1, c.address_line2, c.city, c.pincode, c.state_code, s.name AS state_name
-          FROM sales.booking b JOIN master.customer c USING (customer_id)
-          JOIN master.state s ON s.state_code = c.state_code
-          LEFT JOIN sales.allotment a ON a.booking_id = b.booking_id AND a.released_at IS NULL
-         WHERE b.booking_id = :b"""), {"b": booking_id}).mappings().one()
+    draft = _vehicle_draft(conn, c, on, pos)
     if overridden:
         ship_address, ship_state = delivered_to(delivery_address, pos if (delivery_address or "").strip() else None)
     elif c["delivery_state_code"]:
         ship_address, ship_state = delivered_to(c["delivery_address"], c["delivery_state_code"])
     else:
         ship_address = ship_state = None
+    buyer = {name: c[f"buyer_{name}"] for name in ("address_line1", "address_line2", "city", "pincode",
+                                                     "state_code", "state_name")}
     return _insert_invoice(conn, {
         "branch_id": c["branch_id"], "invoice_date": on, "kind": "VEHICLE", "booking_id": booking_id,
-        "unit_id": c["unit_id"], "customer_id": c["customer_id"], "buyer_name": c["name"],
-        "buyer_address": _address(c), "buyer_state_code": c["state_code"], "buyer_gstin": c["gstin"],
-        "buyer_mobile": c["mobile"], "delivery_address": ship_address, "delivery_state_code": ship_state,
+        "unit_id": c["unit_id"], "customer_id": c["customer_id"], "buyer_name": c["buyer_name"],
+        "buyer_address": _address(buyer), "buyer_state_code": c["buyer_state_code"], "buyer_gstin": c["buyer_gstin"],
+        "buyer_mobile": c["buyer_mobile"], "delivery_address": ship_address, "delivery_state_code": ship_state,
         "pos_overridden": overridden, "pos_override_reason": (override_reason or "").strip() or None if overridden else None,
         "key": key,
     }, draft)
@@ -248,12 +234,13 @@ class CounterLine:
 
 
 def counter_sale(conn: Connection, branch_id: int, lines: list[CounterLine], on: date,
-                 place_of_supply: str | None = None) -> DraftInvoice:
+                 place_of_supply: str | None = None, *, branch_state: str | None = None) -> DraftInvoice:
     """Parts, accessories and labour over the counter, each line GST-inclusive or exclusive, with
     the tax heads of the place of supply (the delivery state; the showroom's state when the goods
-    are handed over at the counter)."""
-    branch_state = conn.execute(sa.text("SELECT state_code FROM master.branch WHERE branch_id = :b"),
-                                {"b": branch_id}).scalar_one()
+    are handed over at the counter). ``branch_state``: the showroom's state, when the caller has it."""
+    if branch_state is None:
+        branch_state = conn.execute(sa.text("SELECT state_code FROM master.branch WHERE branch_id = :b"),
+                                    {"b": branch_id}).scalar_one()
     parts = {r["part_id"]: r for r in conn.execute(sa.text("""
         SELECT part_id, part_no, name, hsn_code, unit, mrp FROM master.part WHERE part_id = ANY(:ids)"""),
         {"ids": [line.part_id for line in lines if line.part_id is not None]}).mappings()}
@@ -288,20 +275,23 @@ def counter_sale(conn: Connection, branch_id: int, lines: list[CounterLine], on:
 def post_counter_invoice(conn: Connection, branch_id: int, lines: list[CounterLine], *, on: date, key: str,
                          customer_id: int | None = None, buyer_name: str | None = None,
                          delivery_address: str | None = None, delivery_state: str | None = None,
-                         place_of_supply: str | None = None, override_reason: str | None = None) -> int:
+                         place_of_supply: str | None = None, override_reason: str | None = None,
+                         key_checked: bool = False) -> int:
     """Post a counter sale: parts leave stock in the same transaction.
 
     Handed over at the counter (no delivery address): the place of supply is the showroom's
     state. Delivered to ``delivery_address`` in ``delivery_state``: that state, IGST when it is
-    another. A cash sale's buyer is known by the delivery address given (rule 46)."""
-    found = already_posted(conn, "invoice", key)
-    if found:
-        return found
+    another. A cash sale's buyer is known by the delivery address given (rule 46). ``key_checked``:
+    as for post_vehicle_invoice."""
+    if not key_checked:
+        found = already_posted(conn, "invoice", key)
+        if found:
+            return found
     ship_address, ship_state = delivered_to(delivery_address, delivery_state)
     branch_state = conn.execute(sa.text("SELECT state_code FROM master.branch WHERE branch_id = :b"),
                                 {"b": branch_id}).scalar_one()
     default_pos = ship_state or branch_state
-    draft = counter_sale(conn, branch_id, lines, on, place_of_supply or default_pos)
+    draft = counter_sale(conn, branch_id, lines, on, place_of_supply or default_pos, branch_state=branch_state)
     overridden = draft.place_of_supply != default_pos
     if overridden and not (override_reason or "").strip():
         raise Refused("Give the reason for a place of supply other than where the goods are delivered")
@@ -337,10 +327,12 @@ def post_credit_note(conn: Connection, invoice_id: int, *, on: date, reason: str
 
 def post_receipt(conn: Connection, *, on: date, mode: str, amount: Decimal, key: str, received_from: str,
                  booking_id: int | None = None, invoice_id: int | None = None, reference: str | None = None,
-                 notes: str | None = None) -> int:
-    found = already_posted(conn, "receipt", key)
-    if found:
-        return found
+                 notes: str | None = None, key_checked: bool = False) -> int:
+    """A receipt voucher; ``key_checked``: as for post_vehicle_invoice."""
+    if not key_checked:
+        found = already_posted(conn, "receipt", key)
+        if found:
+            return found
     return conn.execute(sa.text("""
         INSERT INTO billing.receipt (receipt_no, branch_id, receipt_date, booking_id, invoice_id, received_from,
                                      mode, amount, reference, notes, idempotency_key)

@@ -39,10 +39,11 @@ def money_context(conn, booking) -> dict:
     """What the sale page's money panel (templates/billing/_sale_money.html) needs.
 
     The panel reads ``money``; pass this either spread (``**money_context(...)``) or as
-    ``money=money_context(...)``: the template accepts both.
+    ``money=money_context(...)``: the template accepts both. ``booking`` is the row
+    sales.queries.get_booking read, which carries the booking's balance already.
     """
     booking_id = booking["booking_id"]
-    balance = posting.booking_balance(conn, booking_id)
+    balance = booking
     stage = booking["stage"]
     open_sale = stage != "CANCELLED"
     panel = {
@@ -163,7 +164,7 @@ def receipt_new(booking_id: int):
                 lambda: posting.post_receipt(
                     conn, on=today_ist(), mode=form.mode.data, amount=form.amount.data, key=form.key.data,
                     received_from=form.received_from.data, booking_id=booking_id, reference=form.reference.data,
-                    notes=form.notes.data))
+                    notes=form.notes.data, key_checked=True))
             if saved:
                 receipt = money_queries.get_receipt(conn, receipt_id)
                 flash(f"Receipt {receipt['receipt_no']}: {inr(receipt['amount'])} received "

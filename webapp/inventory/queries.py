@@ -493,12 +493,13 @@ def transfer_lines(conn: Connection, transfer_id: int):
         {"id": transfer_id}).all()
 
 
-def insert_transfer(conn: Connection, transfer_no: str, from_branch: int, to_branch: int, notes: str | None) -> int:
-    return conn.execute(
+def insert_transfer(conn: Connection, from_branch: int, to_branch: int, notes: str | None) -> tuple[int, str]:
+    """The transfer's header; returns (transfer_id, TRF number taken by its trigger, sql/0018)."""
+    return tuple(conn.execute(
         sa.text(
-            """INSERT INTO inventory.stock_transfer (transfer_no, branch_id, to_branch_id, notes)
-               VALUES (:no, :from_branch, :to_branch, :notes) RETURNING transfer_id"""),
-        {"no": transfer_no, "from_branch": from_branch, "to_branch": to_branch, "notes": notes}).scalar_one()
+            """INSERT INTO inventory.stock_transfer (branch_id, to_branch_id, notes)
+               VALUES (:from_branch, :to_branch, :notes) RETURNING transfer_id, transfer_no"""),
+        {"from_branch": from_branch, "to_branch": to_branch, "notes": notes}).one())
 
 
 def insert_transfer_line(conn: Connection, transfer_id: int, line_no: int, *, part_id: int | None = None,
@@ -508,11 +509,6 @@ def insert_transfer_line(conn: Connection, transfer_id: int, line_no: int, *, pa
             """INSERT INTO inventory.stock_transfer_line (transfer_id, line_no, part_id, qty, unit_id)
                VALUES (:t, :n, :part, :qty, :unit)"""),
         {"t": transfer_id, "n": line_no, "part": part_id, "qty": qty, "unit": unit_id})
-
-
-def next_document_no(conn: Connection, branch_id: int, series: str, on) -> str:
-    return conn.execute(sa.text("SELECT master.next_document_no(:b, :s, :d)"),
-                        {"b": branch_id, "s": series, "d": on}).scalar_one()
 
 
 # --------------------------------------------------------------------------- stock counts

@@ -128,8 +128,9 @@ def swap_battery(conn: Connection, *, unit_id: int, serial: str, reason: str, on
 
 def dispatch_transfer(conn: Connection, *, from_branch: int, to_branch: int, parts: list[tuple[int, Decimal]],
                       unit_ids: list[int], notes: str | None, on: date) -> tuple[int, str]:
-    """Send parts (by quantity) and vehicle units to another branch: numbered TRF, parts leave with
-    TRANSFER_OUT at average cost, vehicles go IN_STOCK -> IN_TRANSIT. Returns (id, number)."""
+    """Send parts (by quantity) and vehicle units to another branch: numbered TRF by its trigger
+    (sql/0018), parts leave with TRANSFER_OUT at average cost, vehicles go IN_STOCK -> IN_TRANSIT;
+    ``on`` dates the tax invoice of a transfer that needs one. Returns (id, number)."""
     if from_branch == to_branch:
         raise Refused("A transfer goes to another branch.")
     if not parts and not unit_ids:
@@ -137,8 +138,7 @@ def dispatch_transfer(conn: Connection, *, from_branch: int, to_branch: int, par
     merged: dict[int, Decimal] = {}
     for part_id, qty in parts:  # the same part twice is one line: one move, one cost at receipt
         merged[part_id] = merged.get(part_id, Decimal(0)) + qty
-    transfer_no = queries.next_document_no(conn, from_branch, "TRF", on)
-    transfer_id = queries.insert_transfer(conn, transfer_no, from_branch, to_branch, notes)
+    transfer_id, transfer_no = queries.insert_transfer(conn, from_branch, to_branch, notes)
     to_code = queries.get_branch(conn, to_branch).branch_code
     line_no = 0
     for part_id, qty in merged.items():
@@ -198,12 +198,12 @@ def receive_transfer(conn: Connection, transfer_id: int) -> str:
 # --------------------------------------------------------------------------- physical counts
 
 
-def start_count(conn: Connection, branch_id: int, on: date) -> tuple[int, str]:
-    """A count sheet for the branch: every part it has held, with the system quantity as of now."""
-    count_no = queries.next_document_no(conn, branch_id, "CNT", on)
-    count_id = conn.execute(
-        sa.text("INSERT INTO inventory.stock_count (count_no, branch_id) VALUES (:no, :b) RETURNING count_id"),
-        {"no": count_no, "b": branch_id}).scalar_one()
+def start_count(conn: Connection, branch_id: int) -> tuple[int, str]:
+    """A count sheet for the branch: every part it has held, with the system quantity as of now;
+    numbered in the branch's CNT series of today by its trigger (sql/0018)."""
+    count_id, count_no = conn.execute(
+        sa.text("INSERT INTO inventory.stock_count (branch_id) VALUES (:b) RETURNING count_id, count_no"),
+        {"b": branch_id}).one()
     conn.execute(
         sa.text("""INSERT INTO inventory.stock_count_line (count_id, part_id, system_qty)
                    SELECT :c, part_id, qty FROM inventory.part_stock WHERE branch_id = :b"""),

@@ -525,7 +525,7 @@ def count_start():
     if not may_act_at(branch_id):
         flash(_not_your_branch(branch_id), "error")
         return redirect(url_for("inventory.count_list", branch=branch_id), 303)
-    result, problem = attempt(lambda: services.start_count(conn, branch_id, today_ist()),
+    result, problem = attempt(lambda: services.start_count(conn, branch_id),
                               {"stock_count_one_open_idx": "A count is already open at this branch: finish or "
                                                            "cancel it first."})
     if problem:

@@ -173,16 +173,12 @@ def set_po_status(conn: Connection, po_id: int, from_statuses: tuple[str, ...], 
         {"id": po_id, "to": to_status, "from": list(from_statuses)}).rowcount == 1
 
 
-def approve_po(conn: Connection, po_id: int, po_no: str, approver_id: int) -> None:
-    conn.execute(sa.text(
+def approve_po(conn: Connection, po_id: int, approver_id: int) -> str:
+    """Approve the order; returns its number (taken by the approval's trigger, sql/0018)."""
+    return conn.execute(sa.text(
         """UPDATE procurement.purchase_order
-              SET status = 'APPROVED', po_no = :no, approved_by = :by, approved_at = now()
-            WHERE po_id = :id"""), {"id": po_id, "no": po_no, "by": approver_id})
-
-
-def next_document_no(conn: Connection, branch_id: int, series: str, on: date) -> str:
-    return conn.execute(sa.text("SELECT master.next_document_no(:b, :s, :on)"),
-                        {"b": branch_id, "s": series, "on": on}).scalar_one()
+              SET status = 'APPROVED', approved_by = :by, approved_at = now()
+            WHERE po_id = :id RETURNING po_no"""), {"id": po_id, "by": approver_id}).scalar_one()
 
 
 def search_pos(conn: Connection, branch_id: int, status: str | None, oem_id: int | None, q: str,
@@ -244,12 +240,13 @@ def oem_variant_names(conn: Connection, oem_id: int):
             WHERE m.oem_id = :oem"""), {"oem": oem_id}).all()
 
 
-def insert_goods_receipt(conn: Connection, po_id: int, branch_id: int, grn_no: str, received_on: date,
-                         dispatch_ref: str | None) -> int:
-    return conn.execute(sa.text(
-        """INSERT INTO procurement.goods_receipt (grn_no, po_id, branch_id, received_on, dispatch_ref)
-           VALUES (:no, :po, :branch, :on, :ref) RETURNING grn_id"""),
-        {"no": grn_no, "po": po_id, "branch": branch_id, "on": received_on, "ref": dispatch_ref}).scalar_one()
+def insert_goods_receipt(conn: Connection, po_id: int, branch_id: int, received_on: date,
+                         dispatch_ref: str | None) -> tuple[int, str]:
+    """The receipt's header; returns (grn_id, GRN number taken by its trigger, sql/0018)."""
+    return tuple(conn.execute(sa.text(
+        """INSERT INTO procurement.goods_receipt (po_id, branch_id, received_on, dispatch_ref)
+           VALUES (:po, :branch, :on, :ref) RETURNING grn_id, grn_no"""),
+        {"po": po_id, "branch": branch_id, "on": received_on, "ref": dispatch_ref}).one())
 
 
 def insert_received_units(conn: Connection, grn_id: int, branch_id: int, received_on: date, units: dict) -> None:

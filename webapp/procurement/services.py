@@ -102,14 +102,13 @@ def save_purchase_order(conn: Connection, *, branch_id: int, oem_id: int, header
 
 
 def approve_purchase_order(conn: Connection, po_id: int, approver_id: int) -> str:
-    """Approve a draft: it takes the next PO number of its branch and financial year (gapless)."""
+    """Approve a draft: the approval takes the next PO number of its branch and financial year
+    (gapless, in the database); an order approved before keeps its number."""
     po = queries.get_po(conn, po_id, lock=True)
     if po is None or po.status != "DRAFT":
         raise Refused(f"Only a draft can be approved; this order is {status_phrase(po.status)}."
                       if po else "There is no such purchase order.")
-    po_no = po.po_no or queries.next_document_no(conn, po.branch_id, "PO", po.order_date)
-    queries.approve_po(conn, po_id, po_no, approver_id)
-    return po_no
+    return queries.approve_po(conn, po_id, approver_id)
 
 
 STATUS_LABELS = {"DRAFT": "Draft", "APPROVED": "Approved", "SENT": "Sent to the OEM",
@@ -332,8 +331,7 @@ def post_goods_receipt(conn: Connection, *, po_id: int, received_on: date, dispa
     check = check_goods_receipt(conn, po, lines, dispatch_text, received_on, parts)
     if not check.is_clean:
         raise ReceiptRefused(check)
-    grn_no = queries.next_document_no(conn, po.branch_id, "GRN", received_on)
-    grn_id = queries.insert_goods_receipt(conn, po_id, po.branch_id, grn_no, received_on, dispatch_ref)
+    grn_id, grn_no = queries.insert_goods_receipt(conn, po_id, po.branch_id, received_on, dispatch_ref)
     rows = check.dispatch.rows
     if rows:
         price = {ln.po_line_id: ln.unit_price for ln in lines}

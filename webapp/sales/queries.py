@@ -23,7 +23,8 @@ BOOKING_SQL = """
            m.is_low_speed, o.brand AS oem_name,
            a.unit_id, u.vin, u.motor_no, u.status AS unit_status,
            i.invoice_no, i.invoice_date, i.amount_payable,
-           bb.due, bb.received, bb.due - bb.received AS balance, bb.customer_balance, bb.others_pending
+           bb.due, bb.received, bb.due - bb.received AS balance, bb.customer_balance, bb.loan_pending,
+           bb.exchange_pending, bb.subsidy_pending, bb.others_pending
       FROM sales.booking b
       JOIN master.customer c USING (customer_id)
       JOIN master.staff sp ON sp.staff_id = b.salesperson_id
@@ -43,7 +44,8 @@ def sale_url(booking_id: int | None) -> str | None:
 
 
 def get_booking(conn: Connection, booking_id: int, *, lock: bool = False):
-    """The booking with its customer, vehicle, unit, invoice and balance; None if missing."""
+    """The booking with its customer, vehicle, unit, invoice and balance (the columns of
+    posting.booking_balance); None if missing."""
     sql = BOOKING_SQL + (" FOR UPDATE OF b" if lock else "")
     return conn.execute(sa.text(sql), {"b": booking_id}).mappings().first()
 

@@ -10,7 +10,12 @@ from decimal import Decimal
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from ..billing.posting import Refused, already_posted
+from ..documents import Refused, already_posted, register_document
+
+# Sales documents posted from a form, found again by the form's idempotency key.
+register_document("booking", "sales.booking", "booking_id")
+register_document("quotation", "sales.quotation", "quotation_id")
+register_document("delivery", "sales.delivery", "delivery_id")
 
 ZERO = Decimal("0.00")
 

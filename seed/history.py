@@ -21,8 +21,8 @@ from decimal import ROUND_HALF_UP, Decimal
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from .formatting import IST, today_ist
-from .validators import gstin_check_character
+from webapp.formatting import IST, today_ist
+from webapp.validators import gstin_check_character
 
 VIN_ALPHABET = "ABCDEFGHJKLMNPRSTUVWXYZ0123456789"  # no I, O, Q
 COLOURS = ["Pearl White", "Midnight Black", "Racing Red", "Ocean Blue", "Space Grey", "Lime Green"]
@@ -470,7 +470,7 @@ def _charges(rng: random.Random, masters, segment: str) -> dict[str, Decimal]:
 
 
 def _plan_sales(rng: random.Random, count: int, masters, unit_rows, pack_rows, start: date, today: date) -> _Plan:
-    from .billing import tax
+    from webapp.billing import tax
 
     sold = [i for i, r in enumerate(unit_rows) if r[8] in SOLD and r[4] in masters.variants]
     if any(r[8] in SOLD and r[4] not in masters.variants for r in unit_rows):
@@ -866,8 +866,8 @@ def _sales_counts(conn: Connection) -> dict:
 
 def _post_sales(conn: Connection, plan: _Plan, unit_ids: list[int]) -> dict:
     """The fallback: every sale through the services and the triggers, in posting order."""
-    from .billing import posting
-    from .sales import services
+    from webapp.billing import posting
+    from webapp.sales import services
 
     m = plan.masters
     sales = {s.seq: s for s in plan.sales}

@@ -6,9 +6,9 @@ from typing import Callable
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from .master import queries
-from .security import hash_pin
-from .validators import gstin_check_character
+from webapp.master import queries
+from webapp.security import hash_pin
+from webapp.validators import gstin_check_character
 
 
 def _gstin(first14: str) -> str:
@@ -85,7 +85,7 @@ PARTS = [("ATH-BRK-PAD-F", "Front brake pad set", "8714", "SET", "850.00", "560.
 
 
 def _seed_catalog_and_stock(conn: Connection, branch_ids: dict[str, int]) -> None:
-    from .formatting import today_ist
+    from webapp.formatting import today_ist
 
     today = today_ist()
     blr = branch_ids["BLR1"]

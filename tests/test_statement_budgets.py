@@ -1,0 +1,343 @@
+"""Statement budgets: how many SQL statements a screen or a posting may run in one request.
+
+Every GET screen of the url_map (test_access's enumeration and record ids, so a new module's
+screens are measured as soon as they exist) is opened as ADMIN, and the main postings are made
+through their forms; each request's statements (session lookup and COMMIT included, see
+tests/budgets.py) are counted and compared with BUDGETS. A change that adds queries to a screen
+fails here with the statements listed; a screen without a budget fails naming it. A budget is the
+count measured when it was set, plus one; lower it when a screen gets cheaper.
+"""
+from __future__ import annotations
+
+import re
+
+import builders as b
+import pytest
+import sqlalchemy as sa
+from budgets import StatementCounter, over_budget
+from conftest import login
+from test_access import browser, requests_for, showroom  # noqa: F401  (showroom is a fixture)
+
+from webapp.formatting import today_ist
+from webapp.sales import services
+
+PIN = "2580"
+
+# Every request runs at least three: the request's wait limits, the session lookup (which also
+# sets the acting staff and branch for the audit and the branch policies) and the COMMIT; the
+# session row is written back when it changed or at most once a minute (its last use), so a screen
+# may run one more. A screen's own reading is the rest. Budget = measured + 1.
+BUDGETS = {
+    "dashboard.home": 4,
+    # 22 measured: one label look-up per audited table with a row on the page (audit/labels.py), then the staff filter
+    "audit.log_list": 23,
+    # 8 measured: booking, states, branch state, state name, the draft; the booking in the fixture has no unit, so the
+    # draft stops early
+    "billing.invoice_new": 9,
+    "billing.receipt_new": 7,
+    "billing.refund_new": 7,
+    "billing.counter_new": 7,
+    "billing.credit_note_detail": 8,
+    "billing.credit_note_pdf": 8,
+    "billing.invoice_detail": 8,
+    # 8 measured: the invoice document (invoice, branch, lines, balance) and the unit's VIN
+    "billing.credit_note_new": 9,
+    "billing.invoice_pdf": 8,
+    "billing.counter_receipt_new": 8,
+    "billing.receipt_detail": 6,
+    "billing.receipt_pdf": 7,
+    "billing.refund_detail": 7,
+    "billing.refund_pdf": 8,
+    "billing.receipt_register": 6,
+    "billing.receivables": 6,
+    "billing.sales_register": 6,
+    "platform.healthz": 3,
+    "insurance.policy_new": 6,
+    "insurance.policy_detail": 6,
+    "insurance.policy_edit": 7,
+    "insurance.renewals": 6,
+    "inventory.count_list": 8,
+    "inventory.count_detail": 7,
+    "inventory.part_stock_list": 8,
+    "inventory.part_stock_card": 8,
+    "inventory.part_stock_adjust": 6,
+    "inventory.part_stock_labels": 5,
+    "inventory.transfer_list": 7,
+    "inventory.transfer_detail": 6,
+    "inventory.transfer_challan_pdf": 8,
+    "inventory.transfer_new": 5,
+    # 8 measured: status, model, colour and branch filters beside the rows
+    "inventory.unit_list": 9,
+    # 8 measured: the unit, its status history, batteries, receipt and transfers
+    "inventory.unit_detail": 9,
+    "inventory.unit_battery_swap": 6,
+    "inventory.ageing_report": 6,
+    "auth.login": 4,
+    "master.branch_list": 5,
+    "master.branch_edit": 5,
+    "master.branch_new": 4,
+    "master.customer_list": 5,
+    "master.customer_detail": 5,
+    "master.customer_edit": 6,
+    "master.customer_new": 6,
+    "master.financier_list": 5,
+    "master.financier_edit": 5,
+    "master.financier_new": 4,
+    "master.hsn_list": 5,
+    "master.hsn_detail": 6,
+    "master.hsn_edit": 5,
+    "master.hsn_rate_new": 5,
+    "master.hsn_new": 4,
+    "master.hsn_rate_edit": 6,
+    "master.insurer_list": 5,
+    "master.insurer_edit": 5,
+    "master.insurer_new": 4,
+    "master.labour_list": 5,
+    "master.labour_edit": 6,
+    "master.labour_new": 5,
+    "master.part_list": 6,
+    "master.part_detail": 5,
+    "master.part_edit": 8,
+    "master.part_new": 6,
+    "master.staff_list": 5,
+    "master.staff_detail": 5,
+    "master.staff_edit": 7,
+    "master.staff_new": 6,
+    "oem.oem_list": 5,
+    "oem.oem_detail": 7,
+    "oem.oem_edit": 6,
+    "oem.model_new": 5,
+    "oem.model_list": 5,
+    "oem.model_detail": 7,
+    "oem.model_edit": 7,
+    "oem.variant_new": 6,
+    "oem.oem_new": 4,
+    "oem.price_edit": 7,
+    "oem.scheme_list": 6,
+    "oem.scheme_edit": 7,
+    "oem.scheme_new": 6,
+    # 8 measured: variant, colours, current and all prices, schemes
+    "oem.variant_detail": 9,
+    "oem.variant_edit": 7,
+    "oem.price_new": 6,
+    "procurement.pinv_list": 6,
+    "procurement.pinv_detail": 7,
+    # 8 measured: one read per goods receipt still to be invoiced (four in the fixture): grows with them
+    "procurement.pinv_new": 9,
+    "procurement.po_list": 6,
+    "procurement.po_detail": 7,
+    # 8 measured: order, supplier, lines, vehicle and part choices
+    "procurement.po_edit": 9,
+    "procurement.po_pdf": 6,
+    "procurement.grn_new": 5,
+    "procurement.po_new": 5,
+    "procurement.payable_list": 7,
+    "procurement.grn_list": 6,
+    "procurement.grn_detail": 7,
+    "auth.profile": 5,
+    "auth.change_pin": 4,
+    "sales.pipeline": 5,
+    "sales.booking_list": 6,
+    # 13 measured: the sale page: booking, progress, charges, steps, accessories, receipts, refunds, cash limit,
+    # policy, accessory lines
+    "sales.booking_detail": 14,
+    "sales.accessories": 7,
+    "sales.allot": 6,
+    "sales.cancel": 6,
+    "sales.deliver": 7,
+    # 9 measured: the on-road items are read twice (form fields, then the booking's quote)
+    "sales.booking_edit": 10,
+    "sales.exchange": 6,
+    "sales.finance": 7,
+    "sales.pdi": 6,
+    "sales.registration": 6,
+    "sales.subsidy": 6,
+    "sales.booking_new": 7,
+    "sales.customer_search": 4,
+    "sales.delivery_pdf": 8,
+    "sales.discount_list": 5,
+    "sales.enquiry_list": 5,
+    "sales.enquiry_detail": 6,
+    "sales.quotation_new": 7,
+    "sales.enquiry_new": 6,
+    "sales.quotation_detail": 6,
+    "sales.quotation_pdf": 7,
+    "sales.quotation_preview": 6,
+    "sales.settings": 7,
+    "sales.subsidy_list": 6,
+    "auth.setup": 5,
+}
+
+
+@pytest.fixture
+def counter(app):
+    counting = StatementCounter(app.extensions["erp_db"].engine)
+    yield counting
+    counting.close()
+
+
+def get_screens(app, ids) -> list[tuple[str, str]]:
+    """(endpoint, path) of every GET route, with the ids of records that exist."""
+    return [(endpoint, path) for endpoint, method, path in requests_for(app, ids) if method == "GET"]
+
+
+def measure_screens(app, showroom, counter) -> dict[str, list[str]]:  # noqa: F811
+    client, _ = browser(app, showroom, "ADMIN")
+    measured = {}
+    for endpoint, path in get_screens(app, showroom["ids"]):
+        with counter.measure() as statements:
+            response = client.get(path)
+        assert response.status_code < 500, (path, response.status_code)
+        name = endpoint if endpoint not in measured else f"{endpoint} {path}"
+        measured[name] = list(statements)
+    return measured
+
+
+def test_every_screen_stays_within_its_statement_budget(app, showroom, counter):  # noqa: F811
+    measured = measure_screens(app, showroom, counter)
+    assert len(measured) >= 50
+    assert over_budget(measured, BUDGETS) == [], {name: len(s) for name, s in measured.items()}
+
+
+
+# --------------------------------------------------------------------------- postings
+
+# Budget = measured + 1. Each posting runs in a savepoint (SAVEPOINT, RELEASE) and writes the
+# session row (the flash message), and redirects: the page it leads to is its own request.
+POSTING_BUDGETS = {
+    # 18 measured: the form's reference reads (on-road items twice, vehicles, states, price), the customer,
+    # the booking and its advance receipt (each key looked up once), the booking for the message
+    "booking with its advance": 19,
+    # 13 measured: booking, the key, balance, payer names, cash limit; the receipt; the receipt for the message
+    "receipt": 14,
+    # 17 measured (21 before the key, the place of supply and the booking were read once each): booking, key,
+    # states, branch state; one read of the booking for the invoice, rates, charges, accessories, the invoice
+    # and its lines; the invoice for the message
+    "vehicle invoice": 18,
+    "delivery": 10,
+    # 24 measured (27 before the key and the showroom's state were read once each): the part rows and the draft
+    # are read for the preview and again by the posting; the invoice, its receipt and the invoice for the message
+    "counter sale with its receipt": 25,
+}
+
+
+def hidden(page: str, name: str) -> str:
+    match = re.search(rf'name="{name}"[^>]*value="([^"]*)"', page) or re.search(
+        rf'value="([^"]*)"[^>]*name="{name}"', page)
+    assert match, f"no {name} on the form"
+    return match.group(1)
+
+
+def form_of(client, url: str, *names: str) -> dict:
+    """The hidden fields (CSRF token, idempotency keys) of the form as the browser holds it."""
+    page = client.get(url).get_data(as_text=True)
+    return {name: hidden(page, name) for name in ("csrf_token", *names)}
+
+
+@pytest.fixture
+def shop(app, engine, make_staff):
+    """A showroom with a priced scooter, one more in stock, a customer, ten brake shoes; its ADMIN logged in."""
+    with engine.begin() as conn:
+        sale = b.sale_setup(conn, state="29", units=2)
+        part_id = b.part(conn, part_no="BRK-SHOE-01", purchase_price="120.00")
+        b.receive(conn, sale.branch_id, part_id, 10, "120.00")
+    make_staff("ADM1", "ADMIN", PIN, branch_id=sale.branch_id)
+    client = app.test_client()
+    assert login(client, "ADM1", PIN).status_code == 303
+    return client, sale
+
+
+def measure_postings(engine, shop, counter) -> dict[str, list[str]]:
+    """Each main posting made once through its form; the POST that posts is measured."""
+    client, sale = shop
+    today = today_ist()
+    measured = {}
+
+    def post(name: str, url: str, data: dict) -> str:
+        with counter.measure() as statements:
+            response = client.post(url, data=data)
+        assert response.status_code == 303, (name, response.status_code, response.get_data(as_text=True)[-2000:])
+        measured[name] = list(statements)
+        return response.headers["Location"]
+
+    item = f"{sale.catalog.variant_id}:{sale.catalog.colours[0]}"
+    form = form_of(client, "/sales/bookings/new", "idempotency_key", "advance_key")
+    where = post("booking with its advance", "/sales/bookings/new", {
+        **form, "customer_id": str(sale.customer_id), "item": item, "advance_amount": "5000",
+        "advance_mode": "CASH"})
+    booking_id = int(where.rsplit("/", 1)[1])
+    with engine.begin() as conn:
+        services.allot(conn, booking_id, sale.unit_id)
+
+    url = f"/billing/bookings/{booking_id}/receipt"
+    post("receipt", url, {**form_of(client, url, "key"), "mode": "UPI", "amount": "20000",
+                          "received_from": "Customer", "reference": "UTR0000000042"})
+
+    url = f"/billing/bookings/{booking_id}/invoice"
+    post("vehicle invoice", url, {**form_of(client, url, "key"), "place_of_supply": "29"})
+
+    with engine.begin() as conn:
+        b.act_as(conn, sale.manager_id)
+        b.ready_for_handover(conn, booking_id, str(today))
+        b.release_handover(conn, booking_id, sale.manager_id)
+    url = f"/sales/bookings/{booking_id}/deliver"
+    post("delivery", url, {**form_of(client, url, "key"), "delivered_on": str(today),
+                           "received_by_name": "Asha Rao"})
+
+    url = "/billing/counter-sale"
+    post("counter sale with its receipt", url, {**form_of(client, url, "key"), "action": "post",
+                                                "lines-0-part_no": "BRK-SHOE-01", "lines-0-qty": "2"})
+    return measured
+
+
+def test_the_main_postings_stay_within_their_statement_budgets(engine, shop, counter):
+    measured = measure_postings(engine, shop, counter)
+    assert set(measured) == set(POSTING_BUDGETS)
+    assert over_budget(measured, POSTING_BUDGETS) == [], {name: len(s) for name, s in measured.items()}
+
+
+
+
+# --------------------------------------------------------------------------- the budgets bind
+
+
+def test_a_screen_without_a_budget_or_over_it_is_named(app):
+    problems = over_budget({"sales.new_screen": ["SELECT 1", "COMMIT"],
+                            "sales.pipeline": ["SELECT 1"] * (BUDGETS["sales.pipeline"] + 1),
+                            "dashboard.home": ["SELECT 1"] * BUDGETS["dashboard.home"]}, BUDGETS)
+    assert len(problems) == 2
+    assert problems[0].startswith("sales.new_screen: no statement budget; it runs 2 statements")
+    assert problems[1].startswith(f"sales.pipeline: {BUDGETS['sales.pipeline'] + 1} statements, "
+                                  f"budget {BUDGETS['sales.pipeline']}")
+
+
+def test_queries_added_to_the_sale_page_break_its_budget(engine, shop, counter, monkeypatch):
+    from webapp.sales import queries
+
+    client, sale = shop
+    with engine.begin() as conn:
+        booking_id = b.booking(conn, sale, on=str(today_ist()))
+    url = f"/sales/bookings/{booking_id}"
+    assert client.get("/").status_code == 200  # the session row is written after the login, not in what is measured
+
+    with counter.measure() as statements:
+        assert client.get(url).status_code == 200
+        with engine.connect() as owner:  # the owner's engine (a fixture's reading) is not the request's
+            owner.execute(sa.text("SELECT 1"))
+    assert statements[1].startswith("SELECT s.session_id") and statements[-1] == "COMMIT"
+    assert over_budget({"sales.booking_detail": statements}, BUDGETS) == []
+
+    progress = queries.booking_progress
+
+    def progress_read_twice_more(conn, booking_id):
+        conn.execute(sa.text("SELECT 1"))
+        conn.execute(sa.text("SELECT 2"))
+        return progress(conn, booking_id)
+
+    monkeypatch.setattr(queries, "booking_progress", progress_read_twice_more)
+    with counter.measure() as more:
+        assert client.get(url).status_code == 200
+    assert len(more) == len(statements) + 2
+    problems = over_budget({"sales.booking_detail": more}, BUDGETS)
+    assert len(problems) == 1 and problems[0].startswith("sales.booking_detail: ")
+    assert "SELECT 1" in problems[0] and "SELECT 2" in problems[0]
