@@ -13,7 +13,7 @@ from_wheels = $(if $(shell cmp -s $(1) $(WHEELS)/$(1) && echo y),--no-index --fi
 PIP_FROM     := $(call from_wheels,requirements.txt)
 PIP_DEV_FROM := $(call from_wheels,requirements-dev.txt)
 
-.PHONY: run test init-db seed-demo bench clean-venv wheelhouse
+.PHONY: run test lint init-db seed-demo bench clean-venv wheelhouse
 
 $(VENV)/.installed: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -40,8 +40,13 @@ init-db: $(VENV)/.installed
 seed-demo: init-db
 	$(FLASK) seed-demo
 
-test: $(VENV)/.dev-installed
+test: lint
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# pyflakes, pycodestyle and import order (pyproject.toml [tool.ruff.lint]); the import contracts
+# are tests (tests/test_import_contract.py).
+lint: $(VENV)/.dev-installed
+	$(BIN)/ruff check .
 
 bench: $(VENV)/.dev-installed
 	$(BIN)/python -m bench.run_all

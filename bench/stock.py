@@ -23,8 +23,18 @@ import sqlalchemy as sa
 
 from webapp.formatting import today_ist
 
-from .screens import (ADMIN_CODE, BENCH_PIN, Timing, bench_database, database_server, floor_app, login,
-                      make_app, pinned_rounds, seed)
+from .screens import (
+    ADMIN_CODE,
+    BENCH_PIN,
+    Timing,
+    bench_database,
+    database_server,
+    floor_app,
+    login,
+    make_app,
+    pinned_rounds,
+    seed,
+)
 
 SCREEN_TARGET_MS = 30.0   # vehicle stock search and the parts list
 AGEING_TARGET_MS = 100.0  # the ageing report

@@ -33,13 +33,13 @@ prove that one really waited for the other.
 from __future__ import annotations
 
 import itertools
-import uuid
 import time
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
-from dataclasses import dataclass
 from typing import NamedTuple
 
 import pytest

@@ -2,9 +2,8 @@
 record (an id that does not exist would only ever show the 404 page)."""
 from __future__ import annotations
 
-import sqlalchemy as sa
-
 import builders as b
+import sqlalchemy as sa
 
 
 def catalog_ids(engine, branch_id: int) -> dict:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import builders as b
 import sqlalchemy as sa
+
 from webapp.formatting import today_ist
 from webapp.inventory import services
 

@@ -6,12 +6,12 @@ import re
 
 import pytest
 import sqlalchemy as sa
-
 from catalog_ids import catalog_ids
-from procurement_ids import procurement_ids
-from inventory_ids import inventory_ids
-from sales_ids import sales_ids
 from conftest import csrf_from, login, page_csrf
+from inventory_ids import inventory_ids
+from procurement_ids import procurement_ids
+from sales_ids import sales_ids
+
 from webapp.security import PUBLIC, ROLES, allowed_roles
 
 PIN = "2580"

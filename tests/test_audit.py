@@ -11,7 +11,6 @@ import re
 import builders as b
 import pytest
 import sqlalchemy as sa
-
 from conftest import gstin, login, page_csrf
 
 

@@ -696,7 +696,7 @@ def test_a_vehicle_invoice_carries_each_accessory_on_its_own_line_inclusive_or_e
                                            taxable_value, cgst + sgst AS tax, part_id
                                       FROM billing.invoice_line WHERE invoice_id = :i ORDER BY line_no"""),
                          {"i": inv}).mappings().all()
-    assert [l["description"] for l in lines[1:]] == ["Crash guard", "Floor mat", "Portable charger"]
+    assert [line["description"] for line in lines[1:]] == ["Crash guard", "Floor mat", "Portable charger"]
     assert (lines[1]["taxable_value"], lines[1]["tax"]) == (M("1000.00"), M("180.00"))
     assert (lines[2]["qty"], lines[2]["taxable_value"], lines[2]["tax"]) == (M("2.000"), M("500.20"), M("90.04"))
     assert (lines[3]["hsn_code"], lines[3]["taxable_value"], lines[3]["tax"]) == ("8504", M("4760.95"), M("238.05"))

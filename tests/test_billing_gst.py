@@ -22,7 +22,8 @@ from decimal import Decimal
 import builders as b
 import pytest
 import sqlalchemy as sa
-from builders import refused, row, scalar as db_scalar
+from builders import refused, row
+from builders import scalar as db_scalar
 from test_billing_invoices import (  # noqa: F401  (shop is a fixture)
     hidden,
     invoiced,

@@ -521,8 +521,9 @@ def test_a_name_that_looks_like_a_formula_stays_text_in_the_exported_registers()
 
 def test_the_qr_the_payment_form_and_the_receipt_ask_the_customer_only_for_their_own_share(app, engine, make_staff):
     """Rs 1,57,000 with a Rs 10,000 PM E-DRIVE subsidy and a Rs 1,00,000 loan: the customer owes Rs 47,000."""
-    import segno
     from urllib.parse import parse_qs, urlsplit
+
+    import segno
 
     shop = Shop(app, engine, make_staff, subsidy_rule="FIXED", subsidy_amount="10000.00")
     with engine.begin() as conn:

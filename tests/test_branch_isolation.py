@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import pytest
 import sqlalchemy as sa
-from werkzeug.routing import IntegerConverter
-
 from catalog_ids import catalog_ids
 from conftest import login, page_csrf
 from inventory_ids import inventory_ids
 from procurement_ids import procurement_ids
 from sales_ids import sales_ids
+from werkzeug.routing import IntegerConverter
+
 from webapp.security import allowed_roles
 
 PIN = "739164"  # six digits: long enough for every role

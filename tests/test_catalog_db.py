@@ -10,10 +10,9 @@ import time
 from datetime import date
 from decimal import Decimal
 
+import builders as b
 import pytest
 import sqlalchemy as sa
-
-import builders as b
 from builders import refused, scalar
 
 D = Decimal

@@ -16,6 +16,7 @@ import pytest
 import sqlalchemy as sa
 from conftest import gstin, login
 from test_screens import input_value, post_form, selected_option, text
+
 from webapp.formatting import today_ist
 
 TODAY = today_ist()

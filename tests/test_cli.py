@@ -9,8 +9,8 @@ import time
 
 import pytest
 import sqlalchemy as sa
-
 from conftest import APP_PASSWORD, APP_ROLE, gstin, login
+
 from seed.commands import register as register_seed_commands
 from webapp import migrations
 from webapp.db import scratch_database, sqlalchemy_url

@@ -216,8 +216,9 @@ def test_the_reasons_listed_name_constraints_that_exist_and_are_not_mapped_as_we
 
 def test_a_mapped_constraint_names_a_field_of_a_form_or_none():
     """Every mapping's field exists on some form of the webapp (a typo would put the message nowhere)."""
-    import webapp
     from test_typed_input import _all_form_classes
+
+    import webapp
 
     fields = {name for form in _all_form_classes() for name in dir(form) if not name.startswith("_")}
     wrong = []

@@ -9,11 +9,11 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
+import builders as b
 import pytest
 import sqlalchemy as sa
-
-import builders as b
 from builders import refused, scalar
+
 from webapp import documents
 from webapp.billing import posting  # noqa: F401  (registers billing's documents)
 from webapp.inventory import services as inventory

@@ -16,10 +16,9 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
+import builders as b
 import pytest
 import sqlalchemy as sa
-
-import builders as b
 from conftest import login, page_csrf
 
 ROOT = Path(__file__).resolve().parent.parent

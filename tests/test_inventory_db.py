@@ -8,13 +8,12 @@ import itertools
 import threading
 from decimal import Decimal
 
+import builders as b
 import pytest
 import sqlalchemy as sa
+from builders import refused, scalar
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-
-import builders as b
-from builders import refused, scalar
 
 D = Decimal
 

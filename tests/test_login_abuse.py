@@ -9,7 +9,6 @@ import re
 import argon2
 import pytest
 import sqlalchemy as sa
-
 from conftest import csrf_from, page_csrf
 
 ERROR = re.compile(r'<p class="error">([^<]*)</p>')

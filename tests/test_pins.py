@@ -8,8 +8,8 @@ import re
 import argon2
 import pytest
 import sqlalchemy as sa
-
 from conftest import TEST_PEPPER, csrf_from, login, page_csrf
+
 from webapp.config import settings_from_environment
 from webapp.security import hash_pin, verify_pin
 

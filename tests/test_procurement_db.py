@@ -9,10 +9,9 @@ import threading
 from datetime import timedelta
 from decimal import Decimal
 
+import builders as b
 import pytest
 import sqlalchemy as sa
-
-import builders as b
 from builders import refused, scalar
 
 D = Decimal

@@ -514,7 +514,7 @@ def test_accessories_are_added_line_by_line_and_each_is_its_own_invoice_line(app
         lines = conn.execute(sa.text("SELECT description, qty, taxable_value, cgst + sgst AS tax, part_id "
                                      "FROM billing.invoice_line WHERE invoice_id = :i AND line_no > 1 ORDER BY line_no"),
                              {"i": invoice_id}).all()
-    assert [(l.qty, l.taxable_value, l.tax) for l in lines] == [(D("2.000"), D("2000.00"), D("360.00")),
+    assert [(line.qty, line.taxable_value, line.tax) for line in lines] == [(D("2.000"), D("2000.00"), D("360.00")),
                                                                   (D("2.000"), D("500.20"), D("90.04"))]
     assert lines[0].part_id == guard
     late = post(shop.sales, url, description="Helmet", hsn_code="8714", qty="1", unit_price="900")

@@ -11,7 +11,6 @@ import threading
 import time
 
 import sqlalchemy as sa
-
 from conftest import gstin, login, page_csrf
 
 HTMX_ROWS = {"HX-Request": "true", "HX-Target": "staff-results"}

@@ -7,7 +7,6 @@ import hashlib
 import secrets
 
 import sqlalchemy as sa
-
 from conftest import csrf_from, login, page_csrf
 
 COOKIE = "erp_session"

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 import sqlalchemy as sa
-
 from conftest import APP_PASSWORD, APP_ROLE, gstin, login
+
 from webapp import migrations
 from webapp.db import EmbeddedServer, sqlalchemy_url
 

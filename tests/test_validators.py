@@ -7,10 +7,10 @@ import unicodedata
 
 import pytest
 import sqlalchemy as sa
+from conftest import gstin
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from conftest import gstin
 from webapp import validators as v
 from webapp.master.queries import insert_branch, insert_staff
 

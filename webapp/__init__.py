@@ -66,14 +66,14 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     from .audit import bp as audit_bp
     from .auth import bp as auth_bp
+    from .billing import bp as billing_bp
     from .dashboard import bp as dashboard_bp
+    from .insurance import bp as insurance_bp
     from .inventory import bp as inventory_bp
     from .master import bp as master_bp
     from .oem import bp as oem_bp
     from .platform import bp as platform_bp
     from .procurement import bp as procurement_bp
-    from .billing import bp as billing_bp
-    from .insurance import bp as insurance_bp
     from .sales import bp as sales_bp
 
     for blueprint in (platform_bp, auth_bp, dashboard_bp, master_bp, audit_bp, oem_bp, inventory_bp,

@@ -15,15 +15,23 @@ import flask_wtf
 import sqlalchemy as sa
 from flask import request
 from werkzeug.datastructures import FileStorage, MultiDict
-from wtforms import Field, FieldList, FileField, FormField, HiddenField, IntegerField, PasswordField, StringField, \
-    validators
+from wtforms import (
+    Field,
+    FieldList,
+    FileField,
+    FormField,
+    HiddenField,
+    IntegerField,
+    PasswordField,
+    StringField,
+    validators,
+)
 from wtforms.validators import DataRequired, EqualTo, Regexp, StopValidation, ValidationError
 from wtforms.widgets import TextInput
 
 from .formatting import ddmmyyyy
 from .money import PAISA, parse_amount
 from .security import pin_is_trivial
-
 
 # --------------------------------------------------------------------------- the form every screen uses
 

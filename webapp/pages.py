@@ -5,7 +5,6 @@ from flask import current_app, get_template_attribute, render_template, request
 
 from .forms import DateArg
 
-
 # What a search box takes: longer than any name, number, VIN or address anyone searches for, so
 # nothing typed is cut (it was 40 or 60 characters, cut without a word).
 SEARCH_MAX = 200

@@ -9,7 +9,7 @@ from wtforms import FieldList, Form, FormField, HiddenField, RadioField, SelectF
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, NumberRange, Optional, Regexp, ValidationError
 
-from ..forms import FlaskForm, AmountField, DateTimeField, Length, QuantityField, blank_to_none, strip, upper_or_none
+from ..forms import AmountField, DateTimeField, FlaskForm, Length, QuantityField, blank_to_none, strip, upper_or_none
 
 _UUID = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\Z"
 EXPIRED = "The form expired. Open it again."

@@ -7,7 +7,7 @@ from decimal import Decimal
 from wtforms import HiddenField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, NumberRange, Regexp, ValidationError
 
-from ..forms import FlaskForm, AmountField, Length, blank_to_none, strip
+from ..forms import AmountField, FlaskForm, Length, blank_to_none, strip
 from .posting import RECEIPT_MODES, REFUND_MODES
 
 # Modes where the money itself is the evidence: no UTR, cheque or voucher number to quote.

@@ -9,7 +9,7 @@ from decimal import Decimal
 from wtforms import SelectField, StringField
 from wtforms.validators import DataRequired, NumberRange, Optional, Regexp
 
-from ..forms import FlaskForm, AmountField, DateField, Length, blank_to_none, upper_or_none
+from ..forms import AmountField, DateField, FlaskForm, Length, blank_to_none, upper_or_none
 
 POLICY_NO = Regexp(r"^[A-Za-z0-9/-]{4,40}\Z", message="4 to 40 letters, digits, / or -")
 

@@ -14,7 +14,7 @@ from wtforms.validators import (
     ValidationError,
 )
 
-from ..forms import FlaskForm, AmountField, Length, QuantityField, blank_to_none, strip, upper, upper_or_none
+from ..forms import AmountField, FlaskForm, Length, QuantityField, blank_to_none, strip, upper, upper_or_none
 
 SERIAL_RE = r"^[A-Z0-9][A-Z0-9/-]{3,39}$"
 VIN_RE = re.compile(r"^[A-HJ-NPR-Z0-9]{17}$")

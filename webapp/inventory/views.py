@@ -24,10 +24,10 @@ from flask_login import current_user
 from markupsafe import Markup
 
 from ..billing.documents import branch_for_print
-from ..pages import rows_or_page, search_text
 from ..db import get_conn
 from ..formatting import today_ist
 from ..forms import constraint_name
+from ..pages import rows_or_page, search_text
 from ..paging import paged
 from ..pdf import pdf_response, render_pdf
 from ..security import may_open, role_may_use, roles
@@ -477,7 +477,7 @@ def transfer_challan_pdf(transfer_id: int):
     conn = get_conn()
     lines = queries.transfer_lines(conn, transfer_id)
     pdf = render_pdf("inventory/transfer_challan_pdf.html", transfer=transfer, lines=lines,
-                     total=sum((l.value for l in lines if l.value is not None), Decimal("0.00")),
+                     total=sum((line.value for line in lines if line.value is not None), Decimal("0.00")),
                      sender=branch_for_print(conn, transfer.branch_id),
                      receiver=branch_for_print(conn, transfer.to_branch_id))
     return pdf_response(pdf, f"challan-{transfer.transfer_no}.pdf".replace("/", "-"))

@@ -8,13 +8,13 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 
 from wtforms import BooleanField, SelectField, SelectMultipleField, StringField
-from wtforms.validators import DataRequired, InputRequired, NumberRange, Optional, Regexp, ValidationError
 from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired, InputRequired, NumberRange, Optional, Regexp, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from .. import validators as v
 from ..formatting import today_ist
-from ..forms import FlaskForm, AmountField, DateField, Length, QuantityField, blank_to_none, strip, upper, upper_or_none
+from ..forms import AmountField, DateField, FlaskForm, Length, QuantityField, blank_to_none, strip, upper, upper_or_none
 
 GST_RATES = ("0", "0.1", "0.25", "1", "1.5", "3", "5", "6", "12", "18", "28", "40")  # CHECK of master.hsn_rate
 PART_UNITS = (("NOS", "Numbers (NOS)"), ("SET", "Set"), ("PAIR", "Pair"), ("KIT", "Kit"), ("LTR", "Litre"),

@@ -9,7 +9,6 @@ from sqlalchemy.engine import Connection
 
 from ..db import contains_pattern
 from ..formatting import plain_number
-
 from ..validators import normalise_mobile
 
 

@@ -12,15 +12,27 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from ..db import get_conn
-from ..formatting import plain_number, ddmmyyyy, group_indian, today_ist
+from ..formatting import ddmmyyyy, group_indian, plain_number, today_ist
 from ..forms import save_or_field_error
 from ..pages import form_page, rows_or_page, search_text
 from ..paging import paged
 from ..security import roles
 from . import bp
 from . import catalog_queries as cq
-from .catalog_forms import (CUSTOMER_ERRORS, HSN_ERRORS, HSN_RATE_ERRORS, LABOUR_ERRORS, PART_ERRORS, CustomerForm,
-                            HsnForm, HsnRateForm, LabourForm, PartForm, PartyForm, party_errors)
+from .catalog_forms import (
+    CUSTOMER_ERRORS,
+    HSN_ERRORS,
+    HSN_RATE_ERRORS,
+    LABOUR_ERRORS,
+    PART_ERRORS,
+    CustomerForm,
+    HsnForm,
+    HsnRateForm,
+    LabourForm,
+    PartForm,
+    PartyForm,
+    party_errors,
+)
 
 CATALOG_VIEWERS = ("ADMIN", "MANAGER", "SALES", "SERVICE_ADVISOR", "TECHNICIAN", "ACCOUNTS")
 CATALOG_EDITORS = ("ADMIN", "MANAGER")

@@ -8,7 +8,7 @@ from wtforms import BooleanField, FieldList, Form, FormField, IntegerField, Sele
 from wtforms.validators import DataRequired, InputRequired, NumberRange, Optional, ValidationError
 
 from .. import validators as v
-from ..forms import FlaskForm, AmountField, DateField, Length, blank_to_none, strip, upper, upper_or_none
+from ..forms import AmountField, DateField, FlaskForm, Length, blank_to_none, strip, upper, upper_or_none
 from ..master.catalog_forms import choices, period_check
 
 SEGMENTS = (("E2W", "Electric two-wheeler"), ("E2W_LOW_SPEED", "Low-speed e-2W (no registration)"),

@@ -18,8 +18,23 @@ from ..master.catalog_views import CATALOG_EDITORS, CATALOG_VIEWERS, overlap_mes
 from ..pages import form_page, rows_or_page
 from ..security import roles
 from . import bp, queries
-from .forms import (COLOUR_ERRORS, MODEL_ERRORS, OEM_ERRORS, PRICE_ERRORS, SCHEME_ERRORS, SEGMENTS, VARIANT_ERRORS,
-                    ColourForm, ModelForm, OemForm, PriceForm, PriceOnForm, SchemeForm, VariantForm, ordinal)
+from .forms import (
+    COLOUR_ERRORS,
+    MODEL_ERRORS,
+    OEM_ERRORS,
+    PRICE_ERRORS,
+    SCHEME_ERRORS,
+    SEGMENTS,
+    VARIANT_ERRORS,
+    ColourForm,
+    ModelForm,
+    OemForm,
+    PriceForm,
+    PriceOnForm,
+    SchemeForm,
+    VariantForm,
+    ordinal,
+)
 
 SCHEME_WHEN = (("current", "In force today"), ("coming", "Coming"), ("past", "Ended"), ("all", "All"))
 SEGMENT_NAMES = dict(SEGMENTS)

@@ -9,7 +9,7 @@ from wtforms.validators import DataRequired, InputRequired, NumberRange, Optiona
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from ..formatting import inr, today_ist
-from ..forms import FlaskForm, AmountField, DateField, Length, QuantityField, blank_to_none, strip, upper_or_none
+from ..forms import AmountField, DateField, FlaskForm, Length, QuantityField, blank_to_none, strip, upper_or_none
 from .dispatch import normalise
 
 

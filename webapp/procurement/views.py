@@ -14,10 +14,10 @@ import sqlalchemy as sa
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from ..pages import rows_or_page, search_text
 from ..db import get_conn
 from ..formatting import inr, today_ist
 from ..forms import save_or_field_error
+from ..pages import rows_or_page, search_text
 from ..paging import Page, requested_page
 from ..pdf import pdf_response, render_pdf
 from ..security import role_may_use, roles

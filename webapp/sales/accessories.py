@@ -63,7 +63,7 @@ def _page(conn, booking, form, status: int = 200):
     form.hsn_code.choices = [("", "— choose —")] + hsn_choices(conn, today_ist())
     lines = accessory_lines(conn, booking["booking_id"])
     return render_template("sales/step_accessories.html", booking=booking, form=form, lines=lines,
-                           total=sum((l.get("total", Decimal(0)) for l in lines), Decimal(0)),
+                           total=sum((line.get("total", Decimal(0)) for line in lines), Decimal(0)),
                            may_change=current_user.role in SELLERS and booking["stage"] in ("BOOKED", "ALLOTTED"),
                            sale_url=sale_url(booking["booking_id"])), status
 

@@ -11,7 +11,7 @@ from wtforms.validators import DataRequired, InputRequired, NumberRange, Optiona
 
 from .. import validators as v
 from ..billing.posting import RECEIPT_MODES
-from ..forms import FlaskForm, AmountField, DateField, Length, blank_to_none, strip, upper_or_none
+from ..forms import AmountField, DateField, FlaskForm, Length, blank_to_none, strip, upper_or_none
 from .queries import ENQUIRY_SOURCES
 
 UUID_RE = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\Z")

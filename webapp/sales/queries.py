@@ -2,10 +2,17 @@
 else allowed into sales sees all of the branch's."""
 from __future__ import annotations
 
+from datetime import date, timedelta
+from decimal import Decimal
+
 import sqlalchemy as sa
 from flask import abort, url_for
 from flask_login import current_user
 from sqlalchemy.engine import Connection
+
+from ..db import contains_pattern
+from ..formatting import inr
+from ..validators import normalise_mobile
 
 # Roles that see only the bookings they are the salesperson of.
 OWN_BOOKINGS_ONLY = frozenset({"SALES"})
@@ -65,12 +72,6 @@ def booking_or_404(conn: Connection, booking_id: int, *, lock: bool = False):
 # (enquiries, quotations, the booking pipeline and list). Each function takes the request's
 # connection first and never commits.
 
-from datetime import date, timedelta
-from decimal import Decimal
-
-from ..db import contains_pattern
-from ..formatting import inr
-from ..validators import normalise_mobile
 
 PIPELINE_STAGES = ("BOOKED", "ALLOTTED", "INVOICED", "DELIVERED")
 BOOKING_STAGES = ("BOOKED", "ALLOTTED", "INVOICED", "DELIVERED", "CANCELLED")

@@ -122,7 +122,7 @@ def save_quotation(conn: Connection, enquiry_id: int, branch_id: int, quote: OnR
         INSERT INTO sales.quotation (quotation_no, branch_id, enquiry_id, quoted_on, valid_until, variant_id, colour,
                                      price_id, ex_showroom, gst_rate, discount, subsidy, idempotency_key)
         VALUES (NULL, :branch, :enquiry, :on, :valid, :variant, :colour, :price, :ex, :rate, :discount, :subsidy, :key)
-        RETURNING quotation_id"""), {"key": key, 
+        RETURNING quotation_id"""), {"key": key,
         "branch": branch_id, "enquiry": enquiry_id, "on": quote.on, "valid": valid_until,
         "variant": quote.variant_id, "colour": quote.colour, "price": quote.price_id, "ex": quote.ex_showroom,
         "rate": quote.vehicle_gst_rate, "discount": quote.discount, "subsidy": quote.subsidy}).scalar_one()

@@ -9,11 +9,11 @@ from wtforms.validators import DataRequired, InputRequired, NumberRange, Optiona
 from ..billing.posting import REFUND_MODES
 from ..formatting import today_ist
 from ..forms import (
-    FlaskForm,
-    KeyField,
     OLD_REG_NO_PATTERN,
     AmountField,
     DateField,
+    FlaskForm,
+    KeyField,
     Length,
     QuantityField,
     RegistrationNoField,

@@ -25,17 +25,17 @@ from ..paging import paged
 from ..pdf import pdf_response, render_pdf
 from ..security import roles
 from ..submit_once import twin_posted
-from .queries import sale_url
 from . import bp, queries, services
+from .queries import sale_url
 from .step_forms import (
     AllotForm,
     CancelForm,
     DeallotForm,
     DeliveryForm,
     DiscountDecisionForm,
-    HandoverReleaseForm,
     ExchangeForm,
     FinanceForm,
+    HandoverReleaseForm,
     RegistrationForm,
     SubsidyForm,
 )

@@ -16,17 +16,17 @@ from flask_login import current_user
 
 from ..billing import posting
 from ..billing.documents import branch_for_print
-from ..gst import taxable_within
-from .accessories import accessory_lines
-from ..submit_once import post_once
 from ..db import get_conn
 from ..formatting import inr, today_ist
 from ..forms import date_arg, save_or_field_error, url_date
+from ..gst import taxable_within
 from ..pages import rows_or_page, search_text
 from ..paging import Page, requested_page
 from ..pdf import pdf_response, render_pdf
 from ..security import role_may_use, roles
+from ..submit_once import post_once
 from . import bp, queries, services
+from .accessories import accessory_lines
 from .forms import (
     BOOKING_ERRORS,
     ENQUIRY_ERRORS,
