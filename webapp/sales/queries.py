@@ -421,11 +421,12 @@ def update_booking_terms(conn: Connection, booking_id: int, data: dict) -> None:
 
 # --------------------------------------------------------------------------- the hand-over gate
 
-def handover_gate(conn: Connection, booking_id: int) -> dict:
+def handover_gate(conn: Connection, booking_id: int, *, outstanding: bool = True) -> dict:
     """What still stands between an invoiced sale and its hand-over (sales.handover_missing, the
-    rule the delivery trigger applies), and the manager's release of this invoice, if any."""
+    rule the delivery trigger applies), and the manager's release of this invoice, if any. A sale
+    already delivered needs only the release (outstanding=False): nothing stands in its way."""
     missing = conn.execute(sa.text("SELECT reason, amount FROM sales.handover_missing(:b)"),
-                           {"b": booking_id}).mappings().all()
+                           {"b": booking_id}).mappings().all() if outstanding else []
     release = conn.execute(sa.text("""
         SELECT r.reason, r.missing, r.released_at, s.name AS released_by_name, s.staff_code AS released_by_code
           FROM sales.handover_release r

@@ -26,6 +26,7 @@ from ..pdf import pdf_response, render_pdf
 from ..security import roles
 from ..submit_once import twin_posted
 from . import bp, queries, services
+from .accessories import accessory_lines
 from .queries import sale_url
 from .step_forms import (
     AllotForm,
@@ -174,7 +175,7 @@ SUBSIDY_STEPS = {
 }
 
 
-def steps_context(conn, booking) -> dict:
+def steps_context(conn, booking, accessories=None) -> dict:
     """What the sale page's steps panel (templates/sales/_steps.html) needs: one name, ``steps``."""
     row = conn.execute(sa.text(PANEL_SQL), {"b": booking["booking_id"]}).mappings().one()
     role = current_user.role
@@ -191,10 +192,10 @@ def steps_context(conn, booking) -> dict:
         "may_change": role in SELLERS,
         "may_decide": role in DECIDERS,
         "may_cancel": role in SELLERS,
-        "accessories": conn.execute(sa.text("""
-            SELECT description, qty FROM sales.booking_accessory WHERE booking_id = :b ORDER BY line_no"""),
-            {"b": booking["booking_id"]}).mappings().all(),
-        "gate": queries.handover_gate(conn, booking["booking_id"]) if stage in ("INVOICED", "DELIVERED") else None,
+        # The sale page has read the accessory lines already (its agreed terms list them).
+        "accessories": accessories if accessories is not None else accessory_lines(conn, booking["booking_id"]),
+        "gate": (queries.handover_gate(conn, booking["booking_id"], outstanding=stage == "INVOICED")
+                 if stage in ("INVOICED", "DELIVERED") else None),
         "refund_pdf": "billing.refund_pdf" in current_app.view_functions,
     }}
 

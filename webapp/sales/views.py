@@ -237,13 +237,14 @@ def booking_detail(booking_id: int):
     progress = queries.booking_progress(conn, booking_id)
     items = queries.booking_items(conn, booking_id)
     checklist = _checklist(booking, progress)
+    accessories = accessory_lines(conn, booking_id)
     context = {}
-    context.update(steps_context(conn, booking))
+    context.update(steps_context(conn, booking, accessories))
     context.update(money_context(conn, booking))
     context.update(policy_context(conn, booking))
     return render_template(
         "sales/booking_detail.html", booking=booking, progress=progress, items=items, checklist=checklist,
-        accessories=accessory_lines(conn, booking_id),
+        accessories=accessories,
         pending=[c for c in checklist if not c["done"] and not c["skip"]], labels=STAGE_LABELS,
         discount_labels=DISCOUNT_LABELS,
         may_edit=current_user.role in SELLERS and booking["stage"] in EDITABLE_STAGES,
