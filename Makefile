@@ -13,7 +13,7 @@ from_wheels = $(if $(shell cmp -s $(1) $(WHEELS)/$(1) && echo y),--no-index --fi
 PIP_FROM     := $(call from_wheels,requirements.txt)
 PIP_DEV_FROM := $(call from_wheels,requirements-dev.txt)
 
-.PHONY: run test lint init-db seed-demo bench clean-venv wheelhouse
+.PHONY: run test lint init-db seed-demo bench clean-venv wheelhouse schema
 
 $(VENV)/.installed: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -47,6 +47,11 @@ test: lint
 # are tests (tests/test_import_contract.py).
 lint: $(VENV)/.dev-installed
 	$(BIN)/ruff check .
+
+# sql/schema.sql: pg_dump of a database that a fresh init-db made (tools/schema_snapshot.py, on the
+# tests' server); commit it with every change under sql/ (tests/test_schema_snapshot.py checks).
+schema: $(VENV)/.installed
+	$(BIN)/python -m tools.schema_snapshot
 
 bench: $(VENV)/.dev-installed
 	$(BIN)/python -m bench.run_all

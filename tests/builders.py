@@ -25,10 +25,11 @@ Purchasing: ``purchase_order`` -> ``po_line`` -> ``approve_po`` (a MANAGER from 
 ``send_po`` -> ``goods_receipt`` -> ``receive_vehicle`` / ``receive_part``; then
 ``purchase_invoice`` and ``pay``. Parts stock: ``receive``, ``issue``, ``stock_move``, ``balance``.
 
-Tests that race several connections commit their data with ``engine.begin()``, empty the
-tables afterwards (``truncate_all`` from conftest; see the ``committed`` fixture in
-tests/test_inventory_db.py), tag each connection (``tag``) and use ``wait_until_blocked`` to
-prove that one really waited for the other.
+A test's ``engine`` (conftest) is, by default, its one transaction rolled back at the end: what
+a builder writes in ``engine.begin()`` is a savepoint the test's requests see, and nothing stays.
+Tests that race several connections take the ``committed`` fixture (conftest) instead: their
+``engine.begin()`` commits for real and the tables are emptied afterwards; they tag each
+connection (``tag``) and use ``wait_until_blocked`` to prove that one really waited for the other.
 """
 from __future__ import annotations
 

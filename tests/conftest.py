@@ -1,15 +1,43 @@
 """Test fixtures: a real PostgreSQL database made fresh for this run, dropped at its end.
 
 With TEST_DATABASE_URL (a server URL whose user may CREATE DATABASE) that server is
-used; otherwise the embedded PostgreSQL under instance/test-pgdata. Each test that
-touches the database gets clean tables afterwards (truncation of every table that
-migrations left empty; seeded reference tables are kept).
+used; otherwise the embedded PostgreSQL under instance/test-pgdata.
+
+How a test is isolated from the next:
+
+* By default (Flask test-client tests, database tests) a test runs in **one transaction that
+  is rolled back at its end** (as pypi/warehouse does): one owner connection per test, an outer
+  transaction, and every ``engine.begin()`` / ``engine.connect()`` of the fixtures and builders,
+  and every request's transaction (``Database.engine_override``, webapp/db.py), a SAVEPOINT on
+  it. A request still runs as the app role (``SET LOCAL ROLE erp_test_app``, row-level
+  security applies) and its "commit" still runs the checks of a real COMMIT (``SET CONSTRAINTS
+  ALL IMMEDIATE`` fires the deferred triggers) before RELEASE SAVEPOINT; its transaction-local
+  settings (erp.staff_id, erp.branch_id, lock_timeout...) and its role are put back afterwards,
+  so nothing leaks into the next request or the fixtures. Nothing is committed, nothing to empty
+  (the emptied tables' identity sequences are set back, as TRUNCATE ... RESTART IDENTITY would).
+  Differences to know: ``now()`` is the test's start for every request and fixture; a deferred
+  trigger created during the test stays IMMEDIATE after the first request that commits.
+* Tests that need real commits are marked ``@pytest.mark.commits`` (or use the ``committed`` /
+  ``make_app`` / ``live_server`` fixtures, which imply it): races between connections, a second
+  app instance, CLI commands, a live server thread, time that must move between requests
+  (``now()`` is the transaction's start, the same for every request of a rolled-back test),
+  statement counting on the app's engine. They commit for real and get clean tables afterwards
+  (truncation of every table that migrations left empty; seeded reference tables put back).
+
+The default fails loudly rather than passing wrongly: during a rolled-back test a new connection
+to the test database (another engine, a CLI command, a thread) raises, as do ``engine.url``,
+event listeners on the shared engines, use of the shared connection from another thread, and a
+transaction begun while another connection's explicit transaction is open (a race staged in one
+connection would see the other's uncommitted rows). tests/test_isolation.py checks the above.
 """
 from __future__ import annotations
 
+import itertools
 import os
 import re
 import secrets
+import threading
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -65,28 +93,31 @@ def database_url(pg_server_url):
 
 
 @pytest.fixture(scope="session")
-def engine(database_url):
+def owner_engine(database_url):
+    """The owner's real engine (its connections commit): the `engine` of tests that commit."""
     eng = sa.create_engine(sqlalchemy_url(database_url), connect_args={"options": "-c timezone=Asia/Kolkata"})
     yield eng
     eng.dispose()
 
 
 @pytest.fixture(scope="session")
-def _truncatable(engine):
+def _truncatable(owner_engine):
     """Tables that migrations leave empty: the ones tests may fill and must empty again."""
-    with engine.connect() as conn:
+    with owner_engine.connect() as conn:
         tables = conn.execute(sa.text(
             """SELECT format('%I.%I', schemaname, relname) FROM pg_stat_user_tables
                 WHERE schemaname NOT IN ('pg_catalog', 'information_schema') ORDER BY 1""")).scalars().all()
         empty = [t for t in tables if not conn.execute(sa.text(f"SELECT EXISTS (SELECT 1 FROM {t})")).scalar()]
     # The audit trail also holds the seeding of reference data; tests start from an empty one.
-    return sorted(set(empty) | {"audit.log"})
+    truncatable = sorted(set(empty) | {"audit.log"})
+    truncate_all(owner_engine, truncatable)
+    return truncatable
 
 
 class SeededTables:
     """The reference rows migrations seed (GST rates, on-road items, the PDI checklist, discount
-    limits...), copied once; a test that changes them through the screens (a settings form, the
-    POST fuzz) gets them put back, so the next test starts from the shipped data."""
+    limits...), copied once; a test that commits and changes them through the screens (a settings
+    form, the POST fuzz) gets them put back, so the next test starts from the shipped data."""
 
     def __init__(self, engine, truncatable):
         self.engine = engine
@@ -124,13 +155,374 @@ class SeededTables:
 
 
 @pytest.fixture(scope="session")
-def _seeded(engine, _truncatable):
-    return SeededTables(engine, _truncatable)
+def _seeded(owner_engine, _truncatable):
+    return SeededTables(owner_engine, _truncatable)
 
 
 def truncate_all(engine, tables) -> None:
     with engine.begin() as conn:
         conn.execute(sa.text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+
+
+@pytest.fixture(scope="session")
+def _restart_sequences(owner_engine, _truncatable):
+    """Numbers the emptied tables' identity columns from the start again after a rolled-back test (a
+    rollback does not undo nextval), as TRUNCATE ... RESTART IDENTITY does after one that commits: every
+    test starts from the same ids."""
+    with owner_engine.connect() as conn:
+        sequences = conn.execute(sa.text(
+            """SELECT DISTINCT CAST(CAST(d.objid AS regclass) AS text) FROM pg_depend d
+                 JOIN pg_class s ON s.oid = d.objid AND s.relkind = 'S'
+                WHERE d.classid = 'pg_class'::regclass AND d.refclassid = 'pg_class'::regclass
+                  AND d.deptype IN ('a', 'i') AND d.refobjid = ANY(CAST(:tables AS regclass[]))"""),
+            {"tables": _truncatable}).scalars().all()
+    restart = sa.text("SELECT count(setval(seqrelid, seqstart, false)) FROM pg_sequence "
+                      "WHERE seqrelid = ANY(CAST(:s AS regclass[]))")
+
+    def run(conn) -> None:
+        conn.execute(restart, {"s": sequences})
+
+    return run
+
+
+# ----------------------------------------------------------------------------- isolation: one rolled-back transaction
+
+# Fixtures whose use means the test commits for real (see the module docstring).
+COMMITTING_FIXTURES = frozenset({"committed", "make_app", "live_server"})
+
+NEEDS_COMMITS = ("this test runs in one transaction that is rolled back at its end (tests/conftest.py), so {what}; "
+                 "mark it @pytest.mark.commits if it needs real commits")
+
+
+def pytest_configure(config):
+    config.addinivalue_line(
+        "markers", "commits: the test commits for real (races, another app or server thread, CLI, time that "
+                   "moves between requests...); every table is emptied afterwards (tests/conftest.py)")
+
+
+def needs_commits(item) -> bool:
+    return (item.get_closest_marker("commits") is not None
+            or not COMMITTING_FIXTURES.isdisjoint(getattr(item, "fixturenames", ()))
+            or "e2e" in Path(str(item.path)).relative_to(ROOT).parts)
+
+
+# What a request sets for its own transaction: every name the app (webapp/, sql/) passes to set_config or
+# SET LOCAL, found in its source so a new one is covered; put back after each savepoint is released.
+SET_NAMES = sorted(set(re.findall(r"set_config\('([a-z_.]+)'|SET LOCAL ([a-z_]+)", "\n".join(
+    f.read_text(encoding="utf-8") for f in (*ROOT.glob("sql/**/*.sql"), *ROOT.glob("webapp/**/*.py"))))))
+APPLY_SETTINGS = sa.text("SELECT count(set_config(n, v, true)) "
+                         "FROM unnest(CAST(:n AS text[]), CAST(:v AS text[])) AS x(n, v) WHERE v IS NOT NULL")
+
+
+class RollbackStatements:
+    """The statements a savepoint's "commit" runs, in one round trip before RELEASE SAVEPOINT.
+
+    ``checks``: what COMMIT checks besides: the deferred constraint triggers fire now (SET CONSTRAINTS ALL
+    IMMEDIATE raises what the COMMIT would), then those migrations declared INITIALLY DEFERRED are
+    deferred again, as the next transaction would have them. ``reset``: the settings back to the
+    connection's (PostgreSQL's own TO DEFAULT; the app's erp.* placeholders to '')."""
+
+    def __init__(self, engine):
+        with engine.connect() as conn:
+            names = [a or b for a, b in SET_NAMES]
+            known = set(conn.execute(sa.text("SELECT name FROM pg_settings WHERE name = ANY(CAST(:n AS text[])) "
+                                              "AND context IN ('user', 'superuser')"), {"n": names}).scalars())
+            deferred = conn.execute(sa.text(
+                """SELECT string_agg(quote_ident(n.nspname) || '.' || quote_ident(c.conname), ', ')
+                     FROM pg_constraint c JOIN pg_namespace n ON n.oid = c.connamespace
+                    WHERE c.condeferred""")).scalar()
+        self.names = sorted(known) + sorted(n for n in names if "." in n)
+        self.checks = "SET CONSTRAINTS ALL IMMEDIATE" + (f"; SET CONSTRAINTS {deferred} DEFERRED" if deferred else "")
+        self.reset = "; ".join([*(f"SET LOCAL {n} TO DEFAULT" for n in sorted(known)),
+                                "SELECT " + ", ".join(f"set_config('{n}', '', true)" for n in self.names if "." in n)])
+
+
+@pytest.fixture(scope="session")
+def _rollback_statements(owner_engine):
+    return RollbackStatements(owner_engine)
+
+
+class SharedConnection:
+    """The test's one connection (the owner's), in its outer transaction, and the stack of the
+    transactions (savepoints) that the test's engines have open on it, innermost last."""
+
+    def __init__(self, conn, database: str, statements: RollbackStatements):
+        self.conn = conn
+        self.database = database
+        self.statements = statements
+        self.thread = threading.get_ident()
+        self.stack: list[SavepointTransaction] = []
+        self.role: str | None = None  # the role set on it now (None: the owner, the session's own)
+
+    def check(self, what: str = "its connection is used from another thread (a server thread?)") -> None:
+        if threading.get_ident() != self.thread:
+            raise RuntimeError(NEEDS_COMMITS.format(what=what))
+
+    def capture(self) -> tuple[list, list]:
+        """The settings of the enclosing transaction, for one that begins inside another."""
+        names = self.statements.names
+        values = self.conn.execute(sa.text("SELECT current_setting(n, true) FROM unnest(CAST(:n AS text[])) AS n"),
+                                   {"n": names}).scalars().all()
+        return names, values
+
+    def release(self, savepoint: str, role: str | None, settings: tuple[list, list] | None, checks: bool) -> None:
+        """COMMIT's checks (when asked), role and settings back to the enclosing transaction's, RELEASE: one
+        round trip."""
+        sql = [self.statements.checks] if checks else []
+        if self.role != role:
+            sql.append(f"SET LOCAL ROLE {role or 'NONE'}")
+        sql += [self.statements.reset, f"RELEASE SAVEPOINT {savepoint}"]
+        self.conn.exec_driver_sql("; ".join(sql))
+        self.role = role
+        if settings is not None:
+            self.conn.execute(APPLY_SETTINGS, {"n": settings[0], "v": settings[1]})
+
+
+_savepoint_numbers = itertools.count(1)
+
+
+class SavepointTransaction:
+    """What a connection of the test's engines calls its transaction: a SAVEPOINT on the shared
+    connection. commit() runs COMMIT's deferred checks, puts the role and settings back and releases it;
+    rollback() rolls back to it (PostgreSQL puts the role and settings back by itself)."""
+
+    def __init__(self, owner: TestConnection, explicit: bool = True):
+        self.owner = owner
+        shared = self.shared = owner.shared
+        if any(tx.explicit and tx.owner is not owner for tx in shared.stack):
+            # Real connections would not see what the open transaction of another one wrote: a race.
+            raise RuntimeError(NEEDS_COMMITS.format(
+                what="a transaction cannot begin while another connection's transaction is open"))
+        self.explicit = explicit  # begun by begin(), not on the first statement
+        self.saved_role = shared.role
+        self.saved_settings = shared.capture() if shared.stack else None
+        # Plain SQL, not SQLAlchemy's begin_nested: one round trip with the role, and the app's own
+        # begin_nested() savepoints nest inside it as they would in a real transaction.
+        self.savepoint = f"test_tx_{next(_savepoint_numbers)}"
+        sql = [f"SAVEPOINT {self.savepoint}"]
+        if owner.role != shared.role:
+            sql.append(f"SET LOCAL ROLE {owner.role or 'NONE'}")
+        shared.conn.exec_driver_sql("; ".join(sql))
+        shared.role = owner.role
+        shared.stack.append(self)
+        self.is_active = True
+        self.foreign_commit = False  # another connection's transaction committed inside this one
+
+    def _innermost(self) -> None:
+        if self.shared.stack[-1] is not self:
+            raise RuntimeError(NEEDS_COMMITS.format(
+                what="its connections' transactions must end in the order they began (they are savepoints "
+                     "on one connection)"))
+
+    def _end(self) -> None:
+        self.is_active = False
+        self.shared.stack.pop()
+
+    def commit(self) -> None:
+        if not self.is_active:
+            raise sa.exc.InvalidRequestError("This transaction is inactive")
+        self.shared.check()
+        self._innermost()
+        self._release(checks=True)
+
+    def _release(self, checks: bool) -> None:
+        shared = self.shared
+        try:
+            shared.release(self.savepoint, self.saved_role, self.saved_settings, checks)
+        except BaseException:
+            self.rollback()
+            raise
+        self._end()
+        if shared.stack and shared.stack[-1].owner is not self.owner:
+            shared.stack[-1].foreign_commit = True
+
+    def rollback(self) -> None:
+        if not self.is_active:
+            return
+        self.shared.check()
+        self._innermost()
+        if self.foreign_commit:
+            self._end()
+            raise RuntimeError(NEEDS_COMMITS.format(
+                what="a transaction cannot be rolled back after another connection committed inside it"))
+        self.shared.conn.exec_driver_sql(f"ROLLBACK TO SAVEPOINT {self.savepoint}; RELEASE SAVEPOINT {self.savepoint}")
+        self.shared.role = self.saved_role
+        self._end()
+
+    def close(self) -> None:
+        """The connection closes with this transaction open: rolled back, unless another connection
+        committed inside it (real connections would have kept that work): then released, unchecked."""
+        if not self.is_active:
+            return
+        if self.foreign_commit:
+            self.shared.check()
+            self._innermost()
+            self._release(checks=False)
+        else:
+            self.rollback()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, exc_type, exc, tb):
+        if not self.is_active:
+            return
+        if exc_type is None:
+            self.commit()
+        else:
+            self.rollback()
+
+
+class TestConnection:
+    """Stands for a Connection of the test's engines: each of its transactions is a savepoint on the
+    shared connection, run as its engine's role (autobegun like SQLAlchemy's on the first statement)."""
+
+    def __init__(self, shared: SharedConnection, role: str | None):
+        self.shared = shared
+        self.role = role
+        self.closed = False
+        self._tx: SavepointTransaction | None = None
+
+    def _active(self) -> SavepointTransaction | None:
+        return self._tx if self._tx is not None and self._tx.is_active else None
+
+    def begin(self, *, explicit: bool = True) -> SavepointTransaction:
+        self.shared.check()
+        if self.closed:
+            raise sa.exc.ResourceClosedError("This Connection is closed")
+        if self._active():
+            raise sa.exc.InvalidRequestError("a transaction is already begun for this connection")
+        self._tx = SavepointTransaction(self, explicit)
+        return self._tx
+
+    def _autobegin(self) -> None:
+        if self._active() is None:
+            self.begin(explicit=False)
+
+    def execute(self, *args, **kwargs):
+        self._autobegin()
+        return self.shared.conn.execute(*args, **kwargs)
+
+    def exec_driver_sql(self, *args, **kwargs):
+        self._autobegin()
+        return self.shared.conn.exec_driver_sql(*args, **kwargs)
+
+    def scalar(self, *args, **kwargs):
+        self._autobegin()
+        return self.shared.conn.scalar(*args, **kwargs)
+
+    def scalars(self, *args, **kwargs):
+        self._autobegin()
+        return self.shared.conn.scalars(*args, **kwargs)
+
+    def begin_nested(self):
+        self._autobegin()
+        return self.shared.conn.begin_nested()
+
+    def in_transaction(self) -> bool:
+        return self._active() is not None
+
+    def commit(self) -> None:
+        if self._active():
+            self._tx.commit()
+
+    def rollback(self) -> None:
+        if self._active():
+            self._tx.rollback()
+
+    def close(self) -> None:
+        if self._active():
+            self._tx.close()
+        self.closed = True
+
+    invalidate = close
+
+    @property
+    def dialect(self):
+        return self.shared.conn.dialect
+
+    @property
+    def connection(self):
+        """The DBAPI connection (seed/history.py COPYs through it), in this connection's transaction."""
+        self._autobegin()
+        return self.shared.conn.connection
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def __getattr__(self, name):
+        raise AttributeError(NEEDS_COMMITS.format(what=f"its connections offer no .{name}"))
+
+
+class TestEngine:
+    """Stands for an Engine in a rolled-back test: connect() and begin() work on the shared connection,
+    as the owner (the fixtures' `engine`) or as the app role (the app's requests, Database.engine_override).
+    Anything else an Engine has (its url, its events, ...) fails, naming the commits marker."""
+
+    def __init__(self, shared: SharedConnection, role: str | None = None):
+        self.shared = shared
+        self.role = role
+
+    def connect(self) -> TestConnection:
+        self.shared.check()
+        return TestConnection(self.shared, self.role)
+
+    @contextmanager
+    def begin(self):
+        with self.connect() as conn, conn.begin():
+            yield conn
+
+    def dispose(self) -> None:
+        pass
+
+    def __getattr__(self, name):
+        raise AttributeError(NEEDS_COMMITS.format(what=f"its engine offers no .{name} (no connection of its own)"))
+
+
+# While a test runs rolled back, a new connection to the test database would neither see its rows nor be
+# rolled back with it: refused, whichever engine opens it.
+_rolled_back: dict[str, SharedConnection | None] = {"shared": None}
+
+
+@sa.event.listens_for(sa.engine.Engine, "engine_connect")
+def _refuse_connections_of_their_own(conn):
+    shared = _rolled_back["shared"]
+    if shared is not None and conn.engine.url.database == shared.database:
+        conn.close()
+        raise RuntimeError(NEEDS_COMMITS.format(what="it cannot open a connection of its own to the database"))
+
+
+@pytest.fixture
+def _isolation(request, owner_engine, _truncatable, _seeded, _rollback_statements, _restart_sequences):
+    """The test's shared connection in its outer transaction, rolled back at the end; None for a test
+    that commits (marked `commits`), whose tables are emptied and seeded rows put back afterwards."""
+    if needs_commits(request.node):
+        yield None
+        truncate_all(owner_engine, _truncatable)
+        _seeded.restore()
+        return
+    conn = owner_engine.connect()
+    outer = conn.begin()
+    shared = SharedConnection(conn, owner_engine.url.database, _rollback_statements)
+    _rolled_back["shared"] = shared
+    try:
+        yield shared
+    finally:
+        _rolled_back["shared"] = None
+        outer.rollback()
+        with conn.begin():
+            _restart_sequences(conn)
+        conn.close()
+
+
+@pytest.fixture
+def engine(_isolation, owner_engine):
+    """The owner's engine for seeding and checking: in a rolled-back test its connections are savepoints
+    on the test's connection (what they "commit" the requests see, and all is rolled back at the end)."""
+    return owner_engine if _isolation is None else TestEngine(_isolation)
 
 
 def app_config(database_url: str, **overrides) -> dict:
@@ -157,19 +549,23 @@ def _app(database_url):
 
 
 @pytest.fixture
-def app(_app, engine, _truncatable, _seeded):
-    """The app on the test database; every table is emptied after the test, the seeded reference
-    rows put back as shipped."""
+def app(_app, _isolation):
+    """The app on the test database. In a rolled-back test each request's transaction is a savepoint
+    on the test's connection, run as the app role; a test that commits gets every table emptied after."""
+    database = _app.extensions["erp_db"]
     _app.extensions["setup_done"] = False
-    yield _app
-    truncate_all(engine, _truncatable)
-    _seeded.restore()
-    _app.extensions["setup_done"] = False
+    if _isolation is not None:
+        database.engine_override = TestEngine(_isolation, APP_ROLE)
+    try:
+        yield _app
+    finally:
+        database.engine_override = None
+        _app.extensions["setup_done"] = False
 
 
 @pytest.fixture
-def make_app(database_url, engine, _truncatable):
-    """Build further app instances (e.g. a second server process sharing the database)."""
+def make_app(database_url, _isolation):
+    """Build further app instances (e.g. a second server process sharing the database); the test commits."""
     made = []
 
     def factory(**overrides):
@@ -180,7 +576,6 @@ def make_app(database_url, engine, _truncatable):
     yield factory
     for instance in made:
         instance.extensions["erp_db"].dispose()
-    truncate_all(engine, _truncatable)
 
 
 @pytest.fixture
@@ -193,10 +588,10 @@ def conn(engine):
 
 
 @pytest.fixture
-def committed(engine, _truncatable):
+def committed(_isolation, owner_engine):
     """For races between connections: data is committed, and every table emptied afterwards."""
-    yield engine
-    truncate_all(engine, _truncatable)
+    assert _isolation is None
+    yield owner_engine
 
 
 @pytest.fixture

@@ -7,11 +7,12 @@ import re
 import pytest
 import sqlalchemy as sa
 from catalog_ids import catalog_ids
-from conftest import csrf_from, login, page_csrf
+from conftest import ROOT, csrf_from, login, page_csrf
 from inventory_ids import inventory_ids
 from procurement_ids import procurement_ids
 from sales_ids import sales_ids
 
+from webapp.capabilities import CAPABILITIES
 from webapp.security import PUBLIC, ROLES, allowed_roles
 
 PIN = "2580"
@@ -22,6 +23,10 @@ PIN = "2580"
 STAFF_ROLES = frozenset({"ADMIN", "MANAGER", "SALES", "SERVICE_ADVISOR", "TECHNICIAN", "ACCOUNTS", "DEALER"})
 ANYONE = "anyone, logged in or not"
 ADMIN_ONLY = frozenset({"ADMIN"})
+
+# A page more roles may read than may submit: {"GET": who reads it, "POST": who submits it}.
+SALE_READERS = frozenset({"ADMIN", "MANAGER", "SALES", "ACCOUNTS"})
+SALE_STEP = {"GET": SALE_READERS, "POST": frozenset({"ADMIN", "MANAGER", "SALES"})}
 
 ACCESS = {
     "platform.healthz": ANYONE,
@@ -144,21 +149,21 @@ ACCESS = {
     "sales.quotation_detail": frozenset({"ADMIN", "MANAGER", "SALES", "ACCOUNTS"}),
     "sales.quotation_pdf": frozenset({"ADMIN", "MANAGER", "SALES", "ACCOUNTS"}),
     # Sales (steps): sellers change a sale's steps, accounts reads them; managers decide discounts and settings.
-    "sales.allot": frozenset({"ADMIN", "MANAGER", "SALES", "ACCOUNTS"}),
+    "sales.allot": SALE_STEP,
     "sales.deallot": frozenset({"ADMIN", "MANAGER", "SALES"}),
     "sales.discount_list": frozenset({"ADMIN", "MANAGER"}),
     "sales.discount_decide": frozenset({"ADMIN", "MANAGER"}),
-    "sales.pdi": frozenset({"ADMIN", "MANAGER", "SALES", "ACCOUNTS"}),
-    "sales.deliver": frozenset({"ADMIN", "MANAGER", "SALES", "ACCOUNTS"}),
+    "sales.pdi": SALE_STEP,
+    "sales.deliver": SALE_STEP,
     "sales.release_handover": frozenset({"ADMIN", "MANAGER"}),
-    "sales.accessories": frozenset({"ADMIN", "MANAGER", "SALES", "ACCOUNTS"}),
+    "sales.accessories": SALE_STEP,
     "sales.accessory_remove": frozenset({"ADMIN", "MANAGER", "SALES"}),
     "sales.delivery_pdf": frozenset({"ADMIN", "MANAGER", "SALES", "ACCOUNTS"}),
-    "sales.finance": frozenset({"ADMIN", "MANAGER", "SALES", "ACCOUNTS"}),
-    "sales.exchange": frozenset({"ADMIN", "MANAGER", "SALES", "ACCOUNTS"}),
-    "sales.subsidy": frozenset({"ADMIN", "MANAGER", "SALES", "ACCOUNTS"}),
+    "sales.finance": SALE_STEP,
+    "sales.exchange": SALE_STEP,
+    "sales.subsidy": SALE_STEP,
     "sales.subsidy_list": frozenset({"ADMIN", "MANAGER", "ACCOUNTS"}),
-    "sales.registration": frozenset({"ADMIN", "MANAGER", "SALES", "ACCOUNTS"}),
+    "sales.registration": SALE_STEP,
     "sales.cancel": frozenset({"ADMIN", "MANAGER", "SALES"}),
     "sales.settings": frozenset({"ADMIN", "MANAGER"}),
     "sales.settings_discount_limits": frozenset({"ADMIN", "MANAGER"}),
@@ -197,6 +202,12 @@ ACCESS = {
 LEADS_TO_LOGIN = {"auth.logout", "auth.switch_user", "auth.setup"}
 
 ANONYMOUS = "anonymous"
+
+
+def admitted(endpoint: str, method: str):
+    """Who the table lets use this route with this method: a set of roles, or ANYONE."""
+    allowed = ACCESS[endpoint]
+    return allowed.get(method, allowed["GET"]) if isinstance(allowed, dict) else allowed
 
 
 def routes(app):
@@ -271,6 +282,33 @@ def test_every_route_declares_its_roles_or_is_public(app):
             rule.endpoint, declared)
 
 
+def test_every_route_names_capabilities_of_the_one_map_not_roles(app):
+    # Who may do what is written once, in webapp/capabilities.py; a route names what it needs.
+    for rule in routes(app):
+        view = app.view_functions[rule.endpoint]
+        if allowed_roles(view) == PUBLIC:
+            continue
+        read, write = view.capability
+        assert allowed_roles(view, "GET") == CAPABILITIES[read], rule.endpoint
+        assert allowed_roles(view, "POST") == CAPABILITIES[write], rule.endpoint
+
+
+ROLE_NAMES = re.compile(r"""['"](ADMIN|MANAGER|SALES|SERVICE_ADVISOR|TECHNICIAN|ACCOUNTS|DEALER)['"]""")
+
+
+def test_no_template_or_view_names_a_role_it_should_ask_the_map_about():
+    # Buttons and links ask can('...') or may_open(endpoint); a role named in a template or a view is a
+    # second copy of the map. A role as data (the first staff member is an ADMIN) says so on its line;
+    # data about roles, such as discount limits per role, lives in tables.
+    named = [f"{path.relative_to(ROOT)}:{n}" for folder in ("templates", "webapp")
+             for path in sorted((ROOT / folder).rglob("*.htm*" if folder == "templates" else "*.py"))
+             if path.name not in ("capabilities.py", "config.py")
+             for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+             if (ROLE_NAMES.search(line) or "current_user.role in" in line or "current_user.role ==" in line)
+             and "# data, not access" not in line and "(data, not access)" not in line]
+    assert named == []
+
+
 def test_a_route_someone_forgot_to_declare_is_caught_and_refused_even_to_an_admin(make_app, make_staff):
     fresh = make_app()
 
@@ -302,7 +340,7 @@ def test_each_role_opens_exactly_the_routes_the_showroom_allows_it(app, engine, 
     before = target_state(engine, showroom["target"])
     problems = []
     for endpoint, method, path in requests_for(app, showroom["ids"]):
-        allowed = ACCESS[endpoint] == ANYONE or (role != ANONYMOUS and role in ACCESS[endpoint])
+        allowed = admitted(endpoint, method) == ANYONE or (role != ANONYMOUS and role in admitted(endpoint, method))
         client, token = browser(app, showroom, role)
         response = send(client, method, path, token)
         status, where = response.status_code, location(response)

@@ -213,6 +213,8 @@ def test_a_change_made_directly_in_sql_is_audited_without_a_staff_member(engine,
     assert (update["before"]["name"], update["after"]["name"]) == ("Priya Nair", "Priya R Nair")
 
 
+# PostgreSQL's own transaction-local settings on one real connection, not the rolled-back test's savepoints.
+@pytest.mark.commits
 def test_the_acting_staff_member_does_not_leak_into_the_next_transaction_on_a_connection(engine, make_staff):
     staff_id, _, _ = make_staff("S02", "SALES")
     with engine.connect() as conn:
@@ -321,6 +323,8 @@ def test_the_audit_screen_names_documents_fields_people_and_the_terminal(admin, 
     assert '<option value="master.staff" selected>Staff</option>' in page
 
 
+# Listens on the app's real engine to count the statements of the request.
+@pytest.mark.commits
 def test_the_audit_screen_names_a_sale_by_its_booking_and_invoice_numbers(admin, engine):
     """Rows of tables keyed by a booking (the exchange vehicle) and of documents (the invoice) show the
     numbers printed on the paper, looked up once per table for the whole page."""

@@ -162,6 +162,8 @@ def formatted(records_of) -> str:
     return stream.getvalue()
 
 
+# An engine of its own, whose failed statement the server logs.
+@pytest.mark.commits
 def test_a_failed_statement_logged_by_the_server_shows_the_statement_never_the_values(app, database_url):
     """waitress ("Exception while serving"), werkzeug and Flask log an exception with its traceback;
     str() of a database error carries the values sent and PostgreSQL's DETAIL ("Failing row

@@ -99,3 +99,114 @@ def test_the_command_line_app_has_the_seed_commands_without_loading_them(tmp_pat
     assert "seed modules: seed,seed.commands" in out  # neither seed.history nor seed.demo
     helped = _python("", tmp_path, "-m", "flask", "--app", "wsgi", command, "--help")
     assert helped.startswith(f"Usage: python -m flask {command} [OPTIONS]")
+
+
+# ----------------------------------------------------------------------------- module boundaries
+# Each module under webapp/ (a package: sales, billing...) shows others one public face, its api.py.
+# Another module may import that and nothing else of it: not its views, queries, forms or services.
+# The shared core (the modules directly under webapp/) imports no module at all, except the app
+# factory (webapp/__init__.py), which registers each module's blueprint and may use any api.py.
+# A page that shows another module's panel draws it from webapp/panels.py, never by importing it.
+
+PUBLIC_FACE = "api"
+APP_FACTORY = "webapp/__init__.py"
+
+
+def _targets(node: ast.AST, path: Path, package: Path) -> list[str]:
+    """The absolute modules an import loads, relative imports resolved; `from X import a` loads X.a
+    when a is a submodule of the package X, else X itself."""
+    if not isinstance(node, ast.ImportFrom):
+        return _imported_names(node)
+    if node.level:
+        here = list(path.relative_to(package.parent).with_suffix("").parts)
+        base = here[:len(here) - node.level]
+        module = ".".join(base + ([node.module] if node.module else []))
+    else:
+        module = node.module or ""
+    folder = package.parent.joinpath(*module.split("."))
+    if not (folder / "__init__.py").exists():
+        return [module]
+    return sorted({f"{module}.{a.name}" if (folder / f"{a.name}.py").exists() or (folder / a.name).is_dir()
+                   else module for a in node.names})
+
+
+def module_boundary_breaches(package: Path) -> list[str]:
+    """'path:line imported' for every import that crosses into another module other than by its api."""
+    root = package.name
+    modules = {p.name for p in package.iterdir() if p.is_dir() and (p / "__init__.py").exists()}
+    found = []
+    for path in sorted(package.rglob("*.py")):
+        rel = path.relative_to(package)
+        where = f"{root}/{rel.as_posix()}"
+        own = rel.parts[0] if len(rel.parts) > 1 else None  # None: the shared core
+        may_use_faces = own is not None or where in (APP_FACTORY, f"{root}/cli.py")
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), filename=str(path))):
+            for name in _targets(node, path, package) if isinstance(node, (ast.Import, ast.ImportFrom, ast.Call)) \
+                    else ():
+                parts = name.split(".")
+                if parts[0] != root or len(parts) < 2 or parts[1] not in modules or parts[1] == own:
+                    continue
+                if len(parts) == 2 and where == APP_FACTORY:
+                    continue  # the app factory registers the module's blueprint
+                if len(parts) == 3 and parts[2] == PUBLIC_FACE and may_use_faces:
+                    continue
+                found.append(f"{where}:{node.lineno} {name}")
+    return sorted(set(found))
+
+
+def test_no_module_reaches_into_another_beyond_its_public_face():
+    assert module_boundary_breaches(ROOT / "webapp") == []
+
+
+def test_a_public_face_imports_nothing_of_another_module_but_its_face():
+    # api.py re-exports its own module; it may lean on another module only through that one's api.
+    for face in (ROOT / "webapp").glob(f"*/{PUBLIC_FACE}.py"):
+        tree = ast.parse(face.read_text(encoding="utf-8"))
+        names = [n for node in ast.walk(tree) if isinstance(node, (ast.Import, ast.ImportFrom))
+                 for n in _targets(node, face, ROOT / "webapp")]
+        assert all(n.split(".")[1] == face.parent.name or n.endswith(f".{PUBLIC_FACE}")
+                   for n in names if n.startswith("webapp.") and n.split(".")[1] in
+                   {p.name for p in (ROOT / "webapp").iterdir() if p.is_dir()}), face
+
+
+def test_the_boundary_check_finds_each_kind_of_breach(tmp_path):
+    package = tmp_path / "webapp"
+    for module in ("sales", "billing"):
+        (package / module).mkdir(parents=True)
+        for name in ("__init__", "api", "views", "queries"):
+            (package / module / f"{name}.py").write_text("")
+    for name in ("posting", "tax"):
+        (package / "billing" / f"{name}.py").write_text("")
+    (package / "__init__.py").write_text("from .sales import bp\nfrom .billing.views import x\n")
+    (package / "pages.py").write_text("from .sales import api\nfrom webapp.billing.queries import q\n")
+    (package / "sales" / "views.py").write_text(
+        "from ..billing import api\n"                 # allowed: the public face
+        "from ..billing.api import post\n"            # allowed
+        "from . import queries\n"                     # allowed: its own module
+        "from ..billing import posting\n"             # a breach, by name
+        "def panel():\n"
+        "    from ..billing.views import money\n"     # a breach, inside a function
+        "    import webapp.billing.queries\n"         # a breach, absolute
+        "    import importlib\n"
+        "    return importlib.import_module('webapp.billing.tax')\n")  # a breach, by importlib
+    assert module_boundary_breaches(package) == [
+        "webapp/__init__.py:2 webapp.billing.views",
+        "webapp/pages.py:1 webapp.sales.api",
+        "webapp/pages.py:2 webapp.billing.queries",
+        "webapp/sales/views.py:4 webapp.billing.posting",
+        "webapp/sales/views.py:6 webapp.billing.views",
+        "webapp/sales/views.py:7 webapp.billing.queries",
+        "webapp/sales/views.py:9 webapp.billing.tax",
+    ]
+
+
+def test_query_modules_know_nothing_of_the_request():
+    # SQL lives in queries modules: functions of a connection, never of the signed-in user or the
+    # request (who may see a row is the views' and access modules' business, and PostgreSQL's).
+    found = []
+    for path in sorted((ROOT / "webapp").glob("*/*queries*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            for name in _imported_names(node):
+                if name.split(".")[0] in ("flask", "flask_login", "flask_wtf", "werkzeug"):
+                    found.append(f"{path.relative_to(ROOT)}:{node.lineno} {name}")
+    assert found == []

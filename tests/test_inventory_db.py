@@ -307,9 +307,9 @@ operation = st.one_of(
 
 @settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(ops=st.lists(operation, min_size=1, max_size=25), scale=st.sampled_from([D(1), D("0.25")]))
-def test_any_run_of_receipts_issues_and_adjustments_keeps_the_ledger_and_balance_equal(engine, ops, scale):
+def test_any_run_of_receipts_issues_and_adjustments_keeps_the_ledger_and_balance_equal(owner_engine, ops, scale):
     """scale 1: pieces (NOS); scale 0.25: litres, so quantities come in quarters."""
-    with b.rolled_back(engine) as conn:
+    with b.rolled_back(owner_engine) as conn:
         branch = b.branch(conn)
         part = b.part(conn, unit="NOS" if scale == 1 else "LTR")
         expected_qty = D(0)

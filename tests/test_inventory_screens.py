@@ -474,6 +474,8 @@ def test_a_number_that_is_no_quantity_is_refused_at_the_field(engine, showroom, 
     assert scalar(engine, "SELECT count(*) FROM inventory.stock_move WHERE kind = 'ADJUSTMENT'") == 0
 
 
+# A race between a request and another connection.
+@pytest.mark.commits
 def test_two_people_taking_the_last_part_at_once_the_second_is_told_plainly(app, engine, showroom):
     """The counter issues the last brake shoe while the manager writes it off: the manager's
     adjustment waits, then the database refuses it, and the screen says so - not 'something went wrong'."""

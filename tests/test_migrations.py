@@ -1,5 +1,6 @@
 """Migrations: `init-db` may be run any number of times, by two people at once, and
-refuses to go on when a file that was already applied has been edited since.
+refuses to go on when a numbered file that was already applied has been edited since; the
+function files (sql/functions/) run after the numbered ones, and again whenever they change.
 
 Each test uses its own scratch database on the test server (created and dropped
 here) and, where it edits files, a copy of sql/ in a temporary folder.
@@ -13,12 +14,16 @@ import time
 
 import pytest
 import sqlalchemy as sa
+from conftest import APP_PASSWORD, APP_ROLE
 
+from tools.schema_snapshot import dump_schema
 from webapp import migrations
 from webapp.db import scratch_database, sqlalchemy_url
 
 FIRST = "0001_platform.sql"
-SHIPPED = [m.filename for m in migrations.available()]  # every file under sql/, in order
+SHIPPED = [m.filename for m in migrations.available()]  # every numbered file under sql/, in order
+FUNCTION_FILES = [f.filename for f in migrations.function_files()]  # "functions/10_platform.sql", ...
+BILLING = "functions/80_billing.sql"
 
 
 @pytest.fixture
@@ -77,6 +82,17 @@ def applied_files(engine) -> list[tuple[str, str]]:
             "SELECT filename, sha256 FROM platform.schema_migration ORDER BY filename"))]
 
 
+def function_files_recorded(engine) -> list[tuple[str, str]]:
+    with engine.connect() as conn:
+        return [tuple(r) for r in conn.execute(sa.text(
+            "SELECT filename, sha256 FROM platform.schema_function_file ORDER BY filename"))]
+
+
+def functiondef(engine, signature: str) -> str:
+    with engine.connect() as conn:
+        return conn.execute(sa.text("SELECT pg_get_functiondef(CAST(:f AS regprocedure))"), {"f": signature}).scalar()
+
+
 def lock_is_free(engine) -> bool:
     with engine.connect() as conn:
         free = conn.execute(sa.text("SELECT pg_try_advisory_lock(:k)"), {"k": migrations.LOCK_KEY}).scalar()
@@ -87,8 +103,8 @@ def lock_is_free(engine) -> bool:
 
 def test_init_db_twice_applies_everything_once_and_then_nothing(scratch_db):
     engine = scratch_db()
-    assert migrations.pending(engine) == SHIPPED
-    assert migrations.apply_pending(engine) == SHIPPED
+    assert migrations.pending(engine) == [*SHIPPED, *FUNCTION_FILES]
+    assert migrations.apply_pending(engine) == [*SHIPPED, *FUNCTION_FILES]
     first = schema_snapshot(engine)
     assert migrations.apply_pending(engine) == []
     assert migrations.pending(engine) == []
@@ -97,6 +113,7 @@ def test_init_db_twice_applies_everything_once_and_then_nothing(scratch_db):
     assert applied_files(engine) == [
         (name, hashlib.sha256((migrations.SQL_DIR / name).read_text(encoding="utf-8").encode()).hexdigest())
         for name in SHIPPED]
+    assert function_files_recorded(engine) == [(f.filename, f.sha256) for f in migrations.function_files()]
     assert lock_is_free(engine)
 
 
@@ -105,7 +122,8 @@ def test_a_new_file_is_applied_on_its_own_later(scratch_db, sql_dir):
     migrations.apply_pending(engine, sql_dir)
     (sql_dir / "9001_showroom_notes.sql").write_text("CREATE TABLE master.showroom_note (note text);\n")
     assert migrations.pending(engine, sql_dir) == ["9001_showroom_notes.sql"]
-    assert migrations.apply_pending(engine, sql_dir) == ["9001_showroom_notes.sql"]
+    # A numbered migration may drop what a function file defines (a view with a column): they all run again.
+    assert migrations.apply_pending(engine, sql_dir) == ["9001_showroom_notes.sql", *FUNCTION_FILES]
     assert [f for f, _ in applied_files(engine)] == [*SHIPPED, "9001_showroom_notes.sql"]
 
 
@@ -143,7 +161,7 @@ def test_a_failing_migration_leaves_no_trace_and_can_be_fixed_and_rerun(scratch_
     assert [f for f, _ in applied_files(engine)] == SHIPPED
     assert lock_is_free(engine)
     broken.write_text("CREATE TABLE master.half_done (x int);\n")
-    assert migrations.apply_pending(engine, sql_dir) == ["9001_broken.sql"]
+    assert migrations.apply_pending(engine, sql_dir) == ["9001_broken.sql", *FUNCTION_FILES]
 
 
 def test_after_init_db_the_same_engine_still_rolls_back_what_it_did_not_commit(scratch_db):
@@ -188,7 +206,122 @@ def test_two_init_db_at_once_on_a_fresh_database_apply_each_file_exactly_once(sc
         t.join(timeout=10)
 
     assert not any(isinstance(r, Exception) for r in results.values()), results
-    assert sorted(results.values(), key=len) == [[], [*SHIPPED, "9001_slow.sql"]]
+    assert sorted(results.values(), key=len) == [[], [*SHIPPED, "9001_slow.sql", *FUNCTION_FILES]]
     assert [f for f, _ in applied_files(monitor)] == [*SHIPPED, "9001_slow.sql"]
     assert saw_a_waiter, "the two runs did not overlap, so the test proved nothing"
     assert lock_is_free(monitor)
+
+
+# ----------------------------------------------------------------------------- function files
+
+
+def dump(engine) -> str:
+    """pg_dump of the scratch database, as make schema prints it."""
+    return dump_schema(engine.url.render_as_string(hide_password=False))
+
+
+def test_the_function_files_run_once_and_again_change_nothing(scratch_db):
+    engine = scratch_db()
+    migrations.apply_pending(engine)
+    before = dump(engine)
+    assert migrations.apply_pending(engine) == []  # recorded and unchanged: not run again
+    with engine.begin() as conn:  # as if each had been edited: all of them run again...
+        conn.execute(sa.text("DELETE FROM platform.schema_function_file"))
+    assert migrations.pending(engine) == FUNCTION_FILES
+    assert migrations.apply_pending(engine) == FUNCTION_FILES
+    assert migrations.apply_pending(engine) == []
+    assert dump(engine) == before  # ...and the database is as it was
+    assert lock_is_free(engine)
+
+
+def test_an_edited_function_file_is_applied_again_on_an_existing_database(scratch_db, sql_dir):
+    engine = scratch_db()
+    migrations.apply_pending(engine, sql_dir)
+    billing = sql_dir / BILLING
+    old = "a unit must be allotted before invoicing"
+    assert old in functiondef(engine, "billing.post_invoice()")
+    billing.write_text(billing.read_text(encoding="utf-8").replace(old, "allot a unit before invoicing"),
+                       encoding="utf-8")
+
+    assert migrations.pending(engine, sql_dir) == [BILLING]  # `serve` waits for init-db
+    assert migrations.apply_pending(engine, sql_dir) == [BILLING]  # no numbered file refused, none re-run
+    assert "allot a unit before invoicing" in functiondef(engine, "billing.post_invoice()")
+    assert dict(function_files_recorded(engine))[BILLING] == hashlib.sha256(billing.read_bytes()).hexdigest()
+    assert migrations.apply_pending(engine, sql_dir) == []
+    assert [f for f, _ in applied_files(engine)] == SHIPPED
+
+
+def test_a_broken_function_file_changes_nothing_of_its_own_and_is_tried_again(scratch_db, sql_dir):
+    engine = scratch_db()
+    migrations.apply_pending(engine, sql_dir)
+    billing = sql_dir / BILLING
+    good = billing.read_text(encoding="utf-8")
+    before = functiondef(engine, "billing.threshold_on(text, date)")
+    fixed = good.replace("SELECT amount FROM billing.threshold", "SELECT amount * 2 FROM billing.threshold")
+    billing.write_text(fixed + "\nCREATE OR REPLACE FUNCTION billing.oops( RETURNS int;\n", encoding="utf-8")
+    with pytest.raises(Exception, match="syntax error"):
+        migrations.apply_pending(engine, sql_dir)
+    assert functiondef(engine, "billing.threshold_on(text, date)") == before  # the file is one transaction
+    assert migrations.pending(engine, sql_dir) == [BILLING]
+    assert lock_is_free(engine)
+    billing.write_text(fixed, encoding="utf-8")
+    assert migrations.apply_pending(engine, sql_dir) == [BILLING]
+    assert "amount * 2" in functiondef(engine, "billing.threshold_on(text, date)")
+    assert migrations.pending(engine, sql_dir) == []
+
+
+def test_what_a_new_numbered_migration_drops_the_function_files_put_back(scratch_db, sql_dir):
+    engine = scratch_db()
+    migrations.apply_pending(engine, sql_dir)
+    before = dump(engine)
+    (sql_dir / "9001_rework.sql").write_text(
+        "DROP VIEW billing.receivable;\nDROP TRIGGER delivery_post ON sales.delivery;\n")
+    assert migrations.apply_pending(engine, sql_dir) == ["9001_rework.sql", *FUNCTION_FILES]
+    assert dump(engine) == before
+
+
+def test_a_sql_file_not_named_like_a_migration_stops_init_db(scratch_db, sql_dir):
+    engine = scratch_db()
+    (sql_dir / "fix_invoice.sql").write_text("SELECT 1;\n")
+    with pytest.raises(migrations.MigrationError, match="fix_invoice.sql"):
+        migrations.apply_pending(engine, sql_dir)
+    assert (sql_dir / migrations.SNAPSHOT).exists()  # the snapshot is read, never applied (see the first test)
+
+
+def test_the_app_role_may_run_every_function_and_not_touch_the_records(scratch_db, sql_dir):
+    engine = scratch_db()
+    migrations.apply_pending(engine, sql_dir)
+    migrations.prepare_app_role(engine, APP_ROLE, APP_PASSWORD)
+    billing = sql_dir / BILLING
+    billing.write_text(billing.read_text(encoding="utf-8") + "\n-- a comment\n", encoding="utf-8")
+    assert migrations.apply_pending(engine, sql_dir) == [BILLING]  # CREATE OR REPLACE keeps the grants
+    with engine.connect() as conn:
+        denied = conn.execute(sa.text(
+            """SELECT p.oid::regprocedure::text FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+                WHERE pg_get_userbyid(n.nspowner) = current_user AND n.nspname <> 'public'
+                  AND n.nspname NOT LIKE 'pg\\_%' AND n.nspname <> 'information_schema'
+                  AND NOT has_function_privilege(:r, p.oid, 'EXECUTE')"""), {"r": APP_ROLE}).scalars().all()
+        assert denied == []
+        assert not conn.execute(sa.text(
+            "SELECT has_table_privilege(:r, 'platform.schema_function_file', 'INSERT, UPDATE, DELETE')"),
+            {"r": APP_ROLE}).scalar()
+
+
+def test_a_showroom_database_from_before_the_function_files_gets_them_and_ends_as_a_fresh_one(
+        scratch_db, sql_dir, pg_server_url):
+    functions = sql_dir / migrations.FUNCTIONS
+    shutil.move(functions, sql_dir.parent / "later")  # the code of before: numbered files only
+    engine = scratch_db()
+    assert migrations.apply_pending(engine, sql_dir) == SHIPPED
+    with engine.begin() as conn:  # which had no record of function files either
+        conn.execute(sa.text("DROP TABLE platform.schema_function_file"))
+    shutil.move(sql_dir.parent / "later", functions)
+    assert migrations.pending(engine, sql_dir) == FUNCTION_FILES  # `serve` waits for init-db
+    assert migrations.apply_pending(engine, sql_dir) == FUNCTION_FILES
+    with scratch_database(pg_server_url, "erp_scratch") as url:
+        fresh = sa.create_engine(sqlalchemy_url(url))
+        try:
+            migrations.apply_pending(fresh)
+            assert dump(engine) == dump(fresh)
+        finally:
+            fresh.dispose()

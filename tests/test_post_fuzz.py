@@ -23,7 +23,7 @@ import builders as b
 import pytest
 import sqlalchemy as sa
 from conftest import page_csrf
-from test_access import ACCESS, ANONYMOUS, ANYONE, browser, requests_for, showroom  # noqa: F401 (fixture)
+from test_access import ANONYMOUS, ANYONE, admitted, browser, requests_for, showroom  # noqa: F401 (fixture)
 from test_typed_input import staff_client
 from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import MethodNotAllowed, NotFound
@@ -201,7 +201,7 @@ def post_form(client, path, form, token, rng):
 
 
 def roles_for(endpoint):
-    allowed = ACCESS[endpoint]
+    allowed = admitted(endpoint, "POST")
     if allowed == ANYONE:
         return [ANONYMOUS]
     others = sorted(r for r in allowed if r != "ADMIN")

@@ -775,6 +775,8 @@ def test_a_receipt_that_fails_halfway_leaves_nothing_behind(app, engine, shop, m
     assert scalar(engine, "SELECT status FROM procurement.purchase_order") == "SENT"
 
 
+# A race between two requests on their own connections.
+@pytest.mark.commits
 def test_two_people_posting_the_same_truck_at_once_post_it_once(app, engine, shop):
     """The order row is locked first: the second posting waits, then finds the first one's vehicles."""
     from webapp.procurement import services

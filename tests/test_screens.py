@@ -10,6 +10,7 @@ import re
 import threading
 import time
 
+import pytest
 import sqlalchemy as sa
 from conftest import gstin, login, page_csrf
 
@@ -189,6 +190,8 @@ def test_a_gstin_of_no_indian_state_is_refused_in_the_wizard(client, engine):
     assert scalar(engine, "SELECT count(*) FROM master.branch") == 0
 
 
+# A race: the request waits on another connection's uncommitted row.
+@pytest.mark.commits
 def test_a_wizard_whose_administrator_cannot_be_saved_leaves_no_branch_behind(client, engine, make_branch):
     """While the wizard is submitted, someone creates the same administrator code from the command line.
 
@@ -512,6 +515,8 @@ def test_with_a_second_administrator_the_first_may_step_down(logged_in, make_sta
     assert client.get("/master/staff").status_code == 403
 
 
+# A race between two requests on their own connections.
+@pytest.mark.commits
 def test_two_administrators_removing_each_other_at_once_leave_one_admin(logged_in, make_staff, engine):
     """Another admin's deactivation of this admin is committing while this admin deactivates them.
 

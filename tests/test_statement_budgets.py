@@ -23,6 +23,9 @@ from webapp.sales import services
 
 PIN = "2580"
 
+# The statements are counted on the app's real engine, COMMIT included: these requests commit.
+pytestmark = pytest.mark.commits
+
 # Every request runs at least three: the request's wait limits, the session lookup (which also
 # sets the acting staff and branch for the audit and the branch policies) and the COMMIT; the
 # session row is written back when it changed or at most once a minute (its last use), so a screen

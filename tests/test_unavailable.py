@@ -161,12 +161,12 @@ def test_a_statement_timeout_is_reported_as_busy_not_as_a_missing_database(make_
     from conftest import login
 
     from webapp.db import get_conn
-    from webapp.security import roles
+    from webapp.security import allow
 
     slow = make_app()
 
     @slow.get("/__slow")
-    @roles("ADMIN")
+    @allow("audit.read")  # an ADMIN-only capability
     def slow_page():
         conn = get_conn()
         conn.execute(sa.text("SET LOCAL statement_timeout = '50ms'"))

@@ -237,8 +237,8 @@ any_text = st.text(st.characters(exclude_categories=("Cs",), exclude_characters=
 @example(value="27AAPFU0939F1ZV\n")
 @example(value="a@b.c\x0b")
 @example(value="٣" * 10)
-def test_python_and_database_agree_on_any_text(engine, value):
-    with engine.connect() as conn:
+def test_python_and_database_agree_on_any_text(owner_engine, value):
+    with owner_engine.connect() as conn:
         assert python_says(value) == database_says(conn, value), repr(value)
 
 

@@ -133,7 +133,7 @@ def _require_setup():
     from flask import current_app
 
     if not current_app.extensions.get("setup_done"):
-        from .auth.queries import any_staff_exists
+        from .auth.api import any_staff_exists
 
         if not any_staff_exists(db.get_conn()):
             return redirect(url_for("auth.setup"))
@@ -149,7 +149,7 @@ def _enforce_roles():
         return None
     from flask import abort, current_app
 
-    declared = allowed_roles(current_app.view_functions[request.endpoint])
+    declared = allowed_roles(current_app.view_functions[request.endpoint], request.method)
     if declared is None:
         current_app.logger.error("route %s declares no roles; refused", request.endpoint)
         abort(403)

@@ -55,13 +55,13 @@ def create_admin_command(code: str, name: str, pin: str, branch_code: str | None
     """Create an ADMIN without the browser (recovery, scripted installs)."""
     import sqlalchemy as sa
 
-    from .master import queries
+    from .master import api as master_api
 
     try:
         pin_hash = hash_pin(pin)
     except ValueError as exc:
         _fail(str(exc))
-    problem = pin_policy_problem(pin, "ADMIN", code.strip().upper())  # the same rules as the PIN fields
+    problem = pin_policy_problem(pin, "ADMIN", code.strip().upper())  # the PIN fields' rules (data, not access)
     if problem:
         _fail(problem[0].lower() + problem[1:])
     with _database().owner_engine.begin() as conn:
@@ -73,8 +73,8 @@ def create_admin_command(code: str, name: str, pin: str, branch_code: str | None
             _fail("no showroom (branch) yet: open the app in a browser to run the setup wizard, "
                   "or run seed-demo" if branch_code is None else f"no branch with code {branch_code}")
         try:
-            queries.insert_staff(conn, {"staff_code": code.strip().upper(), "name": name.strip(),
-                                        "designation": "ADMIN", "branch_id": branch_id}, pin_hash,
+            master_api.insert_staff(conn, {"staff_code": code.strip().upper(), "name": name.strip(),
+                                        "designation": "ADMIN", "branch_id": branch_id}, pin_hash,  # data, not access
                                  must_change_pin=False)
         except sa.exc.IntegrityError as exc:
             _fail(f"could not create the administrator: {exc.orig.diag.message_primary}")

@@ -170,6 +170,10 @@ class Database:
         self._url: str | None = None
         self._lock = threading.Lock()
         self.embedded: EmbeddedServer | None = None
+        # Tests only (tests/conftest.py): an Engine-like object that hands each request the test's own
+        # connection, so the request's transaction is a savepoint in the test's and is rolled back
+        # with it. Never set in production, where ``engine`` is always the app role's pool.
+        self.engine_override = None
 
     @property
     def url(self) -> str:
@@ -223,6 +227,8 @@ class Database:
 
     @property
     def engine(self) -> Engine:
+        if self.engine_override is not None:
+            return self.engine_override
         if self._engine is None:
             url = self.app_url
             with self._lock:

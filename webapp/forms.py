@@ -26,6 +26,7 @@ from wtforms import (
     StringField,
     validators,
 )
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, EqualTo, Regexp, StopValidation, ValidationError
 from wtforms.widgets import TextInput
 
@@ -491,3 +492,31 @@ def save_or_field_error(conn, form, messages: dict, action):
 
         form.form_errors.append(refusal_message(exc))
         return None, False
+
+
+# --------------------------------------------------------------------------- choices and dated periods
+
+
+def choices(pairs) -> list[SelectChoice]:
+    """(value, label) pairs as WTForms options (tuples passed to a field's declaration are deprecated)."""
+    return [SelectChoice(value, label) for value, label in pairs]
+
+
+def period_check(form, from_field: str = "effective_from", to_field: str = "effective_to") -> bool:
+    """The end of a period is on or after its start; the error goes to the end date."""
+    start, end = getattr(form, from_field), getattr(form, to_field)
+    if start.data and end.data and end.data < start.data:
+        end.errors.append("The end date is before the start date")
+        return False
+    return True
+
+
+def overlap_message(rows, what: str, describe) -> str:
+    """'Overlaps the 18% rate in force from 22-09-2025 until further notice: ...' for a clash of periods."""
+    if not rows:  # the clash was committed by someone else after our look: say it plainly
+        return f"Another {what} is in force during some of these dates"
+    periods = "; ".join(f"{describe(r)} from {ddmmyyyy(r.effective_from)} "
+                        f"{'to ' + ddmmyyyy(r.effective_to) if r.effective_to else 'until further notice'}"
+                        for r in rows)
+    return (f"These dates overlap the {what} in force {periods}. End that one first (edit its ‘until’ date) "
+            f"or choose other dates.")

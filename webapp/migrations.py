@@ -1,17 +1,33 @@
-"""Apply the ordered .sql files under sql/ that are new, and record them.
+"""Apply the ordered .sql files under sql/ that are new, and record them; then re-apply the
+function files under sql/functions/ that changed.
 
-Idempotent, serialised by an advisory lock (two `init-db` at once are safe), and
-refuses to run when a file that was already applied has since been edited.
+Two kinds of file:
+- sql/NNNN_*.sql, the numbered migrations: tables, constraints, indexes, policies, reference
+  rows. Each is applied once, in filename order, and never edited afterwards: init-db refuses
+  to run when a file that was already applied has since been edited.
+- sql/functions/NN_<schema>.sql, the current definition of every function, trigger and view
+  (CREATE OR REPLACE ...), so a fix is an edit of the definition where it lives. After the
+  numbered migrations, each function file whose sha256 differs from the one recorded in
+  platform.schema_function_file is run again, in filename order, each in a transaction of its
+  own. Applying a numbered migration forgets those records (in its own transaction), so every
+  function file runs again after it: a migration that dropped a view or a trigger with a column
+  gets it back, and a fresh database gets the numbered files, then every function file.
+
+Idempotent, serialised by an advisory lock (two `init-db` at once are safe).
 """
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
 from sqlalchemy.engine import Engine
 
 SQL_DIR = Path(__file__).resolve().parent.parent / "sql"
+FUNCTIONS = "functions"  # sql/functions/: re-applied when edited
+SNAPSHOT = "schema.sql"  # sql/schema.sql: pg_dump of a migrated database, for reading (make schema)
+NUMBERED = re.compile(r"[0-9]{4}_.+[.]sql")
 LOCK_KEY = 7_301_204_001  # arbitrary, constant: "init-db is running"
 
 BOOTSTRAP = """
@@ -21,7 +37,14 @@ CREATE TABLE IF NOT EXISTS platform.schema_migration (
     sha256     text NOT NULL CHECK (sha256 ~ '^[0-9a-f]{64}$'),
     applied_at timestamptz NOT NULL DEFAULT now()
 );
+CREATE TABLE IF NOT EXISTS platform.schema_function_file (
+    filename   text PRIMARY KEY,
+    sha256     text NOT NULL CHECK (sha256 ~ '^[0-9a-f]{64}$'),
+    applied_at timestamptz NOT NULL DEFAULT now()
+);
 """
+# Run with each numbered migration, in its transaction: the function files all run again after it.
+FORGET_FUNCTION_FILES = "DELETE FROM platform.schema_function_file"
 
 
 class MigrationError(RuntimeError):
@@ -39,12 +62,30 @@ class Migration:
 
 
 def available(sql_dir: Path = SQL_DIR) -> list[Migration]:
-    return [Migration(p.name, p.read_text(encoding="utf-8")) for p in sorted(sql_dir.glob("*.sql"))]
+    """The numbered migrations, in filename order."""
+    stray = [p.name for p in sql_dir.glob("*.sql") if p.name != SNAPSHOT and not NUMBERED.fullmatch(p.name)]
+    if stray:
+        raise MigrationError(
+            "these files under sql/ are not named like a migration (NNNN_name.sql): " + ", ".join(sorted(stray)))
+    return [Migration(p.name, p.read_text(encoding="utf-8"))
+            for p in sorted(sql_dir.glob("*.sql")) if NUMBERED.fullmatch(p.name)]
+
+
+def function_files(sql_dir: Path = SQL_DIR) -> list[Migration]:
+    """sql/functions/*.sql in filename order, named "functions/NN_schema.sql"."""
+    return [Migration(f"{FUNCTIONS}/{p.name}", p.read_text(encoding="utf-8"))
+            for p in sorted((sql_dir / FUNCTIONS).glob("*.sql"))]
+
+
+def _changed_function_files(files: list[Migration], recorded: dict[str, str]) -> list[Migration]:
+    return [f for f in files if recorded.get(f.filename) != f.sha256]
 
 
 def apply_pending(engine: Engine, sql_dir: Path = SQL_DIR) -> list[str]:
-    """Apply new migrations in filename order; return the names applied."""
+    """Apply new migrations in filename order, then the function files that changed (all of them
+    after a new migration); return the names applied ("0019_x.sql", "functions/80_billing.sql")."""
     files = available(sql_dir)
+    functions = function_files(sql_dir)
     raw = engine.raw_connection()
     pg = raw.driver_connection  # psycopg: runs multi-statement scripts with $$ bodies as-is
     try:
@@ -72,7 +113,21 @@ def apply_pending(engine: Engine, sql_dir: Path = SQL_DIR) -> list[str]:
                         "INSERT INTO platform.schema_migration (filename, sha256) VALUES (%s, %s)",
                         (m.filename, m.sha256),
                     )
+                    pg.execute(FORGET_FUNCTION_FILES)
                 done.append(m.filename)
+            recorded = dict(pg.execute("SELECT filename, sha256 FROM platform.schema_function_file").fetchall())
+            for f in _changed_function_files(functions, recorded):
+                with pg.transaction():
+                    pg.execute(f.sql)
+                    pg.execute(
+                        """INSERT INTO platform.schema_function_file (filename, sha256) VALUES (%s, %s)
+                           ON CONFLICT (filename) DO UPDATE SET sha256 = excluded.sha256, applied_at = now()""",
+                        (f.filename, f.sha256),
+                    )
+                done.append(f.filename)
+            gone = sorted(set(recorded) - {f.filename for f in functions})
+            if gone:  # a renamed or merged function file: what it defined stays in the database
+                pg.execute("DELETE FROM platform.schema_function_file WHERE filename = ANY(%s)", (gone,))
             return done
         finally:
             pg.execute("SELECT pg_advisory_unlock(%s)", (LOCK_KEY,))
@@ -87,13 +142,18 @@ def apply_pending(engine: Engine, sql_dir: Path = SQL_DIR) -> list[str]:
 
 
 def pending(engine: Engine, sql_dir: Path = SQL_DIR) -> list[str]:
-    """Names of migrations not yet applied (for the start-up check of `serve`)."""
+    """Names of migrations not yet applied and of function files edited since they were (for the
+    start-up check of `serve`)."""
     with engine.connect() as conn:
         exists = conn.exec_driver_sql("SELECT to_regclass('platform.schema_migration')").scalar()
         applied = set()
         if exists:
             applied = {r[0] for r in conn.exec_driver_sql("SELECT filename FROM platform.schema_migration")}
-    return [m.filename for m in available(sql_dir) if m.filename not in applied]
+        recorded = {}
+        if conn.exec_driver_sql("SELECT to_regclass('platform.schema_function_file')").scalar():
+            recorded = dict(conn.exec_driver_sql("SELECT filename, sha256 FROM platform.schema_function_file").all())
+    return ([m.filename for m in available(sql_dir) if m.filename not in applied]
+            + [f.filename for f in _changed_function_files(function_files(sql_dir), recorded)])
 
 
 def prepare_app_role(engine: Engine, role: str, password: str | None, *, set_password: bool = True) -> None:
@@ -146,8 +206,9 @@ def prepare_app_role(engine: Engine, role: str, password: str | None, *, set_pas
                     pg.execute(sql.SQL("GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA {} TO {}").format(s, ident))
                     pg.execute(sql.SQL("GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA {} TO {}").format(s, ident))
                 # The record of migrations is the owner's; the audit trail is only ever added to.
-                pg.execute(sql.SQL("REVOKE INSERT, UPDATE, DELETE ON platform.schema_migration FROM {}")
-                           .format(ident))
+                for record in ("platform.schema_migration", "platform.schema_function_file"):
+                    pg.execute(sql.SQL("REVOKE INSERT, UPDATE, DELETE ON {} FROM {}")
+                               .format(sql.SQL(record), ident))
                 pg.execute(sql.SQL("REVOKE UPDATE, DELETE ON audit.log FROM {}").format(ident))
         finally:
             pg.execute("SELECT pg_advisory_unlock(%s)", (LOCK_KEY,))

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from flask import Flask, current_app, request, url_for
 from flask_login import current_user
 
-from .security import role_may_use
+from .security import can, role_may_use
 
 
 @dataclass(frozen=True)
@@ -115,3 +115,4 @@ def visible_sections() -> list[NavSection]:
 
 def init_app(app: Flask) -> None:
     app.jinja_env.globals["nav_sections"] = visible_sections
+    app.jinja_env.globals["can"] = can

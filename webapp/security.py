@@ -15,8 +15,9 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 from flask import current_app
 
-ROLES = ("ADMIN", "MANAGER", "SALES", "SERVICE_ADVISOR", "TECHNICIAN", "ACCOUNTS", "DEALER")
-ALL_STAFF = ROLES
+from . import capabilities
+from .capabilities import ROLES  # noqa: F401  (the roles, named once in the capability map)
+
 PIN_RE = re.compile(r"^[0-9]{4,6}\Z")  # \Z: "$" would let "2580\n" through
 
 # --------------------------------------------------------------------------- PINs
@@ -121,16 +122,19 @@ def pin_too_short_for(pin: str, role: str | None) -> bool:
 # --------------------------------------------------------------------------- route access
 
 PUBLIC = "public"
+READING = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
-def roles(*allowed: str):
-    """Declare which roles may use a route. Routes without a declaration are refused."""
-    unknown = set(allowed) - set(ROLES)
-    if unknown or not allowed:
-        raise ValueError(f"unknown roles: {sorted(unknown)}" if unknown else "name at least one role")
+def allow(capability: str, *, write: str | None = None):
+    """Declare the capability (webapp/capabilities.py) a route needs. With ``write``, reading the page
+    (GET) needs the first and submitting it (POST...) the second. Routes without a declaration are refused."""
+    read_roles = capabilities.roles_for(capability)
+    write_roles = capabilities.roles_for(write) if write else read_roles
 
     def decorate(view):
-        view.allowed_roles = frozenset(allowed)
+        view.capability = (capability, write or capability)
+        view.allowed_roles = read_roles
+        view.write_roles = write_roles
         return view
 
     return decorate
@@ -142,19 +146,31 @@ def public(view):
     return view
 
 
-def allowed_roles(view) -> frozenset[str] | str | None:
-    return getattr(view, "allowed_roles", None)
+def allowed_roles(view, method: str = "GET") -> frozenset[str] | str | None:
+    """The roles a route admits for this method; PUBLIC; or None when it declares nothing."""
+    declared = getattr(view, "allowed_roles", None)
+    if declared is None or declared == PUBLIC or method in READING:
+        return declared
+    return getattr(view, "write_roles", declared)
 
 
-def may_open(endpoint: str) -> bool:
+def can(capability: str) -> bool:
+    """The signed-in user holds this capability (for buttons and forms on a page)."""
+    from flask_login import current_user
+
+    return current_user.is_authenticated and capabilities.role_can(current_user.role, capability)
+
+
+def may_open(endpoint: str, method: str = "GET") -> bool:
     """The signed-in user's role may use this route (for links and buttons on a page)."""
     from flask_login import current_user
 
-    return current_user.is_authenticated and role_may_use(current_user.role, endpoint)
+    return current_user.is_authenticated and role_may_use(current_user.role, endpoint, method)
 
 
-def role_may_use(role: str, endpoint: str) -> bool:
+def role_may_use(role: str, endpoint: str, method: str = "GET") -> bool:
     """Used by the navigation to show only what the role may open."""
     view = current_app.view_functions.get(endpoint)
-    declared = allowed_roles(view) if view else None
+    declared = allowed_roles(view, method) if view else None
     return declared == PUBLIC or (isinstance(declared, frozenset) and role in declared)
+

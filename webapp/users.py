@@ -17,6 +17,3 @@ class StaffUser(UserMixin):
 
     def get_id(self) -> str:
         return str(self.staff_id)
-
-    def has_role(self, *roles: str) -> bool:
-        return self.role in roles

@@ -8,17 +8,16 @@ import re
 import builders as b
 import pytest
 import sqlalchemy as sa
-from playwright.sync_api import Page, expect
+from playwright.sync_api import expect
 
-from .pages import DashboardPage, LoginPage
+from .pages.auth import LoginPage
+from .pages.layout import DashboardPage, no_sideways_scroll
+from .pages.master import PartListPage
+from .pages.oem import VariantPage
 
 pytestmark = pytest.mark.browser
 
 TABLET = {"width": 768, "height": 1024}
-
-
-def no_sideways_scroll(page: Page) -> int:
-    return page.evaluate("() => document.scrollingElement.scrollWidth - window.innerWidth")
 
 
 def test_a_manager_prices_a_variant_and_looks_up_last_quarters_price_on_a_tablet(new_page, console, engine,
@@ -52,13 +51,14 @@ def test_a_manager_prices_a_variant_and_looks_up_last_quarters_price_on_a_tablet
     with page.expect_navigation():
         form.get_by_role("button", name="Save").click()
     expect(page.get_by_role("status")).to_contain_text("Price ₹1,20,000.00 from 01-04-2026 saved")
-    today = page.locator("#today")
+    variant = VariantPage(page)
+    today = variant.price_today
     expect(today.get_by_role("row", name=re.compile(r"^Red"))).to_contain_text("₹1,20,000.00")
     expect(today.get_by_role("row", name=re.compile(r"^Red"))).to_contain_text("₹12,000.00")
 
     # The look-up answers in place: no page load, the rest of the page untouched.
     page.evaluate("() => { window.e2eSameDocument = true; }")
-    lookup = page.locator("#price-on")
+    lookup = variant.price_lookup
     lookup.get_by_label("Price on").fill("15-02-2026")
     lookup.get_by_label("Colour").select_option("Blue")
     with page.expect_response(lambda r: "on=15-02-2026" in r.url and r.request.headers.get("hx-request") == "true"):
@@ -81,18 +81,19 @@ def test_a_barcode_scanner_finds_the_part_at_once_for_the_technician(new_page, c
     page = new_page(viewport=TABLET, has_touch=True)
     LoginPage.open(page).log_in("TEC1", "4826")
     DashboardPage(page).open_module("Spare parts")
-    search = page.get_by_role("searchbox", name="Search")
+    parts = PartListPage(page)
+    search = parts.search_box
     expect(search).to_be_focused()  # the scanner types wherever the focus is
     page.evaluate("() => { window.e2eSameDocument = true; }")
     # A USB scanner is a keyboard that types fast and ends with Enter.
     search.press_sequentially("brk-100", delay=5)
     search.press("Enter")
-    first = page.locator("#part-results tbody tr").first
+    first = parts.rows.first
     expect(first).to_contain_text("BRK-100")
     expect(first).to_contain_text("Exact match")
     expect(first).to_contain_text("₹450.00")
     expect(page).to_have_url(re.compile(r"/master/parts\?q=brk-100"))
     assert page.evaluate("() => window.e2eSameDocument === true"), "Enter reloaded the page"
     assert no_sideways_scroll(page) <= 0
-    expect(page.get_by_role("link", name="Add part")).to_have_count(0)
+    expect(parts.add_part_link).to_have_count(0)
     console.assert_clean()

@@ -14,26 +14,11 @@ from playwright.sync_api import Page, expect
 
 from webapp.formatting import today_ist
 
-from .pages import LoginPage, _LoggedIn
+from .pages.auth import LoginPage
+from .pages.inventory import CountListPage, PartLabelsPage, PartStockPage, UnitPage, VehicleStockPage
+from .pages.layout import LoggedIn
 
 pytestmark = pytest.mark.browser
-
-
-class VehicleStockPage:
-    def __init__(self, page: Page):
-        self.page = page
-        self.search_box = page.get_by_role("searchbox", name="Search")
-        self.colour = page.get_by_label("Colour")
-        table = page.get_by_role("main").get_by_role("table")
-        self.rows = table.get_by_role("row").filter(has=page.get_by_role("cell"))
-
-    def row(self, vin: str):
-        return self.rows.filter(has=self.page.get_by_role("link", name=vin, exact=True))
-
-
-def log_in(page: Page, make_staff, role: str = "MANAGER", **kwargs) -> None:
-    make_staff("MGR1", role, "4826", name="Meena Iyer", **kwargs)
-    LoginPage.open(page).log_in("MGR1", "4826")
 
 
 def test_a_manager_finds_a_scooter_by_its_battery_serial_and_takes_it_as_a_demo(page: Page, console, engine,
@@ -46,9 +31,10 @@ def test_a_manager_finds_a_scooter_by_its_battery_serial_and_takes_it_as_a_demo(
         b.unit(conn, cat.variant_id, "Blue", branch, vin="MD2A5BR2C8LN00042", received_on=received)
         b.unit(conn, cat.variant_id, "Blue", branch, vin="MD2A5BR2C8LN00057", received_on=received)
         b.fit_battery(conn, b.battery_pack(conn, "LFPK24A00913"), red, "2025-08-20")
-    log_in(page, make_staff, branch_id=branch)
+    make_staff("MGR1", "MANAGER", "4826", name="Meena Iyer", branch_id=branch)
+    LoginPage.open(page).log_in("MGR1", "4826")
 
-    _LoggedIn(page).open_module("Vehicles")
+    LoggedIn(page).open_module("Vehicles")
     stock = VehicleStockPage(page)
     expect(stock.rows).to_have_count(3)
 
@@ -79,10 +65,11 @@ def test_a_manager_finds_a_scooter_by_its_battery_serial_and_takes_it_as_a_demo(
 
     # The unit's page: take it as a demo; its history says who did it.
     page.get_by_role("link", name="MD2A9TX7K4ZP31186").click()
-    page.get_by_role("button", name="Use as demo vehicle").click()
-    expect(page.get_by_role("status")).to_contain_text("is now a demo vehicle")
-    expect(page.locator("ol.timeline")).to_contain_text("In stock → Demo vehicle")
-    expect(page.locator("ol.timeline")).to_contain_text("Meena Iyer")
+    unit = UnitPage(page)
+    unit.use_as_demo_button.click()
+    expect(unit.flash).to_contain_text("is now a demo vehicle")
+    expect(unit.history).to_contain_text("In stock → Demo vehicle")
+    expect(unit.history).to_contain_text("Meena Iyer")
     console.assert_clean()
 
 
@@ -92,39 +79,38 @@ def test_a_scanned_part_is_found_counted_and_labelled(page: Page, console, engin
         shoe = b.part(conn, part_no="BRK-100")
         b.part(conn, part_no="BRK-1001")
         b.receive(conn, branch, shoe, 7, "100.00")
-    log_in(page, make_staff, branch_id=branch)
-    page.goto("/inventory/parts")
-    rows = page.get_by_role("main").get_by_role("table").get_by_role("row").filter(has=page.get_by_role("cell"))
+    make_staff("MGR1", "MANAGER", "4826", name="Meena Iyer", branch_id=branch)
+    LoginPage.open(page).log_in("MGR1", "4826")
+    stock = PartStockPage.open(page)
+    rows = stock.rows
     expect(rows).to_have_count(2)
 
     # A USB scanner types the whole number in a burst and presses Enter.
-    search = page.get_by_role("searchbox", name="Search")
+    search = stock.search_box
     search.press_sequentially("BRK-100", delay=5)
     search.press("Enter")
     expect(rows.first).to_contain_text("BRK-100")
     expect(page).to_have_url(re.compile(r"q=BRK-100"))
 
     # A count sheet: the counted quantity is saved as soon as the field is left.
-    page.goto("/inventory/counts")
-    page.once("dialog", lambda dialog: dialog.accept())
-    page.get_by_role("button", name="Start a count").click()
-    counted = page.get_by_label("Counted quantity of BRK-100")
+    sheet = CountListPage.open(page).start_count()
+    counted = sheet.counted("BRK-100")
     counted.fill("5")
     counted.press("Tab")
-    row = page.locator(f"#count-{shoe}")
+    row = sheet.row("BRK-100")
     expect(row).to_contain_text("-2")
     expect(row).to_contain_text("-₹200.00")
-    expect(page.locator("#count-summary")).to_contain_text("1 of 1 parts")  # the totals follow by themselves
-    expect(page.get_by_role("button", name="Approve and post 1 adjustment")).to_be_visible()
+    expect(sheet.counted_so_far).to_contain_text("1 of 1 parts")  # the totals follow by themselves
+    expect(sheet.approve_button("1 adjustment")).to_be_visible()
 
     # Its label: a QR code drawn inline, allowed by the CSP; printing hides the screen controls.
-    page.goto(f"/inventory/parts/labels?part={shoe}&copies=2")
-    labels = page.locator(".part-label")
+    label_sheet = PartLabelsPage.open(page, shoe, copies=2)
+    labels = label_sheet.labels
     expect(labels).to_have_count(2)
-    expect(labels.first.locator("svg.qr")).to_be_visible()
+    expect(label_sheet.qr_code(labels.first)).to_be_visible()
     expect(labels.first).to_contain_text("MRP ₹200.00")
     page.emulate_media(media="print")
-    expect(page.get_by_role("button", name="Print labels")).to_be_hidden()
+    expect(label_sheet.print_button).to_be_hidden()
     expect(page.get_by_role("navigation", name="Modules")).to_be_hidden()
     expect(labels.first).to_be_visible()
     console.assert_clean()

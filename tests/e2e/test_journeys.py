@@ -11,7 +11,9 @@ import pytest
 from conftest import gstin
 from playwright.sync_api import Page, expect
 
-from .pages import DashboardPage, ErrorPage, LoginPage, SetupPage, StaffListPage
+from .pages.auth import LoginPage, SetupPage
+from .pages.layout import DashboardPage, ErrorPage
+from .pages.master import StaffListPage
 
 pytestmark = pytest.mark.browser
 

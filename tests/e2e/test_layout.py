@@ -25,7 +25,7 @@ from catalog_ids import catalog_ids
 from conftest import truncate_all
 from flask import url_for
 from inventory_ids import inventory_ids
-from playwright.sync_api import Locator, Page, expect
+from playwright.sync_api import Page, expect
 from procurement_ids import procurement_ids
 from sales_ids import sales_ids
 
@@ -37,6 +37,9 @@ from webapp.sales import services
 from webapp.security import hash_pin, role_may_use
 
 from .conftest import TIMEOUT_MS, serving
+from .pages.auth import LoginPage
+from .pages.billing import CounterSalePage, InvoiceForm, SalesRegisterPage
+from .pages.layout import Navigation, cells_out_of_view, table_cells, tables_on_screen
 
 pytestmark = pytest.mark.browser
 
@@ -123,12 +126,13 @@ def _list_screens(app) -> list[tuple[str, str]]:
 
 
 @pytest.fixture(scope="module")
-def showroom(_app, engine, _truncatable):
+def showroom(_app, owner_engine, _truncatable):
+    # owner_engine: the session's committing engine (tests/conftest.py; `engine` is per test).
     _app.extensions["setup_done"] = False
     try:
-        yield _fill(_app, engine)
+        yield _fill(_app, owner_engine)
     finally:
-        truncate_all(engine, _truncatable)
+        truncate_all(owner_engine, _truncatable)
         _app.extensions["setup_done"] = False
 
 
@@ -143,12 +147,7 @@ def signed_in(browser, server) -> dict:
     """The administrator's session cookie, logged in once for the module."""
     context = browser.new_context(base_url=server.url, locale="en-IN", timezone_id="Asia/Kolkata")
     try:
-        page = context.new_page()
-        page.goto("/login")
-        page.get_by_label("Staff code").fill(ADMIN)
-        page.get_by_label("PIN", exact=True).fill(PIN)
-        page.get_by_role("button", name="Log in", exact=True).click()
-        expect(page.get_by_role("heading", name=re.compile(r"^Namaste, "))).to_be_visible()
+        LoginPage.open(context.new_page()).log_in_typing(ADMIN, PIN)
         return context.storage_state()
     finally:
         context.close()
@@ -175,66 +174,6 @@ def open_page(browser, server, signed_in, console):
 
 # ----------------------------------------------------------------------------- what is on screen
 
-# For each table in <main>: every header cell and every cell of the first body row, with the reason it
-# cannot be seen (null when it can). An ancestor that scrolls makes what it holds reachable; from there
-# on the ancestor itself must be in view. Also: the tables whose first row is the "nothing found" row,
-# and the scrolling boxes that do not say they scroll.
-CELLS_JS = r"""
-() => {
-  const width = document.documentElement.clientWidth;
-  const name = el => el.tagName.toLowerCase() + (el.className && typeof el.className === "string"
-                                                 ? "." + el.className.trim().split(/\s+/).join(".") : "");
-  function unseen(cell) {
-    const style = getComputedStyle(cell);
-    if (style.display === "none") { return "display:none"; }
-    if (style.visibility !== "visible") { return "visibility:" + style.visibility; }
-    const r = cell.getBoundingClientRect();
-    if (r.width < 1 || r.height < 1) { return "zero size"; }
-    let box = {left: r.left, right: r.right, top: r.top, bottom: r.bottom};
-    for (let el = cell.parentElement; el && el !== document.documentElement; el = el.parentElement) {
-      const s = getComputedStyle(el);
-      if (parseFloat(s.opacity) === 0) { return "inside a transparent " + name(el); }
-      const e = el.getBoundingClientRect();
-      if (s.overflowX === "auto" || s.overflowX === "scroll") {
-        box = {left: e.left, right: e.right, top: e.top, bottom: e.bottom};
-        continue;
-      }
-      if ((s.overflowX === "hidden" || s.overflowX === "clip") && (box.left < e.left - 1 || box.right > e.right + 1)) {
-        return "cut off sideways by " + name(el);
-      }
-      if ((s.overflowY === "hidden" || s.overflowY === "clip") && (box.top < e.top - 1 || box.bottom > e.bottom + 1)) {
-        return "cut off by " + name(el);
-      }
-    }
-    if (box.left < -1 || box.right > width + 1) {
-      return `outside the ${width} px window (${Math.round(box.left)} to ${Math.round(box.right)} px)`;
-    }
-    return null;
-  }
-  const tables = Array.from(document.querySelectorAll("main table")).map((table, n) => {
-    const head = table.tHead ? Array.from(table.tHead.rows).flatMap(row => Array.from(row.cells)) : [];
-    const first = Array.from(table.tBodies).flatMap(body => Array.from(body.rows))[0];
-    const cells = head.concat(first ? Array.from(first.cells) : []);
-    const section = table.closest("section, .card, main");
-    const heading = section && section.querySelector("h1, h2");
-    return {
-      table: `table ${n + 1} (${name(table)})` + (heading ? ` under "${heading.textContent.trim().slice(0, 40)}"` : ""),
-      cells: cells.length,
-      empty: !first || !!first.querySelector("td.empty"),
-      unseen: cells.map(c => [c.textContent.trim().replace(/\s+/g, " ").slice(0, 30) || "(no text)", unseen(c)])
-                   .filter(([, why]) => why),
-    };
-  });
-  const silent = Array.from(document.querySelectorAll("main *")).filter(el => {
-    const s = getComputedStyle(el);
-    return (s.overflowX === "auto" || s.overflowX === "scroll") && el.scrollWidth > el.clientWidth + 1
-      && el.querySelector("table") && getComputedStyle(el, "::before").content === "none";
-  }).map(name);
-  return {tables, silent, sideways: document.scrollingElement.scrollWidth - window.innerWidth};
-}
-"""
-
-
 @pytest.mark.parametrize("viewport", VIEWPORTS)
 def test_every_list_screen_shows_every_column_or_scrolls_to_it(_app, showroom, open_page, console, viewport):
     page = open_page(VIEWPORTS[viewport])
@@ -244,7 +183,7 @@ def test_every_list_screen_shows_every_column_or_scrolls_to_it(_app, showroom, o
     for label, url in screens:
         response = page.goto(url)
         assert response is not None and response.ok, f"{label}: {url} answered {response and response.status}"
-        found = page.evaluate(CELLS_JS)
+        found = tables_on_screen(page)
         if found["sideways"] > 0:
             problems.append(f"{label}: the page scrolls sideways by {found['sideways']} px")
         problems += [f"{label}: {box} scrolls with no hint" for box in found["silent"]]
@@ -261,53 +200,43 @@ def test_every_list_screen_shows_every_column_or_scrolls_to_it(_app, showroom, o
 # ----------------------------------------------------------------------------- the navigation
 
 
-def _section(nav: Locator, title: str) -> Locator:
-    """A section's menu button (a <summary>, which has no ARIA role of its own)."""
-    return nav.locator("li > details > summary").filter(has_text=re.compile(rf"^{re.escape(title)}$"))
-
-
-def _menu(nav: Locator) -> Locator:
-    """The one "Menu" button of a narrow window."""
-    return nav.locator("details > summary").filter(has_text=re.compile(r"^Menu\b"))
-
-
 def test_on_a_laptop_the_navigation_is_one_row_of_section_menus(showroom, open_page, console):
     page = open_page(LAPTOP)
     page.goto("/billing/registers/sales")
-    nav = page.get_by_role("navigation", name="Modules")
+    nav = Navigation(page)
     assert page.get_by_role("banner").bounding_box()["height"] < 80
-    expect(_menu(nav)).to_be_hidden()
-    summaries = nav.locator("li > details > summary")
+    expect(nav.menu_button).to_be_hidden()
+    summaries = nav.section_buttons
     expect(summaries).to_have_text([section.title for section in SECTIONS])
     for summary in summaries.all():
         expect(summary).to_be_visible()
         box = summary.bounding_box()
         assert box["height"] >= 44 and box["y"] + box["height"] <= 80, summary.text_content()
     # The page's own section is marked; its links wait in its drop-down.
-    expect(nav.locator("summary[aria-current]")).to_have_text("Billing")
-    register = nav.get_by_role("link", name="Sales register", exact=True)
+    expect(nav.current_section).to_have_text("Billing")
+    register = nav.link("Sales register")
     expect(register).to_be_hidden()
-    _section(nav, "Billing").click()
+    nav.section_button("Billing").click()
     expect(register).to_be_visible()
     expect(register).to_have_attribute("aria-current", "page")
     # Another section's button opens its drop-down and closes the first; Escape closes it.
-    _section(nav, "Stock").click()
-    ageing = nav.get_by_role("link", name="Stock ageing", exact=True)
+    nav.section_button("Stock").click()
+    ageing = nav.link("Stock ageing")
     expect(ageing).to_be_visible()
     expect(register).to_be_hidden()
     assert ageing.bounding_box()["height"] >= 44
     page.keyboard.press("Escape")
     expect(ageing).to_be_hidden()
-    expect(_section(nav, "Stock")).to_be_focused()
+    expect(nav.section_button("Stock")).to_be_focused()
     # By keyboard: a section's button opens with Enter, and its link is followed.
-    _section(nav, "Purchasing").focus()
+    nav.section_button("Purchasing").focus()
     page.keyboard.press("Enter")
-    nav.get_by_role("link", name="Payables", exact=True).click()
+    nav.link("Payables").click()
     expect(page).to_have_url(re.compile(r"/procurement/payables$"))
-    expect(nav.locator("summary[aria-current]")).to_have_text("Purchasing")
+    expect(nav.current_section).to_have_text("Purchasing")
     # A window too narrow for the row of sections gets the one "Menu" button, never a second row.
     page.set_viewport_size({"width": 1150, "height": 768})
-    expect(_menu(nav)).to_be_visible()
+    expect(nav.menu_button).to_be_visible()
     assert page.get_by_role("banner").bounding_box()["height"] < 80
     console.assert_clean()
 
@@ -315,28 +244,28 @@ def test_on_a_laptop_the_navigation_is_one_row_of_section_menus(showroom, open_p
 def test_on_a_tablet_one_tap_on_menu_shows_every_section_and_its_links(showroom, open_page, console):
     page = open_page(TABLET, touch=True)
     page.goto("/inventory/vehicles/ageing")
-    nav = page.get_by_role("navigation", name="Modules")
+    nav = Navigation(page)
     assert page.get_by_role("banner").bounding_box()["height"] < 80  # brand, Menu and person in one row
-    menu = _menu(nav)
+    menu = nav.menu_button
     expect(menu).to_have_text(re.compile(r"^Menu\W+Stock$"))  # with the section of the page
-    links = nav.get_by_role("link")
+    links = nav.links
     expect(links.first).to_be_hidden()
     assert menu.bounding_box()["height"] >= 44
     menu.tap()
     for section in SECTIONS:
-        expect(_section(nav, section.title)).to_be_visible()
+        expect(nav.section_button(section.title)).to_be_visible()
     for link in links.all():
         expect(link).to_be_visible()
         box = link.bounding_box()
         assert box["height"] >= 44 and box["x"] >= 0 and box["x"] + box["width"] <= TABLET["width"], link.text_content()
-    expect(nav.get_by_role("link", name="Stock ageing", exact=True)).to_have_attribute("aria-current", "page")
-    nav.get_by_role("link", name="Receivables", exact=True).tap()
+    expect(nav.link("Stock ageing")).to_have_attribute("aria-current", "page")
+    nav.link("Receivables").tap()
     expect(page).to_have_url(re.compile(r"/billing/registers/receivables$"))
     expect(links.first).to_be_hidden()
     # A tap on the page below the open panel closes it.
     menu.tap()
     expect(links.first).to_be_visible()
-    panel = nav.get_by_role("list").first.bounding_box()
+    panel = nav.panel.bounding_box()
     assert panel["y"] + panel["height"] < TABLET["height"] - 50
     page.touchscreen.tap(TABLET["width"] / 2, TABLET["height"] - 20)
     expect(links.first).to_be_hidden()
@@ -346,47 +275,30 @@ def test_on_a_tablet_one_tap_on_menu_shows_every_section_and_its_links(showroom,
 # ----------------------------------------------------------------------------- registers and previews
 
 
-def _out_of_view(page: Page, selector: str) -> list[str]:
-    """The cells matching selector that cannot be seen without scrolling: outside the window, or
-    outside the visible part of their table's scrolling box."""
-    return page.evaluate("""selector => {
-      const width = document.documentElement.clientWidth;
-      return Array.from(document.querySelectorAll(selector)).filter(cell => {
-        const r = cell.getBoundingClientRect();
-        const box = cell.closest(".table-scroll");
-        const b = box ? box.getBoundingClientRect() : {left: 0, right: width};
-        return r.width < 1 || r.left < Math.max(0, b.left) - 1 || r.right > Math.min(width, b.right) + 1
-          || getComputedStyle(cell).visibility !== "visible";
-      }).map(cell => cell.textContent.trim());
-    }""", selector)
-
-
 def test_the_sales_register_fits_a_laptop_without_scrolling_sideways(showroom, open_page, console):
     page = open_page(LAPTOP)
-    page.goto("/billing/registers/sales")
-    table = page.get_by_role("main").get_by_role("table")
+    register = SalesRegisterPage.open(page)
     for column in ("Round off", "Total", "TCS"):
-        expect(table.get_by_role("columnheader", name=column, exact=True)).to_be_in_viewport()
-    expect(table).to_contain_text("27AAAC")  # the B2B invoice: its GSTIN and IGST, the widest row
-    assert _out_of_view(page, "main table th, main table td") == []
-    assert page.locator("main .table-scroll").evaluate("box => box.scrollWidth - box.clientWidth") <= 1
+        expect(register.column(column)).to_be_in_viewport()
+    expect(register.table).to_contain_text("27AAAC")  # the B2B invoice: its GSTIN and IGST, the widest row
+    assert cells_out_of_view(register.cells) == []
+    assert register.hidden_width() <= 1
     console.assert_clean()
 
 
 def test_the_invoice_and_counter_sale_previews_show_their_totals_on_a_tablet(showroom, open_page, console):
     page = open_page(TABLET)
-    page.goto(f"/billing/bookings/{showroom['allotted_booking_id']}/invoice")
-    main = page.get_by_role("main")
-    expect(main.get_by_role("row", name=re.compile(r"^Invoice total ₹1,57,000\.00$"))).to_be_in_viewport(ratio=1)
-    assert _out_of_view(page, "main table.totals th, main table.totals td") == []
+    invoice = InvoiceForm.open(page, showroom["allotted_booking_id"])
+    expect(invoice.total_row(re.compile(r"^Invoice total ₹1,57,000\.00$"))).to_be_in_viewport(ratio=1)
+    assert cells_out_of_view(table_cells(invoice.totals)) == []
 
-    page.goto("/billing/counter-sale")
-    main.get_by_role("textbox", name=re.compile(r"^Part no.* row 1\b")).fill(showroom["part_no"])
-    main.get_by_role("textbox", name="Quantity of row 1").fill("2")
-    main.get_by_role("button", name="Preview the totals").click()
-    grand = main.get_by_role("row", name=re.compile(r"^Total ₹"))
+    counter = CounterSalePage.open(page)
+    counter.part_no(1).fill(showroom["part_no"])
+    counter.quantity(1).fill("2")
+    counter.preview_button.click()
+    grand = counter.grand_total
     expect(grand).to_be_visible()
     grand.scroll_into_view_if_needed()
     expect(grand).to_be_in_viewport(ratio=1)
-    assert _out_of_view(page, "main table.totals th, main table.totals td") == []
+    assert cells_out_of_view(table_cells(counter.totals)) == []
     console.assert_clean()

@@ -11,98 +11,19 @@ from datetime import timedelta
 
 import builders as b
 import pytest
-from playwright.sync_api import Locator, Page, expect
+from playwright.sync_api import Page, expect
 
 from webapp.formatting import today_ist
 
-from .pages import LoginPage, OemPage, _LoggedIn
+from .pages.auth import LoginPage
+from .pages.inventory import UnitPage, VehicleStockPage
+from .pages.layout import no_sideways_scroll
+from .pages.oem import OemPage
+from .pages.procurement import GoodsReceiptPage, PurchaseOrderForm, PurchaseOrderPage
 
 pytestmark = pytest.mark.browser
 
 TABLET = {"width": 768, "height": 1024}
-
-
-# ----------------------------------------------------------------------------- page objects
-
-
-class PurchaseOrderForm(_LoggedIn):
-    def __init__(self, page: Page):
-        super().__init__(page)
-        self.heading = page.get_by_role("heading", name=re.compile(r"^New purchase order"))
-
-    def order(self, row: int, vehicle: str, qty: int) -> PurchaseOrderForm:
-        self.main.get_by_label(f"Vehicle row {row}: variant and colour").select_option(label=vehicle)
-        self.main.get_by_label(f"Vehicle row {row}: quantity").fill(str(qty))
-        return self
-
-    def save_draft(self) -> PurchaseOrderPage:
-        self.submit(self.main.get_by_role("button", name="Save draft"))
-        return PurchaseOrderPage(self.page)
-
-
-class PurchaseOrderPage(_LoggedIn):
-    def __init__(self, page: Page):
-        super().__init__(page)
-        self.heading = self.main.get_by_role("heading", level=1)
-        self.status = self.main.locator(".page-head .badge")
-        self.lines = self.main.get_by_role("table").first
-
-    def press(self, name: str) -> PurchaseOrderPage:
-        """A button on the order (approve, mark sent ...); its confirmation question is answered yes."""
-        self.page.once("dialog", lambda dialog: dialog.accept())
-        self.submit(self.main.get_by_role("button", name=name))
-        return PurchaseOrderPage(self.page)
-
-    def receive_goods(self) -> GoodsReceiptPage:
-        self.main.get_by_role("link", name="Receive goods").click()
-        receipt = GoodsReceiptPage(self.page)
-        expect(receipt.heading).to_be_visible()
-        return receipt
-
-
-class GoodsReceiptPage(_LoggedIn):
-    def __init__(self, page: Page):
-        super().__init__(page)
-        self.heading = page.get_by_role("heading", name=re.compile(r"^Receive goods"))
-        self.dispatch_list = self.main.get_by_label("Dispatch list")
-        self.preview = self.main.get_by_role("region", name=re.compile(r"^Preview"))
-        self.confirm_button = self.main.get_by_role("button", name="Confirm and post the receipt")
-
-    def preview_row(self, vin: str) -> Locator:
-        return self.preview.get_by_role("row").filter(has_text=vin)
-
-    def paste(self, text: str) -> GoodsReceiptPage:
-        self.dispatch_list.fill(text)
-        return self
-
-    def check(self) -> GoodsReceiptPage:
-        self.submit(self.main.get_by_role("button", name="Check the list"))
-        return GoodsReceiptPage(self.page)
-
-    def confirm(self) -> ReceiptPage:
-        self.submit(self.confirm_button)
-        return ReceiptPage(self.page)
-
-
-class ReceiptPage(_LoggedIn):
-    def __init__(self, page: Page):
-        super().__init__(page)
-        self.heading = self.main.get_by_role("heading", name=re.compile(r"^Goods receipt "))
-        self.vehicles = self.main.locator("table.vehicles")
-
-
-class VehicleStock(_LoggedIn):
-    def __init__(self, page: Page):
-        super().__init__(page)
-        self.search_box = page.get_by_role("searchbox", name="Search")
-        self.rows = self.main.get_by_role("table").get_by_role("row").filter(has=page.get_by_role("cell"))
-
-    def open_vehicle(self, vin: str) -> None:
-        self.main.get_by_role("link", name=vin, exact=True).click()
-
-
-def no_sideways_scroll(page: Page) -> int:
-    return page.evaluate("() => document.scrollingElement.scrollWidth - window.innerWidth")
 
 
 # ----------------------------------------------------------------------------- the journey
@@ -190,13 +111,13 @@ def test_a_new_model_is_priced_ordered_approved_received_from_a_pasted_list_and_
 
     # Stock: a scrap of the third scooter's motor number finds it; its page tells where it came from.
     posted.open_module("Vehicles")
-    stock = VehicleStock(page)
+    stock = VehicleStockPage(page)
     expect(stock.rows).to_have_count(5)
     stock.search_box.press_sequentially(motors[2][-5:-1], delay=40)
     expect(stock.rows).to_have_count(1)
     expect(stock.rows.first).to_contain_text(vins[2])
     stock.open_vehicle(vins[2])
-    unit = page.get_by_role("main")
+    unit = UnitPage(page).main
     expect(unit.get_by_role("heading", level=1)).to_contain_text(vins[2])
     expect(unit).to_contain_text(f"BLRGRN/{fy}/1")
     expect(unit).to_contain_text(f"BLRPO/{fy}/1")
@@ -218,9 +139,8 @@ def test_a_barcode_scanners_enter_moves_along_the_boxes_and_adds_the_scooter_to_
         b.approve_po(conn, po, b.staff(conn, branch, "MANAGER"))
         b.send_po(conn, po)
     LoginPage.open(page).log_in("MGR1", "5937")
-    page.goto(f"/procurement/orders/{po}")
-    receipt = PurchaseOrderPage(page).receive_goods()
-    scan = receipt.main.get_by_role("group", name=re.compile(r"^One vehicle at a time"))
+    receipt = PurchaseOrderPage.open(page, po).receive_goods()
+    scan = receipt.one_at_a_time
     vin = b.new_vin()
     # A USB scanner types fast and ends each code with Enter.
     scan.get_by_label("VIN").press_sequentially(vin, delay=5)

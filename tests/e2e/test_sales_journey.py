@@ -14,268 +14,20 @@ from decimal import Decimal
 import builders as b
 import pytest
 import sqlalchemy as sa
-from playwright.sync_api import Locator, Page, expect
+from playwright.sync_api import expect
 
 from webapp.formatting import today_ist
 
-from .pages import LoginPage, _LoggedIn
+from .pages.auth import LoginPage
+from .pages.billing import InvoicePage
+from .pages.layout import no_sideways_scroll
+from .pages.sales import EnquiryForm, PipelinePage, SalePage
 
 pytestmark = pytest.mark.browser
 
 TABLET = {"width": 768, "height": 1024}
 CUSTOMER = "Priya Raghavan"
 MOBILE = "9845012345"
-
-
-# ----------------------------------------------------------------------------- page objects
-
-
-def literal(text: str) -> str:
-    """Text as a regular expression Playwright passes on to the browser (where / ends a pattern)."""
-    return re.escape(text).replace("/", r"\/")
-
-
-def no_sideways_scroll(page: Page) -> int:
-    """How far the page is wider than the window (0 or less: no horizontal scrollbar)."""
-    return page.evaluate("() => document.scrollingElement.scrollWidth - window.innerWidth")
-
-
-class EnquiryForm(_LoggedIn):
-    def __init__(self, page: Page):
-        super().__init__(page)
-        self.heading = self.main.get_by_role("heading", name="New enquiry")
-
-    def fill(self, *, came_by: str, name: str, mobile: str, model: str) -> EnquiryForm:
-        self.main.get_by_label("Came by").select_option(label=came_by)
-        self.main.get_by_label("Name", exact=True).fill(name)
-        self.main.get_by_label("Mobile").fill(mobile)
-        self.main.get_by_label("Model of interest").select_option(label=model)
-        return self
-
-    def save(self) -> EnquiryPage:
-        self.submit(self.main.get_by_role("button", name="Save enquiry"))
-        return EnquiryPage(self.page)
-
-
-class EnquiryPage(_LoggedIn):
-    def __init__(self, page: Page):
-        super().__init__(page)
-        self.heading = self.main.get_by_role("heading", level=1)
-
-    def quote_a_price(self) -> QuotationForm:
-        self.main.get_by_role("link", name="Quote a price").click()
-        form = QuotationForm(self.page)
-        expect(form.heading).to_be_visible()
-        return form
-
-
-class _Breakdown:
-    """The on-road price table (the live preview on the forms, the saved quotation)."""
-
-    def __init__(self, scope: Locator):
-        self.table = scope.locator("table.breakdown")
-
-    def row(self, name: str) -> Locator:
-        return self.table.get_by_role("row").filter(has=self.table.page.get_by_role(
-            "rowheader", name=re.compile(rf"^{re.escape(name)}")))
-
-
-class QuotationForm(_LoggedIn):
-    def __init__(self, page: Page):
-        super().__init__(page)
-        self.heading = self.main.get_by_role("heading", name=re.compile(r"^Quotation for "))
-        self.breakdown = _Breakdown(self.main)
-
-    def choose(self, vehicle: str) -> QuotationForm:
-        self.main.get_by_label("Variant and colour").select_option(label=vehicle)
-        return self
-
-    def charge(self, label: str, amount: str) -> QuotationForm:
-        """An on-road charge typed as at the counter; the breakdown follows (htmx)."""
-        box = self.main.get_by_label(re.compile(rf"^{re.escape(label)}"))
-        box.click()
-        box.press_sequentially(amount, delay=20)
-        return self
-
-    def save(self) -> QuotationPage:
-        self.submit(self.main.get_by_role("button", name="Save quotation"))
-        return QuotationPage(self.page)
-
-
-class QuotationPage(_LoggedIn):
-    def __init__(self, page: Page):
-        super().__init__(page)
-        self.heading = self.main.get_by_role("heading", level=1)
-        self.breakdown = _Breakdown(self.main)
-
-    def book(self) -> BookingForm:
-        self.main.get_by_role("link", name="Book at this price").click()
-        form = BookingForm(self.page)
-        expect(form.heading).to_be_visible()
-        return form
-
-
-class BookingForm(_LoggedIn):
-    def __init__(self, page: Page):
-        super().__init__(page)
-        self.heading = self.main.get_by_role("heading", name=re.compile(r"^New booking"))
-        self.customers = self.main.get_by_role("radiogroup", name="Customer")
-        self.advance = self.main.get_by_role("group", name="Advance taken now")
-
-    def choose_customer(self, name: str) -> BookingForm:
-        self.customers.get_by_role("radio", name=re.compile(rf"^{re.escape(name)}")).check()
-        return self
-
-    def take_advance(self, amount: str, paid_by: str, reference: str) -> BookingForm:
-        self.advance.get_by_label("Advance taken now (₹)").fill(amount)
-        self.advance.get_by_label("Paid by").select_option(label=paid_by)
-        self.advance.get_by_label("UTR / cheque no. / card slip").fill(reference)
-        return self
-
-    def book(self) -> SalePage:
-        self.submit(self.main.get_by_role("button", name="Book", exact=True))
-        return SalePage(self.page)
-
-
-class SalePage(_LoggedIn):
-    """A sale's page: the booking, what is pending, the steps, the money and the insurance panels."""
-
-    def __init__(self, page: Page):
-        super().__init__(page)
-        self.heading = self.main.get_by_role("heading", name=re.compile(r"^Booking "), level=1)
-        self.stage = self.main.locator(".page-head .badge.stage")
-        self.pending = self.main.get_by_role("region", name=re.compile(r"^What is pending"))
-        self.steps = self.main.locator("section").filter(has=page.get_by_role("heading", name="Steps", level=2))
-        self.money = self.main.get_by_role("region", name="Money")
-        self.receipts = self.money.get_by_role("table")
-        self.insurance = self.main.get_by_role("region", name="Insurance")
-
-    def open_step(self, link: str, heading: str) -> _LoggedIn:
-        self.steps.get_by_role("link", name=link).click()
-        step = _LoggedIn(self.page)
-        expect(step.main.get_by_role("heading", level=1, name=re.compile(rf"^{re.escape(heading)}"))).to_be_visible()
-        return step
-
-    def allot(self) -> AllotPage:
-        self.open_step("Allot a unit", "Allot a unit")
-        return AllotPage(self.page)
-
-    def post_invoice(self) -> InvoiceForm:
-        self.money.get_by_role("link", name="Post invoice").click()
-        form = InvoiceForm(self.page)
-        expect(form.heading).to_be_visible()
-        return form
-
-    def payment_form(self, link: Locator) -> Locator:
-        """A payment button loads the receipt form into the money panel (htmx, no page load)."""
-        link.click()
-        form = self.money.locator("form.receipt-form")
-        expect(form.get_by_role("heading", name=re.compile(r"^Take a payment"))).to_be_visible()
-        return form
-
-    def post_receipt(self, form: Locator) -> ReceiptPage:
-        self.submit(form.get_by_role("button", name="Post the receipt"))
-        return ReceiptPage(self.page)
-
-    def record_policy(self) -> PolicyForm:
-        self.insurance.get_by_role("link", name="Record the insurance policy").click()
-        form = PolicyForm(self.page)
-        expect(form.heading).to_be_visible()
-        return form
-
-    def save_step(self) -> SalePage:
-        self.submit(self.main.get_by_role("button", name="Save"))
-        return SalePage(self.page)
-
-
-class AllotPage(_LoggedIn):
-    def __init__(self, page: Page):
-        super().__init__(page)
-        self.units = self.main.get_by_role("radio")
-
-    def unit(self, vin: str) -> Locator:
-        return self.main.get_by_role("radio", name=re.compile(rf"^{vin}"))
-
-    def allot(self) -> SalePage:
-        self.submit(self.main.get_by_role("button", name="Allot this unit"))
-        return SalePage(self.page)
-
-
-class InvoiceForm(_LoggedIn):
-    def __init__(self, page: Page):
-        super().__init__(page)
-        self.heading = self.main.get_by_role("heading", name=re.compile(r"^Tax invoice for booking "))
-        self.lines = self.main.locator("table.lines")
-
-    def post(self) -> InvoicePage:
-        self.submit(self.main.get_by_role("button", name="Post the tax invoice"))
-        return InvoicePage(self.page)
-
-
-class InvoicePage(_LoggedIn):
-    def __init__(self, page: Page):
-        super().__init__(page)
-        self.heading = self.main.get_by_role("heading", name=re.compile(r"^Tax invoice "), level=1)
-        self.print_link = self.main.get_by_role("link", name="Print", exact=True)
-
-    def back_to_sale(self) -> SalePage:
-        self.main.get_by_role("link", name="Back to the sale").first.click()
-        sale = SalePage(self.page)
-        expect(sale.heading).to_be_visible()
-        return sale
-
-
-class ReceiptPage(_LoggedIn):
-    def __init__(self, page: Page):
-        super().__init__(page)
-        self.heading = self.main.get_by_role("heading", name=re.compile(r"^Receipt "), level=1)
-
-    def back_to_sale(self) -> SalePage:
-        self.main.get_by_role("link", name="Back to the sale").click()
-        sale = SalePage(self.page)
-        expect(sale.heading).to_be_visible()
-        return sale
-
-
-class PolicyForm(_LoggedIn):
-    def __init__(self, page: Page):
-        super().__init__(page)
-        self.heading = self.main.get_by_role("heading", name=re.compile(r"^Insurance policy"))
-        self.own_damage = self.main.get_by_role("group", name=re.compile(r"^Own damage"))
-        self.third_party = self.main.get_by_role("group", name=re.compile(r"^Third party"))
-
-    def fill(self, *, insurer: str, premium: str, idv: str, od_no: str, tp_no: str, nominee: str,
-             relation: str) -> PolicyForm:
-        self.main.get_by_label("Insurer").select_option(label=insurer)
-        self.main.get_by_label("Premium (₹)").fill(premium)
-        self.main.get_by_label("IDV (₹)").fill(idv)
-        self.own_damage.get_by_label("Own-damage policy no.").fill(od_no)
-        self.third_party.get_by_label("Third-party policy no.").fill(tp_no)
-        self.main.get_by_label("Nominee", exact=True).fill(nominee)
-        self.main.get_by_label("Nominee's relation").fill(relation)
-        return self
-
-    def record(self) -> SalePage:
-        self.submit(self.main.get_by_role("button", name="Record the policy"))
-        return SalePage(self.page)
-
-
-class PipelinePage(_LoggedIn):
-    def __init__(self, page: Page):
-        super().__init__(page)
-        self.heading = self.main.get_by_role("heading", name=re.compile(r"^Booking pipeline"), level=1)
-
-    def column(self, title: str) -> Locator:
-        return self.main.get_by_role("region", name=re.compile(rf"^{re.escape(title)}\b"))
-
-    def card(self, column: str, booking_no: str) -> Locator:
-        return self.column(column).get_by_role("link", name=re.compile(rf"^{literal(booking_no)} · "))
-
-    def open_sale(self, column: str, booking_no: str) -> SalePage:
-        self.card(column, booking_no).click()
-        sale = SalePage(self.page)
-        expect(sale.heading).to_contain_text(f"Booking {booking_no}")
-        return sale
 
 
 # ----------------------------------------------------------------------------- the journey
@@ -347,7 +99,7 @@ def test_a_walk_in_is_quoted_booked_invoiced_paid_insured_registered_delivered_a
     expect(advance).to_contain_text(f"BLRRCT/{fy}/1")
     expect(advance).to_contain_text("₹10,000.00")
     # 1,46,000 less the advance: 1,36,000, of which the OEM pays the 10,000 subsidy and she 1,26,000.
-    expect(sale.money.locator(".balance-due")).to_have_text("₹1,26,000.00")
+    expect(sale.to_pay).to_have_text("₹1,26,000.00")
     expect(sale.money).to_contain_text("the PM E-DRIVE subsidy ₹10,000.00 (OEM)")
     assert no_sideways_scroll(page) <= 0, "the sale page scrolls sideways on a tablet"
 
@@ -383,7 +135,7 @@ def test_a_walk_in_is_quoted_booked_invoiced_paid_insured_registered_delivered_a
     receipt = sale.post_receipt(balance)
     expect(receipt.flash).to_contain_text(f"Receipt BLRRCT/{fy}/3: ₹1,26,000.00 received (UPI)")
     sale = receipt.back_to_sale()
-    expect(sale.money.locator(".balance-due")).to_have_text("₹0.00")
+    expect(sale.to_pay).to_have_text("₹0.00")
     expect(sale.money).to_contain_text("Fully paid")
 
     # The salesperson records the policy, the RTO papers and the PDI, then hands the scooter over.
@@ -406,18 +158,18 @@ def test_a_walk_in_is_quoted_booked_invoiced_paid_insured_registered_delivered_a
     expect(sale.steps).to_contain_text("temporary KA01TR2026001")
     expect(sale.steps).to_contain_text(f"Form 20 {today:%d-%m-%Y}")
 
-    sale.open_step("PDI checklist", "Pre-delivery inspection")
-    checks = page.get_by_role("main").get_by_role("table").get_by_role("row").filter(has=page.get_by_role("cell"))
+    pdi = sale.pdi()
+    checks = pdi.checks
     expect(checks).to_have_count(8)
     # Both answers are within reach of a finger on a tablet, nothing drawn over them.
     first = checks.first
     for answer in ("OK", "Fault"):
-        first.get_by_label(answer, exact=True).click(trial=True, timeout=2_000)
-        box = first.locator("label.check").filter(has_text=answer).bounding_box()
+        pdi.answer(first, answer).click(trial=True, timeout=2_000)
+        box = pdi.answer_button(first, answer).bounding_box()
         assert box and box["height"] >= 44, f"the {answer} button is too small to tap: {box}"
     for n in range(8):
-        checks.nth(n).get_by_label("OK", exact=True).check()
-    sale.submit(page.get_by_role("button", name="Save the checklist"))
+        pdi.answer(checks.nth(n), "OK").check()
+    sale.submit(pdi.save_button)
     sale = SalePage(page)
     expect(sale.flash).to_contain_text("PDI saved: 8 of 8 items checked.")
 

@@ -8,7 +8,7 @@ from flask import current_app, render_template, request
 from ..db import get_conn
 from ..forms import date_arg
 from ..paging import requested_page
-from ..security import roles
+from ..security import allow
 from . import bp, labels, queries
 
 
@@ -76,7 +76,7 @@ def entries(conn, rows) -> list[Entry]:
 
 
 @bp.get("/")
-@roles("ADMIN")
+@allow("audit.read")
 def log_list():
     conn = get_conn()
     tables = queries.tracked_tables(conn)

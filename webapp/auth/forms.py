@@ -5,7 +5,7 @@ from wtforms import HiddenField, PasswordField, StringField
 from wtforms.validators import DataRequired, Regexp
 
 from ..forms import FlaskForm, Length, new_pin_fields, strip, upper
-from ..master.forms import BranchForm
+from ..master.api import BranchForm
 
 
 class LoginForm(FlaskForm):

@@ -11,6 +11,11 @@ def any_staff_exists(conn: Connection) -> bool:
     return conn.execute(sa.text("SELECT EXISTS (SELECT 1 FROM master.staff)")).scalar_one()
 
 
+def lock_setup(conn: Connection) -> None:
+    """Hold the setup wizard's advisory lock until the transaction ends: two first runs finish one at a time."""
+    conn.execute(sa.text("SELECT pg_advisory_xact_lock(7301204002)"))
+
+
 def staff_for_login(conn: Connection, staff_code: str):
     """The staff row, locked so that a login (last login, a rehash, a forced PIN change) and a change of the
     same member's row happen one at a time. Failures are counted per code and address (login_lockout)."""

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-import sqlalchemy as sa
 from flask import current_app, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_user, logout_user
 from itsdangerous import BadSignature, URLSafeSerializer
@@ -11,9 +10,9 @@ from itsdangerous import BadSignature, URLSafeSerializer
 from ..db import get_conn, set_actor
 from ..errors import FORM_NOT_SAVED, FORM_NOT_SAVED_MESSAGE, redirect_response
 from ..forms import save_or_field_error
-from ..master import queries as master_queries
-from ..master.forms import BRANCH_ERRORS, STAFF_ERRORS
-from ..security import ALL_STAFF, hash_pin, pin_min_length, pin_policy_problem, public, roles, verify_pin
+from ..master import api as master_api
+from ..master.api import BRANCH_ERRORS, STAFF_ERRORS
+from ..security import allow, hash_pin, pin_min_length, pin_policy_problem, public, verify_pin
 from ..sessions import client_addr, user_agent
 from ..users import StaffUser
 from . import bp, queries
@@ -91,7 +90,7 @@ def _end_session(event: str):
 
 
 @bp.post("/logout")
-@roles(*ALL_STAFF)
+@allow("own.session")
 def logout():
     name = current_user.name
     _end_session("LOGOUT")
@@ -100,7 +99,7 @@ def logout():
 
 
 @bp.post("/switch-user")
-@roles(*ALL_STAFF)
+@allow("own.session")
 def switch_user():
     """Shared terminal: end this session and show the login with the recent names."""
     name = current_user.name
@@ -116,22 +115,22 @@ def setup():
     conn = get_conn()
     if queries.any_staff_exists(conn):
         return redirect(url_for("auth.login"))
-    form = SetupForm(data={"branch_code": "MAIN", "admin_code": "ADMIN"})
-    if form.validate_on_submit() and _pin_allowed(form.pin, "ADMIN", form.admin_code.data):
-        conn.execute(sa.text("SELECT pg_advisory_xact_lock(7301204002)"))
+    form = SetupForm(data={"branch_code": "MAIN", "admin_code": "ADMIN"})  # data, not access
+    if form.validate_on_submit() and _pin_allowed(form.pin, "ADMIN", form.admin_code.data):  # data, not access
+        queries.lock_setup(conn)
         if queries.any_staff_exists(conn):  # someone finished the wizard a moment ago
             return redirect(url_for("auth.login"))
         set_actor(conn, None, client_addr(request), user_agent(request))
         wizard = conn.begin_nested()  # branch and administrator are saved together or not at all
         branch_id, saved = save_or_field_error(conn, form, BRANCH_ERRORS,
-                                               lambda: master_queries.insert_branch(conn, form.data))
+                                               lambda: master_api.insert_branch(conn, form.data))
         if saved:
-            admin = {"staff_code": form.admin_code.data, "name": form.admin_name.data, "designation": "ADMIN",
+            admin = {"staff_code": form.admin_code.data, "name": form.admin_name.data, "designation": "ADMIN",  # data, not access
                      "branch_id": branch_id}
             staff_errors = {k: ("admin_code" if f == "staff_code" else f, m) for k, (f, m) in STAFF_ERRORS.items()}
             _, saved = save_or_field_error(
                 conn, form, staff_errors,
-                lambda: master_queries.insert_staff(conn, admin, hash_pin(form.pin.data), must_change_pin=False))
+                lambda: master_api.insert_staff(conn, admin, hash_pin(form.pin.data), must_change_pin=False))
         if saved:
             wizard.commit()
             current_app.extensions["setup_done"] = True
@@ -142,14 +141,14 @@ def setup():
 
 
 @bp.get("/profile")
-@roles(*ALL_STAFF)
+@allow("own.session")
 def profile():
-    staff = master_queries.get_staff(get_conn(), current_user.staff_id)
+    staff = master_api.get_staff(get_conn(), current_user.staff_id)
     return render_template("auth/profile.html", staff=staff, form=ChangePinForm())
 
 
 @bp.route("/profile/pin", methods=["GET", "POST"])
-@roles(*ALL_STAFF)
+@allow("own.session")
 def change_pin():
     """Own PIN change (also the forced first-login one). A wrong current PIN counts like a wrong PIN at
     the login: toward the code's lockout at this terminal and the terminal's delays, and audited."""
@@ -177,7 +176,7 @@ def change_pin():
             form.pin.errors = ["Choose a PIN different from the current one"]
         elif _pin_allowed(form.pin, owner.designation, owner.staff_code, owner.phone):
             queries.clear_code_failures(conn, current_user.staff_code, addr)
-            master_queries.set_pin(conn, current_user.staff_id, hash_pin(form.pin.data), must_change=False)
+            master_api.set_pin(conn, current_user.staff_id, hash_pin(form.pin.data), must_change=False)
             queries.end_other_sessions(conn, current_user.staff_id, session.session_id)
             queries.audit_event(conn, "PIN_CHANGED", current_user.staff_id, {"staff_code": current_user.staff_code})
             flash("Your PIN is changed. Other devices where you were logged in are logged out.", "success")
@@ -198,7 +197,7 @@ def _pin_allowed(field, role: str, staff_code: str | None, phone: str | None = N
 
 
 @bp.post("/profile/sessions/end-others")
-@roles(*ALL_STAFF)
+@allow("own.session")
 def end_other_sessions():
     ended = queries.end_other_sessions(get_conn(), current_user.staff_id, session.session_id)
     flash(f"Logged out of {ended} other session{'s' if ended != 1 else ''}.", "info")

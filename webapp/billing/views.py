@@ -16,16 +16,15 @@ from flask_login import current_user
 from ..db import get_conn
 from ..errors import redirect_response
 from ..formatting import inr, today_ist
+from ..master.api import branch_for_print
 from ..pdf import pdf_response, render_pdf
-from ..sales.queries import booking_or_404, own_only, sale_url
-from ..security import may_open, roles
+from ..sales.api import booking_or_404, own_only, sale_url
+from ..security import allow, may_open
 from ..submit_once import earlier_document, post_once
-from . import bp, documents, money_queries, posting
+from . import bp, money_queries, posting
 from .money_forms import NO_REFERENCE_MODES, REFERENCE_HINTS, ReceiptForm, RefundForm
 from .tax import amount_in_words
 
-MONEY_TAKERS = ("SALES", "ACCOUNTS", "MANAGER", "ADMIN")
-BOOKKEEPERS = ("ACCOUNTS", "MANAGER", "ADMIN")
 ZERO = Decimal("0.00")
 
 # The element of the sale page the receipt and refund forms load into (htmx).
@@ -129,7 +128,7 @@ def _form_response(template: str, partial: str, form, status: int | None = None,
 
 
 @bp.route("/bookings/<int:booking_id>/receipt", methods=["GET", "POST"])
-@roles(*MONEY_TAKERS)
+@allow("payment.take")
 def receipt_new(booking_id: int):
     """Take a payment against a booking: one receipt voucher per payment, never above the balance."""
     conn = get_conn()
@@ -192,7 +191,7 @@ def _receipt_or_404(receipt_id: int):
 
 
 @bp.get("/receipts/<int:receipt_id>")
-@roles(*MONEY_TAKERS)
+@allow("payment.take")
 def receipt_detail(receipt_id: int):
     receipt = _receipt_or_404(receipt_id)
     return render_template("billing/receipt_detail.html", r=receipt, modes=posting.RECEIPT_MODES,
@@ -201,13 +200,13 @@ def receipt_detail(receipt_id: int):
 
 
 @bp.get("/receipts/<int:receipt_id>/pdf")
-@roles(*MONEY_TAKERS)
+@allow("payment.take")
 def receipt_pdf(receipt_id: int):
     """The receipt voucher, A4, served inline so the browser's viewer prints it."""
     receipt = _receipt_or_404(receipt_id)
     pdf = render_pdf("billing/receipt_pdf.html", r=receipt, modes=posting.RECEIPT_MODES,
                      words=amount_in_words(receipt["amount"]),
-                     branch=documents.branch_for_print(get_conn(), receipt["branch_id"]))
+                     branch=branch_for_print(get_conn(), receipt["branch_id"]))
     return pdf_response(pdf, f"receipt-{receipt['receipt_no']}.pdf".replace("/", "-"))
 
 
@@ -234,7 +233,7 @@ def _refund_refusals(booking, excess: Decimal) -> dict:
 
 
 @bp.route("/bookings/<int:booking_id>/refund", methods=["GET", "POST"])
-@roles(*BOOKKEEPERS)
+@allow("books.read")
 def refund_new(booking_id: int):
     """Give back what was received beyond what the sale comes to (a refund voucher)."""
     conn = get_conn()
@@ -285,7 +284,7 @@ def _refund_context(refund) -> dict:
 
 
 @bp.get("/refunds/<int:refund_id>")
-@roles(*BOOKKEEPERS)
+@allow("books.read")
 def refund_detail(refund_id: int):
     refund = _refund_or_404(refund_id)
     return render_template("billing/refund_detail.html", **_refund_context(refund),
@@ -293,9 +292,9 @@ def refund_detail(refund_id: int):
 
 
 @bp.get("/refunds/<int:refund_id>/pdf")
-@roles(*BOOKKEEPERS)
+@allow("books.read")
 def refund_pdf(refund_id: int):
     refund = _refund_or_404(refund_id)
     pdf = render_pdf("billing/refund_pdf.html", **_refund_context(refund),
-                     branch=documents.branch_for_print(get_conn(), refund["branch_id"]))
+                     branch=branch_for_print(get_conn(), refund["branch_id"]))
     return pdf_response(pdf, f"refund-{refund['refund_no']}.pdf".replace("/", "-"))

@@ -4,11 +4,11 @@ from __future__ import annotations
 from flask import render_template
 
 from ..navigation import visible_sections
-from ..security import ALL_STAFF, roles
+from ..security import allow
 from . import bp
 
 
 @bp.get("/")
-@roles(*ALL_STAFF)
+@allow("dashboard.read")
 def home():
     return render_template("dashboard/home.html", sections=visible_sections())

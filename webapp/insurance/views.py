@@ -17,12 +17,11 @@ from ..formatting import today_ist
 from ..forms import save_or_field_error
 from ..pages import rows_or_page
 from ..paging import paged
-from ..sales.queries import booking_or_404, own_only, sale_url
-from ..security import may_open, roles
+from ..sales.api import booking_or_404, own_only, sale_url
+from ..security import allow, may_open
 from . import bp, queries
 from .forms import CONSTRAINT_MESSAGES, OD_YEARS, TP_YEARS, PolicyForm, cover_ends
 
-INSURANCE_ROLES = ("SALES", "MANAGER", "ADMIN", "ACCOUNTS")
 RENEWALS_TARGET = "renewal-results"
 COVER_LABELS = {"OD": "Own damage", "TP": "Third party"}
 
@@ -66,7 +65,7 @@ def _defaults(conn, booking) -> dict:
 
 
 @bp.route("/bookings/<int:booking_id>/policy", methods=["GET", "POST"])
-@roles(*INSURANCE_ROLES)
+@allow("policy.manage")
 def policy_new(booking_id: int):
     conn = get_conn()
     booking = booking_or_404(conn, booking_id)
@@ -108,7 +107,7 @@ def _policy_or_404(conn, policy_id: int):
 
 
 @bp.get("/policies/<int:policy_id>")
-@roles(*INSURANCE_ROLES)
+@allow("policy.manage")
 def policy_detail(policy_id: int):
     conn = get_conn()
     policy = _policy_or_404(conn, policy_id)
@@ -117,7 +116,7 @@ def policy_detail(policy_id: int):
 
 
 @bp.route("/policies/<int:policy_id>/edit", methods=["GET", "POST"])
-@roles(*INSURANCE_ROLES)
+@allow("policy.manage")
 def policy_edit(policy_id: int):
     conn = get_conn()
     policy = _policy_or_404(conn, policy_id)
@@ -155,7 +154,7 @@ def _add_months(first: date, months: int) -> date:
 
 
 @bp.get("/renewals")
-@roles(*INSURANCE_ROLES)
+@allow("policy.manage")
 def renewals():
     conn = get_conn()
     start = _month_arg()

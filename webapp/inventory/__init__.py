@@ -3,4 +3,5 @@ from flask import Blueprint
 
 bp = Blueprint("inventory", __name__, url_prefix="/inventory")
 
-from . import views  # noqa: E402,F401
+# Every view module registers its routes on bp (the endpoint names are bp's: inventory.<function>).
+from . import counts, parts, transfers, vehicles  # noqa: E402,F401

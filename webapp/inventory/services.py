@@ -11,13 +11,10 @@ from decimal import Decimal
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from ..billing import posting
+from ..billing import api as billing
+from ..documents import Refused  # a stock posting the rules refuse; the message is for the screen
 from ..forms import constraint_name
 from . import queries
-
-
-class Refused(Exception):
-    """A stock posting the showroom's rules do not allow; the message is for the person at the screen."""
 
 
 class NotEnoughStock(Refused):
@@ -159,11 +156,8 @@ def dispatch_transfer(conn: Connection, *, from_branch: int, to_branch: int, par
         queries.insert_transfer_line(conn, transfer_id, line_no, unit_id=unit_id)
         conn.execute(sa.text("UPDATE inventory.vehicle_unit SET status = 'IN_TRANSIT' WHERE unit_id = :id"),
                      {"id": unit_id})
-    if posting.transfer_needs_invoice(conn, from_branch, to_branch):
-        try:
-            posting.post_transfer_invoice(conn, transfer_id, on=on)
-        except posting.Refused as exc:
-            raise Refused(str(exc)) from None
+    if billing.transfer_needs_invoice(conn, from_branch, to_branch):
+        billing.post_transfer_invoice(conn, transfer_id, on=on)
     return transfer_id, transfer_no
 
 

@@ -14,7 +14,19 @@ from wtforms.widgets import CheckboxInput, ListWidget
 
 from .. import validators as v
 from ..formatting import today_ist
-from ..forms import AmountField, DateField, FlaskForm, Length, QuantityField, blank_to_none, strip, upper, upper_or_none
+from ..forms import (
+    AmountField,
+    DateField,
+    FlaskForm,
+    Length,
+    QuantityField,
+    blank_to_none,
+    choices,
+    period_check,
+    strip,
+    upper,
+    upper_or_none,
+)
 
 GST_RATES = ("0", "0.1", "0.25", "1", "1.5", "3", "5", "6", "12", "18", "28", "40")  # CHECK of master.hsn_rate
 PART_UNITS = (("NOS", "Numbers (NOS)"), ("SET", "Set"), ("PAIR", "Pair"), ("KIT", "Kit"), ("LTR", "Litre"),
@@ -30,11 +42,6 @@ class ChecklistField(SelectMultipleField):
     option_widget = CheckboxInput()
 
 
-def choices(pairs) -> list[SelectChoice]:
-    """(value, label) pairs as WTForms options (tuples passed to a field's declaration are deprecated)."""
-    return [SelectChoice(value, label) for value, label in pairs]
-
-
 def rate_choices() -> list[SelectChoice]:
     return choices((r, f"{r}%") for r in GST_RATES)
 
@@ -47,13 +54,7 @@ def as_decimal(value) -> Decimal:
         raise ValueError("not a number") from exc
 
 
-def period_check(form, from_field: str = "effective_from", to_field: str = "effective_to") -> bool:
-    """The end of a period is on or after its start; the error goes to the end date."""
-    start, end = getattr(form, from_field), getattr(form, to_field)
-    if start.data and end.data and end.data < start.data:
-        end.errors.append("The end date is before the start date")
-        return False
-    return True
+
 
 
 # --------------------------------------------------------------------------- tax master

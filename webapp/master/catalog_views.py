@@ -13,10 +13,10 @@ from flask_login import current_user
 
 from ..db import get_conn
 from ..formatting import ddmmyyyy, group_indian, plain_number, today_ist
-from ..forms import save_or_field_error
+from ..forms import overlap_message, save_or_field_error
 from ..pages import form_page, rows_or_page, search_text
 from ..paging import paged
-from ..security import roles
+from ..security import allow, can
 from . import bp
 from . import catalog_queries as cq
 from .catalog_forms import (
@@ -34,10 +34,6 @@ from .catalog_forms import (
     party_errors,
 )
 
-CATALOG_VIEWERS = ("ADMIN", "MANAGER", "SALES", "SERVICE_ADVISOR", "TECHNICIAN", "ACCOUNTS")
-CATALOG_EDITORS = ("ADMIN", "MANAGER")
-TAX_EDITORS = ("ADMIN", "MANAGER", "ACCOUNTS")
-CUSTOMER_ROLES = ("ADMIN", "MANAGER", "SALES", "SERVICE_ADVISOR", "ACCOUNTS")
 STATUS_FILTERS = ("active", "inactive", "all")
 
 
@@ -59,17 +55,6 @@ def status_filter() -> str:
     return status if status in STATUS_FILTERS else "active"
 
 
-def overlap_message(rows, what: str, describe) -> str:
-    """'Overlaps the 18% rate in force from 22-09-2025 until further notice: ...' for a clash of periods."""
-    if not rows:  # the clash was committed by someone else after our look: say it plainly
-        return f"Another {what} is in force during some of these dates"
-    periods = "; ".join(f"{describe(r)} from {ddmmyyyy(r.effective_from)} "
-                        f"{'to ' + ddmmyyyy(r.effective_to) if r.effective_to else 'until further notice'}"
-                        for r in rows)
-    return (f"These dates overlap the {what} in force {periods}. End that one first (edit its ‘until’ date) "
-            f"or choose other dates.")
-
-
 def _or_404(row):
     if row is None:
         abort(404)
@@ -80,15 +65,15 @@ def _or_404(row):
 
 
 @bp.get("/hsn")
-@roles(*CATALOG_VIEWERS)
+@allow("catalog.read")
 def hsn_list():
     today = today_ist()
     return render_template("master/hsn_list.html", codes=cq.list_hsn(get_conn(), today), today=today,
-                           can_edit=current_user.has_role(*TAX_EDITORS))
+                           can_edit=can("tax.edit"))
 
 
 @bp.route("/hsn/new", methods=["GET", "POST"])
-@roles(*TAX_EDITORS)
+@allow("tax.edit")
 def hsn_new():
     form = HsnForm()
     if form.validate_on_submit():
@@ -101,16 +86,16 @@ def hsn_new():
 
 
 @bp.get("/hsn/<hsn_code>")
-@roles(*CATALOG_VIEWERS)
+@allow("catalog.read")
 def hsn_detail(hsn_code: str):
     conn, today = get_conn(), today_ist()
     hsn = _or_404(cq.get_hsn(conn, hsn_code, today))
     return render_template("master/hsn_detail.html", hsn=hsn, rates=cq.hsn_rates(conn, hsn_code, today),
-                           today=today, can_edit=current_user.has_role(*TAX_EDITORS))
+                           today=today, can_edit=can("tax.edit"))
 
 
 @bp.route("/hsn/<hsn_code>/edit", methods=["GET", "POST"])
-@roles(*TAX_EDITORS)
+@allow("tax.edit")
 def hsn_edit(hsn_code: str):
     conn = get_conn()
     hsn = _or_404(cq.get_hsn(conn, hsn_code, today_ist()))
@@ -135,7 +120,7 @@ def _save_rate(conn, form, hsn_code: str, hsn_rate_id: int | None, action):
 
 
 @bp.route("/hsn/<hsn_code>/rates/new", methods=["GET", "POST"])
-@roles(*TAX_EDITORS)
+@allow("tax.edit")
 def hsn_rate_new(hsn_code: str):
     conn = get_conn()
     hsn = _or_404(cq.get_hsn(conn, hsn_code, today_ist()))
@@ -150,7 +135,7 @@ def hsn_rate_new(hsn_code: str):
 
 
 @bp.route("/hsn/rates/<int:hsn_rate_id>/edit", methods=["GET", "POST"])
-@roles(*TAX_EDITORS)
+@allow("tax.edit")
 def hsn_rate_edit(hsn_rate_id: int):
     conn = get_conn()
     rate = _or_404(cq.get_hsn_rate(conn, hsn_rate_id))
@@ -177,7 +162,7 @@ def _customer_form(**kwargs) -> CustomerForm:
 
 
 @bp.get("/customers")
-@roles(*CUSTOMER_ROLES)
+@allow("customer.manage")
 def customer_list():
     q = search_text()
     rows, page = paged(lambda n, size: cq.search_customers(get_conn(), q, n, size))
@@ -186,7 +171,7 @@ def customer_list():
 
 
 @bp.route("/customers/new", methods=["GET", "POST"])
-@roles(*CUSTOMER_ROLES)
+@allow("customer.manage")
 def customer_new():
     conn = get_conn()
     form = _customer_form(data={"state_code": cq.branch_state(conn, current_user.branch_id),
@@ -201,14 +186,14 @@ def customer_new():
 
 
 @bp.get("/customers/<int:customer_id>")
-@roles(*CUSTOMER_ROLES)
+@allow("customer.manage")
 def customer_detail(customer_id: int):
     return render_template("master/customer_detail.html",
                            customer=_or_404(cq.get_customer(get_conn(), customer_id)))
 
 
 @bp.route("/customers/<int:customer_id>/edit", methods=["GET", "POST"])
-@roles(*CUSTOMER_ROLES)
+@allow("customer.manage")
 def customer_edit(customer_id: int):
     conn = get_conn()
     customer = _or_404(cq.get_customer(conn, customer_id))
@@ -231,7 +216,7 @@ PARTY_WORDS = {"financier": ("Financiers", "financier", "Banks and NBFCs that fi
 def _party_list(kind: str):
     return render_template("master/party_list.html", kind=kind, words=PARTY_WORDS[kind],
                            parties=cq.list_parties(get_conn(), kind),
-                           can_edit=current_user.has_role(*CATALOG_EDITORS))
+                           can_edit=can("catalog.edit"))
 
 
 def _party_form(kind: str, party_id: int | None):
@@ -252,37 +237,37 @@ def _party_form(kind: str, party_id: int | None):
 
 
 @bp.get("/financiers")
-@roles(*CATALOG_VIEWERS)
+@allow("catalog.read")
 def financier_list():
     return _party_list("financier")
 
 
 @bp.route("/financiers/new", methods=["GET", "POST"])
-@roles(*CATALOG_EDITORS)
+@allow("catalog.edit")
 def financier_new():
     return _party_form("financier", None)
 
 
 @bp.route("/financiers/<int:financier_id>/edit", methods=["GET", "POST"])
-@roles(*CATALOG_EDITORS)
+@allow("catalog.edit")
 def financier_edit(financier_id: int):
     return _party_form("financier", financier_id)
 
 
 @bp.get("/insurers")
-@roles(*CATALOG_VIEWERS)
+@allow("catalog.read")
 def insurer_list():
     return _party_list("insurer")
 
 
 @bp.route("/insurers/new", methods=["GET", "POST"])
-@roles(*CATALOG_EDITORS)
+@allow("catalog.edit")
 def insurer_new():
     return _party_form("insurer", None)
 
 
 @bp.route("/insurers/<int:insurer_id>/edit", methods=["GET", "POST"])
-@roles(*CATALOG_EDITORS)
+@allow("catalog.edit")
 def insurer_edit(insurer_id: int):
     return _party_form("insurer", insurer_id)
 
@@ -296,14 +281,14 @@ def _requested_model() -> int | None:
 
 
 @bp.get("/parts")
-@roles(*CATALOG_VIEWERS)
+@allow("catalog.read")
 def part_list():
     q, status, model_id = search_text(), status_filter(), _requested_model()
     conn, today = get_conn(), today_ist()
     rows, page = paged(lambda n, size: cq.search_parts(conn, q, status, model_id, today, n, size))
     return rows_or_page("master/part_list.html", "master/_part_rows.html", "part-results",
                         rows=rows, page=page, q=q, status=status, statuses=STATUS_FILTERS, model=model_id,
-                        models=cq.model_choices(conn), can_edit=current_user.has_role(*CATALOG_EDITORS))
+                        models=cq.model_choices(conn), can_edit=can("catalog.edit"))
 
 
 def _part_form(chosen_models=(), **kwargs) -> PartForm:
@@ -315,7 +300,7 @@ def _part_form(chosen_models=(), **kwargs) -> PartForm:
 
 
 @bp.route("/parts/new", methods=["GET", "POST"])
-@roles(*CATALOG_EDITORS)
+@allow("catalog.edit")
 def part_new():
     form = _part_form(data={"hsn_code": "8714"})
     if form.validate_on_submit():
@@ -328,14 +313,14 @@ def part_new():
 
 
 @bp.get("/parts/<int:part_id>")
-@roles(*CATALOG_VIEWERS)
+@allow("catalog.read")
 def part_detail(part_id: int):
     return render_template("master/part_detail.html", part=_or_404(cq.get_part(get_conn(), part_id, today_ist())),
-                           can_edit=current_user.has_role(*CATALOG_EDITORS))
+                           can_edit=can("catalog.edit"))
 
 
 @bp.route("/parts/<int:part_id>/edit", methods=["GET", "POST"])
-@roles(*CATALOG_EDITORS)
+@allow("catalog.edit")
 def part_edit(part_id: int):
     conn = get_conn()
     part = _or_404(cq.get_part(conn, part_id, today_ist()))
@@ -359,15 +344,15 @@ def _labour_form(**kwargs) -> LabourForm:
 
 
 @bp.get("/labour")
-@roles(*CATALOG_VIEWERS)
+@allow("catalog.read")
 def labour_list():
     status = status_filter()
     return render_template("master/labour_list.html", rows=cq.list_labour(get_conn(), status, today_ist()),
-                           status=status, statuses=STATUS_FILTERS, can_edit=current_user.has_role(*CATALOG_EDITORS))
+                           status=status, statuses=STATUS_FILTERS, can_edit=can("catalog.edit"))
 
 
 @bp.route("/labour/new", methods=["GET", "POST"])
-@roles(*CATALOG_EDITORS)
+@allow("catalog.edit")
 def labour_new():
     form = _labour_form()
     if form.validate_on_submit():
@@ -380,7 +365,7 @@ def labour_new():
 
 
 @bp.route("/labour/<operation_code>/edit", methods=["GET", "POST"])
-@roles(*CATALOG_EDITORS)
+@allow("catalog.edit")
 def labour_edit(operation_code: str):
     conn = get_conn()
     operation = _or_404(cq.get_labour(conn, operation_code))

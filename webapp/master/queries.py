@@ -211,3 +211,17 @@ def _count_staff(conn: Connection, where: list[str], params: dict) -> int:
 def get_staff_row(conn: Connection, staff_id: int):
     """The staff list's row for one member (after an inline change)."""
     return conn.execute(sa.text(f"{STAFF_ROW_COLUMNS} {STAFF_ROW_FROM} WHERE st.staff_id = :id"), {"id": staff_id}).first()
+
+
+BRANCH_SQL = """
+    SELECT br.branch_id, br.legal_name, br.trade_name, br.gstin, br.state_code, s.name AS state_name,
+           br.address_line1, br.address_line2, br.city, br.pincode, br.phone, br.email, br.upi_id,
+           'data:' || br.logo_type || ';base64,' || translate(encode(br.logo, 'base64'), E'\\n', '') AS logo_uri
+      FROM master.branch br JOIN master.state s USING (state_code)
+     WHERE br.branch_id = :b"""
+
+
+def branch_for_print(conn: Connection, branch_id: int):
+    """The branch as a printed document's header shows it (templates/_macros/print.html); its
+    logo, if any, as a data: URI (logo_uri, else None) that the PDF renderer reads without a fetch."""
+    return conn.execute(sa.text(BRANCH_SQL), {"b": branch_id}).mappings().one()

@@ -10,7 +10,7 @@ from ..db import get_conn
 from ..forms import save_or_field_error
 from ..pages import rows_or_page, search_text
 from ..paging import paged
-from ..security import hash_pin, pin_policy_problem, roles
+from ..security import allow, hash_pin, pin_policy_problem
 from . import bp, queries
 from .forms import BRANCH_ERRORS, STAFF_ERRORS, BranchEditForm, BranchForm, NewStaffForm, StaffForm
 
@@ -36,7 +36,7 @@ def _staff_or_404(staff_id: int):
 
 
 @bp.get("/staff")
-@roles("ADMIN")
+@allow("staff.manage")
 def staff_list():
     q = search_text()
     status = request.args.get("status", "active")
@@ -47,9 +47,9 @@ def staff_list():
 
 
 @bp.route("/staff/new", methods=["GET", "POST"])
-@roles("ADMIN")
+@allow("staff.manage")
 def staff_new():
-    form = _staff_form(NewStaffForm, data={"branch_id": current_user.branch_id, "designation": "SALES"})
+    form = _staff_form(NewStaffForm, data={"branch_id": current_user.branch_id, "designation": "SALES"})  # data, not access
     if form.validate_on_submit() and not _pin_problem(form):
         conn = get_conn()
         staff_id, saved = save_or_field_error(
@@ -62,13 +62,13 @@ def staff_new():
 
 
 @bp.get("/staff/<int:staff_id>")
-@roles("ADMIN")
+@allow("staff.manage")
 def staff_detail(staff_id: int):
     return render_template("master/staff_detail.html", staff=_staff_or_404(staff_id))
 
 
 @bp.route("/staff/<int:staff_id>/edit", methods=["GET", "POST"])
-@roles("ADMIN")
+@allow("staff.manage")
 def staff_edit(staff_id: int):
     staff = _staff_or_404(staff_id)
     form = _staff_form(StaffForm, obj=staff)
@@ -83,7 +83,7 @@ def staff_edit(staff_id: int):
 
 
 @bp.post("/staff/<int:staff_id>/active")
-@roles("ADMIN")
+@allow("staff.manage")
 def staff_set_active(staff_id: int):
     """Deactivate or reactivate (never delete). Deactivation ends the member's sessions at once."""
     staff = _staff_or_404(staff_id)
@@ -111,7 +111,7 @@ def staff_set_active(staff_id: int):
 
 
 @bp.post("/staff/<int:staff_id>/reset-pin")
-@roles("ADMIN")
+@allow("staff.manage")
 def staff_reset_pin(staff_id: int):
     """Give a temporary PIN, shown once; the member must change it at next login."""
     staff = _staff_or_404(staff_id)
@@ -141,13 +141,13 @@ def _pin_problem(form) -> bool:
 
 
 @bp.get("/branches")
-@roles("ADMIN")
+@allow("branch.manage")
 def branch_list():
     return render_template("master/branch_list.html", branches=queries.list_branches(get_conn()))
 
 
 @bp.route("/branches/new", methods=["GET", "POST"])
-@roles("ADMIN")
+@allow("branch.manage")
 def branch_new():
     form = BranchForm()
     if form.validate_on_submit():
@@ -160,7 +160,7 @@ def branch_new():
 
 
 @bp.route("/branches/<int:branch_id>/edit", methods=["GET", "POST"])
-@roles("ADMIN")
+@allow("branch.manage")
 def branch_edit(branch_id: int):
     branch = queries.get_branch(get_conn(), branch_id)
     if branch is None:

@@ -8,8 +8,18 @@ from wtforms import BooleanField, FieldList, Form, FormField, IntegerField, Sele
 from wtforms.validators import DataRequired, InputRequired, NumberRange, Optional, ValidationError
 
 from .. import validators as v
-from ..forms import AmountField, DateField, FlaskForm, Length, blank_to_none, strip, upper, upper_or_none
-from ..master.catalog_forms import choices, period_check
+from ..forms import (
+    AmountField,
+    DateField,
+    FlaskForm,
+    Length,
+    blank_to_none,
+    choices,
+    period_check,
+    strip,
+    upper,
+    upper_or_none,
+)
 
 SEGMENTS = (("E2W", "Electric two-wheeler"), ("E2W_LOW_SPEED", "Low-speed e-2W (no registration)"),
             ("E3W_PASSENGER", "E-rickshaw / e-3W passenger"), ("E3W_GOODS", "E-3W goods carrier"),
@@ -50,7 +60,7 @@ class OemForm(FlaskForm):
 
     def validate_gstin(self, field):
         from ..db import get_conn
-        from ..master.queries import state_name
+        from ..master.api import state_name
 
         if field.data and v.is_gstin(field.data) and state_name(get_conn(), field.data[:2]) is None:
             raise ValidationError(f"{field.data[:2]} is not a GST state code")

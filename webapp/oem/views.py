@@ -7,16 +7,14 @@ ADMIN and MANAGER change it.
 from __future__ import annotations
 
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
-from flask_login import current_user
 
 from .. import validators as v
 from ..db import get_conn
 from ..formatting import ddmmyyyy, inr, today_ist
-from ..forms import save_or_field_error
-from ..master import catalog_queries as cq
-from ..master.catalog_views import CATALOG_EDITORS, CATALOG_VIEWERS, overlap_message
+from ..forms import overlap_message, save_or_field_error
+from ..master import api as master_api
 from ..pages import form_page, rows_or_page
-from ..security import roles
+from ..security import allow, can
 from . import bp, queries
 from .forms import (
     COLOUR_ERRORS,
@@ -48,20 +46,20 @@ def _or_404(row):
 
 
 def _can_edit() -> bool:
-    return current_user.has_role(*CATALOG_EDITORS)
+    return can("catalog.edit")
 
 
 # --------------------------------------------------------------------------- OEMs
 
 
 @bp.get("/")
-@roles(*CATALOG_VIEWERS)
+@allow("catalog.read")
 def oem_list():
     return render_template("oem/oem_list.html", oems=queries.list_oems(get_conn()), can_edit=_can_edit())
 
 
 @bp.route("/new", methods=["GET", "POST"])
-@roles(*CATALOG_EDITORS)
+@allow("catalog.edit")
 def oem_new():
     form = OemForm()
     if form.validate_on_submit():
@@ -74,7 +72,7 @@ def oem_new():
 
 
 @bp.get("/<int:oem_id>")
-@roles(*CATALOG_VIEWERS)
+@allow("catalog.read")
 def oem_detail(oem_id: int):
     conn = get_conn()
     oem = _or_404(queries.get_oem(conn, oem_id))
@@ -84,7 +82,7 @@ def oem_detail(oem_id: int):
 
 
 @bp.route("/<int:oem_id>/edit", methods=["GET", "POST"])
-@roles(*CATALOG_EDITORS)
+@allow("catalog.edit")
 def oem_edit(oem_id: int):
     conn = get_conn()
     oem = _or_404(queries.get_oem(conn, oem_id))
@@ -100,7 +98,7 @@ def oem_edit(oem_id: int):
 def _oem_form_page(form: OemForm, oem):
     """The OEM form, with the state its GSTIN (as typed, once valid) belongs to."""
     gstin = form.gstin.data or ""
-    state = cq.state_label(get_conn(), gstin[:2]) if v.is_gstin(gstin) else None
+    state = master_api.state_label(get_conn(), gstin[:2]) if v.is_gstin(gstin) else None
     return form_page("oem/oem_form.html", form, oem=oem, gstin_state=state)
 
 
@@ -108,7 +106,7 @@ def _oem_form_page(form: OemForm, oem):
 
 
 @bp.get("/models")
-@roles(*CATALOG_VIEWERS)
+@allow("catalog.read")
 def model_list():
     return render_template("oem/model_list.html", models=queries.list_models(get_conn()), segments=SEGMENT_NAMES,
                            can_edit=_can_edit())
@@ -143,7 +141,7 @@ def _save_model(form: ModelForm, oem_id: int, model_id: int | None, done_message
 
 
 @bp.route("/<int:oem_id>/models/new", methods=["GET", "POST"])
-@roles(*CATALOG_EDITORS)
+@allow("catalog.edit")
 def model_new(oem_id: int):
     oem = _or_404(queries.get_oem(get_conn(), oem_id))
     form = _model_form()
@@ -152,7 +150,7 @@ def model_new(oem_id: int):
 
 
 @bp.get("/models/<int:model_id>")
-@roles(*CATALOG_VIEWERS)
+@allow("catalog.read")
 def model_detail(model_id: int):
     conn, today = get_conn(), today_ist()
     model = _or_404(queries.get_model(conn, model_id))
@@ -162,7 +160,7 @@ def model_detail(model_id: int):
 
 
 @bp.route("/models/<int:model_id>/edit", methods=["GET", "POST"])
-@roles(*CATALOG_EDITORS)
+@allow("catalog.edit")
 def model_edit(model_id: int):
     conn = get_conn()
     model = _or_404(queries.get_model(conn, model_id))
@@ -177,7 +175,7 @@ def model_edit(model_id: int):
 
 def _variant_form(low_speed: bool, **kwargs) -> VariantForm:
     form = VariantForm(low_speed=low_speed, **kwargs)
-    form.hsn_code.choices = [("", "Choose the HSN code"), *cq.hsn_choices(get_conn(), today_ist(), services=False)]
+    form.hsn_code.choices = [("", "Choose the HSN code"), *master_api.hsn_choices(get_conn(), today_ist(), services=False)]
     return form
 
 
@@ -186,7 +184,7 @@ def _default_hsn(segment: str) -> str:
 
 
 @bp.route("/models/<int:model_id>/variants/new", methods=["GET", "POST"])
-@roles(*CATALOG_EDITORS)
+@allow("catalog.edit")
 def variant_new(model_id: int):
     conn = get_conn()
     model = _or_404(queries.get_model(conn, model_id))
@@ -235,13 +233,13 @@ def _price_lookup(variant, colours, today):
 
 
 @bp.get("/variants/<int:variant_id>")
-@roles(*CATALOG_VIEWERS)
+@allow("catalog.read")
 def variant_detail(variant_id: int):
     return _variant_page(variant_id)
 
 
 @bp.route("/variants/<int:variant_id>/edit", methods=["GET", "POST"])
-@roles(*CATALOG_EDITORS)
+@allow("catalog.edit")
 def variant_edit(variant_id: int):
     conn = get_conn()
     variant = _or_404(queries.get_variant(conn, variant_id, today_ist()))
@@ -257,7 +255,7 @@ def variant_edit(variant_id: int):
 
 
 @bp.post("/variants/<int:variant_id>/colours")
-@roles(*CATALOG_EDITORS)
+@allow("catalog.edit")
 def colour_add(variant_id: int):
     conn = get_conn()
     _or_404(queries.get_variant(conn, variant_id, today_ist()))
@@ -272,7 +270,7 @@ def colour_add(variant_id: int):
 
 
 @bp.post("/variants/<int:variant_id>/colours/active")
-@roles(*CATALOG_EDITORS)
+@allow("catalog.edit")
 def colour_set_active(variant_id: int):
     """Stop or resume offering a colour. Never deleted: units and price rows refer to it."""
     conn = get_conn()
@@ -305,7 +303,7 @@ def _save_price(conn, form: PriceForm, variant_id: int, price_id: int | None, ac
 
 
 @bp.route("/variants/<int:variant_id>/prices/new", methods=["GET", "POST"])
-@roles(*CATALOG_EDITORS)
+@allow("catalog.edit")
 def price_new(variant_id: int):
     conn = get_conn()
     variant = _or_404(queries.get_variant(conn, variant_id, today_ist()))
@@ -320,7 +318,7 @@ def price_new(variant_id: int):
 
 
 @bp.route("/prices/<int:price_id>/edit", methods=["GET", "POST"])
-@roles(*CATALOG_EDITORS)
+@allow("catalog.edit")
 def price_edit(price_id: int):
     conn = get_conn()
     price = _or_404(queries.get_price(conn, price_id))
@@ -355,7 +353,7 @@ def _requested_oem() -> int | None:
 
 
 @bp.get("/schemes")
-@roles(*CATALOG_VIEWERS)
+@allow("catalog.read")
 def scheme_list():
     conn = get_conn()
     when = request.args.get("when", "current")
@@ -367,7 +365,7 @@ def scheme_list():
 
 
 @bp.route("/schemes/new", methods=["GET", "POST"])
-@roles(*CATALOG_EDITORS)
+@allow("catalog.edit")
 def scheme_new():
     form = _scheme_form(data={"oem_id": _requested_oem() or 0})
     if form.validate_on_submit():
@@ -380,7 +378,7 @@ def scheme_new():
 
 
 @bp.route("/schemes/<int:scheme_id>/edit", methods=["GET", "POST"])
-@roles(*CATALOG_EDITORS)
+@allow("catalog.edit")
 def scheme_edit(scheme_id: int):
     conn = get_conn()
     scheme = _or_404(queries.get_scheme(conn, scheme_id))

@@ -3,4 +3,5 @@ from flask import Blueprint
 
 bp = Blueprint("procurement", __name__, url_prefix="/procurement")
 
-from . import views  # noqa: E402,F401
+# Every view module registers its routes on bp (the endpoint names are bp's: procurement.<function>).
+from . import orders, purchase_invoices, receipts  # noqa: E402,F401

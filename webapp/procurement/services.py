@@ -10,16 +10,13 @@ from decimal import Decimal
 
 from sqlalchemy.engine import Connection
 
+from ..documents import Refused  # the action cannot be done in the document's present state
 from ..gst import exclusive_line_tax
 from ..money import round_paisa, round_rupee
 from . import queries
 from .dispatch import DispatchList, DispatchRow, parse_dispatch_list
 
 RECEIVABLE = ("SENT", "PART_RECEIVED")
-
-
-class Refused(Exception):
-    """The action cannot be done in the document's present state; the message says why."""
 
 
 # --------------------------------------------------------------------------- money

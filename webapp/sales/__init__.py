@@ -4,4 +4,17 @@ from flask import Blueprint
 
 bp = Blueprint("sales", __name__, url_prefix="/sales")
 
-from . import accessories, steps, views  # noqa: E402,F401
+# Every view module registers its routes on bp (the endpoint names are bp's: sales.<function>).
+from . import (  # noqa: E402,F401
+    accessories,
+    allotment,
+    cancellation,
+    discounts,
+    enquiries,
+    finance,
+    handover,
+    registration,
+    step_settings,
+    steps,
+    views,
+)

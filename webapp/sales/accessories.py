@@ -6,22 +6,17 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-import sqlalchemy as sa
 from flask import flash, redirect, render_template, request, url_for
-from flask_login import current_user
 
 from ..db import get_conn
 from ..formatting import today_ist
 from ..forms import save_or_field_error
 from ..gst import InvoiceLine, compute_line
-from ..master.catalog_queries import hsn_choices
-from ..security import roles
-from . import bp, queries
-from .queries import sale_url
+from ..master.api import hsn_choices
+from ..security import allow, can
+from . import access, bp, step_queries
+from .access import sale_url
 from .step_forms import AccessoryForm
-
-SELLERS = ("SALES", "MANAGER", "ADMIN")
-READERS = (*SELLERS, "ACCOUNTS")
 
 ACCESSORY_ERRORS = {
     "booking_terms_fixed": (None, "This sale is invoiced: its accessories cannot change (a credit note first)."),
@@ -34,11 +29,7 @@ ACCESSORY_ERRORS = {
 
 def accessory_lines(conn, booking_id: int) -> list[dict]:
     """The lines with what each comes to with GST at today's rate (the invoice uses its own date's)."""
-    rows = conn.execute(sa.text("""
-        SELECT a.line_no, a.description, a.hsn_code, a.qty, a.unit, a.unit_price, a.price_includes_gst, p.part_no,
-               master.gst_rate_on(a.hsn_code, :on) AS gst_rate
-          FROM sales.booking_accessory a LEFT JOIN master.part p USING (part_id)
-         WHERE a.booking_id = :b ORDER BY a.line_no"""), {"b": booking_id, "on": today_ist()}).mappings().all()
+    rows = step_queries.accessory_rows(conn, booking_id, today_ist())
     lines = []
     for r in rows:
         line = dict(r)
@@ -54,9 +45,7 @@ def accessory_lines(conn, booking_id: int) -> list[dict]:
 def _part(conn, part_no: str | None):
     if not part_no:
         return None
-    return conn.execute(sa.text("""
-        SELECT part_id, part_no, name, hsn_code, unit, mrp FROM master.part WHERE upper(part_no) = :p"""),
-        {"p": part_no.upper()}).mappings().first()
+    return step_queries.part_by_no(conn, part_no)
 
 
 def _page(conn, booking, form, status: int = 200):
@@ -64,21 +53,19 @@ def _page(conn, booking, form, status: int = 200):
     lines = accessory_lines(conn, booking["booking_id"])
     return render_template("sales/step_accessories.html", booking=booking, form=form, lines=lines,
                            total=sum((line.get("total", Decimal(0)) for line in lines), Decimal(0)),
-                           may_change=current_user.role in SELLERS and booking["stage"] in ("BOOKED", "ALLOTTED"),
+                           may_change=can("sale.change") and booking["stage"] in ("BOOKED", "ALLOTTED"),
                            sale_url=sale_url(booking["booking_id"])), status
 
 
 @bp.route("/bookings/<int:booking_id>/accessories", methods=["GET", "POST"])
-@roles(*READERS)
+@allow("sale.read", write="sale.change")
 def accessories(booking_id: int):
     """The accessory lines of a sale, and a line added to them."""
     conn = get_conn()
-    booking = queries.booking_or_404(conn, booking_id, lock=request.method == "POST")
+    booking = access.booking_or_404(conn, booking_id, lock=request.method == "POST")
     form = AccessoryForm()
     if request.method == "POST":
-        if current_user.role not in SELLERS:
-            form.form_errors.append("Your role reads this page; a salesperson or a manager records accessories.")
-        elif form.validate_on_submit():
+        if form.validate_on_submit():
             part = _part(conn, form.part_no.data)
             if form.part_no.data and part is None:
                 form.part_no.errors.append("No part with this number in the parts list")
@@ -99,12 +86,8 @@ def accessories(booking_id: int):
                     if values[name] is None:
                         getattr(form, name).errors.append(message)
                 if not form.errors:
-                    _, saved = save_or_field_error(conn, form, ACCESSORY_ERRORS, lambda: conn.execute(sa.text("""
-                        INSERT INTO sales.booking_accessory (booking_id, line_no, part_id, description, hsn_code, qty,
-                                                             unit, unit_price, price_includes_gst)
-                        SELECT :b, coalesce(max(line_no), 0) + 1, :part_id, :description, :hsn_code, :qty, :unit,
-                               :unit_price, :price_includes_gst
-                          FROM sales.booking_accessory WHERE booking_id = :b"""), {"b": booking_id, **values}))
+                    _, saved = save_or_field_error(conn, form, ACCESSORY_ERRORS, lambda: step_queries.add_accessory(
+                        conn, booking_id, values))
                     if saved:
                         flash(f"Added: {values['description']}.", "success")
                         return redirect(url_for("sales.accessories", booking_id=booking_id), 303)
@@ -113,14 +96,13 @@ def accessories(booking_id: int):
 
 
 @bp.post("/bookings/<int:booking_id>/accessories/<int:line_no>/remove")
-@roles(*SELLERS)
+@allow("sale.change")
 def accessory_remove(booking_id: int, line_no: int):
     conn = get_conn()
-    booking = queries.booking_or_404(conn, booking_id, lock=True)
+    booking = access.booking_or_404(conn, booking_id, lock=True)
     form = AccessoryForm(formdata=None)
-    _, saved = save_or_field_error(conn, form, ACCESSORY_ERRORS, lambda: conn.execute(sa.text(
-        "DELETE FROM sales.booking_accessory WHERE booking_id = :b AND line_no = :n"),
-        {"b": booking_id, "n": line_no}))
+    _, saved = save_or_field_error(conn, form, ACCESSORY_ERRORS, lambda: step_queries.remove_accessory(
+        conn, booking_id, line_no))
     if not saved:
         return _page(conn, booking, form, 422)
     flash("Accessory line removed.", "success")

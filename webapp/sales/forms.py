@@ -10,7 +10,7 @@ from wtforms import BooleanField, HiddenField, IntegerField, SelectField, String
 from wtforms.validators import DataRequired, InputRequired, NumberRange, Optional, ValidationError
 
 from .. import validators as v
-from ..billing.posting import RECEIPT_MODES
+from ..billing.api import RECEIPT_MODES
 from ..forms import AmountField, DateField, FlaskForm, Length, blank_to_none, strip, upper_or_none
 from .queries import ENQUIRY_SOURCES
 

@@ -1,27 +1,16 @@
-"""Reading bookings for the sales screens. A salesperson sees their own bookings, everyone
-else allowed into sales sees all of the branch's."""
+"""Reading enquiries, quotations and bookings for the sales screens (who may open which: access.py)."""
 from __future__ import annotations
 
 from datetime import date, timedelta
 from decimal import Decimal
 
 import sqlalchemy as sa
-from flask import abort, url_for
-from flask_login import current_user
 from sqlalchemy.engine import Connection
 
+from ..capabilities import roles_for
 from ..db import contains_pattern
 from ..formatting import inr
 from ..validators import normalise_mobile
-
-# Roles that see only the bookings they are the salesperson of.
-OWN_BOOKINGS_ONLY = frozenset({"SALES"})
-
-
-def own_only() -> int | None:
-    """The staff id lists must be limited to, or None when the user sees every booking."""
-    return current_user.staff_id if current_user.role in OWN_BOOKINGS_ONLY else None
-
 
 BOOKING_SQL = """
     SELECT b.*, c.name AS customer_name, c.mobile AS customer_mobile, c.gstin AS customer_gstin,
@@ -45,27 +34,11 @@ BOOKING_SQL = """
      WHERE b.booking_id = :b"""
 
 
-def sale_url(booking_id: int | None) -> str | None:
-    """The sale's page, where every step and document of a booking leads back to."""
-    return url_for("sales.booking_detail", booking_id=booking_id) if booking_id else None
-
-
 def get_booking(conn: Connection, booking_id: int, *, lock: bool = False):
     """The booking with its customer, vehicle, unit, invoice and balance (the columns of
     posting.booking_balance); None if missing."""
     sql = BOOKING_SQL + (" FOR UPDATE OF b" if lock else "")
     return conn.execute(sa.text(sql), {"b": booking_id}).mappings().first()
-
-
-def booking_or_404(conn: Connection, booking_id: int, *, lock: bool = False):
-    """The booking if this user may see it: the user's branch, and their own if a salesperson."""
-    booking = get_booking(conn, booking_id, lock=lock)
-    if booking is None or booking["branch_id"] != current_user.branch_id:
-        abort(404)
-    mine = own_only()
-    if mine is not None and booking["salesperson_id"] != mine:
-        abort(404)
-    return booking
 
 
 # --------------------------------------------------------------------------- the sales screens
@@ -78,7 +51,6 @@ BOOKING_STAGES = ("BOOKED", "ALLOTTED", "INVOICED", "DELIVERED", "CANCELLED")
 ENQUIRY_STATUSES = ("OPEN", "QUOTED", "BOOKED", "LOST")
 ENQUIRY_SOURCES = {"WALK_IN": "Walk-in", "PHONE": "Phone", "REFERRAL": "Referral", "ONLINE": "Online"}
 DELIVERED_DAYS = 30
-SELLING_ROLES = ("SALES", "MANAGER", "ADMIN")
 
 
 def _search_terms(q: str, alias: str = "") -> tuple[str, dict]:
@@ -204,11 +176,11 @@ def search_bookings(conn: Connection, branch_id: int, *, own: int | None, stage:
 
 
 def salespeople(conn: Connection, branch_id: int) -> list[tuple[int, str]]:
-    """Active staff of the branch who sell (the salesperson of an enquiry or a booking)."""
+    """Active staff of the branch who may sell (the salesperson of an enquiry or a booking)."""
     rows = conn.execute(sa.text("""
         SELECT staff_id, name FROM master.staff
-         WHERE branch_id = :b AND is_active AND designation IN ('SALES', 'MANAGER', 'ADMIN')
-         ORDER BY name"""), {"b": branch_id})
+         WHERE branch_id = :b AND is_active AND designation = ANY(:roles)
+         ORDER BY name"""), {"b": branch_id, "roles": sorted(roles_for("sale.change"))})
     return [(r.staff_id, r.name) for r in rows]
 
 
@@ -232,6 +204,11 @@ def vehicle_choices(conn: Connection, on: date, model_id: int | None = None):
          WHERE v.is_active AND m.is_active AND vc.is_active
          ORDER BY m.model_id = :model DESC NULLS LAST, o.brand, m.name, v.name, vc.colour"""),
         {"on": on, "model": model_id}).mappings().all()
+
+
+def gst_rate_on(conn: Connection, hsn_code: str, on: date) -> Decimal | None:
+    """The GST rate of the HSN code in the tax master on the day (None: no rate then)."""
+    return conn.execute(sa.text("SELECT master.gst_rate_on(:h, :d)"), {"h": hsn_code, "d": on}).scalar()
 
 
 def states(conn: Connection) -> list[tuple[str, str]]:
@@ -340,17 +317,6 @@ def get_enquiry(conn: Connection, enquiry_id: int):
          WHERE e.enquiry_id = :e"""), {"e": enquiry_id}).mappings().first()
 
 
-def enquiry_or_404(conn: Connection, enquiry_id: int):
-    """The enquiry if this user may see it: the user's branch, and their own if a salesperson."""
-    enquiry = get_enquiry(conn, enquiry_id)
-    if enquiry is None or enquiry["branch_id"] != current_user.branch_id:
-        abort(404)
-    mine = own_only()
-    if mine is not None and enquiry["salesperson_id"] != mine:
-        abort(404)
-    return enquiry
-
-
 def mark_lost(conn: Connection, enquiry_id: int, reason: str) -> bool:
     return conn.execute(sa.text("""
         UPDATE sales.enquiry SET status = 'LOST', lost_reason = :r
@@ -392,16 +358,6 @@ def get_quotation(conn: Connection, quotation_id: int):
           JOIN master.branch br ON br.branch_id = q.branch_id
           JOIN master.state st ON st.state_code = br.state_code
          WHERE q.quotation_id = :q"""), {"q": quotation_id}).mappings().first()
-
-
-def quotation_or_404(conn: Connection, quotation_id: int):
-    quotation = get_quotation(conn, quotation_id)
-    if quotation is None or quotation["branch_id"] != current_user.branch_id:
-        abort(404)
-    mine = own_only()
-    if mine is not None and quotation["salesperson_id"] != mine:
-        abort(404)
-    return quotation
 
 
 def quotation_items(conn: Connection, quotation_id: int):

@@ -6,7 +6,7 @@ from __future__ import annotations
 from wtforms import HiddenField, IntegerField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, NumberRange, Optional, ValidationError
 
-from ..billing.posting import REFUND_MODES
+from ..billing.api import REFUND_MODES
 from ..formatting import today_ist
 from ..forms import (
     OLD_REG_NO_PATTERN,

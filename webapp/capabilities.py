@@ -1,0 +1,81 @@
+"""Who may do what, in one place.
+
+Every act the ERP guards is a capability named here once, with the roles that hold it. Routes
+declare the capability they need (``@allow("invoice.post")``, or ``@allow("sale.read",
+write="sale.change")`` where a page is read by more roles than may submit it), templates ask
+``can("discount.decide")`` before drawing a button, and the navigation shows a link only to the
+roles its route admits. "Who may post an invoice" is ``grep -rn '"invoice.post"'``.
+
+The independent specification of what each role may open is the hand-written table in
+tests/test_access.py; this map is what the code consults.
+"""
+from __future__ import annotations
+
+ROLES = ("ADMIN", "MANAGER", "SALES", "SERVICE_ADVISOR", "TECHNICIAN", "ACCOUNTS", "DEALER")
+
+_EVERYONE = frozenset(ROLES)
+_STAFF = _EVERYONE - {"DEALER"}                     # the sub-dealer sees none of the showroom's books
+_MANAGERS = frozenset({"ADMIN", "MANAGER"})
+_ACCOUNTANTS = _MANAGERS | {"ACCOUNTS"}
+_SELLERS = _MANAGERS | {"SALES"}
+_WORKSHOP = _MANAGERS | {"SERVICE_ADVISOR"}
+
+CAPABILITIES: dict[str, frozenset[str]] = {
+    # Platform: the home page, one's own session and PIN; staff, branches and the audit trail.
+    "dashboard.read": _EVERYONE,
+    "own.session": _EVERYONE,
+    "staff.manage": frozenset({"ADMIN"}),
+    "branch.manage": frozenset({"ADMIN"}),
+    "audit.read": frozenset({"ADMIN"}),
+
+    # Catalog: models, parts, labour, financiers, insurers, OEMs and their schemes.
+    "catalog.read": _STAFF,
+    "catalog.edit": _MANAGERS,
+    "tax.edit": _ACCOUNTANTS,                       # HSN codes and their dated GST rates
+    "customer.manage": _SELLERS | {"SERVICE_ADVISOR", "ACCOUNTS"},
+
+    # Purchasing from the OEM and suppliers.
+    "purchase.manage": _ACCOUNTANTS,                # orders, goods receipts, purchase invoices, payments
+    "purchase.approve": _MANAGERS,                  # approve, cancel or close an order
+
+    # Stock.
+    "vehicle.read": _SELLERS | {"ACCOUNTS"},        # the vehicle list and its ageing
+    "unit.read": _SELLERS | {"ACCOUNTS", "SERVICE_ADVISOR"},   # one unit's page
+    "stock.manage": _MANAGERS,                      # unit status, adjustments, transfers, counts
+    "stock.any_branch": frozenset({"ADMIN"}),       # others change stock at their own branch only
+    "battery.fit": _WORKSHOP,
+    "part.read": _WORKSHOP | {"TECHNICIAN", "ACCOUNTS"},
+    "bin.edit": _WORKSHOP,
+    "stock.count": _WORKSHOP | {"TECHNICIAN"},      # enter counted quantities
+    "transfer.read": _STAFF,
+
+    # Sales: enquiry to hand-over.
+    "sale.read": _SELLERS | {"ACCOUNTS"},           # accounts reads every sale and step page
+    "sale.change": _SELLERS,
+    "sale.all_bookings": _MANAGERS | {"ACCOUNTS"},  # a salesperson sees only their own
+    "salesperson.choose": _MANAGERS,
+    "discount.decide": _MANAGERS,                   # discounts above the giver's limit; hand-over release
+    "subsidy.register": _ACCOUNTANTS,
+    "sales.settings": _MANAGERS,
+
+    # Billing.
+    "payment.take": _SELLERS | {"ACCOUNTS"},
+    "invoice.post": _ACCOUNTANTS,                   # vehicle invoices, credit notes, refunds
+    "invoice.read_vehicle": _ACCOUNTANTS,           # others at the counter see counter invoices only
+    "counter_sale.post": _ACCOUNTANTS | {"SERVICE_ADVISOR"},
+    "books.read": _ACCOUNTANTS,                     # registers and receivables
+
+    # Insurance.
+    "policy.manage": _SELLERS | {"ACCOUNTS"},
+}
+
+
+def roles_for(capability: str) -> frozenset[str]:
+    try:
+        return CAPABILITIES[capability]
+    except KeyError:
+        raise KeyError(f"no capability is named {capability!r} in webapp/capabilities.py") from None
+
+
+def role_can(role: str | None, capability: str) -> bool:
+    return role in roles_for(capability)

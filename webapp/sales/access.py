@@ -1,0 +1,43 @@
+"""Which of the branch's sales records the signed-in user may open: a salesperson only their own
+enquiries, quotations and bookings; everyone else the sales pages admit, all of the branch's
+(capability ``sale.all_bookings``). Row-level security already keeps other branches' rows out."""
+from __future__ import annotations
+
+from flask import abort, url_for
+from flask_login import current_user
+from sqlalchemy.engine import Connection
+
+from ..security import can
+from . import queries
+
+
+def own_only() -> int | None:
+    """The staff id lists must be limited to, or None when the user sees every booking."""
+    return None if can("sale.all_bookings") else current_user.staff_id
+
+
+def visible_or_404(row):
+    """The enquiry, quotation or booking row if this user may see it; else the 404 page."""
+    if row is None or row["branch_id"] != current_user.branch_id:
+        abort(404)
+    mine = own_only()
+    if mine is not None and row["salesperson_id"] != mine:
+        abort(404)
+    return row
+
+
+def booking_or_404(conn: Connection, booking_id: int, *, lock: bool = False):
+    return visible_or_404(queries.get_booking(conn, booking_id, lock=lock))
+
+
+def enquiry_or_404(conn: Connection, enquiry_id: int):
+    return visible_or_404(queries.get_enquiry(conn, enquiry_id))
+
+
+def quotation_or_404(conn: Connection, quotation_id: int):
+    return visible_or_404(queries.get_quotation(conn, quotation_id))
+
+
+def sale_url(booking_id: int | None) -> str | None:
+    """The sale's page, where every step and document of a booking leads back to."""
+    return url_for("sales.booking_detail", booking_id=booking_id) if booking_id else None
