@@ -40,8 +40,11 @@ init-db: $(VENV)/.installed
 seed-demo: init-db
 	$(FLASK) seed-demo
 
+# The suite runs on every core (pytest-xdist; each worker has its own scratch database). One at a
+# time, for a debugger or a single test: `make test PYTEST_WORKERS=0 PYTEST_ARGS='tests/test_x.py'`.
+PYTEST_WORKERS ?= auto
 test: lint
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist worksteal $(PYTEST_ARGS)
 
 # pyflakes, pycodestyle and import order (pyproject.toml [tool.ruff.lint]); the import contracts
 # are tests (tests/test_import_contract.py).

@@ -43,6 +43,11 @@ def contains_pattern(text: str) -> str:
     return "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
 
 
+def pick(data: dict, columns: tuple[str, ...]) -> dict:
+    """A form's data as a statement's parameters: exactly ``columns``, None for any it lacks."""
+    return {c: data.get(c) for c in columns}
+
+
 def sqlalchemy_url(url: str) -> str:
     """Use the psycopg 3 driver for any postgres:// or postgresql:// URL."""
     for prefix in ("postgresql+psycopg://", "postgresql://", "postgres://"):

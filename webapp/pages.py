@@ -1,7 +1,7 @@
 """How screens answer: one shape for forms and one for lists, used by every module."""
 from __future__ import annotations
 
-from flask import current_app, get_template_attribute, render_template, request
+from flask import abort, current_app, get_template_attribute, render_template, request
 
 from .forms import DateArg
 
@@ -13,6 +13,19 @@ SEARCH_MAX = 200
 def search_text(name: str = "q") -> str:
     """The text typed into a search box (query string or form), trimmed of spaces."""
     return request.values.get(name, "").strip()[:SEARCH_MAX]
+
+
+def choice_arg(name: str, choices, default=""):
+    """A list filter from the query string: one of `choices`, else `default` (also when it is missing)."""
+    value = request.args.get(name, default)
+    return value if value in choices else default
+
+
+def found_or_404(row):
+    """The row a screen shows, or the 404 page when the query found none."""
+    if row is None:
+        abort(404)
+    return row
 
 
 def form_page(template: str, form, **context):

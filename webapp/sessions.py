@@ -90,6 +90,21 @@ class StaffSession(CallbackDict, SessionMixin):
         self.renew = True
 
 
+def signed_in_staff(row, must_change_pin: bool) -> dict:
+    """The signed-in staff member as a request knows them (`current_user`), from a row with the
+    staff and branch columns: the session's on each request, the login's when it starts."""
+    return {
+        "staff_id": row.staff_id,
+        "staff_code": row.staff_code,
+        "name": row.name,
+        "role": row.designation,
+        "branch_id": row.branch_id,
+        "branch_name": row.branch_name,
+        "branch_code": row.branch_code,
+        "must_change_pin": must_change_pin,
+    }
+
+
 class PostgresSessionInterface(SessionInterface):
     def open_session(self, app: Flask, request: Request) -> StaffSession:
         if request.path.startswith(STATELESS_PREFIXES):
@@ -116,16 +131,7 @@ class PostgresSessionInterface(SessionInterface):
             return StaffSession(_anonymous_data(app, request))
         staff = None
         if row.staff_id is not None:
-            staff = {
-                "staff_id": row.staff_id,
-                "staff_code": row.staff_code,
-                "name": row.name,
-                "role": row.designation,
-                "branch_id": row.branch_id,
-                "branch_name": row.branch_name,
-                "branch_code": row.branch_code,
-                "must_change_pin": row.must_change_pin,
-            }
+            staff = signed_in_staff(row, row.must_change_pin)
         return StaffSession(row.data, token=token, session_id=row.session_id, staff=staff, stale=row.stale)
 
     def persist(self, app: Flask, session: StaffSession, request: Request) -> None:

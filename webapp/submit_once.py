@@ -11,8 +11,10 @@ from __future__ import annotations
 import uuid
 
 import sqlalchemy as sa
+from flask import request, url_for
 
 from . import documents
+from .errors import redirect_response
 from .forms import save_or_field_error
 
 
@@ -24,6 +26,15 @@ def earlier_document(conn, document: str, key: str | None) -> int | None:
     except ValueError:
         return None
     return documents.already_posted(conn, document, key)
+
+
+def earlier_redirect(conn, document: str, key: str | None, endpoint: str, id_arg: str):
+    """A form sent again (a second click, a reload): the redirect to the document its first
+    sending posted, on the ``endpoint`` page taking the id as ``id_arg``; else None."""
+    if request.method != "POST":
+        return None
+    earlier = earlier_document(conn, document, key)
+    return redirect_response(url_for(endpoint, **{id_arg: earlier})) if earlier else None
 
 
 def post_once(conn, form, document: str, messages: dict, post, key: str | None = None) -> tuple[int | None, bool]:

@@ -19,6 +19,7 @@ from sqlalchemy.engine import Connection
 from ..db import set_actor
 from ..formatting import ddmmyyyy_hhmm
 from ..security import hash_pin, pin_needs_rehash, pin_too_short_for, verify_pin
+from ..sessions import signed_in_staff
 from . import queries
 
 WRONG = "Staff code or PIN is not right."
@@ -137,16 +138,7 @@ def attempt_login(conn: Connection, staff_code: str, pin: str, client_addr: str,
         queries.require_pin_change(conn, row.staff_id)
         must_change = True
     queries.audit_event(conn, "LOGIN", row.staff_id, {"staff_code": staff_code})
-    return LoginResult(staff={
-        "staff_id": row.staff_id,
-        "staff_code": row.staff_code,
-        "name": row.name,
-        "role": row.designation,
-        "branch_id": row.branch_id,
-        "branch_name": row.branch_name,
-        "branch_code": row.branch_code,
-        "must_change_pin": must_change,
-    })
+    return LoginResult(staff=signed_in_staff(row, must_change))
 
 
 def _locked_message(locked_until) -> str:

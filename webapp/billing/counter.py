@@ -16,7 +16,7 @@ from ..db import get_conn
 from ..errors import redirect_response
 from ..formatting import inr, today_ist
 from ..security import allow
-from ..submit_once import earlier_document, post_once
+from ..submit_once import earlier_redirect, post_once
 from ..validators import normalise_mobile
 from . import bp, documents, invoice_queries, posting
 from .invoice_forms import B2C_ADDRESS_NEEDED, CounterSaleForm
@@ -199,10 +199,9 @@ def counter_new():
     stock in the same transaction."""
     conn = get_conn()
     branch_id = current_user.branch_id
-    if request.method == "POST":
-        earlier = earlier_document(conn, "invoice", request.form.get("key"))
-        if earlier:
-            return redirect_response(url_for("billing.invoice_detail", invoice_id=earlier))
+    resent = earlier_redirect(conn, "invoice", request.form.get("key"), "billing.invoice_detail", "invoice_id")
+    if resent is not None:
+        return resent
     branch_state = invoice_queries.branch_state(conn, branch_id)
     form = CounterSaleForm(states=documents.states(conn), branch_state=branch_state)
     customers = _customers_by_mobile(conn, form.mobile.data or request.args.get("mobile"))
@@ -285,10 +284,9 @@ def counter_receipt_new(invoice_id: int):
         return redirect(url_for("billing.receipt_new", booking_id=inv["booking_id"]), 302)
     form = ReceiptForm()
     form.mode.choices = [(m, posting.RECEIPT_MODES[m]) for m in COUNTER_MODES]
-    if request.method == "POST":
-        earlier = earlier_document(conn, "receipt", form.key.data)
-        if earlier:
-            return redirect_response(url_for("billing.receipt_detail", receipt_id=earlier))
+    resent = earlier_redirect(conn, "receipt", form.key.data, "billing.receipt_detail", "receipt_id")
+    if resent is not None:
+        return resent
     balance = invoice_queries.counter_balance(conn, invoice_id)
     if request.method == "GET":
         form.mode.data, form.amount.data = "CASH", max(balance, Decimal("0.00"))

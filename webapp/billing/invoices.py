@@ -21,7 +21,7 @@ from ..forms import save_or_field_error
 from ..pdf import pdf_response, render_pdf, render_pdf_copies
 from ..sales.api import booking_or_404, sale_url
 from ..security import allow, can, may_open
-from ..submit_once import earlier_document, post_once
+from ..submit_once import earlier_redirect, post_once
 from . import bp, documents, invoice_queries, posting
 from .invoice_forms import CreditNoteForm, EInvoiceForm, VehicleInvoiceForm
 
@@ -108,10 +108,9 @@ def invoice_new(booking_id: int):
     """The tax invoice a booking gets today (draft, place of supply), then posted once."""
     conn = get_conn()
     booking = booking_or_404(conn, booking_id)
-    if request.method == "POST":
-        earlier = earlier_document(conn, "invoice", request.form.get("key"))
-        if earlier:
-            return redirect_response(url_for("billing.invoice_detail", invoice_id=earlier))
+    resent = earlier_redirect(conn, "invoice", request.form.get("key"), "billing.invoice_detail", "invoice_id")
+    if resent is not None:
+        return resent
     if booking["invoice_id"]:
         flash(f"Booking {booking['booking_no']} is already invoiced ({booking['invoice_no']}).", "info")
         return redirect_response(url_for("billing.invoice_detail", invoice_id=booking["invoice_id"]))
@@ -244,10 +243,9 @@ def credit_note_new(invoice_id: int):
     conn = get_conn()
     doc = invoice_or_404(invoice_id)
     inv = doc["inv"]
-    if request.method == "POST":
-        earlier = earlier_document(conn, "credit_note", request.form.get("key"))
-        if earlier:
-            return redirect_response(url_for("billing.credit_note_detail", credit_note_id=earlier))
+    resent = earlier_redirect(conn, "credit_note", request.form.get("key"), "billing.credit_note_detail", "credit_note_id")
+    if resent is not None:
+        return resent
     if inv["credit_note_id"] is not None:
         flash(f"Invoice {inv['invoice_no']} is already reversed by credit note {inv['credit_note_no']}.", "info")
         return redirect_response(url_for("billing.credit_note_detail", credit_note_id=inv["credit_note_id"]))

@@ -5,13 +5,13 @@ from __future__ import annotations
 
 from datetime import date
 
-from flask import current_app, request
+from flask import current_app
 from flask_login import current_user
 
 from ..db import get_conn
 from ..formatting import today_ist
 from ..forms import DateArg, date_arg, url_date
-from ..pages import rows_or_page, search_text
+from ..pages import choice_arg, rows_or_page, search_text
 from ..paging import paged
 from ..security import allow, may_open
 from . import bp, posting, registers
@@ -32,8 +32,7 @@ def _date_range() -> tuple[date, date, DateArg, DateArg]:
 
 
 def _choice(name: str, choices) -> str | None:
-    value = request.args.get(name, "")
-    return value if value in choices else None
+    return choice_arg(name, choices, None)
 
 
 def _q() -> str:

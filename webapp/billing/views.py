@@ -10,17 +10,16 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from flask import abort, current_app, flash, render_template, request, url_for
-from flask_login import current_user
+from flask import current_app, flash, render_template, request, url_for
 
 from ..db import get_conn
 from ..errors import redirect_response
 from ..formatting import inr, today_ist
 from ..master.api import branch_for_print
 from ..pdf import pdf_response, render_pdf
-from ..sales.api import booking_or_404, own_only, sale_url
+from ..sales.api import booking_or_404, own_only, sale_document_or_404, sale_url
 from ..security import allow, may_open
-from ..submit_once import earlier_document, post_once
+from ..submit_once import earlier_redirect, post_once
 from . import bp, money_queries, posting
 from .money_forms import NO_REFERENCE_MODES, REFERENCE_HINTS, ReceiptForm, RefundForm
 from .tax import amount_in_words
@@ -134,10 +133,9 @@ def receipt_new(booking_id: int):
     conn = get_conn()
     booking = booking_or_404(conn, booking_id)
     form = ReceiptForm()
-    if request.method == "POST" and form.key.data:
-        earlier = earlier_document(conn, "receipt", form.key.data)
-        if earlier:
-            return redirect_response(url_for("billing.receipt_detail", receipt_id=earlier))
+    resent = earlier_redirect(conn, "receipt", form.key.data, "billing.receipt_detail", "receipt_id")
+    if resent is not None:
+        return resent
     balances = posting.booking_balance(conn, booking_id)
     balance = balances["balance"]
     customer_to_pay = max(balances["customer_balance"], ZERO)
@@ -180,14 +178,9 @@ def receipt_new(booking_id: int):
 def _receipt_or_404(receipt_id: int):
     """The receipt if this user may see it: their branch, and their own booking if a salesperson."""
     conn = get_conn()
-    receipt = money_queries.get_receipt(conn, receipt_id)
-    if receipt is None or receipt["branch_id"] != current_user.branch_id:
-        abort(404)
-    if receipt["booking_id"] is not None:
-        booking_or_404(conn, receipt["booking_id"])
-    elif own_only() is not None:  # a counter sale is not a salesperson's own booking
-        abort(404)
-    return receipt
+    # A counter sale is not a salesperson's own booking.
+    return sale_document_or_404(conn, money_queries.get_receipt(conn, receipt_id),
+                                unbooked_visible=lambda receipt: own_only() is None)
 
 
 @bp.get("/receipts/<int:receipt_id>")
@@ -239,10 +232,9 @@ def refund_new(booking_id: int):
     conn = get_conn()
     booking = booking_or_404(conn, booking_id)
     form = RefundForm()
-    if request.method == "POST" and form.key.data:
-        earlier = earlier_document(conn, "refund", form.key.data)
-        if earlier:
-            return redirect_response(url_for("billing.refund_detail", refund_id=earlier))
+    resent = earlier_redirect(conn, "refund", form.key.data, "billing.refund_detail", "refund_id")
+    if resent is not None:
+        return resent
     excess = -posting.booking_balance(conn, booking_id)["balance"]
     if request.method == "GET":
         form.amount.data = max(excess, ZERO)
@@ -267,12 +259,7 @@ def refund_new(booking_id: int):
 
 def _refund_or_404(refund_id: int):
     conn = get_conn()
-    refund = money_queries.get_refund(conn, refund_id)
-    if refund is None or refund["branch_id"] != current_user.branch_id:
-        abort(404)
-    if refund["booking_id"] is not None:
-        booking_or_404(conn, refund["booking_id"])
-    return refund
+    return sale_document_or_404(conn, money_queries.get_refund(conn, refund_id))
 
 
 def _refund_context(refund) -> dict:

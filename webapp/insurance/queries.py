@@ -11,17 +11,20 @@ from sqlalchemy.engine import Connection
 POLICY_FIELDS = ("insurer_id", "od_policy_no", "od_from", "od_to", "tp_policy_no", "tp_from", "tp_to", "premium",
                  "idv", "nominee_name", "nominee_relation", "commission_amount", "commission_received_on")
 
-POLICY_SQL = """
-    SELECT p.*, i.name AS insurer_name, c.name AS customer_name, c.mobile AS customer_mobile,
-           u.vin, o.brand AS oem_name, m.name AS model_name, v.name AS variant_name, u.colour,
-           b.booking_no, b.salesperson_id
-      FROM insurance.policy p
-      JOIN master.insurer i USING (insurer_id)
+# A policy's insurer, customer and vehicle (unit, variant, model, OEM), for its page and the renewals list.
+POLICY_JOINS = """
+      JOIN master.insurer i ON i.insurer_id = p.insurer_id
       JOIN master.customer c ON c.customer_id = p.customer_id
       JOIN inventory.vehicle_unit u ON u.unit_id = p.unit_id
       JOIN oem.variant v ON v.variant_id = u.variant_id
       JOIN oem.model m ON m.model_id = v.model_id
-      JOIN oem.oem o ON o.oem_id = m.oem_id
+      JOIN oem.oem o ON o.oem_id = m.oem_id"""
+
+POLICY_SQL = """
+    SELECT p.*, i.name AS insurer_name, c.name AS customer_name, c.mobile AS customer_mobile,
+           u.vin, o.brand AS oem_name, m.name AS model_name, v.name AS variant_name, u.colour,
+           b.booking_no, b.salesperson_id
+      FROM insurance.policy p""" + POLICY_JOINS + """
       LEFT JOIN sales.booking b ON b.booking_id = p.booking_id"""
 
 
@@ -92,13 +95,7 @@ def renewals(conn: Connection, branch_id: int, start: date, end: date, own: int 
         SELECT e.policy_id, e.cover, e.policy_no, e.expires_on, i.name AS insurer_name, c.name AS customer_name,
                c.mobile AS customer_mobile, u.vin, o.brand AS oem_name, m.name AS model_name
           FROM mine e
-          JOIN insurance.policy p USING (policy_id)
-          JOIN master.insurer i ON i.insurer_id = p.insurer_id
-          JOIN master.customer c ON c.customer_id = p.customer_id
-          JOIN inventory.vehicle_unit u ON u.unit_id = p.unit_id
-          JOIN oem.variant v ON v.variant_id = u.variant_id
-          JOIN oem.model m ON m.model_id = v.model_id
-          JOIN oem.oem o ON o.oem_id = m.oem_id
+          JOIN insurance.policy p USING (policy_id)""" + POLICY_JOINS + """
          ORDER BY e.expires_on, c.name, e.policy_id, e.cover
          LIMIT :limit OFFSET :offset"""), params).mappings().all()
     return rows, total

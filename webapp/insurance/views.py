@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from flask import abort, flash, render_template, request, url_for
+from flask import flash, render_template, request, url_for
 from flask_login import current_user
 
 from ..db import get_conn
@@ -17,7 +17,7 @@ from ..formatting import today_ist
 from ..forms import save_or_field_error
 from ..pages import rows_or_page
 from ..paging import paged
-from ..sales.api import booking_or_404, own_only, sale_url
+from ..sales.api import booking_or_404, own_only, sale_document_or_404, sale_url
 from ..security import allow, may_open
 from . import bp, queries
 from .forms import CONSTRAINT_MESSAGES, OD_YEARS, TP_YEARS, PolicyForm, cover_ends
@@ -96,14 +96,8 @@ def policy_new(booking_id: int):
 
 def _policy_or_404(conn, policy_id: int):
     """The policy if this user may see it: the user's branch, and a salesperson's own sale."""
-    policy = queries.get_policy(conn, policy_id)
-    if policy is None or policy["branch_id"] != current_user.branch_id:
-        abort(404)
-    if policy["booking_id"] is not None:
-        booking_or_404(conn, policy["booking_id"])
-    elif own_only() is not None and policy["created_by"] != own_only():
-        abort(404)
-    return policy
+    return sale_document_or_404(conn, queries.get_policy(conn, policy_id),
+                                unbooked_visible=lambda policy: own_only() in (None, policy["created_by"]))
 
 
 @bp.get("/policies/<int:policy_id>")

@@ -2,10 +2,10 @@
 quantities entered per row, then approved (the variances become adjustments) or cancelled."""
 from __future__ import annotations
 
-from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask import current_app, flash, redirect, render_template, request, url_for
 
 from ..db import get_conn
-from ..pages import rows_or_page, search_text
+from ..pages import choice_arg, found_or_404, rows_or_page, search_text
 from ..paging import paged
 from ..security import allow, can
 from . import bp, queries, services
@@ -56,10 +56,7 @@ def count_start():
 
 
 def _count_or_404(count_id: int):
-    count = queries.get_count(get_conn(), count_id)
-    if count is None:
-        abort(404)
-    return count
+    return found_or_404(queries.get_count(get_conn(), count_id))
 
 
 @bp.get("/counts/<int:count_id>")
@@ -68,8 +65,7 @@ def count_detail(count_id: int):
     conn = get_conn()
     count = _count_or_404(count_id)
     q = search_text()
-    view = request.args.get("view", "all")
-    view = view if view in queries.COUNT_LINE_VIEWS else "all"
+    view = choice_arg("view", queries.COUNT_LINE_VIEWS, "all")
     rows, page = paged(lambda n, size: queries.count_lines(conn, count_id, q, view, n, size), COUNT_PAGE_SIZE)
     may_count = count.status == "OPEN" and can("stock.count") and may_act_at(count.branch_id)
     context = {
@@ -92,9 +88,7 @@ def count_line(count_id: int, part_id: int):
     """Enter the counted quantity of one part (htmx, per row)."""
     conn = get_conn()
     count = _count_or_404(count_id)
-    line = queries.count_line(conn, count_id, part_id)
-    if line is None:
-        abort(404)
+    line = found_or_404(queries.count_line(conn, count_id, part_id))
     form = CountedForm()
     problem = None
     if not may_act_at(count.branch_id):

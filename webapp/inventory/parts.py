@@ -5,11 +5,11 @@ from __future__ import annotations
 from urllib.parse import urlencode
 
 import segno
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, url_for
 from markupsafe import Markup
 
 from ..db import get_conn
-from ..pages import rows_or_page, search_text
+from ..pages import choice_arg, found_or_404, rows_or_page, search_text
 from ..paging import paged
 from ..security import allow, can
 from . import bp, queries, services
@@ -24,10 +24,7 @@ LABELS_MAX = 10 * LABELS_PER_SHEET
 
 
 def _part_or_404(branch_id: int, part_id: int):
-    part = queries.get_part_stock(get_conn(), branch_id, part_id)
-    if part is None:
-        abort(404)
-    return part
+    return found_or_404(queries.get_part_stock(get_conn(), branch_id, part_id))
 
 
 @bp.get("/parts")
@@ -36,8 +33,7 @@ def part_stock_list():
     conn = get_conn()
     branch_id, branch_arg = branch_from(request.args.get("branch"))
     q = search_text()
-    show = request.args.get("show", "all")
-    show = show if show in queries.PART_STOCK_SHOW else "all"
+    show = choice_arg("show", queries.PART_STOCK_SHOW, "all")
     rows, page = paged(lambda n, size: queries.search_part_stock(conn, branch_id, q, show, n, size))
     return rows_or_page(
         "inventory/part_stock_list.html", "inventory/_part_rows.html", "part-results",

@@ -290,12 +290,15 @@ PART_ROW_FROM = """
       FROM master.part p
       LEFT JOIN inventory.part_stock ps ON ps.part_id = p.part_id AND ps.branch_id = :branch"""
 
+# What a part search box matches, on the parts stock list and on a count sheet alike.
+PART_SEARCH = "(p.part_no ILIKE :q OR p.name ILIKE :q OR ps.bin_location ILIKE :q)"
+
 
 def _part_where(q: str, show: str, params: dict) -> list[str]:
     where = ["(p.is_active OR ps.qty > 0)"]
     if q:
         params["q"] = contains_pattern(q)
-        where.append("(p.part_no ILIKE :q OR p.name ILIKE :q OR ps.bin_location ILIKE :q)")
+        where.append(PART_SEARCH)
     if show == "in_stock":
         where.append("ps.qty > 0")
     elif show == "reorder":
@@ -578,7 +581,7 @@ def count_lines(conn: Connection, count_id: int, q: str, view: str, page: int, p
     params: dict = {"id": count_id, "limit": page_size, "offset": (page - 1) * page_size}
     if q:
         params["q"] = contains_pattern(q)
-        where.append("(p.part_no ILIKE :q OR p.name ILIKE :q OR ps.bin_location ILIKE :q)")
+        where.append(PART_SEARCH)
     if view == "uncounted":
         where.append("l.counted_qty IS NULL")
     elif view == "variances":

@@ -10,7 +10,7 @@ from flask_login import current_user
 from ..db import get_conn
 from ..formatting import today_ist
 from ..master.api import branch_for_print
-from ..pages import rows_or_page
+from ..pages import choice_arg, found_or_404, rows_or_page
 from ..paging import paged
 from ..pdf import pdf_response, render_pdf
 from ..security import allow, can, may_open
@@ -26,8 +26,7 @@ from .view_helpers import attempt, branch_from, int_arg, may_act_at, not_your_br
 def transfer_list():
     conn = get_conn()
     branch_id, branch_arg = branch_from(request.args.get("branch"))
-    view = request.args.get("view", "in_transit")
-    view = view if view in queries.TRANSFER_VIEWS else "in_transit"
+    view = choice_arg("view", queries.TRANSFER_VIEWS, "in_transit")
     rows, page = paged(lambda n, size: queries.search_transfers(conn, branch_id, view, n, size))
     return rows_or_page(
         "inventory/transfer_list.html", "inventory/_transfer_rows.html", "transfer-results",
@@ -113,10 +112,7 @@ def transfer_new():
 
 
 def _transfer_or_404(transfer_id: int):
-    transfer = queries.get_transfer(get_conn(), transfer_id)
-    if transfer is None:
-        abort(404)
-    return transfer
+    return found_or_404(queries.get_transfer(get_conn(), transfer_id))
 
 
 @bp.get("/transfers/<int:transfer_id>")

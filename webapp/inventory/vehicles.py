@@ -2,12 +2,12 @@
 and a battery pack swapped."""
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from ..db import get_conn
 from ..formatting import today_ist
-from ..pages import rows_or_page, search_text
+from ..pages import found_or_404, rows_or_page, search_text
 from ..paging import paged
 from ..security import allow, can, role_may_use
 from . import bp, queries, services
@@ -54,10 +54,7 @@ def ageing_report():
 
 
 def _unit_or_404(unit_id: int):
-    unit = queries.get_unit(get_conn(), unit_id)
-    if unit is None:
-        abort(404)
-    return unit
+    return found_or_404(queries.get_unit(get_conn(), unit_id))
 
 
 @bp.get("/vehicles/<int:unit_id>")

@@ -7,13 +7,9 @@ from datetime import date
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from ..db import contains_pattern
+from ..db import contains_pattern, pick
 from ..formatting import plain_number
 from ..validators import normalise_mobile
-
-
-def _pick(data: dict, columns: tuple[str, ...]) -> dict:
-    return {c: data.get(c) for c in columns}
 
 
 def _paged(conn: Connection, select_sql: str, count_sql: str, params: dict, page: int, page_size: int):
@@ -91,7 +87,7 @@ def insert_hsn(conn: Connection, data: dict) -> str:
     return conn.execute(
         sa.text("INSERT INTO master.hsn (hsn_code, description, is_service) VALUES (:hsn_code, :description, "
                 ":is_service) RETURNING hsn_code"),
-        _pick(data, ("hsn_code", "description", "is_service")),
+        pick(data, ("hsn_code", "description", "is_service")),
     ).scalar_one()
 
 
@@ -99,7 +95,7 @@ def update_hsn(conn: Connection, hsn_code: str, data: dict) -> None:
     # The code itself never changes: prices, parts and invoices refer to it.
     conn.execute(sa.text("UPDATE master.hsn SET description = :description, is_service = :is_service "
                          "WHERE hsn_code = :code"),
-                 {**_pick(data, ("description", "is_service")), "code": hsn_code})
+                 {**pick(data, ("description", "is_service")), "code": hsn_code})
 
 
 def hsn_rates(conn: Connection, hsn_code: str, on: date):
@@ -127,7 +123,7 @@ def insert_hsn_rate(conn: Connection, hsn_code: str, data: dict) -> int:
                VALUES (:code, :gst_rate, :effective_from, :effective_to, :notification)
                RETURNING hsn_rate_id"""
         ),
-        {**_pick(data, HSN_RATE_COLUMNS), "code": hsn_code},
+        {**pick(data, HSN_RATE_COLUMNS), "code": hsn_code},
     ).scalar_one()
 
 
@@ -139,7 +135,7 @@ def update_hsn_rate(conn: Connection, hsn_rate_id: int, data: dict) -> None:
                       notification = :notification
                 WHERE hsn_rate_id = :id"""
         ),
-        {**_pick(data, HSN_RATE_COLUMNS), "id": hsn_rate_id},
+        {**pick(data, HSN_RATE_COLUMNS), "id": hsn_rate_id},
     )
 
 
@@ -219,7 +215,7 @@ def insert_customer(conn: Connection, data: dict, branch_id: int) -> int:
                        :city, :state_code, :pincode, :gstin, :pan, :date_of_birth, :aadhaar_last4)
                RETURNING customer_id"""
         ),
-        {**_pick(data, CUSTOMER_COLUMNS), "branch_id": branch_id},
+        {**pick(data, CUSTOMER_COLUMNS), "branch_id": branch_id},
     ).scalar_one()
 
 
@@ -234,7 +230,7 @@ def update_customer(conn: Connection, customer_id: int, data: dict) -> None:
                       date_of_birth = :date_of_birth, aadhaar_last4 = :aadhaar_last4
                 WHERE customer_id = :id"""
         ),
-        {**_pick(data, CUSTOMER_COLUMNS), "id": customer_id},
+        {**pick(data, CUSTOMER_COLUMNS), "id": customer_id},
     )
 
 
@@ -261,7 +257,7 @@ def insert_party(conn: Connection, kind: str, data: dict) -> int:
     return conn.execute(
         sa.text(f"INSERT INTO {table} (name, gstin, phone, is_active) VALUES (:name, :gstin, :phone, :is_active) "
                 f"RETURNING {key}"),
-        _pick(data, PARTY_COLUMNS),
+        pick(data, PARTY_COLUMNS),
     ).scalar_one()
 
 
@@ -270,7 +266,7 @@ def update_party(conn: Connection, kind: str, party_id: int, data: dict) -> None
     conn.execute(
         sa.text(f"UPDATE {table} SET name = :name, gstin = :gstin, phone = :phone, is_active = :is_active "
                 f"WHERE {key} = :id"),
-        {**_pick(data, PARTY_COLUMNS), "id": party_id},
+        {**pick(data, PARTY_COLUMNS), "id": party_id},
     )
 
 
@@ -346,7 +342,7 @@ def model_choices(conn: Connection, keep: list[int] | tuple = ()) -> list[tuple[
 
 def save_part(conn: Connection, part_id: int | None, data: dict) -> int:
     """Insert or update a part and the models it fits, as one change."""
-    values = _pick(data, PART_COLUMNS)
+    values = pick(data, PART_COLUMNS)
     if part_id is None:
         part_id = conn.execute(
             sa.text(
@@ -407,7 +403,7 @@ def insert_labour(conn: Connection, data: dict) -> str:
                VALUES (:operation_code, :name, :sac_code, :standard_hours, :rate, :is_active)
                RETURNING operation_code"""
         ),
-        _pick(data, LABOUR_COLUMNS),
+        pick(data, LABOUR_COLUMNS),
     ).scalar_one()
 
 
@@ -420,5 +416,5 @@ def update_labour(conn: Connection, operation_code: str, data: dict) -> None:
                       is_active = :is_active
                 WHERE operation_code = :code"""
         ),
-        {**_pick(data, LABOUR_COLUMNS), "code": operation_code},
+        {**pick(data, LABOUR_COLUMNS), "code": operation_code},
     )

@@ -8,13 +8,13 @@ MANAGER and ADMIN, and belong to the branch of whoever added them.
 """
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from ..db import get_conn
 from ..formatting import ddmmyyyy, group_indian, plain_number, today_ist
 from ..forms import overlap_message, save_or_field_error
-from ..pages import form_page, rows_or_page, search_text
+from ..pages import choice_arg, form_page, found_or_404, rows_or_page, search_text
 from ..paging import paged
 from ..security import allow, can
 from . import bp
@@ -51,14 +51,7 @@ def lakh_grouped(value) -> str:
 
 
 def status_filter() -> str:
-    status = request.args.get("status", "active")
-    return status if status in STATUS_FILTERS else "active"
-
-
-def _or_404(row):
-    if row is None:
-        abort(404)
-    return row
+    return choice_arg("status", STATUS_FILTERS, "active")
 
 
 # --------------------------------------------------------------------------- tax master
@@ -89,7 +82,7 @@ def hsn_new():
 @allow("catalog.read")
 def hsn_detail(hsn_code: str):
     conn, today = get_conn(), today_ist()
-    hsn = _or_404(cq.get_hsn(conn, hsn_code, today))
+    hsn = found_or_404(cq.get_hsn(conn, hsn_code, today))
     return render_template("master/hsn_detail.html", hsn=hsn, rates=cq.hsn_rates(conn, hsn_code, today),
                            today=today, can_edit=can("tax.edit"))
 
@@ -98,7 +91,7 @@ def hsn_detail(hsn_code: str):
 @allow("tax.edit")
 def hsn_edit(hsn_code: str):
     conn = get_conn()
-    hsn = _or_404(cq.get_hsn(conn, hsn_code, today_ist()))
+    hsn = found_or_404(cq.get_hsn(conn, hsn_code, today_ist()))
     form = HsnForm(obj=hsn)
     form.hsn_code.data = hsn.hsn_code  # the code is the key: shown, never changed
     form.hsn_code.render_kw = {**(form.hsn_code.render_kw or {}), "readonly": True}
@@ -123,7 +116,7 @@ def _save_rate(conn, form, hsn_code: str, hsn_rate_id: int | None, action):
 @allow("tax.edit")
 def hsn_rate_new(hsn_code: str):
     conn = get_conn()
-    hsn = _or_404(cq.get_hsn(conn, hsn_code, today_ist()))
+    hsn = found_or_404(cq.get_hsn(conn, hsn_code, today_ist()))
     form = HsnRateForm()
     if form.validate_on_submit():
         _, saved = _save_rate(conn, form, hsn_code, None, lambda: cq.insert_hsn_rate(conn, hsn_code, form.data))
@@ -138,7 +131,7 @@ def hsn_rate_new(hsn_code: str):
 @allow("tax.edit")
 def hsn_rate_edit(hsn_rate_id: int):
     conn = get_conn()
-    rate = _or_404(cq.get_hsn_rate(conn, hsn_rate_id))
+    rate = found_or_404(cq.get_hsn_rate(conn, hsn_rate_id))
     hsn = cq.get_hsn(conn, rate.hsn_code, today_ist())
     form = HsnRateForm(obj=rate)
     if form.validate_on_submit():
@@ -189,14 +182,14 @@ def customer_new():
 @allow("customer.manage")
 def customer_detail(customer_id: int):
     return render_template("master/customer_detail.html",
-                           customer=_or_404(cq.get_customer(get_conn(), customer_id)))
+                           customer=found_or_404(cq.get_customer(get_conn(), customer_id)))
 
 
 @bp.route("/customers/<int:customer_id>/edit", methods=["GET", "POST"])
 @allow("customer.manage")
 def customer_edit(customer_id: int):
     conn = get_conn()
-    customer = _or_404(cq.get_customer(conn, customer_id))
+    customer = found_or_404(cq.get_customer(conn, customer_id))
     form = _customer_form(obj=customer)
     if form.validate_on_submit():
         _, saved = save_or_field_error(conn, form, CUSTOMER_ERRORS,
@@ -221,7 +214,7 @@ def _party_list(kind: str):
 
 def _party_form(kind: str, party_id: int | None):
     conn = get_conn()
-    party = _or_404(cq.get_party(conn, kind, party_id)) if party_id is not None else None
+    party = found_or_404(cq.get_party(conn, kind, party_id)) if party_id is not None else None
     form = PartyForm(obj=party)
     if form.validate_on_submit():
         def save():
@@ -315,7 +308,7 @@ def part_new():
 @bp.get("/parts/<int:part_id>")
 @allow("catalog.read")
 def part_detail(part_id: int):
-    return render_template("master/part_detail.html", part=_or_404(cq.get_part(get_conn(), part_id, today_ist())),
+    return render_template("master/part_detail.html", part=found_or_404(cq.get_part(get_conn(), part_id, today_ist())),
                            can_edit=can("catalog.edit"))
 
 
@@ -323,7 +316,7 @@ def part_detail(part_id: int):
 @allow("catalog.edit")
 def part_edit(part_id: int):
     conn = get_conn()
-    part = _or_404(cq.get_part(conn, part_id, today_ist()))
+    part = found_or_404(cq.get_part(conn, part_id, today_ist()))
     chosen = cq.part_model_ids(conn, part_id)
     form = _part_form(chosen, obj=part, data=None if request.method == "POST" else {"model_ids": chosen})
     if form.validate_on_submit():
@@ -368,7 +361,7 @@ def labour_new():
 @allow("catalog.edit")
 def labour_edit(operation_code: str):
     conn = get_conn()
-    operation = _or_404(cq.get_labour(conn, operation_code))
+    operation = found_or_404(cq.get_labour(conn, operation_code))
     form = _labour_form(obj=operation)
     form.operation_code.data = operation.operation_code  # the key job cards refer to: shown, not changed
     form.operation_code.render_kw = {**(form.operation_code.render_kw or {}), "readonly": True}

@@ -9,6 +9,16 @@ from .. import validators as v
 from ..forms import FlaskForm, Length, blank_to_none, new_pin_fields, strip, upper, upper_or_none
 
 
+def gstin_state_known(form, field):
+    """A GSTIN's first two digits must be a GST state code: the state comes from the GSTIN (a branch's,
+    an OEM's), and the database refuses codes that are not GST states."""
+    from ..db import get_conn
+    from .queries import state_name
+
+    if field.data and v.is_gstin(field.data) and state_name(get_conn(), field.data[:2]) is None:
+        raise v.ValidationError(f"{field.data[:2]} is not a GST state code")
+
+
 class BranchForm(FlaskForm):
     branch_code = StringField("Branch code", filters=[upper],
                               validators=[DataRequired(), Regexp(r"^[A-Z0-9]{2,10}$",
@@ -35,13 +45,7 @@ class BranchForm(FlaskForm):
                                              message="1 to 4 letters or digits, e.g. BLR")],
                                  description="Starts every document number of this branch, e.g. BLR/INV/26/1")
 
-    def validate_gstin(self, field):
-        # The state comes from the GSTIN; the database refuses codes that are not GST states.
-        from ..db import get_conn
-        from .queries import state_name
-
-        if field.data and v.is_gstin(field.data) and state_name(get_conn(), field.data[:2]) is None:
-            raise v.ValidationError(f"{field.data[:2]} is not a GST state code")
+    validate_gstin = gstin_state_known
 
 
 LOGO_MAX_BYTES = 256 * 1024  # as master.branch's branch_logo_size_check

@@ -4,7 +4,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from ..db import contains_pattern
+from ..db import contains_pattern, pick
 
 BRANCH_COLUMNS = ("branch_code", "legal_name", "trade_name", "gstin", "address_line1", "address_line2",
                   "city", "pincode", "phone", "email", "upi_id", "invoice_prefix", "head_office")
@@ -15,10 +15,6 @@ STAFF_COLUMNS = ("staff_code", "name", "designation", "branch_id", "phone", "ema
 # The branch's logo as a data: URI (an <img> on screen and in a PDF that fetches nothing); null
 # without a logo. encode() breaks base64 into lines, which a URI may not contain.
 LOGO_URI_SQL = ("'data:' || b.logo_type || ';base64,' || translate(encode(b.logo, 'base64'), E'\\n', '')")
-
-
-def _pick(data: dict, columns: tuple[str, ...]) -> dict:
-    return {c: data.get(c) for c in columns}
 
 
 # --------------------------------------------------------------------------- reference
@@ -46,7 +42,7 @@ def insert_branch(conn: Connection, data: dict) -> int:
                        coalesce(CAST(:head_office AS boolean), false))
                RETURNING branch_id"""
         ),
-        _pick(data, BRANCH_COLUMNS),
+        pick(data, BRANCH_COLUMNS),
     ).scalar_one()
 
 
@@ -61,7 +57,7 @@ def update_branch(conn: Connection, branch_id: int, data: dict) -> None:
                       head_office = coalesce(CAST(:head_office AS boolean), head_office)
                 WHERE branch_id = :branch_id"""
         ),
-        {**_pick(data, BRANCH_COLUMNS), "branch_id": branch_id},
+        {**pick(data, BRANCH_COLUMNS), "branch_id": branch_id},
     )
 
 
@@ -123,7 +119,7 @@ def insert_staff(conn: Connection, data: dict, pin_hash: str, must_change_pin: b
                        :bank_account_no, :ifsc, :pin_hash, :must_change_pin)
                RETURNING staff_id"""
         ),
-        {**_pick(data, STAFF_COLUMNS), "pin_hash": pin_hash, "must_change_pin": must_change_pin},
+        {**pick(data, STAFF_COLUMNS), "pin_hash": pin_hash, "must_change_pin": must_change_pin},
     ).scalar_one()
 
 
@@ -136,7 +132,7 @@ def update_staff(conn: Connection, staff_id: int, data: dict) -> None:
                       bank_account_no = :bank_account_no, ifsc = :ifsc
                 WHERE staff_id = :staff_id"""
         ),
-        {**_pick(data, STAFF_COLUMNS), "staff_id": staff_id},
+        {**pick(data, STAFF_COLUMNS), "staff_id": staff_id},
     )
 
 

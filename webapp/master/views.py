@@ -3,12 +3,12 @@ from __future__ import annotations
 
 import secrets
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from ..db import get_conn
 from ..forms import save_or_field_error
-from ..pages import rows_or_page, search_text
+from ..pages import choice_arg, found_or_404, rows_or_page, search_text
 from ..paging import paged
 from ..security import allow, hash_pin, pin_policy_problem
 from . import bp, queries
@@ -26,10 +26,7 @@ def _staff_form(form_class, **kwargs):
 
 
 def _staff_or_404(staff_id: int):
-    staff = queries.get_staff(get_conn(), staff_id)
-    if staff is None:
-        abort(404)
-    return staff
+    return found_or_404(queries.get_staff(get_conn(), staff_id))
 
 
 # --------------------------------------------------------------------------- staff
@@ -39,8 +36,7 @@ def _staff_or_404(staff_id: int):
 @allow("staff.manage")
 def staff_list():
     q = search_text()
-    status = request.args.get("status", "active")
-    status = status if status in STATUS_FILTERS else "active"
+    status = choice_arg("status", STATUS_FILTERS, "active")
     rows, page = paged(lambda number, size: queries.search_staff(get_conn(), q, status, number, size))
     return rows_or_page("master/staff_list.html", "master/_staff_rows.html", "staff-results", rows=rows,
                         page=page, q=q, status=status, statuses=STATUS_FILTERS)
@@ -162,9 +158,7 @@ def branch_new():
 @bp.route("/branches/<int:branch_id>/edit", methods=["GET", "POST"])
 @allow("branch.manage")
 def branch_edit(branch_id: int):
-    branch = queries.get_branch(get_conn(), branch_id)
-    if branch is None:
-        abort(404)
+    branch = found_or_404(queries.get_branch(get_conn(), branch_id))
     form = BranchEditForm(obj=branch)
     if form.validate_on_submit():
         conn = get_conn()

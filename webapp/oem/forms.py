@@ -59,11 +59,9 @@ class OemForm(FlaskForm):
     is_active = BooleanField("Active (we still buy from this OEM)", default=True)
 
     def validate_gstin(self, field):
-        from ..db import get_conn
-        from ..master.api import state_name
+        from ..master.api import gstin_state_known
 
-        if field.data and v.is_gstin(field.data) and state_name(get_conn(), field.data[:2]) is None:
-            raise ValidationError(f"{field.data[:2]} is not a GST state code")
+        gstin_state_known(self, field)
 
 
 OEM_ERRORS = {

@@ -8,10 +8,7 @@ from datetime import date
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-
-def _pick(data: dict, columns: tuple[str, ...]) -> dict:
-    return {c: data.get(c) for c in columns}
-
+from ..db import pick
 
 # --------------------------------------------------------------------------- OEMs
 
@@ -47,7 +44,7 @@ def insert_oem(conn: Connection, data: dict) -> int:
                        :contact_email, :is_active)
                RETURNING oem_id"""
         ),
-        _pick(data, OEM_COLUMNS),
+        pick(data, OEM_COLUMNS),
     ).scalar_one()
 
 
@@ -60,7 +57,7 @@ def update_oem(conn: Connection, oem_id: int, data: dict) -> None:
                       contact_email = :contact_email, is_active = :is_active
                 WHERE oem_id = :id"""
         ),
-        {**_pick(data, OEM_COLUMNS), "id": oem_id},
+        {**pick(data, OEM_COLUMNS), "id": oem_id},
     )
 
 
@@ -107,7 +104,7 @@ def save_model(conn: Connection, oem_id: int, model_id: int | None, data: dict, 
     """Insert or update a model and replace its free-service schedule, as one change.
 
     ``schedule`` is the list of {due_months, due_km} in service order (1st, 2nd, ...)."""
-    values = _pick(data, MODEL_COLUMNS)
+    values = pick(data, MODEL_COLUMNS)
     if model_id is None:
         model_id = conn.execute(
             sa.text("""INSERT INTO oem.model (oem_id, name, segment, is_low_speed, is_active)
@@ -188,14 +185,14 @@ def insert_variant(conn: Connection, model_id: int, data: dict) -> int:
                        :battery_min_soh_pct, :is_active)
                RETURNING variant_id"""
         ),
-        {**_pick(data, VARIANT_COLUMNS), "model": model_id},
+        {**pick(data, VARIANT_COLUMNS), "model": model_id},
     ).scalar_one()
 
 
 def update_variant(conn: Connection, variant_id: int, data: dict) -> None:
     sets = ", ".join(f"{c} = :{c}" for c in VARIANT_COLUMNS)
     conn.execute(sa.text(f"UPDATE oem.variant SET {sets} WHERE variant_id = :id"),
-                 {**_pick(data, VARIANT_COLUMNS), "id": variant_id})
+                 {**pick(data, VARIANT_COLUMNS), "id": variant_id})
 
 
 def variant_options(conn: Connection, keep: int | None = None):
@@ -303,14 +300,14 @@ def insert_price(conn: Connection, variant_id: int, data: dict) -> int:
                        :subsidy_cap, :subsidy_cap_pct, :effective_from, :effective_to)
                RETURNING price_id"""
         ),
-        {**_pick(data, PRICE_COLUMNS), "v": variant_id},
+        {**pick(data, PRICE_COLUMNS), "v": variant_id},
     ).scalar_one()
 
 
 def update_price(conn: Connection, price_id: int, data: dict) -> None:
     sets = ", ".join(f"{c} = :{c}" for c in PRICE_COLUMNS)
     conn.execute(sa.text(f"UPDATE oem.price_list SET {sets} WHERE price_id = :id"),
-                 {**_pick(data, PRICE_COLUMNS), "id": price_id})
+                 {**pick(data, PRICE_COLUMNS), "id": price_id})
 
 
 def overlapping_prices(conn: Connection, variant_id: int, colour: str | None, valid_from, valid_to,
@@ -384,11 +381,11 @@ def insert_scheme(conn: Connection, data: dict) -> int:
                VALUES (:oem_id, :name, :kind, :variant_id, :amount, :valid_from, :valid_to)
                RETURNING scheme_id"""
         ),
-        _pick(data, SCHEME_COLUMNS),
+        pick(data, SCHEME_COLUMNS),
     ).scalar_one()
 
 
 def update_scheme(conn: Connection, scheme_id: int, data: dict) -> None:
     sets = ", ".join(f"{c} = :{c}" for c in SCHEME_COLUMNS)
     conn.execute(sa.text(f"UPDATE oem.scheme SET {sets} WHERE scheme_id = :id"),
-                 {**_pick(data, SCHEME_COLUMNS), "id": scheme_id})
+                 {**pick(data, SCHEME_COLUMNS), "id": scheme_id})

@@ -6,14 +6,14 @@ ADMIN and MANAGER change it.
 """
 from __future__ import annotations
 
-from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask import current_app, flash, redirect, render_template, request, url_for
 
 from .. import validators as v
 from ..db import get_conn
 from ..formatting import ddmmyyyy, inr, today_ist
 from ..forms import overlap_message, save_or_field_error
 from ..master import api as master_api
-from ..pages import form_page, rows_or_page
+from ..pages import choice_arg, form_page, found_or_404, rows_or_page
 from ..security import allow, can
 from . import bp, queries
 from .forms import (
@@ -37,12 +37,6 @@ from .forms import (
 SCHEME_WHEN = (("current", "In force today"), ("coming", "Coming"), ("past", "Ended"), ("all", "All"))
 SEGMENT_NAMES = dict(SEGMENTS)
 BLANK_SCHEDULE_ROWS = 2  # empty lines under the schedule for the next services
-
-
-def _or_404(row):
-    if row is None:
-        abort(404)
-    return row
 
 
 def _can_edit() -> bool:
@@ -75,7 +69,7 @@ def oem_new():
 @allow("catalog.read")
 def oem_detail(oem_id: int):
     conn = get_conn()
-    oem = _or_404(queries.get_oem(conn, oem_id))
+    oem = found_or_404(queries.get_oem(conn, oem_id))
     return render_template("oem/oem_detail.html", oem=oem, models=queries.list_models(conn, oem_id),
                            schemes=queries.list_schemes(conn, oem_id, "current", today_ist()), segments=SEGMENT_NAMES,
                            can_edit=_can_edit())
@@ -85,7 +79,7 @@ def oem_detail(oem_id: int):
 @allow("catalog.edit")
 def oem_edit(oem_id: int):
     conn = get_conn()
-    oem = _or_404(queries.get_oem(conn, oem_id))
+    oem = found_or_404(queries.get_oem(conn, oem_id))
     form = OemForm(obj=oem)
     if form.validate_on_submit():
         _, saved = save_or_field_error(conn, form, OEM_ERRORS, lambda: queries.update_oem(conn, oem_id, form.data))
@@ -143,7 +137,7 @@ def _save_model(form: ModelForm, oem_id: int, model_id: int | None, done_message
 @bp.route("/<int:oem_id>/models/new", methods=["GET", "POST"])
 @allow("catalog.edit")
 def model_new(oem_id: int):
-    oem = _or_404(queries.get_oem(get_conn(), oem_id))
+    oem = found_or_404(queries.get_oem(get_conn(), oem_id))
     form = _model_form()
     done = _save_model(form, oem_id, None, f"{oem.brand} {form.name.data} added. Now add its variants.")
     return done or form_page("oem/model_form.html", form, oem=oem, model=None)
@@ -153,7 +147,7 @@ def model_new(oem_id: int):
 @allow("catalog.read")
 def model_detail(model_id: int):
     conn, today = get_conn(), today_ist()
-    model = _or_404(queries.get_model(conn, model_id))
+    model = found_or_404(queries.get_model(conn, model_id))
     return render_template("oem/model_detail.html", model=model, schedule=queries.free_services(conn, model_id),
                            variants=queries.variants_of_model(conn, model_id, today), today=today,
                            segments=SEGMENT_NAMES, ordinal=ordinal, can_edit=_can_edit())
@@ -163,7 +157,7 @@ def model_detail(model_id: int):
 @allow("catalog.edit")
 def model_edit(model_id: int):
     conn = get_conn()
-    model = _or_404(queries.get_model(conn, model_id))
+    model = found_or_404(queries.get_model(conn, model_id))
     oem = queries.get_oem(conn, model.oem_id)
     form = _model_form(model, queries.free_services(conn, model_id))
     done = _save_model(form, model.oem_id, model_id, f"Saved {model.brand} {form.name.data}.")
@@ -187,7 +181,7 @@ def _default_hsn(segment: str) -> str:
 @allow("catalog.edit")
 def variant_new(model_id: int):
     conn = get_conn()
-    model = _or_404(queries.get_model(conn, model_id))
+    model = found_or_404(queries.get_model(conn, model_id))
     form = _variant_form(model.is_low_speed, data={"hsn_code": _default_hsn(model.segment)})
     if form.validate_on_submit():
         variant_id, saved = save_or_field_error(conn, form, VARIANT_ERRORS,
@@ -201,7 +195,7 @@ def variant_new(model_id: int):
 def _variant_page(variant_id: int, colour_form: ColourForm | None = None, status: int = 200):
     """The variant page: specs, colours, the price in force today, every price row, the look-up."""
     conn, today = get_conn(), today_ist()
-    variant = _or_404(queries.get_variant(conn, variant_id, today))
+    variant = found_or_404(queries.get_variant(conn, variant_id, today))
     colours = queries.colours(conn, variant_id)
     lookup = _price_lookup(variant, colours, today)
     if request.htmx.target == "price-on-answer":  # the look-up asks for its answer only
@@ -242,7 +236,7 @@ def variant_detail(variant_id: int):
 @allow("catalog.edit")
 def variant_edit(variant_id: int):
     conn = get_conn()
-    variant = _or_404(queries.get_variant(conn, variant_id, today_ist()))
+    variant = found_or_404(queries.get_variant(conn, variant_id, today_ist()))
     model = queries.get_model(conn, variant.model_id)
     form = _variant_form(model.is_low_speed, obj=variant)
     if form.validate_on_submit():
@@ -258,7 +252,7 @@ def variant_edit(variant_id: int):
 @allow("catalog.edit")
 def colour_add(variant_id: int):
     conn = get_conn()
-    _or_404(queries.get_variant(conn, variant_id, today_ist()))
+    found_or_404(queries.get_variant(conn, variant_id, today_ist()))
     form = ColourForm()
     if form.validate_on_submit():
         _, saved = save_or_field_error(conn, form, COLOUR_ERRORS,
@@ -274,7 +268,7 @@ def colour_add(variant_id: int):
 def colour_set_active(variant_id: int):
     """Stop or resume offering a colour. Never deleted: units and price rows refer to it."""
     conn = get_conn()
-    colour = _or_404(queries.get_colour(conn, variant_id, request.form.get("colour", "")))
+    colour = found_or_404(queries.get_colour(conn, variant_id, request.form.get("colour", "")))
     active = request.form.get("active") == "1"
     queries.set_colour_active(conn, variant_id, colour.colour, active)
     flash(f"{colour.colour} is {'offered again' if active else 'no longer offered'}.", "success")
@@ -306,7 +300,7 @@ def _save_price(conn, form: PriceForm, variant_id: int, price_id: int | None, ac
 @allow("catalog.edit")
 def price_new(variant_id: int):
     conn = get_conn()
-    variant = _or_404(queries.get_variant(conn, variant_id, today_ist()))
+    variant = found_or_404(queries.get_variant(conn, variant_id, today_ist()))
     form = _price_form(variant_id, data={"colour": request.args.get("colour", "")})
     if form.validate_on_submit():
         _, saved = _save_price(conn, form, variant_id, None,
@@ -321,7 +315,7 @@ def price_new(variant_id: int):
 @allow("catalog.edit")
 def price_edit(price_id: int):
     conn = get_conn()
-    price = _or_404(queries.get_price(conn, price_id))
+    price = found_or_404(queries.get_price(conn, price_id))
     variant = queries.get_variant(conn, price.variant_id, today_ist())
     form = _price_form(price.variant_id, keep_colour=price.colour, obj=price)
     if request.method != "POST":
@@ -356,8 +350,7 @@ def _requested_oem() -> int | None:
 @allow("catalog.read")
 def scheme_list():
     conn = get_conn()
-    when = request.args.get("when", "current")
-    when = when if when in dict(SCHEME_WHEN) else "current"
+    when = choice_arg("when", dict(SCHEME_WHEN), "current")
     oem_id = _requested_oem()
     rows = queries.list_schemes(conn, oem_id, when, today_ist())
     return rows_or_page("oem/scheme_list.html", "oem/_scheme_rows.html", "scheme-results", rows=rows, when=when,
@@ -381,7 +374,7 @@ def scheme_new():
 @allow("catalog.edit")
 def scheme_edit(scheme_id: int):
     conn = get_conn()
-    scheme = _or_404(queries.get_scheme(conn, scheme_id))
+    scheme = found_or_404(queries.get_scheme(conn, scheme_id))
     form = _scheme_form(scheme.variant_id, scheme.oem_id, obj=scheme)
     if form.validate_on_submit():
         _, saved = save_or_field_error(conn, form, SCHEME_ERRORS,

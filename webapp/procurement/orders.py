@@ -8,7 +8,7 @@ from flask_login import current_user
 
 from ..db import get_conn
 from ..forms import save_or_field_error
-from ..pages import rows_or_page, search_text
+from ..pages import choice_arg, rows_or_page, search_text
 from ..paging import Page, requested_page
 from ..pdf import pdf_response, render_pdf
 from ..security import allow, role_may_use
@@ -26,8 +26,7 @@ VEHICLE_ROWS, PART_ROWS, MORE_ROWS = 3, 2, 3
 @allow("purchase.manage")
 def po_list():
     conn = get_conn()
-    status = request.args.get("status", "")
-    status = status if status in (*queries.PO_STATUSES, "OPEN") else ""
+    status = choice_arg("status", (*queries.PO_STATUSES, "OPEN"))
     oem_id = int_arg("oem")
     q = search_text()
     number, size = requested_page(), current_app.config["PAGE_SIZE"]

@@ -4,13 +4,13 @@ from __future__ import annotations
 from datetime import timedelta
 from decimal import Decimal
 
-from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask import current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from ..db import get_conn
 from ..formatting import inr, today_ist
 from ..forms import save_or_field_error
-from ..pages import rows_or_page, search_text
+from ..pages import choice_arg, found_or_404, rows_or_page, search_text
 from ..paging import Page, requested_page
 from ..security import allow
 from . import bp, queries, services
@@ -112,9 +112,7 @@ def _render_invoice_form(form, oem, receipts, same_state, figures, status=None):
 @allow("purchase.manage")
 def pinv_detail(pinv_id: int):
     conn = get_conn()
-    invoice = queries.get_pinv(conn, pinv_id)
-    if invoice is None:
-        abort(404)
+    invoice = found_or_404(queries.get_pinv(conn, pinv_id))
     form = SupplierPaymentForm(data={"amount": invoice.outstanding})
     return _render_invoice_detail(invoice, form)
 
@@ -131,9 +129,7 @@ def _render_invoice_detail(invoice, form, status=200):
 def pinv_payment(pinv_id: int):
     """A payment to the OEM against this invoice; never more than is still due (the database checks too)."""
     conn = get_conn()
-    invoice = queries.get_pinv(conn, pinv_id)
-    if invoice is None:
-        abort(404)
+    invoice = found_or_404(queries.get_pinv(conn, pinv_id))
     form = SupplierPaymentForm()
     if form.validate_on_submit():
         if form.amount.data > invoice.outstanding:
@@ -154,8 +150,7 @@ def pinv_payment(pinv_id: int):
 def payable_list():
     conn = get_conn()
     oem_id = int_arg("oem")
-    bucket = request.args.get("bucket", "")
-    bucket = bucket if bucket in queries.AGE_BUCKETS else ""
+    bucket = choice_arg("bucket", queries.AGE_BUCKETS)
     number, size = requested_page(), current_app.config["PAGE_SIZE"]
     rows, total = queries.payables(conn, current_user.branch_id, oem_id, bucket or None, number, size)
     return rows_or_page("procurement/payable_list.html", "procurement/_payable_rows.html", "payable-results",

@@ -6,11 +6,11 @@ import hashlib
 from decimal import Decimal
 
 import sqlalchemy as sa
-from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask import current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from ..db import get_conn
-from ..pages import rows_or_page, search_text
+from ..pages import found_or_404, rows_or_page, search_text
 from ..paging import Page, requested_page
 from ..security import allow, role_may_use
 from . import bp, dispatch, queries, services
@@ -154,9 +154,7 @@ def grn_list():
 @allow("purchase.manage")
 def grn_detail(grn_id: int):
     conn = get_conn()
-    grn = queries.get_grn(conn, grn_id)
-    if grn is None:
-        abort(404)
+    grn = found_or_404(queries.get_grn(conn, grn_id))
     # Each VIN links to the unit's history in the stock screens, for those who may open them.
     unit_history = "inventory.unit_detail" if role_may_use(current_user.role, "inventory.unit_detail") else None
     return render_template("procurement/grn_detail.html", grn=grn, vehicles=queries.grn_vehicles(conn, grn_id),

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from flask import abort, request
+from flask import request
 
 from ..db import get_conn
+from ..pages import found_or_404
 from . import queries
 
 
@@ -21,7 +22,4 @@ def plain(qty: Decimal) -> Decimal:
 
 
 def po_or_404(po_id: int):
-    po = queries.get_po(get_conn(), po_id)
-    if po is None:
-        abort(404)
-    return po
+    return found_or_404(queries.get_po(get_conn(), po_id))

@@ -26,6 +26,18 @@ def visible_or_404(row):
     return row
 
 
+def sale_document_or_404(conn: Connection, row, unbooked_visible=lambda row: True):
+    """A document of the branch (receipt, refund, policy) if this user may see it: the user's branch,
+    and the booking it belongs to one they may see; one of no booking if `unbooked_visible(row)`."""
+    if row is None or row["branch_id"] != current_user.branch_id:
+        abort(404)
+    if row["booking_id"] is not None:
+        booking_or_404(conn, row["booking_id"])
+    elif not unbooked_visible(row):
+        abort(404)
+    return row
+
+
 def booking_or_404(conn: Connection, booking_id: int, *, lock: bool = False):
     return visible_or_404(queries.get_booking(conn, booking_id, lock=lock))
 

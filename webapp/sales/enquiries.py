@@ -15,7 +15,7 @@ from ..documents import new_key
 from ..formatting import inr, today_ist
 from ..forms import save_or_field_error
 from ..master.api import branch_for_print
-from ..pages import rows_or_page, search_text
+from ..pages import choice_arg, rows_or_page, search_text
 from ..paging import Page, requested_page
 from ..pdf import pdf_response, render_pdf
 from ..security import allow, can
@@ -32,10 +32,8 @@ ENQUIRY_STATUS_LABELS = {"OPEN": "Open", "QUOTED": "Quoted", "BOOKED": "Booked",
 @allow("sale.read")
 def enquiry_list():
     conn = get_conn()
-    status = request.args.get("status", "")
-    status = status if status in queries.ENQUIRY_STATUSES else ""
-    source = request.args.get("source", "")
-    source = source if source in queries.ENQUIRY_SOURCES else ""
+    status = choice_arg("status", queries.ENQUIRY_STATUSES)
+    source = choice_arg("source", queries.ENQUIRY_SOURCES)
     q = search_text()
     number, size = requested_page(), current_app.config["PAGE_SIZE"]
     rows, total = queries.search_enquiries(conn, current_user.branch_id, own=access.own_only(),

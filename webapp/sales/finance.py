@@ -9,7 +9,7 @@ from flask import request, url_for
 from flask_login import current_user
 
 from ..db import get_conn
-from ..pages import rows_or_page, search_text
+from ..pages import choice_arg, rows_or_page, search_text
 from ..paging import paged
 from ..security import allow
 from . import bp, step_queries
@@ -134,8 +134,7 @@ SUBSIDY_FILTERS = {
 @allow("subsidy.register")
 def subsidy_list():
     conn = get_conn()
-    step = request.args.get("step", "pending")
-    step = step if step in SUBSIDY_FILTERS else "pending"
+    step = choice_arg("step", SUBSIDY_FILTERS, "pending")
     q = search_text()
     claims = step_queries.subsidy_claim_filter(current_user.branch_id, step, q)
     totals = step_queries.subsidy_claim_totals(conn, claims)

@@ -100,24 +100,33 @@ class QuotationForm(ChargesForm):
                                           NumberRange(1, 90, "Between 1 and 90 days")])
 
 
+def _delivery_fields():
+    """When and where a booking's vehicle is delivered, on the booking form and its edit form
+    (made where the form declares them, so the fields keep their place in the form's order)."""
+    return (DateField("Expected delivery", validators=[Optional()]),
+            BooleanField("Finance needed (loan / hypothecation)"),
+            SelectField("Delivered at", choices=[], validate_choice=False, filters=[upper_or_none],
+                        description="The showroom, or the customer's address in a state: this decides "
+                                    "the place of supply (CGST+SGST or IGST)"),
+            TextAreaField("Delivery address", filters=[blank_to_none],
+                          validators=[Length(max=400)], render_kw={"rows": 2}))
+
+
+def _delivery_address_needed(form, field):
+    if form.delivery_state_code.data and not field.data:
+        raise ValidationError("Enter the address the vehicle is delivered to")
+
+
 class BookingForm(ChargesForm):
     idempotency_key = HiddenField(validators=[_key_check])
     advance_key = HiddenField(validators=[_key_check])
     customer_id = IntegerField("Customer", validators=[InputRequired("Find and choose the customer")])
-    expected_delivery = DateField("Expected delivery", validators=[Optional()])
-    finance_needed = BooleanField("Finance needed (loan / hypothecation)")
-    delivery_state_code = SelectField("Delivered at", choices=[], validate_choice=False, filters=[upper_or_none],
-                                      description="The showroom, or the customer's address in a state: this decides "
-                                                  "the place of supply (CGST+SGST or IGST)")
-    delivery_address = TextAreaField("Delivery address", filters=[blank_to_none],
-                                     validators=[Length(max=400)], render_kw={"rows": 2})
+    expected_delivery, finance_needed, delivery_state_code, delivery_address = _delivery_fields()
     advance_amount = _money("Advance taken now (₹)")
     advance_mode = SelectField("Paid by", choices=list(ADVANCE_MODES.items()), default="CASH")
     advance_reference = StringField("UTR / cheque no. / card slip", filters=[blank_to_none])
 
-    def validate_delivery_address(self, field):
-        if self.delivery_state_code.data and not field.data:
-            raise ValidationError("Enter the address the vehicle is delivered to")
+    validate_delivery_address = _delivery_address_needed
 
     def validate_advance_reference(self, field):
         if field.data and not 3 <= len(field.data) <= 60:
@@ -127,17 +136,9 @@ class BookingForm(ChargesForm):
 
 
 class BookingEditForm(ChargesForm):
-    expected_delivery = DateField("Expected delivery", validators=[Optional()])
-    finance_needed = BooleanField("Finance needed (loan / hypothecation)")
-    delivery_state_code = SelectField("Delivered at", choices=[], validate_choice=False, filters=[upper_or_none],
-                                      description="The showroom, or the customer's address in a state: this decides "
-                                                  "the place of supply (CGST+SGST or IGST)")
-    delivery_address = TextAreaField("Delivery address", filters=[blank_to_none],
-                                     validators=[Length(max=400)], render_kw={"rows": 2})
+    expected_delivery, finance_needed, delivery_state_code, delivery_address = _delivery_fields()
 
-    def validate_delivery_address(self, field):
-        if self.delivery_state_code.data and not field.data:
-            raise ValidationError("Enter the address the vehicle is delivered to")
+    validate_delivery_address = _delivery_address_needed
 
 
 def with_charges(form_class, items):

@@ -3,13 +3,14 @@ outstanding), a manager's release of that gate, and the delivery note and gate p
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask import abort, flash, redirect, request, url_for
+from flask import flash, redirect, request, url_for
 from flask_login import current_user
 
 from ..db import get_conn
 from ..documents import new_key
 from ..forms import apply_db_error, constraint_name, save_or_field_error
 from ..master.api import branch_for_print
+from ..pages import found_or_404
 from ..pdf import pdf_response, render_pdf
 from ..security import allow, can
 from ..submit_once import twin_posted
@@ -115,9 +116,7 @@ def release_handover(booking_id: int):
 @allow("sale.read")
 def delivery_pdf(delivery_id: int):
     conn = get_conn()
-    booking_id = step_queries.delivery_booking_id(conn, delivery_id)
-    if booking_id is None:
-        abort(404)
+    booking_id = found_or_404(step_queries.delivery_booking_id(conn, delivery_id))
     step_booking(booking_id)   # the branch's, and a salesperson's own
     note = step_queries.delivery_note(conn, delivery_id)
     pdf = render_pdf("sales/delivery_pdf.html", note=note, branch=branch_for_print(conn, current_user.branch_id))

@@ -19,7 +19,7 @@ from ..db import get_conn
 from ..documents import new_key
 from ..formatting import inr, today_ist
 from ..forms import date_arg, save_or_field_error, url_date
-from ..pages import rows_or_page, search_text
+from ..pages import choice_arg, rows_or_page, search_text
 from ..paging import Page, requested_page
 from ..security import allow, can, role_may_use
 from ..submit_once import post_once
@@ -71,8 +71,7 @@ def pipeline():
 def booking_list():
     conn = get_conn()
     own = access.own_only()
-    stage = request.args.get("stage", "")
-    stage = stage if stage in queries.BOOKING_STAGES else ""
+    stage = choice_arg("stage", queries.BOOKING_STAGES)
     salesperson_id = int_arg("salesperson") if own is None else None
     from_arg, to_arg = date_arg("from"), date_arg("to")
     date_from, date_to = from_arg.value, to_arg.value
