@@ -44,7 +44,7 @@ LOGIN_TARGET_MS = 250.0  # median of a successful login POST, production Argon2i
 
 STAFF_COUNT = 500
 SEARCH_Q = "kumar"  # matches the name of about one staff member in thirteen
-BENCH_PIN = "2580"
+BENCH_PIN = "582047"  # 6 digits: ADMIN, MANAGER and ACCOUNTS need 6 (webapp/config.py)
 ADMIN_CODE = "BENCHADMIN"
 
 # The production PIN hashing settings (webapp/config.py defaults), stated here on purpose:
