@@ -87,9 +87,31 @@ def database_url(pg_server_url):
     with scratch_database(pg_server_url, "erp_test") as url:
         engine = sa.create_engine(sqlalchemy_url(url))
         migrations.apply_pending(engine)
-        migrations.prepare_app_role(engine, APP_ROLE, APP_PASSWORD)
+        with server_wide_lock(pg_server_url):
+            # The app role belongs to the server, which every pytest-xdist worker shares: the first
+            # worker creates it, the others find it (two CREATE ROLE at once: one fails).
+            migrations.prepare_app_role(engine, APP_ROLE, APP_PASSWORD)
         engine.dispose()
         yield url
+
+
+APP_ROLE_LOCK = 7_301_204_002  # arbitrary, constant: "a test run is preparing the app role"
+
+
+@contextmanager
+def server_wide_lock(server_url: str):
+    """An advisory lock taken in the server's own database (advisory locks are per database; the
+    workers' scratch databases differ, this one they share)."""
+    lock_engine = sa.create_engine(sqlalchemy_url(server_url), poolclass=sa.pool.NullPool)
+    try:
+        with lock_engine.connect() as conn:
+            conn.execute(sa.text("SELECT pg_advisory_lock(:k)"), {"k": APP_ROLE_LOCK})
+            try:
+                yield
+            finally:
+                conn.execute(sa.text("SELECT pg_advisory_unlock(:k)"), {"k": APP_ROLE_LOCK})
+    finally:
+        lock_engine.dispose()
 
 
 @pytest.fixture(scope="session")
