@@ -9,10 +9,10 @@ import time
 
 import pytest
 import sqlalchemy as sa
-from conftest import APP_PASSWORD, APP_ROLE, gstin, login
+from conftest import APP_PASSWORD, APP_ROLE, app_config, gstin, login, server_wide_lock
 
 from seed.commands import register as register_seed_commands
-from webapp import migrations
+from webapp import create_app, migrations
 from webapp.db import scratch_database, sqlalchemy_url
 
 
@@ -31,16 +31,30 @@ def fresh_database(pg_server_url):
         engine.dispose()
 
 
+@pytest.fixture(scope="module")
+def _migrated_template(pg_server_url):
+    """A database migrated once, as init-db leaves it, that each test's database is copied from."""
+    with scratch_database(pg_server_url, "erp_cli_tpl") as url:
+        engine = sa.create_engine(sqlalchemy_url(url), poolclass=sa.pool.NullPool)
+        migrations.apply_pending(engine)
+        with server_wide_lock(pg_server_url):  # the role is the server's: one worker at a time
+            migrations.prepare_app_role(engine, APP_ROLE, APP_PASSWORD)  # as init-db does
+        engine.dispose()
+        yield sa.engine.make_url(sqlalchemy_url(url)).database
+
+
 @pytest.fixture
-def showroom_db(fresh_database, make_app, tmp_path, monkeypatch):
-    """A migrated database of its own and an app on it (instance folder under tmp_path)."""
-    url, engine = fresh_database
-    migrations.apply_pending(engine)
-    migrations.prepare_app_role(engine, APP_ROLE, APP_PASSWORD)  # as init-db does
-    monkeypatch.setenv("ERP_INSTANCE_PATH", str(tmp_path / "instance"))
-    app = make_app(DATABASE_URL=url)
-    register_seed_commands(app)  # as wsgi.py does: seed-demo, generate-history
-    return app, engine
+def showroom_db(pg_server_url, _migrated_template, tmp_path, monkeypatch):
+    """A migrated database of its own (a copy of the template) and an app on it (instance folder
+    under tmp_path). The tests' shared database is not touched: nothing there to empty afterwards."""
+    with scratch_database(pg_server_url, "erp_cli", template=_migrated_template) as url:
+        engine = sa.create_engine(sqlalchemy_url(url), poolclass=sa.pool.NullPool)
+        monkeypatch.setenv("ERP_INSTANCE_PATH", str(tmp_path / "instance"))
+        app = create_app(app_config(url))
+        register_seed_commands(app)  # as wsgi.py does: seed-demo, generate-history
+        yield app, engine
+        app.extensions["erp_db"].dispose()
+        engine.dispose()
 
 
 def scalar(engine, sql: str, **params):

@@ -73,15 +73,22 @@ def url_with_database(url: str, name: str) -> str:
     return f"{base.rsplit('/', 1)[0]}/{name}" + (f"?{query}" if query else "")
 
 
-def create_database(server_url: str, name: str, *, exist_ok: bool = False) -> str:
-    """CREATE DATABASE on the server behind server_url; returns the new database's URL."""
+def create_database(server_url: str, name: str, *, exist_ok: bool = False, template: str | None = None) -> str:
+    """CREATE DATABASE on the server behind server_url (a copy of ``template`` when given: nobody may
+    be connected to it); returns the new database's URL."""
     admin = sa.create_engine(sqlalchemy_url(server_url), isolation_level="AUTOCOMMIT")
     try:
         with admin.connect() as conn:
             exists = exist_ok and conn.execute(
                 sa.text("SELECT 1 FROM pg_database WHERE datname = :d"), {"d": name}).scalar()
             if not exists:
-                conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+                copy = ""
+                if template:
+                    # FILE_COPY (PostgreSQL 15+) copies a small database's files in a fraction of the
+                    # time WAL_LOG, the default, takes to write them through the log.
+                    file_copy = conn.dialect.server_version_info >= (15,)
+                    copy = f' TEMPLATE "{template}"' + (" STRATEGY FILE_COPY" if file_copy else "")
+                conn.execute(sa.text(f'CREATE DATABASE "{name}"{copy}'))
     finally:
         admin.dispose()
     return url_with_database(server_url, name)
@@ -97,10 +104,11 @@ def drop_database(server_url: str, name: str) -> None:
 
 
 @contextmanager
-def scratch_database(server_url: str, prefix: str) -> Iterator[str]:
-    """A new empty database for tests and benchmarks, dropped afterwards; yields its URL."""
+def scratch_database(server_url: str, prefix: str, template: str | None = None) -> Iterator[str]:
+    """A new database for tests and benchmarks (empty, or a copy of ``template``), dropped
+    afterwards; yields its URL."""
     name = f"{prefix}_{os.getpid()}_{uuid.uuid4().hex[:8]}"
-    url = create_database(server_url, name)
+    url = create_database(server_url, name, template=template)
     try:
         yield url
     finally:
