@@ -30,6 +30,8 @@ $(VENV)/.dev-installed: $(VENV)/.installed requirements-dev.txt
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 
+# serve picks the server: gunicorn with ERP_WORKERS processes (default: one per core) on Linux and
+# macOS, waitress on Windows (docs/CONFIGURATION.md).
 run: $(VENV)/.installed
 	$(FLASK) init-db
 	$(FLASK) serve --host $(HOST) --port $(PORT)
@@ -37,8 +39,9 @@ run: $(VENV)/.installed
 init-db: $(VENV)/.installed
 	$(FLASK) init-db
 
+# SEED_ARGS=--history: then five years of generated history into the demo showroom.
 seed-demo: init-db
-	$(FLASK) seed-demo
+	$(FLASK) seed-demo $(SEED_ARGS)
 
 # The suite runs on every core (pytest-xdist; each worker has its own scratch database). One at a
 # time, for a debugger or a single test: `make test PYTEST_WORKERS=0 PYTEST_ARGS='tests/test_x.py'`.
@@ -56,8 +59,10 @@ lint: $(VENV)/.dev-installed
 schema: $(VENV)/.installed
 	$(BIN)/python -m tools.schema_snapshot
 
+# `make bench` leaves out the load test and the PDF soak (minutes each, on the real server):
+# `make bench BENCH_ARGS='--only load'` or `BENCH_ARGS='--only soak'` (docs/PERFORMANCE.md).
 bench: $(VENV)/.dev-installed
-	$(BIN)/python -m bench.run_all
+	$(BIN)/python -m bench.run_all $(BENCH_ARGS)
 
 clean-venv:
 	rm -rf $(VENV)

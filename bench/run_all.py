@@ -267,7 +267,7 @@ def stock_block(r: dict) -> str:
 
 
 def write_doc(info: dict, screens: dict | None, startup: dict | None, stock: dict | None = None,
-              sales: dict | None = None) -> None:
+              sales: dict | None = None, crawl: dict | None = None) -> None:
     text = DOC.read_text(encoding="utf-8") if DOC.exists() else SKELETON
     text = replace_block(text, "machine", machine_block(info, time.strftime("%Y-%m-%d %H:%M %Z")))
     if stock:
@@ -276,6 +276,10 @@ def write_doc(info: dict, screens: dict | None, startup: dict | None, stock: dic
         from .sales import sales_block
 
         text = replace_block(text, "sales", sales_block(sales))
+    if crawl:
+        from .crawl import crawl_block
+
+        text = replace_block(text, "crawl", crawl_block(crawl))
     if screens:
         text = replace_block(text, "screens", screens_block(screens))
     if startup:
@@ -289,16 +293,21 @@ def write_doc(info: dict, screens: dict | None, startup: dict | None, stock: dic
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Run the benchmarks and rewrite docs/PERFORMANCE.md.")
-    parser.add_argument("--only", choices=("screens", "startup", "stock", "sales"), help="run one part only")
+    parser.add_argument("--only", choices=("screens", "startup", "stock", "sales", "crawl", "load", "soak"),
+                        help="run one part only (crawl, load and soak run only when named here)")
     parser.add_argument("--quick", action="store_true", help="100 requests, 20 warm-up, 10 logins, 1 restart")
     parser.add_argument("--requests", type=int, default=500)
     parser.add_argument("--warmup", type=int, default=50)
     parser.add_argument("--logins", type=int, default=40)
     parser.add_argument("--restarts", type=int, default=3)
     parser.add_argument("--no-write", action="store_true", help="print the results; leave the docs alone")
+    parser.add_argument("--load-users", default="10,50", help="--only load: sizes, one after the other")
+    parser.add_argument("--load-seconds", type=float, default=60, help="--only load: clicking time per size")
+    parser.add_argument("--soak-minutes", type=float, default=10, help="--only soak: how long")
     args = parser.parse_args(argv)
     if args.quick:
         args.requests, args.warmup, args.logins, args.restarts = 100, 20, 10, 1
+        args.load_seconds, args.soak_minutes = min(args.load_seconds, 15), min(args.soak_minutes, 1)
 
     def progress(message: str) -> None:
         print(f"[bench] {message}", file=sys.stderr, flush=True)
@@ -330,16 +339,61 @@ def main(argv: list[str] | None = None) -> int:
         sales_result = sales.run(min(200, args.requests), min(20, args.warmup), progress=progress)
         _print_screens(sales_result)
 
+    crawl_result = None
+    if args.only == "crawl":
+        from . import crawl
+
+        # every GET route of the url_map on the five-year data: few requests each (over 120 routes)
+        crawl_result = crawl.run(min(crawl.REQUESTS, args.requests), min(crawl.PDF_REQUESTS, args.requests),
+                                 progress=progress)
+        crawl.print_crawl(crawl_result)
+
+    load_result, soak_result = _load_and_soak(args, progress)
+
     RESULTS.mkdir(parents=True, exist_ok=True)
     out = RESULTS / f"bench-{time.strftime('%Y%m%d-%H%M%S')}.json"
     out.write_text(json.dumps({"machine": info, "screens": screens_result, "startup": startup_result,
-                               "stock": stock_result, "sales": sales_result},
+                               "stock": stock_result, "sales": sales_result, "crawl": crawl_result,
+                               "load": load_result, "soak": soak_result},
                               indent=2, default=str))
     progress(f"raw results: {out.relative_to(ROOT)}")
     if not args.no_write:
-        write_doc(info, screens_result, startup_result, stock_result, sales_result)
+        write_doc(info, screens_result, startup_result, stock_result, sales_result, crawl_result)
+        _write_load_and_soak(load_result, soak_result)
         progress(f"figures written to {DOC.relative_to(ROOT)}")
     return 0
+
+
+def _load_and_soak(args, progress) -> tuple[dict | None, dict | None]:
+    """bench/load.py and bench/soak.py: the real server under many users; only with --only load / soak."""
+    load_result = soak_result = None
+    if args.only == "load":
+        from . import load
+
+        load_result = load.run(tuple(int(n) for n in args.load_users.split(",")), args.load_seconds,
+                               progress=progress)
+        load.print_result(load_result)
+    if args.only == "soak":
+        from . import soak
+
+        soak_result = soak.run(args.soak_minutes, progress=progress)
+        soak.print_result(soak_result)
+    return load_result, soak_result
+
+
+def _write_load_and_soak(load_result: dict | None, soak_result: dict | None) -> None:
+    if not (load_result or soak_result):
+        return
+    text = DOC.read_text(encoding="utf-8")
+    if load_result:
+        from .load import load_block
+
+        text = replace_block(text, "load", load_block(load_result))
+    if soak_result:
+        from .soak import soak_block
+
+        text = replace_block(text, "soak", soak_block(soak_result))
+    DOC.write_text(text, encoding="utf-8")
 
 
 def _print_screens(r: dict) -> None:

@@ -10,6 +10,11 @@ from webapp.master import queries
 from webapp.security import hash_pin
 from webapp.validators import gstin_check_character
 
+# What seed-demo's stock is known by: generate-history adds five years to a demo showroom, never to
+# a showroom whose stock or sales are its own (seed/history.py).
+DEMO_VIN_PREFIX = "MD9DEM0"
+DEMO_OPENING_REFERENCE = "DEMO OPENING"
+
 
 def _gstin(first14: str) -> str:
     return first14 + gstin_check_character(first14)
@@ -116,7 +121,7 @@ def _seed_catalog_and_stock(conn: Connection, branch_ids: dict[str, int]) -> Non
         for colour in colours:
             for _ in range(3):
                 serial += 1
-                vin = f"MD9DEMO{today:%y}{serial:08d}"[:17].replace("O", "0")
+                vin = f"{DEMO_VIN_PREFIX}{today:%y}{serial:08d}"[:17]
                 conn.execute(sa.text("""
                     INSERT INTO inventory.vehicle_unit (vin, motor_no, charger_serial, key_no, variant_id, colour,
                                                         mfg_month, branch_id, status, received_on)
@@ -143,4 +148,5 @@ def _seed_catalog_and_stock(conn: Connection, branch_ids: dict[str, int]) -> Non
             {"no": part_no, "n": name, "h": hsn, "u": unit, "mrp": mrp, "cost": cost}).scalar_one()
         conn.execute(sa.text("""
             INSERT INTO inventory.stock_move (branch_id, part_id, kind, qty, unit_cost, reference)
-            VALUES (:b, :p, 'OPENING', 10, :cost, 'DEMO OPENING')"""), {"b": blr, "p": part_id, "cost": cost})
+            VALUES (:b, :p, 'OPENING', 10, :cost, :ref)"""),
+            {"b": blr, "p": part_id, "cost": cost, "ref": DEMO_OPENING_REFERENCE})

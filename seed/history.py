@@ -79,11 +79,9 @@ def generate_history(conn: Connection, sizes: Sizes, seed: int = 1, today: date 
     branches = [r[0] for r in conn.execute(sa.text("SELECT branch_id FROM master.branch WHERE is_active ORDER BY 1"))]
     if not branches:
         raise RuntimeError("no branch: run the setup wizard or seed-demo first")
-    if conn.execute(sa.text("SELECT EXISTS (SELECT 1 FROM inventory.vehicle_unit) "
-                            "OR EXISTS (SELECT 1 FROM inventory.stock_move) "
-                            "OR EXISTS (SELECT 1 FROM sales.booking) OR EXISTS (SELECT 1 FROM billing.invoice) "
-                            "OR EXISTS (SELECT 1 FROM billing.receipt)")).scalar():
-        raise RuntimeError("this database already has stock or sales; generate-history only fills an empty one")
+    refused = _why_not(conn)
+    if refused:
+        raise RuntimeError(refused)
 
     progress("catalog")
     variants = _catalog(conn, rng, start)
@@ -115,6 +113,8 @@ def generate_history(conn: Connection, sizes: Sizes, seed: int = 1, today: date 
             sold = _post_sales(conn, plan, unit_ids)
     if fast:
         conn.execute(sa.text("SET LOCAL session_replication_role = origin"))
+        if sold:  # the balances the billing triggers keep (sql/0020), from the documents just written
+            conn.execute(sa.text("SELECT billing.rebuild_invoice_balance()"))
     _check_ledger(conn)
     if plan is not None:
         _check_sales(conn)
@@ -123,12 +123,36 @@ def generate_history(conn: Connection, sizes: Sizes, seed: int = 1, today: date 
             **sold, "through_triggers": not fast}
 
 
+# The generated catalog's OEMs: a database that has them already holds a generated history.
+HISTORY_OEMS = [("Vayu Electric", "27", "AABCV1111L"), ("Ganga Motors", "29", "AABCG2222M"),
+                ("Shakti EV", "33", "AABCS3333N")]
+
+
+def _why_not(conn: Connection) -> str | None:
+    """Why the history may not be generated here, or None. It goes only into an empty stock or the
+    stock seed-demo made (its scooters and the opening of its parts: nothing a showroom sold or
+    bought itself), and only once: a second history would number its invoices after the first's."""
+    from .demo import DEMO_OPENING_REFERENCE, DEMO_VIN_PREFIX
+
+    if conn.execute(sa.text("SELECT EXISTS (SELECT 1 FROM oem.oem WHERE brand = ANY(:b))"),
+                    {"b": [brand for brand, _, _ in HISTORY_OEMS]}).scalar():
+        return "this database already holds a generated history; it is generated only once"
+    if conn.execute(sa.text(
+            """SELECT EXISTS (SELECT 1 FROM inventory.vehicle_unit WHERE vin NOT LIKE :vin)
+                   OR EXISTS (SELECT 1 FROM inventory.stock_move
+                               WHERE kind <> 'OPENING' OR reference IS DISTINCT FROM :opening)
+                   OR EXISTS (SELECT 1 FROM sales.booking) OR EXISTS (SELECT 1 FROM billing.invoice)
+                   OR EXISTS (SELECT 1 FROM billing.receipt)"""),
+            {"vin": DEMO_VIN_PREFIX + "%", "opening": DEMO_OPENING_REFERENCE}).scalar():
+        return ("this database already has stock or sales of its own; generate-history only fills an empty one "
+                "or the demo showroom of seed-demo")
+    return None
+
+
 def _catalog(conn: Connection, rng: random.Random, start: date) -> list[tuple[int, str, Decimal]]:
     """Three OEMs, their models, variants, colours and prices; returns (variant_id, colour, cost)."""
-    oems = [("Vayu Electric", "27", "AABCV1111L"), ("Ganga Motors", "29", "AABCG2222M"),
-            ("Shakti EV", "33", "AABCS3333N")]
     found = []
-    for brand, state, pan in oems:
+    for brand, state, pan in HISTORY_OEMS:
         oem_id = conn.execute(sa.text(
             """INSERT INTO oem.oem (brand, legal_name, dealer_code, gstin, address)
                VALUES (:b, :b || ' Private Limited', 'DLR-' || :s, :g, 'Industrial Area, Phase 2')
@@ -212,13 +236,16 @@ def _write_units(conn: Connection, unit_rows, pack_rows) -> list[int]:
                                            "mfg_month", "branch_id", "status", "received_on", "purchase_cost"),
           unit_rows)
     _copy(conn, "inventory.battery_pack", ("serial", "chemistry", "mfg_month"), pack_rows)
+    vins = [r[0] for r in unit_rows]
+    # Only the units written here: a demo showroom's scooters (seed-demo) may end in the same digits.
     conn.execute(sa.text(
         """INSERT INTO inventory.battery_fitment (pack_id, unit_id, fitted_on, reason)
            SELECT p.pack_id, u.unit_id, coalesce(u.received_on, u.mfg_month), 'fitted by the OEM'
              FROM inventory.vehicle_unit u
-             JOIN inventory.battery_pack p ON left(p.serial, 9) = 'BP' || right(u.vin, 7)"""))
+             JOIN inventory.battery_pack p ON left(p.serial, 9) = 'BP' || right(u.vin, 7)
+            WHERE u.vin = ANY(:v)"""), {"v": vins})
     ids = dict(conn.execute(sa.text("SELECT vin, unit_id FROM inventory.vehicle_unit WHERE vin = ANY(:v)"),
-                            {"v": [r[0] for r in unit_rows]}).all())
+                            {"v": vins}).all())
     return [ids[r[0]] for r in unit_rows]
 
 

@@ -198,6 +198,29 @@ $$;
 
 
 --
+-- Name: balance_moved(); Type: FUNCTION; Schema: billing; Owner: -
+--
+
+CREATE FUNCTION billing.balance_moved() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+    CASE TG_TABLE_NAME
+        WHEN 'booking' THEN
+            PERFORM billing.keep_invoice_balance(OLD.invoice_id);
+            PERFORM billing.keep_invoice_balance(NEW.invoice_id);
+        WHEN 'invoice', 'credit_note' THEN
+            PERFORM billing.keep_invoice_balance(NEW.invoice_id);
+        ELSE  -- receipt, refund: of a booking (its current invoice, if any) or of a counter invoice
+            PERFORM billing.keep_invoice_balance(coalesce(NEW.invoice_id,
+                (SELECT b.invoice_id FROM sales.booking b WHERE b.booking_id = NEW.booking_id)));
+    END CASE;
+    RETURN NULL;
+END
+$$;
+
+
+--
 -- Name: check_cap_covers_receipts(); Type: FUNCTION; Schema: billing; Owner: -
 --
 
@@ -311,6 +334,45 @@ BEGIN
     NEW.delivery_address := NEW.buyer_address;
     NEW.delivery_state_code := receiver.state_code;
     RETURN NEW;
+END
+$$;
+
+
+--
+-- Name: keep_invoice_balance(integer); Type: FUNCTION; Schema: billing; Owner: -
+--
+
+CREATE FUNCTION billing.keep_invoice_balance(p_invoice_id integer) RETURNS void
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+    inv record;
+    cur record;
+    standing boolean := false;
+BEGIN
+    IF p_invoice_id IS NULL THEN
+        RETURN;
+    END IF;
+    SELECT i.invoice_id, i.branch_id, i.invoice_date, i.kind, i.booking_id INTO inv
+      FROM billing.invoice i WHERE i.invoice_id = p_invoice_id;
+    IF inv.kind = 'VEHICLE' THEN
+        -- by the booking's key (the sale's balance), then: is this still the booking's invoice?
+        SELECT bb.due, bb.received INTO cur FROM billing.booking_balance bb
+         WHERE bb.booking_id = inv.booking_id AND bb.invoice_id = inv.invoice_id;
+        standing := FOUND;
+    ELSIF inv.kind = 'COUNTER' THEN
+        SELECT cb.due, cb.received INTO cur FROM billing.counter_balance cb WHERE cb.invoice_id = inv.invoice_id;
+        standing := FOUND;
+    END IF;
+    IF NOT standing THEN
+        -- a credit note took the vehicle invoice off its booking (or it is a transfer invoice)
+        DELETE FROM billing.invoice_balance WHERE invoice_id = p_invoice_id;
+        RETURN;
+    END IF;
+    INSERT INTO billing.invoice_balance AS k (invoice_id, branch_id, invoice_date, due, received)
+    VALUES (inv.invoice_id, inv.branch_id, inv.invoice_date, cur.due, cur.received)
+    ON CONFLICT (invoice_id) DO UPDATE SET due = EXCLUDED.due, received = EXCLUDED.received
+     WHERE (k.due, k.received) IS DISTINCT FROM (EXCLUDED.due, EXCLUDED.received);
 END
 $$;
 
@@ -610,6 +672,25 @@ BEGIN
     NEW.refund_no := master.next_document_no(NEW.branch_id, 'RFD', NEW.refund_date);
     RETURN NEW;
 END
+$$;
+
+
+--
+-- Name: rebuild_invoice_balance(); Type: FUNCTION; Schema: billing; Owner: -
+--
+
+CREATE FUNCTION billing.rebuild_invoice_balance() RETURNS void
+    LANGUAGE sql
+    AS $$
+    DELETE FROM billing.invoice_balance;
+    INSERT INTO billing.invoice_balance (invoice_id, branch_id, invoice_date, due, received)
+    SELECT i.invoice_id, i.branch_id, i.invoice_date, bb.due, bb.received
+      FROM billing.invoice i
+      JOIN billing.booking_balance bb ON bb.booking_id = i.booking_id AND bb.invoice_id = i.invoice_id
+     WHERE i.kind = 'VEHICLE'
+    UNION ALL
+    SELECT i.invoice_id, i.branch_id, i.invoice_date, cb.due, cb.received
+      FROM billing.invoice i JOIN billing.counter_balance cb USING (invoice_id);
 $$;
 
 
@@ -2233,6 +2314,20 @@ ALTER TABLE billing.credit_note ALTER COLUMN credit_note_id ADD GENERATED ALWAYS
 
 
 --
+-- Name: invoice_balance; Type: TABLE; Schema: billing; Owner: -
+--
+
+CREATE TABLE billing.invoice_balance (
+    invoice_id integer NOT NULL,
+    branch_id integer NOT NULL,
+    invoice_date date NOT NULL,
+    due numeric(14,2) NOT NULL,
+    received numeric(14,2) NOT NULL,
+    balance numeric(14,2) GENERATED ALWAYS AS ((due - received)) STORED
+);
+
+
+--
 -- Name: invoice_invoice_id_seq; Type: SEQUENCE; Schema: billing; Owner: -
 --
 
@@ -2310,8 +2405,8 @@ ALTER TABLE billing.receipt ALTER COLUMN receipt_id ADD GENERATED ALWAYS AS IDEN
 CREATE VIEW billing.receivable AS
  SELECT i.invoice_id,
     i.invoice_no,
-    i.invoice_date,
-    i.branch_id,
+    k.invoice_date,
+    k.branch_id,
     i.buyer_name,
     i.kind,
     i.booking_id,
@@ -2322,14 +2417,28 @@ CREATE VIEW billing.receivable AS
     (bb.due - i.amount_payable) AS other_charges,
     bb.others_pending,
     bb.customer_balance
-   FROM (billing.booking_balance bb
-     JOIN billing.invoice i ON ((i.invoice_id = bb.invoice_id)))
-  WHERE (bb.due > bb.received)
+   FROM ((billing.invoice_balance k
+     JOIN billing.invoice i ON ((i.invoice_id = k.invoice_id)))
+     CROSS JOIN LATERAL ( SELECT bb_1.booking_id,
+            bb_1.branch_id,
+            bb_1.stage,
+            bb_1.invoice_id,
+            bb_1.due,
+            bb_1.received,
+            bb_1.loan_pending,
+            bb_1.exchange_pending,
+            bb_1.subsidy_pending,
+            bb_1.others_pending,
+            bb_1.customer_balance
+           FROM billing.booking_balance bb_1
+          WHERE ((bb_1.booking_id = i.booking_id) AND (bb_1.invoice_id = i.invoice_id))
+         OFFSET 0) bb)
+  WHERE ((k.balance > (0)::numeric) AND (i.kind = 'VEHICLE'::text) AND (bb.due > bb.received))
 UNION ALL
  SELECT i.invoice_id,
     i.invoice_no,
-    i.invoice_date,
-    i.branch_id,
+    k.invoice_date,
+    k.branch_id,
     i.buyer_name,
     i.kind,
     NULL::integer AS booking_id,
@@ -2340,9 +2449,17 @@ UNION ALL
     (cb.due - i.amount_payable) AS other_charges,
     0 AS others_pending,
     cb.customer_balance
-   FROM (billing.counter_balance cb
-     JOIN billing.invoice i USING (invoice_id))
-  WHERE (cb.due > cb.received);
+   FROM ((billing.invoice_balance k
+     JOIN billing.invoice i ON ((i.invoice_id = k.invoice_id)))
+     CROSS JOIN LATERAL ( SELECT cb_1.invoice_id,
+            cb_1.branch_id,
+            cb_1.due,
+            cb_1.received,
+            cb_1.customer_balance
+           FROM billing.counter_balance cb_1
+          WHERE (cb_1.invoice_id = k.invoice_id)
+         OFFSET 0) cb)
+  WHERE ((k.balance > (0)::numeric) AND (i.kind = 'COUNTER'::text) AND (cb.due > cb.received));
 
 
 --
@@ -3426,6 +3543,28 @@ ALTER TABLE oem.variant ALTER COLUMN variant_id ADD GENERATED ALWAYS AS IDENTITY
 
 
 --
+-- Name: printed_document; Type: TABLE; Schema: platform; Owner: -
+--
+
+CREATE TABLE platform.printed_document (
+    document_kind text NOT NULL,
+    document_id bigint NOT NULL,
+    branch_id integer NOT NULL,
+    layout_sha256 bytea NOT NULL,
+    pdf bytea NOT NULL,
+    pdf_sha256 bytea NOT NULL,
+    pdf_bytes integer GENERATED ALWAYS AS (octet_length(pdf)) STORED,
+    printed_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT printed_document_checksum CHECK ((pdf_sha256 = sha256(pdf))),
+    CONSTRAINT printed_document_id_check CHECK ((document_id > 0)),
+    CONSTRAINT printed_document_is_pdf CHECK ((SUBSTRING(pdf FROM 1 FOR 5) = '\x255044462d'::bytea)),
+    CONSTRAINT printed_document_kind_check CHECK ((document_kind ~ '^[a-z][a-z_]{2,39}$'::text)),
+    CONSTRAINT printed_document_layout_check CHECK ((octet_length(layout_sha256) = 32))
+);
+ALTER TABLE ONLY platform.printed_document ALTER COLUMN pdf SET STORAGE EXTERNAL;
+
+
+--
 -- Name: schema_function_file; Type: TABLE; Schema: platform; Owner: -
 --
 
@@ -4121,6 +4260,14 @@ ALTER TABLE ONLY billing.credit_note
 
 
 --
+-- Name: invoice_balance invoice_balance_pkey; Type: CONSTRAINT; Schema: billing; Owner: -
+--
+
+ALTER TABLE ONLY billing.invoice_balance
+    ADD CONSTRAINT invoice_balance_pkey PRIMARY KEY (invoice_id);
+
+
+--
 -- Name: invoice invoice_idempotency_key_key; Type: CONSTRAINT; Schema: billing; Owner: -
 --
 
@@ -4713,6 +4860,14 @@ ALTER TABLE ONLY oem.variant
 
 
 --
+-- Name: printed_document printed_document_pkey; Type: CONSTRAINT; Schema: platform; Owner: -
+--
+
+ALTER TABLE ONLY platform.printed_document
+    ADD CONSTRAINT printed_document_pkey PRIMARY KEY (document_kind, document_id, branch_id, layout_sha256);
+
+
+--
 -- Name: schema_function_file schema_function_file_pkey; Type: CONSTRAINT; Schema: platform; Owner: -
 --
 
@@ -5115,6 +5270,13 @@ CREATE INDEX credit_note_branch_date_idx ON billing.credit_note USING btree (bra
 
 
 --
+-- Name: invoice_balance_owed_idx; Type: INDEX; Schema: billing; Owner: -
+--
+
+CREATE INDEX invoice_balance_owed_idx ON billing.invoice_balance USING btree (branch_id, invoice_date, invoice_id) WHERE (balance > (0)::numeric);
+
+
+--
 -- Name: invoice_booking_idx; Type: INDEX; Schema: billing; Owner: -
 --
 
@@ -5255,10 +5417,31 @@ CREATE INDEX stock_move_part_idx ON inventory.stock_move USING btree (branch_id,
 
 
 --
+-- Name: vehicle_unit_all_branches_list_idx; Type: INDEX; Schema: inventory; Owner: -
+--
+
+CREATE INDEX vehicle_unit_all_branches_list_idx ON inventory.vehicle_unit USING btree (received_on NULLS FIRST, unit_id);
+
+
+--
 -- Name: vehicle_unit_branch_status_idx; Type: INDEX; Schema: inventory; Owner: -
 --
 
 CREATE INDEX vehicle_unit_branch_status_idx ON inventory.vehicle_unit USING btree (branch_id, status, received_on);
+
+
+--
+-- Name: vehicle_unit_current_list_idx; Type: INDEX; Schema: inventory; Owner: -
+--
+
+CREATE INDEX vehicle_unit_current_list_idx ON inventory.vehicle_unit USING btree (branch_id, received_on NULLS FIRST, unit_id) WHERE (status = ANY (ARRAY['IN_TRANSIT'::text, 'IN_STOCK'::text, 'DEMO'::text, 'ALLOTTED'::text, 'INVOICED'::text]));
+
+
+--
+-- Name: vehicle_unit_list_idx; Type: INDEX; Schema: inventory; Owner: -
+--
+
+CREATE INDEX vehicle_unit_list_idx ON inventory.vehicle_unit USING btree (branch_id, received_on NULLS FIRST, unit_id);
 
 
 --
@@ -5273,6 +5456,13 @@ CREATE INDEX vehicle_unit_variant_idx ON inventory.vehicle_unit USING btree (var
 --
 
 CREATE INDEX branch_gstin_idx ON master.branch USING btree (gstin);
+
+
+--
+-- Name: customer_list_idx; Type: INDEX; Schema: master; Owner: -
+--
+
+CREATE INDEX customer_list_idx ON master.customer USING btree (lower(name), customer_id);
 
 
 --
@@ -5430,6 +5620,20 @@ CREATE INDEX delivery_booking_idx ON sales.delivery USING btree (booking_id);
 
 
 --
+-- Name: delivery_date_idx; Type: INDEX; Schema: sales; Owner: -
+--
+
+CREATE INDEX delivery_date_idx ON sales.delivery USING btree (delivered_on);
+
+
+--
+-- Name: enquiry_branch_date_idx; Type: INDEX; Schema: sales; Owner: -
+--
+
+CREATE INDEX enquiry_branch_date_idx ON sales.enquiry USING btree (branch_id, enquiry_date DESC, enquiry_id DESC);
+
+
+--
 -- Name: enquiry_branch_status_idx; Type: INDEX; Schema: sales; Owner: -
 --
 
@@ -5535,6 +5739,13 @@ CREATE TRIGGER credit_note_a_not_for_transfer BEFORE INSERT ON billing.credit_no
 
 
 --
+-- Name: credit_note credit_note_balance_kept; Type: TRIGGER; Schema: billing; Owner: -
+--
+
+CREATE TRIGGER credit_note_balance_kept AFTER INSERT ON billing.credit_note FOR EACH ROW EXECUTE FUNCTION billing.balance_moved();
+
+
+--
 -- Name: credit_note credit_note_is_permanent; Type: TRIGGER; Schema: billing; Owner: -
 --
 
@@ -5560,6 +5771,13 @@ CREATE TRIGGER invoice_a_transfer BEFORE INSERT ON billing.invoice FOR EACH ROW 
 --
 
 CREATE TRIGGER invoice_after_post AFTER INSERT ON billing.invoice FOR EACH ROW EXECUTE FUNCTION billing.after_invoice();
+
+
+--
+-- Name: invoice invoice_balance_kept; Type: TRIGGER; Schema: billing; Owner: -
+--
+
+CREATE TRIGGER invoice_balance_kept AFTER INSERT ON billing.invoice FOR EACH ROW WHEN ((new.kind = 'COUNTER'::text)) EXECUTE FUNCTION billing.balance_moved();
 
 
 --
@@ -5598,6 +5816,13 @@ CREATE TRIGGER invoice_post BEFORE INSERT ON billing.invoice FOR EACH ROW EXECUT
 
 
 --
+-- Name: receipt receipt_balance_kept; Type: TRIGGER; Schema: billing; Owner: -
+--
+
+CREATE TRIGGER receipt_balance_kept AFTER INSERT ON billing.receipt FOR EACH ROW EXECUTE FUNCTION billing.balance_moved();
+
+
+--
 -- Name: receipt receipt_is_permanent; Type: TRIGGER; Schema: billing; Owner: -
 --
 
@@ -5609,6 +5834,13 @@ CREATE TRIGGER receipt_is_permanent BEFORE DELETE OR UPDATE ON billing.receipt F
 --
 
 CREATE TRIGGER receipt_post BEFORE INSERT ON billing.receipt FOR EACH ROW EXECUTE FUNCTION billing.post_receipt();
+
+
+--
+-- Name: refund refund_balance_kept; Type: TRIGGER; Schema: billing; Owner: -
+--
+
+CREATE TRIGGER refund_balance_kept AFTER INSERT ON billing.refund FOR EACH ROW EXECUTE FUNCTION billing.balance_moved();
 
 
 --
@@ -5892,6 +6124,13 @@ CREATE TRIGGER audit_log_change AFTER INSERT OR DELETE OR UPDATE ON oem.variant_
 
 
 --
+-- Name: printed_document printed_document_is_permanent; Type: TRIGGER; Schema: platform; Owner: -
+--
+
+CREATE TRIGGER printed_document_is_permanent BEFORE DELETE OR UPDATE ON platform.printed_document FOR EACH ROW EXECUTE FUNCTION audit.refuse_change();
+
+
+--
 -- Name: goods_receipt audit_log_change; Type: TRIGGER; Schema: procurement; Owner: -
 --
 
@@ -6172,6 +6411,13 @@ CREATE TRIGGER booking_accessory_change BEFORE INSERT OR DELETE OR UPDATE ON sal
 
 
 --
+-- Name: booking booking_balance_kept; Type: TRIGGER; Schema: sales; Owner: -
+--
+
+CREATE TRIGGER booking_balance_kept AFTER UPDATE OF invoice_id ON sales.booking FOR EACH ROW WHEN ((old.invoice_id IS DISTINCT FROM new.invoice_id)) EXECUTE FUNCTION billing.balance_moved();
+
+
+--
 -- Name: booking booking_cancellation; Type: TRIGGER; Schema: sales; Owner: -
 --
 
@@ -6298,6 +6544,22 @@ ALTER TABLE ONLY billing.credit_note
 
 ALTER TABLE ONLY billing.credit_note
     ADD CONSTRAINT credit_note_posted_by_fkey FOREIGN KEY (posted_by) REFERENCES master.staff(staff_id);
+
+
+--
+-- Name: invoice_balance invoice_balance_branch_id_fkey; Type: FK CONSTRAINT; Schema: billing; Owner: -
+--
+
+ALTER TABLE ONLY billing.invoice_balance
+    ADD CONSTRAINT invoice_balance_branch_id_fkey FOREIGN KEY (branch_id) REFERENCES master.branch(branch_id);
+
+
+--
+-- Name: invoice_balance invoice_balance_invoice_id_fkey; Type: FK CONSTRAINT; Schema: billing; Owner: -
+--
+
+ALTER TABLE ONLY billing.invoice_balance
+    ADD CONSTRAINT invoice_balance_invoice_id_fkey FOREIGN KEY (invoice_id) REFERENCES billing.invoice(invoice_id);
 
 
 --
@@ -6917,6 +7179,14 @@ ALTER TABLE ONLY oem.variant
 
 
 --
+-- Name: printed_document printed_document_branch_id_fkey; Type: FK CONSTRAINT; Schema: platform; Owner: -
+--
+
+ALTER TABLE ONLY platform.printed_document
+    ADD CONSTRAINT printed_document_branch_id_fkey FOREIGN KEY (branch_id) REFERENCES master.branch(branch_id);
+
+
+--
 -- Name: goods_receipt goods_receipt_branch_id_fkey; Type: FK CONSTRAINT; Schema: procurement; Owner: -
 --
 
@@ -7529,6 +7799,12 @@ ALTER TABLE billing.credit_note ENABLE ROW LEVEL SECURITY;
 ALTER TABLE billing.invoice ENABLE ROW LEVEL SECURITY;
 
 --
+-- Name: invoice_balance; Type: ROW SECURITY; Schema: billing; Owner: -
+--
+
+ALTER TABLE billing.invoice_balance ENABLE ROW LEVEL SECURITY;
+
+--
 -- Name: credit_note own_branch; Type: POLICY; Schema: billing; Owner: -
 --
 
@@ -7540,6 +7816,13 @@ CREATE POLICY own_branch ON billing.credit_note USING (platform.branch_visible(b
 --
 
 CREATE POLICY own_branch ON billing.invoice USING (platform.branch_visible(branch_id)) WITH CHECK (platform.branch_visible(branch_id));
+
+
+--
+-- Name: invoice_balance own_branch; Type: POLICY; Schema: billing; Owner: -
+--
+
+CREATE POLICY own_branch ON billing.invoice_balance USING (platform.branch_visible(branch_id)) WITH CHECK (platform.branch_visible(branch_id));
 
 
 --
@@ -7748,6 +8031,19 @@ ALTER TABLE inventory.stock_transfer ENABLE ROW LEVEL SECURITY;
 --
 
 ALTER TABLE inventory.vehicle_unit ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: printed_document own_branch; Type: POLICY; Schema: platform; Owner: -
+--
+
+CREATE POLICY own_branch ON platform.printed_document USING (platform.branch_visible(branch_id)) WITH CHECK (platform.branch_visible(branch_id));
+
+
+--
+-- Name: printed_document; Type: ROW SECURITY; Schema: platform; Owner: -
+--
+
+ALTER TABLE platform.printed_document ENABLE ROW LEVEL SECURITY;
 
 --
 -- Name: goods_receipt; Type: ROW SECURITY; Schema: procurement; Owner: -

@@ -184,7 +184,7 @@ def test_the_database_refuses_a_logo_without_its_type_or_of_another_type(engine,
 
 
 def test_a_printed_document_reads_static_files_and_data_uris_but_nothing_else(app):
-    from webapp.pdf import _static_file
+    from webapp.pdf_render import _static_file
 
     with app.app_context():
         root = Path(app.static_folder).resolve()
@@ -202,18 +202,16 @@ def test_a_pdf_with_a_data_uri_image_carries_it_and_one_with_a_web_address_does_
     import base64
 
     from pypdf import PdfReader
-    from weasyprint import HTML
 
     from webapp import pdf
+    from webapp.pdf_render import lay_out
 
     uri = "data:image/png;base64," + base64.b64encode(tiny_png()).decode()
     with app.app_context():
         root = pdf._static_root()
-        fetcher = pdf._static_only_fetcher(root)
 
         def images(src: str) -> int:
-            out = HTML(string=f'<p>x</p><img src="{src}">', base_url=root.as_uri() + "/",
-                       url_fetcher=fetcher).write_pdf()
+            out = lay_out(f'<p>x</p><img src="{src}">', root)
             return len(PdfReader(io.BytesIO(out)).pages[0].images)
 
         assert images(uri) == 1

@@ -237,8 +237,57 @@ def test_generate_history_fills_an_empty_stock_once(showroom_db):
 
     again = run(app, "generate-history", *small)
     assert again.exit_code == 1
-    assert "already has stock or sales" in again.output
+    assert "Error: this database already holds a generated history; it is generated only once" in again.output
     assert scalar(engine, "SELECT count(*) FROM inventory.vehicle_unit") == 5
+
+
+def test_generate_history_refuses_a_showroom_with_stock_of_its_own(showroom_db):
+    app, engine = showroom_db
+    assert run(app, "seed-demo").exit_code == 0  # the demo's stock alone would be welcome
+    with engine.begin() as conn:  # one scooter the showroom received itself
+        assert conn.execute(sa.text(
+            """INSERT INTO inventory.vehicle_unit (vin, motor_no, charger_serial, key_no, variant_id, colour,
+                                                   mfg_month, branch_id, status, received_on)
+               SELECT 'MD9WNSTCK26000001', 'MTROWN1', 'CHGOWN1', 'K1', variant_id, colour, date_trunc('month', now()),
+                      branch_id, 'IN_STOCK', now()::date
+                 FROM inventory.vehicle_unit LIMIT 1"""))
+    refused = run(app, "generate-history", "--units", "5", "--parts", "3", "--moves", "20", "--sales", "0")
+    assert refused.exit_code == 1
+    assert "already has stock or sales of its own" in refused.output
+    assert scalar(engine, "SELECT count(*) FROM master.part WHERE part_no LIKE 'GP-%'") == 0
+
+
+def test_seed_demo_with_history_gives_the_demo_showroom_five_years_once(showroom_db):
+    app, engine = showroom_db
+    sizes = ("--units", "40", "--parts", "5", "--moves", "60", "--sales", "20")
+    result = run(app, "seed-demo", "--history", *sizes)
+    assert result.exit_code == 0, result.output
+    assert re.search(r"^\s+S01\s.*PIN \d{6}$", result.output, re.M)  # the demo's PINs, then the history
+    assert "generated {" in result.output
+    demo_units = scalar(engine, "SELECT count(*) FROM inventory.vehicle_unit WHERE vin LIKE 'MD9DEM0%'")
+    assert demo_units == 15
+    assert scalar(engine, "SELECT count(*) FROM inventory.vehicle_unit") >= demo_units + 40
+    assert scalar(engine, "SELECT count(*) FROM inventory.stock_move WHERE reference IS DISTINCT FROM "
+                          "'DEMO OPENING'") == 60
+    # The sales are the demo showroom's: its branches, sold by its own salespeople.
+    assert scalar(engine, "SELECT count(*) FROM sales.booking") == 20
+    assert scalar(engine, """SELECT count(*) FROM sales.booking b JOIN master.branch br USING (branch_id)
+                              WHERE br.branch_code NOT IN ('BLR1', 'MYS1')""") == 0
+    assert scalar(engine, """SELECT count(*) FROM sales.booking b JOIN master.staff s ON s.staff_id = b.salesperson_id
+                              WHERE s.staff_code NOT IN ('S01', 'S02', 'S11')""") == 0
+    # Five years back, and the ledger still adds up (generate_history checks it; the demo's opening too).
+    assert scalar(engine, "SELECT min(received_on) < now() - interval '4 years' FROM inventory.vehicle_unit")
+    with engine.connect() as conn:
+        wrong = conn.execute(sa.text(
+            """SELECT count(*) FROM inventory.part_stock s
+                 JOIN (SELECT branch_id, part_id, sum(qty) q FROM inventory.stock_move GROUP BY 1, 2) m
+                USING (branch_id, part_id) WHERE s.qty <> m.q""")).scalar()
+    assert wrong == 0
+
+    again = run(app, "seed-demo", "--history", *sizes)
+    assert again.exit_code == 1
+    assert "nothing added" in again.output and "it is generated only once" in again.output
+    assert scalar(engine, "SELECT count(*) FROM sales.booking") == 20
 
 
 # ----------------------------------------------------------------------------- backup / restore

@@ -448,3 +448,31 @@ def test_once_restarting_is_given_up_the_503_page_says_what_to_do(make_app):
         response = app.test_client().get("/master/staff", headers=headers)
         assert response.status_code == 503
         assert "no longer restarted by itself" in text(response)
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="gunicorn's workers are forked: Linux and macOS only")
+def test_the_watchs_message_reaches_the_server_processes_forked_before_it_gave_up(tmp_path):
+    """gunicorn's workers draw the 503 page; the watch runs in the master, which forked them at the
+    start: what it gives up with later must still reach them."""
+    from webapp.embedded_watch import EmbeddedWatch
+
+    watch = EmbeddedWatch(FakeDatabase(tmp_path / "pgdata"))
+    go_read, tell_child = os.pipe()
+    answer, child_says = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the "worker": waits until the master gave up, then reads what it sees
+        try:
+            os.close(tell_child)
+            os.read(go_read, 1)
+            os.write(child_says, (watch.gave_up or "(nothing)").encode())
+        finally:
+            os._exit(0)
+    os.close(go_read)
+    os.close(child_says)
+    assert watch.gave_up is None
+    watch.gave_up = "The showroom's database stopped 4 times within 60 seconds and is no longer restarted by itself."
+    os.write(tell_child, b"x")
+    seen = os.read(answer, 4096).decode()
+    os.waitpid(pid, 0)
+    assert seen == watch.gave_up
+

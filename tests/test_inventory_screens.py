@@ -146,6 +146,32 @@ def test_any_part_of_a_vin_motor_number_or_battery_serial_finds_the_unit(engine,
     assert scooter
 
 
+def test_the_start_or_end_of_a_serial_as_printed_on_its_sticker_finds_the_unit(app, engine, showroom, monkeypatch):
+    """What people type: the last characters of a VIN, motor number or pack serial, or the first
+    ones, in any case; a letter outside ASCII finds nothing and breaks nothing. The stock list
+    itself is paged without counting every unit (COUNT_AHEAD: "3+")."""
+    from webapp import paging
+
+    s = showroom
+    unit(engine, s, vin="MD2A9TX7K4ZP31186", motor_no="EMX2041187")
+    other = unit(engine, s, vin="MD2A5BR2C8LN00042", motor_no="EMX2099001")
+    build(engine, lambda c: b.fit_battery(c, b.battery_pack(c, "LFPK24A00913"), other, "2025-09-01"))
+    for _ in range(3):
+        unit(engine, s)
+    client = s.client
+    for typed, vin in (("31186", "MD2A9TX7K4ZP31186"), ("md2a9t", "MD2A9TX7K4ZP31186"), ("99001", "MD2A5BR2C8LN00042"),
+                       ("emx204", "MD2A9TX7K4ZP31186"), ("00913", "MD2A5BR2C8LN00042"),
+                       ("lfpk24", "MD2A5BR2C8LN00042")):
+        assert vins_listed(text(client.get("/inventory/vehicles", query_string={"q": typed}))) == [vin], typed
+    assert vins_listed(text(client.get("/inventory/vehicles", query_string={"q": "31186ä"}))) == []
+    monkeypatch.setitem(app.config, "PAGE_SIZE", 2)
+    monkeypatch.setattr(paging, "COUNT_AHEAD", 3)
+    first = text(client.get("/inventory/vehicles"))
+    assert len(vins_listed(first)) == 2 and "1-2 of 3+" in first and "Next ›" in first
+    last = text(client.get("/inventory/vehicles?page=3"))
+    assert len(vins_listed(last)) == 1 and "5-5 of 5" in last and "Next ›" not in last
+
+
 def test_the_vehicle_search_answers_htmx_with_the_rows_only_and_varies_on_the_target(engine, showroom):
     unit(engine, showroom, vin="MD2A9TX7K4ZP31186")
     client = showroom.client

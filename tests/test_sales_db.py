@@ -137,3 +137,22 @@ def test_the_subsidy_credited_at_sale_gives_the_claim_register_its_e_voucher_id(
     posting.post_receipt(conn, on=D("2026-06-01"), mode="SUBSIDY", amount=Decimal("5000"), key=key(),
                          received_from="PM E-DRIVE", booking_id=b, reference="EDRV-2026-778812")
     assert scalar(conn, "SELECT voucher_id FROM sales.subsidy_claim WHERE booking_id = :b", b=b) == "EDRV-2026-778812"
+
+
+@pytest.mark.parametrize("typed", ["ravi", "RAVI", "kumar", "k", "i", "emile", "98450", "+91 98450", "a_b", "50%",
+                                   "é", "Émile", "सु", "ı"])
+def test_a_name_search_finds_exactly_what_ilike_finds(conn, typed):
+    """webapp.pages.name_contains (LIKE for what has no letter, an ASCII fast path for ASCII names)
+    finds the same names as `name ILIKE '%typed%'`, accents, signs and other scripts included."""
+    from webapp.db import contains_pattern
+    from webapp.pages import name_contains
+
+    names = ["Ravi Kumar", "RAVI KUMAR", "Arjun Ravindran", "Émile Zola", "émile", "KELVIN \u212a", "İrfan Khan",
+             "Irfan", "सुरेश", "a_b Traders", "a-b", "50% Motors", "9845012345 (old)", "Ram"]
+    sql, extra = name_contains("n.name", typed, "p")
+    found = conn.execute(sa.text(
+        f"""SELECT array_agg(n.name ORDER BY n.name) FILTER (WHERE {sql}),
+                   array_agg(n.name ORDER BY n.name) FILTER (WHERE n.name ILIKE :p)
+              FROM unnest(CAST(:names AS text[])) AS n(name)"""),
+        {"names": names, "p": contains_pattern(typed), **extra}).one()
+    assert found[0] == found[1]

@@ -312,6 +312,36 @@ def test_the_terms_of_a_booking_change_until_it_is_invoiced(shop, engine):
 # --------------------------------------------------------------------------- enquiries
 
 
+def test_a_long_enquiry_list_counts_only_a_little_past_its_page_and_pages_by_number(app, shop, engine,
+                                                                                     monkeypatch):
+    """Five years of enquiries are not counted to show 25: the list counts the rows before the page
+    and COUNT_AHEAD more ("3+"); the last pages, and a stale link past the end, know the total."""
+    from webapp import paging
+
+    with engine.begin() as conn:
+        for n in range(6):
+            conn.execute(sa.text(
+                """INSERT INTO sales.enquiry (branch_id, enquiry_date, source, name, mobile, salesperson_id)
+                   VALUES (:b, current_date - :n, 'WALK_IN', :name, :m, :s)"""),
+                {"b": shop.branch, "n": n, "name": f"Visitor {n}", "m": f"98450{n:05d}", "s": shop.sales})
+    monkeypatch.setitem(app.config, "PAGE_SIZE", 2)
+    monkeypatch.setattr(paging, "COUNT_AHEAD", 3)
+    visitors = lambda page: re.findall(r"Visitor \d", page)  # noqa: E731
+
+    first = text(shop.client.get("/sales/enquiries"))
+    assert visitors(first) == ["Visitor 0", "Visitor 1"]
+    assert "1-2 of 3+" in first and "Page 1 of 2+" in first
+    next_link = html.unescape(re.search(r'href="([^"]*page=2[^"]*)"[^>]*>Next', first).group(1))
+    second = text(shop.client.get(next_link, headers={"HX-Request": "true", "HX-Target": "enquiry-results"}))
+    assert "<html" not in second and visitors(second) == ["Visitor 2", "Visitor 3"]
+    assert "3-4 of 5+" in second and "Next ›" in second and "‹ Previous" in second
+    last = text(shop.client.get("/sales/enquiries?page=3"))
+    assert visitors(last) == ["Visitor 4", "Visitor 5"] and "5-6 of 6" in last and "Page 3 of 3" in last
+    assert "Next ›" not in last
+    stale = text(shop.client.get("/sales/enquiries?page=9"))  # bookmarked when there were more
+    assert visitors(stale) == ["Visitor 4", "Visitor 5"] and "5-6 of 6" in stale
+
+
 def test_an_enquiry_lost_says_why_and_can_no_longer_be_quoted(shop, engine):
     token = page_csrf(shop.client, "/sales/enquiries/new")
     response = shop.client.post("/sales/enquiries/new", data={

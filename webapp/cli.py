@@ -85,33 +85,56 @@ def create_admin_command(code: str, name: str, pin: str, branch_code: str | None
 @click.option("--host", default=lambda: os.environ.get("ERP_HOST", "0.0.0.0"), show_default="0.0.0.0")
 @click.option("--port", default=lambda: int(os.environ.get("ERP_PORT", "8000")), type=int, show_default="8000")
 def serve_command(host: str, port: int):
-    """Serve the ERP with waitress on the showroom LAN."""
-    import waitress
+    """Serve the ERP on the showroom LAN: gunicorn on Linux and macOS (ERP_WORKERS processes), waitress on
+    Windows."""
+    from . import server
+    from .pg_settings import connection_budget, server_budget_problem
 
     app = current_app._get_current_object()
     database = _database()
+    database.tune_embedded = True  # the embedded PostgreSQL runs with the settings for this PC and these workers
+    gunicorn = server.uses_gunicorn()
+    workers = app.config["SERVER_WORKERS"] if gunicorn else 1
+    threads = app.config["SERVER_THREADS"]
+    problem = server_budget_problem(database.owner_engine, database.app_role, connection_budget(app.config, workers))
+    if problem:
+        _fail("the ERP cannot start: " + problem)
     pending = migrations.pending(database.owner_engine)
     if pending:
         _fail("the database needs `flask --app wsgi init-db` first (pending: " + ", ".join(pending) + ")")
-    # SIGTERM (service stop) must run the exit handlers that stop the embedded PostgreSQL cleanly.
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
-    threads = app.config["SERVER_THREADS"]
     where = "embedded PostgreSQL in " + str(database.embedded.pgdata) if database.embedded else "DATABASE_URL"
-    click.echo(f"Showroom ERP on http://{host}:{port}/ ({threads} threads, {where}). Ctrl+C stops it.")
+    if gunicorn:
+        how = f"{workers} worker process{'es' if workers != 1 else ''} x {threads} threads"
+    else:
+        how = f"{threads} threads"
+    click.echo(f"Showroom ERP on http://{host}:{port}/ ({how}, {where}). Ctrl+C stops it.")
     if host in ("0.0.0.0", "::"):
         for addr in _lan_addresses():
             click.echo(f"  from other PCs on the LAN: http://{addr}:{port}/")
+    if app.config["DB_POOL_SIZE"] + app.config["DB_MAX_OVERFLOW"] < threads:
+        click.echo(f"  note: ERP_DB_POOL_SIZE + ERP_DB_MAX_OVERFLOW is below ERP_THREADS ({threads}): at the busiest "
+                   "moments some requests wait for a database connection")
     watch = None
     if database.embedded:  # a DATABASE_URL server is kept running by its own service manager
         from .embedded_watch import EmbeddedWatch
 
+        # Only here, in the process that started the server (gunicorn's master), never in a worker.
         watch = EmbeddedWatch(database, interval=max(app.config["DB_WATCH_SECONDS"], 1),
                               max_restarts=app.config["DB_MAX_RESTARTS"])
         app.extensions["erp_db_watch"] = watch
         watch.start()
     try:
-        waitress.serve(app, host=host, port=port, threads=threads, ident="showroom-erp",
-                       connection_limit=200, channel_timeout=120)
+        if gunicorn:
+            # gunicorn's master handles SIGTERM (a graceful stop) and Ctrl+C itself, then exits through
+            # SystemExit: the finally below and the exit handler that stops the embedded PostgreSQL run.
+            database.dispose()  # no connection of this process is copied into the workers
+            server.run_gunicorn(app, server.gunicorn_options(host, port, workers, threads,
+                                                            os.environ.get("ERP_LOG_LEVEL", "INFO")),
+                                post_fork=database.after_fork)
+        else:
+            # SIGTERM (service stop) must run the exit handlers that stop the embedded PostgreSQL cleanly.
+            signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+            server.run_waitress(app, host, port, threads)
     finally:
         if watch is not None:
             watch.stop()

@@ -21,6 +21,13 @@ def _int(name: str, default: int) -> int:
         raise RuntimeError(f"{name} must be a whole number, got {raw!r}") from exc
 
 
+def _positive(name: str, default: int) -> int:
+    value = _int(name, default)
+    if value < 1:
+        raise RuntimeError(f"{name} must be 1 or more, got {value}")
+    return value
+
+
 def _bool(name: str, default: bool) -> bool:
     raw = os.environ.get(name)
     if raw is None or raw.strip() == "":
@@ -75,7 +82,14 @@ def settings_from_environment(instance_path: str) -> dict:
         "APP_DATABASE_URL": os.environ.get("APP_DATABASE_URL") or None,
         "APP_DB_ROLE": os.environ.get("ERP_APP_ROLE") or "erp_app",
         "EMBEDDED_PGDATA": os.environ.get("ERP_PGDATA") or str(Path(instance_path) / "pgdata"),
+        # Each server process keeps DB_POOL_SIZE connections open and opens up to DB_MAX_OVERFLOW more
+        # when busy; `serve` refuses to start when SERVER_WORKERS times that, plus DB_RESERVED_CONNECTIONS
+        # for the command line (backup, init-db), does not fit in PostgreSQL's max_connections.
         "DB_POOL_SIZE": _int("ERP_DB_POOL_SIZE", 10),
+        "DB_MAX_OVERFLOW": _int("ERP_DB_MAX_OVERFLOW", 5),
+        "DB_RESERVED_CONNECTIONS": _int("ERP_DB_RESERVED_CONNECTIONS", 10),
+        # The embedded PostgreSQL's memory and connection settings, sized from this PC (webapp/pg_settings.py).
+        "PG_TUNE": _bool("ERP_PG_TUNE", True),
         # Per request transaction (SET LOCAL), not for CLI commands: how long a request waits for a
         # row another transaction holds (e.g. an invoice series' counter), and how long one statement
         # may run, before the request gives up with a "busy, try again" page. 0 means no limit.
@@ -101,8 +115,15 @@ def settings_from_environment(instance_path: str) -> dict:
         "PIN_HASH_TIME_COST": _int("ERP_PIN_HASH_TIME_COST", 2),
         "PIN_HASH_MEMORY_KIB": _int("ERP_PIN_HASH_MEMORY_KIB", 65536),
         "LOGIN_RECENT_STAFF": _int("ERP_LOGIN_RECENT_STAFF", 8),
-        "SERVER_THREADS": _int("ERP_THREADS", 8),
+        # `serve` on Linux and macOS: SERVER_WORKERS processes (gunicorn) of SERVER_THREADS threads each; on
+        # Windows one process (waitress) of SERVER_THREADS threads.
+        "SERVER_WORKERS": _positive("ERP_WORKERS", os.cpu_count() or 1),
+        "SERVER_THREADS": _positive("ERP_THREADS", 8),
         "PAGE_SIZE": _int("ERP_PAGE_SIZE", 25),
+        # PDFs are laid out in processes of their own (webapp/pdf_render.py), this many per server
+        # process; 0 lays them out in the request thread. A print waits at most PDF_TIMEOUT_SECONDS.
+        "PDF_WORKERS": _int("ERP_PDF_WORKERS", 1),
+        "PDF_TIMEOUT_SECONDS": _int("ERP_PDF_TIMEOUT_SECONDS", 120),
         "FORCE_SECURE_COOKIES": _bool("ERP_SECURE_COOKIES", False),
         # The CSRF token lives as long as the server-side session; a form left open
         # on a counter PC for an hour must still submit.

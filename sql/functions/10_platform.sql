@@ -20,3 +20,7 @@ AS $$
         OR b = nullif(current_setting('erp.branch_id', true), '')::integer
         OR (coalesce(current_setting('erp.branch_id', true), '') = '' AND platform.acting_as_owner())
 $$;
+
+-- A kept printout is what was handed over: never changed, never taken back (sql/0019).
+CREATE OR REPLACE TRIGGER printed_document_is_permanent BEFORE UPDATE OR DELETE ON platform.printed_document
+    FOR EACH ROW EXECUTE FUNCTION audit.refuse_change();

@@ -8,6 +8,7 @@ Query functions take the request's connection first and never commit.
 from __future__ import annotations
 
 from decimal import Decimal
+from functools import lru_cache
 from urllib.parse import quote
 
 import segno
@@ -99,9 +100,14 @@ def upi_uri(upi_id: str, payee: str, amount: Decimal, note: str) -> str:
             f"&cu=INR&tn={quote(note, safe='')}")
 
 
+@lru_cache(maxsize=256)
 def qr_svg(text: str, scale: int = 3) -> Markup:
     """A QR code as inline SVG: printed without any fetch, and sized by its width and height
-    attributes on screen (no style attribute, CSP-safe)."""
+    attributes on screen (no style attribute, CSP-safe).
+
+    Drawing one takes ~10 ms and the text fully determines the picture, so the last 256 drawn are
+    kept in this process (a page with money owed is opened again and again until it is paid; a
+    few KB each)."""
     return Markup(segno.make(text, error="m", micro=False).svg_inline(
         scale=scale, border=2, svgclass="qr", lineclass=None))
 

@@ -18,7 +18,7 @@ from ..db import get_conn
 from ..errors import redirect_response
 from ..formatting import inr, today_ist
 from ..forms import save_or_field_error
-from ..pdf import pdf_response, render_pdf, render_pdf_copies
+from ..pdf import Kept, pdf_response, render_pdf, render_pdf_copies
 from ..sales.api import booking_or_404, sale_url
 from ..security import allow, can, may_open
 from ..submit_once import earlier_redirect, post_once
@@ -188,7 +188,7 @@ def invoice_pdf(invoice_id: int):
     doc = invoice_or_404(invoice_id)
     chosen = request.args.get("copy", "")
     titles = [COPIES[chosen]] if chosen in COPIES else list(COPIES.values())
-    pdf = render_pdf_copies("billing/invoice_pdf.html", titles, **doc)
+    pdf = render_pdf_copies("billing/invoice_pdf.html", titles, kept=Kept("invoice", invoice_id), **doc)
     suffix = f"-{chosen}" if chosen in COPIES else ""
     return pdf_response(pdf, f"invoice-{doc['inv']['invoice_no']}{suffix}.pdf".replace("/", "-"))
 
@@ -283,5 +283,5 @@ def credit_note_detail(credit_note_id: int):
 @allow("invoice.post")
 def credit_note_pdf(credit_note_id: int):
     doc = _credit_note_or_404(credit_note_id)
-    pdf = render_pdf("billing/credit_note_pdf.html", **doc)
+    pdf = render_pdf("billing/credit_note_pdf.html", kept=Kept("credit_note", credit_note_id), **doc)
     return pdf_response(pdf, f"credit-note-{doc['cn']['credit_note_no']}.pdf".replace("/", "-"))

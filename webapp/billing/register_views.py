@@ -117,10 +117,15 @@ def receivables():
             fmt, f"receivables-{as_on:%Y%m%d}", "Receivables", registers.RECEIVABLE_COLUMNS,
             registers.receivable_export_rows(rows),
             heading=f"Receivables {current_user.branch_code} as on {as_on:%d-%m-%Y}")
-    buckets = registers.receivable_buckets(conn, f)
-    found = buckets[f.bucket]["n"] if f.bucket else sum(b["n"] for b in buckets.values())
     size = current_app.config["PAGE_SIZE"]
-    rows, page = paged(lambda n, s: (registers.receivable_rows(conn, f, n, s), found), size)
+    read = {}
+
+    def search(number: int, size: int):
+        rows, read["buckets"], found = registers.receivable_page(conn, f, number, size)
+        return rows, found
+
+    rows, page = paged(search, size)
+    buckets = read["buckets"]
     return rows_or_page("billing/register_receivables.html", "billing/register_receivables_rows.html",
                         "register-rows", rows=rows, page=page, buckets=buckets, f=f, args=args, as_on=as_on,
                         totals=registers.receivable_totals(buckets, f.bucket),

@@ -8,6 +8,7 @@ one aggregate over the same filtered set, so a page stays fast however long the 
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -228,7 +229,7 @@ _BUCKET_SQL = """CASE WHEN :as_on - invoice_date <= 30 THEN '0-30' WHEN :as_on -
                       WHEN :as_on - invoice_date <= 90 THEN '61-90' ELSE '90+' END"""
 
 
-def _receivables_sql(f: ReceivableFilter, *, with_bucket: bool = True) -> tuple[str, dict]:
+def _receivables_sql(f: ReceivableFilter) -> tuple[str, dict]:
     params: dict = {"branch": f.branch_id, "as_on": f.as_on}
     where = ["r.branch_id = :branch"]
     if f.kind:
@@ -241,7 +242,7 @@ def _receivables_sql(f: ReceivableFilter, *, with_bucket: bool = True) -> tuple[
         SELECT r.*, b.booking_no, :as_on - r.invoice_date AS age_days, {_BUCKET_SQL} AS bucket
           FROM billing.receivable r LEFT JOIN sales.booking b ON b.booking_id = r.booking_id
          WHERE {' AND '.join(where)}"""
-    if with_bucket and f.bucket:
+    if f.bucket:
         sql = f"SELECT * FROM ({sql}) a WHERE a.bucket = :bucket"
         params["bucket"] = f.bucket
     return sql, params
@@ -258,16 +259,28 @@ def receivable_rows(conn: Connection, f: ReceivableFilter, page: int | None = No
                         params).mappings().all()
 
 
-def receivable_buckets(conn: Connection, f: ReceivableFilter) -> dict:
+def _bucket_sums(rows) -> dict:
     """Count and balance in each ageing bucket (all four, zero where nothing is owed), over the
     other filters but not the bucket one, so the page shows where the money is stuck."""
-    sql, params = _receivables_sql(f, with_bucket=False)
-    sums = ", ".join(f"sum({c}) AS {c}" for c in RECEIVABLE_SUMS)
-    found = {r["bucket"]: r for r in conn.execute(sa.text(
-        f"SELECT bucket, count(*) AS n, {sums} FROM ({sql}) a GROUP BY bucket"), params).mappings()}
-    return {b: {"n": found[b]["n"] if b in found else 0,
-                **{c: found[b][c] if b in found else ZERO for c in RECEIVABLE_SUMS}}
-            for b in AGE_BUCKETS}
+    buckets = {b: {"n": 0, **{c: ZERO for c in RECEIVABLE_SUMS}} for b in AGE_BUCKETS}
+    for r in rows:
+        into = buckets[r["bucket"]]
+        into["n"] += 1
+        for c in RECEIVABLE_SUMS:
+            into[c] += r[c]
+    return buckets
+
+
+def receivable_page(conn: Connection, f: ReceivableFilter, page: int, size: int) -> tuple[list, dict, int]:
+    """One read of everything owed that the filters other than the bucket select (what the buckets add
+    up); the page of it in the bucket asked for, the buckets, and how many rows the page is out of.
+    The invoices still owed something are few (billing.invoice_balance finds them), so they are
+    read once rather than counted, summed and paged by three statements."""
+    owed = receivable_rows(conn, dataclasses.replace(f, bucket=None))
+    buckets = _bucket_sums(owed)
+    chosen = [r for r in owed if r["bucket"] == f.bucket] if f.bucket else owed
+    start = (page - 1) * size
+    return chosen[start:start + size], buckets, len(chosen)
 
 
 # The register's money columns, added up under the table (over every page, not just this one).

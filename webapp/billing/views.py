@@ -16,7 +16,7 @@ from ..db import get_conn
 from ..errors import redirect_response
 from ..formatting import inr, today_ist
 from ..master.api import branch_for_print
-from ..pdf import pdf_response, render_pdf
+from ..pdf import Kept, pdf_response, render_pdf
 from ..sales.api import booking_or_404, own_only, sale_document_or_404, sale_url
 from ..security import allow, may_open
 from ..submit_once import earlier_redirect, post_once
@@ -197,7 +197,7 @@ def receipt_detail(receipt_id: int):
 def receipt_pdf(receipt_id: int):
     """The receipt voucher, A4, served inline so the browser's viewer prints it."""
     receipt = _receipt_or_404(receipt_id)
-    pdf = render_pdf("billing/receipt_pdf.html", r=receipt, modes=posting.RECEIPT_MODES,
+    pdf = render_pdf("billing/receipt_pdf.html", kept=Kept("receipt", receipt_id), r=receipt, modes=posting.RECEIPT_MODES,
                      words=amount_in_words(receipt["amount"]),
                      branch=branch_for_print(get_conn(), receipt["branch_id"]))
     return pdf_response(pdf, f"receipt-{receipt['receipt_no']}.pdf".replace("/", "-"))
@@ -282,6 +282,6 @@ def refund_detail(refund_id: int):
 @allow("books.read")
 def refund_pdf(refund_id: int):
     refund = _refund_or_404(refund_id)
-    pdf = render_pdf("billing/refund_pdf.html", **_refund_context(refund),
+    pdf = render_pdf("billing/refund_pdf.html", kept=Kept("refund", refund_id), **_refund_context(refund),
                      branch=branch_for_print(get_conn(), refund["branch_id"]))
     return pdf_response(pdf, f"refund-{refund['refund_no']}.pdf".replace("/", "-"))

@@ -75,8 +75,17 @@ def renewals(conn: Connection, branch_id: int, start: date, end: date, own: int 
     Returns (rows, total)."""
     params = {"branch": branch_id, "start": start, "end": end, "own": own,
               "limit": page_size, "offset": (page - 1) * page_size}
-    expiring = """
-        WITH expiring AS (
+    # One statement: the month's covers (MATERIALIZED: a few hundred rows read once, in this process;
+    # otherwise the planner hands the two index scans to parallel workers, whose start-up costs more
+    # than the whole query); the salesperson's only when `own` (the bookings are read for that alone);
+    # each with its customer's name (the order's second key), counted and sorted; only the page's rows
+    # are then joined to the insurer, the unit and its model (joining all of them first took 20 ms
+    # on five years of data).
+    mine = "" if own is None else """
+              LEFT JOIN sales.booking b ON b.booking_id = p.booking_id
+             WHERE b.salesperson_id = :own OR (p.booking_id IS NULL AND p.created_by = :own)"""
+    rows = conn.execute(sa.text(f"""
+        WITH expiring AS MATERIALIZED (
             SELECT p.policy_id, 'OD' AS cover, p.od_policy_no AS policy_no, p.od_to AS expires_on
               FROM insurance.policy p
              WHERE p.branch_id = :branch AND p.od_to >= :start AND p.od_to < :end
@@ -84,18 +93,24 @@ def renewals(conn: Connection, branch_id: int, start: date, end: date, own: int 
             SELECT p.policy_id, 'TP', p.tp_policy_no, p.tp_to
               FROM insurance.policy p
              WHERE p.branch_id = :branch AND p.tp_to >= :start AND p.tp_to < :end
-        ), mine AS (
-            SELECT e.* FROM expiring e JOIN insurance.policy p USING (policy_id)
-              LEFT JOIN sales.booking b ON b.booking_id = p.booking_id
-             WHERE CAST(:own AS integer) IS NULL OR b.salesperson_id = :own
-                OR (p.booking_id IS NULL AND p.created_by = :own)
-        )"""
-    total = conn.execute(sa.text(expiring + " SELECT count(*) FROM mine"), params).scalar_one()
-    rows = conn.execute(sa.text(expiring + """
-        SELECT e.policy_id, e.cover, e.policy_no, e.expires_on, i.name AS insurer_name, c.name AS customer_name,
-               c.mobile AS customer_mobile, u.vin, o.brand AS oem_name, m.name AS model_name
-          FROM mine e
-          JOIN insurance.policy p USING (policy_id)""" + POLICY_JOINS + """
-         ORDER BY e.expires_on, c.name, e.policy_id, e.cover
-         LIMIT :limit OFFSET :offset"""), params).mappings().all()
+        ), page AS (
+            SELECT e.*, p.insurer_id, p.unit_id, c.name AS customer_name, c.mobile AS customer_mobile,
+                   count(*) OVER () AS total
+              FROM expiring e JOIN insurance.policy p USING (policy_id)
+              JOIN master.customer c ON c.customer_id = p.customer_id
+{mine}
+             ORDER BY e.expires_on, c.name, e.policy_id, e.cover
+             LIMIT :limit OFFSET :offset
+        )
+        SELECT e.policy_id, e.cover, e.policy_no, e.expires_on, i.name AS insurer_name, e.customer_name,
+               e.customer_mobile, u.vin, o.brand AS oem_name, m.name AS model_name, e.total
+          FROM page e
+          JOIN master.insurer i ON i.insurer_id = e.insurer_id
+          JOIN inventory.vehicle_unit u ON u.unit_id = e.unit_id
+          JOIN oem.variant v ON v.variant_id = u.variant_id
+          JOIN oem.model m ON m.model_id = v.model_id
+          JOIN oem.oem o ON o.oem_id = m.oem_id
+         ORDER BY e.expires_on, e.customer_name, e.policy_id, e.cover"""), params).mappings().all()
+    # A page past the end has no row to carry the count: paged() then asks for page 1 again.
+    total = rows[0]["total"] if rows else 0
     return rows, total

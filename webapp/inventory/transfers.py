@@ -12,7 +12,7 @@ from ..formatting import today_ist
 from ..master.api import branch_for_print
 from ..pages import choice_arg, found_or_404, rows_or_page
 from ..paging import paged
-from ..pdf import pdf_response, render_pdf
+from ..pdf import Kept, pdf_response, render_pdf
 from ..security import allow, can, may_open
 from . import bp, queries, services
 from .forms import TransferForm
@@ -138,7 +138,7 @@ def transfer_challan_pdf(transfer_id: int):
         abort(404)
     conn = get_conn()
     lines = queries.transfer_lines(conn, transfer_id)
-    pdf = render_pdf("inventory/transfer_challan_pdf.html", transfer=transfer, lines=lines,
+    pdf = render_pdf("inventory/transfer_challan_pdf.html", kept=Kept("transfer_challan", transfer_id), transfer=transfer, lines=lines,
                      total=sum((line.value for line in lines if line.value is not None), Decimal("0.00")),
                      sender=branch_for_print(conn, transfer.branch_id),
                      receiver=branch_for_print(conn, transfer.to_branch_id))

@@ -8,7 +8,7 @@ from flask_login import current_user
 from ..db import get_conn
 from ..formatting import today_ist
 from ..pages import found_or_404, rows_or_page, search_text
-from ..paging import paged
+from ..paging import paged_capped
 from ..security import allow, can, role_may_use
 from . import bp, queries, services
 from .forms import BATTERY_ERRORS, BatterySwapForm
@@ -35,7 +35,7 @@ def unit_list():
         branch_id=branch_id,
         age=request.args.get("age", "") if request.args.get("age") in queries.AGE_BUCKETS else "",
     )
-    rows, page = paged(lambda n, size: queries.search_units(conn, filters, n, size))
+    rows, page = paged_capped(lambda n, size: queries.search_units(conn, filters, n, size))
     return rows_or_page(
         "inventory/unit_list.html", "inventory/_unit_rows.html", "unit-results",
         rows=rows, page=page, f=filters, args=filters.as_args(branch_arg), branch_arg=branch_arg,

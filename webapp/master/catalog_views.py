@@ -15,7 +15,7 @@ from ..db import get_conn
 from ..formatting import ddmmyyyy, group_indian, plain_number, today_ist
 from ..forms import overlap_message, save_or_field_error
 from ..pages import choice_arg, form_page, found_or_404, rows_or_page, search_text
-from ..paging import paged
+from ..paging import paged, paged_capped
 from ..security import allow, can
 from . import bp
 from . import catalog_queries as cq
@@ -158,7 +158,7 @@ def _customer_form(**kwargs) -> CustomerForm:
 @allow("customer.manage")
 def customer_list():
     q = search_text()
-    rows, page = paged(lambda n, size: cq.search_customers(get_conn(), q, n, size))
+    rows, page = paged_capped(lambda n, size: cq.search_customers(get_conn(), q, n, size))
     return rows_or_page("master/customer_list.html", "master/_customer_rows.html", "customer-results",
                         rows=rows, page=page, q=q)
 

@@ -16,7 +16,7 @@ from ..formatting import inr, today_ist
 from ..forms import save_or_field_error
 from ..master.api import branch_for_print
 from ..pages import choice_arg, rows_or_page, search_text
-from ..paging import Page, requested_page
+from ..paging import paged_capped
 from ..pdf import pdf_response, render_pdf
 from ..security import allow, can
 from . import access, bp, queries, quoting, services
@@ -35,12 +35,11 @@ def enquiry_list():
     status = choice_arg("status", queries.ENQUIRY_STATUSES)
     source = choice_arg("source", queries.ENQUIRY_SOURCES)
     q = search_text()
-    number, size = requested_page(), current_app.config["PAGE_SIZE"]
-    rows, total = queries.search_enquiries(conn, current_user.branch_id, own=access.own_only(),
-                                           status=status or None, source=source or None, q=q, page=number,
-                                           page_size=size)
+    rows, page = paged_capped(lambda number, size: queries.search_enquiries(
+        conn, current_user.branch_id, own=access.own_only(), status=status or None, source=source or None, q=q,
+        page=number, page_size=size))
     return rows_or_page("sales/enquiry_list.html", "sales/_enquiry_rows.html", "enquiry-results",
-                        rows=rows, page=Page(number, size, total), status=status, source=source, q=q,
+                        rows=rows, page=page, status=status, source=source, q=q,
                         statuses=ENQUIRY_STATUS_LABELS, sources=queries.ENQUIRY_SOURCES,
                         may_sell=can("sale.change"))
 

@@ -137,13 +137,16 @@ def subsidy_list():
     step = choice_arg("step", SUBSIDY_FILTERS, "pending")
     q = search_text()
     claims = step_queries.subsidy_claim_filter(current_user.branch_id, step, q)
-    totals = step_queries.subsidy_claim_totals(conn, claims)
+    totals = {}
 
     def search(number, size):
         rows = step_queries.subsidy_claim_page(conn, claims, number, size)
+        # The totals come with the page's rows; only an empty page asks for them on their own.
+        totals.update(rows[0] if rows else step_queries.subsidy_claim_totals(conn, claims))
         return [{**r, "pending_label": SUBSIDY_STEPS.get(subsidy_pending_step(r))} for r in rows], totals["claims"]
 
     rows, page = paged(search)
+    totals = {k: totals[k] for k in ("claims", "eligible", "credited")}
     return rows_or_page("sales/step_subsidy_list.html", "sales/step_subsidy_rows.html", "subsidy-results",
                         rows=rows, page=page, totals=totals, step=step, q=q, filters=SUBSIDY_FILTERS,
                         sale_link=sale_url)

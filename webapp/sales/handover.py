@@ -11,7 +11,7 @@ from ..documents import new_key
 from ..forms import apply_db_error, constraint_name, save_or_field_error
 from ..master.api import branch_for_print
 from ..pages import found_or_404
-from ..pdf import pdf_response, render_pdf
+from ..pdf import Kept, pdf_response, render_pdf
 from ..security import allow, can
 from ..submit_once import twin_posted
 from . import bp, queries, services, step_queries
@@ -119,5 +119,5 @@ def delivery_pdf(delivery_id: int):
     booking_id = found_or_404(step_queries.delivery_booking_id(conn, delivery_id))
     step_booking(booking_id)   # the branch's, and a salesperson's own
     note = step_queries.delivery_note(conn, delivery_id)
-    pdf = render_pdf("sales/delivery_pdf.html", note=note, branch=branch_for_print(conn, current_user.branch_id))
+    pdf = render_pdf("sales/delivery_pdf.html", kept=Kept("delivery_note", delivery_id), note=note, branch=branch_for_print(conn, current_user.branch_id))
     return pdf_response(pdf, f"delivery-{note['delivery_no']}.pdf".replace("/", "-"))

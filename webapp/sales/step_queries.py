@@ -126,20 +126,22 @@ SUBSIDY_PENDING_SQL = {
 
 
 def subsidy_claim_filter(branch_id: int, step: str, q: str) -> tuple[str, dict]:
-    """The FROM and WHERE of the subsidy register (claims at `step`, matching `q`), with its parameters."""
+    """The FROM and WHERE of the subsidy register (claims at `step`, matching `q`), with its parameters:
+    the claim, its booking and invoice (what the order and the totals need); the customer only for a
+    search by name."""
     where = ["b.branch_id = :branch", "b.stage <> 'CANCELLED'"]
     params = {"branch": branch_id}
+    customer = ""
     if step:
         where.append(SUBSIDY_PENDING_SQL[step])
     if q:
         where.append("(b.booking_no ILIKE :q OR c.name ILIKE :q OR sc.voucher_id ILIKE :q OR sc.claim_no ILIKE :q)")
         params["q"] = contains_pattern(q)
+        customer = "JOIN master.customer c ON c.customer_id = b.customer_id"
     base = f"""
         FROM sales.subsidy_claim sc
         JOIN sales.booking b ON b.booking_id = sc.booking_id
-        JOIN master.customer c ON c.customer_id = b.customer_id
-        JOIN oem.variant v ON v.variant_id = b.variant_id
-        JOIN oem.model m ON m.model_id = v.model_id
+        {customer}
         LEFT JOIN billing.invoice i ON i.invoice_id = b.invoice_id
        WHERE {' AND '.join(where)}"""
     return base, params
@@ -153,12 +155,27 @@ def subsidy_claim_totals(conn: Connection, claims: tuple[str, dict]):
 
 
 def subsidy_claim_page(conn: Connection, claims: tuple[str, dict], number: int, size: int):
+    """One page of claims, each row carrying the register's totals (claims, eligible, credited):
+    the claims are read once for both. An empty page has no totals: subsidy_claim_totals."""
     base, params = claims
     return conn.execute(sa.text(f"""
-            SELECT sc.*, b.booking_no, b.stage, c.name AS customer_name, m.name AS model_name,
-                   v.name AS variant_name, i.invoice_no, i.invoice_date {base}
+        WITH page AS MATERIALIZED (
+            SELECT sc.booking_id, coalesce(i.invoice_date, b.booked_on) AS sort_on,
+                   count(*) OVER () AS claims, coalesce(sum(sc.eligible_amount) OVER (), 0) AS eligible,
+                   coalesce(sum(sc.credited_amount) OVER (), 0) AS credited {base}
              ORDER BY coalesce(i.invoice_date, b.booked_on), b.booking_id
-             LIMIT :limit OFFSET :offset"""), {**params, "limit": size, "offset": (number - 1) * size}).mappings().all()
+             LIMIT :limit OFFSET :offset)
+        SELECT sc.*, b.booking_no, b.stage, c.name AS customer_name, m.name AS model_name,
+               v.name AS variant_name, i.invoice_no, i.invoice_date, p.claims, p.eligible, p.credited
+          FROM page p
+          JOIN sales.subsidy_claim sc ON sc.booking_id = p.booking_id
+          JOIN sales.booking b ON b.booking_id = sc.booking_id
+          JOIN master.customer c ON c.customer_id = b.customer_id
+          JOIN oem.variant v ON v.variant_id = b.variant_id
+          JOIN oem.model m ON m.model_id = v.model_id
+          LEFT JOIN billing.invoice i ON i.invoice_id = b.invoice_id
+         ORDER BY p.sort_on, p.booking_id"""),
+        {**params, "limit": size, "offset": (number - 1) * size}).mappings().all()
 
 
 # --------------------------------------------------------------------------- PDI and hand-over

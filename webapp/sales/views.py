@@ -20,7 +20,7 @@ from ..documents import new_key
 from ..formatting import inr, today_ist
 from ..forms import date_arg, save_or_field_error, url_date
 from ..pages import choice_arg, rows_or_page, search_text
-from ..paging import Page, requested_page
+from ..paging import paged_capped
 from ..security import allow, can, role_may_use
 from ..submit_once import post_once
 from . import access, bp, queries, services
@@ -76,15 +76,14 @@ def booking_list():
     from_arg, to_arg = date_arg("from"), date_arg("to")
     date_from, date_to = from_arg.value, to_arg.value
     q = search_text()
-    number, size = requested_page(), current_app.config["PAGE_SIZE"]
-    rows, total = queries.search_bookings(
+    rows, page = paged_capped(lambda number, size: queries.search_bookings(
         conn, current_user.branch_id, own=own, stage=stage or None, salesperson_id=salesperson_id,
-        date_from=date_from, date_to=date_to, q=q, today=today_ist(), page=number, page_size=size)
+        date_from=date_from, date_to=date_to, q=q, today=today_ist(), page=number, page_size=size))
     args = {"q": q, "stage": stage, "salesperson": salesperson_id or "",
             "from": url_date(date_from), "to": url_date(date_to)}
     return rows_or_page(
         "sales/booking_list.html", "sales/_booking_rows.html", "booking-results",
-        rows=rows, page=Page(number, size, total), args=args, stage=stage, salesperson_id=salesperson_id,
+        rows=rows, page=page, args=args, stage=stage, salesperson_id=salesperson_id,
         date_from=date_from, date_to=date_to, from_arg=from_arg, to_arg=to_arg, q=q, labels=STAGE_LABELS,
         salespeople=queries.salespeople(conn, current_user.branch_id) if own is None else [],
         may_sell=can("sale.change"))
