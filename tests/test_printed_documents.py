@@ -177,3 +177,37 @@ def test_one_font_configuration_serves_every_document_of_a_render_process(app):
     fonts = pdf_render._font_config()
     pdf_render.lay_out(PAGE.replace("Volt", "Watt"), static_root(app))
     assert pdf_render._font_config() is fonts
+
+
+KILLED_PARENT = """
+import sys, time
+from webapp.pdf_render import Renderer
+pool = Renderer(workers=1, timeout=120)
+pool.warm(sys.argv[1])
+time.sleep(0.5)
+print(*[p.pid for p in pool._pool._processes.values()], flush=True)
+time.sleep(600)
+"""
+
+
+def test_a_render_process_ends_when_the_server_process_that_started_it_is_killed(app, tmp_path):
+    import subprocess
+    import sys
+    import time
+
+    from conftest import ROOT
+
+    server = subprocess.Popen([sys.executable, "-c", KILLED_PARENT, static_root(app)], cwd=ROOT,
+                              stdout=subprocess.PIPE, text=True)
+    try:
+        renderers = [int(pid) for pid in server.stdout.readline().split()]
+        assert renderers and all(os.path.exists(f"/proc/{pid}") for pid in renderers)
+    finally:
+        server.kill()  # as kill -9: nothing of the server process runs any more
+        server.wait()
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and any(os.path.exists(f"/proc/{pid}") for pid in renderers):
+        time.sleep(0.2)
+    alive = [pid for pid in renderers if os.path.exists(f"/proc/{pid}")
+             and "zombie" not in open(f"/proc/{pid}/status").read().lower()]
+    assert alive == []

@@ -18,6 +18,7 @@ import logging
 import multiprocessing
 import os
 import threading
+import time
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from io import BytesIO
@@ -107,6 +108,20 @@ def lay_out(html: str, static_root: str, stamps: tuple[str, ...] = ()) -> bytes:
     return out.getvalue()
 
 
+def _end_with_parent(parent: int) -> None:
+    """Run in each render process as it starts: it ends when the server process that started it is
+    gone. A server process killed outright (kill -9, a worker gunicorn's master gives up on) never
+    shuts its pool down, and its render processes would otherwise live on, orphaned, for good."""
+
+    def watch():
+        while True:
+            time.sleep(1.0)
+            if os.getppid() != parent:
+                os._exit(0)
+
+    threading.Thread(target=watch, name="render-parent-watch", daemon=True).start()
+
+
 # --------------------------------------------------------------------------- the request side
 
 
@@ -141,7 +156,8 @@ class Renderer:
                 # with threads may inherit a lock some other thread held.
                 self._pool = ProcessPoolExecutor(max_workers=self.workers,
                                                  mp_context=multiprocessing.get_context("spawn"),
-                                                 max_tasks_per_child=MAX_PDFS_PER_PROCESS)
+                                                 max_tasks_per_child=MAX_PDFS_PER_PROCESS,
+                                                 initializer=_end_with_parent, initargs=(os.getpid(),))
                 self._pid = os.getpid()
             return self._pool
 
