@@ -142,10 +142,9 @@ def test_the_subsidy_credited_at_sale_gives_the_claim_register_its_e_voucher_id(
 @pytest.mark.parametrize("typed", ["ravi", "RAVI", "kumar", "k", "i", "emile", "98450", "+91 98450", "a_b", "50%",
                                    "é", "Émile", "सु", "ı"])
 def test_a_name_search_finds_exactly_what_ilike_finds(conn, typed):
-    """webapp.pages.name_contains (LIKE for what has no letter, an ASCII fast path for ASCII names)
+    """webapp.db.name_contains (LIKE for what has no letter, an ASCII fast path for ASCII names)
     finds the same names as `name ILIKE '%typed%'`, accents, signs and other scripts included."""
-    from webapp.db import contains_pattern
-    from webapp.pages import name_contains
+    from webapp.db import contains_pattern, name_contains
 
     names = ["Ravi Kumar", "RAVI KUMAR", "Arjun Ravindran", "Émile Zola", "émile", "KELVIN \u212a", "İrfan Khan",
              "Irfan", "सुरेश", "a_b Traders", "a-b", "50% Motors", "9845012345 (old)", "Ram"]

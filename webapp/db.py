@@ -43,6 +43,25 @@ def contains_pattern(text: str) -> str:
     return "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
 
 
+def name_contains(column: str, q: str, param: str = "q") -> tuple[str, dict]:
+    """`column ILIKE :param` (param: what was typed as a contains-pattern), written so that it does
+    not lower-case every name in the table the slow way, with the same rows found:
+
+    * typed without a letter (a mobile number, digits): LIKE; no letter lower-cases to a digit or a
+      sign, so lower-casing changes nothing;
+    * typed in ASCII: a name all in ASCII (as many bytes as characters) is compared lower-cased
+      byte by byte (COLLATE "C"), which is what ILIKE's lower-casing does to ASCII in every collation
+      but a Turkish one; any other name goes through ILIKE as before. About half the cost.
+    Returns (SQL, the extra parameters it uses)."""
+    if q.isascii() and not any(ch.isalpha() for ch in q):
+        return f"{column} LIKE :{param}", {}
+    if q.isascii():
+        return (f"""(CASE WHEN octet_length({column}) = char_length({column})
+                         THEN lower({column} COLLATE "C") LIKE :{param}_lower ELSE {column} ILIKE :{param} END)""",
+                {f"{param}_lower": contains_pattern(q).lower()})
+    return f"{column} ILIKE :{param}", {}
+
+
 def pick(data: dict, columns: tuple[str, ...]) -> dict:
     """A form's data as a statement's parameters: exactly ``columns``, None for any it lacks."""
     return {c: data.get(c) for c in columns}

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 from flask import abort, current_app, get_template_attribute, render_template, request
 
-from .db import contains_pattern
 from .forms import DateArg
 
 # What a search box takes: longer than any name, number, VIN or address anyone searches for, so
@@ -14,25 +13,6 @@ SEARCH_MAX = 200
 def search_text(name: str = "q") -> str:
     """The text typed into a search box (query string or form), trimmed of spaces."""
     return request.values.get(name, "").strip()[:SEARCH_MAX]
-
-
-def name_contains(column: str, q: str, param: str = "q") -> tuple[str, dict]:
-    """`column ILIKE :param` (param: what was typed as a contains-pattern), written so that it does
-    not lower-case every name in the table the slow way, with the same rows found:
-
-    * typed without a letter (a mobile number, digits): LIKE; no letter lower-cases to a digit or a
-      sign, so lower-casing changes nothing;
-    * typed in ASCII: a name all in ASCII (as many bytes as characters) is compared lower-cased
-      byte by byte (COLLATE "C"), which is what ILIKE's lower-casing does to ASCII in every collation
-      but a Turkish one; any other name goes through ILIKE as before. About half the cost.
-    Returns (SQL, the extra parameters it uses)."""
-    if q.isascii() and not any(ch.isalpha() for ch in q):
-        return f"{column} LIKE :{param}", {}
-    if q.isascii():
-        return (f"""(CASE WHEN octet_length({column}) = char_length({column})
-                         THEN lower({column} COLLATE "C") LIKE :{param}_lower ELSE {column} ILIKE :{param} END)""",
-                {f"{param}_lower": contains_pattern(q).lower()})
-    return f"{column} ILIKE :{param}", {}
 
 
 def choice_arg(name: str, choices, default=""):

@@ -20,6 +20,12 @@ def count_cap(number: int, size: int) -> int:
     return (number - 1) * size + COUNT_AHEAD
 
 
+def capped_count(body: str) -> str:
+    """SQL counting the rows of `body` (a FROM ... WHERE ...) up to the parameter :cap
+    (count_cap): a scalar sub-select, for a select list or alone."""
+    return f"(SELECT count(*) FROM (SELECT 1 {body} LIMIT :cap) n)"
+
+
 @dataclass(frozen=True)
 class Page:
     number: int

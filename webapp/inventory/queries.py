@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from ..db import contains_pattern
-from ..paging import count_cap
+from ..paging import capped_count, count_cap
 
 # Days since the unit was received at the dealership.
 AGE_BUCKETS = ("0-30", "31-60", "61-90", "90+")
@@ -141,7 +141,7 @@ def search_units(conn: Connection, f: UnitFilters, page: int, page_size: int):
                  ORDER BY u.received_on NULLS FIRST, u.unit_id
                  LIMIT :limit OFFSET :offset)
             {UNIT_ROW_COLUMNS},
-                   coalesce(p.rows_found, (SELECT count(*) FROM (SELECT 1 {body} LIMIT :cap) n)) AS total
+                   coalesce(p.rows_found, {capped_count(body)}) AS total
               FROM page p
               JOIN inventory.vehicle_unit u ON u.unit_id = p.unit_id
               JOIN oem.variant v ON v.variant_id = u.variant_id
@@ -152,7 +152,7 @@ def search_units(conn: Connection, f: UnitFilters, page: int, page_size: int):
              ORDER BY u.received_on NULLS FIRST, u.unit_id"""), params).all()
     if rows:
         return rows, rows[0].total
-    return rows, conn.execute(sa.text(f"SELECT count(*) FROM (SELECT 1 {body} LIMIT :cap) n"), params).scalar_one()
+    return rows, conn.execute(sa.text(f"SELECT {capped_count(body)}"), params).scalar_one()
 
 
 def get_unit(conn: Connection, unit_id: int):

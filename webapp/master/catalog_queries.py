@@ -7,10 +7,9 @@ from datetime import date
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from ..db import contains_pattern, pick
+from ..db import contains_pattern, name_contains, pick
 from ..formatting import plain_number
-from ..pages import name_contains
-from ..paging import count_cap
+from ..paging import capped_count, count_cap
 from ..validators import normalise_mobile
 
 
@@ -180,12 +179,12 @@ def search_customers(conn: Connection, q: str, page: int, page_size: int):
         params["cap"] = count_cap(page, page_size)
         rows = conn.execute(sa.text(
             f"""{CUSTOMER_ROW},
-                       (SELECT count(*) FROM (SELECT 1 FROM master.customer LIMIT :cap) n) AS total
+                       {capped_count("FROM master.customer")} AS total
                  {CUSTOMER_FROM}
                  ORDER BY lower(c.name), c.customer_id
                  LIMIT :limit OFFSET :offset"""), params).all()
         total = rows[0].total if rows else conn.execute(
-            sa.text("SELECT count(*) FROM (SELECT 1 FROM master.customer LIMIT :cap) n"), params).scalar_one()
+            sa.text("SELECT " + capped_count("FROM master.customer")), params).scalar_one()
         return rows, total
     digits = normalise_mobile(q)
     params.update(q=contains_pattern(q), prefix=contains_pattern(q)[1:], exact=digits)

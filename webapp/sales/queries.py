@@ -8,10 +8,9 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from ..capabilities import roles_for
-from ..db import contains_pattern
+from ..db import contains_pattern, name_contains
 from ..formatting import inr
-from ..pages import name_contains
-from ..paging import count_cap
+from ..paging import capped_count, count_cap
 from ..validators import normalise_mobile
 
 BOOKING_SQL = """
@@ -170,7 +169,7 @@ def search_bookings(conn: Connection, branch_id: int, *, own: int | None, stage:
         WITH page AS MATERIALIZED (
             SELECT b.booking_id, {found} AS rows_found {body}
              ORDER BY b.booked_on DESC, b.booking_id DESC LIMIT :limit OFFSET :offset)
-        SELECT coalesce(p.rows_found, (SELECT count(*) FROM (SELECT 1 {body} LIMIT :cap) n)) AS rows_found,
+        SELECT coalesce(p.rows_found, {capped_count(body)}) AS rows_found,
                b.booking_id, b.booking_no, b.booked_on, b.stage, b.colour, b.discount_status,
                :today - b.booked_on AS age_days, c.name AS customer_name, c.mobile AS customer_mobile,
                sp.name AS salesperson_name, m.name AS model_name, v.name AS variant_name,
@@ -186,7 +185,7 @@ def search_bookings(conn: Connection, branch_id: int, *, own: int | None, stage:
          ORDER BY b.booked_on DESC, b.booking_id DESC"""), params).mappings().all()
     if rows:
         return rows, rows[0]["rows_found"]
-    total = conn.execute(sa.text(f"SELECT count(*) FROM (SELECT 1 {body} LIMIT :cap) n"), params).scalar_one()
+    total = conn.execute(sa.text(f"SELECT {capped_count(body)}"), params).scalar_one()
     return rows, total
 
 
@@ -298,7 +297,7 @@ def search_enquiries(conn: Connection, branch_id: int, *, own: int | None, statu
     body = f"FROM sales.enquiry e WHERE {' AND '.join(where)}"
     params["cap"] = count_cap(page, page_size)
     # As for bookings: a search counts the rows it read anyway, a list counts at most `cap` rows.
-    found = "count(*) OVER ()" if q else "(SELECT count(*) FROM (SELECT 1 " + body + " LIMIT :cap) n)"
+    found = "count(*) OVER ()" if q else capped_count(body)
     rows = conn.execute(sa.text(f"""
         SELECT e.enquiry_id, e.enquiry_date, e.source, e.name, e.mobile, e.status, e.follow_up_on,
                e.test_ride_on, sp.name AS salesperson_name, o.brand || ' ' || m.name AS model_name,
@@ -311,7 +310,7 @@ def search_enquiries(conn: Connection, branch_id: int, *, own: int | None, statu
          ORDER BY e.enquiry_date DESC, e.enquiry_id DESC LIMIT :limit OFFSET :offset"""), params).mappings().all()
     if rows:
         return rows, rows[0]["rows_found"]
-    return rows, conn.execute(sa.text(f"SELECT count(*) FROM (SELECT 1 {body} LIMIT :cap) n"), params).scalar_one()
+    return rows, conn.execute(sa.text(f"SELECT {capped_count(body)}"), params).scalar_one()
 
 
 def insert_enquiry(conn: Connection, branch_id: int, on: date, data: dict) -> int:
