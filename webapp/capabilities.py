@@ -67,6 +67,19 @@ CAPABILITIES: dict[str, frozenset[str]] = {
 
     # Insurance.
     "policy.manage": _SELLERS | {"ACCOUNTS"},
+
+    # Workshop: arrivals, job cards, the board, service invoices and the gate pass.
+    "workshop.read": _WORKSHOP | {"TECHNICIAN", "ACCOUNTS"},   # the board, job cards, a vehicle's history
+    "jobcard.manage": _WORKSHOP,                    # arrival, job card, estimate and its approval
+    "jobcard.work": _WORKSHOP | {"TECHNICIAN"},     # battery readings, checklist, moving a card on the board
+    "workshop.override": _MANAGERS,                 # an odometer below the last reading; release on credit
+    "service_invoice.post": _WORKSHOP | {"ACCOUNTS"},   # never TECHNICIAN: technicians do not price
+
+    # Warranty to the OEM: coverage, extended plans, recall campaigns and claims.
+    "warranty.read": _WORKSHOP | {"ACCOUNTS"},
+    "warranty.claim": _WORKSHOP | {"ACCOUNTS"},     # raise, submit and settle claims
+    "warranty.settings": _MANAGERS,                 # extended warranty plans, reading limits, pack rules
+    "campaign.manage": _WORKSHOP,                   # recall / service campaigns from the OEM
 }
 
 
