@@ -78,8 +78,32 @@ def pg_server_url():
         return
     server = EmbeddedServer(os.environ.get("ERP_TEST_PGDATA", str(ROOT / "instance" / "test-pgdata")))
     server.DATABASE = "postgres"
-    yield server.start()
+    url = server.start()
+    scratch_cluster(url)
+    yield url
     # The embedded server stops when this process exits (pgserver's exit handler).
+
+
+# The tests' own embedded cluster holds nothing but scratch databases, made again by every run: it
+# need not survive a power cut, so it does not wait for the disk at each commit, nor when a database is
+# copied from the template (CREATE DATABASE ... STRATEGY FILE_COPY). A showroom's server keeps
+# PostgreSQL's safe defaults; tests that start one (test_server.py, test_faults.py) run with them.
+SCRATCH_SETTINGS = {"fsync": "off", "synchronous_commit": "off", "full_page_writes": "off"}
+
+
+def scratch_cluster(server_url: str) -> None:
+    admin = sa.create_engine(sqlalchemy_url(server_url), isolation_level="AUTOCOMMIT", poolclass=sa.pool.NullPool)
+    try:
+        with admin.connect() as conn:
+            running = dict(conn.execute(sa.text("SELECT name, setting FROM pg_settings WHERE name = ANY(:n)"),
+                                        {"n": list(SCRATCH_SETTINGS)}).all())
+            changed = [name for name, value in SCRATCH_SETTINGS.items() if running.get(name) != value]
+            for name in changed:
+                conn.execute(sa.text(f"ALTER SYSTEM SET {name} = '{SCRATCH_SETTINGS[name]}'"))
+            if changed:
+                conn.execute(sa.text("SELECT pg_reload_conf()"))
+    finally:
+        admin.dispose()
 
 
 @pytest.fixture(scope="session")

@@ -345,7 +345,7 @@ def served_showroom(scratch_dir):
     env = {k: v for k, v in os.environ.items()
            if k not in ("DATABASE_URL", "APP_DATABASE_URL", "TEST_DATABASE_URL", "ERP_PGDATA")}
     env.update(ERP_INSTANCE_PATH=str(tmp_path / "instance"), ERP_PGDATA=str(pgdata), ERP_DB_WATCH_SECONDS="1",
-               PYTHONUNBUFFERED="1")
+               PYTHONUNBUFFERED="1", ERP_PDF_WORKERS="0")  # nothing printed: no render process to warm
     flask = [sys.executable, "-m", "flask", "--app", "wsgi"]
     prepared = subprocess.run(flask + ["init-db"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
     assert prepared.returncode == 0, prepared.stdout + prepared.stderr

@@ -45,7 +45,10 @@ def offline_env() -> dict[str, str]:
     env = {k: v for k, v in os.environ.items()
            if not k.startswith("PIP_") and k not in ("MAKEFLAGS", "MFLAGS", "MAKELEVEL")}
     env.update(PIP_CONFIG_FILE=os.devnull, PIP_INDEX_URL=UNREACHABLE_INDEX, PIP_RETRIES="0",
-               PIP_NO_CACHE_DIR="1", PIP_DISABLE_PIP_VERSION_CHECK="1")
+               PIP_NO_CACHE_DIR="1", PIP_DISABLE_PIP_VERSION_CHECK="1",
+               # --no-compile: no .pyc written at install (Python writes them on first import); pip reads
+               # a PIP_NO_* switch inverted, so "0" is what turns compiling off.
+               PIP_NO_COMPILE="0")
     return env
 
 

@@ -52,8 +52,10 @@ class Showroom:
         self.pgdata = folder / "instance" / "pgdata"
         self.env = {k: v for k, v in os.environ.items()
                     if k not in ("DATABASE_URL", "APP_DATABASE_URL", "TEST_DATABASE_URL", "ERP_PGDATA")}
+        # ERP_PDF_WORKERS=0: no render process warmed per worker (WeasyPrint and its fonts loaded in each,
+        # seconds of CPU); nothing here prints, and tests/test_printed_documents.py covers those processes.
         self.env.update(ERP_INSTANCE_PATH=str(folder / "instance"), ERP_DB_WATCH_SECONDS="1", PYTHONUNBUFFERED="1",
-                        **settings)
+                        ERP_PDF_WORKERS="0", **settings)
         self.server: subprocess.Popen | None = None
         self.console = folder / "console.log"
         self.base = ""
@@ -195,8 +197,10 @@ def test_the_embedded_settings_follow_the_pcs_memory_and_the_workers():
 
 
 def test_serve_writes_the_settings_once_and_they_survive_restarts(showroom):
-    shop = showroom(ERP_WORKERS="20")  # 20 x 15 + 14 connections: more than PostgreSQL's default 100
-    wanted = embedded_settings({"SERVER_WORKERS": 20, "SERVER_THREADS": 8, "DB_POOL_SIZE": 10, "DB_MAX_OVERFLOW": 5,
+    # 2 x (60 + 5) + 14 connections: more than PostgreSQL's default 100 (two workers start in a
+    # fraction of the time twenty would take, for the same budget check).
+    shop = showroom(ERP_WORKERS="2", ERP_DB_POOL_SIZE="60")
+    wanted = embedded_settings({"SERVER_WORKERS": 2, "SERVER_THREADS": 8, "DB_POOL_SIZE": 60, "DB_MAX_OVERFLOW": 5,
                                 "DB_RESERVED_CONNECTIONS": 10})
     assert wanted["max_connections"] > 100
     shop.init_db()
