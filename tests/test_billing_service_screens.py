@@ -109,7 +109,8 @@ def test_the_service_invoice_page_groups_the_lines_by_who_pays_with_their_totals
     assert "Service invoice BLRSI/" in words and "Job card: BLRJC/26/41" in words and "KA01AB1234" in words
     groups = [words.index(t) for t in ("Paid by the customer", "Under warranty: no charge", "Free service: no charge")]
     assert groups == sorted(groups)
-    assert "Total paid by the customer: taxable value ₹1,169.49, GST ₹210.51" in words
+    assert "Paid by the customer: ₹1,380.00 (taxable value ₹1,169.49 + GST ₹210.51)" in words
+    assert "claimed from the manufacturer. To pay: ₹0.00" in words
     assert "Warranty: work worth ₹338.98 before GST" in words and "Free service: work worth ₹450.00" in words
     assert "value ₹338.98" in words and "value ₹450.00" in words
     assert "998714" in words and "8714" in words
