@@ -281,16 +281,27 @@ BEGIN
     SELECT count(*) AS n, coalesce(sum(taxable_value), 0) AS taxable, coalesce(sum(cgst), 0) AS cgst,
            coalesce(sum(sgst), 0) AS sgst, coalesce(sum(igst), 0) AS igst,
            count(*) FILTER (WHERE unit_id IS NOT NULL) AS units,
-           count(*) FILTER (WHERE unit_id = NEW.unit_id) AS the_unit
+           count(*) FILTER (WHERE unit_id = NEW.unit_id) AS the_unit,
+           count(*) FILTER (WHERE coverage = 'CUSTOMER') AS charged
       INTO s FROM billing.invoice_line WHERE invoice_id = NEW.invoice_id;
     IF s.n = 0 OR (s.taxable, s.cgst, s.sgst, s.igst) IS DISTINCT FROM (NEW.taxable_value, NEW.cgst, NEW.sgst, NEW.igst) THEN
         RAISE EXCEPTION 'invoice % lines (% lines, taxable %) do not add up to its totals (taxable %)',
             NEW.invoice_no, s.n, s.taxable, NEW.taxable_value
             USING ERRCODE = 'check_violation', CONSTRAINT = 'invoice_lines_add_up';
     END IF;
-    IF NEW.kind = 'VEHICLE' AND (s.units <> 1 OR s.the_unit <> 1) OR NEW.kind = 'COUNTER' AND s.units <> 0 THEN
+    IF NEW.kind = 'VEHICLE' AND (s.units <> 1 OR s.the_unit <> 1)
+       OR NEW.kind IN ('COUNTER', 'SERVICE', 'JOB_SHEET') AND s.units <> 0 THEN
         RAISE EXCEPTION 'invoice % must sell exactly its one vehicle', NEW.invoice_no
             USING ERRCODE = 'check_violation', CONSTRAINT = 'invoice_lines_add_up';
+    END IF;
+    IF NEW.kind = 'SERVICE' AND s.charged = 0 THEN
+        RAISE EXCEPTION 'service invoice % charges the customer for nothing: work all under warranty or free service gets a job sheet',
+            NEW.invoice_no
+            USING ERRCODE = 'check_violation', CONSTRAINT = 'invoice_service_charges_customer';
+    END IF;
+    IF NEW.kind = 'JOB_SHEET' AND s.charged > 0 THEN
+        RAISE EXCEPTION 'job sheet % has work the customer pays for: that is billed on a service invoice', NEW.invoice_no
+            USING ERRCODE = 'check_violation', CONSTRAINT = 'invoice_job_sheet_no_charge';
     END IF;
     RETURN NULL;
 END
@@ -339,6 +350,33 @@ $$;
 
 
 --
+-- Name: invoice_paid_in_full(integer); Type: FUNCTION; Schema: billing; Owner: -
+--
+
+CREATE FUNCTION billing.invoice_paid_in_full(p_invoice_id integer) RETURNS boolean
+    LANGUAGE sql STABLE
+    AS $$
+    SELECT CASE i.kind
+               WHEN 'JOB_SHEET' THEN true
+               WHEN 'SERVICE' THEN NOT EXISTS (SELECT 1 FROM billing.credit_note cn WHERE cn.invoice_id = i.invoice_id)
+                                   AND (SELECT cb.received >= cb.due FROM billing.counter_balance cb
+                                         WHERE cb.invoice_id = i.invoice_id)
+           END
+      FROM billing.invoice i
+     WHERE i.invoice_id = p_invoice_id AND platform.branch_visible(i.branch_id)
+$$;
+
+
+--
+-- Name: invoice_series(text); Type: FUNCTION; Schema: billing; Owner: -
+--
+
+CREATE FUNCTION billing.invoice_series(p_kind text) RETURNS text
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    AS $$ SELECT CASE p_kind WHEN 'SERVICE' THEN 'SI' WHEN 'JOB_SHEET' THEN 'JS' ELSE 'INV' END $$;
+
+
+--
 -- Name: keep_invoice_balance(integer); Type: FUNCTION; Schema: billing; Owner: -
 --
 
@@ -360,12 +398,12 @@ BEGIN
         SELECT bb.due, bb.received INTO cur FROM billing.booking_balance bb
          WHERE bb.booking_id = inv.booking_id AND bb.invoice_id = inv.invoice_id;
         standing := FOUND;
-    ELSIF inv.kind = 'COUNTER' THEN
+    ELSIF inv.kind IN ('COUNTER', 'SERVICE') THEN
         SELECT cb.due, cb.received INTO cur FROM billing.counter_balance cb WHERE cb.invoice_id = inv.invoice_id;
         standing := FOUND;
     END IF;
     IF NOT standing THEN
-        -- a credit note took the vehicle invoice off its booking (or it is a transfer invoice)
+        -- a credit note took the vehicle invoice off its booking (or it is a transfer invoice or a job sheet)
         DELETE FROM billing.invoice_balance WHERE invoice_id = p_invoice_id;
         RETURN;
     END IF;
@@ -416,7 +454,10 @@ BEGIN
                       WHERE m.branch_id = inv.branch_id AND m.part_id = l.part_id AND m.kind = 'COUNTER_SALE'
                         AND m.reference = inv.invoice_no ORDER BY m.move_id LIMIT 1), 0),
            NEW.credit_note_no, 'credit note against ' || inv.invoice_no
-      FROM billing.invoice_line l WHERE l.invoice_id = inv.invoice_id AND l.part_id IS NOT NULL;
+      FROM billing.invoice_line l
+     WHERE l.invoice_id = inv.invoice_id AND l.part_id IS NOT NULL
+       -- a service invoice's parts left stock on the job card and are fitted to the vehicle
+       AND inv.kind NOT IN ('SERVICE', 'JOB_SHEET');
     RETURN NEW;
 END
 $$;
@@ -466,7 +507,8 @@ BEGIN
             NEW.tcs_amount := 0;
         END IF;
     ELSE
-        -- Delivered at the counter: the showroom's state; delivered to an address: its state.
+        -- Delivered at the counter: the showroom's state; delivered to an address: its state. A
+        -- service invoice alike: the workshop's state, or where the work was done and delivered.
         pos_default := coalesce(NEW.delivery_state_code, br.state_code);
         NEW.tcs_rate := 0;
         NEW.tcs_amount := 0;
@@ -497,11 +539,12 @@ BEGIN
     END IF;
     NEW.posted_by := coalesce(audit.current_staff_id(), NEW.posted_by);
     NEW.posted_at := now();
-    NEW.invoice_no := master.next_document_no(NEW.branch_id, 'INV', NEW.invoice_date);
-    -- Consecutive numbers carry non-decreasing dates (the counter row lock serialises this).
+    NEW.invoice_no := master.next_document_no(NEW.branch_id, billing.invoice_series(NEW.kind), NEW.invoice_date);
+    -- Consecutive numbers of a series carry non-decreasing dates (the counter row lock serialises this).
     IF EXISTS (SELECT 1 FROM billing.invoice
                 WHERE branch_id = NEW.branch_id AND invoice_date > NEW.invoice_date
-                  AND invoice_date >= make_date(master.fy_start_year(NEW.invoice_date), 4, 1)) THEN
+                  AND invoice_date >= make_date(master.fy_start_year(NEW.invoice_date), 4, 1)
+                  AND billing.invoice_series(kind) = billing.invoice_series(NEW.kind)) THEN
         RAISE EXCEPTION 'an invoice of a later date is already posted; % cannot be dated %',
             NEW.invoice_no, to_char(NEW.invoice_date, 'DD-MM-YYYY')
             USING ERRCODE = 'check_violation', CONSTRAINT = 'invoice_date_in_order';
@@ -538,6 +581,25 @@ BEGIN
        OR (inv.place_of_supply <> inv.supplier_state_code AND (NEW.cgst <> 0 OR NEW.sgst <> 0)) THEN
         RAISE EXCEPTION 'line % of invoice % has the wrong tax heads for its place of supply', NEW.line_no, inv.invoice_no
             USING ERRCODE = 'check_violation', CONSTRAINT = 'invoice_line_tax_heads';
+    END IF;
+    IF NEW.coverage <> 'CUSTOMER' AND inv.kind NOT IN ('SERVICE', 'JOB_SHEET') THEN
+        RAISE EXCEPTION 'line % of invoice %: only workshop work is covered by warranty or free service', NEW.line_no,
+            inv.invoice_no
+            USING ERRCODE = 'check_violation', CONSTRAINT = 'invoice_line_coverage_on_service';
+    END IF;
+    IF inv.kind IN ('SERVICE', 'JOB_SHEET') THEN
+        IF num_nonnulls(NEW.part_id, NEW.operation_code) <> 1 THEN
+            RAISE EXCEPTION 'line % of % names neither a part nor a labour operation', NEW.line_no, inv.invoice_no
+                USING ERRCODE = 'check_violation', CONSTRAINT = 'invoice_service_line_item';
+        END IF;
+        IF NEW.hsn_code IS DISTINCT FROM coalesce(
+               (SELECT p.hsn_code FROM master.part p WHERE p.part_id = NEW.part_id),
+               (SELECT o.sac_code FROM master.labour_operation o WHERE o.operation_code = NEW.operation_code)) THEN
+            RAISE EXCEPTION 'line % of %: HSN/SAC % is not the one the master gives its part or labour operation',
+                NEW.line_no, inv.invoice_no, NEW.hsn_code
+                USING ERRCODE = 'check_violation', CONSTRAINT = 'invoice_line_hsn_of_item';
+        END IF;
+        RETURN NEW;
     END IF;
     IF inv.kind = 'TRANSFER' THEN
         IF NOT EXISTS (SELECT 1 FROM inventory.stock_transfer_line l
@@ -701,10 +763,16 @@ $$;
 CREATE FUNCTION billing.refuse_transfer_credit_note() RETURNS trigger
     LANGUAGE plpgsql
     AS $$
+DECLARE
+    invoice_kind text := (SELECT kind FROM billing.invoice WHERE invoice_id = NEW.invoice_id);
 BEGIN
-    IF (SELECT kind FROM billing.invoice WHERE invoice_id = NEW.invoice_id) = 'TRANSFER' THEN
+    IF invoice_kind = 'TRANSFER' THEN
         RAISE EXCEPTION 'a stock transfer is undone by a transfer back, not by a credit note'
             USING ERRCODE = 'check_violation', CONSTRAINT = 'credit_note_not_for_transfer';
+    END IF;
+    IF invoice_kind = 'JOB_SHEET' THEN
+        RAISE EXCEPTION 'a job sheet charged the customer nothing: there is nothing to credit'
+            USING ERRCODE = 'check_violation', CONSTRAINT = 'credit_note_not_for_job_sheet';
     END IF;
     RETURN NEW;
 END
@@ -1978,6 +2046,8 @@ CREATE TABLE billing.invoice (
     posted_at timestamp with time zone DEFAULT now() NOT NULL,
     delivery_state_code character(2),
     transfer_id integer,
+    service_vehicle text,
+    service_reference text,
     CONSTRAINT invoice_ack_no_check CHECK ((ack_no ~ '^[0-9]{10,20}$'::text)),
     CONSTRAINT invoice_adds_up CHECK ((grand_total = ((((taxable_value + cgst) + sgst) + igst) + round_off))),
     CONSTRAINT invoice_b2b_state CHECK (((buyer_gstin IS NULL) OR ("left"(buyer_gstin, 2) = (buyer_state_code)::text))),
@@ -1992,10 +2062,15 @@ CREATE TABLE billing.invoice (
     CONSTRAINT invoice_igst_check CHECK ((igst >= (0)::numeric)),
     CONSTRAINT invoice_invoice_no_check CHECK ((invoice_no ~ '^[A-Z0-9/-]{1,16}$'::text)),
     CONSTRAINT invoice_irn_check CHECK ((irn ~ '^[0-9a-f]{64}$'::text)),
-    CONSTRAINT invoice_kind_check CHECK ((kind = ANY (ARRAY['VEHICLE'::text, 'COUNTER'::text, 'TRANSFER'::text]))),
+    CONSTRAINT invoice_job_sheet_no_charge CHECK (((kind <> 'JOB_SHEET'::text) OR ((taxable_value = (0)::numeric) AND (cgst = (0)::numeric) AND (sgst = (0)::numeric) AND (igst = (0)::numeric) AND (round_off = (0)::numeric) AND (grand_total = (0)::numeric)))),
+    CONSTRAINT invoice_kind_check CHECK ((kind = ANY (ARRAY['VEHICLE'::text, 'COUNTER'::text, 'TRANSFER'::text, 'SERVICE'::text, 'JOB_SHEET'::text]))),
     CONSTRAINT invoice_override_reason CHECK ((pos_overridden = (pos_override_reason IS NOT NULL))),
     CONSTRAINT invoice_pos_override_reason_check CHECK (((length(btrim(pos_override_reason)) >= 3) AND (length(btrim(pos_override_reason)) <= 200))),
     CONSTRAINT invoice_round_off_check CHECK (((round_off >= '-0.49'::numeric) AND (round_off <= 0.50))),
+    CONSTRAINT invoice_service_details CHECK (((kind = ANY (ARRAY['SERVICE'::text, 'JOB_SHEET'::text])) OR ((service_vehicle IS NULL) AND (service_reference IS NULL)))),
+    CONSTRAINT invoice_service_has_customer CHECK (((kind <> ALL (ARRAY['SERVICE'::text, 'JOB_SHEET'::text])) OR (customer_id IS NOT NULL))),
+    CONSTRAINT invoice_service_reference_check CHECK (((length(btrim(service_reference)) >= 2) AND (length(btrim(service_reference)) <= 60))),
+    CONSTRAINT invoice_service_vehicle_check CHECK (((length(btrim(service_vehicle)) >= 2) AND (length(btrim(service_vehicle)) <= 200))),
     CONSTRAINT invoice_sgst_check CHECK ((sgst >= (0)::numeric)),
     CONSTRAINT invoice_signed_qr_check CHECK ((length(signed_qr) <= 4000)),
     CONSTRAINT invoice_supplier_gstin_check CHECK (master.is_gstin(supplier_gstin)),
@@ -2296,7 +2371,7 @@ CREATE VIEW billing.counter_balance AS
      LEFT JOIN LATERAL ( SELECT sum(refund.amount) AS refunded
            FROM billing.refund
           WHERE (refund.invoice_id = i.invoice_id)) rf ON (true))
-  WHERE ((i.kind = 'COUNTER'::text) AND platform.branch_visible(i.branch_id));
+  WHERE ((i.kind = ANY (ARRAY['COUNTER'::text, 'SERVICE'::text])) AND platform.branch_visible(i.branch_id));
 
 
 --
@@ -2364,8 +2439,17 @@ CREATE TABLE billing.invoice_line (
     part_id integer,
     unit_id integer,
     operation_code text,
+    coverage text DEFAULT 'CUSTOMER'::text NOT NULL,
+    claimable_value numeric(14,2) DEFAULT 0 NOT NULL,
     CONSTRAINT invoice_line_adds_up CHECK ((total = (((taxable_value + cgst) + sgst) + igst))),
     CONSTRAINT invoice_line_cgst_check CHECK ((cgst >= (0)::numeric)),
+    CONSTRAINT invoice_line_claimable_value_check CHECK ((claimable_value >= (0)::numeric)),
+    CONSTRAINT invoice_line_coverage_check CHECK ((coverage = ANY (ARRAY['CUSTOMER'::text, 'WARRANTY'::text, 'FREE_SERVICE'::text]))),
+    CONSTRAINT invoice_line_covered_no_charge CHECK (
+CASE
+    WHEN (coverage = 'CUSTOMER'::text) THEN (claimable_value = (0)::numeric)
+    ELSE ((taxable_value = (0)::numeric) AND (total = (0)::numeric) AND (discount = (0)::numeric))
+END),
     CONSTRAINT invoice_line_description_check CHECK (((length(btrim(description)) >= 2) AND (length(btrim(description)) <= 300))),
     CONSTRAINT invoice_line_discount_check CHECK ((discount >= (0)::numeric)),
     CONSTRAINT invoice_line_gst_rate_check CHECK ((gst_rate >= (0)::numeric)),
@@ -2459,7 +2543,7 @@ UNION ALL
            FROM billing.counter_balance cb_1
           WHERE (cb_1.invoice_id = k.invoice_id)
          OFFSET 0) cb)
-  WHERE ((k.balance > (0)::numeric) AND (i.kind = 'COUNTER'::text) AND (cb.due > cb.received));
+  WHERE ((k.balance > (0)::numeric) AND (i.kind = ANY (ARRAY['COUNTER'::text, 'SERVICE'::text])) AND (cb.due > cb.received));
 
 
 --
@@ -5777,7 +5861,7 @@ CREATE TRIGGER invoice_after_post AFTER INSERT ON billing.invoice FOR EACH ROW E
 -- Name: invoice invoice_balance_kept; Type: TRIGGER; Schema: billing; Owner: -
 --
 
-CREATE TRIGGER invoice_balance_kept AFTER INSERT ON billing.invoice FOR EACH ROW WHEN ((new.kind = 'COUNTER'::text)) EXECUTE FUNCTION billing.balance_moved();
+CREATE TRIGGER invoice_balance_kept AFTER INSERT ON billing.invoice FOR EACH ROW WHEN ((new.kind = ANY (ARRAY['COUNTER'::text, 'SERVICE'::text]))) EXECUTE FUNCTION billing.balance_moved();
 
 
 --

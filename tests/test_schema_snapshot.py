@@ -25,7 +25,13 @@ from webapp.db import scratch_database, sqlalchemy_url
 # pg_identify_object prints it, e.g. "billing.post_invoice()", "invoice_post on billing.invoice",
 # "billing.receivable"), so the review sees it was meant. Empty: the function files hold exactly
 # the last definition each numbered file gave.
-CHANGED_BY_FUNCTION_FILES: set[str] = set()
+CHANGED_BY_FUNCTION_FILES: set[str] = {
+    # Service invoices and job sheets (sql/0025_service_invoice.sql): their series, lines, balance and gate.
+    "billing.invoice_series(pg_catalog.text)", "billing.post_invoice()", "billing.check_invoice_lines()",
+    "billing.post_invoice_line()", "billing.post_credit_note()", "billing.refuse_transfer_credit_note()",
+    "billing.counter_balance", "billing.keep_invoice_balance(integer)", "invoice_balance_kept on billing.invoice",
+    "billing.receivable", "billing.invoice_paid_in_full(integer)",
+}
 
 # Every object of the schemas the migrations own (not public, not the catalogs), by identity.
 APP_SCHEMAS = """SELECT oid FROM pg_namespace

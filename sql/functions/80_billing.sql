@@ -10,6 +10,12 @@ AS $$
      WHERE code = p_code AND master.valid_during(effective_from, effective_to) @> p_on
 $$;
 
+-- The numbering series of an invoice of each kind: tax invoices of goods sold or transferred in INV,
+-- the workshop's service invoices in SI, its no-charge job sheets in JS (sql/0025).
+CREATE OR REPLACE FUNCTION billing.invoice_series(p_kind text) RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+AS $$ SELECT CASE p_kind WHEN 'SERVICE' THEN 'SI' WHEN 'JOB_SHEET' THEN 'JS' ELSE 'INV' END $$;
+
 -- Before an invoice is written: who and where it is for, the place of supply, the rule-46
 -- address, TCS and the number. The number is taken last, so a refusal costs no number.
 -- Where the goods go decides the tax, and the printed "Ship to" always agrees with the place of
@@ -54,7 +60,8 @@ BEGIN
             NEW.tcs_amount := 0;
         END IF;
     ELSE
-        -- Delivered at the counter: the showroom's state; delivered to an address: its state.
+        -- Delivered at the counter: the showroom's state; delivered to an address: its state. A
+        -- service invoice alike: the workshop's state, or where the work was done and delivered.
         pos_default := coalesce(NEW.delivery_state_code, br.state_code);
         NEW.tcs_rate := 0;
         NEW.tcs_amount := 0;
@@ -85,11 +92,12 @@ BEGIN
     END IF;
     NEW.posted_by := coalesce(audit.current_staff_id(), NEW.posted_by);
     NEW.posted_at := now();
-    NEW.invoice_no := master.next_document_no(NEW.branch_id, 'INV', NEW.invoice_date);
-    -- Consecutive numbers carry non-decreasing dates (the counter row lock serialises this).
+    NEW.invoice_no := master.next_document_no(NEW.branch_id, billing.invoice_series(NEW.kind), NEW.invoice_date);
+    -- Consecutive numbers of a series carry non-decreasing dates (the counter row lock serialises this).
     IF EXISTS (SELECT 1 FROM billing.invoice
                 WHERE branch_id = NEW.branch_id AND invoice_date > NEW.invoice_date
-                  AND invoice_date >= make_date(master.fy_start_year(NEW.invoice_date), 4, 1)) THEN
+                  AND invoice_date >= make_date(master.fy_start_year(NEW.invoice_date), 4, 1)
+                  AND billing.invoice_series(kind) = billing.invoice_series(NEW.kind)) THEN
         RAISE EXCEPTION 'an invoice of a later date is already posted; % cannot be dated %',
             NEW.invoice_no, to_char(NEW.invoice_date, 'DD-MM-YYYY')
             USING ERRCODE = 'check_violation', CONSTRAINT = 'invoice_date_in_order';
@@ -121,7 +129,8 @@ $$;
 CREATE OR REPLACE TRIGGER invoice_after_post AFTER INSERT ON billing.invoice
     FOR EACH ROW EXECUTE FUNCTION billing.after_invoice();
 
--- At commit: the lines add up to the header, and a vehicle invoice sells its one unit.
+-- At commit: the lines add up to the header, and a vehicle invoice sells its one unit. A service
+-- invoice charges the customer for at least one line; a job sheet for none (sql/0025).
 CREATE OR REPLACE FUNCTION billing.check_invoice_lines() RETURNS trigger
 LANGUAGE plpgsql
 AS $$
@@ -131,16 +140,27 @@ BEGIN
     SELECT count(*) AS n, coalesce(sum(taxable_value), 0) AS taxable, coalesce(sum(cgst), 0) AS cgst,
            coalesce(sum(sgst), 0) AS sgst, coalesce(sum(igst), 0) AS igst,
            count(*) FILTER (WHERE unit_id IS NOT NULL) AS units,
-           count(*) FILTER (WHERE unit_id = NEW.unit_id) AS the_unit
+           count(*) FILTER (WHERE unit_id = NEW.unit_id) AS the_unit,
+           count(*) FILTER (WHERE coverage = 'CUSTOMER') AS charged
       INTO s FROM billing.invoice_line WHERE invoice_id = NEW.invoice_id;
     IF s.n = 0 OR (s.taxable, s.cgst, s.sgst, s.igst) IS DISTINCT FROM (NEW.taxable_value, NEW.cgst, NEW.sgst, NEW.igst) THEN
         RAISE EXCEPTION 'invoice % lines (% lines, taxable %) do not add up to its totals (taxable %)',
             NEW.invoice_no, s.n, s.taxable, NEW.taxable_value
             USING ERRCODE = 'check_violation', CONSTRAINT = 'invoice_lines_add_up';
     END IF;
-    IF NEW.kind = 'VEHICLE' AND (s.units <> 1 OR s.the_unit <> 1) OR NEW.kind = 'COUNTER' AND s.units <> 0 THEN
+    IF NEW.kind = 'VEHICLE' AND (s.units <> 1 OR s.the_unit <> 1)
+       OR NEW.kind IN ('COUNTER', 'SERVICE', 'JOB_SHEET') AND s.units <> 0 THEN
         RAISE EXCEPTION 'invoice % must sell exactly its one vehicle', NEW.invoice_no
             USING ERRCODE = 'check_violation', CONSTRAINT = 'invoice_lines_add_up';
+    END IF;
+    IF NEW.kind = 'SERVICE' AND s.charged = 0 THEN
+        RAISE EXCEPTION 'service invoice % charges the customer for nothing: work all under warranty or free service gets a job sheet',
+            NEW.invoice_no
+            USING ERRCODE = 'check_violation', CONSTRAINT = 'invoice_service_charges_customer';
+    END IF;
+    IF NEW.kind = 'JOB_SHEET' AND s.charged > 0 THEN
+        RAISE EXCEPTION 'job sheet % has work the customer pays for: that is billed on a service invoice', NEW.invoice_no
+            USING ERRCODE = 'check_violation', CONSTRAINT = 'invoice_job_sheet_no_charge';
     END IF;
     RETURN NULL;
 END
@@ -154,7 +174,9 @@ CREATE CONSTRAINT TRIGGER invoice_lines_add_up AFTER INSERT ON billing.invoice
 -- A line joins its invoice only in the posting transaction, at the rate of the day, with the
 -- tax heads of the place of supply; a part line takes the part out of stock. On a transfer
 -- invoice the vehicles are the transfer's, and its part lines take nothing out of stock (the
--- transfer did).
+-- transfer did). On a service invoice or job sheet each line is a part under its HSN or a labour
+-- operation under its SAC, as the masters have them, and takes nothing out of stock (the part
+-- left it when it was issued to the job card); only those carry warranty or free-service lines.
 CREATE OR REPLACE FUNCTION billing.post_invoice_line() RETURNS trigger
 LANGUAGE plpgsql
 AS $$
@@ -178,6 +200,25 @@ BEGIN
        OR (inv.place_of_supply <> inv.supplier_state_code AND (NEW.cgst <> 0 OR NEW.sgst <> 0)) THEN
         RAISE EXCEPTION 'line % of invoice % has the wrong tax heads for its place of supply', NEW.line_no, inv.invoice_no
             USING ERRCODE = 'check_violation', CONSTRAINT = 'invoice_line_tax_heads';
+    END IF;
+    IF NEW.coverage <> 'CUSTOMER' AND inv.kind NOT IN ('SERVICE', 'JOB_SHEET') THEN
+        RAISE EXCEPTION 'line % of invoice %: only workshop work is covered by warranty or free service', NEW.line_no,
+            inv.invoice_no
+            USING ERRCODE = 'check_violation', CONSTRAINT = 'invoice_line_coverage_on_service';
+    END IF;
+    IF inv.kind IN ('SERVICE', 'JOB_SHEET') THEN
+        IF num_nonnulls(NEW.part_id, NEW.operation_code) <> 1 THEN
+            RAISE EXCEPTION 'line % of % names neither a part nor a labour operation', NEW.line_no, inv.invoice_no
+                USING ERRCODE = 'check_violation', CONSTRAINT = 'invoice_service_line_item';
+        END IF;
+        IF NEW.hsn_code IS DISTINCT FROM coalesce(
+               (SELECT p.hsn_code FROM master.part p WHERE p.part_id = NEW.part_id),
+               (SELECT o.sac_code FROM master.labour_operation o WHERE o.operation_code = NEW.operation_code)) THEN
+            RAISE EXCEPTION 'line % of %: HSN/SAC % is not the one the master gives its part or labour operation',
+                NEW.line_no, inv.invoice_no, NEW.hsn_code
+                USING ERRCODE = 'check_violation', CONSTRAINT = 'invoice_line_hsn_of_item';
+        END IF;
+        RETURN NEW;
     END IF;
     IF inv.kind = 'TRANSFER' THEN
         IF NOT EXISTS (SELECT 1 FROM inventory.stock_transfer_line l
@@ -227,7 +268,7 @@ CREATE OR REPLACE TRIGGER invoice_is_permanent BEFORE UPDATE OR DELETE ON billin
 
 -- The note copies the invoice's amounts (it reverses all of it), takes its number, and puts
 -- back what the invoice took out: the unit to stock (booking back to booked), parts to stock
--- at the cost they left at.
+-- at the cost they left at (none for a service invoice, which took none out).
 CREATE OR REPLACE FUNCTION billing.post_credit_note() RETURNS trigger
 LANGUAGE plpgsql
 AS $$
@@ -263,7 +304,10 @@ BEGIN
                       WHERE m.branch_id = inv.branch_id AND m.part_id = l.part_id AND m.kind = 'COUNTER_SALE'
                         AND m.reference = inv.invoice_no ORDER BY m.move_id LIMIT 1), 0),
            NEW.credit_note_no, 'credit note against ' || inv.invoice_no
-      FROM billing.invoice_line l WHERE l.invoice_id = inv.invoice_id AND l.part_id IS NOT NULL;
+      FROM billing.invoice_line l
+     WHERE l.invoice_id = inv.invoice_id AND l.part_id IS NOT NULL
+       -- a service invoice's parts left stock on the job card and are fitted to the vehicle
+       AND inv.kind NOT IN ('SERVICE', 'JOB_SHEET');
     RETURN NEW;
 END
 $$;
@@ -317,7 +361,7 @@ SELECT b.booking_id, b.branch_id, b.stage, b.invoice_id,
                  AS subsidy_pending) tp
  WHERE platform.branch_visible(b.branch_id);
 
--- A counter sale has no third party: the customer's balance is the balance.
+-- A counter sale or a service invoice has no third party: the customer's balance is the balance.
 CREATE OR REPLACE VIEW billing.counter_balance AS
 SELECT i.invoice_id, i.branch_id,
        i.amount_payable - coalesce(cn.grand_total + cn.tcs_amount, 0) AS due,
@@ -328,7 +372,7 @@ SELECT i.invoice_id, i.branch_id,
   LEFT JOIN billing.credit_note cn ON cn.invoice_id = i.invoice_id
   LEFT JOIN LATERAL (SELECT sum(amount) AS received FROM billing.receipt WHERE invoice_id = i.invoice_id) rc ON true
   LEFT JOIN LATERAL (SELECT sum(amount) AS refunded FROM billing.refund WHERE invoice_id = i.invoice_id) rf ON true
- WHERE i.kind = 'COUNTER' AND platform.branch_visible(i.branch_id);
+ WHERE i.kind IN ('COUNTER', 'SERVICE') AND platform.branch_visible(i.branch_id);
 
 -- Never receive more than is due (a refund voucher gives back an excess), never take cash of
 -- the s.269ST limit or more for one sale, never credit more exchange, subsidy or loan than
@@ -475,12 +519,12 @@ BEGIN
         SELECT bb.due, bb.received INTO cur FROM billing.booking_balance bb
          WHERE bb.booking_id = inv.booking_id AND bb.invoice_id = inv.invoice_id;
         standing := FOUND;
-    ELSIF inv.kind = 'COUNTER' THEN
+    ELSIF inv.kind IN ('COUNTER', 'SERVICE') THEN
         SELECT cb.due, cb.received INTO cur FROM billing.counter_balance cb WHERE cb.invoice_id = inv.invoice_id;
         standing := FOUND;
     END IF;
     IF NOT standing THEN
-        -- a credit note took the vehicle invoice off its booking (or it is a transfer invoice)
+        -- a credit note took the vehicle invoice off its booking (or it is a transfer invoice or a job sheet)
         DELETE FROM billing.invoice_balance WHERE invoice_id = p_invoice_id;
         RETURN;
     END IF;
@@ -507,7 +551,7 @@ AS $$
       FROM billing.invoice i JOIN billing.counter_balance cb USING (invoice_id);
 $$;
 
--- The documents that move a balance: an invoice (a counter sale; a vehicle invoice arrives through
+-- The documents that move a balance: an invoice (a counter sale or a service invoice; a vehicle invoice arrives through
 -- its booking below), a receipt, a refund, a credit note; and a booking whose invoice changes
 -- (invoiced, or taken back by a credit note).
 CREATE OR REPLACE FUNCTION billing.balance_moved() RETURNS trigger
@@ -529,7 +573,7 @@ END
 $$;
 
 CREATE OR REPLACE TRIGGER invoice_balance_kept AFTER INSERT ON billing.invoice
-    FOR EACH ROW WHEN (NEW.kind = 'COUNTER') EXECUTE FUNCTION billing.balance_moved();
+    FOR EACH ROW WHEN (NEW.kind IN ('COUNTER', 'SERVICE')) EXECUTE FUNCTION billing.balance_moved();
 
 CREATE OR REPLACE TRIGGER receipt_balance_kept AFTER INSERT ON billing.receipt
     FOR EACH ROW EXECUTE FUNCTION billing.balance_moved();
@@ -567,7 +611,7 @@ SELECT i.invoice_id, i.invoice_no, k.invoice_date, k.branch_id, i.buyer_name, i.
   FROM billing.invoice_balance k
   JOIN billing.invoice i ON i.invoice_id = k.invoice_id
   CROSS JOIN LATERAL (SELECT * FROM billing.counter_balance cb WHERE cb.invoice_id = k.invoice_id OFFSET 0) cb
- WHERE k.balance > 0 AND i.kind = 'COUNTER' AND cb.due > cb.received;
+ WHERE k.balance > 0 AND i.kind IN ('COUNTER', 'SERVICE') AND cb.due > cb.received;
 
 -- The recorded exchange valuation, loan amount and subsidy can be lowered only down to what
 -- has already been received against them.
@@ -646,14 +690,20 @@ CREATE OR REPLACE TRIGGER invoice_a_transfer BEFORE INSERT ON billing.invoice
     FOR EACH ROW EXECUTE FUNCTION billing.fill_transfer_invoice();
 
 -- A transfer is undone by a transfer back (billed again), never by a credit note that would put
--- the goods back into the sending branch's stock.
+-- the goods back into the sending branch's stock. A job sheet charged nothing: nothing to credit.
 CREATE OR REPLACE FUNCTION billing.refuse_transfer_credit_note() RETURNS trigger
 LANGUAGE plpgsql
 AS $$
+DECLARE
+    invoice_kind text := (SELECT kind FROM billing.invoice WHERE invoice_id = NEW.invoice_id);
 BEGIN
-    IF (SELECT kind FROM billing.invoice WHERE invoice_id = NEW.invoice_id) = 'TRANSFER' THEN
+    IF invoice_kind = 'TRANSFER' THEN
         RAISE EXCEPTION 'a stock transfer is undone by a transfer back, not by a credit note'
             USING ERRCODE = 'check_violation', CONSTRAINT = 'credit_note_not_for_transfer';
+    END IF;
+    IF invoice_kind = 'JOB_SHEET' THEN
+        RAISE EXCEPTION 'a job sheet charged the customer nothing: there is nothing to credit'
+            USING ERRCODE = 'check_violation', CONSTRAINT = 'credit_note_not_for_job_sheet';
     END IF;
     RETURN NEW;
 END
@@ -661,3 +711,20 @@ $$;
 
 CREATE OR REPLACE TRIGGER credit_note_a_not_for_transfer BEFORE INSERT ON billing.credit_note
     FOR EACH ROW EXECUTE FUNCTION billing.refuse_transfer_credit_note();
+
+-- Is this bill of the workshop settled, so the vehicle may leave (the gate pass asks)? A service
+-- invoice when what was received covers what is due; a job sheet always (it charges nothing). A
+-- service invoice reversed by a credit note never releases a vehicle: the job card is billed again.
+-- NULL for an invoice of another kind, or one this branch cannot see.
+CREATE OR REPLACE FUNCTION billing.invoice_paid_in_full(p_invoice_id integer) RETURNS boolean
+LANGUAGE sql STABLE
+AS $$
+    SELECT CASE i.kind
+               WHEN 'JOB_SHEET' THEN true
+               WHEN 'SERVICE' THEN NOT EXISTS (SELECT 1 FROM billing.credit_note cn WHERE cn.invoice_id = i.invoice_id)
+                                   AND (SELECT cb.received >= cb.due FROM billing.counter_balance cb
+                                         WHERE cb.invoice_id = i.invoice_id)
+           END
+      FROM billing.invoice i
+     WHERE i.invoice_id = p_invoice_id AND platform.branch_visible(i.branch_id)
+$$;

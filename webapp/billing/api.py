@@ -1,5 +1,7 @@
 """What other modules may use of billing: the balance of a sale, taking its advance, cancelling it
-with its refund due, and the tax invoice a stock transfer to another GSTIN needs.
+with its refund due, the tax invoice a stock transfer to another GSTIN needs, and the workshop's
+bill of a job card (a service invoice, or a no-charge job sheet), its balance, its payment (a receipt
+against the invoice: post_receipt(invoice_id=...)) and whether it is paid in full for the gate pass.
 
 The one door into this module: others import from here, never from its views, queries or posting
 (tests/test_import_contract.py). Its panel on the sale page is registered, not imported
@@ -14,6 +16,16 @@ from .posting import (
     post_transfer_invoice,
     transfer_needs_invoice,
 )
+from .service_invoices import (
+    COVERAGES,
+    SERVICE_INVOICE_REFUSALS,
+    draft_service_invoice,
+    invoice_paid_in_full,
+    is_job_sheet,
+    post_service_invoice,
+    service_invoice_balance,
+)
 
-__all__ = ["RECEIPT_MODES", "REFUND_MODES", "booking_balance", "cancel_booking", "post_receipt",
-           "post_transfer_invoice", "transfer_needs_invoice"]
+__all__ = ["COVERAGES", "RECEIPT_MODES", "REFUND_MODES", "SERVICE_INVOICE_REFUSALS", "booking_balance",
+           "cancel_booking", "draft_service_invoice", "invoice_paid_in_full", "is_job_sheet", "post_receipt",
+           "post_service_invoice", "post_transfer_invoice", "service_invoice_balance", "transfer_needs_invoice"]

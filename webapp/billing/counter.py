@@ -9,7 +9,7 @@ from __future__ import annotations
 import uuid
 from decimal import Decimal
 
-from flask import current_app, flash, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from ..db import get_conn
@@ -273,15 +273,18 @@ COUNTER_MODES = ("CASH", "UPI", "CARD", "CHEQUE", "BANK_TRANSFER")
 @bp.route("/invoices/<int:invoice_id>/receipt", methods=["GET", "POST"])
 @allow("counter_sale.post")
 def counter_receipt_new(invoice_id: int):
-    """Money for a counter sale left on the customer's account: a receipt voucher against the
-    invoice, never above what it still owes (the database refuses more)."""
+    """Money for a counter sale left on the customer's account, or for a service invoice (cash, UPI
+    with the QR of what is owed, card...): a receipt voucher against the invoice, never above what it
+    still owes (the database refuses more)."""
     from .money_forms import ReceiptForm
 
     conn = get_conn()
     doc = invoice_or_404(invoice_id)
     inv = doc["inv"]
-    if inv["kind"] != "COUNTER":  # a vehicle sale's money is taken on its booking
+    if inv["kind"] == "VEHICLE":  # a vehicle sale's money is taken on its booking
         return redirect(url_for("billing.receipt_new", booking_id=inv["booking_id"]), 302)
+    if inv["kind"] not in ("COUNTER", "SERVICE"):  # a transfer is paid between branches; a job sheet charges nothing
+        abort(404)
     form = ReceiptForm()
     form.mode.choices = [(m, posting.RECEIPT_MODES[m]) for m in COUNTER_MODES]
     resent = earlier_redirect(conn, "receipt", form.key.data, "billing.receipt_detail", "receipt_id")
@@ -303,4 +306,5 @@ def counter_receipt_new(invoice_id: int):
             receipt_no = invoice_queries.receipt_no(conn, receipt_id)
             flash(f"Receipt {receipt_no}: {inr(form.amount.data)} received against {inv['invoice_no']}.", "success")
             return redirect_response(url_for("billing.invoice_detail", invoice_id=invoice_id))
-    return render_template("billing/counter_receipt_form.html", form=form, inv=inv, balance=balance), form_status(form)
+    return render_template("billing/counter_receipt_form.html", form=form, inv=inv, balance=balance,
+                           upi=doc["upi"]), form_status(form)

@@ -64,6 +64,36 @@ def hsn_summary(lines) -> list[dict]:
     return rows
 
 
+SERVICE_KINDS = ("SERVICE", "JOB_SHEET")
+
+# The groups of a workshop bill, in the order printed, with what each group's total means.
+COVERAGE_GROUPS = (
+    ("CUSTOMER", "Paid by the customer"),
+    ("WARRANTY", "Under warranty: no charge to the customer, claimed from the manufacturer"),
+    ("FREE_SERVICE", "Free service: no charge to the customer, claimed from the manufacturer"),
+)
+
+
+def line_groups(invoice, lines) -> list[dict]:
+    """The lines as printed: one group without a title for a sale, and for a workshop bill one group per
+    coverage present (paid by the customer, warranty, free service), each with its totals: what the
+    customer pays (taxable value, tax, total) and, for a covered group, what the work is worth
+    (``claimable``, before GST) and is claimed from the manufacturer."""
+    if invoice["kind"] not in SERVICE_KINDS:
+        return [{"coverage": None, "title": None, "lines": list(lines)}]
+    groups = []
+    for coverage, title in COVERAGE_GROUPS:
+        chosen = [line for line in lines if line["coverage"] == coverage]
+        if chosen:
+            groups.append({
+                "coverage": coverage, "title": title, "lines": chosen,
+                "taxable_value": sum((line["taxable_value"] for line in chosen), ZERO),
+                "tax": sum((line["cgst"] + line["sgst"] + line["igst"] for line in chosen), ZERO),
+                "total": sum((line["total"] for line in chosen), ZERO),
+                "claimable": sum((line["claimable_value"] for line in chosen), ZERO)})
+    return groups
+
+
 def amounts_to_pay(conn: Connection, invoice) -> dict:
     """What is still to be paid on this invoice's sale, split by who pays it.
 
@@ -135,7 +165,8 @@ def ship_to(inv, branch) -> dict:
     if at_showroom:
         address = ", ".join(p for p in (branch["address_line1"], branch["address_line2"],
                                          f"{branch['city']} {branch['pincode']}") if p)
-        return {"name": inv["buyer_name"], "address": f"Handed over at the showroom: {address}",
+        where = "Serviced and handed over at the workshop" if inv["kind"] in SERVICE_KINDS else "Handed over at the showroom"
+        return {"name": inv["buyer_name"], "address": f"{where}: {address}",
                 "state_name": branch["state_name"], "state_code": branch["state_code"], "at_showroom": True}
     return {"name": inv["buyer_name"], "address": inv["delivery_address"], "state_name": inv["pos_name"],
             "state_code": inv["place_of_supply"], "at_showroom": False}
@@ -149,8 +180,14 @@ def invoice_document(conn: Connection, invoice_id: int) -> dict | None:
     branch = branch_for_print(conn, inv["branch_id"])
     lines = invoice_lines(conn, invoice_id)
     to_pay = amounts_to_pay(conn, inv)
+    groups = line_groups(inv, lines)
     return {
-        "inv": inv, "branch": branch, "lines": lines, "hsn": hsn_summary(lines), "ship_to": ship_to(inv, branch),
+        "inv": inv, "branch": branch, "lines": lines, "groups": groups,
+        "doc_name": {"SERVICE": "Service invoice", "JOB_SHEET": "Job sheet"}.get(inv["kind"], "Tax invoice"),
+        "covered": [g for g in groups if g["coverage"] not in (None, "CUSTOMER")],
+        # what was supplied for a price (a covered line carries nothing for the customer)
+        "hsn": hsn_summary([line for line in lines if line["coverage"] == "CUSTOMER"]),
+        "ship_to": ship_to(inv, branch),
         "intra_state": inv["place_of_supply"] == inv["supplier_state_code"],
         "words": amount_in_words(inv["grand_total"]),
         "payable_words": amount_in_words(inv["amount_payable"]) if inv["tcs_amount"] > 0 else None,
@@ -178,6 +215,10 @@ def credit_note_document(conn: Connection, credit_note_id: int) -> dict | None:
 
 def what_a_credit_note_does(conn: Connection, invoice) -> list[str]:
     """What posting a credit note against this invoice will put back, in the showroom's words."""
+    if invoice["kind"] in SERVICE_KINDS:
+        return ["Nothing goes back to stock: the parts were issued to the job card and fitted to the vehicle "
+                "(parts not used are returned on the job card).",
+                "The customer then owes nothing on it; what they paid against it is given back on a refund voucher."]
     if invoice["kind"] == "VEHICLE":
         vin = conn.execute(sa.text("SELECT vin FROM inventory.vehicle_unit WHERE unit_id = :u"),
                            {"u": invoice["unit_id"]}).scalar()

@@ -31,6 +31,17 @@ COPIES = {
     "triplicate": "TRIPLICATE FOR SUPPLIER",
 }
 
+# A job sheet is no tax invoice: one copy for the customer to keep, one signed for the workshop.
+JOB_SHEET_COPIES = {
+    "customer": "CUSTOMER COPY",
+    "workshop": "WORKSHOP COPY (signed by the customer)",
+}
+
+
+def copies_of(inv) -> dict:
+    return JOB_SHEET_COPIES if inv["kind"] == "JOB_SHEET" else COPIES
+
+
 # htmx target: the draft under the place-of-supply select.
 DRAFT_TARGET = "invoice-draft"
 
@@ -152,11 +163,16 @@ def invoice_new(booking_id: int):
 
 
 def invoice_or_404(invoice_id: int) -> dict:
-    """The invoice document if this user may see it: their branch; counter sales only for some roles."""
+    """The invoice document if this user may see it: their branch; counter sales for the counter, the
+    workshop's service invoices and job sheets for those who post them, the rest for accounts."""
     doc = documents.invoice_document(get_conn(), invoice_id)
     if doc is None or doc["inv"]["branch_id"] != current_user.branch_id:
         abort(404)
-    if doc["inv"]["kind"] != "COUNTER" and not can("invoice.read_vehicle"):
+    kind = doc["inv"]["kind"]
+    if kind in documents.SERVICE_KINDS:
+        if not can("service_invoice.post"):
+            abort(404)
+    elif kind != "COUNTER" and not can("invoice.read_vehicle"):
         abort(404)
     return doc
 
@@ -167,8 +183,11 @@ def _detail_response(doc: dict, einvoice_form: EInvoiceForm | None = None, statu
     if form is None and inv["buyer_gstin"] and not inv["irn"]:
         form = EInvoiceForm(formdata=None)
     return render_template(
-        "billing/invoice_detail.html", **doc, einvoice_form=form, copies=COPIES, sale_url=sale_url(inv["booking_id"]),
-        may_credit=may_open("billing.credit_note_new") and inv["credit_note_id"] is None and inv["kind"] != "TRANSFER",
+        "billing/invoice_detail.html", **doc, einvoice_form=form, copies=copies_of(inv),
+        sale_url=sale_url(inv["booking_id"]),
+        may_credit=(may_open("billing.credit_note_new") and inv["credit_note_id"] is None
+                    and inv["kind"] not in ("TRANSFER", "JOB_SHEET")),
+        may_take_payment=inv["kind"] in ("COUNTER", "SERVICE") and may_open("billing.counter_receipt_new"),
         may_einvoice=may_open("billing.invoice_einvoice") and bool(inv["buyer_gstin"]) and not inv["irn"],
         may_see_credit_note=may_open("billing.credit_note_detail"),
     ), status
@@ -186,11 +205,13 @@ def invoice_pdf(invoice_id: int):
     """The tax invoice, A4, in triplicate (one copy with ?copy=original|duplicate|triplicate),
     served inline so the browser's viewer prints it."""
     doc = invoice_or_404(invoice_id)
+    copies = copies_of(doc["inv"])
     chosen = request.args.get("copy", "")
-    titles = [COPIES[chosen]] if chosen in COPIES else list(COPIES.values())
+    titles = [copies[chosen]] if chosen in copies else list(copies.values())
     pdf = render_pdf_copies("billing/invoice_pdf.html", titles, kept=Kept("invoice", invoice_id), **doc)
-    suffix = f"-{chosen}" if chosen in COPIES else ""
-    return pdf_response(pdf, f"invoice-{doc['inv']['invoice_no']}{suffix}.pdf".replace("/", "-"))
+    suffix = f"-{chosen}" if chosen in copies else ""
+    name = "job-sheet" if doc["inv"]["kind"] == "JOB_SHEET" else "invoice"
+    return pdf_response(pdf, f"{name}-{doc['inv']['invoice_no']}{suffix}.pdf".replace("/", "-"))
 
 
 EINVOICE_REFUSALS = {
@@ -233,6 +254,7 @@ def _credit_note_refusals(inv) -> dict:
         "credit_note_invoice_id_key": (None, f"Invoice {inv['invoice_no']} is already reversed by a credit note"),
         "credit_note_reason_check": ("reason", "3 to 300 characters"),
         "credit_note_not_for_transfer": (None, "A stock transfer is undone by a transfer back, not by a credit note"),
+        "credit_note_not_for_job_sheet": (None, "A job sheet charged the customer nothing: there is nothing to credit"),
     }
 
 

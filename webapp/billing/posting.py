@@ -139,26 +139,31 @@ def _insert_invoice(conn: Connection, header: dict, draft: DraftInvoice) -> int:
             (invoice_no, branch_id, invoice_date, kind, booking_id, unit_id, customer_id, supplier_gstin,
              supplier_state_code, buyer_name, buyer_address, buyer_state_code, buyer_gstin, buyer_mobile,
              delivery_address, delivery_state_code, place_of_supply, pos_overridden, pos_override_reason,
-             taxable_value, cgst, sgst, igst, round_off, grand_total, idempotency_key, transfer_id)
+             taxable_value, cgst, sgst, igst, round_off, grand_total, idempotency_key, transfer_id,
+             service_vehicle, service_reference)
         VALUES ('', :branch_id, :invoice_date, :kind, :booking_id, :unit_id, :customer_id, '', '',
                 :buyer_name, :buyer_address, :buyer_state_code, :buyer_gstin, :buyer_mobile, :delivery_address,
                 :delivery_state_code, :place_of_supply, :pos_overridden, :pos_override_reason, :taxable, :cgst,
-                :sgst, :igst, :round_off, :grand_total, :key, :transfer_id)
+                :sgst, :igst, :round_off, :grand_total, :key, :transfer_id, :service_vehicle, :service_reference)
         RETURNING invoice_id"""), {
-        "delivery_state_code": None, "transfer_id": None, **header, "place_of_supply": draft.place_of_supply, "taxable": inv.taxable_value, "cgst": inv.cgst,
+        "delivery_state_code": None, "transfer_id": None, "service_vehicle": None, "service_reference": None,
+        **header, "place_of_supply": draft.place_of_supply, "taxable": inv.taxable_value, "cgst": inv.cgst,
         "sgst": inv.sgst, "igst": inv.igst, "round_off": inv.round_off, "grand_total": inv.grand_total,
     }).scalar_one()
     conn.execute(sa.text("""
         INSERT INTO billing.invoice_line
             (invoice_id, line_no, description, hsn_code, qty, unit, unit_price, price_includes_gst, discount,
-             taxable_value, gst_rate, cgst, sgst, igst, total, part_id, unit_id, operation_code)
+             taxable_value, gst_rate, cgst, sgst, igst, total, part_id, unit_id, operation_code, coverage,
+             claimable_value)
         VALUES (:invoice_id, :line_no, :description, :hsn_code, :qty, :unit, :unit_price, :incl, :discount,
-                :taxable, :rate, :cgst, :sgst, :igst, :total, :part_id, :unit_id, :operation_code)"""), [
+                :taxable, :rate, :cgst, :sgst, :igst, :total, :part_id, :unit_id, :operation_code, :coverage,
+                :claimable)"""), [
         {"invoice_id": invoice_id, "line_no": n, "description": c.line.description, "hsn_code": c.line.hsn_code,
          "qty": c.line.qty, "unit": src.get("unit", "NOS"), "unit_price": c.line.unit_price,
          "incl": c.line.price_includes_gst, "discount": c.discount, "taxable": c.taxable_value,
          "rate": c.line.gst_rate, "cgst": c.cgst, "sgst": c.sgst, "igst": c.igst, "total": c.total,
-         "part_id": src.get("part_id"), "unit_id": src.get("unit_id"), "operation_code": src.get("operation_code")}
+         "part_id": src.get("part_id"), "unit_id": src.get("unit_id"), "operation_code": src.get("operation_code"),
+         "coverage": src.get("coverage", "CUSTOMER"), "claimable": src.get("claimable_value", Decimal(0))}
         for n, (c, src) in enumerate(zip(inv.lines, draft.lines), start=1)])
     return invoice_id
 

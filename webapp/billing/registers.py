@@ -39,7 +39,7 @@ class SalesFilter:
     branch_id: int
     date_from: date
     date_to: date
-    kind: str | None = None        # VEHICLE / COUNTER
+    kind: str | None = None        # VEHICLE / COUNTER / SERVICE / TRANSFER
     party: str | None = None       # B2B / B2C
     q: str = ""
 
@@ -65,16 +65,17 @@ class ReceivableFilter:
 
 # --------------------------------------------------------------------------- sales register
 
-SALES_KINDS = {"VEHICLE": "Vehicle", "COUNTER": "Counter", "TRANSFER": "Branch transfer"}
+SALES_KINDS = {"VEHICLE": "Vehicle", "COUNTER": "Counter", "SERVICE": "Service", "TRANSFER": "Branch transfer"}
 PARTIES = {"B2B": "B2B (buyer has a GSTIN)", "B2C": "B2C"}
 
 _SALES_MONEY = ("taxable_value", "cgst", "sgst", "igst", "round_off", "grand_total", "tcs_amount")
 
 
 def _sales_sql(f: SalesFilter) -> tuple[str, dict]:
-    """Invoices and credit notes (amounts negative) of the branch in the date range."""
+    """Invoices and credit notes (amounts negative) of the branch in the date range. A job sheet (a
+    workshop bill with nothing charged, sql/0025) is no tax invoice: it is not in the register."""
     params: dict = {"branch": f.branch_id, "date_from": f.date_from, "date_to": f.date_to}
-    extra = ""
+    extra = " AND i.kind <> 'JOB_SHEET'"
     if f.kind:
         extra += " AND i.kind = :kind"
         params["kind"] = f.kind
