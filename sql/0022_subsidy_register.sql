@@ -51,6 +51,7 @@ CREATE INDEX subsidy_claim_register_idx ON sales.subsidy_claim (branch_id, liste
     INCLUDE (eligible_amount, credited_amount, voucher_id, buyer_signed_on, dealer_uploaded_on, claim_raised_on,
              credited_on)
     WHERE NOT booking_cancelled;
+ANALYZE sales.subsidy_claim;
 
 -- A claim added, or its listing columns written by anyone: they are taken from its booking.
 CREATE FUNCTION sales.list_subsidy_claim() RETURNS trigger

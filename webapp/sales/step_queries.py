@@ -161,9 +161,9 @@ def subsidy_claim_totals(conn: Connection, claims: tuple[str, dict]):
 def subsidy_claim_page(conn: Connection, claims: tuple[str, dict], number: int, size: int):
     """One page of claims, each row carrying the register's totals (claims, eligible, credited), in
     one statement; only the page's claims are joined to their booking, customer and invoice. The
-    claims are read once for the totals and once for the page, from subsidy_claim_register_idx in
-    its order; a search, dearer to evaluate, is run once and both are taken from what it found.
-    An empty page has no totals: subsidy_claim_totals."""
+    claims are read once for the totals and once for the page (from subsidy_claim_register_idx, in
+    its order, as far as the page); a search, dearer to evaluate, is run once and both are taken
+    from what it found. An empty page has no totals: subsidy_claim_totals."""
     base, params = claims
     if "q" in params:
         found = f"""found AS MATERIALIZED (
