@@ -45,8 +45,9 @@ ALTER TABLE sales.subsidy_claim
     ALTER COLUMN booking_cancelled SET NOT NULL,
     ALTER COLUMN listed_on SET NOT NULL;
 
--- The register in its order, with every column its step filters and totals read: the page, the
--- count and the sums come from this index alone.
+-- The register in its order, with every column its step filters and totals read: the page comes
+-- from this index alone, as far as its last row; the count and sums may too (the planner may as well
+-- read the table, 1.7 MB for five years' claims).
 CREATE INDEX subsidy_claim_register_idx ON sales.subsidy_claim (branch_id, listed_on, booking_id)
     INCLUDE (eligible_amount, credited_amount, voucher_id, buyer_signed_on, dealer_uploaded_on, claim_raised_on,
              credited_on)
