@@ -719,7 +719,8 @@ TABLES = {  # table: (id column, columns written)
     "sales.booking_item": (None, ("booking_id", "line_no", "item_code", "description", "amount", "hsn_code")),
     "sales.finance": (None, ("booking_id", "financier_id", "loan_amount", "down_payment", "loan_account_no",
                              "do_number", "do_received_on")),
-    "sales.subsidy_claim": (None, ("booking_id", "eligible_amount", "voucher_id")),
+    "sales.subsidy_claim": (None, ("booking_id", "eligible_amount", "voucher_id", "branch_id", "booking_no",
+                                   "booking_cancelled", "listed_on")),
     "sales.registration": (None, ("booking_id", "form20_on", "temp_reg_no")),
     "sales.allotment": ("allotment_id", ("allotment_id", "booking_id", "unit_id", "allotted_at", "allotted_by")),
     "billing.invoice": ("invoice_id", (
@@ -795,8 +796,13 @@ def _write_sales(conn: Connection, plan: _Plan, unit_ids: list[int]) -> dict:
                     amount=amount, hsn_code=hsn)
             if s.subsidy > 0:
                 # The portal's e-voucher is generated at sale for every sale that goes on to its invoice.
+                # Listed as sales.subsidy_claim_listing lists it: the sale's final stage, under its
+                # invoice's date once invoiced (generated sales are never credited back).
+                invoiced = s.outcome in ("INVOICED", "DELIVERED")
                 add("sales.subsidy_claim", booking_id=booking_id, eligible_amount=s.subsidy,
-                    voucher_id=_voucher(s) if s.outcome in ("INVOICED", "DELIVERED") else None)
+                    voucher_id=_voucher(s) if invoiced else None, branch_id=s.branch_id,
+                    booking_no=booking_rows[seq]["booking_no"], booking_cancelled=s.outcome == "CANCELLED",
+                    listed_on=s.invoiced_on if invoiced else on)
             if s.finance:
                 f = s.finance
                 add("sales.finance", booking_id=booking_id, financier_id=f["financier_id"],
@@ -985,6 +991,12 @@ def _check_sales(conn: Connection) -> None:
              WHERE l.n IS NULL OR (l.t, l.c, l.s, l.g) IS DISTINCT FROM (i.taxable_value, i.cgst, i.sgst, i.igst)
                 OR i.grand_total <> i.taxable_value + i.cgst + i.sgst + i.igst + i.round_off
                 OR i.kind = 'VEHICLE' AND (l.units <> 1 OR l.unit_id <> i.unit_id)""",
+        "subsidy claims not listed by their booking (sales.subsidy_claim_listing)": """
+            SELECT count(*) FROM sales.subsidy_claim sc
+              JOIN sales.booking b USING (booking_id)
+              LEFT JOIN billing.invoice i ON i.invoice_id = b.invoice_id
+             WHERE (sc.branch_id, sc.booking_no, sc.booking_cancelled, sc.listed_on)
+                   IS DISTINCT FROM (b.branch_id, b.booking_no, b.stage = 'CANCELLED', coalesce(i.invoice_date, b.booked_on))""",
         "bookings whose stage does not match their documents": """
             SELECT count(*) FROM sales.booking b
               LEFT JOIN sales.allotment a ON a.booking_id = b.booking_id AND a.released_at IS NULL

@@ -1928,6 +1928,22 @@ $$;
 
 
 --
+-- Name: list_subsidy_claim(); Type: FUNCTION; Schema: sales; Owner: -
+--
+
+CREATE FUNCTION sales.list_subsidy_claim() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+    SELECT l.branch_id, l.booking_no, l.booking_cancelled, l.listed_on
+      INTO NEW.branch_id, NEW.booking_no, NEW.booking_cancelled, NEW.listed_on
+      FROM sales.subsidy_claim_listing(NEW.booking_id) l;
+    RETURN NEW;
+END
+$$;
+
+
+--
 -- Name: number_quotation(); Type: FUNCTION; Schema: sales; Owner: -
 --
 
@@ -1962,6 +1978,38 @@ BEGIN
     UPDATE sales.booking SET stage = 'BOOKED' WHERE booking_id = NEW.booking_id AND stage = 'ALLOTTED';
     RETURN NEW;
 END
+$$;
+
+
+--
+-- Name: relist_subsidy_claim(); Type: FUNCTION; Schema: sales; Owner: -
+--
+
+CREATE FUNCTION sales.relist_subsidy_claim() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+    UPDATE sales.subsidy_claim sc
+       SET (branch_id, booking_no, booking_cancelled, listed_on) =
+           (SELECT l.branch_id, l.booking_no, l.booking_cancelled, l.listed_on
+              FROM sales.subsidy_claim_listing(NEW.booking_id) l)
+     WHERE sc.booking_id = NEW.booking_id;
+    RETURN NULL;
+END
+$$;
+
+
+--
+-- Name: subsidy_claim_listing(integer); Type: FUNCTION; Schema: sales; Owner: -
+--
+
+CREATE FUNCTION sales.subsidy_claim_listing(p_booking_id integer, OUT branch_id integer, OUT booking_no text, OUT booking_cancelled boolean, OUT listed_on date) RETURNS record
+    LANGUAGE sql STABLE
+    AS $$
+    SELECT b.branch_id, b.booking_no, b.stage = 'CANCELLED', coalesce(i.invoice_date, b.booked_on)
+      FROM sales.booking b
+      LEFT JOIN billing.invoice i ON i.invoice_id = b.invoice_id
+     WHERE b.booking_id = p_booking_id
 $$;
 
 
@@ -4290,6 +4338,10 @@ CREATE TABLE sales.subsidy_claim (
     claim_raised_on date,
     credited_amount numeric(12,2),
     credited_on date,
+    branch_id integer NOT NULL,
+    booking_no text NOT NULL,
+    booking_cancelled boolean NOT NULL,
+    listed_on date NOT NULL,
     CONSTRAINT subsidy_claim_after_upload CHECK (((claim_raised_on IS NULL) OR (dealer_uploaded_on IS NOT NULL))),
     CONSTRAINT subsidy_claim_claim_no_check CHECK (((length(btrim(claim_no)) >= 2) AND (length(btrim(claim_no)) <= 40))),
     CONSTRAINT subsidy_claim_credited_amount_check CHECK ((credited_amount >= (0)::numeric)),
@@ -5767,6 +5819,13 @@ CREATE INDEX subsidy_claim_pending_idx ON sales.subsidy_claim USING btree (booki
 
 
 --
+-- Name: subsidy_claim_register_idx; Type: INDEX; Schema: sales; Owner: -
+--
+
+CREATE INDEX subsidy_claim_register_idx ON sales.subsidy_claim USING btree (branch_id, listed_on, booking_id) INCLUDE (eligible_amount, credited_amount, voucher_id, buyer_signed_on, dealer_uploaded_on, claim_raised_on, credited_on) WHERE (NOT booking_cancelled);
+
+
+--
 -- Name: log log_is_append_only; Type: TRIGGER; Schema: audit; Owner: -
 --
 
@@ -6484,7 +6543,7 @@ CREATE TRIGGER audit_log_change AFTER INSERT OR DELETE OR UPDATE ON sales.regist
 -- Name: subsidy_claim audit_log_change; Type: TRIGGER; Schema: sales; Owner: -
 --
 
-CREATE TRIGGER audit_log_change AFTER INSERT OR DELETE OR UPDATE ON sales.subsidy_claim FOR EACH ROW EXECUTE FUNCTION audit.log_change('booking_id', '', '');
+CREATE TRIGGER audit_log_change AFTER INSERT OR DELETE OR UPDATE ON sales.subsidy_claim FOR EACH ROW EXECUTE FUNCTION audit.log_change('booking_id', '', 'branch_id,booking_no,booking_cancelled,listed_on');
 
 
 --
@@ -6527,6 +6586,13 @@ CREATE TRIGGER booking_item_change BEFORE INSERT OR DELETE OR UPDATE ON sales.bo
 --
 
 CREATE TRIGGER booking_never_deleted BEFORE DELETE ON sales.booking FOR EACH ROW EXECUTE FUNCTION audit.refuse_change();
+
+
+--
+-- Name: booking booking_relists_subsidy_claim; Type: TRIGGER; Schema: sales; Owner: -
+--
+
+CREATE TRIGGER booking_relists_subsidy_claim AFTER UPDATE OF stage, invoice_id, booked_on ON sales.booking FOR EACH ROW WHEN (((old.stage IS DISTINCT FROM new.stage) OR (old.invoice_id IS DISTINCT FROM new.invoice_id) OR (old.booked_on IS DISTINCT FROM new.booked_on))) EXECUTE FUNCTION sales.relist_subsidy_claim();
 
 
 --
@@ -6604,6 +6670,13 @@ CREATE TRIGGER quotation_number BEFORE INSERT ON sales.quotation FOR EACH ROW EX
 --
 
 CREATE TRIGGER registration_needed BEFORE INSERT OR UPDATE ON sales.registration FOR EACH ROW EXECUTE FUNCTION sales.check_registration_needed();
+
+
+--
+-- Name: subsidy_claim subsidy_claim_listed; Type: TRIGGER; Schema: sales; Owner: -
+--
+
+CREATE TRIGGER subsidy_claim_listed BEFORE INSERT OR UPDATE OF booking_id, branch_id, booking_no, booking_cancelled, listed_on ON sales.subsidy_claim FOR EACH ROW EXECUTE FUNCTION sales.list_subsidy_claim();
 
 
 --
@@ -7868,6 +7941,14 @@ ALTER TABLE ONLY sales.registration
 
 ALTER TABLE ONLY sales.subsidy_claim
     ADD CONSTRAINT subsidy_claim_booking_id_fkey FOREIGN KEY (booking_id) REFERENCES sales.booking(booking_id);
+
+
+--
+-- Name: subsidy_claim subsidy_claim_branch_id_fkey; Type: FK CONSTRAINT; Schema: sales; Owner: -
+--
+
+ALTER TABLE ONLY sales.subsidy_claim
+    ADD CONSTRAINT subsidy_claim_branch_id_fkey FOREIGN KEY (branch_id) REFERENCES master.branch(branch_id);
 
 
 --

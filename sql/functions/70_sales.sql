@@ -369,3 +369,54 @@ CREATE OR REPLACE TRIGGER handover_release_check BEFORE INSERT ON sales.handover
 
 CREATE OR REPLACE TRIGGER handover_release_is_permanent BEFORE UPDATE OR DELETE ON sales.handover_release
     FOR EACH ROW EXECUTE FUNCTION audit.refuse_change();
+
+-- What a subsidy claim is listed by in the register (sql/0022): its booking's branch and number,
+-- whether the booking is cancelled, and the date of the sale (its invoice's date once invoiced,
+-- else the day it was booked). The booking is one the caller can see (a claim is reached through
+-- it); so is its invoice, of the same branch.
+CREATE OR REPLACE FUNCTION sales.subsidy_claim_listing(
+    p_booking_id integer, OUT branch_id integer, OUT booking_no text, OUT booking_cancelled boolean, OUT listed_on date)
+LANGUAGE sql STABLE
+AS $$
+    SELECT b.branch_id, b.booking_no, b.stage = 'CANCELLED', coalesce(i.invoice_date, b.booked_on)
+      FROM sales.booking b
+      LEFT JOIN billing.invoice i ON i.invoice_id = b.invoice_id
+     WHERE b.booking_id = p_booking_id
+$$;
+
+-- A claim added, or its listing columns written by anyone: they are taken from its booking.
+CREATE OR REPLACE FUNCTION sales.list_subsidy_claim() RETURNS trigger
+LANGUAGE plpgsql
+AS $$
+BEGIN
+    SELECT l.branch_id, l.booking_no, l.booking_cancelled, l.listed_on
+      INTO NEW.branch_id, NEW.booking_no, NEW.booking_cancelled, NEW.listed_on
+      FROM sales.subsidy_claim_listing(NEW.booking_id) l;
+    RETURN NEW;
+END
+$$;
+
+CREATE OR REPLACE TRIGGER subsidy_claim_listed
+    BEFORE INSERT OR UPDATE OF booking_id, branch_id, booking_no, booking_cancelled, listed_on ON sales.subsidy_claim
+    FOR EACH ROW EXECUTE FUNCTION sales.list_subsidy_claim();
+
+-- A booking cancelled, invoiced (or its invoice reversed by a credit note) or moved to another
+-- date: its claim is listed again. (A booking keeps its number and branch: booking_number_fixed.)
+CREATE OR REPLACE FUNCTION sales.relist_subsidy_claim() RETURNS trigger
+LANGUAGE plpgsql
+AS $$
+BEGIN
+    UPDATE sales.subsidy_claim sc
+       SET (branch_id, booking_no, booking_cancelled, listed_on) =
+           (SELECT l.branch_id, l.booking_no, l.booking_cancelled, l.listed_on
+              FROM sales.subsidy_claim_listing(NEW.booking_id) l)
+     WHERE sc.booking_id = NEW.booking_id;
+    RETURN NULL;
+END
+$$;
+
+CREATE OR REPLACE TRIGGER booking_relists_subsidy_claim AFTER UPDATE OF stage, invoice_id, booked_on ON sales.booking
+    FOR EACH ROW
+    WHEN (OLD.stage IS DISTINCT FROM NEW.stage OR OLD.invoice_id IS DISTINCT FROM NEW.invoice_id
+          OR OLD.booked_on IS DISTINCT FROM NEW.booked_on)
+    EXECUTE FUNCTION sales.relist_subsidy_claim();

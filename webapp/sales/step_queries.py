@@ -9,7 +9,7 @@ from decimal import Decimal
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from ..db import contains_pattern
+from ..db import contains_pattern, name_contains
 
 # --------------------------------------------------------------------------- a step's own row
 
@@ -126,25 +126,29 @@ SUBSIDY_PENDING_SQL = {
 
 
 def subsidy_claim_filter(branch_id: int, step: str, q: str) -> tuple[str, dict]:
-    """The FROM and WHERE of the subsidy register (claims at `step`, matching `q`), with its parameters:
-    the claim, its booking and invoice (what the order and the totals need); the customer only for a
-    search by name."""
-    where = ["b.branch_id = :branch", "b.stage <> 'CANCELLED'"]
-    params = {"branch": branch_id}
-    customer = ""
+    """The FROM and WHERE of the subsidy register (claims at `step`, matching `q`), with its parameters.
+    A claim carries its booking's branch, number, cancelled flag and listing date (sql/0022), so the
+    register reads the claims alone; a search by the customer's name finds the customers first, then
+    their bookings by the bookings' index on the customer (never every booking of the branch)."""
+    where = ["sc.branch_id = :branch", "NOT sc.booking_cancelled"]
+    params: dict = {"branch": branch_id}
     if step:
         where.append(SUBSIDY_PENDING_SQL[step])
     if q:
-        where.append("(b.booking_no ILIKE :q OR c.name ILIKE :q OR sc.voucher_id ILIKE :q OR sc.claim_no ILIKE :q)")
+        # What ILIKE '%q%' finds, each the cheap way: a booking number holds only capitals, digits,
+        # '/' and '-' (its CHECK), so LIKE on what was typed in capitals; the rest by name_contains.
         params["q"] = contains_pattern(q)
-        customer = "JOIN master.customer c ON c.customer_id = b.customer_id"
-    base = f"""
-        FROM sales.subsidy_claim sc
-        JOIN sales.booking b ON b.booking_id = sc.booking_id
-        {customer}
-        LEFT JOIN billing.invoice i ON i.invoice_id = b.invoice_id
-       WHERE {' AND '.join(where)}"""
-    return base, params
+        params["number"] = contains_pattern(q.upper()) if q.isascii() else params["q"]
+        voucher, _ = name_contains("sc.voucher_id", q)
+        claim_no, _ = name_contains("sc.claim_no", q)
+        name, name_params = name_contains("c.name", q)
+        params.update(name_params)
+        where.append(f"""(sc.booking_no {'LIKE' if q.isascii() else 'ILIKE'} :number OR {voucher} OR {claim_no}
+                          OR sc.booking_id IN (
+                             SELECT b.booking_id FROM sales.booking b
+                              WHERE b.customer_id = ANY (ARRAY(SELECT c.customer_id FROM master.customer c
+                                                                WHERE {name}))))""")
+    return f"FROM sales.subsidy_claim sc WHERE {' AND '.join(where)}", params
 
 
 def subsidy_claim_totals(conn: Connection, claims: tuple[str, dict]):
@@ -155,26 +159,41 @@ def subsidy_claim_totals(conn: Connection, claims: tuple[str, dict]):
 
 
 def subsidy_claim_page(conn: Connection, claims: tuple[str, dict], number: int, size: int):
-    """One page of claims, each row carrying the register's totals (claims, eligible, credited):
-    the claims are read once for both. An empty page has no totals: subsidy_claim_totals."""
+    """One page of claims, each row carrying the register's totals (claims, eligible, credited), in
+    one statement; only the page's claims are joined to their booking, customer and invoice. The
+    claims are read once for the totals and once for the page (from subsidy_claim_register_idx, in
+    its order, as far as the page); a search, dearer to evaluate, is run once and both are taken
+    from what it found. An empty page has no totals: subsidy_claim_totals."""
     base, params = claims
+    if "q" in params:
+        found = f"""found AS MATERIALIZED (
+            SELECT sc.booking_id, sc.listed_on, sc.eligible_amount, sc.credited_amount {base}),
+        totals AS (
+            SELECT count(*) AS claims, coalesce(sum(f.eligible_amount), 0) AS eligible,
+                   coalesce(sum(f.credited_amount), 0) AS credited FROM found f),
+        page AS (
+            SELECT f.booking_id, f.listed_on FROM found f
+             ORDER BY f.listed_on, f.booking_id LIMIT :limit OFFSET :offset)"""
+    else:
+        found = f"""totals AS (
+            SELECT count(*) AS claims, coalesce(sum(sc.eligible_amount), 0) AS eligible,
+                   coalesce(sum(sc.credited_amount), 0) AS credited {base}),
+        page AS MATERIALIZED (
+            SELECT sc.booking_id, sc.listed_on {base}
+             ORDER BY sc.listed_on, sc.booking_id LIMIT :limit OFFSET :offset)"""
     return conn.execute(sa.text(f"""
-        WITH page AS MATERIALIZED (
-            SELECT sc.booking_id, coalesce(i.invoice_date, b.booked_on) AS sort_on,
-                   count(*) OVER () AS claims, coalesce(sum(sc.eligible_amount) OVER (), 0) AS eligible,
-                   coalesce(sum(sc.credited_amount) OVER (), 0) AS credited {base}
-             ORDER BY coalesce(i.invoice_date, b.booked_on), b.booking_id
-             LIMIT :limit OFFSET :offset)
-        SELECT sc.*, b.booking_no, b.stage, c.name AS customer_name, m.name AS model_name,
-               v.name AS variant_name, i.invoice_no, i.invoice_date, p.claims, p.eligible, p.credited
+        WITH {found}
+        SELECT sc.*, b.stage, c.name AS customer_name, m.name AS model_name,
+               v.name AS variant_name, i.invoice_no, i.invoice_date, t.claims, t.eligible, t.credited
           FROM page p
+          CROSS JOIN totals t
           JOIN sales.subsidy_claim sc ON sc.booking_id = p.booking_id
           JOIN sales.booking b ON b.booking_id = sc.booking_id
           JOIN master.customer c ON c.customer_id = b.customer_id
           JOIN oem.variant v ON v.variant_id = b.variant_id
           JOIN oem.model m ON m.model_id = v.model_id
           LEFT JOIN billing.invoice i ON i.invoice_id = b.invoice_id
-         ORDER BY p.sort_on, p.booking_id"""),
+         ORDER BY p.listed_on, p.booking_id"""),
         {**params, "limit": size, "offset": (number - 1) * size}).mappings().all()
 
 
