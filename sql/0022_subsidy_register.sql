@@ -90,3 +90,21 @@ CREATE TRIGGER booking_relists_subsidy_claim AFTER UPDATE OF stage, invoice_id, 
     WHEN (OLD.stage IS DISTINCT FROM NEW.stage OR OLD.invoice_id IS DISTINCT FROM NEW.invoice_id
           OR OLD.booked_on IS DISTINCT FROM NEW.booked_on)
     EXECUTE FUNCTION sales.relist_subsidy_claim();
+
+-- The claim carries its branch, so it is under the branch's row-level security itself (the register
+-- reads claims without their booking). The policy takes the visible branches once per statement
+-- (platform.visible_branch_ids, kept in sql/functions/10_platform.sql from now on): a per-row
+-- branch_visible() would cost the register's count and sums what the index saves.
+CREATE OR REPLACE FUNCTION platform.visible_branch_ids() RETURNS integer[]
+LANGUAGE sql STABLE PARALLEL SAFE
+AS $$
+    SELECT CASE WHEN coalesce(current_setting('erp.all_branches', true), '') = 'on'
+                  OR (coalesce(current_setting('erp.branch_id', true), '') = '' AND platform.acting_as_owner())
+                THEN (SELECT coalesce(array_agg(branch_id), '{}') FROM master.branch)
+                ELSE coalesce(ARRAY[nullif(current_setting('erp.branch_id', true), '')::integer], '{}') END
+$$;
+
+ALTER TABLE sales.subsidy_claim ENABLE ROW LEVEL SECURITY;
+CREATE POLICY own_branch ON sales.subsidy_claim
+    USING (branch_id = ANY ((SELECT platform.visible_branch_ids())::integer[]))
+    WITH CHECK (platform.branch_visible(branch_id));

@@ -1328,6 +1328,20 @@ $$;
 
 
 --
+-- Name: visible_branch_ids(); Type: FUNCTION; Schema: platform; Owner: -
+--
+
+CREATE FUNCTION platform.visible_branch_ids() RETURNS integer[]
+    LANGUAGE sql STABLE PARALLEL SAFE
+    AS $$
+    SELECT CASE WHEN coalesce(current_setting('erp.all_branches', true), '') = 'on'
+                  OR (coalesce(current_setting('erp.branch_id', true), '') = '' AND platform.acting_as_owner())
+                THEN (SELECT coalesce(array_agg(branch_id), '{}') FROM master.branch)
+                ELSE coalesce(ARRAY[nullif(current_setting('erp.branch_id', true), '')::integer], '{}') END
+$$;
+
+
+--
 -- Name: check_not_overpaid(); Type: FUNCTION; Schema: procurement; Owner: -
 --
 
@@ -8296,7 +8310,20 @@ CREATE POLICY own_branch ON sales.quotation USING (platform.branch_visible(branc
 
 
 --
+-- Name: subsidy_claim own_branch; Type: POLICY; Schema: sales; Owner: -
+--
+
+CREATE POLICY own_branch ON sales.subsidy_claim USING ((branch_id = ANY (( SELECT platform.visible_branch_ids() AS visible_branch_ids)::integer[]))) WITH CHECK (platform.branch_visible(branch_id));
+
+
+--
 -- Name: quotation; Type: ROW SECURITY; Schema: sales; Owner: -
 --
 
 ALTER TABLE sales.quotation ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: subsidy_claim; Type: ROW SECURITY; Schema: sales; Owner: -
+--
+
+ALTER TABLE sales.subsidy_claim ENABLE ROW LEVEL SECURITY;
