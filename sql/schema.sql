@@ -2176,6 +2176,54 @@ $$;
 
 
 --
+-- Name: judge_battery_reading(); Type: FUNCTION; Schema: service; Owner: -
+--
+
+CREATE FUNCTION service.judge_battery_reading() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+    day date := (NEW.read_at AT TIME ZONE 'Asia/Kolkata')::date;
+    vehicle integer;
+    floor_pct numeric;
+    found text[] := '{}';
+BEGIN
+    SELECT c.vehicle_id, coalesce(va.battery_min_soh_pct, service.reading_limit_on('SOH_MIN_PCT', day))
+      INTO vehicle, floor_pct
+      FROM service.job_card c JOIN service.vehicle v ON v.vehicle_id = c.vehicle_id
+      JOIN oem.variant va ON va.variant_id = v.variant_id
+     WHERE c.job_card_id = NEW.job_card_id;
+    IF NOT EXISTS (SELECT 1 FROM service.vehicle_pack
+                    WHERE vehicle_id = vehicle AND pack_id = NEW.pack_id
+                      AND daterange(fitted_on, removed_on, '[]') @> day) THEN
+        RAISE EXCEPTION 'pack % is not in this vehicle on %', NEW.pack_id, day
+            USING ERRCODE = 'check_violation', CONSTRAINT = 'battery_reading_pack_of_vehicle';
+    END IF;
+    IF (NEW.cell_v_max - NEW.cell_v_min) * 1000 > service.reading_limit_on('CELL_DELTA_MV_MAX', day) THEN
+        found := found || 'CELL_DELTA'::text;
+    END IF;
+    IF NEW.pack_temp_max_c > service.reading_limit_on('TEMP_MAX_C', day) THEN
+        found := found || 'TEMPERATURE'::text;
+    END IF;
+    IF NEW.insulation_mohm < service.reading_limit_on('INSULATION_MOHM_MIN', day) THEN
+        found := found || 'INSULATION'::text;
+    END IF;
+    IF NEW.soh_pct < floor_pct THEN
+        found := found || 'SOH'::text;
+    END IF;
+    IF cardinality(NEW.fault_codes) > 0 THEN
+        found := found || 'BMS_FAULT'::text;
+    END IF;
+    IF NEW.charger_ok IS FALSE THEN
+        found := found || 'CHARGER'::text;
+    END IF;
+    NEW.flags := found;
+    RETURN NEW;
+END
+$$;
+
+
+--
 -- Name: number_job_card(); Type: FUNCTION; Schema: service; Owner: -
 --
 
@@ -2187,6 +2235,38 @@ BEGIN
         NEW.job_card_no := master.next_document_no(NEW.branch_id, 'JC', (NEW.opened_at AT TIME ZONE 'Asia/Kolkata')::date);
     END IF;
     RETURN NEW;
+END
+$$;
+
+
+--
+-- Name: reading_limit_on(text, date); Type: FUNCTION; Schema: service; Owner: -
+--
+
+CREATE FUNCTION service.reading_limit_on(p_code text, p_on date) RETURNS numeric
+    LANGUAGE sql STABLE
+    AS $$
+    SELECT limit_value FROM service.reading_limit
+     WHERE check_code = p_code AND master.valid_during(effective_from, effective_to) @> p_on
+$$;
+
+
+--
+-- Name: refuse_on_closed_card(); Type: FUNCTION; Schema: service; Owner: -
+--
+
+CREATE FUNCTION service.refuse_on_closed_card() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+    card integer := CASE WHEN TG_OP = 'DELETE' THEN OLD.job_card_id ELSE NEW.job_card_id END;
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM service.job_card WHERE job_card_id = card AND state NOT IN ('DELIVERED', 'CANCELLED'))
+       OR (TG_OP = 'UPDATE' AND NEW.job_card_id <> OLD.job_card_id) THEN
+        RAISE EXCEPTION 'job card % is closed: its % do not change', card, TG_TABLE_NAME
+            USING ERRCODE = 'check_violation', CONSTRAINT = TG_TABLE_NAME || '_card_open';
+    END IF;
+    RETURN CASE WHEN TG_OP = 'DELETE' THEN OLD ELSE NEW END;
 END
 $$;
 
@@ -4514,6 +4594,99 @@ CREATE TABLE sales.subsidy_claim (
 
 
 --
+-- Name: battery_reading; Type: TABLE; Schema: service; Owner: -
+--
+
+CREATE TABLE service.battery_reading (
+    reading_id integer NOT NULL,
+    job_card_id integer NOT NULL,
+    pack_id integer NOT NULL,
+    read_at timestamp with time zone DEFAULT now() NOT NULL,
+    soh_pct numeric(5,2) NOT NULL,
+    soc_pct numeric(5,2) NOT NULL,
+    cycle_count integer,
+    cell_v_max numeric(5,3) NOT NULL,
+    cell_v_min numeric(5,3) NOT NULL,
+    cell_delta_mv numeric(7,1) GENERATED ALWAYS AS (((cell_v_max - cell_v_min) * (1000)::numeric)) STORED,
+    pack_temp_max_c numeric(4,1),
+    insulation_mohm numeric(9,3),
+    fault_codes text[] DEFAULT '{}'::text[] NOT NULL,
+    charger_ok boolean,
+    remark text,
+    flags text[] DEFAULT '{}'::text[] NOT NULL,
+    recorded_by integer DEFAULT audit.current_staff_id(),
+    CONSTRAINT battery_reading_cell_v_max_check CHECK (((cell_v_max >= (1)::numeric) AND (cell_v_max <= (5)::numeric))),
+    CONSTRAINT battery_reading_cell_v_min_check CHECK (((cell_v_min >= (1)::numeric) AND (cell_v_min <= (5)::numeric))),
+    CONSTRAINT battery_reading_cells CHECK ((cell_v_min <= cell_v_max)),
+    CONSTRAINT battery_reading_cycle_count_check CHECK (((cycle_count >= 0) AND (cycle_count <= 20000))),
+    CONSTRAINT battery_reading_fault_codes CHECK (((cardinality(fault_codes) <= 20) AND (array_to_string(fault_codes, ' '::text) ~ '^([A-Z0-9][A-Z0-9-]{1,11}( |$))*$'::text))),
+    CONSTRAINT battery_reading_insulation_mohm_check CHECK (((insulation_mohm >= (0)::numeric) AND (insulation_mohm <= (100000)::numeric))),
+    CONSTRAINT battery_reading_pack_temp_max_c_check CHECK (((pack_temp_max_c >= ('-30'::integer)::numeric) AND (pack_temp_max_c <= (120)::numeric))),
+    CONSTRAINT battery_reading_remark_check CHECK (((length(btrim(remark)) >= 1) AND (length(btrim(remark)) <= 300))),
+    CONSTRAINT battery_reading_soc_pct_check CHECK (((soc_pct >= (0)::numeric) AND (soc_pct <= (100)::numeric))),
+    CONSTRAINT battery_reading_soh_pct_check CHECK (((soh_pct >= (0)::numeric) AND (soh_pct <= (100)::numeric)))
+);
+
+
+--
+-- Name: battery_reading_reading_id_seq; Type: SEQUENCE; Schema: service; Owner: -
+--
+
+ALTER TABLE service.battery_reading ALTER COLUMN reading_id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME service.battery_reading_reading_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
+
+--
+-- Name: inspection_item; Type: TABLE; Schema: service; Owner: -
+--
+
+CREATE TABLE service.inspection_item (
+    item_id integer NOT NULL,
+    name text NOT NULL,
+    sort_order smallint NOT NULL,
+    is_active boolean DEFAULT true NOT NULL,
+    CONSTRAINT inspection_item_name_check CHECK (((length(btrim(name)) >= 2) AND (length(btrim(name)) <= 80))),
+    CONSTRAINT inspection_item_sort_order_check CHECK (((sort_order >= 0) AND (sort_order <= 999)))
+);
+
+
+--
+-- Name: inspection_item_item_id_seq; Type: SEQUENCE; Schema: service; Owner: -
+--
+
+ALTER TABLE service.inspection_item ALTER COLUMN item_id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME service.inspection_item_item_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
+
+--
+-- Name: inspection_result; Type: TABLE; Schema: service; Owner: -
+--
+
+CREATE TABLE service.inspection_result (
+    job_card_id integer NOT NULL,
+    item_id integer NOT NULL,
+    result text NOT NULL,
+    remark text,
+    checked_by integer DEFAULT audit.current_staff_id(),
+    checked_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT inspection_result_remark_check CHECK (((length(btrim(remark)) >= 1) AND (length(btrim(remark)) <= 300))),
+    CONSTRAINT inspection_result_result_check CHECK ((result = ANY (ARRAY['OK'::text, 'NOT_OK'::text])))
+);
+
+
+--
 -- Name: job_approval; Type: TABLE; Schema: service; Owner: -
 --
 
@@ -4571,6 +4744,7 @@ CREATE TABLE service.job_card (
     closed_at timestamp with time zone,
     cancel_reason text,
     idempotency_key uuid NOT NULL,
+    technician_id integer,
     CONSTRAINT job_card_cancel_reason CHECK (((state = 'CANCELLED'::text) = (cancel_reason IS NOT NULL))),
     CONSTRAINT job_card_cancel_reason_check CHECK (((length(btrim(cancel_reason)) >= 5) AND (length(btrim(cancel_reason)) <= 300))),
     CONSTRAINT job_card_closed CHECK (((state = ANY (ARRAY['DELIVERED'::text, 'CANCELLED'::text])) = (closed_at IS NOT NULL))),
@@ -4636,6 +4810,43 @@ CREATE TABLE service.job_line (
 
 ALTER TABLE service.job_line ALTER COLUMN job_line_id ADD GENERATED ALWAYS AS IDENTITY (
     SEQUENCE NAME service.job_line_job_line_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
+
+--
+-- Name: job_photo; Type: TABLE; Schema: service; Owner: -
+--
+
+CREATE TABLE service.job_photo (
+    photo_id integer NOT NULL,
+    job_card_id integer NOT NULL,
+    taken_at timestamp with time zone DEFAULT now() NOT NULL,
+    content_type text NOT NULL,
+    image bytea NOT NULL,
+    sha256 text NOT NULL,
+    thumbnail bytea NOT NULL,
+    caption text,
+    taken_by integer DEFAULT audit.current_staff_id(),
+    CONSTRAINT job_photo_caption_check CHECK (((length(btrim(caption)) >= 1) AND (length(btrim(caption)) <= 120))),
+    CONSTRAINT job_photo_checksum CHECK ((sha256 = encode(sha256(image), 'hex'::text))),
+    CONSTRAINT job_photo_content_type_check CHECK ((content_type = ANY (ARRAY['image/jpeg'::text, 'image/png'::text, 'image/webp'::text]))),
+    CONSTRAINT job_photo_image_check CHECK (((octet_length(image) >= 1) AND (octet_length(image) <= 6291456))),
+    CONSTRAINT job_photo_sha256_check CHECK ((sha256 ~ '^[0-9a-f]{64}$'::text)),
+    CONSTRAINT job_photo_thumbnail_check CHECK (((octet_length(thumbnail) >= 1) AND (octet_length(thumbnail) <= 262144)))
+);
+
+
+--
+-- Name: job_photo_photo_id_seq; Type: SEQUENCE; Schema: service; Owner: -
+--
+
+ALTER TABLE service.job_photo ALTER COLUMN photo_id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME service.job_photo_photo_id_seq
     START WITH 1
     INCREMENT BY 1
     NO MINVALUE
@@ -4720,6 +4931,36 @@ CREATE TABLE service.pack_fitment (
 
 ALTER TABLE service.pack_fitment ALTER COLUMN fitment_id ADD GENERATED ALWAYS AS IDENTITY (
     SEQUENCE NAME service.pack_fitment_fitment_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
+
+--
+-- Name: reading_limit; Type: TABLE; Schema: service; Owner: -
+--
+
+CREATE TABLE service.reading_limit (
+    limit_id integer NOT NULL,
+    check_code text NOT NULL,
+    limit_value numeric(10,3) NOT NULL,
+    effective_from date NOT NULL,
+    effective_to date,
+    CONSTRAINT reading_limit_check_code_check CHECK ((check_code = ANY (ARRAY['CELL_DELTA_MV_MAX'::text, 'TEMP_MAX_C'::text, 'INSULATION_MOHM_MIN'::text, 'SOH_MIN_PCT'::text]))),
+    CONSTRAINT reading_limit_limit_value_check CHECK (((limit_value >= (0)::numeric) AND (limit_value <= (10000)::numeric))),
+    CONSTRAINT reading_limit_period CHECK (((effective_to IS NULL) OR (effective_to >= effective_from)))
+);
+
+
+--
+-- Name: reading_limit_limit_id_seq; Type: SEQUENCE; Schema: service; Owner: -
+--
+
+ALTER TABLE service.reading_limit ALTER COLUMN limit_id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME service.reading_limit_limit_id_seq
     START WITH 1
     INCREMENT BY 1
     NO MINVALUE
@@ -5808,6 +6049,46 @@ ALTER TABLE ONLY sales.subsidy_claim
 
 
 --
+-- Name: battery_reading battery_reading_job_card_id_pack_id_key; Type: CONSTRAINT; Schema: service; Owner: -
+--
+
+ALTER TABLE ONLY service.battery_reading
+    ADD CONSTRAINT battery_reading_job_card_id_pack_id_key UNIQUE (job_card_id, pack_id);
+
+
+--
+-- Name: battery_reading battery_reading_pkey; Type: CONSTRAINT; Schema: service; Owner: -
+--
+
+ALTER TABLE ONLY service.battery_reading
+    ADD CONSTRAINT battery_reading_pkey PRIMARY KEY (reading_id);
+
+
+--
+-- Name: inspection_item inspection_item_name_key; Type: CONSTRAINT; Schema: service; Owner: -
+--
+
+ALTER TABLE ONLY service.inspection_item
+    ADD CONSTRAINT inspection_item_name_key UNIQUE (name);
+
+
+--
+-- Name: inspection_item inspection_item_pkey; Type: CONSTRAINT; Schema: service; Owner: -
+--
+
+ALTER TABLE ONLY service.inspection_item
+    ADD CONSTRAINT inspection_item_pkey PRIMARY KEY (item_id);
+
+
+--
+-- Name: inspection_result inspection_result_pkey; Type: CONSTRAINT; Schema: service; Owner: -
+--
+
+ALTER TABLE ONLY service.inspection_result
+    ADD CONSTRAINT inspection_result_pkey PRIMARY KEY (job_card_id, item_id);
+
+
+--
 -- Name: job_approval job_approval_idempotency_key_key; Type: CONSTRAINT; Schema: service; Owner: -
 --
 
@@ -5856,6 +6137,22 @@ ALTER TABLE ONLY service.job_line
 
 
 --
+-- Name: job_photo job_photo_job_card_id_sha256_key; Type: CONSTRAINT; Schema: service; Owner: -
+--
+
+ALTER TABLE ONLY service.job_photo
+    ADD CONSTRAINT job_photo_job_card_id_sha256_key UNIQUE (job_card_id, sha256);
+
+
+--
+-- Name: job_photo job_photo_pkey; Type: CONSTRAINT; Schema: service; Owner: -
+--
+
+ALTER TABLE ONLY service.job_photo
+    ADD CONSTRAINT job_photo_pkey PRIMARY KEY (photo_id);
+
+
+--
 -- Name: job_state_change job_state_change_pkey; Type: CONSTRAINT; Schema: service; Owner: -
 --
 
@@ -5901,6 +6198,22 @@ ALTER TABLE ONLY service.pack_fitment
 
 ALTER TABLE ONLY service.pack_fitment
     ADD CONSTRAINT pack_fitment_pkey PRIMARY KEY (fitment_id);
+
+
+--
+-- Name: reading_limit reading_limit_no_overlap; Type: CONSTRAINT; Schema: service; Owner: -
+--
+
+ALTER TABLE ONLY service.reading_limit
+    ADD CONSTRAINT reading_limit_no_overlap EXCLUDE USING gist (master.same_key(check_code) WITH &&, master.valid_during(effective_from, effective_to) WITH &&);
+
+
+--
+-- Name: reading_limit reading_limit_pkey; Type: CONSTRAINT; Schema: service; Owner: -
+--
+
+ALTER TABLE ONLY service.reading_limit
+    ADD CONSTRAINT reading_limit_pkey PRIMARY KEY (limit_id);
 
 
 --
@@ -6168,6 +6481,13 @@ CREATE INDEX vehicle_unit_variant_idx ON inventory.vehicle_unit USING btree (var
 
 
 --
+-- Name: vehicle_unit_vin_last6_idx; Type: INDEX; Schema: inventory; Owner: -
+--
+
+CREATE INDEX vehicle_unit_vin_last6_idx ON inventory.vehicle_unit USING btree ("right"(vin, 6));
+
+
+--
 -- Name: branch_gstin_idx; Type: INDEX; Schema: master; Owner: -
 --
 
@@ -6399,6 +6719,13 @@ CREATE INDEX subsidy_claim_pending_idx ON sales.subsidy_claim USING btree (booki
 
 
 --
+-- Name: battery_reading_pack_idx; Type: INDEX; Schema: service; Owner: -
+--
+
+CREATE INDEX battery_reading_pack_idx ON service.battery_reading USING btree (pack_id, read_at);
+
+
+--
 -- Name: job_approval_card_idx; Type: INDEX; Schema: service; Owner: -
 --
 
@@ -6427,6 +6754,13 @@ CREATE UNIQUE INDEX job_card_one_open_idx ON service.job_card USING btree (vehic
 
 
 --
+-- Name: job_card_technician_idx; Type: INDEX; Schema: service; Owner: -
+--
+
+CREATE INDEX job_card_technician_idx ON service.job_card USING btree (technician_id) WHERE (state <> ALL (ARRAY['DELIVERED'::text, 'CANCELLED'::text]));
+
+
+--
 -- Name: job_card_vehicle_idx; Type: INDEX; Schema: service; Owner: -
 --
 
@@ -6445,6 +6779,13 @@ CREATE INDEX job_line_card_idx ON service.job_line USING btree (job_card_id);
 --
 
 CREATE INDEX job_line_technician_idx ON service.job_line USING btree (technician_id) WHERE (technician_id IS NOT NULL);
+
+
+--
+-- Name: job_photo_card_idx; Type: INDEX; Schema: service; Owner: -
+--
+
+CREATE INDEX job_photo_card_idx ON service.job_photo USING btree (job_card_id);
 
 
 --
@@ -7351,6 +7692,27 @@ CREATE TRIGGER registration_needed BEFORE INSERT OR UPDATE ON sales.registration
 
 
 --
+-- Name: battery_reading audit_log_change; Type: TRIGGER; Schema: service; Owner: -
+--
+
+CREATE TRIGGER audit_log_change AFTER INSERT OR DELETE OR UPDATE ON service.battery_reading FOR EACH ROW EXECUTE FUNCTION audit.log_change('reading_id', '', 'flags');
+
+
+--
+-- Name: inspection_item audit_log_change; Type: TRIGGER; Schema: service; Owner: -
+--
+
+CREATE TRIGGER audit_log_change AFTER INSERT OR DELETE OR UPDATE ON service.inspection_item FOR EACH ROW EXECUTE FUNCTION audit.log_change('item_id', '', '');
+
+
+--
+-- Name: inspection_result audit_log_change; Type: TRIGGER; Schema: service; Owner: -
+--
+
+CREATE TRIGGER audit_log_change AFTER INSERT OR DELETE OR UPDATE ON service.inspection_result FOR EACH ROW EXECUTE FUNCTION audit.log_change('job_card_id', '', '');
+
+
+--
 -- Name: job_approval audit_log_change; Type: TRIGGER; Schema: service; Owner: -
 --
 
@@ -7372,6 +7734,13 @@ CREATE TRIGGER audit_log_change AFTER INSERT OR DELETE OR UPDATE ON service.job_
 
 
 --
+-- Name: job_photo audit_log_change; Type: TRIGGER; Schema: service; Owner: -
+--
+
+CREATE TRIGGER audit_log_change AFTER INSERT OR DELETE OR UPDATE ON service.job_photo FOR EACH ROW EXECUTE FUNCTION audit.log_change('photo_id', 'image,thumbnail', '');
+
+
+--
 -- Name: pack_fitment audit_log_change; Type: TRIGGER; Schema: service; Owner: -
 --
 
@@ -7379,10 +7748,38 @@ CREATE TRIGGER audit_log_change AFTER INSERT OR DELETE OR UPDATE ON service.pack
 
 
 --
+-- Name: reading_limit audit_log_change; Type: TRIGGER; Schema: service; Owner: -
+--
+
+CREATE TRIGGER audit_log_change AFTER INSERT OR DELETE OR UPDATE ON service.reading_limit FOR EACH ROW EXECUTE FUNCTION audit.log_change('limit_id', '', '');
+
+
+--
 -- Name: vehicle audit_log_change; Type: TRIGGER; Schema: service; Owner: -
 --
 
 CREATE TRIGGER audit_log_change AFTER INSERT OR DELETE OR UPDATE ON service.vehicle FOR EACH ROW EXECUTE FUNCTION audit.log_change('vehicle_id', '', 'last_odometer_km,last_odometer_on,last_odometer_job_card_id');
+
+
+--
+-- Name: battery_reading battery_reading_card_open; Type: TRIGGER; Schema: service; Owner: -
+--
+
+CREATE TRIGGER battery_reading_card_open BEFORE INSERT OR DELETE OR UPDATE ON service.battery_reading FOR EACH ROW EXECUTE FUNCTION service.refuse_on_closed_card();
+
+
+--
+-- Name: battery_reading battery_reading_judged; Type: TRIGGER; Schema: service; Owner: -
+--
+
+CREATE TRIGGER battery_reading_judged BEFORE INSERT OR UPDATE ON service.battery_reading FOR EACH ROW EXECUTE FUNCTION service.judge_battery_reading();
+
+
+--
+-- Name: inspection_result inspection_result_card_open; Type: TRIGGER; Schema: service; Owner: -
+--
+
+CREATE TRIGGER inspection_result_card_open BEFORE INSERT OR DELETE OR UPDATE ON service.inspection_result FOR EACH ROW EXECUTE FUNCTION service.refuse_on_closed_card();
 
 
 --
@@ -7425,6 +7822,20 @@ CREATE TRIGGER job_card_take_number BEFORE INSERT ON service.job_card FOR EACH R
 --
 
 CREATE TRIGGER job_line_check BEFORE INSERT OR DELETE OR UPDATE ON service.job_line FOR EACH ROW EXECUTE FUNCTION service.check_job_line();
+
+
+--
+-- Name: job_photo job_photo_card_open; Type: TRIGGER; Schema: service; Owner: -
+--
+
+CREATE TRIGGER job_photo_card_open BEFORE INSERT OR DELETE OR UPDATE ON service.job_photo FOR EACH ROW EXECUTE FUNCTION service.refuse_on_closed_card();
+
+
+--
+-- Name: job_photo job_photo_is_permanent; Type: TRIGGER; Schema: service; Owner: -
+--
+
+CREATE TRIGGER job_photo_is_permanent BEFORE UPDATE ON service.job_photo FOR EACH ROW EXECUTE FUNCTION audit.refuse_change();
 
 
 --
@@ -8720,6 +9131,54 @@ ALTER TABLE ONLY sales.subsidy_claim
 
 
 --
+-- Name: battery_reading battery_reading_job_card_id_fkey; Type: FK CONSTRAINT; Schema: service; Owner: -
+--
+
+ALTER TABLE ONLY service.battery_reading
+    ADD CONSTRAINT battery_reading_job_card_id_fkey FOREIGN KEY (job_card_id) REFERENCES service.job_card(job_card_id);
+
+
+--
+-- Name: battery_reading battery_reading_pack_id_fkey; Type: FK CONSTRAINT; Schema: service; Owner: -
+--
+
+ALTER TABLE ONLY service.battery_reading
+    ADD CONSTRAINT battery_reading_pack_id_fkey FOREIGN KEY (pack_id) REFERENCES inventory.battery_pack(pack_id);
+
+
+--
+-- Name: battery_reading battery_reading_recorded_by_fkey; Type: FK CONSTRAINT; Schema: service; Owner: -
+--
+
+ALTER TABLE ONLY service.battery_reading
+    ADD CONSTRAINT battery_reading_recorded_by_fkey FOREIGN KEY (recorded_by) REFERENCES master.staff(staff_id);
+
+
+--
+-- Name: inspection_result inspection_result_checked_by_fkey; Type: FK CONSTRAINT; Schema: service; Owner: -
+--
+
+ALTER TABLE ONLY service.inspection_result
+    ADD CONSTRAINT inspection_result_checked_by_fkey FOREIGN KEY (checked_by) REFERENCES master.staff(staff_id);
+
+
+--
+-- Name: inspection_result inspection_result_item_id_fkey; Type: FK CONSTRAINT; Schema: service; Owner: -
+--
+
+ALTER TABLE ONLY service.inspection_result
+    ADD CONSTRAINT inspection_result_item_id_fkey FOREIGN KEY (item_id) REFERENCES service.inspection_item(item_id);
+
+
+--
+-- Name: inspection_result inspection_result_job_card_id_fkey; Type: FK CONSTRAINT; Schema: service; Owner: -
+--
+
+ALTER TABLE ONLY service.inspection_result
+    ADD CONSTRAINT inspection_result_job_card_id_fkey FOREIGN KEY (job_card_id) REFERENCES service.job_card(job_card_id);
+
+
+--
 -- Name: job_approval job_approval_job_card_id_fkey; Type: FK CONSTRAINT; Schema: service; Owner: -
 --
 
@@ -8776,6 +9235,14 @@ ALTER TABLE ONLY service.job_card
 
 
 --
+-- Name: job_card job_card_technician_id_fkey; Type: FK CONSTRAINT; Schema: service; Owner: -
+--
+
+ALTER TABLE ONLY service.job_card
+    ADD CONSTRAINT job_card_technician_id_fkey FOREIGN KEY (technician_id) REFERENCES master.staff(staff_id);
+
+
+--
 -- Name: job_card job_card_vehicle_id_fkey; Type: FK CONSTRAINT; Schema: service; Owner: -
 --
 
@@ -8829,6 +9296,22 @@ ALTER TABLE ONLY service.job_line
 
 ALTER TABLE ONLY service.job_line
     ADD CONSTRAINT job_line_technician_id_fkey FOREIGN KEY (technician_id) REFERENCES master.staff(staff_id);
+
+
+--
+-- Name: job_photo job_photo_job_card_id_fkey; Type: FK CONSTRAINT; Schema: service; Owner: -
+--
+
+ALTER TABLE ONLY service.job_photo
+    ADD CONSTRAINT job_photo_job_card_id_fkey FOREIGN KEY (job_card_id) REFERENCES service.job_card(job_card_id);
+
+
+--
+-- Name: job_photo job_photo_taken_by_fkey; Type: FK CONSTRAINT; Schema: service; Owner: -
+--
+
+ALTER TABLE ONLY service.job_photo
+    ADD CONSTRAINT job_photo_taken_by_fkey FOREIGN KEY (taken_by) REFERENCES master.staff(staff_id);
 
 
 --

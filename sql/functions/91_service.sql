@@ -320,3 +320,92 @@ $$;
 
 CREATE OR REPLACE TRIGGER job_approval_check BEFORE INSERT OR UPDATE ON service.job_approval
     FOR EACH ROW EXECUTE FUNCTION service.check_job_approval();
+
+-- ---------------------------------------------------------------------------
+-- On the job card: checklist, readings, photos
+-- ---------------------------------------------------------------------------
+-- The checklist, readings and photos of a card change only while it is open (and visible to the
+-- request); refused as "<table>_card_open".
+CREATE OR REPLACE FUNCTION service.refuse_on_closed_card() RETURNS trigger
+LANGUAGE plpgsql
+AS $$
+DECLARE
+    card integer := CASE WHEN TG_OP = 'DELETE' THEN OLD.job_card_id ELSE NEW.job_card_id END;
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM service.job_card WHERE job_card_id = card AND state NOT IN ('DELIVERED', 'CANCELLED'))
+       OR (TG_OP = 'UPDATE' AND NEW.job_card_id <> OLD.job_card_id) THEN
+        RAISE EXCEPTION 'job card % is closed: its % do not change', card, TG_TABLE_NAME
+            USING ERRCODE = 'check_violation', CONSTRAINT = TG_TABLE_NAME || '_card_open';
+    END IF;
+    RETURN CASE WHEN TG_OP = 'DELETE' THEN OLD ELSE NEW END;
+END
+$$;
+
+CREATE OR REPLACE TRIGGER inspection_result_card_open BEFORE INSERT OR UPDATE OR DELETE ON service.inspection_result
+    FOR EACH ROW EXECUTE FUNCTION service.refuse_on_closed_card();
+
+CREATE OR REPLACE TRIGGER battery_reading_card_open BEFORE INSERT OR UPDATE OR DELETE ON service.battery_reading
+    FOR EACH ROW EXECUTE FUNCTION service.refuse_on_closed_card();
+
+CREATE OR REPLACE TRIGGER job_photo_card_open BEFORE INSERT OR UPDATE OR DELETE ON service.job_photo
+    FOR EACH ROW EXECUTE FUNCTION service.refuse_on_closed_card();
+
+-- The limit of a check in force on a day (NULL: none).
+CREATE OR REPLACE FUNCTION service.reading_limit_on(p_code text, p_on date) RETURNS numeric
+LANGUAGE sql STABLE
+AS $$
+    SELECT limit_value FROM service.reading_limit
+     WHERE check_code = p_code AND master.valid_during(effective_from, effective_to) @> p_on
+$$;
+
+-- A reading is of a pack the card's vehicle holds (or held) on the day; its flags are the limits
+-- of that day it breaks: cell delta, temperature, insulation, SoH below the variant's warranty
+-- floor (or the general limit when the variant names none), BMS faults, a failed charger check.
+CREATE OR REPLACE FUNCTION service.judge_battery_reading() RETURNS trigger
+LANGUAGE plpgsql
+AS $$
+DECLARE
+    day date := (NEW.read_at AT TIME ZONE 'Asia/Kolkata')::date;
+    vehicle integer;
+    floor_pct numeric;
+    found text[] := '{}';
+BEGIN
+    SELECT c.vehicle_id, coalesce(va.battery_min_soh_pct, service.reading_limit_on('SOH_MIN_PCT', day))
+      INTO vehicle, floor_pct
+      FROM service.job_card c JOIN service.vehicle v ON v.vehicle_id = c.vehicle_id
+      JOIN oem.variant va ON va.variant_id = v.variant_id
+     WHERE c.job_card_id = NEW.job_card_id;
+    IF NOT EXISTS (SELECT 1 FROM service.vehicle_pack
+                    WHERE vehicle_id = vehicle AND pack_id = NEW.pack_id
+                      AND daterange(fitted_on, removed_on, '[]') @> day) THEN
+        RAISE EXCEPTION 'pack % is not in this vehicle on %', NEW.pack_id, day
+            USING ERRCODE = 'check_violation', CONSTRAINT = 'battery_reading_pack_of_vehicle';
+    END IF;
+    IF (NEW.cell_v_max - NEW.cell_v_min) * 1000 > service.reading_limit_on('CELL_DELTA_MV_MAX', day) THEN
+        found := found || 'CELL_DELTA'::text;
+    END IF;
+    IF NEW.pack_temp_max_c > service.reading_limit_on('TEMP_MAX_C', day) THEN
+        found := found || 'TEMPERATURE'::text;
+    END IF;
+    IF NEW.insulation_mohm < service.reading_limit_on('INSULATION_MOHM_MIN', day) THEN
+        found := found || 'INSULATION'::text;
+    END IF;
+    IF NEW.soh_pct < floor_pct THEN
+        found := found || 'SOH'::text;
+    END IF;
+    IF cardinality(NEW.fault_codes) > 0 THEN
+        found := found || 'BMS_FAULT'::text;
+    END IF;
+    IF NEW.charger_ok IS FALSE THEN
+        found := found || 'CHARGER'::text;
+    END IF;
+    NEW.flags := found;
+    RETURN NEW;
+END
+$$;
+
+CREATE OR REPLACE TRIGGER battery_reading_judged BEFORE INSERT OR UPDATE ON service.battery_reading
+    FOR EACH ROW EXECUTE FUNCTION service.judge_battery_reading();
+
+CREATE OR REPLACE TRIGGER job_photo_is_permanent BEFORE UPDATE ON service.job_photo
+    FOR EACH ROW EXECUTE FUNCTION audit.refuse_change();
