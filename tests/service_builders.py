@@ -1,7 +1,7 @@
 """Builders for the service workshop's database and screen tests (see tests/builders.py for the
 conventions: a connection first, plain SQL, never a commit, the new row's id back).
 
-    from tests import service_builders as sb
+    import service_builders as sb
     v = sb.sold_here_vehicle(conn)          # a scooter sold and delivered at a branch, as a service.vehicle
     o = outside_vehicle(conn, branch)    # one sold elsewhere, registered at the workshop
     jc = job_card(conn, branch, v.vehicle_id, odometer_km=1200)
@@ -12,10 +12,9 @@ import uuid
 from datetime import date
 from typing import NamedTuple
 
+import builders as b
 import sqlalchemy as sa
-
-from tests import builders as b
-from tests.builders import scalar
+from builders import scalar
 
 
 class SoldHere(NamedTuple):

@@ -3,12 +3,11 @@ vehicles sold here and elsewhere, their packs, job card numbers, one open card p
 odometer floor and its manager override, the allowed moves and their history, the work lines."""
 from __future__ import annotations
 
+import builders as bld
 import pytest
+import service_builders as sb
 import sqlalchemy as sa
-
-from tests import builders as bld
-from tests import service_builders as sb
-from tests.builders import refused, row, scalar
+from builders import refused, row, scalar
 
 
 def test_a_vehicle_sold_here_takes_its_facts_from_the_unit_and_the_sale(conn):

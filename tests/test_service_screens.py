@@ -11,13 +11,12 @@ import io
 import re
 import uuid
 
+import builders as b
 import pytest
+import service_builders as sb
 import sqlalchemy as sa
 from conftest import csrf_from
 from PIL import Image
-
-from tests import builders as b
-from tests import service_builders as sb
 
 
 def branch_of(engine, staff_id: int) -> int:

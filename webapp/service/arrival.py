@@ -77,6 +77,9 @@ def unit_arrive(unit_id: int):
                                  303 if request.method == "POST" else 302)
     owner_known = unit["owner_name"] is not None
     form = OwnerForm()
+    if unit["delivered_on"] is None:   # still the showroom's stock: nothing for the workshop yet
+        return render_template("service/unit_arrive.html", unit=unit, form=form, owner_known=owner_known,
+                               not_delivered=True), 422 if request.method == "POST" else 200
     if request.method == "POST" and (owner_known or form.validate_on_submit()):
         def register():
             owner = None if owner_known else queries.owner_for(conn, form.owner_mobile.data, form.owner_name.data,
@@ -87,4 +90,5 @@ def unit_arrive(unit_id: int):
             flash("Welcome back: the scooter's workshop record is made.", "success")
             return redirect_response(url_for("service.vehicle_detail", vehicle_id=vehicle_id))
     status = 422 if request.method == "POST" else 200
-    return render_template("service/unit_arrive.html", unit=unit, form=form, owner_known=owner_known), status
+    return render_template("service/unit_arrive.html", unit=unit, form=form, owner_known=owner_known,
+                           not_delivered=False), status

@@ -118,7 +118,8 @@ def arrival_search(conn: Connection, q: str, limit: int = 20) -> tuple[list, lis
 
 
 def unit_for_arrival(conn: Connection, unit_id: int):
-    """A delivered unit with no service.vehicle row yet, with its sale's owner when visible."""
+    """A unit, its delivery (None: not delivered), its workshop record if any and its sale's owner when
+    visible."""
     return conn.execute(sa.text("""
         SELECT u.unit_id, u.vin, u.motor_no, u.colour, va.name AS variant_name, m.name AS model_name,
                o.brand AS oem_name, d.delivered_on, r.reg_no, c.name AS owner_name, c.mobile AS owner_mobile,
@@ -127,8 +128,8 @@ def unit_for_arrival(conn: Connection, unit_id: int):
           JOIN oem.variant va ON va.variant_id = u.variant_id
           JOIN oem.model m ON m.model_id = va.model_id
           JOIN oem.oem o ON o.oem_id = m.oem_id
-          JOIN LATERAL (SELECT booking_id, delivered_on FROM sales.delivery
-                         WHERE unit_id = u.unit_id ORDER BY delivered_at DESC LIMIT 1) d ON true
+          LEFT JOIN LATERAL (SELECT booking_id, delivered_on FROM sales.delivery
+                              WHERE unit_id = u.unit_id ORDER BY delivered_at DESC LIMIT 1) d ON true
           LEFT JOIN sales.registration r ON r.booking_id = d.booking_id
           LEFT JOIN sales.booking b ON b.booking_id = d.booking_id
           LEFT JOIN master.customer c ON c.customer_id = b.customer_id
@@ -261,7 +262,7 @@ def technician_choices(conn: Connection, branch_id: int) -> list[tuple[int, str]
     """Active staff of the branch who work on vehicles (data, not access: who may be assigned)."""
     return [tuple(r) for r in conn.execute(sa.text("""
         SELECT staff_id, name FROM master.staff
-         WHERE branch_id = :b AND is_active AND designation = 'TECHNICIAN'   -- data, not access
+         WHERE branch_id = :b AND is_active AND designation = 'TECHNICIAN'   -- who is assigned (data, not access)
          ORDER BY name"""), {"b": branch_id}).all()]
 
 
