@@ -17,6 +17,7 @@ VEHICLE_SQL = f"""
     SELECT v.*, va.name AS variant_name, va.model_id, m.name AS model_name, o.brand AS oem_name,
            va.battery_min_soh_pct, c.name AS owner_name, c.mobile AS owner_mobile,
            oc.job_card_id AS open_job_card_id, oc.job_card_no AS open_job_card_no, oc.state AS open_state,
+           oc.label AS open_state_label,
            br.soh_pct AS last_soh_pct, br.soc_pct AS last_soc_pct, br.read_at AS last_read_at,
            br.flags AS last_flags, br.serial AS last_reading_serial
       FROM service.vehicle v
@@ -24,7 +25,8 @@ VEHICLE_SQL = f"""
       JOIN oem.model m ON m.model_id = va.model_id
       JOIN oem.oem o ON o.oem_id = m.oem_id
       JOIN master.customer c ON c.customer_id = v.customer_id
-      LEFT JOIN LATERAL (SELECT j.job_card_id, j.job_card_no, j.state FROM service.job_card j
+      LEFT JOIN LATERAL (SELECT j.job_card_id, j.job_card_no, j.state, s.label
+                           FROM service.job_card j JOIN service.job_state s ON s.state = j.state
                           WHERE j.vehicle_id = v.vehicle_id AND j.{OPEN} LIMIT 1) oc ON true
       LEFT JOIN LATERAL (SELECT r.soh_pct, r.soc_pct, r.read_at, r.flags, p.serial
                            FROM service.vehicle_pack vp

@@ -12,7 +12,7 @@ from flask import render_template
 
 from .. import panels
 from ..db import get_conn
-from ..formatting import IST, ddmmyyyy, today_ist
+from ..formatting import IST, ddmmyyyy, plain_number, today_ist
 from ..pages import found_or_404
 from ..security import allow, may_open
 from . import bp, queries
@@ -39,13 +39,13 @@ def soh_chart(readings: list, floor: Decimal | None) -> dict:
 
     step = inner_w / max(len(readings) - 1, 1)
     points = [{"x": round(PAD_L + (i * step if len(readings) > 1 else inner_w / 2), 1), "y": y(v),
-               "label": f"{ddmmyyyy(r['read_at'])}: SoH {v:f} %" + (f", job card {r['job_card_no']}" if r["job_card_no"] else ""),
+               "label": f"{ddmmyyyy(r['read_at'])}: SoH {plain_number(v)} %" + (f", job card {r['job_card_no']}" if r["job_card_no"] else ""),
                "flagged": "SOH" in (r["flags"] or [])}
               for i, (r, v) in enumerate(zip(readings, values))]
-    ticks = [{"y": y(t), "label": f"{t:f}"} for t in (Decimal(100), bottom + span / 2, bottom)]
+    ticks = [{"y": y(t), "label": plain_number(t)} for t in (Decimal(100), bottom + span / 2, bottom)]
     return {"w": CHART_W, "h": CHART_H, "left": PAD_L, "right": CHART_W - PAD_R, "bottom_y": CHART_H - PAD_B,
             "points": points, "line": " ".join(f"{p['x']},{p['y']}" for p in points), "ticks": ticks,
-            "floor": {"y": y(floor), "label": f"{floor:f} %"} if floor is not None and floor >= bottom else None,
+            "floor": {"y": y(floor), "label": f"{plain_number(floor)} %"} if floor is not None and floor >= bottom else None,
             "first": ddmmyyyy(readings[0]["read_at"]), "last": ddmmyyyy(readings[-1]["read_at"])}
 
 
@@ -78,8 +78,9 @@ def timeline(job_cards, trend_rows, packs) -> list[dict]:
     for r in trend_rows:
         flags = ", ".join(FLAG_LABELS.get(f, f) for f in r["flags"] or [])
         events.append({"at": r["read_at"], "kind": "Battery reading", "job_card_id": r["job_card_id"],
-                       "what": f"Pack {r['serial']}: SoH {r['soh_pct']:f} %, SoC {r['soc_pct']:f} %, "
-                               f"cell delta {r['cell_delta_mv']:f} mV", "detail": flags or None,
+                       "what": f"Pack {r['serial']}: SoH {plain_number(r['soh_pct'])} %, "
+                               f"SoC {plain_number(r['soc_pct'])} %, cell delta {plain_number(r['cell_delta_mv'])} mV",
+                       "detail": flags or None,
                        "flagged": bool(flags)})
     for p in packs:
         events.append({"at": _at(p["fitted_on"]), "kind": "Pack fitted", "job_card_id": None,
