@@ -194,3 +194,88 @@ def test_a_card_keeps_its_vehicle_and_branch(conn, column):
     other = sb.outside_vehicle(conn, branch) if column == "vehicle_id" else bld.branch(conn)
     with refused(conn, "job_card_fixed"):
         conn.execute(sa.text(f"UPDATE service.job_card SET {column} = :o WHERE job_card_id = :j"), {"o": other, "j": jc})
+
+
+# ----------------------------------------------------------------------------- readings, checklist, photos
+
+
+def _reading(conn, job_card_id: int, pack_id: int, **values):
+    data = {"soh_pct": 92, "soc_pct": 60, "cell_v_max": "3.410", "cell_v_min": "3.400", **values}
+    cols = ", ".join(data)
+    return row(conn, f"""INSERT INTO service.battery_reading (job_card_id, pack_id, {cols})
+                         VALUES (:j, :p, {', '.join(':' + c for c in data)}) RETURNING *""",
+               j=job_card_id, p=pack_id, **data)
+
+
+def _card_with_pack(conn, **vehicle):
+    branch = bld.branch(conn)
+    v = sb.outside_vehicle(conn, branch, **vehicle)
+    pack = scalar(conn, "SELECT pack_id FROM service.vehicle_pack WHERE vehicle_id = :v", v=v)
+    return branch, v, sb.job_card(conn, branch, v), pack
+
+
+@pytest.mark.parametrize("column, value, constraint", [
+    ("soh_pct", 140, "battery_reading_soh_pct_check"),
+    ("soc_pct", -1, "battery_reading_soc_pct_check"),
+    ("cell_v_min", "3.500", "battery_reading_cells"),
+    ("pack_temp_max_c", 150, "battery_reading_pack_temp_max_c_check"),
+    ("fault_codes", ["p0a1f"], "battery_reading_fault_codes"),
+])
+def test_a_reading_out_of_physical_range_is_refused(conn, column, value, constraint):
+    _, _, card, pack = _card_with_pack(conn)
+    with refused(conn, constraint):
+        _reading(conn, card, pack, **{column: value})
+
+
+def test_a_reading_is_flagged_by_the_limits_of_its_day_and_the_variants_soh_floor(conn):
+    _, v, card, pack = _card_with_pack(conn)
+    ok = _reading(conn, card, pack, cell_v_max="3.500", cell_v_min="3.400", pack_temp_max_c=55, insulation_mohm="0.5")
+    assert (ok["cell_delta_mv"], ok["flags"]) == (100, [])          # at the limits: not beyond them
+    conn.execute(sa.text("DELETE FROM service.battery_reading WHERE reading_id = :r"), {"r": ok["reading_id"]})
+    bad = _reading(conn, card, pack, cell_v_max="3.501", cell_v_min="3.400", pack_temp_max_c="55.1",
+                   insulation_mohm="0.499", soh_pct="69.99", fault_codes=["P0A1F", "U0111"], charger_ok=False)
+    assert bad["flags"] == ["CELL_DELTA", "TEMPERATURE", "INSULATION", "SOH", "BMS_FAULT", "CHARGER"]
+    # The variant's own warranty floor replaces the general one.
+    conn.execute(sa.text("UPDATE oem.variant SET battery_min_soh_pct = 80 WHERE variant_id = "
+                         "(SELECT variant_id FROM service.vehicle WHERE vehicle_id = :v)"), {"v": v})
+    conn.execute(sa.text("UPDATE service.battery_reading SET soh_pct = 79.5 WHERE reading_id = :r"),
+                 {"r": bad["reading_id"]})
+    assert "SOH" in scalar(conn, "SELECT flags FROM service.battery_reading WHERE reading_id = :r", r=bad["reading_id"])
+    # A limit that starts later does not judge a reading of today.
+    conn.execute(sa.text("UPDATE service.reading_limit SET effective_to = '2099-12-31' WHERE check_code = 'CELL_DELTA_MV_MAX'"))
+    conn.execute(sa.text("INSERT INTO service.reading_limit (check_code, limit_value, effective_from) "
+                         "VALUES ('CELL_DELTA_MV_MAX', 20, '2100-01-01')"))
+    conn.execute(sa.text("UPDATE service.battery_reading SET cell_v_max = 3.460, cell_v_min = 3.400, fault_codes = '{}', "
+                         "charger_ok = NULL, pack_temp_max_c = NULL, insulation_mohm = NULL, soh_pct = 95 "
+                         "WHERE reading_id = :r"), {"r": bad["reading_id"]})
+    assert scalar(conn, "SELECT flags FROM service.battery_reading WHERE reading_id = :r", r=bad["reading_id"]) == []
+
+
+def test_a_reading_is_of_a_pack_in_the_cards_vehicle_and_a_closed_card_takes_no_more(conn):
+    _, _, card, pack = _card_with_pack(conn)
+    other_pack = bld.battery_pack(conn)
+    with refused(conn, "battery_reading_pack_of_vehicle"):
+        _reading(conn, card, other_pack)
+    _reading(conn, card, pack)
+    with refused(conn, "battery_reading_job_card_id_pack_id_key"):
+        _reading(conn, card, pack)
+    conn.execute(sa.text("UPDATE service.job_card SET state = 'CANCELLED', cancel_reason = 'customer left' "
+                         "WHERE job_card_id = :j"), {"j": card})
+    with refused(conn, "battery_reading_card_open"):
+        conn.execute(sa.text("UPDATE service.battery_reading SET soh_pct = 50 WHERE job_card_id = :j"), {"j": card})
+    item = scalar(conn, "SELECT item_id FROM service.inspection_item ORDER BY sort_order LIMIT 1")
+    with refused(conn, "inspection_result_card_open"):
+        conn.execute(sa.text("INSERT INTO service.inspection_result (job_card_id, item_id, result) VALUES (:j, :i, 'OK')"),
+                     {"j": card, "i": item})
+
+
+def test_a_photo_keeps_the_checksum_of_its_bytes(conn):
+    _, _, card, _ = _card_with_pack(conn)
+    image = b"\x89PNG fake bytes"
+    with refused(conn, "job_photo_checksum"):
+        conn.execute(sa.text("INSERT INTO service.job_photo (job_card_id, content_type, image, sha256, thumbnail) "
+                             "VALUES (:j, 'image/png', :i, :s, :i)"), {"j": card, "i": image, "s": "0" * 64})
+    photo = scalar(conn, "INSERT INTO service.job_photo (job_card_id, content_type, image, sha256, thumbnail) "
+                         "VALUES (:j, 'image/png', :i, encode(sha256(:i), 'hex'), :i) RETURNING photo_id", j=card, i=image)
+    with refused(conn, sqlstate="23001"):
+        conn.execute(sa.text("UPDATE service.job_photo SET caption = 'x' WHERE photo_id = :p"), {"p": photo})
