@@ -279,3 +279,21 @@ def test_a_photo_keeps_the_checksum_of_its_bytes(conn):
                          "VALUES (:j, 'image/png', :i, encode(sha256(:i), 'hex'), :i) RETURNING photo_id", j=card, i=image)
     with refused(conn, sqlstate="23001"):
         conn.execute(sa.text("UPDATE service.job_photo SET caption = 'x' WHERE photo_id = :p"), {"p": photo})
+
+
+def test_the_demo_showroom_has_a_workshop_with_history_and_cards_on_the_board(app, conn):
+    from seed.demo import seed_demo
+
+    with app.app_context():   # the PINs are hashed with the app's settings
+        seed_demo(conn, lambda: "2580")
+    states = conn.execute(sa.text("SELECT state, count(*) FROM service.job_card GROUP BY state")).all()
+    by_state = dict(states)
+    assert {"OPEN", "APPROVED", "IN_PROGRESS", "WAITING_PARTS", "QC", "READY"} <= set(by_state)
+    assert by_state["DELIVERED"] >= 10
+    # Every vehicle's pack has a falling SoH over its visits, and the readings are of its own pack.
+    falling = conn.execute(sa.text("""
+        SELECT bool_and(soh_pct <= previous) FROM (
+            SELECT soh_pct, lag(soh_pct) OVER (PARTITION BY pack_id ORDER BY read_at) AS previous
+              FROM service.battery_reading) r WHERE previous IS NOT NULL""")).scalar()
+    assert falling is True
+    assert scalar(conn, "SELECT count(*) FROM inventory.stock_move WHERE reference <> 'DEMO OPENING'") == 0
