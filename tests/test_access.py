@@ -219,6 +219,9 @@ ACCESS = {
     "service.job_card_take": WORKSHOP_FLOOR,
     "service.board": WORKSHOP_READERS,
     "service.job_card_move": WORKSHOP_FLOOR,
+    "service.settings": WORKSHOP_READERS,
+    "service.settings_checklist": frozenset({"ADMIN", "MANAGER"}),
+    "service.settings_limit_new": frozenset({"ADMIN", "MANAGER"}),
 }
 
 # Routes whose own job, when used, is to send the browser to the login page

@@ -104,10 +104,9 @@ _WHY = {
     "workshop screen yet": [
         "pack_fitment_removed_after_fitted", "pack_fitment_outside_vehicle"],
     "the checklist lists the items of service.inspection_item and refuses any other answer before saving; the "
-    "items and reading limits are seeded master data with no settings screen yet": [
+    "workshop settings check an item's order before saving; a second reading of a pack replaces the first": [
         "inspection_result_item_id_fkey", "inspection_result_result_check", "inspection_item_sort_order_check",
-        "reading_limit_check_code_check", "reading_limit_limit_value_check", "reading_limit_no_overlap",
-        "reading_limit_period", "battery_reading_job_card_id_pack_id_key"],
+        "battery_reading_job_card_id_pack_id_key"],
     "a photo's type, checksum and thumbnail are worked out by the app from the file; the same photo again is "
     "kept once (ON CONFLICT)": [
         "job_photo_checksum", "job_photo_content_type_check", "job_photo_sha256_check", "job_photo_thumbnail_check",

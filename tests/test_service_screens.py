@@ -354,3 +354,41 @@ def test_another_branchs_job_card_is_not_found(advisor, engine):
     card = seeded(engine, sb.job_card, other, seeded(engine, sb.outside_vehicle, other))
     assert client.get(f"/service/job-cards/{card}").status_code == 404
     assert client.get(f"/service/job-cards/{card}/checklist").status_code == 404
+
+
+# ----------------------------------------------------------------------------- settings
+
+
+def test_a_manager_adds_a_checklist_item_and_a_dated_reading_limit(logged_in, engine):
+    client, _ = logged_in("MANAGER")
+    items = seeded(engine, lambda c: c.execute(sa.text(
+        "SELECT item_id, name, sort_order FROM service.inspection_item ORDER BY sort_order")).all())
+    form = {f"name_{i.item_id}": i.name for i in items} | {f"sort_{i.item_id}": str(i.sort_order) for i in items}
+    form |= {f"active_{i.item_id}": "y" for i in items[1:]}   # the first one deactivated
+    response = post(client, "/service/settings/checklist", {**form, "new_name": "Regen braking", "new_sort": "75"},
+                    page="/service/settings")
+    assert response.status_code == 303
+    assert one(engine, "SELECT is_active FROM service.inspection_item WHERE item_id = :i", i=items[0].item_id) is False
+    assert one(engine, "SELECT sort_order FROM service.inspection_item WHERE name = 'Regen braking'") == 75
+    response = post(client, "/service/settings/checklist", {**form, "new_name": items[1].name}, page="/service/settings")
+    assert response.status_code == 422 and "cannot have the same name" in response.get_data(as_text=True)
+    response = post(client, "/service/settings/limits", {"check_code": "CELL_DELTA_MV_MAX", "limit_value": "80",
+                                                          "effective_from": "01-01-2099"}, page="/service/settings")
+    assert response.status_code == 303
+    rows = seeded(engine, lambda c: c.execute(sa.text(
+        "SELECT limit_value, effective_from, effective_to FROM service.reading_limit "
+        "WHERE check_code = 'CELL_DELTA_MV_MAX' ORDER BY effective_from")).all())
+    assert [(str(r.limit_value), str(r.effective_from), str(r.effective_to)) for r in rows] == [
+        ("100.000", "2020-01-01", "2098-12-31"), ("80.000", "2099-01-01", "None")]
+    again = post(client, "/service/settings/limits", {"check_code": "CELL_DELTA_MV_MAX", "limit_value": "70",
+                                                       "effective_from": "01-01-2098"}, page="/service/settings")
+    assert again.status_code == 422
+    assert "starts on or after this day" in error_next_to(again.get_data(as_text=True), "effective_from")
+
+
+def test_a_technician_reads_the_settings_but_changes_nothing(logged_in):
+    client, _ = logged_in("TECHNICIAN")
+    html = client.get("/service/settings").get_data(as_text=True)
+    assert "Front brake" in html and "Save the checklist" not in html and "Add the limit" not in html
+    token = csrf_from(html)
+    assert client.post("/service/settings/limits", data={"csrf_token": token}).status_code == 403

@@ -184,6 +184,7 @@ BUDGETS = {
     # 8 measured: the vehicle with its open card and last reading, packs, readings of every pack, job cards
     "service.vehicle_detail": 9,
     "service.vehicle_new": 5,
+    "service.settings": 5,
 }
 
 

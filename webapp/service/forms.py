@@ -174,6 +174,18 @@ class ReadingForm(FlaskForm):
         return data
 
 
+LIMIT_LABELS = {"CELL_DELTA_MV_MAX": "Cell imbalance above (mV)", "TEMP_MAX_C": "Pack temperature above (°C)",
+                "INSULATION_MOHM_MIN": "Insulation resistance below (MΩ)",
+                "SOH_MIN_PCT": "SoH below (%), when the variant names no floor"}
+
+
+class ReadingLimitForm(FlaskForm):
+    check_code = SelectField("Check", validators=[DataRequired("Choose the check")])
+    limit_value = QuantityField("Limit", places=3, validators=[
+        InputRequired("Enter the limit"), NumberRange(Decimal(0), Decimal(10000), "0 to 10,000")])
+    effective_from = DateField("From", validators=[DataRequired("Enter the day it starts")])
+
+
 class PhotoForm(FlaskForm):
     photo = FileField("Photo", render_kw={"accept": "image/*", "capture": "environment"})
     caption = StringField("Caption", filters=[strip, blank_to_none], validators=[Optional(), Length(max=120)])

@@ -410,3 +410,39 @@ def photo(conn: Connection, photo_id: int, thumbnail: bool):
         SELECT {column} AS data, {content_type} AS content_type, p.sha256
           FROM service.job_photo p JOIN service.job_card j ON j.job_card_id = p.job_card_id
          WHERE p.photo_id = :p"""), {"p": photo_id}).mappings().first()
+
+
+# --------------------------------------------------------------------------- settings
+
+
+def inspection_items(conn: Connection):
+    return conn.execute(sa.text("SELECT * FROM service.inspection_item ORDER BY sort_order, name")).mappings().all()
+
+
+def update_inspection_item(conn: Connection, item_id: int, name: str, sort_order: int, is_active: bool) -> None:
+    conn.execute(sa.text("""
+        UPDATE service.inspection_item SET name = :n, sort_order = :o, is_active = :a
+         WHERE item_id = :i AND (name, sort_order, is_active) IS DISTINCT FROM (:n, :o, :a)"""),
+        {"i": item_id, "n": name, "o": sort_order, "a": is_active})
+
+
+def insert_inspection_item(conn: Connection, name: str, sort_order: int) -> None:
+    conn.execute(sa.text("INSERT INTO service.inspection_item (name, sort_order) VALUES (:n, :o)"),
+                 {"n": name, "o": sort_order})
+
+
+def reading_limit_rows(conn: Connection):
+    return conn.execute(sa.text("""
+        SELECT * FROM service.reading_limit ORDER BY check_code, effective_from DESC""")).mappings().all()
+
+
+def new_reading_limit(conn: Connection, code: str, value, effective_from) -> None:
+    """A limit from a day on: the one in force until then ends the day before (dated master data,
+    never overwritten, so a reading is always judged by the limit of its own day)."""
+    conn.execute(sa.text("""
+        UPDATE service.reading_limit SET effective_to = CAST(:f AS date) - 1
+         WHERE check_code = :c AND effective_from < :f AND (effective_to IS NULL OR effective_to >= :f)"""),
+        {"c": code, "f": effective_from})
+    conn.execute(sa.text("""
+        INSERT INTO service.reading_limit (check_code, limit_value, effective_from) VALUES (:c, :v, :f)"""),
+        {"c": code, "v": value, "f": effective_from})
