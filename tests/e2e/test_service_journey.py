@@ -135,7 +135,8 @@ def test_every_workshop_screen_fits_a_tablet_and_a_laptop(new_page, console, eng
                "register": "/service/vehicles/new", "check-in": f"/service/units/{sold_here.unit_id}/arrive",
                "vehicle": f"/service/vehicles/{shop['vehicle']}", "job-card": f"/service/job-cards/{card}",
                "job-card-edit": f"/service/job-cards/{card}/edit", "checklist": f"/service/job-cards/{card}/checklist",
-               "reading": f"/service/job-cards/{card}/readings", "board": "/service/board"}
+               "reading": f"/service/job-cards/{card}/readings", "board": "/service/board",
+               "settings": "/service/settings"}
     folder = Path(os.environ.get("ERP_SCREENSHOTS") or tmp_path)
     folder.mkdir(parents=True, exist_ok=True)
     for size_name, size in (("768x1024", TABLET), ("1366x768", LAPTOP)):
