@@ -64,6 +64,7 @@ def seed_demo(conn: Connection, new_pin: Callable[[], str]) -> list[tuple[str, s
                                     "branch_id": branch_ids[branch], "phone": phone}, hash_pin(pin))
         created.append((code, name, role, pin))
     _seed_catalog_and_stock(conn, branch_ids)
+    _seed_workshop(conn, branch_ids)
     return created
 
 
@@ -150,3 +151,108 @@ def _seed_catalog_and_stock(conn: Connection, branch_ids: dict[str, int]) -> Non
             INSERT INTO inventory.stock_move (branch_id, part_id, kind, qty, unit_cost, reference)
             VALUES (:b, :p, 'OPENING', 10, :cost, :ref)"""),
             {"b": blr, "p": part_id, "cost": cost, "ref": DEMO_OPENING_REFERENCE})
+
+
+# The workshop: scooters bought elsewhere that come here for service, each with its earlier visits
+# (odometer and battery readings, the pack's state of health slowly falling) and, for most, a job
+# card open today in one of the board's states.
+WORKSHOP = [  # owner, mobile, registration, model, colour, sold months ago, km a month, open card's state
+    ("Vikram Hegde", "9886012121", "KA01HX4821", "Rizta", "Pearl White", 22, 650, "IN_PROGRESS"),
+    ("Sneha Kulkarni", "9886023232", "KA03MV1190", "450X", "Cosmic Black", 30, 900, "WAITING_PARTS"),
+    ("Abdul Rahman", "9886034343", "KA05JT7730", "Chetak", "Indigo Metallic", 14, 500, "APPROVED"),
+    ("Divya Menon", "9886045454", "KA51EZ0042", "Rizta", "Deccan Grey", 9, 700, "OPEN"),
+    ("Naveen Reddy", "9886056565", "KA53AB9911", "Chetak", "Brooklyn Black", 26, 800, "QC"),
+    ("Pooja Bhat", "9886067676", "KA02HM3456", "450X", "Cosmic Black", 18, 600, "READY"),
+    ("Harish Kumar", "9886078787", "KA04PQ6620", "Rizta", "Pearl White", 12, 550, None),
+]
+MOVES = {"OPEN": [], "APPROVED": ["APPROVED"], "IN_PROGRESS": ["APPROVED", "IN_PROGRESS"],
+         "WAITING_PARTS": ["APPROVED", "IN_PROGRESS", "WAITING_PARTS"], "QC": ["APPROVED", "IN_PROGRESS", "QC"],
+         "READY": ["APPROVED", "IN_PROGRESS", "QC", "READY"]}
+DONE = ["APPROVED", "IN_PROGRESS", "QC", "READY", "DELIVERED"]
+COMPLAINTS = ["Range has dropped by about 15 km", "Brakes squeak when cold", "Display freezes after charging",
+              "Periodic service", "Rattle from the rear at low speed", "Charger fan is noisy"]
+
+
+def _seed_workshop(conn: Connection, branch_ids: dict[str, int]) -> None:
+    from datetime import timedelta
+
+    from webapp.formatting import today_ist
+
+    today = today_ist()
+    blr = branch_ids["BLR1"]
+    technicians = conn.execute(sa.text(
+        "SELECT staff_id FROM master.staff WHERE branch_id = :b AND designation = 'TECHNICIAN' ORDER BY staff_code"),
+        {"b": blr}).scalars().all()
+    for n, (owner, mobile, reg, model, colour, months, km_month, open_state) in enumerate(WORKSHOP, 1):
+        variant_id, kwh = conn.execute(sa.text("""
+            SELECT v.variant_id, v.battery_kwh FROM oem.variant v JOIN oem.model m USING (model_id)
+             WHERE m.name = :m"""), {"m": model}).one()
+        customer = conn.execute(sa.text("""
+            INSERT INTO master.customer (branch_id, name, mobile, city, state_code) VALUES (:b, :n, :m, 'Bengaluru', '29')
+            RETURNING customer_id"""), {"b": blr, "n": owner, "m": mobile}).scalar_one()
+        sold = today - timedelta(days=30 * months)
+        vehicle = conn.execute(sa.text("""
+            INSERT INTO service.vehicle (vin, motor_no, variant_id, colour, customer_id, registration_no, sale_date,
+                                         mfg_month, branch_id)
+            VALUES (:vin, :motor, :v, :c, :o, :reg, :sold, :mfg, :b) RETURNING vehicle_id"""),
+            {"vin": f"MD9SRV0{today:%y}{n:08d}", "motor": f"SRVM{n:08d}", "v": variant_id, "c": colour, "o": customer,
+             "reg": reg, "sold": sold, "mfg": (sold - timedelta(days=60)).replace(day=1), "b": blr}).scalar_one()
+        pack = conn.execute(sa.text("""
+            INSERT INTO inventory.battery_pack (serial, chemistry, kwh) VALUES (:s, 'LFP', :k) RETURNING pack_id"""),
+            {"s": f"SRVPK{today:%y}{n:06d}", "k": kwh}).scalar_one()
+        conn.execute(sa.text("""
+            INSERT INTO service.pack_fitment (pack_id, vehicle_id, fitted_on, reason)
+            VALUES (:p, :v, :d, 'in the vehicle when first seen by the workshop')"""), {"p": pack, "v": vehicle, "d": sold})
+        visits = [m for m in (3, 9, 15, 21, 27) if m < months]
+        for visit, month in enumerate(visits, 1):
+            opened = sold + timedelta(days=30 * month)
+            card = _demo_card(conn, blr, vehicle, opened, km_month * month, visit,
+                              "FREE_SERVICE" if visit <= 3 else "PAID_SERVICE", COMPLAINTS[(n + visit) % 4 + 2])
+            _demo_reading(conn, card, pack, opened, 99 - 1.2 * month / 3 - n % 3, 20 + month * 9)
+            for state in DONE:
+                conn.execute(sa.text("UPDATE service.job_card SET state = :s WHERE job_card_id = :j"),
+                             {"s": state, "j": card})
+        if open_state is None:
+            continue
+        card = _demo_card(conn, blr, vehicle, today, km_month * months, len(visits) + 1, "PAID_SERVICE",
+                          COMPLAINTS[n % len(COMPLAINTS)], hours_promised=2 + n % 5,
+                          technician=technicians[n % len(technicians)] if open_state != "OPEN" else None)
+        if open_state not in ("OPEN",):
+            _demo_reading(conn, card, pack, today, 99 - 1.2 * months / 3 - n % 3, 20 + months * 9,
+                          imbalance=open_state == "WAITING_PARTS")
+        for state in MOVES[open_state]:
+            conn.execute(sa.text("UPDATE service.job_card SET state = :s WHERE job_card_id = :j"), {"s": state, "j": card})
+
+
+def _demo_card(conn: Connection, branch: int, vehicle: int, opened, odometer: int, visit: int, service_type: str,
+               complaints: str, hours_promised: int = 6, technician: int | None = None) -> int:
+    import uuid
+    from datetime import datetime, time, timedelta
+
+    from webapp.formatting import IST
+
+    at = datetime.combine(opened, time(9, 30), IST)
+    if opened >= datetime.now(IST).date():
+        at = datetime.now(IST) - timedelta(hours=1 + visit % 3)
+    return conn.execute(sa.text("""
+        INSERT INTO service.job_card (branch_id, vehicle_id, opened_at, service_type, free_service_no, odometer_km,
+                                      complaints, promised_at, technician_id, idempotency_key)
+        VALUES (:b, :v, :at, :t, :free, :km, :c, :promised, :tech, :key) RETURNING job_card_id"""),
+        {"b": branch, "v": vehicle, "at": at, "t": service_type, "free": visit if service_type == "FREE_SERVICE" else None,
+         "km": odometer, "c": complaints, "promised": at + timedelta(hours=hours_promised), "tech": technician,
+         "key": str(uuid.uuid4())}).scalar_one()
+
+
+def _demo_reading(conn: Connection, card: int, pack: int, on, soh: float, cycles: int, imbalance: bool = False) -> None:
+    from datetime import datetime, time
+
+    from webapp.formatting import IST
+
+    conn.execute(sa.text("""
+        INSERT INTO service.battery_reading (job_card_id, pack_id, read_at, soh_pct, soc_pct, cycle_count, cell_v_max,
+                                             cell_v_min, pack_temp_max_c, insulation_mohm, fault_codes, charger_ok)
+        VALUES (:j, :p, least(now(), greatest(:at, (SELECT opened_at FROM service.job_card WHERE job_card_id = :j))),
+                :soh, 64, :cycles,
+                :vmax, 3.352, 33.5, 18, :faults, true)"""),
+        {"j": card, "p": pack, "at": datetime.combine(on, time(10, 15), IST), "soh": round(soh, 2), "cycles": cycles,
+         "vmax": 3.481 if imbalance else 3.371, "faults": ["P0A7F"] if imbalance else []})

@@ -67,6 +67,13 @@ CREATE SCHEMA sales;
 
 
 --
+-- Name: service; Type: SCHEMA; Schema: -; Owner: -
+--
+
+CREATE SCHEMA service;
+
+
+--
 -- Name: textrange; Type: TYPE; Schema: master; Owner: -
 --
 
@@ -2024,6 +2031,373 @@ CREATE FUNCTION sales.subsidy_claim_listing(p_booking_id integer, OUT branch_id 
       FROM sales.booking b
       LEFT JOIN billing.invoice i ON i.invoice_id = b.invoice_id
      WHERE b.booking_id = p_booking_id
+$$;
+
+
+--
+-- Name: check_job_approval(); Type: FUNCTION; Schema: service; Owner: -
+--
+
+CREATE FUNCTION service.check_job_approval() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM service.job_card WHERE job_card_id = NEW.job_card_id
+                      AND state NOT IN ('DELIVERED', 'CANCELLED')) THEN
+        RAISE EXCEPTION 'a closed job card takes no approval'
+            USING ERRCODE = 'check_violation', CONSTRAINT = 'job_approval_card_open';
+    END IF;
+    RETURN NEW;
+END
+$$;
+
+
+--
+-- Name: check_job_card(); Type: FUNCTION; Schema: service; Owner: -
+--
+
+CREATE FUNCTION service.check_job_card() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+    v service.vehicle;
+    acting integer := audit.current_staff_id();
+BEGIN
+    IF TG_OP = 'INSERT' THEN
+        SELECT * INTO v FROM service.vehicle WHERE vehicle_id = NEW.vehicle_id FOR UPDATE;
+        NEW.customer_id := coalesce(NEW.customer_id, v.customer_id);
+        NEW.previous_odometer_km := v.last_odometer_km;
+        IF NEW.state IN ('DELIVERED', 'CANCELLED') THEN
+            NEW.closed_at := coalesce(NEW.closed_at, NEW.state_changed_at);
+        END IF;
+        IF NEW.state NOT IN ('DELIVERED', 'CANCELLED') AND EXISTS (
+               SELECT 1 FROM service.job_card
+                WHERE vehicle_id = NEW.vehicle_id AND state NOT IN ('DELIVERED', 'CANCELLED')) THEN
+            RAISE EXCEPTION 'vehicle % already has an open job card', NEW.vehicle_id
+                USING ERRCODE = 'unique_violation', CONSTRAINT = 'job_card_one_open_idx';
+        END IF;
+    ELSE
+        IF OLD.state IN ('DELIVERED', 'CANCELLED') THEN
+            RAISE EXCEPTION 'job card % is closed (%)', OLD.job_card_no, OLD.state
+                USING ERRCODE = 'check_violation', CONSTRAINT = 'job_card_closed_is_final';
+        END IF;
+        IF NEW.vehicle_id <> OLD.vehicle_id OR NEW.branch_id <> OLD.branch_id
+           OR NEW.job_card_no <> OLD.job_card_no OR NEW.previous_odometer_km IS DISTINCT FROM OLD.previous_odometer_km THEN
+            RAISE EXCEPTION 'a job card keeps its vehicle, branch, number and the reading it was opened against'
+                USING ERRCODE = 'check_violation', CONSTRAINT = 'job_card_fixed';
+        END IF;
+        IF NEW.state <> OLD.state THEN
+            IF NOT EXISTS (SELECT 1 FROM service.job_state_transition
+                            WHERE from_state = OLD.state AND to_state = NEW.state) THEN
+                RAISE EXCEPTION 'a job card cannot go from % to %', OLD.state, NEW.state
+                    USING ERRCODE = 'check_violation', CONSTRAINT = 'job_card_state_transition';
+            END IF;
+            NEW.state_changed_at := now();
+            IF NEW.state IN ('DELIVERED', 'CANCELLED') THEN
+                NEW.closed_at := now();
+            END IF;
+        END IF;
+    END IF;
+    IF NEW.odometer_km < NEW.previous_odometer_km THEN
+        IF NEW.odometer_override_by IS NULL THEN
+            RAISE EXCEPTION 'odometer % km is below the last reading % km', NEW.odometer_km, NEW.previous_odometer_km
+                USING ERRCODE = 'check_violation', CONSTRAINT = 'job_card_odometer_not_below_last';
+        END IF;
+        IF NOT EXISTS (SELECT 1 FROM master.staff WHERE staff_id = NEW.odometer_override_by AND is_active
+                          AND designation IN ('MANAGER', 'ADMIN'))
+           OR (acting IS NOT NULL AND acting <> NEW.odometer_override_by) THEN
+            RAISE EXCEPTION 'only a manager overrides the odometer, in their own name'
+                USING ERRCODE = 'check_violation', CONSTRAINT = 'job_card_override_by_manager';
+        END IF;
+        IF TG_OP = 'INSERT' OR NEW.odometer_km <> OLD.odometer_km
+           OR NEW.odometer_override_by IS DISTINCT FROM OLD.odometer_override_by THEN
+            PERFORM audit.record_event('odometer_override', 'service.job_card', NEW.job_card_id::text,
+                jsonb_build_object('odometer_km', NEW.odometer_km, 'last_km', NEW.previous_odometer_km,
+                                   'reason', NEW.odometer_override_reason, 'manager', NEW.odometer_override_by));
+        END IF;
+    END IF;
+    RETURN NEW;
+END
+$$;
+
+
+--
+-- Name: check_job_line(); Type: FUNCTION; Schema: service; Owner: -
+--
+
+CREATE FUNCTION service.check_job_line() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+    card integer := CASE WHEN TG_OP = 'DELETE' THEN OLD.job_card_id ELSE NEW.job_card_id END;
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM service.job_card WHERE job_card_id = card
+                      AND state NOT IN ('DELIVERED', 'CANCELLED'))
+       OR (TG_OP = 'UPDATE' AND NEW.job_card_id <> OLD.job_card_id) THEN
+        RAISE EXCEPTION 'the work of a closed job card does not change'
+            USING ERRCODE = 'check_violation', CONSTRAINT = 'job_line_card_open';
+    END IF;
+    IF TG_OP = 'DELETE' THEN
+        IF OLD.approval_id IS NOT NULL THEN
+            RAISE EXCEPTION 'an approved line stays on the card (decline it instead)'
+                USING ERRCODE = 'check_violation', CONSTRAINT = 'job_line_approved_fixed';
+        END IF;
+        RETURN OLD;
+    END IF;
+    IF NEW.approval_id IS NOT NULL AND NOT EXISTS (
+           SELECT 1 FROM service.job_approval WHERE approval_id = NEW.approval_id AND job_card_id = NEW.job_card_id) THEN
+        RAISE EXCEPTION 'an approval covers the lines of its own job card'
+            USING ERRCODE = 'check_violation', CONSTRAINT = 'job_line_approval_same_card';
+    END IF;
+    IF TG_OP = 'UPDATE' AND OLD.approval_id IS NOT NULL
+       AND (NEW.qty, NEW.unit_price, NEW.price_includes_gst, NEW.coverage, NEW.operation_code, NEW.part_id, NEW.approval_id)
+           IS DISTINCT FROM (OLD.qty, OLD.unit_price, OLD.price_includes_gst, OLD.coverage, OLD.operation_code, OLD.part_id, OLD.approval_id) THEN
+        RAISE EXCEPTION 'an approved line keeps its work, quantity, price and coverage'
+            USING ERRCODE = 'check_violation', CONSTRAINT = 'job_line_approved_fixed';
+    END IF;
+    RETURN NEW;
+END
+$$;
+
+
+--
+-- Name: check_pack_fitment(); Type: FUNCTION; Schema: service; Owner: -
+--
+
+CREATE FUNCTION service.check_pack_fitment() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+    IF EXISTS (SELECT 1 FROM service.vehicle WHERE vehicle_id = NEW.vehicle_id AND unit_id IS NOT NULL) THEN
+        RAISE EXCEPTION 'a vehicle sold here keeps its packs in its unit''s battery history'
+            USING ERRCODE = 'check_violation', CONSTRAINT = 'pack_fitment_outside_vehicle';
+    END IF;
+    IF EXISTS (SELECT 1 FROM inventory.battery_fitment f
+                WHERE f.pack_id = NEW.pack_id
+                  AND daterange(f.fitted_on, f.removed_on, '[)') && daterange(NEW.fitted_on, NEW.removed_on, '[)')) THEN
+        RAISE EXCEPTION 'battery pack % is fitted in one of this showroom''s units then', NEW.pack_id
+            USING ERRCODE = 'exclusion_violation', CONSTRAINT = 'pack_fitment_one_vehicle_at_a_time';
+    END IF;
+    RETURN NEW;
+END
+$$;
+
+
+--
+-- Name: check_unit_fitment(); Type: FUNCTION; Schema: service; Owner: -
+--
+
+CREATE FUNCTION service.check_unit_fitment() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+    IF EXISTS (SELECT 1 FROM service.pack_fitment f
+                WHERE f.pack_id = NEW.pack_id
+                  AND daterange(f.fitted_on, f.removed_on, '[)') && daterange(NEW.fitted_on, NEW.removed_on, '[)')) THEN
+        RAISE EXCEPTION 'battery pack % is fitted in a vehicle sold elsewhere then', NEW.pack_id
+            USING ERRCODE = 'exclusion_violation', CONSTRAINT = 'battery_fitment_one_vehicle_at_a_time';
+    END IF;
+    RETURN NEW;
+END
+$$;
+
+
+--
+-- Name: check_vehicle(); Type: FUNCTION; Schema: service; Owner: -
+--
+
+CREATE FUNCTION service.check_vehicle() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+    u inventory.vehicle_unit;
+    d sales.delivery;
+    today date := (now() AT TIME ZONE 'Asia/Kolkata')::date;
+BEGIN
+    IF TG_OP = 'UPDATE' THEN
+        IF NEW.unit_id IS DISTINCT FROM OLD.unit_id OR NEW.vin <> OLD.vin THEN
+            RAISE EXCEPTION 'a vehicle''s VIN and unit never change (vehicle %)', OLD.vehicle_id
+                USING ERRCODE = 'check_violation', CONSTRAINT = 'vehicle_vin_fixed';
+        END IF;
+    END IF;
+    IF NEW.unit_id IS NOT NULL THEN
+        SELECT * INTO u FROM inventory.vehicle_unit WHERE unit_id = NEW.unit_id;
+        IF TG_OP = 'INSERT' THEN
+            NEW.vin := coalesce(NEW.vin, u.vin);
+            NEW.motor_no := coalesce(NEW.motor_no, u.motor_no);
+            NEW.variant_id := coalesce(NEW.variant_id, u.variant_id);
+            NEW.colour := coalesce(NEW.colour, u.colour);
+            NEW.mfg_month := coalesce(NEW.mfg_month, u.mfg_month);
+        END IF;
+        IF NEW.vin IS DISTINCT FROM u.vin OR NEW.motor_no IS DISTINCT FROM u.motor_no
+           OR NEW.variant_id IS DISTINCT FROM u.variant_id OR NEW.colour IS DISTINCT FROM u.colour
+           OR NEW.mfg_month IS DISTINCT FROM u.mfg_month THEN
+            RAISE EXCEPTION 'a vehicle sold here has its unit''s VIN, motor number, variant, colour and month (unit %)', NEW.unit_id
+                USING ERRCODE = 'check_violation', CONSTRAINT = 'vehicle_matches_unit';
+        END IF;
+        SELECT * INTO d FROM sales.delivery WHERE unit_id = NEW.unit_id ORDER BY delivered_at DESC LIMIT 1;
+        IF d.delivery_id IS NULL THEN
+            RAISE EXCEPTION 'unit % has not been delivered to a customer', NEW.unit_id
+                USING ERRCODE = 'check_violation', CONSTRAINT = 'vehicle_unit_delivered';
+        END IF;
+        IF TG_OP = 'INSERT' THEN
+            NEW.sale_date := coalesce(NEW.sale_date, d.delivered_on);
+            NEW.customer_id := coalesce(NEW.customer_id,
+                                        (SELECT customer_id FROM sales.booking WHERE booking_id = d.booking_id));
+            NEW.registration_no := coalesce(NEW.registration_no,
+                                            (SELECT reg_no FROM sales.registration WHERE booking_id = d.booking_id));
+            IF NEW.last_odometer_km IS NULL AND d.odometer_km IS NOT NULL THEN
+                NEW.last_odometer_km := d.odometer_km;
+                NEW.last_odometer_on := d.delivered_on;
+            END IF;
+        END IF;
+        IF NEW.sale_date <> d.delivered_on THEN
+            RAISE EXCEPTION 'a vehicle sold here was sold on its delivery day (%)', d.delivered_on
+                USING ERRCODE = 'check_violation', CONSTRAINT = 'vehicle_sale_date_is_delivery';
+        END IF;
+        IF NEW.customer_id IS NULL THEN
+            RAISE EXCEPTION 'the owner of the vehicle must be given (the sale is another branch''s)'
+                USING ERRCODE = 'not_null_violation', CONSTRAINT = 'vehicle_owner_needed';
+        END IF;
+    ELSIF TG_OP = 'INSERT' OR NEW.motor_no <> OLD.motor_no THEN
+        IF EXISTS (SELECT 1 FROM inventory.vehicle_unit WHERE vin = NEW.vin OR motor_no = NEW.motor_no) THEN
+            RAISE EXCEPTION 'VIN % or motor number % is one of this showroom''s units: find it by its VIN', NEW.vin, NEW.motor_no
+                USING ERRCODE = 'check_violation', CONSTRAINT = 'vehicle_sold_here';
+        END IF;
+    END IF;
+    IF NEW.sale_date > today THEN
+        RAISE EXCEPTION 'a sale date cannot be in the future'
+            USING ERRCODE = 'check_violation', CONSTRAINT = 'vehicle_sale_date_not_future';
+    END IF;
+    IF NEW.mfg_month IS NOT NULL AND NEW.mfg_month > NEW.sale_date THEN
+        RAISE EXCEPTION 'a vehicle is made before it is sold'
+            USING ERRCODE = 'check_violation', CONSTRAINT = 'vehicle_made_before_sale';
+    END IF;
+    RETURN NEW;
+END
+$$;
+
+
+--
+-- Name: job_card_recorded(); Type: FUNCTION; Schema: service; Owner: -
+--
+
+CREATE FUNCTION service.job_card_recorded() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+    opened_on date := (NEW.opened_at AT TIME ZONE 'Asia/Kolkata')::date;
+BEGIN
+    IF TG_OP = 'INSERT' OR NEW.state <> OLD.state THEN
+        INSERT INTO service.job_state_change (job_card_id, from_state, to_state, changed_at)
+        VALUES (NEW.job_card_id, CASE WHEN TG_OP = 'UPDATE' THEN OLD.state END, NEW.state, NEW.state_changed_at);
+    END IF;
+    IF TG_OP = 'INSERT' OR NEW.odometer_km <> OLD.odometer_km THEN
+        UPDATE service.vehicle
+           SET last_odometer_km = NEW.odometer_km, last_odometer_on = opened_on,
+               last_odometer_job_card_id = NEW.job_card_id
+         WHERE vehicle_id = NEW.vehicle_id
+           AND (last_odometer_job_card_id IS NULL OR last_odometer_job_card_id = NEW.job_card_id
+                OR last_odometer_on IS NULL OR last_odometer_on <= opened_on);
+    END IF;
+    RETURN NULL;
+END
+$$;
+
+
+--
+-- Name: judge_battery_reading(); Type: FUNCTION; Schema: service; Owner: -
+--
+
+CREATE FUNCTION service.judge_battery_reading() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+    day date := (NEW.read_at AT TIME ZONE 'Asia/Kolkata')::date;
+    vehicle integer;
+    floor_pct numeric;
+    found text[] := '{}';
+BEGIN
+    SELECT c.vehicle_id, coalesce(va.battery_min_soh_pct, service.reading_limit_on('SOH_MIN_PCT', day))
+      INTO vehicle, floor_pct
+      FROM service.job_card c JOIN service.vehicle v ON v.vehicle_id = c.vehicle_id
+      JOIN oem.variant va ON va.variant_id = v.variant_id
+     WHERE c.job_card_id = NEW.job_card_id;
+    IF NOT EXISTS (SELECT 1 FROM service.vehicle_pack
+                    WHERE vehicle_id = vehicle AND pack_id = NEW.pack_id
+                      AND daterange(fitted_on, removed_on, '[]') @> day) THEN
+        RAISE EXCEPTION 'pack % is not in this vehicle on %', NEW.pack_id, day
+            USING ERRCODE = 'check_violation', CONSTRAINT = 'battery_reading_pack_of_vehicle';
+    END IF;
+    IF (NEW.cell_v_max - NEW.cell_v_min) * 1000 > service.reading_limit_on('CELL_DELTA_MV_MAX', day) THEN
+        found := found || 'CELL_DELTA'::text;
+    END IF;
+    IF NEW.pack_temp_max_c > service.reading_limit_on('TEMP_MAX_C', day) THEN
+        found := found || 'TEMPERATURE'::text;
+    END IF;
+    IF NEW.insulation_mohm < service.reading_limit_on('INSULATION_MOHM_MIN', day) THEN
+        found := found || 'INSULATION'::text;
+    END IF;
+    IF NEW.soh_pct < floor_pct THEN
+        found := found || 'SOH'::text;
+    END IF;
+    IF cardinality(NEW.fault_codes) > 0 THEN
+        found := found || 'BMS_FAULT'::text;
+    END IF;
+    IF NEW.charger_ok IS FALSE THEN
+        found := found || 'CHARGER'::text;
+    END IF;
+    NEW.flags := found;
+    RETURN NEW;
+END
+$$;
+
+
+--
+-- Name: number_job_card(); Type: FUNCTION; Schema: service; Owner: -
+--
+
+CREATE FUNCTION service.number_job_card() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+    IF NEW.job_card_no IS NULL THEN
+        NEW.job_card_no := master.next_document_no(NEW.branch_id, 'JC', (NEW.opened_at AT TIME ZONE 'Asia/Kolkata')::date);
+    END IF;
+    RETURN NEW;
+END
+$$;
+
+
+--
+-- Name: reading_limit_on(text, date); Type: FUNCTION; Schema: service; Owner: -
+--
+
+CREATE FUNCTION service.reading_limit_on(p_code text, p_on date) RETURNS numeric
+    LANGUAGE sql STABLE
+    AS $$
+    SELECT limit_value FROM service.reading_limit
+     WHERE check_code = p_code AND master.valid_during(effective_from, effective_to) @> p_on
+$$;
+
+
+--
+-- Name: refuse_on_closed_card(); Type: FUNCTION; Schema: service; Owner: -
+--
+
+CREATE FUNCTION service.refuse_on_closed_card() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+    card integer := CASE WHEN TG_OP = 'DELETE' THEN OLD.job_card_id ELSE NEW.job_card_id END;
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM service.job_card WHERE job_card_id = card AND state NOT IN ('DELIVERED', 'CANCELLED'))
+       OR (TG_OP = 'UPDATE' AND NEW.job_card_id <> OLD.job_card_id) THEN
+        RAISE EXCEPTION 'job card % is closed: its % do not change', card, TG_TABLE_NAME
+            USING ERRCODE = 'check_violation', CONSTRAINT = TG_TABLE_NAME || '_card_open';
+    END IF;
+    RETURN CASE WHEN TG_OP = 'DELETE' THEN OLD ELSE NEW END;
+END
 $$;
 
 
@@ -4370,6 +4744,453 @@ CREATE TABLE sales.subsidy_claim (
 
 
 --
+-- Name: battery_reading; Type: TABLE; Schema: service; Owner: -
+--
+
+CREATE TABLE service.battery_reading (
+    reading_id integer NOT NULL,
+    job_card_id integer NOT NULL,
+    pack_id integer NOT NULL,
+    read_at timestamp with time zone DEFAULT now() NOT NULL,
+    soh_pct numeric(5,2) NOT NULL,
+    soc_pct numeric(5,2) NOT NULL,
+    cycle_count integer,
+    cell_v_max numeric(5,3) NOT NULL,
+    cell_v_min numeric(5,3) NOT NULL,
+    cell_delta_mv numeric(7,1) GENERATED ALWAYS AS (((cell_v_max - cell_v_min) * (1000)::numeric)) STORED,
+    pack_temp_max_c numeric(4,1),
+    insulation_mohm numeric(9,3),
+    fault_codes text[] DEFAULT '{}'::text[] NOT NULL,
+    charger_ok boolean,
+    remark text,
+    flags text[] DEFAULT '{}'::text[] NOT NULL,
+    recorded_by integer DEFAULT audit.current_staff_id(),
+    CONSTRAINT battery_reading_cell_v_max_check CHECK (((cell_v_max >= (1)::numeric) AND (cell_v_max <= (5)::numeric))),
+    CONSTRAINT battery_reading_cell_v_min_check CHECK (((cell_v_min >= (1)::numeric) AND (cell_v_min <= (5)::numeric))),
+    CONSTRAINT battery_reading_cells CHECK ((cell_v_min <= cell_v_max)),
+    CONSTRAINT battery_reading_cycle_count_check CHECK (((cycle_count >= 0) AND (cycle_count <= 20000))),
+    CONSTRAINT battery_reading_fault_codes CHECK (((cardinality(fault_codes) <= 20) AND (array_to_string(fault_codes, ' '::text) ~ '^([A-Z0-9][A-Z0-9-]{1,11}( |$))*$'::text))),
+    CONSTRAINT battery_reading_insulation_mohm_check CHECK (((insulation_mohm >= (0)::numeric) AND (insulation_mohm <= (100000)::numeric))),
+    CONSTRAINT battery_reading_pack_temp_max_c_check CHECK (((pack_temp_max_c >= ('-30'::integer)::numeric) AND (pack_temp_max_c <= (120)::numeric))),
+    CONSTRAINT battery_reading_remark_check CHECK (((length(btrim(remark)) >= 1) AND (length(btrim(remark)) <= 300))),
+    CONSTRAINT battery_reading_soc_pct_check CHECK (((soc_pct >= (0)::numeric) AND (soc_pct <= (100)::numeric))),
+    CONSTRAINT battery_reading_soh_pct_check CHECK (((soh_pct >= (0)::numeric) AND (soh_pct <= (100)::numeric)))
+);
+
+
+--
+-- Name: battery_reading_reading_id_seq; Type: SEQUENCE; Schema: service; Owner: -
+--
+
+ALTER TABLE service.battery_reading ALTER COLUMN reading_id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME service.battery_reading_reading_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
+
+--
+-- Name: inspection_item; Type: TABLE; Schema: service; Owner: -
+--
+
+CREATE TABLE service.inspection_item (
+    item_id integer NOT NULL,
+    name text NOT NULL,
+    sort_order smallint NOT NULL,
+    is_active boolean DEFAULT true NOT NULL,
+    CONSTRAINT inspection_item_name_check CHECK (((length(btrim(name)) >= 2) AND (length(btrim(name)) <= 80))),
+    CONSTRAINT inspection_item_sort_order_check CHECK (((sort_order >= 0) AND (sort_order <= 999)))
+);
+
+
+--
+-- Name: inspection_item_item_id_seq; Type: SEQUENCE; Schema: service; Owner: -
+--
+
+ALTER TABLE service.inspection_item ALTER COLUMN item_id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME service.inspection_item_item_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
+
+--
+-- Name: inspection_result; Type: TABLE; Schema: service; Owner: -
+--
+
+CREATE TABLE service.inspection_result (
+    job_card_id integer NOT NULL,
+    item_id integer NOT NULL,
+    result text NOT NULL,
+    remark text,
+    checked_by integer DEFAULT audit.current_staff_id(),
+    checked_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT inspection_result_remark_check CHECK (((length(btrim(remark)) >= 1) AND (length(btrim(remark)) <= 300))),
+    CONSTRAINT inspection_result_result_check CHECK ((result = ANY (ARRAY['OK'::text, 'NOT_OK'::text])))
+);
+
+
+--
+-- Name: job_approval; Type: TABLE; Schema: service; Owner: -
+--
+
+CREATE TABLE service.job_approval (
+    approval_id integer NOT NULL,
+    job_card_id integer NOT NULL,
+    approved_at timestamp with time zone DEFAULT now() NOT NULL,
+    approved_by_name text NOT NULL,
+    mode text NOT NULL,
+    amount numeric(12,2) NOT NULL,
+    recorded_by integer DEFAULT audit.current_staff_id(),
+    idempotency_key uuid NOT NULL,
+    CONSTRAINT job_approval_amount_check CHECK ((amount >= (0)::numeric)),
+    CONSTRAINT job_approval_approved_by_name_check CHECK (((length(btrim(approved_by_name)) >= 2) AND (length(btrim(approved_by_name)) <= 120))),
+    CONSTRAINT job_approval_mode_check CHECK ((mode = ANY (ARRAY['IN_PERSON'::text, 'PHONE'::text])))
+);
+
+
+--
+-- Name: job_approval_approval_id_seq; Type: SEQUENCE; Schema: service; Owner: -
+--
+
+ALTER TABLE service.job_approval ALTER COLUMN approval_id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME service.job_approval_approval_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
+
+--
+-- Name: job_card; Type: TABLE; Schema: service; Owner: -
+--
+
+CREATE TABLE service.job_card (
+    job_card_id integer NOT NULL,
+    branch_id integer NOT NULL,
+    job_card_no text NOT NULL,
+    opened_at timestamp with time zone DEFAULT now() NOT NULL,
+    vehicle_id integer NOT NULL,
+    customer_id integer NOT NULL,
+    service_type text NOT NULL,
+    free_service_no smallint,
+    state text DEFAULT 'OPEN'::text NOT NULL,
+    state_changed_at timestamp with time zone DEFAULT now() NOT NULL,
+    odometer_km integer NOT NULL,
+    previous_odometer_km integer,
+    odometer_override_reason text,
+    odometer_override_by integer,
+    complaints text NOT NULL,
+    promised_at timestamp with time zone,
+    advisor_id integer DEFAULT audit.current_staff_id(),
+    closed_at timestamp with time zone,
+    cancel_reason text,
+    idempotency_key uuid NOT NULL,
+    technician_id integer,
+    CONSTRAINT job_card_cancel_reason CHECK (((state = 'CANCELLED'::text) = (cancel_reason IS NOT NULL))),
+    CONSTRAINT job_card_cancel_reason_check CHECK (((length(btrim(cancel_reason)) >= 5) AND (length(btrim(cancel_reason)) <= 300))),
+    CONSTRAINT job_card_closed CHECK (((state = ANY (ARRAY['DELIVERED'::text, 'CANCELLED'::text])) = (closed_at IS NOT NULL))),
+    CONSTRAINT job_card_complaints_check CHECK (((length(btrim(complaints)) >= 2) AND (length(btrim(complaints)) <= 2000))),
+    CONSTRAINT job_card_free_service_no CHECK (((service_type = 'FREE_SERVICE'::text) = (free_service_no IS NOT NULL))),
+    CONSTRAINT job_card_free_service_no_check CHECK (((free_service_no >= 1) AND (free_service_no <= 20))),
+    CONSTRAINT job_card_job_card_no_check CHECK ((job_card_no ~ '^[A-Z0-9/-]{1,16}$'::text)),
+    CONSTRAINT job_card_odometer_km_check CHECK (((odometer_km >= 0) AND (odometer_km <= 2000000))),
+    CONSTRAINT job_card_odometer_override_reason_check CHECK (((length(btrim(odometer_override_reason)) >= 5) AND (length(btrim(odometer_override_reason)) <= 300))),
+    CONSTRAINT job_card_override_complete CHECK (((odometer_override_reason IS NULL) = (odometer_override_by IS NULL))),
+    CONSTRAINT job_card_previous_odometer_km_check CHECK (((previous_odometer_km >= 0) AND (previous_odometer_km <= 2000000))),
+    CONSTRAINT job_card_promised_after_opening CHECK (((promised_at IS NULL) OR (promised_at >= opened_at))),
+    CONSTRAINT job_card_service_type_check CHECK ((service_type = ANY (ARRAY['FREE_SERVICE'::text, 'PAID_SERVICE'::text, 'RUNNING_REPAIR'::text, 'ACCIDENT'::text, 'WARRANTY'::text, 'BATTERY_CHECK'::text, 'RECALL'::text])))
+);
+
+
+--
+-- Name: job_card_job_card_id_seq; Type: SEQUENCE; Schema: service; Owner: -
+--
+
+ALTER TABLE service.job_card ALTER COLUMN job_card_id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME service.job_card_job_card_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
+
+--
+-- Name: job_line; Type: TABLE; Schema: service; Owner: -
+--
+
+CREATE TABLE service.job_line (
+    job_line_id integer NOT NULL,
+    job_card_id integer NOT NULL,
+    operation_code text,
+    part_id integer,
+    description text,
+    qty numeric(12,3) NOT NULL,
+    unit_price numeric(12,2) NOT NULL,
+    price_includes_gst boolean NOT NULL,
+    coverage text DEFAULT 'CUSTOMER'::text NOT NULL,
+    technician_id integer,
+    status text DEFAULT 'PROPOSED'::text NOT NULL,
+    approval_id integer,
+    added_by integer DEFAULT audit.current_staff_id(),
+    added_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT job_line_approved CHECK (((status = ANY (ARRAY['PROPOSED'::text, 'DECLINED'::text])) OR (coverage <> 'CUSTOMER'::text) OR (approval_id IS NOT NULL))),
+    CONSTRAINT job_line_coverage_check CHECK ((coverage = ANY (ARRAY['CUSTOMER'::text, 'WARRANTY'::text, 'FREE_SERVICE'::text, 'RECALL'::text, 'GOODWILL'::text]))),
+    CONSTRAINT job_line_description_check CHECK (((length(btrim(description)) >= 1) AND (length(btrim(description)) <= 300))),
+    CONSTRAINT job_line_labour_or_part CHECK (((operation_code IS NULL) <> (part_id IS NULL))),
+    CONSTRAINT job_line_qty_check CHECK (((qty > (0)::numeric) AND (qty <= (10000)::numeric))),
+    CONSTRAINT job_line_status_check CHECK ((status = ANY (ARRAY['PROPOSED'::text, 'APPROVED'::text, 'DONE'::text, 'DECLINED'::text]))),
+    CONSTRAINT job_line_unit_price_check CHECK ((unit_price >= (0)::numeric))
+);
+
+
+--
+-- Name: job_line_job_line_id_seq; Type: SEQUENCE; Schema: service; Owner: -
+--
+
+ALTER TABLE service.job_line ALTER COLUMN job_line_id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME service.job_line_job_line_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
+
+--
+-- Name: job_photo; Type: TABLE; Schema: service; Owner: -
+--
+
+CREATE TABLE service.job_photo (
+    photo_id integer NOT NULL,
+    job_card_id integer NOT NULL,
+    taken_at timestamp with time zone DEFAULT now() NOT NULL,
+    content_type text NOT NULL,
+    image bytea NOT NULL,
+    sha256 text NOT NULL,
+    thumbnail bytea NOT NULL,
+    caption text,
+    taken_by integer DEFAULT audit.current_staff_id(),
+    CONSTRAINT job_photo_caption_check CHECK (((length(btrim(caption)) >= 1) AND (length(btrim(caption)) <= 120))),
+    CONSTRAINT job_photo_checksum CHECK ((sha256 = encode(sha256(image), 'hex'::text))),
+    CONSTRAINT job_photo_content_type_check CHECK ((content_type = ANY (ARRAY['image/jpeg'::text, 'image/png'::text, 'image/webp'::text]))),
+    CONSTRAINT job_photo_image_check CHECK (((octet_length(image) >= 1) AND (octet_length(image) <= 6291456))),
+    CONSTRAINT job_photo_sha256_check CHECK ((sha256 ~ '^[0-9a-f]{64}$'::text)),
+    CONSTRAINT job_photo_thumbnail_check CHECK (((octet_length(thumbnail) >= 1) AND (octet_length(thumbnail) <= 262144)))
+);
+
+
+--
+-- Name: job_photo_photo_id_seq; Type: SEQUENCE; Schema: service; Owner: -
+--
+
+ALTER TABLE service.job_photo ALTER COLUMN photo_id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME service.job_photo_photo_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
+
+--
+-- Name: job_state; Type: TABLE; Schema: service; Owner: -
+--
+
+CREATE TABLE service.job_state (
+    state text NOT NULL,
+    label text NOT NULL,
+    sort_order smallint NOT NULL,
+    is_open boolean NOT NULL
+);
+
+
+--
+-- Name: job_state_change; Type: TABLE; Schema: service; Owner: -
+--
+
+CREATE TABLE service.job_state_change (
+    change_id bigint NOT NULL,
+    job_card_id integer NOT NULL,
+    from_state text,
+    to_state text NOT NULL,
+    changed_at timestamp with time zone DEFAULT now() NOT NULL,
+    changed_by integer DEFAULT audit.current_staff_id()
+);
+
+
+--
+-- Name: job_state_change_change_id_seq; Type: SEQUENCE; Schema: service; Owner: -
+--
+
+ALTER TABLE service.job_state_change ALTER COLUMN change_id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME service.job_state_change_change_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
+
+--
+-- Name: job_state_transition; Type: TABLE; Schema: service; Owner: -
+--
+
+CREATE TABLE service.job_state_transition (
+    from_state text NOT NULL,
+    to_state text NOT NULL,
+    meaning text NOT NULL,
+    by_tap boolean NOT NULL,
+    advisor_only boolean NOT NULL,
+    CONSTRAINT job_state_transition_check CHECK ((from_state <> to_state))
+);
+
+
+--
+-- Name: pack_fitment; Type: TABLE; Schema: service; Owner: -
+--
+
+CREATE TABLE service.pack_fitment (
+    fitment_id integer NOT NULL,
+    pack_id integer NOT NULL,
+    vehicle_id integer NOT NULL,
+    fitted_on date NOT NULL,
+    removed_on date,
+    reason text NOT NULL,
+    CONSTRAINT pack_fitment_reason_check CHECK (((length(btrim(reason)) >= 2) AND (length(btrim(reason)) <= 200))),
+    CONSTRAINT pack_fitment_removed_after_fitted CHECK (((removed_on IS NULL) OR (removed_on >= fitted_on)))
+);
+
+
+--
+-- Name: pack_fitment_fitment_id_seq; Type: SEQUENCE; Schema: service; Owner: -
+--
+
+ALTER TABLE service.pack_fitment ALTER COLUMN fitment_id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME service.pack_fitment_fitment_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
+
+--
+-- Name: reading_limit; Type: TABLE; Schema: service; Owner: -
+--
+
+CREATE TABLE service.reading_limit (
+    limit_id integer NOT NULL,
+    check_code text NOT NULL,
+    limit_value numeric(10,3) NOT NULL,
+    effective_from date NOT NULL,
+    effective_to date,
+    CONSTRAINT reading_limit_check_code_check CHECK ((check_code = ANY (ARRAY['CELL_DELTA_MV_MAX'::text, 'TEMP_MAX_C'::text, 'INSULATION_MOHM_MIN'::text, 'SOH_MIN_PCT'::text]))),
+    CONSTRAINT reading_limit_limit_value_check CHECK (((limit_value >= (0)::numeric) AND (limit_value <= (10000)::numeric))),
+    CONSTRAINT reading_limit_period CHECK (((effective_to IS NULL) OR (effective_to >= effective_from)))
+);
+
+
+--
+-- Name: reading_limit_limit_id_seq; Type: SEQUENCE; Schema: service; Owner: -
+--
+
+ALTER TABLE service.reading_limit ALTER COLUMN limit_id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME service.reading_limit_limit_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
+
+--
+-- Name: vehicle; Type: TABLE; Schema: service; Owner: -
+--
+
+CREATE TABLE service.vehicle (
+    vehicle_id integer NOT NULL,
+    unit_id integer,
+    vin text NOT NULL,
+    motor_no text NOT NULL,
+    variant_id integer NOT NULL,
+    colour text,
+    mfg_month date,
+    customer_id integer NOT NULL,
+    registration_no text,
+    sale_date date NOT NULL,
+    branch_id integer NOT NULL,
+    last_odometer_km integer,
+    last_odometer_on date,
+    last_odometer_job_card_id integer,
+    registered_by integer DEFAULT audit.current_staff_id(),
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT vehicle_colour_check CHECK (((length(btrim(colour)) >= 1) AND (length(btrim(colour)) <= 40))),
+    CONSTRAINT vehicle_last_odometer_km_check CHECK (((last_odometer_km >= 0) AND (last_odometer_km <= 2000000))),
+    CONSTRAINT vehicle_mfg_month_check CHECK ((EXTRACT(day FROM mfg_month) = (1)::numeric)),
+    CONSTRAINT vehicle_motor_no_check CHECK ((motor_no ~ '^[A-Z0-9][A-Z0-9/-]{3,39}$'::text)),
+    CONSTRAINT vehicle_odometer_dated CHECK (((last_odometer_km IS NULL) = (last_odometer_on IS NULL))),
+    CONSTRAINT vehicle_registration_no_check CHECK ((registration_no ~ '^([A-Z]{2}[0-9]{1,2}[A-Z]{0,3}[0-9]{1,4}|[0-9]{2}BH[0-9]{4}[A-Z]{1,2})$'::text)),
+    CONSTRAINT vehicle_sale_date_check CHECK ((sale_date >= '2000-01-01'::date)),
+    CONSTRAINT vehicle_vin_check CHECK ((vin ~ '^[A-HJ-NPR-Z0-9]{17}$'::text))
+);
+
+
+--
+-- Name: vehicle_pack; Type: VIEW; Schema: service; Owner: -
+--
+
+CREATE VIEW service.vehicle_pack AS
+ SELECT v.vehicle_id,
+    f.pack_id,
+    p.serial,
+    f.fitted_on,
+    f.removed_on,
+    f.reason
+   FROM ((service.vehicle v
+     JOIN inventory.battery_fitment f ON ((f.unit_id = v.unit_id)))
+     JOIN inventory.battery_pack p ON ((p.pack_id = f.pack_id)))
+UNION ALL
+ SELECT f.vehicle_id,
+    f.pack_id,
+    p.serial,
+    f.fitted_on,
+    f.removed_on,
+    f.reason
+   FROM (service.pack_fitment f
+     JOIN inventory.battery_pack p ON ((p.pack_id = f.pack_id)));
+
+
+--
+-- Name: vehicle_vehicle_id_seq; Type: SEQUENCE; Schema: service; Owner: -
+--
+
+ALTER TABLE service.vehicle ALTER COLUMN vehicle_id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME service.vehicle_vehicle_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
+
+--
 -- Name: log log_pkey; Type: CONSTRAINT; Schema: audit; Owner: -
 --
 
@@ -5378,6 +6199,214 @@ ALTER TABLE ONLY sales.subsidy_claim
 
 
 --
+-- Name: battery_reading battery_reading_job_card_id_pack_id_key; Type: CONSTRAINT; Schema: service; Owner: -
+--
+
+ALTER TABLE ONLY service.battery_reading
+    ADD CONSTRAINT battery_reading_job_card_id_pack_id_key UNIQUE (job_card_id, pack_id);
+
+
+--
+-- Name: battery_reading battery_reading_pkey; Type: CONSTRAINT; Schema: service; Owner: -
+--
+
+ALTER TABLE ONLY service.battery_reading
+    ADD CONSTRAINT battery_reading_pkey PRIMARY KEY (reading_id);
+
+
+--
+-- Name: inspection_item inspection_item_name_key; Type: CONSTRAINT; Schema: service; Owner: -
+--
+
+ALTER TABLE ONLY service.inspection_item
+    ADD CONSTRAINT inspection_item_name_key UNIQUE (name);
+
+
+--
+-- Name: inspection_item inspection_item_pkey; Type: CONSTRAINT; Schema: service; Owner: -
+--
+
+ALTER TABLE ONLY service.inspection_item
+    ADD CONSTRAINT inspection_item_pkey PRIMARY KEY (item_id);
+
+
+--
+-- Name: inspection_result inspection_result_pkey; Type: CONSTRAINT; Schema: service; Owner: -
+--
+
+ALTER TABLE ONLY service.inspection_result
+    ADD CONSTRAINT inspection_result_pkey PRIMARY KEY (job_card_id, item_id);
+
+
+--
+-- Name: job_approval job_approval_idempotency_key_key; Type: CONSTRAINT; Schema: service; Owner: -
+--
+
+ALTER TABLE ONLY service.job_approval
+    ADD CONSTRAINT job_approval_idempotency_key_key UNIQUE (idempotency_key);
+
+
+--
+-- Name: job_approval job_approval_pkey; Type: CONSTRAINT; Schema: service; Owner: -
+--
+
+ALTER TABLE ONLY service.job_approval
+    ADD CONSTRAINT job_approval_pkey PRIMARY KEY (approval_id);
+
+
+--
+-- Name: job_card job_card_idempotency_key_key; Type: CONSTRAINT; Schema: service; Owner: -
+--
+
+ALTER TABLE ONLY service.job_card
+    ADD CONSTRAINT job_card_idempotency_key_key UNIQUE (idempotency_key);
+
+
+--
+-- Name: job_card job_card_job_card_no_key; Type: CONSTRAINT; Schema: service; Owner: -
+--
+
+ALTER TABLE ONLY service.job_card
+    ADD CONSTRAINT job_card_job_card_no_key UNIQUE (job_card_no);
+
+
+--
+-- Name: job_card job_card_pkey; Type: CONSTRAINT; Schema: service; Owner: -
+--
+
+ALTER TABLE ONLY service.job_card
+    ADD CONSTRAINT job_card_pkey PRIMARY KEY (job_card_id);
+
+
+--
+-- Name: job_line job_line_pkey; Type: CONSTRAINT; Schema: service; Owner: -
+--
+
+ALTER TABLE ONLY service.job_line
+    ADD CONSTRAINT job_line_pkey PRIMARY KEY (job_line_id);
+
+
+--
+-- Name: job_photo job_photo_job_card_id_sha256_key; Type: CONSTRAINT; Schema: service; Owner: -
+--
+
+ALTER TABLE ONLY service.job_photo
+    ADD CONSTRAINT job_photo_job_card_id_sha256_key UNIQUE (job_card_id, sha256);
+
+
+--
+-- Name: job_photo job_photo_pkey; Type: CONSTRAINT; Schema: service; Owner: -
+--
+
+ALTER TABLE ONLY service.job_photo
+    ADD CONSTRAINT job_photo_pkey PRIMARY KEY (photo_id);
+
+
+--
+-- Name: job_state_change job_state_change_pkey; Type: CONSTRAINT; Schema: service; Owner: -
+--
+
+ALTER TABLE ONLY service.job_state_change
+    ADD CONSTRAINT job_state_change_pkey PRIMARY KEY (change_id);
+
+
+--
+-- Name: job_state job_state_pkey; Type: CONSTRAINT; Schema: service; Owner: -
+--
+
+ALTER TABLE ONLY service.job_state
+    ADD CONSTRAINT job_state_pkey PRIMARY KEY (state);
+
+
+--
+-- Name: job_state job_state_sort_order_key; Type: CONSTRAINT; Schema: service; Owner: -
+--
+
+ALTER TABLE ONLY service.job_state
+    ADD CONSTRAINT job_state_sort_order_key UNIQUE (sort_order);
+
+
+--
+-- Name: job_state_transition job_state_transition_pkey; Type: CONSTRAINT; Schema: service; Owner: -
+--
+
+ALTER TABLE ONLY service.job_state_transition
+    ADD CONSTRAINT job_state_transition_pkey PRIMARY KEY (from_state, to_state);
+
+
+--
+-- Name: pack_fitment pack_fitment_one_vehicle_at_a_time; Type: CONSTRAINT; Schema: service; Owner: -
+--
+
+ALTER TABLE ONLY service.pack_fitment
+    ADD CONSTRAINT pack_fitment_one_vehicle_at_a_time EXCLUDE USING gist (int4range(pack_id, pack_id, '[]'::text) WITH &&, daterange(fitted_on, removed_on, '[)'::text) WITH &&);
+
+
+--
+-- Name: pack_fitment pack_fitment_pkey; Type: CONSTRAINT; Schema: service; Owner: -
+--
+
+ALTER TABLE ONLY service.pack_fitment
+    ADD CONSTRAINT pack_fitment_pkey PRIMARY KEY (fitment_id);
+
+
+--
+-- Name: reading_limit reading_limit_no_overlap; Type: CONSTRAINT; Schema: service; Owner: -
+--
+
+ALTER TABLE ONLY service.reading_limit
+    ADD CONSTRAINT reading_limit_no_overlap EXCLUDE USING gist (master.same_key(check_code) WITH &&, master.valid_during(effective_from, effective_to) WITH &&);
+
+
+--
+-- Name: reading_limit reading_limit_pkey; Type: CONSTRAINT; Schema: service; Owner: -
+--
+
+ALTER TABLE ONLY service.reading_limit
+    ADD CONSTRAINT reading_limit_pkey PRIMARY KEY (limit_id);
+
+
+--
+-- Name: vehicle vehicle_motor_no_key; Type: CONSTRAINT; Schema: service; Owner: -
+--
+
+ALTER TABLE ONLY service.vehicle
+    ADD CONSTRAINT vehicle_motor_no_key UNIQUE (motor_no);
+
+
+--
+-- Name: vehicle vehicle_pkey; Type: CONSTRAINT; Schema: service; Owner: -
+--
+
+ALTER TABLE ONLY service.vehicle
+    ADD CONSTRAINT vehicle_pkey PRIMARY KEY (vehicle_id);
+
+
+--
+-- Name: vehicle vehicle_registration_no_key; Type: CONSTRAINT; Schema: service; Owner: -
+--
+
+ALTER TABLE ONLY service.vehicle
+    ADD CONSTRAINT vehicle_registration_no_key UNIQUE (registration_no);
+
+
+--
+-- Name: vehicle vehicle_unit_id_key; Type: CONSTRAINT; Schema: service; Owner: -
+--
+
+ALTER TABLE ONLY service.vehicle
+    ADD CONSTRAINT vehicle_unit_id_key UNIQUE (unit_id);
+
+
+--
+-- Name: vehicle vehicle_vin_key; Type: CONSTRAINT; Schema: service; Owner: -
+--
+
+ALTER TABLE ONLY service.vehicle
+    ADD CONSTRAINT vehicle_vin_key UNIQUE (vin);
+
+
+--
 -- Name: log_at_idx; Type: INDEX; Schema: audit; Owner: -
 --
 
@@ -5599,6 +6628,13 @@ CREATE INDEX vehicle_unit_list_idx ON inventory.vehicle_unit USING btree (branch
 --
 
 CREATE INDEX vehicle_unit_variant_idx ON inventory.vehicle_unit USING btree (variant_id, colour, status);
+
+
+--
+-- Name: vehicle_unit_vin_last6_idx; Type: INDEX; Schema: inventory; Owner: -
+--
+
+CREATE INDEX vehicle_unit_vin_last6_idx ON inventory.vehicle_unit USING btree ("right"(vin, 6));
 
 
 --
@@ -5840,6 +6876,132 @@ CREATE INDEX subsidy_claim_register_idx ON sales.subsidy_claim USING btree (bran
 
 
 --
+-- Name: battery_reading_pack_idx; Type: INDEX; Schema: service; Owner: -
+--
+
+CREATE INDEX battery_reading_pack_idx ON service.battery_reading USING btree (pack_id, read_at);
+
+
+--
+-- Name: job_approval_card_idx; Type: INDEX; Schema: service; Owner: -
+--
+
+CREATE INDEX job_approval_card_idx ON service.job_approval USING btree (job_card_id);
+
+
+--
+-- Name: job_card_board_idx; Type: INDEX; Schema: service; Owner: -
+--
+
+CREATE INDEX job_card_board_idx ON service.job_card USING btree (branch_id, state) WHERE (state <> ALL (ARRAY['DELIVERED'::text, 'CANCELLED'::text]));
+
+
+--
+-- Name: job_card_branch_opened_idx; Type: INDEX; Schema: service; Owner: -
+--
+
+CREATE INDEX job_card_branch_opened_idx ON service.job_card USING btree (branch_id, opened_at DESC);
+
+
+--
+-- Name: job_card_one_open_idx; Type: INDEX; Schema: service; Owner: -
+--
+
+CREATE UNIQUE INDEX job_card_one_open_idx ON service.job_card USING btree (vehicle_id) WHERE (state <> ALL (ARRAY['DELIVERED'::text, 'CANCELLED'::text]));
+
+
+--
+-- Name: job_card_technician_idx; Type: INDEX; Schema: service; Owner: -
+--
+
+CREATE INDEX job_card_technician_idx ON service.job_card USING btree (technician_id) WHERE (state <> ALL (ARRAY['DELIVERED'::text, 'CANCELLED'::text]));
+
+
+--
+-- Name: job_card_vehicle_idx; Type: INDEX; Schema: service; Owner: -
+--
+
+CREATE INDEX job_card_vehicle_idx ON service.job_card USING btree (vehicle_id, opened_at DESC);
+
+
+--
+-- Name: job_line_card_idx; Type: INDEX; Schema: service; Owner: -
+--
+
+CREATE INDEX job_line_card_idx ON service.job_line USING btree (job_card_id);
+
+
+--
+-- Name: job_line_technician_idx; Type: INDEX; Schema: service; Owner: -
+--
+
+CREATE INDEX job_line_technician_idx ON service.job_line USING btree (technician_id) WHERE (technician_id IS NOT NULL);
+
+
+--
+-- Name: job_photo_card_idx; Type: INDEX; Schema: service; Owner: -
+--
+
+CREATE INDEX job_photo_card_idx ON service.job_photo USING btree (job_card_id);
+
+
+--
+-- Name: job_state_change_card_idx; Type: INDEX; Schema: service; Owner: -
+--
+
+CREATE INDEX job_state_change_card_idx ON service.job_state_change USING btree (job_card_id, changed_at);
+
+
+--
+-- Name: pack_fitment_current_idx; Type: INDEX; Schema: service; Owner: -
+--
+
+CREATE UNIQUE INDEX pack_fitment_current_idx ON service.pack_fitment USING btree (pack_id) WHERE (removed_on IS NULL);
+
+
+--
+-- Name: pack_fitment_vehicle_idx; Type: INDEX; Schema: service; Owner: -
+--
+
+CREATE INDEX pack_fitment_vehicle_idx ON service.pack_fitment USING btree (vehicle_id);
+
+
+--
+-- Name: vehicle_customer_idx; Type: INDEX; Schema: service; Owner: -
+--
+
+CREATE INDEX vehicle_customer_idx ON service.vehicle USING btree (customer_id);
+
+
+--
+-- Name: vehicle_registration_prefix_idx; Type: INDEX; Schema: service; Owner: -
+--
+
+CREATE INDEX vehicle_registration_prefix_idx ON service.vehicle USING btree (registration_no text_pattern_ops);
+
+
+--
+-- Name: vehicle_registration_suffix_idx; Type: INDEX; Schema: service; Owner: -
+--
+
+CREATE INDEX vehicle_registration_suffix_idx ON service.vehicle USING btree (reverse(registration_no) text_pattern_ops);
+
+
+--
+-- Name: vehicle_variant_idx; Type: INDEX; Schema: service; Owner: -
+--
+
+CREATE INDEX vehicle_variant_idx ON service.vehicle USING btree (variant_id);
+
+
+--
+-- Name: vehicle_vin_last6_idx; Type: INDEX; Schema: service; Owner: -
+--
+
+CREATE INDEX vehicle_vin_last6_idx ON service.vehicle USING btree ("right"(vin, 6));
+
+
+--
 -- Name: log log_is_append_only; Type: TRIGGER; Schema: audit; Owner: -
 --
 
@@ -6068,6 +7230,13 @@ CREATE TRIGGER audit_log_change AFTER INSERT OR DELETE OR UPDATE ON inventory.st
 --
 
 CREATE TRIGGER audit_log_change AFTER INSERT OR DELETE OR UPDATE ON inventory.vehicle_unit FOR EACH ROW EXECUTE FUNCTION audit.log_change('unit_id', '', '');
+
+
+--
+-- Name: battery_fitment battery_fitment_not_in_outside_vehicle; Type: TRIGGER; Schema: inventory; Owner: -
+--
+
+CREATE TRIGGER battery_fitment_not_in_outside_vehicle BEFORE INSERT OR UPDATE ON inventory.battery_fitment FOR EACH ROW EXECUTE FUNCTION service.check_unit_fitment();
 
 
 --
@@ -6691,6 +7860,181 @@ CREATE TRIGGER registration_needed BEFORE INSERT OR UPDATE ON sales.registration
 --
 
 CREATE TRIGGER subsidy_claim_listed BEFORE INSERT OR UPDATE OF booking_id, branch_id, booking_no, booking_cancelled, listed_on ON sales.subsidy_claim FOR EACH ROW EXECUTE FUNCTION sales.list_subsidy_claim();
+
+
+--
+-- Name: battery_reading audit_log_change; Type: TRIGGER; Schema: service; Owner: -
+--
+
+CREATE TRIGGER audit_log_change AFTER INSERT OR DELETE OR UPDATE ON service.battery_reading FOR EACH ROW EXECUTE FUNCTION audit.log_change('reading_id', '', 'flags');
+
+
+--
+-- Name: inspection_item audit_log_change; Type: TRIGGER; Schema: service; Owner: -
+--
+
+CREATE TRIGGER audit_log_change AFTER INSERT OR DELETE OR UPDATE ON service.inspection_item FOR EACH ROW EXECUTE FUNCTION audit.log_change('item_id', '', '');
+
+
+--
+-- Name: inspection_result audit_log_change; Type: TRIGGER; Schema: service; Owner: -
+--
+
+CREATE TRIGGER audit_log_change AFTER INSERT OR DELETE OR UPDATE ON service.inspection_result FOR EACH ROW EXECUTE FUNCTION audit.log_change('job_card_id', '', '');
+
+
+--
+-- Name: job_approval audit_log_change; Type: TRIGGER; Schema: service; Owner: -
+--
+
+CREATE TRIGGER audit_log_change AFTER INSERT OR DELETE OR UPDATE ON service.job_approval FOR EACH ROW EXECUTE FUNCTION audit.log_change('approval_id', '', '');
+
+
+--
+-- Name: job_card audit_log_change; Type: TRIGGER; Schema: service; Owner: -
+--
+
+CREATE TRIGGER audit_log_change AFTER INSERT OR DELETE OR UPDATE ON service.job_card FOR EACH ROW EXECUTE FUNCTION audit.log_change('job_card_id', '', '');
+
+
+--
+-- Name: job_line audit_log_change; Type: TRIGGER; Schema: service; Owner: -
+--
+
+CREATE TRIGGER audit_log_change AFTER INSERT OR DELETE OR UPDATE ON service.job_line FOR EACH ROW EXECUTE FUNCTION audit.log_change('job_line_id', '', '');
+
+
+--
+-- Name: job_photo audit_log_change; Type: TRIGGER; Schema: service; Owner: -
+--
+
+CREATE TRIGGER audit_log_change AFTER INSERT OR DELETE OR UPDATE ON service.job_photo FOR EACH ROW EXECUTE FUNCTION audit.log_change('photo_id', 'image,thumbnail', '');
+
+
+--
+-- Name: pack_fitment audit_log_change; Type: TRIGGER; Schema: service; Owner: -
+--
+
+CREATE TRIGGER audit_log_change AFTER INSERT OR DELETE OR UPDATE ON service.pack_fitment FOR EACH ROW EXECUTE FUNCTION audit.log_change('fitment_id', '', '');
+
+
+--
+-- Name: reading_limit audit_log_change; Type: TRIGGER; Schema: service; Owner: -
+--
+
+CREATE TRIGGER audit_log_change AFTER INSERT OR DELETE OR UPDATE ON service.reading_limit FOR EACH ROW EXECUTE FUNCTION audit.log_change('limit_id', '', '');
+
+
+--
+-- Name: vehicle audit_log_change; Type: TRIGGER; Schema: service; Owner: -
+--
+
+CREATE TRIGGER audit_log_change AFTER INSERT OR DELETE OR UPDATE ON service.vehicle FOR EACH ROW EXECUTE FUNCTION audit.log_change('vehicle_id', '', 'last_odometer_km,last_odometer_on,last_odometer_job_card_id');
+
+
+--
+-- Name: battery_reading battery_reading_card_open; Type: TRIGGER; Schema: service; Owner: -
+--
+
+CREATE TRIGGER battery_reading_card_open BEFORE INSERT OR DELETE OR UPDATE ON service.battery_reading FOR EACH ROW EXECUTE FUNCTION service.refuse_on_closed_card();
+
+
+--
+-- Name: battery_reading battery_reading_judged; Type: TRIGGER; Schema: service; Owner: -
+--
+
+CREATE TRIGGER battery_reading_judged BEFORE INSERT OR UPDATE ON service.battery_reading FOR EACH ROW EXECUTE FUNCTION service.judge_battery_reading();
+
+
+--
+-- Name: inspection_result inspection_result_card_open; Type: TRIGGER; Schema: service; Owner: -
+--
+
+CREATE TRIGGER inspection_result_card_open BEFORE INSERT OR DELETE OR UPDATE ON service.inspection_result FOR EACH ROW EXECUTE FUNCTION service.refuse_on_closed_card();
+
+
+--
+-- Name: job_approval job_approval_check; Type: TRIGGER; Schema: service; Owner: -
+--
+
+CREATE TRIGGER job_approval_check BEFORE INSERT OR UPDATE ON service.job_approval FOR EACH ROW EXECUTE FUNCTION service.check_job_approval();
+
+
+--
+-- Name: job_card job_card_check; Type: TRIGGER; Schema: service; Owner: -
+--
+
+CREATE TRIGGER job_card_check BEFORE INSERT OR UPDATE ON service.job_card FOR EACH ROW EXECUTE FUNCTION service.check_job_card();
+
+
+--
+-- Name: job_card job_card_is_never_deleted; Type: TRIGGER; Schema: service; Owner: -
+--
+
+CREATE TRIGGER job_card_is_never_deleted BEFORE DELETE ON service.job_card FOR EACH ROW EXECUTE FUNCTION audit.refuse_change();
+
+
+--
+-- Name: job_card job_card_recorded; Type: TRIGGER; Schema: service; Owner: -
+--
+
+CREATE TRIGGER job_card_recorded AFTER INSERT OR UPDATE ON service.job_card FOR EACH ROW EXECUTE FUNCTION service.job_card_recorded();
+
+
+--
+-- Name: job_card job_card_take_number; Type: TRIGGER; Schema: service; Owner: -
+--
+
+CREATE TRIGGER job_card_take_number BEFORE INSERT ON service.job_card FOR EACH ROW WHEN ((new.job_card_no IS NULL)) EXECUTE FUNCTION service.number_job_card();
+
+
+--
+-- Name: job_line job_line_check; Type: TRIGGER; Schema: service; Owner: -
+--
+
+CREATE TRIGGER job_line_check BEFORE INSERT OR DELETE OR UPDATE ON service.job_line FOR EACH ROW EXECUTE FUNCTION service.check_job_line();
+
+
+--
+-- Name: job_photo job_photo_card_open; Type: TRIGGER; Schema: service; Owner: -
+--
+
+CREATE TRIGGER job_photo_card_open BEFORE INSERT OR DELETE OR UPDATE ON service.job_photo FOR EACH ROW EXECUTE FUNCTION service.refuse_on_closed_card();
+
+
+--
+-- Name: job_photo job_photo_is_permanent; Type: TRIGGER; Schema: service; Owner: -
+--
+
+CREATE TRIGGER job_photo_is_permanent BEFORE UPDATE ON service.job_photo FOR EACH ROW EXECUTE FUNCTION audit.refuse_change();
+
+
+--
+-- Name: job_state_change job_state_change_is_permanent; Type: TRIGGER; Schema: service; Owner: -
+--
+
+CREATE TRIGGER job_state_change_is_permanent BEFORE DELETE OR UPDATE ON service.job_state_change FOR EACH ROW EXECUTE FUNCTION audit.refuse_change();
+
+
+--
+-- Name: pack_fitment pack_fitment_check; Type: TRIGGER; Schema: service; Owner: -
+--
+
+CREATE TRIGGER pack_fitment_check BEFORE INSERT OR UPDATE ON service.pack_fitment FOR EACH ROW EXECUTE FUNCTION service.check_pack_fitment();
+
+
+--
+-- Name: vehicle vehicle_check; Type: TRIGGER; Schema: service; Owner: -
+--
+
+CREATE TRIGGER vehicle_check BEFORE INSERT OR UPDATE OF unit_id, vin, motor_no, variant_id, colour, mfg_month, sale_date ON service.vehicle FOR EACH ROW EXECUTE FUNCTION service.check_vehicle();
+
+
+--
+-- Name: vehicle vehicle_is_never_deleted; Type: TRIGGER; Schema: service; Owner: -
+--
+
+CREATE TRIGGER vehicle_is_never_deleted BEFORE DELETE ON service.vehicle FOR EACH ROW EXECUTE FUNCTION audit.refuse_change();
 
 
 --
@@ -7966,6 +9310,302 @@ ALTER TABLE ONLY sales.subsidy_claim
 
 
 --
+-- Name: battery_reading battery_reading_job_card_id_fkey; Type: FK CONSTRAINT; Schema: service; Owner: -
+--
+
+ALTER TABLE ONLY service.battery_reading
+    ADD CONSTRAINT battery_reading_job_card_id_fkey FOREIGN KEY (job_card_id) REFERENCES service.job_card(job_card_id);
+
+
+--
+-- Name: battery_reading battery_reading_pack_id_fkey; Type: FK CONSTRAINT; Schema: service; Owner: -
+--
+
+ALTER TABLE ONLY service.battery_reading
+    ADD CONSTRAINT battery_reading_pack_id_fkey FOREIGN KEY (pack_id) REFERENCES inventory.battery_pack(pack_id);
+
+
+--
+-- Name: battery_reading battery_reading_recorded_by_fkey; Type: FK CONSTRAINT; Schema: service; Owner: -
+--
+
+ALTER TABLE ONLY service.battery_reading
+    ADD CONSTRAINT battery_reading_recorded_by_fkey FOREIGN KEY (recorded_by) REFERENCES master.staff(staff_id);
+
+
+--
+-- Name: inspection_result inspection_result_checked_by_fkey; Type: FK CONSTRAINT; Schema: service; Owner: -
+--
+
+ALTER TABLE ONLY service.inspection_result
+    ADD CONSTRAINT inspection_result_checked_by_fkey FOREIGN KEY (checked_by) REFERENCES master.staff(staff_id);
+
+
+--
+-- Name: inspection_result inspection_result_item_id_fkey; Type: FK CONSTRAINT; Schema: service; Owner: -
+--
+
+ALTER TABLE ONLY service.inspection_result
+    ADD CONSTRAINT inspection_result_item_id_fkey FOREIGN KEY (item_id) REFERENCES service.inspection_item(item_id);
+
+
+--
+-- Name: inspection_result inspection_result_job_card_id_fkey; Type: FK CONSTRAINT; Schema: service; Owner: -
+--
+
+ALTER TABLE ONLY service.inspection_result
+    ADD CONSTRAINT inspection_result_job_card_id_fkey FOREIGN KEY (job_card_id) REFERENCES service.job_card(job_card_id);
+
+
+--
+-- Name: job_approval job_approval_job_card_id_fkey; Type: FK CONSTRAINT; Schema: service; Owner: -
+--
+
+ALTER TABLE ONLY service.job_approval
+    ADD CONSTRAINT job_approval_job_card_id_fkey FOREIGN KEY (job_card_id) REFERENCES service.job_card(job_card_id);
+
+
+--
+-- Name: job_approval job_approval_recorded_by_fkey; Type: FK CONSTRAINT; Schema: service; Owner: -
+--
+
+ALTER TABLE ONLY service.job_approval
+    ADD CONSTRAINT job_approval_recorded_by_fkey FOREIGN KEY (recorded_by) REFERENCES master.staff(staff_id);
+
+
+--
+-- Name: job_card job_card_advisor_id_fkey; Type: FK CONSTRAINT; Schema: service; Owner: -
+--
+
+ALTER TABLE ONLY service.job_card
+    ADD CONSTRAINT job_card_advisor_id_fkey FOREIGN KEY (advisor_id) REFERENCES master.staff(staff_id);
+
+
+--
+-- Name: job_card job_card_branch_id_fkey; Type: FK CONSTRAINT; Schema: service; Owner: -
+--
+
+ALTER TABLE ONLY service.job_card
+    ADD CONSTRAINT job_card_branch_id_fkey FOREIGN KEY (branch_id) REFERENCES master.branch(branch_id);
+
+
+--
+-- Name: job_card job_card_customer_id_fkey; Type: FK CONSTRAINT; Schema: service; Owner: -
+--
+
+ALTER TABLE ONLY service.job_card
+    ADD CONSTRAINT job_card_customer_id_fkey FOREIGN KEY (customer_id) REFERENCES master.customer(customer_id);
+
+
+--
+-- Name: job_card job_card_odometer_override_by_fkey; Type: FK CONSTRAINT; Schema: service; Owner: -
+--
+
+ALTER TABLE ONLY service.job_card
+    ADD CONSTRAINT job_card_odometer_override_by_fkey FOREIGN KEY (odometer_override_by) REFERENCES master.staff(staff_id);
+
+
+--
+-- Name: job_card job_card_state_fkey; Type: FK CONSTRAINT; Schema: service; Owner: -
+--
+
+ALTER TABLE ONLY service.job_card
+    ADD CONSTRAINT job_card_state_fkey FOREIGN KEY (state) REFERENCES service.job_state(state);
+
+
+--
+-- Name: job_card job_card_technician_id_fkey; Type: FK CONSTRAINT; Schema: service; Owner: -
+--
+
+ALTER TABLE ONLY service.job_card
+    ADD CONSTRAINT job_card_technician_id_fkey FOREIGN KEY (technician_id) REFERENCES master.staff(staff_id);
+
+
+--
+-- Name: job_card job_card_vehicle_id_fkey; Type: FK CONSTRAINT; Schema: service; Owner: -
+--
+
+ALTER TABLE ONLY service.job_card
+    ADD CONSTRAINT job_card_vehicle_id_fkey FOREIGN KEY (vehicle_id) REFERENCES service.vehicle(vehicle_id);
+
+
+--
+-- Name: job_line job_line_added_by_fkey; Type: FK CONSTRAINT; Schema: service; Owner: -
+--
+
+ALTER TABLE ONLY service.job_line
+    ADD CONSTRAINT job_line_added_by_fkey FOREIGN KEY (added_by) REFERENCES master.staff(staff_id);
+
+
+--
+-- Name: job_line job_line_approval_id_fkey; Type: FK CONSTRAINT; Schema: service; Owner: -
+--
+
+ALTER TABLE ONLY service.job_line
+    ADD CONSTRAINT job_line_approval_id_fkey FOREIGN KEY (approval_id) REFERENCES service.job_approval(approval_id);
+
+
+--
+-- Name: job_line job_line_job_card_id_fkey; Type: FK CONSTRAINT; Schema: service; Owner: -
+--
+
+ALTER TABLE ONLY service.job_line
+    ADD CONSTRAINT job_line_job_card_id_fkey FOREIGN KEY (job_card_id) REFERENCES service.job_card(job_card_id);
+
+
+--
+-- Name: job_line job_line_operation_code_fkey; Type: FK CONSTRAINT; Schema: service; Owner: -
+--
+
+ALTER TABLE ONLY service.job_line
+    ADD CONSTRAINT job_line_operation_code_fkey FOREIGN KEY (operation_code) REFERENCES master.labour_operation(operation_code);
+
+
+--
+-- Name: job_line job_line_part_id_fkey; Type: FK CONSTRAINT; Schema: service; Owner: -
+--
+
+ALTER TABLE ONLY service.job_line
+    ADD CONSTRAINT job_line_part_id_fkey FOREIGN KEY (part_id) REFERENCES master.part(part_id);
+
+
+--
+-- Name: job_line job_line_technician_id_fkey; Type: FK CONSTRAINT; Schema: service; Owner: -
+--
+
+ALTER TABLE ONLY service.job_line
+    ADD CONSTRAINT job_line_technician_id_fkey FOREIGN KEY (technician_id) REFERENCES master.staff(staff_id);
+
+
+--
+-- Name: job_photo job_photo_job_card_id_fkey; Type: FK CONSTRAINT; Schema: service; Owner: -
+--
+
+ALTER TABLE ONLY service.job_photo
+    ADD CONSTRAINT job_photo_job_card_id_fkey FOREIGN KEY (job_card_id) REFERENCES service.job_card(job_card_id);
+
+
+--
+-- Name: job_photo job_photo_taken_by_fkey; Type: FK CONSTRAINT; Schema: service; Owner: -
+--
+
+ALTER TABLE ONLY service.job_photo
+    ADD CONSTRAINT job_photo_taken_by_fkey FOREIGN KEY (taken_by) REFERENCES master.staff(staff_id);
+
+
+--
+-- Name: job_state_change job_state_change_changed_by_fkey; Type: FK CONSTRAINT; Schema: service; Owner: -
+--
+
+ALTER TABLE ONLY service.job_state_change
+    ADD CONSTRAINT job_state_change_changed_by_fkey FOREIGN KEY (changed_by) REFERENCES master.staff(staff_id);
+
+
+--
+-- Name: job_state_change job_state_change_from_state_fkey; Type: FK CONSTRAINT; Schema: service; Owner: -
+--
+
+ALTER TABLE ONLY service.job_state_change
+    ADD CONSTRAINT job_state_change_from_state_fkey FOREIGN KEY (from_state) REFERENCES service.job_state(state);
+
+
+--
+-- Name: job_state_change job_state_change_job_card_id_fkey; Type: FK CONSTRAINT; Schema: service; Owner: -
+--
+
+ALTER TABLE ONLY service.job_state_change
+    ADD CONSTRAINT job_state_change_job_card_id_fkey FOREIGN KEY (job_card_id) REFERENCES service.job_card(job_card_id);
+
+
+--
+-- Name: job_state_change job_state_change_to_state_fkey; Type: FK CONSTRAINT; Schema: service; Owner: -
+--
+
+ALTER TABLE ONLY service.job_state_change
+    ADD CONSTRAINT job_state_change_to_state_fkey FOREIGN KEY (to_state) REFERENCES service.job_state(state);
+
+
+--
+-- Name: job_state_transition job_state_transition_from_state_fkey; Type: FK CONSTRAINT; Schema: service; Owner: -
+--
+
+ALTER TABLE ONLY service.job_state_transition
+    ADD CONSTRAINT job_state_transition_from_state_fkey FOREIGN KEY (from_state) REFERENCES service.job_state(state);
+
+
+--
+-- Name: job_state_transition job_state_transition_to_state_fkey; Type: FK CONSTRAINT; Schema: service; Owner: -
+--
+
+ALTER TABLE ONLY service.job_state_transition
+    ADD CONSTRAINT job_state_transition_to_state_fkey FOREIGN KEY (to_state) REFERENCES service.job_state(state);
+
+
+--
+-- Name: pack_fitment pack_fitment_pack_id_fkey; Type: FK CONSTRAINT; Schema: service; Owner: -
+--
+
+ALTER TABLE ONLY service.pack_fitment
+    ADD CONSTRAINT pack_fitment_pack_id_fkey FOREIGN KEY (pack_id) REFERENCES inventory.battery_pack(pack_id);
+
+
+--
+-- Name: pack_fitment pack_fitment_vehicle_id_fkey; Type: FK CONSTRAINT; Schema: service; Owner: -
+--
+
+ALTER TABLE ONLY service.pack_fitment
+    ADD CONSTRAINT pack_fitment_vehicle_id_fkey FOREIGN KEY (vehicle_id) REFERENCES service.vehicle(vehicle_id);
+
+
+--
+-- Name: vehicle vehicle_branch_id_fkey; Type: FK CONSTRAINT; Schema: service; Owner: -
+--
+
+ALTER TABLE ONLY service.vehicle
+    ADD CONSTRAINT vehicle_branch_id_fkey FOREIGN KEY (branch_id) REFERENCES master.branch(branch_id);
+
+
+--
+-- Name: vehicle vehicle_customer_id_fkey; Type: FK CONSTRAINT; Schema: service; Owner: -
+--
+
+ALTER TABLE ONLY service.vehicle
+    ADD CONSTRAINT vehicle_customer_id_fkey FOREIGN KEY (customer_id) REFERENCES master.customer(customer_id);
+
+
+--
+-- Name: vehicle vehicle_last_odometer_job_card_fk; Type: FK CONSTRAINT; Schema: service; Owner: -
+--
+
+ALTER TABLE ONLY service.vehicle
+    ADD CONSTRAINT vehicle_last_odometer_job_card_fk FOREIGN KEY (last_odometer_job_card_id) REFERENCES service.job_card(job_card_id);
+
+
+--
+-- Name: vehicle vehicle_registered_by_fkey; Type: FK CONSTRAINT; Schema: service; Owner: -
+--
+
+ALTER TABLE ONLY service.vehicle
+    ADD CONSTRAINT vehicle_registered_by_fkey FOREIGN KEY (registered_by) REFERENCES master.staff(staff_id);
+
+
+--
+-- Name: vehicle vehicle_unit_id_fkey; Type: FK CONSTRAINT; Schema: service; Owner: -
+--
+
+ALTER TABLE ONLY service.vehicle
+    ADD CONSTRAINT vehicle_unit_id_fkey FOREIGN KEY (unit_id) REFERENCES inventory.vehicle_unit(unit_id);
+
+
+--
+-- Name: vehicle vehicle_variant_id_fkey; Type: FK CONSTRAINT; Schema: service; Owner: -
+--
+
+ALTER TABLE ONLY service.vehicle
+    ADD CONSTRAINT vehicle_variant_id_fkey FOREIGN KEY (variant_id) REFERENCES oem.variant(variant_id);
+
+
+--
 -- Name: credit_note; Type: ROW SECURITY; Schema: billing; Owner: -
 --
 
@@ -8327,3 +9967,15 @@ ALTER TABLE sales.quotation ENABLE ROW LEVEL SECURITY;
 --
 
 ALTER TABLE sales.subsidy_claim ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: job_card; Type: ROW SECURITY; Schema: service; Owner: -
+--
+
+ALTER TABLE service.job_card ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: job_card own_branch; Type: POLICY; Schema: service; Owner: -
+--
+
+CREATE POLICY own_branch ON service.job_card USING (platform.branch_visible(branch_id)) WITH CHECK (platform.branch_visible(branch_id));

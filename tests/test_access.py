@@ -11,6 +11,7 @@ from conftest import ROOT, csrf_from, login, page_csrf
 from inventory_ids import inventory_ids
 from procurement_ids import procurement_ids
 from sales_ids import sales_ids
+from service_ids import service_ids
 
 from webapp.capabilities import CAPABILITIES
 from webapp.security import PUBLIC, ROLES, allowed_roles
@@ -27,6 +28,10 @@ ADMIN_ONLY = frozenset({"ADMIN"})
 # A page more roles may read than may submit: {"GET": who reads it, "POST": who submits it}.
 SALE_READERS = frozenset({"ADMIN", "MANAGER", "SALES", "ACCOUNTS"})
 SALE_STEP = {"GET": SALE_READERS, "POST": frozenset({"ADMIN", "MANAGER", "SALES"})}
+WORKSHOP_COUNTER = frozenset({"ADMIN", "MANAGER", "SERVICE_ADVISOR"})
+WORKSHOP_FLOOR = WORKSHOP_COUNTER | {"TECHNICIAN"}
+WORKSHOP_READERS = WORKSHOP_FLOOR | {"ACCOUNTS"}
+WORKSHOP_STEP = {"GET": WORKSHOP_READERS, "POST": WORKSHOP_FLOOR}
 
 ACCESS = {
     "platform.healthz": ANYONE,
@@ -195,6 +200,28 @@ ACCESS = {
     "billing.credit_note_detail": frozenset({"ADMIN", "MANAGER", "ACCOUNTS"}),
     "billing.credit_note_pdf": frozenset({"ADMIN", "MANAGER", "ACCOUNTS"}),
     "billing.counter_new": frozenset({"ADMIN", "MANAGER", "ACCOUNTS", "SERVICE_ADVISOR"}),
+    # Workshop: the counter (service advisor) receives vehicles and runs job cards; technicians read the
+    # board, their jobs and vehicles' histories, record checklists, readings and photos and move cards;
+    # accounts reads; sales and the sub-dealer have no business in the workshop.
+    "service.arrival": WORKSHOP_COUNTER,
+    "service.vehicle_new": WORKSHOP_COUNTER,
+    "service.unit_arrive": WORKSHOP_COUNTER,
+    "service.vehicle_detail": WORKSHOP_READERS,
+    "service.job_card_new": WORKSHOP_COUNTER,
+    "service.job_card_detail": WORKSHOP_READERS,
+    "service.job_card_edit": WORKSHOP_COUNTER,
+    "service.job_card_cancel": WORKSHOP_COUNTER,
+    "service.checklist": WORKSHOP_STEP,
+    "service.reading_new": WORKSHOP_STEP,
+    "service.photo_add": WORKSHOP_FLOOR,
+    "service.photo_image": WORKSHOP_READERS,
+    "service.photo_thumbnail": WORKSHOP_READERS,
+    "service.job_card_take": WORKSHOP_FLOOR,
+    "service.board": WORKSHOP_READERS,
+    "service.job_card_move": WORKSHOP_FLOOR,
+    "service.settings": WORKSHOP_READERS,
+    "service.settings_checklist": frozenset({"ADMIN", "MANAGER"}),
+    "service.settings_limit_new": frozenset({"ADMIN", "MANAGER"}),
 }
 
 # Routes whose own job, when used, is to send the browser to the login page
@@ -244,6 +271,7 @@ def showroom(app, engine, make_branch, make_staff):
     ids = {"staff_id": target_id, "branch_id": branch_id, **catalog_ids(engine, branch_id),
            **procurement_ids(engine, branch_id), **sales_ids(engine, branch_id)}
     ids.update(inventory_ids(engine, branch_id, ids["part_id"]))
+    ids.update(service_ids(engine, branch_id))
     return {"codes": codes, "ids": ids, "target": target_id}
 
 

@@ -14,6 +14,7 @@ from conftest import login, page_csrf
 from inventory_ids import inventory_ids
 from procurement_ids import procurement_ids
 from sales_ids import sales_ids
+from service_ids import service_ids
 from werkzeug.routing import IntegerConverter
 
 from webapp.security import allowed_roles
@@ -25,6 +26,8 @@ CATALOG = "catalog and reference data (OEMs, models, variants, prices, schemes, 
           "financiers, insurers) is the whole showroom's"
 STOCK_LOOKUP = "stock is looked up across branches by design (find a scooter or part at another branch to " \
                "ask for a transfer); a change is refused to another branch, which the test still checks"
+WORKSHOP_VEHICLE = "a vehicle may come to any branch's workshop (service.vehicle, like master.customer); " \
+                   "its job cards stay their branch's documents"
 GLOBAL_ROUTES = {
     "master.hsn_rate_edit": CATALOG,
     "master.financier_edit": CATALOG,
@@ -58,6 +61,10 @@ GLOBAL_ROUTES = {
     "inventory.part_stock_card": STOCK_LOOKUP,
     "inventory.part_stock_adjust": STOCK_LOOKUP,
     "inventory.part_stock_bin": STOCK_LOOKUP,
+    "service.vehicle_detail": WORKSHOP_VEHICLE,
+    "service.job_card_new": WORKSHOP_VEHICLE,
+    "service.unit_arrive": WORKSHOP_VEHICLE + "; a scooter sold at another branch is checked in with its owner "
+                                              "typed, since that branch's sale is not visible",
 }
 
 
@@ -117,6 +124,7 @@ def two_branches(app, engine, make_branch, make_staff):
     ids = {"branch_id": branch_a, **catalog_ids(engine, branch_a), **procurement_ids(engine, branch_a),
            **sales_ids(engine, branch_a)}
     ids.update(inventory_ids(engine, branch_a, ids["part_id"]))
+    ids.update(service_ids(engine, branch_a))
     ids["staff_id"], _, _ = make_staff("ASAL", "SALES", PIN, branch_id=branch_a)
     make_staff("AMGR", "MANAGER", PIN, branch_id=branch_a)
     branch_b = make_branch()
@@ -234,6 +242,7 @@ def test_every_table_with_a_branch_is_under_row_level_security_or_named_here(eng
         "master.branch": "read to log in, before any branch is known",
         "master.staff": "read to log in, before any branch is known",
         "master.customer": "the showroom's customers, served at any branch",
+        "service.vehicle": "a vehicle may come to any branch's workshop; branch_id records where it was registered",
         "master.document_counter": "numbers only, written by master.next_document_no in a posting whose "
                                    "document is itself under row-level security",
     }
@@ -260,6 +269,7 @@ def test_with_branch_b_set_the_rows_of_branch_a_are_invisible_unchangeable_and_c
                  "billing.receipt": ("receipt_id", ids["receipt_id"]),
                  "insurance.policy": ("policy_id", ids["policy_id"]),
                  "inventory.stock_count": ("count_id", ids["count_id"]),
+                 "service.job_card": ("job_card_id", ids["job_card_id"]),
                  # under a policy of its own, that takes the visible branches once per statement (sql/0022)
                  "sales.subsidy_claim": ("booking_id", ids["booking_id"])}
     with engine.begin() as owner:

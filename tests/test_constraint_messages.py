@@ -28,15 +28,18 @@ SYSTEM_TABLES = {
 # Columns the app fills from the logged-in staff member, never from what was typed.
 STAFF_COLUMNS = {"created_by", "posted_by", "approved_by", "handed_over_by", "valued_by", "checked_by",
                  "released_by", "dispatched_by", "received_by", "started_by", "discount_by", "discount_decided_by",
-                 "allotted_by", "decided_by", "staff_id", "raised_by", "cancelled_by"}
+                 "allotted_by", "decided_by", "staff_id", "raised_by", "cancelled_by",
+                 "advisor_id", "recorded_by", "added_by", "taken_by", "registered_by", "changed_by",
+                 "odometer_override_by"}
 # Parents taken from the address (/bookings/<id>/...) and loaded, 404 when absent, in the same
 # transaction before the insert that refers to them; or rows the posting service itself wrote.
 PARENT_COLUMNS = {"booking_id", "invoice_id", "po_id", "grn_id", "pinv_id", "count_id", "transfer_id",
                   "quotation_id", "enquiry_id", "move_id", "pack_id", "policy_id", "credit_note_id",
-                  "receipt_id", "refund_id", "po_line_id", "price_id", "branch_id", "transfer_line_id"}
+                  "receipt_id", "refund_id", "po_line_id", "price_id", "branch_id", "transfer_line_id",
+                  "job_card_id", "vehicle_id", "unit_id"}
 # Numbered by the document's own BEFORE INSERT trigger (master.next_document_no), never typed.
 NUMBER_COLUMNS = {"booking_no", "invoice_no", "receipt_no", "refund_no", "credit_note_no", "delivery_no",
-                  "quotation_no", "po_no", "grn_no", "transfer_no", "count_no"}
+                  "quotation_no", "po_no", "grn_no", "transfer_no", "count_no", "job_card_no"}
 # Amounts and tax computed by the GST kernel and the posting services from the document, never typed.
 COMPUTED = re.compile(r"(cgst|sgst|igst|tcs|round_off|grand_total|taxable|adds_up|halves|tax_at_rate|tax_heads|"
                       r"tax_kind|one_item|one_kind_of_item|line_no|system_qty|direction|value_not_negative|"
@@ -88,6 +91,32 @@ _WHY = {
         "discount_limit_role_code_fkey", "pdi_check_pdi_item_id_fkey", "booking_item_item_code_fkey",
         "quotation_item_item_code_fkey", "onroad_item_item_code_check", "threshold_check", "threshold_code_check",
         "threshold_no_overlap"],
+    "a job card's state, history and the vehicle's last reading are kept by the job card's triggers; the screens "
+    "offer only the moves of service.job_state_transition": [
+        "job_card_closed", "job_card_state_fkey", "job_card_previous_odometer_km_check", "job_card_fixed",
+        "job_state_transition_check", "job_state_sort_order_key", "vehicle_last_odometer_km_check",
+        "vehicle_odometer_dated", "vehicle_last_odometer_job_card_fk", "job_card_customer_id_fkey"],
+    "a vehicle sold here takes its facts from its unit and its sale (the check-in page loads the delivered unit "
+    "first and sends a second check-in to the existing record)": [
+        "vehicle_matches_unit", "vehicle_sale_date_is_delivery", "vehicle_unit_delivered", "vehicle_unit_id_key",
+        "vehicle_vin_fixed", "vehicle_mfg_month_check", "vehicle_customer_id_fkey"],
+    "a vehicle sold elsewhere gets its pack fitted on its sale date when it is registered; pack swaps have no "
+    "workshop screen yet": [
+        "pack_fitment_removed_after_fitted", "pack_fitment_outside_vehicle"],
+    "the checklist lists the items of service.inspection_item and refuses any other answer before saving; the "
+    "workshop settings check an item's order before saving; a second reading of a pack replaces the first": [
+        "inspection_result_item_id_fkey", "inspection_result_result_check", "inspection_item_sort_order_check",
+        "battery_reading_job_card_id_pack_id_key"],
+    "a photo's type, checksum and thumbnail are worked out by the app from the file; the same photo again is "
+    "kept once (ON CONFLICT)": [
+        "job_photo_checksum", "job_photo_content_type_check", "job_photo_sha256_check", "job_photo_thumbnail_check",
+        "job_photo_job_card_id_sha256_key"],
+    "job lines and approvals have no screen yet (estimate, approval and parts issue come with their own forms)": [
+        "job_line_approval_id_fkey", "job_line_approved", "job_line_coverage_check", "job_line_labour_or_part",
+        "job_line_part_id_fkey", "job_line_status_check", "job_line_operation_code_fkey", "job_line_qty_check",
+        "job_line_unit_price_check", "job_line_description_check", "job_approval_card_open",
+        "job_line_approval_same_card", "job_line_approved_fixed", "job_line_card_open",
+        "job_approval_amount_check", "job_approval_mode_check"],
 }
 CANNOT_BE_CAUSED: dict[str, str] = {name: why for why, names in _WHY.items() for name in names}
 

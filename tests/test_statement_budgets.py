@@ -169,6 +169,22 @@ BUDGETS = {
     "sales.settings": 7,
     "sales.subsidy_list": 6,
     "auth.setup": 5,
+    "service.arrival": 4,
+    "service.board": 7,
+    "service.checklist": 6,
+    "service.job_card_cancel": 5,
+    # 9 measured: the card, its moves, state history, checklist, readings, photos
+    "service.job_card_detail": 10,
+    "service.job_card_edit": 7,
+    "service.job_card_new": 6,
+    "service.photo_image": 5,
+    "service.photo_thumbnail": 5,
+    "service.reading_new": 7,
+    "service.unit_arrive": 5,
+    # 8 measured: the vehicle with its open card and last reading, packs, readings of every pack, job cards
+    "service.vehicle_detail": 9,
+    "service.vehicle_new": 5,
+    "service.settings": 5,
 }
 
 

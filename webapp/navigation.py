@@ -42,6 +42,12 @@ SECTIONS: list[NavSection] = [
         NavLink("Insurance renewals", "insurance.renewals", "Policies whose own-damage or third-party cover ends"),
         NavLink("Sales settings", "sales.settings", "Discount limits, on-road charges, PDI checklist"),
     )),
+    NavSection("Workshop", (
+        NavLink("Arrival", "service.arrival", "Find a vehicle by number, VIN, battery or mobile; open a job card"),
+        NavLink("Workshop board", "service.board", "Open job cards by state; move them along with a tap"),
+        NavLink("Register a vehicle", "service.vehicle_new", "A vehicle sold elsewhere, for the workshop only"),
+        NavLink("Workshop settings", "service.settings", "Inspection checklist, battery reading limits"),
+    )),
     NavSection("Billing", (
         NavLink("Sales register", "billing.sales_register", "Invoices and credit notes, CSV / Excel"),
         NavLink("Counter sale", "billing.counter_new", "Sell parts and accessories over the counter"),

@@ -1,0 +1,411 @@
+-- The service schema's functions, triggers and views as they are now: init-db runs this file
+-- again whenever it changes (webapp/migrations.py), after the numbered migrations. A fix to one of
+-- them is an edit here, never a new numbered file (docs/ARCHITECTURE.md, "Database rules live
+-- in PostgreSQL").
+
+-- ---------------------------------------------------------------------------
+-- Vehicles
+-- ---------------------------------------------------------------------------
+-- A vehicle sold here takes its VIN, motor number, variant, colour and manufacture month from its
+-- unit (given ones must match), its sale date and first odometer reading from the delivery, its
+-- registration number from the sale's registration and its owner from the sale when the request
+-- can see that sale (another branch's sale is not visible: the owner is then given). A vehicle
+-- sold elsewhere must not be one of our units.
+CREATE OR REPLACE FUNCTION service.check_vehicle() RETURNS trigger
+LANGUAGE plpgsql
+AS $$
+DECLARE
+    u inventory.vehicle_unit;
+    d sales.delivery;
+    today date := (now() AT TIME ZONE 'Asia/Kolkata')::date;
+BEGIN
+    IF TG_OP = 'UPDATE' THEN
+        IF NEW.unit_id IS DISTINCT FROM OLD.unit_id OR NEW.vin <> OLD.vin THEN
+            RAISE EXCEPTION 'a vehicle''s VIN and unit never change (vehicle %)', OLD.vehicle_id
+                USING ERRCODE = 'check_violation', CONSTRAINT = 'vehicle_vin_fixed';
+        END IF;
+    END IF;
+    IF NEW.unit_id IS NOT NULL THEN
+        SELECT * INTO u FROM inventory.vehicle_unit WHERE unit_id = NEW.unit_id;
+        IF TG_OP = 'INSERT' THEN
+            NEW.vin := coalesce(NEW.vin, u.vin);
+            NEW.motor_no := coalesce(NEW.motor_no, u.motor_no);
+            NEW.variant_id := coalesce(NEW.variant_id, u.variant_id);
+            NEW.colour := coalesce(NEW.colour, u.colour);
+            NEW.mfg_month := coalesce(NEW.mfg_month, u.mfg_month);
+        END IF;
+        IF NEW.vin IS DISTINCT FROM u.vin OR NEW.motor_no IS DISTINCT FROM u.motor_no
+           OR NEW.variant_id IS DISTINCT FROM u.variant_id OR NEW.colour IS DISTINCT FROM u.colour
+           OR NEW.mfg_month IS DISTINCT FROM u.mfg_month THEN
+            RAISE EXCEPTION 'a vehicle sold here has its unit''s VIN, motor number, variant, colour and month (unit %)', NEW.unit_id
+                USING ERRCODE = 'check_violation', CONSTRAINT = 'vehicle_matches_unit';
+        END IF;
+        SELECT * INTO d FROM sales.delivery WHERE unit_id = NEW.unit_id ORDER BY delivered_at DESC LIMIT 1;
+        IF d.delivery_id IS NULL THEN
+            RAISE EXCEPTION 'unit % has not been delivered to a customer', NEW.unit_id
+                USING ERRCODE = 'check_violation', CONSTRAINT = 'vehicle_unit_delivered';
+        END IF;
+        IF TG_OP = 'INSERT' THEN
+            NEW.sale_date := coalesce(NEW.sale_date, d.delivered_on);
+            NEW.customer_id := coalesce(NEW.customer_id,
+                                        (SELECT customer_id FROM sales.booking WHERE booking_id = d.booking_id));
+            NEW.registration_no := coalesce(NEW.registration_no,
+                                            (SELECT reg_no FROM sales.registration WHERE booking_id = d.booking_id));
+            IF NEW.last_odometer_km IS NULL AND d.odometer_km IS NOT NULL THEN
+                NEW.last_odometer_km := d.odometer_km;
+                NEW.last_odometer_on := d.delivered_on;
+            END IF;
+        END IF;
+        IF NEW.sale_date <> d.delivered_on THEN
+            RAISE EXCEPTION 'a vehicle sold here was sold on its delivery day (%)', d.delivered_on
+                USING ERRCODE = 'check_violation', CONSTRAINT = 'vehicle_sale_date_is_delivery';
+        END IF;
+        IF NEW.customer_id IS NULL THEN
+            RAISE EXCEPTION 'the owner of the vehicle must be given (the sale is another branch''s)'
+                USING ERRCODE = 'not_null_violation', CONSTRAINT = 'vehicle_owner_needed';
+        END IF;
+    ELSIF TG_OP = 'INSERT' OR NEW.motor_no <> OLD.motor_no THEN
+        IF EXISTS (SELECT 1 FROM inventory.vehicle_unit WHERE vin = NEW.vin OR motor_no = NEW.motor_no) THEN
+            RAISE EXCEPTION 'VIN % or motor number % is one of this showroom''s units: find it by its VIN', NEW.vin, NEW.motor_no
+                USING ERRCODE = 'check_violation', CONSTRAINT = 'vehicle_sold_here';
+        END IF;
+    END IF;
+    IF NEW.sale_date > today THEN
+        RAISE EXCEPTION 'a sale date cannot be in the future'
+            USING ERRCODE = 'check_violation', CONSTRAINT = 'vehicle_sale_date_not_future';
+    END IF;
+    IF NEW.mfg_month IS NOT NULL AND NEW.mfg_month > NEW.sale_date THEN
+        RAISE EXCEPTION 'a vehicle is made before it is sold'
+            USING ERRCODE = 'check_violation', CONSTRAINT = 'vehicle_made_before_sale';
+    END IF;
+    RETURN NEW;
+END
+$$;
+
+CREATE OR REPLACE TRIGGER vehicle_check
+    BEFORE INSERT OR UPDATE OF unit_id, vin, motor_no, variant_id, colour, mfg_month, sale_date ON service.vehicle
+    FOR EACH ROW EXECUTE FUNCTION service.check_vehicle();
+
+CREATE OR REPLACE TRIGGER vehicle_is_never_deleted BEFORE DELETE ON service.vehicle
+    FOR EACH ROW EXECUTE FUNCTION audit.refuse_change();
+
+-- ---------------------------------------------------------------------------
+-- Battery packs: a pack is in one vehicle at a time across inventory.battery_fitment (units
+-- sold here) and service.pack_fitment (vehicles sold elsewhere).
+-- ---------------------------------------------------------------------------
+CREATE OR REPLACE FUNCTION service.check_pack_fitment() RETURNS trigger
+LANGUAGE plpgsql
+AS $$
+BEGIN
+    IF EXISTS (SELECT 1 FROM service.vehicle WHERE vehicle_id = NEW.vehicle_id AND unit_id IS NOT NULL) THEN
+        RAISE EXCEPTION 'a vehicle sold here keeps its packs in its unit''s battery history'
+            USING ERRCODE = 'check_violation', CONSTRAINT = 'pack_fitment_outside_vehicle';
+    END IF;
+    IF EXISTS (SELECT 1 FROM inventory.battery_fitment f
+                WHERE f.pack_id = NEW.pack_id
+                  AND daterange(f.fitted_on, f.removed_on, '[)') && daterange(NEW.fitted_on, NEW.removed_on, '[)')) THEN
+        RAISE EXCEPTION 'battery pack % is fitted in one of this showroom''s units then', NEW.pack_id
+            USING ERRCODE = 'exclusion_violation', CONSTRAINT = 'pack_fitment_one_vehicle_at_a_time';
+    END IF;
+    RETURN NEW;
+END
+$$;
+
+CREATE OR REPLACE TRIGGER pack_fitment_check BEFORE INSERT OR UPDATE ON service.pack_fitment
+    FOR EACH ROW EXECUTE FUNCTION service.check_pack_fitment();
+
+CREATE OR REPLACE FUNCTION service.check_unit_fitment() RETURNS trigger
+LANGUAGE plpgsql
+AS $$
+BEGIN
+    IF EXISTS (SELECT 1 FROM service.pack_fitment f
+                WHERE f.pack_id = NEW.pack_id
+                  AND daterange(f.fitted_on, f.removed_on, '[)') && daterange(NEW.fitted_on, NEW.removed_on, '[)')) THEN
+        RAISE EXCEPTION 'battery pack % is fitted in a vehicle sold elsewhere then', NEW.pack_id
+            USING ERRCODE = 'exclusion_violation', CONSTRAINT = 'battery_fitment_one_vehicle_at_a_time';
+    END IF;
+    RETURN NEW;
+END
+$$;
+
+CREATE OR REPLACE TRIGGER battery_fitment_not_in_outside_vehicle BEFORE INSERT OR UPDATE ON inventory.battery_fitment
+    FOR EACH ROW EXECUTE FUNCTION service.check_unit_fitment();
+
+-- Every pack a vehicle has held, when, whether it was sold here (the unit's battery history) or
+-- elsewhere (service.pack_fitment).
+CREATE OR REPLACE VIEW service.vehicle_pack AS
+    SELECT v.vehicle_id, f.pack_id, p.serial, f.fitted_on, f.removed_on, f.reason
+      FROM service.vehicle v
+      JOIN inventory.battery_fitment f ON f.unit_id = v.unit_id
+      JOIN inventory.battery_pack p ON p.pack_id = f.pack_id
+    UNION ALL
+    SELECT f.vehicle_id, f.pack_id, p.serial, f.fitted_on, f.removed_on, f.reason
+      FROM service.pack_fitment f
+      JOIN inventory.battery_pack p ON p.pack_id = f.pack_id;
+
+-- ---------------------------------------------------------------------------
+-- Job cards
+-- ---------------------------------------------------------------------------
+-- A new card: its customer defaults to the owner; the vehicle's last reading is its floor (the
+-- vehicle row is locked so two arrivals of one vehicle queue); one open card per vehicle. A
+-- reading below the floor needs a reason and the MANAGER (or ADMIN) who overrides it, who is the
+-- person acting when a session is known; the override is an audit event. A move of state must be
+-- in service.job_state_transition; a closed card changes no more.
+CREATE OR REPLACE FUNCTION service.check_job_card() RETURNS trigger
+LANGUAGE plpgsql
+AS $$
+DECLARE
+    v service.vehicle;
+    acting integer := audit.current_staff_id();
+BEGIN
+    IF TG_OP = 'INSERT' THEN
+        SELECT * INTO v FROM service.vehicle WHERE vehicle_id = NEW.vehicle_id FOR UPDATE;
+        NEW.customer_id := coalesce(NEW.customer_id, v.customer_id);
+        NEW.previous_odometer_km := v.last_odometer_km;
+        IF NEW.state IN ('DELIVERED', 'CANCELLED') THEN
+            NEW.closed_at := coalesce(NEW.closed_at, NEW.state_changed_at);
+        END IF;
+        IF NEW.state NOT IN ('DELIVERED', 'CANCELLED') AND EXISTS (
+               SELECT 1 FROM service.job_card
+                WHERE vehicle_id = NEW.vehicle_id AND state NOT IN ('DELIVERED', 'CANCELLED')) THEN
+            RAISE EXCEPTION 'vehicle % already has an open job card', NEW.vehicle_id
+                USING ERRCODE = 'unique_violation', CONSTRAINT = 'job_card_one_open_idx';
+        END IF;
+    ELSE
+        IF OLD.state IN ('DELIVERED', 'CANCELLED') THEN
+            RAISE EXCEPTION 'job card % is closed (%)', OLD.job_card_no, OLD.state
+                USING ERRCODE = 'check_violation', CONSTRAINT = 'job_card_closed_is_final';
+        END IF;
+        IF NEW.vehicle_id <> OLD.vehicle_id OR NEW.branch_id <> OLD.branch_id
+           OR NEW.job_card_no <> OLD.job_card_no OR NEW.previous_odometer_km IS DISTINCT FROM OLD.previous_odometer_km THEN
+            RAISE EXCEPTION 'a job card keeps its vehicle, branch, number and the reading it was opened against'
+                USING ERRCODE = 'check_violation', CONSTRAINT = 'job_card_fixed';
+        END IF;
+        IF NEW.state <> OLD.state THEN
+            IF NOT EXISTS (SELECT 1 FROM service.job_state_transition
+                            WHERE from_state = OLD.state AND to_state = NEW.state) THEN
+                RAISE EXCEPTION 'a job card cannot go from % to %', OLD.state, NEW.state
+                    USING ERRCODE = 'check_violation', CONSTRAINT = 'job_card_state_transition';
+            END IF;
+            NEW.state_changed_at := now();
+            IF NEW.state IN ('DELIVERED', 'CANCELLED') THEN
+                NEW.closed_at := now();
+            END IF;
+        END IF;
+    END IF;
+    IF NEW.odometer_km < NEW.previous_odometer_km THEN
+        IF NEW.odometer_override_by IS NULL THEN
+            RAISE EXCEPTION 'odometer % km is below the last reading % km', NEW.odometer_km, NEW.previous_odometer_km
+                USING ERRCODE = 'check_violation', CONSTRAINT = 'job_card_odometer_not_below_last';
+        END IF;
+        IF NOT EXISTS (SELECT 1 FROM master.staff WHERE staff_id = NEW.odometer_override_by AND is_active
+                          AND designation IN ('MANAGER', 'ADMIN'))
+           OR (acting IS NOT NULL AND acting <> NEW.odometer_override_by) THEN
+            RAISE EXCEPTION 'only a manager overrides the odometer, in their own name'
+                USING ERRCODE = 'check_violation', CONSTRAINT = 'job_card_override_by_manager';
+        END IF;
+        IF TG_OP = 'INSERT' OR NEW.odometer_km <> OLD.odometer_km
+           OR NEW.odometer_override_by IS DISTINCT FROM OLD.odometer_override_by THEN
+            PERFORM audit.record_event('odometer_override', 'service.job_card', NEW.job_card_id::text,
+                jsonb_build_object('odometer_km', NEW.odometer_km, 'last_km', NEW.previous_odometer_km,
+                                   'reason', NEW.odometer_override_reason, 'manager', NEW.odometer_override_by));
+        END IF;
+    END IF;
+    RETURN NEW;
+END
+$$;
+
+CREATE OR REPLACE TRIGGER job_card_check BEFORE INSERT OR UPDATE ON service.job_card
+    FOR EACH ROW EXECUTE FUNCTION service.check_job_card();
+
+-- The branch's JC series of the day the card is opened (in India), after job_card_check.
+CREATE OR REPLACE FUNCTION service.number_job_card() RETURNS trigger
+LANGUAGE plpgsql
+AS $$
+BEGIN
+    IF NEW.job_card_no IS NULL THEN
+        NEW.job_card_no := master.next_document_no(NEW.branch_id, 'JC', (NEW.opened_at AT TIME ZONE 'Asia/Kolkata')::date);
+    END IF;
+    RETURN NEW;
+END
+$$;
+
+CREATE OR REPLACE TRIGGER job_card_take_number BEFORE INSERT ON service.job_card
+    FOR EACH ROW WHEN (NEW.job_card_no IS NULL) EXECUTE FUNCTION service.number_job_card();
+
+CREATE OR REPLACE TRIGGER job_card_is_never_deleted BEFORE DELETE ON service.job_card
+    FOR EACH ROW EXECUTE FUNCTION audit.refuse_change();
+
+-- Every state a card enters goes into its history; its reading becomes the vehicle's last when
+-- it is the vehicle's latest card.
+CREATE OR REPLACE FUNCTION service.job_card_recorded() RETURNS trigger
+LANGUAGE plpgsql
+AS $$
+DECLARE
+    opened_on date := (NEW.opened_at AT TIME ZONE 'Asia/Kolkata')::date;
+BEGIN
+    IF TG_OP = 'INSERT' OR NEW.state <> OLD.state THEN
+        INSERT INTO service.job_state_change (job_card_id, from_state, to_state, changed_at)
+        VALUES (NEW.job_card_id, CASE WHEN TG_OP = 'UPDATE' THEN OLD.state END, NEW.state, NEW.state_changed_at);
+    END IF;
+    IF TG_OP = 'INSERT' OR NEW.odometer_km <> OLD.odometer_km THEN
+        UPDATE service.vehicle
+           SET last_odometer_km = NEW.odometer_km, last_odometer_on = opened_on,
+               last_odometer_job_card_id = NEW.job_card_id
+         WHERE vehicle_id = NEW.vehicle_id
+           AND (last_odometer_job_card_id IS NULL OR last_odometer_job_card_id = NEW.job_card_id
+                OR last_odometer_on IS NULL OR last_odometer_on <= opened_on);
+    END IF;
+    RETURN NULL;
+END
+$$;
+
+CREATE OR REPLACE TRIGGER job_card_recorded AFTER INSERT OR UPDATE ON service.job_card
+    FOR EACH ROW EXECUTE FUNCTION service.job_card_recorded();
+
+CREATE OR REPLACE TRIGGER job_state_change_is_permanent BEFORE UPDATE OR DELETE ON service.job_state_change
+    FOR EACH ROW EXECUTE FUNCTION audit.refuse_change();
+
+-- Lines and approvals change only while their card is open (and visible to the request); an
+-- approval belongs to the line's own card; a line under an approval keeps what was approved.
+CREATE OR REPLACE FUNCTION service.check_job_line() RETURNS trigger
+LANGUAGE plpgsql
+AS $$
+DECLARE
+    card integer := CASE WHEN TG_OP = 'DELETE' THEN OLD.job_card_id ELSE NEW.job_card_id END;
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM service.job_card WHERE job_card_id = card
+                      AND state NOT IN ('DELIVERED', 'CANCELLED'))
+       OR (TG_OP = 'UPDATE' AND NEW.job_card_id <> OLD.job_card_id) THEN
+        RAISE EXCEPTION 'the work of a closed job card does not change'
+            USING ERRCODE = 'check_violation', CONSTRAINT = 'job_line_card_open';
+    END IF;
+    IF TG_OP = 'DELETE' THEN
+        IF OLD.approval_id IS NOT NULL THEN
+            RAISE EXCEPTION 'an approved line stays on the card (decline it instead)'
+                USING ERRCODE = 'check_violation', CONSTRAINT = 'job_line_approved_fixed';
+        END IF;
+        RETURN OLD;
+    END IF;
+    IF NEW.approval_id IS NOT NULL AND NOT EXISTS (
+           SELECT 1 FROM service.job_approval WHERE approval_id = NEW.approval_id AND job_card_id = NEW.job_card_id) THEN
+        RAISE EXCEPTION 'an approval covers the lines of its own job card'
+            USING ERRCODE = 'check_violation', CONSTRAINT = 'job_line_approval_same_card';
+    END IF;
+    IF TG_OP = 'UPDATE' AND OLD.approval_id IS NOT NULL
+       AND (NEW.qty, NEW.unit_price, NEW.price_includes_gst, NEW.coverage, NEW.operation_code, NEW.part_id, NEW.approval_id)
+           IS DISTINCT FROM (OLD.qty, OLD.unit_price, OLD.price_includes_gst, OLD.coverage, OLD.operation_code, OLD.part_id, OLD.approval_id) THEN
+        RAISE EXCEPTION 'an approved line keeps its work, quantity, price and coverage'
+            USING ERRCODE = 'check_violation', CONSTRAINT = 'job_line_approved_fixed';
+    END IF;
+    RETURN NEW;
+END
+$$;
+
+CREATE OR REPLACE TRIGGER job_line_check BEFORE INSERT OR UPDATE OR DELETE ON service.job_line
+    FOR EACH ROW EXECUTE FUNCTION service.check_job_line();
+
+CREATE OR REPLACE FUNCTION service.check_job_approval() RETURNS trigger
+LANGUAGE plpgsql
+AS $$
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM service.job_card WHERE job_card_id = NEW.job_card_id
+                      AND state NOT IN ('DELIVERED', 'CANCELLED')) THEN
+        RAISE EXCEPTION 'a closed job card takes no approval'
+            USING ERRCODE = 'check_violation', CONSTRAINT = 'job_approval_card_open';
+    END IF;
+    RETURN NEW;
+END
+$$;
+
+CREATE OR REPLACE TRIGGER job_approval_check BEFORE INSERT OR UPDATE ON service.job_approval
+    FOR EACH ROW EXECUTE FUNCTION service.check_job_approval();
+
+-- ---------------------------------------------------------------------------
+-- On the job card: checklist, readings, photos
+-- ---------------------------------------------------------------------------
+-- The checklist, readings and photos of a card change only while it is open (and visible to the
+-- request); refused as "<table>_card_open".
+CREATE OR REPLACE FUNCTION service.refuse_on_closed_card() RETURNS trigger
+LANGUAGE plpgsql
+AS $$
+DECLARE
+    card integer := CASE WHEN TG_OP = 'DELETE' THEN OLD.job_card_id ELSE NEW.job_card_id END;
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM service.job_card WHERE job_card_id = card AND state NOT IN ('DELIVERED', 'CANCELLED'))
+       OR (TG_OP = 'UPDATE' AND NEW.job_card_id <> OLD.job_card_id) THEN
+        RAISE EXCEPTION 'job card % is closed: its % do not change', card, TG_TABLE_NAME
+            USING ERRCODE = 'check_violation', CONSTRAINT = TG_TABLE_NAME || '_card_open';
+    END IF;
+    RETURN CASE WHEN TG_OP = 'DELETE' THEN OLD ELSE NEW END;
+END
+$$;
+
+CREATE OR REPLACE TRIGGER inspection_result_card_open BEFORE INSERT OR UPDATE OR DELETE ON service.inspection_result
+    FOR EACH ROW EXECUTE FUNCTION service.refuse_on_closed_card();
+
+CREATE OR REPLACE TRIGGER battery_reading_card_open BEFORE INSERT OR UPDATE OR DELETE ON service.battery_reading
+    FOR EACH ROW EXECUTE FUNCTION service.refuse_on_closed_card();
+
+CREATE OR REPLACE TRIGGER job_photo_card_open BEFORE INSERT OR UPDATE OR DELETE ON service.job_photo
+    FOR EACH ROW EXECUTE FUNCTION service.refuse_on_closed_card();
+
+-- The limit of a check in force on a day (NULL: none).
+CREATE OR REPLACE FUNCTION service.reading_limit_on(p_code text, p_on date) RETURNS numeric
+LANGUAGE sql STABLE
+AS $$
+    SELECT limit_value FROM service.reading_limit
+     WHERE check_code = p_code AND master.valid_during(effective_from, effective_to) @> p_on
+$$;
+
+-- A reading is of a pack the card's vehicle holds (or held) on the day; its flags are the limits
+-- of that day it breaks: cell delta, temperature, insulation, SoH below the variant's warranty
+-- floor (or the general limit when the variant names none), BMS faults, a failed charger check.
+CREATE OR REPLACE FUNCTION service.judge_battery_reading() RETURNS trigger
+LANGUAGE plpgsql
+AS $$
+DECLARE
+    day date := (NEW.read_at AT TIME ZONE 'Asia/Kolkata')::date;
+    vehicle integer;
+    floor_pct numeric;
+    found text[] := '{}';
+BEGIN
+    SELECT c.vehicle_id, coalesce(va.battery_min_soh_pct, service.reading_limit_on('SOH_MIN_PCT', day))
+      INTO vehicle, floor_pct
+      FROM service.job_card c JOIN service.vehicle v ON v.vehicle_id = c.vehicle_id
+      JOIN oem.variant va ON va.variant_id = v.variant_id
+     WHERE c.job_card_id = NEW.job_card_id;
+    IF NOT EXISTS (SELECT 1 FROM service.vehicle_pack
+                    WHERE vehicle_id = vehicle AND pack_id = NEW.pack_id
+                      AND daterange(fitted_on, removed_on, '[]') @> day) THEN
+        RAISE EXCEPTION 'pack % is not in this vehicle on %', NEW.pack_id, day
+            USING ERRCODE = 'check_violation', CONSTRAINT = 'battery_reading_pack_of_vehicle';
+    END IF;
+    IF (NEW.cell_v_max - NEW.cell_v_min) * 1000 > service.reading_limit_on('CELL_DELTA_MV_MAX', day) THEN
+        found := found || 'CELL_DELTA'::text;
+    END IF;
+    IF NEW.pack_temp_max_c > service.reading_limit_on('TEMP_MAX_C', day) THEN
+        found := found || 'TEMPERATURE'::text;
+    END IF;
+    IF NEW.insulation_mohm < service.reading_limit_on('INSULATION_MOHM_MIN', day) THEN
+        found := found || 'INSULATION'::text;
+    END IF;
+    IF NEW.soh_pct < floor_pct THEN
+        found := found || 'SOH'::text;
+    END IF;
+    IF cardinality(NEW.fault_codes) > 0 THEN
+        found := found || 'BMS_FAULT'::text;
+    END IF;
+    IF NEW.charger_ok IS FALSE THEN
+        found := found || 'CHARGER'::text;
+    END IF;
+    NEW.flags := found;
+    RETURN NEW;
+END
+$$;
+
+CREATE OR REPLACE TRIGGER battery_reading_judged BEFORE INSERT OR UPDATE ON service.battery_reading
+    FOR EACH ROW EXECUTE FUNCTION service.judge_battery_reading();
+
+CREATE OR REPLACE TRIGGER job_photo_is_permanent BEFORE UPDATE ON service.job_photo
+    FOR EACH ROW EXECUTE FUNCTION audit.refuse_change();

@@ -1,0 +1,14 @@
+"""The service workshop: arrival of a vehicle (sold here or elsewhere), job cards numbered per
+branch and year, the inspection checklist, battery readings per pack with their flags, photos,
+the workshop board that technicians move cards along, and each vehicle's service history with
+its battery health chart. Other modules hang their panels on the arrival and vehicle pages'
+"service_vehicle" slot (webapp/panels.py)."""
+from flask import Blueprint
+
+from ..documents import register_document
+
+bp = Blueprint("service", __name__, url_prefix="/service")
+
+register_document("job_card", "service.job_card", "job_card_id")
+
+from . import arrival, board, jobcards, settings, vehicles  # noqa: E402,F401

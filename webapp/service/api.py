@@ -1,0 +1,12 @@
+"""What other modules may use of the workshop (tests/test_import_contract.py): the subject a
+"service_vehicle" panel is drawn for, and the addresses of a vehicle's and a job card's pages.
+
+Panels for the arrival and vehicle pages are registered on the "service_vehicle" slot
+(webapp/panels.py) with a context function ``(conn, subject) -> dict | None``; the subject is
+``vehicle_subject``'s dict: vehicle_id, unit_id (None: sold elsewhere), vin, registration_no,
+variant_id, model_id, sale_date, customer_id, last_odometer_km, last_odometer_on, pack_ids
+(packs in the vehicle now), open_job_card_id (this branch's open card, or None).
+"""
+from .subject import job_card_url, vehicle_subject, vehicle_url
+
+__all__ = ["job_card_url", "vehicle_subject", "vehicle_url"]
