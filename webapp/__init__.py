@@ -75,9 +75,10 @@ def create_app(test_config: dict | None = None) -> Flask:
     from .platform import bp as platform_bp
     from .procurement import bp as procurement_bp
     from .sales import bp as sales_bp
+    from .warranty import bp as warranty_bp
 
     for blueprint in (platform_bp, auth_bp, dashboard_bp, master_bp, audit_bp, oem_bp, inventory_bp,
-                      procurement_bp, sales_bp, billing_bp, insurance_bp):
+                      procurement_bp, sales_bp, billing_bp, insurance_bp, warranty_bp):
         app.register_blueprint(blueprint)
 
     errors.init_app(app)

@@ -48,6 +48,11 @@ SECTIONS: list[NavSection] = [
         NavLink("Receipts register", "billing.receipt_register", "Receipts and refunds by mode"),
         NavLink("Receivables", "billing.receivables", "What customers still owe, by age"),
     )),
+    NavSection("Warranty", (
+        NavLink("Warranty check", "warranty.check", "A sold vehicle's cover, free services and open recalls"),
+        NavLink("Recalls and campaigns", "warranty.campaign_list", "OEM recalls by VIN list or build months: done / pending"),
+        NavLink("Extended plans", "warranty.plan_list", "Extended warranty plans and selling one to a vehicle"),
+    )),
     NavSection("Stock", (
         NavLink("Vehicles", "inventory.unit_list", "Vehicle stock by VIN, motor no. or battery serial"),
         NavLink("Stock ageing", "inventory.ageing_report", "Units in stock and on demo by age, at cost"),
