@@ -11,6 +11,7 @@ from conftest import ROOT, csrf_from, login, page_csrf
 from inventory_ids import inventory_ids
 from procurement_ids import procurement_ids
 from sales_ids import sales_ids
+from warranty_ids import warranty_ids
 
 from webapp.capabilities import CAPABILITIES
 from webapp.security import PUBLIC, ROLES, allowed_roles
@@ -27,6 +28,7 @@ ADMIN_ONLY = frozenset({"ADMIN"})
 # A page more roles may read than may submit: {"GET": who reads it, "POST": who submits it}.
 SALE_READERS = frozenset({"ADMIN", "MANAGER", "SALES", "ACCOUNTS"})
 SALE_STEP = {"GET": SALE_READERS, "POST": frozenset({"ADMIN", "MANAGER", "SALES"})}
+WARRANTY_READERS = frozenset({"ADMIN", "MANAGER", "SERVICE_ADVISOR", "ACCOUNTS"})
 
 ACCESS = {
     "platform.healthz": ANYONE,
@@ -195,6 +197,18 @@ ACCESS = {
     "billing.credit_note_detail": frozenset({"ADMIN", "MANAGER", "ACCOUNTS"}),
     "billing.credit_note_pdf": frozenset({"ADMIN", "MANAGER", "ACCOUNTS"}),
     "billing.counter_new": frozenset({"ADMIN", "MANAGER", "ACCOUNTS", "SERVICE_ADVISOR"}),
+    # Warranty: the workshop and accounts read cover, plans and campaigns and sell plans; managers set the
+    # plans; the workshop runs the OEM's campaigns (accounts only reads them).
+    "warranty.check": WARRANTY_READERS,
+    "warranty.plan_list": WARRANTY_READERS,
+    "warranty.plan_new": frozenset({"ADMIN", "MANAGER"}),
+    "warranty.plan_edit": frozenset({"ADMIN", "MANAGER"}),
+    "warranty.plan_sell": WARRANTY_READERS,
+    "warranty.campaign_list": WARRANTY_READERS,
+    "warranty.campaign_detail": WARRANTY_READERS,
+    "warranty.campaign_new": frozenset({"ADMIN", "MANAGER", "SERVICE_ADVISOR"}),
+    "warranty.campaign_done": frozenset({"ADMIN", "MANAGER", "SERVICE_ADVISOR"}),
+    "warranty.campaign_close": frozenset({"ADMIN", "MANAGER", "SERVICE_ADVISOR"}),
 }
 
 # Routes whose own job, when used, is to send the browser to the login page
@@ -242,7 +256,7 @@ def showroom(app, engine, make_branch, make_staff):
         codes[role] = f"R{n}"
     target_id, _, _ = make_staff("TGT", "SALES", "7391", branch_id=branch_id)
     ids = {"staff_id": target_id, "branch_id": branch_id, **catalog_ids(engine, branch_id),
-           **procurement_ids(engine, branch_id), **sales_ids(engine, branch_id)}
+           **procurement_ids(engine, branch_id), **sales_ids(engine, branch_id), **warranty_ids(engine, branch_id)}
     ids.update(inventory_ids(engine, branch_id, ids["part_id"]))
     return {"codes": codes, "ids": ids, "target": target_id}
 

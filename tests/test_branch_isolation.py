@@ -14,6 +14,7 @@ from conftest import login, page_csrf
 from inventory_ids import inventory_ids
 from procurement_ids import procurement_ids
 from sales_ids import sales_ids
+from warranty_ids import warranty_ids
 from werkzeug.routing import IntegerConverter
 
 from webapp.security import allowed_roles
@@ -25,7 +26,13 @@ CATALOG = "catalog and reference data (OEMs, models, variants, prices, schemes, 
           "financiers, insurers) is the whole showroom's"
 STOCK_LOOKUP = "stock is looked up across branches by design (find a scooter or part at another branch to " \
                "ask for a transfer); a change is refused to another branch, which the test still checks"
+WARRANTY = "extended warranty plans and the OEM's recall campaigns are the whole showroom's (a campaign done at " \
+           "one branch is done for every branch: it is recorded by, and changed only by, the branch that did it)"
 GLOBAL_ROUTES = {
+    "warranty.plan_edit": WARRANTY,
+    "warranty.campaign_detail": WARRANTY,
+    "warranty.campaign_done": WARRANTY,
+    "warranty.campaign_close": WARRANTY,
     "master.hsn_rate_edit": CATALOG,
     "master.financier_edit": CATALOG,
     "master.insurer_edit": CATALOG,
@@ -115,7 +122,7 @@ def two_branches(app, engine, make_branch, make_staff):
     and a MANAGER of branch A (who must find the records: the ids are real)."""
     branch_a = make_branch()
     ids = {"branch_id": branch_a, **catalog_ids(engine, branch_a), **procurement_ids(engine, branch_a),
-           **sales_ids(engine, branch_a)}
+           **sales_ids(engine, branch_a), **warranty_ids(engine, branch_a)}
     ids.update(inventory_ids(engine, branch_a, ids["part_id"]))
     ids["staff_id"], _, _ = make_staff("ASAL", "SALES", PIN, branch_id=branch_a)
     make_staff("AMGR", "MANAGER", PIN, branch_id=branch_a)

@@ -138,6 +138,17 @@ BUDGETS = {
     "procurement.grn_list": 6,
     "procurement.grn_detail": 7,
     "auth.profile": 5,
+    # 3 measured with no VIN asked; with a VIN sold here: the unit and its sale, its packs, the vehicle and
+    # battery cover, the free services, the plans sold and the open campaigns (tests/test_warranty_screens.py)
+    "warranty.check": 4,
+    "warranty.plan_list": 5,
+    "warranty.plan_new": 7,
+    "warranty.plan_edit": 8,
+    "warranty.plan_sell": 4,
+    "warranty.campaign_list": 5,
+    "warranty.campaign_new": 7,
+    # 6 measured: the campaign, its page of VINs with the count, the totals
+    "warranty.campaign_detail": 7,
     "auth.change_pin": 4,
     "sales.pipeline": 5,
     "sales.booking_list": 6,
