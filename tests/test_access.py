@@ -204,6 +204,8 @@ ACCESS = {
     "warranty.plan_new": frozenset({"ADMIN", "MANAGER"}),
     "warranty.plan_edit": frozenset({"ADMIN", "MANAGER"}),
     "warranty.plan_sell": WARRANTY_READERS,
+    "warranty.rule_list": frozenset({"ADMIN", "MANAGER"}),
+    "warranty.rule_edit": frozenset({"ADMIN", "MANAGER"}),
     "warranty.campaign_list": WARRANTY_READERS,
     "warranty.campaign_detail": WARRANTY_READERS,
     "warranty.campaign_new": frozenset({"ADMIN", "MANAGER", "SERVICE_ADVISOR"}),

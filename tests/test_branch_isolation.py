@@ -26,10 +26,12 @@ CATALOG = "catalog and reference data (OEMs, models, variants, prices, schemes, 
           "financiers, insurers) is the whole showroom's"
 STOCK_LOOKUP = "stock is looked up across branches by design (find a scooter or part at another branch to " \
                "ask for a transfer); a change is refused to another branch, which the test still checks"
-WARRANTY = "extended warranty plans and the OEM's recall campaigns are the whole showroom's (a campaign done at " \
+WARRANTY = "extended warranty plans, the replacement pack rule and the OEM's recall campaigns are the whole " \
+           "showroom's (a campaign done at " \
            "one branch is done for every branch: it is recorded by, and changed only by, the branch that did it)"
 GLOBAL_ROUTES = {
     "warranty.plan_edit": WARRANTY,
+    "warranty.rule_edit": WARRANTY,
     "warranty.campaign_detail": WARRANTY,
     "warranty.campaign_done": WARRANTY,
     "warranty.campaign_close": WARRANTY,

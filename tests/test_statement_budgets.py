@@ -145,6 +145,8 @@ BUDGETS = {
     "warranty.plan_new": 7,
     "warranty.plan_edit": 8,
     "warranty.plan_sell": 4,
+    "warranty.rule_list": 6,
+    "warranty.rule_edit": 6,
     "warranty.campaign_list": 5,
     "warranty.campaign_new": 7,
     # 6 measured: the campaign, its page of VINs with the count, the totals

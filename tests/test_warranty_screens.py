@@ -6,50 +6,18 @@ from __future__ import annotations
 
 import io
 import re
-import uuid
 from datetime import date, timedelta
 
 import builders as b
 import pytest
 import sqlalchemy as sa
 from conftest import csrf_from, login
+from warranty_ids import sold_vehicle
 
 from webapp import panels
 from webapp.formatting import ddmmyyyy, today_ist
-from webapp.sales import services
 
 PIN = "2580"
-SOLD_ON = date(2026, 6, 2)
-
-
-def sold_vehicle(engine, *, vin: str | None = None, mfg_month: str = "2026-03-01"):
-    """A showroom that sold one scooter on 02-06-2026 (3 years / 30,000 km vehicle warranty, battery 8 years
-    / 80,000 km / 70 % SoH, free services at 1 month / 1,000 km and 6 months / 5,000 km), its pack a
-    replacement fitted on 01-09-2026. Returns the sale's ids and the VIN."""
-    with engine.begin() as conn:
-        sale = b.sale_setup(conn)
-        conn.execute(sa.text("""UPDATE oem.variant SET vehicle_warranty_km = 30000, battery_warranty_years = 8,
-                                       battery_warranty_km = 80000, battery_min_soh_pct = 70
-                                 WHERE variant_id = :v"""), {"v": sale.catalog.variant_id})
-        conn.execute(sa.text("UPDATE inventory.vehicle_unit SET mfg_month = :m WHERE unit_id = :u"),
-                     {"m": mfg_month, "u": sale.unit_id})
-        if vin:
-            conn.execute(sa.text("UPDATE inventory.vehicle_unit SET vin = :v WHERE unit_id = :u"),
-                         {"v": vin, "u": sale.unit_id})
-        conn.execute(sa.text("INSERT INTO oem.free_service (model_id, service_no, due_months, due_km) "
-                             "VALUES (:m, 1, 1, 1000), (:m, 2, 6, 5000)"), {"m": sale.catalog.model_id})
-        first, second = b.battery_pack(conn, "PACKORIG0001"), b.battery_pack(conn, "PACKREPL0002")
-        b.fit_battery(conn, first, sale.unit_id, "2026-05-01", removed_on="2026-09-01")
-        b.fit_battery(conn, second, sale.unit_id, "2026-09-01", reason="warranty replacement: cell imbalance")
-        booking_id, _ = b.invoiced_booking(conn, sale, on=str(SOLD_ON), discount="0")
-        b.ready_for_handover(conn, booking_id, str(SOLD_ON))
-        b.release_handover(conn, booking_id, sale.manager_id)
-        services.deliver(conn, booking_id, on=SOLD_ON, received_by_name="Asha Kulkarni", key=str(uuid.uuid4()),
-                         odometer_km=4)
-        b.act_as(conn, None)
-        vin = conn.execute(sa.text("SELECT vin FROM inventory.vehicle_unit WHERE unit_id = :u"),
-                           {"u": sale.unit_id}).scalar_one()
-    return sale, vin
 
 
 def as_staff(app, make_staff, branch_id: int, role: str, code: str):
@@ -285,3 +253,29 @@ def test_the_shop_floor_and_sales_do_not_open_warranty_screens(app, engine, make
     client = as_staff(app, make_staff, sale.branch_id, role, "X" + role[:3])
     assert client.get(f"/warranty/check?vin={vin}").status_code == 403
     assert "Warranty check" not in text(client.get("/"))
+
+
+def test_a_manager_gives_one_oem_fresh_terms_for_replacement_packs_from_a_day(app, engine, make_staff):
+    sale, vin = sold_vehicle(engine)
+    client = as_staff(app, make_staff, sale.branch_id, "MANAGER", "MG3")
+    page = client.get("/warranty/pack-rules").get_data(as_text=True)
+    assert "No rule recorded: a replacement pack takes the rest of the replaced pack" in page
+    form = {"csrf_token": csrf_from(page), "oem_id": "0", "pack_term": "FRESH", "effective_from": "01-08-2026"}
+    assert client.post("/warranty/pack-rules", data=dict(form, pack_term="REMAINING", effective_from="01-01-2020")
+                       ).status_code == 303
+    assert "Every OEM" in text(client.get("/warranty/pack-rules"))
+    clash = client.post("/warranty/pack-rules", data=form)
+    assert clash.status_code == 422 and "These dates overlap the rule in force" in text(clash)
+    assert client.post("/warranty/pack-rules", data=dict(form, oem_id=sale.catalog.oem_id)).status_code == 303
+    # The pack fitted on 01-09-2026 now starts a term of its own: 8 years from its fitment.
+    page = text(client.get(f"/warranty/check?vin={vin}"))
+    assert "a fresh term from fitment, from 01-09-2026" in page and "31-08-2034" in page
+    with engine.connect() as conn:
+        rule_id = conn.execute(sa.text("SELECT rule_id FROM warranty.replacement_rule WHERE oem_id = :o"),
+                               {"o": sale.catalog.oem_id}).scalar_one()
+    edit = client.post(f"/warranty/pack-rules/{rule_id}/edit",
+                       data=dict(form, oem_id=sale.catalog.oem_id, effective_to="31-07-2026"))
+    assert edit.status_code == 422 and "The end date is before the start date" in text(edit)
+    assert client.post(f"/warranty/pack-rules/{rule_id}/edit", data=dict(
+        form, oem_id=sale.catalog.oem_id, effective_from="01-10-2026")).status_code == 303
+    assert "rest of the replaced pack" in text(client.get(f"/warranty/check?vin={vin}"))

@@ -44,7 +44,7 @@ class PlanForm(FlaskForm):
     sac_code = SelectField("SAC", default="998714", description="Extended warranty is a service: SAC 998714")
     buy_within_months = IntegerField("Bought within (months of the sale)", default=12, render_kw=KM,
                                      validators=[InputRequired("0 to 120"), NumberRange(0, 120, "0 to 120")])
-    valid_from = DateField("On sale from", validators=[InputRequired("Give the first day")])
+    valid_from = DateField("On sale from", validators=[DataRequired("Give the first day")])
     valid_to = DateField("On sale until", validators=[Optional()], description="Blank: until further notice")
     is_active = BooleanField("On sale", default=True)
 
@@ -95,7 +95,7 @@ class PlanSaleForm(FlaskForm):
                                                           Regexp(VIN_PATTERN, message=VIN_MESSAGE)],
                       render_kw={"autocomplete": "off", "autocapitalize": "characters"})
     plan_id = SelectField("Plan", coerce=int, validators=[DataRequired("Choose the plan")])
-    sold_on = DateField("Sold on", validators=[InputRequired("Give the day it is sold")])
+    sold_on = DateField("Sold on", validators=[DataRequired("Give the day it is sold")])
     invoice_ref = StringField("Invoice no.", filters=[blank_to_none], validators=[Optional(), Length(1, 40)],
                               description="The invoice that charged it, if already made")
 
@@ -109,6 +109,7 @@ PLAN_SALE_ERRORS = {
     "plan_sale_after_vehicle_sale": ("sold_on", "Before the vehicle was sold"),
     "plan_sale_invoice_ref_check": ("invoice_ref", "1 to 40 characters"),
     "plan_sale_vin_check": ("vin", VIN_MESSAGE),
+    "plan_sale_customer_id_fkey": ("vin", "The buyer of this vehicle is not on record"),
 }
 
 
@@ -122,7 +123,7 @@ class CampaignForm(FlaskForm):
                                                               Length(3, 200)],
                         render_kw={"placeholder": "e.g. Replace the side-stand sensor"})
     kind = SelectField("Kind", choices=choices(CAMPAIGN_KINDS), default="RECALL")
-    opened_on = DateField("Open from", validators=[InputRequired("Give the first day")])
+    opened_on = DateField("Open from", validators=[DataRequired("Give the first day")])
     closed_on = DateField("Open until", validators=[Optional()], description="Blank: until the OEM closes it")
     operation_code = SelectField("Labour operation to do", default="", coerce=lambda v: v or None,
                                  description="From the labour master; it becomes the job line")
@@ -211,6 +212,9 @@ CAMPAIGN_ERRORS = {
     "campaign_vin_listed_campaign": ("vin_list", "A month-range campaign lists no VINs"),
     "campaign_vin_vin_check": ("vin_list", VIN_MESSAGE),
     "campaign_vin_pkey": ("vin_list", "A VIN is listed twice"),
+    "campaign_mfg_from_check": ("mfg_from", "Write the month like 08-2025, 2025-08 or Aug-2025"),
+    "campaign_mfg_to_check": ("mfg_to", "Write the month like 08-2025, 2025-08 or Aug-2025"),
+    "campaign_vin_campaign_id_fkey": (None, "The campaign was not saved: enter it again"),
 }
 
 
@@ -218,7 +222,7 @@ class CampaignDoneForm(FlaskForm):
     vin = StringField("VIN", filters=[upper], validators=[DataRequired("Enter the VIN"),
                                                           Regexp(VIN_PATTERN, message=VIN_MESSAGE)],
                       render_kw={"autocomplete": "off", "autocapitalize": "characters"})
-    done_on = DateField("Done on", validators=[InputRequired("Give the day it was done")])
+    done_on = DateField("Done on", validators=[DataRequired("Give the day it was done")])
     job_ref = StringField("Job card no.", filters=[blank_to_none], validators=[Optional(), Length(1, 40)])
 
 
@@ -231,8 +235,33 @@ CAMPAIGN_DONE_ERRORS = {
     "campaign_done_job_ref_check": ("job_ref", "1 to 40 characters"),
     "campaign_done_mfg_month_check": ("vin", "The vehicle's manufacture month is not a month"),
     "campaign_done_model_id_fkey": ("vin", "Unknown model"),
+    "campaign_done_campaign_id_fkey": (None, "Unknown campaign"),
 }
 
 
 class CloseCampaignForm(FlaskForm):
-    closed_on = DateField("Closed on", validators=[InputRequired("Give the last day")])
+    closed_on = DateField("Closed on", validators=[DataRequired("Give the last day")])
+
+
+PACK_TERMS = (("REMAINING", "The rest of the term of the pack it replaced"),
+              ("FRESH", "A fresh term from the day it is fitted"))
+
+
+class ReplacementRuleForm(FlaskForm):
+    oem_id = SelectField("OEM", coerce=int, default=0, description="“Every OEM” unless an OEM has its own rule")
+    pack_term = SelectField("A pack fitted as a warranty replacement is covered for",
+                            choices=choices(PACK_TERMS), default="REMAINING")
+    effective_from = DateField("In force from", validators=[DataRequired("Give the first day")],
+                               description="The day the replacement pack is fitted decides which rule applies")
+    effective_to = DateField("In force until", validators=[Optional()], description="Blank: until further notice")
+
+    def validate(self, extra_validators=None):
+        ok = super().validate(extra_validators)
+        return period_check(self) and ok
+
+
+RULE_ERRORS = {
+    "replacement_rule_period": ("effective_to", "The end date is before the start date"),
+    "replacement_rule_pack_term_check": ("pack_term", "Choose one of the two rules"),
+    "replacement_rule_oem_id_fkey": ("oem_id", "Unknown OEM"),
+}

@@ -313,3 +313,39 @@ def insert_campaign_done(conn: Connection, *, campaign_id: int, vin: str, model_
         VALUES (:c, :vin, :model, :mfg, :on, :b, :ref) RETURNING done_id"""),
         {"c": campaign_id, "vin": vin, "model": model_id, "mfg": mfg_month, "on": done_on, "b": branch_id,
          "ref": job_ref}).scalar_one()
+
+
+# --------------------------------------------------------------------------- the replacement pack rule
+
+
+def list_rules(conn: Connection, today: date):
+    return conn.execute(sa.text("""
+        SELECT r.*, o.brand AS oem_name,
+               master.valid_during(r.effective_from, r.effective_to) @> CAST(:today AS date) AS in_force
+          FROM warranty.replacement_rule r LEFT JOIN oem.oem o ON o.oem_id = r.oem_id
+         ORDER BY o.brand NULLS FIRST, r.effective_from DESC"""), {"today": today}).mappings().all()
+
+
+def get_rule(conn: Connection, rule_id: int):
+    return conn.execute(sa.text("SELECT * FROM warranty.replacement_rule WHERE rule_id = :r"),
+                        {"r": rule_id}).mappings().first()
+
+
+def overlapping_rules(conn: Connection, oem_id: int | None, start: date, end: date | None, rule_id: int | None):
+    return conn.execute(sa.text("""
+        SELECT pack_term, effective_from, effective_to FROM warranty.replacement_rule
+         WHERE oem_id IS NOT DISTINCT FROM :o AND rule_id IS DISTINCT FROM :r
+           AND master.valid_during(effective_from, effective_to) && master.valid_during(:f, :t)
+         ORDER BY effective_from"""), {"o": oem_id, "r": rule_id, "f": start, "t": end}).all()
+
+
+def save_rule(conn: Connection, rule_id: int | None, data: dict) -> int:
+    values = {"o": data["oem_id"] or None, "p": data["pack_term"], "f": data["effective_from"],
+              "t": data["effective_to"], "r": rule_id}
+    if rule_id is None:
+        return conn.execute(sa.text("""
+            INSERT INTO warranty.replacement_rule (oem_id, pack_term, effective_from, effective_to)
+            VALUES (:o, :p, :f, :t) RETURNING rule_id"""), values).scalar_one()
+    conn.execute(sa.text("""UPDATE warranty.replacement_rule SET oem_id = :o, pack_term = :p, effective_from = :f,
+                                   effective_to = :t WHERE rule_id = :r"""), values)
+    return rule_id

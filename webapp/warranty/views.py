@@ -15,8 +15,8 @@ from flask_login import current_user
 
 from ..db import get_conn
 from ..errors import redirect_response
-from ..formatting import today_ist
-from ..forms import date_arg, save_or_field_error
+from ..formatting import inr, today_ist
+from ..forms import date_arg, overlap_message, save_or_field_error
 from ..pages import choice_arg, form_page, found_or_404, rows_or_page
 from ..paging import Page, paged
 from ..security import allow, can, may_open
@@ -27,11 +27,13 @@ from .forms import (
     CAMPAIGN_ERRORS,
     PLAN_ERRORS,
     PLAN_SALE_ERRORS,
+    RULE_ERRORS,
     CampaignDoneForm,
     CampaignForm,
     CloseCampaignForm,
     PlanForm,
     PlanSaleForm,
+    ReplacementRuleForm,
 )
 
 CHECK_TARGET = "check-result"
@@ -155,7 +157,7 @@ def plan_sell():
     vin = (form.vin.data or "").strip().upper()
     unit = queries.sold_unit(conn, vin) if VIN_TYPED.fullmatch(vin) else None
     plans = queries.plans_for_model(conn, unit["model_id"], form.sold_on.data or today) if unit else []
-    form.plan_id.choices = [(0, "Choose the plan")] + [(p["plan_id"], f"{p['name']} · ₹{p['price']:,}") for p in plans]
+    form.plan_id.choices = [(0, "Choose the plan")] + [(p["plan_id"], f"{p['name']} · {inr(p['price'])}") for p in plans]
     if request.method == "POST":
         valid = form.validate_on_submit()
         if not form.vin.errors and unit is None:
@@ -177,6 +179,56 @@ def plan_sell():
                 return redirect_response(url_for("warranty.check", vin=vin) if may_open("warranty.check")
                                          else url_for("warranty.plan_list"))
     return form_page("warranty/plan_sell.html", form, unit=unit, plans=plans)
+
+
+# --------------------------------------------------------------------------- the replacement pack rule
+
+TERM_LABELS = {"REMAINING": "the rest of the replaced pack's term", "FRESH": "a fresh term from fitment"}
+
+
+def _rule_form(conn, keep_oem: int | None = None, **kwargs) -> ReplacementRuleForm:
+    form = ReplacementRuleForm(**kwargs)
+    form.oem_id.choices = [(0, "Every OEM"), *queries.oem_choices(conn, keep_oem)]
+    return form
+
+
+def _save_rule(conn, form, rule_id: int | None):
+    data = form.data
+    clashes = queries.overlapping_rules(conn, data["oem_id"] or None, data["effective_from"], data["effective_to"],
+                                        rule_id)
+    messages = {**RULE_ERRORS, "replacement_rule_no_overlap": ("effective_from", overlap_message(
+        clashes, "rule", lambda r: f"“{TERM_LABELS.get(r.pack_term, r.pack_term)}”"))}
+    return save_or_field_error(conn, form, messages, lambda: queries.save_rule(conn, rule_id, data))
+
+
+@bp.route("/pack-rules", methods=["GET", "POST"])
+@allow("warranty.settings")
+def rule_list():
+    """Whose term a pack fitted as a warranty replacement takes, per OEM and dated; a new rule below."""
+    conn = get_conn()
+    form = _rule_form(conn, data={"effective_from": today_ist()} if request.method == "GET" else None)
+    if form.validate_on_submit():
+        _, saved = _save_rule(conn, form, None)
+        if saved:
+            flash("Rule saved.", "success")
+            return redirect_response(url_for("warranty.rule_list"))
+    return form_page("warranty/rule_list.html", form, rules=queries.list_rules(conn, today_ist()), terms=TERM_LABELS,
+                     rule=None)
+
+
+@bp.route("/pack-rules/<int:rule_id>/edit", methods=["GET", "POST"])
+@allow("warranty.settings")
+def rule_edit(rule_id: int):
+    conn = get_conn()
+    rule = found_or_404(queries.get_rule(conn, rule_id))
+    form = _rule_form(conn, rule["oem_id"], data=dict(rule, oem_id=rule["oem_id"] or 0)
+                      if request.method == "GET" else None)
+    if form.validate_on_submit():
+        _, saved = _save_rule(conn, form, rule_id)
+        if saved:
+            flash("Rule saved.", "success")
+            return redirect_response(url_for("warranty.rule_list"))
+    return form_page("warranty/rule_form.html", form, rule=rule)
 
 
 # --------------------------------------------------------------------------- campaigns
