@@ -103,10 +103,10 @@ def test_the_service_vehicle_panel_draws_the_facts_for_a_vehicle_sold_elsewhere(
     assert "FW-22" in html and "Firmware 2.2" in html
     assert re.search(r"<td>1</td>.*?Used", html) and re.search(r"<td>2</td>.*?Due now", html)
     assert "Sell an extended plan" not in html           # nobody logged in: no link to a screen they cannot open
-    no_sale = dict(subject, sale_date=None)
-    with app.test_request_context("/service/arrival"):
-        html = str(panels.draw("service_vehicle", conn, no_sale)[0].html)
-    assert "The sale date is not known" in html and "FW-22" in html
+    for unknown in (dict(subject, sale_date=None), dict(subject, variant_id=None)):
+        with app.test_request_context("/service/arrival"):
+            html = str(panels.draw("service_vehicle", conn, unknown)[0].html)
+        assert "The sale date or the variant is not known" in html and "FW-22" in html and "Covered" not in html
 
 
 # ----------------------------------------------------------------------------- extended plans

@@ -85,18 +85,20 @@ def vehicle_facts(conn: Connection, subject: Mapping[str, Any], on: date | None 
     vin, sale_date, km = subject["vin"], subject.get("sale_date"), subject.get("last_odometer_km")
     facts: dict[str, Any] = {"vin": vin, "on": on, "km": km, "sale_date": sale_date, "vehicle": None,
                              "packs": [], "free_services": [], "plans": [], "campaigns": []}
+    if subject.get("variant_id") is None:
+        facts["sale_date"] = sale_date = None   # the cover needs the variant's terms
     if sale_date is not None:
-        facts["vehicle"] = _cover(queries.vehicle_coverage(conn, vin, subject["variant_id"], sale_date, on, km))
+        variant_id = subject["variant_id"]
+        facts["vehicle"] = _cover(queries.vehicle_coverage(conn, vin, variant_id, sale_date, on, km))
         packs = _packs(subject)
         if packs:
             fitted = {p["pack_id"] for p in subject.get("pack_ids") or () if not p.get("removed_on")}
             facts["packs"] = [dict(_cover(r), term_label=PACK_TERMS.get(r["pack_term"], r["pack_term"]))
-                              for r in queries.battery_coverage(conn, vin, subject["variant_id"], sale_date, on, km,
-                                                                packs)
+                              for r in queries.battery_coverage(conn, vin, variant_id, sale_date, on, km, packs)
                               if r["pack_id"] in fitted]
-        facts["free_services"] = [
-            dict(r, state_label=FREE_SERVICE_STATES[r["state"]]) for r in queries.free_services(conn, subject["model_id"], sale_date, on, km,
-                                           list(subject.get("used_free_services") or ()))]
+        used = list(subject.get("used_free_services") or ())
+        facts["free_services"] = [dict(r, state_label=FREE_SERVICE_STATES[r["state"]]) for r in
+                                  queries.free_services(conn, subject["model_id"], sale_date, on, km, used)]
         facts["plans"] = queries.plan_sales_of(conn, vin)
     facts["campaigns"] = [dict(c, kind_label=CAMPAIGN_KINDS[c["kind"]]) for c in
                           queries.open_campaigns(conn, vin, subject.get("model_id"), subject.get("mfg_month"), on)]
