@@ -38,7 +38,7 @@ def test_the_workshop_checks_a_sold_scooter_records_a_recall_and_sells_an_extend
     check = WarrantyCheckPage(page).check(vin.lower(), "950")
     expect(check.cover_row("Vehicle")).to_contain_text("Covered")
     expect(check.cover_row("Battery PACKREPL0002")).to_contain_text("rest of the replaced pack")
-    expect(check.panel).to_contain_text("Due now")
+    expect(check.free_service_row(1)).to_contain_text("Expired by date")   # due by 02-07-2026
     assert no_sideways_scroll(page) <= 0
 
     check.open_module("Recalls and campaigns")
@@ -70,7 +70,7 @@ def test_the_workshop_checks_a_sold_scooter_records_a_recall_and_sells_an_extend
     screens = {"check": f"/warranty/check?vin={vin}&km=950", "campaigns": "/warranty/campaigns?state=all",
                "campaign_new": "/warranty/campaigns/new", "campaign": campaign_url, "plans": "/warranty/plans",
                "plan_new": "/warranty/plans/new", "plan_edit": f"/warranty/plans/{plan_id}/edit",
-               "plan_sell": f"/warranty/plans/sell?vin={vin}"}
+               "plan_sell": f"/warranty/plans/sell?vin={vin}", "pack_rules": "/warranty/pack-rules"}
     wide = []
     for size_name, size in (("768x1024", TABLET), ("1366x768", LAPTOP)):
         page.set_viewport_size(size)

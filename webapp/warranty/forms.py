@@ -7,10 +7,11 @@ from __future__ import annotations
 from decimal import Decimal
 
 from flask_wtf.file import FileField
-from wtforms import BooleanField, IntegerField, SelectField, SelectMultipleField, StringField, TextAreaField
+from wtforms import BooleanField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, NumberRange, Optional, Regexp
 
 from ..forms import AmountField, DateField, FlaskForm, Length, blank_to_none, choices, period_check, strip, upper
+from ..master import api as master_api
 from ..procurement import api as procurement_api
 
 VIN_PATTERN = r"^[A-HJ-NPR-Z0-9]{17}\Z"
@@ -28,8 +29,8 @@ class PlanForm(FlaskForm):
     oem_id = SelectField("OEM", coerce=int, validators=[DataRequired("Choose the OEM")])
     name = StringField("Plan name", filters=[strip], validators=[DataRequired("Name the plan"), Length(2, 120)],
                        render_kw={"placeholder": "e.g. Battery Protect 8 years"})
-    model_ids = SelectMultipleField("Models", coerce=int, validate_choice=True,
-                                    description="None chosen: every model of the OEM")
+    model_ids = master_api.ChecklistField("Models", coerce=int, validate_choice=True,
+                                          description="None ticked: every model of the OEM")
     vehicle_extra_years = IntegerField("Vehicle: extra years", default=0, render_kw=KM,
                                        validators=[InputRequired("0 or more"), NumberRange(0, 10, "0 to 10")])
     vehicle_extra_km = IntegerField("Vehicle: extra km", default=0, render_kw=KM,
@@ -243,8 +244,8 @@ class CloseCampaignForm(FlaskForm):
     closed_on = DateField("Closed on", validators=[DataRequired("Give the last day")])
 
 
-PACK_TERMS = (("REMAINING", "The rest of the term of the pack it replaced"),
-              ("FRESH", "A fresh term from the day it is fitted"))
+PACK_TERMS = (("REMAINING", "The rest of the replaced pack's term"),
+              ("FRESH", "A fresh term from its fitment"))
 
 
 class ReplacementRuleForm(FlaskForm):

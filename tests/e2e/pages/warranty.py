@@ -22,7 +22,7 @@ class WarrantyCheckPage(LoggedIn):
 
     def check(self, vin: str, km: str = "") -> WarrantyCheckPage:
         """Ask about a VIN (and odometer): the answer replaces the result in place."""
-        self.main.get_by_label("VIN").fill(vin)
+        self.main.get_by_label("VIN", exact=True).fill(vin)
         self.main.get_by_label("Odometer (km)").fill(km)
         with self.page.expect_response(lambda r: "/warranty/check?" in r.url):
             self.main.get_by_role("button", name="Check").click()
@@ -52,9 +52,9 @@ class CampaignForm(LoggedIn):
         self.heading = self.main.get_by_role("heading", name="New recall or service campaign")
 
     def fill(self, *, oem: str, code: str, title: str, vins: str) -> CampaignForm:
-        self.main.get_by_label("OEM").select_option(label=oem)
+        self.main.get_by_label("OEM", exact=True).select_option(label=oem)
         self.main.get_by_label("OEM's campaign code").fill(code)
-        self.main.get_by_label("Title").fill(title)
+        self.main.get_by_label("Title", exact=True).fill(title)
         self.main.get_by_label("Which vehicles").select_option(label="A list of VINs from the OEM")
         self.main.get_by_label(re.compile(r"^VINs \(one per line")).fill(vins)
         return self
@@ -96,7 +96,7 @@ class PlanListPage(LoggedIn):
 
 class PlanForm(LoggedIn):
     def fill(self, *, oem: str, name: str, battery_years: str, battery_km: str, price: str) -> PlanForm:
-        self.main.get_by_label("OEM").select_option(label=oem)
+        self.main.get_by_label("OEM", exact=True).select_option(label=oem)
         self.main.get_by_label("Plan name").fill(name)
         self.main.get_by_label("Battery: extra years").fill(battery_years)
         self.main.get_by_label("Battery: extra km").fill(battery_km)
@@ -110,11 +110,11 @@ class PlanForm(LoggedIn):
 
 class PlanSellPage(LoggedIn):
     def find(self, vin: str) -> PlanSellPage:
-        self.main.get_by_label("VIN").fill(vin)
+        self.main.get_by_label("VIN", exact=True).fill(vin)
         self.submit(self.main.get_by_role("button", name="Find the vehicle"))
         return PlanSellPage(self.page)
 
     def sell(self, plan: str) -> WarrantyCheckPage:
-        self.main.get_by_label("Plan").select_option(label=plan)
+        self.main.get_by_label("Plan", exact=True).select_option(label=plan)
         self.submit(self.main.get_by_role("button", name="Sell the plan"))
         return WarrantyCheckPage(self.page)
