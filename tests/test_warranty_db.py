@@ -325,3 +325,21 @@ def test_a_campaign_is_done_only_on_a_vehicle_it_matches_while_it_is_open(conn):
         campaign(conn, oem_id, code="SC-9", match_by="MFG_RANGE", model_id=model_id)
     with b.refused(conn, "campaign_code_key"):
         campaign(conn, oem_id, code="SC-8")
+
+
+# ----------------------------------------------------------------------------- the OEM's VIN list
+
+
+def test_a_recall_list_is_read_like_a_dispatch_list_its_vin_column_or_its_first_cell():
+    from webapp.procurement.api import read_vin_list
+
+    assert read_vin_list("") == ([], [])
+    plain = "md2a0000000000001\n\n MD2A0000000000002 \nMD2A0000000000001\n"
+    assert read_vin_list(plain) == (["MD2A0000000000001", "MD2A0000000000002"], [])
+    titled = "Sl\tDealer\tVIN No\n1\tBLR\tMD2A0000000000003\n2\tBLR\tMD2AIOQ0000000004\n3\tBLR\n"
+    vins, problems = read_vin_list(titled)
+    assert vins == ["MD2A0000000000003"]
+    assert problems == ["Row 3: “MD2AIOQ0000000004” is not a VIN: 17 letters and digits, without I, O or Q "
+                        "(17 characters given)", "Row 4: no VIN"]
+    vins, problems = read_vin_list("\n".join(f"MD2A{n:013d}" for n in range(5)), max_rows=3)
+    assert len(vins) == 3 and problems == ["The list has more than 3 VINs: enter it in parts"]
