@@ -138,8 +138,8 @@ BUDGETS = {
     "procurement.grn_list": 6,
     "procurement.grn_detail": 7,
     "auth.profile": 5,
-    # 3 measured with no VIN asked; with a VIN sold here: the unit and its sale, its packs, the vehicle and
-    # battery cover, the free services, the plans sold and the open campaigns (tests/test_warranty_screens.py)
+    # 3 measured with no VIN asked; with a VIN sold here it reads the unit and its sale, its packs, the cover,
+    # free services, plans and open campaigns (budget in tests/test_warranty_screens.py)
     "warranty.check": 4,
     "warranty.plan_list": 5,
     "warranty.plan_new": 7,

@@ -279,3 +279,26 @@ def test_a_manager_gives_one_oem_fresh_terms_for_replacement_packs_from_a_day(ap
     assert client.post(f"/warranty/pack-rules/{rule_id}/edit", data=dict(
         form, oem_id=sale.catalog.oem_id, effective_from="01-10-2026")).status_code == 303
     assert "rest of the replaced pack" in text(client.get(f"/warranty/check?vin={vin}"))
+
+
+# The warranty check of a sold vehicle: the session and wait limits, the unit with its sale, its packs, the
+# vehicle and battery cover, the free services, the plans sold, the open campaigns and the COMMIT (the
+# statement budgets of tests/test_statement_budgets.py open the screen without a VIN). 10 measured; budget + 1.
+CHECK_WITH_VIN_BUDGET = 11
+
+
+@pytest.mark.commits
+def test_the_check_of_a_sold_vehicle_stays_within_its_statement_budget(app, engine, make_staff):
+    from budgets import StatementCounter, over_budget
+
+    sale, vin = sold_vehicle(engine)
+    client = as_staff(app, make_staff, sale.branch_id, "SERVICE_ADVISOR", "SA9")
+    client.get(f"/warranty/check?vin={vin}")   # the session row's once-a-minute write is done with
+    counter = StatementCounter(app.extensions["erp_db"].engine)
+    try:
+        with counter.measure() as statements:
+            assert client.get(f"/warranty/check?vin={vin}&km=1200").status_code == 200
+    finally:
+        counter.close()
+    assert over_budget({"warranty.check with a VIN": list(statements)},
+                       {"warranty.check with a VIN": CHECK_WITH_VIN_BUDGET}) == []
