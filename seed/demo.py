@@ -151,6 +151,29 @@ def _seed_catalog_and_stock(conn: Connection, branch_ids: dict[str, int]) -> Non
             INSERT INTO inventory.stock_move (branch_id, part_id, kind, qty, unit_cost, reference)
             VALUES (:b, :p, 'OPENING', 10, :cost, :ref)"""),
             {"b": blr, "p": part_id, "cost": cost, "ref": DEMO_OPENING_REFERENCE})
+    _seed_warranty(conn, oem_ids, today)
+
+
+def _seed_warranty(conn: Connection, oem_ids: dict[str, int], today) -> None:
+    """The OEMs' free-service schedules, an extended battery plan on sale and an open recall."""
+    conn.execute(sa.text("""
+        INSERT INTO oem.free_service (model_id, service_no, due_months, due_km)
+        SELECT m.model_id, s.n, s.months, s.km FROM oem.model m
+         CROSS JOIN (VALUES (1, 1, 1000), (2, 6, 5000), (3, 12, 10000)) s (n, months, km)
+        ON CONFLICT (model_id, service_no) DO NOTHING"""))
+    conn.execute(sa.text("""
+        INSERT INTO warranty.plan (oem_id, name, battery_extra_years, battery_extra_km, price, buy_within_months,
+                                   valid_from)
+        VALUES (:o, 'Battery Protect (3 more years)', 3, 30000, 6999, 12, :from)"""),
+        {"o": oem_ids["Ather Energy"], "from": today.replace(day=1)})
+    first = today.replace(day=1)
+    conn.execute(sa.text("""
+        INSERT INTO warranty.campaign (oem_id, code, title, kind, opened_on, match_by, model_id, mfg_from, mfg_to,
+                                       instructions)
+        SELECT :o, 'CHK-RC-2601', 'Side-stand sensor harness re-routing', 'RECALL', :first, 'MFG_RANGE', model_id,
+               (:first - interval '2 months')::date, :first,
+               'Re-route the harness away from the stand pivot and fit the new clip (kit in the OEM parcel).'
+          FROM oem.model WHERE oem_id = :o AND name = 'Chetak'"""), {"o": oem_ids["Bajaj Auto"], "first": first})
 
 
 # The workshop: scooters bought elsewhere that come here for service, each with its earlier visits

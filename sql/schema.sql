@@ -74,6 +74,13 @@ CREATE SCHEMA service;
 
 
 --
+-- Name: warranty; Type: SCHEMA; Schema: -; Owner: -
+--
+
+CREATE SCHEMA warranty;
+
+
+--
 -- Name: textrange; Type: TYPE; Schema: master; Owner: -
 --
 
@@ -81,6 +88,24 @@ CREATE TYPE master.textrange AS RANGE (
     subtype = text,
     multirange_type_name = master.textmultirange,
     collation = pg_catalog."C"
+);
+
+
+--
+-- Name: coverage; Type: TYPE; Schema: warranty; Owner: -
+--
+
+CREATE TYPE warranty.coverage AS (
+	covered boolean,
+	reason text,
+	starts_on date,
+	ends_on date,
+	starts_km integer,
+	ends_km integer,
+	left_months integer,
+	left_days integer,
+	left_km integer,
+	plan_sale_id integer
 );
 
 
@@ -2398,6 +2423,331 @@ BEGIN
     END IF;
     RETURN CASE WHEN TG_OP = 'DELETE' THEN OLD ELSE NEW END;
 END
+$$;
+
+
+--
+-- Name: battery_coverage(text, integer, date, date, integer, jsonb); Type: FUNCTION; Schema: warranty; Owner: -
+--
+
+CREATE FUNCTION warranty.battery_coverage(p_vin text, p_variant_id integer, p_sale_date date, p_on date, p_odometer integer, p_packs jsonb) RETURNS TABLE(pack_id integer, serial text, pack_term text, covered boolean, reason text, starts_on date, ends_on date, starts_km integer, ends_km integer, left_months integer, left_days integer, left_km integer, plan_sale_id integer, min_soh_pct smallint, soh_pct numeric, soh_below_floor boolean)
+    LANGUAGE sql STABLE
+    AS $$
+    WITH RECURSIVE pack AS (
+        SELECT (e->>'pack_id')::integer AS pack_id, e->>'serial' AS serial, (e->>'fitted_on')::date AS fitted_on,
+               (e->>'fitted_km')::integer AS fitted_km, (e->>'replaced_pack_id')::integer AS replaced_pack_id,
+               (e->>'soh_pct')::numeric AS soh_pct, n AS ord
+          FROM jsonb_array_elements(coalesce(p_packs, '[]'::jsonb)) WITH ORDINALITY AS a (e, n)
+    ), terms AS (
+        SELECT v.variant_id, m.oem_id, v.battery_warranty_years AS years, v.battery_warranty_km AS km,
+               v.battery_min_soh_pct AS min_soh
+          FROM oem.variant v JOIN oem.model m ON m.model_id = v.model_id
+         WHERE v.variant_id = p_variant_id
+    ), chain (pack_id, pack_term, starts_on, starts_km, depth) AS (
+        -- The vehicle's own packs, and replacements of a pack not in the list (the vehicle's own).
+        SELECT p.pack_id, r.term,
+               CASE r.term WHEN 'FRESH' THEN p.fitted_on ELSE p_sale_date END,
+               CASE r.term WHEN 'FRESH' THEN coalesce(p.fitted_km, 0) ELSE 0 END, 1
+          FROM pack p CROSS JOIN terms t
+          CROSS JOIN LATERAL (SELECT CASE WHEN p.replaced_pack_id IS NULL THEN 'ORIGINAL'
+                                          ELSE warranty.replacement_term(t.oem_id, p.fitted_on) END AS term) r
+         WHERE p.replaced_pack_id IS NULL
+            OR NOT EXISTS (SELECT 1 FROM pack q WHERE q.pack_id = p.replaced_pack_id)
+        UNION ALL
+        SELECT p.pack_id, r.term,
+               CASE r.term WHEN 'FRESH' THEN p.fitted_on ELSE c.starts_on END,
+               CASE r.term WHEN 'FRESH' THEN coalesce(p.fitted_km, 0) ELSE c.starts_km END, c.depth + 1
+          FROM chain c JOIN pack p ON p.replaced_pack_id = c.pack_id AND p.pack_id <> c.pack_id
+          CROSS JOIN terms t
+          CROSS JOIN LATERAL (SELECT warranty.replacement_term(t.oem_id, p.fitted_on) AS term) r
+         WHERE c.depth < 20
+    )
+    SELECT p.pack_id, p.serial, c.pack_term, (j).covered, (j).reason, (j).starts_on, (j).ends_on, (j).starts_km,
+           (j).ends_km, (j).left_months, (j).left_days, (j).left_km, (j).plan_sale_id, t.min_soh, p.soh_pct,
+           CASE WHEN p.soh_pct IS NOT NULL AND t.min_soh IS NOT NULL THEN p.soh_pct < t.min_soh END
+      FROM pack p
+      JOIN chain c ON c.pack_id = p.pack_id
+      CROSS JOIN terms t
+      LEFT JOIN LATERAL warranty.plan_for(p_vin, 'BATTERY') x ON true
+      CROSS JOIN LATERAL (SELECT warranty.judge(c.starts_on, t.years + coalesce(x.extra_years, 0), c.starts_km,
+                                                t.km + coalesce(x.extra_km, 0), p_on, p_odometer,
+                                                x.plan_sale_id) AS j) jj
+     ORDER BY p.ord
+$$;
+
+
+--
+-- Name: check_campaign_done(); Type: FUNCTION; Schema: warranty; Owner: -
+--
+
+CREATE FUNCTION warranty.check_campaign_done() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+    c warranty.campaign;
+BEGIN
+    SELECT * INTO c FROM warranty.campaign WHERE campaign_id = NEW.campaign_id;
+    IF NEW.done_on < c.opened_on OR NEW.done_on > coalesce(c.closed_on, 'infinity') THEN
+        RAISE EXCEPTION 'campaign % is open from % to %', c.code, c.opened_on, c.closed_on
+            USING ERRCODE = 'check_violation', CONSTRAINT = 'campaign_done_while_open';
+    END IF;
+    IF (c.match_by = 'VIN_LIST' AND NOT EXISTS (
+            SELECT 1 FROM warranty.campaign_vin l WHERE l.campaign_id = c.campaign_id AND l.vin = NEW.vin))
+       OR (c.match_by = 'MFG_RANGE' AND (NEW.model_id IS DISTINCT FROM c.model_id OR NEW.mfg_month IS NULL
+                                         OR NEW.mfg_month NOT BETWEEN c.mfg_from AND c.mfg_to)) THEN
+        RAISE EXCEPTION 'campaign % does not cover VIN %', c.code, NEW.vin
+            USING ERRCODE = 'check_violation', CONSTRAINT = 'campaign_done_matches';
+    END IF;
+    RETURN NEW;
+END
+$$;
+
+
+--
+-- Name: check_campaign_vin(); Type: FUNCTION; Schema: warranty; Owner: -
+--
+
+CREATE FUNCTION warranty.check_campaign_vin() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM warranty.campaign c WHERE c.campaign_id = NEW.campaign_id AND c.match_by = 'VIN_LIST') THEN
+        RAISE EXCEPTION 'campaign % matches by manufacture month, not by a list of VINs', NEW.campaign_id
+            USING ERRCODE = 'check_violation', CONSTRAINT = 'campaign_vin_listed_campaign';
+    END IF;
+    RETURN NEW;
+END
+$$;
+
+
+--
+-- Name: check_plan_sale(); Type: FUNCTION; Schema: warranty; Owner: -
+--
+
+CREATE FUNCTION warranty.check_plan_sale() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+    p warranty.plan;
+BEGIN
+    SELECT * INTO p FROM warranty.plan WHERE plan_id = NEW.plan_id;
+    IF NOT p.is_active OR NEW.sold_on < p.valid_from OR NEW.sold_on > coalesce(p.valid_to, 'infinity') THEN
+        RAISE EXCEPTION 'plan % is not on sale on %', p.name, NEW.sold_on
+            USING ERRCODE = 'check_violation', CONSTRAINT = 'plan_sale_plan_in_force';
+    END IF;
+    IF NOT EXISTS (SELECT 1 FROM oem.model m WHERE m.model_id = NEW.model_id AND m.oem_id = p.oem_id)
+       OR (EXISTS (SELECT 1 FROM warranty.plan_model pm WHERE pm.plan_id = p.plan_id)
+           AND NOT EXISTS (SELECT 1 FROM warranty.plan_model pm
+                            WHERE pm.plan_id = p.plan_id AND pm.model_id = NEW.model_id)) THEN
+        RAISE EXCEPTION 'plan % is not made for this model', p.name
+            USING ERRCODE = 'check_violation', CONSTRAINT = 'plan_sale_model';
+    END IF;
+    IF NEW.sold_on > (NEW.vehicle_sold_on + make_interval(months => p.buy_within_months))::date - 1 THEN
+        RAISE EXCEPTION 'plan % is bought within % months of the sale', p.name, p.buy_within_months
+            USING ERRCODE = 'check_violation', CONSTRAINT = 'plan_sale_window';
+    END IF;
+    IF EXISTS (SELECT 1 FROM warranty.plan_sale s JOIN warranty.plan o ON o.plan_id = s.plan_id
+                WHERE s.vin = NEW.vin AND s.plan_sale_id IS DISTINCT FROM NEW.plan_sale_id
+                  AND ((o.vehicle_extra_years + o.vehicle_extra_km > 0 AND p.vehicle_extra_years + p.vehicle_extra_km > 0)
+                    OR (o.battery_extra_years + o.battery_extra_km > 0
+                        AND p.battery_extra_years + p.battery_extra_km > 0))) THEN
+        RAISE EXCEPTION 'VIN % already has a plan lengthening the same cover', NEW.vin
+            USING ERRCODE = 'unique_violation', CONSTRAINT = 'plan_sale_part_taken';
+    END IF;
+    RETURN NEW;
+END
+$$;
+
+
+--
+-- Name: free_services(integer, date, date, integer, integer[]); Type: FUNCTION; Schema: warranty; Owner: -
+--
+
+CREATE FUNCTION warranty.free_services(p_model_id integer, p_sale_date date, p_on date, p_odometer integer, p_used integer[]) RETURNS TABLE(service_no smallint, due_months smallint, due_km integer, due_on date, state text, expired_by text, left_days integer, left_km integer)
+    LANGUAGE sql STABLE
+    AS $$
+    WITH schedule AS (
+        SELECT f.service_no, f.due_months, f.due_km,
+               (p_sale_date + make_interval(months => f.due_months))::date AS due_on,
+               f.service_no = ANY (coalesce(p_used, '{}')) AS used
+          FROM oem.free_service f
+         WHERE f.model_id = p_model_id
+    ), judged AS (
+        SELECT s.*, CASE WHEN s.used THEN NULL
+                         WHEN p_on > s.due_on THEN 'DATE'
+                         WHEN p_odometer > s.due_km THEN 'KM' END AS expired_by
+          FROM schedule s
+    )
+    SELECT j.service_no, j.due_months, j.due_km, j.due_on,
+           CASE WHEN j.used THEN 'USED'
+                WHEN j.expired_by IS NOT NULL THEN 'EXPIRED'
+                WHEN j.service_no = min(j.service_no) FILTER (WHERE NOT j.used AND j.expired_by IS NULL) OVER ()
+                THEN 'DUE'
+                ELSE 'TO_COME' END,
+           CASE j.expired_by WHEN 'DATE' THEN 'EXPIRED_BY_DATE' WHEN 'KM' THEN 'EXPIRED_BY_KM' END,
+           CASE WHEN NOT j.used AND j.expired_by IS NULL THEN j.due_on - p_on END,
+           CASE WHEN NOT j.used AND j.expired_by IS NULL THEN j.due_km - p_odometer END
+      FROM judged j
+     ORDER BY j.service_no
+$$;
+
+
+--
+-- Name: judge(date, integer, integer, integer, date, integer, integer); Type: FUNCTION; Schema: warranty; Owner: -
+--
+
+CREATE FUNCTION warranty.judge(p_start date, p_years integer, p_start_km integer, p_km integer, p_on date, p_odometer integer, p_plan_sale_id integer) RETURNS warranty.coverage
+    LANGUAGE plpgsql IMMUTABLE
+    AS $$
+DECLARE
+    c warranty.coverage;
+    left_age interval;
+BEGIN
+    c.starts_on := p_start;
+    c.starts_km := coalesce(p_start_km, 0);
+    c.plan_sale_id := p_plan_sale_id;
+    IF coalesce(p_years, 0) = 0 THEN
+        c.covered := false;
+        c.reason := 'NO_WARRANTY';
+        RETURN c;
+    END IF;
+    c.ends_on := warranty.term_end(p_start, p_years);
+    c.ends_km := c.starts_km + p_km;                               -- NULL: no km limit
+    IF p_on < p_start THEN
+        c.reason := 'NOT_STARTED';
+    ELSIF p_on > c.ends_on THEN
+        c.reason := 'EXPIRED_BY_DATE';
+    ELSIF p_odometer > c.ends_km THEN
+        c.reason := 'EXPIRED_BY_KM';
+    END IF;
+    c.covered := c.reason IS NULL;
+    IF c.covered THEN
+        left_age := age(c.ends_on + 1, p_on);                      -- the last day counts as a day left
+        c.left_months := extract(year FROM left_age)::integer * 12 + extract(month FROM left_age)::integer;
+        c.left_days := extract(day FROM left_age)::integer;
+        c.left_km := c.ends_km - p_odometer;
+    ELSE
+        c.left_months := 0;
+        c.left_days := 0;
+        c.left_km := CASE WHEN c.ends_km IS NOT NULL THEN 0 END;
+    END IF;
+    RETURN c;
+END
+$$;
+
+
+--
+-- Name: campaign; Type: TABLE; Schema: warranty; Owner: -
+--
+
+CREATE TABLE warranty.campaign (
+    campaign_id integer NOT NULL,
+    oem_id integer NOT NULL,
+    code text NOT NULL,
+    title text NOT NULL,
+    kind text NOT NULL,
+    opened_on date NOT NULL,
+    closed_on date,
+    operation_code text,
+    instructions text,
+    match_by text NOT NULL,
+    model_id integer,
+    mfg_from date,
+    mfg_to date,
+    created_by integer DEFAULT audit.current_staff_id(),
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT campaign_code_check CHECK ((code ~ '^[A-Z0-9][A-Z0-9/-]{1,29}$'::text)),
+    CONSTRAINT campaign_instructions_check CHECK ((length(instructions) <= 2000)),
+    CONSTRAINT campaign_kind_check CHECK ((kind = ANY (ARRAY['RECALL'::text, 'SERVICE'::text]))),
+    CONSTRAINT campaign_match_by_check CHECK ((match_by = ANY (ARRAY['VIN_LIST'::text, 'MFG_RANGE'::text]))),
+    CONSTRAINT campaign_mfg_from_check CHECK ((EXTRACT(day FROM mfg_from) = (1)::numeric)),
+    CONSTRAINT campaign_mfg_to_check CHECK ((EXTRACT(day FROM mfg_to) = (1)::numeric)),
+    CONSTRAINT campaign_period CHECK (((closed_on IS NULL) OR (closed_on >= opened_on))),
+    CONSTRAINT campaign_range_complete CHECK ((((match_by = 'MFG_RANGE'::text) = ((model_id IS NOT NULL) AND (mfg_from IS NOT NULL) AND (mfg_to IS NOT NULL))) AND ((match_by = 'MFG_RANGE'::text) OR ((model_id IS NULL) AND (mfg_from IS NULL) AND (mfg_to IS NULL))))),
+    CONSTRAINT campaign_range_order CHECK ((mfg_to >= mfg_from)),
+    CONSTRAINT campaign_title_check CHECK (((length(btrim(title)) >= 3) AND (length(btrim(title)) <= 200)))
+);
+
+
+--
+-- Name: open_campaigns(text, integer, date, date); Type: FUNCTION; Schema: warranty; Owner: -
+--
+
+CREATE FUNCTION warranty.open_campaigns(p_vin text, p_model_id integer, p_mfg_month date, p_on date) RETURNS SETOF warranty.campaign
+    LANGUAGE sql STABLE
+    AS $$
+    SELECT c.* FROM warranty.campaign c
+     WHERE c.opened_on <= p_on AND (c.closed_on IS NULL OR c.closed_on >= p_on)
+       AND ((c.match_by = 'VIN_LIST' AND EXISTS (
+                SELECT 1 FROM warranty.campaign_vin l WHERE l.campaign_id = c.campaign_id AND l.vin = p_vin))
+         OR (c.match_by = 'MFG_RANGE' AND c.model_id = p_model_id
+             AND date_trunc('month', p_mfg_month)::date BETWEEN c.mfg_from AND c.mfg_to))
+       AND NOT EXISTS (SELECT 1 FROM warranty.campaign_done d WHERE d.campaign_id = c.campaign_id AND d.vin = p_vin)
+     ORDER BY c.kind = 'SERVICE', c.opened_on, c.code
+$$;
+
+
+--
+-- Name: plan_for(text, text); Type: FUNCTION; Schema: warranty; Owner: -
+--
+
+CREATE FUNCTION warranty.plan_for(p_vin text, p_part text) RETURNS TABLE(plan_sale_id integer, extra_years integer, extra_km integer)
+    LANGUAGE sql STABLE
+    AS $$
+    SELECT s.plan_sale_id,
+           CASE p_part WHEN 'VEHICLE' THEN p.vehicle_extra_years ELSE p.battery_extra_years END,
+           CASE p_part WHEN 'VEHICLE' THEN p.vehicle_extra_km ELSE p.battery_extra_km END
+      FROM warranty.plan_sale s JOIN warranty.plan p ON p.plan_id = s.plan_id
+     WHERE s.vin = p_vin
+       AND CASE p_part WHEN 'VEHICLE' THEN p.vehicle_extra_years + p.vehicle_extra_km
+                       ELSE p.battery_extra_years + p.battery_extra_km END > 0
+     ORDER BY s.plan_sale_id
+     LIMIT 1
+$$;
+
+
+--
+-- Name: replacement_term(integer, date); Type: FUNCTION; Schema: warranty; Owner: -
+--
+
+CREATE FUNCTION warranty.replacement_term(p_oem_id integer, p_on date) RETURNS text
+    LANGUAGE sql STABLE
+    AS $$
+    SELECT coalesce((SELECT pack_term FROM warranty.replacement_rule
+                      WHERE (oem_id = p_oem_id OR oem_id IS NULL)
+                        AND master.valid_during(effective_from, effective_to) @> p_on
+                      ORDER BY oem_id IS NULL LIMIT 1), 'REMAINING')
+$$;
+
+
+--
+-- Name: term_end(date, integer); Type: FUNCTION; Schema: warranty; Owner: -
+--
+
+CREATE FUNCTION warranty.term_end(p_start date, p_years integer) RETURNS date
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    AS $$
+    SELECT CASE
+        WHEN to_char(p_start, 'MM-DD') = '02-29'
+             AND to_char((p_start + make_interval(years => p_years))::date, 'MM-DD') = '02-28'
+        THEN (p_start + make_interval(years => p_years))::date      -- anniversary 1 March: 28 February is the last
+        ELSE (p_start + make_interval(years => p_years))::date - 1
+    END
+$$;
+
+
+--
+-- Name: vehicle_coverage(text, integer, date, date, integer); Type: FUNCTION; Schema: warranty; Owner: -
+--
+
+CREATE FUNCTION warranty.vehicle_coverage(p_vin text, p_variant_id integer, p_sale_date date, p_on date, p_odometer integer) RETURNS warranty.coverage
+    LANGUAGE sql STABLE
+    AS $$
+    SELECT warranty.judge(p_sale_date, v.vehicle_warranty_years + coalesce(x.extra_years, 0), 0,
+                          v.vehicle_warranty_km + coalesce(x.extra_km, 0), p_on, p_odometer, x.plan_sale_id)
+      FROM oem.variant v
+      LEFT JOIN LATERAL warranty.plan_for(p_vin, 'VEHICLE') x ON true
+     WHERE v.variant_id = p_variant_id
 $$;
 
 
@@ -5191,6 +5541,188 @@ ALTER TABLE service.vehicle ALTER COLUMN vehicle_id ADD GENERATED ALWAYS AS IDEN
 
 
 --
+-- Name: campaign_campaign_id_seq; Type: SEQUENCE; Schema: warranty; Owner: -
+--
+
+ALTER TABLE warranty.campaign ALTER COLUMN campaign_id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME warranty.campaign_campaign_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
+
+--
+-- Name: campaign_done; Type: TABLE; Schema: warranty; Owner: -
+--
+
+CREATE TABLE warranty.campaign_done (
+    done_id integer NOT NULL,
+    campaign_id integer NOT NULL,
+    vin text NOT NULL,
+    model_id integer,
+    mfg_month date,
+    done_on date NOT NULL,
+    branch_id integer NOT NULL,
+    job_ref text,
+    created_by integer DEFAULT audit.current_staff_id(),
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT campaign_done_job_ref_check CHECK (((length(btrim(job_ref)) >= 1) AND (length(btrim(job_ref)) <= 40))),
+    CONSTRAINT campaign_done_mfg_month_check CHECK ((EXTRACT(day FROM mfg_month) = (1)::numeric)),
+    CONSTRAINT campaign_done_vin_check CHECK ((vin ~ '^[A-HJ-NPR-Z0-9]{17}$'::text))
+);
+
+
+--
+-- Name: campaign_done_done_id_seq; Type: SEQUENCE; Schema: warranty; Owner: -
+--
+
+ALTER TABLE warranty.campaign_done ALTER COLUMN done_id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME warranty.campaign_done_done_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
+
+--
+-- Name: campaign_vin; Type: TABLE; Schema: warranty; Owner: -
+--
+
+CREATE TABLE warranty.campaign_vin (
+    campaign_id integer NOT NULL,
+    vin text NOT NULL,
+    CONSTRAINT campaign_vin_vin_check CHECK ((vin ~ '^[A-HJ-NPR-Z0-9]{17}$'::text))
+);
+
+
+--
+-- Name: plan; Type: TABLE; Schema: warranty; Owner: -
+--
+
+CREATE TABLE warranty.plan (
+    plan_id integer NOT NULL,
+    oem_id integer NOT NULL,
+    name text NOT NULL,
+    vehicle_extra_years smallint DEFAULT 0 NOT NULL,
+    vehicle_extra_km integer DEFAULT 0 NOT NULL,
+    battery_extra_years smallint DEFAULT 0 NOT NULL,
+    battery_extra_km integer DEFAULT 0 NOT NULL,
+    price numeric(12,2) NOT NULL,
+    sac_code text DEFAULT '998714'::text NOT NULL,
+    buy_within_months smallint DEFAULT 12 NOT NULL,
+    valid_from date NOT NULL,
+    valid_to date,
+    is_active boolean DEFAULT true NOT NULL,
+    CONSTRAINT plan_battery_extra_km_check CHECK (((battery_extra_km >= 0) AND (battery_extra_km <= 500000))),
+    CONSTRAINT plan_battery_extra_years_check CHECK (((battery_extra_years >= 0) AND (battery_extra_years <= 10))),
+    CONSTRAINT plan_buy_within_months_check CHECK (((buy_within_months >= 0) AND (buy_within_months <= 120))),
+    CONSTRAINT plan_extends_something CHECK ((((vehicle_extra_years + battery_extra_years) > 0) OR ((vehicle_extra_km + battery_extra_km) > 0))),
+    CONSTRAINT plan_name_check CHECK (((length(btrim(name)) >= 2) AND (length(btrim(name)) <= 120))),
+    CONSTRAINT plan_period CHECK (((valid_to IS NULL) OR (valid_to >= valid_from))),
+    CONSTRAINT plan_price_check CHECK ((price >= (0)::numeric)),
+    CONSTRAINT plan_vehicle_extra_km_check CHECK (((vehicle_extra_km >= 0) AND (vehicle_extra_km <= 500000))),
+    CONSTRAINT plan_vehicle_extra_years_check CHECK (((vehicle_extra_years >= 0) AND (vehicle_extra_years <= 10)))
+);
+
+
+--
+-- Name: plan_model; Type: TABLE; Schema: warranty; Owner: -
+--
+
+CREATE TABLE warranty.plan_model (
+    plan_id integer NOT NULL,
+    model_id integer NOT NULL
+);
+
+
+--
+-- Name: plan_plan_id_seq; Type: SEQUENCE; Schema: warranty; Owner: -
+--
+
+ALTER TABLE warranty.plan ALTER COLUMN plan_id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME warranty.plan_plan_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
+
+--
+-- Name: plan_sale; Type: TABLE; Schema: warranty; Owner: -
+--
+
+CREATE TABLE warranty.plan_sale (
+    plan_sale_id integer NOT NULL,
+    branch_id integer NOT NULL,
+    plan_id integer NOT NULL,
+    vin text NOT NULL,
+    model_id integer NOT NULL,
+    vehicle_sold_on date NOT NULL,
+    sold_on date NOT NULL,
+    customer_id integer NOT NULL,
+    price numeric(12,2) NOT NULL,
+    invoice_ref text,
+    invoice_id integer,
+    created_by integer DEFAULT audit.current_staff_id(),
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT plan_sale_after_vehicle_sale CHECK ((sold_on >= vehicle_sold_on)),
+    CONSTRAINT plan_sale_invoice_ref_check CHECK (((length(btrim(invoice_ref)) >= 1) AND (length(btrim(invoice_ref)) <= 40))),
+    CONSTRAINT plan_sale_price_check CHECK ((price >= (0)::numeric)),
+    CONSTRAINT plan_sale_vin_check CHECK ((vin ~ '^[A-HJ-NPR-Z0-9]{17}$'::text))
+);
+
+
+--
+-- Name: plan_sale_plan_sale_id_seq; Type: SEQUENCE; Schema: warranty; Owner: -
+--
+
+ALTER TABLE warranty.plan_sale ALTER COLUMN plan_sale_id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME warranty.plan_sale_plan_sale_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
+
+--
+-- Name: replacement_rule; Type: TABLE; Schema: warranty; Owner: -
+--
+
+CREATE TABLE warranty.replacement_rule (
+    rule_id integer NOT NULL,
+    oem_id integer,
+    pack_term text NOT NULL,
+    effective_from date NOT NULL,
+    effective_to date,
+    CONSTRAINT replacement_rule_pack_term_check CHECK ((pack_term = ANY (ARRAY['REMAINING'::text, 'FRESH'::text]))),
+    CONSTRAINT replacement_rule_period CHECK (((effective_to IS NULL) OR (effective_to >= effective_from)))
+);
+
+
+--
+-- Name: replacement_rule_rule_id_seq; Type: SEQUENCE; Schema: warranty; Owner: -
+--
+
+ALTER TABLE warranty.replacement_rule ALTER COLUMN rule_id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME warranty.replacement_rule_rule_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
+
+--
 -- Name: log log_pkey; Type: CONSTRAINT; Schema: audit; Owner: -
 --
 
@@ -6407,6 +6939,102 @@ ALTER TABLE ONLY service.vehicle
 
 
 --
+-- Name: campaign campaign_code_key; Type: CONSTRAINT; Schema: warranty; Owner: -
+--
+
+ALTER TABLE ONLY warranty.campaign
+    ADD CONSTRAINT campaign_code_key UNIQUE (code);
+
+
+--
+-- Name: campaign_done campaign_done_once; Type: CONSTRAINT; Schema: warranty; Owner: -
+--
+
+ALTER TABLE ONLY warranty.campaign_done
+    ADD CONSTRAINT campaign_done_once UNIQUE (campaign_id, vin);
+
+
+--
+-- Name: campaign_done campaign_done_pkey; Type: CONSTRAINT; Schema: warranty; Owner: -
+--
+
+ALTER TABLE ONLY warranty.campaign_done
+    ADD CONSTRAINT campaign_done_pkey PRIMARY KEY (done_id);
+
+
+--
+-- Name: campaign campaign_pkey; Type: CONSTRAINT; Schema: warranty; Owner: -
+--
+
+ALTER TABLE ONLY warranty.campaign
+    ADD CONSTRAINT campaign_pkey PRIMARY KEY (campaign_id);
+
+
+--
+-- Name: campaign_vin campaign_vin_pkey; Type: CONSTRAINT; Schema: warranty; Owner: -
+--
+
+ALTER TABLE ONLY warranty.campaign_vin
+    ADD CONSTRAINT campaign_vin_pkey PRIMARY KEY (campaign_id, vin);
+
+
+--
+-- Name: plan_model plan_model_pkey; Type: CONSTRAINT; Schema: warranty; Owner: -
+--
+
+ALTER TABLE ONLY warranty.plan_model
+    ADD CONSTRAINT plan_model_pkey PRIMARY KEY (plan_id, model_id);
+
+
+--
+-- Name: plan plan_oem_id_name_key; Type: CONSTRAINT; Schema: warranty; Owner: -
+--
+
+ALTER TABLE ONLY warranty.plan
+    ADD CONSTRAINT plan_oem_id_name_key UNIQUE (oem_id, name);
+
+
+--
+-- Name: plan plan_pkey; Type: CONSTRAINT; Schema: warranty; Owner: -
+--
+
+ALTER TABLE ONLY warranty.plan
+    ADD CONSTRAINT plan_pkey PRIMARY KEY (plan_id);
+
+
+--
+-- Name: plan_sale plan_sale_pkey; Type: CONSTRAINT; Schema: warranty; Owner: -
+--
+
+ALTER TABLE ONLY warranty.plan_sale
+    ADD CONSTRAINT plan_sale_pkey PRIMARY KEY (plan_sale_id);
+
+
+--
+-- Name: plan_sale plan_sale_vin_plan_id_key; Type: CONSTRAINT; Schema: warranty; Owner: -
+--
+
+ALTER TABLE ONLY warranty.plan_sale
+    ADD CONSTRAINT plan_sale_vin_plan_id_key UNIQUE (vin, plan_id);
+
+
+--
+-- Name: replacement_rule replacement_rule_no_overlap; Type: CONSTRAINT; Schema: warranty; Owner: -
+--
+
+ALTER TABLE ONLY warranty.replacement_rule
+    ADD CONSTRAINT replacement_rule_no_overlap EXCLUDE USING gist (master.same_key(COALESCE((oem_id)::text, '*'::text)) WITH &&, master.valid_during(effective_from, effective_to) WITH &&);
+
+
+--
+-- Name: replacement_rule replacement_rule_pkey; Type: CONSTRAINT; Schema: warranty; Owner: -
+--
+
+ALTER TABLE ONLY warranty.replacement_rule
+    ADD CONSTRAINT replacement_rule_pkey PRIMARY KEY (rule_id);
+
+
+--
 -- Name: log_at_idx; Type: INDEX; Schema: audit; Owner: -
 --
 
@@ -6999,6 +7627,41 @@ CREATE INDEX vehicle_variant_idx ON service.vehicle USING btree (variant_id);
 --
 
 CREATE INDEX vehicle_vin_last6_idx ON service.vehicle USING btree ("right"(vin, 6));
+
+
+--
+-- Name: campaign_done_vin_idx; Type: INDEX; Schema: warranty; Owner: -
+--
+
+CREATE INDEX campaign_done_vin_idx ON warranty.campaign_done USING btree (vin);
+
+
+--
+-- Name: campaign_range_idx; Type: INDEX; Schema: warranty; Owner: -
+--
+
+CREATE INDEX campaign_range_idx ON warranty.campaign USING btree (model_id) WHERE (match_by = 'MFG_RANGE'::text);
+
+
+--
+-- Name: campaign_vin_vin_idx; Type: INDEX; Schema: warranty; Owner: -
+--
+
+CREATE INDEX campaign_vin_vin_idx ON warranty.campaign_vin USING btree (vin);
+
+
+--
+-- Name: plan_model_model_idx; Type: INDEX; Schema: warranty; Owner: -
+--
+
+CREATE INDEX plan_model_model_idx ON warranty.plan_model USING btree (model_id);
+
+
+--
+-- Name: plan_sale_vin_idx; Type: INDEX; Schema: warranty; Owner: -
+--
+
+CREATE INDEX plan_sale_vin_idx ON warranty.plan_sale USING btree (vin);
 
 
 --
@@ -8035,6 +8698,76 @@ CREATE TRIGGER vehicle_check BEFORE INSERT OR UPDATE OF unit_id, vin, motor_no, 
 --
 
 CREATE TRIGGER vehicle_is_never_deleted BEFORE DELETE ON service.vehicle FOR EACH ROW EXECUTE FUNCTION audit.refuse_change();
+
+
+--
+-- Name: campaign audit_log_change; Type: TRIGGER; Schema: warranty; Owner: -
+--
+
+CREATE TRIGGER audit_log_change AFTER INSERT OR DELETE OR UPDATE ON warranty.campaign FOR EACH ROW EXECUTE FUNCTION audit.log_change('campaign_id', '', '');
+
+
+--
+-- Name: campaign_done audit_log_change; Type: TRIGGER; Schema: warranty; Owner: -
+--
+
+CREATE TRIGGER audit_log_change AFTER INSERT OR DELETE OR UPDATE ON warranty.campaign_done FOR EACH ROW EXECUTE FUNCTION audit.log_change('done_id', '', '');
+
+
+--
+-- Name: campaign_vin audit_log_change; Type: TRIGGER; Schema: warranty; Owner: -
+--
+
+CREATE TRIGGER audit_log_change AFTER INSERT OR DELETE OR UPDATE ON warranty.campaign_vin FOR EACH ROW EXECUTE FUNCTION audit.log_change('campaign_id', '', '');
+
+
+--
+-- Name: plan audit_log_change; Type: TRIGGER; Schema: warranty; Owner: -
+--
+
+CREATE TRIGGER audit_log_change AFTER INSERT OR DELETE OR UPDATE ON warranty.plan FOR EACH ROW EXECUTE FUNCTION audit.log_change('plan_id', '', '');
+
+
+--
+-- Name: plan_model audit_log_change; Type: TRIGGER; Schema: warranty; Owner: -
+--
+
+CREATE TRIGGER audit_log_change AFTER INSERT OR DELETE OR UPDATE ON warranty.plan_model FOR EACH ROW EXECUTE FUNCTION audit.log_change('plan_id', '', '');
+
+
+--
+-- Name: plan_sale audit_log_change; Type: TRIGGER; Schema: warranty; Owner: -
+--
+
+CREATE TRIGGER audit_log_change AFTER INSERT OR DELETE OR UPDATE ON warranty.plan_sale FOR EACH ROW EXECUTE FUNCTION audit.log_change('plan_sale_id', '', '');
+
+
+--
+-- Name: replacement_rule audit_log_change; Type: TRIGGER; Schema: warranty; Owner: -
+--
+
+CREATE TRIGGER audit_log_change AFTER INSERT OR DELETE OR UPDATE ON warranty.replacement_rule FOR EACH ROW EXECUTE FUNCTION audit.log_change('rule_id', '', '');
+
+
+--
+-- Name: campaign_done campaign_done_check; Type: TRIGGER; Schema: warranty; Owner: -
+--
+
+CREATE TRIGGER campaign_done_check BEFORE INSERT OR UPDATE ON warranty.campaign_done FOR EACH ROW EXECUTE FUNCTION warranty.check_campaign_done();
+
+
+--
+-- Name: campaign_vin campaign_vin_check; Type: TRIGGER; Schema: warranty; Owner: -
+--
+
+CREATE TRIGGER campaign_vin_check BEFORE INSERT OR UPDATE ON warranty.campaign_vin FOR EACH ROW EXECUTE FUNCTION warranty.check_campaign_vin();
+
+
+--
+-- Name: plan_sale plan_sale_check; Type: TRIGGER; Schema: warranty; Owner: -
+--
+
+CREATE TRIGGER plan_sale_check BEFORE INSERT OR UPDATE ON warranty.plan_sale FOR EACH ROW EXECUTE FUNCTION warranty.check_plan_sale();
 
 
 --
@@ -9606,6 +10339,166 @@ ALTER TABLE ONLY service.vehicle
 
 
 --
+-- Name: campaign campaign_created_by_fkey; Type: FK CONSTRAINT; Schema: warranty; Owner: -
+--
+
+ALTER TABLE ONLY warranty.campaign
+    ADD CONSTRAINT campaign_created_by_fkey FOREIGN KEY (created_by) REFERENCES master.staff(staff_id);
+
+
+--
+-- Name: campaign_done campaign_done_branch_id_fkey; Type: FK CONSTRAINT; Schema: warranty; Owner: -
+--
+
+ALTER TABLE ONLY warranty.campaign_done
+    ADD CONSTRAINT campaign_done_branch_id_fkey FOREIGN KEY (branch_id) REFERENCES master.branch(branch_id);
+
+
+--
+-- Name: campaign_done campaign_done_campaign_id_fkey; Type: FK CONSTRAINT; Schema: warranty; Owner: -
+--
+
+ALTER TABLE ONLY warranty.campaign_done
+    ADD CONSTRAINT campaign_done_campaign_id_fkey FOREIGN KEY (campaign_id) REFERENCES warranty.campaign(campaign_id);
+
+
+--
+-- Name: campaign_done campaign_done_created_by_fkey; Type: FK CONSTRAINT; Schema: warranty; Owner: -
+--
+
+ALTER TABLE ONLY warranty.campaign_done
+    ADD CONSTRAINT campaign_done_created_by_fkey FOREIGN KEY (created_by) REFERENCES master.staff(staff_id);
+
+
+--
+-- Name: campaign_done campaign_done_model_id_fkey; Type: FK CONSTRAINT; Schema: warranty; Owner: -
+--
+
+ALTER TABLE ONLY warranty.campaign_done
+    ADD CONSTRAINT campaign_done_model_id_fkey FOREIGN KEY (model_id) REFERENCES oem.model(model_id);
+
+
+--
+-- Name: campaign campaign_model_id_fkey; Type: FK CONSTRAINT; Schema: warranty; Owner: -
+--
+
+ALTER TABLE ONLY warranty.campaign
+    ADD CONSTRAINT campaign_model_id_fkey FOREIGN KEY (model_id) REFERENCES oem.model(model_id);
+
+
+--
+-- Name: campaign campaign_oem_id_fkey; Type: FK CONSTRAINT; Schema: warranty; Owner: -
+--
+
+ALTER TABLE ONLY warranty.campaign
+    ADD CONSTRAINT campaign_oem_id_fkey FOREIGN KEY (oem_id) REFERENCES oem.oem(oem_id);
+
+
+--
+-- Name: campaign campaign_operation_code_fkey; Type: FK CONSTRAINT; Schema: warranty; Owner: -
+--
+
+ALTER TABLE ONLY warranty.campaign
+    ADD CONSTRAINT campaign_operation_code_fkey FOREIGN KEY (operation_code) REFERENCES master.labour_operation(operation_code);
+
+
+--
+-- Name: campaign_vin campaign_vin_campaign_id_fkey; Type: FK CONSTRAINT; Schema: warranty; Owner: -
+--
+
+ALTER TABLE ONLY warranty.campaign_vin
+    ADD CONSTRAINT campaign_vin_campaign_id_fkey FOREIGN KEY (campaign_id) REFERENCES warranty.campaign(campaign_id);
+
+
+--
+-- Name: plan_model plan_model_model_id_fkey; Type: FK CONSTRAINT; Schema: warranty; Owner: -
+--
+
+ALTER TABLE ONLY warranty.plan_model
+    ADD CONSTRAINT plan_model_model_id_fkey FOREIGN KEY (model_id) REFERENCES oem.model(model_id);
+
+
+--
+-- Name: plan_model plan_model_plan_id_fkey; Type: FK CONSTRAINT; Schema: warranty; Owner: -
+--
+
+ALTER TABLE ONLY warranty.plan_model
+    ADD CONSTRAINT plan_model_plan_id_fkey FOREIGN KEY (plan_id) REFERENCES warranty.plan(plan_id) ON DELETE CASCADE;
+
+
+--
+-- Name: plan plan_oem_id_fkey; Type: FK CONSTRAINT; Schema: warranty; Owner: -
+--
+
+ALTER TABLE ONLY warranty.plan
+    ADD CONSTRAINT plan_oem_id_fkey FOREIGN KEY (oem_id) REFERENCES oem.oem(oem_id);
+
+
+--
+-- Name: plan plan_sac_code_fkey; Type: FK CONSTRAINT; Schema: warranty; Owner: -
+--
+
+ALTER TABLE ONLY warranty.plan
+    ADD CONSTRAINT plan_sac_code_fkey FOREIGN KEY (sac_code) REFERENCES master.hsn(hsn_code);
+
+
+--
+-- Name: plan_sale plan_sale_branch_id_fkey; Type: FK CONSTRAINT; Schema: warranty; Owner: -
+--
+
+ALTER TABLE ONLY warranty.plan_sale
+    ADD CONSTRAINT plan_sale_branch_id_fkey FOREIGN KEY (branch_id) REFERENCES master.branch(branch_id);
+
+
+--
+-- Name: plan_sale plan_sale_created_by_fkey; Type: FK CONSTRAINT; Schema: warranty; Owner: -
+--
+
+ALTER TABLE ONLY warranty.plan_sale
+    ADD CONSTRAINT plan_sale_created_by_fkey FOREIGN KEY (created_by) REFERENCES master.staff(staff_id);
+
+
+--
+-- Name: plan_sale plan_sale_customer_id_fkey; Type: FK CONSTRAINT; Schema: warranty; Owner: -
+--
+
+ALTER TABLE ONLY warranty.plan_sale
+    ADD CONSTRAINT plan_sale_customer_id_fkey FOREIGN KEY (customer_id) REFERENCES master.customer(customer_id);
+
+
+--
+-- Name: plan_sale plan_sale_invoice_id_fkey; Type: FK CONSTRAINT; Schema: warranty; Owner: -
+--
+
+ALTER TABLE ONLY warranty.plan_sale
+    ADD CONSTRAINT plan_sale_invoice_id_fkey FOREIGN KEY (invoice_id) REFERENCES billing.invoice(invoice_id);
+
+
+--
+-- Name: plan_sale plan_sale_model_id_fkey; Type: FK CONSTRAINT; Schema: warranty; Owner: -
+--
+
+ALTER TABLE ONLY warranty.plan_sale
+    ADD CONSTRAINT plan_sale_model_id_fkey FOREIGN KEY (model_id) REFERENCES oem.model(model_id);
+
+
+--
+-- Name: plan_sale plan_sale_plan_id_fkey; Type: FK CONSTRAINT; Schema: warranty; Owner: -
+--
+
+ALTER TABLE ONLY warranty.plan_sale
+    ADD CONSTRAINT plan_sale_plan_id_fkey FOREIGN KEY (plan_id) REFERENCES warranty.plan(plan_id);
+
+
+--
+-- Name: replacement_rule replacement_rule_oem_id_fkey; Type: FK CONSTRAINT; Schema: warranty; Owner: -
+--
+
+ALTER TABLE ONLY warranty.replacement_rule
+    ADD CONSTRAINT replacement_rule_oem_id_fkey FOREIGN KEY (oem_id) REFERENCES oem.oem(oem_id);
+
+
+--
 -- Name: credit_note; Type: ROW SECURITY; Schema: billing; Owner: -
 --
 
@@ -9979,3 +10872,72 @@ ALTER TABLE service.job_card ENABLE ROW LEVEL SECURITY;
 --
 
 CREATE POLICY own_branch ON service.job_card USING (platform.branch_visible(branch_id)) WITH CHECK (platform.branch_visible(branch_id));
+
+
+--
+-- Name: campaign_done; Type: ROW SECURITY; Schema: warranty; Owner: -
+--
+
+ALTER TABLE warranty.campaign_done ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: campaign_done looked_up; Type: POLICY; Schema: warranty; Owner: -
+--
+
+CREATE POLICY looked_up ON warranty.campaign_done FOR SELECT USING (true);
+
+
+--
+-- Name: plan_sale looked_up; Type: POLICY; Schema: warranty; Owner: -
+--
+
+CREATE POLICY looked_up ON warranty.plan_sale FOR SELECT USING (true);
+
+
+--
+-- Name: campaign_done own_branch_adds; Type: POLICY; Schema: warranty; Owner: -
+--
+
+CREATE POLICY own_branch_adds ON warranty.campaign_done FOR INSERT WITH CHECK (platform.branch_visible(branch_id));
+
+
+--
+-- Name: plan_sale own_branch_adds; Type: POLICY; Schema: warranty; Owner: -
+--
+
+CREATE POLICY own_branch_adds ON warranty.plan_sale FOR INSERT WITH CHECK (platform.branch_visible(branch_id));
+
+
+--
+-- Name: campaign_done own_branch_changes; Type: POLICY; Schema: warranty; Owner: -
+--
+
+CREATE POLICY own_branch_changes ON warranty.campaign_done FOR UPDATE USING (platform.branch_visible(branch_id)) WITH CHECK (platform.branch_visible(branch_id));
+
+
+--
+-- Name: plan_sale own_branch_changes; Type: POLICY; Schema: warranty; Owner: -
+--
+
+CREATE POLICY own_branch_changes ON warranty.plan_sale FOR UPDATE USING (platform.branch_visible(branch_id)) WITH CHECK (platform.branch_visible(branch_id));
+
+
+--
+-- Name: campaign_done own_branch_deletes; Type: POLICY; Schema: warranty; Owner: -
+--
+
+CREATE POLICY own_branch_deletes ON warranty.campaign_done FOR DELETE USING (platform.branch_visible(branch_id));
+
+
+--
+-- Name: plan_sale own_branch_deletes; Type: POLICY; Schema: warranty; Owner: -
+--
+
+CREATE POLICY own_branch_deletes ON warranty.plan_sale FOR DELETE USING (platform.branch_visible(branch_id));
+
+
+--
+-- Name: plan_sale; Type: ROW SECURITY; Schema: warranty; Owner: -
+--
+
+ALTER TABLE warranty.plan_sale ENABLE ROW LEVEL SECURITY;

@@ -12,6 +12,7 @@ from inventory_ids import inventory_ids
 from procurement_ids import procurement_ids
 from sales_ids import sales_ids
 from service_ids import service_ids
+from warranty_ids import warranty_ids
 
 from webapp.capabilities import CAPABILITIES
 from webapp.security import PUBLIC, ROLES, allowed_roles
@@ -32,6 +33,7 @@ WORKSHOP_COUNTER = frozenset({"ADMIN", "MANAGER", "SERVICE_ADVISOR"})
 WORKSHOP_FLOOR = WORKSHOP_COUNTER | {"TECHNICIAN"}
 WORKSHOP_READERS = WORKSHOP_FLOOR | {"ACCOUNTS"}
 WORKSHOP_STEP = {"GET": WORKSHOP_READERS, "POST": WORKSHOP_FLOOR}
+WARRANTY_READERS = frozenset({"ADMIN", "MANAGER", "SERVICE_ADVISOR", "ACCOUNTS"})
 
 ACCESS = {
     "platform.healthz": ANYONE,
@@ -222,6 +224,20 @@ ACCESS = {
     "service.settings": WORKSHOP_READERS,
     "service.settings_checklist": frozenset({"ADMIN", "MANAGER"}),
     "service.settings_limit_new": frozenset({"ADMIN", "MANAGER"}),
+    # Warranty: the workshop and accounts read cover, plans and campaigns and sell plans; managers set the
+    # plans; the workshop runs the OEM's campaigns (accounts only reads them).
+    "warranty.check": WARRANTY_READERS,
+    "warranty.plan_list": WARRANTY_READERS,
+    "warranty.plan_new": frozenset({"ADMIN", "MANAGER"}),
+    "warranty.plan_edit": frozenset({"ADMIN", "MANAGER"}),
+    "warranty.plan_sell": WARRANTY_READERS,
+    "warranty.rule_list": frozenset({"ADMIN", "MANAGER"}),
+    "warranty.rule_edit": frozenset({"ADMIN", "MANAGER"}),
+    "warranty.campaign_list": WARRANTY_READERS,
+    "warranty.campaign_detail": WARRANTY_READERS,
+    "warranty.campaign_new": frozenset({"ADMIN", "MANAGER", "SERVICE_ADVISOR"}),
+    "warranty.campaign_done": frozenset({"ADMIN", "MANAGER", "SERVICE_ADVISOR"}),
+    "warranty.campaign_close": frozenset({"ADMIN", "MANAGER", "SERVICE_ADVISOR"}),
 }
 
 # Routes whose own job, when used, is to send the browser to the login page
@@ -269,7 +285,7 @@ def showroom(app, engine, make_branch, make_staff):
         codes[role] = f"R{n}"
     target_id, _, _ = make_staff("TGT", "SALES", "7391", branch_id=branch_id)
     ids = {"staff_id": target_id, "branch_id": branch_id, **catalog_ids(engine, branch_id),
-           **procurement_ids(engine, branch_id), **sales_ids(engine, branch_id)}
+           **procurement_ids(engine, branch_id), **sales_ids(engine, branch_id), **warranty_ids(engine, branch_id)}
     ids.update(inventory_ids(engine, branch_id, ids["part_id"]))
     ids.update(service_ids(engine, branch_id))
     return {"codes": codes, "ids": ids, "target": target_id}

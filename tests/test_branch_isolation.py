@@ -15,6 +15,7 @@ from inventory_ids import inventory_ids
 from procurement_ids import procurement_ids
 from sales_ids import sales_ids
 from service_ids import service_ids
+from warranty_ids import warranty_ids
 from werkzeug.routing import IntegerConverter
 
 from webapp.security import allowed_roles
@@ -28,7 +29,15 @@ STOCK_LOOKUP = "stock is looked up across branches by design (find a scooter or 
                "ask for a transfer); a change is refused to another branch, which the test still checks"
 WORKSHOP_VEHICLE = "a vehicle may come to any branch's workshop (service.vehicle, like master.customer); " \
                    "its job cards stay their branch's documents"
+WARRANTY = "extended warranty plans, the replacement pack rule and the OEM's recall campaigns are the whole " \
+           "showroom's (a campaign done at " \
+           "one branch is done for every branch: it is recorded by, and changed only by, the branch that did it)"
 GLOBAL_ROUTES = {
+    "warranty.plan_edit": WARRANTY,
+    "warranty.rule_edit": WARRANTY,
+    "warranty.campaign_detail": WARRANTY,
+    "warranty.campaign_done": WARRANTY,
+    "warranty.campaign_close": WARRANTY,
     "master.hsn_rate_edit": CATALOG,
     "master.financier_edit": CATALOG,
     "master.insurer_edit": CATALOG,
@@ -122,7 +131,7 @@ def two_branches(app, engine, make_branch, make_staff):
     and a MANAGER of branch A (who must find the records: the ids are real)."""
     branch_a = make_branch()
     ids = {"branch_id": branch_a, **catalog_ids(engine, branch_a), **procurement_ids(engine, branch_a),
-           **sales_ids(engine, branch_a)}
+           **sales_ids(engine, branch_a), **warranty_ids(engine, branch_a)}
     ids.update(inventory_ids(engine, branch_a, ids["part_id"]))
     ids.update(service_ids(engine, branch_a))
     ids["staff_id"], _, _ = make_staff("ASAL", "SALES", PIN, branch_id=branch_a)

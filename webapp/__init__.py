@@ -76,9 +76,10 @@ def create_app(test_config: dict | None = None) -> Flask:
     from .procurement import bp as procurement_bp
     from .sales import bp as sales_bp
     from .service import bp as service_bp
+    from .warranty import bp as warranty_bp
 
     for blueprint in (platform_bp, auth_bp, dashboard_bp, master_bp, audit_bp, oem_bp, inventory_bp,
-                      procurement_bp, sales_bp, billing_bp, insurance_bp, service_bp):
+                      procurement_bp, sales_bp, billing_bp, insurance_bp, service_bp, warranty_bp):
         app.register_blueprint(blueprint)
 
     errors.init_app(app)

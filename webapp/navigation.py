@@ -46,6 +46,9 @@ SECTIONS: list[NavSection] = [
         NavLink("Arrival", "service.arrival", "Find a vehicle by number, VIN, battery or mobile; open a job card"),
         NavLink("Workshop board", "service.board", "Open job cards by state; move them along with a tap"),
         NavLink("Register a vehicle", "service.vehicle_new", "A vehicle sold elsewhere, for the workshop only"),
+        NavLink("Warranty check", "warranty.check", "A sold vehicle's cover, free services and open recalls"),
+        NavLink("Recalls and campaigns", "warranty.campaign_list", "OEM recalls by VIN list or build months: done / pending"),
+        NavLink("Extended plans", "warranty.plan_list", "Extended warranty plans and selling one to a vehicle"),
         NavLink("Workshop settings", "service.settings", "Inspection checklist, battery reading limits"),
     )),
     NavSection("Billing", (

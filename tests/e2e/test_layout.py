@@ -28,6 +28,7 @@ from inventory_ids import inventory_ids
 from playwright.sync_api import Page, expect
 from procurement_ids import procurement_ids
 from sales_ids import sales_ids
+from warranty_ids import warranty_ids
 
 from webapp.billing import posting
 from webapp.formatting import today_ist
@@ -66,7 +67,8 @@ def _fill(app, engine) -> dict:
             pin_hash = hash_pin(PIN)
         insert_staff(conn, {"staff_code": ADMIN, "name": "Ramesh Gowda", "designation": "ADMIN",
                             "branch_id": branch_id}, pin_hash, must_change_pin=False)
-    ids = {**catalog_ids(engine, branch_id), **procurement_ids(engine, branch_id), **sales_ids(engine, branch_id)}
+    ids = {**catalog_ids(engine, branch_id), **procurement_ids(engine, branch_id), **sales_ids(engine, branch_id),
+           **warranty_ids(engine, branch_id)}
     ids.update(inventory_ids(engine, branch_id, ids["part_id"]))
     with engine.begin() as conn:
         # A scooter with the PM E-DRIVE subsidy, as sold in the showroom, and long real names.

@@ -233,6 +233,38 @@ def _read_row(row_no: int, cells: list[str], columns: list[str | None], received
     return row
 
 
+def read_vin_list(text: str, max_rows: int = 20_000) -> tuple[list[str], list[str]]:
+    """Only the VINs of a list written like a dispatch list (an OEM's recall list, pasted or
+    uploaded): with a row of column names, its VIN column; without, the first cell of each row,
+    where a dispatch list has its VIN. Returns (the VINs, in order and each once; what is wrong,
+    'Row 4: ...' by line number)."""
+    lines = text.splitlines()
+    first = next((n for n, line in enumerate(lines) if line.strip()), None)
+    if first is None:
+        return [], []
+    delimiter = _delimiter(lines[first])
+    mapped = [_column_of(t) for t in _cells(lines[first], delimiter)]
+    column, start = (mapped.index("vin"), first + 1) if "vin" in mapped else (0, first)
+    vins: dict[str, None] = {}
+    problems: list[str] = []
+    for n in range(start, len(lines)):
+        if not lines[n].strip():
+            continue
+        if len(vins) == max_rows:
+            problems.append(f"The list has more than {max_rows:,} VINs: enter it in parts")
+            break
+        cells = _cells(lines[n], delimiter)
+        vin = (cells[column] if column < len(cells) else "").upper()
+        if not vin:
+            problems.append(f"Row {n + 1}: no VIN")
+        elif not VIN_RE.fullmatch(vin):
+            problems.append(f"Row {n + 1}: “{vin}” is not a VIN: 17 letters and digits, without I, O or Q "
+                            f"({len(vin)} characters given)")
+        else:
+            vins.setdefault(vin)
+    return list(vins), problems
+
+
 # --------------------------------------------------------------------------- making the text
 
 
