@@ -52,8 +52,7 @@ def pinv_new():
     oem = queries.get_oem(conn, int_arg("oem_id")) if int_arg("oem_id") else None
     branch_id = current_user.branch_id
     if oem is None:
-        oems = [(o_id, brand, len(queries.unbilled_receipts(conn, branch_id, o_id)))
-                for o_id, brand in queries.all_oem_choices(conn)]
+        oems = queries.oems_with_unbilled_receipts(conn, branch_id)
         return render_template("procurement/pinv_choose_oem.html", oems=oems), 200
     receipts = queries.unbilled_receipts(conn, branch_id, oem.oem_id)
     same_state = queries.same_state(conn, branch_id, oem.oem_id)

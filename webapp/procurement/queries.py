@@ -32,6 +32,19 @@ def oem_choices(conn: Connection) -> list[tuple[int, str]]:
     return [(r.oem_id, r.brand) for r in rows]
 
 
+def oems_with_unbilled_receipts(conn: Connection, branch_id: int) -> list[tuple[int, str, int]]:
+    """Every OEM with how many of the branch's goods receipts from it no purchase invoice has billed
+    yet, in one statement (the purchase-invoice form's first question: whose invoice is it?)."""
+    rows = conn.execute(sa.text("""
+        SELECT oem.oem_id, oem.brand,
+               (SELECT count(*) FROM procurement.goods_receipt g
+                  JOIN procurement.purchase_order o USING (po_id)
+                 WHERE g.branch_id = :branch AND o.oem_id = oem.oem_id
+                   AND NOT EXISTS (SELECT 1 FROM procurement.purchase_invoice_grn pi WHERE pi.grn_id = g.grn_id))
+          FROM oem.oem oem ORDER BY oem.brand"""), {"branch": branch_id})
+    return [tuple(r) for r in rows]
+
+
 def all_oem_choices(conn: Connection) -> list[tuple[int, str]]:
     """Every OEM, inactive ones too (filters of lists that hold old documents)."""
     rows = conn.execute(sa.text("SELECT oem_id, brand FROM oem.oem ORDER BY brand"))

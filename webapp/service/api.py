@@ -4,8 +4,11 @@
 Panels for the arrival and vehicle pages are registered on the "service_vehicle" slot
 (webapp/panels.py) with a context function ``(conn, subject) -> dict | None``; the subject is
 ``vehicle_subject``'s dict: vehicle_id, unit_id (None: sold elsewhere), vin, registration_no,
-variant_id, model_id, sale_date, customer_id, last_odometer_km, last_odometer_on, pack_ids
-(packs in the vehicle now), open_job_card_id (this branch's open card, or None).
+variant_id, model_id, sale_date, customer_id, last_odometer_km, last_odometer_on, mfg_month, pack_ids
+(every pack the vehicle has held: pack_id, serial, fitted_on, removed_on (None: in it now),
+replaced_pack_id), used_free_services (the free-service numbers of its job cards not cancelled, at
+this branch: another branch's cards are under its row-level security), open_job_card_id (this
+branch's open card, or None).
 """
 from .subject import job_card_url, vehicle_subject, vehicle_url
 

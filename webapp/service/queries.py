@@ -19,7 +19,10 @@ VEHICLE_SQL = f"""
            oc.job_card_id AS open_job_card_id, oc.job_card_no AS open_job_card_no, oc.state AS open_state,
            oc.label AS open_state_label,
            br.soh_pct AS last_soh_pct, br.soc_pct AS last_soc_pct, br.read_at AS last_read_at,
-           br.flags AS last_flags, br.serial AS last_reading_serial
+           br.flags AS last_flags, br.serial AS last_reading_serial,
+           ARRAY(SELECT j.free_service_no FROM service.job_card j
+                  WHERE j.vehicle_id = v.vehicle_id AND j.service_type = 'FREE_SERVICE' AND j.state <> 'CANCELLED'
+                  ORDER BY 1) AS used_free_services
       FROM service.vehicle v
       JOIN oem.variant va ON va.variant_id = v.variant_id
       JOIN oem.model m ON m.model_id = va.model_id
