@@ -7,7 +7,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from wtforms import IntegerField, SelectField, StringField
-from wtforms.validators import DataRequired, NumberRange, Optional
+from wtforms.validators import DataRequired, InputRequired, NumberRange, Optional
 
 from ..forms import AmountField, FlaskForm, KeyField, Length, QuantityField, blank_to_none, choices, strip
 
@@ -58,14 +58,14 @@ class ApprovalForm(FlaskForm):
                                    validators=[DataRequired("Who approved it?"), Length(min=2, max=120)])
     mode = SelectField("How", choices=choices(MODES), validators=[DataRequired("In person or by phone?")])
     amount = AmountField("Amount approved, GST included (₹)", validators=[
-        DataRequired("Enter the amount the customer approved"), NumberRange(Decimal(0), None, "Not below 0")])
+        InputRequired("Enter the amount the customer approved"), NumberRange(Decimal(0), None, "Not below 0")])
     key = KeyField()
 
 
 class IssueForm(FlaskForm):
     """One issue (or return) of a part line's part."""
     job_line_id = IntegerField(validators=[DataRequired("Choose the line")])
-    qty = QuantityField("Quantity", validators=[DataRequired("Enter the quantity"),
+    qty = QuantityField("Quantity", validators=[InputRequired("Enter the quantity"),
                                                 NumberRange(Decimal("0.001"), MAX_QTY, "More than 0, at most 10,000")])
     key = KeyField()
 
