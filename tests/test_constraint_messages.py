@@ -92,6 +92,19 @@ _WHY = {
 CANNOT_BE_CAUSED: dict[str, str] = {name: why for why, names in _WHY.items() for name in names}
 
 
+# The work on a job card (sql/0027_service_parts.sql): what the estimate, approval and parts screens never
+# let a user cause (their refusals are mapped in webapp/service/work_forms.py).
+CANNOT_BE_CAUSED.update({name: why for why, names in {
+    "kept by the job line's and the part issue's triggers (who marked a line done and when, what is issued "
+    "and by which stock move), never typed": [
+        "job_line_done_by_fkey", "job_line_done_dated", "job_line_labour_issues_nothing", "job_line_issued_fixed",
+        "job_line_issued_through_issues", "part_issue_issued_by_fkey", "part_issue_move_id_key"],
+    "a parts request is raised by the parts page for the line it names, by the acting staff member, and moves "
+    "only by the buttons of its list (REQUEST_MOVES in webapp/service/work_forms.py)": [
+        "parts_request_job_line_id_fkey", "parts_request_requested_by_fkey", "parts_request_status_changed_by_fkey",
+        "parts_request_status_check"],
+}.items() for name in names})
+
 def form_checks() -> dict[str, str]:
     """Field name -> how some form of the webapp checks it before anything reaches the database: a
     list it must be chosen from (a stale or made-up id, a kind or mode not listed, is refused by
