@@ -17,8 +17,8 @@ from tests import builders as b
 from tests.builders import scalar
 
 
-def labour(conn, *, hours: str = "1.50", rate: str = "450.00") -> str:
-    code = f"OP-{b._n():06d}"
+def labour(conn, *, hours: str = "1.50", rate: str = "450.00", code: str | None = None) -> str:
+    code = code or f"OP-{b._n():06d}"
     return scalar(conn, """INSERT INTO master.labour_operation (operation_code, name, standard_hours, rate)
                            VALUES (:c, :n, :h, :r) RETURNING operation_code""",
                   c=code, n=f"Brake overhaul {code}", h=Decimal(hours), r=Decimal(rate))

@@ -46,7 +46,6 @@ SECTIONS: list[NavSection] = [
         NavLink("Arrival", "service.arrival", "Find a vehicle by number, VIN, battery or mobile; open a job card"),
         NavLink("Workshop board", "service.board", "Open job cards by state; move them along with a tap"),
         NavLink("Register a vehicle", "service.vehicle_new", "A vehicle sold elsewhere, for the workshop only"),
-        NavLink("My jobs", "service.my_jobs", "The work assigned to you on open job cards; mark it done"),
         NavLink("Parts requests", "service.parts_requests", "Parts job cards need that are not in stock"),
     )),
     NavSection("Billing", (
