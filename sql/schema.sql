@@ -5033,6 +5033,32 @@ CREATE TABLE service.job_line (
 
 
 --
+-- Name: job_line_billable; Type: VIEW; Schema: service; Owner: -
+--
+
+CREATE VIEW service.job_line_billable AS
+ SELECT l.job_line_id,
+    l.job_card_id,
+    l.operation_code,
+    l.part_id,
+    COALESCE(l.description, lo.name, p.name) AS description,
+    COALESCE(lo.sac_code, p.hsn_code) AS hsn_code,
+        CASE
+            WHEN (l.part_id IS NULL) THEN l.qty
+            ELSE l.issued_qty
+        END AS bill_qty,
+    l.unit_price,
+    l.price_includes_gst,
+    l.coverage,
+    l.status,
+    ((l.coverage <> 'CUSTOMER'::text) OR (l.approval_id IS NOT NULL)) AS approved
+   FROM ((service.job_line l
+     LEFT JOIN master.labour_operation lo ON ((lo.operation_code = l.operation_code)))
+     LEFT JOIN master.part p ON ((p.part_id = l.part_id)))
+  WHERE ((l.status <> 'DECLINED'::text) AND ((l.part_id IS NULL) OR (l.issued_qty > (0)::numeric)));
+
+
+--
 -- Name: job_line_job_line_id_seq; Type: SEQUENCE; Schema: service; Owner: -
 --
 

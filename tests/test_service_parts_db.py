@@ -268,3 +268,26 @@ def test_a_parts_request_is_the_cards_branchs_and_moves_open_ordered_received(co
     with refused(conn, "parts_request_card_open"):
         conn.execute(sa.text("INSERT INTO service.parts_request (branch_id, job_card_id, part_id, qty) "
                              "VALUES (:b, :j, :p, 1)"), {"b": branch, "j": jc, "p": part})
+
+
+# ----------------------------------------------------------------------------- what the invoice bills
+
+
+def test_the_invoice_bills_labour_at_its_quantity_and_parts_at_what_was_issued(conn):
+    _, jc, part = card_with_stock(conn, qty="10")
+    op = wb.labour(conn)
+    labour = wb.line(conn, jc, operation_code=op, qty="1.5")
+    used = wb.line(conn, jc, part_id=part, qty="4")
+    unused = wb.line(conn, jc, part_id=part, qty="1")
+    declined = wb.line(conn, jc, operation_code=op)
+    wb.approve(conn, jc)
+    wb.issue(conn, jc, used, "3")
+    wb.issue(conn, jc, used, "1", kind="RETURN")
+    conn.execute(sa.text("UPDATE service.job_line SET status = 'DECLINED' WHERE job_line_id = :l"), {"l": declined})
+    extra = wb.line(conn, jc, operation_code=op)
+    billed = {r["job_line_id"]: r for r in conn.execute(sa.text(
+        "SELECT * FROM service.job_line_billable WHERE job_card_id = :j"), {"j": jc}).mappings()}
+    assert set(billed) == {labour, used, extra} and unused not in billed
+    assert billed[labour]["bill_qty"] == Decimal("1.5") and billed[labour]["hsn_code"] == "998714"
+    assert billed[used]["bill_qty"] == 2 and billed[used]["approved"] is True
+    assert billed[extra]["approved"] is False

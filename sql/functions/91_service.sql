@@ -424,6 +424,21 @@ AS $$
                           AND status <> 'DECLINED' AND approval_id IS NULL)
 $$;
 
+-- What a job card's invoice bills, line by line: every line not declined, labour at its quantity, a
+-- part at what was issued to it (a part line with none issued bills nothing), with its HSN/SAC, who
+-- pays, and whether the customer approved it (covered work needs no approval).
+CREATE OR REPLACE VIEW service.job_line_billable AS
+    SELECT l.job_line_id, l.job_card_id, l.operation_code, l.part_id,
+           coalesce(l.description, lo.name, p.name) AS description,
+           coalesce(lo.sac_code, p.hsn_code) AS hsn_code,
+           CASE WHEN l.part_id IS NULL THEN l.qty ELSE l.issued_qty END AS bill_qty,
+           l.unit_price, l.price_includes_gst, l.coverage, l.status,
+           (l.coverage <> 'CUSTOMER' OR l.approval_id IS NOT NULL) AS approved
+      FROM service.job_line l
+      LEFT JOIN master.labour_operation lo ON lo.operation_code = l.operation_code
+      LEFT JOIN master.part p ON p.part_id = l.part_id
+     WHERE l.status <> 'DECLINED' AND (l.part_id IS NULL OR l.issued_qty > 0);
+
 -- A card moves to APPROVED only when all its customer-paid work is approved, and is cancelled only
 -- with none of its parts still out of stock (they are returned first).
 CREATE OR REPLACE FUNCTION service.check_card_work() RETURNS trigger

@@ -124,6 +124,13 @@ def customer_work_approved(conn: Connection, job_card_id: int) -> bool:
     return conn.execute(sa.text("SELECT service.customer_work_approved(:j)"), {"j": job_card_id}).scalar_one()
 
 
+def billable_lines(conn: Connection, job_card_id: int):
+    """What the job card's invoice bills (service.job_line_billable): labour at its quantity, parts at
+    what was issued, with HSN/SAC, price, who pays and whether the customer approved it."""
+    return conn.execute(sa.text("SELECT * FROM service.job_line_billable WHERE job_card_id = :j ORDER BY job_line_id"),
+                        {"j": job_card_id}).mappings().all()
+
+
 # --------------------------------------------------------------------------- parts
 
 
