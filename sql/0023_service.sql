@@ -419,7 +419,12 @@ BEGIN
             END IF;
         END IF;
     END IF;
-    IF NEW.odometer_km < NEW.previous_odometer_km THEN
+    -- Checked when the reading or its override is written, not on every later change of the card (an
+    -- approval, a tap on the board by whoever works on it).
+    IF NEW.odometer_km < NEW.previous_odometer_km
+       AND (TG_OP = 'INSERT' OR NEW.odometer_km <> OLD.odometer_km
+            OR NEW.odometer_override_by IS DISTINCT FROM OLD.odometer_override_by
+            OR NEW.odometer_override_reason IS DISTINCT FROM OLD.odometer_override_reason) THEN
         IF NEW.odometer_override_by IS NULL THEN
             RAISE EXCEPTION 'odometer % km is below the last reading % km', NEW.odometer_km, NEW.previous_odometer_km
                 USING ERRCODE = 'check_violation', CONSTRAINT = 'job_card_odometer_not_below_last';
@@ -430,12 +435,9 @@ BEGIN
             RAISE EXCEPTION 'only a manager overrides the odometer, in their own name'
                 USING ERRCODE = 'check_violation', CONSTRAINT = 'job_card_override_by_manager';
         END IF;
-        IF TG_OP = 'INSERT' OR NEW.odometer_km <> OLD.odometer_km
-           OR NEW.odometer_override_by IS DISTINCT FROM OLD.odometer_override_by THEN
-            PERFORM audit.record_event('odometer_override', 'service.job_card', NEW.job_card_id::text,
-                jsonb_build_object('odometer_km', NEW.odometer_km, 'last_km', NEW.previous_odometer_km,
-                                   'reason', NEW.odometer_override_reason, 'manager', NEW.odometer_override_by));
-        END IF;
+        PERFORM audit.record_event('odometer_override', 'service.job_card', NEW.job_card_id::text,
+            jsonb_build_object('odometer_km', NEW.odometer_km, 'last_km', NEW.previous_odometer_km,
+                               'reason', NEW.odometer_override_reason, 'manager', NEW.odometer_override_by));
     END IF;
     RETURN NEW;
 END

@@ -2060,6 +2060,62 @@ $$;
 
 
 --
+-- Name: approval_recorded(); Type: FUNCTION; Schema: service; Owner: -
+--
+
+CREATE FUNCTION service.approval_recorded() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+    UPDATE service.job_line SET status = 'APPROVED', approval_id = NEW.approval_id
+     WHERE job_card_id = NEW.job_card_id AND status = 'PROPOSED';
+    UPDATE service.job_card SET state = 'APPROVED'
+     WHERE job_card_id = NEW.job_card_id AND state IN ('OPEN', 'ESTIMATE_SENT');
+    RETURN NULL;
+END
+$$;
+
+
+--
+-- Name: check_approval_has_lines(); Type: FUNCTION; Schema: service; Owner: -
+--
+
+CREATE FUNCTION service.check_approval_has_lines() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM service.job_line WHERE job_card_id = NEW.job_card_id AND status = 'PROPOSED') THEN
+        RAISE EXCEPTION 'job card % has no proposed work to approve', NEW.job_card_id
+            USING ERRCODE = 'check_violation', CONSTRAINT = 'job_approval_needs_lines';
+    END IF;
+    RETURN NEW;
+END
+$$;
+
+
+--
+-- Name: check_card_work(); Type: FUNCTION; Schema: service; Owner: -
+--
+
+CREATE FUNCTION service.check_card_work() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+    IF NEW.state = 'APPROVED' AND NOT service.customer_work_approved(NEW.job_card_id) THEN
+        RAISE EXCEPTION 'job card % has customer-paid work the customer has not approved', OLD.job_card_no
+            USING ERRCODE = 'check_violation', CONSTRAINT = 'job_card_work_not_approved';
+    END IF;
+    IF NEW.state = 'CANCELLED' AND EXISTS (SELECT 1 FROM service.job_line
+                                            WHERE job_card_id = NEW.job_card_id AND issued_qty > 0) THEN
+        RAISE EXCEPTION 'job card % has parts issued: return them before cancelling it', OLD.job_card_no
+            USING ERRCODE = 'check_violation', CONSTRAINT = 'job_card_parts_out';
+    END IF;
+    RETURN NEW;
+END
+$$;
+
+
+--
 -- Name: check_job_approval(); Type: FUNCTION; Schema: service; Owner: -
 --
 
@@ -2123,7 +2179,12 @@ BEGIN
             END IF;
         END IF;
     END IF;
-    IF NEW.odometer_km < NEW.previous_odometer_km THEN
+    -- Checked when the reading or its override is written, not on every later change of the card (an
+    -- approval, a tap on the board by whoever works on it).
+    IF NEW.odometer_km < NEW.previous_odometer_km
+       AND (TG_OP = 'INSERT' OR NEW.odometer_km <> OLD.odometer_km
+            OR NEW.odometer_override_by IS DISTINCT FROM OLD.odometer_override_by
+            OR NEW.odometer_override_reason IS DISTINCT FROM OLD.odometer_override_reason) THEN
         IF NEW.odometer_override_by IS NULL THEN
             RAISE EXCEPTION 'odometer % km is below the last reading % km', NEW.odometer_km, NEW.previous_odometer_km
                 USING ERRCODE = 'check_violation', CONSTRAINT = 'job_card_odometer_not_below_last';
@@ -2134,12 +2195,9 @@ BEGIN
             RAISE EXCEPTION 'only a manager overrides the odometer, in their own name'
                 USING ERRCODE = 'check_violation', CONSTRAINT = 'job_card_override_by_manager';
         END IF;
-        IF TG_OP = 'INSERT' OR NEW.odometer_km <> OLD.odometer_km
-           OR NEW.odometer_override_by IS DISTINCT FROM OLD.odometer_override_by THEN
-            PERFORM audit.record_event('odometer_override', 'service.job_card', NEW.job_card_id::text,
-                jsonb_build_object('odometer_km', NEW.odometer_km, 'last_km', NEW.previous_odometer_km,
-                                   'reason', NEW.odometer_override_reason, 'manager', NEW.odometer_override_by));
-        END IF;
+        PERFORM audit.record_event('odometer_override', 'service.job_card', NEW.job_card_id::text,
+            jsonb_build_object('odometer_km', NEW.odometer_km, 'last_km', NEW.previous_odometer_km,
+                               'reason', NEW.odometer_override_reason, 'manager', NEW.odometer_override_by));
     END IF;
     RETURN NEW;
 END
@@ -2186,6 +2244,50 @@ $$;
 
 
 --
+-- Name: check_job_line_work(); Type: FUNCTION; Schema: service; Owner: -
+--
+
+CREATE FUNCTION service.check_job_line_work() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+    IF (TG_OP = 'INSERT' AND NEW.issued_qty <> 0)
+       OR (TG_OP = 'UPDATE' AND NEW.issued_qty <> OLD.issued_qty AND pg_trigger_depth() < 2) THEN
+        RAISE EXCEPTION 'what is issued to a line changes only by an issue or a return of its parts'
+            USING ERRCODE = 'check_violation', CONSTRAINT = 'job_line_issued_through_issues';
+    END IF;
+    IF TG_OP = 'UPDATE' AND OLD.issued_qty > 0 AND NEW.part_id IS DISTINCT FROM OLD.part_id THEN
+        RAISE EXCEPTION 'line % has parts issued: it keeps its part', OLD.job_line_id
+            USING ERRCODE = 'check_violation', CONSTRAINT = 'job_line_issued_fixed';
+    END IF;
+    IF NEW.status = 'DECLINED' AND NEW.issued_qty > 0 THEN
+        RAISE EXCEPTION 'line % has parts issued: return them before declining it', NEW.job_line_id
+            USING ERRCODE = 'check_violation', CONSTRAINT = 'job_line_return_before_decline';
+    END IF;
+    IF NEW.technician_id IS NOT NULL AND (TG_OP = 'INSERT' OR NEW.technician_id IS DISTINCT FROM OLD.technician_id)
+       AND NOT EXISTS (SELECT 1 FROM master.staff s JOIN service.job_card j ON j.branch_id = s.branch_id
+                        WHERE s.staff_id = NEW.technician_id AND j.job_card_id = NEW.job_card_id
+                          AND s.designation = 'TECHNICIAN' AND s.is_active) THEN
+        RAISE EXCEPTION 'staff % is not an active technician of the job card''s branch', NEW.technician_id
+            USING ERRCODE = 'check_violation', CONSTRAINT = 'job_line_technician';
+    END IF;
+    IF NEW.status = 'DONE' AND NEW.part_id IS NOT NULL AND NEW.issued_qty = 0 THEN
+        RAISE EXCEPTION 'line % is a part none of which was issued', NEW.job_line_id
+            USING ERRCODE = 'check_violation', CONSTRAINT = 'job_line_done_parts_issued';
+    END IF;
+    IF NEW.status = 'DONE' AND (TG_OP = 'INSERT' OR OLD.status <> 'DONE') THEN
+        NEW.done_at := now();
+        NEW.done_by := audit.current_staff_id();
+    ELSIF NEW.status <> 'DONE' THEN
+        NEW.done_at := NULL;
+        NEW.done_by := NULL;
+    END IF;
+    RETURN NEW;
+END
+$$;
+
+
+--
 -- Name: check_pack_fitment(); Type: FUNCTION; Schema: service; Owner: -
 --
 
@@ -2202,6 +2304,55 @@ BEGIN
                   AND daterange(f.fitted_on, f.removed_on, '[)') && daterange(NEW.fitted_on, NEW.removed_on, '[)')) THEN
         RAISE EXCEPTION 'battery pack % is fitted in one of this showroom''s units then', NEW.pack_id
             USING ERRCODE = 'exclusion_violation', CONSTRAINT = 'pack_fitment_one_vehicle_at_a_time';
+    END IF;
+    RETURN NEW;
+END
+$$;
+
+
+--
+-- Name: check_parts_request(); Type: FUNCTION; Schema: service; Owner: -
+--
+
+CREATE FUNCTION service.check_parts_request() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+    j service.job_card;
+    line_part integer;
+BEGIN
+    IF TG_OP = 'INSERT' THEN
+        SELECT * INTO j FROM service.job_card WHERE job_card_id = NEW.job_card_id;
+        IF j.job_card_id IS NULL OR j.state IN ('DELIVERED', 'CANCELLED') THEN
+            RAISE EXCEPTION 'parts are requested for an open job card'
+                USING ERRCODE = 'check_violation', CONSTRAINT = 'parts_request_card_open';
+        END IF;
+        NEW.branch_id := j.branch_id;
+        IF NEW.job_line_id IS NOT NULL THEN
+            SELECT part_id INTO line_part FROM service.job_line
+             WHERE job_line_id = NEW.job_line_id AND job_card_id = NEW.job_card_id;
+            IF line_part IS NULL OR line_part <> coalesce(NEW.part_id, line_part) THEN
+                RAISE EXCEPTION 'a request names a part line of its own job card'
+                    USING ERRCODE = 'check_violation', CONSTRAINT = 'parts_request_part_line';
+            END IF;
+            NEW.part_id := line_part;
+        END IF;
+        NEW.status := 'OPEN';
+        RETURN NEW;
+    END IF;
+    IF (NEW.branch_id, NEW.job_card_id, NEW.job_line_id, NEW.part_id, NEW.qty, NEW.requested_at, NEW.requested_by)
+       IS DISTINCT FROM (OLD.branch_id, OLD.job_card_id, OLD.job_line_id, OLD.part_id, OLD.qty, OLD.requested_at, OLD.requested_by) THEN
+        RAISE EXCEPTION 'a parts request keeps what was asked for'
+            USING ERRCODE = 'check_violation', CONSTRAINT = 'parts_request_fixed';
+    END IF;
+    IF NEW.status <> OLD.status THEN
+        IF (OLD.status, NEW.status) NOT IN (('OPEN', 'ORDERED'), ('ORDERED', 'RECEIVED'), ('OPEN', 'CANCELLED'),
+                                            ('ORDERED', 'CANCELLED')) THEN
+            RAISE EXCEPTION 'a parts request cannot go from % to %', OLD.status, NEW.status
+                USING ERRCODE = 'check_violation', CONSTRAINT = 'parts_request_status_move';
+        END IF;
+        NEW.status_changed_at := now();
+        NEW.status_changed_by := audit.current_staff_id();
     END IF;
     RETURN NEW;
 END
@@ -2304,6 +2455,19 @@ $$;
 
 
 --
+-- Name: customer_work_approved(integer); Type: FUNCTION; Schema: service; Owner: -
+--
+
+CREATE FUNCTION service.customer_work_approved(p_job_card_id integer) RETURNS boolean
+    LANGUAGE sql STABLE
+    AS $$
+    SELECT NOT EXISTS (SELECT 1 FROM service.job_line
+                        WHERE job_card_id = p_job_card_id AND coverage = 'CUSTOMER'
+                          AND status <> 'DECLINED' AND approval_id IS NULL)
+$$;
+
+
+--
 -- Name: job_card_recorded(); Type: FUNCTION; Schema: service; Owner: -
 --
 
@@ -2388,6 +2552,66 @@ CREATE FUNCTION service.number_job_card() RETURNS trigger
 BEGIN
     IF NEW.job_card_no IS NULL THEN
         NEW.job_card_no := master.next_document_no(NEW.branch_id, 'JC', (NEW.opened_at AT TIME ZONE 'Asia/Kolkata')::date);
+    END IF;
+    RETURN NEW;
+END
+$$;
+
+
+--
+-- Name: post_part_issue(); Type: FUNCTION; Schema: service; Owner: -
+--
+
+CREATE FUNCTION service.post_part_issue() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+    l service.job_line;
+    j service.job_card;
+    out_value numeric;
+    out_qty numeric;
+BEGIN
+    IF NEW.qty IS NULL OR NEW.qty <= 0 OR NEW.qty > 10000 THEN
+        RAISE EXCEPTION 'a quantity of more than 0, at most 10,000'
+            USING ERRCODE = 'check_violation', CONSTRAINT = 'part_issue_qty_check';
+    END IF;
+    SELECT * INTO l FROM service.job_line WHERE job_line_id = NEW.job_line_id FOR UPDATE;
+    SELECT * INTO j FROM service.job_card WHERE job_card_id = l.job_card_id;
+    IF j.job_card_id IS NULL OR j.state IN ('DELIVERED', 'CANCELLED') THEN
+        RAISE EXCEPTION 'parts are issued to and returned from an open job card only'
+            USING ERRCODE = 'check_violation', CONSTRAINT = 'part_issue_card_open';
+    END IF;
+    IF NEW.job_card_id <> l.job_card_id OR l.part_id IS NULL THEN
+        RAISE EXCEPTION 'parts go to a part line of the same job card'
+            USING ERRCODE = 'check_violation', CONSTRAINT = 'part_issue_part_line';
+    END IF;
+    NEW.part_id := l.part_id;
+    IF NEW.kind = 'ISSUE' THEN
+        IF l.status = 'DECLINED' OR (l.coverage = 'CUSTOMER' AND l.approval_id IS NULL) THEN
+            RAISE EXCEPTION 'line % is not approved: its parts are not issued yet', l.job_line_id
+                USING ERRCODE = 'check_violation', CONSTRAINT = 'part_issue_line_approved';
+        END IF;
+        IF l.issued_qty + NEW.qty > l.qty THEN
+            RAISE EXCEPTION 'line % is for %; % more would be beyond it', l.job_line_id, l.qty, NEW.qty
+                USING ERRCODE = 'check_violation', CONSTRAINT = 'part_issue_beyond_line';
+        END IF;
+        INSERT INTO inventory.stock_move (branch_id, part_id, kind, qty, unit_cost, value, reference)
+        VALUES (j.branch_id, l.part_id, 'ISSUE_JOB', -NEW.qty, 0, 0, j.job_card_no)
+        RETURNING move_id INTO NEW.move_id;
+        UPDATE service.job_line SET issued_qty = issued_qty + NEW.qty WHERE job_line_id = l.job_line_id;
+    ELSE
+        IF NEW.qty > l.issued_qty THEN
+            RAISE EXCEPTION 'only % of line % is out; % cannot come back', l.issued_qty, l.job_line_id, NEW.qty
+                USING ERRCODE = 'check_violation', CONSTRAINT = 'part_issue_return_within_issued';
+        END IF;
+        SELECT -sum(m.value), -sum(m.qty) INTO out_value, out_qty
+          FROM service.part_issue i JOIN inventory.stock_move m ON m.move_id = i.move_id
+         WHERE i.job_line_id = l.job_line_id;
+        INSERT INTO inventory.stock_move (branch_id, part_id, kind, qty, unit_cost, value, reference)
+        VALUES (j.branch_id, l.part_id, 'RETURN_JOB', NEW.qty,
+                CASE WHEN out_qty > 0 THEN round(greatest(out_value, 0) / out_qty, 4) ELSE 0 END, 0, j.job_card_no)
+        RETURNING move_id INTO NEW.move_id;
+        UPDATE service.job_line SET issued_qty = issued_qty - NEW.qty WHERE job_line_id = l.job_line_id;
     END IF;
     RETURN NEW;
 END
@@ -3609,8 +3833,8 @@ CREATE TABLE inventory.stock_move (
     reason text,
     staff_id integer DEFAULT audit.current_staff_id(),
     CONSTRAINT stock_move_adjustment_reason CHECK (((kind <> 'ADJUSTMENT'::text) OR (COALESCE(length(btrim(reason)), 0) >= 3))),
-    CONSTRAINT stock_move_direction CHECK ((((kind = ANY (ARRAY['OPENING'::text, 'RECEIPT'::text, 'TRANSFER_IN'::text, 'SALES_RETURN'::text])) AND (qty > (0)::numeric)) OR ((kind = ANY (ARRAY['ISSUE_JOB'::text, 'COUNTER_SALE'::text, 'TRANSFER_OUT'::text, 'RETURN_TO_OEM'::text])) AND (qty < (0)::numeric)) OR (kind = 'ADJUSTMENT'::text))),
-    CONSTRAINT stock_move_kind_check CHECK ((kind = ANY (ARRAY['OPENING'::text, 'RECEIPT'::text, 'ISSUE_JOB'::text, 'COUNTER_SALE'::text, 'TRANSFER_OUT'::text, 'TRANSFER_IN'::text, 'ADJUSTMENT'::text, 'RETURN_TO_OEM'::text, 'SALES_RETURN'::text]))),
+    CONSTRAINT stock_move_direction CHECK ((((kind = ANY (ARRAY['OPENING'::text, 'RECEIPT'::text, 'TRANSFER_IN'::text, 'SALES_RETURN'::text, 'RETURN_JOB'::text])) AND (qty > (0)::numeric)) OR ((kind = ANY (ARRAY['ISSUE_JOB'::text, 'COUNTER_SALE'::text, 'TRANSFER_OUT'::text, 'RETURN_TO_OEM'::text])) AND (qty < (0)::numeric)) OR (kind = 'ADJUSTMENT'::text))),
+    CONSTRAINT stock_move_kind_check CHECK ((kind = ANY (ARRAY['OPENING'::text, 'RECEIPT'::text, 'ISSUE_JOB'::text, 'COUNTER_SALE'::text, 'TRANSFER_OUT'::text, 'TRANSFER_IN'::text, 'ADJUSTMENT'::text, 'RETURN_TO_OEM'::text, 'SALES_RETURN'::text, 'RETURN_JOB'::text]))),
     CONSTRAINT stock_move_qty_check CHECK ((qty <> (0)::numeric)),
     CONSTRAINT stock_move_reason_check CHECK ((length(reason) <= 200)),
     CONSTRAINT stock_move_reference_check CHECK ((length(reference) <= 60)),
@@ -5294,14 +5518,46 @@ CREATE TABLE service.job_line (
     approval_id integer,
     added_by integer DEFAULT audit.current_staff_id(),
     added_at timestamp with time zone DEFAULT now() NOT NULL,
+    issued_qty numeric(12,3) DEFAULT 0 NOT NULL,
+    done_by integer,
+    done_at timestamp with time zone,
     CONSTRAINT job_line_approved CHECK (((status = ANY (ARRAY['PROPOSED'::text, 'DECLINED'::text])) OR (coverage <> 'CUSTOMER'::text) OR (approval_id IS NOT NULL))),
     CONSTRAINT job_line_coverage_check CHECK ((coverage = ANY (ARRAY['CUSTOMER'::text, 'WARRANTY'::text, 'FREE_SERVICE'::text, 'RECALL'::text, 'GOODWILL'::text]))),
     CONSTRAINT job_line_description_check CHECK (((length(btrim(description)) >= 1) AND (length(btrim(description)) <= 300))),
+    CONSTRAINT job_line_done_dated CHECK (((status = 'DONE'::text) = (done_at IS NOT NULL))),
+    CONSTRAINT job_line_issued_within CHECK (((issued_qty >= (0)::numeric) AND (issued_qty <= qty))),
+    CONSTRAINT job_line_labour_issues_nothing CHECK (((part_id IS NOT NULL) OR (issued_qty = (0)::numeric))),
     CONSTRAINT job_line_labour_or_part CHECK (((operation_code IS NULL) <> (part_id IS NULL))),
     CONSTRAINT job_line_qty_check CHECK (((qty > (0)::numeric) AND (qty <= (10000)::numeric))),
     CONSTRAINT job_line_status_check CHECK ((status = ANY (ARRAY['PROPOSED'::text, 'APPROVED'::text, 'DONE'::text, 'DECLINED'::text]))),
     CONSTRAINT job_line_unit_price_check CHECK ((unit_price >= (0)::numeric))
 );
+
+
+--
+-- Name: job_line_billable; Type: VIEW; Schema: service; Owner: -
+--
+
+CREATE VIEW service.job_line_billable AS
+ SELECT l.job_line_id,
+    l.job_card_id,
+    l.operation_code,
+    l.part_id,
+    COALESCE(l.description, lo.name, p.name) AS description,
+    COALESCE(lo.sac_code, p.hsn_code) AS hsn_code,
+        CASE
+            WHEN (l.part_id IS NULL) THEN l.qty
+            ELSE l.issued_qty
+        END AS bill_qty,
+    l.unit_price,
+    l.price_includes_gst,
+    l.coverage,
+    l.status,
+    ((l.coverage <> 'CUSTOMER'::text) OR (l.approval_id IS NOT NULL)) AS approved
+   FROM ((service.job_line l
+     LEFT JOIN master.labour_operation lo ON ((lo.operation_code = l.operation_code)))
+     LEFT JOIN master.part p ON ((p.part_id = l.part_id)))
+  WHERE ((l.status <> 'DECLINED'::text) AND ((l.part_id IS NULL) OR (l.issued_qty > (0)::numeric)));
 
 
 --
@@ -5431,6 +5687,77 @@ CREATE TABLE service.pack_fitment (
 
 ALTER TABLE service.pack_fitment ALTER COLUMN fitment_id ADD GENERATED ALWAYS AS IDENTITY (
     SEQUENCE NAME service.pack_fitment_fitment_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
+
+--
+-- Name: part_issue; Type: TABLE; Schema: service; Owner: -
+--
+
+CREATE TABLE service.part_issue (
+    issue_id integer NOT NULL,
+    job_card_id integer NOT NULL,
+    job_line_id integer NOT NULL,
+    part_id integer NOT NULL,
+    kind text NOT NULL,
+    qty numeric(12,3) NOT NULL,
+    move_id bigint NOT NULL,
+    issued_at timestamp with time zone DEFAULT now() NOT NULL,
+    issued_by integer DEFAULT audit.current_staff_id(),
+    idempotency_key uuid NOT NULL,
+    CONSTRAINT part_issue_kind_check CHECK ((kind = ANY (ARRAY['ISSUE'::text, 'RETURN'::text]))),
+    CONSTRAINT part_issue_qty_check CHECK (((qty > (0)::numeric) AND (qty <= (10000)::numeric)))
+);
+
+
+--
+-- Name: part_issue_issue_id_seq; Type: SEQUENCE; Schema: service; Owner: -
+--
+
+ALTER TABLE service.part_issue ALTER COLUMN issue_id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME service.part_issue_issue_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
+
+--
+-- Name: parts_request; Type: TABLE; Schema: service; Owner: -
+--
+
+CREATE TABLE service.parts_request (
+    request_id integer NOT NULL,
+    branch_id integer NOT NULL,
+    job_card_id integer NOT NULL,
+    job_line_id integer,
+    part_id integer NOT NULL,
+    qty numeric(12,3) NOT NULL,
+    status text DEFAULT 'OPEN'::text NOT NULL,
+    note text,
+    requested_at timestamp with time zone DEFAULT now() NOT NULL,
+    requested_by integer DEFAULT audit.current_staff_id(),
+    status_changed_at timestamp with time zone DEFAULT now() NOT NULL,
+    status_changed_by integer DEFAULT audit.current_staff_id(),
+    CONSTRAINT parts_request_note_check CHECK (((length(btrim(note)) >= 1) AND (length(btrim(note)) <= 300))),
+    CONSTRAINT parts_request_qty_check CHECK (((qty > (0)::numeric) AND (qty <= (10000)::numeric))),
+    CONSTRAINT parts_request_status_check CHECK ((status = ANY (ARRAY['OPEN'::text, 'ORDERED'::text, 'RECEIVED'::text, 'CANCELLED'::text])))
+);
+
+
+--
+-- Name: parts_request_request_id_seq; Type: SEQUENCE; Schema: service; Owner: -
+--
+
+ALTER TABLE service.parts_request ALTER COLUMN request_id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME service.parts_request_request_id_seq
     START WITH 1
     INCREMENT BY 1
     NO MINVALUE
@@ -6883,6 +7210,38 @@ ALTER TABLE ONLY service.pack_fitment
 
 
 --
+-- Name: part_issue part_issue_idempotency_key_key; Type: CONSTRAINT; Schema: service; Owner: -
+--
+
+ALTER TABLE ONLY service.part_issue
+    ADD CONSTRAINT part_issue_idempotency_key_key UNIQUE (idempotency_key);
+
+
+--
+-- Name: part_issue part_issue_move_id_key; Type: CONSTRAINT; Schema: service; Owner: -
+--
+
+ALTER TABLE ONLY service.part_issue
+    ADD CONSTRAINT part_issue_move_id_key UNIQUE (move_id);
+
+
+--
+-- Name: part_issue part_issue_pkey; Type: CONSTRAINT; Schema: service; Owner: -
+--
+
+ALTER TABLE ONLY service.part_issue
+    ADD CONSTRAINT part_issue_pkey PRIMARY KEY (issue_id);
+
+
+--
+-- Name: parts_request parts_request_pkey; Type: CONSTRAINT; Schema: service; Owner: -
+--
+
+ALTER TABLE ONLY service.parts_request
+    ADD CONSTRAINT parts_request_pkey PRIMARY KEY (request_id);
+
+
+--
 -- Name: reading_limit reading_limit_no_overlap; Type: CONSTRAINT; Schema: service; Owner: -
 --
 
@@ -7592,6 +7951,41 @@ CREATE UNIQUE INDEX pack_fitment_current_idx ON service.pack_fitment USING btree
 --
 
 CREATE INDEX pack_fitment_vehicle_idx ON service.pack_fitment USING btree (vehicle_id);
+
+
+--
+-- Name: part_issue_card_idx; Type: INDEX; Schema: service; Owner: -
+--
+
+CREATE INDEX part_issue_card_idx ON service.part_issue USING btree (job_card_id);
+
+
+--
+-- Name: part_issue_line_idx; Type: INDEX; Schema: service; Owner: -
+--
+
+CREATE INDEX part_issue_line_idx ON service.part_issue USING btree (job_line_id);
+
+
+--
+-- Name: parts_request_branch_idx; Type: INDEX; Schema: service; Owner: -
+--
+
+CREATE INDEX parts_request_branch_idx ON service.parts_request USING btree (branch_id, status, requested_at);
+
+
+--
+-- Name: parts_request_card_idx; Type: INDEX; Schema: service; Owner: -
+--
+
+CREATE INDEX parts_request_card_idx ON service.parts_request USING btree (job_card_id);
+
+
+--
+-- Name: parts_request_one_per_line_idx; Type: INDEX; Schema: service; Owner: -
+--
+
+CREATE UNIQUE INDEX parts_request_one_per_line_idx ON service.parts_request USING btree (job_line_id) WHERE (status = ANY (ARRAY['OPEN'::text, 'ORDERED'::text]));
 
 
 --
@@ -8582,6 +8976,20 @@ CREATE TRIGGER audit_log_change AFTER INSERT OR DELETE OR UPDATE ON service.pack
 
 
 --
+-- Name: part_issue audit_log_change; Type: TRIGGER; Schema: service; Owner: -
+--
+
+CREATE TRIGGER audit_log_change AFTER INSERT OR DELETE OR UPDATE ON service.part_issue FOR EACH ROW EXECUTE FUNCTION audit.log_change('issue_id', '', '');
+
+
+--
+-- Name: parts_request audit_log_change; Type: TRIGGER; Schema: service; Owner: -
+--
+
+CREATE TRIGGER audit_log_change AFTER INSERT OR DELETE OR UPDATE ON service.parts_request FOR EACH ROW EXECUTE FUNCTION audit.log_change('request_id', '', '');
+
+
+--
 -- Name: reading_limit audit_log_change; Type: TRIGGER; Schema: service; Owner: -
 --
 
@@ -8624,6 +9032,27 @@ CREATE TRIGGER job_approval_check BEFORE INSERT OR UPDATE ON service.job_approva
 
 
 --
+-- Name: job_approval job_approval_covers_lines; Type: TRIGGER; Schema: service; Owner: -
+--
+
+CREATE TRIGGER job_approval_covers_lines AFTER INSERT ON service.job_approval FOR EACH ROW EXECUTE FUNCTION service.approval_recorded();
+
+
+--
+-- Name: job_approval job_approval_is_permanent; Type: TRIGGER; Schema: service; Owner: -
+--
+
+CREATE TRIGGER job_approval_is_permanent BEFORE DELETE OR UPDATE ON service.job_approval FOR EACH ROW EXECUTE FUNCTION audit.refuse_change();
+
+
+--
+-- Name: job_approval job_approval_needs_lines; Type: TRIGGER; Schema: service; Owner: -
+--
+
+CREATE TRIGGER job_approval_needs_lines BEFORE INSERT ON service.job_approval FOR EACH ROW EXECUTE FUNCTION service.check_approval_has_lines();
+
+
+--
 -- Name: job_card job_card_check; Type: TRIGGER; Schema: service; Owner: -
 --
 
@@ -8652,10 +9081,24 @@ CREATE TRIGGER job_card_take_number BEFORE INSERT ON service.job_card FOR EACH R
 
 
 --
+-- Name: job_card job_card_work_check; Type: TRIGGER; Schema: service; Owner: -
+--
+
+CREATE TRIGGER job_card_work_check BEFORE UPDATE OF state ON service.job_card FOR EACH ROW WHEN (((new.state = ANY (ARRAY['APPROVED'::text, 'CANCELLED'::text])) AND (old.state <> new.state))) EXECUTE FUNCTION service.check_card_work();
+
+
+--
 -- Name: job_line job_line_check; Type: TRIGGER; Schema: service; Owner: -
 --
 
 CREATE TRIGGER job_line_check BEFORE INSERT OR DELETE OR UPDATE ON service.job_line FOR EACH ROW EXECUTE FUNCTION service.check_job_line();
+
+
+--
+-- Name: job_line job_line_work_check; Type: TRIGGER; Schema: service; Owner: -
+--
+
+CREATE TRIGGER job_line_work_check BEFORE INSERT OR UPDATE ON service.job_line FOR EACH ROW EXECUTE FUNCTION service.check_job_line_work();
 
 
 --
@@ -8684,6 +9127,34 @@ CREATE TRIGGER job_state_change_is_permanent BEFORE DELETE OR UPDATE ON service.
 --
 
 CREATE TRIGGER pack_fitment_check BEFORE INSERT OR UPDATE ON service.pack_fitment FOR EACH ROW EXECUTE FUNCTION service.check_pack_fitment();
+
+
+--
+-- Name: part_issue part_issue_is_permanent; Type: TRIGGER; Schema: service; Owner: -
+--
+
+CREATE TRIGGER part_issue_is_permanent BEFORE DELETE OR UPDATE ON service.part_issue FOR EACH ROW EXECUTE FUNCTION audit.refuse_change();
+
+
+--
+-- Name: part_issue part_issue_post; Type: TRIGGER; Schema: service; Owner: -
+--
+
+CREATE TRIGGER part_issue_post BEFORE INSERT ON service.part_issue FOR EACH ROW EXECUTE FUNCTION service.post_part_issue();
+
+
+--
+-- Name: parts_request parts_request_check; Type: TRIGGER; Schema: service; Owner: -
+--
+
+CREATE TRIGGER parts_request_check BEFORE INSERT OR UPDATE ON service.parts_request FOR EACH ROW EXECUTE FUNCTION service.check_parts_request();
+
+
+--
+-- Name: parts_request parts_request_is_never_deleted; Type: TRIGGER; Schema: service; Owner: -
+--
+
+CREATE TRIGGER parts_request_is_never_deleted BEFORE DELETE ON service.parts_request FOR EACH ROW EXECUTE FUNCTION audit.refuse_change();
 
 
 --
@@ -10179,6 +10650,14 @@ ALTER TABLE ONLY service.job_line
 
 
 --
+-- Name: job_line job_line_done_by_fkey; Type: FK CONSTRAINT; Schema: service; Owner: -
+--
+
+ALTER TABLE ONLY service.job_line
+    ADD CONSTRAINT job_line_done_by_fkey FOREIGN KEY (done_by) REFERENCES master.staff(staff_id);
+
+
+--
 -- Name: job_line job_line_job_card_id_fkey; Type: FK CONSTRAINT; Schema: service; Owner: -
 --
 
@@ -10288,6 +10767,94 @@ ALTER TABLE ONLY service.pack_fitment
 
 ALTER TABLE ONLY service.pack_fitment
     ADD CONSTRAINT pack_fitment_vehicle_id_fkey FOREIGN KEY (vehicle_id) REFERENCES service.vehicle(vehicle_id);
+
+
+--
+-- Name: part_issue part_issue_issued_by_fkey; Type: FK CONSTRAINT; Schema: service; Owner: -
+--
+
+ALTER TABLE ONLY service.part_issue
+    ADD CONSTRAINT part_issue_issued_by_fkey FOREIGN KEY (issued_by) REFERENCES master.staff(staff_id);
+
+
+--
+-- Name: part_issue part_issue_job_card_id_fkey; Type: FK CONSTRAINT; Schema: service; Owner: -
+--
+
+ALTER TABLE ONLY service.part_issue
+    ADD CONSTRAINT part_issue_job_card_id_fkey FOREIGN KEY (job_card_id) REFERENCES service.job_card(job_card_id);
+
+
+--
+-- Name: part_issue part_issue_job_line_id_fkey; Type: FK CONSTRAINT; Schema: service; Owner: -
+--
+
+ALTER TABLE ONLY service.part_issue
+    ADD CONSTRAINT part_issue_job_line_id_fkey FOREIGN KEY (job_line_id) REFERENCES service.job_line(job_line_id);
+
+
+--
+-- Name: part_issue part_issue_move_id_fkey; Type: FK CONSTRAINT; Schema: service; Owner: -
+--
+
+ALTER TABLE ONLY service.part_issue
+    ADD CONSTRAINT part_issue_move_id_fkey FOREIGN KEY (move_id) REFERENCES inventory.stock_move(move_id);
+
+
+--
+-- Name: part_issue part_issue_part_id_fkey; Type: FK CONSTRAINT; Schema: service; Owner: -
+--
+
+ALTER TABLE ONLY service.part_issue
+    ADD CONSTRAINT part_issue_part_id_fkey FOREIGN KEY (part_id) REFERENCES master.part(part_id);
+
+
+--
+-- Name: parts_request parts_request_branch_id_fkey; Type: FK CONSTRAINT; Schema: service; Owner: -
+--
+
+ALTER TABLE ONLY service.parts_request
+    ADD CONSTRAINT parts_request_branch_id_fkey FOREIGN KEY (branch_id) REFERENCES master.branch(branch_id);
+
+
+--
+-- Name: parts_request parts_request_job_card_id_fkey; Type: FK CONSTRAINT; Schema: service; Owner: -
+--
+
+ALTER TABLE ONLY service.parts_request
+    ADD CONSTRAINT parts_request_job_card_id_fkey FOREIGN KEY (job_card_id) REFERENCES service.job_card(job_card_id);
+
+
+--
+-- Name: parts_request parts_request_job_line_id_fkey; Type: FK CONSTRAINT; Schema: service; Owner: -
+--
+
+ALTER TABLE ONLY service.parts_request
+    ADD CONSTRAINT parts_request_job_line_id_fkey FOREIGN KEY (job_line_id) REFERENCES service.job_line(job_line_id);
+
+
+--
+-- Name: parts_request parts_request_part_id_fkey; Type: FK CONSTRAINT; Schema: service; Owner: -
+--
+
+ALTER TABLE ONLY service.parts_request
+    ADD CONSTRAINT parts_request_part_id_fkey FOREIGN KEY (part_id) REFERENCES master.part(part_id);
+
+
+--
+-- Name: parts_request parts_request_requested_by_fkey; Type: FK CONSTRAINT; Schema: service; Owner: -
+--
+
+ALTER TABLE ONLY service.parts_request
+    ADD CONSTRAINT parts_request_requested_by_fkey FOREIGN KEY (requested_by) REFERENCES master.staff(staff_id);
+
+
+--
+-- Name: parts_request parts_request_status_changed_by_fkey; Type: FK CONSTRAINT; Schema: service; Owner: -
+--
+
+ALTER TABLE ONLY service.parts_request
+    ADD CONSTRAINT parts_request_status_changed_by_fkey FOREIGN KEY (status_changed_by) REFERENCES master.staff(staff_id);
 
 
 --
@@ -10873,6 +11440,19 @@ ALTER TABLE service.job_card ENABLE ROW LEVEL SECURITY;
 
 CREATE POLICY own_branch ON service.job_card USING (platform.branch_visible(branch_id)) WITH CHECK (platform.branch_visible(branch_id));
 
+
+--
+-- Name: parts_request own_branch; Type: POLICY; Schema: service; Owner: -
+--
+
+CREATE POLICY own_branch ON service.parts_request USING (platform.branch_visible(branch_id)) WITH CHECK (platform.branch_visible(branch_id));
+
+
+--
+-- Name: parts_request; Type: ROW SECURITY; Schema: service; Owner: -
+--
+
+ALTER TABLE service.parts_request ENABLE ROW LEVEL SECURITY;
 
 --
 -- Name: campaign_done; Type: ROW SECURITY; Schema: warranty; Owner: -

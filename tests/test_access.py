@@ -246,6 +246,24 @@ LEADS_TO_LOGIN = {"auth.logout", "auth.switch_user", "auth.setup"}
 
 ANONYMOUS = "anonymous"
 
+# The work on a job card: its prices (estimate, approval) are read by the counter and accounts, never the
+# workshop floor; parts are issued by the counter; the parts page (no prices) is read by the workshop;
+# technicians mark their lines done from "my jobs"; parts requests are purchasing's (accounts) and the counter's.
+JOB_WORK_COUNTER = frozenset({"ADMIN", "MANAGER", "SERVICE_ADVISOR"})
+JOB_WORK_PRICES = {"GET": JOB_WORK_COUNTER | {"ACCOUNTS"}, "POST": JOB_WORK_COUNTER}
+ACCESS.update({
+    "service.estimate": JOB_WORK_PRICES,
+    "service.approval": JOB_WORK_PRICES,
+    "service.line_remove": JOB_WORK_COUNTER,
+    "service.parts": JOB_WORK_COUNTER | {"TECHNICIAN", "ACCOUNTS"},
+    "service.parts_issue": JOB_WORK_COUNTER,
+    "service.parts_return": JOB_WORK_COUNTER,
+    "service.parts_requests": JOB_WORK_COUNTER | {"ACCOUNTS"},
+    "service.parts_request_status": JOB_WORK_COUNTER | {"ACCOUNTS"},
+    "service.my_jobs": JOB_WORK_COUNTER | {"TECHNICIAN"},
+    "service.line_done": JOB_WORK_COUNTER | {"TECHNICIAN"},
+})
+
 
 def admitted(endpoint: str, method: str):
     """Who the table lets use this route with this method: a set of roles, or ANYONE."""

@@ -136,6 +136,9 @@ def two_branches(app, engine, make_branch, make_staff):
     ids.update(service_ids(engine, branch_a))
     ids["staff_id"], _, _ = make_staff("ASAL", "SALES", PIN, branch_id=branch_a)
     make_staff("AMGR", "MANAGER", PIN, branch_id=branch_a)
+    from service_work_ids import service_work_ids  # the work on the workshop's job card
+
+    ids.update(service_work_ids(engine, branch_a, ids.get("job_card_id")))
     branch_b = make_branch()
     make_staff("BMGR", "MANAGER", PIN, branch_id=branch_b)
     make_staff("BSAL", "SALES", PIN, branch_id=branch_b)

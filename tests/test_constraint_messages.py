@@ -111,15 +111,25 @@ _WHY = {
     "kept once (ON CONFLICT)": [
         "job_photo_checksum", "job_photo_content_type_check", "job_photo_sha256_check", "job_photo_thumbnail_check",
         "job_photo_job_card_id_sha256_key"],
-    "job lines and approvals have no screen yet (estimate, approval and parts issue come with their own forms)": [
-        "job_line_approval_id_fkey", "job_line_approved", "job_line_coverage_check", "job_line_labour_or_part",
-        "job_line_part_id_fkey", "job_line_status_check", "job_line_operation_code_fkey", "job_line_qty_check",
-        "job_line_unit_price_check", "job_line_description_check", "job_approval_card_open",
-        "job_line_approval_same_card", "job_line_approved_fixed", "job_line_card_open",
-        "job_approval_amount_check", "job_approval_mode_check"],
+    "a job line's approval is written by the approval screen for its own card's lines, and a line's status moves "
+    "only by the estimate's and my work's buttons": [
+        "job_line_approval_id_fkey", "job_line_status_check", "job_line_approval_same_card"],
 }
 CANNOT_BE_CAUSED: dict[str, str] = {name: why for why, names in _WHY.items() for name in names}
 
+
+# The work on a job card (sql/0027_service_parts.sql): what the estimate, approval and parts screens never
+# let a user cause (their refusals are mapped in webapp/service/work_forms.py).
+CANNOT_BE_CAUSED.update({name: why for why, names in {
+    "kept by the job line's and the part issue's triggers (who marked a line done and when, what is issued "
+    "and by which stock move), never typed": [
+        "job_line_done_by_fkey", "job_line_done_dated", "job_line_labour_issues_nothing", "job_line_issued_fixed",
+        "job_line_issued_through_issues", "part_issue_issued_by_fkey", "part_issue_move_id_key"],
+    "a parts request is raised by the parts page for the line it names, by the acting staff member, and moves "
+    "only by the buttons of its list (REQUEST_MOVES in webapp/service/work_forms.py)": [
+        "parts_request_job_line_id_fkey", "parts_request_requested_by_fkey", "parts_request_status_changed_by_fkey",
+        "parts_request_status_check"],
+}.items() for name in names})
 
 def form_checks() -> dict[str, str]:
     """Field name -> how some form of the webapp checks it before anything reaches the database: a

@@ -141,6 +141,13 @@ def test_the_odometer_never_goes_below_the_last_reading_unless_a_manager_overrid
     assert scalar(conn, "SELECT last_odometer_km FROM service.vehicle WHERE vehicle_id = :v", v=v) == 120
     assert scalar(conn, "SELECT count(*) FROM audit.log WHERE event = 'odometer_override' AND row_key = :k",
                   k=str(jc)) == 1
+    # The advisor and the technicians then work on the overridden card as on any other: the override
+    # is checked when it is written, not on every later change of the card.
+    bld.act_as(conn, advisor)
+    sb.move(conn, jc, "APPROVED", "IN_PROGRESS")
+    assert scalar(conn, "SELECT state FROM service.job_card WHERE job_card_id = :j", j=jc) == "IN_PROGRESS"
+    assert scalar(conn, "SELECT count(*) FROM audit.log WHERE event = 'odometer_override' AND row_key = :k",
+                  k=str(jc)) == 1
 
 
 def test_a_card_moves_only_along_the_transitions_and_keeps_its_history(conn):

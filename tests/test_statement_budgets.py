@@ -55,6 +55,14 @@ BUDGETS = {
     "billing.receivables": 5,  # 6 before: the ageing buckets and the page were two reads (now one, sql/0020)
     "billing.sales_register": 6,
     "platform.healthz": 3,
+    # The work on a job card (webapp/service/estimates.py, parts.py); each list is one read whatever its length.
+    # 9 measured: the card, the labour, part and technician choices, the lines with their GST rates, the approvals
+    "service.estimate": 10,
+    "service.approval": 6,
+    # 7 measured: the card, its part lines with their stock, requests and issues
+    "service.parts": 8,
+    "service.parts_requests": 5,
+    "service.my_jobs": 5,
     "insurance.policy_new": 6,
     "insurance.policy_detail": 6,
     "insurance.policy_edit": 7,

@@ -74,6 +74,8 @@ CAPABILITIES: dict[str, frozenset[str]] = {
     "jobcard.work": _WORKSHOP | {"TECHNICIAN"},     # battery readings, checklist, moving a card on the board
     "workshop.override": _MANAGERS,                 # an odometer below the last reading; release on credit
     "service_invoice.post": _WORKSHOP | {"ACCOUNTS"},   # never TECHNICIAN: technicians do not price
+    "estimate.read": _WORKSHOP | {"ACCOUNTS"},      # a job card's prices: never TECHNICIAN
+    "parts_request.manage": _ACCOUNTANTS | {"SERVICE_ADVISOR"},   # purchasing and the counter: parts for job cards
 
     # Warranty to the OEM: coverage, extended plans, recall campaigns and claims.
     "warranty.read": _WORKSHOP | {"ACCOUNTS"},

@@ -49,6 +49,7 @@ SECTIONS: list[NavSection] = [
         NavLink("Warranty check", "warranty.check", "A sold vehicle's cover, free services and open recalls"),
         NavLink("Recalls and campaigns", "warranty.campaign_list", "OEM recalls by VIN list or build months: done / pending"),
         NavLink("Extended plans", "warranty.plan_list", "Extended warranty plans and selling one to a vehicle"),
+        NavLink("Parts requests", "service.parts_requests", "Parts job cards need that are not in stock"),
         NavLink("Workshop settings", "service.settings", "Inspection checklist, battery reading limits"),
     )),
     NavSection("Billing", (

@@ -116,6 +116,9 @@ def _fill(app, engine) -> dict:
             VALUES (:o, 'Year-end exchange bonus', 'CUSTOMER_DISCOUNT', 5000, :from, :to)"""),
             {"o": cat.oem_id, "from": today - timedelta(days=5), "to": today + timedelta(days=25)})
         b.act_as(conn, None)
+    from service_work_ids import service_work_ids  # a job card's work: a row for the parts requests list
+
+    service_work_ids(engine, branch_id)
     ids.update(branch_id=branch_id, allotted_booking_id=allotted, part_no="MTX-001")  # catalog_ids' part, in stock
     return ids
 

@@ -232,6 +232,10 @@ JOB_CARD_MESSAGES = {
     "job_card_cancel_reason_check": ("cancel_reason", "5 to 300 characters"),
     "job_card_cancel_reason": ("cancel_reason", "Say why the card is cancelled"),
     "job_card_state_transition": (None, "The card cannot move there from where it is now"),
+    # The work on the card (webapp/service/estimates.py, parts.py):
+    "job_card_work_not_approved": (None, "The customer has not approved all the customer-paid work: record "
+                                         "the approval on the estimate"),
+    "job_card_parts_out": (None, "Parts are issued to this card: return them to stock before cancelling it"),
 }
 
 READING_MESSAGES = {
