@@ -101,7 +101,7 @@ BEGIN
         RAISE EXCEPTION 'a vehicle sold here keeps its packs in its unit''s battery history'
             USING ERRCODE = 'check_violation', CONSTRAINT = 'pack_fitment_outside_vehicle';
     END IF;
-    IF EXISTS (SELECT 1 FROM inventory.battery_fitment f
+    IF (NEW.removed_on IS NULL OR NEW.removed_on >= NEW.fitted_on) AND EXISTS (SELECT 1 FROM inventory.battery_fitment f
                 WHERE f.pack_id = NEW.pack_id
                   AND daterange(f.fitted_on, f.removed_on, '[)') && daterange(NEW.fitted_on, NEW.removed_on, '[)')) THEN
         RAISE EXCEPTION 'battery pack % is fitted in one of this showroom''s units then', NEW.pack_id
@@ -118,7 +118,9 @@ CREATE OR REPLACE FUNCTION service.check_unit_fitment() RETURNS trigger
 LANGUAGE plpgsql
 AS $$
 BEGIN
-    IF EXISTS (SELECT 1 FROM service.pack_fitment f
+    -- A removal before the fitting is the table's own CHECK to refuse (battery_fitment_check): no range
+    -- is made of it here.
+    IF (NEW.removed_on IS NULL OR NEW.removed_on >= NEW.fitted_on) AND EXISTS (SELECT 1 FROM service.pack_fitment f
                 WHERE f.pack_id = NEW.pack_id
                   AND daterange(f.fitted_on, f.removed_on, '[)') && daterange(NEW.fitted_on, NEW.removed_on, '[)')) THEN
         RAISE EXCEPTION 'battery pack % is fitted in a vehicle sold elsewhere then', NEW.pack_id
