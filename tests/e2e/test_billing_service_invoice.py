@@ -18,6 +18,7 @@ from webapp.billing import api
 from webapp.formatting import today_ist
 
 from .pages.auth import LoginPage
+from .pages.billing import ServiceInvoicePage
 from .pages.layout import cells_out_of_view, no_sideways_scroll, table_cells
 
 pytestmark = pytest.mark.browser
@@ -53,19 +54,17 @@ def test_the_service_invoice_reads_in_groups_on_a_tablet_and_a_laptop(service_in
                                                                       tmp_path):
     page = new_page(viewport=VIEWPORTS[screen])
     LoginPage.open(page).log_in_typing("SA1", "2580")
-    page.goto(f"/billing/invoices/{service_invoice}")
-    expect(page.get_by_role("heading", name="Service invoice BLRSI/")).to_be_visible()
-    sheet = page.locator(".doc-sheet")
+    invoice = ServiceInvoicePage.open(page, service_invoice)
+    expect(invoice.heading).to_be_visible()
+    expect(invoice.heading).to_contain_text("Service invoice BLRSI/")
     for title in ("Paid by the customer", "Under warranty: no charge to the customer",
                   "Free service: no charge to the customer"):
-        expect(sheet.get_by_role("columnheader", name=title)).to_be_visible()
-    totals = sheet.locator("table.totals")
-    totals.scroll_into_view_if_needed()
-    expect(totals.get_by_role("cell", name="Invoice total")).to_be_in_viewport()
-    assert cells_out_of_view(table_cells(totals)) == []
+        expect(invoice.group(title)).to_be_visible()
+    invoice.totals.scroll_into_view_if_needed()
+    expect(invoice.total("Invoice total")).to_be_in_viewport()
+    assert cells_out_of_view(table_cells(invoice.totals)) == []
     assert no_sideways_scroll(page) <= 0
-    pay = page.get_by_role("link", name="Take a payment")
-    box = pay.bounding_box()
+    box = invoice.take_payment.bounding_box()
     assert box is not None and box["height"] >= 40, box   # touch-sized
     out = Path(os.environ.get("ERP_SCREENSHOTS") or tmp_path)
     out.mkdir(parents=True, exist_ok=True)

@@ -1,4 +1,5 @@
-"""Billing (/billing): the vehicle tax invoice, receipts, the sales register, the counter sale."""
+"""Billing (/billing): the vehicle tax invoice, the service invoice, receipts, the sales register, the counter
+sale."""
 from __future__ import annotations
 
 import re
@@ -52,6 +53,31 @@ class InvoicePage(LoggedIn):
 
     def back_to_sale(self) -> SalePage:
         return _back_to_sale(self.page, self.main.get_by_role("link", name="Back to the sale").first)
+
+
+class ServiceInvoicePage(LoggedIn):
+    """A posted service invoice: the invoice as printed, its lines in groups (paid by the customer, under
+    warranty, free service) and its totals, and the button to take the customer's payment."""
+
+    def __init__(self, page: Page):
+        super().__init__(page)
+        self.heading = self.main.get_by_role("heading", name=re.compile(r"^Service invoice "), level=1)
+        self.sheet = self.main.get_by_role("region", name="Service invoice as printed")
+        self.totals = self.sheet.get_by_role("table", name="Invoice totals")
+        self.take_payment = self.main.get_by_role("link", name="Take a payment")
+
+    @classmethod
+    def open(cls, page: Page, invoice_id: int) -> ServiceInvoicePage:
+        page.goto(f"/billing/invoices/{invoice_id}")
+        return cls(page)
+
+    def group(self, title: str) -> Locator:
+        """The heading of a group of lines, e.g. group('Paid by the customer')."""
+        return self.sheet.get_by_role("columnheader", name=title)
+
+    def total(self, name: str) -> Locator:
+        """The name of a line of the totals, e.g. total('Invoice total')."""
+        return self.totals.get_by_role("cell", name=name)
 
 
 class ReceiptPage(LoggedIn):
