@@ -14,6 +14,9 @@ retries until the page agrees or the timeout passes (htmx swaps land a moment af
     sales        enquiries, quotations, bookings, the sale page, the pipeline (/sales)
     billing      tax invoices, receipts, the sales register, counter sales (/billing)
     insurance    the policy recorded for a sale (/insurance)
+    service      the workshop: arrival, job cards, readings, the board, the vehicle page (/service)
+    service_work a job card's estimate, the customer's approval, parts issued, my work (/service)
+    warranty     cover check, extended plans, recall campaigns (/warranty)
 
 tests/e2e/test_page_objects.py keeps them here: no class, no CSS locator and no page helper in a test.
 """
