@@ -49,6 +49,8 @@ SECTIONS: list[NavSection] = [
         NavLink("Warranty check", "warranty.check", "A sold vehicle's cover, free services and open recalls"),
         NavLink("Recalls and campaigns", "warranty.campaign_list", "OEM recalls by VIN list or build months: done / pending"),
         NavLink("Extended plans", "warranty.plan_list", "Extended warranty plans and selling one to a vehicle"),
+        NavLink("Warranty claims", "warranty.claim_register", "Claims to the OEM: ageing and the amount pending"),
+        NavLink("Returnable parts", "warranty.returnable_parts", "Failed parts tagged for the OEM: held, returned"),
         NavLink("Workshop settings", "service.settings", "Inspection checklist, battery reading limits"),
     )),
     NavSection("Billing", (

@@ -9,7 +9,13 @@ variant_id, model_id, sale_date, customer_id, last_odometer_km, last_odometer_on
 replaced_pack_id), used_free_services (the free-service numbers of its job cards not cancelled, at
 this branch: another branch's cards are under its row-level security), open_job_card_id (this
 branch's open card, or None).
+
+The job card page has a slot too, "service_job_card": its subject is job_card_id, vehicle_id, state,
+service_type. ``pack_trends(readings, floor)`` groups battery readings (pack_id, serial, read_at,
+soh_pct, flags, job_card_no) by pack, each with the SoH chart templates/service/_macros.html draws;
+FLAG_LABELS names a reading's flags.
 """
 from .subject import job_card_url, vehicle_subject, vehicle_url
+from .vehicles import FLAG_LABELS, pack_trends
 
-__all__ = ["job_card_url", "vehicle_subject", "vehicle_url"]
+__all__ = ["FLAG_LABELS", "job_card_url", "pack_trends", "vehicle_subject", "vehicle_url"]
