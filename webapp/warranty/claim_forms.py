@@ -9,7 +9,18 @@ from decimal import Decimal
 from wtforms import HiddenField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, NumberRange, Optional, Regexp
 
-from ..forms import AmountField, DateField, FlaskForm, KeyField, Length, QuantityField, blank_to_none, strip, upper
+from ..forms import (
+    AmountField,
+    DateField,
+    FlaskForm,
+    KeyField,
+    Length,
+    QuantityField,
+    blank_to_none,
+    choices,
+    strip,
+    upper,
+)
 from ..master import api as master_api
 from .claim_queries import KINDS
 
@@ -28,7 +39,7 @@ def _words(label: str, required: bool, placeholder: str):
 
 class ClaimForm(FlaskForm):
     key = KeyField()
-    kind = SelectField("Claim for", choices=list(KINDS.items()), validators=[DataRequired("Choose what is claimed")])
+    kind = SelectField("Claim for", choices=choices(KINDS.items()), validators=[DataRequired("Choose what is claimed")])
     campaign_id = SelectField("Recall campaign", coerce=int, default=0,
                               description="A recall's labour is claimed under its campaign")
     complaint = _words("Complaint", True, "The customer's complaint, as on the job card")
@@ -52,8 +63,8 @@ class ClaimWordsForm(FlaskForm):
 
 
 class ClaimLineForm(FlaskForm):
-    kind = SelectField("Line", choices=[("LABOUR", "Labour (OEM rate x standard hours)"),
-                                        ("PART", "Part (at its purchase price)")], default="PART")
+    kind = SelectField("Line", choices=choices([("LABOUR", "Labour (OEM rate x standard hours)"),
+                                                ("PART", "Part (at its purchase price)")]), default="PART")
     operation_code = SelectField("Labour operation", default="")
     part_id = SelectField("Part", coerce=int, default=0)
     qty = QuantityField("Quantity", default=Decimal(1), render_kw=MONEY,
@@ -92,7 +103,7 @@ class SubmitForm(FlaskForm):
 
 
 class DecisionForm(FlaskForm):
-    outcome = SelectField("The OEM's decision", choices=[("", "Choose…"), *OUTCOMES],
+    outcome = SelectField("The OEM's decision", choices=choices([("", "Choose…"), *OUTCOMES]),
                           validators=[DataRequired("Choose the OEM's decision")])
     approved_amount = AmountField("Amount approved (₹)", render_kw=MONEY,
                                   validators=[Optional(), NumberRange(min=Decimal("0.01"), message="More than 0")],
