@@ -138,5 +138,4 @@ def claim_ids(engine, branch_id: int) -> dict:
         submit(conn, other)
         held_line = scalar(conn, "SELECT line_id FROM warranty.claim_line WHERE claim_id = :c AND kind = 'PART'",
                            c=other)
-    return {"claim_id": claim_id, "line_id": held_line if held_line else line_id, "submitted_claim_id": other,
-            "oem_id": oem_id}
+    return {"claim_id": claim_id, "line_id": held_line or line_id}

@@ -14,6 +14,7 @@ from conftest import login, page_csrf
 from inventory_ids import inventory_ids
 from procurement_ids import procurement_ids
 from sales_ids import sales_ids
+from claim_ids import claim_ids
 from service_ids import service_ids
 from warranty_ids import warranty_ids
 from werkzeug.routing import IntegerConverter
@@ -134,6 +135,7 @@ def two_branches(app, engine, make_branch, make_staff):
            **sales_ids(engine, branch_a), **warranty_ids(engine, branch_a)}
     ids.update(inventory_ids(engine, branch_a, ids["part_id"]))
     ids.update(service_ids(engine, branch_a))
+    ids.update(claim_ids(engine, branch_a))
     ids["staff_id"], _, _ = make_staff("ASAL", "SALES", PIN, branch_id=branch_a)
     make_staff("AMGR", "MANAGER", PIN, branch_id=branch_a)
     branch_b = make_branch()

@@ -247,8 +247,6 @@ SWAP_ERRORS = {
     "battery_fitment_one_vehicle_at_a_time": ("new_serial", "This pack is in another vehicle"),
     "pack_fitment_one_vehicle_at_a_time": ("new_serial", "This pack is in another vehicle"),
     "pack_fitment_current_idx": ("new_serial", "This pack is fitted in another vehicle"),
-    "battery_fitment_check": ("old_pack_id", "The failed pack was fitted after today"),
-    "pack_fitment_check": ("old_pack_id", "The failed pack was fitted after today"),
     "claim_pack_of_vehicle": ("old_pack_id", "This pack has not been in this vehicle"),
     "claim_line_pack_of_vehicle": ("old_pack_id", "This pack has not been in this vehicle"),
     "claim_line_claim_draft": (None, "The card's battery claim is submitted: raise a new one"),

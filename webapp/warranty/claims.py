@@ -259,7 +259,19 @@ def _move(conn, claim, form, to_status: str, data: dict):
 
 
 def _step_page(claim, form, step: str, title: str, button: str):
-    return form_page("warranty/claim_step.html", form, claim=claim, step=step, title=title, button=button)
+    return form_page("warranty/claim_step.html", form, claim=claim, step=step, title=title, button=button,
+                     not_now=None)
+
+
+def _not_now(claim, form, step: str, title: str, why: str):
+    """The step's page for a claim not at that step: it says why (a link kept from before); a form
+    sent anyway goes back to the claim's page saying so."""
+    not_now = f"Claim {claim['claim_no']} is {claim['status_label'].lower()}: {why}."
+    if request.method == "POST":
+        flash(not_now, "error")
+        return _back_to(claim["claim_id"])
+    return render_template("warranty/claim_step.html", form=form, claim=claim, step=step, title=title, button=None,
+                           not_now=not_now)
 
 
 @bp.route("/claims/<int:claim_id>/submit", methods=["GET", "POST"])
@@ -288,8 +300,7 @@ def claim_decide(claim_id: int):
     conn = get_conn()
     claim = _claim_or_404(conn, claim_id)
     if claim["status"] != "SUBMITTED":
-        flash(f"Claim {claim['claim_no']} is {claim['status_label'].lower()}: no decision is awaited.", "error")
-        return _back_to(claim_id)
+        return _not_now(claim, DecisionForm(), "decide", "The OEM's decision", "no decision is awaited")
     form = DecisionForm(data={"decided_on": today_ist()} if request.method == "GET" else None)
     if form.validate_on_submit():
         outcome = form.outcome.data
@@ -312,8 +323,7 @@ def claim_settle(claim_id: int):
     conn = get_conn()
     claim = _claim_or_404(conn, claim_id)
     if claim["status"] not in ("APPROVED", "PARTLY_APPROVED"):
-        flash(f"Claim {claim['claim_no']} is {claim['status_label'].lower()}: it is settled once approved.", "error")
-        return _back_to(claim_id)
+        return _not_now(claim, SettleForm(), "settle", "Settled by the OEM", "it is settled once the OEM approves it")
     form = SettleForm(data={"settled_on": today_ist(), "settled_amount": claim["approved_amount"]}
                       if request.method == "GET" else None)
     if form.validate_on_submit():
