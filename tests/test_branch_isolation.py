@@ -10,11 +10,11 @@ from __future__ import annotations
 import pytest
 import sqlalchemy as sa
 from catalog_ids import catalog_ids
+from claim_ids import claim_ids
 from conftest import login, page_csrf
 from inventory_ids import inventory_ids
 from procurement_ids import procurement_ids
 from sales_ids import sales_ids
-from claim_ids import claim_ids
 from service_ids import service_ids
 from warranty_ids import warranty_ids
 from werkzeug.routing import IntegerConverter
