@@ -323,3 +323,55 @@ def test_a_swap_with_a_pack_in_a_sold_unit_is_refused(conn):
     other_serial = scalar(conn, "SELECT serial FROM inventory.battery_pack WHERE pack_id = :p", p=other.pack_id)
     with refused(conn, "pack_fitment_one_vehicle_at_a_time"):
         cb.swap(conn, w, serial=other_serial)
+
+
+# ----------------------------------------------------------------------------- raised from the card, or a campaign
+
+
+def test_a_claim_raised_from_a_job_card_takes_its_covered_lines_of_that_kind_once(conn):
+    import uuid
+
+    from webapp.warranty import claim_queries
+    w = cb.workshop(conn, service_type="FREE_SERVICE", free_service_no=1)
+
+    def job_line(coverage, **cols):
+        data = {"job_card_id": w.job_card_id, "description": "", "qty": 1, "unit_price": 0, "price_includes_gst": False,
+                "coverage": coverage, "status": "APPROVED" if coverage != "CUSTOMER" else "PROPOSED", **cols}
+        return scalar(conn, f"INSERT INTO service.job_line ({', '.join(data)}) VALUES "
+                            f"({', '.join(':' + c for c in data)}) RETURNING job_line_id", **data)
+    free_labour = job_line("FREE_SERVICE", operation_code=w.operation_code, description="First free service")
+    job_line("FREE_SERVICE", part_id=w.part_id, description="Oil seal")   # a part: not free-service labour
+    job_line("CUSTOMER", operation_code=w.operation_code, description="Paid wash")
+
+    def raise_claim():
+        return claim_queries.insert_claim(conn, branch_id=w.branch_id, job_card_id=w.job_card_id,
+                                          kind="FREE_SERVICE_LABOUR", campaign_id=None, complaint="Free service 1",
+                                          cause=None, correction=None, key=str(uuid.uuid4()))
+    claim_id = raise_claim()
+    lines = conn.execute(sa.text("SELECT job_line_id, kind, amount FROM warranty.claim_line WHERE claim_id = :c"),
+                         {"c": claim_id}).all()
+    assert [(l.job_line_id, l.kind, l.amount) for l in lines] == [(free_labour, "LABOUR", Decimal("675.00"))]
+    second = raise_claim()   # the card's covered lines are claimed once
+    assert scalar(conn, "SELECT count(*) FROM warranty.claim_line WHERE claim_id = :c", c=second) == 0
+
+
+def test_a_recalls_labour_is_claimed_per_vin_done_under_its_campaign(conn):
+    w = cb.workshop(conn)
+    vin = scalar(conn, "SELECT vin FROM service.vehicle WHERE vehicle_id = :v", v=w.vehicle_id)
+    campaign = scalar(conn, """INSERT INTO warranty.campaign (oem_id, code, title, kind, opened_on, match_by,
+                                                              operation_code)
+                               VALUES (:o, 'RC-SIDESTAND', 'Side-stand switch', 'RECALL', '2026-01-01', 'VIN_LIST', :op)
+                               RETURNING campaign_id""", o=w.oem_id, op=w.operation_code)
+    conn.execute(sa.text("INSERT INTO warranty.campaign_vin (campaign_id, vin) VALUES (:c, :v)"), {"c": campaign, "v": vin})
+    with refused(conn, "claim_recall_campaign"):
+        cb.claim(conn, w, kind="RECALL")
+    claim_id = cb.claim(conn, w, kind="RECALL", job_card_id=None, campaign_id=campaign)
+    cb.labour_line(conn, claim_id, w.operation_code)
+    claim = row(conn, "SELECT * FROM warranty.claim WHERE claim_id = :c", c=claim_id)
+    assert (claim.vin, claim.job_card_id, claim.claimed_amount) == (vin, None, Decimal("675.00"))
+    other_oem = b.oem(conn)
+    foreign = scalar(conn, """INSERT INTO warranty.campaign (oem_id, code, title, kind, opened_on, match_by)
+                              VALUES (:o, 'RC-OTHER', 'Another OEM''s recall', 'RECALL', '2026-01-01', 'VIN_LIST')
+                              RETURNING campaign_id""", o=other_oem)
+    with refused(conn, "claim_campaign_of_oem"):
+        cb.claim(conn, w, kind="RECALL", campaign_id=foreign)
