@@ -350,7 +350,7 @@ def test_a_claim_raised_from_a_job_card_takes_its_covered_lines_of_that_kind_onc
     claim_id = raise_claim()
     lines = conn.execute(sa.text("SELECT job_line_id, kind, amount FROM warranty.claim_line WHERE claim_id = :c"),
                          {"c": claim_id}).all()
-    assert [(l.job_line_id, l.kind, l.amount) for l in lines] == [(free_labour, "LABOUR", Decimal("675.00"))]
+    assert [(x.job_line_id, x.kind, x.amount) for x in lines] == [(free_labour, "LABOUR", Decimal("675.00"))]
     second = raise_claim()   # the card's covered lines are claimed once
     assert scalar(conn, "SELECT count(*) FROM warranty.claim_line WHERE claim_id = :c", c=second) == 0
 

@@ -240,8 +240,10 @@ def claim_line_delete(claim_id: int, line_id: int):
     if fixed := _not_draft(claim):
         return fixed
     problem = SimpleNamespace(form_errors=[])
-    _, saved = save_or_field_error(conn, problem, LINE_ERRORS, lambda: queries.delete_line(conn, claim_id, line_id))
-    flash("Line removed." if saved else "; ".join(problem.form_errors), "success" if saved else "error")
+    removed, saved = save_or_field_error(conn, problem, LINE_ERRORS, lambda: queries.delete_line(conn, claim_id, line_id))
+    if saved and not removed:
+        problem.form_errors.append("This line is not on the claim any more")
+    flash("Line removed." if removed else "; ".join(problem.form_errors), "success" if removed else "error")
     return _back_to(claim_id)
 
 
