@@ -2747,6 +2747,224 @@ $$;
 
 
 --
+-- Name: check_claim(); Type: FUNCTION; Schema: warranty; Owner: -
+--
+
+CREATE FUNCTION warranty.check_claim() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+    card service.job_card;
+    veh service.vehicle;
+BEGIN
+    IF TG_OP = 'INSERT' THEN
+        IF NEW.status <> 'DRAFT' THEN
+            RAISE EXCEPTION 'a claim starts as a draft'
+                USING ERRCODE = 'check_violation', CONSTRAINT = 'claim_status_transition';
+        END IF;
+        IF NEW.job_card_id IS NOT NULL THEN
+            SELECT * INTO card FROM service.job_card WHERE job_card_id = NEW.job_card_id;
+            IF NOT FOUND OR card.branch_id <> NEW.branch_id THEN
+                RAISE EXCEPTION 'job card % is not one of this branch''s', NEW.job_card_id
+                    USING ERRCODE = 'check_violation', CONSTRAINT = 'claim_job_card_of_branch';
+            END IF;
+            IF card.state = 'CANCELLED' THEN
+                RAISE EXCEPTION 'job card % was cancelled: nothing on it is claimed', card.job_card_no
+                    USING ERRCODE = 'check_violation', CONSTRAINT = 'claim_job_card_not_cancelled';
+            END IF;
+            NEW.vehicle_id := card.vehicle_id;
+            NEW.odometer_km := card.odometer_km;
+            IF NEW.kind = 'FREE_SERVICE_LABOUR' AND card.service_type <> 'FREE_SERVICE' THEN
+                RAISE EXCEPTION 'free-service labour is claimed from a free-service job card'
+                    USING ERRCODE = 'check_violation', CONSTRAINT = 'claim_free_service_card';
+            END IF;
+        END IF;
+        SELECT * INTO veh FROM service.vehicle WHERE vehicle_id = NEW.vehicle_id;
+        NEW.vin := veh.vin;
+        SELECT m.oem_id INTO NEW.oem_id FROM oem.variant v JOIN oem.model m USING (model_id)
+         WHERE v.variant_id = veh.variant_id;
+        IF NEW.odometer_km IS NULL THEN
+            NEW.odometer_km := veh.last_odometer_km;
+        END IF;
+        IF NEW.campaign_id IS NOT NULL
+           AND NOT EXISTS (SELECT 1 FROM warranty.campaign c WHERE c.campaign_id = NEW.campaign_id AND c.oem_id = NEW.oem_id) THEN
+            RAISE EXCEPTION 'campaign % is not this vehicle''s OEM''s', NEW.campaign_id
+                USING ERRCODE = 'check_violation', CONSTRAINT = 'claim_campaign_of_oem';
+        END IF;
+        NEW.claimed_amount := 0;
+        NEW.status_changed_at := now();
+    ELSE
+        IF (NEW.claim_no, NEW.branch_id, NEW.raised_on, NEW.kind, NEW.job_card_id, NEW.vehicle_id, NEW.vin, NEW.oem_id,
+            NEW.odometer_km, NEW.idempotency_key, NEW.created_by, NEW.created_at)
+           IS DISTINCT FROM
+           (OLD.claim_no, OLD.branch_id, OLD.raised_on, OLD.kind, OLD.job_card_id, OLD.vehicle_id, OLD.vin, OLD.oem_id,
+            OLD.odometer_km, OLD.idempotency_key, OLD.created_by, OLD.created_at) THEN
+            RAISE EXCEPTION 'claim %: its number, kind, job card and vehicle do not change', OLD.claim_no
+                USING ERRCODE = 'check_violation', CONSTRAINT = 'claim_fixed';
+        END IF;
+        IF OLD.status IN ('REJECTED', 'SETTLED') THEN
+            RAISE EXCEPTION 'claim % is %: it changes no more', OLD.claim_no, lower(OLD.status)
+                USING ERRCODE = 'check_violation', CONSTRAINT = 'claim_closed_is_final';
+        END IF;
+        IF OLD.status <> 'DRAFT'
+           AND ((NEW.complaint, NEW.cause, NEW.correction, NEW.pack_id, NEW.campaign_id, NEW.claimed_amount,
+                 NEW.oem_claim_ref, NEW.submitted_on)
+                IS DISTINCT FROM
+                (OLD.complaint, OLD.cause, OLD.correction, OLD.pack_id, OLD.campaign_id, OLD.claimed_amount,
+                 OLD.oem_claim_ref, OLD.submitted_on)
+                OR NEW.status = OLD.status) THEN
+            RAISE EXCEPTION 'claim % is submitted: what it claims is fixed', OLD.claim_no
+                USING ERRCODE = 'check_violation', CONSTRAINT = 'claim_submitted_fixed';
+        END IF;
+        IF OLD.status IN ('APPROVED', 'PARTLY_APPROVED')
+           AND (NEW.decided_on, NEW.approved_amount, NEW.decision_reason)
+               IS DISTINCT FROM (OLD.decided_on, OLD.approved_amount, OLD.decision_reason) THEN
+            RAISE EXCEPTION 'claim %: the OEM''s decision is recorded once', OLD.claim_no
+                USING ERRCODE = 'check_violation', CONSTRAINT = 'claim_submitted_fixed';
+        END IF;
+        IF NEW.status <> OLD.status THEN
+            IF NOT EXISTS (SELECT 1 FROM warranty.claim_transition
+                            WHERE from_status = OLD.status AND to_status = NEW.status) THEN
+                RAISE EXCEPTION 'a claim does not go from % to %', OLD.status, NEW.status
+                    USING ERRCODE = 'check_violation', CONSTRAINT = 'claim_status_transition';
+            END IF;
+            IF NEW.status = 'SUBMITTED' AND NOT EXISTS (SELECT 1 FROM warranty.claim_line WHERE claim_id = NEW.claim_id) THEN
+                RAISE EXCEPTION 'claim % has no lines to submit', OLD.claim_no
+                    USING ERRCODE = 'check_violation', CONSTRAINT = 'claim_has_lines';
+            END IF;
+            IF NEW.status = 'APPROVED' THEN
+                NEW.approved_amount := coalesce(NEW.approved_amount, NEW.claimed_amount);
+                IF NEW.approved_amount <> NEW.claimed_amount THEN
+                    RAISE EXCEPTION 'an approved claim is approved for what it claims (%), else partly', NEW.claimed_amount
+                        USING ERRCODE = 'check_violation', CONSTRAINT = 'claim_approved_in_full';
+                END IF;
+            END IF;
+            NEW.status_changed_at := now();
+        END IF;
+    END IF;
+    IF NEW.pack_id IS NOT NULL AND (TG_OP = 'INSERT' OR NEW.pack_id IS DISTINCT FROM OLD.pack_id)
+       AND NOT EXISTS (SELECT 1 FROM service.vehicle_pack WHERE vehicle_id = NEW.vehicle_id AND pack_id = NEW.pack_id) THEN
+        RAISE EXCEPTION 'pack % has not been in this vehicle', NEW.pack_id
+            USING ERRCODE = 'check_violation', CONSTRAINT = 'claim_pack_of_vehicle';
+    END IF;
+    RETURN NEW;
+END
+$$;
+
+
+--
+-- Name: check_claim_evidence(); Type: FUNCTION; Schema: warranty; Owner: -
+--
+
+CREATE FUNCTION warranty.check_claim_evidence() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+    c warranty.claim;
+BEGIN
+    SELECT * INTO c FROM warranty.claim WHERE claim_id = CASE WHEN TG_OP = 'DELETE' THEN OLD.claim_id ELSE NEW.claim_id END;
+    IF c.claim_id IS NULL OR c.status <> 'DRAFT' OR TG_OP = 'UPDATE' THEN
+        RAISE EXCEPTION 'claim % is submitted: its evidence is fixed', c.claim_no
+            USING ERRCODE = 'check_violation', CONSTRAINT = 'claim_evidence_claim_draft';
+    END IF;
+    IF TG_OP = 'DELETE' THEN
+        RETURN OLD;
+    END IF;
+    IF NOT EXISTS (SELECT 1 FROM service.battery_reading r JOIN service.job_card j USING (job_card_id)
+                    WHERE r.reading_id = NEW.reading_id AND j.vehicle_id = c.vehicle_id)
+       AND NOT EXISTS (SELECT 1 FROM service.job_photo p JOIN service.job_card j USING (job_card_id)
+                        WHERE p.photo_id = NEW.photo_id AND j.vehicle_id = c.vehicle_id) THEN
+        RAISE EXCEPTION 'evidence is the claim''s vehicle''s own'
+            USING ERRCODE = 'check_violation', CONSTRAINT = 'claim_evidence_of_vehicle';
+    END IF;
+    RETURN NEW;
+END
+$$;
+
+
+--
+-- Name: check_claim_line(); Type: FUNCTION; Schema: warranty; Owner: -
+--
+
+CREATE FUNCTION warranty.check_claim_line() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+    c warranty.claim;
+    jl service.job_line;
+    op master.labour_operation;
+    pt master.part;
+BEGIN
+    SELECT * INTO c FROM warranty.claim
+     WHERE claim_id = CASE WHEN TG_OP = 'DELETE' THEN OLD.claim_id ELSE NEW.claim_id END;
+    IF TG_OP = 'UPDATE' AND c.status <> 'DRAFT'
+       AND (to_jsonb(NEW) - 'returned_on' - 'return_ref' - 'amount') = (to_jsonb(OLD) - 'returned_on' - 'return_ref' - 'amount') THEN
+        IF OLD.returned_on IS NOT NULL THEN
+            RAISE EXCEPTION 'the return of % to the OEM is already recorded', OLD.failed_serial
+                USING ERRCODE = 'check_violation', CONSTRAINT = 'claim_line_returned_once';
+        END IF;
+        IF NEW.returned_on < c.raised_on THEN
+            RAISE EXCEPTION 'a part is returned after its claim was raised'
+                USING ERRCODE = 'check_violation', CONSTRAINT = 'claim_line_returned_after_claim';
+        END IF;
+        RETURN NEW;
+    END IF;
+    IF c.claim_id IS NULL OR c.status <> 'DRAFT' OR (TG_OP = 'UPDATE' AND NEW.claim_id <> OLD.claim_id) THEN
+        RAISE EXCEPTION 'claim % is submitted: its lines are fixed', c.claim_no
+            USING ERRCODE = 'check_violation', CONSTRAINT = 'claim_line_claim_draft';
+    END IF;
+    IF TG_OP = 'DELETE' THEN
+        RETURN OLD;
+    END IF;
+    IF NEW.returned_on IS NOT NULL THEN
+        RAISE EXCEPTION 'a failed part goes back to the OEM once its claim is submitted'
+            USING ERRCODE = 'check_violation', CONSTRAINT = 'claim_line_returned_after_claim';
+    END IF;
+    IF c.kind = 'FREE_SERVICE_LABOUR' AND NEW.kind <> 'LABOUR' THEN
+        RAISE EXCEPTION 'a free-service claim is for labour only'
+            USING ERRCODE = 'check_violation', CONSTRAINT = 'claim_line_free_service_labour';
+    END IF;
+    IF NEW.job_line_id IS NOT NULL THEN
+        SELECT * INTO jl FROM service.job_line WHERE job_line_id = NEW.job_line_id;
+        IF jl.job_card_id IS DISTINCT FROM c.job_card_id OR jl.coverage = 'CUSTOMER' OR jl.status = 'DECLINED'
+           OR jl.operation_code IS DISTINCT FROM NEW.operation_code OR jl.part_id IS DISTINCT FROM NEW.part_id THEN
+            RAISE EXCEPTION 'job line % is not a covered line of this claim''s job card', NEW.job_line_id
+                USING ERRCODE = 'check_violation', CONSTRAINT = 'claim_line_job_line';
+        END IF;
+    END IF;
+    IF NEW.kind = 'LABOUR' THEN
+        SELECT * INTO op FROM master.labour_operation WHERE operation_code = NEW.operation_code;
+        NEW.hours := op.standard_hours;
+        NEW.rate := warranty.labour_rate_on(c.oem_id, c.raised_on);
+        IF NEW.rate IS NULL THEN
+            RAISE EXCEPTION 'no warranty labour rate of this OEM on %', c.raised_on
+                USING ERRCODE = 'check_violation', CONSTRAINT = 'claim_line_oem_rate';
+        END IF;
+        NEW.description := coalesce(nullif(btrim(NEW.description), ''), op.name);
+    ELSE
+        SELECT * INTO pt FROM master.part WHERE part_id = NEW.part_id;
+        NEW.unit_price := pt.purchase_price;
+        NEW.description := coalesce(nullif(btrim(NEW.description), ''), pt.name);
+        IF NEW.failed_pack_id IS NOT NULL THEN
+            NEW.failed_serial := (SELECT serial FROM inventory.battery_pack WHERE pack_id = NEW.failed_pack_id);
+        END IF;
+        IF NEW.replacement_pack_id IS NOT NULL THEN
+            NEW.replacement_serial := (SELECT serial FROM inventory.battery_pack WHERE pack_id = NEW.replacement_pack_id);
+        END IF;
+        IF EXISTS (SELECT 1 FROM unnest(ARRAY[NEW.failed_pack_id, NEW.replacement_pack_id]) p (pack_id)
+                    WHERE p.pack_id IS NOT NULL
+                      AND NOT EXISTS (SELECT 1 FROM service.vehicle_pack vp
+                                       WHERE vp.vehicle_id = c.vehicle_id AND vp.pack_id = p.pack_id)) THEN
+            RAISE EXCEPTION 'a pack on the claim has been in the claim''s vehicle'
+                USING ERRCODE = 'check_violation', CONSTRAINT = 'claim_line_pack_of_vehicle';
+        END IF;
+    END IF;
+    RETURN NEW;
+END
+$$;
+
+
+--
 -- Name: check_plan_sale(); Type: FUNCTION; Schema: warranty; Owner: -
 --
 
@@ -2863,6 +3081,52 @@ $$;
 
 
 --
+-- Name: keep_claimed_amount(); Type: FUNCTION; Schema: warranty; Owner: -
+--
+
+CREATE FUNCTION warranty.keep_claimed_amount() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+    id integer := CASE WHEN TG_OP = 'DELETE' THEN OLD.claim_id ELSE NEW.claim_id END;
+BEGIN
+    UPDATE warranty.claim c
+       SET claimed_amount = (SELECT coalesce(sum(amount), 0) FROM warranty.claim_line l WHERE l.claim_id = id)
+     WHERE c.claim_id = id AND c.status = 'DRAFT';
+    RETURN NULL;
+END
+$$;
+
+
+--
+-- Name: labour_rate_on(integer, date); Type: FUNCTION; Schema: warranty; Owner: -
+--
+
+CREATE FUNCTION warranty.labour_rate_on(p_oem_id integer, p_on date) RETURNS numeric
+    LANGUAGE sql STABLE
+    AS $$
+    SELECT rate_per_hour FROM warranty.labour_rate
+     WHERE oem_id = p_oem_id AND master.valid_during(effective_from, effective_to) @> p_on
+$$;
+
+
+--
+-- Name: number_claim(); Type: FUNCTION; Schema: warranty; Owner: -
+--
+
+CREATE FUNCTION warranty.number_claim() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+    IF NEW.claim_no IS NULL THEN
+        NEW.claim_no := master.next_document_no(NEW.branch_id, 'WC', NEW.raised_on);
+    END IF;
+    RETURN NEW;
+END
+$$;
+
+
+--
 -- Name: campaign; Type: TABLE; Schema: warranty; Owner: -
 --
 
@@ -2933,6 +3197,23 @@ $$;
 
 
 --
+-- Name: record_claim_status(); Type: FUNCTION; Schema: warranty; Owner: -
+--
+
+CREATE FUNCTION warranty.record_claim_status() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+    IF TG_OP = 'INSERT' OR NEW.status <> OLD.status THEN
+        INSERT INTO warranty.claim_status_change (claim_id, from_status, to_status)
+        VALUES (NEW.claim_id, CASE WHEN TG_OP = 'UPDATE' THEN OLD.status END, NEW.status);
+    END IF;
+    RETURN NULL;
+END
+$$;
+
+
+--
 -- Name: replacement_term(integer, date); Type: FUNCTION; Schema: warranty; Owner: -
 --
 
@@ -2943,6 +3224,74 @@ CREATE FUNCTION warranty.replacement_term(p_oem_id integer, p_on date) RETURNS t
                       WHERE (oem_id = p_oem_id OR oem_id IS NULL)
                         AND master.valid_during(effective_from, effective_to) @> p_on
                       ORDER BY oem_id IS NULL LIMIT 1), 'REMAINING')
+$$;
+
+
+--
+-- Name: swap_pack(integer, integer, text, integer, date, uuid); Type: FUNCTION; Schema: warranty; Owner: -
+--
+
+CREATE FUNCTION warranty.swap_pack(p_job_card_id integer, p_old_pack_id integer, p_new_serial text, p_part_id integer, p_on date, p_key uuid) RETURNS integer
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+    card service.job_card;
+    veh service.vehicle;
+    old_serial text;
+    new_pack integer;
+    note text;
+    claim integer;
+BEGIN
+    SELECT * INTO card FROM service.job_card WHERE job_card_id = p_job_card_id;
+    IF NOT FOUND OR card.state IN ('DELIVERED', 'CANCELLED') THEN
+        RAISE EXCEPTION 'a pack is swapped on an open job card'
+            USING ERRCODE = 'check_violation', CONSTRAINT = 'pack_swap_card_open';
+    END IF;
+    SELECT * INTO veh FROM service.vehicle WHERE vehicle_id = card.vehicle_id FOR UPDATE;
+    SELECT serial INTO old_serial FROM service.vehicle_pack
+     WHERE vehicle_id = veh.vehicle_id AND pack_id = p_old_pack_id AND removed_on IS NULL;
+    IF old_serial IS NULL THEN
+        RAISE EXCEPTION 'pack % is not in this vehicle now', p_old_pack_id
+            USING ERRCODE = 'check_violation', CONSTRAINT = 'pack_swap_old_pack_fitted';
+    END IF;
+    IF p_new_serial = old_serial THEN
+        RAISE EXCEPTION 'the new pack is another pack than the failed one'
+            USING ERRCODE = 'check_violation', CONSTRAINT = 'pack_swap_same_pack';
+    END IF;
+    SELECT pack_id INTO new_pack FROM inventory.battery_pack WHERE serial = p_new_serial FOR UPDATE;
+    IF new_pack IS NULL THEN
+        INSERT INTO inventory.battery_pack (serial, chemistry, kwh)
+        SELECT p_new_serial, v.battery_chemistry, v.battery_kwh FROM oem.variant v WHERE v.variant_id = veh.variant_id
+        RETURNING pack_id INTO new_pack;
+    END IF;
+    note := 'Warranty replacement of ' || old_serial || ' on job card ' || card.job_card_no;
+    IF veh.unit_id IS NOT NULL THEN
+        UPDATE inventory.battery_fitment SET removed_on = p_on
+         WHERE unit_id = veh.unit_id AND pack_id = p_old_pack_id AND removed_on IS NULL;
+        INSERT INTO inventory.battery_fitment (pack_id, unit_id, fitted_on, reason)
+        VALUES (new_pack, veh.unit_id, p_on, note);
+    ELSE
+        UPDATE service.pack_fitment SET removed_on = p_on
+         WHERE vehicle_id = veh.vehicle_id AND pack_id = p_old_pack_id AND removed_on IS NULL;
+        INSERT INTO service.pack_fitment (pack_id, vehicle_id, fitted_on, reason)
+        VALUES (new_pack, veh.vehicle_id, p_on, note);
+    END IF;
+    SELECT claim_id INTO claim FROM warranty.claim
+     WHERE job_card_id = card.job_card_id AND kind = 'BATTERY' AND status = 'DRAFT'
+     ORDER BY claim_id LIMIT 1;
+    IF claim IS NULL THEN
+        INSERT INTO warranty.claim (branch_id, kind, job_card_id, vehicle_id, pack_id, complaint, raised_on,
+                                    idempotency_key)
+        VALUES (card.branch_id, 'BATTERY', card.job_card_id, veh.vehicle_id, p_old_pack_id, left(card.complaints, 1000),
+                p_on, p_key)
+        RETURNING claim_id INTO claim;
+    END IF;
+    INSERT INTO warranty.claim_line (claim_id, kind, part_id, qty, unit_price, description, failed_pack_id,
+                                     replacement_pack_id)
+    VALUES (claim, 'PART', p_part_id, 1, 0, 'Battery pack ' || old_serial || ' replaced by ' || p_new_serial,
+            p_old_pack_id, new_pack);
+    RETURN claim;
+END
 $$;
 
 
@@ -5930,6 +6279,245 @@ CREATE TABLE warranty.campaign_vin (
 
 
 --
+-- Name: claim; Type: TABLE; Schema: warranty; Owner: -
+--
+
+CREATE TABLE warranty.claim (
+    claim_id integer NOT NULL,
+    branch_id integer NOT NULL,
+    claim_no text NOT NULL,
+    raised_on date DEFAULT ((now() AT TIME ZONE 'Asia/Kolkata'::text))::date NOT NULL,
+    kind text NOT NULL,
+    status text DEFAULT 'DRAFT'::text NOT NULL,
+    job_card_id integer,
+    campaign_id integer,
+    vehicle_id integer NOT NULL,
+    vin text NOT NULL,
+    oem_id integer NOT NULL,
+    odometer_km integer,
+    pack_id integer,
+    complaint text NOT NULL,
+    cause text,
+    correction text,
+    claimed_amount numeric(12,2) DEFAULT 0 NOT NULL,
+    oem_claim_ref text,
+    submitted_on date,
+    decided_on date,
+    approved_amount numeric(12,2),
+    decision_reason text,
+    settled_on date,
+    settled_amount numeric(12,2),
+    settlement_ref text,
+    status_changed_at timestamp with time zone DEFAULT now() NOT NULL,
+    created_by integer DEFAULT audit.current_staff_id(),
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    idempotency_key uuid NOT NULL,
+    CONSTRAINT claim_approved_amount CHECK (((status = ANY (ARRAY['APPROVED'::text, 'PARTLY_APPROVED'::text, 'SETTLED'::text])) = (approved_amount IS NOT NULL))),
+    CONSTRAINT claim_approved_amount_check CHECK ((approved_amount >= (0)::numeric)),
+    CONSTRAINT claim_cause_check CHECK (((length(btrim(cause)) >= 2) AND (length(btrim(cause)) <= 1000))),
+    CONSTRAINT claim_claimed_amount_check CHECK ((claimed_amount >= (0)::numeric)),
+    CONSTRAINT claim_complaint_check CHECK (((length(btrim(complaint)) >= 2) AND (length(btrim(complaint)) <= 1000))),
+    CONSTRAINT claim_correction_check CHECK (((length(btrim(correction)) >= 2) AND (length(btrim(correction)) <= 1000))),
+    CONSTRAINT claim_decided CHECK (((status = ANY (ARRAY['DRAFT'::text, 'SUBMITTED'::text])) = (decided_on IS NULL))),
+    CONSTRAINT claim_decided_after_submitted CHECK ((decided_on >= submitted_on)),
+    CONSTRAINT claim_decision_reason_check CHECK (((length(btrim(decision_reason)) >= 3) AND (length(btrim(decision_reason)) <= 500))),
+    CONSTRAINT claim_job_card_or_campaign CHECK (((job_card_id IS NOT NULL) OR (campaign_id IS NOT NULL))),
+    CONSTRAINT claim_kind_check CHECK ((kind = ANY (ARRAY['WARRANTY_REPAIR'::text, 'BATTERY'::text, 'FREE_SERVICE_LABOUR'::text, 'RECALL'::text]))),
+    CONSTRAINT claim_odometer_km_check CHECK ((odometer_km >= 0)),
+    CONSTRAINT claim_oem_claim_ref_check CHECK ((oem_claim_ref ~ '^[A-Za-z0-9][A-Za-z0-9/_.-]{0,39}$'::text)),
+    CONSTRAINT claim_partly_approved_amount CHECK (((status <> 'PARTLY_APPROVED'::text) OR (approved_amount < claimed_amount))),
+    CONSTRAINT claim_reason_given CHECK (((status <> ALL (ARRAY['REJECTED'::text, 'PARTLY_APPROVED'::text])) OR (decision_reason IS NOT NULL))),
+    CONSTRAINT claim_recall_campaign CHECK (((kind = 'RECALL'::text) = (campaign_id IS NOT NULL))),
+    CONSTRAINT claim_settled CHECK (((status = 'SETTLED'::text) = ((settled_on IS NOT NULL) AND (settled_amount IS NOT NULL)))),
+    CONSTRAINT claim_settled_after_decided CHECK ((settled_on >= decided_on)),
+    CONSTRAINT claim_settled_amount_check CHECK ((settled_amount >= (0)::numeric)),
+    CONSTRAINT claim_settlement_ref_check CHECK (((length(btrim(settlement_ref)) >= 1) AND (length(btrim(settlement_ref)) <= 60))),
+    CONSTRAINT claim_submitted CHECK (((status = 'DRAFT'::text) OR ((oem_claim_ref IS NOT NULL) AND (submitted_on IS NOT NULL)))),
+    CONSTRAINT claim_submitted_after_raised CHECK ((submitted_on >= raised_on))
+);
+
+
+--
+-- Name: claim_claim_id_seq; Type: SEQUENCE; Schema: warranty; Owner: -
+--
+
+ALTER TABLE warranty.claim ALTER COLUMN claim_id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME warranty.claim_claim_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
+
+--
+-- Name: claim_evidence; Type: TABLE; Schema: warranty; Owner: -
+--
+
+CREATE TABLE warranty.claim_evidence (
+    evidence_id integer NOT NULL,
+    claim_id integer NOT NULL,
+    reading_id integer,
+    photo_id integer,
+    CONSTRAINT claim_evidence_one_thing CHECK ((num_nonnulls(reading_id, photo_id) = 1))
+);
+
+
+--
+-- Name: claim_evidence_evidence_id_seq; Type: SEQUENCE; Schema: warranty; Owner: -
+--
+
+ALTER TABLE warranty.claim_evidence ALTER COLUMN evidence_id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME warranty.claim_evidence_evidence_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
+
+--
+-- Name: claim_line; Type: TABLE; Schema: warranty; Owner: -
+--
+
+CREATE TABLE warranty.claim_line (
+    line_id integer NOT NULL,
+    claim_id integer NOT NULL,
+    kind text NOT NULL,
+    job_line_id integer,
+    operation_code text,
+    part_id integer,
+    description text NOT NULL,
+    hours numeric(5,2),
+    rate numeric(10,2),
+    qty numeric(12,3),
+    unit_price numeric(12,2),
+    amount numeric(12,2) GENERATED ALWAYS AS (round(
+CASE kind
+    WHEN 'LABOUR'::text THEN (hours * rate)
+    ELSE (qty * unit_price)
+END, 2)) STORED,
+    failed_serial text,
+    replacement_serial text,
+    failed_pack_id integer,
+    replacement_pack_id integer,
+    returned_on date,
+    return_ref text,
+    added_by integer DEFAULT audit.current_staff_id(),
+    added_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT claim_line_description_check CHECK (((length(btrim(description)) >= 2) AND (length(btrim(description)) <= 200))),
+    CONSTRAINT claim_line_failed_serial_check CHECK ((failed_serial ~ '^[A-Z0-9][A-Z0-9/-]{2,39}$'::text)),
+    CONSTRAINT claim_line_hours_check CHECK ((hours > (0)::numeric)),
+    CONSTRAINT claim_line_kind_check CHECK ((kind = ANY (ARRAY['LABOUR'::text, 'PART'::text]))),
+    CONSTRAINT claim_line_labour_or_part CHECK ((((kind = 'LABOUR'::text) AND (operation_code IS NOT NULL) AND (part_id IS NULL) AND (hours IS NOT NULL) AND (rate IS NOT NULL) AND (qty IS NULL) AND (unit_price IS NULL)) OR ((kind = 'PART'::text) AND (part_id IS NOT NULL) AND (operation_code IS NULL) AND (qty IS NOT NULL) AND (unit_price IS NOT NULL) AND (hours IS NULL) AND (rate IS NULL)))),
+    CONSTRAINT claim_line_qty_check CHECK (((qty > (0)::numeric) AND (qty <= (1000)::numeric))),
+    CONSTRAINT claim_line_rate_check CHECK ((rate >= (0)::numeric)),
+    CONSTRAINT claim_line_replacement_serial_check CHECK ((replacement_serial ~ '^[A-Z0-9][A-Z0-9/-]{2,39}$'::text)),
+    CONSTRAINT claim_line_return_ref_check CHECK (((length(btrim(return_ref)) >= 1) AND (length(btrim(return_ref)) <= 60))),
+    CONSTRAINT claim_line_returned CHECK (((returned_on IS NULL) = (return_ref IS NULL))),
+    CONSTRAINT claim_line_returned_failed_part CHECK (((returned_on IS NULL) OR (failed_serial IS NOT NULL))),
+    CONSTRAINT claim_line_serials_differ CHECK ((failed_serial <> replacement_serial)),
+    CONSTRAINT claim_line_serials_on_parts CHECK (((kind = 'PART'::text) OR ((failed_serial IS NULL) AND (replacement_serial IS NULL) AND (failed_pack_id IS NULL) AND (replacement_pack_id IS NULL)))),
+    CONSTRAINT claim_line_unit_price_check CHECK ((unit_price >= (0)::numeric))
+);
+
+
+--
+-- Name: claim_line_line_id_seq; Type: SEQUENCE; Schema: warranty; Owner: -
+--
+
+ALTER TABLE warranty.claim_line ALTER COLUMN line_id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME warranty.claim_line_line_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
+
+--
+-- Name: claim_status; Type: TABLE; Schema: warranty; Owner: -
+--
+
+CREATE TABLE warranty.claim_status (
+    status text NOT NULL,
+    label text NOT NULL,
+    sort_order smallint NOT NULL,
+    is_pending boolean NOT NULL
+);
+
+
+--
+-- Name: claim_status_change; Type: TABLE; Schema: warranty; Owner: -
+--
+
+CREATE TABLE warranty.claim_status_change (
+    change_id integer NOT NULL,
+    claim_id integer NOT NULL,
+    from_status text,
+    to_status text NOT NULL,
+    changed_at timestamp with time zone DEFAULT now() NOT NULL,
+    changed_by integer DEFAULT audit.current_staff_id()
+);
+
+
+--
+-- Name: claim_status_change_change_id_seq; Type: SEQUENCE; Schema: warranty; Owner: -
+--
+
+ALTER TABLE warranty.claim_status_change ALTER COLUMN change_id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME warranty.claim_status_change_change_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
+
+--
+-- Name: claim_transition; Type: TABLE; Schema: warranty; Owner: -
+--
+
+CREATE TABLE warranty.claim_transition (
+    from_status text NOT NULL,
+    to_status text NOT NULL
+);
+
+
+--
+-- Name: labour_rate; Type: TABLE; Schema: warranty; Owner: -
+--
+
+CREATE TABLE warranty.labour_rate (
+    rate_id integer NOT NULL,
+    oem_id integer NOT NULL,
+    rate_per_hour numeric(10,2) NOT NULL,
+    effective_from date NOT NULL,
+    effective_to date,
+    CONSTRAINT labour_rate_period CHECK (((effective_to IS NULL) OR (effective_to >= effective_from))),
+    CONSTRAINT labour_rate_rate_per_hour_check CHECK (((rate_per_hour > (0)::numeric) AND (rate_per_hour <= (100000)::numeric)))
+);
+
+
+--
+-- Name: labour_rate_rate_id_seq; Type: SEQUENCE; Schema: warranty; Owner: -
+--
+
+ALTER TABLE warranty.labour_rate ALTER COLUMN rate_id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME warranty.labour_rate_rate_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
+
+--
 -- Name: plan; Type: TABLE; Schema: warranty; Owner: -
 --
 
@@ -7340,6 +7928,110 @@ ALTER TABLE ONLY warranty.campaign_vin
 
 
 --
+-- Name: claim claim_claim_no_key; Type: CONSTRAINT; Schema: warranty; Owner: -
+--
+
+ALTER TABLE ONLY warranty.claim
+    ADD CONSTRAINT claim_claim_no_key UNIQUE (claim_no);
+
+
+--
+-- Name: claim_evidence claim_evidence_claim_id_photo_id_key; Type: CONSTRAINT; Schema: warranty; Owner: -
+--
+
+ALTER TABLE ONLY warranty.claim_evidence
+    ADD CONSTRAINT claim_evidence_claim_id_photo_id_key UNIQUE (claim_id, photo_id);
+
+
+--
+-- Name: claim_evidence claim_evidence_claim_id_reading_id_key; Type: CONSTRAINT; Schema: warranty; Owner: -
+--
+
+ALTER TABLE ONLY warranty.claim_evidence
+    ADD CONSTRAINT claim_evidence_claim_id_reading_id_key UNIQUE (claim_id, reading_id);
+
+
+--
+-- Name: claim_evidence claim_evidence_pkey; Type: CONSTRAINT; Schema: warranty; Owner: -
+--
+
+ALTER TABLE ONLY warranty.claim_evidence
+    ADD CONSTRAINT claim_evidence_pkey PRIMARY KEY (evidence_id);
+
+
+--
+-- Name: claim claim_idempotency_key_key; Type: CONSTRAINT; Schema: warranty; Owner: -
+--
+
+ALTER TABLE ONLY warranty.claim
+    ADD CONSTRAINT claim_idempotency_key_key UNIQUE (idempotency_key);
+
+
+--
+-- Name: claim_line claim_line_job_line_id_key; Type: CONSTRAINT; Schema: warranty; Owner: -
+--
+
+ALTER TABLE ONLY warranty.claim_line
+    ADD CONSTRAINT claim_line_job_line_id_key UNIQUE (job_line_id);
+
+
+--
+-- Name: claim_line claim_line_pkey; Type: CONSTRAINT; Schema: warranty; Owner: -
+--
+
+ALTER TABLE ONLY warranty.claim_line
+    ADD CONSTRAINT claim_line_pkey PRIMARY KEY (line_id);
+
+
+--
+-- Name: claim claim_pkey; Type: CONSTRAINT; Schema: warranty; Owner: -
+--
+
+ALTER TABLE ONLY warranty.claim
+    ADD CONSTRAINT claim_pkey PRIMARY KEY (claim_id);
+
+
+--
+-- Name: claim_status_change claim_status_change_pkey; Type: CONSTRAINT; Schema: warranty; Owner: -
+--
+
+ALTER TABLE ONLY warranty.claim_status_change
+    ADD CONSTRAINT claim_status_change_pkey PRIMARY KEY (change_id);
+
+
+--
+-- Name: claim_status claim_status_pkey; Type: CONSTRAINT; Schema: warranty; Owner: -
+--
+
+ALTER TABLE ONLY warranty.claim_status
+    ADD CONSTRAINT claim_status_pkey PRIMARY KEY (status);
+
+
+--
+-- Name: claim_transition claim_transition_pkey; Type: CONSTRAINT; Schema: warranty; Owner: -
+--
+
+ALTER TABLE ONLY warranty.claim_transition
+    ADD CONSTRAINT claim_transition_pkey PRIMARY KEY (from_status, to_status);
+
+
+--
+-- Name: labour_rate labour_rate_no_overlap; Type: CONSTRAINT; Schema: warranty; Owner: -
+--
+
+ALTER TABLE ONLY warranty.labour_rate
+    ADD CONSTRAINT labour_rate_no_overlap EXCLUDE USING gist (master.same_key((oem_id)::text) WITH &&, master.valid_during(effective_from, effective_to) WITH &&);
+
+
+--
+-- Name: labour_rate labour_rate_pkey; Type: CONSTRAINT; Schema: warranty; Owner: -
+--
+
+ALTER TABLE ONLY warranty.labour_rate
+    ADD CONSTRAINT labour_rate_pkey PRIMARY KEY (rate_id);
+
+
+--
 -- Name: plan_model plan_model_pkey; Type: CONSTRAINT; Schema: warranty; Owner: -
 --
 
@@ -8044,6 +8736,48 @@ CREATE INDEX campaign_range_idx ON warranty.campaign USING btree (model_id) WHER
 --
 
 CREATE INDEX campaign_vin_vin_idx ON warranty.campaign_vin USING btree (vin);
+
+
+--
+-- Name: claim_job_card_idx; Type: INDEX; Schema: warranty; Owner: -
+--
+
+CREATE INDEX claim_job_card_idx ON warranty.claim USING btree (job_card_id);
+
+
+--
+-- Name: claim_line_claim_idx; Type: INDEX; Schema: warranty; Owner: -
+--
+
+CREATE INDEX claim_line_claim_idx ON warranty.claim_line USING btree (claim_id);
+
+
+--
+-- Name: claim_line_held_idx; Type: INDEX; Schema: warranty; Owner: -
+--
+
+CREATE INDEX claim_line_held_idx ON warranty.claim_line USING btree (claim_id) WHERE ((failed_serial IS NOT NULL) AND (returned_on IS NULL));
+
+
+--
+-- Name: claim_register_idx; Type: INDEX; Schema: warranty; Owner: -
+--
+
+CREATE INDEX claim_register_idx ON warranty.claim USING btree (branch_id, status, submitted_on);
+
+
+--
+-- Name: claim_status_change_claim_idx; Type: INDEX; Schema: warranty; Owner: -
+--
+
+CREATE INDEX claim_status_change_claim_idx ON warranty.claim_status_change USING btree (claim_id, changed_at);
+
+
+--
+-- Name: claim_vehicle_idx; Type: INDEX; Schema: warranty; Owner: -
+--
+
+CREATE INDEX claim_vehicle_idx ON warranty.claim USING btree (vehicle_id);
 
 
 --
@@ -9195,6 +9929,34 @@ CREATE TRIGGER audit_log_change AFTER INSERT OR DELETE OR UPDATE ON warranty.cam
 
 
 --
+-- Name: claim audit_log_change; Type: TRIGGER; Schema: warranty; Owner: -
+--
+
+CREATE TRIGGER audit_log_change AFTER INSERT OR DELETE OR UPDATE ON warranty.claim FOR EACH ROW EXECUTE FUNCTION audit.log_change('claim_id', '', 'status_changed_at');
+
+
+--
+-- Name: claim_evidence audit_log_change; Type: TRIGGER; Schema: warranty; Owner: -
+--
+
+CREATE TRIGGER audit_log_change AFTER INSERT OR DELETE OR UPDATE ON warranty.claim_evidence FOR EACH ROW EXECUTE FUNCTION audit.log_change('evidence_id', '', '');
+
+
+--
+-- Name: claim_line audit_log_change; Type: TRIGGER; Schema: warranty; Owner: -
+--
+
+CREATE TRIGGER audit_log_change AFTER INSERT OR DELETE OR UPDATE ON warranty.claim_line FOR EACH ROW EXECUTE FUNCTION audit.log_change('line_id', '', '');
+
+
+--
+-- Name: labour_rate audit_log_change; Type: TRIGGER; Schema: warranty; Owner: -
+--
+
+CREATE TRIGGER audit_log_change AFTER INSERT OR DELETE OR UPDATE ON warranty.labour_rate FOR EACH ROW EXECUTE FUNCTION audit.log_change('rate_id', '', '');
+
+
+--
 -- Name: plan audit_log_change; Type: TRIGGER; Schema: warranty; Owner: -
 --
 
@@ -9234,6 +9996,62 @@ CREATE TRIGGER campaign_done_check BEFORE INSERT OR UPDATE ON warranty.campaign_
 --
 
 CREATE TRIGGER campaign_vin_check BEFORE INSERT OR UPDATE ON warranty.campaign_vin FOR EACH ROW EXECUTE FUNCTION warranty.check_campaign_vin();
+
+
+--
+-- Name: claim claim_check; Type: TRIGGER; Schema: warranty; Owner: -
+--
+
+CREATE TRIGGER claim_check BEFORE INSERT OR UPDATE ON warranty.claim FOR EACH ROW EXECUTE FUNCTION warranty.check_claim();
+
+
+--
+-- Name: claim_evidence claim_evidence_check; Type: TRIGGER; Schema: warranty; Owner: -
+--
+
+CREATE TRIGGER claim_evidence_check BEFORE INSERT OR DELETE OR UPDATE ON warranty.claim_evidence FOR EACH ROW EXECUTE FUNCTION warranty.check_claim_evidence();
+
+
+--
+-- Name: claim claim_is_never_deleted; Type: TRIGGER; Schema: warranty; Owner: -
+--
+
+CREATE TRIGGER claim_is_never_deleted BEFORE DELETE ON warranty.claim FOR EACH ROW EXECUTE FUNCTION audit.refuse_change();
+
+
+--
+-- Name: claim_line claim_line_amount_kept; Type: TRIGGER; Schema: warranty; Owner: -
+--
+
+CREATE TRIGGER claim_line_amount_kept AFTER INSERT OR DELETE OR UPDATE OF qty, hours, rate, unit_price ON warranty.claim_line FOR EACH ROW EXECUTE FUNCTION warranty.keep_claimed_amount();
+
+
+--
+-- Name: claim_line claim_line_check; Type: TRIGGER; Schema: warranty; Owner: -
+--
+
+CREATE TRIGGER claim_line_check BEFORE INSERT OR DELETE OR UPDATE ON warranty.claim_line FOR EACH ROW EXECUTE FUNCTION warranty.check_claim_line();
+
+
+--
+-- Name: claim_status_change claim_status_change_is_permanent; Type: TRIGGER; Schema: warranty; Owner: -
+--
+
+CREATE TRIGGER claim_status_change_is_permanent BEFORE DELETE OR UPDATE ON warranty.claim_status_change FOR EACH ROW EXECUTE FUNCTION audit.refuse_change();
+
+
+--
+-- Name: claim claim_status_recorded; Type: TRIGGER; Schema: warranty; Owner: -
+--
+
+CREATE TRIGGER claim_status_recorded AFTER INSERT OR UPDATE OF status ON warranty.claim FOR EACH ROW EXECUTE FUNCTION warranty.record_claim_status();
+
+
+--
+-- Name: claim claim_take_number; Type: TRIGGER; Schema: warranty; Owner: -
+--
+
+CREATE TRIGGER claim_take_number BEFORE INSERT ON warranty.claim FOR EACH ROW EXECUTE FUNCTION warranty.number_claim();
 
 
 --
@@ -10980,6 +11798,206 @@ ALTER TABLE ONLY warranty.campaign_vin
 
 
 --
+-- Name: claim claim_branch_id_fkey; Type: FK CONSTRAINT; Schema: warranty; Owner: -
+--
+
+ALTER TABLE ONLY warranty.claim
+    ADD CONSTRAINT claim_branch_id_fkey FOREIGN KEY (branch_id) REFERENCES master.branch(branch_id);
+
+
+--
+-- Name: claim claim_campaign_id_fkey; Type: FK CONSTRAINT; Schema: warranty; Owner: -
+--
+
+ALTER TABLE ONLY warranty.claim
+    ADD CONSTRAINT claim_campaign_id_fkey FOREIGN KEY (campaign_id) REFERENCES warranty.campaign(campaign_id);
+
+
+--
+-- Name: claim claim_created_by_fkey; Type: FK CONSTRAINT; Schema: warranty; Owner: -
+--
+
+ALTER TABLE ONLY warranty.claim
+    ADD CONSTRAINT claim_created_by_fkey FOREIGN KEY (created_by) REFERENCES master.staff(staff_id);
+
+
+--
+-- Name: claim_evidence claim_evidence_claim_id_fkey; Type: FK CONSTRAINT; Schema: warranty; Owner: -
+--
+
+ALTER TABLE ONLY warranty.claim_evidence
+    ADD CONSTRAINT claim_evidence_claim_id_fkey FOREIGN KEY (claim_id) REFERENCES warranty.claim(claim_id);
+
+
+--
+-- Name: claim_evidence claim_evidence_photo_id_fkey; Type: FK CONSTRAINT; Schema: warranty; Owner: -
+--
+
+ALTER TABLE ONLY warranty.claim_evidence
+    ADD CONSTRAINT claim_evidence_photo_id_fkey FOREIGN KEY (photo_id) REFERENCES service.job_photo(photo_id);
+
+
+--
+-- Name: claim_evidence claim_evidence_reading_id_fkey; Type: FK CONSTRAINT; Schema: warranty; Owner: -
+--
+
+ALTER TABLE ONLY warranty.claim_evidence
+    ADD CONSTRAINT claim_evidence_reading_id_fkey FOREIGN KEY (reading_id) REFERENCES service.battery_reading(reading_id);
+
+
+--
+-- Name: claim claim_job_card_id_fkey; Type: FK CONSTRAINT; Schema: warranty; Owner: -
+--
+
+ALTER TABLE ONLY warranty.claim
+    ADD CONSTRAINT claim_job_card_id_fkey FOREIGN KEY (job_card_id) REFERENCES service.job_card(job_card_id);
+
+
+--
+-- Name: claim_line claim_line_added_by_fkey; Type: FK CONSTRAINT; Schema: warranty; Owner: -
+--
+
+ALTER TABLE ONLY warranty.claim_line
+    ADD CONSTRAINT claim_line_added_by_fkey FOREIGN KEY (added_by) REFERENCES master.staff(staff_id);
+
+
+--
+-- Name: claim_line claim_line_claim_id_fkey; Type: FK CONSTRAINT; Schema: warranty; Owner: -
+--
+
+ALTER TABLE ONLY warranty.claim_line
+    ADD CONSTRAINT claim_line_claim_id_fkey FOREIGN KEY (claim_id) REFERENCES warranty.claim(claim_id);
+
+
+--
+-- Name: claim_line claim_line_failed_pack_id_fkey; Type: FK CONSTRAINT; Schema: warranty; Owner: -
+--
+
+ALTER TABLE ONLY warranty.claim_line
+    ADD CONSTRAINT claim_line_failed_pack_id_fkey FOREIGN KEY (failed_pack_id) REFERENCES inventory.battery_pack(pack_id);
+
+
+--
+-- Name: claim_line claim_line_job_line_id_fkey; Type: FK CONSTRAINT; Schema: warranty; Owner: -
+--
+
+ALTER TABLE ONLY warranty.claim_line
+    ADD CONSTRAINT claim_line_job_line_id_fkey FOREIGN KEY (job_line_id) REFERENCES service.job_line(job_line_id);
+
+
+--
+-- Name: claim_line claim_line_operation_code_fkey; Type: FK CONSTRAINT; Schema: warranty; Owner: -
+--
+
+ALTER TABLE ONLY warranty.claim_line
+    ADD CONSTRAINT claim_line_operation_code_fkey FOREIGN KEY (operation_code) REFERENCES master.labour_operation(operation_code);
+
+
+--
+-- Name: claim_line claim_line_part_id_fkey; Type: FK CONSTRAINT; Schema: warranty; Owner: -
+--
+
+ALTER TABLE ONLY warranty.claim_line
+    ADD CONSTRAINT claim_line_part_id_fkey FOREIGN KEY (part_id) REFERENCES master.part(part_id);
+
+
+--
+-- Name: claim_line claim_line_replacement_pack_id_fkey; Type: FK CONSTRAINT; Schema: warranty; Owner: -
+--
+
+ALTER TABLE ONLY warranty.claim_line
+    ADD CONSTRAINT claim_line_replacement_pack_id_fkey FOREIGN KEY (replacement_pack_id) REFERENCES inventory.battery_pack(pack_id);
+
+
+--
+-- Name: claim claim_oem_id_fkey; Type: FK CONSTRAINT; Schema: warranty; Owner: -
+--
+
+ALTER TABLE ONLY warranty.claim
+    ADD CONSTRAINT claim_oem_id_fkey FOREIGN KEY (oem_id) REFERENCES oem.oem(oem_id);
+
+
+--
+-- Name: claim claim_pack_id_fkey; Type: FK CONSTRAINT; Schema: warranty; Owner: -
+--
+
+ALTER TABLE ONLY warranty.claim
+    ADD CONSTRAINT claim_pack_id_fkey FOREIGN KEY (pack_id) REFERENCES inventory.battery_pack(pack_id);
+
+
+--
+-- Name: claim_status_change claim_status_change_changed_by_fkey; Type: FK CONSTRAINT; Schema: warranty; Owner: -
+--
+
+ALTER TABLE ONLY warranty.claim_status_change
+    ADD CONSTRAINT claim_status_change_changed_by_fkey FOREIGN KEY (changed_by) REFERENCES master.staff(staff_id);
+
+
+--
+-- Name: claim_status_change claim_status_change_claim_id_fkey; Type: FK CONSTRAINT; Schema: warranty; Owner: -
+--
+
+ALTER TABLE ONLY warranty.claim_status_change
+    ADD CONSTRAINT claim_status_change_claim_id_fkey FOREIGN KEY (claim_id) REFERENCES warranty.claim(claim_id);
+
+
+--
+-- Name: claim_status_change claim_status_change_from_status_fkey; Type: FK CONSTRAINT; Schema: warranty; Owner: -
+--
+
+ALTER TABLE ONLY warranty.claim_status_change
+    ADD CONSTRAINT claim_status_change_from_status_fkey FOREIGN KEY (from_status) REFERENCES warranty.claim_status(status);
+
+
+--
+-- Name: claim_status_change claim_status_change_to_status_fkey; Type: FK CONSTRAINT; Schema: warranty; Owner: -
+--
+
+ALTER TABLE ONLY warranty.claim_status_change
+    ADD CONSTRAINT claim_status_change_to_status_fkey FOREIGN KEY (to_status) REFERENCES warranty.claim_status(status);
+
+
+--
+-- Name: claim claim_status_fkey; Type: FK CONSTRAINT; Schema: warranty; Owner: -
+--
+
+ALTER TABLE ONLY warranty.claim
+    ADD CONSTRAINT claim_status_fkey FOREIGN KEY (status) REFERENCES warranty.claim_status(status);
+
+
+--
+-- Name: claim_transition claim_transition_from_status_fkey; Type: FK CONSTRAINT; Schema: warranty; Owner: -
+--
+
+ALTER TABLE ONLY warranty.claim_transition
+    ADD CONSTRAINT claim_transition_from_status_fkey FOREIGN KEY (from_status) REFERENCES warranty.claim_status(status);
+
+
+--
+-- Name: claim_transition claim_transition_to_status_fkey; Type: FK CONSTRAINT; Schema: warranty; Owner: -
+--
+
+ALTER TABLE ONLY warranty.claim_transition
+    ADD CONSTRAINT claim_transition_to_status_fkey FOREIGN KEY (to_status) REFERENCES warranty.claim_status(status);
+
+
+--
+-- Name: claim claim_vehicle_id_fkey; Type: FK CONSTRAINT; Schema: warranty; Owner: -
+--
+
+ALTER TABLE ONLY warranty.claim
+    ADD CONSTRAINT claim_vehicle_id_fkey FOREIGN KEY (vehicle_id) REFERENCES service.vehicle(vehicle_id);
+
+
+--
+-- Name: labour_rate labour_rate_oem_id_fkey; Type: FK CONSTRAINT; Schema: warranty; Owner: -
+--
+
+ALTER TABLE ONLY warranty.labour_rate
+    ADD CONSTRAINT labour_rate_oem_id_fkey FOREIGN KEY (oem_id) REFERENCES oem.oem(oem_id);
+
+
+--
 -- Name: plan_model plan_model_model_id_fkey; Type: FK CONSTRAINT; Schema: warranty; Owner: -
 --
 
@@ -11463,6 +12481,12 @@ ALTER TABLE service.parts_request ENABLE ROW LEVEL SECURITY;
 ALTER TABLE warranty.campaign_done ENABLE ROW LEVEL SECURITY;
 
 --
+-- Name: claim; Type: ROW SECURITY; Schema: warranty; Owner: -
+--
+
+ALTER TABLE warranty.claim ENABLE ROW LEVEL SECURITY;
+
+--
 -- Name: campaign_done looked_up; Type: POLICY; Schema: warranty; Owner: -
 --
 
@@ -11474,6 +12498,13 @@ CREATE POLICY looked_up ON warranty.campaign_done FOR SELECT USING (true);
 --
 
 CREATE POLICY looked_up ON warranty.plan_sale FOR SELECT USING (true);
+
+
+--
+-- Name: claim own_branch; Type: POLICY; Schema: warranty; Owner: -
+--
+
+CREATE POLICY own_branch ON warranty.claim USING (platform.branch_visible(branch_id)) WITH CHECK (platform.branch_visible(branch_id));
 
 
 --

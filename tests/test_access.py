@@ -7,6 +7,7 @@ import re
 import pytest
 import sqlalchemy as sa
 from catalog_ids import catalog_ids
+from claim_ids import claim_ids
 from conftest import ROOT, csrf_from, login, page_csrf
 from inventory_ids import inventory_ids
 from procurement_ids import procurement_ids
@@ -238,6 +239,23 @@ ACCESS = {
     "warranty.campaign_new": frozenset({"ADMIN", "MANAGER", "SERVICE_ADVISOR"}),
     "warranty.campaign_done": frozenset({"ADMIN", "MANAGER", "SERVICE_ADVISOR"}),
     "warranty.campaign_close": frozenset({"ADMIN", "MANAGER", "SERVICE_ADVISOR"}),
+    # Claims to the OEM: the workshop's counter and accounts raise and move them; accounts (and the
+    # managers) record the OEM's credit; the counter swaps a battery pack on a job card.
+    "warranty.claim_register": WARRANTY_READERS,
+    "warranty.claim_detail": WARRANTY_READERS,
+    "warranty.claim_pdf": WARRANTY_READERS,
+    "warranty.claim_new": WARRANTY_READERS,
+    "warranty.claim_edit": WARRANTY_READERS,
+    "warranty.claim_line_new": WARRANTY_READERS,
+    "warranty.claim_line_delete": WARRANTY_READERS,
+    "warranty.claim_submit": WARRANTY_READERS,
+    "warranty.claim_decide": WARRANTY_READERS,
+    "warranty.claim_settle": {"GET": WARRANTY_READERS, "POST": frozenset({"ADMIN", "MANAGER", "ACCOUNTS"})},
+    "warranty.returnable_parts": WARRANTY_READERS,
+    "warranty.part_returned": WARRANTY_READERS,
+    "warranty.pack_swap": {"GET": WARRANTY_READERS, "POST": WORKSHOP_COUNTER},
+    "warranty.labour_rates": WARRANTY_READERS,
+    "warranty.labour_rate_new": frozenset({"ADMIN", "MANAGER"}),
 }
 
 # Routes whose own job, when used, is to send the browser to the login page
@@ -306,6 +324,7 @@ def showroom(app, engine, make_branch, make_staff):
            **procurement_ids(engine, branch_id), **sales_ids(engine, branch_id), **warranty_ids(engine, branch_id)}
     ids.update(inventory_ids(engine, branch_id, ids["part_id"]))
     ids.update(service_ids(engine, branch_id))
+    ids.update(claim_ids(engine, branch_id))
     return {"codes": codes, "ids": ids, "target": target_id}
 
 

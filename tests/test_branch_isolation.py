@@ -10,6 +10,7 @@ from __future__ import annotations
 import pytest
 import sqlalchemy as sa
 from catalog_ids import catalog_ids
+from claim_ids import claim_ids
 from conftest import login, page_csrf
 from inventory_ids import inventory_ids
 from procurement_ids import procurement_ids
@@ -134,6 +135,7 @@ def two_branches(app, engine, make_branch, make_staff):
            **sales_ids(engine, branch_a), **warranty_ids(engine, branch_a)}
     ids.update(inventory_ids(engine, branch_a, ids["part_id"]))
     ids.update(service_ids(engine, branch_a))
+    ids.update(claim_ids(engine, branch_a))
     ids["staff_id"], _, _ = make_staff("ASAL", "SALES", PIN, branch_id=branch_a)
     make_staff("AMGR", "MANAGER", PIN, branch_id=branch_a)
     from service_work_ids import service_work_ids  # the work on the workshop's job card

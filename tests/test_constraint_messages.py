@@ -100,9 +100,26 @@ _WHY = {
     "first and sends a second check-in to the existing record)": [
         "vehicle_matches_unit", "vehicle_sale_date_is_delivery", "vehicle_unit_delivered", "vehicle_unit_id_key",
         "vehicle_vin_fixed", "vehicle_mfg_month_check", "vehicle_customer_id_fkey"],
-    "a vehicle sold elsewhere gets its pack fitted on its sale date when it is registered; pack swaps have no "
-    "workshop screen yet": [
+    "a vehicle sold elsewhere gets its pack fitted on its sale date when it is registered; a pack swapped under "
+    "warranty (warranty.swap_pack) is removed and fitted today, never before its own fitment (the sale is past)": [
         "pack_fitment_removed_after_fitted", "pack_fitment_outside_vehicle"],
+    "a warranty claim's status, numbers, amounts and history are moved only by its triggers and the step forms, "
+    "each of which sets every column its move needs (submitted: reference and day; decided: day, amount, reason; "
+    "settled: amount and day); a move not in warranty.claim_transition is refused, the page drawn in an older "
+    "status is answered 'moved on meanwhile'": [
+        "claim_approved_amount", "claim_claim_no_key", "claim_claimed_amount_check", "claim_decided", "claim_settled",
+        "claim_status_fkey", "claim_submitted", "claim_fixed", "claim_status_change_claim_id_fkey",
+        "claim_status_change_from_status_fkey", "claim_status_change_to_status_fkey",
+        "claim_transition_from_status_fkey", "claim_transition_to_status_fkey"],
+    "a claim's lines and evidence are reached through their claim in the address (loaded first, 404 when not "
+    "this branch's); evidence is chosen from the vehicle's own readings and photos listed (a stale id is refused "
+    "by the checklist); a line's hours, rate, price, pack serials and kind columns are set by its trigger or the "
+    "form's kind; a return is recorded only on a failed part, by a form asking both the day and the reference": [
+        "claim_evidence_claim_id_fkey", "claim_evidence_claim_id_photo_id_key", "claim_evidence_claim_id_reading_id_key",
+        "claim_evidence_one_thing", "claim_evidence_photo_id_fkey", "claim_evidence_reading_id_fkey",
+        "claim_line_claim_id_fkey", "claim_line_failed_pack_id_fkey", "claim_line_hours_check",
+        "claim_line_job_line_id_fkey", "claim_line_labour_or_part", "claim_line_replacement_pack_id_fkey",
+        "claim_line_returned", "claim_line_returned_failed_part", "claim_line_serials_on_parts"],
     "the checklist lists the items of service.inspection_item and refuses any other answer before saving; the "
     "workshop settings check an item's order before saving; a second reading of a pack replaces the first": [
         "inspection_result_item_id_fkey", "inspection_result_result_check", "inspection_item_sort_order_check",

@@ -194,8 +194,8 @@ BUDGETS = {
     "service.board": 7,
     "service.checklist": 6,
     "service.job_card_cancel": 5,
-    # 9 measured: the card, its moves, state history, checklist, readings, photos
-    "service.job_card_detail": 10,
+    # 10 measured: the card, its moves, state history, checklist, readings, photos; the warranty claims panel
+    "service.job_card_detail": 11,
     "service.job_card_edit": 7,
     "service.job_card_new": 6,
     "service.photo_image": 5,
@@ -207,6 +207,21 @@ BUDGETS = {
     "service.vehicle_detail": 13,
     "service.vehicle_new": 5,
     "service.settings": 5,
+    # Warranty claims to the OEM (budgets measured + 1)
+    "warranty.claim_register": 7,       # OEMs with claims, the ageing per OEM, the claims
+    "warranty.claim_detail": 8,         # the claim, its lines, its evidence (readings and photos), its history
+    "warranty.claim_pdf": 10,           # the claim page's reads, the photos' thumbnails, the letterhead
+    "warranty.claim_new": 6,            # the job card, the campaigns the vehicle matches
+    "warranty.claim_edit": 6,           # the claim, the evidence to choose from
+    "warranty.claim_line_new": 7,       # the claim, the labour operations, the parts
+    "warranty.claim_submit": 5,
+    "warranty.claim_decide": 5,
+    "warranty.claim_settle": 5,
+    "warranty.returnable_parts": 5,
+    "warranty.part_returned": 5,
+    "warranty.pack_swap": 7,            # the job card, the packs in the vehicle, the packs in the parts master
+    "warranty.labour_rates": 5,
+    "warranty.labour_rate_new": 5,
 }
 
 

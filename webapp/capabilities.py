@@ -79,7 +79,8 @@ CAPABILITIES: dict[str, frozenset[str]] = {
 
     # Warranty to the OEM: coverage, extended plans, recall campaigns and claims.
     "warranty.read": _WORKSHOP | {"ACCOUNTS"},
-    "warranty.claim": _WORKSHOP | {"ACCOUNTS"},     # raise, submit and settle claims
+    "warranty.claim": _WORKSHOP | {"ACCOUNTS"},     # raise and submit claims, record the OEM's decision
+    "warranty.settle": _ACCOUNTANTS,                # the amount the OEM credited for a claim
     "warranty.settings": _MANAGERS,                 # extended warranty plans, reading limits, pack rules
     "campaign.manage": _WORKSHOP,                   # recall / service campaigns from the OEM
 }

@@ -46,10 +46,12 @@ SECTIONS: list[NavSection] = [
         NavLink("Arrival", "service.arrival", "Find a vehicle by number, VIN, battery or mobile; open a job card"),
         NavLink("Workshop board", "service.board", "Open job cards by state; move them along with a tap"),
         NavLink("Register a vehicle", "service.vehicle_new", "A vehicle sold elsewhere, for the workshop only"),
+        NavLink("Parts requests", "service.parts_requests", "Parts job cards need that are not in stock"),
         NavLink("Warranty check", "warranty.check", "A sold vehicle's cover, free services and open recalls"),
+        NavLink("Warranty claims", "warranty.claim_register", "Claims to the OEM: ageing and the amount pending"),
+        NavLink("Returnable parts", "warranty.returnable_parts", "Failed parts tagged for the OEM: held, returned"),
         NavLink("Recalls and campaigns", "warranty.campaign_list", "OEM recalls by VIN list or build months: done / pending"),
         NavLink("Extended plans", "warranty.plan_list", "Extended warranty plans and selling one to a vehicle"),
-        NavLink("Parts requests", "service.parts_requests", "Parts job cards need that are not in stock"),
         NavLink("Workshop settings", "service.settings", "Inspection checklist, battery reading limits"),
     )),
     NavSection("Billing", (

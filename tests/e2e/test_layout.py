@@ -22,6 +22,7 @@ import builders as b
 import pytest
 import sqlalchemy as sa
 from catalog_ids import catalog_ids
+from claim_ids import claim_ids
 from conftest import truncate_all
 from flask import url_for
 from inventory_ids import inventory_ids
@@ -70,6 +71,8 @@ def _fill(app, engine) -> dict:
     ids = {**catalog_ids(engine, branch_id), **procurement_ids(engine, branch_id), **sales_ids(engine, branch_id),
            **warranty_ids(engine, branch_id)}
     ids.update(inventory_ids(engine, branch_id, ids["part_id"]))
+    # Warranty claims: a draft battery claim, a submitted one pending with the OEM and its failed part held.
+    ids.update(claim_ids(engine, branch_id))
     with engine.begin() as conn:
         # A scooter with the PM E-DRIVE subsidy, as sold in the showroom, and long real names.
         cat = b.vehicle_catalog(conn, colours=("Pearl White",), battery_kwh="3.70")

@@ -14,8 +14,15 @@ For the service invoice: ``customer_work_approved(conn, job_card_id)`` is the da
 (service.customer_work_approved) to "has the customer approved all the customer-paid work?", and
 ``billable_lines(conn, job_card_id)`` the lines to bill (service.job_line_billable: parts at what
 was issued).
+
+The job card page has a slot too, "service_job_card": its subject is job_card_id, vehicle_id, state,
+service_type. ``pack_trends(readings, floor)`` groups battery readings (pack_id, serial, read_at,
+soh_pct, flags, job_card_no) by pack, each with the SoH chart templates/service/_macros.html draws;
+FLAG_LABELS names a reading's flags.
 """
 from .subject import job_card_url, vehicle_subject, vehicle_url
+from .vehicles import FLAG_LABELS, pack_trends
 from .work_queries import billable_lines, customer_work_approved
 
-__all__ = ["billable_lines", "customer_work_approved", "job_card_url", "vehicle_subject", "vehicle_url"]
+__all__ = ["FLAG_LABELS", "billable_lines", "customer_work_approved", "job_card_url", "pack_trends",
+           "vehicle_subject", "vehicle_url"]

@@ -14,6 +14,7 @@ from flask import flash, make_response, render_template, request, url_for
 from flask_login import current_user
 from PIL import Image, UnidentifiedImageError
 
+from .. import panels
 from ..db import get_conn
 from ..documents import new_key
 from ..errors import redirect_response
@@ -109,7 +110,9 @@ def job_card_detail(job_card_id: int):
                  for h in queries.state_history(conn, job_card_id)],
         checklist=queries.checklist(conn, job_card_id), readings=queries.card_readings(conn, job_card_id),
         photos=queries.card_photos(conn, job_card_id), service_types=SERVICE_TYPE_LABELS, flag_labels=FLAG_LABELS,
-        is_open=card["state"] not in ("DELIVERED", "CANCELLED"), photo_form=PhotoForm())
+        is_open=card["state"] not in ("DELIVERED", "CANCELLED"), photo_form=PhotoForm(),
+        panels=panels.draw("service_job_card", conn, {"job_card_id": job_card_id, "vehicle_id": card["vehicle_id"],
+                                                      "state": card["state"], "service_type": card["service_type"]}))
 
 
 @bp.route("/job-cards/<int:job_card_id>/edit", methods=["GET", "POST"])

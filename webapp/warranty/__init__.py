@@ -1,13 +1,13 @@
 """Warranty: the vehicle's and each battery pack's cover (years / km from the sale, extended
 plans, the rule a replacement pack follows), free services due, and the OEM's recall / service
-campaigns. Claims to the OEM come with the job cards."""
+campaigns; claims to the OEM from the job cards and the battery pack swap under warranty."""
 from flask import Blueprint
 
 from ..panels import register_panel
 
 bp = Blueprint("warranty", __name__, url_prefix="/warranty")
 
-from . import views  # noqa: E402,F401
+from . import claims, views  # noqa: E402,F401
 from .facts import km  # noqa: E402
 
 bp.add_app_template_filter(km, "km")
@@ -20,3 +20,5 @@ def _hang_panels(state) -> None:
     sale_date, last_odometer_km, mfg_month, pack_ids)."""
     register_panel(state.app, "service_vehicle", "warranty.vehicle", "warranty/_vehicle_panel.html",
                    views.service_vehicle_context, order=20)
+    register_panel(state.app, "service_job_card", "warranty.claims", "warranty/_job_card_claims.html",
+                   claims.job_card_context, order=20)
