@@ -11,4 +11,4 @@ bp = Blueprint("service", __name__, url_prefix="/service")
 
 register_document("job_card", "service.job_card", "job_card_id")
 
-from . import arrival, board, estimates, jobcards, parts, settings, vehicles  # noqa: E402,F401
+from . import arrival, bill, board, estimates, jobcards, parts, settings, vehicles  # noqa: E402,F401
