@@ -258,6 +258,20 @@ def _seed_workshop(conn: Connection, branch_ids: dict[str, int]) -> None:
         if open_state not in ("OPEN",):
             _demo_reading(conn, card, pack, today, 99 - 1.2 * months / 3 - n % 3, 20 + months * 9,
                           imbalance=open_state == "WAITING_PARTS")
+        if open_state == "READY":
+            # Ready with its estimate approved: a new user makes the invoice, takes the payment and
+            # issues the gate pass at once (Bill and gate pass on the job card).
+            conn.execute(sa.text("""
+                INSERT INTO master.labour_operation (operation_code, name, standard_hours, rate)
+                VALUES ('PSV-GEN', 'Periodic service (general check, brakes, electricals)', 1.5, 450)
+                ON CONFLICT DO NOTHING"""))
+            conn.execute(sa.text("""
+                INSERT INTO service.job_line (job_card_id, operation_code, qty, unit_price, price_includes_gst,
+                                              technician_id)
+                VALUES (:j, 'PSV-GEN', 1.5, 450, false, :t)"""), {"j": card, "t": technicians[n % len(technicians)]})
+            conn.execute(sa.text("""
+                INSERT INTO service.job_approval (job_card_id, approved_by_name, mode, amount, idempotency_key)
+                VALUES (:j, :n, 'IN_PERSON', 797, :k)"""), {"j": card, "n": owner, "k": str(uuid.uuid4())})
         for state in MOVES[open_state]:
             conn.execute(sa.text("UPDATE service.job_card SET state = :s WHERE job_card_id = :j"), {"s": state, "j": card})
 

@@ -256,7 +256,7 @@ def test_the_advisor_bills_and_the_manager_releases_on_credit(counter, engine):
     manager, _ = people["MANAGER"]
     response = post(manager, f"/service/job-cards/{card}/gate-pass", page,
                     {"received_by_name": "Owner", "credit_reason": "Corporate account, 30 days"})
-    assert response.status_code == 303
+    assert response.status_code == 303, response.get_data(as_text=True)
     printed = manager.get(response.headers["Location"]).get_data(as_text=True)
     assert "Released on credit" in printed and "Corporate account, 30 days" in printed
     with engine.connect() as conn:

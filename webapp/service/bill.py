@@ -112,6 +112,16 @@ def bill_summary(conn: Connection, card) -> dict:
             "gate": gate_pass_of(conn, card["job_card_id"]) if card["state"] == "DELIVERED" else None}
 
 
+def vehicle_panel(conn: Connection, subject) -> dict | None:
+    """The "service_vehicle" panel (arrival and vehicle pages): the next service due stored at the last
+    delivery, and the owner's unpaid service bills."""
+    nxt = conn.execute(sa.text("""
+        SELECT next_service_due_on, next_service_due_km, next_free_service_no FROM service.vehicle
+         WHERE vehicle_id = :v"""), {"v": subject["vehicle_id"]}).mappings().first()
+    unpaid = billing.unpaid_service_invoices(conn, subject["customer_id"]) if can("estimate.read") else []
+    return {"next": nxt, "unpaid": unpaid, "may_receive": can("counter_sale.post")}
+
+
 def _vehicle_text(card) -> str:
     return " · ".join(x for x in (card["registration_no"], f"VIN {card['vin']}", f"{card['odometer_km']:,} km") if x)
 
@@ -207,6 +217,8 @@ def gate_pass_issue(job_card_id: int):
     earlier = earlier_document(conn, "gate_pass", form.key.data) if form.key.data else None
     if earlier:
         return redirect_response(url_for("service.gate_pass_print", gate_pass_id=earlier))
+    if not form.key.data:
+        form.key.data = new_key()
     if form.validate_on_submit():
         reason = form.credit_reason.data if can("workshop.override") else None
         gate_pass_id, saved = post_once(conn, form, "gate_pass", GATE_PASS_MESSAGES, lambda: conn.execute(sa.text("""
