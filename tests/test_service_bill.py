@@ -275,3 +275,68 @@ def test_an_invoice_before_the_card_is_ready_is_refused_with_a_message(counter, 
     assert response.status_code == 422 and "billed when Ready" in response.get_data(as_text=True)
     with engine.connect() as conn:
         assert scalar(conn, "SELECT invoice_id FROM service.job_card WHERE job_card_id = :j", j=card) is None
+
+
+def error_next_to(html: str, field: str) -> str:
+    import html as html_lib
+    import re
+    found = re.search(rf'<div id="{field}-help">(.*?)</div>', html, re.S)
+    assert found, f"no field {field}"
+    return html_lib.unescape(" ".join(re.findall(r'<p class="error">(.*?)</p>', found.group(1))))
+
+
+def test_an_expired_free_service_and_an_expired_warranty_line_are_said_next_to_their_fields(counter, engine):
+    people, _ = counter
+    advisor, staff_id = people["SERVICE_ADVISOR"]
+    with engine.begin() as conn:
+        branch = scalar(conn, "SELECT branch_id FROM master.staff WHERE staff_id = :s", s=staff_id)
+        variant = bld.vehicle_catalog(conn).variant_id
+        free_schedule(conn, variant)
+        conn.execute(sa.text("UPDATE oem.variant SET vehicle_warranty_years = 3, vehicle_warranty_km = 30000 "
+                             "WHERE variant_id = :v"), {"v": variant})
+        vehicle = sb.outside_vehicle(conn, branch, variant_id=variant, sale_date="2021-01-15")
+        op = wb.labour(conn)
+    page = f"/service/vehicles/{vehicle}/job-cards/new"
+    response = post(advisor, page, page, {"service_type": "FREE_SERVICE", "free_service_no": "1", "odometer_km": "900",
+                                          "complaints": "First free service", "technician_id": "0",
+                                          "key": str(uuid.uuid4())})
+    assert response.status_code == 422
+    assert "Expired by date" in error_next_to(response.get_data(as_text=True), "free_service_no")
+    response = post(advisor, page, page, {"service_type": "PAID_SERVICE", "odometer_km": "9000",
+                                          "complaints": "Motor whine", "technician_id": "0", "key": str(uuid.uuid4())})
+    assert response.status_code == 303
+    with engine.connect() as conn:
+        card = scalar(conn, "SELECT job_card_id FROM service.job_card WHERE vehicle_id = :v", v=vehicle)
+    estimate = f"/service/job-cards/{card}/estimate"
+    response = post(advisor, estimate, estimate, {"operation_code": op, "part_id": "0", "coverage": "WARRANTY",
+                                                  "technician_id": "0"})
+    assert response.status_code == 422
+    assert "Warranty expired by date" in error_next_to(response.get_data(as_text=True), "coverage")
+    with engine.connect() as conn:
+        assert scalar(conn, "SELECT count(*) FROM service.job_line WHERE job_card_id = :j", j=card) == 0
+
+
+def test_the_history_shows_the_bill_and_gate_pass_and_arrival_the_unpaid_bills(counter, engine):
+    people, card = counter
+    advisor, _ = people["SERVICE_ADVISOR"]
+    manager, _ = people["MANAGER"]
+    page = f"/service/job-cards/{card}/bill"
+    assert post(advisor, page, page).status_code == 303
+    with engine.connect() as conn:
+        vehicle, reg, invoice_no = conn.execute(sa.text("""
+            SELECT v.vehicle_id, v.registration_no, i.invoice_no FROM service.job_card j
+              JOIN service.vehicle v USING (vehicle_id) JOIN billing.invoice i ON i.invoice_id = j.invoice_id
+             WHERE j.job_card_id = :j"""), {"j": card}).one()
+    arrival = advisor.get(f"/service/?q={reg[:2]} {reg[2:]}").get_data(as_text=True)
+    assert "Unpaid service bills" in arrival and invoice_no in arrival and "531.00" in arrival
+    response = post(manager, f"/service/job-cards/{card}/gate-pass", page,
+                    {"credit_reason": "Known customer, pays Friday", "key": str(uuid.uuid4())})
+    assert response.status_code == 303
+    history = advisor.get(f"/service/vehicles/{vehicle}").get_data(as_text=True)
+    with engine.connect() as conn:
+        gp, due_km = conn.execute(sa.text("""
+            SELECT g.gate_pass_no, v.next_service_due_km FROM service.gate_pass g
+              JOIN service.job_card j USING (job_card_id) JOIN service.vehicle v USING (vehicle_id)
+             WHERE g.job_card_id = :j"""), {"j": card}).one()
+    assert f"Invoice {invoice_no}" in history and f"Gate pass {gp}" in history
+    assert f"{due_km:,} km" in history and due_km == 3000 + 5000

@@ -114,7 +114,9 @@ def bill_summary(conn: Connection, card) -> dict:
 
 def vehicle_panel(conn: Connection, subject) -> dict | None:
     """The "service_vehicle" panel (arrival and vehicle pages): the next service due stored at the last
-    delivery, and the owner's unpaid service bills."""
+    delivery, and the owner's unpaid service bills. None for a subject that is no workshop vehicle."""
+    if not subject.get("vehicle_id"):
+        return None
     nxt = conn.execute(sa.text("""
         SELECT next_service_due_on, next_service_due_km, next_free_service_no FROM service.vehicle
          WHERE vehicle_id = :v"""), {"v": subject["vehicle_id"]}).mappings().first()
