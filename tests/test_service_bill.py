@@ -19,6 +19,7 @@ from builders import refused, scalar
 from conftest import csrf_from, login
 
 from webapp.billing import api as billing
+from webapp.formatting import today_ist
 
 
 def free_schedule(conn, variant_id: int) -> None:
@@ -113,7 +114,7 @@ def invoice_for(conn, card) -> int:
               "price_includes_gst": r.price_includes_gst, "coverage": r.coverage}
              for r in conn.execute(sa.text("SELECT * FROM service.job_line_billable WHERE job_card_id = :j"), {"j": card})]
     return billing.post_service_invoice(conn, branch_id=c.branch_id, customer_id=c.customer_id,
-                                        invoice_date=date.today(), lines=lines, idempotency_key=str(uuid.uuid4()),
+                                        invoice_date=today_ist(), lines=lines, idempotency_key=str(uuid.uuid4()),
                                         reference=c.job_card_no)
 
 
@@ -179,7 +180,7 @@ def test_a_paid_bill_releases_the_vehicle_and_credit_is_then_not_needed(conn):
     link(conn, card, invoice)
     balance = billing.service_invoice_balance(conn, invoice)["balance"]
     assert balance == Decimal("531.00")
-    billing.post_receipt(conn, on=date.today(), mode="UPI", amount=balance, key=str(uuid.uuid4()),
+    billing.post_receipt(conn, on=today_ist(), mode="UPI", amount=balance, key=str(uuid.uuid4()),
                          received_from="Owner", invoice_id=invoice, reference="UPI 412233445566")
     manager = bld.staff(conn, branch, "MANAGER")
     with refused(conn, "gate_pass_credit_not_needed"):
@@ -340,3 +341,24 @@ def test_the_history_shows_the_bill_and_gate_pass_and_arrival_the_unpaid_bills(c
              WHERE g.job_card_id = :j"""), {"j": card}).one()
     assert f"Invoice {invoice_no}" in history and f"Gate pass {gp}" in history
     assert f"{due_km:,} km" in history and due_km == 3000 + 5000
+
+
+def test_the_demo_has_a_ready_card_to_bill_and_deliver_at_once(app, conn):
+    from seed.demo import seed_demo
+
+    with app.app_context():
+        seed_demo(conn, lambda: "2580")
+    card = scalar(conn, "SELECT job_card_id FROM service.job_card WHERE state = 'READY'")
+    assert scalar(conn, "SELECT service.customer_work_approved(:j)", j=card) is True
+    # The earlier visits were let out by gate passes; free services only where the schedule had one due.
+    assert scalar(conn, "SELECT count(*) FROM service.gate_pass") == scalar(
+        conn, "SELECT count(*) FROM service.job_card WHERE state = 'DELIVERED'")
+    invoice = invoice_for(conn, card)
+    link(conn, card, invoice)
+    balance = billing.service_invoice_balance(conn, invoice)["balance"]
+    assert balance == Decimal("797.00")        # 1.5 h x 450 + 18 % GST, rounded
+    billing.post_receipt(conn, on=today_ist(), mode="CASH", amount=balance, key=str(uuid.uuid4()),
+                         received_from="Owner", invoice_id=invoice)
+    sb.gate_pass(conn, card)
+    assert scalar(conn, "SELECT next_service_due_km IS NOT NULL FROM service.vehicle v JOIN service.job_card j "
+                        "USING (vehicle_id) WHERE j.job_card_id = :j", j=card) is True
