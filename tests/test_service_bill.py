@@ -247,6 +247,8 @@ def test_the_advisor_bills_and_the_manager_releases_on_credit(counter, engine):
     assert invoice and "SI" in number
     detail = advisor.get(f"/service/job-cards/{card}").get_data(as_text=True)
     assert number in detail and f"/billing/invoices/{invoice}/receipt" in detail
+    # The technician's view of the card names no price.
+    assert "₹" not in technician.get(f"/service/job-cards/{card}").get_data(as_text=True)
     assert post(advisor, page, page).status_code == 303     # again: already billed, nothing more posted
     with engine.connect() as conn:
         assert scalar(conn, "SELECT count(*) FROM billing.invoice WHERE service_reference = "
