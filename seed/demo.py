@@ -1,6 +1,7 @@
 """A believable demo showroom for trying the ERP (flask --app wsgi seed-demo)."""
 from __future__ import annotations
 
+import uuid
 from typing import Callable
 
 import sqlalchemy as sa
@@ -191,7 +192,7 @@ WORKSHOP = [  # owner, mobile, registration, model, colour, sold months ago, km 
 MOVES = {"OPEN": [], "APPROVED": ["APPROVED"], "IN_PROGRESS": ["APPROVED", "IN_PROGRESS"],
          "WAITING_PARTS": ["APPROVED", "IN_PROGRESS", "WAITING_PARTS"], "QC": ["APPROVED", "IN_PROGRESS", "QC"],
          "READY": ["APPROVED", "IN_PROGRESS", "QC", "READY"]}
-DONE = ["APPROVED", "IN_PROGRESS", "QC", "READY", "DELIVERED"]
+DONE = ["APPROVED", "IN_PROGRESS", "QC", "READY"]
 COMPLAINTS = ["Range has dropped by about 15 km", "Brakes squeak when cold", "Display freezes after charging",
               "Periodic service", "Rattle from the rear at low speed", "Charger fan is noisy"]
 
@@ -229,12 +230,26 @@ def _seed_workshop(conn: Connection, branch_ids: dict[str, int]) -> None:
         visits = [m for m in (3, 9, 15, 21, 27) if m < months]
         for visit, month in enumerate(visits, 1):
             opened = sold + timedelta(days=30 * month)
-            card = _demo_card(conn, blr, vehicle, opened, km_month * month, visit,
-                              "FREE_SERVICE" if visit <= 3 else "PAID_SERVICE", COMPLAINTS[(n + visit) % 4 + 2])
+            # A free service when the model's schedule has one due on the day at the odometer.
+            due = conn.execute(sa.text("""
+                SELECT f.service_no FROM oem.variant va
+                 CROSS JOIN LATERAL warranty.free_services(va.model_id, :sold, :on, :km, ARRAY(
+                     SELECT free_service_no FROM service.job_card
+                      WHERE vehicle_id = :v AND service_type = 'FREE_SERVICE' AND state <> 'CANCELLED')) f
+                 WHERE va.variant_id = :variant AND f.state = 'DUE'"""),
+                {"sold": sold, "on": opened, "km": km_month * month, "v": vehicle, "variant": variant_id}).scalar()
+            card = _demo_card(conn, blr, vehicle, opened, km_month * month, due or visit,
+                              "FREE_SERVICE" if due else "PAID_SERVICE", COMPLAINTS[(n + visit) % 4 + 2])
             _demo_reading(conn, card, pack, opened, 99 - 1.2 * month / 3 - n % 3, 20 + month * 9)
             for state in DONE:
                 conn.execute(sa.text("UPDATE service.job_card SET state = :s WHERE job_card_id = :j"),
                              {"s": state, "j": card})
+            # Nothing was billed on these earlier visits: the gate pass lets the scooter out (and
+            # moves the card to DELIVERED).
+            conn.execute(sa.text("""
+                INSERT INTO service.gate_pass (job_card_id, issued_at, received_by_name, idempotency_key)
+                VALUES (:j, (SELECT opened_at + interval '5 hours' FROM service.job_card WHERE job_card_id = :j),
+                        :owner, :key)"""), {"j": card, "owner": owner, "key": str(uuid.uuid4())})
         if open_state is None:
             continue
         card = _demo_card(conn, blr, vehicle, today, km_month * months, len(visits) + 1, "PAID_SERVICE",
@@ -243,6 +258,20 @@ def _seed_workshop(conn: Connection, branch_ids: dict[str, int]) -> None:
         if open_state not in ("OPEN",):
             _demo_reading(conn, card, pack, today, 99 - 1.2 * months / 3 - n % 3, 20 + months * 9,
                           imbalance=open_state == "WAITING_PARTS")
+        if open_state == "READY":
+            # Ready with its estimate approved: a new user makes the invoice, takes the payment and
+            # issues the gate pass at once (Bill and gate pass on the job card).
+            conn.execute(sa.text("""
+                INSERT INTO master.labour_operation (operation_code, name, standard_hours, rate)
+                VALUES ('PSV-GEN', 'Periodic service (general check, brakes, electricals)', 1.5, 450)
+                ON CONFLICT DO NOTHING"""))
+            conn.execute(sa.text("""
+                INSERT INTO service.job_line (job_card_id, operation_code, qty, unit_price, price_includes_gst,
+                                              technician_id)
+                VALUES (:j, 'PSV-GEN', 1.5, 450, false, :t)"""), {"j": card, "t": technicians[n % len(technicians)]})
+            conn.execute(sa.text("""
+                INSERT INTO service.job_approval (job_card_id, approved_by_name, mode, amount, idempotency_key)
+                VALUES (:j, :n, 'IN_PERSON', 797, :k)"""), {"j": card, "n": owner, "k": str(uuid.uuid4())})
         for state in MOVES[open_state]:
             conn.execute(sa.text("UPDATE service.job_card SET state = :s WHERE job_card_id = :j"), {"s": state, "j": card})
 

@@ -2094,6 +2094,36 @@ $$;
 
 
 --
+-- Name: check_card_invoice(); Type: FUNCTION; Schema: service; Owner: -
+--
+
+CREATE FUNCTION service.check_card_invoice() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+    IF TG_OP = 'UPDATE' AND OLD.invoice_id IS NOT NULL THEN
+        RAISE EXCEPTION 'job card % is already billed', OLD.job_card_no
+            USING ERRCODE = 'check_violation', CONSTRAINT = 'job_card_invoice_fixed';
+    END IF;
+    IF NEW.state <> 'READY' THEN
+        RAISE EXCEPTION 'job card % is billed when it is ready (quality check passed)', NEW.job_card_no
+            USING ERRCODE = 'check_violation', CONSTRAINT = 'job_card_invoice_when_ready';
+    END IF;
+    IF NOT service.customer_work_approved(NEW.job_card_id) THEN
+        RAISE EXCEPTION 'job card % has customer-paid work the customer has not approved', NEW.job_card_no
+            USING ERRCODE = 'check_violation', CONSTRAINT = 'job_card_invoice_work_approved';
+    END IF;
+    IF NOT EXISTS (SELECT 1 FROM billing.invoice WHERE invoice_id = NEW.invoice_id AND kind IN ('SERVICE', 'JOB_SHEET')
+                      AND customer_id = NEW.customer_id) THEN
+        RAISE EXCEPTION 'a job card is billed on a service invoice or job sheet made out to its customer'
+            USING ERRCODE = 'check_violation', CONSTRAINT = 'job_card_invoice_kind';
+    END IF;
+    RETURN NEW;
+END
+$$;
+
+
+--
 -- Name: check_card_work(); Type: FUNCTION; Schema: service; Owner: -
 --
 
@@ -2110,6 +2140,115 @@ BEGIN
         RAISE EXCEPTION 'job card % has parts issued: return them before cancelling it', OLD.job_card_no
             USING ERRCODE = 'check_violation', CONSTRAINT = 'job_card_parts_out';
     END IF;
+    RETURN NEW;
+END
+$$;
+
+
+--
+-- Name: check_delivered_by_gate_pass(); Type: FUNCTION; Schema: service; Owner: -
+--
+
+CREATE FUNCTION service.check_delivered_by_gate_pass() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM service.gate_pass WHERE job_card_id = NEW.job_card_id) THEN
+        RAISE EXCEPTION 'job card % is delivered by its gate pass', NEW.job_card_no
+            USING ERRCODE = 'check_violation', CONSTRAINT = 'job_card_delivered_by_gate_pass';
+    END IF;
+    RETURN NEW;
+END
+$$;
+
+
+--
+-- Name: check_free_service(); Type: FUNCTION; Schema: service; Owner: -
+--
+
+CREATE FUNCTION service.check_free_service() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+    v record;
+    fs record;
+BEGIN
+    SELECT sv.sale_date, va.model_id INTO v
+      FROM service.vehicle sv JOIN oem.variant va ON va.variant_id = sv.variant_id
+     WHERE sv.vehicle_id = NEW.vehicle_id;
+    SELECT * INTO fs FROM warranty.free_services(v.model_id, v.sale_date, (NEW.opened_at AT TIME ZONE 'Asia/Kolkata')::date,
+                                                 NEW.odometer_km,
+                                                 ARRAY(SELECT free_service_no FROM service.job_card
+                                                        WHERE vehicle_id = NEW.vehicle_id AND service_type = 'FREE_SERVICE'
+                                                          AND state <> 'CANCELLED' AND job_card_id <> NEW.job_card_id))
+     WHERE service_no = NEW.free_service_no;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'the model has no free service %', NEW.free_service_no
+            USING ERRCODE = 'check_violation', CONSTRAINT = 'job_card_free_service_in_schedule';
+    ELSIF fs.state = 'USED' THEN
+        RAISE EXCEPTION 'free service % was already used on this vehicle', NEW.free_service_no
+            USING ERRCODE = 'unique_violation', CONSTRAINT = 'job_card_free_service_once_idx';
+    ELSIF fs.expired_by = 'EXPIRED_BY_DATE' THEN
+        RAISE EXCEPTION 'free service % was due by %', NEW.free_service_no, to_char(fs.due_on, 'DD-MM-YYYY')
+            USING ERRCODE = 'check_violation', CONSTRAINT = 'job_card_free_service_expired_by_date';
+    ELSIF fs.expired_by = 'EXPIRED_BY_KM' THEN
+        RAISE EXCEPTION 'free service % was due by % km', NEW.free_service_no, fs.due_km
+            USING ERRCODE = 'check_violation', CONSTRAINT = 'job_card_free_service_expired_by_km';
+    ELSIF fs.state <> 'DUE' THEN
+        RAISE EXCEPTION 'an earlier free service is due before free service %', NEW.free_service_no
+            USING ERRCODE = 'check_violation', CONSTRAINT = 'job_card_free_service_not_due';
+    END IF;
+    RETURN NEW;
+END
+$$;
+
+
+--
+-- Name: check_gate_pass(); Type: FUNCTION; Schema: service; Owner: -
+--
+
+CREATE FUNCTION service.check_gate_pass() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+    card service.job_card;
+    acting integer := audit.current_staff_id();
+    paid boolean;
+BEGIN
+    SELECT * INTO card FROM service.job_card WHERE job_card_id = NEW.job_card_id FOR UPDATE;
+    IF NOT FOUND OR card.state <> 'READY' THEN
+        RAISE EXCEPTION 'a gate pass is for a job card that is ready'
+            USING ERRCODE = 'check_violation', CONSTRAINT = 'gate_pass_card_ready';
+    END IF;
+    NEW.branch_id := card.branch_id;
+    NEW.invoice_id := card.invoice_id;
+    IF card.invoice_id IS NULL THEN
+        IF EXISTS (SELECT 1 FROM service.job_line_billable WHERE job_card_id = card.job_card_id) THEN
+            RAISE EXCEPTION 'job card % has work to bill: make its invoice first', card.job_card_no
+                USING ERRCODE = 'check_violation', CONSTRAINT = 'gate_pass_needs_invoice';
+        END IF;
+        paid := true;
+    ELSE
+        paid := billing.invoice_paid_in_full(card.invoice_id);
+    END IF;
+    NEW.paid_in_full := paid;
+    IF paid AND (NEW.released_by IS NOT NULL OR NEW.credit_reason IS NOT NULL) THEN
+        RAISE EXCEPTION 'the bill is paid: no release on credit is needed'
+            USING ERRCODE = 'check_violation', CONSTRAINT = 'gate_pass_credit_not_needed';
+    END IF;
+    IF NOT paid THEN
+        IF NEW.released_by IS NULL THEN
+            RAISE EXCEPTION 'job card % is not paid in full', card.job_card_no
+                USING ERRCODE = 'check_violation', CONSTRAINT = 'gate_pass_unpaid';
+        END IF;
+        IF NOT EXISTS (SELECT 1 FROM master.staff WHERE staff_id = NEW.released_by AND is_active
+                          AND designation IN ('MANAGER', 'ADMIN'))
+           OR (acting IS NOT NULL AND acting <> NEW.released_by) THEN
+            RAISE EXCEPTION 'only a manager releases a vehicle on credit, in their own name'
+                USING ERRCODE = 'check_violation', CONSTRAINT = 'gate_pass_credit_by_manager';
+        END IF;
+    END IF;
+    NEW.gate_pass_no := master.next_document_no(NEW.branch_id, 'GP', (NEW.issued_at AT TIME ZONE 'Asia/Kolkata')::date);
     RETURN NEW;
 END
 $$;
@@ -2457,6 +2596,53 @@ $$;
 
 
 --
+-- Name: check_warranty_line(); Type: FUNCTION; Schema: service; Owner: -
+--
+
+CREATE FUNCTION service.check_warranty_line() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+    card record;
+    why text;
+BEGIN
+    SELECT sv.vin, sv.variant_id, sv.sale_date, j.odometer_km, (j.opened_at AT TIME ZONE 'Asia/Kolkata')::date AS opened_on,
+           sv.vehicle_id
+      INTO card
+      FROM service.job_card j JOIN service.vehicle sv ON sv.vehicle_id = j.vehicle_id
+     WHERE j.job_card_id = NEW.job_card_id;
+    IF NOT FOUND THEN
+        RETURN NEW;                                   -- job_line_card_open says why
+    END IF;
+    IF NEW.part_id IS NOT NULL AND EXISTS (SELECT 1 FROM master.part WHERE part_id = NEW.part_id AND hsn_code LIKE '8507%') THEN
+        SELECT CASE WHEN bool_or(c.covered) THEN NULL ELSE coalesce(min(c.reason), 'NO_PACK') END INTO why
+          FROM warranty.battery_coverage(card.vin, card.variant_id, card.sale_date, card.opened_on, card.odometer_km,
+                   (SELECT jsonb_agg(jsonb_build_object('pack_id', p.pack_id, 'serial', p.serial, 'fitted_on', p.fitted_on))
+                      FROM service.vehicle_pack p WHERE p.vehicle_id = card.vehicle_id AND p.removed_on IS NULL)) c;
+        why := coalesce(why, CASE WHEN NOT EXISTS (SELECT 1 FROM service.vehicle_pack p
+                                                   WHERE p.vehicle_id = card.vehicle_id AND p.removed_on IS NULL)
+                                  THEN 'NO_PACK' END);
+    ELSE
+        SELECT CASE WHEN c.covered THEN NULL ELSE c.reason END INTO why
+          FROM warranty.vehicle_coverage(card.vin, card.variant_id, card.sale_date, card.opened_on, card.odometer_km) c;
+    END IF;
+    IF why IS NULL THEN
+        RETURN NEW;
+    ELSIF why = 'EXPIRED_BY_KM' THEN
+        RAISE EXCEPTION 'the warranty ended by km before this card''s odometer'
+            USING ERRCODE = 'check_violation', CONSTRAINT = 'job_line_warranty_expired_by_km';
+    ELSIF why = 'EXPIRED_BY_DATE' THEN
+        RAISE EXCEPTION 'the warranty ended by date before this card was opened'
+            USING ERRCODE = 'check_violation', CONSTRAINT = 'job_line_warranty_expired_by_date';
+    ELSE
+        RAISE EXCEPTION 'no warranty covers this work (%)', why
+            USING ERRCODE = 'check_violation', CONSTRAINT = 'job_line_warranty_none';
+    END IF;
+END
+$$;
+
+
+--
 -- Name: customer_work_approved(integer); Type: FUNCTION; Schema: service; Owner: -
 --
 
@@ -2466,6 +2652,25 @@ CREATE FUNCTION service.customer_work_approved(p_job_card_id integer) RETURNS bo
     SELECT NOT EXISTS (SELECT 1 FROM service.job_line
                         WHERE job_card_id = p_job_card_id AND coverage = 'CUSTOMER'
                           AND status <> 'DECLINED' AND approval_id IS NULL)
+$$;
+
+
+--
+-- Name: gate_pass_issued(); Type: FUNCTION; Schema: service; Owner: -
+--
+
+CREATE FUNCTION service.gate_pass_issued() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+    IF NEW.released_by IS NOT NULL THEN
+        PERFORM audit.record_event('release_on_credit', 'service.gate_pass', NEW.gate_pass_id::text,
+            jsonb_build_object('job_card_id', NEW.job_card_id, 'invoice_id', NEW.invoice_id,
+                               'reason', NEW.credit_reason, 'manager', NEW.released_by));
+    END IF;
+    UPDATE service.job_card SET state = 'DELIVERED' WHERE job_card_id = NEW.job_card_id;
+    RETURN NULL;
+END
 $$;
 
 
@@ -2540,6 +2745,74 @@ BEGIN
     END IF;
     NEW.flags := found;
     RETURN NEW;
+END
+$$;
+
+
+--
+-- Name: keep_next_service_due(); Type: FUNCTION; Schema: service; Owner: -
+--
+
+CREATE FUNCTION service.keep_next_service_due() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+    nxt record;
+BEGIN
+    SELECT * INTO nxt FROM service.next_service_due(NEW.vehicle_id, (NEW.closed_at AT TIME ZONE 'Asia/Kolkata')::date,
+                                                    NEW.odometer_km);
+    UPDATE service.vehicle
+       SET next_service_due_on = nxt.due_on, next_service_due_km = nxt.due_km,
+           next_free_service_no = nxt.free_service_no
+     WHERE vehicle_id = NEW.vehicle_id;
+    RETURN NULL;
+END
+$$;
+
+
+--
+-- Name: next_service_due(integer, date, integer); Type: FUNCTION; Schema: service; Owner: -
+--
+
+CREATE FUNCTION service.next_service_due(p_vehicle_id integer, p_on date, p_km integer) RETURNS TABLE(due_on date, due_km integer, free_service_no smallint)
+    LANGUAGE plpgsql STABLE
+    AS $$
+DECLARE
+    v record;
+    fs record;
+    iv service.service_interval;
+    per_day numeric;
+BEGIN
+    SELECT sv.sale_date, va.model_id INTO v
+      FROM service.vehicle sv JOIN oem.variant va ON va.variant_id = sv.variant_id WHERE sv.vehicle_id = p_vehicle_id;
+    IF NOT FOUND THEN
+        RETURN;
+    END IF;
+    per_day := CASE WHEN p_on > v.sale_date AND p_km > 0 THEN p_km::numeric / (p_on - v.sale_date) END;
+    SELECT f.service_no, f.due_on, f.due_km INTO fs
+      FROM warranty.free_services(v.model_id, v.sale_date, p_on, p_km,
+                                  ARRAY(SELECT j.free_service_no FROM service.job_card j
+                                         WHERE j.vehicle_id = p_vehicle_id AND j.service_type = 'FREE_SERVICE'
+                                           AND j.state <> 'CANCELLED')) f
+     WHERE f.state IN ('DUE', 'TO_COME')
+     ORDER BY f.service_no LIMIT 1;
+    IF FOUND THEN
+        due_km := fs.due_km;
+        due_on := fs.due_on;
+        free_service_no := fs.service_no;
+    ELSE
+        iv := service.service_interval_on(p_on);
+        IF iv.interval_id IS NULL THEN
+            RETURN;
+        END IF;
+        due_km := p_km + iv.km;
+        due_on := (p_on + make_interval(months => iv.months))::date;
+        free_service_no := NULL;
+    END IF;
+    IF per_day > 0 THEN
+        due_on := least(due_on, p_on + greatest(ceil((due_km - p_km) / per_day)::integer, 0));
+    END IF;
+    RETURN NEXT;
 END
 $$;
 
@@ -2633,6 +2906,25 @@ $$;
 
 
 --
+-- Name: refuse_line_on_billed_card(); Type: FUNCTION; Schema: service; Owner: -
+--
+
+CREATE FUNCTION service.refuse_line_on_billed_card() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+    IF EXISTS (SELECT 1 FROM service.job_card
+                WHERE job_card_id = CASE WHEN TG_OP = 'DELETE' THEN OLD.job_card_id ELSE NEW.job_card_id END
+                  AND invoice_id IS NOT NULL) THEN
+        RAISE EXCEPTION 'the work of a billed job card does not change'
+            USING ERRCODE = 'check_violation', CONSTRAINT = 'job_line_card_billed';
+    END IF;
+    RETURN CASE WHEN TG_OP = 'DELETE' THEN OLD ELSE NEW END;
+END
+$$;
+
+
+--
 -- Name: refuse_on_closed_card(); Type: FUNCTION; Schema: service; Owner: -
 --
 
@@ -2649,6 +2941,33 @@ BEGIN
     END IF;
     RETURN CASE WHEN TG_OP = 'DELETE' THEN OLD ELSE NEW END;
 END
+$$;
+
+
+--
+-- Name: service_interval; Type: TABLE; Schema: service; Owner: -
+--
+
+CREATE TABLE service.service_interval (
+    interval_id integer NOT NULL,
+    months smallint NOT NULL,
+    km integer NOT NULL,
+    effective_from date NOT NULL,
+    effective_to date,
+    CONSTRAINT service_interval_km_check CHECK (((km >= 500) AND (km <= 50000))),
+    CONSTRAINT service_interval_months_check CHECK (((months >= 1) AND (months <= 36))),
+    CONSTRAINT service_interval_period CHECK (((effective_to IS NULL) OR (effective_to >= effective_from)))
+);
+
+
+--
+-- Name: service_interval_on(date); Type: FUNCTION; Schema: service; Owner: -
+--
+
+CREATE FUNCTION service.service_interval_on(p_on date) RETURNS service.service_interval
+    LANGUAGE sql STABLE
+    AS $$
+    SELECT * FROM service.service_interval WHERE master.valid_during(effective_from, effective_to) @> p_on
 $$;
 
 
@@ -5718,6 +6037,43 @@ ALTER TABLE service.battery_reading ALTER COLUMN reading_id ADD GENERATED ALWAYS
 
 
 --
+-- Name: gate_pass; Type: TABLE; Schema: service; Owner: -
+--
+
+CREATE TABLE service.gate_pass (
+    gate_pass_id integer NOT NULL,
+    branch_id integer NOT NULL,
+    job_card_id integer NOT NULL,
+    gate_pass_no text NOT NULL,
+    issued_at timestamp with time zone DEFAULT now() NOT NULL,
+    issued_by integer DEFAULT audit.current_staff_id(),
+    invoice_id integer,
+    paid_in_full boolean NOT NULL,
+    credit_reason text,
+    released_by integer,
+    received_by_name text,
+    idempotency_key uuid NOT NULL,
+    CONSTRAINT gate_pass_credit_reason CHECK (((credit_reason IS NULL) = (released_by IS NULL))),
+    CONSTRAINT gate_pass_credit_reason_check CHECK (((length(btrim(credit_reason)) >= 5) AND (length(btrim(credit_reason)) <= 300))),
+    CONSTRAINT gate_pass_received_by_name_check CHECK (((length(btrim(received_by_name)) >= 2) AND (length(btrim(received_by_name)) <= 100)))
+);
+
+
+--
+-- Name: gate_pass_gate_pass_id_seq; Type: SEQUENCE; Schema: service; Owner: -
+--
+
+ALTER TABLE service.gate_pass ALTER COLUMN gate_pass_id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME service.gate_pass_gate_pass_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
+
+--
 -- Name: inspection_item; Type: TABLE; Schema: service; Owner: -
 --
 
@@ -5820,6 +6176,7 @@ CREATE TABLE service.job_card (
     cancel_reason text,
     idempotency_key uuid NOT NULL,
     technician_id integer,
+    invoice_id integer,
     CONSTRAINT job_card_cancel_reason CHECK (((state = 'CANCELLED'::text) = (cancel_reason IS NOT NULL))),
     CONSTRAINT job_card_cancel_reason_check CHECK (((length(btrim(cancel_reason)) >= 5) AND (length(btrim(cancel_reason)) <= 300))),
     CONSTRAINT job_card_closed CHECK (((state = ANY (ARRAY['DELIVERED'::text, 'CANCELLED'::text])) = (closed_at IS NOT NULL))),
@@ -6148,6 +6505,20 @@ ALTER TABLE service.reading_limit ALTER COLUMN limit_id ADD GENERATED ALWAYS AS 
 
 
 --
+-- Name: service_interval_interval_id_seq; Type: SEQUENCE; Schema: service; Owner: -
+--
+
+ALTER TABLE service.service_interval ALTER COLUMN interval_id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME service.service_interval_interval_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
+
+--
 -- Name: vehicle; Type: TABLE; Schema: service; Owner: -
 --
 
@@ -6168,10 +6539,14 @@ CREATE TABLE service.vehicle (
     last_odometer_job_card_id integer,
     registered_by integer DEFAULT audit.current_staff_id(),
     created_at timestamp with time zone DEFAULT now() NOT NULL,
+    next_service_due_on date,
+    next_service_due_km integer,
+    next_free_service_no smallint,
     CONSTRAINT vehicle_colour_check CHECK (((length(btrim(colour)) >= 1) AND (length(btrim(colour)) <= 40))),
     CONSTRAINT vehicle_last_odometer_km_check CHECK (((last_odometer_km >= 0) AND (last_odometer_km <= 2000000))),
     CONSTRAINT vehicle_mfg_month_check CHECK ((EXTRACT(day FROM mfg_month) = (1)::numeric)),
     CONSTRAINT vehicle_motor_no_check CHECK ((motor_no ~ '^[A-Z0-9][A-Z0-9/-]{3,39}$'::text)),
+    CONSTRAINT vehicle_next_service_due_km_check CHECK ((next_service_due_km >= 0)),
     CONSTRAINT vehicle_odometer_dated CHECK (((last_odometer_km IS NULL) = (last_odometer_on IS NULL))),
     CONSTRAINT vehicle_registration_no_check CHECK ((registration_no ~ '^([A-Z]{2}[0-9]{1,2}[A-Z]{0,3}[0-9]{1,4}|[0-9]{2}BH[0-9]{4}[A-Z]{1,2})$'::text)),
     CONSTRAINT vehicle_sale_date_check CHECK ((sale_date >= '2000-01-01'::date)),
@@ -7664,6 +8039,38 @@ ALTER TABLE ONLY service.battery_reading
 
 
 --
+-- Name: gate_pass gate_pass_gate_pass_no_key; Type: CONSTRAINT; Schema: service; Owner: -
+--
+
+ALTER TABLE ONLY service.gate_pass
+    ADD CONSTRAINT gate_pass_gate_pass_no_key UNIQUE (gate_pass_no);
+
+
+--
+-- Name: gate_pass gate_pass_idempotency_key_key; Type: CONSTRAINT; Schema: service; Owner: -
+--
+
+ALTER TABLE ONLY service.gate_pass
+    ADD CONSTRAINT gate_pass_idempotency_key_key UNIQUE (idempotency_key);
+
+
+--
+-- Name: gate_pass gate_pass_once; Type: CONSTRAINT; Schema: service; Owner: -
+--
+
+ALTER TABLE ONLY service.gate_pass
+    ADD CONSTRAINT gate_pass_once UNIQUE (job_card_id);
+
+
+--
+-- Name: gate_pass gate_pass_pkey; Type: CONSTRAINT; Schema: service; Owner: -
+--
+
+ALTER TABLE ONLY service.gate_pass
+    ADD CONSTRAINT gate_pass_pkey PRIMARY KEY (gate_pass_id);
+
+
+--
 -- Name: inspection_item inspection_item_name_key; Type: CONSTRAINT; Schema: service; Owner: -
 --
 
@@ -7709,6 +8116,14 @@ ALTER TABLE ONLY service.job_approval
 
 ALTER TABLE ONLY service.job_card
     ADD CONSTRAINT job_card_idempotency_key_key UNIQUE (idempotency_key);
+
+
+--
+-- Name: job_card job_card_invoice_once; Type: CONSTRAINT; Schema: service; Owner: -
+--
+
+ALTER TABLE ONLY service.job_card
+    ADD CONSTRAINT job_card_invoice_once UNIQUE (invoice_id);
 
 
 --
@@ -7845,6 +8260,22 @@ ALTER TABLE ONLY service.reading_limit
 
 ALTER TABLE ONLY service.reading_limit
     ADD CONSTRAINT reading_limit_pkey PRIMARY KEY (limit_id);
+
+
+--
+-- Name: service_interval service_interval_no_overlap; Type: CONSTRAINT; Schema: service; Owner: -
+--
+
+ALTER TABLE ONLY service.service_interval
+    ADD CONSTRAINT service_interval_no_overlap EXCLUDE USING gist (master.valid_during(effective_from, effective_to) WITH &&);
+
+
+--
+-- Name: service_interval service_interval_pkey; Type: CONSTRAINT; Schema: service; Owner: -
+--
+
+ALTER TABLE ONLY service.service_interval
+    ADD CONSTRAINT service_interval_pkey PRIMARY KEY (interval_id);
 
 
 --
@@ -8564,6 +8995,13 @@ CREATE INDEX battery_reading_pack_idx ON service.battery_reading USING btree (pa
 
 
 --
+-- Name: gate_pass_branch_idx; Type: INDEX; Schema: service; Owner: -
+--
+
+CREATE INDEX gate_pass_branch_idx ON service.gate_pass USING btree (branch_id, issued_at);
+
+
+--
 -- Name: job_approval_card_idx; Type: INDEX; Schema: service; Owner: -
 --
 
@@ -8582,6 +9020,13 @@ CREATE INDEX job_card_board_idx ON service.job_card USING btree (branch_id, stat
 --
 
 CREATE INDEX job_card_branch_opened_idx ON service.job_card USING btree (branch_id, opened_at DESC);
+
+
+--
+-- Name: job_card_free_service_once_idx; Type: INDEX; Schema: service; Owner: -
+--
+
+CREATE UNIQUE INDEX job_card_free_service_once_idx ON service.job_card USING btree (vehicle_id, free_service_no) WHERE ((service_type = 'FREE_SERVICE'::text) AND (state <> 'CANCELLED'::text));
 
 
 --
@@ -8687,6 +9132,13 @@ CREATE UNIQUE INDEX parts_request_one_per_line_idx ON service.parts_request USIN
 --
 
 CREATE INDEX vehicle_customer_idx ON service.vehicle USING btree (customer_id);
+
+
+--
+-- Name: vehicle_next_service_idx; Type: INDEX; Schema: service; Owner: -
+--
+
+CREATE INDEX vehicle_next_service_idx ON service.vehicle USING btree (next_service_due_on) WHERE (next_service_due_on IS NOT NULL);
 
 
 --
@@ -9663,6 +10115,13 @@ CREATE TRIGGER audit_log_change AFTER INSERT OR DELETE OR UPDATE ON service.batt
 
 
 --
+-- Name: gate_pass audit_log_change; Type: TRIGGER; Schema: service; Owner: -
+--
+
+CREATE TRIGGER audit_log_change AFTER INSERT OR DELETE OR UPDATE ON service.gate_pass FOR EACH ROW EXECUTE FUNCTION audit.log_change('gate_pass_id', '', '');
+
+
+--
 -- Name: inspection_item audit_log_change; Type: TRIGGER; Schema: service; Owner: -
 --
 
@@ -9733,6 +10192,13 @@ CREATE TRIGGER audit_log_change AFTER INSERT OR DELETE OR UPDATE ON service.read
 
 
 --
+-- Name: service_interval audit_log_change; Type: TRIGGER; Schema: service; Owner: -
+--
+
+CREATE TRIGGER audit_log_change AFTER INSERT OR DELETE OR UPDATE ON service.service_interval FOR EACH ROW EXECUTE FUNCTION audit.log_change('interval_id', '', '');
+
+
+--
 -- Name: vehicle audit_log_change; Type: TRIGGER; Schema: service; Owner: -
 --
 
@@ -9751,6 +10217,27 @@ CREATE TRIGGER battery_reading_card_open BEFORE INSERT OR DELETE OR UPDATE ON se
 --
 
 CREATE TRIGGER battery_reading_judged BEFORE INSERT OR UPDATE ON service.battery_reading FOR EACH ROW EXECUTE FUNCTION service.judge_battery_reading();
+
+
+--
+-- Name: gate_pass gate_pass_check; Type: TRIGGER; Schema: service; Owner: -
+--
+
+CREATE TRIGGER gate_pass_check BEFORE INSERT ON service.gate_pass FOR EACH ROW EXECUTE FUNCTION service.check_gate_pass();
+
+
+--
+-- Name: gate_pass gate_pass_delivers; Type: TRIGGER; Schema: service; Owner: -
+--
+
+CREATE TRIGGER gate_pass_delivers AFTER INSERT ON service.gate_pass FOR EACH ROW EXECUTE FUNCTION service.gate_pass_issued();
+
+
+--
+-- Name: gate_pass gate_pass_is_permanent; Type: TRIGGER; Schema: service; Owner: -
+--
+
+CREATE TRIGGER gate_pass_is_permanent BEFORE DELETE OR UPDATE ON service.gate_pass FOR EACH ROW EXECUTE FUNCTION audit.refuse_change();
 
 
 --
@@ -9796,10 +10283,38 @@ CREATE TRIGGER job_card_check BEFORE INSERT OR UPDATE ON service.job_card FOR EA
 
 
 --
+-- Name: job_card job_card_delivered_by_gate_pass; Type: TRIGGER; Schema: service; Owner: -
+--
+
+CREATE TRIGGER job_card_delivered_by_gate_pass BEFORE INSERT OR UPDATE OF state ON service.job_card FOR EACH ROW WHEN ((new.state = 'DELIVERED'::text)) EXECUTE FUNCTION service.check_delivered_by_gate_pass();
+
+
+--
+-- Name: job_card job_card_free_service_check; Type: TRIGGER; Schema: service; Owner: -
+--
+
+CREATE TRIGGER job_card_free_service_check BEFORE INSERT OR UPDATE OF service_type, free_service_no, odometer_km ON service.job_card FOR EACH ROW WHEN (((new.service_type = 'FREE_SERVICE'::text) AND (new.state <> 'CANCELLED'::text))) EXECUTE FUNCTION service.check_free_service();
+
+
+--
+-- Name: job_card job_card_invoice_check; Type: TRIGGER; Schema: service; Owner: -
+--
+
+CREATE TRIGGER job_card_invoice_check BEFORE INSERT OR UPDATE OF invoice_id ON service.job_card FOR EACH ROW WHEN ((new.invoice_id IS NOT NULL)) EXECUTE FUNCTION service.check_card_invoice();
+
+
+--
 -- Name: job_card job_card_is_never_deleted; Type: TRIGGER; Schema: service; Owner: -
 --
 
 CREATE TRIGGER job_card_is_never_deleted BEFORE DELETE ON service.job_card FOR EACH ROW EXECUTE FUNCTION audit.refuse_change();
+
+
+--
+-- Name: job_card job_card_next_service_due; Type: TRIGGER; Schema: service; Owner: -
+--
+
+CREATE TRIGGER job_card_next_service_due AFTER UPDATE OF state ON service.job_card FOR EACH ROW WHEN (((new.state = 'DELIVERED'::text) AND (old.state <> 'DELIVERED'::text))) EXECUTE FUNCTION service.keep_next_service_due();
 
 
 --
@@ -9824,10 +10339,24 @@ CREATE TRIGGER job_card_work_check BEFORE UPDATE OF state ON service.job_card FO
 
 
 --
+-- Name: job_line job_line_card_billed; Type: TRIGGER; Schema: service; Owner: -
+--
+
+CREATE TRIGGER job_line_card_billed BEFORE INSERT OR DELETE OR UPDATE ON service.job_line FOR EACH ROW EXECUTE FUNCTION service.refuse_line_on_billed_card();
+
+
+--
 -- Name: job_line job_line_check; Type: TRIGGER; Schema: service; Owner: -
 --
 
 CREATE TRIGGER job_line_check BEFORE INSERT OR DELETE OR UPDATE ON service.job_line FOR EACH ROW EXECUTE FUNCTION service.check_job_line();
+
+
+--
+-- Name: job_line job_line_warranty_check; Type: TRIGGER; Schema: service; Owner: -
+--
+
+CREATE TRIGGER job_line_warranty_check BEFORE INSERT OR UPDATE OF coverage, part_id, operation_code ON service.job_line FOR EACH ROW WHEN ((new.coverage = 'WARRANTY'::text)) EXECUTE FUNCTION service.check_warranty_line();
 
 
 --
@@ -11358,6 +11887,46 @@ ALTER TABLE ONLY service.battery_reading
 
 
 --
+-- Name: gate_pass gate_pass_branch_id_fkey; Type: FK CONSTRAINT; Schema: service; Owner: -
+--
+
+ALTER TABLE ONLY service.gate_pass
+    ADD CONSTRAINT gate_pass_branch_id_fkey FOREIGN KEY (branch_id) REFERENCES master.branch(branch_id);
+
+
+--
+-- Name: gate_pass gate_pass_invoice_id_fkey; Type: FK CONSTRAINT; Schema: service; Owner: -
+--
+
+ALTER TABLE ONLY service.gate_pass
+    ADD CONSTRAINT gate_pass_invoice_id_fkey FOREIGN KEY (invoice_id) REFERENCES billing.invoice(invoice_id);
+
+
+--
+-- Name: gate_pass gate_pass_issued_by_fkey; Type: FK CONSTRAINT; Schema: service; Owner: -
+--
+
+ALTER TABLE ONLY service.gate_pass
+    ADD CONSTRAINT gate_pass_issued_by_fkey FOREIGN KEY (issued_by) REFERENCES master.staff(staff_id);
+
+
+--
+-- Name: gate_pass gate_pass_job_card_id_fkey; Type: FK CONSTRAINT; Schema: service; Owner: -
+--
+
+ALTER TABLE ONLY service.gate_pass
+    ADD CONSTRAINT gate_pass_job_card_id_fkey FOREIGN KEY (job_card_id) REFERENCES service.job_card(job_card_id);
+
+
+--
+-- Name: gate_pass gate_pass_released_by_fkey; Type: FK CONSTRAINT; Schema: service; Owner: -
+--
+
+ALTER TABLE ONLY service.gate_pass
+    ADD CONSTRAINT gate_pass_released_by_fkey FOREIGN KEY (released_by) REFERENCES master.staff(staff_id);
+
+
+--
 -- Name: inspection_result inspection_result_checked_by_fkey; Type: FK CONSTRAINT; Schema: service; Owner: -
 --
 
@@ -11419,6 +11988,14 @@ ALTER TABLE ONLY service.job_card
 
 ALTER TABLE ONLY service.job_card
     ADD CONSTRAINT job_card_customer_id_fkey FOREIGN KEY (customer_id) REFERENCES master.customer(customer_id);
+
+
+--
+-- Name: job_card job_card_invoice_id_fkey; Type: FK CONSTRAINT; Schema: service; Owner: -
+--
+
+ALTER TABLE ONLY service.job_card
+    ADD CONSTRAINT job_card_invoice_id_fkey FOREIGN KEY (invoice_id) REFERENCES billing.invoice(invoice_id);
 
 
 --
@@ -12449,10 +13026,23 @@ ALTER TABLE sales.quotation ENABLE ROW LEVEL SECURITY;
 ALTER TABLE sales.subsidy_claim ENABLE ROW LEVEL SECURITY;
 
 --
+-- Name: gate_pass; Type: ROW SECURITY; Schema: service; Owner: -
+--
+
+ALTER TABLE service.gate_pass ENABLE ROW LEVEL SECURITY;
+
+--
 -- Name: job_card; Type: ROW SECURITY; Schema: service; Owner: -
 --
 
 ALTER TABLE service.job_card ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: gate_pass own_branch; Type: POLICY; Schema: service; Owner: -
+--
+
+CREATE POLICY own_branch ON service.gate_pass USING (platform.branch_visible(branch_id)) WITH CHECK (platform.branch_visible(branch_id));
+
 
 --
 -- Name: job_card own_branch; Type: POLICY; Schema: service; Owner: -

@@ -75,5 +75,15 @@ def job_card(conn, branch_id: int, vehicle_id: int, *, odometer_km: int = 1000, 
 
 
 def move(conn, job_card_id: int, *states: str) -> None:
+    """Move a card along; DELIVERED is its gate pass (the database moves the card with it)."""
     for state in states:
+        if state == "DELIVERED":
+            gate_pass(conn, job_card_id)
+            continue
         conn.execute(sa.text("UPDATE service.job_card SET state = :s WHERE job_card_id = :j"), {"s": state, "j": job_card_id})
+
+
+def gate_pass(conn, job_card_id: int, **fields) -> int:
+    data = {"job_card_id": job_card_id, "idempotency_key": str(uuid.uuid4()), **fields}
+    return scalar(conn, f"INSERT INTO service.gate_pass ({', '.join(data)}) VALUES ({', '.join(':' + c for c in data)}) "
+                        "RETURNING gate_pass_id", **data)

@@ -12,6 +12,7 @@ from conftest import ROOT, csrf_from, login, page_csrf
 from inventory_ids import inventory_ids
 from procurement_ids import procurement_ids
 from sales_ids import sales_ids
+from service_bill_ids import service_bill_ids
 from service_ids import service_ids
 from warranty_ids import warranty_ids
 
@@ -282,6 +283,15 @@ ACCESS.update({
     "service.line_done": JOB_WORK_COUNTER | {"TECHNICIAN"},
 })
 
+# The job card's bill and gate pass (webapp/service/bill.py): prices are never the technician's; the
+# invoice is made by the counter or accounts (service_invoice.post); the counter issues the gate pass.
+ACCESS.update({
+    "service.bill": JOB_WORK_COUNTER | {"ACCOUNTS"},
+    "service.bill_make": JOB_WORK_COUNTER | {"ACCOUNTS"},
+    "service.gate_pass_issue": JOB_WORK_COUNTER,
+    "service.gate_pass_print": WORKSHOP_READERS,
+})
+
 
 def admitted(endpoint: str, method: str):
     """Who the table lets use this route with this method: a set of roles, or ANYONE."""
@@ -325,6 +335,7 @@ def showroom(app, engine, make_branch, make_staff):
     ids.update(inventory_ids(engine, branch_id, ids["part_id"]))
     ids.update(service_ids(engine, branch_id))
     ids.update(claim_ids(engine, branch_id))
+    ids.update(service_bill_ids(engine, branch_id))
     return {"codes": codes, "ids": ids, "target": target_id}
 
 

@@ -141,6 +141,9 @@ def two_branches(app, engine, make_branch, make_staff):
     from service_work_ids import service_work_ids  # the work on the workshop's job card
 
     ids.update(service_work_ids(engine, branch_a, ids.get("job_card_id")))
+    from service_bill_ids import service_bill_ids  # a delivered job card's gate pass
+
+    ids.update(service_bill_ids(engine, branch_a))
     branch_b = make_branch()
     make_staff("BMGR", "MANAGER", PIN, branch_id=branch_b)
     make_staff("BSAL", "SALES", PIN, branch_id=branch_b)
@@ -284,6 +287,7 @@ def test_with_branch_b_set_the_rows_of_branch_a_are_invisible_unchangeable_and_c
                  "insurance.policy": ("policy_id", ids["policy_id"]),
                  "inventory.stock_count": ("count_id", ids["count_id"]),
                  "service.job_card": ("job_card_id", ids["job_card_id"]),
+                 "service.gate_pass": ("gate_pass_id", ids["gate_pass_id"]),
                  # under a policy of its own, that takes the visible branches once per statement (sql/0022)
                  "sales.subsidy_claim": ("booking_id", ids["booking_id"])}
     with engine.begin() as owner:

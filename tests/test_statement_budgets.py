@@ -63,6 +63,9 @@ BUDGETS = {
     "service.parts": 8,
     "service.parts_requests": 5,
     "service.my_jobs": 5,
+    # The bill (webapp/service/bill.py): the card, its billable lines, the masters and GST rates of the draft, the gate pass
+    "service.bill": 12,
+    "service.gate_pass_print": 6,
     "insurance.policy_new": 6,
     "insurance.policy_detail": 6,
     "insurance.policy_edit": 7,
@@ -204,7 +207,8 @@ BUDGETS = {
     "service.unit_arrive": 5,
     # 12 measured: the vehicle with its open card and last reading, packs, readings of every pack, job cards;
     # the warranty panel's vehicle cover, battery cover, free services, plans and open campaigns
-    "service.vehicle_detail": 13,
+    # + 2: the workshop's own panel (next service due; the owner's unpaid service bills, webapp/service/bill.py)
+    "service.vehicle_detail": 15,
     "service.vehicle_new": 5,
     "service.settings": 5,
     # Warranty claims to the OEM (budgets measured + 1)

@@ -36,7 +36,11 @@ def _workshop(engine, make_branch, make_staff) -> dict:
     make_staff("ADV1", "SERVICE_ADVISOR", "3816", name="Sunil Rao", branch_id=branch)
     make_staff("TEC1", "TECHNICIAN", "4826", name="Imran Khan", branch_id=branch)
     with engine.begin() as conn:
-        variant = b.variant(conn, b.model(conn, b.oem(conn, brand="Ather Energy"), name="Rizta"), name="Z")
+        model = b.model(conn, b.oem(conn, brand="Ather Energy"), name="Rizta")
+        variant = b.variant(conn, model, name="Z")
+        # The model's first free service, at 12 months or 5,000 km (the earlier visit used it).
+        conn.execute(sa.text("INSERT INTO oem.free_service (model_id, service_no, due_months, due_km) "
+                             "VALUES (:m, 1, 12, 5000)"), {"m": model})
         b.colour(conn, variant, "Siachen White")
         customer = b.customer(conn, branch, name="Priya Raghavan")
         vehicle = sb.outside_vehicle(conn, branch, variant_id=variant, customer_id=customer, reg_no="KA01AB1234",

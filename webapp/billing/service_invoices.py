@@ -294,3 +294,24 @@ def service_invoice_balance(conn: Connection, invoice_id: int) -> dict | None:
 def invoice_paid_in_full(conn: Connection, invoice_id: int) -> bool:
     """Paid in full (a job sheet always is; a reversed invoice never releases a vehicle)."""
     return bool(conn.execute(sa.text("SELECT billing.invoice_paid_in_full(:i)"), {"i": invoice_id}).scalar())
+
+
+def unpaid_service_invoices(conn: Connection, customer_id: int) -> list[dict]:
+    """The customer's service invoices of this branch still owed something (billing.invoice_balance's
+    partial index finds them): invoice_id, invoice_no, invoice_date, service_reference, due, received,
+    balance. For the workshop's arrival page."""
+    return [dict(r) for r in conn.execute(sa.text("""
+        SELECT i.invoice_id, i.invoice_no, i.invoice_date, i.service_reference, k.due, k.received, k.balance
+          FROM billing.invoice_balance k JOIN billing.invoice i ON i.invoice_id = k.invoice_id
+         WHERE k.balance > 0 AND i.kind = 'SERVICE' AND i.customer_id = :c
+         ORDER BY i.invoice_date, i.invoice_id"""), {"c": customer_id}).mappings()]
+
+
+def service_invoice_numbers(conn: Connection, invoice_ids: list[int]) -> dict[int, dict]:
+    """Number and kind (SERVICE or JOB_SHEET) of these service invoices, by id, in one read."""
+    ids = sorted({int(i) for i in invoice_ids if i})
+    if not ids:
+        return {}
+    return {r["invoice_id"]: dict(r) for r in conn.execute(sa.text("""
+        SELECT invoice_id, invoice_no, kind FROM billing.invoice
+         WHERE invoice_id = ANY(:ids) AND kind IN ('SERVICE', 'JOB_SHEET')"""), {"ids": ids}).mappings()}

@@ -129,6 +129,8 @@ def estimate(job_card_id: int):
     conn = get_conn()
     card = _card(conn, job_card_id)
     form = _line_form(conn)
+    if request.method == "GET" and card["service_type"] == "FREE_SERVICE":
+        form.coverage.data = "FREE_SERVICE"      # a free service's labour: free to the customer, claimed from the OEM
     if request.method == "POST":
         if card["state"] in CLOSED:
             form.form_errors.append(f"Job card {card['job_card_no']} is closed: its work does not change")

@@ -232,6 +232,15 @@ JOB_CARD_MESSAGES = {
     "job_card_cancel_reason_check": ("cancel_reason", "5 to 300 characters"),
     "job_card_cancel_reason": ("cancel_reason", "Say why the card is cancelled"),
     "job_card_state_transition": (None, "The card cannot move there from where it is now"),
+    # Free services (sql/0028_service_bill.sql): the one due by the model's schedule, used once.
+    "job_card_free_service_once_idx": ("free_service_no", "This free service was already used on this vehicle"),
+    "job_card_free_service_in_schedule": ("free_service_no", "The model's schedule has no free service of this number"),
+    "job_card_free_service_expired_by_date": ("free_service_no", "Expired by date: the months for this free service "
+                                                                 "from the sale date have passed"),
+    "job_card_free_service_expired_by_km": ("free_service_no", "Expired by km: the odometer is past this free "
+                                                               "service's km"),
+    "job_card_free_service_not_due": ("free_service_no", "Not due yet: an earlier free service is due first"),
+    "job_card_delivered_by_gate_pass": (None, "A job card is delivered by its gate pass (Bill and gate pass)"),
     # The work on the card (webapp/service/estimates.py, parts.py):
     "job_card_work_not_approved": (None, "The customer has not approved all the customer-paid work: record "
                                          "the approval on the estimate"),

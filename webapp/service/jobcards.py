@@ -24,6 +24,7 @@ from ..pages import found_or_404
 from ..security import allow, can
 from ..submit_once import earlier_redirect, post_once
 from . import bp, queries
+from .bill import bill_summary
 from .board import since
 from .forms import (
     CHECKLIST_MESSAGES,
@@ -110,7 +111,7 @@ def job_card_detail(job_card_id: int):
                  for h in queries.state_history(conn, job_card_id)],
         checklist=queries.checklist(conn, job_card_id), readings=queries.card_readings(conn, job_card_id),
         photos=queries.card_photos(conn, job_card_id), service_types=SERVICE_TYPE_LABELS, flag_labels=FLAG_LABELS,
-        is_open=card["state"] not in ("DELIVERED", "CANCELLED"), photo_form=PhotoForm(),
+        is_open=card["state"] not in ("DELIVERED", "CANCELLED"), photo_form=PhotoForm(), **bill_summary(conn, card),
         panels=panels.draw("service_job_card", conn, {"job_card_id": job_card_id, "vehicle_id": card["vehicle_id"],
                                                       "state": card["state"], "service_type": card["service_type"]}))
 

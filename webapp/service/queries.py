@@ -274,8 +274,10 @@ def technician_choices(conn: Connection, branch_id: int) -> list[tuple[int, str]
 def vehicle_job_cards(conn: Connection, vehicle_id: int):
     return conn.execute(sa.text("""
         SELECT j.job_card_id, j.job_card_no, j.opened_at, j.closed_at, j.service_type, j.free_service_no, j.state,
-               s.label AS state_label, j.odometer_km, j.complaints, j.branch_id
+               s.label AS state_label, j.odometer_km, j.complaints, j.branch_id, j.invoice_id, g.gate_pass_id,
+               g.gate_pass_no
           FROM service.job_card j JOIN service.job_state s ON s.state = j.state
+          LEFT JOIN service.gate_pass g ON g.job_card_id = j.job_card_id
          WHERE j.vehicle_id = :v ORDER BY j.opened_at DESC"""), {"v": vehicle_id}).mappings().all()
 
 

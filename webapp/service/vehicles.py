@@ -11,6 +11,7 @@ from decimal import Decimal
 from flask import render_template
 
 from .. import panels
+from ..billing import api as billing
 from ..db import get_conn
 from ..formatting import IST, ddmmyyyy, plain_number, today_ist
 from ..pages import found_or_404
@@ -65,16 +66,20 @@ def _at(day) -> datetime:
     return datetime.combine(day, time(), IST)
 
 
-def timeline(job_cards, trend_rows, packs) -> list[dict]:
-    """Every job card, reading and pack fitment, newest first."""
+def timeline(job_cards, trend_rows, packs, bills: dict | None = None) -> list[dict]:
+    """Every job card (with its invoice or job sheet and gate pass), reading and pack fitment, newest first."""
     events = []
+    bills = bills or {}
     for j in job_cards:
         kind = SERVICE_TYPE_LABELS.get(j["service_type"], j["service_type"])
         if j["free_service_no"]:
             kind = f"{kind} {j['free_service_no']}"
+        bill = bills.get(j.get("invoice_id"))
+        out = [f"{'Invoice' if bill['kind'] == 'SERVICE' else 'Job sheet'} {bill['invoice_no']}"] if bill else []
+        out += [f"Gate pass {j['gate_pass_no']}"] if j.get("gate_pass_no") else []
         events.append({"at": j["opened_at"], "kind": "Job card", "job_card_id": j["job_card_id"],
                        "what": f"{j['job_card_no']} · {kind} · {j['odometer_km']:,} km · {j['state_label']}",
-                       "detail": j["complaints"]})
+                       "detail": " · ".join([j["complaints"], *out])})
     for r in trend_rows:
         flags = ", ".join(FLAG_LABELS.get(f, f) for f in r["flags"] or [])
         events.append({"at": r["read_at"], "kind": "Battery reading", "job_card_id": r["job_card_id"],
@@ -104,6 +109,7 @@ def vehicle_detail(vehicle_id: int):
     job_cards = queries.vehicle_job_cards(conn, vehicle_id)
     return render_template(
         "service/vehicle_detail.html", vehicle=vehicle, packs=packs, trends=pack_trends(trend_rows, floor),
-        floor=floor, events=timeline(job_cards, trend_rows, packs), flag_labels=FLAG_LABELS,
+        floor=floor, events=timeline(job_cards, trend_rows, packs,
+                                         billing.service_invoice_numbers(conn, [j["invoice_id"] for j in job_cards])), flag_labels=FLAG_LABELS,
         panels=panels.draw("service_vehicle", conn, vehicle_subject(vehicle, packs)),
         may_open_card=may_open("service.job_card_new") and vehicle["open_job_card_id"] is None)

@@ -93,6 +93,13 @@ LINE_MESSAGES = {
     "part_issue_job_line_id_fkey": (None, "Parts of this line were issued: return them and decline it"),
     "job_line_done_parts_issued": (None, "Issue the part before marking the line done"),
     "job_line_approved": (None, "The customer has not approved this work yet"),
+    # Warranty cover on the day the card was opened at its odometer (sql/0028_service_bill.sql).
+    "job_line_warranty_expired_by_date": ("coverage", "Warranty expired by date before this visit: the customer pays"),
+    "job_line_warranty_expired_by_km": ("coverage", "Warranty expired by km (the odometer is past its limit): the "
+                                                    "customer pays"),
+    "job_line_warranty_none": ("coverage", "No warranty covers this (no warranty term, or not started): the "
+                                           "customer pays"),
+    "job_line_card_billed": (None, "This job card is billed: its work does not change"),
 }
 
 APPROVAL_MESSAGES = {

@@ -200,3 +200,83 @@ class VehiclePage(LoggedIn):
         form = JobCardForm(self.page)
         expect(form.heading).to_be_visible()
         return form
+
+
+class EstimatePage(LoggedIn):
+    """A job card's estimate: lines added one by one, then the customer's approval."""
+
+    def __init__(self, page: Page):
+        super().__init__(page)
+        self.heading = self.main.get_by_role("heading", name=re.compile(r"^Estimate "), level=1)
+        self.lines = self.main.locator("table.estimate tbody tr")
+
+    @classmethod
+    def open(cls, page: Page, job_card_id: int) -> EstimatePage:
+        page.goto(f"/service/job-cards/{job_card_id}/estimate")
+        return cls(page)
+
+    def add(self, *, labour: str | None = None, part: str | None = None, qty: str = "",
+            technician: str | None = None) -> EstimatePage:
+        if labour:
+            self.main.get_by_label("Labour operation").select_option(labour)
+        if part:
+            self.main.get_by_label("Part", exact=True).select_option(part)
+        if qty:
+            self.main.get_by_label("Quantity (hours for labour)").fill(qty)
+        if technician:
+            self.main.get_by_label("Technician").select_option(technician)
+        self.submit(self.main.get_by_role("button", name="Add to the estimate"))
+        expect(self.flash).to_contain_text("Line added")
+        return self
+
+    def approve(self, *, how: str = "IN_PERSON") -> EstimatePage:
+        self.main.get_by_role("link", name="Record the customer's approval").click()
+        self.main.get_by_label("How").select_option(how)
+        self.submit(self.main.get_by_role("button", name="Record the approval"))
+        expect(self.flash).to_contain_text("approved")
+        return self
+
+
+class BillPage(LoggedIn):
+    """A job card's bill: what it bills, "Make the invoice", the invoice's balance, the gate pass."""
+
+    def __init__(self, page: Page):
+        super().__init__(page)
+        self.heading = self.main.get_by_role("heading", name=re.compile(r"^Bill "), level=1)
+        self.invoice = self.main.locator("#invoice")
+
+    @classmethod
+    def open(cls, page: Page, job_card_id: int) -> BillPage:
+        page.goto(f"/service/job-cards/{job_card_id}/bill")
+        return cls(page)
+
+    def make_invoice(self) -> BillPage:
+        self.submit(self.main.get_by_role("button", name="Make the invoice"))
+        expect(self.flash).to_contain_text("Invoice made")
+        return BillPage(self.page)
+
+    def take_payment(self, *, mode: str, reference: str = "") -> None:
+        """The receipt screen of billing, for what is owed; back at the invoice when posted."""
+        self.main.get_by_role("link", name=re.compile(r"^Take the payment")).click()
+        self.main.get_by_label("Mode").select_option(mode)
+        if reference:
+            self.main.get_by_label("Reference").fill(reference)
+        self.submit(self.main.get_by_role("button", name="Post the receipt"))
+        expect(self.flash).to_contain_text("received against")
+
+    def issue_gate_pass(self, credit_reason: str = "") -> GatePassPage:
+        if credit_reason:
+            self.main.get_by_label(re.compile(r"^Release on credit")).fill(credit_reason)
+        self.submit(self.main.get_by_role("button", name="Issue the gate pass"))
+        gate = GatePassPage(self.page)
+        expect(gate.heading).to_be_visible()
+        return gate
+
+
+class GatePassPage(LoggedIn):
+    def __init__(self, page: Page):
+        super().__init__(page)
+        self.heading = self.main.get_by_role("heading", name=re.compile(r"^Gate pass "), level=1)
+
+    def detail(self, term: str) -> Locator:
+        return detail(self.main, term)
