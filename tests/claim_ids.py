@@ -60,6 +60,12 @@ def workshop(conn, *, sold_here: bool = False, service_type: str = "WARRANTY", f
         branch_id = b.branch(conn)
         vehicle_id = sb.outside_vehicle(conn, branch_id)
         pack = scalar(conn, "SELECT pack_id FROM service.vehicle_pack WHERE vehicle_id = :v", v=vehicle_id)
+    if free_service_no is not None:   # a free-service card needs that service due by the model's schedule
+        conn.execute(sa.text("""
+            INSERT INTO oem.free_service (model_id, service_no, due_months, due_km)
+            SELECT va.model_id, :n, 120, 200000 FROM service.vehicle v JOIN oem.variant va USING (variant_id)
+             WHERE v.vehicle_id = :v
+            ON CONFLICT (model_id, service_no) DO NOTHING"""), {"n": free_service_no, "v": vehicle_id})
     job_card_id = sb.job_card(conn, branch_id, vehicle_id, odometer_km=8200, service_type=service_type,
                               free_service_no=free_service_no, complaints="Range dropped to 40 km on a full charge")
     oem_id = oem_of_vehicle(conn, vehicle_id)

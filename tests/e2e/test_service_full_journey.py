@@ -17,11 +17,12 @@ import pytest
 import service_builders as sb
 import service_work_builders as wb
 import sqlalchemy as sa
-from playwright.sync_api import Page, expect
+from playwright.sync_api import expect
 
 from .pages.auth import LoginPage
-from .pages.layout import tables_on_screen
+from .pages.layout import LoggedIn
 from .pages.service import ArrivalPage, BillPage, BoardPage, EstimatePage, JobCardPage, VehiclePage
+from .pages.service_work import PartsPage, WorkScreen
 
 pytestmark = pytest.mark.browser
 
@@ -30,23 +31,10 @@ LAPTOP = {"width": 1366, "height": 768}
 PIN = "4826"
 
 
-def shoot(page: Page, folder: Path, name: str) -> None:
-    """The screen at both sizes: nothing scrolls sideways, every table cell within reach; photographed."""
-    for size in (TABLET, LAPTOP):
-        page.set_viewport_size(size)
-        page.evaluate("() => new Promise(done => requestAnimationFrame(() => requestAnimationFrame(done)))")
-        found = tables_on_screen(page)
-        assert found["sideways"] == 0, f"{name} at {size['width']} px scrolls sideways"
-        for table in found["tables"]:
-            assert table["unseen"] == [], f"{name} at {size['width']} px: out of reach {table['unseen']}"
-        page.screenshot(path=str(folder / f"{name}-{size['width']}x{size['height']}.png"), full_page=True)
-    page.set_viewport_size(TABLET)
-
-
-def touch_sized(page: Page, *buttons) -> None:
-    for button in buttons:
-        box = button.bounding_box()
-        assert box and box["height"] >= 44, f"{button} is {box and box['height']} px high"
+def shoot(screen: LoggedIn, folder: Path, name: str) -> None:
+    """The screen at both sizes: nothing out of reach, photographed; back at the tablet's size."""
+    assert WorkScreen(screen.page).at_both_sizes(folder, name) == []
+    screen.page.set_viewport_size(TABLET)
 
 
 def test_arrival_to_gate_pass_on_a_tablet(new_page, console, engine, make_branch, make_staff, tmp_path):
@@ -84,7 +72,7 @@ def test_arrival_to_gate_pass_on_a_tablet(new_page, console, engine, make_branch
     estimate.add(part=str(part), qty="1", technician=str(tech_id))
     expect(estimate.lines).to_have_count(2)
     estimate.approve(how="IN_PERSON")
-    expect(estimate.main.locator(".page-head .badge")).to_have_text("Approved")
+    expect(estimate.state).to_have_text("Approved")
 
     # The technician starts the work from the board on the bay's tablet.
     bay = new_page(viewport=TABLET, has_touch=True)
@@ -93,9 +81,8 @@ def test_arrival_to_gate_pass_on_a_tablet(new_page, console, engine, make_branch
     expect(board.column("In progress").get_by_role("article")).to_contain_text("KA05MN2468")
 
     # The part leaves stock; the technician finishes: quality check, then ready.
-    counter.goto(f"/service/job-cards/{job_card_id}/parts")
-    counter.get_by_role("button", name="Issue", exact=True).click()
-    expect(counter.get_by_role("status")).to_contain_text("1 issued to job card")
+    parts = PartsPage.open(counter, job_card_id).issue()
+    expect(parts.flash).to_contain_text("1 issued to job card")
     for to in ("Quality check", "Ready"):
         board.move("KA05MN2468", to)
         expect(board.column(to).get_by_role("article")).to_contain_text("KA05MN2468")
@@ -104,42 +91,42 @@ def test_arrival_to_gate_pass_on_a_tablet(new_page, console, engine, make_branch
     # The bill: the invoice from the job card, then the payment by UPI at billing's receipt screen.
     counter.goto(f"/service/job-cards/{job_card_id}")
     card = JobCardPage(counter)
-    card.main.get_by_role("link", name="Bill and gate pass").click()
+    card.bill_link.click()
     bill = BillPage(counter)
     expect(bill.heading).to_be_visible()
     # 1 h x 500 + 18 % = 590.00; the pad at its MRP (GST included).
-    expect(bill.main.locator("table tfoot")).to_contain_text("₹")
-    touch_sized(counter, bill.main.get_by_role("button", name="Make the invoice"))
-    shoot(counter, folder, "service-bill-draft")
+    expect(bill.lines_totals).to_contain_text("₹")
+    assert WorkScreen.too_small_to_tap([bill.make_invoice_button]) == []
+    shoot(bill, folder, "service-bill-draft")
     bill = bill.make_invoice()
     expect(bill.invoice).to_contain_text(re.compile(r"BLRSI/\d\d/1"))
-    shoot(counter, folder, "service-bill-invoiced")
+    shoot(bill, folder, "service-bill-invoiced")
     # Unpaid: the advisor (not a manager) is told the gate pass waits for the payment.
-    expect(bill.main.locator("#gate-pass-waits")).to_contain_text("a manager may release the vehicle on credit")
-    expect(bill.main.get_by_role("button", name="Issue the gate pass")).to_have_count(0)
+    expect(bill.gate_pass_waits).to_contain_text("a manager may release the vehicle on credit")
+    expect(bill.gate_pass_button).to_have_count(0)
     bill.take_payment(mode="UPI", reference="UPI 612345678901")
     bill = BillPage.open(counter, job_card_id)
     expect(bill.invoice).to_contain_text("₹0.00")
-    touch_sized(counter, bill.main.get_by_role("button", name="Issue the gate pass"))
+    assert WorkScreen.too_small_to_tap([bill.gate_pass_button]) == []
     gate = bill.issue_gate_pass()
     expect(gate.heading).to_contain_text(re.compile(r"Gate pass BLRGP/\d\d/1"))
     expect(gate.detail("Payment")).to_have_text("Paid in full")
-    shoot(counter, folder, "service-gate-pass")
+    shoot(LoggedIn(counter), folder, "service-gate-pass")
 
     # The card is delivered; its page shows the invoice and the gate pass.
     counter.goto(f"/service/job-cards/{job_card_id}")
     card = JobCardPage(counter)
-    expect(card.main.locator(".page-head .badge")).to_have_text("Delivered")
+    expect(card.state).to_have_text("Delivered")
     expect(card.detail("Invoice")).to_contain_text("balance due ₹0.00")
     expect(card.detail("Gate pass")).to_contain_text("BLRGP/")
-    shoot(counter, folder, "service-job-card-delivered")
+    shoot(LoggedIn(counter), folder, "service-job-card-delivered")
 
     # The vehicle's history: the invoice and the gate pass; the next service due (6 months / 5,000 km).
     history = VehiclePage.open(counter, vehicle)
     expect(history.main).to_contain_text(re.compile(r"Invoice BLRSI/\d\d/1"))
     expect(history.main).to_contain_text(re.compile(r"Gate pass BLRGP/\d\d/1"))
-    expect(history.main.locator("#next-service")).to_contain_text("11,150 km")
-    shoot(counter, folder, "service-vehicle-after-delivery")
+    expect(history.next_service).to_contain_text("11,150 km")
+    shoot(LoggedIn(counter), folder, "service-vehicle-after-delivery")
     with engine.connect() as conn:
         assert conn.execute(sa.text("SELECT state FROM service.job_card WHERE job_card_id = :j"),
                             {"j": job_card_id}).scalar() == "DELIVERED"

@@ -91,6 +91,9 @@ class JobCardPage(LoggedIn):
         super().__init__(page)
         self.heading = self.main.get_by_role("heading", name=re.compile(r"^Job card "), level=1)
         self.readings = self.main.get_by_role("table").filter(has=page.get_by_role("columnheader", name="SoH %"))
+        # CSS: the card's state badge has no role or accessible name (templates/service/job_card_detail.html).
+        self.state = self.main.locator(".page-head .badge")
+        self.bill_link = self.main.get_by_role("link", name="Bill and gate pass")
 
     def detail(self, term: str) -> Locator:
         return detail(self.main, term)
@@ -188,6 +191,7 @@ class VehiclePage(LoggedIn):
         super().__init__(page)
         self.heading = self.main.get_by_role("heading", level=1)
         self.soh_charts = self.main.get_by_role("img", name=re.compile(r"^State of health of pack"))
+        self.next_service = detail(self.main, "Next service due")
         self.history = self.main.get_by_role("list").filter(has_text=re.compile(r"Job card|Pack fitted"))
 
     @classmethod
@@ -208,7 +212,10 @@ class EstimatePage(LoggedIn):
     def __init__(self, page: Page):
         super().__init__(page)
         self.heading = self.main.get_by_role("heading", name=re.compile(r"^Estimate "), level=1)
+        # CSS: the estimate's lines are the body rows of its table, which has no name of its own.
         self.lines = self.main.locator("table.estimate tbody tr")
+        # CSS: the card's state badge has no role or accessible name (templates/service/estimate.html).
+        self.state = self.main.locator(".page-head .badge")
 
     @classmethod
     def open(cls, page: Page, job_card_id: int) -> EstimatePage:
@@ -244,6 +251,11 @@ class BillPage(LoggedIn):
         super().__init__(page)
         self.heading = self.main.get_by_role("heading", name=re.compile(r"^Bill "), level=1)
         self.invoice = self.main.locator("#invoice")
+        # CSS: the footer rows of the lines' table (its totals) have no name of their own (templates/service/bill.html).
+        self.lines_totals = self.main.locator("table tfoot")
+        self.gate_pass_waits = self.main.get_by_text(re.compile(r"^Issued once the bill is paid in full"))
+        self.make_invoice_button = self.main.get_by_role("button", name="Make the invoice")
+        self.gate_pass_button = self.main.get_by_role("button", name="Issue the gate pass")
 
     @classmethod
     def open(cls, page: Page, job_card_id: int) -> BillPage:
