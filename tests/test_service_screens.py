@@ -392,3 +392,20 @@ def test_a_technician_reads_the_settings_but_changes_nothing(logged_in):
     assert "Front brake" in html and "Save the checklist" not in html and "Add the limit" not in html
     token = csrf_from(html)
     assert client.post("/service/settings/limits", data={"csrf_token": token}).status_code == 403
+
+
+def test_the_board_says_how_the_promised_time_stands():
+    from datetime import datetime, timedelta
+
+    from webapp.formatting import IST
+    from webapp.service.board import promise
+
+    now = datetime(2026, 12, 7, 10, 0, tzinfo=IST)
+    card = {"state": "IN_PROGRESS", "now": now}
+    assert promise({**card, "promised_at": None}) == (None, None)
+    assert promise({**card, "promised_at": now - timedelta(minutes=20)}) == ("late", "late by 20 min")
+    assert promise({**card, "promised_at": now + timedelta(minutes=45)}) == ("at-risk", "due in 45 min")
+    assert promise({**card, "promised_at": now + timedelta(hours=5)}) == (None, "due in 5 h 00 min")
+    # Promised for another day: the day and the time, not a count of days.
+    assert promise({**card, "promised_at": now + timedelta(days=3, hours=2)}) == (None, "due 10-12-2026 12:00")
+    assert promise({**card, "state": "READY", "promised_at": now - timedelta(hours=1)}) == (None, "ready")

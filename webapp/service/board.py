@@ -13,6 +13,7 @@ from flask_login import current_user
 
 from ..db import get_conn
 from ..errors import redirect_response
+from ..formatting import ddmmyyyy_hhmm
 from ..forms import save_or_field_error
 from ..pages import found_or_404, rows_or_page
 from ..security import allow, can, may_open
@@ -21,6 +22,7 @@ from .forms import JOB_CARD_MESSAGES, SERVICE_TYPE_LABELS, MoveForm
 
 BOARD = "board"
 AT_RISK = timedelta(hours=1)   # promised within the hour and not ready: at risk
+FAR_AHEAD = timedelta(days=2)
 
 
 def since(delta: timedelta) -> str:
@@ -46,6 +48,8 @@ def promise(card) -> tuple[str | None, str | None]:
         return "late", f"late by {since(-left)}"
     if left < AT_RISK:
         return "at-risk", f"due in {since(left)}"
+    if left > FAR_AHEAD:   # promised for another day: the day and time say more than a count of days
+        return None, f"due {ddmmyyyy_hhmm(card['promised_at'])}"
     return None, f"due in {since(left)}"
 
 
