@@ -21,8 +21,8 @@ from playwright.sync_api import expect
 
 from .pages.auth import LoginPage
 from .pages.layout import LoggedIn
-from .pages.service import ArrivalPage, BillPage, BoardPage, EstimatePage, JobCardPage, VehiclePage
-from .pages.service_work import PartsPage, WorkScreen
+from .pages.service import ArrivalPage, BillPage, BoardPage, JobCardPage, VehiclePage
+from .pages.service_work import EstimatePage, PartsPage, WorkScreen
 
 pytestmark = pytest.mark.browser
 
@@ -68,10 +68,13 @@ def test_arrival_to_gate_pass_on_a_tablet(new_page, console, engine, make_branch
 
     # The estimate: one labour operation and a part; the customer approves it at the counter.
     estimate = EstimatePage.open(counter, job_card_id)
-    estimate.add(labour="PSV-GEN", technician=str(tech_id))
-    estimate.add(part=str(part), qty="1", technician=str(tech_id))
+    estimate = estimate.add(operation="PSV-GEN", technician=tech_id)
+    expect(estimate.flash).to_contain_text("Line added")
+    estimate = estimate.add(part=part, qty="1", technician=tech_id)
+    expect(estimate.flash).to_contain_text("Line added")
     expect(estimate.lines).to_have_count(2)
-    estimate.approve(how="IN_PERSON")
+    estimate = estimate.record_approval().record("IN_PERSON")
+    expect(estimate.flash).to_contain_text("approved")
     expect(estimate.state).to_have_text("Approved")
 
     # The technician starts the work from the board on the bay's tablet.

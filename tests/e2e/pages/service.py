@@ -206,44 +206,6 @@ class VehiclePage(LoggedIn):
         return form
 
 
-class EstimatePage(LoggedIn):
-    """A job card's estimate: lines added one by one, then the customer's approval."""
-
-    def __init__(self, page: Page):
-        super().__init__(page)
-        self.heading = self.main.get_by_role("heading", name=re.compile(r"^Estimate "), level=1)
-        # CSS: the estimate's lines are the body rows of its table, which has no name of its own.
-        self.lines = self.main.locator("table.estimate tbody tr")
-        # CSS: the card's state badge has no role or accessible name (templates/service/estimate.html).
-        self.state = self.main.locator(".page-head .badge")
-
-    @classmethod
-    def open(cls, page: Page, job_card_id: int) -> EstimatePage:
-        page.goto(f"/service/job-cards/{job_card_id}/estimate")
-        return cls(page)
-
-    def add(self, *, labour: str | None = None, part: str | None = None, qty: str = "",
-            technician: str | None = None) -> EstimatePage:
-        if labour:
-            self.main.get_by_label("Labour operation").select_option(labour)
-        if part:
-            self.main.get_by_label("Part", exact=True).select_option(part)
-        if qty:
-            self.main.get_by_label("Quantity (hours for labour)").fill(qty)
-        if technician:
-            self.main.get_by_label("Technician").select_option(technician)
-        self.submit(self.main.get_by_role("button", name="Add to the estimate"))
-        expect(self.flash).to_contain_text("Line added")
-        return self
-
-    def approve(self, *, how: str = "IN_PERSON") -> EstimatePage:
-        self.main.get_by_role("link", name="Record the customer's approval").click()
-        self.main.get_by_label("How").select_option(how)
-        self.submit(self.main.get_by_role("button", name="Record the approval"))
-        expect(self.flash).to_contain_text("approved")
-        return self
-
-
 class BillPage(LoggedIn):
     """A job card's bill: what it bills, "Make the invoice", the invoice's balance, the gate pass."""
 
