@@ -168,6 +168,11 @@ def _seed_warranty(conn: Connection, oem_ids: dict[str, int], today) -> None:
         VALUES (:o, 'Battery Protect (3 more years)', 3, 30000, 6999, 12, :from)"""),
         {"o": oem_ids["Ather Energy"], "from": today.replace(day=1)})
     first = today.replace(day=1)
+    # What each OEM pays an hour of warranty labour (its claims' labour lines are priced at it).
+    for brand, rate in (("Ather Energy", "450.00"), ("Bajaj Auto", "400.00")):
+        conn.execute(sa.text("""
+            INSERT INTO warranty.labour_rate (oem_id, rate_per_hour, effective_from) VALUES (:o, :r, :from)"""),
+            {"o": oem_ids[brand], "r": rate, "from": first})
     conn.execute(sa.text("""
         INSERT INTO warranty.campaign (oem_id, code, title, kind, opened_on, match_by, model_id, mfg_from, mfg_to,
                                        instructions)
@@ -274,6 +279,47 @@ def _seed_workshop(conn: Connection, branch_ids: dict[str, int]) -> None:
                 VALUES (:j, :n, 'IN_PERSON', 797, :k)"""), {"j": card, "n": owner, "k": str(uuid.uuid4())})
         for state in MOVES[open_state]:
             conn.execute(sa.text("UPDATE service.job_card SET state = :s WHERE job_card_id = :j"), {"s": state, "j": card})
+        if open_state == "WAITING_PARTS":
+            _seed_pending_claim(conn, blr, card, n)
+
+
+def _seed_pending_claim(conn: Connection, branch: int, card: int, n: int) -> None:
+    """The card waiting for parts waits for the OEM: its warranty claim (labour and the battery
+    management board, with the failed and the replacement serials, the card's battery reading as
+    evidence) submitted on the OEM's portal today and not yet decided."""
+    from webapp.formatting import today_ist
+
+    today = today_ist()
+    conn.execute(sa.text("""
+        INSERT INTO master.labour_operation (operation_code, name, standard_hours, rate)
+        VALUES ('BMS-RPL', 'Battery management board replacement and pack re-balance', 2.0, 600)
+        ON CONFLICT DO NOTHING"""))
+    part = conn.execute(sa.text("""
+        INSERT INTO master.part (part_no, name, hsn_code, unit, mrp, purchase_price)
+        VALUES ('ATH-BMS-29', 'Battery management board, 2.9 kWh pack', '8714', 'NOS', 8900, 6400)
+        RETURNING part_id""")).scalar_one()
+    claim = conn.execute(sa.text("""
+        INSERT INTO warranty.claim (branch_id, kind, job_card_id, vehicle_id, complaint, cause, correction,
+                                    idempotency_key)
+        SELECT j.branch_id, 'WARRANTY_REPAIR', j.job_card_id, j.vehicle_id, j.complaints,
+               'Battery management board reports a cell imbalance (fault P0A7F) after each full charge',
+               'Replace the battery management board and re-balance the pack', :key
+          FROM service.job_card j WHERE j.job_card_id = :j
+        RETURNING claim_id"""), {"j": card, "key": str(uuid.uuid4())}).scalar_one()
+    conn.execute(sa.text("""
+        INSERT INTO warranty.claim_line (claim_id, kind, operation_code, description)
+        VALUES (:c, 'LABOUR', 'BMS-RPL', '')"""), {"c": claim})
+    conn.execute(sa.text("""
+        INSERT INTO warranty.claim_line (claim_id, kind, part_id, qty, unit_price, description, failed_serial,
+                                         replacement_serial)
+        VALUES (:c, 'PART', :p, 1, 0, '', :failed, :new)"""),
+        {"c": claim, "p": part, "failed": f"BMS{today:%y}A{n:05d}", "new": f"BMS{today:%y}R{n:05d}"})
+    conn.execute(sa.text("""
+        INSERT INTO warranty.claim_evidence (claim_id, reading_id)
+        SELECT :c, reading_id FROM service.battery_reading WHERE job_card_id = :j"""), {"c": claim, "j": card})
+    conn.execute(sa.text("""
+        UPDATE warranty.claim SET status = 'SUBMITTED', oem_claim_ref = :ref, submitted_on = raised_on
+         WHERE claim_id = :c"""), {"c": claim, "ref": f"ATH-WC-{today:%y%m}{n:04d}"})
 
 
 def _demo_card(conn: Connection, branch: int, vehicle: int, opened, odometer: int, visit: int, service_type: str,

@@ -208,7 +208,8 @@ BUDGETS = {
     # 12 measured: the vehicle with its open card and last reading, packs, readings of every pack, job cards;
     # the warranty panel's vehicle cover, battery cover, free services, plans and open campaigns
     # + 2: the workshop's own panel (next service due; the owner's unpaid service bills, webapp/service/bill.py)
-    "service.vehicle_detail": 15,
+    # + 1: the vehicle's warranty claims in its service history (warranty.api.vehicle_claims)
+    "service.vehicle_detail": 16,
     "service.vehicle_new": 5,
     "service.settings": 5,
     # Warranty claims to the OEM (budgets measured + 1)

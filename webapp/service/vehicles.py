@@ -1,6 +1,6 @@
 """A vehicle's page: its facts, packs, the state of health of each pack over its job cards drawn
 as a small chart (the evidence a battery warranty claim needs), other modules' panels, and the
-service history as one timeline (job cards, readings, pack fitments).
+service history as one timeline (job cards, readings, pack fitments, warranty claims to the OEM).
 
 Who: everyone in the workshop and accounts (workshop.read)."""
 from __future__ import annotations
@@ -8,14 +8,15 @@ from __future__ import annotations
 from datetime import datetime, time
 from decimal import Decimal
 
-from flask import render_template
+from flask import render_template, url_for
 
 from .. import panels
 from ..billing import api as billing
 from ..db import get_conn
-from ..formatting import IST, ddmmyyyy, plain_number, today_ist
+from ..formatting import IST, ddmmyyyy, inr, plain_number, today_ist
 from ..pages import found_or_404
-from ..security import allow, may_open
+from ..security import allow, can, may_open
+from ..warranty import api as warranty
 from . import bp, queries
 from .forms import SERVICE_TYPE_LABELS
 from .subject import vehicle_subject
@@ -66,9 +67,27 @@ def _at(day) -> datetime:
     return datetime.combine(day, time(), IST)
 
 
-def timeline(job_cards, trend_rows, packs, bills: dict | None = None) -> list[dict]:
-    """Every job card (with its invoice or job sheet and gate pass), reading and pack fitment, newest first."""
-    events = []
+def claim_event(c, may_open_claim: bool) -> dict:
+    """A warranty claim in the history: number, kind, status and the amounts claimed / approved /
+    settled; a link to the claim's page for a user who may open it."""
+    amounts = [f"claimed {inr(c['claimed_amount'])}"]
+    if c["approved_amount"] is not None and c["status"] != "SETTLED":
+        amounts.append(f"approved {inr(c['approved_amount'])}")
+    if c["settled_amount"] is not None:
+        amounts.append(f"settled {inr(c['settled_amount'])}")
+    detail = [f"OEM ref {c['oem_claim_ref']}"] if c["oem_claim_ref"] else []
+    detail += [f"from job card {c['job_card_no']}"] if c["job_card_no"] else []
+    # Raised on the day, after that day's job card and readings (the claim keeps only its date).
+    return {"at": datetime.combine(c["raised_on"], time(23, 59), IST), "kind": "Warranty claim", "job_card_id": None,
+            "what": f"{c['claim_no']} · {c['kind_label']} · {c['status_label']} · {', '.join(amounts)}",
+            "detail": " · ".join(detail) or None,
+            "href": url_for("warranty.claim_detail", claim_id=c["claim_id"]) if may_open_claim else None}
+
+
+def timeline(job_cards, trend_rows, packs, bills: dict | None = None, claims=(), may_open_claim: bool = False) -> list[dict]:
+    """Every job card (with its invoice or job sheet and gate pass), reading, pack fitment and warranty
+    claim, newest first."""
+    events = [claim_event(c, may_open_claim) for c in claims]
     bills = bills or {}
     for j in job_cards:
         kind = SERVICE_TYPE_LABELS.get(j["service_type"], j["service_type"])
@@ -78,6 +97,7 @@ def timeline(job_cards, trend_rows, packs, bills: dict | None = None) -> list[di
         out = [f"{'Invoice' if bill['kind'] == 'SERVICE' else 'Job sheet'} {bill['invoice_no']}"] if bill else []
         out += [f"Gate pass {j['gate_pass_no']}"] if j.get("gate_pass_no") else []
         events.append({"at": j["opened_at"], "kind": "Job card", "job_card_id": j["job_card_id"],
+                       "href": url_for("service.job_card_detail", job_card_id=j["job_card_id"]),
                        "what": f"{j['job_card_no']} · {kind} · {j['odometer_km']:,} km · {j['state_label']}",
                        "detail": " · ".join([j["complaints"], *out])})
     for r in trend_rows:
@@ -110,6 +130,8 @@ def vehicle_detail(vehicle_id: int):
     return render_template(
         "service/vehicle_detail.html", vehicle=vehicle, packs=packs, trends=pack_trends(trend_rows, floor),
         floor=floor, events=timeline(job_cards, trend_rows, packs,
-                                         billing.service_invoice_numbers(conn, [j["invoice_id"] for j in job_cards])), flag_labels=FLAG_LABELS,
+                                     billing.service_invoice_numbers(conn, [j["invoice_id"] for j in job_cards]),
+                                     warranty.vehicle_claims(conn, vehicle_id), can("warranty.read")),
+        flag_labels=FLAG_LABELS,
         panels=panels.draw("service_vehicle", conn, vehicle_subject(vehicle, packs)),
         may_open_card=may_open("service.job_card_new") and vehicle["open_job_card_id"] is None)

@@ -1,5 +1,6 @@
 """What other modules may use of warranty: the coverage of a vehicle and of its battery packs, the
-free services due, the open recall / service campaigns and marking one done, and the facts the
+free services due, the open recall / service campaigns and marking one done, the vehicle's claims
+to the OEM (its service history), and the facts the
 service arrival page shows (its "service_vehicle" panel is registered by this module, see
 __init__.py; the page needs no import for it).
 
@@ -13,12 +14,20 @@ from datetime import date
 from sqlalchemy.engine import Connection
 
 from ..formatting import today_ist
-from . import queries
+from . import claim_queries, queries
 from .facts import vehicle_facts, why_not
 from .forms import CAMPAIGN_DONE_ERRORS
 
 __all__ = ["CAMPAIGN_DONE_ERRORS", "battery_coverage", "free_services", "mark_done", "open_campaigns",
-           "vehicle_coverage", "vehicle_facts", "why_not"]
+           "vehicle_claims", "vehicle_coverage", "vehicle_facts", "why_not"]
+
+
+def vehicle_claims(conn: Connection, vehicle_id: int) -> list[dict]:
+    """The vehicle's warranty claims to the OEM, newest first (one statement): claim_id, claim_no,
+    raised_on, kind, kind_label, status, status_label, oem_claim_ref, job_card_no, claimed_amount,
+    approved_amount and settled_amount (None until decided / settled)."""
+    return [{**r, "kind_label": claim_queries.KINDS.get(r["kind"], r["kind"])}
+            for r in claim_queries.vehicle_claims(conn, vehicle_id)]
 
 
 def vehicle_coverage(conn: Connection, vin: str, variant_id: int, sale_date: date, on: date, km: int | None):

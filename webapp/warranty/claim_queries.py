@@ -74,6 +74,17 @@ def card_claims(conn: Connection, job_card_id: int):
          WHERE c.job_card_id = :j ORDER BY c.claim_id"""), {"j": job_card_id}).mappings().all()
 
 
+def vehicle_claims(conn: Connection, vehicle_id: int):
+    """The vehicle's claims (this branch's), newest first, for its service history."""
+    return conn.execute(sa.text("""
+        SELECT c.claim_id, c.claim_no, c.raised_on, c.kind, c.status, s.label AS status_label, c.oem_claim_ref,
+               c.claimed_amount, c.approved_amount, c.settled_amount, j.job_card_no
+          FROM warranty.claim c
+          JOIN warranty.claim_status s ON s.status = c.status
+          LEFT JOIN service.job_card j ON j.job_card_id = c.job_card_id
+         WHERE c.vehicle_id = :v ORDER BY c.raised_on DESC, c.claim_id DESC"""), {"v": vehicle_id}).mappings().all()
+
+
 def insert_claim(conn: Connection, *, branch_id: int, job_card_id: int, kind: str, campaign_id: int | None,
                  complaint: str, cause: str | None, correction: str | None, key: str) -> int:
     """The claim, with the card's covered lines of its kind not claimed yet (labour for a free service)."""
