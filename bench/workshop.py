@@ -274,6 +274,9 @@ def fill(app, engine, progress=print) -> dict:
         # registration fragment needs them, so each vehicle gets a distinct Karnataka plate (the bench branch's).
         plates = conn.execute(sa.text(_PLATES)).rowcount
     if plates:
+        with engine.connect() as conn:
+            conn.execute(sa.text("COMMIT"))
+            conn.execute(sa.text("ANALYZE service.vehicle"))
         progress(f"workshop: {plates:,} registration numbers given")
     if has_history and has_open:
         progress("workshop: job cards already there, kept")
