@@ -10,6 +10,8 @@ when it has no job card, with set-based SQL:
 * ``service.vehicle``: one row per delivered unit, inserted as ``INSERT ... SELECT unit_id,
   branch_id`` from the deliveries; the vehicle trigger copies VIN, motor number, variant, owner,
   sale date, registration and first odometer reading, and checks them.
+* Registration numbers: generate-history leaves ``sales.registration.reg_no`` empty, so each
+  workshop vehicle gets a distinct Karnataka plate (an UPDATE of ``service.vehicle``, triggers on).
 * History (``HISTORY_CARDS`` job cards, about five per vehicle, spread over the years since each
   sale): DELIVERED cards with their state history (open, approved, in progress, quality check,
   ready, delivered), the customer's approval, a labour line (and a part line on about one card in
