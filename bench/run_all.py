@@ -267,7 +267,7 @@ def stock_block(r: dict) -> str:
 
 
 def write_doc(info: dict, screens: dict | None, startup: dict | None, stock: dict | None = None,
-              sales: dict | None = None, crawl: dict | None = None) -> None:
+              sales: dict | None = None, crawl: dict | None = None, workshop: dict | None = None) -> None:
     text = DOC.read_text(encoding="utf-8") if DOC.exists() else SKELETON
     text = replace_block(text, "machine", machine_block(info, time.strftime("%Y-%m-%d %H:%M %Z")))
     if stock:
@@ -280,6 +280,10 @@ def write_doc(info: dict, screens: dict | None, startup: dict | None, stock: dic
         from .crawl import crawl_block
 
         text = replace_block(text, "crawl", crawl_block(crawl))
+    if workshop:
+        from .workshop import workshop_block
+
+        text = replace_block(text, "workshop", workshop_block(workshop))
     if screens:
         text = replace_block(text, "screens", screens_block(screens))
     if startup:
@@ -293,8 +297,9 @@ def write_doc(info: dict, screens: dict | None, startup: dict | None, stock: dic
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Run the benchmarks and rewrite docs/PERFORMANCE.md.")
-    parser.add_argument("--only", choices=("screens", "startup", "stock", "sales", "crawl", "load", "soak"),
-                        help="run one part only (crawl, load and soak run only when named here)")
+    parser.add_argument("--only", choices=("screens", "startup", "stock", "sales", "crawl", "workshop", "load",
+                                            "soak"),
+                        help="run one part only (crawl, workshop, load and soak run only when named here)")
     parser.add_argument("--quick", action="store_true", help="100 requests, 20 warm-up, 10 logins, 1 restart")
     parser.add_argument("--requests", type=int, default=500)
     parser.add_argument("--warmup", type=int, default=50)
@@ -348,17 +353,25 @@ def main(argv: list[str] | None = None) -> int:
                                  progress=progress)
         crawl.print_crawl(crawl_result)
 
+    workshop_result = None
+    if args.only == "workshop":
+        from . import workshop
+
+        # the service workshop on five-year data with its job cards (WORKSHOP_DATABASE_URL: bench/workshop.py)
+        workshop_result = workshop.run(min(workshop.REQUESTS, args.requests), progress=progress)
+        workshop.print_workshop(workshop_result)
+
     load_result, soak_result = _load_and_soak(args, progress)
 
     RESULTS.mkdir(parents=True, exist_ok=True)
     out = RESULTS / f"bench-{time.strftime('%Y%m%d-%H%M%S')}.json"
     out.write_text(json.dumps({"machine": info, "screens": screens_result, "startup": startup_result,
                                "stock": stock_result, "sales": sales_result, "crawl": crawl_result,
-                               "load": load_result, "soak": soak_result},
+                               "workshop": workshop_result, "load": load_result, "soak": soak_result},
                               indent=2, default=str))
     progress(f"raw results: {out.relative_to(ROOT)}")
     if not args.no_write:
-        write_doc(info, screens_result, startup_result, stock_result, sales_result, crawl_result)
+        write_doc(info, screens_result, startup_result, stock_result, sales_result, crawl_result, workshop_result)
         _write_load_and_soak(load_result, soak_result)
         progress(f"figures written to {DOC.relative_to(ROOT)}")
     return 0
