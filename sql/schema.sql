@@ -8925,6 +8925,13 @@ CREATE INDEX delivery_date_idx ON sales.delivery USING btree (delivered_on);
 
 
 --
+-- Name: delivery_unit_idx; Type: INDEX; Schema: sales; Owner: -
+--
+
+CREATE INDEX delivery_unit_idx ON sales.delivery USING btree (unit_id);
+
+
+--
 -- Name: enquiry_branch_date_idx; Type: INDEX; Schema: sales; Owner: -
 --
 
