@@ -105,7 +105,7 @@ def test_arrival_by_a_registration_with_spaces_to_a_job_card_with_battery_readin
     bay = new_page(viewport=TABLET, has_touch=True)
     LoginPage.open(bay).log_in("TEC1", "4826")
     board = BoardPage.open(bay)
-    expect(board.card("KA01AB1234")).to_contain_text("due in")
+    expect(board.card("KA01AB1234")).to_contain_text("due 31-12-2099 17:30")
     # Not the technician's to approve an estimate: the approved card offers only the work.
     expect(board.card("KA01AB1234").get_by_role("button")).to_have_text(["In progress ›"])
     for to in ("In progress", "Quality check", "Ready"):
