@@ -14,18 +14,14 @@ import claim_ids as cb
 import pytest
 import sqlalchemy as sa
 from builders import scalar
-from conftest import csrf_from, login
+from conftest import csrf_from
+from test_warranty_screens import as_staff
 
 from webapp.formatting import ddmmyyyy, today_ist
 
 PIN = "2580"
 
 
-def as_staff(app, make_staff, branch_id: int, role: str, code: str):
-    make_staff(code, role, PIN, branch_id=branch_id)
-    client = app.test_client()
-    assert login(client, code, PIN).status_code == 303
-    return client
 
 
 def words(response) -> str:

@@ -19,13 +19,12 @@ from playwright.sync_api import expect
 
 from .pages.auth import LoginPage
 from .pages.claims import ClaimPage, PackSwapForm
-from .pages.layout import no_sideways_scroll
+from .pages.layout import screens_too_wide
 from .pages.service import JobCardPage, VehiclePage
 
 pytestmark = pytest.mark.browser
 
 TABLET = {"width": 768, "height": 1024}
-LAPTOP = {"width": 1366, "height": 768}
 
 
 def test_a_pack_swapped_under_warranty_is_claimed_submitted_approved_settled_and_in_the_vehicles_history(
@@ -101,14 +100,5 @@ def test_a_pack_swapped_under_warranty_is_claimed_submitted_approved_settled_and
                "register": "/warranty/claims?state=all", "returnable": "/warranty/returnable-parts",
                "part-returned": f"/warranty/claim-lines/{line_id}/returned", "labour-rates": "/warranty/labour-rates",
                "claim-line-new": f"/warranty/claims/{claim_id}/lines/new", "claim-settle": f"/warranty/claims/{claim_id}/settle"}
-    wide = []
-    for size_name, size in (("768x1024", TABLET), ("1366x768", LAPTOP)):
-        page.set_viewport_size(size)
-        for name, url in screens.items():
-            page.goto(url)
-            expect(page.get_by_role("main")).to_be_visible()
-            if no_sideways_scroll(page) > 0:
-                wide.append(f"{name} at {size_name}")
-            page.screenshot(path=str(shots / f"claim-{name}-{size_name}.png"), full_page=True)
-    assert wide == []
+    assert screens_too_wide(page, screens, shots, "claim") == []
     console.assert_clean()

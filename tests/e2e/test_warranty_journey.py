@@ -15,13 +15,12 @@ from playwright.sync_api import expect
 from warranty_ids import sold_vehicle
 
 from .pages.auth import LoginPage
-from .pages.layout import no_sideways_scroll
+from .pages.layout import no_sideways_scroll, screens_too_wide
 from .pages.warranty import CampaignListPage, PlanListPage, WarrantyCheckPage
 
 pytestmark = pytest.mark.browser
 
 TABLET = {"width": 768, "height": 1024}
-LAPTOP = {"width": 1366, "height": 768}
 
 
 def test_the_workshop_checks_a_sold_scooter_records_a_recall_and_sells_an_extended_plan(
@@ -71,14 +70,5 @@ def test_the_workshop_checks_a_sold_scooter_records_a_recall_and_sells_an_extend
                "campaign_new": "/warranty/campaigns/new", "campaign": campaign_url, "plans": "/warranty/plans",
                "plan_new": "/warranty/plans/new", "plan_edit": f"/warranty/plans/{plan_id}/edit",
                "plan_sell": f"/warranty/plans/sell?vin={vin}", "pack_rules": "/warranty/pack-rules"}
-    wide = []
-    for size_name, size in (("768x1024", TABLET), ("1366x768", LAPTOP)):
-        page.set_viewport_size(size)
-        for name, url in screens.items():
-            page.goto(url)
-            expect(page.get_by_role("main")).to_be_visible()
-            if no_sideways_scroll(page) > 0:
-                wide.append(f"{name} at {size_name}")
-            page.screenshot(path=str(shots / f"warranty-{name}-{size_name}.png"), full_page=True)
-    assert wide == []
+    assert screens_too_wide(page, screens, shots, "warranty") == []
     console.assert_clean()

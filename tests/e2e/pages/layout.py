@@ -146,6 +146,22 @@ def no_sideways_scroll(page: Page) -> int:
     return page.evaluate("() => document.scrollingElement.scrollWidth - window.innerWidth")
 
 
+def screens_too_wide(page: Page, screens: dict[str, str], folder, prefix: str) -> list[str]:
+    """Each screen (name -> address) opened at a tablet's and a laptop's size and photographed
+    (folder/PREFIX-NAME-WIDTHxHEIGHT.png); the ones that scroll sideways, as "name at WIDTHxHEIGHT"."""
+    wide = []
+    for size in ({"width": 768, "height": 1024}, {"width": 1366, "height": 768}):
+        size_name = f"{size['width']}x{size['height']}"
+        page.set_viewport_size(size)
+        for name, url in screens.items():
+            page.goto(url)
+            expect(page.get_by_role("main")).to_be_visible()
+            if no_sideways_scroll(page) > 0:
+                wide.append(f"{name} at {size_name}")
+            page.screenshot(path=str(folder / f"{prefix}-{name}-{size_name}.png"), full_page=True)
+    return wide
+
+
 def cells_out_of_view(cells: Locator) -> list[str]:
     """The texts of the cells that cannot be seen without scrolling: outside the window, or outside the
     visible part of their table's scrolling box (the .table-scroll <div>, which has no role)."""
