@@ -28,7 +28,7 @@ from sqlalchemy.engine import Connection
 from ..documents import Refused, already_posted
 from ..money import PAISA
 from . import tax
-from .posting import DraftInvoice, _address, _insert_invoice, _rate, delivered_to
+from .posting import DraftInvoice, _address, _insert_invoice, delivered_to
 
 ZERO = Decimal("0.00")
 
@@ -92,20 +92,21 @@ def _decimal(value, what: str, n: int, *, places: int) -> Decimal:
     return number
 
 
-def _masters(conn: Connection, lines: list[Mapping]) -> tuple[dict, dict]:
-    """The parts (by part number) and labour operations (by code) the lines name, in two reads."""
+def _masters(conn: Connection, lines: list[Mapping], on: date) -> tuple[dict, dict]:
+    """The parts (by part number) and labour operations (by code) the lines name, each with the GST rate
+    of its HSN/SAC in force on the day (None: the tax master has none), in two reads."""
     part_nos = sorted({str(line.get("code") or "").strip().upper() for line in lines if line.get("kind") == "PART"})
     op_codes = sorted({str(line.get("code") or "").strip().upper() for line in lines if line.get("kind") == "LABOUR"})
     parts = {r["part_no"]: r for r in conn.execute(sa.text("""
-        SELECT part_id, part_no, name, hsn_code, unit, whole_units, mrp FROM master.part WHERE part_no = ANY(:n)"""),
-        {"n": part_nos}).mappings()}
+        SELECT part_id, part_no, name, hsn_code, unit, whole_units, mrp, master.gst_rate_on(hsn_code, :on) AS gst_rate
+          FROM master.part WHERE part_no = ANY(:n)"""), {"n": part_nos, "on": on}).mappings()}
     operations = {r["operation_code"]: r for r in conn.execute(sa.text("""
-        SELECT operation_code, name, sac_code, rate FROM master.labour_operation WHERE operation_code = ANY(:c)"""),
-        {"c": op_codes}).mappings()}
+        SELECT operation_code, name, sac_code, rate, master.gst_rate_on(sac_code, :on) AS gst_rate
+          FROM master.labour_operation WHERE operation_code = ANY(:c)"""), {"c": op_codes, "on": on}).mappings()}
     return parts, operations
 
 
-def _drafted_line(conn: Connection, n: int, line: Mapping, parts: dict, operations: dict, on: date) -> dict:
+def _drafted_line(n: int, line: Mapping, parts: dict, operations: dict, on: date) -> dict:
     """One line as the caller gave it, checked against the masters, ready for the kernel."""
     if not isinstance(line, Mapping):
         raise Refused(f"{_line_label(n)}: not a line")
@@ -154,10 +155,17 @@ def _drafted_line(conn: Connection, n: int, line: Mapping, parts: dict, operatio
     if not 2 <= len(description) <= 300:
         raise Refused(f"{_line_label(n)}: the description is 2 to 300 characters")
     return {"description": description, "hsn_code": master_code, "qty": qty, "unit": unit, "unit_price": unit_price,
-            "price_includes_gst": inclusive, "discount": discount, "gst_rate": _rate(conn, master_code, on),
+            "price_includes_gst": inclusive, "discount": discount, "gst_rate": _rate_of(item, master_code, on),
             "part_id": item["part_id"] if kind == "PART" else None,
             "operation_code": item["operation_code"] if kind == "LABOUR" else None,
             "unit_id": None, "coverage": coverage, "claimable_value": ZERO, "line_kind": kind}
+
+
+def _rate_of(item: Mapping, code: str, on: date) -> Decimal:
+    """The rate read with the master row (``_masters``), refused as posting._rate refuses a missing one."""
+    if item["gst_rate"] is None:
+        raise Refused(f"The tax master has no GST rate for HSN/SAC {code} on {on:%d-%m-%Y}")
+    return item["gst_rate"]
 
 
 def _computed(drafted: list[dict], place_of_supply: str, supplier_state: str) -> DraftInvoice:
@@ -207,8 +215,8 @@ def draft_service_invoice(conn: Connection, *, branch_id: int, invoice_date: dat
     if len(lines) > MAX_LINES:
         raise Refused(f"A service invoice has at most {MAX_LINES} lines")
     branch_state = _branch_state(conn, branch_id)
-    parts, operations = _masters(conn, lines)
-    drafted = [_drafted_line(conn, n, line, parts, operations, invoice_date) for n, line in enumerate(lines, start=1)]
+    parts, operations = _masters(conn, lines, invoice_date)
+    drafted = [_drafted_line(n, line, parts, operations, invoice_date) for n, line in enumerate(lines, start=1)]
     return _computed(drafted, place_of_supply or delivery_state or branch_state, branch_state)
 
 
