@@ -202,6 +202,12 @@ def test_the_checklist_records_ok_not_ok_and_remarks(advisor, engine):
     assert response.status_code == 303
     assert one(engine, "SELECT count(*) FROM service.inspection_result WHERE job_card_id = :j", j=card) == 2
     assert "Rear pads worn to 1 mm" in client.get(f"/service/job-cards/{card}").get_data(as_text=True)
+    # An answer taken back is cleared; the other keeps its result and remark.
+    response = post(client, path, {f"result_{items[1]}": "NOT_OK", f"remark_{items[1]}": "Rear pads worn to 1 mm"})
+    assert response.status_code == 303
+    assert one(engine, "SELECT count(*) FROM service.inspection_result WHERE job_card_id = :j", j=card) == 1
+    assert one(engine, "SELECT result FROM service.inspection_result WHERE job_card_id = :j AND item_id = :i",
+               j=card, i=items[1]) == "NOT_OK"
 
 
 def reading(**overrides) -> dict:

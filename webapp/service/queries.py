@@ -317,21 +317,26 @@ def checklist(conn: Connection, job_card_id: int):
 
 
 def save_checklist(conn: Connection, job_card_id: int, answers: dict[int, tuple[str | None, str | None]]) -> None:
-    """Answers by item: (result or None to clear, remark)."""
-    for item_id, (result, remark) in answers.items():
-        if result is None:
-            conn.execute(sa.text("DELETE FROM service.inspection_result WHERE job_card_id = :j AND item_id = :i"),
-                         {"j": job_card_id, "i": item_id})
-        else:
-            conn.execute(sa.text("""
-                INSERT INTO service.inspection_result (job_card_id, item_id, result, remark)
-                VALUES (:j, :i, :r, :m)
-                ON CONFLICT (job_card_id, item_id) DO UPDATE
-                   SET result = EXCLUDED.result, remark = EXCLUDED.remark, checked_by = EXCLUDED.checked_by,
-                       checked_at = now()
-                 WHERE (inspection_result.result, inspection_result.remark)
-                       IS DISTINCT FROM (EXCLUDED.result, EXCLUDED.remark)"""),
-                {"j": job_card_id, "i": item_id, "r": result, "m": remark})
+    """Answers by item: (result or None to clear, remark); the cleared ones in one statement, the
+    answered ones in another (an unchanged answer keeps who checked it and when)."""
+    cleared = [item_id for item_id, (result, _) in answers.items() if result is None]
+    answered = [(item_id, result, remark) for item_id, (result, remark) in answers.items() if result is not None]
+    if cleared:
+        conn.execute(sa.text("DELETE FROM service.inspection_result WHERE job_card_id = :j AND item_id = ANY(:i)"),
+                     {"j": job_card_id, "i": cleared})
+    if answered:
+        conn.execute(sa.text("""
+            INSERT INTO service.inspection_result (job_card_id, item_id, result, remark)
+            SELECT :j, a.item_id, a.result, a.remark
+              FROM unnest(CAST(:items AS integer[]), CAST(:results AS text[]), CAST(:remarks AS text[]))
+                   AS a (item_id, result, remark)
+            ON CONFLICT (job_card_id, item_id) DO UPDATE
+               SET result = EXCLUDED.result, remark = EXCLUDED.remark, checked_by = EXCLUDED.checked_by,
+                   checked_at = now()
+             WHERE (inspection_result.result, inspection_result.remark)
+                   IS DISTINCT FROM (EXCLUDED.result, EXCLUDED.remark)"""),
+            {"j": job_card_id, "items": [a[0] for a in answered], "results": [a[1] for a in answered],
+             "remarks": [a[2] for a in answered]})
 
 
 # --------------------------------------------------------------------------- battery readings
