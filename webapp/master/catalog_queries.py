@@ -339,6 +339,15 @@ def part_model_ids(conn: Connection, part_id: int) -> list[int]:
                              {"p": part_id}).scalars())
 
 
+def labour_choices(conn: Connection, keep: str | None = None) -> list[tuple[str, str]]:
+    """The active labour operations (and ``keep``, one already chosen, even if inactive since), as
+    "CODE · name (1.5 h)", by code: what an estimate, a claim or a campaign picks its labour from."""
+    return [(r.operation_code, f"{r.operation_code} · {r.name} ({r.standard_hours.normalize():f} h)")
+            for r in conn.execute(sa.text("""
+        SELECT operation_code, name, standard_hours FROM master.labour_operation
+         WHERE is_active OR operation_code = :k ORDER BY operation_code"""), {"k": keep})]
+
+
 def model_choices(conn: Connection, keep: list[int] | tuple = ()) -> list[tuple[int, str]]:
     """Active models (and any already chosen, even if no longer sold), as 'Brand Model'."""
     rows = conn.execute(

@@ -23,6 +23,7 @@ from ..errors import redirect_response
 from ..formatting import today_ist
 from ..forms import choices, save_or_field_error
 from ..gst import InvoiceLine, compute_line
+from ..master import api as master_api
 from ..money import ZERO, round_rupee
 from ..pages import found_or_404
 from ..security import allow, can
@@ -82,7 +83,7 @@ def _card(conn, job_card_id: int):
 
 def _line_form(conn, **kw) -> LineForm:
     form = LineForm(**kw)
-    form.operation_code.choices = choices([("", "—")] + wq.labour_choices(conn))
+    form.operation_code.choices = choices([("", "—")] + master_api.labour_choices(conn))
     form.part_id.choices = choices([(0, "—")] + wq.part_choices(conn, current_user.branch_id))
     form.technician_id.choices = choices([(0, "Not yet assigned")] + queries.technician_choices(conn, current_user.branch_id))
     return form

@@ -43,10 +43,6 @@ def line(conn: Connection, job_line_id: int):
          WHERE l.job_line_id = :l"""), {"l": job_line_id}).mappings().first()
 
 
-def labour_choices(conn: Connection) -> list[tuple[str, str]]:
-    return [tuple(r) for r in conn.execute(sa.text("""
-        SELECT operation_code, operation_code || ' · ' || name || ' (' || trim_scale(standard_hours) || ' h)'
-          FROM master.labour_operation WHERE is_active ORDER BY name""")).all()]
 
 
 def part_choices(conn: Connection, branch_id: int) -> list[tuple[int, str]]:

@@ -50,10 +50,6 @@ def parts(conn: Connection) -> list[tuple[int, str]]:
         "SELECT part_id, part_no, name FROM master.part WHERE is_active ORDER BY part_no"))]
 
 
-def operations(conn: Connection) -> list[tuple[str, str]]:
-    return [(r.operation_code, f"{r.operation_code} · {r.name} ({r.standard_hours.normalize():f} h)")
-            for r in conn.execute(sa.text("""
-        SELECT operation_code, name, standard_hours FROM master.labour_operation WHERE is_active ORDER BY operation_code"""))]
 
 
 def card_campaigns(conn: Connection, vin: str, model_id: int, mfg_month: date | None, on: date,

@@ -222,7 +222,7 @@ def claim_line_new(claim_id: int):
         return fixed
     form = ClaimLineForm(data={"kind": "LABOUR" if claim["kind"] == "FREE_SERVICE_LABOUR" else "PART"}
                          if request.method == "GET" else None)
-    form.operation_code.choices = choices([("", "Choose…")] + queries.operations(conn))
+    form.operation_code.choices = choices([("", "Choose…")] + master_api.labour_choices(conn))
     form.part_id.choices = choices([(0, "Choose…")] + queries.parts(conn))
     if form.validate_on_submit():
         _, saved = save_or_field_error(conn, form, LINE_ERRORS, lambda: queries.add_line(conn, claim_id, form.data))

@@ -236,10 +236,6 @@ def close_campaign(conn: Connection, campaign_id: int, closed_on: date) -> None:
                  {"c": campaign_id, "d": closed_on})
 
 
-def operation_choices(conn: Connection, keep: str | None = None) -> list[tuple[str, str]]:
-    return [(r.operation_code, f"{r.operation_code} · {r.name}") for r in conn.execute(sa.text(
-        "SELECT operation_code, name FROM master.labour_operation WHERE is_active OR operation_code = :k "
-        "ORDER BY operation_code"), {"k": keep})]
 
 
 # The campaign's vehicles: a VIN-list campaign's listed VINs; a month-range campaign's units of the

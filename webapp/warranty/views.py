@@ -17,6 +17,7 @@ from ..db import get_conn
 from ..errors import redirect_response
 from ..formatting import inr, today_ist
 from ..forms import date_arg, overlap_message, save_or_field_error
+from ..master import api as master_api
 from ..pages import choice_arg, form_page, found_or_404, rows_or_page
 from ..paging import Page, paged
 from ..security import allow, can, may_open
@@ -239,7 +240,7 @@ def _campaign_form(conn, **kwargs) -> CampaignForm:
     form = CampaignForm(model_oems={m["model_id"]: m["oem_id"] for m in models}, **kwargs)
     form.oem_id.choices = [(0, "Choose the OEM"), *queries.oem_choices(conn)]
     form.model_id.choices = [("", "Choose the model"), *((m["model_id"], m["label"]) for m in models)]
-    form.operation_code.choices = [("", "None"), *queries.operation_choices(conn)]
+    form.operation_code.choices = [("", "None"), *master_api.labour_choices(conn)]
     return form
 
 
