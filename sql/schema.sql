@@ -2077,6 +2077,35 @@ $$;
 
 
 --
+-- Name: bill_fully_credited(integer); Type: FUNCTION; Schema: service; Owner: -
+--
+
+CREATE FUNCTION service.bill_fully_credited(p_invoice_id integer) RETURNS boolean
+    LANGUAGE sql STABLE
+    AS $$
+    SELECT EXISTS (SELECT 1 FROM billing.credit_note cn JOIN billing.invoice i ON i.invoice_id = cn.invoice_id
+                    WHERE cn.invoice_id = p_invoice_id
+                      AND cn.grand_total + cn.tcs_amount >= i.grand_total + i.tcs_amount)
+$$;
+
+
+--
+-- Name: card_billed(); Type: FUNCTION; Schema: service; Owner: -
+--
+
+CREATE FUNCTION service.card_billed() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+    IF TG_OP = 'INSERT' OR NEW.invoice_id IS DISTINCT FROM OLD.invoice_id THEN
+        INSERT INTO service.job_card_bill (job_card_id, invoice_id) VALUES (NEW.job_card_id, NEW.invoice_id);
+    END IF;
+    RETURN NULL;
+END
+$$;
+
+
+--
 -- Name: check_approval_has_lines(); Type: FUNCTION; Schema: service; Owner: -
 --
 
@@ -2117,6 +2146,10 @@ BEGIN
                       AND customer_id = NEW.customer_id) THEN
         RAISE EXCEPTION 'a job card is billed on a service invoice or job sheet made out to its customer'
             USING ERRCODE = 'check_violation', CONSTRAINT = 'job_card_invoice_kind';
+    END IF;
+    IF EXISTS (SELECT 1 FROM billing.credit_note WHERE invoice_id = NEW.invoice_id) THEN
+        RAISE EXCEPTION 'invoice % is reversed by a credit note: bill the card on a new invoice', NEW.invoice_id
+            USING ERRCODE = 'check_violation', CONSTRAINT = 'job_card_invoice_credited';
     END IF;
     RETURN NEW;
 END
@@ -2172,21 +2205,24 @@ CREATE FUNCTION service.check_free_service() RETURNS trigger
 DECLARE
     v record;
     fs record;
+    used record;
 BEGIN
     SELECT sv.sale_date, va.model_id INTO v
       FROM service.vehicle sv JOIN oem.variant va ON va.variant_id = sv.variant_id
      WHERE sv.vehicle_id = NEW.vehicle_id;
     SELECT * INTO fs FROM warranty.free_services(v.model_id, v.sale_date, (NEW.opened_at AT TIME ZONE 'Asia/Kolkata')::date,
                                                  NEW.odometer_km,
-                                                 ARRAY(SELECT free_service_no FROM service.job_card
-                                                        WHERE vehicle_id = NEW.vehicle_id AND service_type = 'FREE_SERVICE'
-                                                          AND state <> 'CANCELLED' AND job_card_id <> NEW.job_card_id))
+                                                 ARRAY(SELECT u.free_service_no
+                                                         FROM service.free_services_used(NEW.vehicle_id, NEW.job_card_id) u))
      WHERE service_no = NEW.free_service_no;
     IF NOT FOUND THEN
         RAISE EXCEPTION 'the model has no free service %', NEW.free_service_no
             USING ERRCODE = 'check_violation', CONSTRAINT = 'job_card_free_service_in_schedule';
     ELSIF fs.state = 'USED' THEN
-        RAISE EXCEPTION 'free service % was already used on this vehicle', NEW.free_service_no
+        SELECT * INTO used FROM service.free_services_used(NEW.vehicle_id, NEW.job_card_id) u
+         WHERE u.free_service_no = NEW.free_service_no LIMIT 1;
+        RAISE EXCEPTION 'free service % was already used on this vehicle on % at % (job card %)', NEW.free_service_no,
+            to_char(used.used_on, 'DD-MM-YYYY'), used.branch_name, used.job_card_no
             USING ERRCODE = 'unique_violation', CONSTRAINT = 'job_card_free_service_once_idx';
     ELSIF fs.expired_by = 'EXPIRED_BY_DATE' THEN
         RAISE EXCEPTION 'free service % was due by %', NEW.free_service_no, to_char(fs.due_on, 'DD-MM-YYYY')
@@ -2643,6 +2679,23 @@ $$;
 
 
 --
+-- Name: credit_note_frees_card(); Type: FUNCTION; Schema: service; Owner: -
+--
+
+CREATE FUNCTION service.credit_note_frees_card() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+    IF service.bill_fully_credited(NEW.invoice_id) THEN
+        UPDATE service.job_card SET invoice_id = NULL
+         WHERE invoice_id = NEW.invoice_id AND state NOT IN ('DELIVERED', 'CANCELLED');
+    END IF;
+    RETURN NULL;
+END
+$$;
+
+
+--
 -- Name: customer_work_approved(integer); Type: FUNCTION; Schema: service; Owner: -
 --
 
@@ -2652,6 +2705,23 @@ CREATE FUNCTION service.customer_work_approved(p_job_card_id integer) RETURNS bo
     SELECT NOT EXISTS (SELECT 1 FROM service.job_line
                         WHERE job_card_id = p_job_card_id AND coverage = 'CUSTOMER'
                           AND status <> 'DECLINED' AND approval_id IS NULL)
+$$;
+
+
+--
+-- Name: free_services_used(integer, integer); Type: FUNCTION; Schema: service; Owner: -
+--
+
+CREATE FUNCTION service.free_services_used(p_vehicle_id integer, p_except_job_card_id integer DEFAULT NULL::integer) RETURNS TABLE(free_service_no smallint, used_on date, branch_name text, job_card_no text)
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+    SELECT j.free_service_no, (j.opened_at AT TIME ZONE 'Asia/Kolkata')::date,
+           coalesce(b.trade_name, b.legal_name), j.job_card_no
+      FROM service.job_card j JOIN master.branch b ON b.branch_id = j.branch_id
+     WHERE j.vehicle_id = p_vehicle_id AND j.service_type = 'FREE_SERVICE' AND j.state <> 'CANCELLED'
+       AND j.job_card_id IS DISTINCT FROM p_except_job_card_id
+     ORDER BY j.free_service_no, j.opened_at
 $$;
 
 
@@ -2791,9 +2861,7 @@ BEGIN
     per_day := CASE WHEN p_on > v.sale_date AND p_km > 0 THEN p_km::numeric / (p_on - v.sale_date) END;
     SELECT f.service_no, f.due_on, f.due_km INTO fs
       FROM warranty.free_services(v.model_id, v.sale_date, p_on, p_km,
-                                  ARRAY(SELECT j.free_service_no FROM service.job_card j
-                                         WHERE j.vehicle_id = p_vehicle_id AND j.service_type = 'FREE_SERVICE'
-                                           AND j.state <> 'CANCELLED')) f
+                                  ARRAY(SELECT u.free_service_no FROM service.free_services_used(p_vehicle_id) u)) f
      WHERE f.state IN ('DUE', 'TO_COME')
      ORDER BY f.service_no LIMIT 1;
     IF FOUND THEN
@@ -6194,6 +6262,33 @@ CREATE TABLE service.job_card (
 
 
 --
+-- Name: job_card_bill; Type: TABLE; Schema: service; Owner: -
+--
+
+CREATE TABLE service.job_card_bill (
+    job_card_bill_id integer NOT NULL,
+    job_card_id integer NOT NULL,
+    invoice_id integer NOT NULL,
+    billed_at timestamp with time zone DEFAULT now() NOT NULL,
+    billed_by integer DEFAULT audit.current_staff_id()
+);
+
+
+--
+-- Name: job_card_bill_job_card_bill_id_seq; Type: SEQUENCE; Schema: service; Owner: -
+--
+
+ALTER TABLE service.job_card_bill ALTER COLUMN job_card_bill_id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME service.job_card_bill_job_card_bill_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
+
+--
 -- Name: job_card_job_card_id_seq; Type: SEQUENCE; Schema: service; Owner: -
 --
 
@@ -8111,6 +8206,22 @@ ALTER TABLE ONLY service.job_approval
 
 
 --
+-- Name: job_card_bill job_card_bill_invoice_once; Type: CONSTRAINT; Schema: service; Owner: -
+--
+
+ALTER TABLE ONLY service.job_card_bill
+    ADD CONSTRAINT job_card_bill_invoice_once UNIQUE (invoice_id);
+
+
+--
+-- Name: job_card_bill job_card_bill_pkey; Type: CONSTRAINT; Schema: service; Owner: -
+--
+
+ALTER TABLE ONLY service.job_card_bill
+    ADD CONSTRAINT job_card_bill_pkey PRIMARY KEY (job_card_bill_id);
+
+
+--
 -- Name: job_card job_card_idempotency_key_key; Type: CONSTRAINT; Schema: service; Owner: -
 --
 
@@ -9016,6 +9127,13 @@ CREATE INDEX job_approval_card_idx ON service.job_approval USING btree (job_card
 
 
 --
+-- Name: job_card_bill_card_idx; Type: INDEX; Schema: service; Owner: -
+--
+
+CREATE INDEX job_card_bill_card_idx ON service.job_card_bill USING btree (job_card_id, billed_at);
+
+
+--
 -- Name: job_card_board_idx; Type: INDEX; Schema: service; Owner: -
 --
 
@@ -9314,6 +9432,13 @@ CREATE TRIGGER credit_note_a_not_for_transfer BEFORE INSERT ON billing.credit_no
 --
 
 CREATE TRIGGER credit_note_balance_kept AFTER INSERT ON billing.credit_note FOR EACH ROW EXECUTE FUNCTION billing.balance_moved();
+
+
+--
+-- Name: credit_note credit_note_frees_job_card; Type: TRIGGER; Schema: billing; Owner: -
+--
+
+CREATE TRIGGER credit_note_frees_job_card AFTER INSERT ON billing.credit_note FOR EACH ROW EXECUTE FUNCTION service.credit_note_frees_card();
 
 
 --
@@ -10157,6 +10282,13 @@ CREATE TRIGGER audit_log_change AFTER INSERT OR DELETE OR UPDATE ON service.job_
 
 
 --
+-- Name: job_card_bill audit_log_change; Type: TRIGGER; Schema: service; Owner: -
+--
+
+CREATE TRIGGER audit_log_change AFTER INSERT OR DELETE OR UPDATE ON service.job_card_bill FOR EACH ROW EXECUTE FUNCTION audit.log_change('job_card_bill_id', '', '');
+
+
+--
 -- Name: job_line audit_log_change; Type: TRIGGER; Schema: service; Owner: -
 --
 
@@ -10280,6 +10412,20 @@ CREATE TRIGGER job_approval_is_permanent BEFORE DELETE OR UPDATE ON service.job_
 --
 
 CREATE TRIGGER job_approval_needs_lines BEFORE INSERT ON service.job_approval FOR EACH ROW EXECUTE FUNCTION service.check_approval_has_lines();
+
+
+--
+-- Name: job_card_bill job_card_bill_is_permanent; Type: TRIGGER; Schema: service; Owner: -
+--
+
+CREATE TRIGGER job_card_bill_is_permanent BEFORE DELETE OR UPDATE ON service.job_card_bill FOR EACH ROW EXECUTE FUNCTION audit.refuse_change();
+
+
+--
+-- Name: job_card job_card_bill_recorded; Type: TRIGGER; Schema: service; Owner: -
+--
+
+CREATE TRIGGER job_card_bill_recorded AFTER INSERT OR UPDATE OF invoice_id ON service.job_card FOR EACH ROW WHEN ((new.invoice_id IS NOT NULL)) EXECUTE FUNCTION service.card_billed();
 
 
 --
@@ -11979,6 +12125,30 @@ ALTER TABLE ONLY service.job_approval
 
 ALTER TABLE ONLY service.job_card
     ADD CONSTRAINT job_card_advisor_id_fkey FOREIGN KEY (advisor_id) REFERENCES master.staff(staff_id);
+
+
+--
+-- Name: job_card_bill job_card_bill_billed_by_fkey; Type: FK CONSTRAINT; Schema: service; Owner: -
+--
+
+ALTER TABLE ONLY service.job_card_bill
+    ADD CONSTRAINT job_card_bill_billed_by_fkey FOREIGN KEY (billed_by) REFERENCES master.staff(staff_id);
+
+
+--
+-- Name: job_card_bill job_card_bill_invoice_id_fkey; Type: FK CONSTRAINT; Schema: service; Owner: -
+--
+
+ALTER TABLE ONLY service.job_card_bill
+    ADD CONSTRAINT job_card_bill_invoice_id_fkey FOREIGN KEY (invoice_id) REFERENCES billing.invoice(invoice_id);
+
+
+--
+-- Name: job_card_bill job_card_bill_job_card_id_fkey; Type: FK CONSTRAINT; Schema: service; Owner: -
+--
+
+ALTER TABLE ONLY service.job_card_bill
+    ADD CONSTRAINT job_card_bill_job_card_id_fkey FOREIGN KEY (job_card_id) REFERENCES service.job_card(job_card_id);
 
 
 --

@@ -669,31 +669,59 @@ CREATE OR REPLACE TRIGGER parts_request_is_never_deleted BEFORE DELETE ON servic
 -- ---------------------------------------------------------------------------
 -- Entitlements, the bill, the gate pass and the next service due
 -- ---------------------------------------------------------------------------
+-- The free services a vehicle has used (its job cards of type FREE_SERVICE not cancelled) at any
+-- branch: which one, the day its card was opened (in India), the branch and the card's number, and
+-- nothing more of another branch's card. p_except_job_card_id leaves out the card being checked.
+CREATE OR REPLACE FUNCTION service.free_services_used(p_vehicle_id integer, p_except_job_card_id integer DEFAULT NULL)
+RETURNS TABLE (free_service_no smallint, used_on date, branch_name text, job_card_no text)
+LANGUAGE sql STABLE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT j.free_service_no, (j.opened_at AT TIME ZONE 'Asia/Kolkata')::date,
+           coalesce(b.trade_name, b.legal_name), j.job_card_no
+      FROM service.job_card j JOIN master.branch b ON b.branch_id = j.branch_id
+     WHERE j.vehicle_id = p_vehicle_id AND j.service_type = 'FREE_SERVICE' AND j.state <> 'CANCELLED'
+       AND j.job_card_id IS DISTINCT FROM p_except_job_card_id
+     ORDER BY j.free_service_no, j.opened_at
+$$;
+
+-- Is this invoice reversed in full by a credit note (its total and TCS all credited)?
+CREATE OR REPLACE FUNCTION service.bill_fully_credited(p_invoice_id integer) RETURNS boolean
+LANGUAGE sql STABLE
+AS $$
+    SELECT EXISTS (SELECT 1 FROM billing.credit_note cn JOIN billing.invoice i ON i.invoice_id = cn.invoice_id
+                    WHERE cn.invoice_id = p_invoice_id
+                      AND cn.grand_total + cn.tcs_amount >= i.grand_total + i.tcs_amount)
+$$;
+
 -- A free service is taken only when the model's schedule says it is the one due on the day the
 -- card is opened at its odometer (months and km from the sale, whichever first: warranty.free_services)
--- and never twice for a vehicle (job_card_free_service_once_idx; the cards of another branch are
--- under its row-level security, the index sees them all).
+-- and never twice for a vehicle, at whichever branch it was used (service.free_services_used reads
+-- every branch's cards; job_card_free_service_once_idx holds it against a race).
 CREATE OR REPLACE FUNCTION service.check_free_service() RETURNS trigger
 LANGUAGE plpgsql
 AS $$
 DECLARE
     v record;
     fs record;
+    used record;
 BEGIN
     SELECT sv.sale_date, va.model_id INTO v
       FROM service.vehicle sv JOIN oem.variant va ON va.variant_id = sv.variant_id
      WHERE sv.vehicle_id = NEW.vehicle_id;
     SELECT * INTO fs FROM warranty.free_services(v.model_id, v.sale_date, (NEW.opened_at AT TIME ZONE 'Asia/Kolkata')::date,
                                                  NEW.odometer_km,
-                                                 ARRAY(SELECT free_service_no FROM service.job_card
-                                                        WHERE vehicle_id = NEW.vehicle_id AND service_type = 'FREE_SERVICE'
-                                                          AND state <> 'CANCELLED' AND job_card_id <> NEW.job_card_id))
+                                                 ARRAY(SELECT u.free_service_no
+                                                         FROM service.free_services_used(NEW.vehicle_id, NEW.job_card_id) u))
      WHERE service_no = NEW.free_service_no;
     IF NOT FOUND THEN
         RAISE EXCEPTION 'the model has no free service %', NEW.free_service_no
             USING ERRCODE = 'check_violation', CONSTRAINT = 'job_card_free_service_in_schedule';
     ELSIF fs.state = 'USED' THEN
-        RAISE EXCEPTION 'free service % was already used on this vehicle', NEW.free_service_no
+        SELECT * INTO used FROM service.free_services_used(NEW.vehicle_id, NEW.job_card_id) u
+         WHERE u.free_service_no = NEW.free_service_no LIMIT 1;
+        RAISE EXCEPTION 'free service % was already used on this vehicle on % at % (job card %)', NEW.free_service_no,
+            to_char(used.used_on, 'DD-MM-YYYY'), used.branch_name, used.job_card_no
             USING ERRCODE = 'unique_violation', CONSTRAINT = 'job_card_free_service_once_idx';
     ELSIF fs.expired_by = 'EXPIRED_BY_DATE' THEN
         RAISE EXCEPTION 'free service % was due by %', NEW.free_service_no, to_char(fs.due_on, 'DD-MM-YYYY')
@@ -763,8 +791,9 @@ CREATE OR REPLACE TRIGGER job_line_warranty_check
     BEFORE INSERT OR UPDATE OF coverage, part_id, operation_code ON service.job_line
     FOR EACH ROW WHEN (NEW.coverage = 'WARRANTY') EXECUTE FUNCTION service.check_warranty_line();
 
--- The card's bill: set once, on a READY card whose customer-paid work is all approved, to a
--- service invoice or job sheet; after that the card's work does not change (it is billed).
+-- The card's bill: set once, on a READY card whose customer-paid work is all approved, to a service
+-- invoice or job sheet no credit note has touched; after that the card's work does not change (it is
+-- billed) until a credit note reverses that bill in full (service.credit_note_frees_card).
 CREATE OR REPLACE FUNCTION service.check_card_invoice() RETURNS trigger
 LANGUAGE plpgsql
 AS $$
@@ -785,6 +814,10 @@ BEGIN
                       AND customer_id = NEW.customer_id) THEN
         RAISE EXCEPTION 'a job card is billed on a service invoice or job sheet made out to its customer'
             USING ERRCODE = 'check_violation', CONSTRAINT = 'job_card_invoice_kind';
+    END IF;
+    IF EXISTS (SELECT 1 FROM billing.credit_note WHERE invoice_id = NEW.invoice_id) THEN
+        RAISE EXCEPTION 'invoice % is reversed by a credit note: bill the card on a new invoice', NEW.invoice_id
+            USING ERRCODE = 'check_violation', CONSTRAINT = 'job_card_invoice_credited';
     END IF;
     RETURN NEW;
 END
@@ -809,6 +842,42 @@ $$;
 
 CREATE OR REPLACE TRIGGER job_line_card_billed BEFORE INSERT OR UPDATE OR DELETE ON service.job_line
     FOR EACH ROW EXECUTE FUNCTION service.refuse_line_on_billed_card();
+
+-- Every bill the card is given goes into its history (an invoice bills one card ever:
+-- job_card_bill_invoice_once).
+CREATE OR REPLACE FUNCTION service.card_billed() RETURNS trigger
+LANGUAGE plpgsql
+AS $$
+BEGIN
+    IF TG_OP = 'INSERT' OR NEW.invoice_id IS DISTINCT FROM OLD.invoice_id THEN
+        INSERT INTO service.job_card_bill (job_card_id, invoice_id) VALUES (NEW.job_card_id, NEW.invoice_id);
+    END IF;
+    RETURN NULL;
+END
+$$;
+
+CREATE OR REPLACE TRIGGER job_card_bill_recorded AFTER INSERT OR UPDATE OF invoice_id ON service.job_card
+    FOR EACH ROW WHEN (NEW.invoice_id IS NOT NULL) EXECUTE FUNCTION service.card_billed();
+
+CREATE OR REPLACE TRIGGER job_card_bill_is_permanent BEFORE UPDATE OR DELETE ON service.job_card_bill
+    FOR EACH ROW EXECUTE FUNCTION audit.refuse_change();
+
+-- A credit note reversing an open card's bill in full takes the bill off the card: its work may be
+-- corrected and it is billed again. A delivered (or cancelled) card keeps its bill.
+CREATE OR REPLACE FUNCTION service.credit_note_frees_card() RETURNS trigger
+LANGUAGE plpgsql
+AS $$
+BEGIN
+    IF service.bill_fully_credited(NEW.invoice_id) THEN
+        UPDATE service.job_card SET invoice_id = NULL
+         WHERE invoice_id = NEW.invoice_id AND state NOT IN ('DELIVERED', 'CANCELLED');
+    END IF;
+    RETURN NULL;
+END
+$$;
+
+CREATE OR REPLACE TRIGGER credit_note_frees_job_card AFTER INSERT ON billing.credit_note
+    FOR EACH ROW EXECUTE FUNCTION service.credit_note_frees_card();
 
 -- A gate pass lets a READY vehicle out: its bill paid in full (billing.invoice_paid_in_full; a job
 -- sheet always is), nothing to bill at all, or released on credit by a MANAGER (or ADMIN), in their
@@ -906,9 +975,9 @@ AS $$
 $$;
 
 -- The next service of a vehicle after a visit on p_on at p_km: the next free service of the model's
--- schedule not used and not expired, else the paid interval on the day. Its km as scheduled; its
--- date the earlier of the schedule's and the day the vehicle reaches those km at its average daily
--- km (its readings since the sale, counted from 0 km on the sale date).
+-- schedule not used (at any branch) and not expired, else the paid interval on the day. Its km as
+-- scheduled; its date the earlier of the schedule's and the day the vehicle reaches those km at its
+-- average daily km (its readings since the sale, counted from 0 km on the sale date).
 CREATE OR REPLACE FUNCTION service.next_service_due(p_vehicle_id integer, p_on date, p_km integer)
 RETURNS TABLE (due_on date, due_km integer, free_service_no smallint)
 LANGUAGE plpgsql STABLE
@@ -927,9 +996,7 @@ BEGIN
     per_day := CASE WHEN p_on > v.sale_date AND p_km > 0 THEN p_km::numeric / (p_on - v.sale_date) END;
     SELECT f.service_no, f.due_on, f.due_km INTO fs
       FROM warranty.free_services(v.model_id, v.sale_date, p_on, p_km,
-                                  ARRAY(SELECT j.free_service_no FROM service.job_card j
-                                         WHERE j.vehicle_id = p_vehicle_id AND j.service_type = 'FREE_SERVICE'
-                                           AND j.state <> 'CANCELLED')) f
+                                  ARRAY(SELECT u.free_service_no FROM service.free_services_used(p_vehicle_id) u)) f
      WHERE f.state IN ('DUE', 'TO_COME')
      ORDER BY f.service_no LIMIT 1;
     IF FOUND THEN

@@ -218,7 +218,10 @@ def what_a_credit_note_does(conn: Connection, invoice) -> list[str]:
     if invoice["kind"] in SERVICE_KINDS:
         return ["Nothing goes back to stock: the parts were issued to the job card and fitted to the vehicle "
                 "(parts not used are returned on the job card).",
-                "The customer then owes nothing on it; what they paid against it is given back on a refund voucher."]
+                "The customer then owes nothing on it; what they paid against it is given back on a refund voucher.",
+                (f"Job card {invoice['service_reference']}, if the vehicle has not left yet, can then be billed again "
+                 "on a new invoice (its work corrected first if need be).") if invoice.get("service_reference")
+                else "The job card, if the vehicle has not left yet, can then be billed again on a new invoice."]
     if invoice["kind"] == "VEHICLE":
         vin = conn.execute(sa.text("SELECT vin FROM inventory.vehicle_unit WHERE unit_id = :u"),
                            {"u": invoice["unit_id"]}).scalar()

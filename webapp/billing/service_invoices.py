@@ -323,3 +323,17 @@ def service_invoice_numbers(conn: Connection, invoice_ids: list[int]) -> dict[in
     return {r["invoice_id"]: dict(r) for r in conn.execute(sa.text("""
         SELECT invoice_id, invoice_no, kind FROM billing.invoice
          WHERE invoice_id = ANY(:ids) AND kind IN ('SERVICE', 'JOB_SHEET')"""), {"ids": ids}).mappings()}
+
+
+def service_invoice_credits(conn: Connection, invoice_ids: list[int]) -> dict[int, dict]:
+    """These service invoices (of this branch) with the credit note that reversed each, if any, by id, in
+    one read: invoice_id, invoice_no, invoice_date, amount_payable, credit_note_id, credit_note_no,
+    note_date (None when not credited). For a job card's earlier bills."""
+    ids = sorted({int(i) for i in invoice_ids if i})
+    if not ids:
+        return {}
+    return {r["invoice_id"]: dict(r) for r in conn.execute(sa.text("""
+        SELECT i.invoice_id, i.invoice_no, i.invoice_date, i.kind, i.amount_payable,
+               cn.credit_note_id, cn.credit_note_no, cn.note_date
+          FROM billing.invoice i LEFT JOIN billing.credit_note cn ON cn.invoice_id = i.invoice_id
+         WHERE i.invoice_id = ANY(:ids) AND i.kind IN ('SERVICE', 'JOB_SHEET')"""), {"ids": ids}).mappings()}

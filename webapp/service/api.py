@@ -7,8 +7,8 @@ Panels for the arrival and vehicle pages are registered on the "service_vehicle"
 variant_id, model_id, sale_date, customer_id, last_odometer_km, last_odometer_on, mfg_month, pack_ids
 (every pack the vehicle has held: pack_id, serial, fitted_on, removed_on (None: in it now),
 replaced_pack_id), used_free_services (the free-service numbers of its job cards not cancelled, at
-this branch: another branch's cards are under its row-level security), open_job_card_id (this
-branch's open card, or None).
+any branch: service.free_services_used reads them past the branches' row-level security),
+open_job_card_id (this branch's open card, or None).
 
 For the service invoice: ``customer_work_approved(conn, job_card_id)`` is the database's answer
 (service.customer_work_approved) to "has the customer approved all the customer-paid work?", and

@@ -1,10 +1,12 @@
 """The job card's bill and the way out: "Make the invoice" from a READY card (quality check passed)
 whose customer-paid work is all approved, posted through billing's api in the request's
 transaction (a service invoice, or a job sheet when every line is covered), linked once from the
-card (service.job_card.invoice_id); then the payment at billing's receipt screen and the gate pass,
+card (service.job_card.invoice_id, and its history service.job_card_bill); then the payment at billing's receipt screen and the gate pass,
 which the database grants only when the bill is paid in full, nothing was billed, or a MANAGER
 releases the vehicle on credit with a reason (sql/0028_service_bill.sql). The gate pass moves the
-card to DELIVERED and stores the vehicle's next service due.
+card to DELIVERED and stores the vehicle's next service due. A credit note reversing the bill of a card
+not yet delivered takes it off the card (sql/0034_service_rebill.sql): the card is billed again, on a
+new invoice, and the reversed bill stays listed on the page as an earlier bill.
 
 Coverage of a job line on the bill: CUSTOMER is paid by the customer; WARRANTY and RECALL are claimed
 from the manufacturer (WARRANTY on the bill); FREE_SERVICE is claimed as free-service labour; GOODWILL
@@ -51,6 +53,8 @@ BILL_MESSAGES = {
     "job_card_invoice_work_approved": (None, "The customer has not approved all the customer-paid work: record "
                                              "the approval on the estimate first"),
     "job_card_invoice_kind": (None, "A job card is billed on a service invoice or job sheet made out to its customer"),
+    "job_card_invoice_credited": (None, "That invoice is reversed by a credit note: the card is billed on a new one"),
+    "job_card_bill_invoice_once": (None, "This invoice already bills a job card"),
 }
 
 GATE_PASS_MESSAGES = {
@@ -95,6 +99,23 @@ def billable(conn: Connection, job_card_id: int) -> list[dict]:
                       "description": f"{r['description']} (goodwill, no charge)"[:300] if goodwill else r["description"],
                       "job_coverage": r["coverage"]})
     return lines
+
+
+def earlier_bills(conn: Connection, card) -> list[dict]:
+    """The card's bills before the one in force, oldest first, each with the credit note that reversed it
+    (service.job_card_bill; billing's numbers and notes)."""
+    ids = [i for i in conn.execute(sa.text("""
+        SELECT invoice_id FROM service.job_card_bill WHERE job_card_id = :j ORDER BY billed_at, job_card_bill_id"""),
+        {"j": card["job_card_id"]}).scalars() if i != card["invoice_id"]]
+    found = billing.service_invoice_credits(conn, ids)
+    return [found[i] for i in ids if i in found]
+
+
+def _bill_key(job_card_id: int, earlier: int) -> str:
+    """The idempotency key of the card's bill: one per bill of the card (the first as it always was), so a
+    repeated tap finds the bill it made and a bill after a credit note is a new document."""
+    name = f"job_card:{job_card_id}" if earlier == 0 else f"job_card:{job_card_id}:bill:{earlier + 1}"
+    return str(uuid.uuid5(KEY_SPACE, name))
 
 
 def gate_pass_of(conn: Connection, job_card_id: int):
@@ -153,13 +174,14 @@ def _page(conn, card, form: GatePassForm | None = None, status: int = 200, error
             except Refused as exc:
                 errors = [*(errors or []), str(exc)]
     gate = gate_pass_of(conn, card["job_card_id"])
+    earlier = earlier_bills(conn, card)
     if form is None:
         form = GatePassForm()
         form.key.data = new_key()
         form.received_by_name.data = card["customer_name"]
     return render_template(
         "service/bill.html", card=card, lines=lines, draft=draft, job_sheet=draft is not None and billing.is_job_sheet(draft),
-        invoice=invoice, gate=gate, form=form, errors=errors or [], why_not=_why_not_billable(conn, card),
+        invoice=invoice, gate=gate, form=form, errors=errors or [], why_not=_why_not_billable(conn, card), earlier=earlier,
         may_release=can("workshop.override"), coverages=billing.COVERAGES), status
 
 
@@ -192,7 +214,7 @@ def bill_make(job_card_id: int):
     if why:
         return _page(conn, card, status=422, errors=[why])
     form = GatePassForm()      # carries the refusals of the posting, shown above the page's form
-    key = str(uuid.uuid5(KEY_SPACE, f"job_card:{job_card_id}"))
+    key = _bill_key(job_card_id, len(earlier_bills(conn, card)))
 
     def post() -> int:
         invoice_id = billing.post_service_invoice(

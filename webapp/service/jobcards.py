@@ -69,6 +69,21 @@ def _card_data(form: JobCardForm) -> dict:
     return data
 
 
+def _say_where_free_service_was_used(conn, form: JobCardForm, vehicle_id: int, job_card_id: int | None = None) -> None:
+    """A free service refused as used: which visit used it (at any branch, whose card this branch may not
+    see), in place of the general words."""
+    general = JOB_CARD_MESSAGES["job_card_free_service_once_idx"][1]
+    field = form.free_service_no
+    if general not in (field.errors or ()) or not field.data:
+        return
+    used = queries.free_service_used(conn, vehicle_id, field.data, job_card_id)
+    if used:
+        field.errors = [e if e != general else
+                        (f"Free service {used['free_service_no']} was already used on this vehicle on "
+                         f"{used['used_on']:%d-%m-%Y} at {used['branch_name']} (job card {used['job_card_no']})")
+                        for e in field.errors]
+
+
 def _job_card_form(conn, **kw) -> JobCardForm:
     form = JobCardForm(**kw)
     form.technician_id.choices = choices([(0, "Not yet assigned")] + queries.technician_choices(conn, current_user.branch_id))
@@ -94,6 +109,7 @@ def job_card_new(vehicle_id: int):
         if saved:
             flash("Job card opened.", "success")
             return redirect_response(url_for("service.job_card_detail", job_card_id=job_card_id))
+        _say_where_free_service_was_used(conn, form, vehicle_id)
     status = 422 if request.method == "POST" else 200
     return render_template("service/job_card_form.html", vehicle=vehicle, form=form, card=None), status
 
@@ -137,6 +153,7 @@ def job_card_edit(job_card_id: int):
         if saved:
             flash("Job card saved.", "success")
             return redirect_response(url_for("service.job_card_detail", job_card_id=job_card_id))
+        _say_where_free_service_was_used(conn, form, card["vehicle_id"], job_card_id)
     status = 422 if request.method == "POST" else 200
     vehicle = queries.get_vehicle(conn, card["vehicle_id"])
     return render_template("service/job_card_form.html", vehicle=vehicle, form=form, card=card), status

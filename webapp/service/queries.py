@@ -11,8 +11,9 @@ from sqlalchemy.engine import Connection
 
 OPEN = "state NOT IN ('DELIVERED', 'CANCELLED')"
 
-# A vehicle with its variant, model, OEM, owner, the open job card this branch can see and its last
-# battery reading (any branch's: readings are the vehicle's evidence, not a branch's document).
+# A vehicle with its variant, model, OEM, owner, the open job card this branch can see, its last
+# battery reading (any branch's: readings are the vehicle's evidence, not a branch's document) and the
+# free services it has used at any branch (service.free_services_used: the facts, not the cards).
 VEHICLE_SQL = f"""
     SELECT v.*, va.name AS variant_name, va.model_id, m.name AS model_name, o.brand AS oem_name,
            va.battery_min_soh_pct, c.name AS owner_name, c.mobile AS owner_mobile,
@@ -20,8 +21,7 @@ VEHICLE_SQL = f"""
            oc.label AS open_state_label,
            br.soh_pct AS last_soh_pct, br.soc_pct AS last_soc_pct, br.read_at AS last_read_at,
            br.flags AS last_flags, br.serial AS last_reading_serial,
-           ARRAY(SELECT j.free_service_no FROM service.job_card j
-                  WHERE j.vehicle_id = v.vehicle_id AND j.service_type = 'FREE_SERVICE' AND j.state <> 'CANCELLED'
+           ARRAY(SELECT u.free_service_no FROM service.free_services_used(v.vehicle_id) u
                   ORDER BY 1) AS used_free_services
       FROM service.vehicle v
       JOIN oem.variant va ON va.variant_id = v.variant_id
@@ -41,6 +41,14 @@ VEHICLE_SQL = f"""
 
 def get_vehicle(conn: Connection, vehicle_id: int):
     return conn.execute(sa.text(VEHICLE_SQL + " WHERE v.vehicle_id = :v"), {"v": vehicle_id}).mappings().first()
+
+
+def free_service_used(conn: Connection, vehicle_id: int, free_service_no: int, except_job_card_id: int | None = None):
+    """Where and when the vehicle used this free service, at any branch (free_service_no, used_on,
+    branch_name, job_card_no), or None."""
+    return conn.execute(sa.text("""
+        SELECT * FROM service.free_services_used(:v, :except) WHERE free_service_no = :n LIMIT 1"""),
+        {"v": vehicle_id, "except": except_job_card_id, "n": free_service_no}).mappings().first()
 
 
 def vehicles(conn: Connection, vehicle_ids: list[int]):
