@@ -66,6 +66,7 @@ def seed_demo(conn: Connection, new_pin: Callable[[], str]) -> list[tuple[str, s
         created.append((code, name, role, pin))
     _seed_catalog_and_stock(conn, branch_ids)
     _seed_workshop(conn, branch_ids)
+    _seed_sold_here(conn, branch_ids)
     return created
 
 
@@ -354,3 +355,147 @@ def _demo_reading(conn: Connection, card: int, pack: int, on, soh: float, cycles
                 :vmax, 3.352, 33.5, 18, :faults, true)"""),
         {"j": card, "p": pack, "at": datetime.combine(on, time(10, 15), IST), "soh": round(soh, 2), "cycles": cycles,
          "vmax": 3.481 if imbalance else 3.371, "faults": ["P0A7F"] if imbalance else []})
+
+
+# A scooter sold here, through the sales flow, that has come back to the workshop ever since: its
+# booking, tax invoice, payment, insurance, registration, PDI and delivery; its first and second free
+# services and a paid service billed on a service invoice and paid, each with a battery reading (the
+# vehicle page draws its SoH trend), each let out on a gate pass; and today it is in again. Sold on the
+# first day of a financial year (at least eight months ago), so its invoice is that year's first and a
+# generated history numbers its own after it, never dated before it (seed/history.py).
+SOLD_HERE = {"owner": "Kiran Patil", "mobile": "9886089898", "address": "41, 2nd Main, Indiranagar",
+             "pincode": "560038", "registration": "KA03NE2468", "model": "Rizta", "colour": "Deccan Grey",
+             "km_a_day": 26}
+
+
+def _seed_sold_here(conn: Connection, branch_ids: dict[str, int]) -> None:
+    from datetime import date, datetime, time, timedelta
+    from decimal import Decimal
+
+    from webapp.billing import api as billing
+    from webapp.billing import posting
+    from webapp.formatting import IST, today_ist
+    from webapp.sales import services
+
+    today = today_ist()
+    blr = branch_ids["BLR1"]
+    eight_months_ago = today - timedelta(days=240)
+    sold = date(eight_months_ago.year - (eight_months_ago.month < 4), 4, 1)   # the financial year's first day
+    staff = dict(conn.execute(sa.text("SELECT staff_code, staff_id FROM master.staff WHERE staff_code IN "
+                                      "('S01', 'MGR1', 'AC01', 'SA01', 'T01')")).all())
+
+    def acting(code: str) -> None:
+        conn.execute(sa.text("SELECT set_config('erp.staff_id', :s, true)"), {"s": str(staff[code])})
+
+    variant_id = conn.execute(sa.text("""
+        SELECT v.variant_id FROM oem.variant v JOIN oem.model m USING (model_id) WHERE m.name = :m"""),
+        {"m": SOLD_HERE["model"]}).scalar_one()
+    # The price on the day it was sold (the demo's list starts this month).
+    conn.execute(sa.text("""
+        INSERT INTO oem.price_list (variant_id, ex_showroom, ex_factory, subsidy_rule, subsidy_per_kwh, subsidy_cap,
+                                    subsidy_cap_pct, effective_from, effective_to)
+        SELECT variant_id, ex_showroom, ex_factory, subsidy_rule, subsidy_per_kwh, subsidy_cap, subsidy_cap_pct,
+               :sold, effective_from - 1
+          FROM oem.price_list WHERE variant_id = :v"""), {"v": variant_id, "sold": sold})
+    vin = f"{DEMO_VIN_PREFIX}{sold:%y}90000001"[:17]
+    unit = conn.execute(sa.text("""
+        INSERT INTO inventory.vehicle_unit (vin, motor_no, charger_serial, key_no, variant_id, colour, mfg_month,
+                                            branch_id, status, received_on)
+        VALUES (:vin, :motor, :charger, 'K901', :v, :c, :mfg, :b, 'IN_STOCK', :received) RETURNING unit_id"""),
+        {"vin": vin, "motor": f"MTR{sold:%y}900001",
+         "charger": f"CHG{sold:%y}900001", "v": variant_id, "c": SOLD_HERE["colour"],
+         "mfg": (sold - timedelta(days=45)).replace(day=1), "b": blr, "received": sold - timedelta(days=10)}
+    ).scalar_one()
+    pack = conn.execute(sa.text("""
+        INSERT INTO inventory.battery_pack (serial, chemistry, kwh)
+        SELECT :s, 'LFP', battery_kwh FROM oem.variant WHERE variant_id = :v RETURNING pack_id"""),
+        {"s": f"DEMPK{sold:%y}900001", "v": variant_id}).scalar_one()
+    conn.execute(sa.text("""
+        INSERT INTO inventory.battery_fitment (pack_id, unit_id, fitted_on, reason)
+        VALUES (:p, :u, :d, 'fitted at the factory')"""), {"p": pack, "u": unit, "d": sold - timedelta(days=10)})
+    customer = conn.execute(sa.text("""
+        INSERT INTO master.customer (branch_id, name, mobile, address_line1, city, state_code, pincode)
+        VALUES (:b, :n, :m, :a, 'Bengaluru', '29', :p) RETURNING customer_id"""),
+        {"b": blr, "n": SOLD_HERE["owner"], "m": SOLD_HERE["mobile"], "a": SOLD_HERE["address"],
+         "p": SOLD_HERE["pincode"]}).scalar_one()
+
+    # The sale: booked, allotted, invoiced, paid, insured, registered, checked and handed over on one day.
+    acting("S01")
+    quote = services.on_road_price(conn, variant_id, SOLD_HERE["colour"], sold, subsidy=False)
+    booking = services.create_booking(conn, branch_id=blr, customer_id=customer, salesperson_id=staff["S01"],
+                                      quote=quote, booked_on=sold, key=str(uuid.uuid4()))
+    services.allot(conn, booking, unit)
+    acting("AC01")
+    posting.post_vehicle_invoice(conn, booking, on=sold, key=str(uuid.uuid4()))
+    owed = conn.execute(sa.text("SELECT customer_balance FROM billing.booking_balance WHERE booking_id = :b"),
+                        {"b": booking}).scalar_one()
+    billing.post_receipt(conn, on=sold, mode="UPI", amount=Decimal(owed), key=str(uuid.uuid4()),
+                         received_from=SOLD_HERE["owner"], booking_id=booking, reference="UPI 610045872211")
+    insurer = conn.execute(sa.text("SELECT insurer_id FROM master.insurer ORDER BY insurer_id LIMIT 1")).scalar_one()
+    conn.execute(sa.text("""
+        INSERT INTO insurance.policy (branch_id, booking_id, unit_id, customer_id, insurer_id, od_policy_no, od_from,
+                                      od_to, tp_policy_no, tp_from, tp_to, premium)
+        VALUES (:b, :k, :u, :c, :i, :od, :d, :d + 364, :tp, :d, :d + 1824, 6500)"""),
+        {"b": blr, "k": booking, "u": unit, "c": customer, "i": insurer, "d": sold,
+         "od": f"OD-{sold:%y}-900001", "tp": f"TP-{sold:%y}-900001"})
+    conn.execute(sa.text("""
+        INSERT INTO sales.registration (booking_id, form20_on, reg_no, reg_on) VALUES (:b, :d, :r, :d)"""),
+        {"b": booking, "d": sold, "r": SOLD_HERE["registration"]})
+    conn.execute(sa.text("""
+        INSERT INTO sales.pdi_check (booking_id, pdi_item_id, is_ok)
+        SELECT :b, pdi_item_id, true FROM sales.pdi_item WHERE is_active"""), {"b": booking})
+    acting("S01")
+    services.deliver(conn, booking, on=sold, received_by_name=SOLD_HERE["owner"], key=str(uuid.uuid4()),
+                     odometer_km=3)
+    vehicle = conn.execute(sa.text("""
+        INSERT INTO service.vehicle (unit_id, branch_id) VALUES (:u, :b) RETURNING vehicle_id"""),
+        {"u": unit, "b": blr}).scalar_one()
+
+    # Its visits: two free services, then a paid service billed and paid; each let out on a gate pass.
+    km_a_day = SOLD_HERE["km_a_day"]
+    acting("SA01")
+    for visit, (days, service_type, soh) in enumerate(((25, "FREE_SERVICE", 99.6), (165, "FREE_SERVICE", 98.4),
+                                                       (225, "PAID_SERVICE", 97.7)), 1):
+        opened = sold + timedelta(days=days)
+        card = _demo_card(conn, blr, vehicle, opened, km_a_day * days, visit, service_type,
+                          "Periodic service" if service_type == "FREE_SERVICE" else "Brakes squeak when cold")
+        _demo_reading(conn, card, pack, opened, soh, 12 + days // 3)
+        paid = service_type == "PAID_SERVICE"
+        if paid:
+            conn.execute(sa.text("""
+                INSERT INTO master.labour_operation (operation_code, name, standard_hours, rate)
+                VALUES ('PSV-GEN', 'Periodic service (general check, brakes, electricals)', 1.5, 450)
+                ON CONFLICT DO NOTHING"""))
+            conn.execute(sa.text("""
+                INSERT INTO service.job_line (job_card_id, operation_code, qty, unit_price, price_includes_gst,
+                                              technician_id)
+                VALUES (:j, 'PSV-GEN', 1.5, 450, false, :t)"""), {"j": card, "t": staff["T01"]})
+            conn.execute(sa.text("""
+                INSERT INTO service.job_approval (job_card_id, approved_by_name, mode, amount, idempotency_key)
+                VALUES (:j, :n, 'IN_PERSON', 797, :k)"""), {"j": card, "n": SOLD_HERE["owner"], "k": str(uuid.uuid4())})
+        for state in (["IN_PROGRESS", "QC", "READY"] if paid else DONE):
+            conn.execute(sa.text("UPDATE service.job_card SET state = :s WHERE job_card_id = :j"),
+                         {"s": state, "j": card})
+        if paid:
+            number = conn.execute(sa.text("SELECT job_card_no FROM service.job_card WHERE job_card_id = :j"),
+                                  {"j": card}).scalar_one()
+            invoice = billing.post_service_invoice(
+                conn, branch_id=blr, customer_id=customer, invoice_date=opened,
+                lines=[{"kind": "LABOUR", "code": "PSV-GEN", "qty": Decimal("1.5"), "unit_price": Decimal("450"),
+                        "price_includes_gst": False, "coverage": "CUSTOMER"}],
+                idempotency_key=str(uuid.uuid4()),
+                vehicle=f"{SOLD_HERE['registration']} · VIN {vin} · {km_a_day * days:,} km", reference=number)
+            conn.execute(sa.text("UPDATE service.job_card SET invoice_id = :i WHERE job_card_id = :j"),
+                         {"i": invoice, "j": card})
+            balance = billing.service_invoice_balance(conn, invoice)["balance"]
+            billing.post_receipt(conn, on=opened, mode="UPI", amount=balance, key=str(uuid.uuid4()),
+                                 received_from=SOLD_HERE["owner"], invoice_id=invoice, reference="UPI 610045990012")
+        conn.execute(sa.text("""
+            INSERT INTO service.gate_pass (job_card_id, issued_at, received_by_name, idempotency_key)
+            VALUES (:j, :at, :owner, :key)"""),
+            {"j": card, "at": datetime.combine(opened, time(16, 30), IST), "owner": SOLD_HERE["owner"],
+             "key": str(uuid.uuid4())})
+    # In again today: the advisor finds it at arrival by its registration number.
+    _demo_card(conn, blr, vehicle, today, km_a_day * (today - sold).days, 4, "PAID_SERVICE",
+               "Range has dropped by about 15 km")
+    conn.execute(sa.text("SELECT set_config('erp.staff_id', '', true)"))

@@ -132,18 +132,27 @@ def _why_not(conn: Connection) -> str | None:
     """Why the history may not be generated here, or None. It goes only into an empty stock or the
     stock seed-demo made (its scooters and the opening of its parts: nothing a showroom sold or
     bought itself), and only once: a second history would number its invoices after the first's."""
-    from .demo import DEMO_OPENING_REFERENCE, DEMO_VIN_PREFIX
+    from .demo import DEMO_OPENING_REFERENCE, DEMO_VIN_PREFIX, SOLD_HERE
 
     if conn.execute(sa.text("SELECT EXISTS (SELECT 1 FROM oem.oem WHERE brand = ANY(:b))"),
                     {"b": [brand for brand, _, _ in HISTORY_OEMS]}).scalar():
         return "this database already holds a generated history; it is generated only once"
+    # The demo's one scooter sold here (seed/demo.py SOLD_HERE) and its bills are the demo's own.
     if conn.execute(sa.text(
-            """SELECT EXISTS (SELECT 1 FROM inventory.vehicle_unit WHERE vin NOT LIKE :vin)
+            """WITH demo AS (SELECT customer_id FROM master.customer WHERE mobile = :demo_mobile)
+               SELECT EXISTS (SELECT 1 FROM inventory.vehicle_unit WHERE vin NOT LIKE :vin)
                    OR EXISTS (SELECT 1 FROM inventory.stock_move
                                WHERE kind <> 'OPENING' OR reference IS DISTINCT FROM :opening)
-                   OR EXISTS (SELECT 1 FROM sales.booking) OR EXISTS (SELECT 1 FROM billing.invoice)
-                   OR EXISTS (SELECT 1 FROM billing.receipt)"""),
-            {"vin": DEMO_VIN_PREFIX + "%", "opening": DEMO_OPENING_REFERENCE}).scalar():
+                   OR EXISTS (SELECT 1 FROM sales.booking WHERE customer_id NOT IN (SELECT customer_id FROM demo))
+                   OR EXISTS (SELECT 1 FROM billing.invoice
+                               WHERE customer_id IS NULL OR customer_id NOT IN (SELECT customer_id FROM demo))
+                   OR EXISTS (SELECT 1 FROM billing.receipt r
+                               LEFT JOIN sales.booking b ON b.booking_id = r.booking_id
+                               LEFT JOIN billing.invoice i ON i.invoice_id = r.invoice_id
+                              WHERE coalesce(b.customer_id, i.customer_id) NOT IN (SELECT customer_id FROM demo)
+                                 OR coalesce(b.customer_id, i.customer_id) IS NULL)"""),
+            {"vin": DEMO_VIN_PREFIX + "%", "opening": DEMO_OPENING_REFERENCE,
+             "demo_mobile": SOLD_HERE["mobile"]}).scalar():
         return ("this database already has stock or sales of its own; generate-history only fills an empty one "
                 "or the demo showroom of seed-demo")
     return None
@@ -1028,7 +1037,7 @@ def _check_sales(conn: Connection) -> None:
         "document series with a gap, a duplicate, a wrong number or a counter behind": """
             WITH docs AS (
                 SELECT branch_id, 'BKG' AS series, booking_no AS no, booked_on AS on_date FROM sales.booking
-                UNION ALL SELECT branch_id, 'INV', invoice_no, invoice_date FROM billing.invoice
+                UNION ALL SELECT branch_id, billing.invoice_series(kind), invoice_no, invoice_date FROM billing.invoice
                 UNION ALL SELECT branch_id, 'RCT', receipt_no, receipt_date FROM billing.receipt
                 UNION ALL SELECT branch_id, 'RFD', refund_no, refund_date FROM billing.refund
                 UNION ALL SELECT branch_id, 'CRN', credit_note_no, note_date FROM billing.credit_note
@@ -1047,10 +1056,10 @@ def _check_sales(conn: Connection) -> None:
               LEFT JOIN master.document_counter dc
                      ON dc.branch_id = per.branch_id AND dc.series = per.series AND dc.fy_start = per.fy
              WHERE per.c <> per.m OR per.d <> per.c OR NOT per.ok OR coalesce(dc.last_no, 0) <> per.m""",
-        "invoices dated before an earlier-numbered invoice of their branch and year": """
+        "invoices dated before an earlier-numbered invoice of their branch, series and year": """
             SELECT count(*) FROM (
                 SELECT invoice_date, lag(invoice_date) OVER (
-                           PARTITION BY branch_id, master.fy_start_year(invoice_date)
+                           PARTITION BY branch_id, billing.invoice_series(kind), master.fy_start_year(invoice_date)
                            ORDER BY split_part(invoice_no, '/', 3)::int) AS before
                   FROM billing.invoice) i
              WHERE i.before > i.invoice_date""",

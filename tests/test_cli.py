@@ -216,6 +216,35 @@ def test_seed_demo_creates_staff_of_every_role_and_shows_each_pin_once(showroom_
     assert again.exit_code == 0
     assert "nothing added" in again.output and "PIN" not in again.output
     assert scalar(engine, "SELECT count(*) FROM master.staff") == len(staff)
+    demo_sold_here_scooter_has_its_service_history(engine)
+
+
+def demo_sold_here_scooter_has_its_service_history(engine):
+    """The demo's scooter sold here through the sales flow, with its visits to the workshop since."""
+    with engine.connect() as conn:
+        sale = conn.execute(sa.text("""
+            SELECT v.vehicle_id, v.unit_id, u.status, b.stage, b.invoice_id, d.delivered_on, v.sale_date,
+                   (SELECT customer_balance FROM billing.booking_balance WHERE booking_id = b.booking_id) AS owed
+              FROM service.vehicle v
+              JOIN inventory.vehicle_unit u ON u.unit_id = v.unit_id
+              JOIN sales.delivery d ON d.unit_id = u.unit_id
+              JOIN sales.booking b ON b.booking_id = d.booking_id
+             WHERE v.registration_no = 'KA03NE2468'""")).mappings().one()
+        assert sale["status"] == "DELIVERED" and sale["stage"] == "DELIVERED" and sale["invoice_id"]
+        assert sale["delivered_on"] == sale["sale_date"] and sale["owed"] == 0
+        cards = conn.execute(sa.text("""
+            SELECT j.service_type, j.free_service_no, j.state, j.invoice_id,
+                   billing.invoice_paid_in_full(j.invoice_id) AS paid,
+                   (SELECT count(*) FROM service.battery_reading r WHERE r.job_card_id = j.job_card_id) AS readings,
+                   (j.opened_at AT TIME ZONE 'Asia/Kolkata')::date = (now() AT TIME ZONE 'Asia/Kolkata')::date AS today
+              FROM service.job_card j WHERE j.vehicle_id = :v ORDER BY j.opened_at"""),
+            {"v": sale["vehicle_id"]}).mappings().all()
+    delivered = [c for c in cards if c["state"] == "DELIVERED"]
+    assert [(c["service_type"], c["free_service_no"]) for c in delivered] == [
+        ("FREE_SERVICE", 1), ("FREE_SERVICE", 2), ("PAID_SERVICE", None)]
+    assert all(c["readings"] == 1 for c in delivered)          # the vehicle page's SoH trend
+    assert delivered[-1]["invoice_id"] and delivered[-1]["paid"] is True
+    assert [c["state"] for c in cards if c["today"]] == ["OPEN"]  # in again today
 
 
 # ----------------------------------------------------------------------------- generate-history
@@ -265,12 +294,12 @@ def test_seed_demo_with_history_gives_the_demo_showroom_five_years_once(showroom
     assert re.search(r"^\s+S01\s.*PIN \d{6}$", result.output, re.M)  # the demo's PINs, then the history
     assert "generated {" in result.output
     demo_units = scalar(engine, "SELECT count(*) FROM inventory.vehicle_unit WHERE vin LIKE 'MD9DEM0%'")
-    assert demo_units == 15
+    assert demo_units == 15 + 1   # in stock, and the scooter sold here that comes back for service
     assert scalar(engine, "SELECT count(*) FROM inventory.vehicle_unit") >= demo_units + 40
     assert scalar(engine, "SELECT count(*) FROM inventory.stock_move WHERE reference IS DISTINCT FROM "
                           "'DEMO OPENING'") == 60
-    # The sales are the demo showroom's: its branches, sold by its own salespeople.
-    assert scalar(engine, "SELECT count(*) FROM sales.booking") == 20
+    # The sales are the demo showroom's: its branches, sold by its own salespeople (and the demo's own sale).
+    assert scalar(engine, "SELECT count(*) FROM sales.booking") == 20 + 1
     assert scalar(engine, """SELECT count(*) FROM sales.booking b JOIN master.branch br USING (branch_id)
                               WHERE br.branch_code NOT IN ('BLR1', 'MYS1')""") == 0
     assert scalar(engine, """SELECT count(*) FROM sales.booking b JOIN master.staff s ON s.staff_id = b.salesperson_id
@@ -287,7 +316,7 @@ def test_seed_demo_with_history_gives_the_demo_showroom_five_years_once(showroom
     again = run(app, "seed-demo", "--history", *sizes)
     assert again.exit_code == 1
     assert "nothing added" in again.output and "it is generated only once" in again.output
-    assert scalar(engine, "SELECT count(*) FROM sales.booking") == 20
+    assert scalar(engine, "SELECT count(*) FROM sales.booking") == 20 + 1
 
 
 # ----------------------------------------------------------------------------- backup / restore
