@@ -24,13 +24,13 @@ CREATE TABLE service.job_card_bill (
     job_card_id      integer NOT NULL REFERENCES service.job_card (job_card_id),
     invoice_id       integer NOT NULL CONSTRAINT job_card_bill_invoice_once UNIQUE REFERENCES billing.invoice (invoice_id),
     billed_at        timestamptz NOT NULL DEFAULT now(),
-    billed_by        integer REFERENCES master.staff (staff_id) DEFAULT audit.current_staff_id()
+    recorded_by      integer REFERENCES master.staff (staff_id) DEFAULT audit.current_staff_id()
 );
 CREATE INDEX job_card_bill_card_idx ON service.job_card_bill (job_card_id, billed_at);
 SELECT audit.track('service.job_card_bill', 'job_card_bill_id');
 
 -- The bills of the cards billed so far.
-INSERT INTO service.job_card_bill (job_card_id, invoice_id, billed_at, billed_by)
+INSERT INTO service.job_card_bill (job_card_id, invoice_id, billed_at, recorded_by)
 SELECT j.job_card_id, j.invoice_id, i.posted_at, i.posted_by
   FROM service.job_card j JOIN billing.invoice i ON i.invoice_id = j.invoice_id
  ORDER BY j.job_card_id;

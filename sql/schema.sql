@@ -6270,7 +6270,7 @@ CREATE TABLE service.job_card_bill (
     job_card_id integer NOT NULL,
     invoice_id integer NOT NULL,
     billed_at timestamp with time zone DEFAULT now() NOT NULL,
-    billed_by integer DEFAULT audit.current_staff_id()
+    recorded_by integer DEFAULT audit.current_staff_id()
 );
 
 
@@ -12128,14 +12128,6 @@ ALTER TABLE ONLY service.job_card
 
 
 --
--- Name: job_card_bill job_card_bill_billed_by_fkey; Type: FK CONSTRAINT; Schema: service; Owner: -
---
-
-ALTER TABLE ONLY service.job_card_bill
-    ADD CONSTRAINT job_card_bill_billed_by_fkey FOREIGN KEY (billed_by) REFERENCES master.staff(staff_id);
-
-
---
 -- Name: job_card_bill job_card_bill_invoice_id_fkey; Type: FK CONSTRAINT; Schema: service; Owner: -
 --
 
@@ -12149,6 +12141,14 @@ ALTER TABLE ONLY service.job_card_bill
 
 ALTER TABLE ONLY service.job_card_bill
     ADD CONSTRAINT job_card_bill_job_card_id_fkey FOREIGN KEY (job_card_id) REFERENCES service.job_card(job_card_id);
+
+
+--
+-- Name: job_card_bill job_card_bill_recorded_by_fkey; Type: FK CONSTRAINT; Schema: service; Owner: -
+--
+
+ALTER TABLE ONLY service.job_card_bill
+    ADD CONSTRAINT job_card_bill_recorded_by_fkey FOREIGN KEY (recorded_by) REFERENCES master.staff(staff_id);
 
 
 --
