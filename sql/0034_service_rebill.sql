@@ -127,6 +127,8 @@ AS $$
        AND j.job_card_id IS DISTINCT FROM p_except_job_card_id
      ORDER BY j.free_service_no, j.opened_at
 $$;
+-- Run as the owner: only the app role (granted EXECUTE on every function by init-db) calls it.
+REVOKE EXECUTE ON FUNCTION service.free_services_used(integer, integer) FROM PUBLIC;
 
 -- A free service is taken only when the model's schedule says it is the one due on the day the
 -- card is opened at its odometer (months and km from the sale, whichever first: warranty.free_services)
