@@ -226,6 +226,7 @@ ACCESS = {
     "service.settings": WORKSHOP_READERS,
     "service.settings_checklist": frozenset({"ADMIN", "MANAGER"}),
     "service.settings_limit_new": frozenset({"ADMIN", "MANAGER"}),
+    "service.settings_interval_new": frozenset({"ADMIN", "MANAGER"}),
     # Warranty: the workshop and accounts read cover, plans and campaigns and sell plans; managers set the
     # plans; the workshop runs the OEM's campaigns (accounts only reads them).
     "warranty.check": WARRANTY_READERS,

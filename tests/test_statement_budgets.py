@@ -211,7 +211,7 @@ BUDGETS = {
     # + 1: the vehicle's warranty claims in its service history (warranty.api.vehicle_claims)
     "service.vehicle_detail": 16,
     "service.vehicle_new": 5,
-    "service.settings": 5,
+    "service.settings": 6,
     # Warranty claims to the OEM (budgets measured + 1)
     "warranty.claim_register": 7,       # OEMs with claims, the ageing per OEM, the claims
     "warranty.claim_detail": 8,         # the claim, its lines, its evidence (readings and photos), its history
