@@ -13,3 +13,6 @@ CREATE INDEX job_line_campaign_idx ON service.job_line (campaign_id) WHERE campa
 -- The job card the campaign was done on, when a job line did it.
 ALTER TABLE warranty.campaign_done
     ADD COLUMN job_line_id integer UNIQUE REFERENCES service.job_line (job_line_id);
+
+-- A recall is claimed once per campaign and VIN (a claim per campaign).
+CREATE UNIQUE INDEX claim_recall_once ON warranty.claim (campaign_id, vin) WHERE kind = 'RECALL';

@@ -9475,6 +9475,13 @@ CREATE INDEX claim_line_held_idx ON warranty.claim_line USING btree (claim_id) W
 
 
 --
+-- Name: claim_recall_once; Type: INDEX; Schema: warranty; Owner: -
+--
+
+CREATE UNIQUE INDEX claim_recall_once ON warranty.claim USING btree (campaign_id, vin) WHERE (kind = 'RECALL'::text);
+
+
+--
 -- Name: claim_register_idx; Type: INDEX; Schema: warranty; Owner: -
 --
 

@@ -198,7 +198,8 @@ BUDGETS = {
     "service.checklist": 6,
     "service.job_card_cancel": 5,
     # 10 measured: the card, its moves, state history, checklist, readings, photos; the warranty claims panel
-    "service.job_card_detail": 11,
+    # + 1: the campaigns open for the vehicle, offered as job lines (warranty claims panel)
+    "service.job_card_detail": 12,
     "service.job_card_edit": 7,
     "service.job_card_new": 6,
     "service.photo_image": 5,
@@ -217,6 +218,7 @@ BUDGETS = {
     "warranty.claim_detail": 8,         # the claim, its lines, its evidence (readings and photos), its history
     "warranty.claim_pdf": 10,           # the claim page's reads, the photos' thumbnails, the letterhead
     "warranty.claim_new": 6,            # the job card, the campaigns the vehicle matches
+    "warranty.recall_claim_new": 5,     # the campaign
     "warranty.claim_edit": 6,           # the claim, the evidence to choose from
     "warranty.claim_line_new": 7,       # the claim, the labour operations, the parts
     "warranty.claim_submit": 5,

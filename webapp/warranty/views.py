@@ -296,6 +296,7 @@ def _campaign_page(conn, campaign, done_form=None, close_form=None, status: int 
     manage = can("campaign.manage")
     context = dict(campaign=campaign, rows=rows, page=page, state=state, states=REPORT_STATES,
                    results_id=REPORT_TARGET, is_open=is_open,
+                   may_claim=campaign["kind"] == "RECALL" and may_open("warranty.recall_claim_new"),
                    done_form=(done_form or CampaignDoneForm(data={"done_on": today})) if manage and is_open else None,
                    close_form=(close_form or CloseCampaignForm(data={"closed_on": today}))
                    if manage and is_open else None)
