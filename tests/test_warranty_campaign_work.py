@@ -115,6 +115,11 @@ def test_a_recall_is_claimed_from_its_campaign_for_a_vin_done(conn):
 # ----------------------------------------------------------------------------- screens
 
 
+def html_claim_no(engine, campaign_id: int) -> str:
+    with engine.connect() as conn:
+        return scalar(conn, "SELECT claim_no FROM warranty.claim WHERE campaign_id = :c", c=campaign_id)
+
+
 def test_the_job_card_offers_the_open_campaign_and_adds_it_for_the_workshop_counter(app, engine, make_staff):
     with engine.begin() as conn:
         w = cb.workshop(conn)
@@ -159,6 +164,8 @@ def test_a_recall_claim_is_raised_from_the_campaign_page_for_a_vin_done(app, eng
     assert raised.status_code == 303 and "/warranty/claims/" in raised.headers["Location"]
     claim = words(accounts.get(raised.headers["Location"]))
     assert "RC-BRAKE-01" in claim or "Recall" in claim
+    claim_no = html_claim_no(engine, campaign_id)
+    assert f"Claimed {claim_no}" in words(accounts.get(f"/warranty/campaigns/{campaign_id}"))
     twice = post_form(accounts, path, {"vin": vin, "complaint": "Brake hose inspection"})
     assert twice.status_code == 422 and "already claimed for this VIN" in words(twice)
     technician = as_staff(app, make_staff, w.branch_id, "TECHNICIAN", "TC2")
