@@ -3089,6 +3089,42 @@ $$;
 
 
 --
+-- Name: check_booking_plan(); Type: FUNCTION; Schema: warranty; Owner: -
+--
+
+CREATE FUNCTION warranty.check_booking_plan() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+    p warranty.plan;
+    bk record;
+BEGIN
+    IF NEW.plan_id IS NULL THEN
+        RETURN NEW;
+    END IF;
+    SELECT va.model_id INTO bk
+      FROM sales.booking b JOIN oem.variant va ON va.variant_id = b.variant_id
+     WHERE b.booking_id = NEW.booking_id;
+    SELECT * INTO p FROM warranty.plan WHERE plan_id = NEW.plan_id;
+    IF NOT EXISTS (SELECT 1 FROM sales.onroad_item o WHERE o.item_code = NEW.item_code AND o.kind = 'EXTENDED_WARRANTY')
+       OR NEW.hsn_code IS DISTINCT FROM p.sac_code THEN
+        RAISE EXCEPTION 'plan % is named on an extended-warranty charge under SAC %', p.name, p.sac_code
+            USING ERRCODE = 'check_violation', CONSTRAINT = 'booking_item_plan_charge';
+    END IF;
+    IF NOT p.is_active
+       OR NOT EXISTS (SELECT 1 FROM oem.model m WHERE m.model_id = bk.model_id AND m.oem_id = p.oem_id)
+       OR (EXISTS (SELECT 1 FROM warranty.plan_model pm WHERE pm.plan_id = p.plan_id)
+           AND NOT EXISTS (SELECT 1 FROM warranty.plan_model pm
+                            WHERE pm.plan_id = p.plan_id AND pm.model_id = bk.model_id)) THEN
+        RAISE EXCEPTION 'plan % is not sold for the booked model', p.name
+            USING ERRCODE = 'check_violation', CONSTRAINT = 'booking_item_plan_model';
+    END IF;
+    RETURN NEW;
+END
+$$;
+
+
+--
 -- Name: check_campaign_done(); Type: FUNCTION; Schema: warranty; Owner: -
 --
 
@@ -10305,6 +10341,13 @@ CREATE TRIGGER booking_change BEFORE INSERT OR UPDATE ON sales.booking FOR EACH 
 --
 
 CREATE TRIGGER booking_item_change BEFORE INSERT OR DELETE OR UPDATE ON sales.booking_item FOR EACH ROW EXECUTE FUNCTION sales.check_booking_item_change();
+
+
+--
+-- Name: booking_item booking_item_plan_check; Type: TRIGGER; Schema: sales; Owner: -
+--
+
+CREATE TRIGGER booking_item_plan_check BEFORE INSERT OR UPDATE OF plan_id ON sales.booking_item FOR EACH ROW EXECUTE FUNCTION warranty.check_booking_plan();
 
 
 --

@@ -242,6 +242,7 @@ ACCESS = {
     "warranty.campaign_done": frozenset({"ADMIN", "MANAGER", "SERVICE_ADVISOR"}),
     "warranty.campaign_close": frozenset({"ADMIN", "MANAGER", "SERVICE_ADVISOR"}),
     "warranty.campaign_line_add": frozenset({"ADMIN", "MANAGER", "SERVICE_ADVISOR"}),
+    "warranty.booking_plan": frozenset({"ADMIN", "MANAGER", "SALES"}),
     # Claims to the OEM: the workshop's counter and accounts raise and move them; accounts (and the
     # managers) record the OEM's credit; the counter swaps a battery pack on a job card.
     "warranty.claim_register": WARRANTY_READERS,

@@ -40,6 +40,7 @@ CHANGED_BY_FUNCTION_FILES: set[str] = {
     "warranty.campaign_covers(integer,pg_catalog.text,integer,pg_catalog.date)", "warranty.check_campaign_line()",
     "job_line_campaign_check on service.job_line", "warranty.campaign_done_by_job_line()",
     "job_line_does_campaign on service.job_line", "warranty.add_campaign_line(integer,integer)",
+    "warranty.check_booking_plan()", "booking_item_plan_check on sales.booking_item",
 }
 
 # Every object of the schemas the migrations own (not public, not the catalogs), by identity.

@@ -167,7 +167,7 @@ BUDGETS = {
     "sales.booking_list": 6,
     # 12 measured: the sale page: booking, progress, charges, steps, accessory lines (read once, for the
     # agreed terms and the steps), receipts, refunds, cash limit, policy
-    "sales.booking_detail": 13,
+    "sales.booking_detail": 14,   # + 1: the extended-warranty charges and the plans to name (warranty's panel)
     "sales.accessories": 7,
     "sales.allot": 6,
     "sales.cancel": 6,

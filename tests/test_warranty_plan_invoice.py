@@ -167,3 +167,63 @@ def test_a_plan_named_by_the_bookings_charge_is_sold_on_the_vehicle_invoice(conn
     line = row(conn, "SELECT hsn_code, plan_vin FROM billing.invoice_line WHERE invoice_id = :i AND line_no = :n",
                i=invoice_id, n=sale.invoice_line_no)
     assert tuple(line.values()) == ("998714", vin)
+
+
+def ext_warranty_charge(conn, booking_id: int, *, hsn: str = "998714") -> None:
+    conn.execute(sa.text("""
+        INSERT INTO sales.booking_item (booking_id, line_no, item_code, description, amount, hsn_code)
+        VALUES (:b, 40, 'EXT_WARRANTY', 'Extended warranty', 5899, :h)"""), {"b": booking_id, "h": hsn})
+
+
+def test_the_bookings_charge_names_a_plan_of_its_sac_for_the_booked_model_until_the_invoice(conn):
+    s = b.sale_setup(conn)
+    booking_id = b.booking(conn, s)
+    ext_warranty_charge(conn, booking_id)
+    name = "UPDATE sales.booking_item SET plan_id = :p WHERE booking_id = :b AND line_no = :n"
+    other_oem = plan(conn, b.oem(conn), name="Another OEM's")
+    with refused(conn, "booking_item_plan_model"):
+        conn.execute(sa.text(name), {"p": other_oem, "b": booking_id, "n": 40})
+    rto = scalar(conn, "SELECT line_no FROM sales.booking_item WHERE booking_id = :b AND item_code <> 'EXT_WARRANTY' "
+                       "LIMIT 1", b=booking_id)
+    plan_id = plan(conn, s.catalog.oem_id)
+    if rto is not None:
+        with refused(conn, "booking_item_plan_charge"):   # another charge sells no plan
+            conn.execute(sa.text(name), {"p": plan_id, "b": booking_id, "n": rto})
+    conn.execute(sa.text(name), {"p": plan_id, "b": booking_id, "n": 40})
+    from webapp.sales import services
+    services.allot(conn, booking_id, s.unit_id)
+    b.act_as(conn, s.manager_id)
+    invoice_id = posting.post_vehicle_invoice(conn, booking_id, on=date(2026, 6, 2), key=str(uuid.uuid4()))
+    assert scalar(conn, "SELECT plan_id FROM warranty.plan_sale WHERE invoice_id = :i", i=invoice_id) == plan_id
+    with refused(conn, "booking_terms_fixed"):          # sales' own rule: the charges are fixed by the invoice
+        conn.execute(sa.text(name), {"p": None, "b": booking_id, "n": 40})
+
+
+def test_the_seller_names_the_plan_on_the_sale_page_and_accounts_only_reads_it(app, engine, make_staff):
+    from test_warranty_claims_screens import words
+    from test_warranty_screens import as_staff
+    with engine.begin() as conn:
+        s = b.sale_setup(conn)
+        booking_id = b.booking(conn, s)
+        ext_warranty_charge(conn, booking_id)
+        plan_id = plan(conn, s.catalog.oem_id)
+    page = f"/sales/bookings/{booking_id}"
+    seller = as_staff(app, make_staff, s.branch_id, "MANAGER", "MG9")
+    body = seller.get(page).get_data(as_text=True)
+    assert "Extended warranty" in body and "Care Plus · ₹4,999.00 + GST" in body
+    from conftest import csrf_from
+    saved = seller.post(f"/warranty/bookings/{booking_id}/plan",
+                        data={"csrf_token": csrf_from(body), "line_no": "40", "plan_id": str(plan_id)})
+    assert saved.status_code == 303
+    assert "The invoice will sell the plan" in words(seller.get(page))
+    junk = seller.post(f"/warranty/bookings/{booking_id}/plan",
+                       data={"csrf_token": csrf_from(body), "line_no": "40", "plan_id": "abc"}, follow_redirects=True)
+    assert "Choose the plan from the list" in words(junk)
+    with engine.connect() as conn:
+        assert scalar(conn, "SELECT plan_id FROM sales.booking_item WHERE booking_id = :b AND line_no = 40",
+                      b=booking_id) == plan_id
+    accounts = as_staff(app, make_staff, s.branch_id, "ACCOUNTS", "AC9")
+    read = words(accounts.get(page))
+    assert "Plan: Care Plus" in read and "Save the plan" not in read
+    assert accounts.post(f"/warranty/bookings/{booking_id}/plan",
+                         data={"csrf_token": csrf_from(body), "line_no": "40", "plan_id": ""}).status_code == 403

@@ -894,3 +894,44 @@ BEGIN
     RETURN claim;
 END
 $$;
+
+-- ---------------------------------------------------------------------------
+-- A plan sold with the vehicle (sql/0032_plan_invoice_line.sql)
+-- ---------------------------------------------------------------------------
+
+-- The booking's extended-warranty charge names a plan under the plan's SAC, made for the booked model (the
+-- charges change only until the invoice: sales' booking_terms_fixed; the invoice line the charge becomes
+-- checks the rest: warranty.check_plan_sale).
+CREATE OR REPLACE FUNCTION warranty.check_booking_plan() RETURNS trigger
+LANGUAGE plpgsql
+AS $$
+DECLARE
+    p warranty.plan;
+    bk record;
+BEGIN
+    IF NEW.plan_id IS NULL THEN
+        RETURN NEW;
+    END IF;
+    SELECT va.model_id INTO bk
+      FROM sales.booking b JOIN oem.variant va ON va.variant_id = b.variant_id
+     WHERE b.booking_id = NEW.booking_id;
+    SELECT * INTO p FROM warranty.plan WHERE plan_id = NEW.plan_id;
+    IF NOT EXISTS (SELECT 1 FROM sales.onroad_item o WHERE o.item_code = NEW.item_code AND o.kind = 'EXTENDED_WARRANTY')
+       OR NEW.hsn_code IS DISTINCT FROM p.sac_code THEN
+        RAISE EXCEPTION 'plan % is named on an extended-warranty charge under SAC %', p.name, p.sac_code
+            USING ERRCODE = 'check_violation', CONSTRAINT = 'booking_item_plan_charge';
+    END IF;
+    IF NOT p.is_active
+       OR NOT EXISTS (SELECT 1 FROM oem.model m WHERE m.model_id = bk.model_id AND m.oem_id = p.oem_id)
+       OR (EXISTS (SELECT 1 FROM warranty.plan_model pm WHERE pm.plan_id = p.plan_id)
+           AND NOT EXISTS (SELECT 1 FROM warranty.plan_model pm
+                            WHERE pm.plan_id = p.plan_id AND pm.model_id = bk.model_id)) THEN
+        RAISE EXCEPTION 'plan % is not sold for the booked model', p.name
+            USING ERRCODE = 'check_violation', CONSTRAINT = 'booking_item_plan_model';
+    END IF;
+    RETURN NEW;
+END
+$$;
+
+CREATE OR REPLACE TRIGGER booking_item_plan_check BEFORE INSERT OR UPDATE OF plan_id ON sales.booking_item
+    FOR EACH ROW EXECUTE FUNCTION warranty.check_booking_plan();
