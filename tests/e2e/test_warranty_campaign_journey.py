@@ -93,3 +93,28 @@ def test_a_recall_goes_from_the_job_card_to_its_claim_and_a_plan_is_sold_on_an_i
     wide += screens_too_wide(manager, {"service-settings-interval": "/service/settings"}, shots, "h12")
     assert wide == []
     console.assert_clean()
+
+
+def test_the_sale_page_names_the_plan_its_extended_warranty_charge_sells(new_page, console, engine, make_staff,
+                                                                          tmp_path):
+    import builders as b
+    with engine.begin() as conn:
+        sale = b.sale_setup(conn)
+        booking_id = b.booking(conn, sale)
+        conn.execute(sa.text("""
+            INSERT INTO sales.booking_item (booking_id, line_no, item_code, description, amount, hsn_code)
+            VALUES (:b, 40, 'EXT_WARRANTY', 'Extended warranty', 5899, '998714')"""), {"b": booking_id})
+        conn.execute(sa.text("""
+            INSERT INTO warranty.plan (oem_id, name, vehicle_extra_years, price, valid_from)
+            VALUES (:o, 'Care Plus 2 years', 2, 4999, '2026-01-01')"""), {"o": sale.catalog.oem_id})
+    make_staff("MG02", "MANAGER", "482913", name="Lakshmi Rao", branch_id=sale.branch_id)
+    page = new_page(viewport=TABLET, has_touch=True)
+    LoginPage.open(page).log_in("MG02", "482913")
+    page.goto(f"/sales/bookings/{booking_id}")
+    page.get_by_label("Plan").select_option(label="Care Plus 2 years · ₹4,999.00 + GST")
+    page.get_by_role("button", name="Save the plan").click()
+    expect(page.get_by_text("The invoice will sell the plan")).to_be_visible()
+    shots = Path(os.environ.get("H12_SCREENSHOTS") or tmp_path)
+    shots.mkdir(parents=True, exist_ok=True)
+    assert screens_too_wide(page, {"sale-plan-panel": f"/sales/bookings/{booking_id}#sale-plan"}, shots, "h12") == []
+    console.assert_clean()
