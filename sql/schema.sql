@@ -3040,6 +3040,29 @@ $$;
 
 
 --
+-- Name: add_campaign_line(integer, integer); Type: FUNCTION; Schema: warranty; Owner: -
+--
+
+CREATE FUNCTION warranty.add_campaign_line(p_job_card_id integer, p_campaign_id integer) RETURNS integer
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+    line integer;
+BEGIN
+    INSERT INTO service.job_line (job_card_id, operation_code, description, qty, unit_price, price_includes_gst,
+                                  coverage, campaign_id)
+    SELECT p_job_card_id, c.operation_code, left(c.code || ': ' || btrim(c.title), 300), 1,
+           coalesce(lo.rate, 0), false, 'RECALL', c.campaign_id
+      FROM warranty.campaign c
+      LEFT JOIN master.labour_operation lo ON lo.operation_code = c.operation_code
+     WHERE c.campaign_id = p_campaign_id
+    RETURNING job_line_id INTO line;
+    RETURN line;
+END
+$$;
+
+
+--
 -- Name: battery_coverage(text, integer, date, date, integer, jsonb); Type: FUNCTION; Schema: warranty; Owner: -
 --
 
@@ -3090,6 +3113,86 @@ $$;
 
 
 --
+-- Name: campaign_covers(integer, text, integer, date); Type: FUNCTION; Schema: warranty; Owner: -
+--
+
+CREATE FUNCTION warranty.campaign_covers(p_campaign_id integer, p_vin text, p_model_id integer, p_mfg_month date) RETURNS boolean
+    LANGUAGE sql STABLE
+    AS $$
+    SELECT EXISTS (
+        SELECT 1 FROM warranty.campaign c
+         WHERE c.campaign_id = p_campaign_id
+           AND ((c.match_by = 'VIN_LIST' AND EXISTS (
+                    SELECT 1 FROM warranty.campaign_vin l WHERE l.campaign_id = c.campaign_id AND l.vin = p_vin))
+             OR (c.match_by = 'MFG_RANGE' AND c.model_id = p_model_id
+                 AND date_trunc('month', p_mfg_month)::date BETWEEN c.mfg_from AND c.mfg_to)))
+$$;
+
+
+--
+-- Name: campaign_done_by_job_line(); Type: FUNCTION; Schema: warranty; Owner: -
+--
+
+CREATE FUNCTION warranty.campaign_done_by_job_line() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+    IF TG_OP = 'UPDATE' AND NEW.status = OLD.status THEN
+        RETURN NULL;
+    END IF;
+    IF NEW.status = 'DONE' THEN
+        INSERT INTO warranty.campaign_done (campaign_id, vin, model_id, mfg_month, done_on, branch_id, job_ref, job_line_id)
+        SELECT NEW.campaign_id, v.vin, va.model_id, v.mfg_month, (NEW.done_at AT TIME ZONE 'Asia/Kolkata')::date,
+               j.branch_id, j.job_card_no, NEW.job_line_id
+          FROM service.job_card j
+          JOIN service.vehicle v ON v.vehicle_id = j.vehicle_id
+          JOIN oem.variant va ON va.variant_id = v.variant_id
+         WHERE j.job_card_id = NEW.job_card_id;
+    ELSIF TG_OP = 'UPDATE' AND OLD.status = 'DONE' THEN
+        DELETE FROM warranty.campaign_done WHERE job_line_id = NEW.job_line_id;
+    END IF;
+    RETURN NULL;
+END
+$$;
+
+
+--
+-- Name: check_booking_plan(); Type: FUNCTION; Schema: warranty; Owner: -
+--
+
+CREATE FUNCTION warranty.check_booking_plan() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+    p warranty.plan;
+    bk record;
+BEGIN
+    IF NEW.plan_id IS NULL THEN
+        RETURN NEW;
+    END IF;
+    SELECT va.model_id INTO bk
+      FROM sales.booking b JOIN oem.variant va ON va.variant_id = b.variant_id
+     WHERE b.booking_id = NEW.booking_id;
+    SELECT * INTO p FROM warranty.plan WHERE plan_id = NEW.plan_id;
+    IF NOT EXISTS (SELECT 1 FROM sales.onroad_item o WHERE o.item_code = NEW.item_code AND o.kind = 'EXTENDED_WARRANTY')
+       OR NEW.hsn_code IS DISTINCT FROM p.sac_code THEN
+        RAISE EXCEPTION 'plan % is named on an extended-warranty charge under SAC %', p.name, p.sac_code
+            USING ERRCODE = 'check_violation', CONSTRAINT = 'booking_item_plan_charge';
+    END IF;
+    IF NOT p.is_active
+       OR NOT EXISTS (SELECT 1 FROM oem.model m WHERE m.model_id = bk.model_id AND m.oem_id = p.oem_id)
+       OR (EXISTS (SELECT 1 FROM warranty.plan_model pm WHERE pm.plan_id = p.plan_id)
+           AND NOT EXISTS (SELECT 1 FROM warranty.plan_model pm
+                            WHERE pm.plan_id = p.plan_id AND pm.model_id = bk.model_id)) THEN
+        RAISE EXCEPTION 'plan % is not sold for the booked model', p.name
+            USING ERRCODE = 'check_violation', CONSTRAINT = 'booking_item_plan_model';
+    END IF;
+    RETURN NEW;
+END
+$$;
+
+
+--
 -- Name: check_campaign_done(); Type: FUNCTION; Schema: warranty; Owner: -
 --
 
@@ -3110,6 +3213,52 @@ BEGIN
                                          OR NEW.mfg_month NOT BETWEEN c.mfg_from AND c.mfg_to)) THEN
         RAISE EXCEPTION 'campaign % does not cover VIN %', c.code, NEW.vin
             USING ERRCODE = 'check_violation', CONSTRAINT = 'campaign_done_matches';
+    END IF;
+    RETURN NEW;
+END
+$$;
+
+
+--
+-- Name: check_campaign_line(); Type: FUNCTION; Schema: warranty; Owner: -
+--
+
+CREATE FUNCTION warranty.check_campaign_line() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+    c warranty.campaign;
+    card record;
+BEGIN
+    SELECT * INTO c FROM warranty.campaign WHERE campaign_id = NEW.campaign_id;
+    IF c.operation_code IS NULL OR NEW.operation_code IS DISTINCT FROM c.operation_code THEN
+        RAISE EXCEPTION 'a line of campaign % is its labour operation (%)', c.code, coalesce(c.operation_code, 'none named')
+            USING ERRCODE = 'check_violation', CONSTRAINT = 'job_line_campaign_operation';
+    END IF;
+    SELECT j.vehicle_id, (j.opened_at AT TIME ZONE 'Asia/Kolkata')::date AS opened_on, v.vin, va.model_id, v.mfg_month
+      INTO card
+      FROM service.job_card j
+      JOIN service.vehicle v ON v.vehicle_id = j.vehicle_id
+      JOIN oem.variant va ON va.variant_id = v.variant_id
+     WHERE j.job_card_id = NEW.job_card_id;
+    IF card.opened_on < c.opened_on OR card.opened_on > coalesce(c.closed_on, 'infinity') THEN
+        RAISE EXCEPTION 'campaign % was not open when this job card was opened', c.code
+            USING ERRCODE = 'check_violation', CONSTRAINT = 'job_line_campaign_open';
+    END IF;
+    IF NOT warranty.campaign_covers(c.campaign_id, card.vin, card.model_id, card.mfg_month) THEN
+        RAISE EXCEPTION 'campaign % does not cover VIN %', c.code, card.vin
+            USING ERRCODE = 'check_violation', CONSTRAINT = 'job_line_campaign_covers';
+    END IF;
+    IF NEW.status <> 'DECLINED'
+       AND (EXISTS (SELECT 1 FROM warranty.campaign_done d
+                     WHERE d.campaign_id = c.campaign_id AND d.vin = card.vin
+                       AND d.job_line_id IS DISTINCT FROM NEW.job_line_id)
+            OR EXISTS (SELECT 1 FROM service.job_line l JOIN service.job_card j ON j.job_card_id = l.job_card_id
+                        WHERE l.campaign_id = c.campaign_id AND j.vehicle_id = card.vehicle_id
+                          AND l.status <> 'DECLINED' AND j.state <> 'CANCELLED'
+                          AND l.job_line_id IS DISTINCT FROM NEW.job_line_id)) THEN
+        RAISE EXCEPTION 'campaign % is already done or on a job card for VIN %', c.code, card.vin
+            USING ERRCODE = 'unique_violation', CONSTRAINT = 'job_line_campaign_once';
     END IF;
     RETURN NEW;
 END
@@ -3227,6 +3376,23 @@ BEGIN
                 END IF;
             END IF;
             NEW.status_changed_at := now();
+        END IF;
+    END IF;
+    IF NEW.campaign_id IS NOT NULL AND (TG_OP = 'INSERT' OR NEW.campaign_id IS DISTINCT FROM OLD.campaign_id) THEN
+        SELECT * INTO veh FROM service.vehicle WHERE vehicle_id = NEW.vehicle_id;
+        IF NOT warranty.campaign_covers(NEW.campaign_id, NEW.vin,
+                                        (SELECT model_id FROM oem.variant WHERE variant_id = veh.variant_id),
+                                        veh.mfg_month) THEN
+            RAISE EXCEPTION 'campaign % does not cover VIN %', NEW.campaign_id, NEW.vin
+                USING ERRCODE = 'check_violation', CONSTRAINT = 'claim_campaign_covers_vin';
+        END IF;
+        IF NEW.kind = 'RECALL'
+           AND NOT EXISTS (SELECT 1 FROM warranty.campaign_done d WHERE d.campaign_id = NEW.campaign_id AND d.vin = NEW.vin)
+           AND NOT EXISTS (SELECT 1 FROM service.job_line l
+                            WHERE l.job_card_id = NEW.job_card_id AND l.campaign_id = NEW.campaign_id
+                              AND l.status <> 'DECLINED') THEN
+            RAISE EXCEPTION 'campaign % is not done on VIN %: a recall is claimed for work done', NEW.campaign_id, NEW.vin
+                USING ERRCODE = 'check_violation', CONSTRAINT = 'claim_recall_campaign_done';
         END IF;
     END IF;
     IF NEW.pack_id IS NOT NULL AND (TG_OP = 'INSERT' OR NEW.pack_id IS DISTINCT FROM OLD.pack_id)
@@ -3361,7 +3527,24 @@ CREATE FUNCTION warranty.check_plan_sale() RETURNS trigger
 DECLARE
     p warranty.plan;
 BEGIN
+    IF TG_OP = 'UPDATE' THEN
+        IF (to_jsonb(NEW) - 'ended_on' - 'credit_note_id') IS DISTINCT FROM (to_jsonb(OLD) - 'ended_on' - 'credit_note_id')
+           OR OLD.credit_note_id IS NOT NULL
+           OR NOT EXISTS (SELECT 1 FROM billing.credit_note n
+                           WHERE n.credit_note_id = NEW.credit_note_id AND n.invoice_id = NEW.invoice_id) THEN
+            RAISE EXCEPTION 'a plan sale is ended by a credit note of its own invoice and changes no other way'
+                USING ERRCODE = 'check_violation', CONSTRAINT = 'plan_sale_fixed';
+        END IF;
+        RETURN NEW;
+    END IF;
     SELECT * INTO p FROM warranty.plan WHERE plan_id = NEW.plan_id;
+    IF NEW.invoice_line_no IS NOT NULL AND NOT EXISTS (
+           SELECT 1 FROM billing.invoice_line l
+            WHERE l.invoice_id = NEW.invoice_id AND l.line_no = NEW.invoice_line_no
+              AND l.plan_id = NEW.plan_id AND l.plan_vin = NEW.vin) THEN
+        RAISE EXCEPTION 'invoice line % does not sell plan % for VIN %', NEW.invoice_line_no, p.name, NEW.vin
+            USING ERRCODE = 'check_violation', CONSTRAINT = 'plan_sale_invoice_line';
+    END IF;
     IF NOT p.is_active OR NEW.sold_on < p.valid_from OR NEW.sold_on > coalesce(p.valid_to, 'infinity') THEN
         RAISE EXCEPTION 'plan % is not on sale on %', p.name, NEW.sold_on
             USING ERRCODE = 'check_violation', CONSTRAINT = 'plan_sale_plan_in_force';
@@ -3378,7 +3561,7 @@ BEGIN
             USING ERRCODE = 'check_violation', CONSTRAINT = 'plan_sale_window';
     END IF;
     IF EXISTS (SELECT 1 FROM warranty.plan_sale s JOIN warranty.plan o ON o.plan_id = s.plan_id
-                WHERE s.vin = NEW.vin AND s.plan_sale_id IS DISTINCT FROM NEW.plan_sale_id
+                WHERE s.vin = NEW.vin AND s.plan_sale_id IS DISTINCT FROM NEW.plan_sale_id AND s.credit_note_id IS NULL
                   AND ((o.vehicle_extra_years + o.vehicle_extra_km > 0 AND p.vehicle_extra_years + p.vehicle_extra_km > 0)
                     OR (o.battery_extra_years + o.battery_extra_km > 0
                         AND p.battery_extra_years + p.battery_extra_km > 0))) THEN
@@ -3386,6 +3569,21 @@ BEGIN
             USING ERRCODE = 'unique_violation', CONSTRAINT = 'plan_sale_part_taken';
     END IF;
     RETURN NEW;
+END
+$$;
+
+
+--
+-- Name: end_plan_on_credit_note(); Type: FUNCTION; Schema: warranty; Owner: -
+--
+
+CREATE FUNCTION warranty.end_plan_on_credit_note() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+    UPDATE warranty.plan_sale SET ended_on = NEW.note_date, credit_note_id = NEW.credit_note_id
+     WHERE invoice_id = NEW.invoice_id AND credit_note_id IS NULL;
+    RETURN NULL;
 END
 $$;
 
@@ -3575,7 +3773,7 @@ CREATE FUNCTION warranty.plan_for(p_vin text, p_part text) RETURNS TABLE(plan_sa
            CASE p_part WHEN 'VEHICLE' THEN p.vehicle_extra_years ELSE p.battery_extra_years END,
            CASE p_part WHEN 'VEHICLE' THEN p.vehicle_extra_km ELSE p.battery_extra_km END
       FROM warranty.plan_sale s JOIN warranty.plan p ON p.plan_id = s.plan_id
-     WHERE s.vin = p_vin
+     WHERE s.vin = p_vin AND s.credit_note_id IS NULL
        AND CASE p_part WHEN 'VEHICLE' THEN p.vehicle_extra_years + p.vehicle_extra_km
                        ELSE p.battery_extra_years + p.battery_extra_km END > 0
      ORDER BY s.plan_sale_id
@@ -3611,6 +3809,63 @@ CREATE FUNCTION warranty.replacement_term(p_oem_id integer, p_on date) RETURNS t
                       WHERE (oem_id = p_oem_id OR oem_id IS NULL)
                         AND master.valid_during(effective_from, effective_to) @> p_on
                       ORDER BY oem_id IS NULL LIMIT 1), 'REMAINING')
+$$;
+
+
+--
+-- Name: sell_plan_on_invoice(); Type: FUNCTION; Schema: warranty; Owner: -
+--
+
+CREATE FUNCTION warranty.sell_plan_on_invoice() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+    inv billing.invoice;
+    p warranty.plan;
+    veh_model integer;
+    veh_sold_on date;
+BEGIN
+    SELECT * INTO inv FROM billing.invoice WHERE invoice_id = NEW.invoice_id;
+    SELECT * INTO p FROM warranty.plan WHERE plan_id = NEW.plan_id;
+    IF inv.kind NOT IN ('VEHICLE', 'COUNTER') THEN
+        RAISE EXCEPTION 'an extended plan is sold on a vehicle or counter invoice'
+            USING ERRCODE = 'check_violation', CONSTRAINT = 'invoice_line_plan_invoice_kind';
+    END IF;
+    IF NEW.hsn_code IS DISTINCT FROM p.sac_code THEN
+        RAISE EXCEPTION 'plan % is billed under SAC %', p.name, p.sac_code
+            USING ERRCODE = 'check_violation', CONSTRAINT = 'invoice_line_plan_sac';
+    END IF;
+    IF inv.customer_id IS NULL THEN
+        RAISE EXCEPTION 'an extended plan is sold to a customer on record'
+            USING ERRCODE = 'check_violation', CONSTRAINT = 'invoice_line_plan_customer';
+    END IF;
+    IF inv.kind = 'VEHICLE' THEN
+        SELECT va.model_id, inv.invoice_date INTO veh_model, veh_sold_on
+          FROM inventory.vehicle_unit u JOIN oem.variant va ON va.variant_id = u.variant_id
+         WHERE u.unit_id = inv.unit_id AND u.vin = NEW.plan_vin;
+    ELSE
+        SELECT va.model_id, v.sale_date INTO veh_model, veh_sold_on
+          FROM service.vehicle v JOIN oem.variant va ON va.variant_id = v.variant_id
+         WHERE v.vin = NEW.plan_vin;
+        IF NOT FOUND THEN
+            SELECT va.model_id, d.delivered_on INTO veh_model, veh_sold_on
+              FROM inventory.vehicle_unit u
+              JOIN oem.variant va ON va.variant_id = u.variant_id
+              JOIN LATERAL (SELECT d.delivered_on FROM sales.delivery d WHERE d.unit_id = u.unit_id
+                             ORDER BY d.delivered_on DESC, d.delivery_id DESC LIMIT 1) d ON true
+             WHERE u.vin = NEW.plan_vin AND u.status = 'DELIVERED';
+        END IF;
+    END IF;
+    IF veh_model IS NULL THEN
+        RAISE EXCEPTION 'VIN % is not a vehicle this invoice can sell a plan for', NEW.plan_vin
+            USING ERRCODE = 'check_violation', CONSTRAINT = 'invoice_line_plan_vehicle';
+    END IF;
+    INSERT INTO warranty.plan_sale (branch_id, plan_id, vin, model_id, vehicle_sold_on, sold_on, customer_id, price,
+                                    invoice_id, invoice_line_no)
+    VALUES (inv.branch_id, NEW.plan_id, NEW.plan_vin, veh_model, veh_sold_on, inv.invoice_date, inv.customer_id,
+            NEW.taxable_value, NEW.invoice_id, NEW.line_no);
+    RETURN NULL;
+END
 $$;
 
 
@@ -3963,6 +4218,7 @@ CREATE TABLE sales.booking_item (
     description text NOT NULL,
     amount numeric(12,2) NOT NULL,
     hsn_code text,
+    plan_id integer,
     CONSTRAINT booking_item_amount_check CHECK ((amount > (0)::numeric)),
     CONSTRAINT booking_item_description_check CHECK (((length(btrim(description)) >= 2) AND (length(btrim(description)) <= 120))),
     CONSTRAINT booking_item_line_no_check CHECK (((line_no >= 1) AND (line_no <= 50)))
@@ -4189,6 +4445,8 @@ CREATE TABLE billing.invoice_line (
     operation_code text,
     coverage text DEFAULT 'CUSTOMER'::text NOT NULL,
     claimable_value numeric(14,2) DEFAULT 0 NOT NULL,
+    plan_id integer,
+    plan_vin text,
     CONSTRAINT invoice_line_adds_up CHECK ((total = (((taxable_value + cgst) + sgst) + igst))),
     CONSTRAINT invoice_line_cgst_check CHECK ((cgst >= (0)::numeric)),
     CONSTRAINT invoice_line_claimable_value_check CHECK ((claimable_value >= (0)::numeric)),
@@ -4207,6 +4465,9 @@ END),
     CONSTRAINT invoice_line_one_item CHECK (((part_id IS NULL) OR (unit_id IS NULL))),
     CONSTRAINT invoice_line_one_kind_of_item CHECK ((num_nonnulls(part_id, unit_id, operation_code) <= 1)),
     CONSTRAINT invoice_line_one_tax_kind CHECK (((igst = (0)::numeric) OR ((cgst = (0)::numeric) AND (sgst = (0)::numeric)))),
+    CONSTRAINT invoice_line_plan_alone CHECK (((plan_id IS NULL) OR ((part_id IS NULL) AND (unit_id IS NULL) AND (operation_code IS NULL) AND (coverage = 'CUSTOMER'::text) AND (qty = (1)::numeric)))),
+    CONSTRAINT invoice_line_plan_names_vin CHECK (((plan_id IS NULL) = (plan_vin IS NULL))),
+    CONSTRAINT invoice_line_plan_vin_check CHECK ((plan_vin ~ '^[A-HJ-NPR-Z0-9]{17}$'::text)),
     CONSTRAINT invoice_line_qty_check CHECK ((qty > (0)::numeric)),
     CONSTRAINT invoice_line_sgst_check CHECK ((sgst >= (0)::numeric)),
     CONSTRAINT invoice_line_tax_at_rate CHECK ((abs((((cgst + sgst) + igst) - round(((taxable_value * gst_rate) / (100)::numeric), 2))) <= 0.01)),
@@ -6324,7 +6585,9 @@ CREATE TABLE service.job_line (
     issued_qty numeric(12,3) DEFAULT 0 NOT NULL,
     done_by integer,
     done_at timestamp with time zone,
+    campaign_id integer,
     CONSTRAINT job_line_approved CHECK (((status = ANY (ARRAY['PROPOSED'::text, 'DECLINED'::text])) OR (coverage <> 'CUSTOMER'::text) OR (approval_id IS NOT NULL))),
+    CONSTRAINT job_line_campaign_recall CHECK (((campaign_id IS NULL) OR ((coverage = 'RECALL'::text) AND (operation_code IS NOT NULL)))),
     CONSTRAINT job_line_coverage_check CHECK ((coverage = ANY (ARRAY['CUSTOMER'::text, 'WARRANTY'::text, 'FREE_SERVICE'::text, 'RECALL'::text, 'GOODWILL'::text]))),
     CONSTRAINT job_line_description_check CHECK (((length(btrim(description)) >= 1) AND (length(btrim(description)) <= 300))),
     CONSTRAINT job_line_done_dated CHECK (((status = 'DONE'::text) = (done_at IS NOT NULL))),
@@ -6717,6 +6980,7 @@ CREATE TABLE warranty.campaign_done (
     job_ref text,
     created_by integer DEFAULT audit.current_staff_id(),
     created_at timestamp with time zone DEFAULT now() NOT NULL,
+    job_line_id integer,
     CONSTRAINT campaign_done_job_ref_check CHECK (((length(btrim(job_ref)) >= 1) AND (length(btrim(job_ref)) <= 40))),
     CONSTRAINT campaign_done_mfg_month_check CHECK ((EXTRACT(day FROM mfg_month) = (1)::numeric)),
     CONSTRAINT campaign_done_vin_check CHECK ((vin ~ '^[A-HJ-NPR-Z0-9]{17}$'::text))
@@ -7059,7 +7323,12 @@ CREATE TABLE warranty.plan_sale (
     invoice_id integer,
     created_by integer DEFAULT audit.current_staff_id(),
     created_at timestamp with time zone DEFAULT now() NOT NULL,
+    invoice_line_no smallint,
+    ended_on date,
+    credit_note_id integer,
     CONSTRAINT plan_sale_after_vehicle_sale CHECK ((sold_on >= vehicle_sold_on)),
+    CONSTRAINT plan_sale_ended CHECK (((ended_on IS NULL) = (credit_note_id IS NULL))),
+    CONSTRAINT plan_sale_ended_after_sale CHECK ((ended_on >= sold_on)),
     CONSTRAINT plan_sale_invoice_ref_check CHECK (((length(btrim(invoice_ref)) >= 1) AND (length(btrim(invoice_ref)) <= 40))),
     CONSTRAINT plan_sale_price_check CHECK ((price >= (0)::numeric)),
     CONSTRAINT plan_sale_vin_check CHECK ((vin ~ '^[A-HJ-NPR-Z0-9]{17}$'::text))
@@ -8438,6 +8707,14 @@ ALTER TABLE ONLY warranty.campaign
 
 
 --
+-- Name: campaign_done campaign_done_job_line_id_key; Type: CONSTRAINT; Schema: warranty; Owner: -
+--
+
+ALTER TABLE ONLY warranty.campaign_done
+    ADD CONSTRAINT campaign_done_job_line_id_key UNIQUE (job_line_id);
+
+
+--
 -- Name: campaign_done campaign_done_once; Type: CONSTRAINT; Schema: warranty; Owner: -
 --
 
@@ -8598,19 +8875,27 @@ ALTER TABLE ONLY warranty.plan
 
 
 --
+-- Name: plan_sale plan_sale_invoiced_or_elsewhere; Type: CHECK CONSTRAINT; Schema: warranty; Owner: -
+--
+
+ALTER TABLE warranty.plan_sale
+    ADD CONSTRAINT plan_sale_invoiced_or_elsewhere CHECK ((((invoice_line_no IS NOT NULL) AND (invoice_id IS NOT NULL) AND (invoice_ref IS NULL)) OR ((invoice_line_no IS NULL) AND (invoice_id IS NULL) AND (invoice_ref IS NOT NULL)))) NOT VALID;
+
+
+--
+-- Name: plan_sale plan_sale_line_once; Type: CONSTRAINT; Schema: warranty; Owner: -
+--
+
+ALTER TABLE ONLY warranty.plan_sale
+    ADD CONSTRAINT plan_sale_line_once UNIQUE (invoice_id, invoice_line_no);
+
+
+--
 -- Name: plan_sale plan_sale_pkey; Type: CONSTRAINT; Schema: warranty; Owner: -
 --
 
 ALTER TABLE ONLY warranty.plan_sale
     ADD CONSTRAINT plan_sale_pkey PRIMARY KEY (plan_sale_id);
-
-
---
--- Name: plan_sale plan_sale_vin_plan_id_key; Type: CONSTRAINT; Schema: warranty; Owner: -
---
-
-ALTER TABLE ONLY warranty.plan_sale
-    ADD CONSTRAINT plan_sale_vin_plan_id_key UNIQUE (vin, plan_id);
 
 
 --
@@ -9176,6 +9461,13 @@ CREATE INDEX job_card_vehicle_idx ON service.job_card USING btree (vehicle_id, o
 
 
 --
+-- Name: job_line_campaign_idx; Type: INDEX; Schema: service; Owner: -
+--
+
+CREATE INDEX job_line_campaign_idx ON service.job_line USING btree (campaign_id) WHERE (campaign_id IS NOT NULL);
+
+
+--
 -- Name: job_line_card_idx; Type: INDEX; Schema: service; Owner: -
 --
 
@@ -9337,6 +9629,13 @@ CREATE INDEX claim_line_held_idx ON warranty.claim_line USING btree (claim_id) W
 
 
 --
+-- Name: claim_recall_once; Type: INDEX; Schema: warranty; Owner: -
+--
+
+CREATE UNIQUE INDEX claim_recall_once ON warranty.claim USING btree (campaign_id, vin) WHERE (kind = 'RECALL'::text);
+
+
+--
 -- Name: claim_register_idx; Type: INDEX; Schema: warranty; Owner: -
 --
 
@@ -9362,6 +9661,20 @@ CREATE INDEX claim_vehicle_idx ON warranty.claim USING btree (vehicle_id);
 --
 
 CREATE INDEX plan_model_model_idx ON warranty.plan_model USING btree (model_id);
+
+
+--
+-- Name: plan_sale_in_force_once; Type: INDEX; Schema: warranty; Owner: -
+--
+
+CREATE UNIQUE INDEX plan_sale_in_force_once ON warranty.plan_sale USING btree (vin, plan_id) WHERE (credit_note_id IS NULL);
+
+
+--
+-- Name: plan_sale_invoice_idx; Type: INDEX; Schema: warranty; Owner: -
+--
+
+CREATE INDEX plan_sale_invoice_idx ON warranty.plan_sale USING btree (invoice_id) WHERE (invoice_id IS NOT NULL);
 
 
 --
@@ -9435,6 +9748,13 @@ CREATE TRIGGER credit_note_balance_kept AFTER INSERT ON billing.credit_note FOR 
 
 
 --
+-- Name: credit_note credit_note_ends_plans; Type: TRIGGER; Schema: billing; Owner: -
+--
+
+CREATE TRIGGER credit_note_ends_plans AFTER INSERT ON billing.credit_note FOR EACH ROW EXECUTE FUNCTION warranty.end_plan_on_credit_note();
+
+
+--
 -- Name: credit_note credit_note_frees_job_card; Type: TRIGGER; Schema: billing; Owner: -
 --
 
@@ -9495,6 +9815,13 @@ CREATE TRIGGER invoice_line_is_permanent BEFORE DELETE OR UPDATE ON billing.invo
 --
 
 CREATE TRIGGER invoice_line_post BEFORE INSERT ON billing.invoice_line FOR EACH ROW EXECUTE FUNCTION billing.post_invoice_line();
+
+
+--
+-- Name: invoice_line invoice_line_sells_plan; Type: TRIGGER; Schema: billing; Owner: -
+--
+
+CREATE TRIGGER invoice_line_sells_plan AFTER INSERT ON billing.invoice_line FOR EACH ROW WHEN ((new.plan_id IS NOT NULL)) EXECUTE FUNCTION warranty.sell_plan_on_invoice();
 
 
 --
@@ -10142,6 +10469,13 @@ CREATE TRIGGER booking_item_change BEFORE INSERT OR DELETE OR UPDATE ON sales.bo
 
 
 --
+-- Name: booking_item booking_item_plan_check; Type: TRIGGER; Schema: sales; Owner: -
+--
+
+CREATE TRIGGER booking_item_plan_check BEFORE INSERT OR UPDATE OF plan_id ON sales.booking_item FOR EACH ROW EXECUTE FUNCTION warranty.check_booking_plan();
+
+
+--
 -- Name: booking booking_never_deleted; Type: TRIGGER; Schema: sales; Owner: -
 --
 
@@ -10492,6 +10826,13 @@ CREATE TRIGGER job_card_work_check BEFORE UPDATE OF state ON service.job_card FO
 
 
 --
+-- Name: job_line job_line_campaign_check; Type: TRIGGER; Schema: service; Owner: -
+--
+
+CREATE TRIGGER job_line_campaign_check BEFORE INSERT OR UPDATE OF campaign_id, operation_code, coverage, status ON service.job_line FOR EACH ROW WHEN ((new.campaign_id IS NOT NULL)) EXECUTE FUNCTION warranty.check_campaign_line();
+
+
+--
 -- Name: job_line job_line_card_billed; Type: TRIGGER; Schema: service; Owner: -
 --
 
@@ -10503,6 +10844,13 @@ CREATE TRIGGER job_line_card_billed BEFORE INSERT OR DELETE OR UPDATE ON service
 --
 
 CREATE TRIGGER job_line_check BEFORE INSERT OR DELETE OR UPDATE ON service.job_line FOR EACH ROW EXECUTE FUNCTION service.check_job_line();
+
+
+--
+-- Name: job_line job_line_does_campaign; Type: TRIGGER; Schema: service; Owner: -
+--
+
+CREATE TRIGGER job_line_does_campaign AFTER INSERT OR UPDATE OF status ON service.job_line FOR EACH ROW WHEN ((new.campaign_id IS NOT NULL)) EXECUTE FUNCTION warranty.campaign_done_by_job_line();
 
 
 --
@@ -10744,6 +11092,13 @@ CREATE TRIGGER plan_sale_check BEFORE INSERT OR UPDATE ON warranty.plan_sale FOR
 
 
 --
+-- Name: plan_sale plan_sale_invoiced_is_permanent; Type: TRIGGER; Schema: warranty; Owner: -
+--
+
+CREATE TRIGGER plan_sale_invoiced_is_permanent BEFORE DELETE ON warranty.plan_sale FOR EACH ROW WHEN ((old.invoice_line_no IS NOT NULL)) EXECUTE FUNCTION audit.refuse_change();
+
+
+--
 -- Name: credit_note credit_note_branch_id_fkey; Type: FK CONSTRAINT; Schema: billing; Owner: -
 --
 
@@ -10853,6 +11208,14 @@ ALTER TABLE ONLY billing.invoice_line
 
 ALTER TABLE ONLY billing.invoice_line
     ADD CONSTRAINT invoice_line_part_id_fkey FOREIGN KEY (part_id) REFERENCES master.part(part_id);
+
+
+--
+-- Name: invoice_line invoice_line_plan_id_fkey; Type: FK CONSTRAINT; Schema: billing; Owner: -
+--
+
+ALTER TABLE ONLY billing.invoice_line
+    ADD CONSTRAINT invoice_line_plan_id_fkey FOREIGN KEY (plan_id) REFERENCES warranty.plan(plan_id);
 
 
 --
@@ -11744,6 +12107,14 @@ ALTER TABLE ONLY sales.booking_item
 
 
 --
+-- Name: booking_item booking_item_plan_id_fkey; Type: FK CONSTRAINT; Schema: sales; Owner: -
+--
+
+ALTER TABLE ONLY sales.booking_item
+    ADD CONSTRAINT booking_item_plan_id_fkey FOREIGN KEY (plan_id) REFERENCES warranty.plan(plan_id);
+
+
+--
 -- Name: booking booking_quotation_id_fkey; Type: FK CONSTRAINT; Schema: sales; Owner: -
 --
 
@@ -12224,6 +12595,14 @@ ALTER TABLE ONLY service.job_line
 
 
 --
+-- Name: job_line job_line_campaign_id_fkey; Type: FK CONSTRAINT; Schema: service; Owner: -
+--
+
+ALTER TABLE ONLY service.job_line
+    ADD CONSTRAINT job_line_campaign_id_fkey FOREIGN KEY (campaign_id) REFERENCES warranty.campaign(campaign_id);
+
+
+--
 -- Name: job_line job_line_done_by_fkey; Type: FK CONSTRAINT; Schema: service; Owner: -
 --
 
@@ -12509,6 +12888,14 @@ ALTER TABLE ONLY warranty.campaign_done
 
 ALTER TABLE ONLY warranty.campaign_done
     ADD CONSTRAINT campaign_done_created_by_fkey FOREIGN KEY (created_by) REFERENCES master.staff(staff_id);
+
+
+--
+-- Name: campaign_done campaign_done_job_line_id_fkey; Type: FK CONSTRAINT; Schema: warranty; Owner: -
+--
+
+ALTER TABLE ONLY warranty.campaign_done
+    ADD CONSTRAINT campaign_done_job_line_id_fkey FOREIGN KEY (job_line_id) REFERENCES service.job_line(job_line_id);
 
 
 --
@@ -12800,6 +13187,14 @@ ALTER TABLE ONLY warranty.plan_sale
 
 
 --
+-- Name: plan_sale plan_sale_credit_note_id_fkey; Type: FK CONSTRAINT; Schema: warranty; Owner: -
+--
+
+ALTER TABLE ONLY warranty.plan_sale
+    ADD CONSTRAINT plan_sale_credit_note_id_fkey FOREIGN KEY (credit_note_id) REFERENCES billing.credit_note(credit_note_id);
+
+
+--
 -- Name: plan_sale plan_sale_customer_id_fkey; Type: FK CONSTRAINT; Schema: warranty; Owner: -
 --
 
@@ -12813,6 +13208,14 @@ ALTER TABLE ONLY warranty.plan_sale
 
 ALTER TABLE ONLY warranty.plan_sale
     ADD CONSTRAINT plan_sale_invoice_id_fkey FOREIGN KEY (invoice_id) REFERENCES billing.invoice(invoice_id);
+
+
+--
+-- Name: plan_sale plan_sale_invoice_line; Type: FK CONSTRAINT; Schema: warranty; Owner: -
+--
+
+ALTER TABLE ONLY warranty.plan_sale
+    ADD CONSTRAINT plan_sale_invoice_line FOREIGN KEY (invoice_id, invoice_line_no) REFERENCES billing.invoice_line(invoice_id, line_no);
 
 
 --

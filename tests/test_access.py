@@ -226,6 +226,7 @@ ACCESS = {
     "service.settings": WORKSHOP_READERS,
     "service.settings_checklist": frozenset({"ADMIN", "MANAGER"}),
     "service.settings_limit_new": frozenset({"ADMIN", "MANAGER"}),
+    "service.settings_interval_new": frozenset({"ADMIN", "MANAGER"}),
     # Warranty: the workshop and accounts read cover, plans and campaigns and sell plans; managers set the
     # plans; the workshop runs the OEM's campaigns (accounts only reads them).
     "warranty.check": WARRANTY_READERS,
@@ -240,12 +241,15 @@ ACCESS = {
     "warranty.campaign_new": frozenset({"ADMIN", "MANAGER", "SERVICE_ADVISOR"}),
     "warranty.campaign_done": frozenset({"ADMIN", "MANAGER", "SERVICE_ADVISOR"}),
     "warranty.campaign_close": frozenset({"ADMIN", "MANAGER", "SERVICE_ADVISOR"}),
+    "warranty.campaign_line_add": frozenset({"ADMIN", "MANAGER", "SERVICE_ADVISOR"}),
+    "warranty.booking_plan": frozenset({"ADMIN", "MANAGER", "SALES"}),
     # Claims to the OEM: the workshop's counter and accounts raise and move them; accounts (and the
     # managers) record the OEM's credit; the counter swaps a battery pack on a job card.
     "warranty.claim_register": WARRANTY_READERS,
     "warranty.claim_detail": WARRANTY_READERS,
     "warranty.claim_pdf": WARRANTY_READERS,
     "warranty.claim_new": WARRANTY_READERS,
+    "warranty.recall_claim_new": WARRANTY_READERS,
     "warranty.claim_edit": WARRANTY_READERS,
     "warranty.claim_line_new": WARRANTY_READERS,
     "warranty.claim_line_delete": WARRANTY_READERS,

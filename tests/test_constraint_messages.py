@@ -147,11 +147,20 @@ CANNOT_BE_CAUSED.update({name: why for why, names in {
         "parts_request_job_line_id_fkey", "parts_request_requested_by_fkey", "parts_request_status_changed_by_fkey",
         "parts_request_status_check"],
     "the gate pass is numbered by its own trigger (series GP) and issued by the acting staff member; the next "
-    "service due is computed by the delivery's trigger; the paid-service interval is seeded master data with no "
-    "screen yet (sql/0028_service_bill.sql)": [
-        "gate_pass_gate_pass_no_key", "gate_pass_issued_by_fkey", "vehicle_next_service_due_km_check",
-        "service_interval_km_check", "service_interval_months_check", "service_interval_no_overlap",
-        "service_interval_period"],
+    "service due is computed by the delivery's trigger (sql/0028_service_bill.sql)": [
+        "gate_pass_gate_pass_no_key", "gate_pass_issued_by_fkey", "vehicle_next_service_due_km_check"],
+}.items() for name in names})
+
+# Extended plans on invoice lines and campaigns as job lines (sql/0032, sql/0033).
+CANNOT_BE_CAUSED.update({name: why for why, names in {
+    "a plan's invoice line is drafted by billing's posting from the plan and VIN chosen on the plan screen "
+    "(webapp/billing/plans.py) or the booking's charge, one line of quantity 1 naming both; the plan sale is "
+    "written by that line's trigger, and ended only by its invoice's credit note": [
+        "invoice_line_plan_alone", "invoice_line_plan_names_vin", "invoice_line_plan_vin_check",
+        "invoice_line_plan_invoice_kind", "plan_sale_ended", "plan_sale_ended_after_sale", "plan_sale_invoice_line",
+        "plan_sale_line_once", "plan_sale_fixed"],
+    "a campaign is recorded done by its job line's trigger when the line is marked done, once per line": [
+        "campaign_done_job_line_id_fkey", "campaign_done_job_line_id_key"],
 }.items() for name in names})
 
 def form_checks() -> dict[str, str]:

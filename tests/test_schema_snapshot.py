@@ -31,6 +31,16 @@ CHANGED_BY_FUNCTION_FILES: set[str] = {
     "billing.post_invoice_line()", "billing.post_credit_note()", "billing.refuse_transfer_credit_note()",
     "billing.counter_balance", "billing.keep_invoice_balance(integer)", "invoice_balance_kept on billing.invoice",
     "billing.receivable", "billing.invoice_paid_in_full(integer)",
+    # Extended plans sold on invoice lines, ended by a credit note; a claim's campaign covers its VIN
+    # (sql/0032_plan_invoice_line.sql, sql/0033_campaign_job_line.sql).
+    "warranty.plan_for(pg_catalog.text,pg_catalog.text)", "warranty.check_plan_sale()", "warranty.check_claim()",
+    "warranty.sell_plan_on_invoice()", "invoice_line_sells_plan on billing.invoice_line",
+    "warranty.end_plan_on_credit_note()", "credit_note_ends_plans on billing.credit_note",
+    "plan_sale_invoiced_is_permanent on warranty.plan_sale",
+    "warranty.campaign_covers(integer,pg_catalog.text,integer,pg_catalog.date)", "warranty.check_campaign_line()",
+    "job_line_campaign_check on service.job_line", "warranty.campaign_done_by_job_line()",
+    "job_line_does_campaign on service.job_line", "warranty.add_campaign_line(integer,integer)",
+    "warranty.check_booking_plan()", "booking_item_plan_check on sales.booking_item",
 }
 
 # Every object of the schemas the migrations own (not public, not the catalogs), by identity.

@@ -167,7 +167,7 @@ BUDGETS = {
     "sales.booking_list": 6,
     # 12 measured: the sale page: booking, progress, charges, steps, accessory lines (read once, for the
     # agreed terms and the steps), receipts, refunds, cash limit, policy
-    "sales.booking_detail": 13,
+    "sales.booking_detail": 14,   # + 1: the extended-warranty charges and the plans to name (warranty's panel)
     "sales.accessories": 7,
     "sales.allot": 6,
     "sales.cancel": 6,
@@ -198,7 +198,8 @@ BUDGETS = {
     "service.checklist": 6,
     "service.job_card_cancel": 5,
     # 10 measured: the card, its moves, state history, checklist, readings, photos; the warranty claims panel
-    "service.job_card_detail": 11,
+    # + 1: the campaigns open for the vehicle, offered as job lines (warranty claims panel)
+    "service.job_card_detail": 12,
     "service.job_card_edit": 7,
     "service.job_card_new": 6,
     "service.photo_image": 5,
@@ -211,12 +212,13 @@ BUDGETS = {
     # + 1: the vehicle's warranty claims in its service history (warranty.api.vehicle_claims)
     "service.vehicle_detail": 16,
     "service.vehicle_new": 5,
-    "service.settings": 5,
+    "service.settings": 6,
     # Warranty claims to the OEM (budgets measured + 1)
     "warranty.claim_register": 7,       # OEMs with claims, the ageing per OEM, the claims
     "warranty.claim_detail": 8,         # the claim, its lines, its evidence (readings and photos), its history
     "warranty.claim_pdf": 10,           # the claim page's reads, the photos' thumbnails, the letterhead
     "warranty.claim_new": 6,            # the job card, the campaigns the vehicle matches
+    "warranty.recall_claim_new": 5,     # the campaign
     "warranty.claim_edit": 6,           # the claim, the evidence to choose from
     "warranty.claim_line_new": 7,       # the claim, the labour operations, the parts
     "warranty.claim_submit": 5,

@@ -365,6 +365,10 @@ def test_a_recalls_labour_is_claimed_per_vin_done_under_its_campaign(conn):
     conn.execute(sa.text("INSERT INTO warranty.campaign_vin (campaign_id, vin) VALUES (:c, :v)"), {"c": campaign, "v": vin})
     with refused(conn, "claim_recall_campaign"):
         cb.claim(conn, w, kind="RECALL")
+    with refused(conn, "claim_recall_campaign_done"):   # a recall is claimed for work done on the VIN
+        cb.claim(conn, w, kind="RECALL", job_card_id=None, campaign_id=campaign)
+    conn.execute(sa.text("""INSERT INTO warranty.campaign_done (campaign_id, vin, done_on, branch_id)
+                            VALUES (:c, :v, '2026-02-01', :b)"""), {"c": campaign, "v": vin, "b": w.branch_id})
     claim_id = cb.claim(conn, w, kind="RECALL", job_card_id=None, campaign_id=campaign)
     cb.labour_line(conn, claim_id, w.operation_code)
     claim = row(conn, "SELECT * FROM warranty.claim WHERE claim_id = :c", c=claim_id)
@@ -375,3 +379,11 @@ def test_a_recalls_labour_is_claimed_per_vin_done_under_its_campaign(conn):
                               RETURNING campaign_id""", o=other_oem)
     with refused(conn, "claim_campaign_of_oem"):
         cb.claim(conn, w, kind="RECALL", campaign_id=foreign)
+    # The OEM's campaign that does not list the VIN (nor its model's months) is not this VIN's.
+    unlisted = scalar(conn, """INSERT INTO warranty.campaign (oem_id, code, title, kind, opened_on, match_by)
+                               VALUES (:o, 'RC-UNLISTED', 'Other VINs', 'RECALL', '2026-01-01', 'VIN_LIST')
+                               RETURNING campaign_id""", o=w.oem_id)
+    with refused(conn, "claim_campaign_covers_vin"):
+        cb.claim(conn, w, kind="RECALL", job_card_id=None, campaign_id=unlisted)
+    with refused(conn, "claim_campaign_covers_vin"):   # a warranty repair naming a campaign too
+        cb.claim(conn, w, kind="WARRANTY_REPAIR", campaign_id=unlisted)

@@ -102,10 +102,13 @@ def plan(conn, oem_id, *, name="Care+", vehicle=(0, 0), battery=(0, 0), within=1
 
 
 def sell(conn, plan_id, model_id, *, vin="MD2AWARRANTY00001", sold_on=date(2025, 1, 10), vehicle_sold_on=SOLD):
+    """A plan bought from another dealer (its invoice reference); one sold here is an invoice line
+    (tests/test_warranty_plan_invoice.py)."""
     branch_id = b.branch(conn)
     return b.scalar(conn, """
-        INSERT INTO warranty.plan_sale (branch_id, plan_id, vin, model_id, vehicle_sold_on, sold_on, customer_id, price)
-        VALUES (:b, :p, :vin, :m, :vs, :s, :c, 4999) RETURNING plan_sale_id""",
+        INSERT INTO warranty.plan_sale (branch_id, plan_id, vin, model_id, vehicle_sold_on, sold_on, customer_id, price,
+                                        invoice_ref)
+        VALUES (:b, :p, :vin, :m, :vs, :s, :c, 4999, 'OTHER/25/77') RETURNING plan_sale_id""",
         b=branch_id, p=plan_id, vin=vin, m=model_id, vs=vehicle_sold_on, s=sold_on, c=b.customer(conn, branch_id))
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import re
+import uuid
 from datetime import date, timedelta
 
 import builders as b
@@ -157,7 +158,10 @@ def test_a_plan_sold_for_a_vin_lengthens_its_battery_cover_and_the_window_is_hel
     client = as_staff(app, make_staff, sale.branch_id, "SERVICE_ADVISOR", "SA2")
     page = client.get(f"/warranty/plans/sell?vin={vin}").get_data(as_text=True)
     assert "Shield · ₹6,999" in page
-    form = {"csrf_token": csrf_from(page), "vin": vin, "plan_id": plan_id, "sold_on": "02-09-2026"}
+    form = {"csrf_token": csrf_from(page), "vin": vin, "plan_id": plan_id, "sold_by": "ELSEWHERE",
+            "sold_on": "02-09-2026", "invoice_ref": "OTHER/77", "key": str(uuid.uuid4())}
+    no_ref = client.post("/warranty/plans/sell", data=dict(form, invoice_ref=""))   # bought elsewhere: its invoice
+    assert no_ref.status_code == 422 and "Enter the other dealer&#39;s invoice number" in text(no_ref)
     late = client.post("/warranty/plans/sell", data=form)
     assert late.status_code == 422 and "must be bought within its months" in text(late)
     assert 'value="02-09-2026"' in late.get_data(as_text=True)

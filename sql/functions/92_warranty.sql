@@ -74,7 +74,8 @@ END
 $$;
 
 -- The extended plan sold for a VIN that lengthens its vehicle (p_part 'VEHICLE') or battery
--- ('BATTERY') cover: at most one per part (warranty.check_plan_sale).
+-- ('BATTERY') cover: at most one per part (warranty.check_plan_sale); one whose invoice was
+-- credit-noted lengthens nothing.
 CREATE OR REPLACE FUNCTION warranty.plan_for(p_vin text, p_part text)
 RETURNS TABLE (plan_sale_id integer, extra_years integer, extra_km integer)
 LANGUAGE sql STABLE
@@ -83,7 +84,7 @@ AS $$
            CASE p_part WHEN 'VEHICLE' THEN p.vehicle_extra_years ELSE p.battery_extra_years END,
            CASE p_part WHEN 'VEHICLE' THEN p.vehicle_extra_km ELSE p.battery_extra_km END
       FROM warranty.plan_sale s JOIN warranty.plan p ON p.plan_id = s.plan_id
-     WHERE s.vin = p_vin
+     WHERE s.vin = p_vin AND s.credit_note_id IS NULL
        AND CASE p_part WHEN 'VEHICLE' THEN p.vehicle_extra_years + p.vehicle_extra_km
                        ELSE p.battery_extra_years + p.battery_extra_km END > 0
      ORDER BY s.plan_sale_id
@@ -225,15 +226,35 @@ AS $$
 $$;
 
 -- A plan sold for a VIN: the plan in force and on sale on the day, made for the vehicle's model,
--- bought within its months of the vehicle's sale, and no other plan of the VIN lengthening the
--- same part (vehicle or battery).
+-- bought within its months of the vehicle's sale, and no other plan of the VIN in force lengthening
+-- the same part (vehicle or battery). Sold here, it is the invoice line that names the plan and the
+-- VIN (warranty.sell_plan_on_invoice writes it); else it was bought elsewhere, with that dealer's
+-- invoice reference (plan_sale_invoiced_or_elsewhere). Once recorded, the only change is its end by
+-- a credit note of its own invoice (warranty.end_plan_on_credit_note).
 CREATE OR REPLACE FUNCTION warranty.check_plan_sale() RETURNS trigger
 LANGUAGE plpgsql
 AS $$
 DECLARE
     p warranty.plan;
 BEGIN
+    IF TG_OP = 'UPDATE' THEN
+        IF (to_jsonb(NEW) - 'ended_on' - 'credit_note_id') IS DISTINCT FROM (to_jsonb(OLD) - 'ended_on' - 'credit_note_id')
+           OR OLD.credit_note_id IS NOT NULL
+           OR NOT EXISTS (SELECT 1 FROM billing.credit_note n
+                           WHERE n.credit_note_id = NEW.credit_note_id AND n.invoice_id = NEW.invoice_id) THEN
+            RAISE EXCEPTION 'a plan sale is ended by a credit note of its own invoice and changes no other way'
+                USING ERRCODE = 'check_violation', CONSTRAINT = 'plan_sale_fixed';
+        END IF;
+        RETURN NEW;
+    END IF;
     SELECT * INTO p FROM warranty.plan WHERE plan_id = NEW.plan_id;
+    IF NEW.invoice_line_no IS NOT NULL AND NOT EXISTS (
+           SELECT 1 FROM billing.invoice_line l
+            WHERE l.invoice_id = NEW.invoice_id AND l.line_no = NEW.invoice_line_no
+              AND l.plan_id = NEW.plan_id AND l.plan_vin = NEW.vin) THEN
+        RAISE EXCEPTION 'invoice line % does not sell plan % for VIN %', NEW.invoice_line_no, p.name, NEW.vin
+            USING ERRCODE = 'check_violation', CONSTRAINT = 'plan_sale_invoice_line';
+    END IF;
     IF NOT p.is_active OR NEW.sold_on < p.valid_from OR NEW.sold_on > coalesce(p.valid_to, 'infinity') THEN
         RAISE EXCEPTION 'plan % is not on sale on %', p.name, NEW.sold_on
             USING ERRCODE = 'check_violation', CONSTRAINT = 'plan_sale_plan_in_force';
@@ -250,7 +271,7 @@ BEGIN
             USING ERRCODE = 'check_violation', CONSTRAINT = 'plan_sale_window';
     END IF;
     IF EXISTS (SELECT 1 FROM warranty.plan_sale s JOIN warranty.plan o ON o.plan_id = s.plan_id
-                WHERE s.vin = NEW.vin AND s.plan_sale_id IS DISTINCT FROM NEW.plan_sale_id
+                WHERE s.vin = NEW.vin AND s.plan_sale_id IS DISTINCT FROM NEW.plan_sale_id AND s.credit_note_id IS NULL
                   AND ((o.vehicle_extra_years + o.vehicle_extra_km > 0 AND p.vehicle_extra_years + p.vehicle_extra_km > 0)
                     OR (o.battery_extra_years + o.battery_extra_km > 0
                         AND p.battery_extra_years + p.battery_extra_km > 0))) THEN
@@ -263,6 +284,85 @@ $$;
 
 CREATE OR REPLACE TRIGGER plan_sale_check BEFORE INSERT OR UPDATE ON warranty.plan_sale
     FOR EACH ROW EXECUTE FUNCTION warranty.check_plan_sale();
+
+-- A plan sold on an invoice stays as long as its invoice line (which is permanent).
+CREATE OR REPLACE TRIGGER plan_sale_invoiced_is_permanent BEFORE DELETE ON warranty.plan_sale
+    FOR EACH ROW WHEN (OLD.invoice_line_no IS NOT NULL) EXECUTE FUNCTION audit.refuse_change();
+
+-- An invoice line that names a plan sells it for the VIN, in the posting transaction: on a vehicle
+-- invoice, for the vehicle it sells (sold on the invoice date); on a counter invoice, for a vehicle
+-- the workshop knows (its sale date) or this showroom delivered (the delivery date). The line is
+-- the plan's SAC; the buyer is a customer on record; the price of the plan sale is the line's
+-- taxable value. The plan's own rules are warranty.check_plan_sale's.
+CREATE OR REPLACE FUNCTION warranty.sell_plan_on_invoice() RETURNS trigger
+LANGUAGE plpgsql
+AS $$
+DECLARE
+    inv billing.invoice;
+    p warranty.plan;
+    veh_model integer;
+    veh_sold_on date;
+BEGIN
+    SELECT * INTO inv FROM billing.invoice WHERE invoice_id = NEW.invoice_id;
+    SELECT * INTO p FROM warranty.plan WHERE plan_id = NEW.plan_id;
+    IF inv.kind NOT IN ('VEHICLE', 'COUNTER') THEN
+        RAISE EXCEPTION 'an extended plan is sold on a vehicle or counter invoice'
+            USING ERRCODE = 'check_violation', CONSTRAINT = 'invoice_line_plan_invoice_kind';
+    END IF;
+    IF NEW.hsn_code IS DISTINCT FROM p.sac_code THEN
+        RAISE EXCEPTION 'plan % is billed under SAC %', p.name, p.sac_code
+            USING ERRCODE = 'check_violation', CONSTRAINT = 'invoice_line_plan_sac';
+    END IF;
+    IF inv.customer_id IS NULL THEN
+        RAISE EXCEPTION 'an extended plan is sold to a customer on record'
+            USING ERRCODE = 'check_violation', CONSTRAINT = 'invoice_line_plan_customer';
+    END IF;
+    IF inv.kind = 'VEHICLE' THEN
+        SELECT va.model_id, inv.invoice_date INTO veh_model, veh_sold_on
+          FROM inventory.vehicle_unit u JOIN oem.variant va ON va.variant_id = u.variant_id
+         WHERE u.unit_id = inv.unit_id AND u.vin = NEW.plan_vin;
+    ELSE
+        SELECT va.model_id, v.sale_date INTO veh_model, veh_sold_on
+          FROM service.vehicle v JOIN oem.variant va ON va.variant_id = v.variant_id
+         WHERE v.vin = NEW.plan_vin;
+        IF NOT FOUND THEN
+            SELECT va.model_id, d.delivered_on INTO veh_model, veh_sold_on
+              FROM inventory.vehicle_unit u
+              JOIN oem.variant va ON va.variant_id = u.variant_id
+              JOIN LATERAL (SELECT d.delivered_on FROM sales.delivery d WHERE d.unit_id = u.unit_id
+                             ORDER BY d.delivered_on DESC, d.delivery_id DESC LIMIT 1) d ON true
+             WHERE u.vin = NEW.plan_vin AND u.status = 'DELIVERED';
+        END IF;
+    END IF;
+    IF veh_model IS NULL THEN
+        RAISE EXCEPTION 'VIN % is not a vehicle this invoice can sell a plan for', NEW.plan_vin
+            USING ERRCODE = 'check_violation', CONSTRAINT = 'invoice_line_plan_vehicle';
+    END IF;
+    INSERT INTO warranty.plan_sale (branch_id, plan_id, vin, model_id, vehicle_sold_on, sold_on, customer_id, price,
+                                    invoice_id, invoice_line_no)
+    VALUES (inv.branch_id, NEW.plan_id, NEW.plan_vin, veh_model, veh_sold_on, inv.invoice_date, inv.customer_id,
+            NEW.taxable_value, NEW.invoice_id, NEW.line_no);
+    RETURN NULL;
+END
+$$;
+
+CREATE OR REPLACE TRIGGER invoice_line_sells_plan AFTER INSERT ON billing.invoice_line
+    FOR EACH ROW WHEN (NEW.plan_id IS NOT NULL) EXECUTE FUNCTION warranty.sell_plan_on_invoice();
+
+-- A credit note reverses its invoice in full: the plans the invoice sold end on its day (the
+-- vehicle's cover is its own again).
+CREATE OR REPLACE FUNCTION warranty.end_plan_on_credit_note() RETURNS trigger
+LANGUAGE plpgsql
+AS $$
+BEGIN
+    UPDATE warranty.plan_sale SET ended_on = NEW.note_date, credit_note_id = NEW.credit_note_id
+     WHERE invoice_id = NEW.invoice_id AND credit_note_id IS NULL;
+    RETURN NULL;
+END
+$$;
+
+CREATE OR REPLACE TRIGGER credit_note_ends_plans AFTER INSERT ON billing.credit_note
+    FOR EACH ROW EXECUTE FUNCTION warranty.end_plan_on_credit_note();
 
 -- Only a VIN-list campaign lists VINs.
 CREATE OR REPLACE FUNCTION warranty.check_campaign_vin() RETURNS trigger
@@ -306,6 +406,115 @@ $$;
 CREATE OR REPLACE TRIGGER campaign_done_check BEFORE INSERT OR UPDATE ON warranty.campaign_done
     FOR EACH ROW EXECUTE FUNCTION warranty.check_campaign_done();
 
+-- Whether a campaign covers a vehicle: its VIN listed, or its model made within the months.
+CREATE OR REPLACE FUNCTION warranty.campaign_covers(p_campaign_id integer, p_vin text, p_model_id integer,
+                                                    p_mfg_month date) RETURNS boolean
+LANGUAGE sql STABLE
+AS $$
+    SELECT EXISTS (
+        SELECT 1 FROM warranty.campaign c
+         WHERE c.campaign_id = p_campaign_id
+           AND ((c.match_by = 'VIN_LIST' AND EXISTS (
+                    SELECT 1 FROM warranty.campaign_vin l WHERE l.campaign_id = c.campaign_id AND l.vin = p_vin))
+             OR (c.match_by = 'MFG_RANGE' AND c.model_id = p_model_id
+                 AND date_trunc('month', p_mfg_month)::date BETWEEN c.mfg_from AND c.mfg_to)))
+$$;
+
+-- A job line doing a campaign: the campaign's labour operation, paid by the OEM (coverage RECALL), on
+-- a job card of a vehicle the campaign covers, opened while the campaign was open; the campaign not
+-- yet done on the VIN nor on another line (not declined) of the vehicle's job cards.
+CREATE OR REPLACE FUNCTION warranty.check_campaign_line() RETURNS trigger
+LANGUAGE plpgsql
+AS $$
+DECLARE
+    c warranty.campaign;
+    card record;
+BEGIN
+    SELECT * INTO c FROM warranty.campaign WHERE campaign_id = NEW.campaign_id;
+    IF c.operation_code IS NULL OR NEW.operation_code IS DISTINCT FROM c.operation_code THEN
+        RAISE EXCEPTION 'a line of campaign % is its labour operation (%)', c.code, coalesce(c.operation_code, 'none named')
+            USING ERRCODE = 'check_violation', CONSTRAINT = 'job_line_campaign_operation';
+    END IF;
+    SELECT j.vehicle_id, (j.opened_at AT TIME ZONE 'Asia/Kolkata')::date AS opened_on, v.vin, va.model_id, v.mfg_month
+      INTO card
+      FROM service.job_card j
+      JOIN service.vehicle v ON v.vehicle_id = j.vehicle_id
+      JOIN oem.variant va ON va.variant_id = v.variant_id
+     WHERE j.job_card_id = NEW.job_card_id;
+    IF card.opened_on < c.opened_on OR card.opened_on > coalesce(c.closed_on, 'infinity') THEN
+        RAISE EXCEPTION 'campaign % was not open when this job card was opened', c.code
+            USING ERRCODE = 'check_violation', CONSTRAINT = 'job_line_campaign_open';
+    END IF;
+    IF NOT warranty.campaign_covers(c.campaign_id, card.vin, card.model_id, card.mfg_month) THEN
+        RAISE EXCEPTION 'campaign % does not cover VIN %', c.code, card.vin
+            USING ERRCODE = 'check_violation', CONSTRAINT = 'job_line_campaign_covers';
+    END IF;
+    IF NEW.status <> 'DECLINED'
+       AND (EXISTS (SELECT 1 FROM warranty.campaign_done d
+                     WHERE d.campaign_id = c.campaign_id AND d.vin = card.vin
+                       AND d.job_line_id IS DISTINCT FROM NEW.job_line_id)
+            OR EXISTS (SELECT 1 FROM service.job_line l JOIN service.job_card j ON j.job_card_id = l.job_card_id
+                        WHERE l.campaign_id = c.campaign_id AND j.vehicle_id = card.vehicle_id
+                          AND l.status <> 'DECLINED' AND j.state <> 'CANCELLED'
+                          AND l.job_line_id IS DISTINCT FROM NEW.job_line_id)) THEN
+        RAISE EXCEPTION 'campaign % is already done or on a job card for VIN %', c.code, card.vin
+            USING ERRCODE = 'unique_violation', CONSTRAINT = 'job_line_campaign_once';
+    END IF;
+    RETURN NEW;
+END
+$$;
+
+CREATE OR REPLACE TRIGGER job_line_campaign_check
+    BEFORE INSERT OR UPDATE OF campaign_id, operation_code, coverage, status ON service.job_line
+    FOR EACH ROW WHEN (NEW.campaign_id IS NOT NULL) EXECUTE FUNCTION warranty.check_campaign_line();
+
+-- The campaign is done on the VIN when its job line is marked done (that day, by the card's branch,
+-- with the card's number); a line taken back from done takes the record back.
+CREATE OR REPLACE FUNCTION warranty.campaign_done_by_job_line() RETURNS trigger
+LANGUAGE plpgsql
+AS $$
+BEGIN
+    IF TG_OP = 'UPDATE' AND NEW.status = OLD.status THEN
+        RETURN NULL;
+    END IF;
+    IF NEW.status = 'DONE' THEN
+        INSERT INTO warranty.campaign_done (campaign_id, vin, model_id, mfg_month, done_on, branch_id, job_ref, job_line_id)
+        SELECT NEW.campaign_id, v.vin, va.model_id, v.mfg_month, (NEW.done_at AT TIME ZONE 'Asia/Kolkata')::date,
+               j.branch_id, j.job_card_no, NEW.job_line_id
+          FROM service.job_card j
+          JOIN service.vehicle v ON v.vehicle_id = j.vehicle_id
+          JOIN oem.variant va ON va.variant_id = v.variant_id
+         WHERE j.job_card_id = NEW.job_card_id;
+    ELSIF TG_OP = 'UPDATE' AND OLD.status = 'DONE' THEN
+        DELETE FROM warranty.campaign_done WHERE job_line_id = NEW.job_line_id;
+    END IF;
+    RETURN NULL;
+END
+$$;
+
+CREATE OR REPLACE TRIGGER job_line_does_campaign AFTER INSERT OR UPDATE OF status ON service.job_line
+    FOR EACH ROW WHEN (NEW.campaign_id IS NOT NULL) EXECUTE FUNCTION warranty.campaign_done_by_job_line();
+
+-- An open campaign that covers the job card's vehicle, added to the card as a line: the campaign's
+-- labour operation at the labour master's rate, paid by the OEM. Returns the line.
+CREATE OR REPLACE FUNCTION warranty.add_campaign_line(p_job_card_id integer, p_campaign_id integer) RETURNS integer
+LANGUAGE plpgsql
+AS $$
+DECLARE
+    line integer;
+BEGIN
+    INSERT INTO service.job_line (job_card_id, operation_code, description, qty, unit_price, price_includes_gst,
+                                  coverage, campaign_id)
+    SELECT p_job_card_id, c.operation_code, left(c.code || ': ' || btrim(c.title), 300), 1,
+           coalesce(lo.rate, 0), false, 'RECALL', c.campaign_id
+      FROM warranty.campaign c
+      LEFT JOIN master.labour_operation lo ON lo.operation_code = c.operation_code
+     WHERE c.campaign_id = p_campaign_id
+    RETURNING job_line_id INTO line;
+    RETURN line;
+END
+$$;
+
 -- ---------------------------------------------------------------------------
 -- Warranty claims to the OEM (sql/0029_warranty_claims.sql)
 -- ---------------------------------------------------------------------------
@@ -320,7 +529,9 @@ $$;
 
 -- A new claim: it starts as a draft; the vehicle, VIN, OEM and odometer are the job card's (or, for a
 -- recall claimed without a card, the vehicle's); a free-service labour claim comes from a free-service
--- card, a recall claim's campaign is the OEM's; the pack is one the vehicle has held. Then a number.
+-- card, a recall claim's campaign is the OEM's and covers the VIN (listed, or the model made within its
+-- months), and a recall is claimed for a campaign done on the VIN (or a line of the claim's job card);
+-- the pack is one the vehicle has held. Then a number.
 -- Once submitted, a claim keeps what it claims; a move of status must be in warranty.claim_transition;
 -- a rejected or settled claim changes no more.
 CREATE OR REPLACE FUNCTION warranty.check_claim() RETURNS trigger
@@ -413,6 +624,23 @@ BEGIN
                 END IF;
             END IF;
             NEW.status_changed_at := now();
+        END IF;
+    END IF;
+    IF NEW.campaign_id IS NOT NULL AND (TG_OP = 'INSERT' OR NEW.campaign_id IS DISTINCT FROM OLD.campaign_id) THEN
+        SELECT * INTO veh FROM service.vehicle WHERE vehicle_id = NEW.vehicle_id;
+        IF NOT warranty.campaign_covers(NEW.campaign_id, NEW.vin,
+                                        (SELECT model_id FROM oem.variant WHERE variant_id = veh.variant_id),
+                                        veh.mfg_month) THEN
+            RAISE EXCEPTION 'campaign % does not cover VIN %', NEW.campaign_id, NEW.vin
+                USING ERRCODE = 'check_violation', CONSTRAINT = 'claim_campaign_covers_vin';
+        END IF;
+        IF NEW.kind = 'RECALL'
+           AND NOT EXISTS (SELECT 1 FROM warranty.campaign_done d WHERE d.campaign_id = NEW.campaign_id AND d.vin = NEW.vin)
+           AND NOT EXISTS (SELECT 1 FROM service.job_line l
+                            WHERE l.job_card_id = NEW.job_card_id AND l.campaign_id = NEW.campaign_id
+                              AND l.status <> 'DECLINED') THEN
+            RAISE EXCEPTION 'campaign % is not done on VIN %: a recall is claimed for work done', NEW.campaign_id, NEW.vin
+                USING ERRCODE = 'check_violation', CONSTRAINT = 'claim_recall_campaign_done';
         END IF;
     END IF;
     IF NEW.pack_id IS NOT NULL AND (TG_OP = 'INSERT' OR NEW.pack_id IS DISTINCT FROM OLD.pack_id)
@@ -666,3 +894,44 @@ BEGIN
     RETURN claim;
 END
 $$;
+
+-- ---------------------------------------------------------------------------
+-- A plan sold with the vehicle (sql/0032_plan_invoice_line.sql)
+-- ---------------------------------------------------------------------------
+
+-- The booking's extended-warranty charge names a plan under the plan's SAC, made for the booked model (the
+-- charges change only until the invoice: sales' booking_terms_fixed; the invoice line the charge becomes
+-- checks the rest: warranty.check_plan_sale).
+CREATE OR REPLACE FUNCTION warranty.check_booking_plan() RETURNS trigger
+LANGUAGE plpgsql
+AS $$
+DECLARE
+    p warranty.plan;
+    bk record;
+BEGIN
+    IF NEW.plan_id IS NULL THEN
+        RETURN NEW;
+    END IF;
+    SELECT va.model_id INTO bk
+      FROM sales.booking b JOIN oem.variant va ON va.variant_id = b.variant_id
+     WHERE b.booking_id = NEW.booking_id;
+    SELECT * INTO p FROM warranty.plan WHERE plan_id = NEW.plan_id;
+    IF NOT EXISTS (SELECT 1 FROM sales.onroad_item o WHERE o.item_code = NEW.item_code AND o.kind = 'EXTENDED_WARRANTY')
+       OR NEW.hsn_code IS DISTINCT FROM p.sac_code THEN
+        RAISE EXCEPTION 'plan % is named on an extended-warranty charge under SAC %', p.name, p.sac_code
+            USING ERRCODE = 'check_violation', CONSTRAINT = 'booking_item_plan_charge';
+    END IF;
+    IF NOT p.is_active
+       OR NOT EXISTS (SELECT 1 FROM oem.model m WHERE m.model_id = bk.model_id AND m.oem_id = p.oem_id)
+       OR (EXISTS (SELECT 1 FROM warranty.plan_model pm WHERE pm.plan_id = p.plan_id)
+           AND NOT EXISTS (SELECT 1 FROM warranty.plan_model pm
+                            WHERE pm.plan_id = p.plan_id AND pm.model_id = bk.model_id)) THEN
+        RAISE EXCEPTION 'plan % is not sold for the booked model', p.name
+            USING ERRCODE = 'check_violation', CONSTRAINT = 'booking_item_plan_model';
+    END IF;
+    RETURN NEW;
+END
+$$;
+
+CREATE OR REPLACE TRIGGER booking_item_plan_check BEFORE INSERT OR UPDATE OF plan_id ON sales.booking_item
+    FOR EACH ROW EXECUTE FUNCTION warranty.check_booking_plan();

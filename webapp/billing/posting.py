@@ -118,12 +118,15 @@ def _vehicle_draft(conn: Connection, b, on: date, place_of_supply: str | None) -
         "gst_rate": _rate(conn, b["hsn_code"], on), "price_includes_gst": True, "discount": b["discount"],
         "unit_id": b["unit_id"], "part_id": None,
     }]
+    # An extended-warranty charge that names its plan sells the plan for this VIN (warranty.plan_sale,
+    # written by the line's trigger).
     for item in conn.execute(sa.text("""
-            SELECT description, amount, hsn_code FROM sales.booking_item
+            SELECT description, amount, hsn_code, plan_id FROM sales.booking_item
              WHERE booking_id = :b AND hsn_code IS NOT NULL ORDER BY line_no"""), {"b": booking_id}).mappings():
         lines.append({"description": item["description"], "hsn_code": item["hsn_code"], "qty": Decimal(1),
                       "unit": "NOS", "unit_price": item["amount"], "gst_rate": _rate(conn, item["hsn_code"], on),
-                      "price_includes_gst": True, "discount": Decimal(0), "unit_id": None, "part_id": None})
+                      "price_includes_gst": True, "discount": Decimal(0), "unit_id": None, "part_id": None,
+                      "plan_id": item["plan_id"], "plan_vin": b["vin"] if item["plan_id"] else None})
     # Accessories sold with the vehicle, each its own line (a part line takes the part out of stock).
     for item in conn.execute(sa.text("""
             SELECT description, hsn_code, qty, unit, unit_price, price_includes_gst, part_id
@@ -154,16 +157,17 @@ def _insert_invoice(conn: Connection, header: dict, draft: DraftInvoice) -> int:
         INSERT INTO billing.invoice_line
             (invoice_id, line_no, description, hsn_code, qty, unit, unit_price, price_includes_gst, discount,
              taxable_value, gst_rate, cgst, sgst, igst, total, part_id, unit_id, operation_code, coverage,
-             claimable_value)
+             claimable_value, plan_id, plan_vin)
         VALUES (:invoice_id, :line_no, :description, :hsn_code, :qty, :unit, :unit_price, :incl, :discount,
                 :taxable, :rate, :cgst, :sgst, :igst, :total, :part_id, :unit_id, :operation_code, :coverage,
-                :claimable)"""), [
+                :claimable, :plan_id, :plan_vin)"""), [
         {"invoice_id": invoice_id, "line_no": n, "description": c.line.description, "hsn_code": c.line.hsn_code,
          "qty": c.line.qty, "unit": src.get("unit", "NOS"), "unit_price": c.line.unit_price,
          "incl": c.line.price_includes_gst, "discount": c.discount, "taxable": c.taxable_value,
          "rate": c.line.gst_rate, "cgst": c.cgst, "sgst": c.sgst, "igst": c.igst, "total": c.total,
          "part_id": src.get("part_id"), "unit_id": src.get("unit_id"), "operation_code": src.get("operation_code"),
-         "coverage": src.get("coverage", "CUSTOMER"), "claimable": src.get("claimable_value", Decimal(0))}
+         "coverage": src.get("coverage", "CUSTOMER"), "claimable": src.get("claimable_value", Decimal(0)),
+         "plan_id": src.get("plan_id"), "plan_vin": src.get("plan_vin")}
         for n, (c, src) in enumerate(zip(inv.lines, draft.lines), start=1)])
     return invoice_id
 
@@ -225,8 +229,9 @@ def post_vehicle_invoice(conn: Connection, booking_id: int, *, on: date, key: st
 
 @dataclass(frozen=True)
 class CounterLine:
-    """One row of a counter sale: a part (``part_id``) or a labour or service operation of the
-    labour master (``operation_code``, e.g. fitting an accessory, an extended warranty), its
+    """One row of a counter sale: a part (``part_id``), a labour or service operation of the
+    labour master (``operation_code``, e.g. fitting an accessory) or an extended warranty plan
+    (``plan_id``, GST excluded, under its SAC) for the vehicle ``plan_vin``, its
     quantity and a discount in rupees. The price is the master's (a part's MRP, GST included; an
     operation's rate, GST excluded) unless ``unit_price`` is given, quoted with GST included or
     excluded as ``price_includes_gst`` says (by default the way the master quotes it)."""
@@ -236,6 +241,8 @@ class CounterLine:
     operation_code: str | None = None
     unit_price: Decimal | None = None
     price_includes_gst: bool | None = None
+    plan_id: int | None = None     # an extended warranty plan (warranty.plan) sold for plan_vin
+    plan_vin: str | None = None
 
 
 def counter_sale(conn: Connection, branch_id: int, lines: list[CounterLine], on: date,
@@ -252,9 +259,21 @@ def counter_sale(conn: Connection, branch_id: int, lines: list[CounterLine], on:
     operations = {r["operation_code"]: r for r in conn.execute(sa.text("""
         SELECT operation_code, name, sac_code, rate FROM master.labour_operation WHERE operation_code = ANY(:codes)"""),
         {"codes": [line.operation_code for line in lines if line.operation_code is not None]}).mappings()}
+    plans = {r["plan_id"]: r for r in conn.execute(sa.text("""
+        SELECT plan_id, name, sac_code, price FROM warranty.plan WHERE plan_id = ANY(:ids)"""),
+        {"ids": [line.plan_id for line in lines if line.plan_id is not None]}).mappings()} if any(
+        line.plan_id is not None for line in lines) else {}
     drafted = []
     for line in lines:
-        if line.operation_code is not None:
+        if line.plan_id is not None:
+            plan = plans.get(line.plan_id)
+            if plan is None:
+                raise Refused(f"Unknown extended warranty plan {line.plan_id}")
+            item = {"description": f"Extended warranty {plan['name']}, VIN {line.plan_vin}",
+                    "hsn_code": plan["sac_code"], "unit": "NOS", "unit_price": plan["price"],
+                    "price_includes_gst": False, "part_id": None, "operation_code": None,
+                    "plan_id": plan["plan_id"], "plan_vin": line.plan_vin}
+        elif line.operation_code is not None:
             op = operations.get(line.operation_code)
             if op is None:
                 raise Refused(f"Unknown labour operation {line.operation_code}")

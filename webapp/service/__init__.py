@@ -12,7 +12,7 @@ bp = Blueprint("service", __name__, url_prefix="/service")
 
 register_document("job_card", "service.job_card", "job_card_id")
 
-from . import arrival, bill, board, estimates, jobcards, parts, settings, vehicles  # noqa: E402,F401
+from . import arrival, bill, board, estimates, intervals, jobcards, parts, settings, vehicles  # noqa: E402,F401
 
 
 @bp.record_once

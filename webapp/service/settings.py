@@ -3,8 +3,8 @@ limits that flag a battery reading. Items are never deleted (answers refer to th
 longer applies is deactivated. A limit is never overwritten: a new one starts on a day and the
 one before ends the day before.
 
-Who: the checklist, whoever edits the catalog (catalog.edit); the limits, whoever sets the
-warranty's rules (warranty.settings)."""
+Who: the checklist, whoever edits the catalog (catalog.edit); the limits and the paid-service
+interval (webapp/service/intervals.py), whoever sets the warranty's rules (warranty.settings)."""
 from __future__ import annotations
 
 from types import SimpleNamespace
@@ -15,7 +15,7 @@ from ..db import get_conn
 from ..errors import redirect_response
 from ..forms import choices, save_or_field_error
 from ..security import allow, can
-from . import bp, queries
+from . import bp, intervals, queries
 from .forms import LIMIT_LABELS, ReadingLimitForm
 
 ITEM_MESSAGES = {
@@ -30,14 +30,16 @@ LIMIT_MESSAGES = {
 }
 
 
-def _page(errors=None, typed=None, form=None, status=200):
+def _page(errors=None, typed=None, form=None, status=200, interval_form=None):
     conn = get_conn()
     form = form or ReadingLimitForm(formdata=None)
+    interval_form = interval_form or intervals.ServiceIntervalForm(formdata=None, prefix=intervals.PREFIX)
     form.check_code.choices = choices(LIMIT_LABELS.items())
     return render_template("service/settings.html", items=queries.inspection_items(conn),
                            limits=queries.reading_limit_rows(conn), limit_labels=LIMIT_LABELS, form=form,
                            errors=errors or [], typed=typed or {}, may_edit_items=can("catalog.edit"),
-                           may_edit_limits=can("warranty.settings")), status
+                           may_edit_limits=can("warranty.settings"), interval_form=interval_form,
+                           service_intervals=intervals.interval_rows(conn)), status
 
 
 @bp.get("/settings")

@@ -7,7 +7,7 @@ from ..panels import register_panel
 
 bp = Blueprint("warranty", __name__, url_prefix="/warranty")
 
-from . import claims, views  # noqa: E402,F401
+from . import claims, sale_plan, views  # noqa: E402,F401
 from .facts import km  # noqa: E402
 
 bp.add_app_template_filter(km, "km")
@@ -22,3 +22,5 @@ def _hang_panels(state) -> None:
                    views.service_vehicle_context, order=20)
     register_panel(state.app, "service_job_card", "warranty.claims", "warranty/_job_card_claims.html",
                    claims.job_card_context, order=20)
+    register_panel(state.app, "sale", "warranty.sale_plan", "warranty/_sale_plan.html", sale_plan.sale_context,
+                   order=40)

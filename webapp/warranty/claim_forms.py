@@ -23,6 +23,7 @@ from ..forms import (
 )
 from ..master import api as master_api
 from .claim_queries import KINDS
+from .forms import VIN_MESSAGE
 
 SERIAL = r"^[A-Z0-9][A-Z0-9/-]{2,39}\Z"
 SERIAL_MESSAGE = "3 to 40 letters, digits, '/' or '-'"
@@ -52,6 +53,27 @@ class ClaimForm(FlaskForm):
             self.campaign_id.errors = [*self.campaign_id.errors, "Choose the recall campaign"]
             ok = False
         return ok
+
+
+class RecallClaimForm(FlaskForm):
+    """A recall claimed from its campaign, for a VIN it was done on (no job card)."""
+    key = KeyField()
+    vin = StringField("VIN", filters=[upper], validators=[DataRequired("Enter the VIN"),
+                                                          Regexp(r"^[A-HJ-NPR-Z0-9]{17}\Z", message=VIN_MESSAGE)],
+                      render_kw={"autocomplete": "off", "autocapitalize": "characters"})
+    complaint = _words("Complaint", True, "What the campaign corrects")
+    correction = _words("Correction", False, "What was done")
+
+
+RECALL_CLAIM_ERRORS = {
+    "claim_campaign_of_oem": ("vin", "This campaign is not this vehicle's OEM's"),
+    "claim_campaign_covers_vin": ("vin", "This campaign does not cover this VIN"),
+    "claim_recall_campaign_done": ("vin", "The campaign is not done on this VIN: mark it done first"),
+    "claim_recall_once": ("vin", "This recall is already claimed for this VIN"),
+    "claim_line_oem_rate": ("vin", "The OEM has no warranty labour rate today: add it under Warranty labour rates"),
+    "claim_complaint_check": ("complaint", "2 to 1,000 characters"),
+    "claim_correction_check": ("correction", "2 to 1,000 characters"),
+}
 
 
 class ClaimWordsForm(FlaskForm):
@@ -187,6 +209,10 @@ CLAIM_ERRORS = {
     "claim_job_card_not_cancelled": ("kind", "This job card was cancelled: nothing on it is claimed"),
     "claim_job_card_of_branch": ("kind", "This job card is not one of this branch's"),
     "claim_campaign_of_oem": ("campaign_id", "This campaign is not the vehicle's OEM's"),
+    "claim_campaign_covers_vin": ("campaign_id", "This campaign does not cover this vehicle's VIN"),
+    "claim_recall_campaign_done": ("campaign_id", "This recall is not done on this vehicle: add it to the job card, "
+                                                  "or mark it done on the campaign's page"),
+    "claim_recall_once": ("campaign_id", "This recall is already claimed for this vehicle"),
     "claim_recall_campaign": ("campaign_id", "A recall claim names its campaign; other claims do not"),
     "claim_job_card_or_campaign": ("kind", "A claim comes from a job card or a recall campaign"),
     "claim_line_oem_rate": ("kind", "The OEM has no warranty labour rate on this day: add it under Warranty labour rates"),

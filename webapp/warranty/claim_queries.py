@@ -63,6 +63,32 @@ def card_campaigns(conn: Connection, vin: str, model_id: int, mfg_month: date | 
          ORDER BY c.opened_on DESC, c.code"""), {"o": oem_id, "vin": vin, "m": model_id, "mfg": mfg_month, "on": on})]
 
 
+def card_open_campaigns(conn: Connection, job_card_id: int):
+    """The campaigns open on the day the card was opened that cover its vehicle and are not done on it,
+    each with the line (not declined, on a card not cancelled) of the vehicle's job cards that does it,
+    if any (one statement)."""
+    return conn.execute(sa.text("""
+        SELECT c.campaign_id, c.code, c.title, c.kind, c.operation_code, l.job_line_id, l.job_card_no,
+               l.job_card_id = j.job_card_id AS on_this_card
+          FROM service.job_card j
+          JOIN service.vehicle v ON v.vehicle_id = j.vehicle_id
+          JOIN oem.variant va ON va.variant_id = v.variant_id
+         CROSS JOIN LATERAL warranty.open_campaigns(v.vin, va.model_id, v.mfg_month,
+                                                    (j.opened_at AT TIME ZONE 'Asia/Kolkata')::date) c
+          LEFT JOIN LATERAL (
+                SELECT l.job_line_id, k.job_card_id, k.job_card_no FROM service.job_line l
+                  JOIN service.job_card k ON k.job_card_id = l.job_card_id
+                 WHERE l.campaign_id = c.campaign_id AND k.vehicle_id = j.vehicle_id AND l.status <> 'DECLINED'
+                   AND k.state <> 'CANCELLED'
+                 ORDER BY l.job_line_id LIMIT 1) l ON true
+         WHERE j.job_card_id = :j"""), {"j": job_card_id}).mappings().all()
+
+
+def add_campaign_line(conn: Connection, job_card_id: int, campaign_id: int) -> int:
+    return conn.execute(sa.text("SELECT warranty.add_campaign_line(:j, :c)"),
+                        {"j": job_card_id, "c": campaign_id}).scalar_one()
+
+
 def card_claims(conn: Connection, job_card_id: int):
     return conn.execute(sa.text("""
         SELECT c.claim_id, c.claim_no, c.kind, c.status, s.label AS status_label, c.claimed_amount, c.settled_amount
@@ -103,6 +129,32 @@ def insert_claim(conn: Connection, *, branch_id: int, job_card_id: int, kind: st
            AND (:kind <> 'FREE_SERVICE_LABOUR' OR l.operation_code IS NOT NULL)
            AND NOT EXISTS (SELECT 1 FROM warranty.claim_line x WHERE x.job_line_id = l.job_line_id)
          ORDER BY l.job_line_id"""), {"c": claim_id, "j": job_card_id, "coverage": KIND_COVERAGE[kind], "kind": kind})
+    return claim_id
+
+
+def campaign(conn: Connection, campaign_id: int):
+    return conn.execute(sa.text("""
+        SELECT c.campaign_id, c.code, c.title, c.kind, c.operation_code, c.opened_on, c.closed_on, o.brand AS oem_name,
+               lo.name AS operation_name
+          FROM warranty.campaign c JOIN oem.oem o ON o.oem_id = c.oem_id
+          LEFT JOIN master.labour_operation lo ON lo.operation_code = c.operation_code
+         WHERE c.campaign_id = :c"""), {"c": campaign_id}).mappings().first()
+
+
+def insert_recall_claim(conn: Connection, *, branch_id: int, campaign_id: int, vin: str, complaint: str,
+                        correction: str | None, key: str) -> int | None:
+    """A recall claimed from its campaign for a vehicle the workshop knows (no job card), with the
+    campaign's labour operation as its line; None when the workshop does not know the VIN."""
+    claim_id = conn.execute(sa.text("""
+        INSERT INTO warranty.claim (branch_id, kind, vehicle_id, campaign_id, complaint, correction, idempotency_key)
+        SELECT :b, 'RECALL', v.vehicle_id, :c, :complaint, :correction, :key FROM service.vehicle v WHERE v.vin = :vin
+        RETURNING claim_id"""), {"b": branch_id, "c": campaign_id, "vin": vin, "complaint": complaint,
+                                 "correction": correction, "key": key}).scalar()
+    if claim_id is not None:
+        conn.execute(sa.text("""
+            INSERT INTO warranty.claim_line (claim_id, kind, operation_code, description)
+            SELECT :claim, 'LABOUR', c.operation_code, '' FROM warranty.campaign c
+             WHERE c.campaign_id = :c AND c.operation_code IS NOT NULL"""), {"claim": claim_id, "c": campaign_id})
     return claim_id
 
 

@@ -38,6 +38,7 @@ from .claim_forms import (
     MOVE_ERRORS,
     OUTCOMES,
     RATE_ERRORS,
+    RECALL_CLAIM_ERRORS,
     RETURN_ERRORS,
     SWAP_ERRORS,
     WORDS_ERRORS,
@@ -47,6 +48,7 @@ from .claim_forms import (
     DecisionForm,
     LabourRateForm,
     PackSwapForm,
+    RecallClaimForm,
     ReturnForm,
     SettleForm,
     SubmitForm,
@@ -93,10 +95,70 @@ def job_card_context(conn, subject) -> dict | None:
     is_open = subject["state"] not in OPEN_CARD
     return {"claims": queries.card_claims(conn, job_card_id), "job_card_id": job_card_id,
             "may_raise": subject["state"] != "CANCELLED" and may_open("warranty.claim_new", "POST"),
-            "may_swap": is_open and may_open("warranty.pack_swap", "POST"), "kinds": queries.KINDS}
+            "may_swap": is_open and may_open("warranty.pack_swap", "POST"), "kinds": queries.KINDS,
+            "campaigns": queries.card_open_campaigns(conn, job_card_id),
+            "may_add_campaign": is_open and may_open("warranty.campaign_line_add", "POST")}
+
+
+CAMPAIGN_LINE_ERRORS = {
+    "job_line_campaign_operation": (None, "This campaign names no labour operation: the OEM's work is not known"),
+    "job_line_campaign_open": (None, "The campaign was not open on the day this job card was opened"),
+    "job_line_campaign_covers": (None, "The campaign does not cover this vehicle"),
+    "job_line_campaign_once": (None, "The campaign is already done on this vehicle or on one of its job cards"),
+    "job_line_campaign_recall": (None, "A campaign's line is the OEM's labour operation, paid by the OEM"),
+    "job_line_card_open": (None, "The job card is closed: its work does not change"),
+    "job_line_card_billed": (None, "The job card is billed: its work does not change"),
+}
+
+
+@bp.post("/job-cards/<int:job_card_id>/campaigns/<int:campaign_id>")
+@allow("jobcard.manage")
+def campaign_line_add(job_card_id: int, campaign_id: int):
+    """An open campaign that covers the card's vehicle becomes a line of the card: its labour
+    operation, paid by the OEM (RECALL). Marking the line done records the campaign done on the VIN."""
+    conn = get_conn()
+    card = _card_or_404(conn, job_card_id)
+    holder = SimpleNamespace(form_errors=[])
+    line, saved = save_or_field_error(conn, holder, CAMPAIGN_LINE_ERRORS,
+                                      lambda: queries.add_campaign_line(conn, job_card_id, campaign_id))
+    if saved and line is None:
+        flash("No such campaign.", "error")
+    elif saved:
+        flash(f"Campaign added to job card {card['job_card_no']}.", "success")
+    else:
+        flash(" ".join(holder.form_errors) or "The campaign could not be added.", "error")
+    return redirect_response(url_for("service.job_card_detail", job_card_id=job_card_id) + "#claims")
 
 
 # --------------------------------------------------------------------------- raising a claim
+
+
+@bp.route("/campaigns/<int:campaign_id>/claims/new", methods=["GET", "POST"])
+@allow("warranty.claim")
+def recall_claim_new(campaign_id: int):
+    """A recall claimed from its campaign for a VIN it was done on (no job card): the campaign's labour
+    operation at the OEM's rate. The database checks the campaign covers the VIN and was done on it."""
+    conn = get_conn()
+    campaign = found_or_404(queries.campaign(conn, campaign_id))
+    form = RecallClaimForm(data={"vin": request.args.get("vin", "").strip().upper(), "complaint": campaign["title"]}
+                           if request.method == "GET" else None)
+    earlier = earlier_redirect(conn, "warranty_claim", form.key.data, "warranty.claim_detail", "claim_id")
+    if earlier:
+        return earlier
+    if not form.key.data:
+        form.key.data = new_key()
+    if request.method == "POST" and campaign["kind"] != "RECALL":
+        form.form_errors.append("A service campaign is not claimed as a recall")
+    elif form.validate_on_submit():
+        claim_id, saved = post_once(conn, form, "warranty_claim", RECALL_CLAIM_ERRORS, lambda: queries.insert_recall_claim(
+            conn, branch_id=current_user.branch_id, campaign_id=campaign_id, vin=form.vin.data,
+            complaint=form.complaint.data, correction=form.correction.data, key=form.key.data))
+        if saved and claim_id is None:
+            form.vin.errors = [*form.vin.errors, "The workshop does not know this VIN: register the vehicle first"]
+        elif saved:
+            flash("Recall claim raised as a draft: check its lines, then submit it on the OEM's portal.", "success")
+            return _back_to(claim_id)
+    return form_page("warranty/recall_claim_form.html", form, campaign=campaign)
 
 
 @bp.route("/job-cards/<int:job_card_id>/claims/new", methods=["GET", "POST"])

@@ -8,9 +8,20 @@ from decimal import Decimal
 
 from flask_wtf.file import FileField
 from wtforms import BooleanField, IntegerField, SelectField, StringField, TextAreaField
-from wtforms.validators import DataRequired, InputRequired, NumberRange, Optional, Regexp
+from wtforms.validators import DataRequired, InputRequired, NumberRange, Optional, Regexp, ValidationError
 
-from ..forms import AmountField, DateField, FlaskForm, Length, blank_to_none, choices, period_check, strip, upper
+from ..forms import (
+    AmountField,
+    DateField,
+    FlaskForm,
+    KeyField,
+    Length,
+    blank_to_none,
+    choices,
+    period_check,
+    strip,
+    upper,
+)
 from ..master import api as master_api
 from ..procurement import api as procurement_api
 
@@ -91,14 +102,43 @@ PLAN_ERRORS = {
 }
 
 
+SOLD_BY = (("HERE", "This showroom: a tax invoice now"), ("ELSEWHERE", "Another dealer: record its invoice"))
+PLAN_PAID_BY = (("CASH", "Cash"), ("UPI", "UPI"), ("CARD", "Card"),
+                ("ON_ACCOUNT", "Not paid now (on the customer's account)"))
+
+
 class PlanSaleForm(FlaskForm):
+    """A plan sold here is a line of a counter invoice to the vehicle's buyer (posted with its receipt
+    unless on account); one bought from another dealer is recorded with that dealer's invoice."""
     vin = StringField("VIN", filters=[upper], validators=[DataRequired("Enter the VIN"),
                                                           Regexp(VIN_PATTERN, message=VIN_MESSAGE)],
                       render_kw={"autocomplete": "off", "autocapitalize": "characters"})
     plan_id = SelectField("Plan", coerce=int, validators=[DataRequired("Choose the plan")])
-    sold_on = DateField("Sold on", validators=[DataRequired("Give the day it is sold")])
-    invoice_ref = StringField("Invoice no.", filters=[blank_to_none], validators=[Optional(), Length(1, 40)],
-                              description="The invoice that charged it, if already made")
+    sold_by = SelectField("Sold by", choices=choices(SOLD_BY), default="HERE")
+    paid_by = SelectField("Paid by", choices=choices(PLAN_PAID_BY), default="CASH",
+                          description="Sold here: the invoice's receipt")
+    payment_reference = StringField("UTR / card slip no.", filters=[blank_to_none],
+                                    validators=[Optional(), Length(3, 60)], render_kw={"autocomplete": "off"})
+    sold_on = DateField("Bought on", validators=[Optional()],
+                        description="Bought from another dealer: the day on its invoice")
+    invoice_ref = StringField("Other dealer's invoice no.", filters=[blank_to_none],
+                              validators=[Optional(), Length(1, 40)])
+    key = KeyField(required=True)
+
+    def validate_paid_by(self, field):
+        if self.sold_by.data == "HERE" and field.data in ("UPI", "CARD") and not self.payment_reference.data:
+            raise ValidationError("Enter the UPI reference (UTR) or the card slip number below")
+
+    def validate(self, extra_validators=None):
+        ok = super().validate(extra_validators)
+        if self.sold_by.data == "ELSEWHERE":
+            if self.sold_on.data is None and not self.sold_on.errors:
+                self.sold_on.errors = [*self.sold_on.errors, "Give the day on the other dealer's invoice"]
+                ok = False
+            if not self.invoice_ref.data and not self.invoice_ref.errors:
+                self.invoice_ref.errors = [*self.invoice_ref.errors, "Enter the other dealer's invoice number"]
+                ok = False
+        return ok
 
 
 PLAN_SALE_ERRORS = {
@@ -106,7 +146,11 @@ PLAN_SALE_ERRORS = {
     "plan_sale_model": ("plan_id", "This plan is not made for this vehicle's model"),
     "plan_sale_window": ("sold_on", "Too late: this plan must be bought within its months of the vehicle's sale"),
     "plan_sale_part_taken": ("plan_id", "This vehicle already has a plan lengthening the same cover"),
-    "plan_sale_vin_plan_id_key": ("plan_id", "This plan is already sold for this vehicle"),
+    "plan_sale_in_force_once": ("plan_id", "This plan is already sold for this vehicle"),
+    "plan_sale_invoiced_or_elsewhere": ("invoice_ref", "Enter the other dealer's invoice number"),
+    "invoice_line_plan_customer": ("vin", "The buyer of this vehicle is not on record"),
+    "invoice_line_plan_vehicle": ("vin", "This VIN is not a vehicle this showroom sold or the workshop knows"),
+    "invoice_line_plan_sac": ("plan_id", "The plan's SAC is not the one on the invoice line"),
     "plan_sale_after_vehicle_sale": ("sold_on", "Before the vehicle was sold"),
     "plan_sale_invoice_ref_check": ("invoice_ref", "1 to 40 characters"),
     "plan_sale_vin_check": ("vin", VIN_MESSAGE),

@@ -271,6 +271,8 @@ def campaign_report(conn: Connection, campaign, state: str, page: int, size: int
              ORDER BY d.done_id IS NOT NULL, l.vin LIMIT :limit OFFSET :offset)
         SELECT p.vin, p.done_on, p.job_ref, br.branch_code AS done_branch, u.mfg_month, m.name AS model_name,
                s.delivered_on AS sold_on, c.name AS customer_name, c.mobile AS customer_mobile,
+               (SELECT k.claim_no FROM warranty.claim k
+                 WHERE k.campaign_id = :c AND k.vin = p.vin AND k.kind = 'RECALL') AS recall_claim_no,
                {capped_count(body)} AS counted
           FROM page p
           LEFT JOIN master.branch br ON br.branch_id = p.done_branch_id

@@ -9,10 +9,12 @@ plans; the workshop runs the campaigns.
 from __future__ import annotations
 
 import re
+import uuid
 
 from flask import flash, render_template, request, url_for
 from flask_login import current_user
 
+from ..billing import api as billing_api
 from ..db import get_conn
 from ..errors import redirect_response
 from ..formatting import inr, today_ist
@@ -21,6 +23,7 @@ from ..master import api as master_api
 from ..pages import choice_arg, form_page, found_or_404, rows_or_page
 from ..paging import Page, paged
 from ..security import allow, can, may_open
+from ..submit_once import earlier_redirect, post_once
 from . import bp, queries
 from .facts import subject_of_sold_unit, vehicle_facts
 from .forms import (
@@ -147,19 +150,28 @@ def plan_edit(plan_id: int):
 
 
 @bp.route("/plans/sell", methods=["GET", "POST"])
-@allow("warranty.claim")
+@allow("counter_sale.post")
 def plan_sell():
     """Sell an extended plan for a vehicle this showroom sold: the plans on sale for its model on
-    the day; the database checks the plan's dates, model, months since the sale and cover."""
+    the day. Sold here, it is a counter invoice of one line naming the plan and the VIN (billing
+    posts it; the line's trigger records the plan sale); bought from another dealer, it is recorded
+    with that dealer's invoice. The database checks the plan's dates, model, months since the sale
+    and cover."""
     conn = get_conn()
     today = today_ist()
-    form = PlanSaleForm(data={"vin": request.args.get("vin", "").strip().upper(), "sold_on": today}
+    form = PlanSaleForm(data={"vin": request.args.get("vin", "").strip().upper(), "key": str(uuid.uuid4())}
                         if request.method == "GET" else None)
     vin = (form.vin.data or "").strip().upper()
     unit = queries.sold_unit(conn, vin) if VIN_TYPED.fullmatch(vin) else None
-    plans = queries.plans_for_model(conn, unit["model_id"], form.sold_on.data or today) if unit else []
-    form.plan_id.choices = [(0, "Choose the plan")] + [(p["plan_id"], f"{p['name']} · {inr(p['price'])}") for p in plans]
+    here = form.sold_by.data != "ELSEWHERE"
+    sold_on = today if here else (form.sold_on.data or today)
+    plans = queries.plans_for_model(conn, unit["model_id"], sold_on) if unit else []
+    form.plan_id.choices = [(0, "Choose the plan")] + [(p["plan_id"], f"{p['name']} · {inr(p['price'])} + GST")
+                                                        for p in plans]
     if request.method == "POST":
+        earlier = earlier_redirect(conn, "invoice", form.key.data, "billing.invoice_detail", "invoice_id")
+        if earlier:
+            return earlier
         valid = form.validate_on_submit()
         if not form.vin.errors and unit is None:
             form.vin.errors = [*form.vin.errors, "No vehicle sold by this showroom has this VIN"]
@@ -167,16 +179,23 @@ def plan_sell():
         elif not form.vin.errors and unit["customer_id"] is None:
             form.vin.errors = [*form.vin.errors, "This vehicle was sold by another branch: sell the plan there"]
             valid = False
-        if valid and form.sold_on.data > today:
+        if valid and not here and form.sold_on.data > today:
             form.sold_on.errors = [*form.sold_on.errors, "This day has not come yet"]
             valid = False
-        if valid:
+        if valid and here:
+            invoice_id, saved = post_once(conn, form, "invoice", PLAN_SALE_ERRORS, lambda: billing_api.post_plan_invoice(
+                conn, current_user.branch_id, plan_id=form.plan_id.data, vin=vin, customer_id=unit["customer_id"],
+                on=today, key=form.key.data, paid_by=form.paid_by.data, reference=form.payment_reference.data))
+            if saved:
+                flash(f"Plan sold for {vin}: invoice below.", "success")
+                return redirect_response(url_for("billing.invoice_detail", invoice_id=invoice_id))
+        elif valid:
             _, saved = save_or_field_error(conn, form, PLAN_SALE_ERRORS, lambda: queries.insert_plan_sale(
                 conn, branch_id=current_user.branch_id, plan_id=form.plan_id.data, vin=vin,
                 model_id=unit["model_id"], vehicle_sold_on=unit["sale_date"], sold_on=form.sold_on.data,
                 customer_id=unit["customer_id"], invoice_ref=form.invoice_ref.data))
             if saved:
-                flash(f"Plan sold for {vin}.", "success")
+                flash(f"Plan bought elsewhere recorded for {vin}.", "success")
                 return redirect_response(url_for("warranty.check", vin=vin) if may_open("warranty.check")
                                          else url_for("warranty.plan_list"))
     return form_page("warranty/plan_sell.html", form, unit=unit, plans=plans)
@@ -277,6 +296,7 @@ def _campaign_page(conn, campaign, done_form=None, close_form=None, status: int 
     manage = can("campaign.manage")
     context = dict(campaign=campaign, rows=rows, page=page, state=state, states=REPORT_STATES,
                    results_id=REPORT_TARGET, is_open=is_open,
+                   may_claim=campaign["kind"] == "RECALL" and may_open("warranty.recall_claim_new"),
                    done_form=(done_form or CampaignDoneForm(data={"done_on": today})) if manage and is_open else None,
                    close_form=(close_form or CloseCampaignForm(data={"closed_on": today}))
                    if manage and is_open else None)
