@@ -37,6 +37,7 @@ class Sizes:
     moves: int = 1_000_000
     years: int = 5
     sales: int = 30_000   # bookings; the units are raised to cover them (a unit is sold at most once)
+    job_cards: int | None = None   # the workshop's delivered job cards; None: five per sale (seed/workshop_history.py)
 
 
 def _round(value: Decimal, places: Decimal) -> Decimal:
@@ -111,16 +112,33 @@ def generate_history(conn: Connection, sizes: Sizes, seed: int = 1, today: date 
             sold = _write_sales(conn, plan, unit_ids)
         else:
             sold = _post_sales(conn, plan, unit_ids)
+    workshop = _workshop(conn, sizes, sold, today, progress)
     if fast:
         conn.execute(sa.text("SET LOCAL session_replication_role = origin"))
-        if sold:  # the balances the billing triggers keep (sql/0020), from the documents just written
-            conn.execute(sa.text("SELECT billing.rebuild_invoice_balance()"))
+    if (fast and sold) or workshop:  # the balances the billing triggers keep (sql/0020), from the documents written
+        conn.execute(sa.text("SELECT billing.rebuild_invoice_balance()"))
     _check_ledger(conn)
     if plan is not None:
         _check_sales(conn)
+    if workshop:
+        from .workshop_history import check_workshop
+
+        check_workshop(conn)
     conn.execute(sa.text("ANALYZE"))
     return {"variant_colours": len(variants), "parts": len(parts), "units": unit_count, "moves": moves,
-            **sold, "through_triggers": not fast}
+            **sold, **workshop, "through_triggers": not fast}
+
+
+def _workshop(conn: Connection, sizes: Sizes, sold: dict, today: date, progress) -> dict:
+    """The workshop's job cards for the delivered vehicles (seed/workshop_history.py); written with
+    the triggers off, so only on a superuser connection (the same in both paths)."""
+    from .workshop_history import CARDS_PER_SALE, generate_workshop
+
+    cards = sizes.job_cards if sizes.job_cards is not None else CARDS_PER_SALE * sizes.sales
+    if not sold or not cards or not _is_superuser(conn):
+        return {}
+    progress(f"{cards} workshop job cards (readings, parts, bills, gate passes)")
+    return generate_workshop(conn, cards, today, progress)
 
 
 # The generated catalog's OEMs: a database that has them already holds a generated history.
@@ -1028,7 +1046,7 @@ def _check_sales(conn: Connection) -> None:
         "document series with a gap, a duplicate, a wrong number or a counter behind": """
             WITH docs AS (
                 SELECT branch_id, 'BKG' AS series, booking_no AS no, booked_on AS on_date FROM sales.booking
-                UNION ALL SELECT branch_id, 'INV', invoice_no, invoice_date FROM billing.invoice
+                UNION ALL SELECT branch_id, billing.invoice_series(kind), invoice_no, invoice_date FROM billing.invoice
                 UNION ALL SELECT branch_id, 'RCT', receipt_no, receipt_date FROM billing.receipt
                 UNION ALL SELECT branch_id, 'RFD', refund_no, refund_date FROM billing.refund
                 UNION ALL SELECT branch_id, 'CRN', credit_note_no, note_date FROM billing.credit_note
@@ -1050,7 +1068,7 @@ def _check_sales(conn: Connection) -> None:
         "invoices dated before an earlier-numbered invoice of their branch and year": """
             SELECT count(*) FROM (
                 SELECT invoice_date, lag(invoice_date) OVER (
-                           PARTITION BY branch_id, master.fy_start_year(invoice_date)
+                           PARTITION BY branch_id, billing.invoice_series(kind), master.fy_start_year(invoice_date)
                            ORDER BY split_part(invoice_no, '/', 3)::int) AS before
                   FROM billing.invoice) i
              WHERE i.before > i.invoice_date""",
