@@ -311,6 +311,32 @@ def test_the_board_shows_each_open_card_in_its_state_and_a_tap_moves_it(logged_i
     assert one(engine, "SELECT state FROM service.job_card WHERE job_card_id = :j", j=other) == "OPEN"
 
 
+def test_a_long_column_shows_its_oldest_cards_its_count_and_opens_in_full(advisor, engine, monkeypatch):
+    from webapp.service import board
+
+    monkeypatch.setattr(board, "PER_COLUMN", 2)
+    client, _, branch = advisor
+    cards = [seeded(engine, sb.job_card, branch, seeded(engine, sb.outside_vehicle, branch)) for _ in range(3)]
+    approved = seeded(engine, sb.job_card, branch, seeded(engine, sb.outside_vehicle, branch))
+    seeded(engine, sb.move, approved, "APPROVED")
+    with engine.begin() as conn:  # the first card has waited longest in OPEN, the third least
+        for hours, card in zip((5, 3, 1), cards):
+            conn.execute(sa.text("""UPDATE service.job_card SET state_changed_at = now() - make_interval(hours => :h)
+                                     WHERE job_card_id = :j"""), {"h": hours, "j": card})
+    html = client.get("/service/board").get_data(as_text=True)
+    open_column = html[html.index('id="col-open"'):html.index('id="col-estimate_sent"')]
+    assert f'id="job-{cards[0]}"' in open_column and f'id="job-{cards[1]}"' in open_column
+    assert f'id="job-{cards[2]}"' not in html  # the newest of three waits behind "show all"
+    assert '<span class="badge">3</span>' in open_column and "Show all 3" in open_column
+    assert f'id="job-{approved}"' in html and "4 open job cards" in html
+    html = client.get("/service/board", query_string={"state": "OPEN"}).get_data(as_text=True)
+    assert all(f'id="job-{c}"' in html for c in cards) and "Show the oldest 2 only" in html
+    assert 'hx-get="/service/board?state=OPEN"' in html  # the refresh keeps the column open
+    partial = client.get("/service/board", query_string={"state": "OPEN"},
+                         headers={"HX-Request": "true", "HX-Target": "board"}).get_data(as_text=True)
+    assert "<html" not in partial and all(f'id="job-{c}"' in partial for c in cards)
+
+
 def test_a_technician_sees_their_own_jobs(logged_in, engine):
     client, tech = logged_in("TECHNICIAN")
     branch = branch_of(engine, tech)

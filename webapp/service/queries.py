@@ -82,8 +82,9 @@ def arrival_search(conn: Connection, q: str, limit: int = 20) -> tuple[list, lis
         return [], []
     reg_fragment = len(code) >= 4
     params = {"code": code, "prefix": code + "%", "rprefix": code[::-1] + "%", "mobile": mobile, "limit": limit}
-    known = conn.execute(sa.text(f"""
-        SELECT vehicle_id FROM (
+    # The vehicles found, read whole in the same statement (VEHICLE_SQL), at most ``limit`` of them.
+    known = conn.execute(sa.text(VEHICLE_SQL + f"""
+         WHERE v.vehicle_id IN (SELECT vehicle_id FROM (
             SELECT vehicle_id FROM service.vehicle WHERE registration_no = :code
             {"UNION SELECT vehicle_id FROM service.vehicle WHERE registration_no LIKE :prefix" if reg_fragment else ""}
             {"UNION SELECT vehicle_id FROM service.vehicle WHERE reverse(registration_no) LIKE :rprefix" if reg_fragment else ""}
@@ -95,7 +96,8 @@ def arrival_search(conn: Connection, q: str, limit: int = 20) -> tuple[list, lis
                    WHERE p.serial = :code
             UNION SELECT v.vehicle_id FROM master.customer c JOIN service.vehicle v ON v.customer_id = c.customer_id
                    WHERE c.mobile = :mobile
-        ) found LIMIT :limit"""), params).scalars().all()
+        ) found LIMIT :limit)
+         ORDER BY v.registration_no, v.vin"""), params).mappings().all()
     unseen = conn.execute(sa.text("""
         SELECT u.unit_id, u.vin, u.motor_no, u.colour, u.branch_id, va.name AS variant_name, m.name AS model_name,
                o.brand AS oem_name, d.delivered_on, r.reg_no
@@ -119,7 +121,7 @@ def arrival_search(conn: Connection, q: str, limit: int = 20) -> tuple[list, lis
           LEFT JOIN sales.registration r ON r.booking_id = d.booking_id
          WHERE NOT EXISTS (SELECT 1 FROM service.vehicle v WHERE v.unit_id = u.unit_id)
          ORDER BY u.vin LIMIT :limit"""), params).mappings().all()
-    return (vehicles(conn, list(known)) if known else []), list(unseen)
+    return list(known), list(unseen)
 
 
 def unit_for_arrival(conn: Connection, unit_id: int):
