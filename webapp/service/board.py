@@ -22,9 +22,9 @@ from .forms import JOB_CARD_MESSAGES, SERVICE_TYPE_LABELS, MoveForm
 
 BOARD = "board"
 # A column shows its oldest cards (the ones most likely late) and how many it has; "show all" opens one
-# column in full. A 768 px tablet shows about eight tiles a column before scrolling, and a column of
+# column in full. A 768 px tablet shows about five tiles of a column on its screen, and a column of
 # seventy tiles is read by nobody; drawing them all also made the board's page some 650 kB on a busy day.
-PER_COLUMN = 12
+PER_COLUMN = 8
 AT_RISK = timedelta(hours=1)   # promised within the hour and not ready: at risk
 FAR_AHEAD = timedelta(days=2)
 
