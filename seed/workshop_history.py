@@ -40,7 +40,7 @@ service bills are numbered after the sales' receipts of their branch and financi
 numbered first), so within a year the RCT numbers are in date order for each of the two kinds, not
 across them. ``check_workshop`` verifies the result at the end of generate-history.
 
-About 2 minutes for 150,000 cards on the bench machine (most of it the inserts and their indexes).
+150,104 cards took 4 min 12 s, and the checks 24 s, on the shared bench machine at a load average of 9.
 """
 from __future__ import annotations
 
