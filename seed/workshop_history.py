@@ -10,8 +10,9 @@ by default: 150,000 at the five-year size):
   look-up searches by it).
 * Delivered job cards, the k-th visit of a vehicle every ``step`` days after its sale (step chosen so
   the fleet makes about the asked number of visits), until three weeks before ``today``. The first
-  two visits in the first year are free services (the labour under FREE_SERVICE cover: a no-charge
-  job sheet, series JS); the rest are paid services, running repairs and battery checks. Each card
+  two visits are the OEM's free services while they are still due by date and km (a model without a
+  schedule gets one: 6 months or 6,000 km, 12 months or 12,000 km), the labour under FREE_SERVICE
+  cover: a no-charge job sheet, series JS; the rest are paid services, running repairs and battery checks. Each card
   has its state history (open, approved, in progress, quality check, ready, delivered), the
   customer's approval of the paid work, a labour line done by a technician of the branch, one
   battery reading of the fitted pack (SoH falling about 2.5 points a year, flagged as the reading
@@ -74,17 +75,28 @@ UPDATE service.vehicle v
  WHERE v.registration_no IS NULL
 """
 
+# The OEM's free services for the serviced models that have no schedule (the generated catalog has
+# none): the first at 6 months or 6,000 km, the second at 12 months or 12,000 km, whichever comes first.
+_FREE_SERVICES = """
+INSERT INTO oem.free_service (model_id, service_no, due_months, due_km)
+SELECT m.model_id, s.n, s.months, s.km
+  FROM oem.model m, (VALUES (1, 6, 6000), (2, 12, 12000)) AS s (n, months, km)
+ WHERE m.model_id IN (SELECT va.model_id FROM service.vehicle v JOIN oem.variant va USING (variant_id))
+   AND NOT EXISTS (SELECT 1 FROM oem.free_service f WHERE f.model_id = m.model_id)
+"""
+
 _PLAN = """
 CREATE TEMP TABLE ws_plan ON COMMIT DROP AS
 WITH v AS (
     SELECT v.vehicle_id, v.branch_id, v.customer_id, v.unit_id, v.sale_date, v.vin, v.registration_no,
-           c.name AS customer_name, greatest(CAST(:today AS date) - 21 - v.sale_date, 0) AS age,
+           va.model_id, c.name AS customer_name, greatest(CAST(:today AS date) - 21 - v.sale_date, 0) AS age,
            12 + v.vehicle_id % 31 AS km_per_day
-      FROM service.vehicle v JOIN master.customer c USING (customer_id)
+      FROM service.vehicle v JOIN master.customer c USING (customer_id) JOIN oem.variant va USING (variant_id)
 ), step AS (SELECT sum(age)::numeric / (:cards + count(*) / 2) AS d FROM v)  -- floor() below drops half a visit a vehicle
-SELECT p.*,
-       CASE WHEN p.k <= 2 AND p.day_no <= 365 THEN 'FREE_SERVICE' WHEN p.k % 7 = 3 THEN 'RUNNING_REPAIR'
-            WHEN p.k % 5 = 2 THEN 'BATTERY_CHECK' ELSE 'PAID_SERVICE' END AS service_type
+SELECT p.*,  -- the k-th visit is the k-th free service while that one is still due (by date and km)
+       CASE WHEN p.day_no <= fs.due_months * 30 AND p.odometer_km <= fs.due_km THEN 'FREE_SERVICE'
+            WHEN p.k % 7 = 3 THEN 'RUNNING_REPAIR' WHEN p.k % 5 = 2 THEN 'BATTERY_CHECK' ELSE 'PAID_SERVICE' END
+           AS service_type
   FROM (SELECT v.*, k, (k * step.d)::integer AS day_no,
                ((v.sale_date + (k * step.d)::integer)::timestamp
                 + make_interval(hours => 9 + (v.vehicle_id + k) % 8, mins => (v.vehicle_id * 7 + k * 13) % 60))
@@ -93,6 +105,7 @@ SELECT p.*,
                md5(v.vehicle_id || '/' || k)::uuid AS card_key
           FROM v, step, generate_series(1, floor(v.age / step.d)::integer) AS k
          WHERE step.d > 0) p
+  LEFT JOIN oem.free_service fs ON fs.model_id = p.model_id AND fs.service_no = p.k
 """
 
 def _no(series: str, branch: str, on: str, order: str) -> str:
@@ -390,6 +403,7 @@ def generate_workshop(conn: Connection, cards: int, today: date, progress=lambda
     conn.execute(sa.text("ANALYZE service.vehicle"))
     conn.execute(sa.text("SET LOCAL session_replication_role = replica"))
     conn.execute(sa.text(f"DROP TABLE IF EXISTS {TEMP_TABLES}"))  # a caller's transaction may hold a first run's
+    conn.execute(sa.text(_FREE_SERVICES))
     conn.execute(sa.text(_PLAN), {"cards": cards, "today": today})
     for sql in _CARDS:
         conn.execute(sa.text(sql))
