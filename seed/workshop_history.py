@@ -23,7 +23,8 @@ by default: 150,000 at the five-year size):
   issues of the branch. The card gets a part line of that move's part and quantity (priced at MRP,
   GST included), a ``service.part_issue`` row pointing at the move, and the move's reference becomes
   the card's number. No stock move is added or changed in quantity or value, so the ledger check
-  (``_check_ledger``) holds as before. A card on a day with fewer issues than cards gets no part.
+  (``_check_ledger``) holds as before. A card on a day with fewer issues than cards gets no part; the
+  job issues no card took keep the ledger's own reference.
 * The bill of every card, as billing.service_invoices posts it: a service invoice (SI) when the
   customer pays a line, else a job sheet (JS), numbered per branch and financial year in date order;
   lines with SAC/HSN and the GST rate of the tax master on the day, worked out by the GST kernel
