@@ -28,12 +28,14 @@ def history_options(command):
             click.option("--moves", default=1_000_000, show_default=True),
             click.option("--sales", default=30_000, show_default=True,
                          help="Bookings (the units are raised to cover them)"),
+            click.option("--job-cards", type=int, default=None,
+                         help="The workshop's delivered job cards [default: five per sale, 150,000]"),
             click.option("--seed", default=1, show_default=True, help="Same seed, same data"))):
         command = option(command)
     return command
 
 
-def _generate_history(units: int, parts: int, moves: int, sales: int, seed: int) -> None:
+def _generate_history(units: int, parts: int, moves: int, sales: int, seed: int, job_cards: int | None = None) -> None:
     import time
 
     from .history import Sizes, generate_history
@@ -41,7 +43,8 @@ def _generate_history(units: int, parts: int, moves: int, sales: int, seed: int)
     began = time.perf_counter()
     try:
         with current_app.extensions["erp_db"].owner_engine.begin() as conn:
-            counts = generate_history(conn, Sizes(units=units, parts=parts, moves=moves, sales=sales), seed=seed,
+            counts = generate_history(conn, Sizes(units=units, parts=parts, moves=moves, sales=sales,
+                                                              job_cards=job_cards), seed=seed,
                                       progress=lambda m: click.echo(f"  generating {m} ..."))
     except RuntimeError as exc:
         raise click.ClickException(str(exc))
@@ -71,10 +74,10 @@ def seed_demo_command(history: bool, **sizes):
 
 @click.command("generate-history")
 @history_options
-def generate_history_command(units: int, parts: int, moves: int, sales: int, seed: int):
+def generate_history_command(units: int, parts: int, moves: int, sales: int, seed: int, job_cards: int | None):
     """Fill an EMPTY stock, or the demo showroom's, with five years of generated history (for benchmarks and
     demos, not for a showroom)."""
-    _generate_history(units, parts, moves, sales, seed)
+    _generate_history(units, parts, moves, sales, seed, job_cards)
 
 
 def register(app: Flask) -> None:

@@ -1,5 +1,8 @@
 """Generate five years of a dealership's stock history for benchmarks (COPY-based).
 
+(The workshop's job cards of the delivered vehicles, their bills and gate passes are made after the
+sales by seed/workshop_history.py, set-based in SQL; see its docstring.)
+
 `flask --app wsgi generate-history` fills an otherwise empty catalog/stock with OEMs, models,
 variants, colours, prices, parts, vehicle units (most of them long delivered) with their
 battery packs, and a parts ledger of stock moves with its balance rows.
@@ -37,6 +40,7 @@ class Sizes:
     moves: int = 1_000_000
     years: int = 5
     sales: int = 30_000   # bookings; the units are raised to cover them (a unit is sold at most once)
+    job_cards: int | None = None   # the workshop's delivered job cards; None: five per sale (seed/workshop_history.py)
 
 
 def _round(value: Decimal, places: Decimal) -> Decimal:
@@ -111,16 +115,33 @@ def generate_history(conn: Connection, sizes: Sizes, seed: int = 1, today: date 
             sold = _write_sales(conn, plan, unit_ids)
         else:
             sold = _post_sales(conn, plan, unit_ids)
+    workshop = _workshop(conn, sizes, sold, today, progress)
     if fast:
         conn.execute(sa.text("SET LOCAL session_replication_role = origin"))
-        if sold:  # the balances the billing triggers keep (sql/0020), from the documents just written
-            conn.execute(sa.text("SELECT billing.rebuild_invoice_balance()"))
+    if (fast and sold) or workshop:  # the balances the billing triggers keep (sql/0020), from the documents written
+        conn.execute(sa.text("SELECT billing.rebuild_invoice_balance()"))
     _check_ledger(conn)
     if plan is not None:
         _check_sales(conn)
+    if workshop:
+        from .workshop_history import check_workshop
+
+        check_workshop(conn)
     conn.execute(sa.text("ANALYZE"))
     return {"variant_colours": len(variants), "parts": len(parts), "units": unit_count, "moves": moves,
-            **sold, "through_triggers": not fast}
+            **sold, **workshop, "through_triggers": not fast}
+
+
+def _workshop(conn: Connection, sizes: Sizes, sold: dict, today: date, progress) -> dict:
+    """The workshop's job cards for the delivered vehicles (seed/workshop_history.py); written with
+    the triggers off, so only on a superuser connection (the same in both paths)."""
+    from .workshop_history import CARDS_PER_SALE, generate_workshop
+
+    cards = sizes.job_cards if sizes.job_cards is not None else CARDS_PER_SALE * sizes.sales
+    if not sold or not cards or not _is_superuser(conn):
+        return {}
+    progress(f"{cards} workshop job cards (readings, parts, bills, gate passes)")
+    return generate_workshop(conn, cards, today, progress)
 
 
 # The generated catalog's OEMs: a database that has them already holds a generated history.

@@ -8,7 +8,8 @@ import pytest
 import sqlalchemy as sa
 from conftest import gstin, truncate_all
 
-from seed.history import Sizes, _check_sales, generate_history
+from seed.history import Sizes, _check_ledger, _check_sales, generate_history
+from seed.workshop_history import check_workshop
 
 SMALL = Sizes(units=60, parts=12, moves=3_000, sales=50)
 TODAY = date(2026, 11, 23)
@@ -129,6 +130,9 @@ def test_generated_history_matches_what_the_triggers_would_have_written(app, eng
     assert fast_sales["refunds"] and fast_sales["policies"] and fast_sales["deliveries"]
     for what in SALES_SQL:
         assert fast_sales[what] == slow_sales[what], what
+    # The workshop: five delivered cards a sale by default, each with its bill, some with a part of the ledger.
+    assert fast["job_cards"] > 100 and fast["gate_passes"] == fast["job_cards"]
+    assert fast["service_invoices"] > 50 and fast["job_sheets"] > 0 and fast["part_issues"] > 0
     assert {k: v for k, v in fast.items() if k != "through_triggers"} == \
         {k: v for k, v in slow.items() if k != "through_triggers"}
 
@@ -214,3 +218,80 @@ def test_generating_into_a_showrooms_own_stock_is_refused(app, engine, make_bran
         b.unit(conn, cat.variant_id, cat.colours[0], branch_id)
     with engine.begin() as conn, pytest.raises(RuntimeError, match="already has stock or sales of its own"):
         generate_history(conn, Sizes(units=5, parts=3, moves=20, sales=0), today=TODAY)
+
+
+def _workshop(engine) -> dict:
+    with engine.connect() as conn:
+        return dict(conn.execute(sa.text(
+            """SELECT (SELECT count(*) FROM service.job_card WHERE state = 'DELIVERED') AS delivered,
+                      (SELECT count(*) FROM service.job_card j JOIN billing.invoice i ON i.invoice_id = j.invoice_id
+                        WHERE i.service_reference = j.job_card_no) AS billed,
+                      (SELECT count(*) FROM service.job_card j JOIN service.gate_pass g USING (job_card_id)
+                        WHERE g.invoice_id = j.invoice_id AND g.paid_in_full) AS released,
+                      (SELECT count(*) FROM service.battery_reading) AS readings,
+                      (SELECT count(*) FROM service.job_line l JOIN service.part_issue p USING (job_line_id)
+                         JOIN inventory.stock_move m ON m.move_id = p.move_id
+                         JOIN service.job_card j ON j.job_card_id = l.job_card_id
+                        WHERE m.kind = 'ISSUE_JOB' AND m.part_id = l.part_id AND -m.qty = l.issued_qty
+                          AND m.reference = j.job_card_no AND m.branch_id = j.branch_id) AS parts_from_ledger,
+                      (SELECT count(*) FROM service.job_line WHERE part_id IS NOT NULL) AS part_lines,
+                      (SELECT count(*) FROM billing.invoice i JOIN billing.invoice_balance k USING (invoice_id)
+                        WHERE i.kind = 'SERVICE' AND k.balance = 0 AND k.due > 0) AS paid,
+                      (SELECT count(*) FROM billing.invoice WHERE kind = 'SERVICE') AS service_invoices,
+                      (SELECT count(*) FROM billing.invoice i JOIN billing.invoice_line l USING (invoice_id)
+                        WHERE i.kind = 'JOB_SHEET' AND l.coverage = 'FREE_SERVICE' AND l.claimable_value > 0
+                          AND i.grand_total = 0) AS free_service_lines,
+                      (SELECT count(DISTINCT split_part(invoice_no, '/', 1)) FROM billing.invoice
+                        WHERE kind = 'SERVICE') AS si_prefixes,
+                      (SELECT bool_and(invoice_no LIKE '%SI/%') FROM billing.invoice WHERE kind = 'SERVICE') AS si_series,
+                      (SELECT count(*) FROM (SELECT DISTINCT ON (vehicle_id) vehicle_id, soh_pct
+                                               FROM service.battery_reading r JOIN service.job_card j USING (job_card_id)
+                                              ORDER BY vehicle_id, r.read_at) first
+                         JOIN (SELECT DISTINCT ON (vehicle_id) vehicle_id, soh_pct
+                                 FROM service.battery_reading r JOIN service.job_card j USING (job_card_id)
+                                ORDER BY vehicle_id, r.read_at DESC) last USING (vehicle_id)
+                        WHERE last.soh_pct < first.soh_pct) AS soh_falling""")).mappings().one())
+
+
+def test_the_workshop_history_has_every_delivered_card_billed_released_and_its_parts_from_the_ledger(
+        app, engine, make_branch):
+    make_branch()
+    with engine.begin() as conn:
+        made = generate_history(conn, Sizes(units=120, parts=8, moves=4_000, sales=100), seed=5, today=TODAY)
+    w = _workshop(engine)
+    assert made["job_cards"] == w["delivered"] > 300
+    assert w["billed"] == w["released"] == w["readings"] == w["delivered"]
+    assert w["part_lines"] > 20 and w["parts_from_ledger"] == w["part_lines"]  # no part line without its move
+    assert w["service_invoices"] > 200 and w["paid"] == w["service_invoices"] and w["si_series"]
+    assert w["free_service_lines"] > 0  # the free services: a job sheet, the value claimable
+    assert w["soh_falling"] > 20  # the SoH chart of a vehicle goes down with its age
+    with engine.connect() as conn:
+        _check_ledger(conn)  # the part issues took no stock beyond the ledger's own moves
+        check_workshop(conn)
+
+
+@pytest.mark.parametrize("damage, message", [
+    ("DELETE FROM service.gate_pass WHERE gate_pass_id = (SELECT min(gate_pass_id) FROM service.gate_pass)",
+     "without a gate pass"),
+    ("""UPDATE billing.invoice SET taxable_value = taxable_value + 1, grand_total = grand_total + 1
+         WHERE invoice_id = (SELECT min(invoice_id) FROM billing.invoice WHERE kind = 'SERVICE')""",
+     "do not add up to the header"),
+    ("""DELETE FROM billing.receipt
+         WHERE receipt_id = (SELECT max(receipt_id) FROM billing.receipt WHERE invoice_id IS NOT NULL)""",
+     "not paid in full"),
+    ("""UPDATE service.job_line SET issued_qty = issued_qty + 1, qty = qty + 1
+         WHERE job_line_id = (SELECT min(job_line_id) FROM service.job_line WHERE part_id IS NOT NULL)""",
+     "not a job issue of the ledger"),
+])
+def test_the_workshop_check_notices_what_the_triggers_would_have_refused(app, engine, make_branch, damage, message):
+    make_branch()
+    with engine.begin() as conn:
+        generate_history(conn, Sizes(units=40, parts=4, moves=1_500, sales=30), seed=2, today=TODAY)
+    with engine.begin() as conn:
+        check_workshop(conn)
+        conn.execute(sa.text("SET LOCAL session_replication_role = replica"))  # past the permanence triggers
+        conn.execute(sa.text(damage))
+        conn.execute(sa.text("SELECT billing.rebuild_invoice_balance()"))
+        with pytest.raises(RuntimeError, match=message):
+            check_workshop(conn)
+        conn.rollback()

@@ -138,9 +138,12 @@ def vehicle_panel(conn: Connection, subject) -> dict | None:
     delivery, and the owner's unpaid service bills. None for a subject that is no workshop vehicle."""
     if not subject.get("vehicle_id"):
         return None
-    nxt = conn.execute(sa.text("""
-        SELECT next_service_due_on, next_service_due_km, next_free_service_no FROM service.vehicle
-         WHERE vehicle_id = :v"""), {"v": subject["vehicle_id"]}).mappings().first()
+    if "next_service_due_on" in subject:   # read with the vehicle (subject.vehicle_subject)
+        nxt = {k: subject[k] for k in ("next_service_due_on", "next_service_due_km", "next_free_service_no")}
+    else:
+        nxt = conn.execute(sa.text("""
+            SELECT next_service_due_on, next_service_due_km, next_free_service_no FROM service.vehicle
+             WHERE vehicle_id = :v"""), {"v": subject["vehicle_id"]}).mappings().first()
     unpaid = billing.unpaid_service_invoices(conn, subject["customer_id"]) if can("estimate.read") else []
     return {"next": nxt, "unpaid": unpaid, "may_receive": can("counter_sale.post")}
 

@@ -21,6 +21,10 @@ from . import bp, queries
 from .forms import JOB_CARD_MESSAGES, SERVICE_TYPE_LABELS, MoveForm
 
 BOARD = "board"
+# A column shows its oldest cards (the ones most likely late) and how many it has; "show all" opens one
+# column in full. A 768 px tablet shows about five tiles of a column on its screen, and a column of
+# seventy tiles is read by nobody; drawing them all also made the board's page some 650 kB on a busy day.
+PER_COLUMN = 8
 AT_RISK = timedelta(hours=1)   # promised within the hour and not ready: at risk
 FAR_AHEAD = timedelta(days=2)
 
@@ -53,27 +57,39 @@ def promise(card) -> tuple[str | None, str | None]:
     return None, f"due in {since(left)}"
 
 
-def board_context(conn, mine: bool) -> dict:
-    cards = queries.board(conn, current_user.branch_id, current_user.staff_id if mine else None)
+def board_context(conn, mine: bool, whole: str | None = None) -> dict:
+    """The columns: each open state with its oldest PER_COLUMN cards (all of them for ``whole``)."""
+    cards = queries.board(conn, current_user.branch_id, current_user.staff_id if mine else None,
+                          per_state=PER_COLUMN, whole_state=whole)
     manage = can("jobcard.manage")
     work = can("jobcard.work")
-    moves: dict[str, list] = {}
-    for t in queries.transitions(conn):
-        if t["by_tap"] and work and (manage or not t["advisor_only"]):
-            moves.setdefault(t["from_state"], []).append(t)
-    columns = []
-    for state in queries.states(conn):
+    columns, by_state, count = [], {}, 0
+    for state in queries.board_states(conn):
         if not state["is_open"]:
             continue
-        in_state = []
-        for card in cards:
-            if card["state"] == state["state"]:
-                risk, promised = promise(card)
-                in_state.append({**card, "in_state": since(card["now"] - card["state_changed_at"]), "risk": risk,
-                                 "promised": promised, "moves": moves.get(card["state"], []),
-                                 "kind": SERVICE_TYPE_LABELS.get(card["service_type"], card["service_type"])})
-        columns.append({"state": state["state"], "label": state["label"], "cards": in_state})
-    return {"columns": columns, "mine": mine, "count": len(cards), "board_id": BOARD}
+        moves = [t for t in state["moves"] if t["by_tap"] and work and (manage or not t["advisor_only"])]
+        column = {"state": state["state"], "label": state["label"], "cards": [], "count": 0, "moves": moves,
+                  "whole": whole == state["state"]}
+        by_state[state["state"]] = column
+        columns.append(column)
+    for card in cards:
+        column = by_state.get(card["state"])
+        if column is None:
+            continue
+        if not column["cards"]:
+            column["count"] = card["in_state_count"]
+            count += card["in_state_count"]
+        risk, promised = promise(card)
+        column["cards"].append({**card, "in_state": since(card["now"] - card["state_changed_at"]), "risk": risk,
+                                "promised": promised, "moves": column["moves"],
+                                "kind": SERVICE_TYPE_LABELS.get(card["service_type"], card["service_type"])})
+    return {"columns": columns, "mine": mine, "whole": whole if whole in by_state else None, "count": count,
+            "board_id": BOARD, "per_column": PER_COLUMN}
+
+
+def _whole() -> str | None:
+    """The column asked for in full (?state=READY), if any."""
+    return request.args.get("state") or None
 
 
 @bp.get("/board")
@@ -81,7 +97,7 @@ def board_context(conn, mine: bool) -> dict:
 def board():
     conn = get_conn()
     mine = request.args.get("mine") == "1"
-    return rows_or_page("service/board.html", "service/_board.html", BOARD, **board_context(conn, mine),
+    return rows_or_page("service/board.html", "service/_board.html", BOARD, **board_context(conn, mine, _whole()),
                         may_arrive=may_open("service.arrival"))
 
 
@@ -111,7 +127,7 @@ def job_card_move(job_card_id: int):
         elif not moved:
             problem = f"Job card {card['job_card_no']} had already moved"
     if request.htmx.target == BOARD:
-        context = board_context(conn, request.args.get("mine") == "1")
+        context = board_context(conn, request.args.get("mine") == "1", _whole())
         context["problem"] = problem
         return rows_or_page("service/board.html", "service/_board.html", BOARD, **context,
                             may_arrive=may_open("service.arrival"))

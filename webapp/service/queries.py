@@ -90,8 +90,9 @@ def arrival_search(conn: Connection, q: str, limit: int = 20) -> tuple[list, lis
         return [], []
     reg_fragment = len(code) >= 4
     params = {"code": code, "prefix": code + "%", "rprefix": code[::-1] + "%", "mobile": mobile, "limit": limit}
-    known = conn.execute(sa.text(f"""
-        SELECT vehicle_id FROM (
+    # The vehicles found, read whole in the same statement (VEHICLE_SQL), at most ``limit`` of them.
+    known = conn.execute(sa.text(VEHICLE_SQL + f"""
+         WHERE v.vehicle_id IN (SELECT vehicle_id FROM (
             SELECT vehicle_id FROM service.vehicle WHERE registration_no = :code
             {"UNION SELECT vehicle_id FROM service.vehicle WHERE registration_no LIKE :prefix" if reg_fragment else ""}
             {"UNION SELECT vehicle_id FROM service.vehicle WHERE reverse(registration_no) LIKE :rprefix" if reg_fragment else ""}
@@ -103,7 +104,8 @@ def arrival_search(conn: Connection, q: str, limit: int = 20) -> tuple[list, lis
                    WHERE p.serial = :code
             UNION SELECT v.vehicle_id FROM master.customer c JOIN service.vehicle v ON v.customer_id = c.customer_id
                    WHERE c.mobile = :mobile
-        ) found LIMIT :limit"""), params).scalars().all()
+        ) found LIMIT :limit)
+         ORDER BY v.registration_no, v.vin"""), params).mappings().all()
     unseen = conn.execute(sa.text("""
         SELECT u.unit_id, u.vin, u.motor_no, u.colour, u.branch_id, va.name AS variant_name, m.name AS model_name,
                o.brand AS oem_name, d.delivered_on, r.reg_no
@@ -127,7 +129,7 @@ def arrival_search(conn: Connection, q: str, limit: int = 20) -> tuple[list, lis
           LEFT JOIN sales.registration r ON r.booking_id = d.booking_id
          WHERE NOT EXISTS (SELECT 1 FROM service.vehicle v WHERE v.unit_id = u.unit_id)
          ORDER BY u.vin LIMIT :limit"""), params).mappings().all()
-    return (vehicles(conn, list(known)) if known else []), list(unseen)
+    return list(known), list(unseen)
 
 
 def unit_for_arrival(conn: Connection, unit_id: int):
@@ -292,23 +294,48 @@ def vehicle_job_cards(conn: Connection, vehicle_id: int):
 # --------------------------------------------------------------------------- the board
 
 
-def board(conn: Connection, branch_id: int, staff_id: int | None = None):
+def board(conn: Connection, branch_id: int, staff_id: int | None = None, per_state: int | None = None,
+          whole_state: str | None = None):
     """The branch's open job cards, oldest move first; only ``staff_id``'s own (the card's
-    technician, or a line of theirs) when given."""
+    technician, or a line of theirs) when given. With ``per_state``, only the oldest ``per_state``
+    of each state (all of ``whole_state``); each row says how many its state has (``in_state_count``).
+    The open cards are counted and ranked on the board index alone; only the cards shown are joined."""
     mine = ("AND (j.technician_id = :me OR EXISTS (SELECT 1 FROM service.job_line l "
             "WHERE l.job_card_id = j.job_card_id AND l.technician_id = :me))") if staff_id else ""
+    shown = "WHERE o.n <= :per OR o.state = :whole" if per_state else ""
     return conn.execute(sa.text(f"""
+        WITH o AS (
+            SELECT j.job_card_id, j.state, count(*) OVER (PARTITION BY j.state) AS in_state_count,
+                   row_number() OVER (PARTITION BY j.state ORDER BY j.state_changed_at, j.job_card_id) AS n
+              FROM service.job_card j
+             WHERE j.branch_id = :b AND j.{OPEN} {mine})
         SELECT j.job_card_id, j.job_card_no, j.state, j.state_changed_at, j.promised_at, j.service_type,
                j.free_service_no, j.opened_at, v.registration_no, v.vin, m.name AS model_name,
-               c.name AS customer_name, tech.name AS technician_name, now() AS now
-          FROM service.job_card j
+               c.name AS customer_name, tech.name AS technician_name, now() AS now, o.in_state_count
+          FROM o
+          JOIN service.job_card j ON j.job_card_id = o.job_card_id
           JOIN service.vehicle v ON v.vehicle_id = j.vehicle_id
           JOIN oem.variant va ON va.variant_id = v.variant_id
           JOIN oem.model m ON m.model_id = va.model_id
           JOIN master.customer c ON c.customer_id = j.customer_id
           LEFT JOIN master.staff tech ON tech.staff_id = j.technician_id
-         WHERE j.branch_id = :b AND j.{OPEN} {mine}
-         ORDER BY j.state_changed_at, j.job_card_id"""), {"b": branch_id, "me": staff_id}).mappings().all()
+         {shown}
+         ORDER BY j.state_changed_at, j.job_card_id"""),
+        {"b": branch_id, "me": staff_id, "per": per_state, "whole": whole_state}).mappings().all()
+
+
+def board_states(conn: Connection) -> list:
+    """The job states in board order, each with the moves out of it (to_state, to_label, by_tap,
+    advisor_only, in the target's order): the board's columns and buttons in one read."""
+    return conn.execute(sa.text("""
+        SELECT s.state, s.label, s.is_open, s.sort_order,
+               coalesce(json_agg(json_build_object('to_state', t.to_state, 'to_label', ts.label, 'by_tap', t.by_tap,
+                                                   'advisor_only', t.advisor_only) ORDER BY ts.sort_order)
+                        FILTER (WHERE t.to_state IS NOT NULL), '[]') AS moves
+          FROM service.job_state s
+          LEFT JOIN service.job_state_transition t ON t.from_state = s.state
+          LEFT JOIN service.job_state ts ON ts.state = t.to_state
+         GROUP BY s.state ORDER BY s.sort_order""")).mappings().all()
 
 
 # --------------------------------------------------------------------------- checklist

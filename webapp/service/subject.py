@@ -15,6 +15,9 @@ def vehicle_subject(vehicle, packs) -> dict:
         "mfg_month": vehicle["mfg_month"], "pack_ids": pack_history(packs, vehicle["sale_date"]),
         "used_free_services": list(vehicle["used_free_services"] or ()),
         "open_job_card_id": vehicle["open_job_card_id"],
+        # the next service due, as the card triggers keep it on the vehicle (the workshop's own panel shows it)
+        "next_service_due_on": vehicle["next_service_due_on"], "next_service_due_km": vehicle["next_service_due_km"],
+        "next_free_service_no": vehicle["next_free_service_no"],
     }
 
 
