@@ -36,11 +36,17 @@ SECTIONS: list[NavSection] = [
     NavSection("Sales", (
         NavLink("Pipeline", "sales.pipeline", "Bookings by stage: what each sale still needs"),
         NavLink("Bookings", "sales.booking_list", "Find a booking by number, customer or mobile"),
-        NavLink("Enquiries", "sales.enquiry_list", "Walk-ins, calls and leads; quotations"),
         NavLink("Discount approvals", "sales.discount_list", "Discounts above a salesperson's limit"),
         NavLink("Subsidy claims", "sales.subsidy_list", "PM E-DRIVE vouchers and OEM claims pending"),
         NavLink("Insurance renewals", "insurance.renewals", "Policies whose own-damage or third-party cover ends"),
         NavLink("Sales settings", "sales.settings", "Discount limits, on-road charges, PDI checklist"),
+    )),
+    NavSection("CRM", (
+        NavLink("Leads", "crm.lead_list", "Walk-ins, calls, website, referral, event and OEM leads; quotations"),
+        NavLink("Follow-ups", "crm.follow_ups", "Calls due today and overdue; record each outcome in a tap"),
+        NavLink("Test rides", "crm.test_ride_list", "Demo vehicles out on a ride and back"),
+        NavLink("OEM leads upload", "crm.lead_import", "Paste or upload the OEM portal's leads, preview, save"),
+        NavLink("Funnel", "crm.funnel", "Leads to test rides to bookings to deliveries; lost reasons"),
     )),
     NavSection("Workshop", (
         NavLink("Arrival", "service.arrival", "Find a vehicle by number, VIN, battery or mobile; open a job card"),

@@ -110,7 +110,16 @@ DOCUMENTS: dict[str, Document] = {
     "sales.onroad_item": _own("On-road charge", "sales.onroad_item", "item_code", "t.name", int_key=False,
                               column="name"),
     "sales.pdi_item": _own("PDI checklist item", "sales.pdi_item", "pdi_item_id", "t.name", column="name"),
-    "sales.enquiry": _own("Enquiry of", "sales.enquiry", "enquiry_id", "t.name", column="name"),
+    # Rows logged before the enquiry became the CRM lead (sql/0035) keep the name sales.enquiry.
+    "sales.enquiry": _own("Lead of", "crm.lead", "lead_id", "t.name", column="name"),
+    "crm.lead": _own("Lead of", "crm.lead", "lead_id", "t.name", column="name"),
+    "crm.contact": _own("Call to", "crm.contact", "contact_id", "l.name",
+                        "JOIN crm.lead l ON l.lead_id = t.lead_id"),
+    "crm.test_ride": _own("Test ride of", "crm.test_ride", "test_ride_id", "l.name || ' · ' || u.vin",
+                          "JOIN crm.lead l ON l.lead_id = t.lead_id "
+                          "JOIN inventory.vehicle_unit u ON u.unit_id = t.unit_id"),
+    "crm.lost_reason": _own("Lost reason", "crm.lost_reason", "reason_code", "t.label", int_key=False,
+                            column="label"),
     "sales.quotation": _own("Quotation", "sales.quotation", "quotation_id", "t.quotation_no", column="quotation_no"),
     "sales.booking": _own("Booking", "sales.booking", "booking_id", "t.booking_no", column="booking_no"),
     "sales.booking_item": _of_booking("Charges of booking"),
