@@ -144,6 +144,9 @@ def two_branches(app, engine, make_branch, make_staff):
     from service_bill_ids import service_bill_ids  # a delivered job card's gate pass
 
     ids.update(service_bill_ids(engine, branch_a))
+    from crm_ids import crm_ids  # a test ride on a demo unit for the lead
+
+    ids.update(crm_ids(engine, branch_a, ids["lead_id"]))
     branch_b = make_branch()
     make_staff("BMGR", "MANAGER", PIN, branch_id=branch_b)
     make_staff("BSAL", "SALES", PIN, branch_id=branch_b)
@@ -282,6 +285,7 @@ def test_with_branch_b_set_the_rows_of_branch_a_are_invisible_unchangeable_and_c
                  "procurement.purchase_invoice": ("pinv_id", ids["pinv_id"]),
                  "sales.booking": ("booking_id", ids["booking_id"]),
                  "crm.lead": ("lead_id", ids["lead_id"]),
+                 "crm.test_ride": ("test_ride_id", ids["test_ride_id"]),
                  "billing.invoice": ("invoice_id", ids["invoice_id"]),
                  "billing.receipt": ("receipt_id", ids["receipt_id"]),
                  "insurance.policy": ("policy_id", ids["policy_id"]),

@@ -22,6 +22,7 @@ SYSTEM_TABLES = {
     "master.staff_session": "session rows are written by the app at login, never from a form",
     "master.document_counter": "document counters move only inside master.next_document_no",
     "master.document_series": "document series are seeded by the migrations",
+    "crm.lost_reason": "the reasons a lead is lost are seeded by the migrations; no screen edits them",
     "master.role": "roles are seeded by the migrations",
     "master.state": "the list of states is seeded by the migrations",
 }
@@ -54,7 +55,7 @@ _WHY = {
         "purchase_order_approved", "purchase_order_numbered", "purchase_order_status_check", "purchase_order_fixed",
         "allotment_release", "allotment_release_once", "booking_cancelled", "booking_discount_decided",
         "booking_discount_status", "booking_discount_status_check", "booking_invoiced", "booking_stage_check",
-        "booking_number_fixed", "lead_status_check", "lead_booked_final", "lead_customer_fixed", "handover_release_missing_check",
+        "booking_number_fixed", "lead_status_check", "lead_booked_final", "lead_customer_fixed", "test_ride_returned", "handover_release_missing_check",
         "refund_charge_on_booking", "refund_charge_on_cancelled", "vehicle_unit_vin_fixed", "part_stock_through_moves",
         "transfer_needs_tax_invoice", "invoice_transfer", "invoice_transfer_id_key", "invoice_transfer_registered",
         "invoice_transfer_distinct_gstin", "invoice_transfer_sender", "stock_transfer_line_check",

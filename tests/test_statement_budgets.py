@@ -183,10 +183,11 @@ BUDGETS = {
     "sales.customer_search": 4,
     "sales.delivery_pdf": 10,  # +2: its kept PDF looked up, and kept at this first print (webapp/pdf.py)
     "sales.discount_list": 5,
-    # The enquiry addresses of before only redirect to the lead's (crm): 3 measured.
+    # The enquiry addresses of before only redirect to the lead's (crm): 3 measured; with an id, + the lead
+    # (404 when it is not the user's to see)
     "sales.enquiry_list": 4,
-    "sales.enquiry_detail": 4,
-    "sales.enquiry_quote": 4,
+    "sales.enquiry_detail": 5,
+    "sales.enquiry_quote": 5,
     "sales.quotation_new": 7,
     "sales.enquiry_new": 4,
     "crm.lead_list": 5,

@@ -42,12 +42,14 @@ def enquiry_new():
 @bp.get("/enquiries/<int:enquiry_id>")
 @allow("lead.read")
 def enquiry_detail(enquiry_id: int):
+    crm.lead_for_sale(get_conn(), enquiry_id)   # another's or another branch's: 404, as the lead's page
     return redirect(url_for("crm.lead_detail", lead_id=enquiry_id), 302)
 
 
 @bp.get("/enquiries/<int:enquiry_id>/quote")
 @allow("sale.change")
 def enquiry_quote(enquiry_id: int):
+    crm.lead_for_sale(get_conn(), enquiry_id)
     return redirect(url_for("sales.quotation_new", lead_id=enquiry_id), 302)
 
 
