@@ -101,6 +101,14 @@ def test_the_enquiries_become_leads_keeping_every_quotation_and_booking(scratch_
         logged = b.row(conn, "SELECT table_name, row_key FROM audit.log WHERE action = 'UPDATE' "
                              "ORDER BY audit_id DESC LIMIT 1")
         assert (logged["table_name"], logged["row_key"]) == ("crm.lead", str(enquiry["Open Walkin"]))
+        # Rows logged before the move keep the name sales.enquiry; the audit screen names them by the lead.
+        from webapp.audit import labels
+
+        old_key = str(enquiry["Lost Referral"])
+        assert b.scalar(conn, "SELECT count(*) FROM audit.log WHERE table_name = 'sales.enquiry' AND row_key = :k",
+                        k=old_key) == 1
+        found = labels.document_labels(conn, {"sales.enquiry": {old_key}})
+        assert labels.document("sales.enquiry", old_key, found, None) == "Lead of Lost Referral"
         policy = b.row(conn, """SELECT c.relrowsecurity, p.polname FROM pg_class c
                                   JOIN pg_policy p ON p.polrelid = c.oid WHERE c.oid = 'crm.lead'::regclass""")
         assert (policy["relrowsecurity"], policy["polname"]) == (True, "own_branch")
