@@ -23,5 +23,5 @@ def bar_chart(bars: list[tuple[str, int, str]]) -> dict:
 
 
 def share(part: int, whole: int) -> str:
-    """'62 %' of the whole, whole numbers only ('—' of nothing)."""
-    return f"{round(100 * part / whole)} %" if whole else "—"
+    """'62 %' of the whole, to the nearest whole number, a half up ('—' of nothing)."""
+    return f"{(200 * part + whole) // (2 * whole)} %" if whole else "—"

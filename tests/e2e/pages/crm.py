@@ -15,7 +15,7 @@ class Dashboard(LoggedIn):
         self.follow_ups = self.main.locator("#my-follow-ups")
 
     def tap_outcome(self, lead: str, outcome: str) -> Dashboard:
-        row = self.follow_ups.get_by_role("row").filter(has_text=lead)
+        row = self.follow_ups.get_by_role("listitem").filter(has_text=lead)
         self.submit(row.get_by_role("button", name=outcome))
         return Dashboard(self.page)
 
