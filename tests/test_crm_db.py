@@ -164,3 +164,23 @@ def test_an_oem_portal_lead_is_taken_in_once_per_branch(conn, shop):
     conn.execute(sa.text(insert), {"b": shop.branch_id, "s": shop.sales_id})
     with b.refused(conn, "lead_oem_lead_ref_once"):
         conn.execute(sa.text(insert), {"b": shop.branch_id, "s": shop.sales_id})
+
+
+# ----------------------------------------------------------------------------- the demo showroom
+
+
+def test_seed_demo_has_leads_in_every_state_follow_ups_due_and_a_demo_scooter(conn, app):
+    from seed.demo import seed_demo
+
+    with app.app_context():
+        seed_demo(conn, lambda: "2580")
+    statuses = set(conn.execute(sa.text("SELECT status FROM crm.lead")).scalars())
+    assert statuses == {"NEW", "CONTACTED", "TEST_RIDE", "NEGOTIATION", "BOOKED", "LOST"}
+    due = b.row(conn, """SELECT count(*) FILTER (WHERE follow_up_on = :today) AS today,
+                                count(*) FILTER (WHERE follow_up_on < :today) AS overdue
+                           FROM crm.lead l JOIN master.staff s ON s.staff_id = l.salesperson_id
+                          WHERE s.staff_code = 'S01'""", today=today_ist())
+    assert due["today"] >= 1 and due["overdue"] >= 1
+    demo = b.scalar(conn, "SELECT count(*) FROM inventory.vehicle_unit WHERE status = 'DEMO'")
+    rides = b.scalar(conn, "SELECT count(*) FROM crm.test_ride WHERE in_at IS NOT NULL")
+    assert (demo, rides) == (1, 1)

@@ -182,7 +182,7 @@ def test_a_call_outcome_takes_one_tap_and_sets_the_next_follow_up(app, engine, s
 def test_the_dashboard_shows_the_overdue_follow_ups_of_the_salesperson_only(app, engine, shop):
     new_lead(client_of(app, "CS2"), next_action="Call", follow_up_on=TODAY.strftime("%d-%m-%Y"))
     with engine.begin() as conn:
-        conn.execute(sa.text("UPDATE crm.lead SET follow_up_on = current_date - 3"))
+        conn.execute(sa.text("UPDATE crm.lead SET follow_up_on = :d"), {"d": TODAY - timedelta(days=3)})
     assert "My follow-ups 0 today · 1 overdue" in plain(client_of(app, "CS2").get("/"))
     assert "My follow-ups 0 today · 0 overdue" in plain(client_of(app, "CS1").get("/"))
     assert "My follow-ups" not in plain(client_of(app, "CA1").get("/"))
@@ -335,8 +335,8 @@ def test_the_funnel_counts_each_stage_by_source_and_the_lost_reasons(app, engine
                                      ("Phone One", "PHONE", "9845000013"), ("Web One", "WEBSITE", "9845000014"),
                                      ("Web Two", "WEBSITE", "9845000015")):
             ids[name] = b.scalar(conn, """INSERT INTO crm.lead (branch_id, lead_date, source, name, mobile, salesperson_id)
-                                          VALUES (:b, current_date, :s, :n, :m, :sp) RETURNING lead_id""",
-                                 b=shop.branch, s=source, n=name, m=mobile, sp=sales_id)
+                                          VALUES (:b, :d, :s, :n, :m, :sp) RETURNING lead_id""",
+                                 b=shop.branch, d=TODAY, s=source, n=name, m=mobile, sp=sales_id)
         b.act_as(conn, sales_id)
         for name in ("Walk One", "Walk Two", "Phone One"):
             ride = b.scalar(conn, """INSERT INTO crm.test_ride (lead_id, branch_id, unit_id, licence_no,
@@ -361,6 +361,10 @@ def test_the_funnel_counts_each_stage_by_source_and_the_lost_reasons(app, engine
     rows = list(csv.reader(io.StringIO(exported.get_data(as_text=True).lstrip("\ufeff"))))
     assert rows[0] == ["Group", "Leads", "Test rides", "Bookings", "Deliveries", "Lost", "Booked %"]
     assert ["Walk-in", "2", "2", "2", "1", "0", "100 %"] in rows and rows[-1] == ["Total", "5", "3", "2", "1", "2", "40 %"]
+    by_month = plain(manager.get("/crm/funnel", query_string={"by": "month"}))
+    assert f"{TODAY:%b %Y} 5 3 2 1 2 40 %" in by_month
+    by_seller = plain(manager.get("/crm/funnel", query_string={"by": "salesperson"}))
+    assert "Staff CS1 5 3 2 1 2 40 %" in by_seller
     xlsx = manager.get("/crm/funnel", query_string={"format": "xlsx"})
     assert xlsx.status_code == 200 and xlsx.get_data()[:2] == b"PK"
 
