@@ -94,7 +94,8 @@ ARGUMENTS = {
     "grn_id": "SELECT grn_id FROM procurement.goods_receipt WHERE branch_id = :branch ORDER BY grn_id DESC LIMIT 1",
     "pinv_id": "SELECT pinv_id FROM procurement.purchase_invoice WHERE branch_id = :branch "
                "ORDER BY pinv_id DESC LIMIT 1",
-    "enquiry_id": "SELECT enquiry_id FROM sales.enquiry WHERE branch_id = :branch ORDER BY enquiry_id DESC LIMIT 1",
+    "enquiry_id": "SELECT lead_id FROM crm.lead WHERE branch_id = :branch ORDER BY lead_id DESC LIMIT 1",
+    "lead_id": "SELECT lead_id FROM crm.lead WHERE branch_id = :branch ORDER BY lead_id DESC LIMIT 1",
     "quotation_id": "SELECT quotation_id FROM sales.quotation WHERE branch_id = :branch "
                     "ORDER BY quotation_id DESC LIMIT 1",
     "filename": "SELECT 'css/app.css'",
@@ -158,7 +159,7 @@ SEARCHES = {
     "master.staff_list": "SELECT 'kumar'",
     "master.customer_list": _SURNAME,
     "sales.booking_list": _SURNAME,
-    "sales.enquiry_list": _SURNAME,
+    "crm.lead_list": _SURNAME,
     "sales.subsidy_list": _SURNAME,
     "procurement.po_list": "SELECT 'PO/'",
     "procurement.grn_list": "SELECT 'GRN'",

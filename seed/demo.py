@@ -67,6 +67,7 @@ def seed_demo(conn: Connection, new_pin: Callable[[], str]) -> list[tuple[str, s
     _seed_catalog_and_stock(conn, branch_ids)
     _seed_workshop(conn, branch_ids)
     _seed_sold_here(conn, branch_ids)
+    _seed_crm(conn, branch_ids)
     return created
 
 
@@ -201,6 +202,68 @@ MOVES = {"OPEN": [], "APPROVED": ["APPROVED"], "IN_PROGRESS": ["APPROVED", "IN_P
 DONE = ["APPROVED", "IN_PROGRESS", "QC", "READY"]
 COMPLAINTS = ["Range has dropped by about 15 km", "Brakes squeak when cold", "Display freezes after charging",
               "Periodic service", "Rattle from the rear at low speed", "Charger fan is noisy"]
+
+
+# Leads of the demo showroom in every state (crm.lead): name, mobile, source, model, status, follow-up
+# in days from today (negative: overdue), the salesperson's code, the next action.
+LEADS = [
+    ("Sneha Kulkarni", "9886011223", "WEBSITE", "Rizta", "NEW", 0, "S01", "First call"),
+    ("Vikram Joshi", "9886022334", "PHONE", "450X", "CONTACTED", -2, "S01", "Send the EMI options"),
+    ("Ayesha Siddiqui", "9886033445", "WALK_IN", "Chetak", "TEST_RIDE", 0, "S01", "Call after the test ride"),
+    ("Karthik Reddy", "9886044556", "REFERRAL", "Rizta", "NEGOTIATION", 1, "S01", "Revised quotation"),
+    ("Divya Menon", "9886055667", "EVENT", "Chetak", "CONTACTED", -5, "S02", "Visit with family"),
+    ("Harish Gowda", "9886066778", "OEM_PORTAL", "450X", "NEW", 0, "S02", "First call"),
+    ("Nandini Rao", "9886077889", "WALK_IN", "Rizta", "BOOKED", None, "S01", None),
+    ("Prakash Bhat", "9886088990", "PHONE", "450X", "LOST", None, "S02", None),
+]
+
+
+def _seed_crm(conn: Connection, branch_ids: dict[str, int]) -> None:
+    """Leads in every state, follow-ups due today and overdue for S01 and S02, and a demo scooter for test
+    rides (one of the demo's own units, so generate-history still takes this showroom) that took a ride."""
+    from datetime import timedelta
+
+    from webapp.formatting import today_ist
+
+    today = today_ist()
+    blr = branch_ids["BLR1"]
+    staff = dict(conn.execute(sa.text("SELECT staff_code, staff_id FROM master.staff WHERE branch_id = :b"),
+                              {"b": blr}).all())
+    models = dict(conn.execute(sa.text("SELECT name, model_id FROM oem.model")).all())
+    leads = {}
+    for name, mobile, source, model, status, due, seller, action in LEADS:
+        leads[name] = conn.execute(sa.text("""
+            INSERT INTO crm.lead (branch_id, lead_date, source, name, mobile, model_id, salesperson_id, status,
+                                  budget, finance_needed, follow_up_on, next_action, lost_reason_code, lost_remark,
+                                  oem_lead_ref)
+            VALUES (:b, :on, :source, :name, :mobile, :model, :s, :status, 150000, :finance, :due, :action,
+                    :reason, :remark, :ref) RETURNING lead_id"""),
+            {"b": blr, "on": today - timedelta(days=10), "source": source, "name": name, "mobile": mobile,
+             "model": models[model], "s": staff[seller], "status": status, "finance": source in ("PHONE", "EVENT"),
+             "due": None if due is None else today + timedelta(days=due), "action": action,
+             "reason": "PRICE" if status == "LOST" else None,
+             "remark": "Chose a petrol scooter ₹20,000 cheaper" if status == "LOST" else None,
+             "ref": "ATH-LD-000123" if source == "OEM_PORTAL" else None}).scalar_one()
+    conn.execute(sa.text("""
+        INSERT INTO crm.contact (lead_id, branch_id, outcome, note, staff_id, contacted_at)
+        VALUES (:l, :b, 'NO_ANSWER', NULL, :s, now() - interval '3 days'),
+               (:l, :b, 'REACHED', 'Wants to compare EMI with the bank', :s, now() - interval '2 days')"""),
+        {"l": leads["Vikram Joshi"], "b": blr, "s": staff["S01"]})
+    unit_id = conn.execute(sa.text("""
+        SELECT unit_id FROM inventory.vehicle_unit WHERE branch_id = :b AND status = 'IN_STOCK'
+         ORDER BY unit_id DESC LIMIT 1"""), {"b": blr}).scalar_one()
+    conn.execute(sa.text("UPDATE inventory.vehicle_unit SET status = 'DEMO' WHERE unit_id = :u"), {"u": unit_id})
+    ride = conn.execute(sa.text("""
+        INSERT INTO crm.test_ride (lead_id, branch_id, unit_id, licence_no, licence_valid_until, out_at,
+                                   odometer_out, staff_id)
+        VALUES (:l, :b, :u, 'KA0520190012345', :valid, now() - interval '3 hours', 35, :s)
+        RETURNING test_ride_id"""),
+        {"l": leads["Ayesha Siddiqui"], "b": blr, "u": unit_id, "valid": today + timedelta(days=900),
+         "s": staff["S01"]}).scalar_one()
+    conn.execute(sa.text("""
+        UPDATE crm.test_ride SET in_at = now() - interval '2 hours', odometer_in = 43,
+                                 feedback = 'Liked the pick-up; worried about the boot space', rating = 4
+         WHERE test_ride_id = :r"""), {"r": ride})
 
 
 def _seed_workshop(conn: Connection, branch_ids: dict[str, int]) -> None:

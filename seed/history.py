@@ -355,6 +355,9 @@ INSURERS = [("ICICI Lombard General Insurance", "ICL"), ("Bajaj Allianz General 
 CANCEL_REASONS = ["Customer bought elsewhere", "Finance not approved", "Family decided to wait",
                   "Wanted a colour not available", "Moved to another city"]
 LOST_REASONS = ["Price too high", "Bought a petrol scooter", "No charging point at home", "Not reachable"]
+# The reason of crm.lost_reason each remark is filed under (the leads are the CRM's, sql/0035).
+LOST_REASON_CODES = {"Price too high": "PRICE", "Bought a petrol scooter": "OTHER_BRAND",
+                     "No charging point at home": "RANGE", "Not reachable": "NO_RESPONSE"}
 SOLD = ("ALLOTTED", "INVOICED", "DELIVERED")
 # Generated salespeople: no PIN verifies against this until an administrator sets one.
 NO_PIN_HASH = "$argon2id$v=19$m=1024,t=1,p=1$bm9waW4$generated-no-pin"
@@ -429,7 +432,7 @@ class _Sale:
 class _Plan:
     sales: list
     events: list   # (date, rank, seq, kind), posting order
-    enquiries: list   # the enquiries that never became a booking
+    enquiries: list   # the leads (crm.lead, the enquiries of before) that never became a booking
     masters: object
 
 
@@ -574,8 +577,8 @@ def _plan_sales(rng: random.Random, count: int, masters, unit_rows, pack_rows, s
             finance = {"financier_id": financier_id, "financier": financier, "loan_amount": loan,
                        "down_payment": v.ex_showroom - discount - loan, "loan_account_no": f"LN{seq:08d}"}
         salesperson = rng.choice(masters.salespeople[branch_id])
-        enquiry = {"branch_id": branch_id, "enquiry_date": booked - timedelta(days=rng.randint(0, 14)),
-                   "source": rng.choice(["WALK_IN", "WALK_IN", "PHONE", "REFERRAL", "ONLINE"]),
+        enquiry = {"branch_id": branch_id, "lead_date": booked - timedelta(days=rng.randint(0, 14)),
+                   "source": rng.choice(["WALK_IN", "WALK_IN", "PHONE", "REFERRAL", "WEBSITE"]),
                    "model_id": v.model_id, "salesperson_id": salesperson,
                    "test_ride_on": booked if rng.random() < 0.6 else None}
         mode = rng.choice(["CASH", "UPI", "UPI", "CARD", "BANK_TRANSFER"])
@@ -636,10 +639,12 @@ def _plan_sales(rng: random.Random, count: int, masters, unit_rows, pack_rows, s
         on = start + timedelta(days=rng.randint(0, span))
         lost = on < today - timedelta(days=45) or rng.random() < 0.3
         name = f"{rng.choice(FIRST_NAMES)} {rng.choice(SURNAMES)}"
-        enquiries.append((branch_id, on, rng.choice(["WALK_IN", "PHONE", "REFERRAL", "ONLINE"]), name,
-                          f"{rng.choice('6789')}{rng.randrange(10 ** 9):09d}", v.model_id,
-                          rng.choice(masters.salespeople[branch_id]), "LOST" if lost else "OPEN",
-                          rng.choice(LOST_REASONS) if lost else None,
+        source = rng.choice(["WALK_IN", "PHONE", "REFERRAL", "WEBSITE"])
+        mobile = f"{rng.choice('6789')}{rng.randrange(10 ** 9):09d}"
+        salesperson = rng.choice(masters.salespeople[branch_id])
+        remark = rng.choice(LOST_REASONS) if lost else None
+        enquiries.append((branch_id, on, source, name, mobile, v.model_id, salesperson,
+                          "LOST" if lost else "CONTACTED", LOST_REASON_CODES.get(remark), remark,
                           None if lost else min(today + timedelta(days=3), on + timedelta(days=rng.randint(1, 7)))))
     return _Plan(sales, events, enquiries, masters)
 
@@ -738,10 +743,10 @@ class _Numbers:
 TABLES = {  # table: (id column, columns written)
     "master.customer": ("customer_id", ("customer_id", "branch_id", "kind", "name", "mobile", "email", "address_line1",
                                         "address_line2", "city", "state_code", "pincode", "gstin", "created_at")),
-    "sales.enquiry": ("enquiry_id", ("enquiry_id", "branch_id", "enquiry_date", "source", "name", "mobile", "email",
-                                     "customer_id", "model_id", "salesperson_id", "status", "lost_reason",
-                                     "test_ride_on", "follow_up_on", "created_at")),
-    "sales.booking": ("booking_id", ("booking_id", "booking_no", "branch_id", "booked_on", "customer_id", "enquiry_id",
+    "crm.lead": ("lead_id", ("lead_id", "branch_id", "lead_date", "source", "name", "mobile", "email",
+                             "customer_id", "model_id", "salesperson_id", "status", "lost_reason_code", "lost_remark",
+                             "test_ride_on", "follow_up_on", "created_at")),
+    "sales.booking": ("booking_id", ("booking_id", "booking_no", "branch_id", "booked_on", "customer_id", "lead_id",
                                      "salesperson_id", "variant_id", "colour", "expected_delivery", "finance_needed",
                                      "ex_showroom", "discount", "discount_status", "discount_by", "subsidy_eligible",
                                      "delivery_state_code", "delivery_address", "stage", "invoice_id", "cancelled_on",
@@ -805,15 +810,15 @@ def _write_sales(conn: Connection, plan: _Plan, unit_ids: list[int]) -> dict:
         if kind == "book":
             customer_id = new_id("master.customer")
             add("master.customer", customer_id=customer_id, created_at=ts, **s.customer)
-            enquiry_id = new_id("sales.enquiry")
-            add("sales.enquiry", enquiry_id=enquiry_id, name=s.customer["name"], mobile=s.customer["mobile"],
-                email=s.customer["email"], customer_id=customer_id, status="BOOKED", lost_reason=None,
-                follow_up_on=None, created_at=ts - timedelta(hours=1), **s.enquiry)
+            lead_id = new_id("crm.lead")
+            add("crm.lead", lead_id=lead_id, name=s.customer["name"], mobile=s.customer["mobile"],
+                email=s.customer["email"], customer_id=customer_id, status="BOOKED", lost_reason_code=None,
+                lost_remark=None, follow_up_on=None, created_at=ts - timedelta(hours=1), **s.enquiry)
             booking_id = new_id("sales.booking")
             ids[seq] = {"booking": booking_id, "customer": customer_id}
             booking_rows[seq] = {
                 "booking_id": booking_id, "booking_no": numbers.take(s.branch_id, "BKG", on), "branch_id": s.branch_id,
-                "booked_on": on, "customer_id": customer_id, "enquiry_id": enquiry_id, "salesperson_id": s.salesperson,
+                "booked_on": on, "customer_id": customer_id, "lead_id": lead_id, "salesperson_id": s.salesperson,
                 "variant_id": s.variant_id, "colour": s.colour, "expected_delivery": s.expected,
                 "finance_needed": s.finance is not None, "ex_showroom": s.ex_showroom, "discount": s.discount,
                 "discount_status": "WITHIN_LIMIT" if s.discount else "NONE",
@@ -915,8 +920,8 @@ def _write_sales(conn: Connection, plan: _Plan, unit_ids: list[int]) -> dict:
 
 
 def _copy_enquiries(conn: Connection, enquiries) -> None:
-    _copy(conn, "sales.enquiry", ("branch_id", "enquiry_date", "source", "name", "mobile", "model_id",
-                                  "salesperson_id", "status", "lost_reason", "follow_up_on"), enquiries)
+    _copy(conn, "crm.lead", ("branch_id", "lead_date", "source", "name", "mobile", "model_id",
+                             "salesperson_id", "status", "lost_reason_code", "lost_remark", "follow_up_on"), enquiries)
 
 
 def _sales_counts(conn: Connection) -> dict:
@@ -945,11 +950,11 @@ def _post_sales(conn: Connection, plan: _Plan, unit_ids: list[int]) -> dict:
                                                 city, state_code, pincode, gstin)
                    VALUES (:branch_id, :kind, :name, :mobile, :email, :address_line1, :address_line2, :city,
                            :state_code, :pincode, :gstin) RETURNING customer_id"""), c).scalar_one()
-            enquiry_id = conn.execute(sa.text(
-                """INSERT INTO sales.enquiry (branch_id, enquiry_date, source, name, mobile, email, model_id,
-                                              salesperson_id, test_ride_on)
-                   VALUES (:branch_id, :enquiry_date, :source, :name, :mobile, :email, :model_id, :salesperson_id,
-                           :test_ride_on) RETURNING enquiry_id"""),
+            lead_id = conn.execute(sa.text(
+                """INSERT INTO crm.lead (branch_id, lead_date, source, name, mobile, email, model_id,
+                                         salesperson_id, test_ride_on)
+                   VALUES (:branch_id, :lead_date, :source, :name, :mobile, :email, :model_id, :salesperson_id,
+                           :test_ride_on) RETURNING lead_id"""),
                 {**s.enquiry, "name": c["name"], "mobile": c["mobile"], "email": c["email"]}).scalar_one()
             quote = services.on_road_price(conn, s.variant_id, s.colour, on, discount=s.discount,
                                            amounts={code: amount for code, _, amount, _ in s.items})
@@ -959,7 +964,7 @@ def _post_sales(conn: Connection, plan: _Plan, unit_ids: list[int]) -> dict:
             booking_id = services.create_booking(
                 conn, branch_id=s.branch_id, customer_id=customer_id, salesperson_id=s.salesperson, quote=quote,
                 booked_on=on, key=s.keys["booking"], expected_delivery=s.expected,
-                finance_needed=s.finance is not None, enquiry_id=enquiry_id, delivery_state_code=s.delivery_state,
+                finance_needed=s.finance is not None, lead_id=lead_id, delivery_state_code=s.delivery_state,
                 delivery_address=s.delivery_address)
             ids[seq] = {"booking": booking_id, "customer": customer_id}
             if s.finance:

@@ -18,6 +18,13 @@ CREATE SCHEMA billing;
 
 
 --
+-- Name: crm; Type: SCHEMA; Schema: -; Owner: -
+--
+
+CREATE SCHEMA crm;
+
+
+--
 -- Name: insurance; Type: SCHEMA; Schema: -; Owner: -
 --
 
@@ -820,6 +827,179 @@ CREATE FUNCTION billing.threshold_on(p_code text, p_on date) RETURNS numeric
     AS $$
     SELECT amount FROM billing.threshold
      WHERE code = p_code AND master.valid_during(effective_from, effective_to) @> p_on
+$$;
+
+
+--
+-- Name: check_lead_change(); Type: FUNCTION; Schema: crm; Owner: -
+--
+
+CREATE FUNCTION crm.check_lead_change() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+    IF OLD.customer_id IS NOT NULL AND NEW.customer_id IS DISTINCT FROM OLD.customer_id THEN
+        RAISE EXCEPTION 'the lead of % already has its customer', OLD.name
+            USING ERRCODE = 'check_violation', CONSTRAINT = 'lead_customer_fixed';
+    END IF;
+    IF OLD.status = 'BOOKED' AND NEW.status <> 'BOOKED' THEN
+        RAISE EXCEPTION 'the lead of % is booked', OLD.name
+            USING ERRCODE = 'check_violation', CONSTRAINT = 'lead_booked_final';
+    END IF;
+    RETURN NEW;
+END
+$$;
+
+
+--
+-- Name: lead_booked(); Type: FUNCTION; Schema: crm; Owner: -
+--
+
+CREATE FUNCTION crm.lead_booked() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+    IF NEW.lead_id IS NOT NULL THEN
+        UPDATE crm.lead SET status = 'BOOKED', lost_reason_code = NULL, lost_remark = NULL,
+                            customer_id = coalesce(customer_id, NEW.customer_id)
+         WHERE lead_id = NEW.lead_id AND status <> 'BOOKED';
+    END IF;
+    RETURN NULL;
+END
+$$;
+
+
+--
+-- Name: lead_quoted(); Type: FUNCTION; Schema: crm; Owner: -
+--
+
+CREATE FUNCTION crm.lead_quoted() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+    UPDATE crm.lead SET status = 'NEGOTIATION'
+     WHERE lead_id = NEW.lead_id AND status IN ('NEW', 'CONTACTED', 'TEST_RIDE');
+    RETURN NULL;
+END
+$$;
+
+
+--
+-- Name: next_salesperson(integer); Type: FUNCTION; Schema: crm; Owner: -
+--
+
+CREATE FUNCTION crm.next_salesperson(branch integer) RETURNS integer
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+    last_one integer;
+    chosen integer;
+BEGIN
+    INSERT INTO crm.assignment_turn (branch_id, staff_id)
+    SELECT branch, min(staff_id) FROM master.staff
+     WHERE branch_id = branch AND is_active AND designation = 'SALES'
+    HAVING min(staff_id) IS NOT NULL
+    ON CONFLICT (branch_id) DO NOTHING;
+    SELECT staff_id INTO last_one FROM crm.assignment_turn WHERE branch_id = branch FOR UPDATE;
+    IF last_one IS NULL THEN
+        RETURN NULL;
+    END IF;
+    SELECT coalesce(
+        (SELECT min(staff_id) FROM master.staff
+          WHERE branch_id = branch AND is_active AND designation = 'SALES' AND staff_id > last_one),
+        (SELECT min(staff_id) FROM master.staff
+          WHERE branch_id = branch AND is_active AND designation = 'SALES')) INTO chosen;
+    IF chosen IS NOT NULL THEN
+        UPDATE crm.assignment_turn SET staff_id = chosen WHERE branch_id = branch;
+    END IF;
+    RETURN chosen;
+END
+$$;
+
+
+--
+-- Name: return_test_ride(); Type: FUNCTION; Schema: crm; Owner: -
+--
+
+CREATE FUNCTION crm.return_test_ride() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+    IF OLD.in_at IS NOT NULL
+       OR (NEW.lead_id, NEW.branch_id, NEW.unit_id, NEW.licence_no, NEW.licence_valid_until, NEW.ride_on,
+           NEW.out_at, NEW.odometer_out, NEW.staff_id)
+          IS DISTINCT FROM (OLD.lead_id, OLD.branch_id, OLD.unit_id, OLD.licence_no, OLD.licence_valid_until,
+                            OLD.ride_on, OLD.out_at, OLD.odometer_out, OLD.staff_id) THEN
+        RAISE EXCEPTION 'a test ride is only ever brought back, once'
+            USING ERRCODE = 'check_violation', CONSTRAINT = 'test_ride_back_once';
+    END IF;
+    RETURN NEW;
+END
+$$;
+
+
+--
+-- Name: start_test_ride(); Type: FUNCTION; Schema: crm; Owner: -
+--
+
+CREATE FUNCTION crm.start_test_ride() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+    u inventory.vehicle_unit;
+    l crm.lead;
+BEGIN
+    SELECT * INTO STRICT u FROM inventory.vehicle_unit WHERE unit_id = NEW.unit_id FOR UPDATE;
+    SELECT * INTO STRICT l FROM crm.lead WHERE lead_id = NEW.lead_id;
+    IF u.status <> 'DEMO' OR u.branch_id <> NEW.branch_id THEN
+        RAISE EXCEPTION 'unit % is not a demo vehicle of this branch', u.vin
+            USING ERRCODE = 'check_violation', CONSTRAINT = 'test_ride_demo_unit';
+    END IF;
+    IF l.branch_id <> NEW.branch_id OR l.status IN ('BOOKED', 'LOST') THEN
+        RAISE EXCEPTION 'the lead of % is not open at this branch', l.name
+            USING ERRCODE = 'check_violation', CONSTRAINT = 'test_ride_open_lead';
+    END IF;
+    NEW.ride_on := (NEW.out_at AT TIME ZONE 'Asia/Kolkata')::date;
+    NEW.in_at := NULL;
+    NEW.odometer_in := NULL;
+    UPDATE crm.lead SET status = 'TEST_RIDE' WHERE lead_id = NEW.lead_id AND status IN ('NEW', 'CONTACTED');
+    RETURN NEW;
+END
+$$;
+
+
+--
+-- Name: unit_not_on_test_ride(); Type: FUNCTION; Schema: crm; Owner: -
+--
+
+CREATE FUNCTION crm.unit_not_on_test_ride() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+    IF EXISTS (SELECT 1 FROM crm.test_ride WHERE unit_id = NEW.unit_id AND in_at IS NULL) THEN
+        RAISE EXCEPTION 'unit % is out on a test ride', NEW.unit_id
+            USING ERRCODE = 'check_violation', CONSTRAINT = 'allotment_unit_on_test_ride';
+    END IF;
+    RETURN NEW;
+END
+$$;
+
+
+--
+-- Name: unit_stays_while_out(); Type: FUNCTION; Schema: crm; Owner: -
+--
+
+CREATE FUNCTION crm.unit_stays_while_out() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+    IF NEW.status IS DISTINCT FROM OLD.status
+       AND EXISTS (SELECT 1 FROM crm.test_ride WHERE unit_id = OLD.unit_id AND in_at IS NULL) THEN
+        RAISE EXCEPTION 'unit % is out on a test ride', OLD.vin
+            USING ERRCODE = 'check_violation', CONSTRAINT = 'vehicle_unit_on_test_ride';
+    END IF;
+    RETURN NEW;
+END
 $$;
 
 
@@ -4166,7 +4346,7 @@ CREATE TABLE sales.booking (
     branch_id integer NOT NULL,
     booked_on date NOT NULL,
     customer_id integer NOT NULL,
-    enquiry_id integer,
+    lead_id integer,
     quotation_id integer,
     salesperson_id integer NOT NULL,
     variant_id integer NOT NULL,
@@ -4624,6 +4804,165 @@ CREATE TABLE billing.threshold (
 
 ALTER TABLE billing.threshold ALTER COLUMN threshold_id ADD GENERATED ALWAYS AS IDENTITY (
     SEQUENCE NAME billing.threshold_threshold_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
+
+--
+-- Name: assignment_turn; Type: TABLE; Schema: crm; Owner: -
+--
+
+CREATE TABLE crm.assignment_turn (
+    branch_id integer NOT NULL,
+    staff_id integer NOT NULL
+);
+
+
+--
+-- Name: contact; Type: TABLE; Schema: crm; Owner: -
+--
+
+CREATE TABLE crm.contact (
+    contact_id integer NOT NULL,
+    lead_id integer NOT NULL,
+    branch_id integer NOT NULL,
+    contacted_at timestamp with time zone DEFAULT now() NOT NULL,
+    outcome text NOT NULL,
+    note text,
+    staff_id integer DEFAULT audit.current_staff_id() NOT NULL,
+    CONSTRAINT contact_note_check CHECK (((length(btrim(note)) >= 1) AND (length(btrim(note)) <= 300))),
+    CONSTRAINT contact_outcome_check CHECK ((outcome = ANY (ARRAY['REACHED'::text, 'NO_ANSWER'::text, 'CALL_BACK'::text, 'VISIT_PLANNED'::text, 'NOT_INTERESTED'::text])))
+);
+
+
+--
+-- Name: contact_contact_id_seq; Type: SEQUENCE; Schema: crm; Owner: -
+--
+
+ALTER TABLE crm.contact ALTER COLUMN contact_id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME crm.contact_contact_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
+
+--
+-- Name: lead; Type: TABLE; Schema: crm; Owner: -
+--
+
+CREATE TABLE crm.lead (
+    lead_id integer CONSTRAINT enquiry_enquiry_id_not_null NOT NULL,
+    branch_id integer CONSTRAINT enquiry_branch_id_not_null NOT NULL,
+    lead_date date CONSTRAINT enquiry_enquiry_date_not_null NOT NULL,
+    source text CONSTRAINT enquiry_source_not_null NOT NULL,
+    name text CONSTRAINT enquiry_name_not_null NOT NULL,
+    mobile text CONSTRAINT enquiry_mobile_not_null NOT NULL,
+    email text,
+    customer_id integer,
+    model_id integer,
+    salesperson_id integer CONSTRAINT enquiry_salesperson_id_not_null NOT NULL,
+    status text DEFAULT 'NEW'::text CONSTRAINT enquiry_status_not_null NOT NULL,
+    lost_remark text,
+    test_ride_on date,
+    follow_up_on date,
+    notes text,
+    created_at timestamp with time zone DEFAULT now() CONSTRAINT enquiry_created_at_not_null NOT NULL,
+    lost_reason_code text,
+    budget numeric(12,2),
+    finance_needed boolean DEFAULT false NOT NULL,
+    exchange_vehicle text,
+    expected_purchase_on date,
+    next_action text,
+    oem_lead_ref text,
+    contacted_at timestamp with time zone,
+    CONSTRAINT lead_budget_check CHECK (((budget > (0)::numeric) AND (budget < (1000000000)::numeric))),
+    CONSTRAINT lead_email_check CHECK (master.is_email(email)),
+    CONSTRAINT lead_exchange_vehicle_check CHECK (((length(btrim(exchange_vehicle)) >= 2) AND (length(btrim(exchange_vehicle)) <= 120))),
+    CONSTRAINT lead_lost_reason CHECK ((((status = 'LOST'::text) = (lost_reason_code IS NOT NULL)) AND ((status = 'LOST'::text) = (lost_remark IS NOT NULL)))),
+    CONSTRAINT lead_lost_remark_check CHECK (((length(btrim(lost_remark)) >= 3) AND (length(btrim(lost_remark)) <= 200))),
+    CONSTRAINT lead_mobile_check CHECK (master.is_mobile(mobile)),
+    CONSTRAINT lead_name_check CHECK (((length(btrim(name)) >= 2) AND (length(btrim(name)) <= 200))),
+    CONSTRAINT lead_next_action_check CHECK (((length(btrim(next_action)) >= 2) AND (length(btrim(next_action)) <= 120))),
+    CONSTRAINT lead_next_action_when CHECK (((next_action IS NULL) OR (follow_up_on IS NOT NULL))),
+    CONSTRAINT lead_notes_check CHECK ((length(notes) <= 1000)),
+    CONSTRAINT lead_oem_lead_ref_check CHECK ((oem_lead_ref ~ '^[A-Za-z0-9/_.-]{1,40}$'::text)),
+    CONSTRAINT lead_source_check CHECK ((source = ANY (ARRAY['WALK_IN'::text, 'PHONE'::text, 'WEBSITE'::text, 'REFERRAL'::text, 'EVENT'::text, 'OEM_PORTAL'::text]))),
+    CONSTRAINT lead_status_check CHECK ((status = ANY (ARRAY['NEW'::text, 'CONTACTED'::text, 'TEST_RIDE'::text, 'NEGOTIATION'::text, 'BOOKED'::text, 'LOST'::text])))
+);
+
+
+--
+-- Name: lead_lead_id_seq; Type: SEQUENCE; Schema: crm; Owner: -
+--
+
+ALTER TABLE crm.lead ALTER COLUMN lead_id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME crm.lead_lead_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
+
+--
+-- Name: lost_reason; Type: TABLE; Schema: crm; Owner: -
+--
+
+CREATE TABLE crm.lost_reason (
+    reason_code text NOT NULL,
+    label text NOT NULL,
+    sort_order smallint DEFAULT 100 NOT NULL,
+    active boolean DEFAULT true NOT NULL,
+    CONSTRAINT lost_reason_label_check CHECK (((length(btrim(label)) >= 2) AND (length(btrim(label)) <= 80))),
+    CONSTRAINT lost_reason_reason_code_check CHECK ((reason_code ~ '^[A-Z][A-Z_]{1,29}$'::text))
+);
+
+
+--
+-- Name: test_ride; Type: TABLE; Schema: crm; Owner: -
+--
+
+CREATE TABLE crm.test_ride (
+    test_ride_id integer NOT NULL,
+    lead_id integer NOT NULL,
+    branch_id integer NOT NULL,
+    unit_id integer NOT NULL,
+    licence_no text NOT NULL,
+    licence_valid_until date NOT NULL,
+    ride_on date NOT NULL,
+    out_at timestamp with time zone DEFAULT now() NOT NULL,
+    odometer_out integer NOT NULL,
+    in_at timestamp with time zone,
+    odometer_in integer,
+    feedback text,
+    rating smallint,
+    staff_id integer DEFAULT audit.current_staff_id() NOT NULL,
+    CONSTRAINT test_ride_feedback_check CHECK (((length(btrim(feedback)) >= 2) AND (length(btrim(feedback)) <= 500))),
+    CONSTRAINT test_ride_in_after_out CHECK (((in_at IS NULL) OR (in_at >= out_at))),
+    CONSTRAINT test_ride_licence_no_check CHECK ((licence_no ~ '^[A-Z0-9 -]{8,20}$'::text)),
+    CONSTRAINT test_ride_licence_valid CHECK ((licence_valid_until >= ride_on)),
+    CONSTRAINT test_ride_odometer_forward CHECK (((odometer_in IS NULL) OR (odometer_in >= odometer_out))),
+    CONSTRAINT test_ride_odometer_in_check CHECK (((odometer_in >= 0) AND (odometer_in <= 999999))),
+    CONSTRAINT test_ride_odometer_out_check CHECK (((odometer_out >= 0) AND (odometer_out <= 999999))),
+    CONSTRAINT test_ride_rating_check CHECK (((rating >= 1) AND (rating <= 5))),
+    CONSTRAINT test_ride_returned CHECK (((in_at IS NULL) = (odometer_in IS NULL)))
+);
+
+
+--
+-- Name: test_ride_test_ride_id_seq; Type: SEQUENCE; Schema: crm; Owner: -
+--
+
+ALTER TABLE crm.test_ride ALTER COLUMN test_ride_id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME crm.test_ride_test_ride_id_seq
     START WITH 1
     INCREMENT BY 1
     NO MINVALUE
@@ -6056,52 +6395,6 @@ CREATE TABLE sales.discount_limit (
 
 
 --
--- Name: enquiry; Type: TABLE; Schema: sales; Owner: -
---
-
-CREATE TABLE sales.enquiry (
-    enquiry_id integer NOT NULL,
-    branch_id integer NOT NULL,
-    enquiry_date date NOT NULL,
-    source text NOT NULL,
-    name text NOT NULL,
-    mobile text NOT NULL,
-    email text,
-    customer_id integer,
-    model_id integer,
-    salesperson_id integer NOT NULL,
-    status text DEFAULT 'OPEN'::text NOT NULL,
-    lost_reason text,
-    test_ride_on date,
-    follow_up_on date,
-    notes text,
-    created_at timestamp with time zone DEFAULT now() NOT NULL,
-    CONSTRAINT enquiry_email_check CHECK (master.is_email(email)),
-    CONSTRAINT enquiry_lost_reason CHECK (((status = 'LOST'::text) = (lost_reason IS NOT NULL))),
-    CONSTRAINT enquiry_lost_reason_check CHECK (((length(btrim(lost_reason)) >= 3) AND (length(btrim(lost_reason)) <= 200))),
-    CONSTRAINT enquiry_mobile_check CHECK (master.is_mobile(mobile)),
-    CONSTRAINT enquiry_name_check CHECK (((length(btrim(name)) >= 2) AND (length(btrim(name)) <= 200))),
-    CONSTRAINT enquiry_notes_check CHECK ((length(notes) <= 1000)),
-    CONSTRAINT enquiry_source_check CHECK ((source = ANY (ARRAY['WALK_IN'::text, 'PHONE'::text, 'REFERRAL'::text, 'ONLINE'::text]))),
-    CONSTRAINT enquiry_status_check CHECK ((status = ANY (ARRAY['OPEN'::text, 'QUOTED'::text, 'BOOKED'::text, 'LOST'::text])))
-);
-
-
---
--- Name: enquiry_enquiry_id_seq; Type: SEQUENCE; Schema: sales; Owner: -
---
-
-ALTER TABLE sales.enquiry ALTER COLUMN enquiry_id ADD GENERATED ALWAYS AS IDENTITY (
-    SEQUENCE NAME sales.enquiry_enquiry_id_seq
-    START WITH 1
-    INCREMENT BY 1
-    NO MINVALUE
-    NO MAXVALUE
-    CACHE 1
-);
-
-
---
 -- Name: handover_release; Type: TABLE; Schema: sales; Owner: -
 --
 
@@ -6203,7 +6496,7 @@ CREATE TABLE sales.quotation (
     quotation_id integer NOT NULL,
     quotation_no text NOT NULL,
     branch_id integer NOT NULL,
-    enquiry_id integer NOT NULL,
+    lead_id integer CONSTRAINT quotation_enquiry_id_not_null NOT NULL,
     quoted_on date NOT NULL,
     valid_until date NOT NULL,
     variant_id integer NOT NULL,
@@ -7547,6 +7840,54 @@ ALTER TABLE ONLY billing.threshold
 
 
 --
+-- Name: assignment_turn assignment_turn_pkey; Type: CONSTRAINT; Schema: crm; Owner: -
+--
+
+ALTER TABLE ONLY crm.assignment_turn
+    ADD CONSTRAINT assignment_turn_pkey PRIMARY KEY (branch_id);
+
+
+--
+-- Name: contact contact_pkey; Type: CONSTRAINT; Schema: crm; Owner: -
+--
+
+ALTER TABLE ONLY crm.contact
+    ADD CONSTRAINT contact_pkey PRIMARY KEY (contact_id);
+
+
+--
+-- Name: lead lead_pkey; Type: CONSTRAINT; Schema: crm; Owner: -
+--
+
+ALTER TABLE ONLY crm.lead
+    ADD CONSTRAINT lead_pkey PRIMARY KEY (lead_id);
+
+
+--
+-- Name: lost_reason lost_reason_label_key; Type: CONSTRAINT; Schema: crm; Owner: -
+--
+
+ALTER TABLE ONLY crm.lost_reason
+    ADD CONSTRAINT lost_reason_label_key UNIQUE (label);
+
+
+--
+-- Name: lost_reason lost_reason_pkey; Type: CONSTRAINT; Schema: crm; Owner: -
+--
+
+ALTER TABLE ONLY crm.lost_reason
+    ADD CONSTRAINT lost_reason_pkey PRIMARY KEY (reason_code);
+
+
+--
+-- Name: test_ride test_ride_pkey; Type: CONSTRAINT; Schema: crm; Owner: -
+--
+
+ALTER TABLE ONLY crm.test_ride
+    ADD CONSTRAINT test_ride_pkey PRIMARY KEY (test_ride_id);
+
+
+--
 -- Name: policy policy_pkey; Type: CONSTRAINT; Schema: insurance; Owner: -
 --
 
@@ -8264,14 +8605,6 @@ ALTER TABLE ONLY sales.delivery
 
 ALTER TABLE ONLY sales.discount_limit
     ADD CONSTRAINT discount_limit_pkey PRIMARY KEY (role_code);
-
-
---
--- Name: enquiry enquiry_pkey; Type: CONSTRAINT; Schema: sales; Owner: -
---
-
-ALTER TABLE ONLY sales.enquiry
-    ADD CONSTRAINT enquiry_pkey PRIMARY KEY (enquiry_id);
 
 
 --
@@ -9034,6 +9367,76 @@ CREATE INDEX refund_invoice_idx ON billing.refund USING btree (invoice_id) WHERE
 
 
 --
+-- Name: contact_lead_idx; Type: INDEX; Schema: crm; Owner: -
+--
+
+CREATE INDEX contact_lead_idx ON crm.contact USING btree (lead_id, contacted_at DESC);
+
+
+--
+-- Name: lead_branch_date_idx; Type: INDEX; Schema: crm; Owner: -
+--
+
+CREATE INDEX lead_branch_date_idx ON crm.lead USING btree (branch_id, lead_date DESC, lead_id DESC);
+
+
+--
+-- Name: lead_branch_status_idx; Type: INDEX; Schema: crm; Owner: -
+--
+
+CREATE INDEX lead_branch_status_idx ON crm.lead USING btree (branch_id, status, lead_date DESC);
+
+
+--
+-- Name: lead_follow_up_idx; Type: INDEX; Schema: crm; Owner: -
+--
+
+CREATE INDEX lead_follow_up_idx ON crm.lead USING btree (salesperson_id, follow_up_on) WHERE ((status <> ALL (ARRAY['BOOKED'::text, 'LOST'::text])) AND (follow_up_on IS NOT NULL));
+
+
+--
+-- Name: lead_mobile_idx; Type: INDEX; Schema: crm; Owner: -
+--
+
+CREATE INDEX lead_mobile_idx ON crm.lead USING btree (mobile);
+
+
+--
+-- Name: lead_oem_lead_ref_once; Type: INDEX; Schema: crm; Owner: -
+--
+
+CREATE UNIQUE INDEX lead_oem_lead_ref_once ON crm.lead USING btree (branch_id, oem_lead_ref) WHERE (oem_lead_ref IS NOT NULL);
+
+
+--
+-- Name: lead_salesperson_idx; Type: INDEX; Schema: crm; Owner: -
+--
+
+CREATE INDEX lead_salesperson_idx ON crm.lead USING btree (salesperson_id, status);
+
+
+--
+-- Name: test_ride_branch_day_idx; Type: INDEX; Schema: crm; Owner: -
+--
+
+CREATE INDEX test_ride_branch_day_idx ON crm.test_ride USING btree (branch_id, ride_on);
+
+
+--
+-- Name: test_ride_lead_idx; Type: INDEX; Schema: crm; Owner: -
+--
+
+CREATE INDEX test_ride_lead_idx ON crm.test_ride USING btree (lead_id);
+
+
+--
+-- Name: test_ride_unit_out_once; Type: INDEX; Schema: crm; Owner: -
+--
+
+CREATE UNIQUE INDEX test_ride_unit_out_once ON crm.test_ride USING btree (unit_id) WHERE (in_at IS NULL);
+
+
+--
 -- Name: policy_booking_idx; Type: INDEX; Schema: insurance; Owner: -
 --
 
@@ -9328,34 +9731,6 @@ CREATE INDEX delivery_unit_idx ON sales.delivery USING btree (unit_id);
 
 
 --
--- Name: enquiry_branch_date_idx; Type: INDEX; Schema: sales; Owner: -
---
-
-CREATE INDEX enquiry_branch_date_idx ON sales.enquiry USING btree (branch_id, enquiry_date DESC, enquiry_id DESC);
-
-
---
--- Name: enquiry_branch_status_idx; Type: INDEX; Schema: sales; Owner: -
---
-
-CREATE INDEX enquiry_branch_status_idx ON sales.enquiry USING btree (branch_id, status, enquiry_date DESC);
-
-
---
--- Name: enquiry_mobile_idx; Type: INDEX; Schema: sales; Owner: -
---
-
-CREATE INDEX enquiry_mobile_idx ON sales.enquiry USING btree (mobile);
-
-
---
--- Name: enquiry_salesperson_idx; Type: INDEX; Schema: sales; Owner: -
---
-
-CREATE INDEX enquiry_salesperson_idx ON sales.enquiry USING btree (salesperson_id, status);
-
-
---
 -- Name: handover_release_booking_idx; Type: INDEX; Schema: sales; Owner: -
 --
 
@@ -9363,10 +9738,10 @@ CREATE INDEX handover_release_booking_idx ON sales.handover_release USING btree 
 
 
 --
--- Name: quotation_enquiry_idx; Type: INDEX; Schema: sales; Owner: -
+-- Name: quotation_lead_idx; Type: INDEX; Schema: sales; Owner: -
 --
 
-CREATE INDEX quotation_enquiry_idx ON sales.quotation USING btree (enquiry_id);
+CREATE INDEX quotation_lead_idx ON sales.quotation USING btree (lead_id);
 
 
 --
@@ -9881,6 +10256,62 @@ CREATE TRIGGER refund_post BEFORE INSERT ON billing.refund FOR EACH ROW EXECUTE 
 
 
 --
+-- Name: contact audit_log_change; Type: TRIGGER; Schema: crm; Owner: -
+--
+
+CREATE TRIGGER audit_log_change AFTER INSERT OR DELETE OR UPDATE ON crm.contact FOR EACH ROW EXECUTE FUNCTION audit.log_change('contact_id', '', '');
+
+
+--
+-- Name: lead audit_log_change; Type: TRIGGER; Schema: crm; Owner: -
+--
+
+CREATE TRIGGER audit_log_change AFTER INSERT OR DELETE OR UPDATE ON crm.lead FOR EACH ROW EXECUTE FUNCTION audit.log_change('lead_id', '', '');
+
+
+--
+-- Name: lost_reason audit_log_change; Type: TRIGGER; Schema: crm; Owner: -
+--
+
+CREATE TRIGGER audit_log_change AFTER INSERT OR DELETE OR UPDATE ON crm.lost_reason FOR EACH ROW EXECUTE FUNCTION audit.log_change('reason_code', '', '');
+
+
+--
+-- Name: test_ride audit_log_change; Type: TRIGGER; Schema: crm; Owner: -
+--
+
+CREATE TRIGGER audit_log_change AFTER INSERT OR DELETE OR UPDATE ON crm.test_ride FOR EACH ROW EXECUTE FUNCTION audit.log_change('test_ride_id', '', '');
+
+
+--
+-- Name: lead lead_change; Type: TRIGGER; Schema: crm; Owner: -
+--
+
+CREATE TRIGGER lead_change BEFORE UPDATE ON crm.lead FOR EACH ROW EXECUTE FUNCTION crm.check_lead_change();
+
+
+--
+-- Name: test_ride test_ride_never_deleted; Type: TRIGGER; Schema: crm; Owner: -
+--
+
+CREATE TRIGGER test_ride_never_deleted BEFORE DELETE ON crm.test_ride FOR EACH ROW EXECUTE FUNCTION audit.refuse_change();
+
+
+--
+-- Name: test_ride test_ride_return; Type: TRIGGER; Schema: crm; Owner: -
+--
+
+CREATE TRIGGER test_ride_return BEFORE UPDATE ON crm.test_ride FOR EACH ROW EXECUTE FUNCTION crm.return_test_ride();
+
+
+--
+-- Name: test_ride test_ride_start; Type: TRIGGER; Schema: crm; Owner: -
+--
+
+CREATE TRIGGER test_ride_start BEFORE INSERT ON crm.test_ride FOR EACH ROW EXECUTE FUNCTION crm.start_test_ride();
+
+
+--
 -- Name: policy audit_log_change; Type: TRIGGER; Schema: insurance; Owner: -
 --
 
@@ -9997,6 +10428,13 @@ CREATE TRIGGER vehicle_unit_never_deleted BEFORE DELETE ON inventory.vehicle_uni
 --
 
 CREATE TRIGGER vehicle_unit_status BEFORE UPDATE ON inventory.vehicle_unit FOR EACH ROW EXECUTE FUNCTION inventory.check_unit_status();
+
+
+--
+-- Name: vehicle_unit vehicle_unit_test_ride; Type: TRIGGER; Schema: inventory; Owner: -
+--
+
+CREATE TRIGGER vehicle_unit_test_ride BEFORE UPDATE OF status ON inventory.vehicle_unit FOR EACH ROW EXECUTE FUNCTION crm.unit_stays_while_out();
 
 
 --
@@ -10301,6 +10739,13 @@ CREATE TRIGGER supplier_payment_not_over BEFORE INSERT ON procurement.supplier_p
 
 
 --
+-- Name: allotment allotment_0_not_on_test_ride; Type: TRIGGER; Schema: sales; Owner: -
+--
+
+CREATE TRIGGER allotment_0_not_on_test_ride BEFORE INSERT ON sales.allotment FOR EACH ROW EXECUTE FUNCTION crm.unit_not_on_test_ride();
+
+
+--
 -- Name: allotment allotment_allot; Type: TRIGGER; Schema: sales; Owner: -
 --
 
@@ -10361,13 +10806,6 @@ CREATE TRIGGER audit_log_change AFTER INSERT OR DELETE OR UPDATE ON sales.delive
 --
 
 CREATE TRIGGER audit_log_change AFTER INSERT OR DELETE OR UPDATE ON sales.discount_limit FOR EACH ROW EXECUTE FUNCTION audit.log_change('role_code', '', '');
-
-
---
--- Name: enquiry audit_log_change; Type: TRIGGER; Schema: sales; Owner: -
---
-
-CREATE TRIGGER audit_log_change AFTER INSERT OR DELETE OR UPDATE ON sales.enquiry FOR EACH ROW EXECUTE FUNCTION audit.log_change('enquiry_id', '', '');
 
 
 --
@@ -10476,6 +10914,13 @@ CREATE TRIGGER booking_item_plan_check BEFORE INSERT OR UPDATE OF plan_id ON sal
 
 
 --
+-- Name: booking booking_moves_lead; Type: TRIGGER; Schema: sales; Owner: -
+--
+
+CREATE TRIGGER booking_moves_lead AFTER INSERT ON sales.booking FOR EACH ROW EXECUTE FUNCTION crm.lead_booked();
+
+
+--
 -- Name: booking booking_never_deleted; Type: TRIGGER; Schema: sales; Owner: -
 --
 
@@ -10550,6 +10995,13 @@ CREATE TRIGGER quotation_is_permanent BEFORE DELETE OR UPDATE ON sales.quotation
 --
 
 CREATE TRIGGER quotation_item_is_permanent BEFORE DELETE OR UPDATE ON sales.quotation_item FOR EACH ROW EXECUTE FUNCTION audit.refuse_change();
+
+
+--
+-- Name: quotation quotation_moves_lead; Type: TRIGGER; Schema: sales; Owner: -
+--
+
+CREATE TRIGGER quotation_moves_lead AFTER INSERT ON sales.quotation FOR EACH ROW EXECUTE FUNCTION crm.lead_quoted();
 
 
 --
@@ -11331,6 +11783,118 @@ ALTER TABLE ONLY billing.refund
 
 
 --
+-- Name: assignment_turn assignment_turn_branch_id_fkey; Type: FK CONSTRAINT; Schema: crm; Owner: -
+--
+
+ALTER TABLE ONLY crm.assignment_turn
+    ADD CONSTRAINT assignment_turn_branch_id_fkey FOREIGN KEY (branch_id) REFERENCES master.branch(branch_id);
+
+
+--
+-- Name: assignment_turn assignment_turn_staff_id_fkey; Type: FK CONSTRAINT; Schema: crm; Owner: -
+--
+
+ALTER TABLE ONLY crm.assignment_turn
+    ADD CONSTRAINT assignment_turn_staff_id_fkey FOREIGN KEY (staff_id) REFERENCES master.staff(staff_id);
+
+
+--
+-- Name: contact contact_branch_id_fkey; Type: FK CONSTRAINT; Schema: crm; Owner: -
+--
+
+ALTER TABLE ONLY crm.contact
+    ADD CONSTRAINT contact_branch_id_fkey FOREIGN KEY (branch_id) REFERENCES master.branch(branch_id);
+
+
+--
+-- Name: contact contact_lead_id_fkey; Type: FK CONSTRAINT; Schema: crm; Owner: -
+--
+
+ALTER TABLE ONLY crm.contact
+    ADD CONSTRAINT contact_lead_id_fkey FOREIGN KEY (lead_id) REFERENCES crm.lead(lead_id);
+
+
+--
+-- Name: contact contact_staff_id_fkey; Type: FK CONSTRAINT; Schema: crm; Owner: -
+--
+
+ALTER TABLE ONLY crm.contact
+    ADD CONSTRAINT contact_staff_id_fkey FOREIGN KEY (staff_id) REFERENCES master.staff(staff_id);
+
+
+--
+-- Name: lead lead_branch_id_fkey; Type: FK CONSTRAINT; Schema: crm; Owner: -
+--
+
+ALTER TABLE ONLY crm.lead
+    ADD CONSTRAINT lead_branch_id_fkey FOREIGN KEY (branch_id) REFERENCES master.branch(branch_id);
+
+
+--
+-- Name: lead lead_customer_id_fkey; Type: FK CONSTRAINT; Schema: crm; Owner: -
+--
+
+ALTER TABLE ONLY crm.lead
+    ADD CONSTRAINT lead_customer_id_fkey FOREIGN KEY (customer_id) REFERENCES master.customer(customer_id);
+
+
+--
+-- Name: lead lead_lost_reason_code_fkey; Type: FK CONSTRAINT; Schema: crm; Owner: -
+--
+
+ALTER TABLE ONLY crm.lead
+    ADD CONSTRAINT lead_lost_reason_code_fkey FOREIGN KEY (lost_reason_code) REFERENCES crm.lost_reason(reason_code);
+
+
+--
+-- Name: lead lead_model_id_fkey; Type: FK CONSTRAINT; Schema: crm; Owner: -
+--
+
+ALTER TABLE ONLY crm.lead
+    ADD CONSTRAINT lead_model_id_fkey FOREIGN KEY (model_id) REFERENCES oem.model(model_id);
+
+
+--
+-- Name: lead lead_salesperson_id_fkey; Type: FK CONSTRAINT; Schema: crm; Owner: -
+--
+
+ALTER TABLE ONLY crm.lead
+    ADD CONSTRAINT lead_salesperson_id_fkey FOREIGN KEY (salesperson_id) REFERENCES master.staff(staff_id);
+
+
+--
+-- Name: test_ride test_ride_branch_id_fkey; Type: FK CONSTRAINT; Schema: crm; Owner: -
+--
+
+ALTER TABLE ONLY crm.test_ride
+    ADD CONSTRAINT test_ride_branch_id_fkey FOREIGN KEY (branch_id) REFERENCES master.branch(branch_id);
+
+
+--
+-- Name: test_ride test_ride_lead_id_fkey; Type: FK CONSTRAINT; Schema: crm; Owner: -
+--
+
+ALTER TABLE ONLY crm.test_ride
+    ADD CONSTRAINT test_ride_lead_id_fkey FOREIGN KEY (lead_id) REFERENCES crm.lead(lead_id);
+
+
+--
+-- Name: test_ride test_ride_staff_id_fkey; Type: FK CONSTRAINT; Schema: crm; Owner: -
+--
+
+ALTER TABLE ONLY crm.test_ride
+    ADD CONSTRAINT test_ride_staff_id_fkey FOREIGN KEY (staff_id) REFERENCES master.staff(staff_id);
+
+
+--
+-- Name: test_ride test_ride_unit_id_fkey; Type: FK CONSTRAINT; Schema: crm; Owner: -
+--
+
+ALTER TABLE ONLY crm.test_ride
+    ADD CONSTRAINT test_ride_unit_id_fkey FOREIGN KEY (unit_id) REFERENCES inventory.vehicle_unit(unit_id);
+
+
+--
 -- Name: policy policy_booking_id_fkey; Type: FK CONSTRAINT; Schema: insurance; Owner: -
 --
 
@@ -12067,14 +12631,6 @@ ALTER TABLE ONLY sales.booking
 
 
 --
--- Name: booking booking_enquiry_id_fkey; Type: FK CONSTRAINT; Schema: sales; Owner: -
---
-
-ALTER TABLE ONLY sales.booking
-    ADD CONSTRAINT booking_enquiry_id_fkey FOREIGN KEY (enquiry_id) REFERENCES sales.enquiry(enquiry_id);
-
-
---
 -- Name: booking booking_invoice_fk; Type: FK CONSTRAINT; Schema: sales; Owner: -
 --
 
@@ -12112,6 +12668,14 @@ ALTER TABLE ONLY sales.booking_item
 
 ALTER TABLE ONLY sales.booking_item
     ADD CONSTRAINT booking_item_plan_id_fkey FOREIGN KEY (plan_id) REFERENCES warranty.plan(plan_id);
+
+
+--
+-- Name: booking booking_lead_id_fkey; Type: FK CONSTRAINT; Schema: sales; Owner: -
+--
+
+ALTER TABLE ONLY sales.booking
+    ADD CONSTRAINT booking_lead_id_fkey FOREIGN KEY (lead_id) REFERENCES crm.lead(lead_id);
 
 
 --
@@ -12176,38 +12740,6 @@ ALTER TABLE ONLY sales.delivery
 
 ALTER TABLE ONLY sales.discount_limit
     ADD CONSTRAINT discount_limit_role_code_fkey FOREIGN KEY (role_code) REFERENCES master.role(role_code);
-
-
---
--- Name: enquiry enquiry_branch_id_fkey; Type: FK CONSTRAINT; Schema: sales; Owner: -
---
-
-ALTER TABLE ONLY sales.enquiry
-    ADD CONSTRAINT enquiry_branch_id_fkey FOREIGN KEY (branch_id) REFERENCES master.branch(branch_id);
-
-
---
--- Name: enquiry enquiry_customer_id_fkey; Type: FK CONSTRAINT; Schema: sales; Owner: -
---
-
-ALTER TABLE ONLY sales.enquiry
-    ADD CONSTRAINT enquiry_customer_id_fkey FOREIGN KEY (customer_id) REFERENCES master.customer(customer_id);
-
-
---
--- Name: enquiry enquiry_model_id_fkey; Type: FK CONSTRAINT; Schema: sales; Owner: -
---
-
-ALTER TABLE ONLY sales.enquiry
-    ADD CONSTRAINT enquiry_model_id_fkey FOREIGN KEY (model_id) REFERENCES oem.model(model_id);
-
-
---
--- Name: enquiry enquiry_salesperson_id_fkey; Type: FK CONSTRAINT; Schema: sales; Owner: -
---
-
-ALTER TABLE ONLY sales.enquiry
-    ADD CONSTRAINT enquiry_salesperson_id_fkey FOREIGN KEY (salesperson_id) REFERENCES master.staff(staff_id);
 
 
 --
@@ -12315,14 +12847,6 @@ ALTER TABLE ONLY sales.quotation
 
 
 --
--- Name: quotation quotation_enquiry_id_fkey; Type: FK CONSTRAINT; Schema: sales; Owner: -
---
-
-ALTER TABLE ONLY sales.quotation
-    ADD CONSTRAINT quotation_enquiry_id_fkey FOREIGN KEY (enquiry_id) REFERENCES sales.enquiry(enquiry_id);
-
-
---
 -- Name: quotation_item quotation_item_hsn_code_fkey; Type: FK CONSTRAINT; Schema: sales; Owner: -
 --
 
@@ -12344,6 +12868,14 @@ ALTER TABLE ONLY sales.quotation_item
 
 ALTER TABLE ONLY sales.quotation_item
     ADD CONSTRAINT quotation_item_quotation_id_fkey FOREIGN KEY (quotation_id) REFERENCES sales.quotation(quotation_id);
+
+
+--
+-- Name: quotation quotation_lead_id_fkey; Type: FK CONSTRAINT; Schema: sales; Owner: -
+--
+
+ALTER TABLE ONLY sales.quotation
+    ADD CONSTRAINT quotation_lead_id_fkey FOREIGN KEY (lead_id) REFERENCES crm.lead(lead_id);
 
 
 --
@@ -13317,6 +13849,58 @@ CREATE POLICY transfer_received ON billing.invoice FOR SELECT USING (((transfer_
 
 
 --
+-- Name: assignment_turn; Type: ROW SECURITY; Schema: crm; Owner: -
+--
+
+ALTER TABLE crm.assignment_turn ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: contact; Type: ROW SECURITY; Schema: crm; Owner: -
+--
+
+ALTER TABLE crm.contact ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: lead; Type: ROW SECURITY; Schema: crm; Owner: -
+--
+
+ALTER TABLE crm.lead ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: assignment_turn own_branch; Type: POLICY; Schema: crm; Owner: -
+--
+
+CREATE POLICY own_branch ON crm.assignment_turn USING (platform.branch_visible(branch_id)) WITH CHECK (platform.branch_visible(branch_id));
+
+
+--
+-- Name: contact own_branch; Type: POLICY; Schema: crm; Owner: -
+--
+
+CREATE POLICY own_branch ON crm.contact USING (platform.branch_visible(branch_id)) WITH CHECK (platform.branch_visible(branch_id));
+
+
+--
+-- Name: lead own_branch; Type: POLICY; Schema: crm; Owner: -
+--
+
+CREATE POLICY own_branch ON crm.lead USING (platform.branch_visible(branch_id)) WITH CHECK (platform.branch_visible(branch_id));
+
+
+--
+-- Name: test_ride own_branch; Type: POLICY; Schema: crm; Owner: -
+--
+
+CREATE POLICY own_branch ON crm.test_ride USING (platform.branch_visible(branch_id)) WITH CHECK (platform.branch_visible(branch_id));
+
+
+--
+-- Name: test_ride; Type: ROW SECURITY; Schema: crm; Owner: -
+--
+
+ALTER TABLE crm.test_ride ENABLE ROW LEVEL SECURITY;
+
+--
 -- Name: policy own_branch; Type: POLICY; Schema: insurance; Owner: -
 --
 
@@ -13560,23 +14144,10 @@ ALTER TABLE procurement.supplier_payment ENABLE ROW LEVEL SECURITY;
 ALTER TABLE sales.booking ENABLE ROW LEVEL SECURITY;
 
 --
--- Name: enquiry; Type: ROW SECURITY; Schema: sales; Owner: -
---
-
-ALTER TABLE sales.enquiry ENABLE ROW LEVEL SECURITY;
-
---
 -- Name: booking own_branch; Type: POLICY; Schema: sales; Owner: -
 --
 
 CREATE POLICY own_branch ON sales.booking USING (platform.branch_visible(branch_id)) WITH CHECK (platform.branch_visible(branch_id));
-
-
---
--- Name: enquiry own_branch; Type: POLICY; Schema: sales; Owner: -
---
-
-CREATE POLICY own_branch ON sales.enquiry USING (platform.branch_visible(branch_id)) WITH CHECK (platform.branch_visible(branch_id));
 
 
 --

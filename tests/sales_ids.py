@@ -1,4 +1,4 @@
-"""An enquiry with its quotation, bookings at every stage and the documents they carry, so each
+"""A lead (crm.lead) with its quotation, bookings at every stage and the documents they carry, so each
 sales, billing and insurance route of the access matrix opens a real record (an id that does
 not exist would only ever show the 404 page)."""
 from __future__ import annotations
@@ -40,12 +40,12 @@ def sales_ids(engine, branch_id: int) -> dict:
         b.act_as(conn, salesperson)
         quote = services.on_road_price(conn, variant_id, "Red", today)
 
-        enquiry_id = conn.execute(sa.text("""
-            INSERT INTO sales.enquiry (branch_id, enquiry_date, source, name, mobile, model_id, salesperson_id)
+        lead_id = conn.execute(sa.text("""
+            INSERT INTO crm.lead (branch_id, lead_date, source, name, mobile, model_id, salesperson_id)
             SELECT :b, :d, 'WALK_IN', 'Matrix Walk-in', '9880054321', model_id, :s FROM oem.variant
-             WHERE variant_id = :v RETURNING enquiry_id"""),
+             WHERE variant_id = :v RETURNING lead_id"""),
             {"b": branch_id, "d": today, "s": salesperson, "v": variant_id}).scalar_one()
-        quotation_id = services.save_quotation(conn, enquiry_id, branch_id, quote, today + timedelta(days=15),
+        quotation_id = services.save_quotation(conn, lead_id, branch_id, quote, today + timedelta(days=15),
                                                 key=str(uuid.uuid4()))
 
         def new_booking() -> int:
@@ -90,6 +90,7 @@ def sales_ids(engine, branch_id: int) -> dict:
         b.act_as(conn, manager)
         refund_id = posting.cancel_booking(conn, cancelled, on=today, reason="customer changed plans", key=_key())
         b.act_as(conn, None)
-    return {"enquiry_id": enquiry_id, "quotation_id": quotation_id, "booking_id": booked, "invoice_id": invoice_id,
+    # enquiry_id: the old /sales/enquiries/<id> addresses, which redirect to the lead's.
+    return {"lead_id": lead_id, "enquiry_id": lead_id, "quotation_id": quotation_id, "booking_id": booked, "invoice_id": invoice_id,
             "receipt_id": receipt_id, "refund_id": refund_id, "credit_note_id": credit_note_id,
             "policy_id": policy_id, "delivery_id": delivery_id}

@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from catalog_ids import catalog_ids
 from claim_ids import claim_ids
 from conftest import ROOT, csrf_from, login, page_csrf
+from crm_ids import crm_ids
 from inventory_ids import inventory_ids
 from procurement_ids import procurement_ids
 from sales_ids import sales_ids
@@ -149,10 +150,29 @@ ACCESS = {
     "sales.booking_new": frozenset({"ADMIN", "MANAGER", "SALES"}),
     "sales.booking_edit": frozenset({"ADMIN", "MANAGER", "SALES"}),
     "sales.customer_search": frozenset({"ADMIN", "MANAGER", "SALES"}),
+    # The enquiry addresses of before answer with a redirect to the lead's (crm).
     "sales.enquiry_list": frozenset({"ADMIN", "MANAGER", "SALES", "ACCOUNTS"}),
     "sales.enquiry_new": frozenset({"ADMIN", "MANAGER", "SALES"}),
     "sales.enquiry_detail": frozenset({"ADMIN", "MANAGER", "SALES", "ACCOUNTS"}),
-    "sales.enquiry_lost": frozenset({"ADMIN", "MANAGER", "SALES"}),
+    "sales.enquiry_quote": frozenset({"ADMIN", "MANAGER", "SALES"}),
+    # CRM: sellers work leads (a salesperson their own), accounts reads them; managers reassign,
+    # take in the OEM portal's leads and read the funnel.
+    "crm.lead_list": SALE_READERS,
+    "crm.lead_new": frozenset({"ADMIN", "MANAGER", "SALES"}),
+    "crm.lead_check_mobile": frozenset({"ADMIN", "MANAGER", "SALES"}),
+    "crm.lead_detail": SALE_READERS,
+    "crm.lead_lost": frozenset({"ADMIN", "MANAGER", "SALES"}),
+    "crm.lead_contact": frozenset({"ADMIN", "MANAGER", "SALES"}),
+    "crm.lead_follow_up": frozenset({"ADMIN", "MANAGER", "SALES"}),
+    "crm.lead_customer": frozenset({"ADMIN", "MANAGER", "SALES"}),
+    "crm.lead_reassign": frozenset({"ADMIN", "MANAGER"}),
+    "crm.test_ride_start": frozenset({"ADMIN", "MANAGER", "SALES"}),
+    "crm.test_ride_back": SALE_STEP,
+    "crm.test_ride_list": SALE_READERS,
+    "crm.follow_ups": SALE_READERS,
+    "crm.lead_import": frozenset({"ADMIN", "MANAGER"}),
+    "crm.funnel": frozenset({"ADMIN", "MANAGER"}),
+    "crm.lost_reasons": frozenset({"ADMIN", "MANAGER"}),
     "sales.quotation_new": frozenset({"ADMIN", "MANAGER", "SALES"}),
     "sales.quotation_preview": frozenset({"ADMIN", "MANAGER", "SALES"}),
     "sales.quotation_detail": frozenset({"ADMIN", "MANAGER", "SALES", "ACCOUNTS"}),
@@ -340,6 +360,7 @@ def showroom(app, engine, make_branch, make_staff):
     ids.update(service_ids(engine, branch_id))
     ids.update(claim_ids(engine, branch_id))
     ids.update(service_bill_ids(engine, branch_id))
+    ids.update(crm_ids(engine, branch_id, ids["lead_id"]))
     return {"codes": codes, "ids": ids, "target": target_id}
 
 

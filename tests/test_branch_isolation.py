@@ -144,6 +144,9 @@ def two_branches(app, engine, make_branch, make_staff):
     from service_bill_ids import service_bill_ids  # a delivered job card's gate pass
 
     ids.update(service_bill_ids(engine, branch_a))
+    from crm_ids import crm_ids  # a test ride on a demo unit for the lead
+
+    ids.update(crm_ids(engine, branch_a, ids["lead_id"]))
     branch_b = make_branch()
     make_staff("BMGR", "MANAGER", PIN, branch_id=branch_b)
     make_staff("BSAL", "SALES", PIN, branch_id=branch_b)
@@ -199,7 +202,7 @@ def test_a_manager_works_across_branches_only_when_the_branch_profile_is_the_hea
                      {"b": two_branches["b"]})
     assert client.get(path).status_code == 200   # the next request of the same session already knows
     seller, _ = browser(app, "BSAL")
-    assert seller.get(f"/sales/enquiries/{ids['enquiry_id']}").status_code == 404   # only its managers
+    assert seller.get(f"/crm/leads/{ids['lead_id']}").status_code == 404   # only its managers
 
 
 @pytest.mark.parametrize("code, role", [("BMGR", "MANAGER"), ("BSAL", "SALES")])
@@ -281,7 +284,8 @@ def test_with_branch_b_set_the_rows_of_branch_a_are_invisible_unchangeable_and_c
                  "procurement.goods_receipt": ("grn_id", ids["grn_id"]),
                  "procurement.purchase_invoice": ("pinv_id", ids["pinv_id"]),
                  "sales.booking": ("booking_id", ids["booking_id"]),
-                 "sales.enquiry": ("enquiry_id", ids["enquiry_id"]),
+                 "crm.lead": ("lead_id", ids["lead_id"]),
+                 "crm.test_ride": ("test_ride_id", ids["test_ride_id"]),
                  "billing.invoice": ("invoice_id", ids["invoice_id"]),
                  "billing.receipt": ("receipt_id", ids["receipt_id"]),
                  "insurance.policy": ("policy_id", ids["policy_id"]),

@@ -22,6 +22,7 @@ SYSTEM_TABLES = {
     "master.staff_session": "session rows are written by the app at login, never from a form",
     "master.document_counter": "document counters move only inside master.next_document_no",
     "master.document_series": "document series are seeded by the migrations",
+    "crm.lost_reason": "the reasons a lead is lost are seeded by the migrations; no screen edits them",
     "master.role": "roles are seeded by the migrations",
     "master.state": "the list of states is seeded by the migrations",
 }
@@ -34,7 +35,7 @@ STAFF_COLUMNS = {"created_by", "posted_by", "approved_by", "handed_over_by", "va
 # Parents taken from the address (/bookings/<id>/...) and loaded, 404 when absent, in the same
 # transaction before the insert that refers to them; or rows the posting service itself wrote.
 PARENT_COLUMNS = {"booking_id", "invoice_id", "po_id", "grn_id", "pinv_id", "count_id", "transfer_id",
-                  "quotation_id", "enquiry_id", "move_id", "pack_id", "policy_id", "credit_note_id",
+                  "quotation_id", "lead_id", "test_ride_id", "move_id", "pack_id", "policy_id", "credit_note_id",
                   "receipt_id", "refund_id", "po_line_id", "price_id", "branch_id", "transfer_line_id",
                   "job_card_id", "vehicle_id", "unit_id"}
 # Numbered by the document's own BEFORE INSERT trigger (master.next_document_no), never typed.
@@ -54,7 +55,7 @@ _WHY = {
         "purchase_order_approved", "purchase_order_numbered", "purchase_order_status_check", "purchase_order_fixed",
         "allotment_release", "allotment_release_once", "booking_cancelled", "booking_discount_decided",
         "booking_discount_status", "booking_discount_status_check", "booking_invoiced", "booking_stage_check",
-        "booking_number_fixed", "enquiry_lost_reason", "enquiry_status_check", "handover_release_missing_check",
+        "booking_number_fixed", "lead_status_check", "lead_booked_final", "lead_customer_fixed", "test_ride_returned", "handover_release_missing_check",
         "refund_charge_on_booking", "refund_charge_on_cancelled", "vehicle_unit_vin_fixed", "part_stock_through_moves",
         "transfer_needs_tax_invoice", "invoice_transfer", "invoice_transfer_id_key", "invoice_transfer_registered",
         "invoice_transfer_distinct_gstin", "invoice_transfer_sender", "stock_transfer_line_check",
@@ -66,7 +67,7 @@ _WHY = {
         "invoice_buyer_mobile_check", "invoice_buyer_state_code_fkey",
         "invoice_customer_id_fkey", "invoice_supplier_state_code_fkey",
         "invoice_delivery_state_code_fkey", "invoice_unit_id_fkey", "invoice_line_unit_id_fkey",
-        "enquiry_customer_id_fkey", "policy_customer_id_fkey", "booking_salesperson_id_fkey"],
+        "lead_customer_id_fkey", "policy_customer_id_fkey", "booking_salesperson_id_fkey"],
     "the unit is the booking's allotted unit, or found by its VIN in the same request": [
         "policy_unit_id_fkey", "delivery_unit_id_fkey", "battery_fitment_unit_id_fkey", "grn_vehicle_unit_id_fkey",
         "grn_vehicle_unit_id_key", "stock_transfer_line_unit_id_fkey", "battery_fitment_check"],
@@ -85,7 +86,7 @@ _WHY = {
         "vehicle_unit_charger_serial_check", "vehicle_unit_mfg_month_check", "vehicle_unit_purchase_cost_check",
         "battery_pack_mfg_month_check"],
     "checked by the form first under another field name (a validate_ method or the field's Length/NumberRange)": [
-        "stock_transfer_check", "quotation_check", "enquiry_lost_reason_check", "booking_discount_note_check",
+        "stock_transfer_check", "quotation_check", "booking_discount_note_check",
         "allotment_release_reason_check", "battery_pack_chemistry_check"],
     "the settings screens list only rows that exist (roles, PDI items, on-road items); thresholds have no form": [
         "discount_limit_role_code_fkey", "pdi_check_pdi_item_id_fkey", "booking_item_item_code_fkey",

@@ -33,9 +33,9 @@ SALES_SQL = {
         SELECT b.booking_no, b.booked_on, b.stage, b.salesperson_id, b.variant_id, b.colour, b.ex_showroom,
                b.discount, b.discount_status, b.discount_by, b.subsidy_eligible, b.delivery_state_code,
                b.cancelled_on, b.cancel_reason, b.finance_needed, i.invoice_no, u.vin, c.name, c.mobile, c.gstin,
-               e.status AS enquiry_status
+               e.status AS lead_status
           FROM sales.booking b JOIN master.customer c USING (customer_id)
-          LEFT JOIN sales.enquiry e USING (enquiry_id)
+          LEFT JOIN crm.lead e USING (lead_id)
           LEFT JOIN billing.invoice i ON i.invoice_id = b.invoice_id
           LEFT JOIN sales.allotment a ON a.booking_id = b.booking_id AND a.released_at IS NULL
           LEFT JOIN inventory.vehicle_unit u ON u.unit_id = a.unit_id ORDER BY 1""",
@@ -77,9 +77,10 @@ SALES_SQL = {
                p.commission_amount, p.created_by
           FROM insurance.policy p JOIN sales.booking b USING (booking_id)
           JOIN inventory.vehicle_unit u ON u.unit_id = p.unit_id ORDER BY 1""",
-    "enquiries": """
-        SELECT enquiry_date, source, name, mobile, model_id, salesperson_id, status, lost_reason, follow_up_on
-          FROM sales.enquiry ORDER BY 1, 3, 4""",
+    "leads": """
+        SELECT lead_date, source, name, mobile, model_id, salesperson_id, status, lost_reason_code, lost_remark,
+               follow_up_on
+          FROM crm.lead ORDER BY 1, 3, 4""",
     "counters": "SELECT branch_id, series, fy_start, last_no FROM master.document_counter ORDER BY 1, 2, 3",
 }
 

@@ -1,4 +1,4 @@
-"""Selling through the screens: enquiry, quotation (the on-road breakdown and its PDF), booking
+"""Selling through the screens: the lead (crm), quotation (the on-road breakdown and its PDF), booking
 with an advance, the sale's page, the pipeline and the list; a salesperson sees only their own.
 Each test drives the real app against the real test database through the Flask client.
 """
@@ -100,15 +100,15 @@ def booking_form(client, url: str = "/sales/bookings/new") -> dict:
 # --------------------------------------------------------------------------- the whole sale
 
 
-def test_an_enquiry_is_quoted_booked_with_an_advance_and_shows_in_the_pipeline(shop, engine):
+def test_a_lead_is_quoted_booked_with_an_advance_and_shows_in_the_pipeline(shop, engine):
     client = shop.client
-    token = page_csrf(client, "/sales/enquiries/new")
-    response = client.post("/sales/enquiries/new", data={
+    token = page_csrf(client, "/crm/leads/new")
+    response = client.post("/crm/leads/new", data={
         "csrf_token": token, "source": "WALK_IN", "name": "Lakshmi Narayan", "mobile": shop.mobile,
         "model_id": str(shop.model), "notes": "Wants the grey one"})
     assert response.status_code == 303, plain(response)
-    enquiry_id = int(response.headers["Location"].rsplit("/", 1)[1])
-    assert scalar(engine, "SELECT salesperson_id FROM sales.enquiry WHERE enquiry_id = :e", e=enquiry_id) == shop.sales
+    lead_id = int(response.headers["Location"].rsplit("/", 1)[1])
+    assert scalar(engine, "SELECT salesperson_id FROM crm.lead WHERE lead_id = :e", e=lead_id) == shop.sales
 
     # The live breakdown while the quotation is typed.
     preview = client.get("/sales/quotations/preview", query_string={
@@ -123,16 +123,17 @@ def test_an_enquiry_is_quoted_booked_with_an_advance_and_shows_in_the_pipeline(s
     assert "PM E-DRIVE subsidy deducted; the OEM reimburses the dealer -₹5,000.00" in words
     assert "The customer pays ₹1,58,860.00" in words
 
-    quote_page = text(client.get(f"/sales/enquiries/{enquiry_id}/quote"))
+    quote_page = text(client.get(f"/sales/leads/{lead_id}/quote"))
     quote_form = {"csrf_token": field_value(quote_page, "csrf_token"), "item": shop.item, "discount": "2000",
                   "valid_days": "15", "idempotency_key": field_value(quote_page, "idempotency_key"), **CHARGES}
-    response = client.post(f"/sales/enquiries/{enquiry_id}/quote", data=quote_form)
+    response = client.post(f"/sales/leads/{lead_id}/quote", data=quote_form)
     assert response.status_code == 303, plain(response)
     quotation_id = int(response.headers["Location"].rsplit("/", 1)[1])
     # The same form sent again (a double tap, a resubmission) shows the same quotation.
-    again = client.post(f"/sales/enquiries/{enquiry_id}/quote", data=quote_form)
+    again = client.post(f"/sales/leads/{lead_id}/quote", data=quote_form)
     assert again.status_code == 303 and again.headers["Location"] == response.headers["Location"]
-    assert scalar(engine, "SELECT count(*) FROM sales.quotation WHERE enquiry_id = :e", e=enquiry_id) == 1
+    assert scalar(engine, "SELECT count(*) FROM sales.quotation WHERE lead_id = :e", e=lead_id) == 1
+    assert scalar(engine, "SELECT status FROM crm.lead WHERE lead_id = :e", e=lead_id) == "NEGOTIATION"
     with engine.connect() as conn:
         q = b.row(conn, "SELECT * FROM sales.quotation WHERE quotation_id = :q", q=quotation_id)
     assert (q["ex_showroom"], q["discount"], q["subsidy"], q["gst_rate"]) == (D("157000.00"), D("2000.00"),
@@ -153,7 +154,7 @@ def test_an_enquiry_is_quoted_booked_with_an_advance_and_shows_in_the_pipeline(s
     form = booking_form(client, f"/sales/bookings/new?quotation_id={quotation_id}")
     page = text(client.get(f"/sales/bookings/new?quotation_id={quotation_id}"))
     assert field_value(page, "discount") == "2000.00" and field_value(page, "charge_INSURANCE") == "6500.00"
-    assert shop.mobile in page   # the enquiry's mobile already searched
+    assert shop.mobile in page   # the lead's mobile already searched
     response = client.post(f"/sales/bookings/new?quotation_id={quotation_id}", data={
         **form, "customer_id": str(shop.customer), "item": shop.item, "discount": "2000", **CHARGES,
         "expected_delivery": TODAY.isoformat(), "delivery_state_code": "",
@@ -164,11 +165,11 @@ def test_an_enquiry_is_quoted_booked_with_an_advance_and_shows_in_the_pipeline(s
         bk = b.row(conn, "SELECT * FROM sales.booking WHERE booking_id = :b", b=booking_id)
         receipts = conn.execute(sa.text("SELECT amount, mode, is_advance, idempotency_key::text AS k "
                                         "FROM billing.receipt WHERE booking_id = :b"), {"b": booking_id}).all()
-    assert (bk["stage"], bk["quotation_id"], bk["enquiry_id"], bk["salesperson_id"]) == (
-        "BOOKED", quotation_id, enquiry_id, shop.sales)
+    assert (bk["stage"], bk["quotation_id"], bk["lead_id"], bk["salesperson_id"]) == (
+        "BOOKED", quotation_id, lead_id, shop.sales)
     assert bk["discount_status"] == "WITHIN_LIMIT" and bk["subsidy_eligible"] == D("5000.00")
     assert receipts == [(D("10000.00"), "UPI", True, form["advance_key"])]
-    assert scalar(engine, "SELECT status FROM sales.enquiry WHERE enquiry_id = :e", e=enquiry_id) == "BOOKED"
+    assert scalar(engine, "SELECT status FROM crm.lead WHERE lead_id = :e", e=lead_id) == "BOOKED"
 
     sale = client.get(f"/sales/bookings/{booking_id}")
     assert sale.status_code == 200
@@ -309,60 +310,63 @@ def test_the_terms_of_a_booking_change_until_it_is_invoiced(shop, engine):
     assert "its terms can no longer change" in plain(response)
 
 
-# --------------------------------------------------------------------------- enquiries
+# --------------------------------------------------------------------------- leads (crm)
 
 
-def test_a_long_enquiry_list_counts_only_a_little_past_its_page_and_pages_by_number(app, shop, engine,
+def test_a_long_lead_list_counts_only_a_little_past_its_page_and_pages_by_number(app, shop, engine,
                                                                                      monkeypatch):
-    """Five years of enquiries are not counted to show 25: the list counts the rows before the page
+    """Five years of leads are not counted to show 25: the list counts the rows before the page
     and COUNT_AHEAD more ("3+"); the last pages, and a stale link past the end, know the total."""
     from webapp import paging
 
     with engine.begin() as conn:
         for n in range(6):
             conn.execute(sa.text(
-                """INSERT INTO sales.enquiry (branch_id, enquiry_date, source, name, mobile, salesperson_id)
+                """INSERT INTO crm.lead (branch_id, lead_date, source, name, mobile, salesperson_id)
                    VALUES (:b, current_date - :n, 'WALK_IN', :name, :m, :s)"""),
                 {"b": shop.branch, "n": n, "name": f"Visitor {n}", "m": f"98450{n:05d}", "s": shop.sales})
     monkeypatch.setitem(app.config, "PAGE_SIZE", 2)
     monkeypatch.setattr(paging, "COUNT_AHEAD", 3)
     visitors = lambda page: re.findall(r"Visitor \d", page)  # noqa: E731
 
-    first = text(shop.client.get("/sales/enquiries"))
+    first = text(shop.client.get("/crm/leads"))
     assert visitors(first) == ["Visitor 0", "Visitor 1"]
     assert "1-2 of 3+" in first and "Page 1 of 2+" in first
     next_link = html.unescape(re.search(r'href="([^"]*page=2[^"]*)"[^>]*>Next', first).group(1))
-    second = text(shop.client.get(next_link, headers={"HX-Request": "true", "HX-Target": "enquiry-results"}))
+    second = text(shop.client.get(next_link, headers={"HX-Request": "true", "HX-Target": "lead-results"}))
     assert "<html" not in second and visitors(second) == ["Visitor 2", "Visitor 3"]
     assert "3-4 of 5+" in second and "Next ›" in second and "‹ Previous" in second
-    last = text(shop.client.get("/sales/enquiries?page=3"))
+    last = text(shop.client.get("/crm/leads?page=3"))
     assert visitors(last) == ["Visitor 4", "Visitor 5"] and "5-6 of 6" in last and "Page 3 of 3" in last
     assert "Next ›" not in last
-    stale = text(shop.client.get("/sales/enquiries?page=9"))  # bookmarked when there were more
+    stale = text(shop.client.get("/crm/leads?page=9"))  # bookmarked when there were more
     assert visitors(stale) == ["Visitor 4", "Visitor 5"] and "5-6 of 6" in stale
 
 
-def test_an_enquiry_lost_says_why_and_can_no_longer_be_quoted(shop, engine):
-    token = page_csrf(shop.client, "/sales/enquiries/new")
-    response = shop.client.post("/sales/enquiries/new", data={
+def test_a_lead_lost_says_why_and_can_no_longer_be_quoted(shop, engine):
+    token = page_csrf(shop.client, "/crm/leads/new")
+    response = shop.client.post("/crm/leads/new", data={
         "csrf_token": token, "source": "PHONE", "name": "Ravi Kumar", "mobile": "+91 98450 12345"})
     assert response.status_code == 303
-    enquiry_id = int(response.headers["Location"].rsplit("/", 1)[1])
-    found = shop.client.get("/sales/enquiries", query_string={"q": "98450 12345"})
+    lead_id = int(response.headers["Location"].rsplit("/", 1)[1])
+    found = shop.client.get("/crm/leads", query_string={"q": "98450 12345"})
     assert "Ravi Kumar" in text(found)
-    token = page_csrf(shop.client, f"/sales/enquiries/{enquiry_id}")
-    assert shop.client.post(f"/sales/enquiries/{enquiry_id}/lost", data={"csrf_token": token,
-                                                                         "reason": ""}).status_code == 422
-    response = shop.client.post(f"/sales/enquiries/{enquiry_id}/lost",
-                                data={"csrf_token": token, "reason": "Bought another brand"})
+    token = page_csrf(shop.client, f"/crm/leads/{lead_id}")
+    assert shop.client.post(f"/crm/leads/{lead_id}/lost", data={"csrf_token": token, "reason_code": "",
+                                                                   "remark": ""}).status_code == 422
+    response = shop.client.post(f"/crm/leads/{lead_id}/lost",
+                                data={"csrf_token": token, "reason_code": "OTHER_BRAND",
+                                      "remark": "Bought another brand"})
     assert response.status_code == 303
     with engine.connect() as conn:
-        e = b.row(conn, "SELECT status, lost_reason, mobile FROM sales.enquiry WHERE enquiry_id = :e", e=enquiry_id)
-    assert (e["status"], e["lost_reason"], e["mobile"]) == ("LOST", "Bought another brand", "9845012345")
-    token = page_csrf(shop.client, f"/sales/enquiries/{enquiry_id}/quote")
-    response = shop.client.post(f"/sales/enquiries/{enquiry_id}/quote", data={
+        e = b.row(conn, "SELECT status, lost_reason_code, lost_remark, mobile FROM crm.lead WHERE lead_id = :e",
+                  e=lead_id)
+    assert (e["status"], e["lost_reason_code"], e["lost_remark"], e["mobile"]) == (
+        "LOST", "OTHER_BRAND", "Bought another brand", "9845012345")
+    token = page_csrf(shop.client, f"/sales/leads/{lead_id}/quote")
+    response = shop.client.post(f"/sales/leads/{lead_id}/quote", data={
         "csrf_token": token, "item": shop.item, "valid_days": "15"})
-    assert response.status_code == 422 and "This enquiry is lost" in plain(response)
+    assert response.status_code == 422 and "This lead is lost" in plain(response)
     assert scalar(engine, "SELECT count(*) FROM sales.quotation") == 0
 
 

@@ -320,7 +320,7 @@ def test_the_discount_decision_names_the_amount_with_the_lakh_grouping(sale):
     assert "Discount of ₹8,000.00 on booking" in page and "₹8000.00" not in page
 
 
-@pytest.mark.parametrize("path", ["/sales/bookings", "/sales/enquiries", "/master/customers", "/procurement/orders",
+@pytest.mark.parametrize("path", ["/sales/bookings", "/crm/leads", "/master/customers", "/procurement/orders",
                                   "/master/parts", "/billing/registers/receivables"])
 def test_a_long_search_is_searched_and_shown_as_typed_not_cut(logged_in, path):
     client, _ = logged_in("ADMIN")

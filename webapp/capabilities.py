@@ -58,6 +58,14 @@ CAPABILITIES: dict[str, frozenset[str]] = {
     "subsidy.register": _ACCOUNTANTS,
     "sales.settings": _MANAGERS,
 
+    # CRM: leads (the enquiries of before), follow-ups, test rides, the funnel.
+    "lead.read": _SELLERS | {"ACCOUNTS"},           # accounts reads the lead a quotation or sale came from
+    "lead.change": _SELLERS,
+    "lead.all": _MANAGERS | {"ACCOUNTS"},           # a salesperson sees only their own leads
+    "lead.reassign": _MANAGERS,                     # choose or change the salesperson of a lead
+    "lead.import": _MANAGERS,                       # the OEM portal's leads, pasted or uploaded
+    "crm.report": _MANAGERS,                        # the funnel and the lost-reason analysis
+
     # Billing.
     "payment.take": _SELLERS | {"ACCOUNTS"},
     "invoice.post": _ACCOUNTANTS,                   # vehicle invoices, credit notes, refunds

@@ -122,6 +122,9 @@ def _fill(app, engine) -> dict:
     from service_work_ids import service_work_ids  # a job card's work: a row for the parts requests list
 
     service_work_ids(engine, branch_id)
+    from crm_ids import crm_ids  # a demo scooter out on a test ride: a row for the test rides list
+
+    crm_ids(engine, branch_id, ids["lead_id"])
     ids.update(branch_id=branch_id, allotted_booking_id=allotted, part_no="MTX-001")  # catalog_ids' part, in stock
     return ids
 

@@ -1,5 +1,5 @@
 """Selling one scooter in a real browser, on a 768 px tablet, from the walk-in to the printed invoice:
-the salesperson writes the enquiry, quotes the on-road price (PM E-DRIVE subsidy shown as a deduction),
+the salesperson writes the lead, quotes the on-road price (PM E-DRIVE subsidy shown as a deduction),
 books with an advance and allots the oldest scooter in stock; accounts posts the tax invoice and takes
 the subsidy and the balance; the salesperson records the insurance policy, the RTO registration and
 the PDI checklist and hands the scooter over; the manager finds the sale delivered on the pipeline and
@@ -21,7 +21,7 @@ from webapp.formatting import today_ist
 from .pages.auth import LoginPage
 from .pages.billing import InvoicePage
 from .pages.layout import no_sideways_scroll
-from .pages.sales import EnquiryForm, PipelinePage, SalePage
+from .pages.sales import LeadForm, PipelinePage, SalePage
 
 pytestmark = pytest.mark.browser
 
@@ -65,14 +65,18 @@ def test_a_walk_in_is_quoted_booked_invoiced_paid_insured_registered_delivered_a
     fy = f"{(today.year if today.month >= 4 else today.year - 1) % 100:02d}"
     page = new_page(viewport=TABLET, has_touch=True)
 
-    # The salesperson writes down the walk-in: Sales > Enquiries > New enquiry.
-    LoginPage.open(page).log_in("SAL1", "3816").open_module("Enquiries")
-    page.get_by_role("link", name="New enquiry").click()
-    form = EnquiryForm(page)
+    # The salesperson writes down the walk-in: CRM > Leads > New lead. Her mobile is known (a customer
+    # already): the form says so as it is typed.
+    LoginPage.open(page).log_in("SAL1", "3816").open_module("Leads")
+    page.get_by_role("link", name="New lead").click()
+    form = LeadForm(page)
     expect(form.heading).to_be_visible()
-    enquiry = form.fill(came_by="Walk-in", name=CUSTOMER, mobile=MOBILE, model="Ather Energy Rizta").save()
-    expect(enquiry.flash).to_contain_text(f"Enquiry of {CUSTOMER} saved")
-    expect(enquiry.heading).to_contain_text(f"Enquiry of {CUSTOMER}")
+    form.fill(came_by="Walk-in", name=CUSTOMER, mobile=MOBILE, model="Ather Energy Rizta")
+    expect(form.duplicates).to_contain_text("This mobile number is known")
+    expect(form.duplicates).to_contain_text(CUSTOMER)
+    enquiry = form.save()
+    expect(enquiry.flash).to_contain_text(f"Lead of {CUSTOMER} saved")
+    expect(enquiry.heading).to_contain_text(f"Lead of {CUSTOMER}")
 
     # The on-road price: ₹1,35,000 + insurance 6,500 + RTO 1,200 + HSRP 800 + accessories 2,500.
     quote = enquiry.quote_a_price().choose("Ather Energy Rizta Z · Siachen White · ₹1,35,000.00")
@@ -90,7 +94,7 @@ def test_a_walk_in_is_quoted_booked_invoiced_paid_insured_registered_delivered_a
 
     # She books at the quoted price with ₹10,000 by UPI: the advance is a receipt voucher.
     booking = quotation.book()
-    expect(booking.customers).to_contain_text(CUSTOMER)  # found by the enquiry's mobile number
+    expect(booking.customers).to_contain_text(CUSTOMER)  # found by the lead's mobile number
     sale = booking.choose_customer(CUSTOMER).take_advance("10000", "UPI", "412345678901").book()
     expect(sale.flash).to_contain_text(f"Booking BLRBKG/{fy}/1 made for {CUSTOMER}. Advance of ₹10,000.00 received.")
     expect(sale.heading).to_contain_text(f"Booking BLRBKG/{fy}/1")

@@ -110,7 +110,14 @@ DOCUMENTS: dict[str, Document] = {
     "sales.onroad_item": _own("On-road charge", "sales.onroad_item", "item_code", "t.name", int_key=False,
                               column="name"),
     "sales.pdi_item": _own("PDI checklist item", "sales.pdi_item", "pdi_item_id", "t.name", column="name"),
-    "sales.enquiry": _own("Enquiry of", "sales.enquiry", "enquiry_id", "t.name", column="name"),
+    "crm.lead": _own("Lead of", "crm.lead", "lead_id", "t.name", column="name"),
+    "crm.contact": _own("Call to", "crm.contact", "contact_id", "l.name",
+                        "JOIN crm.lead l ON l.lead_id = t.lead_id"),
+    "crm.test_ride": _own("Test ride of", "crm.test_ride", "test_ride_id", "l.name || ' · ' || u.vin",
+                          "JOIN crm.lead l ON l.lead_id = t.lead_id "
+                          "JOIN inventory.vehicle_unit u ON u.unit_id = t.unit_id"),
+    "crm.lost_reason": _own("Lost reason", "crm.lost_reason", "reason_code", "t.label", int_key=False,
+                            column="label"),
     "sales.quotation": _own("Quotation", "sales.quotation", "quotation_id", "t.quotation_no", column="quotation_no"),
     "sales.booking": _own("Booking", "sales.booking", "booking_id", "t.booking_no", column="booking_no"),
     "sales.booking_item": _of_booking("Charges of booking"),
@@ -142,12 +149,21 @@ DOCUMENTS: dict[str, Document] = {
 }
 
 
+# Tables moved or renamed since their rows were logged (audit.log keeps the name of the day): their
+# rows are named as the table's now. The sales enquiry became the CRM lead, same key (sql/0035).
+FORMER_NAMES = {"sales.enquiry": "crm.lead"}
+
+
+def _document_of(table: str) -> Document | None:
+    return DOCUMENTS.get(FORMER_NAMES.get(table, table))
+
+
 def table_noun(table: str | None) -> str:
     """'billing.invoice' -> 'Invoice'; a table not in DOCUMENTS in words ('Handover release')."""
     if not table:
         return ""
-    if table in DOCUMENTS:
-        return DOCUMENTS[table].noun
+    if _document_of(table) is not None:
+        return _document_of(table).noun
     return column_words(table.rsplit(".", 1)[-1])
 
 
@@ -156,7 +172,7 @@ def document_labels(conn: Connection, wanted: dict[str, set[str]]) -> dict[tuple
     named by their booking share one), whatever the number of rows."""
     by_sql: dict[str, tuple[Document, set[str], list[str]]] = {}
     for table, keys in wanted.items():
-        doc = DOCUMENTS.get(table)
+        doc = _document_of(table)
         if doc is not None and keys:
             _, all_keys, tables = by_sql.setdefault(doc.sql, (doc, set(), []))
             all_keys.update(keys)
@@ -178,7 +194,7 @@ def document(table: str | None, key: str | None, labels: dict, row_data: dict | 
         return ""
     noun = table_noun(table)
     label = labels.get((table, key))
-    doc = DOCUMENTS.get(table)
+    doc = _document_of(table)
     if label is None and doc is not None and doc.column and row_data and row_data.get(doc.column):
         label = str(row_data[doc.column])
     return f"{noun} {label}" if label else f"{noun} #{key}"

@@ -19,6 +19,7 @@ from .posting import (
     post_transfer_invoice,
     transfer_needs_invoice,
 )
+from .registers import EXPORT_FORMATS, Column, export_response
 from .service_invoices import (
     COVERAGES,
     SERVICE_INVOICE_REFUSALS,
@@ -32,7 +33,7 @@ from .service_invoices import (
     unpaid_service_invoices,
 )
 
-__all__ = ["COVERAGES", "RECEIPT_MODES", "REFUND_MODES", "SERVICE_INVOICE_REFUSALS", "booking_balance",
+__all__ = ["COVERAGES", "EXPORT_FORMATS", "Column", "export_response", "RECEIPT_MODES", "REFUND_MODES", "SERVICE_INVOICE_REFUSALS", "booking_balance",
            "cancel_booking", "draft_service_invoice", "invoice_paid_in_full", "is_job_sheet", "post_receipt",
            "post_plan_invoice", "post_service_invoice", "post_transfer_invoice", "service_invoice_balance",
            "service_invoice_credits", "service_invoice_numbers",

@@ -85,7 +85,9 @@ def unit_status(unit_id: int):
     else:
         _, problem = attempt(lambda: services.set_demo(get_conn(), unit_id, to == "DEMO"),
                              {"vehicle_unit_status_transition": "The unit's status changed meanwhile. "
-                                                                "Look at it again."})
+                                                                "Look at it again.",
+                              "vehicle_unit_on_test_ride": "This demo vehicle is out on a test ride: record it "
+                                                           "back first (CRM > Test rides)."})
         if problem:
             flash(problem, "error")
         else:

@@ -117,6 +117,18 @@ def _cells(line: str, delimiter: str) -> list[str]:
     return [c.strip() for c in next(csv.reader([line], delimiter=delimiter, skipinitialspace=True), [])]
 
 
+def split_rows(text: str) -> list[tuple[int, list[str]]]:
+    """A pasted or uploaded list as (line number, cells) for each line with something on it, the
+    cells split as the first line is (tab, comma, semicolon or bar), quotes honoured. Other lists
+    written like a dispatch list (an OEM portal's leads) are read with this too."""
+    lines = text.splitlines()
+    first = next((n for n, line in enumerate(lines) if line.strip()), None)
+    if first is None:
+        return []
+    delimiter = _delimiter(lines[first])
+    return [(n + 1, _cells(line, delimiter)) for n, line in enumerate(lines) if line.strip()]
+
+
 def parse_month(text: str, received_on: date | None = None) -> date | None:
     """'08-2025', '2025-08', 'Aug-2025', 'Aug 25', '01/08/2025' -> 2025-08-01; None when not a month."""
     value = text.strip().lower()

@@ -1,4 +1,4 @@
-"""Selling vehicles: enquiries, quotations, bookings, allotment, finance and exchange, subsidy,
+"""Selling vehicles: quotations, bookings, allotment, finance and exchange, subsidy,
 registration, PDI and delivery."""
 from flask import Blueprint
 
@@ -10,9 +10,9 @@ from . import (  # noqa: E402,F401
     allotment,
     cancellation,
     discounts,
-    enquiries,
     finance,
     handover,
+    quotations,
     registration,
     step_settings,
     steps,

@@ -1,5 +1,5 @@
 """Which of the branch's sales records the signed-in user may open: a salesperson only their own
-enquiries, quotations and bookings; everyone else the sales pages admit, all of the branch's
+quotations and bookings (their leads: crm's access); everyone else the sales pages admit, all of the branch's
 (capability ``sale.all_bookings``). Row-level security already keeps other branches' rows out."""
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ def own_only() -> int | None:
 
 
 def visible_or_404(row):
-    """The enquiry, quotation or booking row if this user may see it; else the 404 page."""
+    """The quotation or booking row if this user may see it; else the 404 page."""
     if row is None or row["branch_id"] != current_user.branch_id:
         abort(404)
     mine = own_only()
@@ -40,10 +40,6 @@ def sale_document_or_404(conn: Connection, row, unbooked_visible=lambda row: Tru
 
 def booking_or_404(conn: Connection, booking_id: int, *, lock: bool = False):
     return visible_or_404(queries.get_booking(conn, booking_id, lock=lock))
-
-
-def enquiry_or_404(conn: Connection, enquiry_id: int):
-    return visible_or_404(queries.get_enquiry(conn, enquiry_id))
 
 
 def quotation_or_404(conn: Connection, quotation_id: int):

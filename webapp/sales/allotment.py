@@ -15,6 +15,7 @@ from .step_forms import AllotForm, DeallotForm
 
 ALLOT_ERRORS = {
     "allotment_unit_in_stock": ("unit_id", "This unit was just allotted to another booking; pick another"),
+    "allotment_unit_on_test_ride": ("unit_id", "This unit is out on a test ride; pick another"),
     "allotment_unit_once": ("unit_id", "This unit was just allotted to another booking; pick another"),
     "allotment_booking_waiting": ("unit_id", "This booking is no longer waiting for a unit (allotted or closed)"),
     "allotment_booking_once": ("unit_id", "This booking already holds a unit: de-allot it first"),

@@ -1,4 +1,4 @@
-"""Forms of the sales screens: enquiry, lost enquiry, quotation, booking and its changes.
+"""Forms of the sales screens: quotation, booking and its changes (the lead's are crm's).
 
 The on-road charge items are configuration (sales.onroad_item), so the quotation and booking
 forms get one amount field per active item when they are made (``with_charges``)."""
@@ -9,10 +9,8 @@ import re
 from wtforms import BooleanField, HiddenField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, NumberRange, Optional, ValidationError
 
-from .. import validators as v
 from ..billing.api import RECEIPT_MODES
-from ..forms import AmountField, DateField, FlaskForm, Length, blank_to_none, strip, upper_or_none
-from .queries import ENQUIRY_SOURCES
+from ..forms import AmountField, DateField, FlaskForm, Length, blank_to_none, upper_or_none
 
 UUID_RE = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\Z")
 # An advance is taken in money; finance, exchange and subsidy come later, on the sale's page.
@@ -33,41 +31,6 @@ def _optional_int(value):
 def _key_check(_form, field):
     if not field.data or not UUID_RE.match(field.data):
         raise ValidationError("The form was damaged: open it again")
-
-
-# --------------------------------------------------------------------------- enquiries
-
-
-class EnquiryForm(FlaskForm):
-    source = SelectField("Came by", choices=list(ENQUIRY_SOURCES.items()), default="WALK_IN")
-    name = StringField("Name", filters=[strip], validators=[DataRequired("Enter the name"), Length(2, 200)])
-    mobile = StringField("Mobile", filters=[lambda s: v.normalise_mobile(s) or None],
-                         validators=[DataRequired("Enter the mobile number"), v.MOBILE],
-                         render_kw={"inputmode": "tel", "autocomplete": "off"})
-    email = StringField("E-mail", filters=[blank_to_none], validators=[Optional(), v.EMAIL],
-                        render_kw={"inputmode": "email"})
-    model_id = SelectField("Model of interest", coerce=_optional_int, choices=[], validate_choice=False)
-    test_ride_on = DateField("Test ride on", validators=[Optional()])
-    follow_up_on = DateField("Follow up on", validators=[Optional()])
-    notes = TextAreaField("Notes", filters=[blank_to_none], validators=[Optional(), Length(max=1000)],
-                          render_kw={"rows": 3})
-    salesperson_id = SelectField("Salesperson", coerce=_optional_int, choices=[], validate_choice=False)
-
-
-ENQUIRY_ERRORS = {
-    "enquiry_mobile_check": ("mobile", "Mobile number is 10 digits starting with 6, 7, 8 or 9"),
-    "enquiry_email_check": ("email", "Not a valid e-mail address"),
-    "enquiry_name_check": ("name", "The name is 2 to 200 characters"),
-    "enquiry_notes_check": ("notes", "At most 1000 characters"),
-    "enquiry_model_id_fkey": ("model_id", "Choose a model from the list"),
-    "enquiry_salesperson_id_fkey": ("salesperson_id", "Choose a salesperson from the list"),
-}
-
-
-class LostForm(FlaskForm):
-    reason = StringField("Why was it lost?", filters=[strip],
-                         validators=[DataRequired("Say why the customer did not buy"), Length(3, 200)],
-                         description="e.g. bought another brand, price, finance refused, postponed")
 
 
 # --------------------------------------------------------------------------- quotation and booking

@@ -43,14 +43,12 @@ def get_booking(conn: Connection, booking_id: int, *, lock: bool = False):
 
 
 # --------------------------------------------------------------------------- the sales screens
-# (enquiries, quotations, the booking pipeline and list). Each function takes the request's
+# (quotations, the booking pipeline and list; leads are crm's). Each function takes the request's
 # connection first and never commits.
 
 
 PIPELINE_STAGES = ("BOOKED", "ALLOTTED", "INVOICED", "DELIVERED")
 BOOKING_STAGES = ("BOOKED", "ALLOTTED", "INVOICED", "DELIVERED", "CANCELLED")
-ENQUIRY_STATUSES = ("OPEN", "QUOTED", "BOOKED", "LOST")
-ENQUIRY_SOURCES = {"WALK_IN": "Walk-in", "PHONE": "Phone", "REFERRAL": "Referral", "ONLINE": "Online"}
 DELIVERED_DAYS = 30
 
 
@@ -266,107 +264,29 @@ def booking_progress(conn: Connection, booking_id: int):
                (SELECT count(*) FROM sales.pdi_item i JOIN sales.pdi_check c ON c.pdi_item_id = i.pdi_item_id
                  WHERE i.is_active AND c.booking_id = b.booking_id AND c.is_ok) AS pdi_ok,
                (SELECT max(d.delivered_on) FROM sales.delivery d WHERE d.booking_id = b.booking_id) AS delivered_on,
-               q.quotation_no, e.enquiry_id
+               q.quotation_no, b.lead_id
           FROM sales.booking b
           LEFT JOIN sales.finance fin ON fin.booking_id = b.booking_id
           LEFT JOIN sales.registration rg ON rg.booking_id = b.booking_id
           LEFT JOIN sales.quotation q ON q.quotation_id = b.quotation_id
-          LEFT JOIN sales.enquiry e ON e.enquiry_id = b.enquiry_id
          WHERE b.booking_id = :b"""), {"b": booking_id}).mappings().one()
-
-
-# --------------------------------------------------------------------------- enquiries
-
-
-def search_enquiries(conn: Connection, branch_id: int, *, own: int | None, status: str | None,
-                     source: str | None, q: str, page: int, page_size: int):
-    where = ["e.branch_id = :branch"]
-    params: dict = {"branch": branch_id, "limit": page_size, "offset": (page - 1) * page_size}
-    if own is not None:
-        where.append("e.salesperson_id = :own")
-        params["own"] = own
-    if status:
-        where.append("e.status = :status")
-        params["status"] = status
-    if source:
-        where.append("e.source = :source")
-        params["source"] = source
-    terms, term_params = _search_terms(q, "e.")
-    where.append(terms)
-    params.update(term_params)
-    body = f"FROM sales.enquiry e WHERE {' AND '.join(where)}"
-    params["cap"] = count_cap(page, page_size)
-    # As for bookings: a search counts the rows it read anyway, a list counts at most `cap` rows.
-    found = "count(*) OVER ()" if q else capped_count(body)
-    rows = conn.execute(sa.text(f"""
-        SELECT e.enquiry_id, e.enquiry_date, e.source, e.name, e.mobile, e.status, e.follow_up_on,
-               e.test_ride_on, sp.name AS salesperson_name, o.brand || ' ' || m.name AS model_name,
-               {found} AS rows_found
-          FROM sales.enquiry e
-          JOIN master.staff sp ON sp.staff_id = e.salesperson_id
-          LEFT JOIN oem.model m ON m.model_id = e.model_id
-          LEFT JOIN oem.oem o ON o.oem_id = m.oem_id
-         WHERE {' AND '.join(where)}
-         ORDER BY e.enquiry_date DESC, e.enquiry_id DESC LIMIT :limit OFFSET :offset"""), params).mappings().all()
-    if rows:
-        return rows, rows[0]["rows_found"]
-    return rows, conn.execute(sa.text(f"SELECT {capped_count(body)}"), params).scalar_one()
-
-
-def insert_enquiry(conn: Connection, branch_id: int, on: date, data: dict) -> int:
-    return conn.execute(sa.text("""
-        INSERT INTO sales.enquiry (branch_id, enquiry_date, source, name, mobile, email, model_id, salesperson_id,
-                                   test_ride_on, follow_up_on, notes)
-        VALUES (:branch, :on, :source, :name, :mobile, :email, :model_id, :salesperson_id, :test_ride_on,
-                :follow_up_on, :notes)
-        RETURNING enquiry_id"""), {"branch": branch_id, "on": on, **data}).scalar_one()
-
-
-def get_enquiry(conn: Connection, enquiry_id: int):
-    return conn.execute(sa.text("""
-        SELECT e.*, sp.name AS salesperson_name, o.brand || ' ' || m.name AS model_name,
-               (SELECT b.booking_id FROM sales.booking b WHERE b.enquiry_id = e.enquiry_id
-                 ORDER BY b.booking_id DESC LIMIT 1) AS booking_id
-          FROM sales.enquiry e
-          JOIN master.staff sp ON sp.staff_id = e.salesperson_id
-          LEFT JOIN oem.model m ON m.model_id = e.model_id
-          LEFT JOIN oem.oem o ON o.oem_id = m.oem_id
-         WHERE e.enquiry_id = :e"""), {"e": enquiry_id}).mappings().first()
-
-
-def mark_lost(conn: Connection, enquiry_id: int, reason: str) -> bool:
-    return conn.execute(sa.text("""
-        UPDATE sales.enquiry SET status = 'LOST', lost_reason = :r
-         WHERE enquiry_id = :e AND status IN ('OPEN', 'QUOTED')"""), {"e": enquiry_id, "r": reason}).rowcount == 1
-
-
-def enquiry_quotations(conn: Connection, enquiry_id: int):
-    return conn.execute(sa.text("""
-        SELECT q.quotation_id, q.quotation_no, q.quoted_on, q.valid_until, q.colour, q.ex_showroom, q.discount,
-               q.subsidy, m.name AS model_name, v.name AS variant_name,
-               q.ex_showroom - q.discount + coalesce((SELECT sum(amount) FROM sales.quotation_item i
-                                                       WHERE i.quotation_id = q.quotation_id), 0) AS on_road
-          FROM sales.quotation q
-          JOIN oem.variant v ON v.variant_id = q.variant_id
-          JOIN oem.model m ON m.model_id = v.model_id
-         WHERE q.enquiry_id = :e ORDER BY q.quotation_id DESC"""), {"e": enquiry_id}).mappings().all()
 
 
 # --------------------------------------------------------------------------- quotations
 
 
 def get_quotation(conn: Connection, quotation_id: int):
-    """The quotation with its enquiry (who it was for), vehicle and the branch's letterhead."""
+    """The quotation with its lead (who it was for, crm.lead), vehicle and the branch's letterhead."""
     return conn.execute(sa.text("""
         SELECT q.*, e.name AS customer_name, e.mobile AS customer_mobile, e.email AS customer_email,
-               e.salesperson_id, e.branch_id AS enquiry_branch_id, e.status AS enquiry_status,
+               e.salesperson_id, e.branch_id AS lead_branch_id, e.status AS lead_status,
                sp.name AS salesperson_name, cb.name AS created_by_name,
                o.brand AS oem_name, m.name AS model_name, v.name AS variant_name, v.battery_kwh, v.hsn_code,
                br.legal_name AS branch_legal_name, br.trade_name AS branch_trade_name, br.gstin AS branch_gstin,
                br.address_line1, br.address_line2, br.city, br.pincode, br.phone AS branch_phone,
                br.email AS branch_email, br.state_code AS branch_state_code, st.name AS branch_state_name
           FROM sales.quotation q
-          JOIN sales.enquiry e ON e.enquiry_id = q.enquiry_id
+          JOIN crm.lead e ON e.lead_id = q.lead_id
           JOIN master.staff sp ON sp.staff_id = e.salesperson_id
           LEFT JOIN master.staff cb ON cb.staff_id = q.created_by
           JOIN oem.variant v ON v.variant_id = q.variant_id

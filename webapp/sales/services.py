@@ -112,18 +112,18 @@ def on_road_price(conn: Connection, variant_id: int, colour: str, on: date, *, d
                        discount, price["subsidy"] if subsidy else ZERO, tuple(charges))
 
 
-def save_quotation(conn: Connection, enquiry_id: int, branch_id: int, quote: OnRoadPrice, valid_until: date, *,
+def save_quotation(conn: Connection, lead_id: int, branch_id: int, quote: OnRoadPrice, valid_until: date, *,
                    key: str) -> int:
     """A quotation as handed to the customer; a repeated form (same key) finds the first one."""
     found = already_posted(conn, "quotation", key)
     if found:
         return found
     quotation_id = conn.execute(sa.text("""
-        INSERT INTO sales.quotation (quotation_no, branch_id, enquiry_id, quoted_on, valid_until, variant_id, colour,
+        INSERT INTO sales.quotation (quotation_no, branch_id, lead_id, quoted_on, valid_until, variant_id, colour,
                                      price_id, ex_showroom, gst_rate, discount, subsidy, idempotency_key)
-        VALUES (NULL, :branch, :enquiry, :on, :valid, :variant, :colour, :price, :ex, :rate, :discount, :subsidy, :key)
+        VALUES (NULL, :branch, :lead, :on, :valid, :variant, :colour, :price, :ex, :rate, :discount, :subsidy, :key)
         RETURNING quotation_id"""), {"key": key,
-        "branch": branch_id, "enquiry": enquiry_id, "on": quote.on, "valid": valid_until,
+        "branch": branch_id, "lead": lead_id, "on": quote.on, "valid": valid_until,
         "variant": quote.variant_id, "colour": quote.colour, "price": quote.price_id, "ex": quote.ex_showroom,
         "rate": quote.vehicle_gst_rate, "discount": quote.discount, "subsidy": quote.subsidy}).scalar_one()
     if quote.charges:
@@ -132,9 +132,7 @@ def save_quotation(conn: Connection, enquiry_id: int, branch_id: int, quote: OnR
             VALUES (:q, :n, :code, :description, :amount, :hsn, :rate)"""), [
             {"q": quotation_id, "n": n, "code": c.item_code, "description": c.description, "amount": c.amount,
              "hsn": c.hsn_code, "rate": c.gst_rate} for n, c in enumerate(quote.charges, start=1)])
-    conn.execute(sa.text("UPDATE sales.enquiry SET status = 'QUOTED' WHERE enquiry_id = :e AND status = 'OPEN'"),
-                 {"e": enquiry_id})
-    return quotation_id
+    return quotation_id  # its lead moves to NEGOTIATION by trigger (sql/functions/93_crm.sql)
 
 
 # --------------------------------------------------------------------------- booking
@@ -142,7 +140,7 @@ def save_quotation(conn: Connection, enquiry_id: int, branch_id: int, quote: OnR
 
 def create_booking(conn: Connection, *, branch_id: int, customer_id: int, salesperson_id: int, quote: OnRoadPrice,
                    booked_on: date, key: str, expected_delivery: date | None = None, finance_needed: bool = False,
-                   enquiry_id: int | None = None, quotation_id: int | None = None,
+                   lead_id: int | None = None, quotation_id: int | None = None,
                    delivery_state_code: str | None = None, delivery_address: str | None = None) -> int:
     """A booking at the quoted terms. The discount is judged against the giver's role limit by
     the database (PENDING when above it)."""
@@ -150,23 +148,20 @@ def create_booking(conn: Connection, *, branch_id: int, customer_id: int, salesp
     if found:
         return found
     booking_id = conn.execute(sa.text("""
-        INSERT INTO sales.booking (booking_no, branch_id, booked_on, customer_id, enquiry_id, quotation_id,
+        INSERT INTO sales.booking (booking_no, branch_id, booked_on, customer_id, lead_id, quotation_id,
                                    salesperson_id, variant_id, colour, expected_delivery, finance_needed,
                                    ex_showroom, discount, subsidy_eligible, delivery_state_code, delivery_address,
                                    idempotency_key)
-        VALUES (NULL, :branch, :on, :customer, :enquiry, :quotation, :salesperson, :variant, :colour, :expected,
+        VALUES (NULL, :branch, :on, :customer, :lead, :quotation, :salesperson, :variant, :colour, :expected,
                 :finance, :ex, :discount, :subsidy, :dstate, :daddress, :key)
         RETURNING booking_id"""), {
-        "branch": branch_id, "on": booked_on, "customer": customer_id, "enquiry": enquiry_id,
+        "branch": branch_id, "on": booked_on, "customer": customer_id, "lead": lead_id,
         "quotation": quotation_id, "salesperson": salesperson_id, "variant": quote.variant_id,
         "colour": quote.colour, "expected": expected_delivery, "finance": finance_needed,
         "ex": quote.ex_showroom, "discount": quote.discount, "subsidy": quote.subsidy,
         "dstate": delivery_state_code, "daddress": delivery_address, "key": key}).scalar_one()
     replace_booking_items(conn, booking_id, quote.charges)
-    if enquiry_id is not None:
-        conn.execute(sa.text("""
-            UPDATE sales.enquiry SET status = 'BOOKED', customer_id = coalesce(customer_id, :c)
-             WHERE enquiry_id = :e AND status <> 'BOOKED'"""), {"e": enquiry_id, "c": customer_id})
+    # Its lead is booked (and given the customer) by trigger (sql/functions/93_crm.sql).
     if quote.subsidy > 0:
         conn.execute(sa.text("INSERT INTO sales.subsidy_claim (booking_id, eligible_amount) VALUES (:b, :a)"),
                      {"b": booking_id, "a": quote.subsidy})

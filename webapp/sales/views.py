@@ -1,8 +1,8 @@
 """Sales screens: the pipeline, the bookings list, a sale's page, booking and changing a booking
-(enquiries and quotations: enquiries.py; the steps after booking: steps.py and the modules it names).
+(quotations: quotations.py; leads are crm's, read through webapp/crm/api.py; the steps after booking: steps.py and the modules it names).
 
 Who: SALES, MANAGER and ADMIN sell; ACCOUNTS may read every page. A salesperson sees only their
-own enquiries, quotations and bookings (access.own_only / booking_or_404); everyone else sees
+own leads, quotations and bookings (access.own_only / booking_or_404); everyone else sees
 the whole branch. The rules (stages, discount limits, numbering, no overpayment) are the
 database's; the views turn its constraint names into what the showroom reads.
 """
@@ -15,6 +15,7 @@ from flask_login import current_user
 
 from .. import panels
 from ..billing import api as billing
+from ..crm import api as crm
 from ..db import get_conn
 from ..documents import new_key
 from ..formatting import inr, today_ist
@@ -190,14 +191,15 @@ def customer_search():
 
 
 def _booking_source(conn):
-    """The enquiry and quotation the booking comes from (?enquiry_id= / ?quotation_id=)."""
-    quotation = enquiry = None
+    """The lead and quotation the booking comes from (?lead_id= / ?quotation_id=; ?enquiry_id= of
+    links made before leads were crm's)."""
+    quotation = lead = None
     if int_arg("quotation_id"):
         quotation = access.quotation_or_404(conn, int_arg("quotation_id"))
-        enquiry = access.enquiry_or_404(conn, quotation["enquiry_id"])
-    elif int_arg("enquiry_id"):
-        enquiry = access.enquiry_or_404(conn, int_arg("enquiry_id"))
-    return enquiry, quotation
+        lead = crm.lead_for_sale(conn, quotation["lead_id"])
+    elif int_arg("lead_id") or int_arg("enquiry_id"):
+        lead = crm.lead_for_sale(conn, int_arg("lead_id") or int_arg("enquiry_id"))
+    return lead, quotation
 
 
 @bp.route("/bookings/new", methods=["GET", "POST"])
@@ -207,10 +209,10 @@ def booking_new():
     The form carries two idempotency keys (booking, receipt): a repeated submission finds them."""
     conn = get_conn()
     today = today_ist()
-    enquiry, quotation = _booking_source(conn)
+    lead, quotation = _booking_source(conn)
     items = charge_items(conn, today)
     form = with_charges(BookingForm, items)()
-    form.item.choices = vehicle_options(conn, today, enquiry["model_id"] if enquiry else None)
+    form.item.choices = vehicle_options(conn, today, lead["model_id"] if lead else None)
     form.delivery_state_code.choices = _state_choices(conn)
     customer_q = search_text("customer_q")
     quote = None
@@ -223,9 +225,12 @@ def booking_new():
                                           for i in queries.quotation_items(conn, quotation["quotation_id"])})
         else:
             prefill_charges(form, items)
-        if enquiry is not None:
-            form.customer_id.data = enquiry["customer_id"]
-            customer_q = customer_q or enquiry["mobile"]
+        if lead is not None:  # the lead's customer, finance need and expected date (crm.api)
+            prefill = crm.booking_prefill(lead, today)
+            form.customer_id.data = prefill["customer_id"]
+            form.finance_needed.data = prefill["finance_needed"]
+            form.expected_delivery.data = prefill["expected_delivery"]
+            customer_q = customer_q or prefill["customer_q"]
         quote = quote_or_none(conn, form, today)
     elif form.validate_on_submit():
         quote = quote_from(conn, form, today)
@@ -235,7 +240,7 @@ def booking_new():
         if form.advance_amount.data is not None and form.advance_amount.data <= 0:
             form.advance_amount.data = None
         if quote is not None and customer is not None:
-            saved_id = _save_booking(conn, form, quote, customer, enquiry, quotation, today)
+            saved_id = _save_booking(conn, form, quote, customer, lead, quotation, today)
             if saved_id:
                 return redirect(url_for("sales.booking_detail", booking_id=saved_id), 303)
     else:
@@ -246,25 +251,25 @@ def booking_new():
             key.data, key.errors = new_key(), []
             form.form_errors.append("The form was damaged: check it and book again.")
     customers = _customer_options(conn, customer_q, form.customer_id.data)
-    if request.method == "GET" and enquiry is not None and not form.customer_id.data and len(customers) == 1:
-        # The enquiry's mobile finds exactly one customer: that is who is booking.
+    if request.method == "GET" and lead is not None and not form.customer_id.data and len(customers) == 1:
+        # The lead's mobile finds exactly one customer: that is who is booking.
         form.customer_id.data = customers[0]["customer_id"]
     status = 422 if request.method == "POST" else 200
-    return render_template("sales/booking_form.html", form=form, enquiry=enquiry, quotation=quotation,
+    return render_template("sales/booking_form.html", form=form, lead=lead, quotation=quotation,
                            quote=quote, gst_inside=gst_inside, customers=customers, customer_q=customer_q,
                            chosen=form.customer_id.data), status
 
 
-def _save_booking(conn, form, quote, customer, enquiry, quotation, today: date) -> int | None:
+def _save_booking(conn, form, quote, customer, lead, quotation, today: date) -> int | None:
     key = form.idempotency_key.data
-    salesperson = enquiry["salesperson_id"] if enquiry is not None else current_user.staff_id
+    salesperson = lead["salesperson_id"] if lead is not None else current_user.staff_id
 
     def book():
         booking_id = services.create_booking(
             conn, branch_id=current_user.branch_id, customer_id=customer["customer_id"], salesperson_id=salesperson,
             quote=quote, booked_on=today, key=key, expected_delivery=form.expected_delivery.data,
             finance_needed=form.finance_needed.data,
-            enquiry_id=enquiry["enquiry_id"] if enquiry else None,
+            lead_id=lead["lead_id"] if lead else None,
             quotation_id=quotation["quotation_id"] if quotation else None,
             delivery_state_code=form.delivery_state_code.data or None,
             delivery_address=form.delivery_address.data if form.delivery_state_code.data else None)

@@ -11,7 +11,7 @@ retries until the page agrees or the timeout passes (htmx swaps land a moment af
     oem          the vehicle catalog: OEMs, models, variants, prices (/oem)
     inventory    vehicle and parts stock, counts, part labels (/inventory)
     procurement  purchase orders and goods receipts (/procurement)
-    sales        enquiries, quotations, bookings, the sale page, the pipeline (/sales)
+    sales        leads (/crm), quotations, bookings, the sale page, the pipeline (/sales)
     billing      tax invoices, receipts, the sales register, counter sales (/billing)
     insurance    the policy recorded for a sale (/insurance)
     service      the workshop: arrival, job cards, readings, the board, the vehicle page (/service)

@@ -1,4 +1,4 @@
-"""Selling a vehicle (/sales): the enquiry, the quotation with its on-road price, the booking, the sale
+"""Selling a vehicle (/sales): the lead (crm), the quotation with its on-road price, the booking, the sale
 page with its steps, and the pipeline."""
 from __future__ import annotations
 
@@ -16,24 +16,25 @@ def literal(text: str) -> str:
     return re.escape(text).replace("/", r"\/")
 
 
-class EnquiryForm(LoggedIn):
+class LeadForm(LoggedIn):
     def __init__(self, page: Page):
         super().__init__(page)
-        self.heading = self.main.get_by_role("heading", name="New enquiry")
+        self.heading = self.main.get_by_role("heading", name="New lead")
+        self.duplicates = self.main.locator("#duplicates")
 
-    def fill(self, *, came_by: str, name: str, mobile: str, model: str) -> EnquiryForm:
+    def fill(self, *, came_by: str, name: str, mobile: str, model: str) -> LeadForm:
         self.main.get_by_label("Came by").select_option(label=came_by)
         self.main.get_by_label("Name", exact=True).fill(name)
         self.main.get_by_label("Mobile").fill(mobile)
         self.main.get_by_label("Model of interest").select_option(label=model)
         return self
 
-    def save(self) -> EnquiryPage:
-        self.submit(self.main.get_by_role("button", name="Save enquiry"))
-        return EnquiryPage(self.page)
+    def save(self) -> LeadPage:
+        self.submit(self.main.get_by_role("button", name="Save lead"))
+        return LeadPage(self.page)
 
 
-class EnquiryPage(LoggedIn):
+class LeadPage(LoggedIn):
     def __init__(self, page: Page):
         super().__init__(page)
         self.heading = self.main.get_by_role("heading", level=1)

@@ -1,8 +1,10 @@
-"""Sales screens before a booking: enquiries (walk-in, phone, referral, online), their follow-up or
-loss, and the quotations made for them (on screen, live preview and PDF).
+"""Sales screens before a booking: the quotations made for a lead (on screen, live preview and PDF).
+The lead itself (walk-in, phone, website, referral, event, OEM portal), its follow-ups, test rides and
+loss are crm's (webapp/crm); this module reads a lead only through crm's api.py. The old enquiry
+addresses (/sales/enquiries...) answer with a redirect to the lead's, for bookmarks.
 
-A salesperson sees only their own enquiries and quotations (access.own_only); everyone else
-allowed into sales sees the whole branch."""
+A salesperson sees only their own leads and quotations; everyone else allowed into sales sees the
+whole branch."""
 from __future__ import annotations
 
 from datetime import date, timedelta
@@ -10,99 +12,45 @@ from datetime import date, timedelta
 from flask import current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
+from ..crm import api as crm
 from ..db import get_conn
 from ..documents import new_key
 from ..formatting import inr, today_ist
 from ..forms import save_or_field_error
 from ..master.api import branch_for_print
-from ..pages import choice_arg, rows_or_page, search_text
-from ..paging import paged_capped
 from ..pdf import pdf_response, render_pdf
 from ..security import allow, can
 from . import access, bp, queries, quoting, services
-from .forms import BOOKING_ERRORS, ENQUIRY_ERRORS, BookingEditForm, EnquiryForm, LostForm, QuotationForm, with_charges
+from .forms import BOOKING_ERRORS, BookingEditForm, QuotationForm, with_charges
 
-ENQUIRY_STATUS_LABELS = {"OPEN": "Open", "QUOTED": "Quoted", "BOOKED": "Booked", "LOST": "Lost"}
-
-
-# --------------------------------------------------------------------------- enquiries
+# --------------------------------------------------------------------------- the old enquiry addresses
 
 
 @bp.get("/enquiries")
-@allow("sale.read")
+@allow("lead.read")
 def enquiry_list():
-    conn = get_conn()
-    status = choice_arg("status", queries.ENQUIRY_STATUSES)
-    source = choice_arg("source", queries.ENQUIRY_SOURCES)
-    q = search_text()
-    rows, page = paged_capped(lambda number, size: queries.search_enquiries(
-        conn, current_user.branch_id, own=access.own_only(), status=status or None, source=source or None, q=q,
-        page=number, page_size=size))
-    return rows_or_page("sales/enquiry_list.html", "sales/_enquiry_rows.html", "enquiry-results",
-                        rows=rows, page=page, status=status, source=source, q=q,
-                        statuses=ENQUIRY_STATUS_LABELS, sources=queries.ENQUIRY_SOURCES,
-                        may_sell=can("sale.change"))
+    query = request.query_string.decode("latin-1")
+    return redirect(url_for("crm.lead_list") + (f"?{query}" if query else ""), 302)
 
 
-@bp.route("/enquiries/new", methods=["GET", "POST"])
-@allow("sale.change")
+@bp.get("/enquiries/new")
+@allow("lead.change")
 def enquiry_new():
-    conn = get_conn()
-    form = EnquiryForm()
-    form.model_id.choices = [(None, "— not decided —")] + queries.model_choices(conn)
-    choose = can("salesperson.choose")
-    people = queries.salespeople(conn, current_user.branch_id) if choose else []
-    form.salesperson_id.choices = people
-    if request.method == "GET":
-        form.salesperson_id.data = current_user.staff_id
-    if form.validate_on_submit():
-        salesperson = current_user.staff_id
-        if choose and form.salesperson_id.data:
-            if form.salesperson_id.data not in {p for p, _ in people}:
-                form.salesperson_id.errors.append("Choose a salesperson of this branch")
-            salesperson = form.salesperson_id.data
-        if form.model_id.data and form.model_id.data not in {m for m, _ in form.model_id.choices}:
-            form.model_id.errors.append("Choose a model from the list")
-        if not quoting.form_failed(form):
-            data = {name: getattr(form, name).data for name in (
-                "source", "name", "mobile", "email", "model_id", "test_ride_on", "follow_up_on", "notes")}
-            data["salesperson_id"] = salesperson
-            enquiry_id, saved = save_or_field_error(conn, form, ENQUIRY_ERRORS, lambda: queries.insert_enquiry(
-                conn, current_user.branch_id, today_ist(), data))
-            if saved:
-                flash(f"Enquiry of {data['name']} saved. Quote a price when they are ready.", "success")
-                return redirect(url_for("sales.enquiry_detail", enquiry_id=enquiry_id), 303)
-    status = 422 if request.method == "POST" else 200
-    return render_template("sales/enquiry_form.html", form=form, choose=choose), status
+    return redirect(url_for("crm.lead_new"), 302)
 
 
 @bp.get("/enquiries/<int:enquiry_id>")
-@allow("sale.read")
+@allow("lead.read")
 def enquiry_detail(enquiry_id: int):
-    conn = get_conn()
-    enquiry = access.enquiry_or_404(conn, enquiry_id)
-    return render_template("sales/enquiry_detail.html", enquiry=enquiry,
-                           quotations=queries.enquiry_quotations(conn, enquiry_id), lost_form=LostForm(),
-                           statuses=ENQUIRY_STATUS_LABELS, sources=queries.ENQUIRY_SOURCES,
-                           may_sell=can("sale.change"))
+    crm.lead_for_sale(get_conn(), enquiry_id)   # another's or another branch's: 404, as the lead's page
+    return redirect(url_for("crm.lead_detail", lead_id=enquiry_id), 302)
 
 
-@bp.post("/enquiries/<int:enquiry_id>/lost")
+@bp.get("/enquiries/<int:enquiry_id>/quote")
 @allow("sale.change")
-def enquiry_lost(enquiry_id: int):
-    conn = get_conn()
-    enquiry = access.enquiry_or_404(conn, enquiry_id)
-    form = LostForm()
-    if form.validate_on_submit():
-        if queries.mark_lost(conn, enquiry_id, form.reason.data):
-            flash(f"Enquiry of {enquiry['name']} marked lost: {form.reason.data}.", "success")
-            return redirect(url_for("sales.enquiry_detail", enquiry_id=enquiry_id), 303)
-        form.reason.errors.append(f"This enquiry is {ENQUIRY_STATUS_LABELS[enquiry['status']].lower()}: "
-                                  "only an open or quoted enquiry can be lost")
-    return render_template("sales/enquiry_detail.html", enquiry=enquiry,
-                           quotations=queries.enquiry_quotations(conn, enquiry_id), lost_form=form,
-                           statuses=ENQUIRY_STATUS_LABELS, sources=queries.ENQUIRY_SOURCES,
-                           may_sell=True), 422
+def enquiry_quote(enquiry_id: int):
+    crm.lead_for_sale(get_conn(), enquiry_id)
+    return redirect(url_for("sales.quotation_new", lead_id=enquiry_id), 302)
 
 
 # --------------------------------------------------------------------------- quotations
@@ -124,16 +72,16 @@ def _quotation_form(conn, on: date, model_id: int | None = None):
     return form, items
 
 
-@bp.route("/enquiries/<int:enquiry_id>/quote", methods=["GET", "POST"])
+@bp.route("/leads/<int:lead_id>/quote", methods=["GET", "POST"])
 @allow("sale.change")
-def quotation_new(enquiry_id: int):
+def quotation_new(lead_id: int):
     conn = get_conn()
-    enquiry = access.enquiry_or_404(conn, enquiry_id)
+    lead = crm.lead_for_sale(conn, lead_id)
     today = today_ist()
-    form, items = _quotation_form(conn, today, enquiry["model_id"])
+    form, items = _quotation_form(conn, today, lead["model_id"])
     quote = None
-    if enquiry["status"] == "LOST":
-        form.form_errors.append("This enquiry is lost: open a new enquiry to quote again.")
+    if lead["status"] == "LOST":
+        form.form_errors.append("This lead is lost: open a new lead to quote again.")
     elif request.method == "GET":
         form.idempotency_key.data = new_key()
         quoting.prefill_charges(form, items)
@@ -142,7 +90,7 @@ def quotation_new(enquiry_id: int):
         if quote is not None:
             valid_until = today + timedelta(days=form.valid_days.data)
             quotation_id, saved = save_or_field_error(conn, form, BOOKING_ERRORS, lambda: services.save_quotation(
-                conn, enquiry_id, current_user.branch_id, quote, valid_until, key=form.idempotency_key.data))
+                conn, lead_id, current_user.branch_id, quote, valid_until, key=form.idempotency_key.data))
             if saved:
                 flash(f"Quotation saved: on-road {inr(quote.on_road)}, the customer pays "
                       f"{inr(quote.customer_pays)}. Print it or book.", "success")
@@ -152,7 +100,7 @@ def quotation_new(enquiry_id: int):
     if form.idempotency_key.errors:  # a damaged key is replaced, never reused
         form.idempotency_key.data, form.idempotency_key.errors = new_key(), []
     status = 422 if request.method == "POST" else 200
-    return render_template("sales/quotation_form.html", form=form, enquiry=enquiry, quote=quote,
+    return render_template("sales/quotation_form.html", form=form, lead=lead, quote=quote,
                            gst_inside=quoting.gst_inside), status
 
 

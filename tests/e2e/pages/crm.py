@@ -1,0 +1,67 @@
+"""CRM (/crm): the follow-ups panel of the dashboard, a lead's page with its one-tap call outcomes and
+its test ride, and the funnel report."""
+from __future__ import annotations
+
+import re
+
+from playwright.sync_api import Page, expect
+
+from .layout import LoggedIn
+
+
+class Dashboard(LoggedIn):
+    def __init__(self, page: Page):
+        super().__init__(page)
+        self.follow_ups = self.main.locator("#my-follow-ups")
+
+    def tap_outcome(self, lead: str, outcome: str) -> Dashboard:
+        row = self.follow_ups.get_by_role("listitem").filter(has_text=lead)
+        self.submit(row.get_by_role("button", name=outcome))
+        return Dashboard(self.page)
+
+    def open_lead_from_list(self, lead: str) -> LeadPage:
+        """CRM > Leads, then the lead by its name."""
+        self.open_module("Leads")
+        self.main.get_by_role("link", name=lead).click()
+        page = LeadPage(self.page)
+        expect(page.heading).to_contain_text(f"Lead of {lead}")
+        return page
+
+
+class LeadPage(LoggedIn):
+    def __init__(self, page: Page):
+        super().__init__(page)
+        self.heading = self.main.get_by_role("heading", level=1)
+        self.status = self.main.locator(".page-head .badge").first
+        self.rides = self.main.get_by_role("table").filter(has=page.get_by_role("columnheader", name="Licence"))
+
+    def take_out(self, vehicle: str, licence: str, valid_until: str, odometer: str) -> LeadPage:
+        self.main.get_by_label("Demo vehicle").select_option(label=vehicle)
+        self.main.get_by_label("Driving licence no.").fill(licence)
+        self.main.get_by_label("Licence valid until").fill(valid_until)
+        self.main.get_by_label("Odometer out (km)").fill(odometer)
+        self.submit(self.main.get_by_role("button", name="Out on a test ride"))
+        return LeadPage(self.page)
+
+    def error_of(self, label: str):
+        return self.main.locator(".field.invalid").filter(has=self.page.get_by_label(label)).locator(".error")
+
+    def bring_back(self, odometer: str, feedback: str) -> LeadPage:
+        self.rides.get_by_role("link", name="Back").click()
+        self.main.get_by_label("Odometer in (km)").fill(odometer)
+        self.main.get_by_label("Feedback").fill(feedback)
+        self.submit(self.main.get_by_role("button", name="Back from the ride"))
+        return LeadPage(self.page)
+
+
+class FunnelPage(LoggedIn):
+    def __init__(self, page: Page):
+        super().__init__(page)
+        self.heading = self.main.get_by_role("heading", name=re.compile(r"^Lead funnel"))
+        self.chart = self.main.get_by_role("img", name=re.compile(r"how many reached each stage"))
+        self.totals = self.main.locator("table.totals")
+
+    @classmethod
+    def open(cls, page: Page) -> FunnelPage:
+        page.goto("/crm/funnel")
+        return cls(page)
