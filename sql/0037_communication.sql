@@ -43,11 +43,11 @@ CREATE TABLE communication.setting (
     smtp_user          text CHECK (length(smtp_user) BETWEEN 1 AND 200),
     email_from         text CHECK (master.is_email(email_from)),
     sms_enabled        boolean NOT NULL DEFAULT false,
-    sms_url            text CHECK (sms_url ~ '^https?://[^[:space:]]{3,300}$'),
+    sms_url            text CHECK (sms_url ~ '^https?://[^[:space:]]+$' AND length(sms_url) <= 300),
     dlt_entity_id      text CHECK (dlt_entity_id ~ '^[0-9]{10,30}$'),
     sms_sender         text CHECK (sms_sender ~ '^[A-Z]{6}$'),
     whatsapp_enabled   boolean NOT NULL DEFAULT false,
-    whatsapp_url       text CHECK (whatsapp_url ~ '^https?://[^[:space:]]{3,300}$'),
+    whatsapp_url       text CHECK (whatsapp_url ~ '^https?://[^[:space:]]+$' AND length(whatsapp_url) <= 300),
     whatsapp_phone_id  text CHECK (whatsapp_phone_id ~ '^[0-9]{5,30}$'),
     promo_from         time NOT NULL DEFAULT '09:00',       -- promotional messages only between these (IST)
     promo_to           time NOT NULL DEFAULT '21:00',

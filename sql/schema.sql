@@ -4923,14 +4923,14 @@ CREATE TABLE communication.setting (
     CONSTRAINT setting_setting_id_check CHECK ((setting_id = 1)),
     CONSTRAINT setting_sms_complete CHECK (((NOT sms_enabled) OR ((sms_url IS NOT NULL) AND (dlt_entity_id IS NOT NULL) AND (sms_sender IS NOT NULL)))),
     CONSTRAINT setting_sms_sender_check CHECK ((sms_sender ~ '^[A-Z]{6}$'::text)),
-    CONSTRAINT setting_sms_url_check CHECK ((sms_url ~ '^https?://[^[:space:]]{3,300}$'::text)),
+    CONSTRAINT setting_sms_url_check CHECK (((sms_url ~ '^https?://[^[:space:]]+$'::text) AND (length(sms_url) <= 300))),
     CONSTRAINT setting_smtp_host_check CHECK ((smtp_host ~ '^[A-Za-z0-9][A-Za-z0-9.-]{0,252}$'::text)),
     CONSTRAINT setting_smtp_port_check CHECK (((smtp_port >= 1) AND (smtp_port <= 65535))),
     CONSTRAINT setting_smtp_user_check CHECK (((length(smtp_user) >= 1) AND (length(smtp_user) <= 200))),
     CONSTRAINT setting_timeout_seconds_check CHECK (((timeout_seconds >= 1) AND (timeout_seconds <= 120))),
     CONSTRAINT setting_whatsapp_complete CHECK (((NOT whatsapp_enabled) OR ((whatsapp_url IS NOT NULL) AND (whatsapp_phone_id IS NOT NULL)))),
     CONSTRAINT setting_whatsapp_phone_id_check CHECK ((whatsapp_phone_id ~ '^[0-9]{5,30}$'::text)),
-    CONSTRAINT setting_whatsapp_url_check CHECK ((whatsapp_url ~ '^https?://[^[:space:]]{3,300}$'::text))
+    CONSTRAINT setting_whatsapp_url_check CHECK (((whatsapp_url ~ '^https?://[^[:space:]]+$'::text) AND (length(whatsapp_url) <= 300)))
 );
 
 

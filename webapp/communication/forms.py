@@ -174,7 +174,7 @@ class SettingsForm(FlaskForm):
         Optional(), Regexp(r"^[^@\s]+@[^@\s]+\.[^@\s]+\Z", message="An e-mail address")])
     sms_enabled = BooleanField("Send SMS")
     sms_url = StringField("SMS provider URL", filters=[blank_to_none], validators=[
-        Optional(), Regexp(r"^https?://\S{3,300}\Z", message="An http:// or https:// address")],
+        Optional(), Regexp(r"^https?://\S+\Z", message="An http:// or https:// address"), Length(max=300)],
         description="The API key is read from ERP_SMS_API_KEY or instance/sms_api_key")
     dlt_entity_id = StringField("DLT principal entity id", filters=[blank_to_none], validators=[
         Optional(), Regexp(r"^[0-9]{10,30}\Z", message="10 to 30 digits")])
@@ -182,7 +182,7 @@ class SettingsForm(FlaskForm):
         Optional(), Regexp(r"^[A-Z]{6}\Z", message="6 letters, as registered")])
     whatsapp_enabled = BooleanField("Send WhatsApp")
     whatsapp_url = StringField("WhatsApp Cloud API URL", filters=[blank_to_none], validators=[
-        Optional(), Regexp(r"^https?://\S{3,300}\Z", message="An http:// or https:// address")],
+        Optional(), Regexp(r"^https?://\S+\Z", message="An http:// or https:// address"), Length(max=300)],
         description="e.g. https://graph.facebook.com/v20.0; the token is read from ERP_WHATSAPP_TOKEN")
     whatsapp_phone_id = StringField("WhatsApp phone number id", filters=[blank_to_none], validators=[
         Optional(), Regexp(r"^[0-9]{5,30}\Z", message="Digits")])

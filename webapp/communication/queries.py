@@ -233,7 +233,7 @@ BELL = sa.text("""
                                      AND s.qty <= p.reorder_level) END AS reorder,
            CASE WHEN :follow_ups THEN (SELECT count(*) FROM communication.crm_follow_ups(:today - 30, :today) f
                                         WHERE f.branch_id = :branch
-                                          AND (:own IS NULL OR f.staff_id = :own)) END AS follow_ups,
+                                          AND (CAST(:own AS integer) IS NULL OR f.staff_id = :own)) END AS follow_ups,
            CASE WHEN :cards THEN (SELECT count(*) FROM service.job_card j
                                    WHERE j.branch_id = :branch AND j.promised_at IS NOT NULL
                                      AND j.state NOT IN ('READY', 'DELIVERED', 'CANCELLED')
@@ -256,5 +256,5 @@ def cards_at_risk(conn: Connection, branch_id: int) -> list:
 def follow_ups_due(conn: Connection, branch_id: int, today, own: int | None) -> list:
     return conn.execute(sa.text("""
         SELECT f.follow_up_id, f.name, f.mobile, f.due_on FROM communication.crm_follow_ups(:today - 30, :today) f
-         WHERE f.branch_id = :b AND (:own IS NULL OR f.staff_id = :own)
+         WHERE f.branch_id = :b AND (CAST(:own AS integer) IS NULL OR f.staff_id = :own)
          ORDER BY f.due_on, f.follow_up_id LIMIT 50"""), {"b": branch_id, "today": today, "own": own}).mappings().all()
