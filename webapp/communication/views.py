@@ -281,7 +281,7 @@ def consent(customer_id: int):
 
 
 def _bell_flags() -> dict:
-    return {"approvals": can("discount.decide"), "orders": can("purchase.approve"), "parts": can("stock.manage"),
+    return {"approvals": can("discount.decide"), "orders": can("purchase.approve"), "parts": can("parts_request.manage"),
             "follow_ups": can("sale.change"), "cards": can("jobcard.manage")}
 
 
