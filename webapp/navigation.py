@@ -84,20 +84,15 @@ SECTIONS: list[NavSection] = [
         NavLink("Insurers", "master.insurer_list", "Insurance companies"),
         NavLink("Tax master", "master.hsn_list", "HSN / SAC codes and their dated GST rates"),
     )),
-    NavSection("Reminders", (
-        NavLink("Call list", "communication.call_list", "Today's reminder calls; note each call's outcome"),
-        NavLink("Outbox", "communication.outbox", "Messages sent, queued, failed and given up"),
-        NavLink("Reminder rules", "communication.rule_list", "Which event, days before, channel, quiet hours"),
-        NavLink("Message templates", "communication.template_list", "Texts in English, Hindi and the state language"),
-        NavLink("Channels", "communication.settings", "E-mail, SMS (DLT) and WhatsApp providers"),
-    )),
     NavSection("Administration", (
         NavLink("Staff", "master.staff_list", "Add staff, reset PINs, deactivate"),
         NavLink("Showroom profile", "master.branch_list", "Branches, GSTIN, invoice series"),
         NavLink("Audit log", "audit.log_list", "Who changed what, and when"),
+        NavLink("Reminders", "communication.outbox", "Messages sent and queued; rules, templates, channels"),
     )),
     NavSection("My account", (
         NavLink("My profile", "auth.profile", "Change your PIN, log out other devices"),
+        NavLink("Call list", "communication.call_list", "Today's reminder calls; note each call's outcome"),
     )),
 ]
 

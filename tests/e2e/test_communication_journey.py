@@ -42,7 +42,8 @@ def test_reminders_are_written_previewed_run_and_called(new_page, engine, make_s
 
     page = new_page(viewport=TABLET, has_touch=True)
     dashboard = LoginPage.open(page).log_in("ADM1", "482913")
-    dashboard.open_module("Message templates")
+    dashboard.open_module("Reminders")
+    page.get_by_role("navigation", name="Reminders").get_by_role("link", name="Templates").click()
     page.get_by_role("link", name="Add a template").click()
     form = TemplateFormPage(page).fill(code="SERVICE_DUE", channel="SMS", language="ಕನ್ನಡ (Kannada)",
                                        text="ನಮಸ್ಕಾರ {customer_name}, ಸರ್ವೀಸ್ {due_date} ({due_km} ಕಿ.ಮೀ.)",
@@ -53,7 +54,7 @@ def test_reminders_are_written_previewed_run_and_called(new_page, engine, make_s
     expect(page.get_by_text("Unknown placeholder {customer}")).to_be_visible()
     form.text.fill("ನಮಸ್ಕಾರ {customer_name}, ಸರ್ವೀಸ್ {due_date} ({due_km} ಕಿ.ಮೀ.)")
     form.save()
-    dashboard.open_module("Reminder rules")
+    dashboard.open_module("Reminders")
     with page.expect_navigation():
         page.get_by_role("button", name="Run reminders now").click()
     expect(page.get_by_role("status")).to_contain_text("Reminders made: 2, queued: 2.")

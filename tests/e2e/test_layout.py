@@ -122,6 +122,9 @@ def _fill(app, engine) -> dict:
     from service_work_ids import service_work_ids  # a job card's work: a row for the parts requests list
 
     service_work_ids(engine, branch_id)
+    from communication_ids import communication_ids  # a call on the call list, in the outbox
+
+    communication_ids(engine, branch_id, ids["customer_id"])
     ids.update(branch_id=branch_id, allotted_booking_id=allotted, part_no="MTX-001")  # catalog_ids' part, in stock
     return ids
 

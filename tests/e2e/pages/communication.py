@@ -13,7 +13,7 @@ class Bell:
     """The bell in the top bar: a count of what waits for the user, polled every minute."""
 
     def __init__(self, page: Page):
-        self.link = page.get_by_role("link", name=re.compile(r"^Waiting for you"))
+        self.link = page.get_by_role("banner").get_by_role("link", name=re.compile(r"Waiting for you"))
         self.count = self.link.locator(".bell-count")
 
     def open(self) -> NotificationsPage:
