@@ -87,6 +87,11 @@ def test_turning_a_provider_on_needs_what_it_sends_with(admin):
     response = client.post("/communication/settings", data=form)
     assert response.status_code == 422
     assert "SMS needs the provider URL" in response.get_data(as_text=True)
+    malformed = client.post("/communication/settings", data={**form, "sms_enabled": "", "email_from": "service.example.in",
+                                                             "sms_url": "sms.example.in/api"})
+    assert malformed.status_code == 422
+    page = malformed.get_data(as_text=True)
+    assert "An e-mail address" in page and "An http:// or https:// address" in page
     response = client.post("/communication/settings", data={**form, "sms_url": "https://sms.example.in/api",
                                                             "dlt_entity_id": "1101160000000011111"})
     assert response.status_code == 303
@@ -227,3 +232,20 @@ def test_the_demo_has_rules_templates_in_three_languages_and_customers_with_and_
                                 "USING (reminder_id) JOIN communication.rule r USING (rule_id) "
                                 "WHERE r.event = 'BIRTHDAY'")).one()
     assert wish.to_name == "Meera Krishnan" and wish.body.startswith("ಹುಟ್ಟುಹಬ್ಬದ ಶುಭಾಶಯಗಳು, Meera Krishnan!")
+
+
+@pytest.mark.commits
+def test_the_command_line_run_makes_the_reminders_once_and_refuses_a_bad_day(make_app, committed):
+    app = make_app()
+    with committed.begin() as conn:
+        cb.rule(conn, "SERVICE_DUE", 7)
+        cb.vehicle(conn, b.branch(conn), due_on=cb.ON + timedelta(days=7))
+    runner = app.test_cli_runner()
+    first = runner.invoke(args=["reminders", "run", "--on", "10-12-2026"])
+    assert first.exit_code == 0, first.output
+    assert "reminders for 10-12-2026: 1 made, 1 queued" in first.output
+    assert "outbox: 0 sent" in first.output                      # no provider turned on
+    again = runner.invoke(args=["reminders", "run", "--on", "10-12-2026", "--no-send"])
+    assert "0 made, 0 queued" in again.output and "outbox:" not in again.output
+    bad = runner.invoke(args=["reminders", "run", "--on", "31-02-2026"])
+    assert bad.exit_code != 0 and "--on:" in bad.output

@@ -73,7 +73,7 @@ def test_reminders_are_written_previewed_run_and_called(new_page, engine, make_s
     page.set_viewport_size(TABLET)
     LoggedIn(page).log_out().log_in("SA01", "4826")
     bell = Bell(page)
-    expect(bell.count).to_have_text("1")                       # the part at its reorder level
+    expect(bell.count).to_have_text("2")                       # the part at its reorder level, the call
     dashboard.open_module("Call list")
     calls = CallListPage(page)
     expect(calls.row("Meera Krishnan")).to_contain_text("Tell Meera Krishnan")
@@ -86,3 +86,4 @@ def test_reminders_are_written_previewed_run_and_called(new_page, engine, make_s
     expect(calls.main).to_contain_text("No call to make today.")
     notifications = Bell(page).open()
     expect(notifications.item("Parts at reorder level")).to_contain_text("1")
+    expect(notifications.item("Reminder calls to make today")).to_have_count(0)   # made: none left today

@@ -10,7 +10,6 @@ from . import views  # noqa: E402,F401
 @bp.record_once
 def _add_command(state) -> None:
     """`flask --app wsgi reminders run` (cron, Windows Task Scheduler)."""
-    from ..cli import add_commands
-    from .commands import reminders_group
+    from .commands import reminders_group  # its command reports a database error in one line (webapp/cli.py)
 
-    add_commands(state.app, (reminders_group,))
+    state.app.cli.add_command(reminders_group)

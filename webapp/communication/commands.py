@@ -10,16 +10,14 @@ from datetime import datetime
 
 import click
 from flask import current_app
+from flask.cli import AppGroup
 
 from ..cli import _database_errors_as_message
 from ..formatting import IST, today_ist
 from ..forms import parse_date
 from . import engine
 
-
-@click.group("reminders")
-def reminders_group():
-    """Customer reminders: make what is due and send the outbox."""
+reminders_group = AppGroup("reminders", help="Customer reminders: make what is due and send the outbox.")
 
 
 @reminders_group.command("run")

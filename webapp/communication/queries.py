@@ -237,7 +237,11 @@ BELL = sa.text("""
            CASE WHEN :cards THEN (SELECT count(*) FROM service.job_card j
                                    WHERE j.branch_id = :branch AND j.promised_at IS NOT NULL
                                      AND j.state NOT IN ('READY', 'DELIVERED', 'CANCELLED')
-                                     AND j.promised_at < now() + interval '2 hours') END AS cards_at_risk""")
+                                     AND j.promised_at < now() + interval '2 hours') END AS cards_at_risk,
+           CASE WHEN :calls THEN (SELECT count(*) FROM communication.outbox o
+                                   WHERE o.channel = 'CALL' AND o.branch_id = :branch
+                                     AND o.status IN ('QUEUED', 'FAILED')
+                                     AND o.next_attempt_at < CAST(:today AS date) + 1) END AS calls""")
 
 
 def bell_counts(conn: Connection, branch_id: int, today, flags: dict, own: int | None) -> dict:

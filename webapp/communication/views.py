@@ -282,7 +282,8 @@ def consent(customer_id: int):
 
 def _bell_flags() -> dict:
     return {"approvals": can("discount.decide"), "orders": can("purchase.approve"), "parts": can("parts_request.manage"),
-            "follow_ups": can("sale.change"), "cards": can("jobcard.manage")}
+            "follow_ups": can("sale.change"), "cards": can("jobcard.manage"),
+            "calls": can("call_list.work")}
 
 
 def _own() -> int | None:
@@ -297,7 +298,8 @@ def _bell_items(counts: dict) -> list[dict]:
                                  ("reorder", "Parts at reorder level", "inventory.part_stock_list"),
                                  ("follow_ups", "Follow-ups due", "communication.notifications"),
                                  ("cards_at_risk", "Job cards at risk of missing their promise",
-                                  "communication.notifications")):
+                                  "communication.notifications"),
+                                 ("calls", "Reminder calls to make today", "communication.call_list")):
         if counts.get(key):
             items.append({"label": label, "count": counts[key],
                           "url": url_for(endpoint) if may_open(endpoint) else None})
