@@ -153,6 +153,11 @@ def test_consent_is_recorded_per_channel_with_how_and_when_and_respected_by_the_
     assert response.status_code == 303
     page = client.get(f"/communication/customers/{customer_id}/consent").get_data(as_text=True)
     assert "Opted out" in page and "Opted in" in page and "Phone call" in page
+    shown = client.get(f"/master/customers/{customer_id}")
+    assert shown.status_code == 200, shown.status_code
+    customer_page = shown.get_data(as_text=True)   # its panel
+    assert "SMS: opted out" in customer_page and "WhatsApp: opted in" in customer_page
+    assert "E-mail: not asked" in customer_page
     with engine.begin() as conn:
         assert cb.run(conn, on=today_ist()) == {"SERVICE_DUE": (1, 0)}
         assert scalar(conn, "SELECT language FROM communication.customer_language WHERE customer_id = :c",

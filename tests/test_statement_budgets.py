@@ -91,7 +91,7 @@ BUDGETS = {
     "master.branch_edit": 5,
     "master.branch_new": 4,
     "master.customer_list": 5,
-    "master.customer_detail": 5,
+    "master.customer_detail": 6,  # +1: the reminders module's consent panel (webapp/communication)
     "master.customer_edit": 6,
     "master.customer_new": 6,
     "master.financier_list": 5,

@@ -277,6 +277,13 @@ def consent(customer_id: int):
                            keys=keys, **_context()), status
 
 
+def consent_panel_context(conn, customer) -> dict:
+    """The customer page's panel (templates/communication/_customer_consent.html): consent per channel."""
+    customer_id = (customer._mapping if hasattr(customer, "_mapping") else customer)["customer_id"]
+    return {"consent_panel": {"given": queries.consents(conn, customer_id), "channels": CHANNELS,
+                              "url": url_for("communication.consent", customer_id=customer_id)}}
+
+
 # --------------------------------------------------------------------------- the staff bell
 
 
