@@ -4,6 +4,7 @@ and its printout, a customer's consent, the staff bell (its count, and that poll
 session alive), and the demo's reminders."""
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import builders as b
@@ -49,7 +50,11 @@ def test_a_template_is_previewed_with_a_real_customers_details_then_saved(admin,
     assert f"ನಮಸ್ಕಾರ {name}, ಸರ್ವೀಸ್ 5000 ಕಿ.ಮೀ." in preview.get_data(as_text=True)
     with engine.connect() as conn:
         assert scalar(conn, "SELECT count(*) FROM communication.template") == 0    # a preview saves nothing
-    saved = client.post("/communication/templates/new", data={**form, "action": "save"})
+    unseen = client.post("/communication/templates/new", data={**form, "body": form["body"] + " {due_date}",
+                                                                 "action": "save", "previewed": "0" * 32})
+    assert unseen.status_code == 422 and "The text changed since its preview" in unseen.get_data(as_text=True)
+    previewed = re.search(r'name="previewed" value="([0-9a-f]+)"', preview.get_data(as_text=True)).group(1)
+    saved = client.post("/communication/templates/new", data={**form, "action": "save", "previewed": previewed})
     assert saved.status_code == 303
     with engine.connect() as conn:
         assert scalar(conn, "SELECT language FROM communication.template WHERE code = 'SVC_DUE'") == "kn"

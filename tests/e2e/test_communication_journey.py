@@ -52,8 +52,9 @@ def test_reminders_are_written_previewed_run_and_called(new_page, engine, make_s
     form.text.fill("ನಮಸ್ಕಾರ {customer}, ಸರ್ವೀಸ್ {due_date}")
     form = form.show_preview()
     expect(page.get_by_text("Unknown placeholder {customer}")).to_be_visible()
+    expect(page.get_by_role("button", name="Save")).to_have_count(0)   # nothing to save before a good preview
     form.text.fill("ನಮಸ್ಕಾರ {customer_name}, ಸರ್ವೀಸ್ {due_date} ({due_km} ಕಿ.ಮೀ.)")
-    form.save()
+    form.show_preview().save()
     dashboard.open_module("Reminders")
     with page.expect_navigation():
         page.get_by_role("button", name="Run reminders now").click()

@@ -8,6 +8,7 @@ user's activity (the session's last use is not written), so polling never keeps 
 """
 from __future__ import annotations
 
+import hashlib
 from datetime import datetime
 
 from flask import current_app, flash, render_template, request, session, url_for
@@ -126,31 +127,42 @@ def template_list():
     return render_template("communication/templates.html", templates=queries.templates(conn), **_context())
 
 
+def _previewed(data: dict) -> str:
+    """What the preview was drawn from (channel, language, subject, text), as the form carries it back."""
+    seen = "\x1f".join(str(data.get(k) or "") for k in ("channel", "language", "subject", "body"))
+    return hashlib.sha256(seen.encode()).hexdigest()[:32]
+
+
 def _template_page(conn, template):
-    """The form, previewed with real data on "Preview" and saved on "Save" (a text that does not pass
-    comes back with the reason next to it, never saved)."""
+    """The form, previewed with real data on "Preview" and saved on "Save" only once the text saved is the text
+    previewed (a text that does not pass comes back with the reason next to it, never saved)."""
     state_language, facts = queries.languages_and_sample(conn, current_user.branch_id)
     form = TemplateForm(data=dict(template) if template and request.method == "GET" else None)
     offered = ["en", "hi"] + ([state_language] if state_language and state_language not in ("en", "hi") else [])
     if template and template["language"] not in offered:
         offered.append(template["language"])
     form.language.choices = [(code, LANGUAGES.get(code, code)) for code in offered]
-    preview = None
+    preview = previewed = None
     if request.method == "POST" and form.validate():
         data = form.data_for_db()
         preview = {"subject": fill(data["subject"], facts), "body": fill(data["body"], facts)}
+        previewed = _previewed(data)
         if request.form.get("action") == "save":
-            saver = ((lambda: queries.update_template(conn, template["template_id"], data)) if template
-                     else (lambda: queries.insert_template(conn, data)))
-            _, saved = save_or_field_error(conn, form, TEMPLATE_MESSAGES, saver)
-            if saved:
-                flash("Template saved.", "success")
-                return redirect_response(url_for("communication.template_list"))
+            if request.form.get("previewed") != previewed:
+                form.form_errors.append("The text changed since its preview: look at the preview below, then save.")
+            else:
+                saver = ((lambda: queries.update_template(conn, template["template_id"], data)) if template
+                         else (lambda: queries.insert_template(conn, data)))
+                _, saved = save_or_field_error(conn, form, TEMPLATE_MESSAGES, saver)
+                if saved:
+                    flash("Template saved.", "success")
+                    return redirect_response(url_for("communication.template_list"))
     elif request.method == "GET" and template:
         preview = {"subject": fill(template["subject"], facts), "body": fill(template["body"], facts)}
+        previewed = _previewed(dict(template))
     status = 422 if request.method == "POST" and (form.errors or form.form_errors) else 200
     return render_template("communication/template_form.html", form=form, template=template, preview=preview,
-                           placeholders=PLACEHOLDERS, facts=facts, **_context()), status
+                           previewed=previewed, placeholders=PLACEHOLDERS, facts=facts, **_context()), status
 
 
 @bp.route("/templates/new", methods=["GET", "POST"])
