@@ -68,6 +68,7 @@ def seed_demo(conn: Connection, new_pin: Callable[[], str]) -> list[tuple[str, s
     _seed_workshop(conn, branch_ids)
     _seed_sold_here(conn, branch_ids)
     _seed_crm(conn, branch_ids)
+    _seed_communication(conn)
     return created
 
 
@@ -562,3 +563,108 @@ def _seed_sold_here(conn: Connection, branch_ids: dict[str, int]) -> None:
     _demo_card(conn, blr, vehicle, today, km_a_day * (today - sold).days, 4, "PAID_SERVICE",
                "Range has dropped by about 15 km")
     conn.execute(sa.text("SELECT set_config('erp.staff_id', '', true)"))
+# Reminder templates in English, Hindi and Kannada (the demo branches are in Karnataka), the rules that use
+# them, and customers with and without consent. SMS texts are as registered on the DLT platform (demo ids).
+DEMO_TEMPLATES = {  # code: {language: text}; each code for SMS and WhatsApp, some also e-mail and call
+    "SERVICE_DUE": {
+        "en": "Dear {customer_name}, your {model} ({vehicle_no}) is due for service on {due_date} or at {due_km} km. "
+              "Book a slot: {branch_phone} - {branch_name}",
+        "hi": "प्रिय {customer_name}, आपके {model} ({vehicle_no}) की सर्विस {due_date} या {due_km} किमी पर देय है। "
+              "बुकिंग: {branch_phone} - {branch_name}",
+        "kn": "ಪ್ರಿಯ {customer_name}, ನಿಮ್ಮ {model} ({vehicle_no}) ಸರ್ವೀಸ್ {due_date} ಅಥವಾ {due_km} ಕಿ.ಮೀ.ಗೆ ಬಾಕಿ ಇದೆ. "
+              "ಬುಕ್ ಮಾಡಲು: {branch_phone} - {branch_name}",
+    },
+    "FREE_SERVICE": {
+        "en": "Dear {customer_name}, free service {free_service_no} of your {model} ({vehicle_no}) lapses on {due_date}. "
+              "Call {branch_phone} - {branch_name}",
+        "hi": "प्रिय {customer_name}, आपके {model} ({vehicle_no}) की मुफ्त सर्विस {free_service_no} {due_date} को समाप्त "
+              "होगी। कॉल करें {branch_phone} - {branch_name}",
+        "kn": "ಪ್ರಿಯ {customer_name}, ನಿಮ್ಮ {model} ({vehicle_no}) ಉಚಿತ ಸರ್ವೀಸ್ {free_service_no} {due_date} ರಂದು "
+              "ಮುಗಿಯುತ್ತದೆ. ಕರೆ ಮಾಡಿ {branch_phone} - {branch_name}",
+    },
+    "INSURANCE": {
+        "en": "Dear {customer_name}, the {cover} cover of {vehicle_no} (policy {policy_no}) ends on {due_date}. "
+              "Renew with us: {branch_phone} - {branch_name}",
+        "hi": "प्रिय {customer_name}, {vehicle_no} का {cover} बीमा (पॉलिसी {policy_no}) {due_date} को समाप्त होगा। "
+              "नवीनीकरण: {branch_phone} - {branch_name}",
+        "kn": "ಪ್ರಿಯ {customer_name}, {vehicle_no} ನ {cover} ವಿಮೆ (ಪಾಲಿಸಿ {policy_no}) {due_date} ರಂದು ಮುಗಿಯುತ್ತದೆ. "
+              "ನವೀಕರಿಸಿ: {branch_phone} - {branch_name}",
+    },
+    "RECALL": {
+        "en": "Dear {customer_name}, your {model} ({vehicle_no}) is part of the '{campaign_title}' campaign. The work "
+              "is free: call {branch_phone} - {branch_name}",
+        "hi": "प्रिय {customer_name}, आपका {model} ({vehicle_no}) '{campaign_title}' अभियान में है। काम मुफ्त है: "
+              "{branch_phone} - {branch_name}",
+        "kn": "ಪ್ರಿಯ {customer_name}, ನಿಮ್ಮ {model} ({vehicle_no}) '{campaign_title}' ಅಭಿಯಾನದಲ್ಲಿದೆ. ಕೆಲಸ ಉಚಿತ: "
+              "{branch_phone} - {branch_name}",
+    },
+    "BIRTHDAY": {
+        "en": "Happy birthday, {customer_name}! Best wishes from all of us at {branch_name}.",
+        "hi": "जन्मदिन की शुभकामनाएँ, {customer_name}! {branch_name} की ओर से हार्दिक बधाई।",
+        "kn": "ಹುಟ್ಟುಹಬ್ಬದ ಶುಭಾಶಯಗಳು, {customer_name}! {branch_name} ಕಡೆಯಿಂದ ಶುಭ ಹಾರೈಕೆಗಳು.",
+    },
+}
+DEMO_CALLS = {
+    "FOLLOW_UP": "Follow up with {customer_name} about their enquiry (due {due_date}).",
+    "DELIVERY": "Tell {customer_name} their {model} (booking {booking_no}) is due for delivery on {due_date}.",
+    "WARRANTY_END": "Tell {customer_name} the warranty of {vehicle_no} ends on {due_date}; offer an extended plan.",
+}
+DEMO_RULES = [  # event, days before, channel, template, promotional, quiet hours
+    ("SERVICE_DUE", 7, "SMS", "SERVICE_DUE", False, ("21:00", "09:00")),
+    ("SERVICE_DUE", 2, "WHATSAPP", "SERVICE_DUE", False, ("21:00", "09:00")),
+    ("SERVICE_DUE", 7, "EMAIL", "SERVICE_DUE", False, None),
+    ("FREE_SERVICE_LAPSE", 10, "SMS", "FREE_SERVICE", False, ("21:00", "09:00")),
+    ("INSURANCE_OD", 15, "SMS", "INSURANCE", False, ("21:00", "09:00")),
+    ("INSURANCE_TP", 15, "SMS", "INSURANCE", False, ("21:00", "09:00")),
+    ("RECALL", 0, "SMS", "RECALL", False, ("21:00", "09:00")),
+    ("BIRTHDAY", 0, "SMS", "BIRTHDAY", True, None),
+    ("FOLLOW_UP", 0, "CALL", "FOLLOW_UP", False, None),
+    ("DELIVERY_PROMISED", 2, "CALL", "DELIVERY", False, None),
+    ("WARRANTY_VEHICLE", 30, "CALL", "WARRANTY_END", False, None),
+    ("WARRANTY_BATTERY", 30, "CALL", "WARRANTY_END", False, None),
+]
+
+
+def _seed_communication(conn: Connection) -> None:
+    insert = sa.text("""
+        INSERT INTO communication.template (code, channel, language, subject, body, dlt_template_id, wa_template_name,
+                                            wa_language)
+        VALUES (:code, :channel, :lang, :subject, :body, :dlt, :wa, :wal)""")
+    n = 0
+    for code, texts in DEMO_TEMPLATES.items():
+        for language, body in texts.items():
+            n += 1
+            conn.execute(insert, {"code": code, "channel": "SMS", "lang": language, "subject": None, "body": body,
+                                  "dlt": f"1107{170000000000000 + n}", "wa": None, "wal": None})
+            conn.execute(insert, {"code": code, "channel": "WHATSAPP", "lang": language, "subject": None, "body": body,
+                                  "dlt": None, "wa": code.lower(), "wal": language})
+        conn.execute(insert, {"code": code, "channel": "EMAIL", "lang": "en", "body": texts["en"], "dlt": None,
+                              "subject": "A reminder from {branch_name}", "wa": None, "wal": None})
+    for code, body in DEMO_CALLS.items():
+        conn.execute(insert, {"code": code, "channel": "CALL", "lang": "en", "subject": None, "body": body, "dlt": None,
+                              "wa": None, "wal": None})
+    for event, days, channel, code, promotional, quiet in DEMO_RULES:
+        conn.execute(sa.text("""
+            INSERT INTO communication.rule (event, days_before, channel, template_code, promotional, quiet_from, quiet_to)
+            VALUES (:e, :d, :c, :t, :p, :qf, :qt)"""), {"e": event, "d": days, "c": channel, "t": code, "p": promotional,
+                                                        "qf": quiet and quiet[0], "qt": quiet and quiet[1]})
+    # Customers with and without consent: Meera opted in to SMS and WhatsApp and reads Kannada (birthday
+    # today, so the demo's run wishes her); Rahul opted out of SMS; Fathima was never asked.
+    from webapp.formatting import today_ist
+
+    today = today_ist()
+    people = dict(conn.execute(sa.text(
+        "SELECT mobile, customer_id FROM master.customer WHERE mobile IN ('9845098450', '9900199001')")).all())
+    meera, rahul = people.get("9845098450"), people.get("9900199001")
+    if meera:
+        born = today.replace(year=today.year - 34) if (today.month, today.day) != (2, 29) else today.replace(
+            year=today.year - 36)
+        conn.execute(sa.text("UPDATE master.customer SET date_of_birth = :d, email = 'meera.k@example.in' "
+                             "WHERE customer_id = :c"), {"d": born, "c": meera})
+        conn.execute(sa.text("""INSERT INTO communication.consent (customer_id, channel, opted_in, how, note)
+                                VALUES (:c, 'SMS', true, 'SIGNED_FORM', 'Booking form'),
+                                       (:c, 'WHATSAPP', true, 'SIGNED_FORM', 'Booking form')"""), {"c": meera})
+        conn.execute(sa.text("INSERT INTO communication.customer_language VALUES (:c, 'kn')"), {"c": meera})
+    if rahul:
+        conn.execute(sa.text("""INSERT INTO communication.consent (customer_id, channel, opted_in, how, note)
+                                VALUES (:c, 'SMS', false, 'SMS_REPLY', 'Replied STOP')"""), {"c": rahul})

@@ -8,7 +8,7 @@ by default: 150,000 at the five-year size):
   vehicle trigger copies VIN, motor number, variant, owner, sale date and checks them), and a
   distinct Karnataka registration number each (generate-history registers no plate; the arrival
   look-up searches by it).
-* Delivered job cards, the k-th visit of a vehicle every ``step`` days after its sale (step chosen so
+* Delivered job cards (for the vehicles with none: the demo showroom's own visits are kept as they are), the k-th visit of a vehicle every ``step`` days after its sale (step chosen so
   the fleet makes about the asked number of visits), until three weeks before ``today``. The first
   two visits are the OEM's free services while they are still due by date and km (a model without a
   schedule gets one: 6 months or 6,000 km, 12 months or 12,000 km), the labour under FREE_SERVICE
@@ -93,6 +93,7 @@ WITH v AS (
            va.model_id, c.name AS customer_name, greatest(CAST(:today AS date) - 21 - v.sale_date, 0) AS age,
            12 + v.vehicle_id % 31 AS km_per_day
       FROM service.vehicle v JOIN master.customer c USING (customer_id) JOIN oem.variant va USING (variant_id)
+     WHERE NOT EXISTS (SELECT 1 FROM service.job_card j WHERE j.vehicle_id = v.vehicle_id)  -- the demo's own visits
 ), step AS (SELECT sum(age)::numeric / (:cards + count(*) / 2) AS d FROM v)  -- floor() below drops half a visit a vehicle
 SELECT p.*,  -- the k-th visit is the k-th free service while that one is still due (by date and km)
        CASE WHEN p.day_no <= fs.due_months * 30 AND p.odometer_km <= fs.due_km THEN 'FREE_SERVICE'

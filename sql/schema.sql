@@ -18,6 +18,13 @@ CREATE SCHEMA billing;
 
 
 --
+-- Name: communication; Type: SCHEMA; Schema: -; Owner: -
+--
+
+CREATE SCHEMA communication;
+
+
+--
 -- Name: crm; Type: SCHEMA; Schema: -; Owner: -
 --
 
@@ -827,6 +834,418 @@ CREATE FUNCTION billing.threshold_on(p_code text, p_on date) RETURNS numeric
     AS $$
     SELECT amount FROM billing.threshold
      WHERE code = p_code AND master.valid_during(effective_from, effective_to) @> p_on
+$$;
+
+
+--
+-- Name: body_params(text, jsonb); Type: FUNCTION; Schema: communication; Owner: -
+--
+
+CREATE FUNCTION communication.body_params(p_text text, p_facts jsonb) RETURNS jsonb
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    AS $$
+    SELECT coalesce(jsonb_agg(coalesce(p_facts ->> m.v[1], '') ORDER BY m.n), '[]'::jsonb)
+      FROM regexp_matches(coalesce(p_text, ''), '\{([a-z_]+)\}', 'g') WITH ORDINALITY AS m (v, n)
+$$;
+
+
+--
+-- Name: check_outbox_change(); Type: FUNCTION; Schema: communication; Owner: -
+--
+
+CREATE FUNCTION communication.check_outbox_change() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+    IF OLD.status IN ('DELIVERED', 'GIVEN_UP') THEN
+        RAISE EXCEPTION 'message % is % and changes no more', OLD.message_id, OLD.status
+            USING ERRCODE = 'check_violation', CONSTRAINT = 'outbox_final';
+    END IF;
+    IF (NEW.to_address, NEW.body, NEW.channel, NEW.template_id, coalesce(NEW.subject, ''))
+       IS DISTINCT FROM (OLD.to_address, OLD.body, OLD.channel, OLD.template_id, coalesce(OLD.subject, '')) THEN
+        RAISE EXCEPTION 'a queued message''s recipient and words do not change'
+            USING ERRCODE = 'check_violation', CONSTRAINT = 'outbox_fixed';
+    END IF;
+    RETURN NEW;
+END
+$$;
+
+
+--
+-- Name: check_rule(); Type: FUNCTION; Schema: communication; Owner: -
+--
+
+CREATE FUNCTION communication.check_rule() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM communication.template t
+                    WHERE t.code = NEW.template_code AND t.channel = NEW.channel AND t.language = 'en') THEN
+        RAISE EXCEPTION 'rule % needs an English % template named %', NEW.event, NEW.channel, NEW.template_code
+            USING ERRCODE = 'check_violation', CONSTRAINT = 'rule_template';
+    END IF;
+    RETURN NEW;
+END
+$$;
+
+
+--
+-- Name: crm_follow_ups(date, date); Type: FUNCTION; Schema: communication; Owner: -
+--
+
+CREATE FUNCTION communication.crm_follow_ups(p_from date, p_to date) RETURNS TABLE(follow_up_id integer, branch_id integer, customer_id integer, name text, mobile text, email text, due_on date, staff_id integer)
+    LANGUAGE sql STABLE
+    AS $$
+    SELECT l.lead_id, l.branch_id, l.customer_id, l.name, l.mobile, l.email, l.follow_up_on, l.salesperson_id
+      FROM crm.lead l
+     WHERE l.follow_up_on BETWEEN p_from AND p_to AND l.status NOT IN ('BOOKED', 'LOST')
+$$;
+
+
+--
+-- Name: due_events(date, integer, text[]); Type: FUNCTION; Schema: communication; Owner: -
+--
+
+CREATE FUNCTION communication.due_events(p_on date, p_horizon integer, p_events text[]) RETURNS TABLE(event text, subject_kind text, subject_id integer, detail_id integer, due_on date, branch_id integer, customer_id integer, name text, mobile text, email text, facts jsonb)
+    LANGUAGE sql STABLE
+    AS $$
+    WITH window_ AS (SELECT p_on AS first_day, p_on + p_horizon AS last_day),
+    vehicle AS (
+        SELECT v.vehicle_id, v.vin, v.variant_id, v.sale_date, v.branch_id, v.customer_id, v.mfg_month,
+               coalesce(v.last_odometer_km, 0) AS km, coalesce(v.last_odometer_on, v.sale_date) AS km_on,
+               v.next_service_due_on, v.next_service_due_km, v.next_free_service_no,
+               va.model_id, va.vehicle_warranty_years, va.battery_warranty_years, va.battery_warranty_km,
+               c.name, c.mobile, c.email,
+               jsonb_build_object('customer_name', c.name, 'vehicle_no', coalesce(v.registration_no, v.vin),
+                                  'vin', v.vin, 'model', m.name || ' ' || va.name,
+                                  'branch_name', coalesce(b.trade_name, b.legal_name), 'branch_phone', b.phone) AS facts
+          FROM service.vehicle v
+          JOIN oem.variant va ON va.variant_id = v.variant_id
+          JOIN oem.model m ON m.model_id = va.model_id
+          JOIN master.customer c ON c.customer_id = v.customer_id
+          JOIN master.branch b ON b.branch_id = v.branch_id
+    ),
+    service_due AS (
+        SELECT v.*, least(v.next_service_due_on,
+                          CASE WHEN v.km_on > v.sale_date AND v.km > 0 AND v.next_service_due_km IS NOT NULL
+                               THEN v.km_on + greatest(ceil((v.next_service_due_km - v.km)
+                                                            / (v.km::numeric / (v.km_on - v.sale_date))), 0)::integer
+                          END) AS due
+          FROM vehicle v
+         WHERE 'SERVICE_DUE' = ANY (p_events) AND v.next_service_due_on >= p_on
+    ),
+    warranty_vehicle AS (
+        SELECT v.*, wc.covered, wc.ends_on, wc.ends_km
+          FROM vehicle v
+          CROSS JOIN LATERAL warranty.vehicle_coverage(v.vin, v.variant_id, v.sale_date, p_on, v.km) wc
+         WHERE 'WARRANTY_VEHICLE' = ANY (p_events)
+           AND (warranty.term_end(v.sale_date, v.vehicle_warranty_years) BETWEEN p_on AND p_on + p_horizon
+                OR EXISTS (SELECT 1 FROM warranty.plan_sale s WHERE s.vin = v.vin))
+    ),
+    warranty_battery AS (
+        SELECT v.*, wc.covered, wc.ends_on, wc.ends_km
+          FROM vehicle v
+          LEFT JOIN LATERAL warranty.plan_for(v.vin, 'BATTERY') x ON true
+          CROSS JOIN LATERAL warranty.judge(v.sale_date, v.battery_warranty_years + coalesce(x.extra_years, 0), 0,
+                                            v.battery_warranty_km + coalesce(x.extra_km, 0), p_on, v.km,
+                                            x.plan_sale_id) wc
+         WHERE 'WARRANTY_BATTERY' = ANY (p_events)
+           AND (warranty.term_end(v.sale_date, v.battery_warranty_years) BETWEEN p_on AND p_on + p_horizon
+                OR EXISTS (SELECT 1 FROM warranty.plan_sale s WHERE s.vin = v.vin))
+    ),
+    free_service AS (
+        SELECT v.*, f.service_no, f.due_on AS lapses_on, f.due_km AS lapses_km
+          FROM vehicle v
+          CROSS JOIN LATERAL warranty.free_services(
+                v.model_id, v.sale_date, p_on, v.km,
+                ARRAY(SELECT j.free_service_no FROM service.job_card j
+                       WHERE j.vehicle_id = v.vehicle_id AND j.service_type = 'FREE_SERVICE'
+                         AND j.state <> 'CANCELLED')) f
+         WHERE 'FREE_SERVICE_LAPSE' = ANY (p_events)
+           AND v.sale_date >= p_on - make_interval(months => (SELECT coalesce(max(fs.due_months), 0)
+                                                                FROM oem.free_service fs
+                                                               WHERE fs.model_id = v.model_id))
+           AND f.state = 'DUE' AND f.due_on BETWEEN p_on AND p_on + p_horizon
+    ),
+    recall AS (
+        SELECT v.*, c.campaign_id, c.title, c.opened_on
+          FROM warranty.campaign c
+          JOIN vehicle v ON (c.match_by = 'VIN_LIST' AND EXISTS (
+                                 SELECT 1 FROM warranty.campaign_vin l WHERE l.campaign_id = c.campaign_id AND l.vin = v.vin))
+                         OR (c.match_by = 'MFG_RANGE' AND v.model_id = c.model_id
+                             AND date_trunc('month', v.mfg_month)::date BETWEEN c.mfg_from AND c.mfg_to)
+         WHERE 'RECALL' = ANY (p_events)
+           AND c.opened_on <= p_on AND (c.closed_on IS NULL OR c.closed_on >= p_on)
+           AND NOT EXISTS (SELECT 1 FROM warranty.campaign_done d WHERE d.campaign_id = c.campaign_id AND d.vin = v.vin)
+    ),
+    policy AS (
+        SELECT p.policy_id, p.branch_id, p.customer_id, c.name, c.mobile, c.email, cover.kind, cover.policy_no,
+               cover.ends_on,
+               jsonb_build_object('customer_name', c.name, 'vehicle_no', coalesce(sv.registration_no, u.vin),
+                                  'vin', u.vin, 'model', m.name || ' ' || va.name, 'policy_no', cover.policy_no,
+                                  'cover', cover.label, 'branch_name', coalesce(b.trade_name, b.legal_name),
+                                  'branch_phone', b.phone) AS facts
+          FROM insurance.policy p
+          CROSS JOIN LATERAL (VALUES ('INSURANCE_OD', p.od_policy_no, p.od_to, 'own damage'),
+                                     ('INSURANCE_TP', p.tp_policy_no, p.tp_to, 'third party'))
+                             AS cover (kind, policy_no, ends_on, label)
+          JOIN master.customer c ON c.customer_id = p.customer_id
+          JOIN master.branch b ON b.branch_id = p.branch_id
+          JOIN inventory.vehicle_unit u ON u.unit_id = p.unit_id
+          JOIN oem.variant va ON va.variant_id = u.variant_id
+          JOIN oem.model m ON m.model_id = va.model_id
+          LEFT JOIN service.vehicle sv ON sv.unit_id = p.unit_id
+         WHERE cover.kind = ANY (p_events) AND cover.ends_on BETWEEN p_on AND p_on + p_horizon
+           AND (p.od_to BETWEEN p_on AND p_on + p_horizon OR p.tp_to BETWEEN p_on AND p_on + p_horizon)
+           AND NOT EXISTS (   -- renewed: a later policy of the unit covers beyond this one
+                 SELECT 1 FROM insurance.policy q
+                  WHERE q.unit_id = p.unit_id AND q.policy_id <> p.policy_id
+                    AND CASE cover.kind WHEN 'INSURANCE_OD' THEN q.od_to ELSE q.tp_to END > cover.ends_on)
+    )
+    SELECT 'SERVICE_DUE', 'VEHICLE', s.vehicle_id, 0, s.due, s.branch_id, s.customer_id, s.name, s.mobile, s.email,
+           s.facts || jsonb_build_object('due_date', to_char(s.due, 'DD-MM-YYYY'),
+                                         'due_km', s.next_service_due_km::text,
+                                         'free_service_no', s.next_free_service_no::text)
+      FROM service_due s WHERE s.due BETWEEN p_on AND p_on + p_horizon
+    UNION ALL
+    SELECT 'WARRANTY_VEHICLE', 'VEHICLE', w.vehicle_id, 0, w.ends_on, w.branch_id, w.customer_id, w.name, w.mobile,
+           w.email, w.facts || jsonb_build_object('due_date', to_char(w.ends_on, 'DD-MM-YYYY'),
+                                                  'due_km', w.ends_km::text)
+      FROM warranty_vehicle w WHERE w.covered AND w.ends_on BETWEEN p_on AND p_on + p_horizon
+    UNION ALL
+    SELECT 'WARRANTY_BATTERY', 'VEHICLE', w.vehicle_id, 0, w.ends_on, w.branch_id, w.customer_id, w.name, w.mobile,
+           w.email, w.facts || jsonb_build_object('due_date', to_char(w.ends_on, 'DD-MM-YYYY'),
+                                                  'due_km', w.ends_km::text)
+      FROM warranty_battery w WHERE w.covered AND w.ends_on BETWEEN p_on AND p_on + p_horizon
+    UNION ALL
+    SELECT 'FREE_SERVICE_LAPSE', 'VEHICLE', f.vehicle_id, f.service_no, f.lapses_on, f.branch_id, f.customer_id,
+           f.name, f.mobile, f.email,
+           f.facts || jsonb_build_object('due_date', to_char(f.lapses_on, 'DD-MM-YYYY'), 'due_km', f.lapses_km::text,
+                                         'free_service_no', f.service_no::text)
+      FROM free_service f
+    UNION ALL
+    SELECT 'RECALL', 'VEHICLE', r.vehicle_id, r.campaign_id, r.opened_on, r.branch_id, r.customer_id, r.name, r.mobile,
+           r.email, r.facts || jsonb_build_object('campaign_title', r.title, 'due_date', to_char(p_on, 'DD-MM-YYYY'))
+      FROM recall r
+    UNION ALL
+    SELECT p.kind, 'POLICY', p.policy_id, 0, p.ends_on, p.branch_id, p.customer_id, p.name, p.mobile, p.email,
+           p.facts || jsonb_build_object('due_date', to_char(p.ends_on, 'DD-MM-YYYY'))
+      FROM policy p
+    UNION ALL
+    SELECT 'DELIVERY_PROMISED', 'BOOKING', bk.booking_id, 0, bk.expected_delivery, bk.branch_id, bk.customer_id,
+           c.name, c.mobile, c.email,
+           jsonb_build_object('customer_name', c.name, 'booking_no', bk.booking_no, 'model', m.name || ' ' || va.name,
+                              'due_date', to_char(bk.expected_delivery, 'DD-MM-YYYY'),
+                              'branch_name', coalesce(b.trade_name, b.legal_name), 'branch_phone', b.phone)
+      FROM sales.booking bk
+      JOIN master.customer c ON c.customer_id = bk.customer_id
+      JOIN master.branch b ON b.branch_id = bk.branch_id
+      JOIN oem.variant va ON va.variant_id = bk.variant_id
+      JOIN oem.model m ON m.model_id = va.model_id
+     WHERE 'DELIVERY_PROMISED' = ANY (p_events) AND bk.stage IN ('BOOKED', 'ALLOTTED', 'INVOICED')
+       AND bk.expected_delivery BETWEEN p_on AND p_on + p_horizon
+    UNION ALL
+    SELECT 'FOLLOW_UP', 'ENQUIRY', f.follow_up_id, 0, f.due_on, f.branch_id, f.customer_id, f.name, f.mobile, f.email,
+           jsonb_build_object('customer_name', f.name, 'due_date', to_char(f.due_on, 'DD-MM-YYYY'),
+                              'branch_name', coalesce(b.trade_name, b.legal_name), 'branch_phone', b.phone)
+      FROM communication.crm_follow_ups(p_on, p_on + p_horizon) f
+      JOIN master.branch b ON b.branch_id = f.branch_id
+     WHERE 'FOLLOW_UP' = ANY (p_events)
+    UNION ALL
+    SELECT 'BIRTHDAY', 'CUSTOMER', c.customer_id, 0, bd.on_day, c.branch_id, c.customer_id, c.name, c.mobile, c.email,
+           jsonb_build_object('customer_name', c.name, 'due_date', to_char(bd.on_day, 'DD-MM-YYYY'),
+                              'branch_name', coalesce(b.trade_name, b.legal_name), 'branch_phone', b.phone)
+      FROM master.customer c
+      JOIN master.branch b ON b.branch_id = c.branch_id
+      CROSS JOIN LATERAL (
+            SELECT min(d) AS on_day
+              FROM (SELECT make_date(y, extract(month FROM c.date_of_birth)::integer,
+                                     CASE WHEN to_char(c.date_of_birth, 'MM-DD') = '02-29'
+                                               AND NOT (y % 4 = 0 AND (y % 100 <> 0 OR y % 400 = 0))
+                                          THEN 28 ELSE extract(day FROM c.date_of_birth)::integer END) AS d
+                      FROM (VALUES (extract(year FROM p_on)::integer), (extract(year FROM p_on)::integer + 1)) AS yy (y)) dd
+             WHERE d >= p_on) bd
+     WHERE 'BIRTHDAY' = ANY (p_events) AND c.date_of_birth IS NOT NULL AND c.kind = 'INDIVIDUAL'
+       AND bd.on_day <= p_on + p_horizon
+$$;
+
+
+--
+-- Name: fill(text, jsonb); Type: FUNCTION; Schema: communication; Owner: -
+--
+
+CREATE FUNCTION communication.fill(p_text text, p_facts jsonb) RETURNS text
+    LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
+    AS $$
+DECLARE
+    name text;
+    result text := p_text;
+BEGIN
+    IF p_text IS NULL THEN
+        RETURN NULL;
+    END IF;
+    FOREACH name IN ARRAY communication.placeholder_names()
+    LOOP
+        IF position('{' || name || '}' IN result) > 0 THEN
+            result := replace(result, '{' || name || '}', coalesce(p_facts ->> name, ''));
+        END IF;
+    END LOOP;
+    RETURN result;
+END
+$$;
+
+
+--
+-- Name: may_send(integer, text, boolean); Type: FUNCTION; Schema: communication; Owner: -
+--
+
+CREATE FUNCTION communication.may_send(p_customer_id integer, p_channel text, p_promotional boolean) RETURNS boolean
+    LANGUAGE sql STABLE
+    AS $$
+    SELECT CASE WHEN p_channel = 'WHATSAPP' OR p_promotional THEN coalesce(bool_or(c.opted_in), false)
+                ELSE coalesce(bool_and(c.opted_in), true) END
+      FROM communication.consent c
+     WHERE c.customer_id = p_customer_id AND c.channel = p_channel
+$$;
+
+
+--
+-- Name: next_send_time(timestamp with time zone, time without time zone, time without time zone, boolean, time without time zone, time without time zone); Type: FUNCTION; Schema: communication; Owner: -
+--
+
+CREATE FUNCTION communication.next_send_time(p_at timestamp with time zone, p_quiet_from time without time zone, p_quiet_to time without time zone, p_promotional boolean, p_promo_from time without time zone, p_promo_to time without time zone) RETURNS timestamp with time zone
+    LANGUAGE plpgsql IMMUTABLE
+    AS $$
+DECLARE
+    local timestamp := p_at AT TIME ZONE 'Asia/Kolkata';
+    t time;
+    moved boolean;
+BEGIN
+    FOR i IN 1..4 LOOP
+        moved := false;
+        t := local::time;
+        IF p_promotional AND NOT (t >= p_promo_from AND t < p_promo_to) THEN
+            local := CASE WHEN t < p_promo_from THEN local::date + p_promo_from
+                          ELSE local::date + 1 + p_promo_from END;
+            moved := true;
+        END IF;
+        t := local::time;
+        IF p_quiet_from IS NOT NULL THEN
+            IF p_quiet_from < p_quiet_to AND t >= p_quiet_from AND t < p_quiet_to THEN
+                local := local::date + p_quiet_to;
+                moved := true;
+            ELSIF p_quiet_from > p_quiet_to AND (t >= p_quiet_from OR t < p_quiet_to) THEN
+                local := CASE WHEN t >= p_quiet_from THEN local::date + 1 + p_quiet_to ELSE local::date + p_quiet_to END;
+                moved := true;
+            END IF;
+        END IF;
+        EXIT WHEN NOT moved;
+    END LOOP;
+    RETURN local AT TIME ZONE 'Asia/Kolkata';
+END
+$$;
+
+
+--
+-- Name: placeholder_names(); Type: FUNCTION; Schema: communication; Owner: -
+--
+
+CREATE FUNCTION communication.placeholder_names() RETURNS text[]
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    AS $$
+    SELECT ARRAY['customer_name', 'vehicle_no', 'vin', 'model', 'due_date', 'due_km', 'branch_name',
+                 'branch_phone', 'policy_no', 'cover', 'campaign_title', 'booking_no', 'free_service_no']
+$$;
+
+
+--
+-- Name: run_reminders(date, timestamp with time zone); Type: FUNCTION; Schema: communication; Owner: -
+--
+
+CREATE FUNCTION communication.run_reminders(p_on date, p_now timestamp with time zone) RETURNS TABLE(rule_id integer, event text, made integer, queued integer)
+    LANGUAGE sql
+    AS $$
+    WITH s AS (SELECT * FROM communication.setting WHERE setting_id = 1),
+    r AS (SELECT * FROM communication.rule WHERE is_active),
+    e AS (SELECT * FROM communication.due_events(p_on, (SELECT coalesce(max(days_before), 0) FROM r)::integer,
+                                                 ARRAY(SELECT DISTINCT event FROM r))),
+    cand AS (
+        SELECT r.rule_id, r.channel, r.promotional, r.quiet_from, r.quiet_to, e.subject_kind, e.subject_id,
+               e.detail_id, e.due_on, e.branch_id, e.customer_id, e.name, e.facts,
+               CASE WHEN r.channel = 'EMAIL' THEN CASE WHEN master.is_email(e.email) THEN e.email END
+                    ELSE CASE WHEN master.is_mobile(e.mobile) THEN e.mobile END END AS address,
+               communication.may_send(e.customer_id, r.channel, r.promotional) AS allowed,
+               t.template_id, t.subject, t.body
+          FROM r
+          JOIN e ON e.event = r.event AND e.due_on <= p_on + r.days_before AND (e.due_on >= p_on OR r.event = 'RECALL')
+          LEFT JOIN communication.customer_language cl ON cl.customer_id = e.customer_id
+          LEFT JOIN LATERAL (SELECT t.template_id, t.subject, t.body FROM communication.template t
+                              WHERE t.code = r.template_code AND t.channel = r.channel
+                                AND t.language IN (coalesce(cl.language, 'en'), 'en')
+                              ORDER BY t.language = 'en' LIMIT 1) t ON true
+    ),
+    ins AS (
+        INSERT INTO communication.reminder AS m (rule_id, subject_kind, subject_id, detail_id, due_on, branch_id,
+                                                 customer_id, made_on, made_at, outcome)
+        SELECT c.rule_id, c.subject_kind, c.subject_id, c.detail_id, c.due_on, c.branch_id, c.customer_id, p_on, p_now,
+               CASE WHEN NOT c.allowed THEN 'NO_CONSENT' WHEN c.address IS NULL THEN 'NO_ADDRESS'
+                    WHEN c.template_id IS NULL THEN 'NO_TEMPLATE' ELSE 'QUEUED' END
+          FROM cand c
+        ON CONFLICT ON CONSTRAINT reminder_once DO NOTHING
+        RETURNING m.reminder_id, m.rule_id, m.subject_kind, m.subject_id, m.detail_id, m.due_on, m.outcome
+    ),
+    queued AS (
+        INSERT INTO communication.outbox AS o (reminder_id, branch_id, customer_id, channel, to_name, to_address,
+                                               template_id, subject, body, params, promotional, quiet_from, quiet_to,
+                                               next_attempt_at, created_at)
+        SELECT i.reminder_id, c.branch_id, c.customer_id, c.channel, c.name, c.address, c.template_id,
+               communication.fill(c.subject, c.facts), communication.fill(c.body, c.facts),
+               communication.body_params(c.body, c.facts), c.promotional, c.quiet_from, c.quiet_to,
+               communication.next_send_time(p_now, c.quiet_from, c.quiet_to, c.promotional, s.promo_from, s.promo_to),
+               p_now
+          FROM ins i
+          JOIN cand c ON c.rule_id = i.rule_id AND c.subject_kind = i.subject_kind AND c.subject_id = i.subject_id
+                     AND c.detail_id = i.detail_id AND c.due_on = i.due_on
+          CROSS JOIN s
+         WHERE i.outcome = 'QUEUED'
+        RETURNING o.reminder_id
+    )
+    SELECT r.rule_id, r.event, count(i.reminder_id)::integer, count(q.reminder_id)::integer
+      FROM r
+      LEFT JOIN ins i ON i.rule_id = r.rule_id
+      LEFT JOIN queued q ON q.reminder_id = i.reminder_id
+     GROUP BY r.rule_id, r.event
+     ORDER BY r.rule_id
+$$;
+
+
+--
+-- Name: template_problems(text); Type: FUNCTION; Schema: communication; Owner: -
+--
+
+CREATE FUNCTION communication.template_problems(p_text text) RETURNS text[]
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    AS $$
+    SELECT coalesce(array_agg(DISTINCT name ORDER BY name), '{}')
+      FROM (SELECT m[1] AS name
+              FROM regexp_matches(coalesce(p_text, ''), '\{([^{}]*)\}', 'g') AS m
+             WHERE NOT m[1] = ANY (communication.placeholder_names())
+            UNION ALL
+            SELECT '{' WHERE regexp_replace(coalesce(p_text, ''), '\{[^{}]*\}', '', 'g') ~ '[{}]') p
+$$;
+
+
+--
+-- Name: template_touched(); Type: FUNCTION; Schema: communication; Owner: -
+--
+
+CREATE FUNCTION communication.template_touched() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+    NEW.updated_at := now();
+    RETURN NEW;
+END
 $$;
 
 
@@ -4813,6 +5232,273 @@ ALTER TABLE billing.threshold ALTER COLUMN threshold_id ADD GENERATED ALWAYS AS 
 
 
 --
+-- Name: consent; Type: TABLE; Schema: communication; Owner: -
+--
+
+CREATE TABLE communication.consent (
+    customer_id integer NOT NULL,
+    channel text NOT NULL,
+    opted_in boolean NOT NULL,
+    recorded_at timestamp with time zone DEFAULT now() NOT NULL,
+    how text NOT NULL,
+    note text,
+    recorded_by integer DEFAULT audit.current_staff_id(),
+    CONSTRAINT consent_channel_check CHECK ((channel = ANY (ARRAY['EMAIL'::text, 'SMS'::text, 'WHATSAPP'::text, 'CALL'::text]))),
+    CONSTRAINT consent_how_check CHECK ((how = ANY (ARRAY['SIGNED_FORM'::text, 'IN_PERSON'::text, 'PHONE_CALL'::text, 'SMS_REPLY'::text, 'WHATSAPP_REPLY'::text, 'EMAIL_REPLY'::text]))),
+    CONSTRAINT consent_note_check CHECK ((length(note) <= 300))
+);
+
+
+--
+-- Name: customer_language; Type: TABLE; Schema: communication; Owner: -
+--
+
+CREATE TABLE communication.customer_language (
+    customer_id integer NOT NULL,
+    language text NOT NULL,
+    CONSTRAINT customer_language_language_check CHECK ((language ~ '^[a-z]{2}$'::text))
+);
+
+
+--
+-- Name: outbox; Type: TABLE; Schema: communication; Owner: -
+--
+
+CREATE TABLE communication.outbox (
+    message_id bigint NOT NULL,
+    reminder_id bigint,
+    branch_id integer NOT NULL,
+    customer_id integer,
+    channel text NOT NULL,
+    to_name text NOT NULL,
+    to_address text NOT NULL,
+    template_id integer NOT NULL,
+    subject text,
+    body text NOT NULL,
+    params jsonb DEFAULT '[]'::jsonb NOT NULL,
+    promotional boolean DEFAULT false NOT NULL,
+    quiet_from time without time zone,
+    quiet_to time without time zone,
+    status text DEFAULT 'QUEUED'::text NOT NULL,
+    attempts smallint DEFAULT 0 NOT NULL,
+    next_attempt_at timestamp with time zone DEFAULT now() NOT NULL,
+    provider_message_id text,
+    last_error text,
+    sent_at timestamp with time zone,
+    delivered_at timestamp with time zone,
+    call_outcome text,
+    call_note text,
+    called_by integer,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT outbox_address CHECK (
+CASE channel
+    WHEN 'EMAIL'::text THEN master.is_email(to_address)
+    ELSE master.is_mobile(to_address)
+END),
+    CONSTRAINT outbox_attempts_check CHECK (((attempts >= 0) AND (attempts <= 100))),
+    CONSTRAINT outbox_body_check CHECK (((length(body) >= 1) AND (length(body) <= 4000))),
+    CONSTRAINT outbox_call_note_check CHECK ((length(call_note) <= 300)),
+    CONSTRAINT outbox_call_outcome CHECK (((call_outcome IS NULL) OR (channel = 'CALL'::text))),
+    CONSTRAINT outbox_call_outcome_by CHECK (((call_outcome IS NULL) = (called_by IS NULL))),
+    CONSTRAINT outbox_call_outcome_check CHECK ((call_outcome = ANY (ARRAY['REACHED'::text, 'NO_ANSWER'::text, 'CALL_BACK'::text, 'WRONG_NUMBER'::text, 'NOT_INTERESTED'::text]))),
+    CONSTRAINT outbox_channel_check CHECK ((channel = ANY (ARRAY['EMAIL'::text, 'SMS'::text, 'WHATSAPP'::text, 'CALL'::text]))),
+    CONSTRAINT outbox_delivered CHECK (((status = 'DELIVERED'::text) = (delivered_at IS NOT NULL))),
+    CONSTRAINT outbox_last_error_check CHECK ((length(last_error) <= 500)),
+    CONSTRAINT outbox_params_check CHECK ((jsonb_typeof(params) = 'array'::text)),
+    CONSTRAINT outbox_provider_message_id_check CHECK (((length(provider_message_id) >= 1) AND (length(provider_message_id) <= 200))),
+    CONSTRAINT outbox_sent CHECK (((status = ANY (ARRAY['SENT'::text, 'DELIVERED'::text])) = (sent_at IS NOT NULL))),
+    CONSTRAINT outbox_status_check CHECK ((status = ANY (ARRAY['QUEUED'::text, 'SENT'::text, 'DELIVERED'::text, 'FAILED'::text, 'GIVEN_UP'::text]))),
+    CONSTRAINT outbox_subject_check CHECK ((length(subject) <= 400)),
+    CONSTRAINT outbox_to_name_check CHECK (((length(btrim(to_name)) >= 1) AND (length(btrim(to_name)) <= 200)))
+);
+
+
+--
+-- Name: outbox_message_id_seq; Type: SEQUENCE; Schema: communication; Owner: -
+--
+
+ALTER TABLE communication.outbox ALTER COLUMN message_id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME communication.outbox_message_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
+
+--
+-- Name: reminder; Type: TABLE; Schema: communication; Owner: -
+--
+
+CREATE TABLE communication.reminder (
+    reminder_id bigint NOT NULL,
+    rule_id integer NOT NULL,
+    subject_kind text NOT NULL,
+    subject_id integer NOT NULL,
+    detail_id integer DEFAULT 0 NOT NULL,
+    due_on date NOT NULL,
+    branch_id integer NOT NULL,
+    customer_id integer,
+    made_on date NOT NULL,
+    made_at timestamp with time zone DEFAULT now() NOT NULL,
+    outcome text NOT NULL,
+    CONSTRAINT reminder_outcome_check CHECK ((outcome = ANY (ARRAY['QUEUED'::text, 'NO_CONSENT'::text, 'NO_ADDRESS'::text, 'NO_TEMPLATE'::text]))),
+    CONSTRAINT reminder_subject_kind_check CHECK ((subject_kind = ANY (ARRAY['VEHICLE'::text, 'POLICY'::text, 'BOOKING'::text, 'ENQUIRY'::text, 'CUSTOMER'::text])))
+);
+
+
+--
+-- Name: reminder_reminder_id_seq; Type: SEQUENCE; Schema: communication; Owner: -
+--
+
+ALTER TABLE communication.reminder ALTER COLUMN reminder_id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME communication.reminder_reminder_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
+
+--
+-- Name: rule; Type: TABLE; Schema: communication; Owner: -
+--
+
+CREATE TABLE communication.rule (
+    rule_id integer NOT NULL,
+    event text NOT NULL,
+    days_before smallint NOT NULL,
+    channel text NOT NULL,
+    template_code text NOT NULL,
+    promotional boolean DEFAULT false NOT NULL,
+    quiet_from time without time zone,
+    quiet_to time without time zone,
+    is_active boolean DEFAULT true NOT NULL,
+    CONSTRAINT rule_channel_check CHECK ((channel = ANY (ARRAY['EMAIL'::text, 'SMS'::text, 'WHATSAPP'::text, 'CALL'::text]))),
+    CONSTRAINT rule_days_before_check CHECK (((days_before >= 0) AND (days_before <= 120))),
+    CONSTRAINT rule_event_check CHECK ((event = ANY (ARRAY['SERVICE_DUE'::text, 'INSURANCE_OD'::text, 'INSURANCE_TP'::text, 'WARRANTY_VEHICLE'::text, 'WARRANTY_BATTERY'::text, 'FREE_SERVICE_LAPSE'::text, 'FOLLOW_UP'::text, 'DELIVERY_PROMISED'::text, 'RECALL'::text, 'BIRTHDAY'::text]))),
+    CONSTRAINT rule_quiet_complete CHECK (((quiet_from IS NULL) = (quiet_to IS NULL))),
+    CONSTRAINT rule_quiet_not_empty CHECK ((quiet_from <> quiet_to)),
+    CONSTRAINT rule_template_code_check CHECK ((template_code ~ '^[A-Z0-9_]{2,40}$'::text))
+);
+
+
+--
+-- Name: rule_rule_id_seq; Type: SEQUENCE; Schema: communication; Owner: -
+--
+
+ALTER TABLE communication.rule ALTER COLUMN rule_id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME communication.rule_rule_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
+
+--
+-- Name: setting; Type: TABLE; Schema: communication; Owner: -
+--
+
+CREATE TABLE communication.setting (
+    setting_id smallint DEFAULT 1 NOT NULL,
+    email_enabled boolean DEFAULT false NOT NULL,
+    smtp_host text,
+    smtp_port integer DEFAULT 587 NOT NULL,
+    smtp_starttls boolean DEFAULT true NOT NULL,
+    smtp_user text,
+    email_from text,
+    sms_enabled boolean DEFAULT false NOT NULL,
+    sms_url text,
+    dlt_entity_id text,
+    sms_sender text,
+    whatsapp_enabled boolean DEFAULT false NOT NULL,
+    whatsapp_url text,
+    whatsapp_phone_id text,
+    promo_from time without time zone DEFAULT '09:00:00'::time without time zone NOT NULL,
+    promo_to time without time zone DEFAULT '21:00:00'::time without time zone NOT NULL,
+    max_attempts smallint DEFAULT 5 NOT NULL,
+    retry_minutes smallint DEFAULT 5 NOT NULL,
+    timeout_seconds smallint DEFAULT 10 NOT NULL,
+    CONSTRAINT setting_dlt_entity_id_check CHECK ((dlt_entity_id ~ '^[0-9]{10,30}$'::text)),
+    CONSTRAINT setting_email_complete CHECK (((NOT email_enabled) OR ((smtp_host IS NOT NULL) AND (email_from IS NOT NULL)))),
+    CONSTRAINT setting_email_from_check CHECK (master.is_email(email_from)),
+    CONSTRAINT setting_max_attempts_check CHECK (((max_attempts >= 1) AND (max_attempts <= 20))),
+    CONSTRAINT setting_promo_hours CHECK ((promo_to > promo_from)),
+    CONSTRAINT setting_retry_minutes_check CHECK (((retry_minutes >= 1) AND (retry_minutes <= 1440))),
+    CONSTRAINT setting_setting_id_check CHECK ((setting_id = 1)),
+    CONSTRAINT setting_sms_complete CHECK (((NOT sms_enabled) OR ((sms_url IS NOT NULL) AND (dlt_entity_id IS NOT NULL) AND (sms_sender IS NOT NULL)))),
+    CONSTRAINT setting_sms_sender_check CHECK ((sms_sender ~ '^[A-Z]{6}$'::text)),
+    CONSTRAINT setting_sms_url_check CHECK (((sms_url ~ '^https?://[^[:space:]]+$'::text) AND (length(sms_url) <= 300))),
+    CONSTRAINT setting_smtp_host_check CHECK ((smtp_host ~ '^[A-Za-z0-9][A-Za-z0-9.-]{0,252}$'::text)),
+    CONSTRAINT setting_smtp_port_check CHECK (((smtp_port >= 1) AND (smtp_port <= 65535))),
+    CONSTRAINT setting_smtp_user_check CHECK (((length(smtp_user) >= 1) AND (length(smtp_user) <= 200))),
+    CONSTRAINT setting_timeout_seconds_check CHECK (((timeout_seconds >= 1) AND (timeout_seconds <= 120))),
+    CONSTRAINT setting_whatsapp_complete CHECK (((NOT whatsapp_enabled) OR ((whatsapp_url IS NOT NULL) AND (whatsapp_phone_id IS NOT NULL)))),
+    CONSTRAINT setting_whatsapp_phone_id_check CHECK ((whatsapp_phone_id ~ '^[0-9]{5,30}$'::text)),
+    CONSTRAINT setting_whatsapp_url_check CHECK (((whatsapp_url ~ '^https?://[^[:space:]]+$'::text) AND (length(whatsapp_url) <= 300)))
+);
+
+
+--
+-- Name: state_language; Type: TABLE; Schema: communication; Owner: -
+--
+
+CREATE TABLE communication.state_language (
+    state_code character(2) NOT NULL,
+    language text NOT NULL,
+    CONSTRAINT state_language_language_check CHECK ((language ~ '^[a-z]{2}$'::text))
+);
+
+
+--
+-- Name: template; Type: TABLE; Schema: communication; Owner: -
+--
+
+CREATE TABLE communication.template (
+    template_id integer NOT NULL,
+    code text NOT NULL,
+    channel text NOT NULL,
+    language text NOT NULL,
+    subject text,
+    body text NOT NULL,
+    dlt_template_id text,
+    wa_template_name text,
+    wa_language text,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT template_body_check CHECK (((length(btrim(body)) >= 2) AND (length(btrim(body)) <= 2000))),
+    CONSTRAINT template_channel_check CHECK ((channel = ANY (ARRAY['EMAIL'::text, 'SMS'::text, 'WHATSAPP'::text, 'CALL'::text]))),
+    CONSTRAINT template_code_check CHECK ((code ~ '^[A-Z0-9_]{2,40}$'::text)),
+    CONSTRAINT template_dlt_template_id_check CHECK ((dlt_template_id ~ '^[0-9]{10,30}$'::text)),
+    CONSTRAINT template_email_subject CHECK (((channel = 'EMAIL'::text) = (subject IS NOT NULL))),
+    CONSTRAINT template_language_check CHECK ((language ~ '^[a-z]{2}$'::text)),
+    CONSTRAINT template_placeholders CHECK (((communication.template_problems(body) = '{}'::text[]) AND (communication.template_problems(subject) = '{}'::text[]))),
+    CONSTRAINT template_sms_dlt CHECK (((channel = 'SMS'::text) = (dlt_template_id IS NOT NULL))),
+    CONSTRAINT template_subject_check CHECK (((length(btrim(subject)) >= 2) AND (length(btrim(subject)) <= 200))),
+    CONSTRAINT template_wa_language_check CHECK ((wa_language ~ '^[a-z]{2,3}(_[A-Z]{2})?$'::text)),
+    CONSTRAINT template_wa_template_name_check CHECK ((wa_template_name ~ '^[a-z0-9_]{1,200}$'::text)),
+    CONSTRAINT template_whatsapp CHECK ((((channel = 'WHATSAPP'::text) = (wa_template_name IS NOT NULL)) AND ((wa_template_name IS NULL) = (wa_language IS NULL))))
+);
+
+
+--
+-- Name: template_template_id_seq; Type: SEQUENCE; Schema: communication; Owner: -
+--
+
+ALTER TABLE communication.template ALTER COLUMN template_id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME communication.template_template_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
+
+--
 -- Name: assignment_turn; Type: TABLE; Schema: crm; Owner: -
 --
 
@@ -7840,6 +8526,102 @@ ALTER TABLE ONLY billing.threshold
 
 
 --
+-- Name: consent consent_pkey; Type: CONSTRAINT; Schema: communication; Owner: -
+--
+
+ALTER TABLE ONLY communication.consent
+    ADD CONSTRAINT consent_pkey PRIMARY KEY (customer_id, channel);
+
+
+--
+-- Name: customer_language customer_language_pkey; Type: CONSTRAINT; Schema: communication; Owner: -
+--
+
+ALTER TABLE ONLY communication.customer_language
+    ADD CONSTRAINT customer_language_pkey PRIMARY KEY (customer_id);
+
+
+--
+-- Name: outbox outbox_pkey; Type: CONSTRAINT; Schema: communication; Owner: -
+--
+
+ALTER TABLE ONLY communication.outbox
+    ADD CONSTRAINT outbox_pkey PRIMARY KEY (message_id);
+
+
+--
+-- Name: outbox outbox_reminder_id_key; Type: CONSTRAINT; Schema: communication; Owner: -
+--
+
+ALTER TABLE ONLY communication.outbox
+    ADD CONSTRAINT outbox_reminder_id_key UNIQUE (reminder_id);
+
+
+--
+-- Name: reminder reminder_once; Type: CONSTRAINT; Schema: communication; Owner: -
+--
+
+ALTER TABLE ONLY communication.reminder
+    ADD CONSTRAINT reminder_once UNIQUE (rule_id, subject_kind, subject_id, detail_id, due_on);
+
+
+--
+-- Name: reminder reminder_pkey; Type: CONSTRAINT; Schema: communication; Owner: -
+--
+
+ALTER TABLE ONLY communication.reminder
+    ADD CONSTRAINT reminder_pkey PRIMARY KEY (reminder_id);
+
+
+--
+-- Name: rule rule_once; Type: CONSTRAINT; Schema: communication; Owner: -
+--
+
+ALTER TABLE ONLY communication.rule
+    ADD CONSTRAINT rule_once UNIQUE (event, days_before, channel);
+
+
+--
+-- Name: rule rule_pkey; Type: CONSTRAINT; Schema: communication; Owner: -
+--
+
+ALTER TABLE ONLY communication.rule
+    ADD CONSTRAINT rule_pkey PRIMARY KEY (rule_id);
+
+
+--
+-- Name: setting setting_pkey; Type: CONSTRAINT; Schema: communication; Owner: -
+--
+
+ALTER TABLE ONLY communication.setting
+    ADD CONSTRAINT setting_pkey PRIMARY KEY (setting_id);
+
+
+--
+-- Name: state_language state_language_pkey; Type: CONSTRAINT; Schema: communication; Owner: -
+--
+
+ALTER TABLE ONLY communication.state_language
+    ADD CONSTRAINT state_language_pkey PRIMARY KEY (state_code);
+
+
+--
+-- Name: template template_once; Type: CONSTRAINT; Schema: communication; Owner: -
+--
+
+ALTER TABLE ONLY communication.template
+    ADD CONSTRAINT template_once UNIQUE (code, channel, language);
+
+
+--
+-- Name: template template_pkey; Type: CONSTRAINT; Schema: communication; Owner: -
+--
+
+ALTER TABLE ONLY communication.template
+    ADD CONSTRAINT template_pkey PRIMARY KEY (template_id);
+
+
+--
 -- Name: assignment_turn assignment_turn_pkey; Type: CONSTRAINT; Schema: crm; Owner: -
 --
 
@@ -9367,6 +10149,27 @@ CREATE INDEX refund_invoice_idx ON billing.refund USING btree (invoice_id) WHERE
 
 
 --
+-- Name: outbox_branch_idx; Type: INDEX; Schema: communication; Owner: -
+--
+
+CREATE INDEX outbox_branch_idx ON communication.outbox USING btree (branch_id, created_at DESC);
+
+
+--
+-- Name: outbox_due_idx; Type: INDEX; Schema: communication; Owner: -
+--
+
+CREATE INDEX outbox_due_idx ON communication.outbox USING btree (next_attempt_at) WHERE (status = ANY (ARRAY['QUEUED'::text, 'FAILED'::text]));
+
+
+--
+-- Name: reminder_branch_idx; Type: INDEX; Schema: communication; Owner: -
+--
+
+CREATE INDEX reminder_branch_idx ON communication.reminder USING btree (branch_id, made_on);
+
+
+--
 -- Name: contact_lead_idx; Type: INDEX; Schema: crm; Owner: -
 --
 
@@ -9392,6 +10195,13 @@ CREATE INDEX lead_branch_status_idx ON crm.lead USING btree (branch_id, status, 
 --
 
 CREATE INDEX lead_follow_up_idx ON crm.lead USING btree (salesperson_id, follow_up_on) WHERE ((status <> ALL (ARRAY['BOOKED'::text, 'LOST'::text])) AND (follow_up_on IS NOT NULL));
+
+
+--
+-- Name: lead_follow_up_on_idx; Type: INDEX; Schema: crm; Owner: -
+--
+
+CREATE INDEX lead_follow_up_on_idx ON crm.lead USING btree (follow_up_on) WHERE ((follow_up_on IS NOT NULL) AND (status <> ALL (ARRAY['BOOKED'::text, 'LOST'::text])));
 
 
 --
@@ -9451,10 +10261,24 @@ CREATE UNIQUE INDEX policy_od_no_idx ON insurance.policy USING btree (insurer_id
 
 
 --
+-- Name: policy_od_to_all_idx; Type: INDEX; Schema: insurance; Owner: -
+--
+
+CREATE INDEX policy_od_to_all_idx ON insurance.policy USING btree (od_to) WHERE (od_to IS NOT NULL);
+
+
+--
 -- Name: policy_od_to_idx; Type: INDEX; Schema: insurance; Owner: -
 --
 
 CREATE INDEX policy_od_to_idx ON insurance.policy USING btree (branch_id, od_to);
+
+
+--
+-- Name: policy_tp_to_all_idx; Type: INDEX; Schema: insurance; Owner: -
+--
+
+CREATE INDEX policy_tp_to_all_idx ON insurance.policy USING btree (tp_to) WHERE (tp_to IS NOT NULL);
 
 
 --
@@ -9696,6 +10520,13 @@ CREATE INDEX booking_customer_idx ON sales.booking USING btree (customer_id);
 
 
 --
+-- Name: booking_expected_delivery_idx; Type: INDEX; Schema: sales; Owner: -
+--
+
+CREATE INDEX booking_expected_delivery_idx ON sales.booking USING btree (expected_delivery) WHERE ((expected_delivery IS NOT NULL) AND (stage = ANY (ARRAY['BOOKED'::text, 'ALLOTTED'::text, 'INVOICED'::text])));
+
+
+--
 -- Name: booking_pending_discount_idx; Type: INDEX; Schema: sales; Owner: -
 --
 
@@ -9927,6 +10758,13 @@ CREATE INDEX vehicle_customer_idx ON service.vehicle USING btree (customer_id);
 
 
 --
+-- Name: vehicle_next_service_due_idx; Type: INDEX; Schema: service; Owner: -
+--
+
+CREATE INDEX vehicle_next_service_due_idx ON service.vehicle USING btree (next_service_due_on) WHERE (next_service_due_on IS NOT NULL);
+
+
+--
 -- Name: vehicle_next_service_idx; Type: INDEX; Schema: service; Owner: -
 --
 
@@ -9945,6 +10783,13 @@ CREATE INDEX vehicle_registration_prefix_idx ON service.vehicle USING btree (reg
 --
 
 CREATE INDEX vehicle_registration_suffix_idx ON service.vehicle USING btree (reverse(registration_no) text_pattern_ops);
+
+
+--
+-- Name: vehicle_sale_date_idx; Type: INDEX; Schema: service; Owner: -
+--
+
+CREATE INDEX vehicle_sale_date_idx ON service.vehicle USING btree (sale_date);
 
 
 --
@@ -10253,6 +11098,62 @@ CREATE TRIGGER refund_is_permanent BEFORE DELETE OR UPDATE ON billing.refund FOR
 --
 
 CREATE TRIGGER refund_post BEFORE INSERT ON billing.refund FOR EACH ROW EXECUTE FUNCTION billing.post_refund();
+
+
+--
+-- Name: consent audit_log_change; Type: TRIGGER; Schema: communication; Owner: -
+--
+
+CREATE TRIGGER audit_log_change AFTER INSERT OR DELETE OR UPDATE ON communication.consent FOR EACH ROW EXECUTE FUNCTION audit.log_change('customer_id', '', '');
+
+
+--
+-- Name: customer_language audit_log_change; Type: TRIGGER; Schema: communication; Owner: -
+--
+
+CREATE TRIGGER audit_log_change AFTER INSERT OR DELETE OR UPDATE ON communication.customer_language FOR EACH ROW EXECUTE FUNCTION audit.log_change('customer_id', '', '');
+
+
+--
+-- Name: rule audit_log_change; Type: TRIGGER; Schema: communication; Owner: -
+--
+
+CREATE TRIGGER audit_log_change AFTER INSERT OR DELETE OR UPDATE ON communication.rule FOR EACH ROW EXECUTE FUNCTION audit.log_change('rule_id', '', '');
+
+
+--
+-- Name: setting audit_log_change; Type: TRIGGER; Schema: communication; Owner: -
+--
+
+CREATE TRIGGER audit_log_change AFTER INSERT OR DELETE OR UPDATE ON communication.setting FOR EACH ROW EXECUTE FUNCTION audit.log_change('setting_id', '', '');
+
+
+--
+-- Name: template audit_log_change; Type: TRIGGER; Schema: communication; Owner: -
+--
+
+CREATE TRIGGER audit_log_change AFTER INSERT OR DELETE OR UPDATE ON communication.template FOR EACH ROW EXECUTE FUNCTION audit.log_change('template_id', '', '');
+
+
+--
+-- Name: outbox outbox_change; Type: TRIGGER; Schema: communication; Owner: -
+--
+
+CREATE TRIGGER outbox_change BEFORE UPDATE ON communication.outbox FOR EACH ROW EXECUTE FUNCTION communication.check_outbox_change();
+
+
+--
+-- Name: rule rule_template; Type: TRIGGER; Schema: communication; Owner: -
+--
+
+CREATE TRIGGER rule_template BEFORE INSERT OR UPDATE ON communication.rule FOR EACH ROW EXECUTE FUNCTION communication.check_rule();
+
+
+--
+-- Name: template template_touched; Type: TRIGGER; Schema: communication; Owner: -
+--
+
+CREATE TRIGGER template_touched BEFORE UPDATE ON communication.template FOR EACH ROW EXECUTE FUNCTION communication.template_touched();
 
 
 --
@@ -11780,6 +12681,102 @@ ALTER TABLE ONLY billing.refund
 
 ALTER TABLE ONLY billing.refund
     ADD CONSTRAINT refund_posted_by_fkey FOREIGN KEY (posted_by) REFERENCES master.staff(staff_id);
+
+
+--
+-- Name: consent consent_customer_id_fkey; Type: FK CONSTRAINT; Schema: communication; Owner: -
+--
+
+ALTER TABLE ONLY communication.consent
+    ADD CONSTRAINT consent_customer_id_fkey FOREIGN KEY (customer_id) REFERENCES master.customer(customer_id);
+
+
+--
+-- Name: consent consent_recorded_by_fkey; Type: FK CONSTRAINT; Schema: communication; Owner: -
+--
+
+ALTER TABLE ONLY communication.consent
+    ADD CONSTRAINT consent_recorded_by_fkey FOREIGN KEY (recorded_by) REFERENCES master.staff(staff_id);
+
+
+--
+-- Name: customer_language customer_language_customer_id_fkey; Type: FK CONSTRAINT; Schema: communication; Owner: -
+--
+
+ALTER TABLE ONLY communication.customer_language
+    ADD CONSTRAINT customer_language_customer_id_fkey FOREIGN KEY (customer_id) REFERENCES master.customer(customer_id);
+
+
+--
+-- Name: outbox outbox_branch_id_fkey; Type: FK CONSTRAINT; Schema: communication; Owner: -
+--
+
+ALTER TABLE ONLY communication.outbox
+    ADD CONSTRAINT outbox_branch_id_fkey FOREIGN KEY (branch_id) REFERENCES master.branch(branch_id);
+
+
+--
+-- Name: outbox outbox_called_by_fkey; Type: FK CONSTRAINT; Schema: communication; Owner: -
+--
+
+ALTER TABLE ONLY communication.outbox
+    ADD CONSTRAINT outbox_called_by_fkey FOREIGN KEY (called_by) REFERENCES master.staff(staff_id);
+
+
+--
+-- Name: outbox outbox_customer_id_fkey; Type: FK CONSTRAINT; Schema: communication; Owner: -
+--
+
+ALTER TABLE ONLY communication.outbox
+    ADD CONSTRAINT outbox_customer_id_fkey FOREIGN KEY (customer_id) REFERENCES master.customer(customer_id);
+
+
+--
+-- Name: outbox outbox_reminder_id_fkey; Type: FK CONSTRAINT; Schema: communication; Owner: -
+--
+
+ALTER TABLE ONLY communication.outbox
+    ADD CONSTRAINT outbox_reminder_id_fkey FOREIGN KEY (reminder_id) REFERENCES communication.reminder(reminder_id);
+
+
+--
+-- Name: outbox outbox_template_id_fkey; Type: FK CONSTRAINT; Schema: communication; Owner: -
+--
+
+ALTER TABLE ONLY communication.outbox
+    ADD CONSTRAINT outbox_template_id_fkey FOREIGN KEY (template_id) REFERENCES communication.template(template_id);
+
+
+--
+-- Name: reminder reminder_branch_id_fkey; Type: FK CONSTRAINT; Schema: communication; Owner: -
+--
+
+ALTER TABLE ONLY communication.reminder
+    ADD CONSTRAINT reminder_branch_id_fkey FOREIGN KEY (branch_id) REFERENCES master.branch(branch_id);
+
+
+--
+-- Name: reminder reminder_customer_id_fkey; Type: FK CONSTRAINT; Schema: communication; Owner: -
+--
+
+ALTER TABLE ONLY communication.reminder
+    ADD CONSTRAINT reminder_customer_id_fkey FOREIGN KEY (customer_id) REFERENCES master.customer(customer_id);
+
+
+--
+-- Name: reminder reminder_rule_id_fkey; Type: FK CONSTRAINT; Schema: communication; Owner: -
+--
+
+ALTER TABLE ONLY communication.reminder
+    ADD CONSTRAINT reminder_rule_id_fkey FOREIGN KEY (rule_id) REFERENCES communication.rule(rule_id);
+
+
+--
+-- Name: state_language state_language_state_code_fkey; Type: FK CONSTRAINT; Schema: communication; Owner: -
+--
+
+ALTER TABLE ONLY communication.state_language
+    ADD CONSTRAINT state_language_state_code_fkey FOREIGN KEY (state_code) REFERENCES master.state(state_code);
 
 
 --
@@ -13847,6 +14844,32 @@ CREATE POLICY transfer_received ON billing.invoice FOR SELECT USING (((transfer_
    FROM inventory.stock_transfer t
   WHERE ((t.transfer_id = invoice.transfer_id) AND platform.branch_visible(t.to_branch_id))))));
 
+
+--
+-- Name: outbox; Type: ROW SECURITY; Schema: communication; Owner: -
+--
+
+ALTER TABLE communication.outbox ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: outbox own_branch; Type: POLICY; Schema: communication; Owner: -
+--
+
+CREATE POLICY own_branch ON communication.outbox USING (platform.branch_visible(branch_id)) WITH CHECK (platform.branch_visible(branch_id));
+
+
+--
+-- Name: reminder own_branch; Type: POLICY; Schema: communication; Owner: -
+--
+
+CREATE POLICY own_branch ON communication.reminder USING (platform.branch_visible(branch_id)) WITH CHECK (platform.branch_visible(branch_id));
+
+
+--
+-- Name: reminder; Type: ROW SECURITY; Schema: communication; Owner: -
+--
+
+ALTER TABLE communication.reminder ENABLE ROW LEVEL SECURITY;
 
 --
 -- Name: assignment_turn; Type: ROW SECURITY; Schema: crm; Owner: -

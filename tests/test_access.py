@@ -8,6 +8,7 @@ import pytest
 import sqlalchemy as sa
 from catalog_ids import catalog_ids
 from claim_ids import claim_ids
+from communication_ids import communication_ids
 from conftest import ROOT, csrf_from, login, page_csrf
 from crm_ids import crm_ids
 from inventory_ids import inventory_ids
@@ -283,6 +284,28 @@ ACCESS = {
     "warranty.labour_rate_new": frozenset({"ADMIN", "MANAGER"}),
 }
 
+# Communication: the administrator sets reminder rules, templates and providers and runs reminders from the
+# screen; managers read the outbox; the counter (sales, service advisor) works the call list; who keeps customers
+# records their consent; every staff member but the sub-dealer has the bell.
+CALLERS = frozenset({"ADMIN", "MANAGER", "SALES", "SERVICE_ADVISOR"})
+ACCESS.update({
+    "communication.rule_list": ADMIN_ONLY,
+    "communication.rule_new": ADMIN_ONLY,
+    "communication.rule_edit": ADMIN_ONLY,
+    "communication.run_now": ADMIN_ONLY,
+    "communication.template_list": ADMIN_ONLY,
+    "communication.template_new": ADMIN_ONLY,
+    "communication.template_edit": ADMIN_ONLY,
+    "communication.settings": ADMIN_ONLY,
+    "communication.outbox": frozenset({"ADMIN", "MANAGER"}),
+    "communication.call_list": CALLERS,
+    "communication.call_list_pdf": CALLERS,
+    "communication.call_outcome": CALLERS,
+    "communication.consent": frozenset({"ADMIN", "MANAGER", "SALES", "SERVICE_ADVISOR", "ACCOUNTS"}),
+    "communication.bell": STAFF_ROLES - {"DEALER"},
+    "communication.notifications": STAFF_ROLES - {"DEALER"},
+})
+
 # Routes whose own job, when used, is to send the browser to the login page
 # (logging out, or the setup wizard once the showroom is set up).
 LEADS_TO_LOGIN = {"auth.logout", "auth.switch_user", "auth.setup"}
@@ -361,6 +384,7 @@ def showroom(app, engine, make_branch, make_staff):
     ids.update(claim_ids(engine, branch_id))
     ids.update(service_bill_ids(engine, branch_id))
     ids.update(crm_ids(engine, branch_id, ids["lead_id"]))
+    ids.update(communication_ids(engine, branch_id, ids["customer_id"]))
     return {"codes": codes, "ids": ids, "target": target_id}
 
 

@@ -73,6 +73,10 @@ GLOBAL_ROUTES = {
     "inventory.part_stock_bin": STOCK_LOOKUP,
     "service.vehicle_detail": WORKSHOP_VEHICLE,
     "service.job_card_new": WORKSHOP_VEHICLE,
+    "communication.rule_edit": "reminder rules and templates are the whole showroom's, edited by an ADMIN only "
+                               "(a MANAGER or SALES gets 403)",
+    "communication.template_edit": "reminder rules and templates are the whole showroom's, edited by an ADMIN only",
+    "communication.consent": "customers are the showroom's, served at any of its branches: so is their consent",
     "service.unit_arrive": WORKSHOP_VEHICLE + "; a scooter sold at another branch is checked in with its owner "
                                               "typed, since that branch's sale is not visible",
 }
@@ -147,6 +151,9 @@ def two_branches(app, engine, make_branch, make_staff):
     from crm_ids import crm_ids  # a test ride on a demo unit for the lead
 
     ids.update(crm_ids(engine, branch_a, ids["lead_id"]))
+    from communication_ids import communication_ids  # a call on branch A's call list
+
+    ids.update(communication_ids(engine, branch_a, ids["customer_id"]))
     branch_b = make_branch()
     make_staff("BMGR", "MANAGER", PIN, branch_id=branch_b)
     make_staff("BSAL", "SALES", PIN, branch_id=branch_b)

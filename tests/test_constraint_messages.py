@@ -164,6 +164,23 @@ CANNOT_BE_CAUSED.update({name: why for why, names in {
         "campaign_done_job_line_id_fkey", "campaign_done_job_line_id_key"],
 }.items() for name in names})
 
+# Communication (sql/0037_communication.sql): the reminders and the outbox are written by the reminder run and
+# the sender, never typed; the call outcome's screen maps what it can cause (webapp/communication/forms.py).
+CANNOT_BE_CAUSED.update({name: why for why, names in {
+    "made by communication.run_reminders from the data (rule, subject, due date, once by reminder_once ON "
+    "CONFLICT DO NOTHING), never typed": [
+        "reminder_customer_id_fkey", "reminder_once", "reminder_rule_id_fkey", "reminder_subject_kind_check"],
+    "an outbox row is queued by the run with an address it checked (master.is_mobile / is_email) and moved only "
+    "by the sender and the call list's outcome (one UPDATE each, on messages still QUEUED or FAILED)": [
+        "outbox_address", "outbox_attempts_check", "outbox_call_outcome", "outbox_call_outcome_by",
+        "outbox_called_by_fkey", "outbox_customer_id_fkey", "outbox_delivered", "outbox_last_error_check",
+        "outbox_params_check", "outbox_provider_message_id_check", "outbox_reminder_id_fkey",
+        "outbox_reminder_id_key", "outbox_sent", "outbox_status_check", "outbox_template_id_fkey", "outbox_final",
+        "outbox_fixed"],
+    "the consent page is opened for a customer loaded first (404 when absent); the channel settings are one row": [
+        "consent_customer_id_fkey", "customer_language_customer_id_fkey", "setting_setting_id_check"],
+}.items() for name in names})
+
 def form_checks() -> dict[str, str]:
     """Field name -> how some form of the webapp checks it before anything reaches the database: a
     list it must be chosen from (a stale or made-up id, a kind or mode not listed, is refused by

@@ -91,7 +91,7 @@ BUDGETS = {
     "master.branch_edit": 5,
     "master.branch_new": 4,
     "master.customer_list": 5,
-    "master.customer_detail": 5,
+    "master.customer_detail": 6,  # +1: the reminders module's consent panel (webapp/communication)
     "master.customer_edit": 6,
     "master.customer_new": 6,
     "master.financier_list": 5,
@@ -245,6 +245,22 @@ BUDGETS = {
     "warranty.pack_swap": 7,            # the job card, the packs in the vehicle, the packs in the parts master
     "warranty.labour_rates": 5,
     "warranty.labour_rate_new": 5,
+    # Communication (webapp/communication/views.py). The bell is polled every minute: the session lookup, its one
+    # count statement, the COMMIT (never the session row: polling is not the user's activity).
+    "communication.bell": 4,
+    "communication.notifications": 5,
+    "communication.rule_list": 5,
+    "communication.rule_new": 5,
+    "communication.rule_edit": 6,
+    "communication.template_list": 5,
+    "communication.template_new": 5,
+    "communication.template_edit": 6,
+    "communication.settings": 5,
+    "communication.outbox": 5,
+    "communication.call_list": 5,
+    "communication.call_list_pdf": 6,
+    "communication.call_outcome": 5,
+    "communication.consent": 6,
 }
 
 

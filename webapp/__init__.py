@@ -67,6 +67,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     from .audit import bp as audit_bp
     from .auth import bp as auth_bp
     from .billing import bp as billing_bp
+    from .communication import bp as communication_bp
     from .crm import bp as crm_bp
     from .dashboard import bp as dashboard_bp
     from .insurance import bp as insurance_bp
@@ -80,7 +81,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     from .warranty import bp as warranty_bp
 
     for blueprint in (platform_bp, auth_bp, dashboard_bp, master_bp, audit_bp, oem_bp, inventory_bp,
-                      procurement_bp, sales_bp, crm_bp, billing_bp, insurance_bp, service_bp, warranty_bp):
+                      procurement_bp, sales_bp, crm_bp, billing_bp, insurance_bp, service_bp, warranty_bp,
+                      communication_bp):
         app.register_blueprint(blueprint)
 
     errors.init_app(app)

@@ -91,6 +91,12 @@ CAPABILITIES: dict[str, frozenset[str]] = {
     "warranty.settle": _ACCOUNTANTS,                # the amount the OEM credited for a claim
     "warranty.settings": _MANAGERS,                 # extended warranty plans, reading limits, pack rules
     "campaign.manage": _WORKSHOP,                   # recall / service campaigns from the OEM
+
+    # Communication: reminder rules, templates, channels; the outbox; the call list; the staff bell.
+    "reminder.settings": frozenset({"ADMIN"}),      # rules, templates, providers, a run from the screen
+    "outbox.read": _MANAGERS,
+    "call_list.work": _SELLERS | {"SERVICE_ADVISOR"},
+    "notification.read": _STAFF,
 }
 
 

@@ -91,9 +91,11 @@ SECTIONS: list[NavSection] = [
         NavLink("Staff", "master.staff_list", "Add staff, reset PINs, deactivate"),
         NavLink("Showroom profile", "master.branch_list", "Branches, GSTIN, invoice series"),
         NavLink("Audit log", "audit.log_list", "Who changed what, and when"),
+        NavLink("Reminders", "communication.outbox", "Messages sent and queued; rules, templates, channels"),
     )),
     NavSection("My account", (
         NavLink("My profile", "auth.profile", "Change your PIN, log out other devices"),
+        NavLink("Call list", "communication.call_list", "Today's reminder calls; note each call's outcome"),
     )),
 ]
 

@@ -125,6 +125,9 @@ def _fill(app, engine) -> dict:
     from crm_ids import crm_ids  # a demo scooter out on a test ride: a row for the test rides list
 
     crm_ids(engine, branch_id, ids["lead_id"])
+    from communication_ids import communication_ids  # a call on the call list, in the outbox
+
+    communication_ids(engine, branch_id, ids["customer_id"])
     ids.update(branch_id=branch_id, allotted_booking_id=allotted, part_no="MTX-001")  # catalog_ids' part, in stock
     return ids
 

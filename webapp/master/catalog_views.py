@@ -11,6 +11,7 @@ from __future__ import annotations
 from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
+from .. import panels
 from ..db import get_conn
 from ..formatting import ddmmyyyy, group_indian, plain_number, today_ist
 from ..forms import overlap_message, save_or_field_error
@@ -181,8 +182,10 @@ def customer_new():
 @bp.get("/customers/<int:customer_id>")
 @allow("customer.manage")
 def customer_detail(customer_id: int):
-    return render_template("master/customer_detail.html",
-                           customer=found_or_404(cq.get_customer(get_conn(), customer_id)))
+    conn = get_conn()
+    customer = found_or_404(cq.get_customer(conn, customer_id))
+    return render_template("master/customer_detail.html", customer=customer,
+                           panels=panels.draw("customer", conn, customer))
 
 
 @bp.route("/customers/<int:customer_id>/edit", methods=["GET", "POST"])
