@@ -88,7 +88,8 @@ def pg_server_url():
 # need not survive a power cut, so it does not wait for the disk at each commit, nor when a database is
 # copied from the template (CREATE DATABASE ... STRATEGY FILE_COPY). A showroom's server keeps
 # PostgreSQL's safe defaults; tests that start one (test_server.py, test_faults.py) run with them.
-SCRATCH_SETTINGS = {"fsync": "off", "synchronous_commit": "off", "full_page_writes": "off"}
+# Nor does it compile queries (JIT): the tests' statements are short, a compilation costs more than it saves.
+SCRATCH_SETTINGS = {"fsync": "off", "synchronous_commit": "off", "full_page_writes": "off", "jit": "off"}
 
 
 def scratch_cluster(server_url: str) -> None:
@@ -527,6 +528,8 @@ class TestEngine:
     """Stands for an Engine in a rolled-back test: connect() and begin() work on the shared connection,
     as the owner (the fixtures' `engine`) or as the app role (the app's requests, Database.engine_override).
     Anything else an Engine has (its url, its events, ...) fails, naming the commits marker."""
+
+    __test__ = False  # not a test class, in the test modules that import it
 
     def __init__(self, shared: SharedConnection, role: str | None = None):
         self.shared = shared
