@@ -22,7 +22,7 @@ from urllib.parse import urlsplit
 import builders as b
 import pytest
 import sqlalchemy as sa
-from conftest import page_csrf
+from conftest import TestEngine, page_csrf
 from test_access import ANONYMOUS, ANYONE, admitted, browser, requests_for, showroom  # noqa: F401 (fixture)
 from test_typed_input import staff_client
 from werkzeug.datastructures import MultiDict
@@ -147,7 +147,7 @@ def drawn_forms(app, client, paths) -> dict[str, list[tuple[str, list]]]:
 
 # ----------------------------------------------------------------------------- the database before and after
 
-def snapshot_sql(engine) -> tuple[str, list[str]]:
+def snapshot_sql(engine) -> tuple[str, list[str], list[str]]:
     with engine.connect() as conn:
         tables = conn.execute(sa.text(
             """SELECT format('%I.%I', schemaname, relname) FROM pg_stat_user_tables
@@ -156,12 +156,37 @@ def snapshot_sql(engine) -> tuple[str, list[str]]:
     # Every insert shows in a count; every update of an audited table as a row of audit.log.
     parts = [f"(SELECT count(*) FROM {t})" for t in counted]
     parts.append("(SELECT count(*) FROM audit.log WHERE action <> 'EVENT')")
-    return "SELECT ARRAY[" + ", ".join(parts) + "]", [*counted, "audit.log (changes)"]
+    return "SELECT ARRAY[" + ", ".join(parts) + "]", [*counted, "audit.log (changes)"], [*counted, "audit.log"]
 
 
-def state(engine, sql):
-    with engine.connect() as conn:
-        return conn.execute(sa.text(sql)).scalar_one()
+# Rows inserted or deleted so far in this transaction, in the counted tables (PostgreSQL's per-transaction
+# statistics of this connection, rolled-back savepoints included: the number only grows).
+ROWS_MOVED = sa.text("SELECT coalesce(sum(n_tup_ins + n_tup_del), 0) FROM pg_stat_xact_user_tables "
+                     "WHERE relid = ANY(CAST(:tables AS regclass[]))")
+
+
+class DatabaseState:
+    """The counts of snapshot_sql. In a rolled-back test every request runs on the test's one connection
+    (tests/conftest.py), so a count can only have changed if a row was inserted or deleted since the last
+    reading (the app truncates nothing): when none was, the last counts are the answer, without counting
+    every table again."""
+
+    def __init__(self, engine):
+        self.engine = engine
+        sql, self.names, tables = snapshot_sql(engine)
+        self.sql = sa.text(sql)
+        self.tables = tables
+        self.one_connection = isinstance(engine, TestEngine)
+        self.last = None  # (rows moved, counts) of the last reading
+
+    def read(self):
+        with self.engine.connect() as conn:
+            moved = conn.execute(ROWS_MOVED, {"tables": self.tables}).scalar_one() if self.one_connection else None
+            if moved is not None and self.last is not None and self.last[0] == moved:
+                return self.last[1]
+            counts = conn.execute(self.sql).scalar_one()
+        self.last = (moved, counts)
+        return counts
 
 
 # ----------------------------------------------------------------------------- the requests
@@ -234,19 +259,25 @@ def test_no_post_route_answers_malformed_input_with_a_server_error(app, engine, 
     pages = drawn_forms(app, admin, [p for _, m, p in all_requests if m == "GET"])
     posts = sorted({(e, p) for e, m, p in all_requests if m == "POST"}, key=lambda ep: (ep[0] in LAST, ep))
     assert len(posts) > 50
-    sql, names = snapshot_sql(engine)
+    database = DatabaseState(engine)
+    names = database.names
     problems, refused_but_changed, sent = [], [], 0
     before = None  # the database as the next request finds it (None: read it first)
+    # One logged-in browser per role for the routes' requests, logged in afresh when a request logged it
+    # out; the login routes (LAST) each get browsers of their own, as they end or replace the session.
+    browsers = {}
     for endpoint, built_path in posts:
         targets = pages.get(endpoint) or [(built_path, [[n, "any", "ok", []] for n in GENERIC_NAMES])]
         for role in roles_for(endpoint):
-            client, token = browser(app, showroom, role)
+            if endpoint in LAST or role not in browsers:
+                browsers[role] = browser(app, showroom, role)
+            client, token = browsers[role]
             budget = 12 if role in ("ADMIN", ANONYMOUS) else 4
             for path, fields in targets[:2]:
                 base = [(f[0], f[2]) for f in fields]
                 for form in variants(fields, rng, budget):
                     if before is None:
-                        before = state(engine, sql)
+                        before = database.read()
                     caplog.clear()
                     response = post_form(client, path, form, token, rng)
                     known, before = before, None  # unless refused, the next request reads the database again
@@ -259,13 +290,14 @@ def test_no_post_route_answers_malformed_input_with_a_server_error(app, engine, 
                         problems.append(f"{what} -> {status}, PostgreSQL refused it: "
                                         f"{unchecked_values(caplog.records)}")
                     elif 400 <= status < 500:
-                        after = state(engine, sql)
+                        after = database.read()
                         if after != known:
                             changed = [n for n, x, y in zip(names, known, after) if x != y]
                             refused_but_changed.append(f"{what} -> {status} changed {changed}")
                         before = after  # what the next request finds
                     if response.headers.get("Location", "").startswith("/login") and endpoint not in LAST:
-                        client, token = browser(app, showroom, role)  # a route that logged the client out
+                        browsers[role] = browser(app, showroom, role)  # a route that logged the client out
+                        client, token = browsers[role]
     assert sent > 500
     assert not problems, f"{len(problems)} of {sent} requests ended in a server error:\n" + "\n".join(problems)
     assert not refused_but_changed, "refused, yet the database changed:\n" + "\n".join(refused_but_changed)

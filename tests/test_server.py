@@ -68,6 +68,13 @@ class Showroom:
         done = self.run("init-db")
         assert done.returncode == 0, done.stdout + done.stderr
 
+    def init_db_from(self, instance: Path) -> None:
+        """The instance folder another showroom's `init-db` made, copied (a stopped PostgreSQL's files; cp -a
+        keeps them the user 'pgserver''s): a showroom as `init-db` leaves it, without initdb and every
+        migration again."""
+        self.folder.mkdir(parents=True)
+        subprocess.run(["cp", "-a", str(instance), str(self.folder / "instance")], check=True)
+
     def serve(self) -> subprocess.Popen:
         port = free_port()
         self.base = f"http://127.0.0.1:{port}"
@@ -116,13 +123,27 @@ def showroom():
     shutil.rmtree(folder, ignore_errors=True)
 
 
+@pytest.fixture(scope="module")
+def initialised():
+    """One showroom after `init-db` (a fresh embedded PostgreSQL with every migration, stopped again), for the
+    tests that only need one to serve: each starts from a copy of its instance folder (Showroom.init_db_from).
+    test_serve_writes_the_settings_once_and_they_survive_restarts runs `init-db` itself."""
+    folder = Path(tempfile.mkdtemp(prefix="erp-server-"))
+    shop = Showroom(folder / "initialised")
+    shop.init_db()
+    assert postmaster_pid(shop.pgdata) is None  # init-db stopped its PostgreSQL: the files can be copied
+    yield shop.folder / "instance"
+    shop.close()
+    shutil.rmtree(folder, ignore_errors=True)
+
+
 # ----------------------------------------------------------------------------- gunicorn, every core
 
 
 @pytest.mark.skipif(os.name == "nt", reason="gunicorn is for Linux and macOS; Windows serves with waitress")
-def test_serve_answers_from_the_configured_number_of_worker_processes(showroom):
+def test_serve_answers_from_the_configured_number_of_worker_processes(showroom, initialised):
     shop = showroom(ERP_WORKERS="3", ERP_THREADS="2")
-    shop.init_db()
+    shop.init_db_from(initialised)
     shop.serve()
     said = shop.console.read_text()
     assert "(3 worker processes x 2 threads, embedded PostgreSQL in" in said
@@ -242,9 +263,9 @@ def test_serve_writes_the_settings_once_and_they_survive_restarts(showroom):
 # ----------------------------------------------------------------------------- the ERP dies, its PostgreSQL too
 
 
-def test_a_killed_serve_leaves_no_embedded_postgresql_running(showroom):
+def test_a_killed_serve_leaves_no_embedded_postgresql_running(showroom, initialised):
     shop = showroom(ERP_WORKERS="2", ERP_THREADS="2")
-    shop.init_db()
+    shop.init_db_from(initialised)
     shop.serve()
     postmaster = postmaster_pid(shop.pgdata)
     assert alive(postmaster)
@@ -271,9 +292,9 @@ with app.app_context():
 """
 
 
-def test_a_command_still_using_the_server_keeps_it_after_serve_was_killed(showroom):
+def test_a_command_still_using_the_server_keeps_it_after_serve_was_killed(showroom, initialised):
     shop = showroom(ERP_WORKERS="1", ERP_THREADS="2")
-    shop.init_db()
+    shop.init_db_from(initialised)
     shop.serve()
     postmaster = postmaster_pid(shop.pgdata)
     guardian = shop.guardian()
@@ -298,9 +319,9 @@ def test_a_command_still_using_the_server_keeps_it_after_serve_was_killed(showro
             holder.wait(10)
 
 
-def test_a_killed_command_leaves_no_embedded_postgresql_running_either(showroom):
+def test_a_killed_command_leaves_no_embedded_postgresql_running_either(showroom, initialised):
     shop = showroom()
-    shop.init_db()
+    shop.init_db_from(initialised)
     holder = subprocess.Popen([sys.executable, "-c", HOLDER], cwd=ROOT, env=shop.env, stdin=subprocess.PIPE,
                               stdout=subprocess.PIPE, text=True)
     try:
