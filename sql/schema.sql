@@ -3986,11 +3986,12 @@ BEGIN
                 USING ERRCODE = 'check_violation', CONSTRAINT = 'claim_campaign_covers_vin';
         END IF;
         IF NEW.kind = 'RECALL'
-           AND NOT EXISTS (SELECT 1 FROM warranty.campaign_done d WHERE d.campaign_id = NEW.campaign_id AND d.vin = NEW.vin)
+           AND NOT EXISTS (SELECT 1 FROM warranty.campaign_done d WHERE d.campaign_id = NEW.campaign_id AND d.vin = NEW.vin
+                              AND d.branch_id = NEW.branch_id)   -- the branch that did the work claims it
            AND NOT EXISTS (SELECT 1 FROM service.job_line l
                             WHERE l.job_card_id = NEW.job_card_id AND l.campaign_id = NEW.campaign_id
                               AND l.status <> 'DECLINED') THEN
-            RAISE EXCEPTION 'campaign % is not done on VIN %: a recall is claimed for work done', NEW.campaign_id, NEW.vin
+            RAISE EXCEPTION 'campaign % is not done on VIN % by this branch: a recall is claimed for work done', NEW.campaign_id, NEW.vin
                 USING ERRCODE = 'check_violation', CONSTRAINT = 'claim_recall_campaign_done';
         END IF;
     END IF;

@@ -39,6 +39,8 @@ GLOBAL_ROUTES = {
     "warranty.campaign_detail": WARRANTY,
     "warranty.campaign_done": WARRANTY,
     "warranty.campaign_close": WARRANTY,
+    "warranty.recall_claim_new": WARRANTY + "; its recall claim is refused to a branch that did not do the work "
+                                            "(warranty.check_claim: claim_recall_campaign_done)",
     "master.hsn_rate_edit": CATALOG,
     "master.financier_edit": CATALOG,
     "master.insurer_edit": CATALOG,

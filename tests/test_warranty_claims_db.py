@@ -367,8 +367,13 @@ def test_a_recalls_labour_is_claimed_per_vin_done_under_its_campaign(conn):
         cb.claim(conn, w, kind="RECALL")
     with refused(conn, "claim_recall_campaign_done"):   # a recall is claimed for work done on the VIN
         cb.claim(conn, w, kind="RECALL", job_card_id=None, campaign_id=campaign)
+    other_branch = b.branch(conn)
     conn.execute(sa.text("""INSERT INTO warranty.campaign_done (campaign_id, vin, done_on, branch_id)
-                            VALUES (:c, :v, '2026-02-01', :b)"""), {"c": campaign, "v": vin, "b": w.branch_id})
+                            VALUES (:c, :v, '2026-02-01', :b)"""), {"c": campaign, "v": vin, "b": other_branch})
+    with refused(conn, "claim_recall_campaign_done"):   # ... by the branch that did it
+        cb.claim(conn, w, kind="RECALL", job_card_id=None, campaign_id=campaign)
+    conn.execute(sa.text("UPDATE warranty.campaign_done SET branch_id = :b WHERE campaign_id = :c AND vin = :v"),
+                 {"c": campaign, "v": vin, "b": w.branch_id})
     claim_id = cb.claim(conn, w, kind="RECALL", job_card_id=None, campaign_id=campaign)
     cb.labour_line(conn, claim_id, w.operation_code)
     claim = row(conn, "SELECT * FROM warranty.claim WHERE claim_id = :c", c=claim_id)

@@ -17,7 +17,7 @@ from playwright.sync_api import expect
 
 from .pages.auth import LoginPage
 from .pages.layout import no_sideways_scroll, screens_too_wide
-from .pages.service import ArrivalPage, JobCardForm, VehiclePage
+from .pages.service import ArrivalPage, BillPage, JobCardForm, VehiclePage
 
 pytestmark = pytest.mark.browser
 
@@ -94,18 +94,17 @@ def test_a_credited_bill_and_a_free_service_used_at_another_branch_on_the_screen
     LoginPage.open(page).log_in("SA8", "4826")
     folder = shots_folder(tmp_path)
 
-    page.goto(f"/service/job-cards/{card}/bill")
-    earlier = page.get_by_role("main").locator("#earlier-bills")
-    expect(earlier).to_contain_text(first_no)
-    expect(earlier).to_contain_text("reversed by credit note")
-    expect(page.get_by_role("button", name="Make the invoice")).to_be_visible()
+    bill = BillPage.open(page, card)
+    expect(bill.earlier_bills).to_contain_text(first_no)
+    expect(bill.earlier_bills).to_contain_text("reversed by credit note")
+    expect(bill.make_invoice_button).to_be_visible()
     assert screens_too_wide(page, {"bill-after-credit-note": f"/service/job-cards/{card}/bill"}, folder,
                             "rebill") == []
     page.set_viewport_size(TABLET)
-    page.goto(f"/service/job-cards/{card}/bill")
-    page.get_by_role("button", name="Make the invoice").click()
-    expect(page.get_by_role("main").locator("#invoice")).to_contain_text(re.compile(r"SI/\d\d/2"))
-    expect(page.get_by_role("main").locator("#earlier-bills")).to_contain_text(first_no)
+    bill = BillPage.open(page, card)
+    bill = bill.make_invoice()
+    expect(bill.invoice).to_contain_text(re.compile(r"SI/\d\d/2"))
+    expect(bill.earlier_bills).to_contain_text(first_no)
     page.screenshot(path=str(folder / "rebill-billed-again-768x1024.png"), full_page=True)
 
     page.goto(f"/service/vehicles/{vehicle}/job-cards/new")

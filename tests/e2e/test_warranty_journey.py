@@ -57,9 +57,12 @@ def test_the_workshop_checks_a_sold_scooter_records_a_recall_and_sells_an_extend
     plans = PlanListPage(page).add_plan().fill(oem=oem, name="Battery Shield", battery_years="3",
                                                battery_km="30000", price="6,999").save()
     expect(plans.main.get_by_role("row", name=re.compile(r"^Battery Shield"))).to_contain_text("+3 yr, +30,000 km")
-    checked = plans.sell_plan().find(vin).sell("Battery Shield · ₹6,999.00")
-    expect(checked.flash).to_contain_text(f"Plan sold for {vin}.")
-    expect(checked.cover_row("Battery PACKREPL0002")).to_contain_text("extended by Battery Shield")
+    invoice = plans.sell_plan().find(vin).sell("Battery Shield · ₹6,999.00 + GST")
+    expect(invoice.flash).to_contain_text(f"Plan sold for {vin}")
+    expect(invoice.heading).to_be_visible()
+    expect(invoice.main).to_contain_text("Battery Shield")
+    page.goto(f"/warranty/check?vin={vin}")
+    expect(WarrantyCheckPage(page).cover_row("Battery PACKREPL0002")).to_contain_text("extended by Battery Shield")
     console.assert_clean()
 
     shots = Path(os.environ.get("WARRANTY_SCREENSHOTS") or tmp_path)

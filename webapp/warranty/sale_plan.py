@@ -17,6 +17,7 @@ from ..db import get_conn
 from ..errors import redirect_response
 from ..formatting import inr, today_ist
 from ..forms import save_or_field_error
+from ..sales.api import booking_or_404
 from ..security import allow, may_open
 from . import bp
 
@@ -71,6 +72,7 @@ def sale_context(conn, booking) -> dict | None:
 def booking_plan(booking_id: int):
     """Name the plan the booking's extended-warranty charge sells (none: a charge without a plan)."""
     conn = get_conn()
+    booking_or_404(conn, booking_id)   # another branch's sale, or one a salesperson may not see: 404
     line_no, plan_id = request.form.get("line_no", ""), request.form.get("plan_id", "")
     back = redirect_response(url_for("sales.booking_detail", booking_id=booking_id) + "#sale-plan")
     if not line_no.isdigit() or int(line_no) > 50 or (plan_id and (not plan_id.isdigit() or int(plan_id) > 2**31 - 1)):

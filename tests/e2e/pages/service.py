@@ -213,6 +213,8 @@ class BillPage(LoggedIn):
         super().__init__(page)
         self.heading = self.main.get_by_role("heading", name=re.compile(r"^Bill "), level=1)
         self.invoice = self.main.locator("#invoice")
+        # The card's earlier bills, each with the credit note that reversed it (a section with no heading of its own).
+        self.earlier_bills = self.main.locator("#earlier-bills")
         # CSS: the footer rows of the lines' table (its totals) have no name of their own (templates/service/bill.html).
         self.lines_totals = self.main.locator("table tfoot")
         self.gate_pass_waits = self.main.get_by_text(re.compile(r"^Issued once the bill is paid in full"))

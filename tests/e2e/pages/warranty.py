@@ -6,6 +6,7 @@ import re
 
 from playwright.sync_api import Locator, Page
 
+from .billing import InvoicePage
 from .layout import LoggedIn
 
 
@@ -114,7 +115,8 @@ class PlanSellPage(LoggedIn):
         self.submit(self.main.get_by_role("button", name="Find the vehicle"))
         return PlanSellPage(self.page)
 
-    def sell(self, plan: str) -> WarrantyCheckPage:
+    def sell(self, plan: str) -> InvoicePage:
+        """Sold here (paid in cash): the counter tax invoice of the plan's line, posted with its receipt."""
         self.main.get_by_label("Plan", exact=True).select_option(label=plan)
         self.submit(self.main.get_by_role("button", name="Sell the plan"))
-        return WarrantyCheckPage(self.page)
+        return InvoicePage(self.page)
