@@ -214,8 +214,10 @@ def prepared(progress=print):
 
     app = make_app(url, instance)
     stack.callback(app.extensions["erp_db"].dispose)
-    engine = app.extensions["erp_db"].owner_engine
-    migrations.apply_pending(engine)
+    database = app.extensions["erp_db"]
+    engine = database.owner_engine
+    if migrations.apply_pending(engine):   # what the new files made is granted to the app's role, as init-db does
+        migrations.prepare_app_role(engine, database.app_role, database.app_password)
     return stack, app, engine
 
 
