@@ -33,9 +33,21 @@ CSP = (
 )
 
 
+# A file under static/fonts never changes under its name (a new version of a font gets a new file
+# name): browsers may keep them for a year instead of asking again on every page of a Kannada outbox.
+FONT_MAX_AGE_SECONDS = 365 * 24 * 3600
+
+
+class _ErpFlask(Flask):
+    def get_send_file_max_age(self, filename: str | None) -> int | None:
+        if filename and filename.replace("\\", "/").startswith("fonts/"):
+            return FONT_MAX_AGE_SECONDS
+        return super().get_send_file_max_age(filename)
+
+
 def create_app(test_config: dict | None = None) -> Flask:
     """Build the app: config, database, login, CSRF, blueprints, error pages, CLI."""
-    app = Flask(
+    app = _ErpFlask(
         __name__,
         instance_path=os.environ.get("ERP_INSTANCE_PATH") or str(ROOT / "instance"),
         template_folder=str(ROOT / "templates"),
