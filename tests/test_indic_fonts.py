@@ -4,6 +4,7 @@ stylesheet for their scripts only, and served from /static, allowed by the pages
 from __future__ import annotations
 
 import io
+import os
 import re
 from datetime import timedelta
 from importlib.metadata import requires
@@ -61,6 +62,8 @@ def test_the_call_list_prints_kannada_and_hindi_texts_in_the_fonts_it_embeds(log
     response = client.get("/communication/calls.pdf")
     assert response.status_code == 200 and response.mimetype == "application/pdf"
     pdf = response.get_data()
+    if os.environ.get("INDIC_SCREENSHOTS"):                        # for whoever wants to look at it
+        (Path(os.environ["INDIC_SCREENSHOTS"]) / "h19-call-list.pdf").write_bytes(pdf)
     # Without white space: the text layer places a vowel sign positioned apart as a word of its own.
     text = re.sub(r"\s+", "", "".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages))
     names = dict(_call_names(engine))
