@@ -163,6 +163,7 @@ ACCESS = {
     "crm.lead_check_mobile": frozenset({"ADMIN", "MANAGER", "SALES"}),
     "crm.lead_detail": SALE_READERS,
     "crm.lead_lost": frozenset({"ADMIN", "MANAGER", "SALES"}),
+    "crm.lead_edit": frozenset({"ADMIN", "MANAGER", "SALES"}),
     "crm.lead_contact": frozenset({"ADMIN", "MANAGER", "SALES"}),
     "crm.lead_follow_up": frozenset({"ADMIN", "MANAGER", "SALES"}),
     "crm.lead_customer": frozenset({"ADMIN", "MANAGER", "SALES"}),

@@ -196,6 +196,7 @@ BUDGETS = {
     # 10 measured: the lead, its quotations, calls and test rides; the lost reasons, demo vehicles and the
     # branch's salespeople for its forms
     "crm.lead_detail": 11,
+    "crm.lead_edit": 8,  # 7 measured: the lead, the models, the other leads and customers with its mobile
     "crm.test_ride_back": 5,
     "crm.test_ride_list": 6,
     "crm.follow_ups": 5,

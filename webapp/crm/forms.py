@@ -25,7 +25,8 @@ def _mobile(value):
     return v.normalise_mobile(value) or None
 
 
-class LeadForm(FlaskForm):
+class LeadDetailsForm(FlaskForm):
+    """What is known of the prospect: typed on the new lead and corrected later (crm.lead_edit)."""
     source = SelectField("Came by", choices=choices(LEAD_SOURCES.items()), default="WALK_IN")
     name = StringField("Name", filters=[strip], validators=[DataRequired("Enter the name"), Length(2, 200)])
     mobile = StringField("Mobile", filters=[_mobile], validators=[DataRequired("Enter the mobile number"), v.MOBILE],
@@ -40,11 +41,14 @@ class LeadForm(FlaskForm):
                                    validators=[Optional(), Length(2, 120)],
                                    description="e.g. 2017 Honda Activa, petrol")
     expected_purchase_on = DateField("Expects to buy by", validators=[Optional()])
+    notes = TextAreaField("Notes", filters=[blank_to_none], validators=[Optional(), Length(max=1000)],
+                          render_kw={"rows": 3})
+
+
+class LeadForm(LeadDetailsForm):
     next_action = StringField("Next action", filters=[blank_to_none], validators=[Optional(), Length(2, 120)],
                               description="e.g. call with the EMI options")
     follow_up_on = DateField("Follow up on", validators=[Optional()])
-    notes = TextAreaField("Notes", filters=[blank_to_none], validators=[Optional(), Length(max=1000)],
-                          render_kw={"rows": 3})
     salesperson_id = SelectField("Salesperson", coerce=_optional_int, choices=[], validate_choice=False)
 
     def validate(self, extra_validators=None):
@@ -69,6 +73,7 @@ LEAD_ERRORS = {
     "lead_next_action_when": ("follow_up_on", "Say when the next action is due"),
     "lead_oem_lead_ref_check": ("notes", "The OEM's lead id is 1 to 40 letters, digits, / _ . -"),
     "lead_oem_lead_ref_once": ("notes", "This OEM lead is already in the list"),
+    "lead_closed_details": "This lead is booked or lost: its details stay as they were",
 }
 
 
