@@ -175,6 +175,8 @@ ACCESS = {
     "crm.lead_import": frozenset({"ADMIN", "MANAGER"}),
     "crm.funnel": frozenset({"ADMIN", "MANAGER"}),
     "crm.lost_reasons": frozenset({"ADMIN", "MANAGER"}),
+    "crm.lost_reason_list": frozenset({"ADMIN", "MANAGER"}),
+    "crm.lost_reason_active": frozenset({"ADMIN", "MANAGER"}),
     "sales.quotation_new": frozenset({"ADMIN", "MANAGER", "SALES"}),
     "sales.quotation_preview": frozenset({"ADMIN", "MANAGER", "SALES"}),
     "sales.quotation_detail": frozenset({"ADMIN", "MANAGER", "SALES", "ACCOUNTS"}),

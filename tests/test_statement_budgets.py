@@ -203,6 +203,7 @@ BUDGETS = {
     "crm.lead_import": 4,
     "crm.funnel": 5,
     "crm.lost_reasons": 5,
+    "crm.lost_reason_list": 5,
     "sales.quotation_detail": 6,
     "sales.quotation_pdf": 7,
     "sales.quotation_preview": 6,

@@ -178,3 +178,29 @@ class LeadImportForm(FlaskForm):
         render_kw={"rows": 8, "spellcheck": "false"})
     upload = FileField("…or upload the portal's file (CSV or XLSX)", description="Its rows replace the list above.",
                        render_kw={"accept": ".csv,.xlsx,.txt"})
+
+
+def _code(value):
+    return value.strip().upper().replace(" ", "_") if isinstance(value, str) and value.strip() else None
+
+
+class LostReasonForm(FlaskForm):
+    label = StringField("Reason", filters=[strip], validators=[DataRequired("Say the reason"), Length(2, 80)],
+                        description="As the salesperson picks it, e.g. Delivery date too far")
+    reason_code = StringField("Code", filters=[_code],
+                              validators=[DataRequired("Give it a short code"), Length(2, 30)],
+                              render_kw={"autocapitalize": "characters", "autocomplete": "off"},
+                              description="Capital letters and _, e.g. DELIVERY_DATE (in the reports' exports)")
+    sort_order = IntegerField("Place in the list", default=100,
+                              validators=[InputRequired("Give its place"), NumberRange(0, 999, "0 to 999")],
+                              render_kw={"inputmode": "numeric"})
+
+
+LOST_REASON_ERRORS = {
+    "lost_reason_pkey": ("reason_code", "This code is already in the list"),
+    "lost_reason_reason_code_check": ("reason_code", "2 to 30 capital letters or _, starting with a letter"),
+    "lost_reason_label_key": ("label", "This reason is already in the list"),
+    "lost_reason_label_once": ("label", "This reason is already in the list"),
+    "lost_reason_label_check": ("label", "2 to 80 characters"),
+    "lost_reason_sort_order_check": ("sort_order", "0 to 999"),
+}
