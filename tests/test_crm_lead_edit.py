@@ -66,6 +66,11 @@ def test_the_corrected_mobile_is_checked_against_other_leads_not_itself(app, eng
     own = seller.get("/crm/leads/check-mobile", query_string={"mobile": "9845011111", "lead": lead_id},
                      headers={"HX-Request": "true", "HX-Target": "duplicates"})
     assert "known" not in plain(own)
+    token = page_csrf(seller, f"/crm/leads/{lead_id}")
+    assert seller.post(f"/crm/leads/{lead_id}/customer", data={"csrf_token": token}).status_code == 303
+    own = seller.get("/crm/leads/check-mobile", query_string={"mobile": "9845011111", "lead": lead_id})
+    assert "known" not in plain(own)                    # nor its own customer record
+    assert "known" in plain(seller.get("/crm/leads/check-mobile", query_string={"mobile": "9845011111"}))
     other = seller.get("/crm/leads/check-mobile", query_string={"mobile": "9845044444", "lead": lead_id},
                        headers={"HX-Request": "true", "HX-Target": "duplicates"})
     assert "known" in plain(other) and "Bina Das" in plain(other)

@@ -199,7 +199,7 @@ def lead_quotations(conn: Connection, lead_id: int):
 
 def duplicates(conn: Connection, branch_id: int, mobile: str, limit: int = 5, *, besides: int | None = None):
     """Open leads of the branch and customers with this mobile number (typed as a new lead, or as
-    the corrected mobile of lead ``besides``, which is not its own duplicate)."""
+    the corrected mobile of lead ``besides``, which is not its own duplicate, nor is its customer)."""
     leads = conn.execute(sa.text("""
         SELECT l.lead_id, l.name, l.status, l.lead_date, sp.name AS salesperson_name
           FROM crm.lead l JOIN master.staff sp ON sp.staff_id = l.salesperson_id
@@ -208,8 +208,11 @@ def duplicates(conn: Connection, branch_id: int, mobile: str, limit: int = 5, *,
          ORDER BY l.lead_id DESC LIMIT :n"""),
         {"m": mobile, "b": branch_id, "n": limit, "besides": besides}).mappings().all()
     customers = conn.execute(sa.text("""
-        SELECT customer_id, name, city FROM master.customer WHERE mobile = :m ORDER BY customer_id DESC LIMIT :n"""),
-        {"m": mobile, "n": limit}).mappings().all()
+        SELECT customer_id, name, city FROM master.customer
+         WHERE mobile = :m
+           AND customer_id IS DISTINCT FROM (SELECT customer_id FROM crm.lead WHERE lead_id = CAST(:besides AS integer))
+         ORDER BY customer_id DESC LIMIT :n"""),
+        {"m": mobile, "n": limit, "besides": besides}).mappings().all()
     return leads, customers
 
 
