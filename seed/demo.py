@@ -218,6 +218,8 @@ LEADS = [
     ("Prakash Bhat", "9886088990", "PHONE", "450X", "LOST", None, "S02", None),
 ]
 
+# The customers of the demo's booked leads: their bookings are the demo's own (seed/history.py).
+DEMO_BOOKED_MOBILES = tuple(mobile for _, mobile, _, _, status, *_ in LEADS if status == "BOOKED")
 
 def _seed_crm(conn: Connection, branch_ids: dict[str, int]) -> None:
     """Leads in every state, follow-ups due today and overdue for S01 and S02, and a demo scooter for test
@@ -240,11 +242,16 @@ def _seed_crm(conn: Connection, branch_ids: dict[str, int]) -> None:
             VALUES (:b, :on, :source, :name, :mobile, :model, :s, :status, 150000, :finance, :due, :action,
                     :reason, :remark, :ref) RETURNING lead_id"""),
             {"b": blr, "on": today - timedelta(days=10), "source": source, "name": name, "mobile": mobile,
-             "model": models[model], "s": staff[seller], "status": status, "finance": source in ("PHONE", "EVENT"),
+             "model": models[model], "s": staff[seller], "finance": source in ("PHONE", "EVENT"),
+             # The booked lead is booked by its booking (below), as at the counter.
+             "status": "NEGOTIATION" if status == "BOOKED" else status,
              "due": None if due is None else today + timedelta(days=due), "action": action,
              "reason": "PRICE" if status == "LOST" else None,
              "remark": "Chose a petrol scooter ₹20,000 cheaper" if status == "LOST" else None,
              "ref": "ATH-LD-000123" if source == "OEM_PORTAL" else None}).scalar_one()
+    for name, *_, status, _due, seller, _action in LEADS:
+        if status == "BOOKED":
+            _book_demo_lead(conn, leads[name], staff[seller], today)
     conn.execute(sa.text("""
         INSERT INTO crm.contact (lead_id, branch_id, outcome, note, staff_id, contacted_at)
         VALUES (:l, :b, 'NO_ANSWER', NULL, :s, now() - interval '3 days'),
@@ -265,6 +272,31 @@ def _seed_crm(conn: Connection, branch_ids: dict[str, int]) -> None:
         UPDATE crm.test_ride SET in_at = now() - interval '2 hours', odometer_in = 43,
                                  feedback = 'Liked the pick-up; worried about the boot space', rating = 4
          WHERE test_ride_id = :r"""), {"r": ride})
+
+
+def _book_demo_lead(conn: Connection, lead_id: int, salesperson_id: int, today) -> None:
+    """The booked lead's booking, made from it through the sales services as at the counter: its
+    customer (from the lead's name and mobile), the scooter it came for at today's price; the
+    booking moves the lead to BOOKED (sql/functions/93_crm.sql), so the funnel counts it."""
+    from datetime import timedelta
+
+    from webapp.sales import services
+
+    lead = conn.execute(sa.text("""
+        SELECT l.branch_id, l.name, l.mobile, l.finance_needed, br.state_code,
+               (SELECT v.variant_id FROM oem.variant v WHERE v.model_id = l.model_id ORDER BY v.variant_id LIMIT 1)
+                   AS variant_id
+          FROM crm.lead l JOIN master.branch br ON br.branch_id = l.branch_id WHERE l.lead_id = :l"""),
+        {"l": lead_id}).mappings().one()
+    conn.execute(sa.text("SELECT set_config('erp.staff_id', :s, true)"), {"s": str(salesperson_id)})
+    customer = conn.execute(sa.text("""
+        INSERT INTO master.customer (branch_id, name, mobile, city, state_code)
+        VALUES (:b, :n, :m, 'Bengaluru', :st) RETURNING customer_id"""),
+        {"b": lead["branch_id"], "n": lead["name"], "m": lead["mobile"], "st": lead["state_code"]}).scalar_one()
+    quote = services.on_road_price(conn, lead["variant_id"], SOLD_HERE["colour"], today, subsidy=False)
+    services.create_booking(conn, branch_id=lead["branch_id"], customer_id=customer, salesperson_id=salesperson_id,
+                            quote=quote, booked_on=today, key=str(uuid.uuid4()), lead_id=lead_id,
+                            finance_needed=lead["finance_needed"], expected_delivery=today + timedelta(days=21))
 
 
 def _seed_workshop(conn: Connection, branch_ids: dict[str, int]) -> None:

@@ -153,14 +153,15 @@ def _why_not(conn: Connection) -> str | None:
     """Why the history may not be generated here, or None. It goes only into an empty stock or the
     stock seed-demo made (its scooters and the opening of its parts: nothing a showroom sold or
     bought itself), and only once: a second history would number its invoices after the first's."""
-    from .demo import DEMO_OPENING_REFERENCE, DEMO_VIN_PREFIX, SOLD_HERE
+    from .demo import DEMO_BOOKED_MOBILES, DEMO_OPENING_REFERENCE, DEMO_VIN_PREFIX, SOLD_HERE
 
     if conn.execute(sa.text("SELECT EXISTS (SELECT 1 FROM oem.oem WHERE brand = ANY(:b))"),
                     {"b": [brand for brand, _, _ in HISTORY_OEMS]}).scalar():
         return "this database already holds a generated history; it is generated only once"
-    # The demo's one scooter sold here (seed/demo.py SOLD_HERE) and its bills are the demo's own.
+    # The demo's one scooter sold here (seed/demo.py SOLD_HERE) and its bills, and the bookings of its
+    # booked leads, are the demo's own.
     if conn.execute(sa.text(
-            """WITH demo AS (SELECT customer_id FROM master.customer WHERE mobile = :demo_mobile)
+            """WITH demo AS (SELECT customer_id FROM master.customer WHERE mobile = ANY(:demo_mobiles))
                SELECT EXISTS (SELECT 1 FROM inventory.vehicle_unit WHERE vin NOT LIKE :vin)
                    OR EXISTS (SELECT 1 FROM inventory.stock_move
                                WHERE kind <> 'OPENING' OR reference IS DISTINCT FROM :opening)
@@ -173,7 +174,7 @@ def _why_not(conn: Connection) -> str | None:
                               WHERE coalesce(b.customer_id, i.customer_id) NOT IN (SELECT customer_id FROM demo)
                                  OR coalesce(b.customer_id, i.customer_id) IS NULL)"""),
             {"vin": DEMO_VIN_PREFIX + "%", "opening": DEMO_OPENING_REFERENCE,
-             "demo_mobile": SOLD_HERE["mobile"]}).scalar():
+             "demo_mobiles": [SOLD_HERE["mobile"], *DEMO_BOOKED_MOBILES]}).scalar():
         return ("this database already has stock or sales of its own; generate-history only fills an empty one "
                 "or the demo showroom of seed-demo")
     return None

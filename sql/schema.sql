@@ -1265,6 +1265,14 @@ BEGIN
         RAISE EXCEPTION 'the lead of % is booked', OLD.name
             USING ERRCODE = 'check_violation', CONSTRAINT = 'lead_booked_final';
     END IF;
+    IF OLD.status IN ('BOOKED', 'LOST')
+       AND (NEW.source, NEW.name, NEW.mobile, NEW.email, NEW.model_id, NEW.budget, NEW.finance_needed,
+            NEW.exchange_vehicle, NEW.expected_purchase_on, NEW.notes)
+           IS DISTINCT FROM (OLD.source, OLD.name, OLD.mobile, OLD.email, OLD.model_id, OLD.budget,
+                             OLD.finance_needed, OLD.exchange_vehicle, OLD.expected_purchase_on, OLD.notes) THEN
+        RAISE EXCEPTION 'the lead of % is %: its details stay as they were', OLD.name, lower(OLD.status)
+            USING ERRCODE = 'check_violation', CONSTRAINT = 'lead_closed_details';
+    END IF;
     RETURN NEW;
 END
 $$;
@@ -5609,7 +5617,8 @@ CREATE TABLE crm.lost_reason (
     sort_order smallint DEFAULT 100 NOT NULL,
     active boolean DEFAULT true NOT NULL,
     CONSTRAINT lost_reason_label_check CHECK (((length(btrim(label)) >= 2) AND (length(btrim(label)) <= 80))),
-    CONSTRAINT lost_reason_reason_code_check CHECK ((reason_code ~ '^[A-Z][A-Z_]{1,29}$'::text))
+    CONSTRAINT lost_reason_reason_code_check CHECK ((reason_code ~ '^[A-Z][A-Z_]{1,29}$'::text)),
+    CONSTRAINT lost_reason_sort_order_check CHECK (((sort_order >= 0) AND (sort_order <= 999)))
 );
 
 
@@ -10224,6 +10233,13 @@ CREATE UNIQUE INDEX lead_oem_lead_ref_once ON crm.lead USING btree (branch_id, o
 --
 
 CREATE INDEX lead_salesperson_idx ON crm.lead USING btree (salesperson_id, status);
+
+
+--
+-- Name: lost_reason_label_once; Type: INDEX; Schema: crm; Owner: -
+--
+
+CREATE UNIQUE INDEX lost_reason_label_once ON crm.lost_reason USING btree (lower(btrim(label)));
 
 
 --

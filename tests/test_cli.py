@@ -212,6 +212,21 @@ def test_seed_demo_creates_staff_of_every_role_and_shows_each_pin_once(showroom_
                                                  (SELECT count(*) FROM master.insurer)""")).one()
     assert sellable >= 10 and all(n >= 1 for n in parties)
 
+    # The demo's booked lead was booked by a real booking made from it (its customer, the scooter it came
+    # for), so the funnel shows a booking; every booked lead has one.
+    with engine.connect() as conn:
+        booked = conn.execute(sa.text("""
+            SELECT l.name, l.status, b.booking_no, c.mobile = l.mobile AS same_mobile,
+                   v.model_id = l.model_id AS same_model
+              FROM crm.lead l JOIN sales.booking b ON b.lead_id = l.lead_id
+              JOIN master.customer c ON c.customer_id = b.customer_id JOIN oem.variant v ON v.variant_id = b.variant_id
+             WHERE l.customer_id = b.customer_id""")).all()
+        unbooked = conn.execute(sa.text("""
+            SELECT count(*) FROM crm.lead l WHERE l.status = 'BOOKED'
+               AND NOT EXISTS (SELECT 1 FROM sales.booking b WHERE b.lead_id = l.lead_id)""")).scalar()
+    assert [(r.name, r.status, r.same_mobile, r.same_model) for r in booked] == [("Nandini Rao", "BOOKED", True, True)]
+    assert booked[0].booking_no and unbooked == 0
+
     again = run(app, "seed-demo")
     assert again.exit_code == 0
     assert "nothing added" in again.output and "PIN" not in again.output
@@ -298,8 +313,9 @@ def test_seed_demo_with_history_gives_the_demo_showroom_five_years_once(showroom
     assert scalar(engine, "SELECT count(*) FROM inventory.vehicle_unit") >= demo_units + 40
     assert scalar(engine, "SELECT count(*) FROM inventory.stock_move WHERE reference IS DISTINCT FROM "
                           "'DEMO OPENING'") == 60
-    # The sales are the demo showroom's: its branches, sold by its own salespeople (and the demo's own sale).
-    assert scalar(engine, "SELECT count(*) FROM sales.booking") == 20 + 1
+    # The sales are the demo showroom's: its branches, sold by its own salespeople (and the demo's own sale
+    # and its booked lead's booking).
+    assert scalar(engine, "SELECT count(*) FROM sales.booking") == 20 + 2
     assert scalar(engine, """SELECT count(*) FROM sales.booking b JOIN master.branch br USING (branch_id)
                               WHERE br.branch_code NOT IN ('BLR1', 'MYS1')""") == 0
     assert scalar(engine, """SELECT count(*) FROM sales.booking b JOIN master.staff s ON s.staff_id = b.salesperson_id
@@ -316,7 +332,7 @@ def test_seed_demo_with_history_gives_the_demo_showroom_five_years_once(showroom
     again = run(app, "seed-demo", "--history", *sizes)
     assert again.exit_code == 1
     assert "nothing added" in again.output and "it is generated only once" in again.output
-    assert scalar(engine, "SELECT count(*) FROM sales.booking") == 20 + 1
+    assert scalar(engine, "SELECT count(*) FROM sales.booking") == 20 + 2
 
 
 # ----------------------------------------------------------------------------- backup / restore

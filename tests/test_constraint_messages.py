@@ -22,7 +22,6 @@ SYSTEM_TABLES = {
     "master.staff_session": "session rows are written by the app at login, never from a form",
     "master.document_counter": "document counters move only inside master.next_document_no",
     "master.document_series": "document series are seeded by the migrations",
-    "crm.lost_reason": "the reasons a lead is lost are seeded by the migrations; no screen edits them",
     "master.role": "roles are seeded by the migrations",
     "master.state": "the list of states is seeded by the migrations",
 }

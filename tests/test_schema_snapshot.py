@@ -26,6 +26,8 @@ from webapp.db import scratch_database, sqlalchemy_url
 # "billing.receivable"), so the review sees it was meant. Empty: the function files hold exactly
 # the last definition each numbered file gave.
 CHANGED_BY_FUNCTION_FILES: set[str] = {
+    # A booked or lost lead keeps its details (sql/functions/93_crm.sql, the lead's edit screen).
+    "crm.check_lead_change()",
     # Service invoices and job sheets (sql/0025_service_invoice.sql): their series, lines, balance and gate.
     "billing.invoice_series(pg_catalog.text)", "billing.post_invoice()", "billing.check_invoice_lines()",
     "billing.post_invoice_line()", "billing.post_credit_note()", "billing.refuse_transfer_credit_note()",

@@ -196,12 +196,14 @@ BUDGETS = {
     # 10 measured: the lead, its quotations, calls and test rides; the lost reasons, demo vehicles and the
     # branch's salespeople for its forms
     "crm.lead_detail": 11,
+    "crm.lead_edit": 8,  # 7 measured: the lead, the models, the other leads and customers with its mobile
     "crm.test_ride_back": 5,
     "crm.test_ride_list": 6,
     "crm.follow_ups": 5,
     "crm.lead_import": 4,
     "crm.funnel": 5,
     "crm.lost_reasons": 5,
+    "crm.lost_reason_list": 5,
     "sales.quotation_detail": 6,
     "sales.quotation_pdf": 7,
     "sales.quotation_preview": 6,

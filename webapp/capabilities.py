@@ -65,6 +65,7 @@ CAPABILITIES: dict[str, frozenset[str]] = {
     "lead.reassign": _MANAGERS,                     # choose or change the salesperson of a lead
     "lead.import": _MANAGERS,                       # the OEM portal's leads, pasted or uploaded
     "crm.report": _MANAGERS,                        # the funnel and the lost-reason analysis
+    "lost_reason.manage": _MANAGERS,                # the list of reasons a lead is lost for
 
     # Billing.
     "payment.take": _SELLERS | {"ACCOUNTS"},

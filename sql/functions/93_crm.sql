@@ -6,7 +6,8 @@
 -- ---------------------------------------------------------------------------
 
 -- A lead's customer is recorded once (made from the lead, or found by its mobile) and never
--- swapped for another; a booked lead is final.
+-- swapped for another; a booked lead is final; a booked or lost lead keeps the details it was
+-- booked or lost with (who, how to reach them, what they wanted).
 CREATE OR REPLACE FUNCTION crm.check_lead_change() RETURNS trigger
 LANGUAGE plpgsql
 AS $$
@@ -18,6 +19,14 @@ BEGIN
     IF OLD.status = 'BOOKED' AND NEW.status <> 'BOOKED' THEN
         RAISE EXCEPTION 'the lead of % is booked', OLD.name
             USING ERRCODE = 'check_violation', CONSTRAINT = 'lead_booked_final';
+    END IF;
+    IF OLD.status IN ('BOOKED', 'LOST')
+       AND (NEW.source, NEW.name, NEW.mobile, NEW.email, NEW.model_id, NEW.budget, NEW.finance_needed,
+            NEW.exchange_vehicle, NEW.expected_purchase_on, NEW.notes)
+           IS DISTINCT FROM (OLD.source, OLD.name, OLD.mobile, OLD.email, OLD.model_id, OLD.budget,
+                             OLD.finance_needed, OLD.exchange_vehicle, OLD.expected_purchase_on, OLD.notes) THEN
+        RAISE EXCEPTION 'the lead of % is %: its details stay as they were', OLD.name, lower(OLD.status)
+            USING ERRCODE = 'check_violation', CONSTRAINT = 'lead_closed_details';
     END IF;
     RETURN NEW;
 END

@@ -9,7 +9,7 @@ from ..panels import register_panel
 bp = Blueprint("crm", __name__, url_prefix="/crm")
 
 # Every view module registers its routes on bp (the endpoint names are bp's: crm.<function>).
-from . import follow_ups, imports, leads, reports, test_rides  # noqa: E402,F401
+from . import follow_ups, imports, leads, lost_reasons, reports, test_rides  # noqa: E402,F401
 
 
 @bp.record_once

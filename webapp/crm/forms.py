@@ -25,7 +25,8 @@ def _mobile(value):
     return v.normalise_mobile(value) or None
 
 
-class LeadForm(FlaskForm):
+class LeadDetailsForm(FlaskForm):
+    """What is known of the prospect: typed on the new lead and corrected later (crm.lead_edit)."""
     source = SelectField("Came by", choices=choices(LEAD_SOURCES.items()), default="WALK_IN")
     name = StringField("Name", filters=[strip], validators=[DataRequired("Enter the name"), Length(2, 200)])
     mobile = StringField("Mobile", filters=[_mobile], validators=[DataRequired("Enter the mobile number"), v.MOBILE],
@@ -40,11 +41,14 @@ class LeadForm(FlaskForm):
                                    validators=[Optional(), Length(2, 120)],
                                    description="e.g. 2017 Honda Activa, petrol")
     expected_purchase_on = DateField("Expects to buy by", validators=[Optional()])
+    notes = TextAreaField("Notes", filters=[blank_to_none], validators=[Optional(), Length(max=1000)],
+                          render_kw={"rows": 3})
+
+
+class LeadForm(LeadDetailsForm):
     next_action = StringField("Next action", filters=[blank_to_none], validators=[Optional(), Length(2, 120)],
                               description="e.g. call with the EMI options")
     follow_up_on = DateField("Follow up on", validators=[Optional()])
-    notes = TextAreaField("Notes", filters=[blank_to_none], validators=[Optional(), Length(max=1000)],
-                          render_kw={"rows": 3})
     salesperson_id = SelectField("Salesperson", coerce=_optional_int, choices=[], validate_choice=False)
 
     def validate(self, extra_validators=None):
@@ -69,6 +73,7 @@ LEAD_ERRORS = {
     "lead_next_action_when": ("follow_up_on", "Say when the next action is due"),
     "lead_oem_lead_ref_check": ("notes", "The OEM's lead id is 1 to 40 letters, digits, / _ . -"),
     "lead_oem_lead_ref_once": ("notes", "This OEM lead is already in the list"),
+    "lead_closed_details": "This lead is booked or lost: its details stay as they were",
 }
 
 
@@ -173,3 +178,29 @@ class LeadImportForm(FlaskForm):
         render_kw={"rows": 8, "spellcheck": "false"})
     upload = FileField("…or upload the portal's file (CSV or XLSX)", description="Its rows replace the list above.",
                        render_kw={"accept": ".csv,.xlsx,.txt"})
+
+
+def _code(value):
+    return value.strip().upper().replace(" ", "_") if isinstance(value, str) and value.strip() else None
+
+
+class LostReasonForm(FlaskForm):
+    label = StringField("Reason", filters=[strip], validators=[DataRequired("Say the reason"), Length(2, 80)],
+                        description="As the salesperson picks it, e.g. Delivery date too far")
+    reason_code = StringField("Code", filters=[_code],
+                              validators=[DataRequired("Give it a short code"), Length(2, 30)],
+                              render_kw={"autocapitalize": "characters", "autocomplete": "off"},
+                              description="Capital letters and _, e.g. DELIVERY_DATE (in the reports' exports)")
+    sort_order = IntegerField("Place in the list", default=100,
+                              validators=[InputRequired("Give its place"), NumberRange(0, 999, "0 to 999")],
+                              render_kw={"inputmode": "numeric"})
+
+
+LOST_REASON_ERRORS = {
+    "lost_reason_pkey": ("reason_code", "This code is already in the list"),
+    "lost_reason_reason_code_check": ("reason_code", "2 to 30 capital letters or _, starting with a letter"),
+    "lost_reason_label_key": ("label", "This reason is already in the list"),
+    "lost_reason_label_once": ("label", "This reason is already in the list"),
+    "lost_reason_label_check": ("label", "2 to 80 characters"),
+    "lost_reason_sort_order_check": ("sort_order", "0 to 999"),
+}

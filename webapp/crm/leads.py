@@ -23,6 +23,7 @@ from .forms import (
     ROUND_ROBIN,
     ContactForm,
     FollowUpForm,
+    LeadDetailsForm,
     LeadForm,
     LostForm,
     ReassignForm,
@@ -98,12 +99,50 @@ def lead_check_mobile():
     of a new lead."""
     conn = get_conn()
     mobile = normalise_mobile(request.args.get("mobile", "")[:40])
-    leads, customers = (queries.duplicates(conn, current_user.branch_id, mobile) if is_mobile(mobile)
-                        else ([], []))
+    besides = request.args.get("lead", "")[:9]
+    leads, customers = (queries.duplicates(conn, current_user.branch_id, mobile,
+                                           besides=int(besides) if besides.isdigit() else None)
+                        if is_mobile(mobile) else ([], []))
     response = current_app.make_response(render_template(
         "crm/_duplicates.html", duplicates=(leads, customers), statuses=queries.LEAD_STATUSES))
     response.vary.update(("HX-Request", "HX-Target"))
     return response
+
+
+def _closed_refusal(lead):
+    """A booked or lost lead keeps its details: said on its page instead of the form."""
+    flash(f"The lead of {lead['name']} is {queries.LEAD_STATUSES[lead['status']].lower()}: "
+          "its details stay as they were.", "error")
+    return redirect(url_for("crm.lead_detail", lead_id=lead["lead_id"]), 303)
+
+
+@bp.route("/leads/<int:lead_id>/edit", methods=["GET", "POST"])
+@allow("lead.change")
+def lead_edit(lead_id: int):
+    """Correct an open lead's details (a salesperson their own, a manager any of the branch's); the
+    mobile is checked against the other leads and customers as it is typed, as on a new lead."""
+    conn = get_conn()
+    lead = access.lead_or_404(conn, lead_id)
+    if lead["status"] not in queries.OPEN_STATUSES:
+        return _closed_refusal(lead)
+    form = LeadDetailsForm(data={c: lead[c] for c in queries.EDITABLE_COLUMNS})
+    form.model_id.choices = [(None, "— not decided —")] + queries.model_choices(conn)
+    if form.validate_on_submit():
+        if form.model_id.data and form.model_id.data not in {m for m, _ in form.model_id.choices}:
+            form.model_id.errors.append("Choose a model from the list")
+        else:
+            data = {c: getattr(form, c).data for c in queries.EDITABLE_COLUMNS}
+            done, saved = save_or_field_error(conn, form, LEAD_ERRORS, lambda: queries.update_lead(conn, lead_id, data))
+            if saved and done:
+                flash(f"Lead of {data['name']} saved.", "success")
+                return redirect(url_for("crm.lead_detail", lead_id=lead_id), 303)
+            if saved:
+                return _closed_refusal(queries.get_lead(conn, lead_id))
+    duplicates = ([], [])
+    if form.mobile.data and is_mobile(form.mobile.data):
+        duplicates = queries.duplicates(conn, current_user.branch_id, form.mobile.data, besides=lead_id)
+    status = 422 if request.method == "POST" else 200
+    return render_template("crm/lead_edit.html", form=form, lead=lead, duplicates=duplicates), status
 
 
 def lead_page(conn, lead, status: int = 200, **forms):

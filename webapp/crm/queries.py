@@ -115,6 +115,21 @@ def insert_lead(conn: Connection, branch_id: int, on: date, data: dict, status: 
         RETURNING lead_id"""), {"branch": branch_id, "on": on, "status": status, **values}).scalar_one()
 
 
+EDITABLE_COLUMNS = ("source", "name", "mobile", "email", "model_id", "budget", "finance_needed", "exchange_vehicle",
+                    "expected_purchase_on", "notes")
+
+
+def update_lead(conn: Connection, lead_id: int, data: dict) -> bool:
+    """The lead's details as corrected; False when it is no longer open (booked or lost leads keep
+    theirs: crm.check_lead_change refuses it too)."""
+    values = {c: data.get(c) for c in EDITABLE_COLUMNS}
+    values["finance_needed"] = bool(values["finance_needed"])
+    return conn.execute(sa.text(f"""
+        UPDATE crm.lead SET {', '.join(f'{c} = :{c}' for c in EDITABLE_COLUMNS)}
+         WHERE lead_id = :lead AND status = ANY(:open)"""),
+        {"lead": lead_id, "open": list(OPEN_STATUSES), **values}).rowcount == 1
+
+
 def get_lead(conn: Connection, lead_id: int):
     return conn.execute(sa.text("""
         SELECT l.*, sp.name AS salesperson_name, o.brand || ' ' || m.name AS model_name,
@@ -182,16 +197,22 @@ def lead_quotations(conn: Connection, lead_id: int):
          WHERE q.lead_id = :l ORDER BY q.quotation_id DESC"""), {"l": lead_id}).mappings().all()
 
 
-def duplicates(conn: Connection, branch_id: int, mobile: str, limit: int = 5):
-    """Open leads of the branch and customers with this mobile number (typed as a new lead)."""
+def duplicates(conn: Connection, branch_id: int, mobile: str, limit: int = 5, *, besides: int | None = None):
+    """Open leads of the branch and customers with this mobile number (typed as a new lead, or as
+    the corrected mobile of lead ``besides``, which is not its own duplicate, nor is its customer)."""
     leads = conn.execute(sa.text("""
         SELECT l.lead_id, l.name, l.status, l.lead_date, sp.name AS salesperson_name
           FROM crm.lead l JOIN master.staff sp ON sp.staff_id = l.salesperson_id
          WHERE l.mobile = :m AND l.branch_id = :b AND l.status <> ALL(ARRAY['BOOKED', 'LOST'])
-         ORDER BY l.lead_id DESC LIMIT :n"""), {"m": mobile, "b": branch_id, "n": limit}).mappings().all()
+           AND l.lead_id IS DISTINCT FROM CAST(:besides AS integer)
+         ORDER BY l.lead_id DESC LIMIT :n"""),
+        {"m": mobile, "b": branch_id, "n": limit, "besides": besides}).mappings().all()
     customers = conn.execute(sa.text("""
-        SELECT customer_id, name, city FROM master.customer WHERE mobile = :m ORDER BY customer_id DESC LIMIT :n"""),
-        {"m": mobile, "n": limit}).mappings().all()
+        SELECT customer_id, name, city FROM master.customer
+         WHERE mobile = :m
+           AND customer_id IS DISTINCT FROM (SELECT customer_id FROM crm.lead WHERE lead_id = CAST(:besides AS integer))
+         ORDER BY customer_id DESC LIMIT :n"""),
+        {"m": mobile, "n": limit, "besides": besides}).mappings().all()
     return leads, customers
 
 

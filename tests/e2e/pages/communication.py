@@ -38,6 +38,17 @@ class CallListPage(LoggedIn):
     def row(self, name: str) -> Locator:
         return self.main.get_by_role("row").filter(has_text=name)
 
+    def printed_text(self) -> str:
+        """The printed call list (its Print link's PDF, fetched in this browser's session) as text,
+        read with the PDF-text helper of the billing tests."""
+        from types import SimpleNamespace
+
+        from test_billing_invoices import pdf_text
+
+        response = self.page.context.request.get(self.main.get_by_role("link", name="Print").get_attribute("href"))
+        assert response.ok and response.headers["content-type"] == "application/pdf", response.status
+        return pdf_text(SimpleNamespace(get_data=response.body))
+
     def record_outcome(self, name: str, outcome: str, note: str = "") -> CallListPage:
         self.row(name).get_by_role("link", name="Outcome").click()
         self.page.get_by_label("Outcome").select_option(label=outcome)

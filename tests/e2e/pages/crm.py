@@ -43,6 +43,31 @@ class LeadPage(LoggedIn):
         self.submit(self.main.get_by_role("button", name="Out on a test ride"))
         return LeadPage(self.page)
 
+    def set_next_action(self, action: str, when: str) -> LeadPage:
+        """The follow-up: what is to be done next and when (DD-MM-YYYY)."""
+        form = self.main.locator("form").filter(has=self.page.get_by_role("button", name="Set the next action"))
+        # CSS by name: the call form above has fields of the same ids, so their labels point there.
+        form.locator("input[name=next_action]").fill(action)
+        form.locator("input[name=follow_up_on]").fill(when)
+        self.submit(form.get_by_role("button", name="Set the next action"))
+        return LeadPage(self.page)
+
+    def make_customer(self) -> LeadPage:
+        self.submit(self.main.get_by_role("button", name="Make the customer record"))
+        return LeadPage(self.page)
+
+    def edit_details(self) -> LeadEditForm:
+        self.main.get_by_role("link", name="Edit the details").click()
+        return LeadEditForm(self.page)
+
+    def book_without_quotation(self):
+        from .sales import BookingForm
+
+        self.main.get_by_role("link", name="Book without a quotation").click()
+        form = BookingForm(self.page)
+        expect(form.heading).to_be_visible()
+        return form
+
     def error_of(self, label: str):
         return self.main.locator(".field.invalid").filter(has=self.page.get_by_label(label)).locator(".error")
 
@@ -52,6 +77,40 @@ class LeadPage(LoggedIn):
         self.main.get_by_label("Feedback").fill(feedback)
         self.submit(self.main.get_by_role("button", name="Back from the ride"))
         return LeadPage(self.page)
+
+
+class LeadEditForm(LoggedIn):
+    """A lead's details corrected after it was made; the mobile is checked as it is typed."""
+
+    def __init__(self, page: Page):
+        super().__init__(page)
+        self.heading = self.main.get_by_role("heading", level=1)
+        self.duplicates = self.main.locator("#duplicates")
+
+    def save(self) -> LeadPage:
+        self.submit(self.main.get_by_role("button", name="Save the details"))
+        return LeadPage(self.page)
+
+
+class LostReasonsPage(LoggedIn):
+    """The list of reasons a lead is lost for (managers)."""
+
+    def __init__(self, page: Page):
+        super().__init__(page)
+        self.heading = self.main.get_by_role("heading", name="Reasons a lead is lost")
+        self.table = self.main.get_by_role("table")
+
+    @classmethod
+    def open(cls, page: Page) -> LostReasonsPage:
+        page.goto("/crm/lost-reasons/list")
+        return cls(page)
+
+    def add(self, label: str, code: str, place: str) -> LostReasonsPage:
+        self.main.get_by_label("Reason", exact=True).fill(label)
+        self.main.get_by_label("Code", exact=True).fill(code)
+        self.main.get_by_label("Place in the list").fill(place)
+        self.submit(self.main.get_by_role("button", name="Add the reason"))
+        return LostReasonsPage(self.page)
 
 
 class FunnelPage(LoggedIn):

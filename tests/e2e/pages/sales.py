@@ -101,6 +101,13 @@ class BookingForm(LoggedIn):
         self.customers = self.main.get_by_role("radiogroup", name="Customer")
         self.advance = self.main.get_by_role("group", name="Advance taken now")
 
+    def choose(self, vehicle: str) -> BookingForm:
+        self.main.get_by_label("Variant and colour").select_option(label=vehicle)
+        return self
+
+    def customer(self, name: str) -> Locator:
+        return self.customers.get_by_role("radio", name=re.compile(rf"^{re.escape(name)}"))
+
     def choose_customer(self, name: str) -> BookingForm:
         self.customers.get_by_role("radio", name=re.compile(rf"^{re.escape(name)}")).check()
         return self
