@@ -108,9 +108,10 @@ CONTACT_ERRORS = {
 
 
 class FollowUpForm(FlaskForm):
-    next_action = StringField("Next action", filters=[blank_to_none],
+    # Ids of their own: the lead's page also draws the call form, whose fields have the same names.
+    next_action = StringField("Next action", filters=[blank_to_none], id="follow-next_action",
                               validators=[DataRequired("Say what is to be done"), Length(2, 120)])
-    follow_up_on = DateField("When", validators=[DataRequired("Say when")])
+    follow_up_on = DateField("When", validators=[DataRequired("Say when")], id="follow-follow_up_on")
 
 
 class ReassignForm(FlaskForm):

@@ -46,9 +46,8 @@ class LeadPage(LoggedIn):
     def set_next_action(self, action: str, when: str) -> LeadPage:
         """The follow-up: what is to be done next and when (DD-MM-YYYY)."""
         form = self.main.locator("form").filter(has=self.page.get_by_role("button", name="Set the next action"))
-        # CSS by name: the call form above has fields of the same ids, so their labels point there.
-        form.locator("input[name=next_action]").fill(action)
-        form.locator("input[name=follow_up_on]").fill(when)
+        form.get_by_label("Next action").fill(action)
+        form.get_by_label("When").fill(when)
         self.submit(form.get_by_role("button", name="Set the next action"))
         return LeadPage(self.page)
 
