@@ -11,13 +11,13 @@ from pathlib import Path
 import communication_builders as cb
 import pytest
 import sqlalchemy as sa
-from playwright.sync_api import Page, expect
+from playwright.sync_api import expect
 
 from webapp.formatting import today_ist
 
 from .pages.auth import LoginPage
 from .pages.communication import TemplateFormPage
-from .pages.layout import no_sideways_scroll
+from .pages.layout import loaded_font_faces, this_screen_too_wide
 
 pytestmark = pytest.mark.browser
 
@@ -25,24 +25,6 @@ TABLET = {"width": 768, "height": 1024}
 LAPTOP = {"width": 1366, "height": 768}
 KANNADA = "ಪ್ರಿಯ {customer_name}, ನಿಮ್ಮ {model} ಸರ್ವೀಸ್ {due_date} ರಂದು ಬಾಕಿ ಇದೆ. ಕರೆ ಮಾಡಿ {branch_phone}"
 HINDI = "प्रिय {customer_name}, आपके {model} की सर्विस {due_date} को देय है। कॉल करें {branch_phone}"
-
-
-def loaded_faces(page: Page) -> set[str]:
-    """The @font-face faces the page has loaded, as "family weight" (a face is fetched only when
-    the page shows a character of its unicode-range)."""
-    return set(page.evaluate("""async () => {
-      await document.fonts.ready;
-      return [...document.fonts].filter(f => f.status === "loaded")
-                                .map(f => f.family.replace(/"/g, "") + " " + f.weight);
-    }"""))
-
-
-def shoot(page: Page, folder: Path, name: str) -> None:
-    for size in (TABLET, LAPTOP):
-        page.set_viewport_size(size)
-        page.evaluate("() => document.fonts.ready")
-        assert no_sideways_scroll(page) <= 0, (name, size)
-        page.screenshot(path=str(folder / f"h19-{name}-{size['width']}x{size['height']}.png"), full_page=True)
 
 
 def test_the_outbox_and_a_kannada_preview_show_real_glyphs(new_page, engine, make_staff, make_branch, console,
@@ -71,19 +53,19 @@ def test_the_outbox_and_a_kannada_preview_show_real_glyphs(new_page, engine, mak
     expect(main.get_by_role("row").filter(has_text="Meera Krishnan")).to_contain_text("ಪ್ರಿಯ Meera Krishnan")
     expect(main.get_by_role("row").filter(has_text="Rahul Sharma")).to_contain_text("प्रिय Rahul Sharma")
     expect(main.get_by_role("row").filter(has_text="Fathima Khan")).to_contain_text("Dear Fathima Khan")
-    faces = loaded_faces(page)
+    faces = loaded_font_faces(page)
     assert {"Noto Sans Kannada 400", "Noto Sans Devanagari 400"} <= faces, faces
-    shoot(page, folder, "outbox")
+    assert this_screen_too_wide(page, folder, "h19-outbox") == []
 
     # A page with no Indian text fetches no Indian font.
     page.goto("/communication/settings")
-    assert not {f for f in loaded_faces(page) if f.startswith("Noto Sans ")}
+    assert not {f for f in loaded_font_faces(page) if f.startswith("Noto Sans ")}
 
     page.goto(f"/communication/templates/{kannada}")
     form = TemplateFormPage(page).show_preview()
     expect(form.preview).to_contain_text("ಪ್ರಿಯ")
     expect(form.preview).to_contain_text("ಬಾಕಿ ಇದೆ")
-    faces = loaded_faces(page)
+    faces = loaded_font_faces(page)
     assert "Noto Sans Kannada 400" in faces, faces
-    shoot(page, folder, "kannada-preview")
+    assert this_screen_too_wide(page, folder, "h19-kannada-preview") == []
     console.assert_clean()                                     # no font refused by the CSP, none missing

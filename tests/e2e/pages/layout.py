@@ -162,6 +162,30 @@ def screens_too_wide(page: Page, screens: dict[str, str], folder, prefix: str) -
     return wide
 
 
+def this_screen_too_wide(page: Page, folder, name: str) -> list[str]:
+    """The page as it is (a POST's answer, say) photographed at a tablet's and a laptop's size once its
+    fonts are in (folder/NAME-WIDTHxHEIGHT.png); the sizes at which it scrolls sideways."""
+    wide = []
+    for size in ({"width": 768, "height": 1024}, {"width": 1366, "height": 768}):
+        size_name = f"{size['width']}x{size['height']}"
+        page.set_viewport_size(size)
+        page.evaluate("() => document.fonts.ready")
+        if no_sideways_scroll(page) > 0:
+            wide.append(size_name)
+        page.screenshot(path=str(folder / f"{name}-{size_name}.png"), full_page=True)
+    return wide
+
+
+def loaded_font_faces(page: Page) -> set[str]:
+    """The @font-face faces the page has loaded, as "family weight" (a face is fetched only when
+    the page shows a character of its unicode-range)."""
+    return set(page.evaluate("""async () => {
+      await document.fonts.ready;
+      return [...document.fonts].filter(f => f.status === "loaded")
+                                .map(f => f.family.replace(/"/g, "") + " " + f.weight);
+    }"""))
+
+
 def cells_out_of_view(cells: Locator) -> list[str]:
     """The texts of the cells that cannot be seen without scrolling: outside the window, or outside the
     visible part of their table's scrolling box (the .table-scroll <div>, which has no role)."""
