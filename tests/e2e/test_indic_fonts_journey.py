@@ -22,7 +22,6 @@ from .pages.layout import loaded_font_faces, this_screen_too_wide
 pytestmark = pytest.mark.browser
 
 TABLET = {"width": 768, "height": 1024}
-LAPTOP = {"width": 1366, "height": 768}
 KANNADA = "ಪ್ರಿಯ {customer_name}, ನಿಮ್ಮ {model} ಸರ್ವೀಸ್ {due_date} ರಂದು ಬಾಕಿ ಇದೆ. ಕರೆ ಮಾಡಿ {branch_phone}"
 HINDI = "प्रिय {customer_name}, आपके {model} की सर्विस {due_date} को देय है। कॉल करें {branch_phone}"
 
