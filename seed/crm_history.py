@@ -22,8 +22,8 @@ What is made, from the leads, sales, policies and job cards generate-history wro
   for due dates up to today. Outcome QUEUED, or NO_CONSENT for a customer who had opted out of SMS by then.
 * ``communication.outbox``: the SMS of each queued reminder, its text filled as the run fills it
   (communication.fill and body_params); most DELIVERED, one in twenty-five SENT without a delivery
-  report, one in fifty GIVEN_UP after five attempts (number on DND); those of the last three days one
-  in ten FAILED with a retry ahead.
+  report, one in fifty GIVEN_UP after five attempts (number on DND); those of the last seven days one
+  in three FAILED with a retry ahead.
 * Rules and templates: the four rules, with an SMS template, added only where the rule is missing
   (``rule_once``); a rule already there (the demo's) is used with its own template.
 
@@ -179,7 +179,7 @@ _OUTBOX = """
      CROSS JOIN LATERAL (SELECT jsonb_build_object('customer_name', c.name, 'due_date', to_char(m.due_on, 'DD-MM-YYYY'),
                                                    'branch_name', coalesce(b.trade_name, b.legal_name),
                                                    'branch_phone', b.phone) AS facts) f
-     CROSS JOIN LATERAL (SELECT CASE WHEN m.made_on >= :today - 2 AND m.reminder_id % 10 = 3 THEN 'FAILED'
+     CROSS JOIN LATERAL (SELECT CASE WHEN m.made_on >= :today - 6 AND m.reminder_id % 3 = 0 THEN 'FAILED'
                                      WHEN m.reminder_id % 50 = 7 THEN 'GIVEN_UP'
                                      WHEN m.reminder_id % 25 = 4 THEN 'SENT'
                                      ELSE 'DELIVERED' END AS status) s
