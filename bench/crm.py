@@ -15,8 +15,8 @@ follow-ups spread over today and the eleven days before (a busy salesperson's li
 makes none, as a history is what happened and what is due "today" depends on when it is read.
 
 Then, through the test client (bench/workshop.py's way: 25 requests each after warm-up, interleaved
-round-robin with the ``SELECT 1`` floor): the salesperson's home page ``/`` (its dashboard panels: my
-follow-ups today and overdue, leads, bookings), and as the ADMIN the funnel report for a year by
+round-robin with the ``SELECT 1`` floor): the salesperson's home page ``/`` (crm's dashboard panel, my
+follow-ups today and overdue, above the tiles of the modules they open: leads, bookings), and as the ADMIN the funnel report for a year by
 month, by source and by salesperson.
 """
 from __future__ import annotations
@@ -142,21 +142,22 @@ def run(requests: int = REQUESTS, warmup: int = WARMUP, progress=print) -> dict:
         floor_client = floor_app(floor).test_client()
         year = {"from": url_date(today.replace(year=today.year - 1)), "to": url_date(today)}
         screens = [
-            ("dashboard", "Salesperson's dashboard `/` (my follow-ups, leads, bookings)", seller, "/",
+            ("dashboard", "Salesperson's home page `/` (the follow-ups panel: 8 of their due calls, the counts, "
+                          "the module tiles)", seller, "/",
              DASHBOARD_TARGET_MS),
-            ("funnel_month", f"Funnel for a year by month `/crm/reports/funnel?{urlencode({**year, 'by': 'month'})}` "
-                             f"({year_leads:,} leads)", admin, f"/crm/reports/funnel?{urlencode({**year, 'by': 'month'})}",
+            ("funnel_month", f"Funnel for a year by month `/crm/funnel?{urlencode({**year, 'by': 'month'})}` "
+                             f"({year_leads:,} leads)", admin, f"/crm/funnel?{urlencode({**year, 'by': 'month'})}",
              FUNNEL_TARGET_MS),
             ("funnel_source", "Funnel for a year by source", admin,
-             f"/crm/reports/funnel?{urlencode({**year, 'by': 'source'})}", FUNNEL_TARGET_MS),
+             f"/crm/funnel?{urlencode({**year, 'by': 'source'})}", FUNNEL_TARGET_MS),
             ("funnel_salesperson", "Funnel for a year by salesperson", admin,
-             f"/crm/reports/funnel?{urlencode({**year, 'by': 'salesperson'})}", FUNNEL_TARGET_MS),
+             f"/crm/funnel?{urlencode({**year, 'by': 'salesperson'})}", FUNNEL_TARGET_MS),
         ]
         for _, _, client, path, _ in screens:
             response = client.get(path)
             assert response.status_code == 200, (path, response.status_code, response.headers.get("Location"))
         page = seller.get("/").get_data(as_text=True)
-        assert "Bench prospect" in page or "follow-up" in page.lower(), "the dashboard shows no follow-ups"
+        assert "Bench prospect" in page, "the salesperson's dashboard shows none of their follow-ups"
         listed = [(Timing("floor", "**Floor**: bare Flask route, `SELECT 1`", "floor"), lambda: floor_client.get("/floor"))]
         for key, label, client, path, target in screens:
             timing = Timing(key, label, "screen")
