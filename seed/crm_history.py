@@ -14,8 +14,8 @@ What is made, from the leads, sales, policies and job cards generate-history wro
   on its booking day at the latest), on the branch's demo units in turn, in 50-minute slots from 10:00
   IST (a ride is back within 45 minutes, so a unit is never out twice at once), each back with its
   odometer (8 km apart per ride on a unit), feedback and a rating. An open lead that rode is TEST_RIDE.
-* Consent: one customer in ten opted in to SMS and WhatsApp on the booking form (recorded at their
-  customer record's creation); one in forty-one opted out of SMS by replying STOP, 30 days later.
+* Consent: one customer in ten opted in to SMS and WhatsApp on the booking form (recorded on their
+  first booking's day, else when the customer was recorded); one in forty-one opted out of SMS by replying STOP, 30 days later.
 * ``communication.reminder`` as the daily run would have made them: service due (7 days before each
   delivered job card's visit), insurance OD and TP renewals (15 days before each policy's end) and the
   promised delivery (2 days before the booking's expected date), by SMS, made on that day at 07:00 IST,
@@ -119,8 +119,12 @@ _LEAD_RODE = """
 
 _CONSENT = """
     INSERT INTO communication.consent (customer_id, channel, opted_in, recorded_at, how, note)
-    SELECT c.customer_id, ch.channel, ch.opted_in, c.created_at + ch.after, ch.how, ch.note
+    SELECT c.customer_id, ch.channel, ch.opted_in,
+           coalesce((b.booked_on::timestamp + time '11:00') AT TIME ZONE 'Asia/Kolkata', c.created_at) + ch.after,
+           ch.how, ch.note
       FROM master.customer c
+      LEFT JOIN (SELECT customer_id, min(booked_on) AS booked_on FROM sales.booking GROUP BY customer_id) b
+             ON b.customer_id = c.customer_id
      CROSS JOIN (VALUES (0, 'SMS', true, interval '0', 'SIGNED_FORM', 'Booking form'),
                         (0, 'WHATSAPP', true, interval '0', 'SIGNED_FORM', 'Booking form'),
                         (7, 'SMS', false, interval '30 days', 'SMS_REPLY', 'Replied STOP')) AS ch (k, channel, opted_in, after, how, note)
