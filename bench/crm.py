@@ -16,7 +16,8 @@ makes none, as a history is what happened and what is due "today" depends on whe
 
 Then, through the test client (bench/workshop.py's way: 25 requests each after warm-up, interleaved
 round-robin with the ``SELECT 1`` floor): the salesperson's home page ``/`` (crm's dashboard panel, my
-follow-ups today and overdue, above the tiles of the modules they open: leads, bookings), and as the ADMIN the funnel report for a year by
+follow-ups today and overdue, above the tiles of the modules they open: leads, bookings) and one of
+their booked leads (no target of its own in the issue: timed against the dashboard's), and as the ADMIN the funnel report for a year by
 month, by source and by salesperson.
 """
 from __future__ import annotations
@@ -131,6 +132,11 @@ def run(requests: int = REQUESTS, warmup: int = WARMUP, progress=print) -> dict:
             branch_id, _ = _branch_and_admin(conn)
             seller_id, seller_code = _seller(conn, branch_id)
             pg_version = conn.execute(sa.text("SHOW server_version")).scalar_one()
+            lead_id = conn.execute(sa.text(  # a booked lead of the salesperson that was called and rode
+                """SELECT l.lead_id FROM crm.lead l WHERE l.salesperson_id = :s AND l.status = 'BOOKED'
+                      AND EXISTS (SELECT 1 FROM crm.test_ride r WHERE r.lead_id = l.lead_id)
+                    ORDER BY (SELECT count(*) FROM crm.contact c WHERE c.lead_id = l.lead_id) DESC, l.lead_id DESC
+                    LIMIT 1"""), {"s": seller_id}).scalar()
             year_leads = conn.execute(sa.text(
                 "SELECT count(*) FROM crm.lead WHERE branch_id = :b AND lead_date BETWEEN :f AND :t"),
                 {"b": branch_id, "f": today.replace(year=today.year - 1), "t": today}).scalar()
@@ -145,6 +151,8 @@ def run(requests: int = REQUESTS, warmup: int = WARMUP, progress=print) -> dict:
             ("dashboard", "Salesperson's home page `/` (the follow-ups panel: 8 of their due calls, the counts, "
                           "the module tiles)", seller, "/",
              DASHBOARD_TARGET_MS),
+            ("lead", f"Lead page `/crm/leads/{lead_id}` (booked; its calls, test ride, booking)", seller,
+             f"/crm/leads/{lead_id}", DASHBOARD_TARGET_MS),
             ("funnel_month", f"Funnel for a year by month `/crm/funnel?{urlencode({**year, 'by': 'month'})}` "
                              f"({year_leads:,} leads)", admin, f"/crm/funnel?{urlencode({**year, 'by': 'month'})}",
              FUNNEL_TARGET_MS),
