@@ -1,7 +1,8 @@
 """Generate five years of a dealership's stock history for benchmarks (COPY-based).
 
 (The workshop's job cards of the delivered vehicles, their bills and gate passes are made after the
-sales by seed/workshop_history.py, set-based in SQL; see its docstring.)
+sales by seed/workshop_history.py, set-based in SQL; see its docstring. The calls on the leads, test
+rides, consent, reminders and outbox messages after them by seed/crm_history.py.)
 
 `flask --app wsgi generate-history` fills an otherwise empty catalog/stock with OEMs, models,
 variants, colours, prices, parts, vehicle units (most of them long delivered) with their
