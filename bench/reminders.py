@@ -11,8 +11,8 @@ schedule per model, a recall by manufacture months, and one rule per event. With
 copy: the run writes reminders and outbox rows), its own data is used and only the rules are added.
 
 With REMINDERS_DATABASE_URL and REMINDERS_ROLLBACK=1, the database is left as it was: everything happens in
-one transaction rolled back at the end (the migrations it lacks, the function files, the workshop vehicles
-from its deliveries as bench/workshop.py makes them when it has none, the rules and both runs); for a
+one transaction rolled back at the end (the migrations it lacks, the function files, the rules and both runs; the
+workshop vehicles are generate-history's, seed/workshop_history.py); for a
 five-year database of generate-history that no one else is using at the time.
 
 Then communication.run_reminders is timed for a day (the first run makes and queues; the second makes
@@ -97,8 +97,6 @@ def timed_run(engine, on: date) -> tuple[float, int, int]:
 
 def in_one_transaction(url: str, today: date) -> int:
     """The whole measurement in one transaction, rolled back (see the module's docstring)."""
-    from .workshop import _VEHICLES
-
     engine = sa.create_engine(sqlalchemy_url(url))
     try:
         with engine.connect() as conn:
@@ -113,7 +111,8 @@ def in_one_transaction(url: str, today: date) -> int:
                 for functions in migrations.function_files():
                     raw.execute(functions.sql)
                 if not conn.execute(sa.text("SELECT EXISTS (SELECT 1 FROM service.vehicle)")).scalar():
-                    conn.execute(sa.text(_VEHICLES))
+                    raise SystemExit("no workshop vehicles: generate-history's workshop makes them "
+                                     "(seed/workshop_history.py)")
                 add_rules(conn)
                 conn.execute(sa.text("ANALYZE"))
                 counts = conn.execute(sa.text("""SELECT (SELECT count(*) FROM service.vehicle),

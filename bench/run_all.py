@@ -297,9 +297,9 @@ def write_doc(info: dict, screens: dict | None, startup: dict | None, stock: dic
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Run the benchmarks and rewrite docs/PERFORMANCE.md.")
-    parser.add_argument("--only", choices=("screens", "startup", "stock", "sales", "crawl", "workshop", "load",
-                                            "soak"),
-                        help="run one part only (crawl, workshop, load and soak run only when named here)")
+    parser.add_argument("--only", choices=("screens", "startup", "stock", "sales", "crawl", "workshop", "crm",
+                                            "load", "soak"),
+                        help="run one part only (crawl, workshop, crm, load and soak run only when named here)")
     parser.add_argument("--quick", action="store_true", help="100 requests, 20 warm-up, 10 logins, 1 restart")
     parser.add_argument("--requests", type=int, default=500)
     parser.add_argument("--warmup", type=int, default=50)
@@ -361,18 +361,27 @@ def main(argv: list[str] | None = None) -> int:
         workshop_result = workshop.run(min(workshop.REQUESTS, args.requests), progress=progress)
         workshop.print_workshop(workshop_result)
 
+    crm_result = None
+    if args.only == "crm":
+        from . import crm
+
+        # the salesperson's dashboard and the funnel on five-year data (CRM_DATABASE_URL: bench/crm.py)
+        crm_result = crm.run(min(crm.REQUESTS, args.requests), progress=progress)
+        crm.print_crm(crm_result)
+
     load_result, soak_result = _load_and_soak(args, progress)
 
     RESULTS.mkdir(parents=True, exist_ok=True)
     out = RESULTS / f"bench-{time.strftime('%Y%m%d-%H%M%S')}.json"
     out.write_text(json.dumps({"machine": info, "screens": screens_result, "startup": startup_result,
                                "stock": stock_result, "sales": sales_result, "crawl": crawl_result,
-                               "workshop": workshop_result, "load": load_result, "soak": soak_result},
+                               "workshop": workshop_result, "crm": crm_result, "load": load_result, "soak": soak_result},
                               indent=2, default=str))
     progress(f"raw results: {out.relative_to(ROOT)}")
     if not args.no_write:
         write_doc(info, screens_result, startup_result, stock_result, sales_result, crawl_result, workshop_result)
         _write_load_and_soak(load_result, soak_result)
+        _write_crm(crm_result)
         progress(f"figures written to {DOC.relative_to(ROOT)}")
     return 0
 
@@ -407,6 +416,14 @@ def _write_load_and_soak(load_result: dict | None, soak_result: dict | None) -> 
 
         text = replace_block(text, "soak", soak_block(soak_result))
     DOC.write_text(text, encoding="utf-8")
+
+
+def _write_crm(crm_result: dict | None) -> None:
+    if not crm_result:
+        return
+    from .crm import crm_block
+
+    DOC.write_text(replace_block(DOC.read_text(encoding="utf-8"), "crm", crm_block(crm_result)), encoding="utf-8")
 
 
 def _print_screens(r: dict) -> None:

@@ -203,10 +203,10 @@ def cases(engine, branch_id: int) -> dict:
             "vin": vin, "vin6": vin[-6:] if vin else None, "invoices": invoices}
 
 
-def prepared(progress=print):
-    url = os.environ.get("WORKSHOP_DATABASE_URL")
+def prepared(progress=print, variable: str = "WORKSHOP_DATABASE_URL"):
+    url = os.environ.get(variable)
     if not url:
-        raise SystemExit("WORKSHOP_DATABASE_URL: a copy of a five-year database (see the module's docstring)")
+        raise SystemExit(f"{variable}: a copy of a five-year database (see the module's docstring)")
     stack = ExitStack()
     instance = tempfile.mkdtemp(prefix="erp-bench-workshop-")
     stack.callback(shutil.rmtree, instance, True)

@@ -1,7 +1,8 @@
 """Generate five years of a dealership's stock history for benchmarks (COPY-based).
 
 (The workshop's job cards of the delivered vehicles, their bills and gate passes are made after the
-sales by seed/workshop_history.py, set-based in SQL; see its docstring.)
+sales by seed/workshop_history.py, set-based in SQL; see its docstring. The calls on the leads, test
+rides, consent, reminders and outbox messages after them by seed/crm_history.py.)
 
 `flask --app wsgi generate-history` fills an otherwise empty catalog/stock with OEMs, models,
 variants, colours, prices, parts, vehicle units (most of them long delivered) with their
@@ -116,6 +117,7 @@ def generate_history(conn: Connection, sizes: Sizes, seed: int = 1, today: date 
         else:
             sold = _post_sales(conn, plan, unit_ids)
     workshop = _workshop(conn, sizes, sold, today, progress)
+    crm = _crm(conn, sold, start, today, progress)
     if fast:
         conn.execute(sa.text("SET LOCAL session_replication_role = origin"))
     if (fast and sold) or workshop:  # the balances the billing triggers keep (sql/0020), from the documents written
@@ -127,9 +129,13 @@ def generate_history(conn: Connection, sizes: Sizes, seed: int = 1, today: date 
         from .workshop_history import check_workshop
 
         check_workshop(conn)
+    if crm:
+        from .crm_history import check_crm
+
+        check_crm(conn)
     conn.execute(sa.text("ANALYZE"))
     return {"variant_colours": len(variants), "parts": len(parts), "units": unit_count, "moves": moves,
-            **sold, **workshop, "through_triggers": not fast}
+            **sold, **workshop, **crm, "through_triggers": not fast}
 
 
 def _workshop(conn: Connection, sizes: Sizes, sold: dict, today: date, progress) -> dict:
@@ -142,6 +148,17 @@ def _workshop(conn: Connection, sizes: Sizes, sold: dict, today: date, progress)
         return {}
     progress(f"{cards} workshop job cards (readings, parts, bills, gate passes)")
     return generate_workshop(conn, cards, today, progress)
+
+
+def _crm(conn: Connection, sold: dict, start: date, today: date, progress) -> dict:
+    """Calls and test rides on the leads, reminders and their outbox rows (seed/crm_history.py);
+    written with the triggers off, so only on a superuser connection."""
+    from .crm_history import generate_crm
+
+    if not sold or not _is_superuser(conn):
+        return {}
+    now = min(datetime.now(IST), datetime.combine(today, time(9, 0), IST))  # a past `today`: its morning
+    return generate_crm(conn, start, today, now, progress)
 
 
 # The generated catalog's OEMs: a database that has them already holds a generated history.

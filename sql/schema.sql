@@ -10544,6 +10544,13 @@ CREATE INDEX booking_expected_delivery_idx ON sales.booking USING btree (expecte
 
 
 --
+-- Name: booking_lead_idx; Type: INDEX; Schema: sales; Owner: -
+--
+
+CREATE INDEX booking_lead_idx ON sales.booking USING btree (lead_id, stage) WHERE (lead_id IS NOT NULL);
+
+
+--
 -- Name: booking_pending_discount_idx; Type: INDEX; Schema: sales; Owner: -
 --
 

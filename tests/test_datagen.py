@@ -8,6 +8,7 @@ import pytest
 import sqlalchemy as sa
 from conftest import gstin, truncate_all
 
+from seed.crm_history import check_crm
 from seed.history import Sizes, _check_ledger, _check_sales, generate_history
 from seed.workshop_history import check_workshop
 
@@ -295,4 +296,76 @@ def test_the_workshop_check_notices_what_the_triggers_would_have_refused(app, en
         conn.execute(sa.text("SELECT billing.rebuild_invoice_balance()"))
         with pytest.raises(RuntimeError, match=message):
             check_workshop(conn)
+        conn.rollback()
+
+
+# Two years, so that a few of the units are recent enough to be demo units (test rides).
+CRM_SIZES = Sizes(units=400, parts=3, moves=200, sales=150, years=2)
+
+
+def _crm(engine) -> dict:
+    with engine.connect() as conn:
+        return dict(conn.execute(sa.text(
+            """SELECT (SELECT count(*) FROM crm.lead) AS leads,
+                      (SELECT count(DISTINCT lead_id) FROM crm.contact) AS leads_called,
+                      (SELECT array_agg(DISTINCT outcome ORDER BY outcome) FROM crm.contact) AS outcomes,
+                      (SELECT count(*) FROM crm.contact c JOIN crm.lead l USING (lead_id)
+                        WHERE l.status = 'LOST' AND c.outcome = 'NOT_INTERESTED') AS lost_not_interested,
+                      (SELECT count(*) FROM crm.test_ride) AS rides,
+                      (SELECT count(*) FROM crm.test_ride WHERE in_at IS NULL) AS rides_out,
+                      (SELECT count(DISTINCT unit_id) FROM crm.test_ride) AS ride_units,
+                      (SELECT count(*) FROM crm.lead WHERE status NOT IN ('BOOKED', 'LOST')
+                          AND follow_up_on IS NOT NULL) AS open_with_follow_up,
+                      (SELECT array_agg(DISTINCT outcome ORDER BY outcome) FROM communication.reminder) AS reminder_outcomes,
+                      (SELECT array_agg(DISTINCT r.event ORDER BY r.event) FROM communication.reminder m
+                         JOIN communication.rule r USING (rule_id)) AS events,
+                      (SELECT array_agg(DISTINCT status ORDER BY status) FROM communication.outbox) AS statuses,
+                      (SELECT count(*) FROM communication.outbox WHERE body LIKE 'Dear %') AS filled,
+                      (SELECT count(*) FROM communication.consent) AS consent,
+                      (SELECT count(*) FROM communication.reminder m
+                         LEFT JOIN communication.outbox o USING (reminder_id)
+                        WHERE (m.outcome = 'QUEUED') <> (o.message_id IS NOT NULL)) AS unmatched""")).mappings().one())
+
+
+def test_the_crm_history_has_calls_returned_test_rides_and_five_years_of_reminders(app, engine, make_branch):
+    make_branch()
+    with engine.begin() as conn:
+        made = generate_history(conn, CRM_SIZES, seed=4, today=TODAY)
+    c = _crm(engine)
+    assert made["contacts"] > c["leads"] and c["leads_called"] == c["leads"]
+    assert set(c["outcomes"]) == {"CALL_BACK", "NO_ANSWER", "NOT_INTERESTED", "REACHED", "VISIT_PLANNED"}
+    assert c["lost_not_interested"] > 0
+    assert made["test_rides"] == c["rides"] > 10 and c["rides_out"] == 0 and c["ride_units"] >= 1
+    assert c["reminder_outcomes"] == ["NO_CONSENT", "QUEUED"], c["reminder_outcomes"]
+    assert {"DELIVERY_PROMISED", "SERVICE_DUE"} <= set(c["events"]), c["events"]
+    assert {"DELIVERED", "SENT", "GIVEN_UP"} <= set(c["statuses"])
+    assert made["messages"] == c["filled"] > 100 and c["unmatched"] == 0 and c["consent"] > 0
+    with engine.connect() as conn:
+        check_crm(conn)
+        # Today's follow-ups pick up after the calls: an open lead waits for its next call.
+        open_leads = conn.execute(sa.text("SELECT count(*) FROM crm.lead WHERE status NOT IN ('BOOKED', 'LOST')")).scalar()
+    assert c["open_with_follow_up"] == open_leads
+
+
+@pytest.mark.parametrize("damage, message", [
+    ("""INSERT INTO crm.test_ride (lead_id, branch_id, unit_id, licence_no, licence_valid_until, ride_on, out_at,
+                                   odometer_out, in_at, odometer_in, staff_id)
+        SELECT lead_id, branch_id, unit_id, licence_no, licence_valid_until, ride_on, out_at + interval '5 minutes',
+               odometer_in, in_at + interval '5 minutes', odometer_in + 1, staff_id
+          FROM crm.test_ride ORDER BY test_ride_id LIMIT 1""", "overlapping_rides"),
+    ("""UPDATE communication.reminder SET outcome = 'NO_ADDRESS'
+         WHERE reminder_id = (SELECT min(reminder_id) FROM communication.outbox)""", "reminders_without_message"),
+    ("""UPDATE crm.contact SET contacted_at = contacted_at - interval '30 days'
+         WHERE contact_id = (SELECT min(contact_id) FROM crm.contact)""", "bad_contacts"),
+])
+def test_the_crm_check_notices_what_the_triggers_would_have_refused(app, engine, make_branch, damage, message):
+    make_branch()
+    with engine.begin() as conn:
+        generate_history(conn, CRM_SIZES, seed=4, today=TODAY)
+    with engine.begin() as conn:
+        check_crm(conn)
+        conn.execute(sa.text("SET LOCAL session_replication_role = replica"))
+        conn.execute(sa.text(damage))
+        with pytest.raises(RuntimeError, match=message):
+            check_crm(conn)
         conn.rollback()

@@ -17,13 +17,19 @@ def funnel(conn: Connection, branch_id: int, start: date, end: date, group: str,
     return conn.execute(sa.text(f"""
         SELECT {key} AS key,
                count(*) AS leads,
-               count(*) FILTER (WHERE EXISTS (SELECT 1 FROM crm.test_ride r WHERE r.lead_id = l.lead_id)) AS test_rides,
-               count(*) FILTER (WHERE EXISTS (SELECT 1 FROM sales.booking b WHERE b.lead_id = l.lead_id)) AS bookings,
-               count(*) FILTER (WHERE EXISTS (SELECT 1 FROM sales.booking b
-                                               WHERE b.lead_id = l.lead_id AND b.stage = 'DELIVERED')) AS deliveries,
+               count(*) FILTER (WHERE x.rode) AS test_rides,
+               count(*) FILTER (WHERE x.booked) AS bookings,
+               count(*) FILTER (WHERE x.delivered) AS deliveries,
                count(*) FILTER (WHERE l.status = 'LOST') AS lost
           FROM crm.lead l
           JOIN master.staff sp ON sp.staff_id = l.salesperson_id
+          -- each lead's stages from its own rows (booking_lead_idx, test_ride_lead_idx), not a hash of
+          -- every ride and booking of five years
+         CROSS JOIN LATERAL (
+               SELECT EXISTS (SELECT 1 FROM crm.test_ride r WHERE r.lead_id = l.lead_id) AS rode,
+                      bk.booked, bk.delivered
+                 FROM (SELECT count(*) > 0 AS booked, coalesce(bool_or(b.stage = 'DELIVERED'), false) AS delivered
+                         FROM sales.booking b WHERE b.lead_id = l.lead_id) bk) x
          WHERE l.branch_id = :b AND l.lead_date BETWEEN :start AND :end
            AND (CAST(:own AS integer) IS NULL OR l.salesperson_id = :own)
          GROUP BY 1 ORDER BY 1"""), {"b": branch_id, "start": start, "end": end, "own": own}).mappings().all()
