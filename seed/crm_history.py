@@ -11,7 +11,8 @@ What is made, from the leads, sales, policies and job cards generate-history wro
   last call (so today's dashboards have follow-ups due and overdue) with a next action.
 * ``crm.test_ride``: two leads in five at a branch with a demo unit (inventory status DEMO) took a ride
   a day or three after the enquiry (a booked one
-  on its booking day at the latest), on the branch's demo units in turn, in 50-minute slots from 10:00
+  on its booking day at the latest), on the branch's demo units with no ride yet (the demo showroom's own
+  stay as they are) in turn, in 50-minute slots from 10:00
   IST (a ride is back within 45 minutes, so a unit is never out twice at once), each back with its
   odometer (8 km apart per ride on a unit), feedback and a rating. An open lead that rode is TEST_RIDE.
 * Consent: one customer in ten opted in to SMS and WhatsApp on the booking form (recorded on their
@@ -83,7 +84,8 @@ _RIDES = f"""
     WITH demo AS (
         SELECT unit_id, branch_id, row_number() OVER (PARTITION BY branch_id ORDER BY unit_id) - 1 AS i,
                count(*) OVER (PARTITION BY branch_id) AS n
-          FROM inventory.vehicle_unit WHERE status = 'DEMO'
+          FROM inventory.vehicle_unit u WHERE status = 'DEMO'
+           AND NOT EXISTS (SELECT 1 FROM crm.test_ride r WHERE r.unit_id = u.unit_id)  -- the demo's own rides stay its own
     ), riders AS (
         SELECT l.lead_id, l.branch_id, rd.day,
                row_number() OVER (PARTITION BY l.branch_id, rd.day ORDER BY l.lead_id) - 1 AS k, d.n
