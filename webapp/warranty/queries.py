@@ -28,9 +28,10 @@ def battery_coverage(conn: Connection, vin: str, variant_id: int, sale_date: dat
                      packs: list[dict]):
     return conn.execute(sa.text("""
         SELECT c.*, p.name AS plan_name
-          FROM warranty.battery_coverage(:vin, :variant, :sold, :on, :km, CAST(:packs AS jsonb)) c
+          FROM warranty.battery_coverage(:vin, :variant, :sold, :on, :km, CAST(:packs AS jsonb)) WITH ORDINALITY c
           LEFT JOIN warranty.plan_sale s ON s.plan_sale_id = c.plan_sale_id
-          LEFT JOIN warranty.plan p ON p.plan_id = s.plan_id"""),
+          LEFT JOIN warranty.plan p ON p.plan_id = s.plan_id
+         ORDER BY c.ordinality"""),   # the packs in the function's order, which a join does not keep
         {"vin": vin, "variant": variant_id, "sold": sale_date, "on": on, "km": km,
          "packs": json.dumps(packs, default=str)}).mappings().all()
 
@@ -47,7 +48,8 @@ def open_campaigns(conn: Connection, vin: str, model_id: int | None, mfg_month: 
                c.instructions, l.name AS operation_name, o.brand AS oem_name
           FROM warranty.open_campaigns(:vin, :model, :mfg, :on) c
           JOIN oem.oem o ON o.oem_id = c.oem_id
-          LEFT JOIN master.labour_operation l ON l.operation_code = c.operation_code"""),
+          LEFT JOIN master.labour_operation l ON l.operation_code = c.operation_code
+         ORDER BY c.kind = 'SERVICE', c.opened_on, c.code"""),   # the function's order does not survive a join
         {"vin": vin, "model": model_id, "mfg": mfg_month, "on": on}).mappings().all()
 
 
