@@ -22,6 +22,9 @@ class Dashboard(LoggedIn):
     def open_lead_from_list(self, lead: str) -> LeadPage:
         """CRM > Leads, then the lead by its name."""
         self.open_module("Leads")
+        # The list first: the dashboard also links the lead's name (its follow-ups), and a click there
+        # while the list loads would race the two navigations.
+        expect(self.main.get_by_role("heading", level=1)).to_contain_text("Leads")
         self.main.get_by_role("link", name=lead).click()
         page = LeadPage(self.page)
         expect(page.heading).to_contain_text(f"Lead of {lead}")
