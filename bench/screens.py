@@ -413,25 +413,65 @@ def _loadavg() -> tuple[float, float, float]:
     return os.getloadavg() if hasattr(os, "getloadavg") else (float("nan"),) * 3
 
 
-def _timed_rounds(listed, rounds: int) -> None:
+def _timed_rounds(listed, rounds: int, after_round=None) -> None:
     for i in range(rounds):
         k = i % len(listed)  # rotate the order so that no case always follows the same one
         for timing, call in listed[k:] + listed[:k]:
             timing.samples_ns.append(timed(call))
+        if after_round:
+            after_round(False)
 
 
-def pinned_rounds(engine, listed, requests: int, warmup: int, progress=print) -> tuple[Placement, str]:
+def pinned_rounds(engine, listed, requests: int, warmup: int, progress=print,
+                  after_round=None) -> tuple[Placement, str]:
     """Pin the bench and its PostgreSQL backends to one CPU where possible, warm every case up, then
-    time them interleaved. Returns the placement and its mode; the caller unpins when done."""
+    time them interleaved. ``after_round(warming_up)``, if given, runs after each round (a case timed
+    outside the rotation, e.g. a document printed for the first time). Returns the placement and its
+    mode; the caller unpins when done."""
     placement = Placement(engine)
     mode = "same" if placement.pin("same") else "none"
     for _ in range(warmup):
         for _, call in listed:
             timed(call)
+        if after_round:
+            after_round(True)
     placement.pin(mode)  # again: the warm-up may have opened connections
     progress(f"timing: {requests} requests each, interleaved ({placement.describe(mode)}) ...")
-    _timed_rounds(listed, requests)
+    _timed_rounds(listed, requests, after_round)
     return placement, mode
+
+
+def target_run(engine, listed, requests: int, warmup: int, progress=print, after_round=None, extra=()) -> dict:
+    """A module's screens against their targets: ``listed`` is [(Timing, call)] with the floor first and
+    each screen's ``target_ms`` set, ``extra`` timings filled by ``after_round``. The run's facts for its
+    docs/PERFORMANCE.md block: placement, seconds, floor, load averages and one row per timing."""
+    load_before = _loadavg()
+    started = time.monotonic()
+    placement, mode = pinned_rounds(engine, listed, requests, warmup, progress, after_round)
+    seconds = time.monotonic() - started
+    load_after = _loadavg()
+    placement.pin("none")
+    floor = listed[0][0]
+    rows = [{"key": t.key, "label": t.label, "median_ms": round(t.median_ms, 2), "p95_ms": round(t.p95_ms, 2),
+             "n": len(t.samples_ns), "ratio": round(t.median_ms / floor.median_ms, 1), "target_ms": t.target_ms,
+             "met": t.median_ms < t.target_ms}
+            for t in [t for t, _ in listed[1:]] + [t for t in extra if t.samples_ns]]
+    return {"placement": placement.describe(mode), "seconds": round(seconds, 1), "floor_ms": round(floor.median_ms, 3),
+            "floor_p95_ms": round(floor.p95_ms, 3), "loadavg_before": [round(x, 2) for x in load_before],
+            "loadavg_after": [round(x, 2) for x in load_after], "results": rows}
+
+
+def target_table(rows: list[dict]) -> list[str]:
+    """The rows of a target_run as a markdown table."""
+    return ["| Case | median ms | p95 ms | ratio to floor | target | met? |", "|---|---:|---:|---:|---|---|"] + [
+        f"| {row['label']} | {row['median_ms']:.2f} | {row['p95_ms']:.2f} | {row['ratio']:.1f}× | "
+        f"< {row['target_ms']:g} ms | {'yes' if row['met'] else '**no**'} |" for row in rows]
+
+
+def print_target_rows(rows: list[dict]) -> None:
+    for row in rows:
+        print(f"{row['median_ms']:>9.2f} {row['p95_ms']:>9.2f} {row['ratio']:>7.1f}x  "
+              f"{'yes' if row['met'] else 'NO ':<3} n={row['n']:<3} {row['label']}")
 
 
 def run(requests: int = 500, warmup: int = 50, logins: int = 40, breakdown_requests: int = 300,

@@ -39,7 +39,18 @@ from urllib.parse import urlencode
 
 import sqlalchemy as sa
 
-from .screens import ADMIN_CODE, BENCH_PIN, Placement, Timing, _loadavg, floor_app, login, make_app, timed
+from .screens import (
+    ADMIN_CODE,
+    BENCH_PIN,
+    Timing,
+    floor_app,
+    login,
+    make_app,
+    print_target_rows,
+    target_run,
+    target_table,
+    timed,
+)
 
 SCREEN_TARGET_MS = 30.0
 PDF_TARGET_MS = 300.0
@@ -261,38 +272,16 @@ def run(requests: int = REQUESTS, warmup: int = WARMUP, progress=print) -> dict:
             listed.append((timing, (lambda p: lambda: admin.get(p))(path)))
         first = Timing("pdf_first", "Service invoice PDF, first print (a bill never printed before, each request)", "screen")
         first.target_ms = PDF_TARGET_MS
-        placement = Placement(engine)
-        mode = "same" if placement.pin("same") else "none"
-        progress(f"warm-up: {warmup} rounds ...")
-        for _ in range(warmup):
-            for _, call in listed:
-                timed(call)
-            timed(first_print)
-        progress(f"timing: {requests} requests each, interleaved ({placement.describe(mode)}) ...")
-        load_before = _loadavg()
-        started = time.monotonic()
-        for i in range(requests):
-            k = i % len(listed)
-            for timing, call in listed[k:] + listed[:k]:
-                timing.samples_ns.append(timed(call))
-            if firsts:
+
+        def first_print_once(warming_up: bool) -> None:
+            if warming_up:
+                timed(first_print)
+            elif firsts:
                 first.samples_ns.append(timed(first_print))
-        seconds = time.monotonic() - started
-        load_after = _loadavg()
-        placement.pin("none")
-        floor_ms = listed[0][0].median_ms
-        rows = []
-        for timing in [t for t, _ in listed[1:]] + ([first] if first.samples_ns else []):
-            rows.append({"key": timing.key, "label": timing.label, "median_ms": round(timing.median_ms, 2),
-                         "p95_ms": round(timing.p95_ms, 2), "n": len(timing.samples_ns),
-                         "ratio": round(timing.median_ms / floor_ms, 1), "target_ms": timing.target_ms,
-                         "met": timing.median_ms < timing.target_ms})
+
+        facts = target_run(engine, listed, requests, warmup, progress, first_print_once, extra=[first])
         return {"date": time.strftime("%Y-%m-%d %H:%M %Z"), "requests": requests, "warmup": warmup,
-                "placement": placement.describe(mode), "postgresql": pg_version, "counts": counts(engine),
-                "filled": filled, "seconds": round(seconds, 1), "floor_ms": round(floor_ms, 3),
-                "floor_p95_ms": round(listed[0][0].p95_ms, 3),
-                "loadavg_before": [round(x, 2) for x in load_before], "loadavg_after": [round(x, 2) for x in load_after],
-                "results": rows}
+                "postgresql": pg_version, "counts": counts(engine), "filled": filled, **facts}
 
 
 def workshop_block(r: dict) -> str:
@@ -310,20 +299,14 @@ def workshop_block(r: dict) -> str:
         "(seed/workshop_history.py: bills, receipts, gate passes, part issues matched to the ledger's job issues); "
         "the open cards of the board are the bench's own, through the triggers: see bench/workshop.py.",
         "",
-        "| Case | median ms | p95 ms | ratio to floor | target | met? |",
-        "|---|---:|---:|---:|---|---|",
+        *target_table(r["results"]),
     ]
-    for row in r["results"]:
-        lines.append(f"| {row['label']} | {row['median_ms']:.2f} | {row['p95_ms']:.2f} | {row['ratio']:.1f}× | "
-                     f"< {row['target_ms']:g} ms | {'yes' if row['met'] else '**no**'} |")
     return "\n".join(lines)
 
 
 def print_workshop(r: dict) -> None:
     print(f"\n{r['counts']}\nfloor {r['floor_ms']:.2f} ms; {r['seconds']} s")
-    for row in r["results"]:
-        print(f"{row['median_ms']:>9.2f} {row['p95_ms']:>9.2f} {row['ratio']:>7.1f}x  "
-              f"{'yes' if row['met'] else 'NO ':<3} n={row['n']:<3} {row['label']}")
+    print_target_rows(r["results"])
 
 
 def main() -> None:
