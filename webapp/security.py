@@ -161,6 +161,28 @@ def can(capability: str) -> bool:
     return current_user.is_authenticated and capabilities.role_can(current_user.role, capability)
 
 
+def own_only(all_capability: str) -> int | None:
+    """The staff id a list must be limited to (a salesperson's own leads or bookings), or None when the
+    user holds ``all_capability`` and sees every row of the branch."""
+    from flask_login import current_user
+
+    return None if can(all_capability) else current_user.staff_id
+
+
+def own_or_404(row, all_capability: str):
+    """The row (with branch_id and salesperson_id) if it is of the user's branch and, without
+    ``all_capability``, the user's own; else the 404 page."""
+    from flask import abort
+    from flask_login import current_user
+
+    if row is None or row["branch_id"] != current_user.branch_id:
+        abort(404)
+    mine = own_only(all_capability)
+    if mine is not None and row["salesperson_id"] != mine:
+        abort(404)
+    return row
+
+
 def may_open(endpoint: str, method: str = "GET") -> bool:
     """The signed-in user's role may use this route (for links and buttons on a page)."""
     from flask_login import current_user

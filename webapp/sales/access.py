@@ -7,23 +7,20 @@ from flask import abort, url_for
 from flask_login import current_user
 from sqlalchemy.engine import Connection
 
-from ..security import can
+from .. import security
 from . import queries
+
+ALL = "sale.all_bookings"
 
 
 def own_only() -> int | None:
     """The staff id lists must be limited to, or None when the user sees every booking."""
-    return None if can("sale.all_bookings") else current_user.staff_id
+    return security.own_only(ALL)
 
 
 def visible_or_404(row):
     """The quotation or booking row if this user may see it; else the 404 page."""
-    if row is None or row["branch_id"] != current_user.branch_id:
-        abort(404)
-    mine = own_only()
-    if mine is not None and row["salesperson_id"] != mine:
-        abort(404)
-    return row
+    return security.own_or_404(row, ALL)
 
 
 def sale_document_or_404(conn: Connection, row, unbooked_visible=lambda row: True):
