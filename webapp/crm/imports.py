@@ -33,9 +33,9 @@ def lead_import():
         if upload and getattr(upload, "filename", ""):
             action = "check"  # a new file is always previewed first
             try:
-                form.leads.data = normalise(text_from_upload(upload.filename, upload.read()))
+                form.leads.data = normalise(text_from_upload(upload.filename, upload.read(), "the leads file"))
             except ValueError as exc:
-                form.upload.errors = [str(exc).replace("dispatch list", "leads file")]
+                form.upload.errors = [str(exc)]
         if not form.upload.errors:
             text = normalise(form.leads.data)
             form.leads.data = text

@@ -324,8 +324,9 @@ def with_vehicle_added(text: str, values: dict[str, str]) -> str:
     return normalise(current.rstrip("\n") + "\n" + vehicle_line(values))
 
 
-def text_from_upload(filename: str, data: bytes) -> str:
-    """A CSV or XLSX file as the text a person would have pasted (tab-separated for XLSX)."""
+def text_from_upload(filename: str, data: bytes, what: str = "the dispatch list") -> str:
+    """A CSV or XLSX file as the text a person would have pasted (tab-separated for XLSX); ``what``
+    names the file in the refusal of another kind."""
     name = filename.lower()
     if name.endswith((".xlsx", ".xlsm")):
         return _xlsx_text(data)
@@ -335,7 +336,7 @@ def text_from_upload(filename: str, data: bytes) -> str:
                 return data.decode(encoding)
             except UnicodeDecodeError:
                 continue
-    raise ValueError("Upload the dispatch list as a .csv or .xlsx file")
+    raise ValueError(f"Upload {what} as a .csv or .xlsx file")
 
 
 def _xlsx_text(data: bytes) -> str:
