@@ -363,17 +363,7 @@ def _seed_workshop(conn: Connection, branch_ids: dict[str, int]) -> None:
         if open_state == "READY":
             # Ready with its estimate approved: a new user makes the invoice, takes the payment and
             # issues the gate pass at once (Bill and gate pass on the job card).
-            conn.execute(sa.text("""
-                INSERT INTO master.labour_operation (operation_code, name, standard_hours, rate)
-                VALUES ('PSV-GEN', 'Periodic service (general check, brakes, electricals)', 1.5, 450)
-                ON CONFLICT DO NOTHING"""))
-            conn.execute(sa.text("""
-                INSERT INTO service.job_line (job_card_id, operation_code, qty, unit_price, price_includes_gst,
-                                              technician_id)
-                VALUES (:j, 'PSV-GEN', 1.5, 450, false, :t)"""), {"j": card, "t": technicians[n % len(technicians)]})
-            conn.execute(sa.text("""
-                INSERT INTO service.job_approval (job_card_id, approved_by_name, mode, amount, idempotency_key)
-                VALUES (:j, :n, 'IN_PERSON', 797, :k)"""), {"j": card, "n": owner, "k": str(uuid.uuid4())})
+            _demo_paid_service(conn, card, technicians[n % len(technicians)], owner)
         for state in MOVES[open_state]:
             conn.execute(sa.text("UPDATE service.job_card SET state = :s WHERE job_card_id = :j"), {"s": state, "j": card})
         if open_state == "WAITING_PARTS":
@@ -436,6 +426,23 @@ def _demo_card(conn: Connection, branch: int, vehicle: int, opened, odometer: in
         {"b": branch, "v": vehicle, "at": at, "t": service_type, "free": visit if service_type == "FREE_SERVICE" else None,
          "km": odometer, "c": complaints, "promised": at + timedelta(hours=hours_promised), "tech": technician,
          "key": str(uuid.uuid4())}).scalar_one()
+
+
+def _demo_paid_service(conn: Connection, card: int, technician: int, owner: str) -> None:
+    """A periodic service's labour line on the card (1.5 h at Rs 450, GST on top), approved in person
+    by the owner for Rs 797."""
+    import uuid
+
+    conn.execute(sa.text("""
+        INSERT INTO master.labour_operation (operation_code, name, standard_hours, rate)
+        VALUES ('PSV-GEN', 'Periodic service (general check, brakes, electricals)', 1.5, 450)
+        ON CONFLICT DO NOTHING"""))
+    conn.execute(sa.text("""
+        INSERT INTO service.job_line (job_card_id, operation_code, qty, unit_price, price_includes_gst, technician_id)
+        VALUES (:j, 'PSV-GEN', 1.5, 450, false, :t)"""), {"j": card, "t": technician})
+    conn.execute(sa.text("""
+        INSERT INTO service.job_approval (job_card_id, approved_by_name, mode, amount, idempotency_key)
+        VALUES (:j, :n, 'IN_PERSON', 797, :k)"""), {"j": card, "n": owner, "k": str(uuid.uuid4())})
 
 
 def _demo_reading(conn: Connection, card: int, pack: int, on, soh: float, cycles: int, imbalance: bool = False) -> None:
@@ -558,17 +565,7 @@ def _seed_sold_here(conn: Connection, branch_ids: dict[str, int]) -> None:
         _demo_reading(conn, card, pack, opened, soh, 12 + days // 3)
         paid = service_type == "PAID_SERVICE"
         if paid:
-            conn.execute(sa.text("""
-                INSERT INTO master.labour_operation (operation_code, name, standard_hours, rate)
-                VALUES ('PSV-GEN', 'Periodic service (general check, brakes, electricals)', 1.5, 450)
-                ON CONFLICT DO NOTHING"""))
-            conn.execute(sa.text("""
-                INSERT INTO service.job_line (job_card_id, operation_code, qty, unit_price, price_includes_gst,
-                                              technician_id)
-                VALUES (:j, 'PSV-GEN', 1.5, 450, false, :t)"""), {"j": card, "t": staff["T01"]})
-            conn.execute(sa.text("""
-                INSERT INTO service.job_approval (job_card_id, approved_by_name, mode, amount, idempotency_key)
-                VALUES (:j, :n, 'IN_PERSON', 797, :k)"""), {"j": card, "n": SOLD_HERE["owner"], "k": str(uuid.uuid4())})
+            _demo_paid_service(conn, card, staff["T01"], SOLD_HERE["owner"])
         for state in (["IN_PROGRESS", "QC", "READY"] if paid else DONE):
             conn.execute(sa.text("UPDATE service.job_card SET state = :s WHERE job_card_id = :j"),
                          {"s": state, "j": card})
