@@ -32,6 +32,13 @@ CREATE SCHEMA crm;
 
 
 --
+-- Name: finance; Type: SCHEMA; Schema: -; Owner: -
+--
+
+CREATE SCHEMA finance;
+
+
+--
 -- Name: insurance; Type: SCHEMA; Schema: -; Owner: -
 --
 
@@ -1426,6 +1433,293 @@ BEGIN
             USING ERRCODE = 'check_violation', CONSTRAINT = 'vehicle_unit_on_test_ride';
     END IF;
     RETURN NEW;
+END
+$$;
+
+
+--
+-- Name: before_voucher(); Type: FUNCTION; Schema: finance; Owner: -
+--
+
+CREATE FUNCTION finance.before_voucher() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+    PERFORM finance.refuse_closed_month_on(NEW.branch_id, NEW.voucher_date,
+                                          coalesce('Voucher ' || NEW.voucher_no, 'This voucher'));
+    IF NEW.voucher_no IS NULL THEN
+        NEW.voucher_no := master.next_document_no(NEW.branch_id,
+            CASE NEW.voucher_type WHEN 'JOURNAL' THEN 'JV' WHEN 'PAYMENT' THEN 'PV' WHEN 'RECEIPT' THEN 'RV'
+                                  WHEN 'CONTRA' THEN 'CV' WHEN 'PURCHASE' THEN 'PUV' WHEN 'DEBIT_NOTE' THEN 'DN'
+                                  WHEN 'CREDIT_NOTE' THEN 'CNV' ELSE 'SV' END,
+            NEW.voucher_date);
+    END IF;
+    NEW.posted_at := now();
+    NEW.posted_by := coalesce(NEW.posted_by, audit.current_staff_id());
+    RETURN NEW;
+END
+$$;
+
+
+--
+-- Name: before_voucher_line(); Type: FUNCTION; Schema: finance; Owner: -
+--
+
+CREATE FUNCTION finance.before_voucher_line() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+    v record;
+BEGIN
+    SELECT branch_id, voucher_date, posted_at INTO v FROM finance.voucher WHERE voucher_id = NEW.voucher_id;
+    IF v.posted_at IS DISTINCT FROM now() THEN
+        RAISE EXCEPTION 'a voucher''s lines are written with the voucher, never added later'
+            USING ERRCODE = 'restrict_violation';
+    END IF;
+    NEW.branch_id := v.branch_id;
+    NEW.voucher_date := v.voucher_date;
+    RETURN NEW;
+END
+$$;
+
+
+--
+-- Name: check_reopen(); Type: FUNCTION; Schema: finance; Owner: -
+--
+
+CREATE FUNCTION finance.check_reopen() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+    IF TG_OP = 'UPDATE' THEN
+        RAISE EXCEPTION 'a closed month is reopened, never changed' USING ERRCODE = 'restrict_violation';
+    END IF;
+    IF NOT EXISTS (SELECT 1 FROM finance.period_event
+                    WHERE branch_id = OLD.branch_id AND month = OLD.month AND action = 'REOPEN' AND at = now()) THEN
+        RAISE EXCEPTION 'a closed month is reopened only with a reason (finance.reopen_month)'
+            USING ERRCODE = 'restrict_violation';
+    END IF;
+    RETURN OLD;
+END
+$$;
+
+
+--
+-- Name: check_voucher_balanced(); Type: FUNCTION; Schema: finance; Owner: -
+--
+
+CREATE FUNCTION finance.check_voucher_balanced() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+    dr numeric;
+    cr numeric;
+    n integer;
+BEGIN
+    SELECT coalesce(sum(debit), 0), coalesce(sum(credit), 0), count(*) INTO dr, cr, n
+      FROM finance.voucher_line WHERE voucher_id = NEW.voucher_id;
+    IF n < 2 OR dr <> cr THEN
+        RAISE EXCEPTION 'voucher % (%) does not balance: debits %, credits %, % lines',
+            NEW.voucher_no, NEW.voucher_type, dr, cr, n
+            USING ERRCODE = 'check_violation', CONSTRAINT = 'voucher_balanced';
+    END IF;
+    RETURN NULL;
+END
+$$;
+
+
+--
+-- Name: close_month(integer, date); Type: FUNCTION; Schema: finance; Owner: -
+--
+
+CREATE FUNCTION finance.close_month(p_branch integer, p_month date) RETURNS void
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+    IF p_month <> date_trunc('month', p_month)::date THEN
+        RAISE EXCEPTION 'a month is named by its first day' USING ERRCODE = 'check_violation';
+    END IF;
+    IF p_month >= date_trunc('month', (now() AT TIME ZONE 'Asia/Kolkata'))::date THEN
+        RAISE EXCEPTION '% has not ended; only a past month can be closed', to_char(p_month, 'FMMonth YYYY')
+            USING ERRCODE = 'check_violation', CONSTRAINT = 'closed_month_ended';
+    END IF;
+    INSERT INTO finance.closed_month (branch_id, month, closed_by) VALUES (p_branch, p_month, audit.current_staff_id());
+    INSERT INTO finance.period_event (branch_id, month, action, staff_id)
+    VALUES (p_branch, p_month, 'CLOSE', audit.current_staff_id());
+END
+$$;
+
+
+--
+-- Name: ledger_key(text); Type: FUNCTION; Schema: finance; Owner: -
+--
+
+CREATE FUNCTION finance.ledger_key(p_key text) RETURNS integer
+    LANGUAGE plpgsql STABLE
+    AS $$
+DECLARE
+    id integer;
+BEGIN
+    SELECT ledger_id INTO id FROM finance.ledger WHERE system_key = p_key;
+    IF id IS NULL THEN
+        RAISE EXCEPTION 'the books have no ledger with the key %', p_key USING ERRCODE = 'foreign_key_violation';
+    END IF;
+    RETURN id;
+END
+$$;
+
+
+--
+-- Name: ledger_name_taken(text); Type: FUNCTION; Schema: finance; Owner: -
+--
+
+CREATE FUNCTION finance.ledger_name_taken(p_name text) RETURNS boolean
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+    SELECT EXISTS (SELECT 1 FROM finance.ledger WHERE lower(name) = lower(p_name))
+$$;
+
+
+--
+-- Name: month_is_closed(integer, date); Type: FUNCTION; Schema: finance; Owner: -
+--
+
+CREATE FUNCTION finance.month_is_closed(p_branch integer, p_on date) RETURNS boolean
+    LANGUAGE sql STABLE
+    AS $$
+    SELECT EXISTS (SELECT 1 FROM finance.closed_month
+                    WHERE branch_id = p_branch AND month = date_trunc('month', p_on)::date)
+$$;
+
+
+--
+-- Name: party_ledger(text, integer); Type: FUNCTION; Schema: finance; Owner: -
+--
+
+CREATE FUNCTION finance.party_ledger(p_kind text, p_id integer) RETURNS integer
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+    id integer;
+    party_name text;
+    party_gstin text;
+    party_branch integer;
+    grp text := 'Sundry Debtors';
+BEGIN
+    SELECT ledger_id INTO id FROM finance.ledger
+     WHERE CASE p_kind WHEN 'CUSTOMER' THEN customer_id WHEN 'OEM' THEN oem_id
+                       WHEN 'FINANCIER' THEN financier_id WHEN 'INSURER' THEN insurer_id END = p_id;
+    IF id IS NOT NULL THEN
+        RETURN id;
+    END IF;
+    CASE p_kind
+    WHEN 'CUSTOMER' THEN
+        SELECT c.name || ' - ' || c.mobile, c.gstin, c.branch_id INTO party_name, party_gstin, party_branch
+          FROM master.customer c WHERE c.customer_id = p_id;
+    WHEN 'OEM' THEN
+        SELECT o.legal_name, o.gstin INTO party_name, party_gstin FROM oem.oem o WHERE o.oem_id = p_id;
+        grp := 'Sundry Creditors';
+    WHEN 'FINANCIER' THEN
+        SELECT f.name, f.gstin INTO party_name, party_gstin FROM master.financier f WHERE f.financier_id = p_id;
+    WHEN 'INSURER' THEN
+        SELECT i.name, i.gstin INTO party_name, party_gstin FROM master.insurer i WHERE i.insurer_id = p_id;
+    ELSE
+        RAISE EXCEPTION 'no party kind %', p_kind USING ERRCODE = 'check_violation';
+    END CASE;
+    IF party_name IS NULL THEN
+        RAISE EXCEPTION 'no % %', lower(p_kind), p_id USING ERRCODE = 'foreign_key_violation';
+    END IF;
+    party_name := left(regexp_replace(party_name, '[<>]', '', 'g'), 100);
+    IF finance.ledger_name_taken(party_name) THEN
+        party_name := party_name || ' #' || p_id;
+    END IF;
+    INSERT INTO finance.ledger (name, group_id, branch_id, customer_id, oem_id, financier_id, insurer_id, gstin)
+    SELECT party_name, g.group_id, party_branch,
+           CASE WHEN p_kind = 'CUSTOMER' THEN p_id END, CASE WHEN p_kind = 'OEM' THEN p_id END,
+           CASE WHEN p_kind = 'FINANCIER' THEN p_id END, CASE WHEN p_kind = 'INSURER' THEN p_id END,
+           party_gstin
+      FROM finance.account_group g WHERE g.name = grp
+    RETURNING ledger_id INTO id;
+    RETURN id;
+END
+$$;
+
+
+--
+-- Name: post_voucher(integer, text, date, text, text, text, bigint, jsonb); Type: FUNCTION; Schema: finance; Owner: -
+--
+
+CREATE FUNCTION finance.post_voucher(p_branch integer, p_type text, p_date date, p_no text, p_narration text, p_source_table text, p_source_id bigint, p_lines jsonb) RETURNS bigint
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+    vid bigint;
+BEGIN
+    INSERT INTO finance.voucher (branch_id, voucher_type, voucher_no, voucher_date, narration, source_table, source_id)
+    VALUES (p_branch, p_type, p_no, p_date, left(p_narration, 500), p_source_table, p_source_id)
+    RETURNING voucher_id INTO vid;
+    INSERT INTO finance.voucher_line (voucher_id, line_no, ledger_id, debit, credit)
+    SELECT vid, row_number() OVER (ORDER BY l.ord), l.ledger_id,
+           greatest(l.amount, 0), greatest(-l.amount, 0)
+      FROM (SELECT (e ->> 'ledger_id')::integer AS ledger_id, round((e ->> 'amount')::numeric, 2) AS amount, ord
+              FROM jsonb_array_elements(p_lines) WITH ORDINALITY AS x (e, ord)) l
+     WHERE l.amount <> 0;
+    RETURN vid;
+END
+$$;
+
+
+--
+-- Name: refuse_closed_month(); Type: FUNCTION; Schema: finance; Owner: -
+--
+
+CREATE FUNCTION finance.refuse_closed_month() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+    row_json jsonb := to_jsonb(NEW);
+BEGIN
+    PERFORM finance.refuse_closed_month_on((row_json ->> coalesce(TG_ARGV[1], 'branch_id'))::integer,
+                                          (row_json ->> TG_ARGV[0])::date,
+                                          coalesce(TG_ARGV[2], 'This document'));
+    RETURN NEW;
+END
+$$;
+
+
+--
+-- Name: refuse_closed_month_on(integer, date, text); Type: FUNCTION; Schema: finance; Owner: -
+--
+
+CREATE FUNCTION finance.refuse_closed_month_on(p_branch integer, p_on date, p_what text) RETURNS void
+    LANGUAGE plpgsql STABLE
+    AS $$
+BEGIN
+    IF finance.month_is_closed(p_branch, p_on) THEN
+        RAISE EXCEPTION '% is dated % in %, a month closed in the books; a manager must reopen it first',
+            p_what, to_char(p_on, 'DD-MM-YYYY'), to_char(p_on, 'FMMonth YYYY')
+            USING ERRCODE = 'check_violation', CONSTRAINT = 'period_closed';
+    END IF;
+END
+$$;
+
+
+--
+-- Name: reopen_month(integer, date, text); Type: FUNCTION; Schema: finance; Owner: -
+--
+
+CREATE FUNCTION finance.reopen_month(p_branch integer, p_month date, p_reason text) RETURNS void
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+    INSERT INTO finance.period_event (branch_id, month, action, reason, staff_id)
+    VALUES (p_branch, p_month, 'REOPEN', p_reason, audit.current_staff_id());
+    DELETE FROM finance.closed_month WHERE branch_id = p_branch AND month = p_month;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION '% is not closed', to_char(p_month, 'FMMonth YYYY')
+            USING ERRCODE = 'check_violation', CONSTRAINT = 'closed_month_open';
+    END IF;
 END
 $$;
 
@@ -5668,6 +5962,210 @@ ALTER TABLE crm.test_ride ALTER COLUMN test_ride_id ADD GENERATED ALWAYS AS IDEN
 
 
 --
+-- Name: account_group; Type: TABLE; Schema: finance; Owner: -
+--
+
+CREATE TABLE finance.account_group (
+    group_id integer NOT NULL,
+    name text NOT NULL,
+    parent_id integer,
+    nature text NOT NULL,
+    gross_profit boolean DEFAULT false NOT NULL,
+    is_system boolean DEFAULT false NOT NULL,
+    sort_order smallint DEFAULT 100 NOT NULL,
+    CONSTRAINT account_group_name_check CHECK (((length(btrim(name)) >= 2) AND (length(btrim(name)) <= 60))),
+    CONSTRAINT account_group_nature_check CHECK ((nature = ANY (ARRAY['ASSETS'::text, 'LIABILITIES'::text, 'INCOME'::text, 'EXPENSES'::text]))),
+    CONSTRAINT account_group_not_own_parent CHECK ((parent_id IS DISTINCT FROM group_id)),
+    CONSTRAINT account_group_profit_side CHECK (((NOT gross_profit) OR (nature = ANY (ARRAY['INCOME'::text, 'EXPENSES'::text]))))
+);
+
+
+--
+-- Name: account_group_group_id_seq; Type: SEQUENCE; Schema: finance; Owner: -
+--
+
+CREATE SEQUENCE finance.account_group_group_id_seq
+    AS integer
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1;
+
+
+--
+-- Name: account_group_group_id_seq; Type: SEQUENCE OWNED BY; Schema: finance; Owner: -
+--
+
+ALTER SEQUENCE finance.account_group_group_id_seq OWNED BY finance.account_group.group_id;
+
+
+--
+-- Name: closed_month; Type: TABLE; Schema: finance; Owner: -
+--
+
+CREATE TABLE finance.closed_month (
+    branch_id integer NOT NULL,
+    month date NOT NULL,
+    closed_by integer,
+    closed_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT closed_month_month_check CHECK ((month = (date_trunc('month'::text, (month)::timestamp with time zone))::date))
+);
+
+
+--
+-- Name: ledger; Type: TABLE; Schema: finance; Owner: -
+--
+
+CREATE TABLE finance.ledger (
+    ledger_id integer NOT NULL,
+    name text NOT NULL,
+    group_id integer NOT NULL,
+    system_key text,
+    branch_id integer,
+    customer_id integer,
+    oem_id integer,
+    financier_id integer,
+    insurer_id integer,
+    gst_duty_head text,
+    gst_direction text,
+    gstin text,
+    opening_balance numeric(14,2) DEFAULT 0 NOT NULL,
+    is_active boolean DEFAULT true NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT ledger_customer_branch CHECK (((customer_id IS NULL) OR (branch_id IS NOT NULL))),
+    CONSTRAINT ledger_duty_pair CHECK (((gst_duty_head IS NULL) = (gst_direction IS NULL))),
+    CONSTRAINT ledger_gst_direction_check CHECK ((gst_direction = ANY (ARRAY['OUTPUT'::text, 'INPUT'::text]))),
+    CONSTRAINT ledger_gst_duty_head_check CHECK ((gst_duty_head = ANY (ARRAY['CGST'::text, 'SGST'::text, 'IGST'::text, 'CESS'::text]))),
+    CONSTRAINT ledger_gstin_check CHECK (master.is_gstin(gstin)),
+    CONSTRAINT ledger_name_check CHECK ((((length(btrim(name)) >= 2) AND (length(btrim(name)) <= 120)) AND (name !~ '[<>]'::text))),
+    CONSTRAINT ledger_one_party CHECK ((num_nonnulls(customer_id, oem_id, financier_id, insurer_id) <= 1)),
+    CONSTRAINT ledger_system_key_check CHECK ((system_key ~ '^[A-Z][A-Z0-9_]{1,39}$'::text))
+);
+
+
+--
+-- Name: ledger_ledger_id_seq; Type: SEQUENCE; Schema: finance; Owner: -
+--
+
+CREATE SEQUENCE finance.ledger_ledger_id_seq
+    AS integer
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1;
+
+
+--
+-- Name: ledger_ledger_id_seq; Type: SEQUENCE OWNED BY; Schema: finance; Owner: -
+--
+
+ALTER SEQUENCE finance.ledger_ledger_id_seq OWNED BY finance.ledger.ledger_id;
+
+
+--
+-- Name: period_event; Type: TABLE; Schema: finance; Owner: -
+--
+
+CREATE TABLE finance.period_event (
+    event_id bigint NOT NULL,
+    branch_id integer NOT NULL,
+    month date NOT NULL,
+    action text NOT NULL,
+    reason text,
+    staff_id integer,
+    at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT period_event_action_check CHECK ((action = ANY (ARRAY['CLOSE'::text, 'REOPEN'::text]))),
+    CONSTRAINT period_event_month_check CHECK ((month = (date_trunc('month'::text, (month)::timestamp with time zone))::date)),
+    CONSTRAINT period_event_reason_check CHECK (((length(btrim(reason)) >= 5) AND (length(btrim(reason)) <= 300))),
+    CONSTRAINT period_event_reopen_reason CHECK (((action = 'CLOSE'::text) OR (reason IS NOT NULL)))
+);
+
+
+--
+-- Name: period_event_event_id_seq; Type: SEQUENCE; Schema: finance; Owner: -
+--
+
+CREATE SEQUENCE finance.period_event_event_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1;
+
+
+--
+-- Name: period_event_event_id_seq; Type: SEQUENCE OWNED BY; Schema: finance; Owner: -
+--
+
+ALTER SEQUENCE finance.period_event_event_id_seq OWNED BY finance.period_event.event_id;
+
+
+--
+-- Name: voucher; Type: TABLE; Schema: finance; Owner: -
+--
+
+CREATE TABLE finance.voucher (
+    voucher_id bigint NOT NULL,
+    branch_id integer NOT NULL,
+    voucher_type text NOT NULL,
+    voucher_no text NOT NULL,
+    voucher_date date NOT NULL,
+    narration text,
+    source_table text,
+    source_id bigint,
+    idempotency_key uuid,
+    posted_by integer,
+    posted_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT voucher_narration_check CHECK ((length(narration) <= 500)),
+    CONSTRAINT voucher_source_pair CHECK (((source_table IS NULL) = (source_id IS NULL))),
+    CONSTRAINT voucher_source_table_check CHECK ((source_table ~ '^[a-z_]+\.[a-z_]+$'::text)),
+    CONSTRAINT voucher_voucher_date_check CHECK ((voucher_date > '2000-01-01'::date)),
+    CONSTRAINT voucher_voucher_no_check CHECK (((length(voucher_no) >= 1) AND (length(voucher_no) <= 40))),
+    CONSTRAINT voucher_voucher_type_check CHECK ((voucher_type = ANY (ARRAY['SALES'::text, 'CREDIT_NOTE'::text, 'DEBIT_NOTE'::text, 'RECEIPT'::text, 'PAYMENT'::text, 'PURCHASE'::text, 'JOURNAL'::text, 'CONTRA'::text])))
+);
+
+
+--
+-- Name: voucher_line; Type: TABLE; Schema: finance; Owner: -
+--
+
+CREATE TABLE finance.voucher_line (
+    voucher_id bigint NOT NULL,
+    line_no smallint NOT NULL,
+    ledger_id integer NOT NULL,
+    debit numeric(14,2) DEFAULT 0 NOT NULL,
+    credit numeric(14,2) DEFAULT 0 NOT NULL,
+    branch_id integer NOT NULL,
+    voucher_date date NOT NULL,
+    CONSTRAINT voucher_line_credit_check CHECK ((credit >= (0)::numeric)),
+    CONSTRAINT voucher_line_debit_check CHECK ((debit >= (0)::numeric)),
+    CONSTRAINT voucher_line_line_no_check CHECK ((line_no > 0)),
+    CONSTRAINT voucher_line_one_side CHECK (((debit > (0)::numeric) <> (credit > (0)::numeric)))
+);
+
+
+--
+-- Name: voucher_voucher_id_seq; Type: SEQUENCE; Schema: finance; Owner: -
+--
+
+CREATE SEQUENCE finance.voucher_voucher_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1;
+
+
+--
+-- Name: voucher_voucher_id_seq; Type: SEQUENCE OWNED BY; Schema: finance; Owner: -
+--
+
+ALTER SEQUENCE finance.voucher_voucher_id_seq OWNED BY finance.voucher.voucher_id;
+
+
+--
 -- Name: policy; Type: TABLE; Schema: insurance; Owner: -
 --
 
@@ -8368,6 +8866,34 @@ ALTER TABLE warranty.replacement_rule ALTER COLUMN rule_id ADD GENERATED ALWAYS 
 
 
 --
+-- Name: account_group group_id; Type: DEFAULT; Schema: finance; Owner: -
+--
+
+ALTER TABLE ONLY finance.account_group ALTER COLUMN group_id SET DEFAULT nextval('finance.account_group_group_id_seq'::regclass);
+
+
+--
+-- Name: ledger ledger_id; Type: DEFAULT; Schema: finance; Owner: -
+--
+
+ALTER TABLE ONLY finance.ledger ALTER COLUMN ledger_id SET DEFAULT nextval('finance.ledger_ledger_id_seq'::regclass);
+
+
+--
+-- Name: period_event event_id; Type: DEFAULT; Schema: finance; Owner: -
+--
+
+ALTER TABLE ONLY finance.period_event ALTER COLUMN event_id SET DEFAULT nextval('finance.period_event_event_id_seq'::regclass);
+
+
+--
+-- Name: voucher voucher_id; Type: DEFAULT; Schema: finance; Owner: -
+--
+
+ALTER TABLE ONLY finance.voucher ALTER COLUMN voucher_id SET DEFAULT nextval('finance.voucher_voucher_id_seq'::regclass);
+
+
+--
 -- Name: log log_pkey; Type: CONSTRAINT; Schema: audit; Owner: -
 --
 
@@ -8677,6 +9203,118 @@ ALTER TABLE ONLY crm.lost_reason
 
 ALTER TABLE ONLY crm.test_ride
     ADD CONSTRAINT test_ride_pkey PRIMARY KEY (test_ride_id);
+
+
+--
+-- Name: account_group account_group_pkey; Type: CONSTRAINT; Schema: finance; Owner: -
+--
+
+ALTER TABLE ONLY finance.account_group
+    ADD CONSTRAINT account_group_pkey PRIMARY KEY (group_id);
+
+
+--
+-- Name: closed_month closed_month_pkey; Type: CONSTRAINT; Schema: finance; Owner: -
+--
+
+ALTER TABLE ONLY finance.closed_month
+    ADD CONSTRAINT closed_month_pkey PRIMARY KEY (branch_id, month);
+
+
+--
+-- Name: ledger ledger_customer_id_key; Type: CONSTRAINT; Schema: finance; Owner: -
+--
+
+ALTER TABLE ONLY finance.ledger
+    ADD CONSTRAINT ledger_customer_id_key UNIQUE (customer_id);
+
+
+--
+-- Name: ledger ledger_financier_id_key; Type: CONSTRAINT; Schema: finance; Owner: -
+--
+
+ALTER TABLE ONLY finance.ledger
+    ADD CONSTRAINT ledger_financier_id_key UNIQUE (financier_id);
+
+
+--
+-- Name: ledger ledger_insurer_id_key; Type: CONSTRAINT; Schema: finance; Owner: -
+--
+
+ALTER TABLE ONLY finance.ledger
+    ADD CONSTRAINT ledger_insurer_id_key UNIQUE (insurer_id);
+
+
+--
+-- Name: ledger ledger_oem_id_key; Type: CONSTRAINT; Schema: finance; Owner: -
+--
+
+ALTER TABLE ONLY finance.ledger
+    ADD CONSTRAINT ledger_oem_id_key UNIQUE (oem_id);
+
+
+--
+-- Name: ledger ledger_pkey; Type: CONSTRAINT; Schema: finance; Owner: -
+--
+
+ALTER TABLE ONLY finance.ledger
+    ADD CONSTRAINT ledger_pkey PRIMARY KEY (ledger_id);
+
+
+--
+-- Name: ledger ledger_system_key_key; Type: CONSTRAINT; Schema: finance; Owner: -
+--
+
+ALTER TABLE ONLY finance.ledger
+    ADD CONSTRAINT ledger_system_key_key UNIQUE (system_key);
+
+
+--
+-- Name: period_event period_event_pkey; Type: CONSTRAINT; Schema: finance; Owner: -
+--
+
+ALTER TABLE ONLY finance.period_event
+    ADD CONSTRAINT period_event_pkey PRIMARY KEY (event_id);
+
+
+--
+-- Name: voucher voucher_idempotency_key_key; Type: CONSTRAINT; Schema: finance; Owner: -
+--
+
+ALTER TABLE ONLY finance.voucher
+    ADD CONSTRAINT voucher_idempotency_key_key UNIQUE (idempotency_key);
+
+
+--
+-- Name: voucher_line voucher_line_pkey; Type: CONSTRAINT; Schema: finance; Owner: -
+--
+
+ALTER TABLE ONLY finance.voucher_line
+    ADD CONSTRAINT voucher_line_pkey PRIMARY KEY (voucher_id, line_no);
+
+
+--
+-- Name: voucher voucher_number_key; Type: CONSTRAINT; Schema: finance; Owner: -
+--
+
+ALTER TABLE ONLY finance.voucher
+    ADD CONSTRAINT voucher_number_key UNIQUE (branch_id, voucher_type, voucher_no);
+
+
+--
+-- Name: voucher voucher_pkey; Type: CONSTRAINT; Schema: finance; Owner: -
+--
+
+ALTER TABLE ONLY finance.voucher
+    ADD CONSTRAINT voucher_pkey PRIMARY KEY (voucher_id);
+
+
+--
+-- Name: voucher voucher_source_key; Type: CONSTRAINT; Schema: finance; Owner: -
+--
+
+ALTER TABLE ONLY finance.voucher
+    ADD CONSTRAINT voucher_source_key UNIQUE (source_table, source_id);
 
 
 --
@@ -10264,6 +10902,55 @@ CREATE UNIQUE INDEX test_ride_unit_out_once ON crm.test_ride USING btree (unit_i
 
 
 --
+-- Name: account_group_name_key; Type: INDEX; Schema: finance; Owner: -
+--
+
+CREATE UNIQUE INDEX account_group_name_key ON finance.account_group USING btree (lower(name));
+
+
+--
+-- Name: ledger_group_idx; Type: INDEX; Schema: finance; Owner: -
+--
+
+CREATE INDEX ledger_group_idx ON finance.ledger USING btree (group_id);
+
+
+--
+-- Name: ledger_name_key; Type: INDEX; Schema: finance; Owner: -
+--
+
+CREATE UNIQUE INDEX ledger_name_key ON finance.ledger USING btree (lower(name));
+
+
+--
+-- Name: period_event_month_idx; Type: INDEX; Schema: finance; Owner: -
+--
+
+CREATE INDEX period_event_month_idx ON finance.period_event USING btree (branch_id, month, at);
+
+
+--
+-- Name: voucher_date_idx; Type: INDEX; Schema: finance; Owner: -
+--
+
+CREATE INDEX voucher_date_idx ON finance.voucher USING btree (branch_id, voucher_date, voucher_id);
+
+
+--
+-- Name: voucher_line_ledger_idx; Type: INDEX; Schema: finance; Owner: -
+--
+
+CREATE INDEX voucher_line_ledger_idx ON finance.voucher_line USING btree (ledger_id, voucher_date) INCLUDE (debit, credit, branch_id);
+
+
+--
+-- Name: voucher_line_period_idx; Type: INDEX; Schema: finance; Owner: -
+--
+
+CREATE INDEX voucher_line_period_idx ON finance.voucher_line USING btree (branch_id, voucher_date) INCLUDE (ledger_id, debit, credit);
+
+
+--
 -- Name: policy_booking_idx; Type: INDEX; Schema: insurance; Owner: -
 --
 
@@ -11234,6 +11921,76 @@ CREATE TRIGGER test_ride_return BEFORE UPDATE ON crm.test_ride FOR EACH ROW EXEC
 --
 
 CREATE TRIGGER test_ride_start BEFORE INSERT ON crm.test_ride FOR EACH ROW EXECUTE FUNCTION crm.start_test_ride();
+
+
+--
+-- Name: account_group audit_log_change; Type: TRIGGER; Schema: finance; Owner: -
+--
+
+CREATE TRIGGER audit_log_change AFTER INSERT OR DELETE OR UPDATE ON finance.account_group FOR EACH ROW EXECUTE FUNCTION audit.log_change('group_id', '', '');
+
+
+--
+-- Name: ledger audit_log_change; Type: TRIGGER; Schema: finance; Owner: -
+--
+
+CREATE TRIGGER audit_log_change AFTER INSERT OR DELETE OR UPDATE ON finance.ledger FOR EACH ROW EXECUTE FUNCTION audit.log_change('ledger_id', '', '');
+
+
+--
+-- Name: voucher audit_log_change; Type: TRIGGER; Schema: finance; Owner: -
+--
+
+CREATE TRIGGER audit_log_change AFTER INSERT OR DELETE OR UPDATE ON finance.voucher FOR EACH ROW EXECUTE FUNCTION audit.log_change('voucher_id', '', '');
+
+
+--
+-- Name: closed_month closed_month_reopen; Type: TRIGGER; Schema: finance; Owner: -
+--
+
+CREATE TRIGGER closed_month_reopen BEFORE DELETE OR UPDATE ON finance.closed_month FOR EACH ROW EXECUTE FUNCTION finance.check_reopen();
+
+
+--
+-- Name: period_event period_event_is_permanent; Type: TRIGGER; Schema: finance; Owner: -
+--
+
+CREATE TRIGGER period_event_is_permanent BEFORE DELETE OR UPDATE ON finance.period_event FOR EACH ROW EXECUTE FUNCTION audit.refuse_change();
+
+
+--
+-- Name: voucher voucher_a_before; Type: TRIGGER; Schema: finance; Owner: -
+--
+
+CREATE TRIGGER voucher_a_before BEFORE INSERT ON finance.voucher FOR EACH ROW EXECUTE FUNCTION finance.before_voucher();
+
+
+--
+-- Name: voucher voucher_balanced; Type: TRIGGER; Schema: finance; Owner: -
+--
+
+CREATE CONSTRAINT TRIGGER voucher_balanced AFTER INSERT ON finance.voucher DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION finance.check_voucher_balanced();
+
+
+--
+-- Name: voucher voucher_is_permanent; Type: TRIGGER; Schema: finance; Owner: -
+--
+
+CREATE TRIGGER voucher_is_permanent BEFORE DELETE OR UPDATE ON finance.voucher FOR EACH ROW EXECUTE FUNCTION audit.refuse_change();
+
+
+--
+-- Name: voucher_line voucher_line_a_before; Type: TRIGGER; Schema: finance; Owner: -
+--
+
+CREATE TRIGGER voucher_line_a_before BEFORE INSERT ON finance.voucher_line FOR EACH ROW EXECUTE FUNCTION finance.before_voucher_line();
+
+
+--
+-- Name: voucher_line voucher_line_is_permanent; Type: TRIGGER; Schema: finance; Owner: -
+--
+
+CREATE TRIGGER voucher_line_is_permanent BEFORE DELETE OR UPDATE ON finance.voucher_line FOR EACH ROW EXECUTE FUNCTION audit.refuse_change();
 
 
 --
@@ -12913,6 +13670,134 @@ ALTER TABLE ONLY crm.test_ride
 
 ALTER TABLE ONLY crm.test_ride
     ADD CONSTRAINT test_ride_unit_id_fkey FOREIGN KEY (unit_id) REFERENCES inventory.vehicle_unit(unit_id);
+
+
+--
+-- Name: account_group account_group_parent_id_fkey; Type: FK CONSTRAINT; Schema: finance; Owner: -
+--
+
+ALTER TABLE ONLY finance.account_group
+    ADD CONSTRAINT account_group_parent_id_fkey FOREIGN KEY (parent_id) REFERENCES finance.account_group(group_id);
+
+
+--
+-- Name: closed_month closed_month_branch_id_fkey; Type: FK CONSTRAINT; Schema: finance; Owner: -
+--
+
+ALTER TABLE ONLY finance.closed_month
+    ADD CONSTRAINT closed_month_branch_id_fkey FOREIGN KEY (branch_id) REFERENCES master.branch(branch_id);
+
+
+--
+-- Name: closed_month closed_month_closed_by_fkey; Type: FK CONSTRAINT; Schema: finance; Owner: -
+--
+
+ALTER TABLE ONLY finance.closed_month
+    ADD CONSTRAINT closed_month_closed_by_fkey FOREIGN KEY (closed_by) REFERENCES master.staff(staff_id);
+
+
+--
+-- Name: ledger ledger_branch_id_fkey; Type: FK CONSTRAINT; Schema: finance; Owner: -
+--
+
+ALTER TABLE ONLY finance.ledger
+    ADD CONSTRAINT ledger_branch_id_fkey FOREIGN KEY (branch_id) REFERENCES master.branch(branch_id);
+
+
+--
+-- Name: ledger ledger_customer_id_fkey; Type: FK CONSTRAINT; Schema: finance; Owner: -
+--
+
+ALTER TABLE ONLY finance.ledger
+    ADD CONSTRAINT ledger_customer_id_fkey FOREIGN KEY (customer_id) REFERENCES master.customer(customer_id);
+
+
+--
+-- Name: ledger ledger_financier_id_fkey; Type: FK CONSTRAINT; Schema: finance; Owner: -
+--
+
+ALTER TABLE ONLY finance.ledger
+    ADD CONSTRAINT ledger_financier_id_fkey FOREIGN KEY (financier_id) REFERENCES master.financier(financier_id);
+
+
+--
+-- Name: ledger ledger_group_id_fkey; Type: FK CONSTRAINT; Schema: finance; Owner: -
+--
+
+ALTER TABLE ONLY finance.ledger
+    ADD CONSTRAINT ledger_group_id_fkey FOREIGN KEY (group_id) REFERENCES finance.account_group(group_id);
+
+
+--
+-- Name: ledger ledger_insurer_id_fkey; Type: FK CONSTRAINT; Schema: finance; Owner: -
+--
+
+ALTER TABLE ONLY finance.ledger
+    ADD CONSTRAINT ledger_insurer_id_fkey FOREIGN KEY (insurer_id) REFERENCES master.insurer(insurer_id);
+
+
+--
+-- Name: ledger ledger_oem_id_fkey; Type: FK CONSTRAINT; Schema: finance; Owner: -
+--
+
+ALTER TABLE ONLY finance.ledger
+    ADD CONSTRAINT ledger_oem_id_fkey FOREIGN KEY (oem_id) REFERENCES oem.oem(oem_id);
+
+
+--
+-- Name: period_event period_event_branch_id_fkey; Type: FK CONSTRAINT; Schema: finance; Owner: -
+--
+
+ALTER TABLE ONLY finance.period_event
+    ADD CONSTRAINT period_event_branch_id_fkey FOREIGN KEY (branch_id) REFERENCES master.branch(branch_id);
+
+
+--
+-- Name: period_event period_event_staff_id_fkey; Type: FK CONSTRAINT; Schema: finance; Owner: -
+--
+
+ALTER TABLE ONLY finance.period_event
+    ADD CONSTRAINT period_event_staff_id_fkey FOREIGN KEY (staff_id) REFERENCES master.staff(staff_id);
+
+
+--
+-- Name: voucher voucher_branch_id_fkey; Type: FK CONSTRAINT; Schema: finance; Owner: -
+--
+
+ALTER TABLE ONLY finance.voucher
+    ADD CONSTRAINT voucher_branch_id_fkey FOREIGN KEY (branch_id) REFERENCES master.branch(branch_id);
+
+
+--
+-- Name: voucher_line voucher_line_branch_id_fkey; Type: FK CONSTRAINT; Schema: finance; Owner: -
+--
+
+ALTER TABLE ONLY finance.voucher_line
+    ADD CONSTRAINT voucher_line_branch_id_fkey FOREIGN KEY (branch_id) REFERENCES master.branch(branch_id);
+
+
+--
+-- Name: voucher_line voucher_line_ledger_id_fkey; Type: FK CONSTRAINT; Schema: finance; Owner: -
+--
+
+ALTER TABLE ONLY finance.voucher_line
+    ADD CONSTRAINT voucher_line_ledger_id_fkey FOREIGN KEY (ledger_id) REFERENCES finance.ledger(ledger_id);
+
+
+--
+-- Name: voucher_line voucher_line_voucher_id_fkey; Type: FK CONSTRAINT; Schema: finance; Owner: -
+--
+
+ALTER TABLE ONLY finance.voucher_line
+    ADD CONSTRAINT voucher_line_voucher_id_fkey FOREIGN KEY (voucher_id) REFERENCES finance.voucher(voucher_id);
+
+
+--
+-- Name: voucher voucher_posted_by_fkey; Type: FK CONSTRAINT; Schema: finance; Owner: -
+--
+
+ALTER TABLE ONLY finance.voucher
+    ADD CONSTRAINT voucher_posted_by_fkey FOREIGN KEY (posted_by) REFERENCES master.staff(staff_id);
 
 
 --
@@ -14946,6 +15831,71 @@ CREATE POLICY own_branch ON crm.test_ride USING (platform.branch_visible(branch_
 --
 
 ALTER TABLE crm.test_ride ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: closed_month; Type: ROW SECURITY; Schema: finance; Owner: -
+--
+
+ALTER TABLE finance.closed_month ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: ledger; Type: ROW SECURITY; Schema: finance; Owner: -
+--
+
+ALTER TABLE finance.ledger ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: closed_month own_branch; Type: POLICY; Schema: finance; Owner: -
+--
+
+CREATE POLICY own_branch ON finance.closed_month USING ((branch_id = ANY (( SELECT platform.visible_branch_ids() AS visible_branch_ids)::integer[]))) WITH CHECK (platform.branch_visible(branch_id));
+
+
+--
+-- Name: ledger own_branch; Type: POLICY; Schema: finance; Owner: -
+--
+
+CREATE POLICY own_branch ON finance.ledger USING (((branch_id IS NULL) OR (branch_id = ANY (( SELECT platform.visible_branch_ids() AS visible_branch_ids)::integer[])))) WITH CHECK (((branch_id IS NULL) OR platform.branch_visible(branch_id)));
+
+
+--
+-- Name: period_event own_branch; Type: POLICY; Schema: finance; Owner: -
+--
+
+CREATE POLICY own_branch ON finance.period_event USING ((branch_id = ANY (( SELECT platform.visible_branch_ids() AS visible_branch_ids)::integer[]))) WITH CHECK (platform.branch_visible(branch_id));
+
+
+--
+-- Name: voucher own_branch; Type: POLICY; Schema: finance; Owner: -
+--
+
+CREATE POLICY own_branch ON finance.voucher USING ((branch_id = ANY (( SELECT platform.visible_branch_ids() AS visible_branch_ids)::integer[]))) WITH CHECK (platform.branch_visible(branch_id));
+
+
+--
+-- Name: voucher_line own_branch; Type: POLICY; Schema: finance; Owner: -
+--
+
+CREATE POLICY own_branch ON finance.voucher_line USING ((branch_id = ANY (( SELECT platform.visible_branch_ids() AS visible_branch_ids)::integer[]))) WITH CHECK (platform.branch_visible(branch_id));
+
+
+--
+-- Name: period_event; Type: ROW SECURITY; Schema: finance; Owner: -
+--
+
+ALTER TABLE finance.period_event ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: voucher; Type: ROW SECURITY; Schema: finance; Owner: -
+--
+
+ALTER TABLE finance.voucher ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: voucher_line; Type: ROW SECURITY; Schema: finance; Owner: -
+--
+
+ALTER TABLE finance.voucher_line ENABLE ROW LEVEL SECURITY;
 
 --
 -- Name: policy own_branch; Type: POLICY; Schema: insurance; Owner: -

@@ -98,6 +98,16 @@ CAPABILITIES: dict[str, frozenset[str]] = {
     "outbox.read": _MANAGERS,
     "call_list.work": _SELLERS | {"SERVICE_ADVISOR"},
     "notification.read": _STAFF,
+
+    # Finance: the books, the period lock, GST returns and the Tally export.
+    "ledger.read": _ACCOUNTANTS,                    # day book, cash and bank books, ledgers, trial balance, P&L
+    "voucher.post": frozenset({"ADMIN", "ACCOUNTS"}),   # manual journals, expenses, bank reconciliation
+    "accounts.setup": frozenset({"ADMIN", "ACCOUNTS"}), # chart of accounts, bank accounts, statement layouts
+    "cash.close": _ACCOUNTANTS,                     # the daily cash closing by denomination
+    "month.close": frozenset({"ADMIN", "ACCOUNTS"}),
+    "month.reopen": _MANAGERS,                      # with a reason, audited
+    "gst.returns": _ACCOUNTANTS,                    # GSTR-1, GSTR-3B and their reconciliation
+    "tally.export": frozenset({"ADMIN", "ACCOUNTS"}),
 }
 
 

@@ -1,0 +1,9 @@
+"""The books: account groups and ledgers, vouchers posted by every document in its own transaction,
+the period lock, and what is read out of them (books, GST returns, the Tally export).
+
+The rules live in PostgreSQL (sql/0041_finance.sql, sql/functions/95_finance.sql); other modules
+post through webapp/finance/api.py or, for documents posted by trigger, through the SQL functions
+named there."""
+from flask import Blueprint
+
+bp = Blueprint("finance", __name__, url_prefix="/finance")
