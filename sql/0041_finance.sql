@@ -114,6 +114,21 @@ SELECT l.name, g.group_id, l.system_key, l.head, l.direction
                ('Capital', 'Capital Account', 'CAPITAL', NULL, NULL)) AS l (name, grp, system_key, head, direction)
   JOIN finance.account_group g ON g.name = l.grp;
 
+-- A bank account of the company: its ledger (under Bank Accounts) and the details a statement is
+-- matched by. A branch names one account its receipts by UPI, card, cheque and transfer go to
+-- (finance.bank_ledger_for); without one they go to the BANK system ledger.
+CREATE TABLE finance.bank_account (
+    ledger_id      integer PRIMARY KEY REFERENCES finance.ledger (ledger_id),
+    branch_id      integer NOT NULL REFERENCES master.branch (branch_id),
+    bank_name      text NOT NULL CHECK (length(btrim(bank_name)) BETWEEN 2 AND 80),
+    account_no     text NOT NULL CHECK (master.is_bank_account(account_no)),
+    ifsc           text NOT NULL CHECK (master.is_ifsc(ifsc)),
+    takes_receipts boolean NOT NULL DEFAULT false,
+    CONSTRAINT bank_account_number_key UNIQUE (account_no, ifsc)
+);
+CREATE UNIQUE INDEX bank_account_receipts_key ON finance.bank_account (branch_id) WHERE takes_receipts;
+SELECT audit.track('finance.bank_account', 'ledger_id');
+
 -- The series of vouchers keyed in the books (a document's voucher carries the document's number).
 INSERT INTO master.document_series (series, name) VALUES
     ('JV', 'Journal voucher'), ('PV', 'Payment voucher'), ('RV', 'Receipt voucher (books)'),
@@ -188,7 +203,7 @@ DECLARE
     t text;
 BEGIN
     FOREACH t IN ARRAY ARRAY['finance.voucher', 'finance.voucher_line', 'finance.closed_month',
-                             'finance.period_event'] LOOP
+                             'finance.period_event', 'finance.bank_account'] LOOP
         EXECUTE format('ALTER TABLE %s ENABLE ROW LEVEL SECURITY', t);
         EXECUTE format('CREATE POLICY own_branch ON %s USING (branch_id = ANY ((SELECT platform.visible_branch_ids())::integer[])) '
                        'WITH CHECK (platform.branch_visible(branch_id))', t);

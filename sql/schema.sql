@@ -1438,6 +1438,18 @@ $$;
 
 
 --
+-- Name: bank_ledger_for(integer); Type: FUNCTION; Schema: finance; Owner: -
+--
+
+CREATE FUNCTION finance.bank_ledger_for(p_branch integer) RETURNS integer
+    LANGUAGE sql STABLE
+    AS $$
+    SELECT coalesce((SELECT ledger_id FROM finance.bank_account WHERE branch_id = p_branch AND takes_receipts),
+                    finance.ledger_key('BANK'))
+$$;
+
+
+--
 -- Name: before_voucher(); Type: FUNCTION; Schema: finance; Owner: -
 --
 
@@ -6001,6 +6013,23 @@ ALTER SEQUENCE finance.account_group_group_id_seq OWNED BY finance.account_group
 
 
 --
+-- Name: bank_account; Type: TABLE; Schema: finance; Owner: -
+--
+
+CREATE TABLE finance.bank_account (
+    ledger_id integer NOT NULL,
+    branch_id integer NOT NULL,
+    bank_name text NOT NULL,
+    account_no text NOT NULL,
+    ifsc text NOT NULL,
+    takes_receipts boolean DEFAULT false NOT NULL,
+    CONSTRAINT bank_account_account_no_check CHECK (master.is_bank_account(account_no)),
+    CONSTRAINT bank_account_bank_name_check CHECK (((length(btrim(bank_name)) >= 2) AND (length(btrim(bank_name)) <= 80))),
+    CONSTRAINT bank_account_ifsc_check CHECK (master.is_ifsc(ifsc))
+);
+
+
+--
 -- Name: closed_month; Type: TABLE; Schema: finance; Owner: -
 --
 
@@ -9214,6 +9243,22 @@ ALTER TABLE ONLY finance.account_group
 
 
 --
+-- Name: bank_account bank_account_number_key; Type: CONSTRAINT; Schema: finance; Owner: -
+--
+
+ALTER TABLE ONLY finance.bank_account
+    ADD CONSTRAINT bank_account_number_key UNIQUE (account_no, ifsc);
+
+
+--
+-- Name: bank_account bank_account_pkey; Type: CONSTRAINT; Schema: finance; Owner: -
+--
+
+ALTER TABLE ONLY finance.bank_account
+    ADD CONSTRAINT bank_account_pkey PRIMARY KEY (ledger_id);
+
+
+--
 -- Name: closed_month closed_month_pkey; Type: CONSTRAINT; Schema: finance; Owner: -
 --
 
@@ -10909,6 +10954,13 @@ CREATE UNIQUE INDEX account_group_name_key ON finance.account_group USING btree 
 
 
 --
+-- Name: bank_account_receipts_key; Type: INDEX; Schema: finance; Owner: -
+--
+
+CREATE UNIQUE INDEX bank_account_receipts_key ON finance.bank_account USING btree (branch_id) WHERE takes_receipts;
+
+
+--
 -- Name: ledger_group_idx; Type: INDEX; Schema: finance; Owner: -
 --
 
@@ -11928,6 +11980,13 @@ CREATE TRIGGER test_ride_start BEFORE INSERT ON crm.test_ride FOR EACH ROW EXECU
 --
 
 CREATE TRIGGER audit_log_change AFTER INSERT OR DELETE OR UPDATE ON finance.account_group FOR EACH ROW EXECUTE FUNCTION audit.log_change('group_id', '', '');
+
+
+--
+-- Name: bank_account audit_log_change; Type: TRIGGER; Schema: finance; Owner: -
+--
+
+CREATE TRIGGER audit_log_change AFTER INSERT OR DELETE OR UPDATE ON finance.bank_account FOR EACH ROW EXECUTE FUNCTION audit.log_change('ledger_id', '', '');
 
 
 --
@@ -13678,6 +13737,22 @@ ALTER TABLE ONLY crm.test_ride
 
 ALTER TABLE ONLY finance.account_group
     ADD CONSTRAINT account_group_parent_id_fkey FOREIGN KEY (parent_id) REFERENCES finance.account_group(group_id);
+
+
+--
+-- Name: bank_account bank_account_branch_id_fkey; Type: FK CONSTRAINT; Schema: finance; Owner: -
+--
+
+ALTER TABLE ONLY finance.bank_account
+    ADD CONSTRAINT bank_account_branch_id_fkey FOREIGN KEY (branch_id) REFERENCES master.branch(branch_id);
+
+
+--
+-- Name: bank_account bank_account_ledger_id_fkey; Type: FK CONSTRAINT; Schema: finance; Owner: -
+--
+
+ALTER TABLE ONLY finance.bank_account
+    ADD CONSTRAINT bank_account_ledger_id_fkey FOREIGN KEY (ledger_id) REFERENCES finance.ledger(ledger_id);
 
 
 --
@@ -15833,6 +15908,12 @@ CREATE POLICY own_branch ON crm.test_ride USING (platform.branch_visible(branch_
 ALTER TABLE crm.test_ride ENABLE ROW LEVEL SECURITY;
 
 --
+-- Name: bank_account; Type: ROW SECURITY; Schema: finance; Owner: -
+--
+
+ALTER TABLE finance.bank_account ENABLE ROW LEVEL SECURITY;
+
+--
 -- Name: closed_month; Type: ROW SECURITY; Schema: finance; Owner: -
 --
 
@@ -15843,6 +15924,13 @@ ALTER TABLE finance.closed_month ENABLE ROW LEVEL SECURITY;
 --
 
 ALTER TABLE finance.ledger ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: bank_account own_branch; Type: POLICY; Schema: finance; Owner: -
+--
+
+CREATE POLICY own_branch ON finance.bank_account USING ((branch_id = ANY (( SELECT platform.visible_branch_ids() AS visible_branch_ids)::integer[]))) WITH CHECK (platform.branch_visible(branch_id));
+
 
 --
 -- Name: closed_month own_branch; Type: POLICY; Schema: finance; Owner: -

@@ -145,3 +145,19 @@ def test_a_party_ledger_is_made_once_and_namesakes_are_told_apart(conn, shop):
     oem = api.party_ledger(conn, "OEM", b.oem(conn))
     assert b.scalar(conn, "SELECT g.name FROM finance.ledger JOIN finance.account_group g USING (group_id) "
                           "WHERE ledger_id = :l", l=oem) == "Sundry Creditors"
+
+
+def test_a_branch_s_receipts_go_to_its_receiving_bank_account(conn, shop):
+    assert b.scalar(conn, "SELECT finance.bank_ledger_for(:b)", b=shop) == api.ledger_key(conn, "BANK")
+    ledger = b.scalar(conn, "INSERT INTO finance.ledger (name, group_id) SELECT 'HDFC Current 0042', group_id "
+                            "FROM finance.account_group WHERE name = 'Bank Accounts' RETURNING ledger_id")
+    conn.execute(sa.text("INSERT INTO finance.bank_account (ledger_id, branch_id, bank_name, account_no, ifsc, "
+                         "takes_receipts) VALUES (:l, :b, 'HDFC Bank', '50200012340042', 'HDFC0001234', true)"),
+                 {"l": ledger, "b": shop})
+    assert b.scalar(conn, "SELECT finance.bank_ledger_for(:b)", b=shop) == ledger
+    second = b.scalar(conn, "INSERT INTO finance.ledger (name, group_id) SELECT 'SBI Current 0077', group_id "
+                            "FROM finance.account_group WHERE name = 'Bank Accounts' RETURNING ledger_id")
+    with b.refused(conn, "bank_account_receipts_key"):
+        conn.execute(sa.text("INSERT INTO finance.bank_account (ledger_id, branch_id, bank_name, account_no, ifsc, "
+                             "takes_receipts) VALUES (:l, :b, 'SBI', '30012345670077', 'SBIN0001234', true)"),
+                     {"l": second, "b": shop})

@@ -205,6 +205,14 @@ BEGIN
 END
 $$;
 
+-- The ledger a branch's money other than cash goes to: its receiving bank account, else BANK.
+CREATE OR REPLACE FUNCTION finance.bank_ledger_for(p_branch integer) RETURNS integer
+LANGUAGE sql STABLE
+AS $$
+    SELECT coalesce((SELECT ledger_id FROM finance.bank_account WHERE branch_id = p_branch AND takes_receipts),
+                    finance.ledger_key('BANK'))
+$$;
+
 -- Whether a ledger name is taken, across branches (a customer's ledger is seen only at its branch,
 -- but the names are the company's).
 CREATE OR REPLACE FUNCTION finance.ledger_name_taken(p_name text) RETURNS boolean
