@@ -10786,6 +10786,13 @@ CREATE INDEX invoice_branch_date_idx ON billing.invoice USING btree (branch_id, 
 
 
 --
+-- Name: invoice_branch_kind_date_idx; Type: INDEX; Schema: billing; Owner: -
+--
+
+CREATE INDEX invoice_branch_kind_date_idx ON billing.invoice USING btree (branch_id, kind, invoice_date) INCLUDE (taxable_value, amount_payable, unit_id);
+
+
+--
 -- Name: invoice_customer_idx; Type: INDEX; Schema: billing; Owner: -
 --
 

@@ -9,13 +9,13 @@ from flask import render_template
 from flask_login import current_user
 
 from ..billing.api import EXPORT_FORMATS, Column, export_response
+from ..charts import bar_chart, share
 from ..db import get_conn
 from ..formatting import today_ist
 from ..forms import DateArg, date_arg, url_date
 from ..pages import choice_arg
 from ..security import allow
 from . import bp, report_queries
-from .charts import bar_chart, share
 from .queries import LEAD_SOURCES
 
 FUNNEL_COLUMNS = (Column("Group", "label"), Column("Leads", "leads", "int"), Column("Test rides", "test_rides", "int"),

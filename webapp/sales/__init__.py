@@ -2,6 +2,8 @@
 registration, PDI and delivery."""
 from flask import Blueprint
 
+from ..panels import register_panel
+
 bp = Blueprint("sales", __name__, url_prefix="/sales")
 
 # Every view module registers its routes on bp (the endpoint names are bp's: sales.<function>).
@@ -11,6 +13,7 @@ from . import (  # noqa: E402,F401
     cancellation,
     discounts,
     finance,
+    glance,
     handover,
     quotations,
     registration,
@@ -18,3 +21,9 @@ from . import (  # noqa: E402,F401
     steps,
     views,
 )
+
+
+@bp.record_once
+def _hang_panels(state) -> None:
+    """Sales' figures on the home screen (webapp/panels.py)."""
+    register_panel(state.app, "dashboard", "sales.glance", "sales/_glance.html", glance.panel, order=20)

@@ -12,10 +12,11 @@ bp = Blueprint("service", __name__, url_prefix="/service")
 
 register_document("job_card", "service.job_card", "job_card_id")
 
-from . import arrival, bill, board, estimates, intervals, jobcards, parts, settings, vehicles  # noqa: E402,F401
+from . import arrival, bill, board, estimates, glance, intervals, jobcards, parts, settings, vehicles  # noqa: E402,F401
 
 
 @bp.record_once
 def _hang_panels(state) -> None:
     """The workshop's own panel on its arrival and vehicle pages: next service due, unpaid bills."""
     register_panel(state.app, "service_vehicle", "service.bill", "service/bill_panel.html", bill.vehicle_panel, order=40)
+    register_panel(state.app, "dashboard", "service.glance", "service/_glance.html", glance.panel, order=40)
