@@ -43,6 +43,11 @@ CHANGED_BY_FUNCTION_FILES: set[str] = {
     "job_line_campaign_check on service.job_line", "warranty.campaign_done_by_job_line()",
     "job_line_does_campaign on service.job_line", "warranty.add_campaign_line(integer,integer)",
     "warranty.check_booking_plan()", "booking_item_plan_check on sales.booking_item",
+    # The battery warranty reminder follows a replaced pack's own term; the providers' delivery reports
+    # (sql/functions/94_communication.sql).
+    "communication.due_events(pg_catalog.date,integer,pg_catalog.text[])",
+    "communication.delivery_report(pg_catalog.text,pg_catalog.text,pg_catalog.text,pg_catalog.text,boolean,"
+    "timestamp with time zone)",
 }
 
 # Every object of the schemas the migrations own (not public, not the catalogs), by identity.
