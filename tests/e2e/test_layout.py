@@ -321,13 +321,13 @@ def test_on_a_tablet_one_tap_on_menu_shows_every_section_and_the_pages_links(_ap
     problems = []
     for title, labels in _admin_links(_app).items():
         nav.section_button(title).tap()
+        expect(links).to_have_count(len(labels))          # the other sections folded
         for label in labels:
             link = nav.link(label)
             expect(link).to_be_visible()
             why = _on_screen(link, TABLET)
             if why:
                 problems.append(f"{title} / {label}: {why}")
-        expect(links).to_have_count(len(labels))          # the other sections folded
         panel = nav.panel.bounding_box()
         if panel["y"] + panel["height"] >= TABLET["height"] - 50:
             problems.append(f"{title}: the panel reaches {panel['y'] + panel['height']:.0f} px")
