@@ -68,13 +68,17 @@ class LoggedIn(Screen):
 
     def module(self, name: str) -> Locator:
         """The link to a module, shown as a person finds it: the links wait in menus (one per section on
-        a wide screen, one "Menu" on a tablet), so the menu that holds the link is opened first."""
+        a wide screen, one "Menu" on a tablet, which opens the page's section), so the menu that holds the
+        link is opened first, and on a tablet its section in the list."""
         nav = self.navigation
         link = nav.link(name)
         waiting = nav.link(name, include_hidden=True)
         if waiting.count() and not waiting.is_visible():
             if nav.menu_button.is_visible():
                 nav.menu_button.click()
+                expect(nav.panel).to_be_visible()
+                if not waiting.is_visible():
+                    nav.section_button_holding(name).click()
             else:
                 nav.section_button_holding(name).click()
             expect(link).to_be_visible()
