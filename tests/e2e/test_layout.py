@@ -293,7 +293,8 @@ def test_on_a_laptop_every_sections_drop_down_fits_the_window(_app, showroom, op
     assert problems == []
     nav.section_button("Sales").click()
     expect(nav.link("Funnel")).to_have_attribute("aria-current", "page")
-    expect(page.locator(".nav-group-title", has_text="Leads")).to_be_visible()     # the group's heading
+    expect(nav.group("Sales", "Leads")).to_be_visible()
+    expect(nav.group("Sales", "Leads").get_by_role("link")).to_have_count(5)
     console.assert_clean()
 
 

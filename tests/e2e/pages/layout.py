@@ -49,6 +49,10 @@ class Navigation:
         """A section's menu button, e.g. section_button('Billing')."""
         return self._items.get_by_text(title, exact=True)
 
+    def group(self, section: str, heading: str) -> Locator:
+        """A group of a section's links under its heading (webapp/navigation.py), e.g. group('Sales', 'Leads')."""
+        return self.nav.get_by_role("list", name=f"{section}: {heading}")
+
     def link(self, name: str, include_hidden: bool = False) -> Locator:
         return self.nav.get_by_role("link", name=name, exact=True, include_hidden=include_hidden)
 
