@@ -199,7 +199,7 @@ def _sms_reports() -> list[dict]:
     if request.mimetype == "application/json":
         try:
             body = json.loads(request.get_data(cache=True) or b"null")
-        except (ValueError, UnicodeDecodeError):
+        except (ValueError, UnicodeDecodeError, RecursionError):
             raise BadReport("the body is not JSON")
         items = body if isinstance(body, list) else [body]
     else:
@@ -295,11 +295,11 @@ def whatsapp_status():
     try:
         try:
             body = json.loads(raw)
-        except (ValueError, UnicodeDecodeError):
+        except (ValueError, UnicodeDecodeError, RecursionError):
             raise BadReport("the body is not JSON")
         parsed, ignored = [], 0
         for item in _statuses(body):
-            status = WHATSAPP_STATUSES.get(item.get("status"))
+            status = WHATSAPP_STATUSES.get(item["status"]) if isinstance(item.get("status"), str) else None
             if status is None:       # a status the outbox has no use for (e.g. deleted)
                 ignored += 1
                 continue
