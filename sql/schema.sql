@@ -910,6 +910,52 @@ $$;
 
 
 --
+-- Name: delivery_report(text, text, text, text, boolean, timestamp with time zone); Type: FUNCTION; Schema: communication; Owner: -
+--
+
+CREATE FUNCTION communication.delivery_report(p_channel text, p_provider_id text, p_status text, p_reason text, p_may_pass boolean, p_at timestamp with time zone) RETURNS text
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+    m communication.outbox;
+BEGIN
+    IF p_status NOT IN ('SENT', 'DELIVERED', 'READ', 'FAILED') THEN
+        RAISE EXCEPTION 'a delivery report says SENT, DELIVERED, READ or FAILED, not %', p_status
+            USING ERRCODE = 'check_violation', CONSTRAINT = 'delivery_report_status';
+    END IF;
+    SELECT * INTO m FROM communication.outbox o
+     WHERE o.channel = p_channel AND o.provider_message_id = p_provider_id
+     ORDER BY o.message_id DESC LIMIT 1
+       FOR UPDATE;
+    IF NOT FOUND THEN
+        RETURN NULL;
+    END IF;
+    IF m.status NOT IN ('SENT', 'FAILED') THEN
+        RETURN m.status;
+    END IF;
+    IF p_status IN ('DELIVERED', 'READ') THEN
+        UPDATE communication.outbox
+           SET status = 'DELIVERED', delivered_at = p_at, sent_at = coalesce(sent_at, p_at), last_error = NULL
+         WHERE message_id = m.message_id;
+        RETURN 'DELIVERED';
+    ELSIF p_status = 'FAILED' AND m.status = 'SENT' THEN
+        UPDATE communication.outbox o
+           SET status = CASE WHEN p_may_pass AND o.attempts < s.max_attempts THEN 'FAILED' ELSE 'GIVEN_UP' END,
+               sent_at = NULL,
+               last_error = left('not delivered: ' || coalesce(p_reason, 'no reason given'), 500),
+               next_attempt_at = communication.next_send_time(
+                   p_at + make_interval(mins => s.retry_minutes * (2 ^ least(o.attempts, 12))::integer),
+                   o.quiet_from, o.quiet_to, o.promotional, s.promo_from, s.promo_to)
+          FROM communication.setting s
+         WHERE o.message_id = m.message_id
+        RETURNING o.status INTO m.status;
+    END IF;
+    RETURN m.status;
+END
+$$;
+
+
+--
 -- Name: due_events(date, integer, text[]); Type: FUNCTION; Schema: communication; Owner: -
 --
 
@@ -949,6 +995,29 @@ CREATE FUNCTION communication.due_events(p_on date, p_horizon integer, p_events 
            AND (warranty.term_end(v.sale_date, v.vehicle_warranty_years) BETWEEN p_on AND p_on + p_horizon
                 OR EXISTS (SELECT 1 FROM warranty.plan_sale s WHERE s.vin = v.vin))
     ),
+    -- The battery: a vehicle whose pack was replaced (a pack fitted after the sale on the day another
+    -- came out, as service.api's pack history links them) is reminded of the cover of each pack in it
+    -- now, judged by warranty.battery_coverage over its pack history: the replacement rule in force
+    -- on the fitment day says whether the fitted pack takes the rest of the term it replaced
+    -- (REMAINING) or a term of its own from its fitment date (FRESH). Any other vehicle: the
+    -- variant's term from the sale, lengthened by an extended plan.
+    replaced AS (
+        SELECT v.vehicle_id,
+               jsonb_agg(jsonb_build_object(
+                   'pack_id', p.pack_id, 'serial', p.serial, 'fitted_on', p.fitted_on,
+                   'replaced_pack_id', CASE WHEN p.fitted_on > v.sale_date THEN (
+                       SELECT min(o.pack_id) FROM service.vehicle_pack o
+                        WHERE o.vehicle_id = v.vehicle_id AND o.removed_on = p.fitted_on AND o.pack_id <> p.pack_id)
+                   END) ORDER BY p.fitted_on, p.pack_id) AS packs,
+               array_agg(p.pack_id) FILTER (WHERE p.removed_on IS NULL) AS fitted_now
+          FROM vehicle v
+          JOIN service.vehicle_pack p ON p.vehicle_id = v.vehicle_id
+         WHERE 'WARRANTY_BATTERY' = ANY (p_events)
+           AND EXISTS (SELECT 1 FROM service.vehicle_pack n JOIN service.vehicle_pack o
+                                  ON o.vehicle_id = n.vehicle_id AND o.removed_on = n.fitted_on AND o.pack_id <> n.pack_id
+                        WHERE n.vehicle_id = v.vehicle_id AND n.fitted_on > v.sale_date)
+         GROUP BY v.vehicle_id
+    ),
     warranty_battery AS (
         SELECT v.*, wc.covered, wc.ends_on, wc.ends_km
           FROM vehicle v
@@ -959,6 +1028,13 @@ CREATE FUNCTION communication.due_events(p_on date, p_horizon integer, p_events 
          WHERE 'WARRANTY_BATTERY' = ANY (p_events)
            AND (warranty.term_end(v.sale_date, v.battery_warranty_years) BETWEEN p_on AND p_on + p_horizon
                 OR EXISTS (SELECT 1 FROM warranty.plan_sale s WHERE s.vin = v.vin))
+           AND NOT EXISTS (SELECT 1 FROM replaced r WHERE r.vehicle_id = v.vehicle_id)
+        UNION ALL
+        SELECT DISTINCT ON (v.vehicle_id, pc.ends_on) v.*, pc.covered, pc.ends_on, pc.ends_km
+          FROM replaced r
+          JOIN vehicle v ON v.vehicle_id = r.vehicle_id
+          CROSS JOIN LATERAL warranty.battery_coverage(v.vin, v.variant_id, v.sale_date, p_on, v.km, r.packs) pc
+         WHERE pc.pack_id = ANY (r.fitted_now) AND pc.covered
     ),
     free_service AS (
         SELECT v.*, f.service_no, f.due_on AS lapses_on, f.due_km AS lapses_km
@@ -10860,6 +10936,13 @@ CREATE INDEX outbox_branch_idx ON communication.outbox USING btree (branch_id, c
 --
 
 CREATE INDEX outbox_due_idx ON communication.outbox USING btree (next_attempt_at) WHERE (status = ANY (ARRAY['QUEUED'::text, 'FAILED'::text]));
+
+
+--
+-- Name: outbox_provider_idx; Type: INDEX; Schema: communication; Owner: -
+--
+
+CREATE INDEX outbox_provider_idx ON communication.outbox USING btree (channel, provider_message_id) WHERE (provider_message_id IS NOT NULL);
 
 
 --

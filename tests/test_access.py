@@ -28,6 +28,9 @@ PIN = "2580"
 
 STAFF_ROLES = frozenset({"ADMIN", "MANAGER", "SALES", "SERVICE_ADVISOR", "TECHNICIAN", "ACCOUNTS", "DEALER"})
 ANYONE = "anyone, logged in or not"
+# The providers' delivery reports (webapp/communication/hooks.py): no login and no CSRF token, a secret shared
+# with the provider instead. Without it every role, and anyone, gets 403 (and no browser form posts there).
+PROVIDER = "a provider's server holding the shared secret"
 ADMIN_ONLY = frozenset({"ADMIN"})
 
 # A page more roles may read than may submit: {"GET": who reads it, "POST": who submits it}.
@@ -307,6 +310,9 @@ ACCESS.update({
     "communication.consent": frozenset({"ADMIN", "MANAGER", "SALES", "SERVICE_ADVISOR", "ACCOUNTS"}),
     "communication.bell": STAFF_ROLES - {"DEALER"},
     "communication.notifications": STAFF_ROLES - {"DEALER"},
+    "communication.sms_report": PROVIDER,
+    "communication.whatsapp_verify": PROVIDER,
+    "communication.whatsapp_status": PROVIDER,
 })
 
 # Routes whose own job, when used, is to send the browser to the login page
@@ -492,7 +498,8 @@ def test_each_role_opens_exactly_the_routes_the_showroom_allows_it(app, engine, 
     problems = []
     client = None
     for endpoint, method, path in requests_for(app, showroom["ids"]):
-        allowed = admitted(endpoint, method) == ANYONE or (role != ANONYMOUS and role in admitted(endpoint, method))
+        allowed = admitted(endpoint, method) == ANYONE or (
+            admitted(endpoint, method) != PROVIDER and role != ANONYMOUS and role in admitted(endpoint, method))
         if client is None:
             client, token = browser(app, showroom, role)
         response = send(client, method, path, token)
@@ -502,6 +509,9 @@ def test_each_role_opens_exactly_the_routes_the_showroom_allows_it(app, engine, 
         what = f"{role} {method} {path} -> {status} {where}"
         if status >= 500:
             problems.append(f"{what}: server error")
+        elif admitted(endpoint, method) == PROVIDER:
+            if status != 403:
+                problems.append(f"{what}: expected 403 without the provider's secret")
         elif allowed:
             if status in (401, 403):
                 problems.append(f"{what}: refused, but the table allows it")
@@ -522,7 +532,9 @@ def test_each_role_opens_exactly_the_routes_the_showroom_allows_it(app, engine, 
 
 
 def state_changing(app, ids):
-    return [(e, m, p) for e, m, p in requests_for(app, ids) if m not in ("GET", "HEAD", "OPTIONS")]
+    """The routes a browser's form or htmx posts to (the providers' reports are not: they carry a secret)."""
+    return [(e, m, p) for e, m, p in requests_for(app, ids)
+            if m not in ("GET", "HEAD", "OPTIONS") and admitted(e, m) != PROVIDER]
 
 
 def test_every_form_post_without_a_csrf_token_is_refused_with_400(app, showroom):
@@ -728,7 +740,8 @@ INLINE = re.compile(r"<script(?![^>]*\bsrc=)[^>]*>|<style\b|\sstyle=|\son[a-z]+=
 
 def test_no_page_relies_on_inline_script_or_style_that_the_csp_would_block(app, showroom):
     admin, _ = browser(app, showroom, "ADMIN")
-    pages = {p: admin.get(p) for e, m, p in requests_for(app, showroom["ids"]) if m == "GET"}
+    pages = {p: admin.get(p) for e, m, p in requests_for(app, showroom["ids"])
+             if m == "GET" and admitted(e, m) != PROVIDER}       # a provider's check answers 403 to a browser
     pages["/login"] = app.test_client().get("/login")
     assert all(r.status_code in (200, 302) for r in pages.values()), {p: r.status_code for p, r in pages.items()}
     # Pages only: a PDF (a printed purchase order) is not HTML and holds no script.

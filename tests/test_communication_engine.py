@@ -199,6 +199,52 @@ def test_warranty_ends_free_service_lapse_recall_delivery_and_follow_up_are_foun
     assert cb.run(conn, on=ON + timedelta(days=1))["RECALL"] == (0, 0)
 
 
+
+def _replace_pack(conn, vehicle_id: int, on: str) -> int:
+    """The vehicle's pack taken out on ``on`` and a new one fitted that day (a warranty replacement)."""
+    conn.execute(sa.text("UPDATE service.pack_fitment SET removed_on = :d WHERE vehicle_id = :v AND removed_on IS NULL"),
+                 {"d": on, "v": vehicle_id})
+    pack_id = b.battery_pack(conn)
+    conn.execute(sa.text("""INSERT INTO service.pack_fitment (pack_id, vehicle_id, fitted_on, reason)
+                            VALUES (:p, :v, :d, 'Warranty replacement')"""), {"p": pack_id, "v": vehicle_id, "d": on})
+    return pack_id
+
+
+def test_a_replaced_battery_is_reminded_of_the_fitted_packs_own_term_on_the_boundary(conn, branch):
+    """Battery cover 5 years. The OEM's replacement rule since 2020 is FRESH: a pack fitted as a warranty
+    replacement has 5 years from its fitment day; an OEM without a rule: REMAINING (the original term)."""
+    fresh = b.vehicle_catalog(conn)
+    conn.execute(sa.text("""INSERT INTO warranty.replacement_rule (oem_id, pack_term, effective_from)
+                            VALUES (:o, 'FRESH', '2020-01-01')"""), {"o": fresh.oem_id})
+    remaining = b.vehicle_catalog(conn)
+    cb.rule(conn, "WARRANTY_BATTERY", 7)
+
+    def vehicle(catalog, sold: str, replaced_on: str | None = None) -> int:
+        vehicle_id, _ = cb.vehicle(conn, branch, sale_date=sold, variant_id=catalog.variant_id)
+        if replaced_on:
+            _replace_pack(conn, vehicle_id, replaced_on)
+        return vehicle_id
+
+    # Sold 02-06-2021 (its own term ended 01-06-2026); the pack fitted 18-12-2021 is covered to 17-12-2026:
+    # the last day of the 7 days from 10-12-2026. Fitted a day later: 18-12-2026, one day beyond.
+    last_day = vehicle(fresh, "2021-06-02", "2021-12-18")
+    day_after = vehicle(fresh, "2021-06-02", "2021-12-19")
+    # Sold 14-12-2021: the original term ends 13-12-2026, but the pack fitted in 2024 has its own to 2029.
+    vehicle(fresh, "2021-12-14", "2024-03-01")
+    # The same without a replacement, and with one under REMAINING: 13-12-2026, the original term.
+    untouched = vehicle(fresh, "2021-12-14")
+    kept_term = vehicle(remaining, "2021-12-14", "2024-03-01")
+    assert cb.run(conn) == {"WARRANTY_BATTERY": (3, 3)}
+    assert {(r["subject_id"], r["due_on"]) for r in cb.reminders(conn)} == {
+        (last_day, date(2026, 12, 17)), (untouched, date(2026, 12, 13)), (kept_term, date(2026, 12, 13))}
+    message = next(m for m in cb.outbox(conn) if m["customer_id"] == scalar(
+        conn, "SELECT customer_id FROM service.vehicle WHERE vehicle_id = :v", v=last_day))
+    assert "17-12-2026" in message["body"]
+    # The next day the later pack's last day is within the 7 days; nothing is made twice.
+    assert cb.run(conn, on=ON + timedelta(days=1)) == {"WARRANTY_BATTERY": (1, 1)}
+    assert (day_after, date(2026, 12, 18)) in {(r["subject_id"], r["due_on"]) for r in cb.reminders(conn)}
+
+
 def test_a_rule_needs_an_english_template_and_a_template_its_known_placeholders(conn):
     with b.refused(conn, "rule_template"):
         conn.execute(sa.text("INSERT INTO communication.rule (event, days_before, channel, template_code) "

@@ -176,6 +176,9 @@ CANNOT_BE_CAUSED.update({name: why for why, names in {
         "outbox_params_check", "outbox_provider_message_id_check", "outbox_reminder_id_fkey",
         "outbox_reminder_id_key", "outbox_sent", "outbox_status_check", "outbox_template_id_fkey", "outbox_final",
         "outbox_fixed"],
+    "a provider's delivery report (webapp/communication/hooks.py) is mapped to SENT, DELIVERED, READ or FAILED "
+    "before communication.delivery_report is called; another status is answered 400 and never reaches it": [
+        "delivery_report_status"],
     "the consent page is opened for a customer loaded first (404 when absent); the channel settings are one row": [
         "consent_customer_id_fkey", "customer_language_customer_id_fkey", "setting_setting_id_check"],
 }.items() for name in names})

@@ -36,6 +36,8 @@ CHANGED_BY_FUNCTION_FILES: set[str] = {
     "billing.receivable",
     # Extended plans sold on invoice lines; a claim's campaign covers its VIN (sql/0032, sql/0033).
     "warranty.plan_for(pg_catalog.text,pg_catalog.text)", "warranty.check_plan_sale()", "warranty.check_claim()",
+    # The battery warranty reminder follows a replaced pack's own term (sql/functions/94_communication.sql).
+    "communication.due_events(pg_catalog.date,integer,pg_catalog.text[])",
 }
 
 # Every object of the schemas the migrations own (not public, not the catalogs), by identity.

@@ -1,5 +1,14 @@
 """The module navigation. An entry is shown only to roles its route admits, read from the
-route's own role declaration, so the menu and the access rules cannot disagree."""
+route's own role declaration, so the menu and the access rules cannot disagree.
+
+The top bar has room for about nine sections on a 1366 px laptop (one row of menu buttons, see
+templates/base.html and tests/e2e/test_layout.py), and a tablet's "Menu" panel shows every section
+with only one open at a time (its links a tap away). A module therefore joins a section as a group
+of links under a small heading (NavLink.group; the links of a group are consecutive) rather than as
+a section of its own: crm's leads are a group of Sales, communication's reminder screens a group of
+Administration. A section with groups opens as columns, one per group, on a laptop. A new area of
+work may be a new section when the row still fits (the layout test says), e.g. "Accounts" holding the
+groups Finance and GST returns, "People" holding HR and Payroll."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -15,6 +24,7 @@ class NavLink:
     label: str
     endpoint: str
     description: str
+    group: str = ""           # the heading it is listed under in its section ("": none)
 
     def is_current(self, endpoint: str | None) -> bool:
         """'master.staff_edit' belongs to the link 'master.staff_list'."""
@@ -30,20 +40,34 @@ class NavSection:
         """The section the page belongs to: one of its links is current (the top bar marks it)."""
         return any(link.is_current(endpoint) for link in self.links)
 
+    def groups(self) -> list[tuple[str, list]]:
+        """The links as drawn: [(heading, links)], consecutive links of one group together ("" for none)."""
+        found: list[tuple[str, list]] = []
+        for link in self.links:
+            if found and found[-1][0] == link.group:
+                found[-1][1].append(link)
+            else:
+                found.append((link.group, [link]))
+        return found
+
 
 # Later modules append their sections here.
 SECTIONS: list[NavSection] = [
     NavSection("Sales", (
         # The leads are crm's (webapp/crm): in this section, where the sale they become is (the enquiries' place).
-        # Follow-ups, test rides, the OEM portal upload and the funnel are reached from the list of leads (and
-        # the follow-ups from the dashboard): the tablet's menu has no room for more links.
-        NavLink("Leads", "crm.lead_list", "Leads, follow-ups, test rides, OEM portal leads, the funnel"),
-        NavLink("Pipeline", "sales.pipeline", "Bookings by stage: what each sale still needs"),
-        NavLink("Bookings", "sales.booking_list", "Find a booking by number, customer or mobile"),
-        NavLink("Discount approvals", "sales.discount_list", "Discounts above a salesperson's limit"),
-        NavLink("Subsidy claims", "sales.subsidy_list", "PM E-DRIVE vouchers and OEM claims pending"),
-        NavLink("Insurance renewals", "insurance.renewals", "Policies whose own-damage or third-party cover ends"),
-        NavLink("Sales settings", "sales.settings", "Discount limits, on-road charges, PDI checklist"),
+        # The OEM portal upload and the list of lost reasons are reached from the list of leads and the analysis.
+        NavLink("Leads", "crm.lead_list", "Walk-ins, calls, website and OEM portal leads", "Leads"),
+        NavLink("Follow-ups", "crm.follow_ups", "Follow-ups due today and overdue; each call's outcome", "Leads"),
+        NavLink("Test rides", "crm.test_ride_list", "Demo scooters out on a ride and back", "Leads"),
+        NavLink("Funnel", "crm.funnel", "Leads to test rides to bookings to deliveries", "Leads"),
+        NavLink("Lost reasons", "crm.lost_reasons", "Why leads were lost, by source and salesperson", "Leads"),
+        NavLink("Pipeline", "sales.pipeline", "Bookings by stage: what each sale still needs", "Bookings"),
+        NavLink("Bookings", "sales.booking_list", "Find a booking by number, customer or mobile", "Bookings"),
+        NavLink("Discount approvals", "sales.discount_list", "Discounts above a salesperson's limit", "Bookings"),
+        NavLink("Subsidy claims", "sales.subsidy_list", "PM E-DRIVE vouchers and OEM claims pending", "Bookings"),
+        NavLink("Insurance renewals", "insurance.renewals", "Policies whose own-damage or third-party cover ends",
+                "Bookings"),
+        NavLink("Sales settings", "sales.settings", "Discount limits, on-road charges, PDI checklist", "Bookings"),
     )),
     NavSection("Workshop", (
         NavLink("Arrival", "service.arrival", "Find a vehicle by number, VIN, battery or mobile; open a job card"),
@@ -88,10 +112,18 @@ SECTIONS: list[NavSection] = [
         NavLink("Tax master", "master.hsn_list", "HSN / SAC codes and their dated GST rates"),
     )),
     NavSection("Administration", (
-        NavLink("Staff", "master.staff_list", "Add staff, reset PINs, deactivate"),
-        NavLink("Showroom profile", "master.branch_list", "Branches, GSTIN, invoice series"),
-        NavLink("Audit log", "audit.log_list", "Who changed what, and when"),
-        NavLink("Reminders", "communication.outbox", "Messages sent and queued; rules, templates, channels"),
+        NavLink("Staff", "master.staff_list", "Add staff, reset PINs, deactivate", "Showroom"),
+        NavLink("Showroom profile", "master.branch_list", "Branches, GSTIN, invoice series", "Showroom"),
+        NavLink("Audit log", "audit.log_list", "Who changed what, and when", "Showroom"),
+        # communication (webapp/communication); the call list is every caller's, in "My account".
+        NavLink("Outbox", "communication.outbox", "Messages queued, sent, delivered or failed; run reminders now",
+                "Reminders"),
+        NavLink("Reminder rules", "communication.rule_list", "Which event, how many days before, which channel",
+                "Reminders"),
+        NavLink("Templates", "communication.template_list", "Message texts in English, Hindi and Kannada",
+                "Reminders"),
+        NavLink("Channels", "communication.settings", "E-mail, SMS and WhatsApp providers; delivery report addresses",
+                "Reminders"),
     )),
     NavSection("My account", (
         NavLink("My profile", "auth.profile", "Change your PIN, log out other devices"),
@@ -107,6 +139,7 @@ class ShownLink:
     endpoint: str
     description: str
     url: str
+    group: str = ""
 
     is_current = NavLink.is_current
 
@@ -122,7 +155,7 @@ def visible_sections() -> list[NavSection]:
     if key not in _shown:
         shown = []
         for section in SECTIONS:
-            links = tuple(ShownLink(link.label, link.endpoint, link.description, url_for(link.endpoint))
+            links = tuple(ShownLink(link.label, link.endpoint, link.description, url_for(link.endpoint), link.group)
                           for link in section.links if role_may_use(current_user.role, link.endpoint))
             if links:
                 shown.append(NavSection(section.title, links))

@@ -135,10 +135,22 @@
     var bar = details.closest && details.closest(".topbar");
     if (!bar || !details.matches(".modules details")) { return; }
     if (details.classList.contains("nav-menu")) {
-      // The "Menu" button shows every section's links at once, grouped.
-      bar.querySelectorAll(".nav-section").forEach(function (s) { s.open = details.open; });
+      // The "Menu" button lists every section, the page's own open (else the first): one at a time.
+      var sections = Array.prototype.slice.call(bar.querySelectorAll(".nav-section"));
+      var here = bar.querySelector(".nav-section > summary[aria-current]");
+      var first = here ? here.parentElement : sections[0];
+      sections.forEach(function (s) { s.open = details.open && s === first; });
     } else if (details.open && !oneButton(bar)) {
       closeAll(bar, details);  // a drop-down at a time on a wide screen
+      // A wide drop-down (a section with groups) opens leftwards when it would leave the window.
+      var links = details.querySelector(".nav-links");
+      if (links) {
+        links.classList.remove("to-left");
+        if (links.getBoundingClientRect().right > document.documentElement.clientWidth) { links.classList.add("to-left"); }
+      }
+    } else if (details.open) {
+      // In the tablet's list, opening a section closes the one open before.
+      bar.querySelectorAll(".nav-section").forEach(function (s) { if (s !== details) { s.open = false; } });
     }
   }, true);
 

@@ -42,7 +42,7 @@ def test_reminders_are_written_previewed_run_and_called(new_page, engine, make_s
 
     page = new_page(viewport=TABLET, has_touch=True)
     dashboard = LoginPage.open(page).log_in("ADM1", "482913")
-    dashboard.open_module("Reminders")
+    dashboard.open_module("Outbox")
     page.get_by_role("navigation", name="Reminders").get_by_role("link", name="Templates").click()
     page.get_by_role("link", name="Add a template").click()
     form = TemplateFormPage(page).fill(code="SERVICE_DUE", channel="SMS", language="ಕನ್ನಡ (Kannada)",
@@ -55,7 +55,7 @@ def test_reminders_are_written_previewed_run_and_called(new_page, engine, make_s
     expect(page.get_by_role("button", name="Save")).to_have_count(0)   # nothing to save before a good preview
     form.text.fill("ನಮಸ್ಕಾರ {customer_name}, ಸರ್ವೀಸ್ {due_date} ({due_km} ಕಿ.ಮೀ.)")
     form.show_preview().save()
-    dashboard.open_module("Reminders")
+    dashboard.open_module("Outbox")
     with page.expect_navigation():
         page.get_by_role("button", name="Run reminders now").click()
     expect(page.get_by_role("status")).to_contain_text("Reminders made: 2, queued: 2.")

@@ -6,8 +6,10 @@ showroom with at least one row in each list. In every table each header cell and
 first row must be on screen or reachable by scrolling the table's own box sideways: not display:none,
 not invisible, not of zero size, not cut off by an ancestor that hides its overflow, and never
 outside the window. A box that scrolls says so. The top bar is one row of section menus on a laptop
-and one "Menu" button that a tap opens on a tablet. The sales register fits a laptop without an inner
-scroll, and the invoice and counter-sale previews show their totals on a tablet.
+(every drop-down inside the window, a section's groups side by side) and one "Menu" button that a tap
+opens on a tablet, listing every section with the page's own open and each other one tap away. The
+sales register fits a laptop without an inner scroll, and the invoice and counter-sale previews show
+their totals on a tablet.
 
 The showroom is filled once for the whole module and served by one live server; the tests only read.
 """
@@ -255,7 +257,48 @@ def test_on_a_laptop_the_navigation_is_one_row_of_section_menus(showroom, open_p
     console.assert_clean()
 
 
-def test_on_a_tablet_one_tap_on_menu_shows_every_section_and_its_links(showroom, open_page, console):
+def _admin_links(app) -> dict[str, list[str]]:
+    """{section title: the labels of its links an administrator sees} (the most of any role: every other role's
+    menu is a part of it, so what fits for the administrator fits for everyone)."""
+    with app.test_request_context():
+        return {section.title: [link.label for link in section.links if role_may_use("ADMIN", link.endpoint)]
+                for section in SECTIONS}
+
+
+def _on_screen(locator, window: dict) -> str | None:
+    box = locator.bounding_box()
+    if box["height"] < 44:
+        return f"{box['height']:.0f} px high"
+    if box["x"] < 0 or box["x"] + box["width"] > window["width"] or box["y"] + box["height"] > window["height"]:
+        return f"outside the {window['width']}x{window['height']} window at {box}"
+    return None
+
+
+def test_on_a_laptop_every_sections_drop_down_fits_the_window(_app, showroom, open_page, console):
+    """Grouped sections (Sales: leads and bookings; Administration: the showroom and its reminders) open as
+    columns, each link a touch-sized row inside the window."""
+    page = open_page(LAPTOP)
+    page.goto("/crm/funnel")
+    nav = Navigation(page)
+    expect(nav.current_section).to_have_text("Sales")
+    problems = []
+    for title, labels in _admin_links(_app).items():
+        nav.section_button(title).click()
+        for label in labels:
+            link = nav.link(label)
+            expect(link).to_be_visible()
+            why = _on_screen(link, LAPTOP)
+            if why:
+                problems.append(f"{title} / {label}: {why}")
+    assert problems == []
+    nav.section_button("Sales").click()
+    expect(nav.link("Funnel")).to_have_attribute("aria-current", "page")
+    expect(nav.group("Sales", "Leads")).to_be_visible()
+    expect(nav.group("Sales", "Leads").get_by_role("link")).to_have_count(5)
+    console.assert_clean()
+
+
+def test_on_a_tablet_one_tap_on_menu_shows_every_section_and_the_pages_links(_app, showroom, open_page, console):
     page = open_page(TABLET, touch=True)
     page.goto("/inventory/vehicles/ageing")
     nav = Navigation(page)
@@ -266,19 +309,37 @@ def test_on_a_tablet_one_tap_on_menu_shows_every_section_and_its_links(showroom,
     expect(links.first).to_be_hidden()
     assert menu.bounding_box()["height"] >= 44
     menu.tap()
+    # Every section is a touch-sized button of the panel; the page's section is open, the others folded.
     for section in SECTIONS:
-        expect(nav.section_button(section.title)).to_be_visible()
-    for link in links.all():
-        expect(link).to_be_visible()
-        box = link.bounding_box()
-        assert box["height"] >= 44 and box["x"] >= 0 and box["x"] + box["width"] <= TABLET["width"], link.text_content()
+        button = nav.section_button(section.title)
+        expect(button).to_be_visible()
+        assert _on_screen(button, TABLET) is None, section.title
     expect(nav.link("Stock ageing")).to_have_attribute("aria-current", "page")
+    expect(nav.link("Stock ageing")).to_be_visible()
+    expect(nav.link("Receivables")).to_be_hidden()
+    # Every section's links are one tap away, touch-sized and inside the window; one section open at a time,
+    # so the panel fits the tablet however many modules the menu holds.
+    problems = []
+    for title, labels in _admin_links(_app).items():
+        nav.section_button(title).tap()
+        expect(links).to_have_count(len(labels))          # the other sections folded
+        for label in labels:
+            link = nav.link(label)
+            expect(link).to_be_visible()
+            why = _on_screen(link, TABLET)
+            if why:
+                problems.append(f"{title} / {label}: {why}")
+        panel = nav.panel.bounding_box()
+        if panel["y"] + panel["height"] >= TABLET["height"] - 50:
+            problems.append(f"{title}: the panel reaches {panel['y'] + panel['height']:.0f} px")
+    assert problems == []
+    nav.section_button("Billing").tap()
     nav.link("Receivables").tap()
     expect(page).to_have_url(re.compile(r"/billing/registers/receivables$"))
     expect(links.first).to_be_hidden()
     # A tap on the page below the open panel closes it.
     menu.tap()
-    expect(links.first).to_be_visible()
+    expect(nav.link("Receivables")).to_be_visible()
     panel = nav.panel.bounding_box()
     assert panel["y"] + panel["height"] < TABLET["height"] - 50
     page.touchscreen.tap(TABLET["width"] / 2, TABLET["height"] - 20)

@@ -96,7 +96,7 @@ def test_a_phone_lead_rides_is_followed_up_and_booked_then_the_reminder_calls_ar
 
     # The administrator runs the reminders from the screen, prints the call list and makes the call.
     admin = LoggedIn(page).switch_user().log_in("ADM1", "482913")
-    admin.open_module("Reminders")
+    admin.open_module("Outbox")
     with page.expect_navigation():
         page.get_by_role("button", name="Run reminders now").click()
     expect(page.get_by_role("status")).to_contain_text("Reminders made: 1")

@@ -6,7 +6,7 @@ from ..panels import register_panel
 
 bp = Blueprint("communication", __name__, url_prefix="/communication")
 
-from . import views  # noqa: E402,F401
+from . import hooks, views  # noqa: E402,F401
 
 
 @bp.record_once

@@ -10,11 +10,15 @@ allowed hours are checked again, the channel's adapter is called and the outcome
 is tried again after retry_minutes x 2^attempts, until the setting's last attempt (then GIVEN_UP); a
 permanent refusal gives up at once. A channel that fails for a reason that may pass (a timeout, HTTP
 500) is left alone for the rest of the run, so one provider that is down never holds up the others.
+The command line sends everything due; the screen's run a small batch in a bounded time, with short
+provider timeouts (webapp/communication/views.py: run_now), and leaves the rest queued for it.
 """
 from __future__ import annotations
 
+import itertools
 import json
 import logging
+import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -71,6 +75,7 @@ class Sent:
     given_up: int = 0
     deferred: int = 0
     channels_down: set[str] = field(default_factory=set)
+    channels: list[str] = field(default_factory=list)      # the channels turned on (the adapters used)
 
 
 def run_reminders(conn, on: date, now: datetime) -> list[dict]:
@@ -83,17 +88,25 @@ def settings(conn):
 
 
 def send_pending(transaction, now: datetime, instance_path: str | None = None, *, channels: dict | None = None,
-                 limit: int = 1000) -> Sent:
-    """Send up to ``limit`` due messages. ``transaction()`` is a context manager yielding a connection, one
-    per message (the command line: a committed transaction each; a screen: a savepoint of its request)."""
+                 limit: int | None = None, timeout_seconds: int | None = None, seconds: float | None = None,
+                 clock=time.monotonic) -> Sent:
+    """Send the due messages: all of them, or at most ``limit``, and none more once ``seconds`` have
+    passed (by ``clock``); each provider given at most ``timeout_seconds`` to answer when set (else the
+    setting's). ``transaction()`` is a context manager yielding a connection, one per message (the
+    command line: a committed transaction each; a screen: a savepoint of its request)."""
     outcome = Sent()
     if channels is None:
         with transaction() as conn:
-            channels = channels_for(settings(conn), instance_path)
+            found = dict(settings(conn))
+        if timeout_seconds is not None:
+            found["timeout_seconds"] = min(found["timeout_seconds"], timeout_seconds)
+        channels = channels_for(found, instance_path)
+    outcome.channels = sorted(channels)
     seen: list[int] = []
-    for _ in range(limit):
+    started = clock()
+    for _ in itertools.count() if limit is None else range(limit):
         live = [name for name in channels if name not in outcome.channels_down]
-        if not live:
+        if not live or (seconds is not None and clock() - started >= seconds):
             break
         with transaction() as conn:
             message = conn.execute(CLAIM, {"now": now, "channels": live, "seen": seen}).mappings().first()
@@ -134,6 +147,16 @@ def _send_one(conn, message, channel, now: datetime, outcome: Sent) -> None:
         return
     conn.execute(SENT, {"id": message["message_id"], "pid": provider_id, "now": now})
     outcome.sent += 1
+
+
+LEFT = sa.text("""
+    SELECT count(*) FROM communication.outbox
+     WHERE status IN ('QUEUED', 'FAILED') AND next_attempt_at <= :now AND channel = ANY (CAST(:channels AS text[]))""")
+
+
+def still_due(conn, now: datetime, channels: list[str]) -> int:
+    """The messages of these channels due by ``now`` and not sent (left for the next run)."""
+    return conn.execute(LEFT, {"now": now, "channels": channels}).scalar_one()
 
 
 def savepoints(conn):

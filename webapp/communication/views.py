@@ -23,6 +23,7 @@ from ..paging import paged
 from ..pdf import pdf_response, render_pdf
 from ..security import allow, can, may_open
 from . import bp, engine, queries
+from .channels import secret
 from .forms import (
     CALL_MESSAGES,
     CALL_OUTCOMES,
@@ -99,21 +100,36 @@ def rule_edit(rule_id: int):
     return render_template("communication/rule_form.html", form=form, rule=rule, **_context()), status
 
 
+# The run from the screen sends in the web request: at most this many messages, each provider given at most
+# SCREEN_TIMEOUT_SECONDS to answer, and none begun after SCREEN_SECONDS, so a slow or dead provider never hangs
+# the page. What is left stays queued for the scheduled `flask --app wsgi reminders run`, which sends everything.
+SCREEN_BATCH = 20
+SCREEN_TIMEOUT_SECONDS = 3
+SCREEN_SECONDS = 8
+
+
 @bp.post("/run")
 @allow("reminder.settings")
 def run_now():
-    """Make today's reminders and send what is due, from the screen (the command line does the same)."""
+    """Make today's reminders and queue their messages (idempotent, as the command line), then send a small
+    bounded batch of what is due; the page says how many were queued, sent and left for the scheduled run."""
     conn = get_conn()
     now = datetime.now(IST)
     results = engine.run_reminders(conn, today_ist(), now)
-    outcome = engine.send_pending(engine.savepoints(conn), now, current_app.instance_path, limit=200)
+    outcome = engine.send_pending(engine.savepoints(conn), now, current_app.instance_path, limit=SCREEN_BATCH,
+                                  timeout_seconds=SCREEN_TIMEOUT_SECONDS, seconds=SCREEN_SECONDS)
+    left = engine.still_due(conn, now, outcome.channels) if outcome.channels else 0
     made = sum(r["made"] for r in results)
     queued = sum(r["queued"] for r in results)
-    message = (f"Reminders made: {made}, queued: {queued}. Sent: {outcome.sent}, to try again: {outcome.failed}, "
+    message = (f"Reminders made: {made}, queued: {queued}. Sent now: {outcome.sent}, to try again: {outcome.failed}, "
                f"given up: {outcome.given_up}, waiting for allowed hours: {outcome.deferred}.")
     if outcome.channels_down:
         message += " Not reachable now: " + ", ".join(CHANNELS[c] for c in sorted(outcome.channels_down)) + "."
-    flash(message, "success")
+    if left:
+        message += f" Left for the scheduled run: {left}."
+    elif not outcome.channels:
+        message += " No channel is turned on: the messages wait in the outbox."
+    flash(message, "success" if not (left or outcome.channels_down) else "warn")
     return redirect_response(url_for("communication.outbox"))
 
 
@@ -193,7 +209,29 @@ def settings():
             flash("Channel settings saved.", "success")
             return redirect_response(url_for("communication.settings"))
     status = 422 if request.method == "POST" else 200
-    return render_template("communication/settings.html", form=form, **_context()), status
+    return render_template("communication/settings.html", form=form, hooks=_delivery_hooks(), **_context()), status
+
+
+def _delivery_hooks() -> list[dict]:
+    """The addresses to paste into the providers' consoles for their delivery reports, and whether the
+    secret each needs is set (where: the environment or the instance folder; never shown)."""
+    def is_set(env: str, file_name: str) -> bool:
+        return secret(current_app.instance_path, env, file_name) is not None
+
+    return [
+        {"channel": "SMS", "title": "SMS delivery reports (the provider's callback URL, POST)",
+         "url": url_for("communication.sms_report", _external=True),
+         "how": "The provider sends the token in the X-Callback-Token header, or add ?token=… to the URL.",
+         "secrets": [("Callback token", "ERP_SMS_CALLBACK_TOKEN", "sms_callback_token",
+                      is_set("ERP_SMS_CALLBACK_TOKEN", "sms_callback_token"))]},
+        {"channel": "WHATSAPP", "title": "WhatsApp webhook (Meta app dashboard: WhatsApp, Configuration)",
+         "url": url_for("communication.whatsapp_status", _external=True),
+         "how": "Callback URL as above, Verify token the one set here; subscribe to the messages field.",
+         "secrets": [("Verify token", "ERP_WHATSAPP_VERIFY_TOKEN", "whatsapp_verify_token",
+                      is_set("ERP_WHATSAPP_VERIFY_TOKEN", "whatsapp_verify_token")),
+                     ("App secret (checks each notification's signature)", "ERP_WHATSAPP_APP_SECRET",
+                      "whatsapp_app_secret", is_set("ERP_WHATSAPP_APP_SECRET", "whatsapp_app_secret"))]},
+    ]
 
 
 # --------------------------------------------------------------------------- outbox

@@ -49,6 +49,10 @@ class Navigation:
         """A section's menu button, e.g. section_button('Billing')."""
         return self._items.get_by_text(title, exact=True)
 
+    def group(self, section: str, heading: str) -> Locator:
+        """A group of a section's links under its heading (webapp/navigation.py), e.g. group('Sales', 'Leads')."""
+        return self.nav.get_by_role("list", name=f"{section}: {heading}")
+
     def link(self, name: str, include_hidden: bool = False) -> Locator:
         return self.nav.get_by_role("link", name=name, exact=True, include_hidden=include_hidden)
 
@@ -68,13 +72,17 @@ class LoggedIn(Screen):
 
     def module(self, name: str) -> Locator:
         """The link to a module, shown as a person finds it: the links wait in menus (one per section on
-        a wide screen, one "Menu" on a tablet), so the menu that holds the link is opened first."""
+        a wide screen, one "Menu" on a tablet, which opens the page's section), so the menu that holds the
+        link is opened first, and on a tablet its section in the list."""
         nav = self.navigation
         link = nav.link(name)
         waiting = nav.link(name, include_hidden=True)
         if waiting.count() and not waiting.is_visible():
             if nav.menu_button.is_visible():
                 nav.menu_button.click()
+                expect(nav.panel).to_be_visible()
+                if not waiting.is_visible():
+                    nav.section_button_holding(name).click()
             else:
                 nav.section_button_holding(name).click()
             expect(link).to_be_visible()
