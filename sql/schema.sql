@@ -1586,7 +1586,7 @@ CREATE FUNCTION finance.gstr1_problems(p_gstin text, p_from date, p_to date) RET
           FROM finance.gstr1_line
          WHERE branch_id IN (SELECT branch_id FROM master.branch WHERE gstin = p_gstin)
            AND doc_date BETWEEN p_from AND p_to),
-    digits AS (
+    digits AS MATERIALIZED (          -- once, not per line
         SELECT finance.hsn_digits_for(finance.pan_turnover(p_gstin, master.fy_start_year(p_from) - 1), p_to) AS n)
     SELECT d.doc_no, d.doc_date, p.problem
       FROM docs d
@@ -1613,16 +1613,15 @@ $_$;
 
 
 --
--- Name: gstr1_section(text, text, text, numeric, date, numeric); Type: FUNCTION; Schema: finance; Owner: -
+-- Name: gstr1_section(text, text, text, numeric, numeric, numeric); Type: FUNCTION; Schema: finance; Owner: -
 --
 
-CREATE FUNCTION finance.gstr1_section(p_buyer_gstin text, p_pos text, p_supplier_state text, p_value numeric, p_on date, p_rate numeric) RETURNS text
-    LANGUAGE sql STABLE
+CREATE FUNCTION finance.gstr1_section(p_buyer_gstin text, p_pos text, p_supplier_state text, p_value numeric, p_b2cl_limit numeric, p_rate numeric) RETURNS text
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
     AS $$
     SELECT CASE WHEN p_rate = 0 THEN 'NIL'
                 WHEN p_buyer_gstin IS NOT NULL THEN 'B2B'
-                WHEN p_pos IS DISTINCT FROM p_supplier_state
-                     AND p_value > coalesce(billing.threshold_on('B2CL', p_on), p_value) THEN 'B2CL'
+                WHEN p_pos IS DISTINCT FROM p_supplier_state AND p_value > p_b2cl_limit THEN 'B2CL'
                 ELSE 'B2CS' END
 $$;
 
@@ -6239,7 +6238,7 @@ CREATE VIEW finance.gstr1_line AS
     i.buyer_gstin,
     (i.place_of_supply)::text AS place_of_supply,
     i.reverse_charge,
-    finance.gstr1_section(i.buyer_gstin, (i.place_of_supply)::text, (i.supplier_state_code)::text, i.grand_total, i.invoice_date, l.gst_rate) AS section,
+    finance.gstr1_section(i.buyer_gstin, (i.place_of_supply)::text, (i.supplier_state_code)::text, i.grand_total, t.amount, l.gst_rate) AS section,
     l.line_no,
     l.description,
     l.hsn_code,
@@ -6250,8 +6249,9 @@ CREATE VIEW finance.gstr1_line AS
     l.cgst,
     l.sgst,
     l.igst
-   FROM (billing.invoice i
+   FROM ((billing.invoice i
      JOIN billing.invoice_line l ON (((l.invoice_id = i.invoice_id) AND (l.coverage = 'CUSTOMER'::text))))
+     LEFT JOIN billing.threshold t ON (((t.code = 'B2CL'::text) AND (master.valid_during(t.effective_from, t.effective_to) @> i.invoice_date))))
   WHERE ((i.kind <> 'JOB_SHEET'::text) AND platform.branch_visible(i.branch_id))
 UNION ALL
  SELECT 'CRN'::text AS doc,
@@ -6269,7 +6269,7 @@ UNION ALL
     i.buyer_gstin,
     (i.place_of_supply)::text AS place_of_supply,
     i.reverse_charge,
-    finance.gstr1_section(i.buyer_gstin, (i.place_of_supply)::text, (i.supplier_state_code)::text, i.grand_total, i.invoice_date, l.gst_rate) AS section,
+    finance.gstr1_section(i.buyer_gstin, (i.place_of_supply)::text, (i.supplier_state_code)::text, i.grand_total, t.amount, l.gst_rate) AS section,
     l.line_no,
     l.description,
     l.hsn_code,
@@ -6280,9 +6280,10 @@ UNION ALL
     (- l.cgst) AS cgst,
     (- l.sgst) AS sgst,
     (- l.igst) AS igst
-   FROM ((billing.credit_note cn
+   FROM (((billing.credit_note cn
      JOIN billing.invoice i ON ((i.invoice_id = cn.invoice_id)))
      JOIN billing.invoice_line l ON (((l.invoice_id = i.invoice_id) AND (l.coverage = 'CUSTOMER'::text))))
+     LEFT JOIN billing.threshold t ON (((t.code = 'B2CL'::text) AND (master.valid_during(t.effective_from, t.effective_to) @> i.invoice_date))))
   WHERE platform.branch_visible(cn.branch_id);
 
 

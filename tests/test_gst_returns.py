@@ -146,9 +146,10 @@ def test_b2cl_is_the_inter_state_unregistered_invoice_above_the_dated_limit(conn
 
 
 def test_b2cl_limit_is_dated_two_and_a_half_lakh_before_august_2024(conn):
-    assert b.scalar(conn, "SELECT finance.gstr1_section(NULL, '33', '29', 126000, '2024-07-31', 5)") == "B2CS"
-    assert b.scalar(conn, "SELECT finance.gstr1_section(NULL, '33', '29', 126000, '2024-08-01', 5)") == "B2CL"
-    assert b.scalar(conn, "SELECT finance.gstr1_section(NULL, '29', '29', 126000, '2024-08-01', 5)") == "B2CS"
+    section = ("SELECT finance.gstr1_section(NULL, :pos, '29', 126000, billing.threshold_on('B2CL', :on), 5)")
+    assert b.scalar(conn, section, pos="33", on=D("2024-07-31")) == "B2CS"      # limit Rs 2.5 lakh
+    assert b.scalar(conn, section, pos="33", on=D("2024-08-01")) == "B2CL"      # limit Rs 1 lakh
+    assert b.scalar(conn, section, pos="29", on=D("2024-08-01")) == "B2CS"      # within the state
 
 
 def test_b2cs_is_per_place_of_supply_and_rate(conn, june):
@@ -540,3 +541,23 @@ def test_reconciliation_screen_agrees_with_the_sales_register(accountant):
     page = client.get(f"/finance/returns/reconcile?gstin={m.gstin}&fp=062026").get_data(as_text=True)
     assert "Sales register" in page and "no voucher in the books" in page
     assert page.count("no voucher in the books") == 7         # no voucher posted yet: every June document
+
+
+def test_a_branch_of_the_same_gstin_the_accountant_cannot_see_is_named_and_left_out(accountant, engine):
+    client, m = accountant
+    with engine.begin() as conn:
+        other = b.branch(conn, state="29", gstin=m.gstin)
+        b.act_as(conn, b.staff(conn, other, "ACCOUNTS"))
+        part = b.part(conn, hsn_code="8714", purchase_price="400.00")
+        b.receive(conn, other, part, 1, "400.00")
+        theirs = _counter(conn, other, [posting.CounterLine(part, M(1), unit_price=M("999"), price_includes_gst=False)],
+                          "2026-06-11")
+        their_no = b.scalar(conn, "SELECT invoice_no FROM billing.invoice WHERE invoice_id = :i", i=theirs)
+        code = b.scalar(conn, "SELECT branch_code FROM master.branch WHERE branch_id = :b", b=other)
+        owner_view = q.gstr1(conn, m.gstin, JUNE).json          # the owner sees both branches
+    assert {r["sply_ty"]: r["txval"] for r in owner_view["b2cs"]}["INTRA"] == 1350.0 + 999.0
+    page = client.get(f"/finance/returns/gstr1?gstin={m.gstin}&fp=062026").get_data(as_text=True)
+    assert f"Branches {code} share this GSTIN but are not" in page
+    assert their_no not in page and "₹1,350.00" in page and "₹2,349.00" not in page
+    r = client.get(f"/finance/returns/gstr1.json?gstin={m.gstin}&fp=062026")
+    assert {x["sply_ty"]: x["txval"] for x in json.loads(r.data)["b2cs"]}["INTRA"] == 1350.0

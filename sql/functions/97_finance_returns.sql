@@ -57,41 +57,45 @@ $$;
 -- is B2CL; the rest is B2CS. A credit note takes its invoice's section (cdnr, cdnur, or B2CS net).
 -- ---------------------------------------------------------------------------
 CREATE OR REPLACE FUNCTION finance.gstr1_section(p_buyer_gstin text, p_pos text, p_supplier_state text,
-                                                 p_value numeric, p_on date, p_rate numeric) RETURNS text
-LANGUAGE sql STABLE
+                                                 p_value numeric, p_b2cl_limit numeric, p_rate numeric) RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
 AS $$
     SELECT CASE WHEN p_rate = 0 THEN 'NIL'
                 WHEN p_buyer_gstin IS NOT NULL THEN 'B2B'
-                WHEN p_pos IS DISTINCT FROM p_supplier_state
-                     AND p_value > coalesce(billing.threshold_on('B2CL', p_on), p_value) THEN 'B2CL'
+                WHEN p_pos IS DISTINCT FROM p_supplier_state AND p_value > p_b2cl_limit THEN 'B2CL'
                 ELSE 'B2CS' END
 $$;
 
 -- Every line of a tax invoice (a job sheet is none: nothing was charged, sql/0025) and of a credit
 -- note (the whole invoice reversed, amounts negative), the customer's lines only (a line the OEM
 -- pays for under warranty or as a free service has no taxable value and is claimed from the OEM).
--- Read through the branch policies' rule, like billing's views.
+-- Read through the branch policies' rule, like billing's views. The B2CL limit is the one in force
+-- on the invoice's date (billing.threshold), joined, not looked up line by line.
 CREATE OR REPLACE VIEW finance.gstr1_line AS
 SELECT 'INV'::text AS doc, i.invoice_id AS doc_id, i.invoice_no AS doc_no, i.invoice_date AS doc_date,
        i.grand_total AS doc_value, i.invoice_id, i.invoice_no, i.invoice_date, i.branch_id, i.kind,
        i.supplier_gstin, i.supplier_state_code::text AS supplier_state, i.buyer_gstin,
        i.place_of_supply::text AS place_of_supply, i.reverse_charge,
-       finance.gstr1_section(i.buyer_gstin, i.place_of_supply, i.supplier_state_code, i.grand_total, i.invoice_date,
+       finance.gstr1_section(i.buyer_gstin, i.place_of_supply, i.supplier_state_code, i.grand_total, t.amount,
                              l.gst_rate) AS section,
        l.line_no, l.description, l.hsn_code, l.unit, l.qty, l.gst_rate, l.taxable_value, l.cgst, l.sgst, l.igst
   FROM billing.invoice i
   JOIN billing.invoice_line l ON l.invoice_id = i.invoice_id AND l.coverage = 'CUSTOMER'
+  LEFT JOIN billing.threshold t
+    ON t.code = 'B2CL' AND master.valid_during(t.effective_from, t.effective_to) @> i.invoice_date
  WHERE i.kind <> 'JOB_SHEET' AND platform.branch_visible(i.branch_id)
 UNION ALL
 SELECT 'CRN', cn.credit_note_id, cn.credit_note_no, cn.note_date, cn.grand_total, i.invoice_id, i.invoice_no,
        i.invoice_date, cn.branch_id, i.kind, i.supplier_gstin, i.supplier_state_code::text, i.buyer_gstin,
        i.place_of_supply::text, i.reverse_charge,
-       finance.gstr1_section(i.buyer_gstin, i.place_of_supply, i.supplier_state_code, i.grand_total, i.invoice_date,
+       finance.gstr1_section(i.buyer_gstin, i.place_of_supply, i.supplier_state_code, i.grand_total, t.amount,
                              l.gst_rate),
        l.line_no, l.description, l.hsn_code, l.unit, -l.qty, l.gst_rate, -l.taxable_value, -l.cgst, -l.sgst, -l.igst
   FROM billing.credit_note cn
   JOIN billing.invoice i ON i.invoice_id = cn.invoice_id
   JOIN billing.invoice_line l ON l.invoice_id = i.invoice_id AND l.coverage = 'CUSTOMER'
+  LEFT JOIN billing.threshold t
+    ON t.code = 'B2CL' AND master.valid_during(t.effective_from, t.effective_to) @> i.invoice_date
  WHERE platform.branch_visible(cn.branch_id);
 
 -- What GSTR-1 cannot carry, document by document, for a GSTIN's documents between two dates: a
@@ -109,7 +113,7 @@ AS $$
           FROM finance.gstr1_line
          WHERE branch_id IN (SELECT branch_id FROM master.branch WHERE gstin = p_gstin)
            AND doc_date BETWEEN p_from AND p_to),
-    digits AS (
+    digits AS MATERIALIZED (          -- once, not per line
         SELECT finance.hsn_digits_for(finance.pan_turnover(p_gstin, master.fy_start_year(p_from) - 1), p_to) AS n)
     SELECT d.doc_no, d.doc_date, p.problem
       FROM docs d
