@@ -230,6 +230,8 @@ def test_a_quarter_takes_its_three_months_and_is_named_by_its_last(conn, june):
     j = q.gstr1(conn, june.gstin, quarter).json
     assert j["fp"] == "062026" and len(j["b2b"][0]["inv"]) == 2
     july = q.gstr1(conn, june.gstin, q.period_of("072026", True, D("2026-01-01"))).json
+    # a section with nothing in it is left out; nil and the HSN summary are always there
+    assert set(july) == {"gstin", "fp", "version", "hash", "b2cs", "nil", "hsn", "doc_issue"}
     assert july["b2cs"] == [{"sply_ty": "INTRA", "pos": "29", "typ": "OE", "txval": 1000.0, "rt": 18, "camt": 90.0,
                              "samt": 90.0, "csamt": 0.0}]
 

@@ -325,6 +325,12 @@ def _assemble(gstin, period, s, docs, b2cs_rows, nil_rows, hsn_rows, issued) -> 
                                   "from": r["first_no"], "to": r["last_no"], "totnum": r["totnum"], "cancel": 0,
                                   "net_issue": r["totnum"]})
     j["doc_issue"] = {"doc_det": [{"doc_num": n, "doc_typ": DOC_KINDS[n], "docs": by_kind[n]} for n in sorted(by_kind)]}
+    # a section with nothing in it is left out, as the offline tool writes it; nil (all four rows) and
+    # the HSN summary (both tables when split) are always there
+    for empty in [k for k in ("b2b", "b2cl", "b2cs", "cdnr", "cdnur") if not j[k]]:
+        del j[empty]
+    if not by_kind:
+        del j["doc_issue"]
     out.json = j
     out.rows = rows
     out.totals = _totals(rows)
