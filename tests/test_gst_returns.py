@@ -563,3 +563,14 @@ def test_a_branch_of_the_same_gstin_the_accountant_cannot_see_is_named_and_left_
     assert their_no not in page and "₹1,350.00" in page and "₹2,349.00" not in page
     r = client.get(f"/finance/returns/gstr1.json?gstin={m.gstin}&fp=062026")
     assert {x["sply_ty"]: x["txval"] for x in json.loads(r.data)["b2cs"]}["INTRA"] == 1350.0
+
+
+def test_junk_in_the_address_falls_back_to_the_defaults_never_an_error(accountant):
+    client, m = accountant
+    for path in ("gstr1", "gstr1.json", "gstr3b", "gstr3b.json", "reconcile"):
+        for args in ("fp=13xxxx&span=Z&gstin=NOTAGSTIN", "fp=%00&gstin=", "fp=992026&span=Q", "fp=१२२०२६"):
+            r = client.get(f"/finance/returns/{path}?{args}")
+            assert r.status_code in ((400,) if "%00" in args else (200, 422)), (path, args, r.status_code)
+    # an unknown GSTIN is the user's own; a month that is no month is last month
+    page = client.get("/finance/returns/gstr1?gstin=29AAAAA0000A1Z5&fp=13xxxx").get_data(as_text=True)
+    assert m.gstin in page
