@@ -6320,6 +6320,78 @@ ALTER TABLE finance.hsn_digits_rule ALTER COLUMN rule_id ADD GENERATED ALWAYS AS
 
 
 --
+-- Name: stock_transfer; Type: TABLE; Schema: inventory; Owner: -
+--
+
+CREATE TABLE inventory.stock_transfer (
+    transfer_id integer NOT NULL,
+    transfer_no text NOT NULL,
+    branch_id integer NOT NULL,
+    to_branch_id integer NOT NULL,
+    status text DEFAULT 'DISPATCHED'::text NOT NULL,
+    dispatched_at timestamp with time zone DEFAULT now() NOT NULL,
+    dispatched_by integer DEFAULT audit.current_staff_id(),
+    received_at timestamp with time zone,
+    received_by integer,
+    notes text,
+    CONSTRAINT stock_transfer_check CHECK ((to_branch_id <> branch_id)),
+    CONSTRAINT stock_transfer_check1 CHECK (((status = 'RECEIVED'::text) = (received_at IS NOT NULL))),
+    CONSTRAINT stock_transfer_notes_check CHECK ((length(notes) <= 500)),
+    CONSTRAINT stock_transfer_status_check CHECK ((status = ANY (ARRAY['DISPATCHED'::text, 'RECEIVED'::text])))
+);
+
+
+--
+-- Name: branch; Type: TABLE; Schema: master; Owner: -
+--
+
+CREATE TABLE master.branch (
+    branch_id integer NOT NULL,
+    branch_code text NOT NULL,
+    legal_name text NOT NULL,
+    trade_name text,
+    gstin text NOT NULL,
+    state_code character(2) GENERATED ALWAYS AS ("left"(gstin, 2)) STORED,
+    address_line1 text NOT NULL,
+    address_line2 text,
+    city text NOT NULL,
+    pincode text NOT NULL,
+    phone text NOT NULL,
+    email text,
+    upi_id text,
+    invoice_prefix text NOT NULL,
+    is_active boolean DEFAULT true NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    logo bytea,
+    logo_type text,
+    logo_updated_at timestamp with time zone,
+    head_office boolean DEFAULT false NOT NULL,
+    CONSTRAINT branch_address_line1_check CHECK (((length(btrim(address_line1)) >= 2) AND (length(btrim(address_line1)) <= 200))),
+    CONSTRAINT branch_address_line2_check CHECK ((length(address_line2) <= 200)),
+    CONSTRAINT branch_branch_code_check CHECK ((branch_code ~ '^[A-Z0-9]{2,10}$'::text)),
+    CONSTRAINT branch_city_check CHECK (((length(btrim(city)) >= 2) AND (length(btrim(city)) <= 100))),
+    CONSTRAINT branch_email_check CHECK (master.is_email(email)),
+    CONSTRAINT branch_gstin_check CHECK (master.is_gstin(gstin)),
+    CONSTRAINT branch_invoice_prefix_check CHECK ((invoice_prefix ~ '^[A-Z0-9]{1,4}$'::text)),
+    CONSTRAINT branch_legal_name_check CHECK (((length(btrim(legal_name)) >= 2) AND (length(btrim(legal_name)) <= 200))),
+    CONSTRAINT branch_logo_needs_type CHECK (((logo IS NULL) = (logo_type IS NULL))),
+    CONSTRAINT branch_logo_size_check CHECK ((octet_length(logo) <= 262144)),
+    CONSTRAINT branch_logo_type_check CHECK ((logo_type = ANY (ARRAY['image/png'::text, 'image/jpeg'::text]))),
+    CONSTRAINT branch_phone_check CHECK (master.is_phone(phone)),
+    CONSTRAINT branch_pincode_check CHECK (master.is_pincode(pincode)),
+    CONSTRAINT branch_trade_name_check CHECK (((length(btrim(trade_name)) >= 2) AND (length(btrim(trade_name)) <= 200))),
+    CONSTRAINT branch_upi_id_check CHECK (master.is_upi_id(upi_id))
+);
+
+
+--
+-- Name: COLUMN branch.head_office; Type: COMMENT; Schema: master; Owner: -
+--
+
+COMMENT ON COLUMN master.branch.head_office IS 'Its managers work across every branch of the group';
+
+
+--
 -- Name: oem; Type: TABLE; Schema: oem; Owner: -
 --
 
@@ -6400,7 +6472,25 @@ CREATE VIEW finance.itc_source AS
     true AS eligible
    FROM (procurement.purchase_invoice p
      JOIN oem.oem o ON ((o.oem_id = p.oem_id)))
-  WHERE platform.branch_visible(p.branch_id);
+  WHERE platform.branch_visible(p.branch_id)
+UNION ALL
+ SELECT 'billing.invoice'::text AS source_table,
+    (i.invoice_id)::bigint AS source_id,
+    t.to_branch_id AS branch_id,
+    i.invoice_date AS doc_date,
+    i.invoice_no AS doc_no,
+    s.legal_name AS supplier_name,
+    i.supplier_gstin,
+    i.taxable_value,
+    i.igst,
+    i.cgst,
+    i.sgst,
+    (0)::numeric(14,2) AS cess,
+    true AS eligible
+   FROM ((billing.invoice i
+     JOIN inventory.stock_transfer t ON ((t.transfer_id = i.transfer_id)))
+     JOIN master.branch s ON ((s.branch_id = i.branch_id)))
+  WHERE ((i.kind = 'TRANSFER'::text) AND platform.branch_visible(t.to_branch_id));
 
 
 --
@@ -6779,28 +6869,6 @@ ALTER TABLE inventory.stock_move ALTER COLUMN move_id ADD GENERATED ALWAYS AS ID
 
 
 --
--- Name: stock_transfer; Type: TABLE; Schema: inventory; Owner: -
---
-
-CREATE TABLE inventory.stock_transfer (
-    transfer_id integer NOT NULL,
-    transfer_no text NOT NULL,
-    branch_id integer NOT NULL,
-    to_branch_id integer NOT NULL,
-    status text DEFAULT 'DISPATCHED'::text NOT NULL,
-    dispatched_at timestamp with time zone DEFAULT now() NOT NULL,
-    dispatched_by integer DEFAULT audit.current_staff_id(),
-    received_at timestamp with time zone,
-    received_by integer,
-    notes text,
-    CONSTRAINT stock_transfer_check CHECK ((to_branch_id <> branch_id)),
-    CONSTRAINT stock_transfer_check1 CHECK (((status = 'RECEIVED'::text) = (received_at IS NOT NULL))),
-    CONSTRAINT stock_transfer_notes_check CHECK ((length(notes) <= 500)),
-    CONSTRAINT stock_transfer_status_check CHECK ((status = ANY (ARRAY['DISPATCHED'::text, 'RECEIVED'::text])))
-);
-
-
---
 -- Name: stock_transfer_line; Type: TABLE; Schema: inventory; Owner: -
 --
 
@@ -6893,56 +6961,6 @@ ALTER TABLE inventory.vehicle_unit ALTER COLUMN unit_id ADD GENERATED ALWAYS AS 
     NO MAXVALUE
     CACHE 1
 );
-
-
---
--- Name: branch; Type: TABLE; Schema: master; Owner: -
---
-
-CREATE TABLE master.branch (
-    branch_id integer NOT NULL,
-    branch_code text NOT NULL,
-    legal_name text NOT NULL,
-    trade_name text,
-    gstin text NOT NULL,
-    state_code character(2) GENERATED ALWAYS AS ("left"(gstin, 2)) STORED,
-    address_line1 text NOT NULL,
-    address_line2 text,
-    city text NOT NULL,
-    pincode text NOT NULL,
-    phone text NOT NULL,
-    email text,
-    upi_id text,
-    invoice_prefix text NOT NULL,
-    is_active boolean DEFAULT true NOT NULL,
-    created_at timestamp with time zone DEFAULT now() NOT NULL,
-    logo bytea,
-    logo_type text,
-    logo_updated_at timestamp with time zone,
-    head_office boolean DEFAULT false NOT NULL,
-    CONSTRAINT branch_address_line1_check CHECK (((length(btrim(address_line1)) >= 2) AND (length(btrim(address_line1)) <= 200))),
-    CONSTRAINT branch_address_line2_check CHECK ((length(address_line2) <= 200)),
-    CONSTRAINT branch_branch_code_check CHECK ((branch_code ~ '^[A-Z0-9]{2,10}$'::text)),
-    CONSTRAINT branch_city_check CHECK (((length(btrim(city)) >= 2) AND (length(btrim(city)) <= 100))),
-    CONSTRAINT branch_email_check CHECK (master.is_email(email)),
-    CONSTRAINT branch_gstin_check CHECK (master.is_gstin(gstin)),
-    CONSTRAINT branch_invoice_prefix_check CHECK ((invoice_prefix ~ '^[A-Z0-9]{1,4}$'::text)),
-    CONSTRAINT branch_legal_name_check CHECK (((length(btrim(legal_name)) >= 2) AND (length(btrim(legal_name)) <= 200))),
-    CONSTRAINT branch_logo_needs_type CHECK (((logo IS NULL) = (logo_type IS NULL))),
-    CONSTRAINT branch_logo_size_check CHECK ((octet_length(logo) <= 262144)),
-    CONSTRAINT branch_logo_type_check CHECK ((logo_type = ANY (ARRAY['image/png'::text, 'image/jpeg'::text]))),
-    CONSTRAINT branch_phone_check CHECK (master.is_phone(phone)),
-    CONSTRAINT branch_pincode_check CHECK (master.is_pincode(pincode)),
-    CONSTRAINT branch_trade_name_check CHECK (((length(btrim(trade_name)) >= 2) AND (length(btrim(trade_name)) <= 200))),
-    CONSTRAINT branch_upi_id_check CHECK (master.is_upi_id(upi_id))
-);
-
-
---
--- Name: COLUMN branch.head_office; Type: COMMENT; Schema: master; Owner: -
---
-
-COMMENT ON COLUMN master.branch.head_office IS 'Its managers work across every branch of the group';
 
 
 --

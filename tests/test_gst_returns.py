@@ -574,3 +574,38 @@ def test_junk_in_the_address_falls_back_to_the_defaults_never_an_error(accountan
     # an unknown GSTIN is the user's own; a month that is no month is last month
     page = client.get("/finance/returns/gstr1?gstin=29AAAAA0000A1Z5&fp=13xxxx").get_data(as_text=True)
     assert m.gstin in page
+
+
+# ----------------------------------------------------------------------------- stock transfers
+
+
+def test_a_transfer_to_another_gstin_is_b2b_for_the_sender_and_itc_for_the_receiver(conn):
+    """A transfer to a branch of another GSTIN is a supply between distinct persons: the sender's tax invoice
+    (kind TRANSFER) is B2B in its GSTR-1 and input tax in the receiver's GSTR-3B. A transfer within one GSTIN
+    travels on a delivery challan: no invoice, nothing in either return."""
+    from webapp.inventory import services as inventory
+
+    sender = b.branch(conn, state="29")
+    b.act_as(conn, b.staff(conn, sender, "ACCOUNTS"))
+    sender_gstin = b.scalar(conn, "SELECT gstin FROM master.branch WHERE branch_id = :b", b=sender)
+    chennai = b.branch(conn, state="33")
+    sibling = b.branch(conn, state="29", gstin=sender_gstin)          # same registration, own series
+    part = b.part(conn, hsn_code="8714", purchase_price="400.00")
+    b.receive(conn, sender, part, 5, "400.00")
+    inventory.dispatch_transfer(conn, from_branch=sender, to_branch=chennai, parts=[(part, M(2))], unit_ids=[],
+                                notes=None, on=D("2026-06-09"))
+    inventory.dispatch_transfer(conn, from_branch=sender, to_branch=sibling, parts=[(part, M(1))], unit_ids=[],
+                                notes=None, on=D("2026-06-10"))
+    invoice = b.row(conn, "SELECT invoice_no, buyer_gstin, taxable_value, igst FROM billing.invoice "
+                          "WHERE branch_id = :b AND kind = 'TRANSFER'", b=sender)
+    chennai_gstin = b.scalar(conn, "SELECT gstin FROM master.branch WHERE branch_id = :b", b=chennai)
+    assert (invoice["buyer_gstin"], invoice["taxable_value"], invoice["igst"]) == (chennai_gstin, M("800.00"),
+                                                                                   M("144.00"))
+    j = q.gstr1(conn, sender_gstin, JUNE).json
+    assert j["b2b"] == [{"ctin": chennai_gstin, "inv": [
+        {"inum": invoice["invoice_no"], "idt": "09-06-2026", "val": 944.0, "pos": TN, "rchrg": "N", "inv_typ": "R",
+         "itms": [{"num": 1801, "itm_det": {"txval": 800.0, "rt": 18, "iamt": 144.0, "csamt": 0.0}}]}]}]
+    assert [(det["doc_num"], [d["totnum"] for d in det["docs"]]) for det in j["doc_issue"]["doc_det"]] == [
+        (1, [1])]                                                          # the challan is no invoice
+    itc = q.gstr3b(conn, chennai_gstin, JUNE)["json"]["itc_elg"]["itc_avl"][-1]
+    assert itc == {"ty": "OTH", "iamt": 144.0, "camt": 0.0, "samt": 0.0, "csamt": 0.0}

@@ -140,9 +140,10 @@ $$;
 
 -- ---------------------------------------------------------------------------
 -- Input tax credit for GSTR-3B's Table 4: where eligible input tax comes from, one row per
--- document. Today the OEM's purchase invoices (vehicles and spares bought for resale: eligible);
--- the expenses with GST input are added here as a second UNION ALL branch when they exist, with
--- their own eligibility.
+-- document, under the branch that takes the credit. The OEM's purchase invoices (vehicles and spares
+-- bought for resale: eligible), and the tax invoice of a stock transfer from a branch of another
+-- GSTIN (a purchase for the receiving branch). The expenses with GST input are added here as
+-- another UNION ALL branch when they exist, with their own eligibility.
 -- ---------------------------------------------------------------------------
 CREATE OR REPLACE VIEW finance.itc_source AS
 SELECT 'procurement.purchase_invoice'::text AS source_table, p.pinv_id::bigint AS source_id, p.branch_id,
@@ -151,4 +152,11 @@ SELECT 'procurement.purchase_invoice'::text AS source_table, p.pinv_id::bigint A
        true AS eligible
   FROM procurement.purchase_invoice p
   JOIN oem.oem o ON o.oem_id = p.oem_id
- WHERE platform.branch_visible(p.branch_id);
+ WHERE platform.branch_visible(p.branch_id)
+UNION ALL
+SELECT 'billing.invoice', i.invoice_id::bigint, t.to_branch_id, i.invoice_date, i.invoice_no, s.legal_name,
+       i.supplier_gstin, i.taxable_value, i.igst, i.cgst, i.sgst, 0::numeric(14, 2), true
+  FROM billing.invoice i
+  JOIN inventory.stock_transfer t ON t.transfer_id = i.transfer_id
+  JOIN master.branch s ON s.branch_id = i.branch_id
+ WHERE i.kind = 'TRANSFER' AND platform.branch_visible(t.to_branch_id);
