@@ -1639,6 +1639,85 @@ $$;
 
 
 --
+-- Name: gst_return_setting_on(text, date); Type: FUNCTION; Schema: finance; Owner: -
+--
+
+CREATE FUNCTION finance.gst_return_setting_on(p_code text, p_on date) RETURNS text
+    LANGUAGE sql STABLE
+    AS $$
+    SELECT value FROM finance.gst_return_setting
+     WHERE code = p_code AND master.valid_during(effective_from, effective_to) @> p_on
+$$;
+
+
+--
+-- Name: gstr1_problems(text, date, date); Type: FUNCTION; Schema: finance; Owner: -
+--
+
+CREATE FUNCTION finance.gstr1_problems(p_gstin text, p_from date, p_to date) RETURNS TABLE(doc_no text, doc_date date, problem text)
+    LANGUAGE sql STABLE
+    AS $_$
+    WITH docs AS (
+        SELECT DISTINCT doc, doc_no, doc_date, invoice_no, buyer_gstin, place_of_supply, supplier_gstin
+          FROM finance.gstr1_line
+         WHERE branch_id IN (SELECT branch_id FROM master.branch WHERE gstin = p_gstin)
+           AND doc_date BETWEEN p_from AND p_to),
+    digits AS MATERIALIZED (          -- once, not per line
+        SELECT finance.hsn_digits_for(finance.pan_turnover(p_gstin, master.fy_start_year(p_from) - 1), p_to) AS n)
+    SELECT d.doc_no, d.doc_date, p.problem
+      FROM docs d
+      CROSS JOIN LATERAL (VALUES
+          (CASE WHEN d.doc_no IS NULL OR d.doc_no !~ '^[A-Za-z0-9/-]{1,16}$' THEN
+                format('number %s is not 1 to 16 letters, digits, ''-'' or ''/''', coalesce(d.doc_no, '(none)')) END),
+          (CASE WHEN d.buyer_gstin IS NOT NULL AND NOT coalesce(master.is_gstin(d.buyer_gstin), false) THEN
+                format('buyer GSTIN %s is not a valid GSTIN (shape or check digit)', d.buyer_gstin) END),
+          (CASE WHEN d.buyer_gstin = d.supplier_gstin THEN
+                format('billed to the seller''s own GSTIN %s', d.buyer_gstin) END),
+          (CASE WHEN d.place_of_supply IS NULL THEN 'no place of supply'
+                WHEN NOT EXISTS (SELECT 1 FROM master.state s WHERE s.state_code = d.place_of_supply) THEN
+                format('place of supply %s is not a state code', d.place_of_supply) END)) AS p (problem)
+     WHERE p.problem IS NOT NULL
+    UNION ALL
+    SELECT l.doc_no, l.doc_date,
+           format('HSN/SAC %s has fewer than the %s digits the turnover rule asks', l.hsn_code, g.n)
+      FROM (SELECT DISTINCT doc_no, doc_date, hsn_code FROM finance.gstr1_line
+             WHERE branch_id IN (SELECT branch_id FROM master.branch WHERE gstin = p_gstin)
+               AND doc_date BETWEEN p_from AND p_to) l
+      CROSS JOIN digits g
+     WHERE g.n IS NOT NULL AND length(l.hsn_code) < g.n
+$_$;
+
+
+--
+-- Name: gstr1_section(text, text, text, numeric, numeric, numeric); Type: FUNCTION; Schema: finance; Owner: -
+--
+
+CREATE FUNCTION finance.gstr1_section(p_buyer_gstin text, p_pos text, p_supplier_state text, p_value numeric, p_b2cl_limit numeric, p_rate numeric) RETURNS text
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    AS $$
+    SELECT CASE WHEN p_rate = 0 THEN 'NIL'
+                WHEN p_buyer_gstin IS NOT NULL THEN 'B2B'
+                WHEN p_pos IS DISTINCT FROM p_supplier_state AND p_value > p_b2cl_limit THEN 'B2CL'
+                ELSE 'B2CS' END
+$$;
+
+
+--
+-- Name: hsn_digits_for(numeric, date); Type: FUNCTION; Schema: finance; Owner: -
+--
+
+CREATE FUNCTION finance.hsn_digits_for(p_turnover numeric, p_on date) RETURNS smallint
+    LANGUAGE sql STABLE
+    AS $$
+    SELECT digits FROM finance.hsn_digits_rule
+     WHERE master.valid_during(effective_from, effective_to) @> p_on
+       AND (p_turnover > turnover_above OR turnover_above = 0)
+     ORDER BY turnover_above DESC
+     LIMIT 1
+$$;
+
+
+--
 -- Name: ledger_key(text); Type: FUNCTION; Schema: finance; Owner: -
 --
 
@@ -1678,6 +1757,25 @@ CREATE FUNCTION finance.month_is_closed(p_branch integer, p_on date) RETURNS boo
     AS $$
     SELECT EXISTS (SELECT 1 FROM finance.closed_month
                     WHERE branch_id = p_branch AND month = date_trunc('month', p_on)::date)
+$$;
+
+
+--
+-- Name: pan_turnover(text, integer); Type: FUNCTION; Schema: finance; Owner: -
+--
+
+CREATE FUNCTION finance.pan_turnover(p_gstin text, p_fy_start integer) RETURNS numeric
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+    WITH branches AS (
+        SELECT branch_id FROM master.branch WHERE substr(gstin, 3, 10) = substr(p_gstin, 3, 10))
+    SELECT coalesce((SELECT sum(i.taxable_value) FROM billing.invoice i
+                      WHERE i.branch_id IN (SELECT branch_id FROM branches) AND i.kind <> 'JOB_SHEET'
+                        AND i.invoice_date BETWEEN make_date(p_fy_start, 4, 1) AND make_date(p_fy_start + 1, 3, 31)), 0)
+         - coalesce((SELECT sum(cn.taxable_value) FROM billing.credit_note cn
+                      WHERE cn.branch_id IN (SELECT branch_id FROM branches)
+                        AND cn.note_date BETWEEN make_date(p_fy_start, 4, 1) AND make_date(p_fy_start + 1, 3, 31)), 0)
 $$;
 
 
@@ -1809,6 +1907,19 @@ BEGIN
             USING ERRCODE = 'check_violation', CONSTRAINT = 'closed_month_open';
     END IF;
 END
+$$;
+
+
+--
+-- Name: uqc_for(text, text, date); Type: FUNCTION; Schema: finance; Owner: -
+--
+
+CREATE FUNCTION finance.uqc_for(p_unit text, p_hsn text, p_on date) RETURNS text
+    LANGUAGE sql STABLE
+    AS $$
+    SELECT uqc FROM finance.gst_uqc
+     WHERE master.valid_during(effective_from, effective_to) @> p_on
+       AND CASE WHEN p_hsn LIKE '99%' THEN for_services ELSE unit = p_unit END
 $$;
 
 
@@ -6119,6 +6230,346 @@ CREATE TABLE finance.closed_month (
 
 
 --
+-- Name: gst_return_setting; Type: TABLE; Schema: finance; Owner: -
+--
+
+CREATE TABLE finance.gst_return_setting (
+    setting_id integer NOT NULL,
+    code text NOT NULL,
+    value text NOT NULL,
+    effective_from date NOT NULL,
+    effective_to date,
+    note text,
+    CONSTRAINT gst_return_setting_check CHECK (((effective_to IS NULL) OR (effective_to >= effective_from))),
+    CONSTRAINT gst_return_setting_code_check CHECK ((code = ANY (ARRAY['GSTR1_VERSION'::text, 'HSN_SHAPE'::text]))),
+    CONSTRAINT gst_return_setting_hsn_shape CHECK (((code <> 'HSN_SHAPE'::text) OR (value = ANY (ARRAY['SINGLE'::text, 'SPLIT'::text])))),
+    CONSTRAINT gst_return_setting_note_check CHECK ((length(note) <= 300)),
+    CONSTRAINT gst_return_setting_value_check CHECK ((value ~ '^[A-Za-z0-9._-]{1,20}$'::text))
+);
+
+
+--
+-- Name: gst_return_setting_setting_id_seq; Type: SEQUENCE; Schema: finance; Owner: -
+--
+
+ALTER TABLE finance.gst_return_setting ALTER COLUMN setting_id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME finance.gst_return_setting_setting_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
+
+--
+-- Name: gst_uqc; Type: TABLE; Schema: finance; Owner: -
+--
+
+CREATE TABLE finance.gst_uqc (
+    uqc_id integer NOT NULL,
+    unit text,
+    for_services boolean DEFAULT false NOT NULL,
+    uqc text NOT NULL,
+    effective_from date NOT NULL,
+    effective_to date,
+    CONSTRAINT gst_uqc_check CHECK (((effective_to IS NULL) OR (effective_to >= effective_from))),
+    CONSTRAINT gst_uqc_goods_or_services CHECK ((for_services = (unit IS NULL))),
+    CONSTRAINT gst_uqc_unit_check CHECK ((unit ~ '^[A-Z]{2,5}$'::text)),
+    CONSTRAINT gst_uqc_uqc_check CHECK ((uqc ~ '^[A-Z]{2,3}$'::text))
+);
+
+
+--
+-- Name: gst_uqc_uqc_id_seq; Type: SEQUENCE; Schema: finance; Owner: -
+--
+
+ALTER TABLE finance.gst_uqc ALTER COLUMN uqc_id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME finance.gst_uqc_uqc_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
+
+--
+-- Name: gstr1_line; Type: VIEW; Schema: finance; Owner: -
+--
+
+CREATE VIEW finance.gstr1_line AS
+ SELECT 'INV'::text AS doc,
+    i.invoice_id AS doc_id,
+    i.invoice_no AS doc_no,
+    i.invoice_date AS doc_date,
+    i.grand_total AS doc_value,
+    i.invoice_id,
+    i.invoice_no,
+    i.invoice_date,
+    i.branch_id,
+    i.kind,
+    i.supplier_gstin,
+    (i.supplier_state_code)::text AS supplier_state,
+    i.buyer_gstin,
+    (i.place_of_supply)::text AS place_of_supply,
+    i.reverse_charge,
+    finance.gstr1_section(i.buyer_gstin, (i.place_of_supply)::text, (i.supplier_state_code)::text, i.grand_total, t.amount, l.gst_rate) AS section,
+    l.line_no,
+    l.description,
+    l.hsn_code,
+    l.unit,
+    l.qty,
+    l.gst_rate,
+    l.taxable_value,
+    l.cgst,
+    l.sgst,
+    l.igst
+   FROM ((billing.invoice i
+     JOIN billing.invoice_line l ON (((l.invoice_id = i.invoice_id) AND (l.coverage = 'CUSTOMER'::text))))
+     LEFT JOIN billing.threshold t ON (((t.code = 'B2CL'::text) AND (master.valid_during(t.effective_from, t.effective_to) @> i.invoice_date))))
+  WHERE ((i.kind <> 'JOB_SHEET'::text) AND platform.branch_visible(i.branch_id))
+UNION ALL
+ SELECT 'CRN'::text AS doc,
+    cn.credit_note_id AS doc_id,
+    cn.credit_note_no AS doc_no,
+    cn.note_date AS doc_date,
+    cn.grand_total AS doc_value,
+    i.invoice_id,
+    i.invoice_no,
+    i.invoice_date,
+    cn.branch_id,
+    i.kind,
+    i.supplier_gstin,
+    (i.supplier_state_code)::text AS supplier_state,
+    i.buyer_gstin,
+    (i.place_of_supply)::text AS place_of_supply,
+    i.reverse_charge,
+    finance.gstr1_section(i.buyer_gstin, (i.place_of_supply)::text, (i.supplier_state_code)::text, i.grand_total, t.amount, l.gst_rate) AS section,
+    l.line_no,
+    l.description,
+    l.hsn_code,
+    l.unit,
+    (- l.qty) AS qty,
+    l.gst_rate,
+    (- l.taxable_value) AS taxable_value,
+    (- l.cgst) AS cgst,
+    (- l.sgst) AS sgst,
+    (- l.igst) AS igst
+   FROM (((billing.credit_note cn
+     JOIN billing.invoice i ON ((i.invoice_id = cn.invoice_id)))
+     JOIN billing.invoice_line l ON (((l.invoice_id = i.invoice_id) AND (l.coverage = 'CUSTOMER'::text))))
+     LEFT JOIN billing.threshold t ON (((t.code = 'B2CL'::text) AND (master.valid_during(t.effective_from, t.effective_to) @> i.invoice_date))))
+  WHERE platform.branch_visible(cn.branch_id);
+
+
+--
+-- Name: hsn_digits_rule; Type: TABLE; Schema: finance; Owner: -
+--
+
+CREATE TABLE finance.hsn_digits_rule (
+    rule_id integer NOT NULL,
+    turnover_above numeric(16,2) NOT NULL,
+    digits smallint NOT NULL,
+    effective_from date NOT NULL,
+    effective_to date,
+    note text,
+    CONSTRAINT hsn_digits_rule_check CHECK (((effective_to IS NULL) OR (effective_to >= effective_from))),
+    CONSTRAINT hsn_digits_rule_digits_check CHECK ((digits = ANY (ARRAY[2, 4, 6, 8]))),
+    CONSTRAINT hsn_digits_rule_note_check CHECK ((length(note) <= 300)),
+    CONSTRAINT hsn_digits_rule_turnover_above_check CHECK ((turnover_above >= (0)::numeric))
+);
+
+
+--
+-- Name: hsn_digits_rule_rule_id_seq; Type: SEQUENCE; Schema: finance; Owner: -
+--
+
+ALTER TABLE finance.hsn_digits_rule ALTER COLUMN rule_id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME finance.hsn_digits_rule_rule_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
+
+--
+-- Name: stock_transfer; Type: TABLE; Schema: inventory; Owner: -
+--
+
+CREATE TABLE inventory.stock_transfer (
+    transfer_id integer NOT NULL,
+    transfer_no text NOT NULL,
+    branch_id integer NOT NULL,
+    to_branch_id integer NOT NULL,
+    status text DEFAULT 'DISPATCHED'::text NOT NULL,
+    dispatched_at timestamp with time zone DEFAULT now() NOT NULL,
+    dispatched_by integer DEFAULT audit.current_staff_id(),
+    received_at timestamp with time zone,
+    received_by integer,
+    notes text,
+    CONSTRAINT stock_transfer_check CHECK ((to_branch_id <> branch_id)),
+    CONSTRAINT stock_transfer_check1 CHECK (((status = 'RECEIVED'::text) = (received_at IS NOT NULL))),
+    CONSTRAINT stock_transfer_notes_check CHECK ((length(notes) <= 500)),
+    CONSTRAINT stock_transfer_status_check CHECK ((status = ANY (ARRAY['DISPATCHED'::text, 'RECEIVED'::text])))
+);
+
+
+--
+-- Name: branch; Type: TABLE; Schema: master; Owner: -
+--
+
+CREATE TABLE master.branch (
+    branch_id integer NOT NULL,
+    branch_code text NOT NULL,
+    legal_name text NOT NULL,
+    trade_name text,
+    gstin text NOT NULL,
+    state_code character(2) GENERATED ALWAYS AS ("left"(gstin, 2)) STORED,
+    address_line1 text NOT NULL,
+    address_line2 text,
+    city text NOT NULL,
+    pincode text NOT NULL,
+    phone text NOT NULL,
+    email text,
+    upi_id text,
+    invoice_prefix text NOT NULL,
+    is_active boolean DEFAULT true NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    logo bytea,
+    logo_type text,
+    logo_updated_at timestamp with time zone,
+    head_office boolean DEFAULT false NOT NULL,
+    CONSTRAINT branch_address_line1_check CHECK (((length(btrim(address_line1)) >= 2) AND (length(btrim(address_line1)) <= 200))),
+    CONSTRAINT branch_address_line2_check CHECK ((length(address_line2) <= 200)),
+    CONSTRAINT branch_branch_code_check CHECK ((branch_code ~ '^[A-Z0-9]{2,10}$'::text)),
+    CONSTRAINT branch_city_check CHECK (((length(btrim(city)) >= 2) AND (length(btrim(city)) <= 100))),
+    CONSTRAINT branch_email_check CHECK (master.is_email(email)),
+    CONSTRAINT branch_gstin_check CHECK (master.is_gstin(gstin)),
+    CONSTRAINT branch_invoice_prefix_check CHECK ((invoice_prefix ~ '^[A-Z0-9]{1,4}$'::text)),
+    CONSTRAINT branch_legal_name_check CHECK (((length(btrim(legal_name)) >= 2) AND (length(btrim(legal_name)) <= 200))),
+    CONSTRAINT branch_logo_needs_type CHECK (((logo IS NULL) = (logo_type IS NULL))),
+    CONSTRAINT branch_logo_size_check CHECK ((octet_length(logo) <= 262144)),
+    CONSTRAINT branch_logo_type_check CHECK ((logo_type = ANY (ARRAY['image/png'::text, 'image/jpeg'::text]))),
+    CONSTRAINT branch_phone_check CHECK (master.is_phone(phone)),
+    CONSTRAINT branch_pincode_check CHECK (master.is_pincode(pincode)),
+    CONSTRAINT branch_trade_name_check CHECK (((length(btrim(trade_name)) >= 2) AND (length(btrim(trade_name)) <= 200))),
+    CONSTRAINT branch_upi_id_check CHECK (master.is_upi_id(upi_id))
+);
+
+
+--
+-- Name: COLUMN branch.head_office; Type: COMMENT; Schema: master; Owner: -
+--
+
+COMMENT ON COLUMN master.branch.head_office IS 'Its managers work across every branch of the group';
+
+
+--
+-- Name: oem; Type: TABLE; Schema: oem; Owner: -
+--
+
+CREATE TABLE oem.oem (
+    oem_id integer NOT NULL,
+    brand text NOT NULL,
+    legal_name text NOT NULL,
+    dealer_code text,
+    gstin text NOT NULL,
+    state_code character(2) GENERATED ALWAYS AS ("left"(gstin, 2)) STORED,
+    address text NOT NULL,
+    contact_name text,
+    contact_phone text,
+    contact_email text,
+    is_active boolean DEFAULT true NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT oem_address_check CHECK (((length(btrim(address)) >= 2) AND (length(btrim(address)) <= 300))),
+    CONSTRAINT oem_brand_check CHECK (((length(btrim(brand)) >= 2) AND (length(btrim(brand)) <= 80))),
+    CONSTRAINT oem_contact_email_check CHECK (master.is_email(contact_email)),
+    CONSTRAINT oem_contact_phone_check CHECK (master.is_phone(contact_phone)),
+    CONSTRAINT oem_dealer_code_check CHECK (((length(btrim(dealer_code)) >= 1) AND (length(btrim(dealer_code)) <= 40))),
+    CONSTRAINT oem_gstin_check CHECK (master.is_gstin(gstin)),
+    CONSTRAINT oem_legal_name_check CHECK (((length(btrim(legal_name)) >= 2) AND (length(btrim(legal_name)) <= 200)))
+);
+
+
+--
+-- Name: purchase_invoice; Type: TABLE; Schema: procurement; Owner: -
+--
+
+CREATE TABLE procurement.purchase_invoice (
+    pinv_id integer NOT NULL,
+    branch_id integer NOT NULL,
+    oem_id integer NOT NULL,
+    supplier_invoice_no text NOT NULL,
+    invoice_date date NOT NULL,
+    fy_start integer GENERATED ALWAYS AS (master.fy_start_year(invoice_date)) STORED,
+    taxable_value numeric(14,2) NOT NULL,
+    cgst numeric(14,2) DEFAULT 0 NOT NULL,
+    sgst numeric(14,2) DEFAULT 0 NOT NULL,
+    igst numeric(14,2) DEFAULT 0 NOT NULL,
+    round_off numeric(4,2) DEFAULT 0 NOT NULL,
+    total numeric(14,2) NOT NULL,
+    due_date date NOT NULL,
+    created_by integer DEFAULT audit.current_staff_id(),
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT purchase_invoice_adds_up CHECK ((total = ((((taxable_value + cgst) + sgst) + igst) + round_off))),
+    CONSTRAINT purchase_invoice_cgst_check CHECK ((cgst >= (0)::numeric)),
+    CONSTRAINT purchase_invoice_cgst_equals_sgst CHECK ((abs((cgst - sgst)) <= 0.01)),
+    CONSTRAINT purchase_invoice_check CHECK ((due_date >= invoice_date)),
+    CONSTRAINT purchase_invoice_igst_check CHECK ((igst >= (0)::numeric)),
+    CONSTRAINT purchase_invoice_one_kind_of_tax CHECK (((igst = (0)::numeric) OR ((cgst = (0)::numeric) AND (sgst = (0)::numeric)))),
+    CONSTRAINT purchase_invoice_round_off_check CHECK (((round_off >= ('-1'::integer)::numeric) AND (round_off <= (1)::numeric))),
+    CONSTRAINT purchase_invoice_sgst_check CHECK ((sgst >= (0)::numeric)),
+    CONSTRAINT purchase_invoice_supplier_invoice_no_check CHECK ((supplier_invoice_no ~ '^[A-Za-z0-9/-]{1,16}$'::text)),
+    CONSTRAINT purchase_invoice_taxable_value_check CHECK ((taxable_value >= (0)::numeric)),
+    CONSTRAINT purchase_invoice_total_check CHECK ((total > (0)::numeric))
+);
+
+
+--
+-- Name: itc_source; Type: VIEW; Schema: finance; Owner: -
+--
+
+CREATE VIEW finance.itc_source AS
+ SELECT 'procurement.purchase_invoice'::text AS source_table,
+    (p.pinv_id)::bigint AS source_id,
+    p.branch_id,
+    p.invoice_date AS doc_date,
+    p.supplier_invoice_no AS doc_no,
+    o.legal_name AS supplier_name,
+    o.gstin AS supplier_gstin,
+    p.taxable_value,
+    p.igst,
+    p.cgst,
+    p.sgst,
+    (0)::numeric(14,2) AS cess,
+    true AS eligible
+   FROM (procurement.purchase_invoice p
+     JOIN oem.oem o ON ((o.oem_id = p.oem_id)))
+  WHERE platform.branch_visible(p.branch_id)
+UNION ALL
+ SELECT 'billing.invoice'::text AS source_table,
+    (i.invoice_id)::bigint AS source_id,
+    t.to_branch_id AS branch_id,
+    i.invoice_date AS doc_date,
+    i.invoice_no AS doc_no,
+    s.legal_name AS supplier_name,
+    i.supplier_gstin,
+    i.taxable_value,
+    i.igst,
+    i.cgst,
+    i.sgst,
+    (0)::numeric(14,2) AS cess,
+    true AS eligible
+   FROM ((billing.invoice i
+     JOIN inventory.stock_transfer t ON ((t.transfer_id = i.transfer_id)))
+     JOIN master.branch s ON ((s.branch_id = i.branch_id)))
+  WHERE ((i.kind = 'TRANSFER'::text) AND platform.branch_visible(t.to_branch_id));
+
+
+--
 -- Name: ledger; Type: TABLE; Schema: finance; Owner: -
 --
 
@@ -6494,28 +6945,6 @@ ALTER TABLE inventory.stock_move ALTER COLUMN move_id ADD GENERATED ALWAYS AS ID
 
 
 --
--- Name: stock_transfer; Type: TABLE; Schema: inventory; Owner: -
---
-
-CREATE TABLE inventory.stock_transfer (
-    transfer_id integer NOT NULL,
-    transfer_no text NOT NULL,
-    branch_id integer NOT NULL,
-    to_branch_id integer NOT NULL,
-    status text DEFAULT 'DISPATCHED'::text NOT NULL,
-    dispatched_at timestamp with time zone DEFAULT now() NOT NULL,
-    dispatched_by integer DEFAULT audit.current_staff_id(),
-    received_at timestamp with time zone,
-    received_by integer,
-    notes text,
-    CONSTRAINT stock_transfer_check CHECK ((to_branch_id <> branch_id)),
-    CONSTRAINT stock_transfer_check1 CHECK (((status = 'RECEIVED'::text) = (received_at IS NOT NULL))),
-    CONSTRAINT stock_transfer_notes_check CHECK ((length(notes) <= 500)),
-    CONSTRAINT stock_transfer_status_check CHECK ((status = ANY (ARRAY['DISPATCHED'::text, 'RECEIVED'::text])))
-);
-
-
---
 -- Name: stock_transfer_line; Type: TABLE; Schema: inventory; Owner: -
 --
 
@@ -6608,56 +7037,6 @@ ALTER TABLE inventory.vehicle_unit ALTER COLUMN unit_id ADD GENERATED ALWAYS AS 
     NO MAXVALUE
     CACHE 1
 );
-
-
---
--- Name: branch; Type: TABLE; Schema: master; Owner: -
---
-
-CREATE TABLE master.branch (
-    branch_id integer NOT NULL,
-    branch_code text NOT NULL,
-    legal_name text NOT NULL,
-    trade_name text,
-    gstin text NOT NULL,
-    state_code character(2) GENERATED ALWAYS AS ("left"(gstin, 2)) STORED,
-    address_line1 text NOT NULL,
-    address_line2 text,
-    city text NOT NULL,
-    pincode text NOT NULL,
-    phone text NOT NULL,
-    email text,
-    upi_id text,
-    invoice_prefix text NOT NULL,
-    is_active boolean DEFAULT true NOT NULL,
-    created_at timestamp with time zone DEFAULT now() NOT NULL,
-    logo bytea,
-    logo_type text,
-    logo_updated_at timestamp with time zone,
-    head_office boolean DEFAULT false NOT NULL,
-    CONSTRAINT branch_address_line1_check CHECK (((length(btrim(address_line1)) >= 2) AND (length(btrim(address_line1)) <= 200))),
-    CONSTRAINT branch_address_line2_check CHECK ((length(address_line2) <= 200)),
-    CONSTRAINT branch_branch_code_check CHECK ((branch_code ~ '^[A-Z0-9]{2,10}$'::text)),
-    CONSTRAINT branch_city_check CHECK (((length(btrim(city)) >= 2) AND (length(btrim(city)) <= 100))),
-    CONSTRAINT branch_email_check CHECK (master.is_email(email)),
-    CONSTRAINT branch_gstin_check CHECK (master.is_gstin(gstin)),
-    CONSTRAINT branch_invoice_prefix_check CHECK ((invoice_prefix ~ '^[A-Z0-9]{1,4}$'::text)),
-    CONSTRAINT branch_legal_name_check CHECK (((length(btrim(legal_name)) >= 2) AND (length(btrim(legal_name)) <= 200))),
-    CONSTRAINT branch_logo_needs_type CHECK (((logo IS NULL) = (logo_type IS NULL))),
-    CONSTRAINT branch_logo_size_check CHECK ((octet_length(logo) <= 262144)),
-    CONSTRAINT branch_logo_type_check CHECK ((logo_type = ANY (ARRAY['image/png'::text, 'image/jpeg'::text]))),
-    CONSTRAINT branch_phone_check CHECK (master.is_phone(phone)),
-    CONSTRAINT branch_pincode_check CHECK (master.is_pincode(pincode)),
-    CONSTRAINT branch_trade_name_check CHECK (((length(btrim(trade_name)) >= 2) AND (length(btrim(trade_name)) <= 200))),
-    CONSTRAINT branch_upi_id_check CHECK (master.is_upi_id(upi_id))
-);
-
-
---
--- Name: COLUMN branch.head_office; Type: COMMENT; Schema: master; Owner: -
---
-
-COMMENT ON COLUMN master.branch.head_office IS 'Its managers work across every branch of the group';
 
 
 --
@@ -7121,33 +7500,6 @@ ALTER TABLE oem.model ALTER COLUMN model_id ADD GENERATED ALWAYS AS IDENTITY (
 
 
 --
--- Name: oem; Type: TABLE; Schema: oem; Owner: -
---
-
-CREATE TABLE oem.oem (
-    oem_id integer NOT NULL,
-    brand text NOT NULL,
-    legal_name text NOT NULL,
-    dealer_code text,
-    gstin text NOT NULL,
-    state_code character(2) GENERATED ALWAYS AS ("left"(gstin, 2)) STORED,
-    address text NOT NULL,
-    contact_name text,
-    contact_phone text,
-    contact_email text,
-    is_active boolean DEFAULT true NOT NULL,
-    created_at timestamp with time zone DEFAULT now() NOT NULL,
-    CONSTRAINT oem_address_check CHECK (((length(btrim(address)) >= 2) AND (length(btrim(address)) <= 300))),
-    CONSTRAINT oem_brand_check CHECK (((length(btrim(brand)) >= 2) AND (length(btrim(brand)) <= 80))),
-    CONSTRAINT oem_contact_email_check CHECK (master.is_email(contact_email)),
-    CONSTRAINT oem_contact_phone_check CHECK (master.is_phone(contact_phone)),
-    CONSTRAINT oem_dealer_code_check CHECK (((length(btrim(dealer_code)) >= 1) AND (length(btrim(dealer_code)) <= 40))),
-    CONSTRAINT oem_gstin_check CHECK (master.is_gstin(gstin)),
-    CONSTRAINT oem_legal_name_check CHECK (((length(btrim(legal_name)) >= 2) AND (length(btrim(legal_name)) <= 200)))
-);
-
-
---
 -- Name: oem_oem_id_seq; Type: SEQUENCE; Schema: oem; Owner: -
 --
 
@@ -7373,40 +7725,6 @@ CREATE TABLE procurement.grn_vehicle (
     grn_id integer NOT NULL,
     po_line_id integer NOT NULL,
     unit_id integer NOT NULL
-);
-
-
---
--- Name: purchase_invoice; Type: TABLE; Schema: procurement; Owner: -
---
-
-CREATE TABLE procurement.purchase_invoice (
-    pinv_id integer NOT NULL,
-    branch_id integer NOT NULL,
-    oem_id integer NOT NULL,
-    supplier_invoice_no text NOT NULL,
-    invoice_date date NOT NULL,
-    fy_start integer GENERATED ALWAYS AS (master.fy_start_year(invoice_date)) STORED,
-    taxable_value numeric(14,2) NOT NULL,
-    cgst numeric(14,2) DEFAULT 0 NOT NULL,
-    sgst numeric(14,2) DEFAULT 0 NOT NULL,
-    igst numeric(14,2) DEFAULT 0 NOT NULL,
-    round_off numeric(4,2) DEFAULT 0 NOT NULL,
-    total numeric(14,2) NOT NULL,
-    due_date date NOT NULL,
-    created_by integer DEFAULT audit.current_staff_id(),
-    created_at timestamp with time zone DEFAULT now() NOT NULL,
-    CONSTRAINT purchase_invoice_adds_up CHECK ((total = ((((taxable_value + cgst) + sgst) + igst) + round_off))),
-    CONSTRAINT purchase_invoice_cgst_check CHECK ((cgst >= (0)::numeric)),
-    CONSTRAINT purchase_invoice_cgst_equals_sgst CHECK ((abs((cgst - sgst)) <= 0.01)),
-    CONSTRAINT purchase_invoice_check CHECK ((due_date >= invoice_date)),
-    CONSTRAINT purchase_invoice_igst_check CHECK ((igst >= (0)::numeric)),
-    CONSTRAINT purchase_invoice_one_kind_of_tax CHECK (((igst = (0)::numeric) OR ((cgst = (0)::numeric) AND (sgst = (0)::numeric)))),
-    CONSTRAINT purchase_invoice_round_off_check CHECK (((round_off >= ('-1'::integer)::numeric) AND (round_off <= (1)::numeric))),
-    CONSTRAINT purchase_invoice_sgst_check CHECK ((sgst >= (0)::numeric)),
-    CONSTRAINT purchase_invoice_supplier_invoice_no_check CHECK ((supplier_invoice_no ~ '^[A-Za-z0-9/-]{1,16}$'::text)),
-    CONSTRAINT purchase_invoice_taxable_value_check CHECK ((taxable_value >= (0)::numeric)),
-    CONSTRAINT purchase_invoice_total_check CHECK ((total > (0)::numeric))
 );
 
 
@@ -9340,6 +9658,54 @@ ALTER TABLE ONLY finance.bank_account
 
 ALTER TABLE ONLY finance.closed_month
     ADD CONSTRAINT closed_month_pkey PRIMARY KEY (branch_id, month);
+
+
+--
+-- Name: gst_return_setting gst_return_setting_no_overlap; Type: CONSTRAINT; Schema: finance; Owner: -
+--
+
+ALTER TABLE ONLY finance.gst_return_setting
+    ADD CONSTRAINT gst_return_setting_no_overlap EXCLUDE USING gist (master.same_key(code) WITH &&, master.valid_during(effective_from, effective_to) WITH &&);
+
+
+--
+-- Name: gst_return_setting gst_return_setting_pkey; Type: CONSTRAINT; Schema: finance; Owner: -
+--
+
+ALTER TABLE ONLY finance.gst_return_setting
+    ADD CONSTRAINT gst_return_setting_pkey PRIMARY KEY (setting_id);
+
+
+--
+-- Name: gst_uqc gst_uqc_no_overlap; Type: CONSTRAINT; Schema: finance; Owner: -
+--
+
+ALTER TABLE ONLY finance.gst_uqc
+    ADD CONSTRAINT gst_uqc_no_overlap EXCLUDE USING gist (master.same_key(COALESCE(unit, '*SERVICES*'::text)) WITH &&, master.valid_during(effective_from, effective_to) WITH &&);
+
+
+--
+-- Name: gst_uqc gst_uqc_pkey; Type: CONSTRAINT; Schema: finance; Owner: -
+--
+
+ALTER TABLE ONLY finance.gst_uqc
+    ADD CONSTRAINT gst_uqc_pkey PRIMARY KEY (uqc_id);
+
+
+--
+-- Name: hsn_digits_rule hsn_digits_rule_no_overlap; Type: CONSTRAINT; Schema: finance; Owner: -
+--
+
+ALTER TABLE ONLY finance.hsn_digits_rule
+    ADD CONSTRAINT hsn_digits_rule_no_overlap EXCLUDE USING gist (master.same_key((turnover_above)::text) WITH &&, master.valid_during(effective_from, effective_to) WITH &&);
+
+
+--
+-- Name: hsn_digits_rule hsn_digits_rule_pkey; Type: CONSTRAINT; Schema: finance; Owner: -
+--
+
+ALTER TABLE ONLY finance.hsn_digits_rule
+    ADD CONSTRAINT hsn_digits_rule_pkey PRIMARY KEY (rule_id);
 
 
 --
@@ -12077,6 +12443,27 @@ CREATE TRIGGER audit_log_change AFTER INSERT OR DELETE OR UPDATE ON finance.acco
 --
 
 CREATE TRIGGER audit_log_change AFTER INSERT OR DELETE OR UPDATE ON finance.bank_account FOR EACH ROW EXECUTE FUNCTION audit.log_change('ledger_id', '', '');
+
+
+--
+-- Name: gst_return_setting audit_log_change; Type: TRIGGER; Schema: finance; Owner: -
+--
+
+CREATE TRIGGER audit_log_change AFTER INSERT OR DELETE OR UPDATE ON finance.gst_return_setting FOR EACH ROW EXECUTE FUNCTION audit.log_change('setting_id', '', '');
+
+
+--
+-- Name: gst_uqc audit_log_change; Type: TRIGGER; Schema: finance; Owner: -
+--
+
+CREATE TRIGGER audit_log_change AFTER INSERT OR DELETE OR UPDATE ON finance.gst_uqc FOR EACH ROW EXECUTE FUNCTION audit.log_change('uqc_id', '', '');
+
+
+--
+-- Name: hsn_digits_rule audit_log_change; Type: TRIGGER; Schema: finance; Owner: -
+--
+
+CREATE TRIGGER audit_log_change AFTER INSERT OR DELETE OR UPDATE ON finance.hsn_digits_rule FOR EACH ROW EXECUTE FUNCTION audit.log_change('rule_id', '', '');
 
 
 --

@@ -315,6 +315,17 @@ ACCESS.update({
     "communication.whatsapp_status": PROVIDER,
 })
 
+# GST returns (webapp/finance/returns.py): the accountant and the managers.
+GST_RETURNS = frozenset({"ADMIN", "MANAGER", "ACCOUNTS"})
+ACCESS.update({
+    "finance.gstr1": GST_RETURNS,
+    "finance.gstr1_json": GST_RETURNS,
+    "finance.gstr3b": GST_RETURNS,
+    "finance.gstr3b_json": GST_RETURNS,
+    "finance.gstr3b_pdf": GST_RETURNS,
+    "finance.reconcile": GST_RETURNS,
+})
+
 # Routes whose own job, when used, is to send the browser to the login page
 # (logging out, or the setup wizard once the showroom is set up).
 LEADS_TO_LOGIN = {"auth.logout", "auth.switch_user", "auth.setup"}

@@ -24,6 +24,10 @@ SYSTEM_TABLES = {
     "master.document_series": "document series are seeded by the migrations",
     "master.role": "roles are seeded by the migrations",
     "master.state": "the list of states is seeded by the migrations",
+    # GST return parameters (sql/0042): seeded by the migration, no screen edits them yet
+    "finance.gst_return_setting": "GST return parameters are seeded by the migrations; no form writes them",
+    "finance.hsn_digits_rule": "the HSN digits rule is seeded by the migrations; no form writes it",
+    "finance.gst_uqc": "the UQC of each unit is seeded by the migrations; no form writes it",
 }
 # Columns the app fills from the logged-in staff member, never from what was typed.
 STAFF_COLUMNS = {"created_by", "posted_by", "approved_by", "handed_over_by", "valued_by", "checked_by",

@@ -266,6 +266,15 @@ BUDGETS = {
     # The WhatsApp webhook's verification (webapp/communication/hooks.py) reads no table: without the verify token,
     # a 403 after the session lookup.
     "communication.whatsapp_verify": 3,
+    # GST returns (webapp/finance/returns.py): the GSTINs, the period's parameters, the portal checks, then
+    # GSTR-1's five reads (documents by rate, B2CS, nil, HSN, Table 13) / GSTR-3B's three / the reconciliation's
+    # documents and vouchers plus the sales register's totals once per branch of the GSTIN (one here)
+    "finance.gstr1": 12,
+    "finance.gstr1_json": 12,
+    "finance.gstr3b": 9,
+    "finance.gstr3b_json": 9,
+    "finance.gstr3b_pdf": 10,         # + the letterhead
+    "finance.reconcile": 9,
 }
 
 

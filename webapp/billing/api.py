@@ -3,7 +3,8 @@ with its refund due, the tax invoice a stock transfer to another GSTIN needs, an
 bill of a job card (a service invoice, or a no-charge job sheet), its balance, its payment (a receipt
 against the invoice: post_receipt(invoice_id=...)) and whether it is paid in full for the gate pass (and the
 credit notes of a job card's earlier bills), a customer's unpaid service invoices, and the counter invoice that
-sells an extended warranty plan for a VIN (post_plan_invoice).
+sells an extended warranty plan for a VIN (post_plan_invoice), and the sales register's totals
+(SalesFilter, sales_totals) that the GST reconciliation compares with the return and the books.
 
 The one door into this module: others import from here, never from its views, queries or posting
 (tests/test_import_contract.py). Its panel on the sale page is registered, not imported
@@ -19,7 +20,7 @@ from .posting import (
     post_transfer_invoice,
     transfer_needs_invoice,
 )
-from .registers import EXPORT_FORMATS, Column, export_response
+from .registers import EXPORT_FORMATS, Column, SalesFilter, export_response, sales_totals
 from .service_invoices import (
     COVERAGES,
     SERVICE_INVOICE_REFUSALS,
@@ -37,5 +38,5 @@ __all__ = ["COVERAGES", "EXPORT_FORMATS", "Column", "export_response", "RECEIPT_
            "cancel_booking", "draft_service_invoice", "invoice_paid_in_full", "is_job_sheet", "post_receipt",
            "post_plan_invoice", "post_service_invoice", "post_transfer_invoice", "service_invoice_balance",
            "service_invoice_credits", "service_invoice_numbers",
-           "transfer_needs_invoice",
+           "transfer_needs_invoice", "SalesFilter", "sales_totals",
            "unpaid_service_invoices"]
