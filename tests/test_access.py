@@ -309,6 +309,38 @@ ACCESS.update({
     "communication.notifications": STAFF_ROLES - {"DEALER"},
 })
 
+# HR (webapp/hr): every staff member (not the sub-dealer) sees their own attendance and leave and decides their team's
+# leave (the database checks they are the reporting manager); managers keep people, settings, the punching
+# terminal and correction punches; accounts read the monthly sheet and close it with the administrator. The
+# punching screen itself is open: the browser is a terminal by its signed cookie and each punch checks the PIN.
+HR_STAFF = STAFF_ROLES - {"DEALER"}
+HR_MANAGERS = frozenset({"ADMIN", "MANAGER"})
+ACCESS.update({
+    "hr.punch": ANYONE,
+    "hr.terminal_setup": HR_MANAGERS,
+    "hr.terminal_revoke": HR_MANAGERS,
+    "hr.my_attendance": HR_STAFF,
+    "hr.leave_new": HR_STAFF,
+    "hr.leave_cancel": HR_STAFF,
+    "hr.team": HR_STAFF,
+    "hr.leave_decide": HR_STAFF,
+    "hr.correction_new": HR_MANAGERS,
+    "hr.people": HR_MANAGERS,
+    "hr.person": HR_MANAGERS,
+    "hr.document_add": HR_MANAGERS,
+    "hr.document_file": HR_MANAGERS,
+    "hr.settings": HR_MANAGERS,
+    "hr.shift_new": HR_MANAGERS,
+    "hr.shift_edit": HR_MANAGERS,
+    "hr.holiday_new": HR_MANAGERS,
+    "hr.department_new": HR_MANAGERS,
+    "hr.quota_save": HR_MANAGERS,
+    "hr.sheet": frozenset({"ADMIN", "MANAGER", "ACCOUNTS"}),
+    "hr.sheet_pdf": frozenset({"ADMIN", "MANAGER", "ACCOUNTS"}),
+    "hr.sheet_xlsx": frozenset({"ADMIN", "MANAGER", "ACCOUNTS"}),
+    "hr.sheet_close": frozenset({"ADMIN", "ACCOUNTS"}),
+})
+
 # Routes whose own job, when used, is to send the browser to the login page
 # (logging out, or the setup wizard once the showroom is set up).
 LEADS_TO_LOGIN = {"auth.logout", "auth.switch_user", "auth.setup"}
