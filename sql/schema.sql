@@ -1506,7 +1506,7 @@ CREATE FUNCTION hr.attendance_days(p_branch integer, p_month date, p_today date 
                 WHEN 'HALF_DAY' THEN 0.5
                 WHEN 'LEAVE' THEN CASE WHEN j.is_paid THEN 1 ELSE 0 END
                 WHEN 'HALF_LEAVE' THEN CASE WHEN j.is_paid THEN 0.5 ELSE 0 END
-                     + CASE WHEN coalesce(j.worked_minutes, 0) >= j.half_day_hours * 60 THEN 0.5 ELSE 0 END
+                     + CASE WHEN coalesce(j.worked_minutes, 0) >= j.absent_hours * 60 THEN 0.5 ELSE 0 END
                 ELSE 0 END::numeric AS paid,
            coalesce(j.corrected, false)
       FROM judged j
@@ -1572,6 +1572,9 @@ DECLARE
     boss integer := NEW.manager_id;
     steps integer := 0;
 BEGIN
+    IF NEW.manager_id = NEW.staff_id THEN
+        RETURN NEW;   -- employee_not_own_manager says so
+    END IF;
     -- The reporting line never comes back to the person (a cycle of managers).
     WHILE boss IS NOT NULL AND steps < 100 LOOP
         IF boss = NEW.staff_id THEN
@@ -1680,6 +1683,10 @@ BEGIN
         SELECT staff_id, designation INTO decider FROM master.staff WHERE staff_id = audit.current_staff_id();
     ELSE
         NEW.decided_at := now();
+        IF audit.current_staff_id() IS NOT NULL AND NEW.decided_by IS DISTINCT FROM audit.current_staff_id() THEN
+            RAISE EXCEPTION 'a decision is recorded in the name of who makes it'
+                USING ERRCODE = 'check_violation', CONSTRAINT = 'leave_decided_by_manager';
+        END IF;
         SELECT staff_id, designation INTO decider FROM master.staff WHERE staff_id = NEW.decided_by;
     END IF;
     IF audit.current_staff_id() IS NOT NULL AND NOT (
@@ -1870,11 +1877,13 @@ $$;
 CREATE FUNCTION hr.open_days(p_branch integer, p_today date DEFAULT ((now() AT TIME ZONE 'Asia/Kolkata'::text))::date) RETURNS TABLE(staff_id integer, work_day date, last_in timestamp with time zone)
     LANGUAGE sql STABLE
     AS $$
-    SELECT DISTINCT ON (p.staff_id, p.work_day) p.staff_id, p.work_day, p.punched_at
-      FROM hr.punch p
-     WHERE p.branch_id = p_branch AND p.work_day < p_today
-       AND NOT hr.month_is_closed(p.branch_id, p.work_day)
-     ORDER BY p.staff_id, p.work_day, p.punched_at DESC, p.punch_id DESC
+    SELECT last.staff_id, last.work_day, last.punched_at
+      FROM (SELECT DISTINCT ON (p.staff_id, p.work_day) p.staff_id, p.work_day, p.punched_at, p.kind
+              FROM hr.punch p
+             WHERE p.branch_id = p_branch AND p.work_day < p_today
+               AND NOT hr.month_is_closed(p.branch_id, p.work_day)
+             ORDER BY p.staff_id, p.work_day, p.punched_at DESC, p.punch_id DESC) last
+     WHERE last.kind = 'IN'
 $$;
 
 

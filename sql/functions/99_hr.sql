@@ -9,8 +9,9 @@
 --   UNREGULARISED the day's last punch is an IN (a forgotten out-punch)       paid 0, and the month
 --                 cannot be closed until a MANAGER adds the OUT as a correction: never closed by itself
 --   HALF_LEAVE    an approved half-day leave: the leave half is paid by its type; the other half is
---                 present when the hours worked reach the shift's half-day hours, else absent (no late
---                 mark on such a day: the person comes or goes at mid-day)
+--                 present when the hours worked reach the shift's absent hours (the hours that make a
+--                 half day on any other day), else absent; no late mark on such a day (the person comes
+--                 or goes at mid-day)
 --   ABSENT        no punch, or hours below the shift's absent hours            paid 0
 --   HALF_DAY      hours below the half-day hours                              paid 0.5
 --   LATE          the first IN after start + grace minutes (to the second)    paid 1
@@ -28,6 +29,9 @@ DECLARE
     boss integer := NEW.manager_id;
     steps integer := 0;
 BEGIN
+    IF NEW.manager_id = NEW.staff_id THEN
+        RETURN NEW;   -- employee_not_own_manager says so
+    END IF;
     -- The reporting line never comes back to the person (a cycle of managers).
     WHILE boss IS NOT NULL AND steps < 100 LOOP
         IF boss = NEW.staff_id THEN
@@ -159,11 +163,13 @@ CREATE OR REPLACE FUNCTION hr.open_days(p_branch integer, p_today date DEFAULT (
 RETURNS TABLE (staff_id integer, work_day date, last_in timestamptz)
 LANGUAGE sql STABLE
 AS $$
-    SELECT DISTINCT ON (p.staff_id, p.work_day) p.staff_id, p.work_day, p.punched_at
-      FROM hr.punch p
-     WHERE p.branch_id = p_branch AND p.work_day < p_today
-       AND NOT hr.month_is_closed(p.branch_id, p.work_day)
-     ORDER BY p.staff_id, p.work_day, p.punched_at DESC, p.punch_id DESC
+    SELECT last.staff_id, last.work_day, last.punched_at
+      FROM (SELECT DISTINCT ON (p.staff_id, p.work_day) p.staff_id, p.work_day, p.punched_at, p.kind
+              FROM hr.punch p
+             WHERE p.branch_id = p_branch AND p.work_day < p_today
+               AND NOT hr.month_is_closed(p.branch_id, p.work_day)
+             ORDER BY p.staff_id, p.work_day, p.punched_at DESC, p.punch_id DESC) last
+     WHERE last.kind = 'IN'
 $$;
 
 -- ---------------------------------------------------------------------------
@@ -299,6 +305,10 @@ BEGIN
         SELECT staff_id, designation INTO decider FROM master.staff WHERE staff_id = audit.current_staff_id();
     ELSE
         NEW.decided_at := now();
+        IF audit.current_staff_id() IS NOT NULL AND NEW.decided_by IS DISTINCT FROM audit.current_staff_id() THEN
+            RAISE EXCEPTION 'a decision is recorded in the name of who makes it'
+                USING ERRCODE = 'check_violation', CONSTRAINT = 'leave_decided_by_manager';
+        END IF;
         SELECT staff_id, designation INTO decider FROM master.staff WHERE staff_id = NEW.decided_by;
     END IF;
     IF audit.current_staff_id() IS NOT NULL AND NOT (
@@ -389,7 +399,7 @@ AS $$
                 WHEN 'HALF_DAY' THEN 0.5
                 WHEN 'LEAVE' THEN CASE WHEN j.is_paid THEN 1 ELSE 0 END
                 WHEN 'HALF_LEAVE' THEN CASE WHEN j.is_paid THEN 0.5 ELSE 0 END
-                     + CASE WHEN coalesce(j.worked_minutes, 0) >= j.half_day_hours * 60 THEN 0.5 ELSE 0 END
+                     + CASE WHEN coalesce(j.worked_minutes, 0) >= j.absent_hours * 60 THEN 0.5 ELSE 0 END
                 ELSE 0 END::numeric AS paid,
            coalesce(j.corrected, false)
       FROM judged j
