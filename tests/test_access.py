@@ -11,6 +11,7 @@ from claim_ids import claim_ids
 from communication_ids import communication_ids
 from conftest import ROOT, csrf_from, login, page_csrf
 from crm_ids import crm_ids
+from hr_ids import hr_ids
 from inventory_ids import inventory_ids
 from procurement_ids import procurement_ids
 from sales_ids import sales_ids
@@ -420,6 +421,7 @@ def showroom(app, engine, make_branch, make_staff):
     ids.update(service_bill_ids(engine, branch_id))
     ids.update(crm_ids(engine, branch_id, ids["lead_id"]))
     ids.update(communication_ids(engine, branch_id, ids["customer_id"]))
+    ids.update(hr_ids(engine, branch_id, target_id))
     return {"codes": codes, "ids": ids, "target": target_id}
 
 

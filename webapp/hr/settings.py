@@ -21,12 +21,13 @@ def _year() -> int:
 
 def _page(conn, status: int = 200, **forms):
     year = _year()
+    quotas = queries.quotas(conn, year)
     quota_form = forms.get("quota_form") or QuotaForm(data={"year": year})
-    quota_form.leave_code.choices = [(q["leave_code"], q["name"]) for q in queries.quotas(conn, year)]
+    quota_form.leave_code.choices = [(q["leave_code"], q["name"]) for q in quotas]
     return render_template(
         "hr/settings.html", year=year, weekdays=WEEKDAYS,
         shifts=queries.shifts(conn, current_user.branch_id), holidays=queries.holidays(conn, current_user.branch_id, year),
-        departments=queries.departments(conn), quotas=queries.quotas(conn, year),
+        departments=queries.departments(conn), quotas=quotas,
         shift_form=forms.get("shift_form") or ShiftForm(), holiday_form=forms.get("holiday_form") or HolidayForm(),
         department_form=forms.get("department_form") or DepartmentForm(), quota_form=quota_form), status
 
