@@ -107,7 +107,11 @@ DECLARE
     after_kind text;
 BEGIN
     IF NEW.terminal_id IS NOT NULL THEN
-        NEW.punched_at := now();   -- the server's time, never the terminal's
+        -- The server's time, never the terminal's. Only the owner's tools (seed-demo's month of punches)
+        -- write a terminal punch with a time of their own.
+        IF NOT platform.acting_as_owner() THEN
+            NEW.punched_at := now();
+        END IF;
         IF NOT EXISTS (SELECT 1 FROM hr.terminal t WHERE t.terminal_id = NEW.terminal_id
                           AND t.branch_id = NEW.branch_id AND t.revoked_at IS NULL) THEN
             RAISE EXCEPTION 'terminal % is not enabled at this branch', NEW.terminal_id

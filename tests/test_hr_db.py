@@ -5,6 +5,7 @@ classification with hand-checked days: September 2025 (the 1st a Monday, Sundays
 09:30-18:30, grace 10 minutes, half day below 6 hours, absent below 3 hours, weekly off Sunday."""
 from __future__ import annotations
 
+from datetime import timedelta
 from decimal import Decimal
 
 import builders as b
@@ -12,6 +13,7 @@ import hr_builders as hr
 import pytest
 import sqlalchemy as sa
 from builders import refused
+from conftest import APP_ROLE
 
 MONTH = "2025-09-01"
 AFTER = "2025-10-05"   # "today" for the classification: the month is over
@@ -64,10 +66,14 @@ def test_a_forgotten_out_punch_does_not_stop_the_next_day_and_stays_open_until_r
 def test_a_terminal_punch_takes_the_servers_time_and_a_correction_no_time_to_come(conn, shop):
     branch, manager, person = shop
     terminal = hr.terminal(conn, branch, manager)
+    # As a request does: the app's role, the terminal's branch.
+    conn.execute(sa.text(f"SET LOCAL ROLE {APP_ROLE}"))
+    conn.execute(sa.text("SELECT set_config('erp.branch_id', :b, true)"), {"b": str(branch)})
     stamped = conn.execute(sa.text("""
         INSERT INTO hr.punch (branch_id, staff_id, kind, punched_at, terminal_id)
         VALUES (:b, :s, 'IN', '2020-01-01 10:00+05:30', :t) RETURNING punched_at = now()"""),
         {"b": branch, "s": person, "t": terminal}).scalar()
+    conn.execute(sa.text("RESET ROLE"))
     assert stamped is True
     with refused(conn, "punch_not_in_future"):
         conn.execute(sa.text("""INSERT INTO hr.punch (branch_id, staff_id, kind, punched_at, reason, marked_by)
@@ -302,3 +308,30 @@ def test_closing_a_month_waits_for_regularisation_and_then_is_permanent(conn, sh
         conn.execute(sa.text("UPDATE hr.month_close_line SET lop_days = 0 WHERE staff_id = :s"), {"s": person})
     with refused(conn, sqlstate="23001"):
         conn.execute(sa.text("DELETE FROM hr.month_close WHERE branch_id = :b"), {"b": branch})
+
+
+# ----------------------------------------------------------------------------- the demo showroom
+
+
+def test_seed_demo_has_a_month_of_attendance_late_marks_a_forgotten_out_punch_and_leave(conn, app):
+    from seed.demo import seed_demo
+    from webapp.formatting import today_ist
+
+    with app.app_context():
+        seed_demo(conn, lambda: "2580")
+    blr = b.scalar(conn, "SELECT branch_id FROM master.branch WHERE branch_code = 'BLR1'")
+    today = today_ist()
+    last_month = (today.replace(day=1) - timedelta(days=1)).replace(day=1)
+    t = conn.execute(sa.text("""SELECT st.staff_code, t.late_marks, t.half_days, t.unregularised, t.leave_days
+                                  FROM hr.attendance_totals(:b, :m) t JOIN master.staff st USING (staff_id)"""),
+                     {"b": blr, "m": last_month}).mappings().all()
+    by_code = {r["staff_code"]: r for r in t}
+    assert by_code["S02"]["late_marks"] == 4 and by_code["S02"]["leave_days"] == 1
+    assert by_code["T01"]["half_days"] == 1
+    assert sum(r["unregularised"] for r in t) == 0          # last month can be closed
+    open_days = b.scalar(conn, "SELECT count(*) FROM hr.open_days(:b) o JOIN master.staff s USING (staff_id) "
+                               "WHERE s.staff_code = 'S01'", b=blr)
+    assert open_days == 1                                   # the forgotten out-punch waiting for MGR1
+    statuses = sorted(conn.execute(sa.text("SELECT status FROM hr.leave_application")).scalars())
+    assert statuses == ["APPROVED", "PENDING"]
+    assert b.scalar(conn, "SELECT count(*) FROM hr.punch WHERE reason IS NOT NULL") == 1
