@@ -8,7 +8,7 @@
 --   HOLIDAY       the branch's holiday list                                   paid 1
 --   WEEKLY_OFF    the person's shift's weekly off                             paid 1
 --   LEAVE         an approved full-day leave                                  paid 1 (loss of pay: 0)
---   FUTURE/TODAY  not over yet: counted nowhere
+--   FUTURE/TODAY  not over yet (a day counts once it is over): counted nowhere
 --   UNREGULARISED the day's last punch is an IN (a forgotten out-punch)       paid 0, and the month
 --                 cannot be closed until a MANAGER adds the OUT as a correction: never closed by itself
 --   HALF_LEAVE    an approved half-day leave: the leave half is paid by its type; the other half is
@@ -389,7 +389,7 @@ AS $$
                     WHEN extract(isodow FROM d.day) = d.weekly_off THEN 'WEEKLY_OFF'
                     WHEN d.leave_code IS NOT NULL AND d.half IS NULL THEN 'LEAVE'
                     WHEN d.day > p_today THEN 'FUTURE'
-                    WHEN d.day = p_today AND (d.last_kind IS NULL OR d.last_kind = 'IN') THEN 'TODAY'
+                    WHEN d.day = p_today THEN 'TODAY'
                     WHEN d.last_kind = 'IN' THEN 'UNREGULARISED'
                     WHEN d.leave_code IS NOT NULL THEN 'HALF_LEAVE'
                     WHEN d.worked_minutes IS NULL OR d.worked_minutes < d.absent_hours * 60 THEN 'ABSENT'

@@ -1489,7 +1489,7 @@ CREATE FUNCTION hr.attendance_days(p_branch integer, p_month date, p_today date 
                     WHEN extract(isodow FROM d.day) = d.weekly_off THEN 'WEEKLY_OFF'
                     WHEN d.leave_code IS NOT NULL AND d.half IS NULL THEN 'LEAVE'
                     WHEN d.day > p_today THEN 'FUTURE'
-                    WHEN d.day = p_today AND (d.last_kind IS NULL OR d.last_kind = 'IN') THEN 'TODAY'
+                    WHEN d.day = p_today THEN 'TODAY'
                     WHEN d.last_kind = 'IN' THEN 'UNREGULARISED'
                     WHEN d.leave_code IS NOT NULL THEN 'HALF_LEAVE'
                     WHEN d.worked_minutes IS NULL OR d.worked_minutes < d.absent_hours * 60 THEN 'ABSENT'
