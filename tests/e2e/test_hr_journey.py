@@ -60,7 +60,8 @@ def test_punch_at_the_terminal_regularise_a_forgotten_punch_and_read_the_sheet(n
 
     page.goto("/login")
     dashboard = LoginPage(page).log_in("MGR1", "482913")
-    dashboard.open_module("My team")
+    dashboard.open_module("Attendance and leave")
+    page.get_by_role("main").get_by_role("link", name="My team").click()
     team = TeamPage(page)
     expect(team.forgotten("Arjun Shetty")).to_contain_text(f"{forgotten:%d-%m-%Y}")
     correction = team.regularise("Arjun Shetty")
