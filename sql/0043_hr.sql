@@ -41,6 +41,9 @@ CREATE TABLE hr.shift (
 );
 CREATE UNIQUE INDEX shift_one_default ON hr.shift (branch_id) WHERE is_default;
 SELECT audit.track('hr.shift', 'shift_id');
+ALTER TABLE hr.shift ENABLE ROW LEVEL SECURITY;
+CREATE POLICY own_branch ON hr.shift USING (platform.branch_visible(branch_id))
+    WITH CHECK (platform.branch_visible(branch_id));
 
 CREATE TABLE hr.holiday (
     holiday_id integer GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
@@ -50,6 +53,9 @@ CREATE TABLE hr.holiday (
     CONSTRAINT holiday_once_a_day UNIQUE (branch_id, on_date)
 );
 SELECT audit.track('hr.holiday', 'holiday_id');
+ALTER TABLE hr.holiday ENABLE ROW LEVEL SECURITY;
+CREATE POLICY own_branch ON hr.holiday USING (platform.branch_visible(branch_id))
+    WITH CHECK (platform.branch_visible(branch_id));
 
 -- Employment details of a staff member. PAN and the bank account stay on master.staff (their
 -- existing checks); PF, ESI and the emergency contact are here. Never deleted: a person who leaves

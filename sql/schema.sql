@@ -16359,6 +16359,12 @@ CREATE POLICY own_branch ON crm.test_ride USING (platform.branch_visible(branch_
 ALTER TABLE crm.test_ride ENABLE ROW LEVEL SECURITY;
 
 --
+-- Name: holiday; Type: ROW SECURITY; Schema: hr; Owner: -
+--
+
+ALTER TABLE hr.holiday ENABLE ROW LEVEL SECURITY;
+
+--
 -- Name: leave_application; Type: ROW SECURITY; Schema: hr; Owner: -
 --
 
@@ -16375,6 +16381,13 @@ ALTER TABLE hr.month_close ENABLE ROW LEVEL SECURITY;
 --
 
 ALTER TABLE hr.month_close_line ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: holiday own_branch; Type: POLICY; Schema: hr; Owner: -
+--
+
+CREATE POLICY own_branch ON hr.holiday USING (platform.branch_visible(branch_id)) WITH CHECK (platform.branch_visible(branch_id));
+
 
 --
 -- Name: leave_application own_branch; Type: POLICY; Schema: hr; Owner: -
@@ -16405,6 +16418,13 @@ CREATE POLICY own_branch ON hr.punch USING (platform.branch_visible(branch_id)) 
 
 
 --
+-- Name: shift own_branch; Type: POLICY; Schema: hr; Owner: -
+--
+
+CREATE POLICY own_branch ON hr.shift USING (platform.branch_visible(branch_id)) WITH CHECK (platform.branch_visible(branch_id));
+
+
+--
 -- Name: terminal own_branch; Type: POLICY; Schema: hr; Owner: -
 --
 
@@ -16416,6 +16436,12 @@ CREATE POLICY own_branch ON hr.terminal USING (platform.branch_visible(branch_id
 --
 
 ALTER TABLE hr.punch ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: shift; Type: ROW SECURITY; Schema: hr; Owner: -
+--
+
+ALTER TABLE hr.shift ENABLE ROW LEVEL SECURITY;
 
 --
 -- Name: terminal; Type: ROW SECURITY; Schema: hr; Owner: -
