@@ -336,6 +336,7 @@ ACCESS.update({
     "hr.holiday_new": HR_MANAGERS,
     "hr.department_new": HR_MANAGERS,
     "hr.quota_save": HR_MANAGERS,
+    "hr.carry_forward": HR_MANAGERS,
     "hr.sheet": frozenset({"ADMIN", "MANAGER", "ACCOUNTS"}),
     "hr.sheet_pdf": frozenset({"ADMIN", "MANAGER", "ACCOUNTS"}),
     "hr.sheet_xlsx": frozenset({"ADMIN", "MANAGER", "ACCOUNTS"}),

@@ -240,3 +240,16 @@ def test_who_sees_what(app, team):
     manager = logged_in(app, "MGR")
     token = page_csrf(manager, "/hr/sheet")
     assert manager.post(f"/hr/sheet/close?month={MONTH}", data={"csrf_token": token}).status_code == 403
+
+
+def test_unused_leave_is_carried_into_the_year_from_the_settings(app, engine, team):
+    with engine.begin() as conn:
+        hr.quota(conn, "EL", 2025, "15", carry="30")
+    manager = logged_in(app, "MGR")
+    token = page_csrf(manager, "/hr/settings?year=2026")
+    response = manager.post("/hr/quotas/carry-forward?year=2026", data={"csrf_token": token})
+    assert response.status_code == 303
+    assert "carried into 2026: 4 balances written" in manager.get("/hr/settings?year=2026").get_data(as_text=True)
+    with engine.connect() as conn:
+        assert conn.execute(sa.text("SELECT days FROM hr.leave_opening WHERE staff_id = :s AND year = 2026"),
+                            {"s": team["S1"]}).scalar() == 15

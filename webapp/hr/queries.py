@@ -356,3 +356,7 @@ def save_quota(conn: Connection, leave_code: str, year: int, days, carry) -> Non
         INSERT INTO hr.leave_quota (leave_code, year, days, carry_forward_max) VALUES (:c, :y, :d, :f)
         ON CONFLICT (leave_code, year) DO UPDATE SET days = EXCLUDED.days, carry_forward_max = EXCLUDED.carry_forward_max"""),
         {"c": leave_code, "y": year, "d": days, "f": carry})
+
+
+def carry_forward(conn: Connection, year: int) -> int:
+    return conn.execute(sa.text("SELECT hr.carry_forward(:y)"), {"y": year}).scalar_one()

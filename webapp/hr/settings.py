@@ -8,7 +8,7 @@ from flask_login import current_user
 from ..db import get_conn
 from ..errors import redirect_response
 from ..formatting import today_ist
-from ..forms import save_or_field_error
+from ..forms import FlaskForm, save_or_field_error
 from ..security import allow
 from . import bp, queries
 from .forms import CONSTRAINT_MESSAGES, WEEKDAYS, DepartmentForm, HolidayForm, QuotaForm, ShiftForm
@@ -101,3 +101,18 @@ def quota_save():
     form.leave_code.choices = [(q["leave_code"], q["name"]) for q in queries.quotas(conn, _year())]
     return _saved_or_page(conn, form, "quota_form", lambda: queries.save_quota(
         conn, form.leave_code.data, form.year.data, form.days.data, form.carry_forward_max.data), "Quota saved.")
+
+
+@bp.post("/quotas/carry-forward")
+@allow("hr.settings")
+def carry_forward():
+    """Carry each person's unused leave of the year before into ?year= (up to each type's limit), once."""
+    conn = get_conn()
+    year = _year()
+    if not FlaskForm().validate_on_submit():   # the CSRF token only
+        flash("The form expired: try again.", "error")
+    else:
+        carried = queries.carry_forward(conn, year)
+        flash(f"Unused leave of {year - 1} carried into {year}: {carried} balance{'s' if carried != 1 else ''} written "
+              "(people carried before keep theirs).", "success")
+    return redirect_response(url_for("hr.settings", year=year) + "#leave")
