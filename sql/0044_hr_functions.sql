@@ -363,8 +363,10 @@ AS $$
         SELECT p.staff_id, p.work_day,
                min(p.punched_at) FILTER (WHERE p.kind = 'IN') AS first_in,
                max(p.punched_at) FILTER (WHERE p.kind = 'OUT') AS last_out,
-               (array_agg(p.kind ORDER BY p.punched_at DESC, p.punch_id DESC))[1] AS last_kind,
-               sum(CASE p.kind WHEN 'OUT' THEN 1 ELSE -1 END * extract(epoch FROM p.punched_at)) AS worked_seconds,
+               -- Punches alternate from an IN (hr.check_punch): an odd count ends on an IN.
+               CASE WHEN count(*) % 2 = 1 THEN 'IN' ELSE 'OUT' END AS last_kind,
+               sum(CASE p.kind WHEN 'OUT' THEN p.punched_at - timestamptz '2000-01-01 00:00+00'
+                                ELSE timestamptz '2000-01-01 00:00+00' - p.punched_at END) AS worked,
                bool_or(p.reason IS NOT NULL) AS corrected
           FROM m, hr.punch p
          WHERE p.branch_id = p_branch AND p.work_day BETWEEN m.first_day AND m.last_day
@@ -376,7 +378,7 @@ AS $$
            AND a.from_date <= m.last_day AND a.to_date >= m.first_day
     ), days AS (
         SELECT pe.*, g.d::date AS day, pu.first_in, pu.last_out, pu.last_kind, pu.corrected,
-               CASE WHEN pu.last_kind = 'OUT' THEN round(pu.worked_seconds / 60)::integer END AS worked_minutes,
+               CASE WHEN pu.last_kind = 'OUT' THEN (extract(epoch FROM pu.worked) / 60)::integer END AS worked_minutes,
                h.holiday_id IS NOT NULL AS is_holiday, l.leave_code, l.half, l.is_paid
           FROM people pe
           CROSS JOIN LATERAL generate_series(pe.from_day, pe.to_day, interval '1 day') AS g(d)

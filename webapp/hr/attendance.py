@@ -135,7 +135,7 @@ def sheet_xlsx():
     for t in context["totals"]:
         row = dict(t)
         for d in context["dates"]:
-            status = context["days"].get(t["staff_id"], {}).get(d, {}).get("status")
+            status = context["days"].get(t["staff_id"], {}).get(d)
             row[f"d{d.day}"] = STATUS_LABELS.get(status, ("", ""))[0]
         rows.append(row)
     heading = f"Attendance {month:%m-%Y}" + (" (closed)" if context["closed"] else " (not closed)")

@@ -184,15 +184,16 @@ def attendance_days(conn: Connection, branch_id: int, month: date, staff_id: int
 
 
 def sheet(conn: Connection, branch_id: int, month: date):
-    """The month per person: (people with their totals, days per person keyed by staff id)."""
+    """The month per person: (people with their totals, {staff id: {day: status}})."""
     totals = conn.execute(sa.text("""
         SELECT t.*, st.name, st.staff_code, d.name AS department
           FROM hr.attendance_totals(:b, :m) t JOIN master.staff st ON st.staff_id = t.staff_id
           JOIN hr.employee e ON e.staff_id = t.staff_id LEFT JOIN hr.department d ON d.department_id = e.department_id
          ORDER BY st.name"""), {"b": branch_id, "m": month}).mappings().all()
-    days: dict[int, dict[date, dict]] = {}
-    for row in attendance_days(conn, branch_id, month):
-        days.setdefault(row["staff_id"], {})[row["day"]] = row
+    days: dict[int, dict[date, str]] = {}
+    for staff_id, day, status in conn.execute(sa.text(
+            "SELECT staff_id, day, status FROM hr.attendance_days(:b, :m)"), {"b": branch_id, "m": month}):
+        days.setdefault(staff_id, {})[day] = status
     return totals, days
 
 
