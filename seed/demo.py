@@ -69,6 +69,7 @@ def seed_demo(conn: Connection, new_pin: Callable[[], str]) -> list[tuple[str, s
     _seed_sold_here(conn, branch_ids)
     _seed_crm(conn, branch_ids)
     _seed_communication(conn)
+    _seed_hr(conn, branch_ids)
     return created
 
 
@@ -697,3 +698,110 @@ def _seed_communication(conn: Connection) -> None:
     if rahul:
         conn.execute(sa.text("""INSERT INTO communication.consent (customer_id, channel, opted_in, how, note)
                                 VALUES (:c, 'SMS', false, 'SMS_REPLY', 'Replied STOP')"""), {"c": rahul})
+
+
+# HR: departments, the branches' shifts and holidays, employment details, leave quotas, a month of punches at the
+# front-desk terminal with late marks, and leave applications (one pending, one approved).
+DEPARTMENTS = {"Management": ("ADMIN", "MGR1", "MGR2"), "Sales": ("S01", "S02", "S11"), "Service": ("SA01", "T01", "T02", "T11"),
+               "Accounts": ("AC01",)}
+HOLIDAYS = [("01-26", "Republic Day"), ("05-01", "May Day"), ("08-15", "Independence Day"), ("10-02", "Gandhi Jayanti"),
+            ("11-01", "Kannada Rajyotsava"), ("12-25", "Christmas")]
+
+
+def _seed_hr(conn: Connection, branch_ids: dict[str, int]) -> None:
+    """Last month complete (S02 late on four days, T01 a half day, one forgotten out-punch of S01 regularised by
+    the manager with its reason, casual leave of S02 approved) and not closed, so accounts can close it; this
+    month up to yesterday, with S01's out-punch of the last working day forgotten (on MGR1's team page);
+    T01's casual leave next week waiting for MGR1."""
+    import hashlib
+    import secrets
+    from datetime import datetime, timedelta
+
+    from webapp.formatting import IST, today_ist
+
+    today = today_ist()
+    staff = dict(conn.execute(sa.text("SELECT staff_code, staff_id FROM master.staff")).all())
+    branch_of = dict(conn.execute(sa.text("SELECT staff_code, branch_id FROM master.staff")).all())
+
+    def run(sql: str, **params):
+        return conn.execute(sa.text(sql), params)
+
+    departments = {name: run("INSERT INTO hr.department (name) VALUES (:n) RETURNING department_id", n=name).scalar_one()
+                   for name in DEPARTMENTS}
+    terminals = {}
+    for code, branch in branch_ids.items():
+        run("""INSERT INTO hr.shift (branch_id, name, starts_at, ends_at, grace_minutes, half_day_hours, absent_hours,
+                                     weekly_off, is_default)
+               VALUES (:b, 'General', '09:30', '18:30', 10, 6, 3, 2, true)""", b=branch)   # weekly off: Tuesday
+        for year in (today.year - 1, today.year):
+            for day, name in HOLIDAYS:
+                run("INSERT INTO hr.holiday (branch_id, on_date, name) VALUES (:b, :d, :n)", b=branch,
+                    d=f"{year}-{day}", n=name)
+        manager = staff["MGR1" if code == "BLR1" else "MGR2"]
+        terminals[branch] = run("""INSERT INTO hr.terminal (branch_id, name, token_sha256, enabled_by)
+                                   VALUES (:b, 'Front desk', :h, :m) RETURNING terminal_id""", b=branch, m=manager,
+                                h=hashlib.sha256(secrets.token_bytes(32)).hexdigest()).scalar_one()
+    reports_to = {"ADMIN": None, "MGR1": "ADMIN", "MGR2": "ADMIN"}
+    for n, (department, codes) in enumerate(DEPARTMENTS.items()):
+        for code in codes:
+            boss = reports_to.get(code, "MGR1" if branch_of[code] == branch_ids["BLR1"] else "MGR2")
+            run("""INSERT INTO hr.employee (staff_id, joined_on, department_id, manager_id, emergency_name,
+                                            emergency_relation, emergency_phone)
+                   VALUES (:s, :j, :d, :m, 'Family contact', 'Spouse', '9845000000')""",
+                s=staff[code], j=today.replace(day=1) - timedelta(days=400 + 30 * n), d=departments[department],
+                m=staff[boss] if boss else None)
+    for year in (today.year - 1, today.year):
+        for code, days, carry in (("CL", 12, 0), ("SL", 12, 0), ("EL", 15, 30)):
+            run("INSERT INTO hr.leave_quota (leave_code, year, days, carry_forward_max) VALUES (:c, :y, :d, :f)",
+                c=code, y=year, d=days, f=carry)
+
+    first = (today.replace(day=1) - timedelta(days=1)).replace(day=1)   # last month
+    holidays = {d for (d,) in run("SELECT on_date FROM hr.holiday WHERE branch_id = :b", b=branch_ids["BLR1"])}
+    working = [first + timedelta(days=n) for n in range((today - first).days)
+               if (first + timedelta(days=n)).isoweekday() != 2 and first + timedelta(days=n) not in holidays]
+    last_month = [d for d in working if d < today.replace(day=1)]
+    s02_leave = last_month[6]
+    forgotten_regularised = last_month[9]
+    forgotten_open = working[-1]
+
+    def at(day, hh: int, mm: int):
+        return datetime(day.year, day.month, day.day, hh, mm, tzinfo=IST)
+
+    def punch(code: str, kind: str, when, reason: str | None = None, by: str | None = None):
+        branch = branch_of[code]
+        run("""INSERT INTO hr.punch (branch_id, staff_id, kind, punched_at, terminal_id, reason, marked_by)
+               VALUES (:b, :s, :k, :at, :t, :r, :m)""", b=branch, s=staff[code], k=kind, at=when,
+            t=None if reason else terminals[branch], r=reason, m=staff[by] if by else None)
+
+    for n, code in enumerate(c for codes in DEPARTMENTS.values() for c in codes):
+        for day in working:
+            if code == "S02" and day == s02_leave:
+                continue
+            late = code == "S02" and day in last_month[2:12:3]          # four late marks
+            arrive = at(day, 9, 52) if late else at(day, 9, 15 + (n * 7 + day.day) % 14)
+            punch(code, "IN", arrive)
+            if code == "T01" and day == last_month[4]:
+                punch(code, "OUT", at(day, 14, 10))                      # a half day
+            elif code == "S01" and day == forgotten_regularised:
+                punch(code, "OUT", at(day, 18, 40), "Forgot to punch out; left at 18:40 with the last customer", "MGR1")
+            elif code == "S01" and day == forgotten_open:
+                pass                                                     # forgotten: on MGR1's team page
+            else:
+                punch(code, "OUT", at(day, 18, 30 + (n * 5 + day.day) % 25))
+
+    def leave(code: str, start, reason: str, half: str | None = None, approve: str | None = None):
+        leave_id = run("""INSERT INTO hr.leave_application (branch_id, staff_id, leave_code, from_date, to_date, half, reason)
+                          VALUES (:b, :s, 'CL', :f, :f, :h, :r) RETURNING leave_id""",
+                       b=branch_of[code], s=staff[code], f=start, h=half, r=reason).scalar_one()
+        if approve:   # decided by the reporting manager, acting as such (hr.check_leave)
+            acting = run("SELECT current_setting('erp.staff_id', true)").scalar()
+            run("SELECT set_config('erp.staff_id', :s, true)", s=str(staff[approve]))
+            run("""UPDATE hr.leave_application SET status = 'APPROVED', decided_by = :d, decided_at = now()
+                    WHERE leave_id = :l""", d=staff[approve], l=leave_id)
+            run("SELECT set_config('erp.staff_id', :s, true)", s=acting or "")
+
+    leave("S02", s02_leave, "Sister's wedding", approve="MGR1")
+    next_week = today + timedelta(days=7)
+    if next_week.isoweekday() == 2:
+        next_week += timedelta(days=1)
+    leave("T01", next_week, "Child's school day")

@@ -39,6 +39,13 @@ CREATE SCHEMA finance;
 
 
 --
+-- Name: hr; Type: SCHEMA; Schema: -; Owner: -
+--
+
+CREATE SCHEMA hr;
+
+
+--
 -- Name: insurance; Type: SCHEMA; Schema: -; Owner: -
 --
 
@@ -1924,6 +1931,504 @@ $$;
 
 
 --
+-- Name: attendance_days(integer, date, date); Type: FUNCTION; Schema: hr; Owner: -
+--
+
+CREATE FUNCTION hr.attendance_days(p_branch integer, p_month date, p_today date DEFAULT ((now() AT TIME ZONE 'Asia/Kolkata'::text))::date) RETURNS TABLE(staff_id integer, day date, status text, first_in timestamp with time zone, last_out timestamp with time zone, worked_minutes integer, leave_code text, leave_days numeric, paid numeric, corrected boolean)
+    LANGUAGE sql STABLE
+    AS $$
+    WITH m AS (
+        SELECT date_trunc('month', p_month)::date AS first_day,
+               (date_trunc('month', p_month) + interval '1 month - 1 day')::date AS last_day
+    ), people AS (
+        SELECT e.staff_id, greatest(e.joined_on, m.first_day) AS from_day,
+               least(coalesce(e.left_on, m.last_day), m.last_day) AS to_day,
+               coalesce(sh.starts_at, time '09:30') AS starts_at, coalesce(sh.grace_minutes, 0) AS grace_minutes,
+               coalesce(sh.half_day_hours, 4) AS half_day_hours, coalesce(sh.absent_hours, 2) AS absent_hours,
+               sh.weekly_off
+          FROM m, hr.employee e
+          JOIN master.staff st ON st.staff_id = e.staff_id
+          LEFT JOIN hr.shift sh ON sh.shift_id = e.shift_id
+                 OR (e.shift_id IS NULL AND sh.branch_id = st.branch_id AND sh.is_default)
+         WHERE st.branch_id = p_branch AND e.joined_on <= m.last_day
+           AND (e.left_on IS NULL OR e.left_on >= m.first_day)
+    ), punched AS (
+        SELECT p.staff_id, p.work_day,
+               min(p.punched_at) FILTER (WHERE p.kind = 'IN') AS first_in,
+               max(p.punched_at) FILTER (WHERE p.kind = 'OUT') AS last_out,
+               -- Punches alternate from an IN (hr.check_punch): an odd count ends on an IN.
+               CASE WHEN count(*) % 2 = 1 THEN 'IN' ELSE 'OUT' END AS last_kind,
+               sum(CASE p.kind WHEN 'OUT' THEN p.punched_at - timestamptz '2000-01-01 00:00+00'
+                                ELSE timestamptz '2000-01-01 00:00+00' - p.punched_at END) AS worked,
+               bool_or(p.reason IS NOT NULL) AS corrected
+          FROM m, hr.punch p
+         WHERE p.branch_id = p_branch AND p.work_day BETWEEN m.first_day AND m.last_day
+         GROUP BY p.staff_id, p.work_day
+    ), leaves AS (
+        SELECT a.staff_id, a.from_date, a.to_date, a.leave_code, a.half, t.is_paid
+          FROM m, hr.leave_application a JOIN hr.leave_type t USING (leave_code)
+         WHERE a.branch_id = p_branch AND a.status = 'APPROVED'
+           AND a.from_date <= m.last_day AND a.to_date >= m.first_day
+    ), days AS (
+        SELECT pe.*, g.d::date AS day, pu.first_in, pu.last_out, pu.last_kind, pu.corrected,
+               CASE WHEN pu.last_kind = 'OUT' THEN (extract(epoch FROM pu.worked) / 60)::integer END AS worked_minutes,
+               h.holiday_id IS NOT NULL AS is_holiday, l.leave_code, l.half, l.is_paid
+          FROM people pe
+          CROSS JOIN LATERAL generate_series(pe.from_day, pe.to_day, interval '1 day') AS g(d)
+          LEFT JOIN punched pu ON pu.staff_id = pe.staff_id AND pu.work_day = g.d::date
+          LEFT JOIN hr.holiday h ON h.branch_id = p_branch AND h.on_date = g.d::date
+          LEFT JOIN leaves l ON l.staff_id = pe.staff_id AND g.d::date BETWEEN l.from_date AND l.to_date
+    ), judged AS (
+        SELECT d.*,
+               CASE WHEN d.is_holiday THEN 'HOLIDAY'
+                    WHEN extract(isodow FROM d.day) = d.weekly_off THEN 'WEEKLY_OFF'
+                    WHEN d.leave_code IS NOT NULL AND d.half IS NULL THEN 'LEAVE'
+                    WHEN d.day > p_today THEN 'FUTURE'
+                    WHEN d.day = p_today THEN 'TODAY'
+                    WHEN d.last_kind = 'IN' THEN 'UNREGULARISED'
+                    WHEN d.leave_code IS NOT NULL THEN 'HALF_LEAVE'
+                    WHEN d.worked_minutes IS NULL OR d.worked_minutes < d.absent_hours * 60 THEN 'ABSENT'
+                    WHEN d.worked_minutes < d.half_day_hours * 60 THEN 'HALF_DAY'
+                    WHEN (d.first_in AT TIME ZONE 'Asia/Kolkata')::time
+                         > d.starts_at + make_interval(mins => d.grace_minutes) THEN 'LATE'
+                    ELSE 'PRESENT' END AS status
+          FROM days d
+    )
+    SELECT j.staff_id, j.day, j.status, j.first_in, j.last_out, j.worked_minutes, j.leave_code,
+           CASE j.status WHEN 'LEAVE' THEN 1 WHEN 'HALF_LEAVE' THEN 0.5 ELSE 0 END::numeric AS leave_days,
+           CASE j.status
+                WHEN 'HOLIDAY' THEN 1 WHEN 'WEEKLY_OFF' THEN 1 WHEN 'PRESENT' THEN 1 WHEN 'LATE' THEN 1
+                WHEN 'HALF_DAY' THEN 0.5
+                WHEN 'LEAVE' THEN CASE WHEN j.is_paid THEN 1 ELSE 0 END
+                WHEN 'HALF_LEAVE' THEN CASE WHEN j.is_paid THEN 0.5 ELSE 0 END
+                     + CASE WHEN coalesce(j.worked_minutes, 0) >= j.absent_hours * 60 THEN 0.5 ELSE 0 END
+                ELSE 0 END::numeric AS paid,
+           coalesce(j.corrected, false)
+      FROM judged j
+$$;
+
+
+--
+-- Name: attendance_totals(integer, date, date); Type: FUNCTION; Schema: hr; Owner: -
+--
+
+CREATE FUNCTION hr.attendance_totals(p_branch integer, p_month date, p_today date DEFAULT ((now() AT TIME ZONE 'Asia/Kolkata'::text))::date) RETURNS TABLE(staff_id integer, days_employed integer, present_days numeric, late_marks integer, half_days integer, absent_days numeric, leave_days numeric, weekly_offs integer, holidays integer, unregularised integer, payment_days numeric, lop_days numeric)
+    LANGUAGE sql STABLE
+    AS $$
+    SELECT d.staff_id, count(*)::integer,
+           (count(*) FILTER (WHERE d.status IN ('PRESENT', 'LATE')) + 0.5 * count(*) FILTER (WHERE d.status = 'HALF_DAY')
+              + sum(CASE WHEN d.status = 'HALF_LEAVE' THEN d.paid - CASE WHEN t.is_paid THEN 0.5 ELSE 0 END ELSE 0 END))::numeric,
+           count(*) FILTER (WHERE d.status = 'LATE')::integer,
+           count(*) FILTER (WHERE d.status = 'HALF_DAY')::integer,
+           (count(*) FILTER (WHERE d.status IN ('ABSENT', 'UNREGULARISED')) + 0.5 * count(*) FILTER (WHERE d.status = 'HALF_DAY')
+              + sum(CASE WHEN d.status = 'HALF_LEAVE' THEN 1 - d.leave_days - (d.paid - CASE WHEN t.is_paid THEN 0.5 ELSE 0 END)
+                         ELSE 0 END))::numeric,
+           sum(d.leave_days),
+           count(*) FILTER (WHERE d.status = 'WEEKLY_OFF')::integer,
+           count(*) FILTER (WHERE d.status = 'HOLIDAY')::integer,
+           count(*) FILTER (WHERE d.status = 'UNREGULARISED')::integer,
+           sum(d.paid),
+           (count(*) FILTER (WHERE d.status NOT IN ('FUTURE', 'TODAY')) - sum(d.paid))::numeric
+      FROM hr.attendance_days(p_branch, p_month, p_today) d
+      LEFT JOIN hr.leave_type t ON t.leave_code = d.leave_code
+     GROUP BY d.staff_id
+$$;
+
+
+--
+-- Name: carry_forward(integer); Type: FUNCTION; Schema: hr; Owner: -
+--
+
+CREATE FUNCTION hr.carry_forward(p_year integer) RETURNS integer
+    LANGUAGE sql
+    AS $$
+    WITH carried AS (
+        INSERT INTO hr.leave_opening (staff_id, leave_code, year, days)
+        SELECT e.staff_id, q.leave_code, p_year,
+               least(greatest(hr.leave_balance(e.staff_id, q.leave_code, p_year - 1), 0), q.carry_forward_max)
+          FROM hr.employee e
+          JOIN master.staff st ON st.staff_id = e.staff_id AND st.is_active
+          JOIN hr.leave_quota q ON q.year = p_year - 1 AND q.carry_forward_max > 0
+         WHERE e.left_on IS NULL
+        ON CONFLICT DO NOTHING
+        RETURNING 1)
+    SELECT count(*)::integer FROM carried
+$$;
+
+
+--
+-- Name: check_employee(); Type: FUNCTION; Schema: hr; Owner: -
+--
+
+CREATE FUNCTION hr.check_employee() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+    boss integer := NEW.manager_id;
+    steps integer := 0;
+BEGIN
+    IF NEW.manager_id = NEW.staff_id THEN
+        RETURN NEW;   -- employee_not_own_manager says so
+    END IF;
+    -- The reporting line never comes back to the person (a cycle of managers).
+    WHILE boss IS NOT NULL AND steps < 100 LOOP
+        IF boss = NEW.staff_id THEN
+            RAISE EXCEPTION 'staff % would report to themselves through their managers', NEW.staff_id
+                USING ERRCODE = 'check_violation', CONSTRAINT = 'employee_manager_cycle';
+        END IF;
+        SELECT e.manager_id INTO boss FROM hr.employee e WHERE e.staff_id = boss;
+        steps := steps + 1;
+    END LOOP;
+    IF NEW.shift_id IS NOT NULL AND NOT EXISTS (
+            SELECT 1 FROM hr.shift sh JOIN master.staff st ON st.branch_id = sh.branch_id
+             WHERE sh.shift_id = NEW.shift_id AND st.staff_id = NEW.staff_id) THEN
+        RAISE EXCEPTION 'the shift is of another branch'
+            USING ERRCODE = 'check_violation', CONSTRAINT = 'employee_shift_of_branch';
+    END IF;
+    RETURN NEW;
+END
+$$;
+
+
+--
+-- Name: check_leave(); Type: FUNCTION; Schema: hr; Owner: -
+--
+
+CREATE FUNCTION hr.check_leave() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+    person record;
+    kind record;
+    decider record;
+    m_day date;
+BEGIN
+    SELECT e.joined_on, e.left_on, e.manager_id, st.is_active, st.branch_id INTO person
+      FROM hr.employee e JOIN master.staff st ON st.staff_id = e.staff_id
+     WHERE e.staff_id = NEW.staff_id
+       FOR UPDATE OF e;   -- one person's applications are checked one at a time (the balance)
+    FOR m_day IN SELECT generate_series(date_trunc('month', NEW.from_date), NEW.to_date, interval '1 month')::date LOOP
+        IF hr.month_is_closed(NEW.branch_id, m_day) THEN
+            RAISE EXCEPTION 'the attendance of % is closed', to_char(m_day, 'MM-YYYY')
+                USING ERRCODE = 'check_violation', CONSTRAINT = 'leave_month_open';
+        END IF;
+    END LOOP;
+
+    IF TG_OP = 'INSERT' THEN
+        IF NEW.status <> 'PENDING' THEN
+            RAISE EXCEPTION 'an application starts pending'
+                USING ERRCODE = 'check_violation', CONSTRAINT = 'leave_status_move';
+        END IF;
+        IF NOT person.is_active OR NEW.from_date < person.joined_on
+           OR (person.left_on IS NOT NULL AND NEW.to_date > person.left_on) THEN
+            RAISE EXCEPTION 'staff % is not working here then', NEW.staff_id
+                USING ERRCODE = 'check_violation', CONSTRAINT = 'leave_by_active_staff';
+        END IF;
+        IF person.branch_id <> NEW.branch_id THEN
+            RAISE EXCEPTION 'an application is the branch''s of the person'
+                USING ERRCODE = 'check_violation', CONSTRAINT = 'leave_at_own_branch';
+        END IF;
+        SELECT * INTO kind FROM hr.leave_type WHERE leave_code = NEW.leave_code;
+        IF NOT kind.is_active THEN
+            RAISE EXCEPTION 'leave type % is not in use', NEW.leave_code
+                USING ERRCODE = 'check_violation', CONSTRAINT = 'leave_type_in_use';
+        END IF;
+        NEW.days := hr.leave_days(NEW.staff_id, NEW.from_date, NEW.to_date, NEW.half IS NOT NULL);
+        IF NEW.days = 0 THEN
+            RAISE EXCEPTION 'no working day in the period'
+                USING ERRCODE = 'check_violation', CONSTRAINT = 'leave_has_working_days';
+        END IF;
+        IF kind.has_quota AND NEW.days > hr.leave_balance(NEW.staff_id, NEW.leave_code,
+                                                         extract(year FROM NEW.from_date)::integer) THEN
+            RAISE EXCEPTION '% days of % are more than the balance', NEW.days, NEW.leave_code
+                USING ERRCODE = 'check_violation', CONSTRAINT = 'leave_within_balance';
+        END IF;
+        NEW.applied_at := now();
+        RETURN NEW;
+    END IF;
+
+    -- An application's words never change; only its status moves: PENDING -> APPROVED / REJECTED by
+    -- the reporting manager (a MANAGER or ADMIN when the person has none), PENDING -> CANCELLED by
+    -- the person or the manager, APPROVED -> CANCELLED by the manager while the month is open.
+    IF (NEW.branch_id, NEW.staff_id, NEW.leave_code, NEW.from_date, NEW.to_date, NEW.half, NEW.days, NEW.reason, NEW.applied_at)
+       IS DISTINCT FROM
+       (OLD.branch_id, OLD.staff_id, OLD.leave_code, OLD.from_date, OLD.to_date, OLD.half, OLD.days, OLD.reason, OLD.applied_at) THEN
+        RAISE EXCEPTION 'an application''s dates and reason do not change'
+            USING ERRCODE = 'check_violation', CONSTRAINT = 'leave_is_fixed';
+    END IF;
+    IF NEW.status = OLD.status THEN
+        IF (NEW.decided_by, NEW.decided_at, NEW.decision_note) IS DISTINCT FROM (OLD.decided_by, OLD.decided_at, OLD.decision_note) THEN
+            RAISE EXCEPTION 'a decision is not changed'
+                USING ERRCODE = 'check_violation', CONSTRAINT = 'leave_is_fixed';
+        END IF;
+        RETURN NEW;
+    END IF;
+    IF NOT ((OLD.status = 'PENDING' AND NEW.status IN ('APPROVED', 'REJECTED', 'CANCELLED'))
+            OR (OLD.status = 'APPROVED' AND NEW.status = 'CANCELLED')) THEN
+        RAISE EXCEPTION 'leave cannot go from % to %', OLD.status, NEW.status
+            USING ERRCODE = 'check_violation', CONSTRAINT = 'leave_status_move';
+    END IF;
+    IF NEW.status = 'CANCELLED' THEN
+        NEW.decided_by := OLD.decided_by;
+        NEW.decided_at := OLD.decided_at;
+        IF OLD.status = 'PENDING' AND audit.current_staff_id() IS NOT DISTINCT FROM NEW.staff_id THEN
+            RETURN NEW;
+        END IF;
+        decider := NULL;
+        SELECT staff_id, designation INTO decider FROM master.staff WHERE staff_id = audit.current_staff_id();
+    ELSE
+        NEW.decided_at := now();
+        IF audit.current_staff_id() IS NOT NULL AND NEW.decided_by IS DISTINCT FROM audit.current_staff_id() THEN
+            RAISE EXCEPTION 'a decision is recorded in the name of who makes it'
+                USING ERRCODE = 'check_violation', CONSTRAINT = 'leave_decided_by_manager';
+        END IF;
+        SELECT staff_id, designation INTO decider FROM master.staff WHERE staff_id = NEW.decided_by;
+    END IF;
+    IF audit.current_staff_id() IS NOT NULL AND NOT (
+           decider.staff_id IS NOT NULL AND decider.staff_id <> NEW.staff_id
+           AND (decider.staff_id = person.manager_id
+                OR (person.manager_id IS NULL AND decider.designation IN ('ADMIN', 'MANAGER')))) THEN
+        RAISE EXCEPTION 'only the reporting manager decides this leave'
+            USING ERRCODE = 'check_violation', CONSTRAINT = 'leave_decided_by_manager';
+    END IF;
+    RETURN NEW;
+END
+$$;
+
+
+--
+-- Name: check_month_close(); Type: FUNCTION; Schema: hr; Owner: -
+--
+
+CREATE FUNCTION hr.check_month_close() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+    last_day date := (NEW.month + interval '1 month - 1 day')::date;
+BEGIN
+    IF last_day >= (now() AT TIME ZONE 'Asia/Kolkata')::date THEN
+        RAISE EXCEPTION 'the month is not over'
+            USING ERRCODE = 'check_violation', CONSTRAINT = 'month_close_after_month_end';
+    END IF;
+    IF EXISTS (SELECT 1 FROM hr.open_days(NEW.branch_id) o WHERE o.work_day BETWEEN NEW.month AND last_day) THEN
+        RAISE EXCEPTION 'forgotten out-punches are not regularised'
+            USING ERRCODE = 'check_violation', CONSTRAINT = 'month_close_regularised';
+    END IF;
+    IF EXISTS (SELECT 1 FROM hr.leave_application a WHERE a.branch_id = NEW.branch_id AND a.status = 'PENDING'
+                  AND a.from_date <= last_day AND a.to_date >= NEW.month) THEN
+        RAISE EXCEPTION 'leave of the month is still pending'
+            USING ERRCODE = 'check_violation', CONSTRAINT = 'month_close_no_pending_leave';
+    END IF;
+    NEW.closed_at := now();
+    RETURN NEW;
+END
+$$;
+
+
+--
+-- Name: check_punch(); Type: FUNCTION; Schema: hr; Owner: -
+--
+
+CREATE FUNCTION hr.check_punch() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+    person record;
+    before_kind text;
+    after_kind text;
+BEGIN
+    IF NEW.terminal_id IS NOT NULL THEN
+        -- The server's time, never the terminal's. Only the owner's tools (seed-demo's month of punches)
+        -- write a terminal punch with a time of their own.
+        IF NOT platform.acting_as_owner() THEN
+            NEW.punched_at := now();
+        END IF;
+        IF NOT EXISTS (SELECT 1 FROM hr.terminal t WHERE t.terminal_id = NEW.terminal_id
+                          AND t.branch_id = NEW.branch_id AND t.revoked_at IS NULL) THEN
+            RAISE EXCEPTION 'terminal % is not enabled at this branch', NEW.terminal_id
+                USING ERRCODE = 'check_violation', CONSTRAINT = 'punch_terminal_enabled';
+        END IF;
+    ELSIF NEW.punched_at > now() THEN
+        RAISE EXCEPTION 'a correction cannot be for a time to come'
+            USING ERRCODE = 'check_violation', CONSTRAINT = 'punch_not_in_future';
+    END IF;
+    NEW.work_day := (NEW.punched_at AT TIME ZONE 'Asia/Kolkata')::date;
+    NEW.recorded_at := now();
+
+    -- One person's punches are written one at a time (their employment row is the lock).
+    SELECT e.joined_on, e.left_on, st.is_active, st.branch_id INTO person
+      FROM hr.employee e JOIN master.staff st ON st.staff_id = e.staff_id
+     WHERE e.staff_id = NEW.staff_id
+       FOR UPDATE OF e;
+    IF NOT person.is_active OR NEW.work_day < person.joined_on
+       OR (person.left_on IS NOT NULL AND NEW.work_day > person.left_on) THEN
+        RAISE EXCEPTION 'staff % is not working here on %', NEW.staff_id, NEW.work_day
+            USING ERRCODE = 'check_violation', CONSTRAINT = 'punch_by_active_staff';
+    END IF;
+    IF person.branch_id <> NEW.branch_id THEN
+        RAISE EXCEPTION 'staff % punches at their own branch', NEW.staff_id
+            USING ERRCODE = 'check_violation', CONSTRAINT = 'punch_at_own_branch';
+    END IF;
+    IF hr.month_is_closed(NEW.branch_id, NEW.work_day) THEN
+        RAISE EXCEPTION 'the attendance of % is closed', to_char(NEW.work_day, 'MM-YYYY')
+            USING ERRCODE = 'check_violation', CONSTRAINT = 'punch_month_open';
+    END IF;
+
+    -- Within a day punches alternate, the first an IN: the one before and the one after must be of
+    -- the other kind (a correction may be put between two punches already there).
+    SELECT p.kind INTO before_kind FROM hr.punch p
+     WHERE p.staff_id = NEW.staff_id AND p.work_day = NEW.work_day AND p.punched_at <= NEW.punched_at
+     ORDER BY p.punched_at DESC, p.punch_id DESC LIMIT 1;
+    SELECT p.kind INTO after_kind FROM hr.punch p
+     WHERE p.staff_id = NEW.staff_id AND p.work_day = NEW.work_day AND p.punched_at > NEW.punched_at
+     ORDER BY p.punched_at, p.punch_id LIMIT 1;
+    IF before_kind = NEW.kind OR (before_kind IS NULL AND NEW.kind = 'OUT') OR after_kind = NEW.kind THEN
+        RAISE EXCEPTION 'two % punches in a row', NEW.kind
+            USING ERRCODE = 'check_violation', CONSTRAINT = 'punch_alternates';
+    END IF;
+    RETURN NEW;
+END
+$$;
+
+
+--
+-- Name: deactivate_leaver(); Type: FUNCTION; Schema: hr; Owner: -
+--
+
+CREATE FUNCTION hr.deactivate_leaver() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+    IF NEW.left_on IS NOT NULL AND NEW.left_on <= (now() AT TIME ZONE 'Asia/Kolkata')::date THEN
+        UPDATE master.staff SET is_active = false WHERE staff_id = NEW.staff_id AND is_active;
+    END IF;
+    RETURN NULL;
+END
+$$;
+
+
+--
+-- Name: keep_month_figures(); Type: FUNCTION; Schema: hr; Owner: -
+--
+
+CREATE FUNCTION hr.keep_month_figures() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+    INSERT INTO hr.month_close_line (branch_id, month, staff_id, days_employed, present_days, late_marks, half_days,
+                                     absent_days, leave_days, weekly_offs, holidays, payment_days, lop_days)
+    SELECT NEW.branch_id, NEW.month, t.staff_id, t.days_employed, t.present_days, t.late_marks, t.half_days,
+           t.absent_days, t.leave_days, t.weekly_offs, t.holidays, t.payment_days, t.lop_days
+      FROM hr.attendance_totals(NEW.branch_id, NEW.month) t;
+    RETURN NULL;
+END
+$$;
+
+
+--
+-- Name: leave_balance(integer, text, integer, integer); Type: FUNCTION; Schema: hr; Owner: -
+--
+
+CREATE FUNCTION hr.leave_balance(p_staff integer, p_code text, p_year integer, p_except integer DEFAULT NULL::integer) RETURNS numeric
+    LANGUAGE sql STABLE
+    AS $$
+    SELECT coalesce((SELECT o.days FROM hr.leave_opening o
+                      WHERE o.staff_id = p_staff AND o.leave_code = p_code AND o.year = p_year), 0)
+         + coalesce((SELECT q.days FROM hr.leave_quota q WHERE q.leave_code = p_code AND q.year = p_year), 0)
+         - coalesce((SELECT sum(a.days) FROM hr.leave_application a
+                      WHERE a.staff_id = p_staff AND a.leave_code = p_code AND a.status IN ('PENDING', 'APPROVED')
+                        AND extract(year FROM a.from_date) = p_year
+                        AND a.leave_id IS DISTINCT FROM p_except), 0)
+$$;
+
+
+--
+-- Name: leave_days(integer, date, date, boolean); Type: FUNCTION; Schema: hr; Owner: -
+--
+
+CREATE FUNCTION hr.leave_days(p_staff integer, p_from date, p_to date, p_half boolean) RETURNS numeric
+    LANGUAGE sql STABLE
+    AS $$
+    SELECT count(*) * CASE WHEN p_half THEN 0.5 ELSE 1 END
+      FROM generate_series(p_from, p_to, interval '1 day') AS g(d)
+      JOIN master.staff st ON st.staff_id = p_staff
+     WHERE extract(isodow FROM g.d) IS DISTINCT FROM (SELECT (hr.shift_of(p_staff)).weekly_off)
+       AND NOT EXISTS (SELECT 1 FROM hr.holiday h WHERE h.branch_id = st.branch_id AND h.on_date = g.d::date)
+$$;
+
+
+--
+-- Name: month_is_closed(integer, date); Type: FUNCTION; Schema: hr; Owner: -
+--
+
+CREATE FUNCTION hr.month_is_closed(p_branch integer, p_day date) RETURNS boolean
+    LANGUAGE sql STABLE
+    AS $$
+    SELECT EXISTS (SELECT 1 FROM hr.month_close
+                    WHERE branch_id = p_branch AND month = date_trunc('month', p_day)::date)
+$$;
+
+
+--
+-- Name: open_days(integer, date); Type: FUNCTION; Schema: hr; Owner: -
+--
+
+CREATE FUNCTION hr.open_days(p_branch integer, p_today date DEFAULT ((now() AT TIME ZONE 'Asia/Kolkata'::text))::date) RETURNS TABLE(staff_id integer, work_day date, last_in timestamp with time zone)
+    LANGUAGE sql STABLE
+    AS $$
+    SELECT last.staff_id, last.work_day, last.punched_at
+      FROM (SELECT DISTINCT ON (p.staff_id, p.work_day) p.staff_id, p.work_day, p.punched_at, p.kind
+              FROM hr.punch p
+             WHERE p.branch_id = p_branch AND p.work_day < p_today
+               AND NOT hr.month_is_closed(p.branch_id, p.work_day)
+             ORDER BY p.staff_id, p.work_day, p.punched_at DESC, p.punch_id DESC) last
+     WHERE last.kind = 'IN'
+$$;
+
+
+SET default_tablespace = '';
+
+SET default_table_access_method = heap;
+
+--
+-- Name: shift; Type: TABLE; Schema: hr; Owner: -
+--
+
+CREATE TABLE hr.shift (
+    shift_id integer NOT NULL,
+    branch_id integer NOT NULL,
+    name text NOT NULL,
+    starts_at time without time zone NOT NULL,
+    ends_at time without time zone NOT NULL,
+    grace_minutes smallint DEFAULT 10 NOT NULL,
+    half_day_hours numeric(4,2) NOT NULL,
+    absent_hours numeric(4,2) NOT NULL,
+    weekly_off smallint DEFAULT 7 NOT NULL,
+    is_default boolean DEFAULT false NOT NULL,
+    CONSTRAINT shift_absent_hours_check CHECK (((absent_hours >= (0)::numeric) AND (absent_hours <= (24)::numeric))),
+    CONSTRAINT shift_ends_after_start CHECK ((ends_at > starts_at)),
+    CONSTRAINT shift_grace_minutes_check CHECK (((grace_minutes >= 0) AND (grace_minutes <= 120))),
+    CONSTRAINT shift_half_day_hours_check CHECK (((half_day_hours > (0)::numeric) AND (half_day_hours <= (24)::numeric))),
+    CONSTRAINT shift_name_check CHECK (((length(btrim(name)) >= 2) AND (length(btrim(name)) <= 40))),
+    CONSTRAINT shift_thresholds CHECK (((absent_hours < half_day_hours) AND (half_day_hours <= (EXTRACT(epoch FROM (ends_at - starts_at)) / (3600)::numeric)))),
+    CONSTRAINT shift_weekly_off_check CHECK (((weekly_off >= 1) AND (weekly_off <= 7)))
+);
+
+
+--
+-- Name: shift_of(integer); Type: FUNCTION; Schema: hr; Owner: -
+--
+
+CREATE FUNCTION hr.shift_of(p_staff integer) RETURNS hr.shift
+    LANGUAGE sql STABLE
+    AS $$
+    SELECT sh.* FROM hr.employee e JOIN master.staff st ON st.staff_id = e.staff_id
+      JOIN hr.shift sh ON sh.shift_id = e.shift_id OR (e.shift_id IS NULL AND sh.branch_id = st.branch_id AND sh.is_default)
+     WHERE e.staff_id = p_staff
+$$;
+
+
+--
 -- Name: check_policy(); Type: FUNCTION; Schema: insurance; Owner: -
 --
 
@@ -2368,10 +2873,6 @@ CREATE FUNCTION master.works_across_branches(p_staff_id integer) RETURNS boolean
                       WHERE st.staff_id = p_staff_id AND st.is_active), false)
 $$;
 
-
-SET default_tablespace = '';
-
-SET default_table_access_method = heap;
 
 --
 -- Name: price_list; Type: TABLE; Schema: oem; Owner: -
@@ -6722,6 +7223,350 @@ ALTER SEQUENCE finance.voucher_voucher_id_seq OWNED BY finance.voucher.voucher_i
 
 
 --
+-- Name: department; Type: TABLE; Schema: hr; Owner: -
+--
+
+CREATE TABLE hr.department (
+    department_id integer NOT NULL,
+    name text NOT NULL,
+    is_active boolean DEFAULT true NOT NULL,
+    CONSTRAINT department_name_check CHECK (((length(btrim(name)) >= 2) AND (length(btrim(name)) <= 60)))
+);
+
+
+--
+-- Name: department_department_id_seq; Type: SEQUENCE; Schema: hr; Owner: -
+--
+
+ALTER TABLE hr.department ALTER COLUMN department_id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME hr.department_department_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
+
+--
+-- Name: employee; Type: TABLE; Schema: hr; Owner: -
+--
+
+CREATE TABLE hr.employee (
+    staff_id integer NOT NULL,
+    joined_on date NOT NULL,
+    left_on date,
+    department_id integer,
+    manager_id integer,
+    shift_id integer,
+    uan text,
+    pf_number text,
+    esi_ip_number text,
+    emergency_name text,
+    emergency_relation text,
+    emergency_phone text,
+    CONSTRAINT employee_emergency_complete CHECK ((((emergency_name IS NULL) = (emergency_phone IS NULL)) AND ((emergency_relation IS NULL) OR (emergency_name IS NOT NULL)))),
+    CONSTRAINT employee_emergency_name_check CHECK (((length(btrim(emergency_name)) >= 2) AND (length(btrim(emergency_name)) <= 120))),
+    CONSTRAINT employee_emergency_phone_check CHECK (master.is_phone(emergency_phone)),
+    CONSTRAINT employee_emergency_relation_check CHECK (((length(btrim(emergency_relation)) >= 2) AND (length(btrim(emergency_relation)) <= 40))),
+    CONSTRAINT employee_esi_ip_number_check CHECK ((esi_ip_number ~ '^[0-9]{10}$'::text)),
+    CONSTRAINT employee_left_after_joining CHECK (((left_on IS NULL) OR (left_on >= joined_on))),
+    CONSTRAINT employee_not_own_manager CHECK ((manager_id <> staff_id)),
+    CONSTRAINT employee_pf_number_check CHECK ((pf_number ~ '^[A-Z]{5}[0-9]{7}[0-9]{3}[0-9]{7}$'::text)),
+    CONSTRAINT employee_uan_check CHECK ((uan ~ '^[0-9]{12}$'::text))
+);
+
+
+--
+-- Name: employee_document; Type: TABLE; Schema: hr; Owner: -
+--
+
+CREATE TABLE hr.employee_document (
+    document_id integer NOT NULL,
+    staff_id integer NOT NULL,
+    kind text NOT NULL,
+    file_name text NOT NULL,
+    content_type text NOT NULL,
+    content bytea NOT NULL,
+    sha256 text NOT NULL,
+    uploaded_at timestamp with time zone DEFAULT now() NOT NULL,
+    uploaded_by integer DEFAULT audit.current_staff_id(),
+    CONSTRAINT employee_document_checksum CHECK ((sha256 = encode(sha256(content), 'hex'::text))),
+    CONSTRAINT employee_document_content_check CHECK (((octet_length(content) >= 1) AND (octet_length(content) <= 6291456))),
+    CONSTRAINT employee_document_content_type_check CHECK ((content_type = ANY (ARRAY['application/pdf'::text, 'image/jpeg'::text, 'image/png'::text]))),
+    CONSTRAINT employee_document_file_name_check CHECK (((length(file_name) >= 1) AND (length(file_name) <= 200))),
+    CONSTRAINT employee_document_kind_check CHECK ((kind = ANY (ARRAY['APPOINTMENT_LETTER'::text, 'ID_PROOF'::text, 'ADDRESS_PROOF'::text, 'OTHER'::text]))),
+    CONSTRAINT employee_document_sha256_check CHECK ((sha256 ~ '^[0-9a-f]{64}$'::text))
+);
+
+
+--
+-- Name: employee_document_document_id_seq; Type: SEQUENCE; Schema: hr; Owner: -
+--
+
+ALTER TABLE hr.employee_document ALTER COLUMN document_id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME hr.employee_document_document_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
+
+--
+-- Name: holiday; Type: TABLE; Schema: hr; Owner: -
+--
+
+CREATE TABLE hr.holiday (
+    holiday_id integer NOT NULL,
+    branch_id integer NOT NULL,
+    on_date date NOT NULL,
+    name text NOT NULL,
+    CONSTRAINT holiday_name_check CHECK (((length(btrim(name)) >= 2) AND (length(btrim(name)) <= 60)))
+);
+
+
+--
+-- Name: holiday_holiday_id_seq; Type: SEQUENCE; Schema: hr; Owner: -
+--
+
+ALTER TABLE hr.holiday ALTER COLUMN holiday_id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME hr.holiday_holiday_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
+
+--
+-- Name: leave_application; Type: TABLE; Schema: hr; Owner: -
+--
+
+CREATE TABLE hr.leave_application (
+    leave_id integer NOT NULL,
+    branch_id integer NOT NULL,
+    staff_id integer NOT NULL,
+    leave_code text NOT NULL,
+    from_date date NOT NULL,
+    to_date date NOT NULL,
+    half text,
+    days numeric(4,1) DEFAULT 0 NOT NULL,
+    reason text NOT NULL,
+    status text DEFAULT 'PENDING'::text NOT NULL,
+    applied_at timestamp with time zone DEFAULT now() NOT NULL,
+    decided_by integer,
+    decided_at timestamp with time zone,
+    decision_note text,
+    CONSTRAINT leave_application_days_check CHECK ((days >= (0)::numeric)),
+    CONSTRAINT leave_application_decision_note_check CHECK (((length(btrim(decision_note)) >= 1) AND (length(btrim(decision_note)) <= 200))),
+    CONSTRAINT leave_application_half_check CHECK ((half = ANY (ARRAY['FIRST'::text, 'SECOND'::text]))),
+    CONSTRAINT leave_application_reason_check CHECK (((length(btrim(reason)) >= 3) AND (length(btrim(reason)) <= 200))),
+    CONSTRAINT leave_application_status_check CHECK ((status = ANY (ARRAY['PENDING'::text, 'APPROVED'::text, 'REJECTED'::text, 'CANCELLED'::text]))),
+    CONSTRAINT leave_decided CHECK (((status = ANY (ARRAY['APPROVED'::text, 'REJECTED'::text])) = ((decided_by IS NOT NULL) AND (decided_at IS NOT NULL)))),
+    CONSTRAINT leave_half_is_one_day CHECK (((half IS NULL) OR (from_date = to_date))),
+    CONSTRAINT leave_period CHECK (((to_date >= from_date) AND ((to_date - from_date) < 62))),
+    CONSTRAINT leave_within_one_year CHECK ((EXTRACT(year FROM from_date) = EXTRACT(year FROM to_date)))
+);
+
+
+--
+-- Name: leave_application_leave_id_seq; Type: SEQUENCE; Schema: hr; Owner: -
+--
+
+ALTER TABLE hr.leave_application ALTER COLUMN leave_id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME hr.leave_application_leave_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
+
+--
+-- Name: leave_opening; Type: TABLE; Schema: hr; Owner: -
+--
+
+CREATE TABLE hr.leave_opening (
+    staff_id integer NOT NULL,
+    leave_code text NOT NULL,
+    year smallint NOT NULL,
+    days numeric(4,1) NOT NULL,
+    CONSTRAINT leave_opening_days_check CHECK (((days >= (0)::numeric) AND (days <= (366)::numeric))),
+    CONSTRAINT leave_opening_year_check CHECK (((year >= 2000) AND (year <= 2200)))
+);
+
+
+--
+-- Name: leave_quota; Type: TABLE; Schema: hr; Owner: -
+--
+
+CREATE TABLE hr.leave_quota (
+    leave_code text NOT NULL,
+    year smallint NOT NULL,
+    days numeric(4,1) NOT NULL,
+    carry_forward_max numeric(4,1) DEFAULT 0 NOT NULL,
+    CONSTRAINT leave_quota_carry_forward_max_check CHECK (((carry_forward_max >= (0)::numeric) AND (carry_forward_max <= (366)::numeric))),
+    CONSTRAINT leave_quota_days_check CHECK (((days >= (0)::numeric) AND (days <= (366)::numeric))),
+    CONSTRAINT leave_quota_year_check CHECK (((year >= 2000) AND (year <= 2200)))
+);
+
+
+--
+-- Name: leave_type; Type: TABLE; Schema: hr; Owner: -
+--
+
+CREATE TABLE hr.leave_type (
+    leave_code text NOT NULL,
+    name text NOT NULL,
+    is_paid boolean NOT NULL,
+    has_quota boolean NOT NULL,
+    is_active boolean DEFAULT true NOT NULL,
+    CONSTRAINT leave_type_leave_code_check CHECK ((leave_code ~ '^[A-Z]{2,4}$'::text)),
+    CONSTRAINT leave_type_name_check CHECK (((length(btrim(name)) >= 2) AND (length(btrim(name)) <= 40))),
+    CONSTRAINT leave_type_unpaid_has_no_quota CHECK ((is_paid OR (NOT has_quota)))
+);
+
+
+--
+-- Name: month_close; Type: TABLE; Schema: hr; Owner: -
+--
+
+CREATE TABLE hr.month_close (
+    branch_id integer NOT NULL,
+    month date NOT NULL,
+    closed_by integer DEFAULT audit.current_staff_id() NOT NULL,
+    closed_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT month_close_month_check CHECK ((EXTRACT(day FROM month) = (1)::numeric))
+);
+
+
+--
+-- Name: month_close_line; Type: TABLE; Schema: hr; Owner: -
+--
+
+CREATE TABLE hr.month_close_line (
+    branch_id integer NOT NULL,
+    month date NOT NULL,
+    staff_id integer NOT NULL,
+    days_employed smallint NOT NULL,
+    present_days numeric(4,1) NOT NULL,
+    late_marks smallint NOT NULL,
+    half_days smallint NOT NULL,
+    absent_days numeric(4,1) NOT NULL,
+    leave_days numeric(4,1) NOT NULL,
+    weekly_offs smallint NOT NULL,
+    holidays smallint NOT NULL,
+    payment_days numeric(4,1) NOT NULL,
+    lop_days numeric(4,1) NOT NULL,
+    CONSTRAINT month_close_line_adds_up CHECK (((payment_days + lop_days) = (days_employed)::numeric)),
+    CONSTRAINT month_close_line_days_employed_check CHECK (((days_employed >= 0) AND (days_employed <= 31))),
+    CONSTRAINT month_close_line_lop_days_check CHECK ((lop_days >= (0)::numeric)),
+    CONSTRAINT month_close_line_payment_days_check CHECK ((payment_days >= (0)::numeric))
+);
+
+
+--
+-- Name: payment_days; Type: VIEW; Schema: hr; Owner: -
+--
+
+CREATE VIEW hr.payment_days AS
+ SELECT branch_id,
+    month,
+    staff_id,
+    days_employed,
+    payment_days,
+    lop_days
+   FROM hr.month_close_line l
+  WHERE platform.branch_visible(branch_id);
+
+
+--
+-- Name: punch; Type: TABLE; Schema: hr; Owner: -
+--
+
+CREATE TABLE hr.punch (
+    punch_id bigint NOT NULL,
+    branch_id integer NOT NULL,
+    staff_id integer NOT NULL,
+    kind text NOT NULL,
+    punched_at timestamp with time zone DEFAULT now() NOT NULL,
+    work_day date NOT NULL,
+    terminal_id integer,
+    reason text,
+    marked_by integer DEFAULT audit.current_staff_id(),
+    recorded_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT punch_day_is_ist CHECK ((work_day = ((punched_at AT TIME ZONE 'Asia/Kolkata'::text))::date)),
+    CONSTRAINT punch_kind_check CHECK ((kind = ANY (ARRAY['IN'::text, 'OUT'::text]))),
+    CONSTRAINT punch_not_by_self CHECK (((reason IS NULL) OR (marked_by <> staff_id))),
+    CONSTRAINT punch_reason_check CHECK (((length(btrim(reason)) >= 5) AND (length(btrim(reason)) <= 200))),
+    CONSTRAINT punch_terminal_or_correction CHECK ((((terminal_id IS NOT NULL) AND (reason IS NULL)) OR ((terminal_id IS NULL) AND (reason IS NOT NULL) AND (marked_by IS NOT NULL))))
+);
+
+
+--
+-- Name: punch_punch_id_seq; Type: SEQUENCE; Schema: hr; Owner: -
+--
+
+ALTER TABLE hr.punch ALTER COLUMN punch_id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME hr.punch_punch_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
+
+--
+-- Name: shift_shift_id_seq; Type: SEQUENCE; Schema: hr; Owner: -
+--
+
+ALTER TABLE hr.shift ALTER COLUMN shift_id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME hr.shift_shift_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
+
+--
+-- Name: terminal; Type: TABLE; Schema: hr; Owner: -
+--
+
+CREATE TABLE hr.terminal (
+    terminal_id integer NOT NULL,
+    branch_id integer NOT NULL,
+    name text NOT NULL,
+    token_sha256 text NOT NULL,
+    enabled_by integer NOT NULL,
+    enabled_at timestamp with time zone DEFAULT now() NOT NULL,
+    revoked_at timestamp with time zone,
+    CONSTRAINT terminal_name_check CHECK (((length(btrim(name)) >= 2) AND (length(btrim(name)) <= 40))),
+    CONSTRAINT terminal_token_sha256_check CHECK ((token_sha256 ~ '^[0-9a-f]{64}$'::text))
+);
+
+
+--
+-- Name: terminal_terminal_id_seq; Type: SEQUENCE; Schema: hr; Owner: -
+--
+
+ALTER TABLE hr.terminal ALTER COLUMN terminal_id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME hr.terminal_terminal_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
+
+--
 -- Name: policy; Type: TABLE; Schema: insurance; Owner: -
 --
 
@@ -9805,6 +10650,150 @@ ALTER TABLE ONLY finance.voucher
 
 
 --
+-- Name: department department_pkey; Type: CONSTRAINT; Schema: hr; Owner: -
+--
+
+ALTER TABLE ONLY hr.department
+    ADD CONSTRAINT department_pkey PRIMARY KEY (department_id);
+
+
+--
+-- Name: employee_document employee_document_once; Type: CONSTRAINT; Schema: hr; Owner: -
+--
+
+ALTER TABLE ONLY hr.employee_document
+    ADD CONSTRAINT employee_document_once UNIQUE (staff_id, sha256);
+
+
+--
+-- Name: employee_document employee_document_pkey; Type: CONSTRAINT; Schema: hr; Owner: -
+--
+
+ALTER TABLE ONLY hr.employee_document
+    ADD CONSTRAINT employee_document_pkey PRIMARY KEY (document_id);
+
+
+--
+-- Name: employee employee_pkey; Type: CONSTRAINT; Schema: hr; Owner: -
+--
+
+ALTER TABLE ONLY hr.employee
+    ADD CONSTRAINT employee_pkey PRIMARY KEY (staff_id);
+
+
+--
+-- Name: holiday holiday_once_a_day; Type: CONSTRAINT; Schema: hr; Owner: -
+--
+
+ALTER TABLE ONLY hr.holiday
+    ADD CONSTRAINT holiday_once_a_day UNIQUE (branch_id, on_date);
+
+
+--
+-- Name: holiday holiday_pkey; Type: CONSTRAINT; Schema: hr; Owner: -
+--
+
+ALTER TABLE ONLY hr.holiday
+    ADD CONSTRAINT holiday_pkey PRIMARY KEY (holiday_id);
+
+
+--
+-- Name: leave_application leave_application_pkey; Type: CONSTRAINT; Schema: hr; Owner: -
+--
+
+ALTER TABLE ONLY hr.leave_application
+    ADD CONSTRAINT leave_application_pkey PRIMARY KEY (leave_id);
+
+
+--
+-- Name: leave_application leave_no_overlap; Type: CONSTRAINT; Schema: hr; Owner: -
+--
+
+ALTER TABLE ONLY hr.leave_application
+    ADD CONSTRAINT leave_no_overlap EXCLUDE USING gist (int4range(staff_id, staff_id, '[]'::text) WITH &&, daterange(from_date, to_date, '[]'::text) WITH &&) WHERE ((status = ANY (ARRAY['PENDING'::text, 'APPROVED'::text])));
+
+
+--
+-- Name: leave_opening leave_opening_pkey; Type: CONSTRAINT; Schema: hr; Owner: -
+--
+
+ALTER TABLE ONLY hr.leave_opening
+    ADD CONSTRAINT leave_opening_pkey PRIMARY KEY (staff_id, leave_code, year);
+
+
+--
+-- Name: leave_quota leave_quota_pkey; Type: CONSTRAINT; Schema: hr; Owner: -
+--
+
+ALTER TABLE ONLY hr.leave_quota
+    ADD CONSTRAINT leave_quota_pkey PRIMARY KEY (leave_code, year);
+
+
+--
+-- Name: leave_type leave_type_pkey; Type: CONSTRAINT; Schema: hr; Owner: -
+--
+
+ALTER TABLE ONLY hr.leave_type
+    ADD CONSTRAINT leave_type_pkey PRIMARY KEY (leave_code);
+
+
+--
+-- Name: month_close_line month_close_line_pkey; Type: CONSTRAINT; Schema: hr; Owner: -
+--
+
+ALTER TABLE ONLY hr.month_close_line
+    ADD CONSTRAINT month_close_line_pkey PRIMARY KEY (branch_id, month, staff_id);
+
+
+--
+-- Name: month_close month_close_pkey; Type: CONSTRAINT; Schema: hr; Owner: -
+--
+
+ALTER TABLE ONLY hr.month_close
+    ADD CONSTRAINT month_close_pkey PRIMARY KEY (branch_id, month);
+
+
+--
+-- Name: punch punch_pkey; Type: CONSTRAINT; Schema: hr; Owner: -
+--
+
+ALTER TABLE ONLY hr.punch
+    ADD CONSTRAINT punch_pkey PRIMARY KEY (punch_id);
+
+
+--
+-- Name: shift shift_branch_id_name_key; Type: CONSTRAINT; Schema: hr; Owner: -
+--
+
+ALTER TABLE ONLY hr.shift
+    ADD CONSTRAINT shift_branch_id_name_key UNIQUE (branch_id, name);
+
+
+--
+-- Name: shift shift_pkey; Type: CONSTRAINT; Schema: hr; Owner: -
+--
+
+ALTER TABLE ONLY hr.shift
+    ADD CONSTRAINT shift_pkey PRIMARY KEY (shift_id);
+
+
+--
+-- Name: terminal terminal_pkey; Type: CONSTRAINT; Schema: hr; Owner: -
+--
+
+ALTER TABLE ONLY hr.terminal
+    ADD CONSTRAINT terminal_pkey PRIMARY KEY (terminal_id);
+
+
+--
+-- Name: terminal terminal_token_sha256_key; Type: CONSTRAINT; Schema: hr; Owner: -
+--
+
+ALTER TABLE ONLY hr.terminal
+    ADD CONSTRAINT terminal_token_sha256_key UNIQUE (token_sha256);
+
+
+--
 -- Name: policy policy_pkey; Type: CONSTRAINT; Schema: insurance; Owner: -
 --
 
@@ -11459,6 +12448,62 @@ CREATE INDEX voucher_line_period_idx ON finance.voucher_line USING btree (branch
 
 
 --
+-- Name: department_name_once; Type: INDEX; Schema: hr; Owner: -
+--
+
+CREATE UNIQUE INDEX department_name_once ON hr.department USING btree (lower(btrim(name)));
+
+
+--
+-- Name: employee_esi_once; Type: INDEX; Schema: hr; Owner: -
+--
+
+CREATE UNIQUE INDEX employee_esi_once ON hr.employee USING btree (esi_ip_number);
+
+
+--
+-- Name: employee_manager_idx; Type: INDEX; Schema: hr; Owner: -
+--
+
+CREATE INDEX employee_manager_idx ON hr.employee USING btree (manager_id);
+
+
+--
+-- Name: employee_uan_once; Type: INDEX; Schema: hr; Owner: -
+--
+
+CREATE UNIQUE INDEX employee_uan_once ON hr.employee USING btree (uan);
+
+
+--
+-- Name: leave_application_branch_idx; Type: INDEX; Schema: hr; Owner: -
+--
+
+CREATE INDEX leave_application_branch_idx ON hr.leave_application USING btree (branch_id, from_date);
+
+
+--
+-- Name: punch_branch_day_idx; Type: INDEX; Schema: hr; Owner: -
+--
+
+CREATE INDEX punch_branch_day_idx ON hr.punch USING btree (branch_id, work_day);
+
+
+--
+-- Name: punch_staff_day_idx; Type: INDEX; Schema: hr; Owner: -
+--
+
+CREATE INDEX punch_staff_day_idx ON hr.punch USING btree (staff_id, work_day, punched_at);
+
+
+--
+-- Name: shift_one_default; Type: INDEX; Schema: hr; Owner: -
+--
+
+CREATE UNIQUE INDEX shift_one_default ON hr.shift USING btree (branch_id) WHERE is_default;
+
+
+--
 -- Name: policy_booking_idx; Type: INDEX; Schema: insurance; Owner: -
 --
 
@@ -12527,6 +13572,174 @@ CREATE TRIGGER voucher_line_a_before BEFORE INSERT ON finance.voucher_line FOR E
 --
 
 CREATE TRIGGER voucher_line_is_permanent BEFORE DELETE OR UPDATE ON finance.voucher_line FOR EACH ROW EXECUTE FUNCTION audit.refuse_change();
+
+
+--
+-- Name: department audit_log_change; Type: TRIGGER; Schema: hr; Owner: -
+--
+
+CREATE TRIGGER audit_log_change AFTER INSERT OR DELETE OR UPDATE ON hr.department FOR EACH ROW EXECUTE FUNCTION audit.log_change('department_id', '', '');
+
+
+--
+-- Name: employee audit_log_change; Type: TRIGGER; Schema: hr; Owner: -
+--
+
+CREATE TRIGGER audit_log_change AFTER INSERT OR DELETE OR UPDATE ON hr.employee FOR EACH ROW EXECUTE FUNCTION audit.log_change('staff_id', '', '');
+
+
+--
+-- Name: employee_document audit_log_change; Type: TRIGGER; Schema: hr; Owner: -
+--
+
+CREATE TRIGGER audit_log_change AFTER INSERT OR DELETE OR UPDATE ON hr.employee_document FOR EACH ROW EXECUTE FUNCTION audit.log_change('document_id', 'content', '');
+
+
+--
+-- Name: holiday audit_log_change; Type: TRIGGER; Schema: hr; Owner: -
+--
+
+CREATE TRIGGER audit_log_change AFTER INSERT OR DELETE OR UPDATE ON hr.holiday FOR EACH ROW EXECUTE FUNCTION audit.log_change('holiday_id', '', '');
+
+
+--
+-- Name: leave_application audit_log_change; Type: TRIGGER; Schema: hr; Owner: -
+--
+
+CREATE TRIGGER audit_log_change AFTER INSERT OR DELETE OR UPDATE ON hr.leave_application FOR EACH ROW EXECUTE FUNCTION audit.log_change('leave_id', '', '');
+
+
+--
+-- Name: leave_opening audit_log_change; Type: TRIGGER; Schema: hr; Owner: -
+--
+
+CREATE TRIGGER audit_log_change AFTER INSERT OR DELETE OR UPDATE ON hr.leave_opening FOR EACH ROW EXECUTE FUNCTION audit.log_change('staff_id', '', '');
+
+
+--
+-- Name: leave_quota audit_log_change; Type: TRIGGER; Schema: hr; Owner: -
+--
+
+CREATE TRIGGER audit_log_change AFTER INSERT OR DELETE OR UPDATE ON hr.leave_quota FOR EACH ROW EXECUTE FUNCTION audit.log_change('leave_code', '', '');
+
+
+--
+-- Name: leave_type audit_log_change; Type: TRIGGER; Schema: hr; Owner: -
+--
+
+CREATE TRIGGER audit_log_change AFTER INSERT OR DELETE OR UPDATE ON hr.leave_type FOR EACH ROW EXECUTE FUNCTION audit.log_change('leave_code', '', '');
+
+
+--
+-- Name: month_close audit_log_change; Type: TRIGGER; Schema: hr; Owner: -
+--
+
+CREATE TRIGGER audit_log_change AFTER INSERT OR DELETE OR UPDATE ON hr.month_close FOR EACH ROW EXECUTE FUNCTION audit.log_change('month', '', '');
+
+
+--
+-- Name: punch audit_log_change; Type: TRIGGER; Schema: hr; Owner: -
+--
+
+CREATE TRIGGER audit_log_change AFTER INSERT OR DELETE OR UPDATE ON hr.punch FOR EACH ROW EXECUTE FUNCTION audit.log_change('punch_id', '', '');
+
+
+--
+-- Name: shift audit_log_change; Type: TRIGGER; Schema: hr; Owner: -
+--
+
+CREATE TRIGGER audit_log_change AFTER INSERT OR DELETE OR UPDATE ON hr.shift FOR EACH ROW EXECUTE FUNCTION audit.log_change('shift_id', '', '');
+
+
+--
+-- Name: terminal audit_log_change; Type: TRIGGER; Schema: hr; Owner: -
+--
+
+CREATE TRIGGER audit_log_change AFTER INSERT OR DELETE OR UPDATE ON hr.terminal FOR EACH ROW EXECUTE FUNCTION audit.log_change('terminal_id', 'token_sha256', '');
+
+
+--
+-- Name: employee employee_check; Type: TRIGGER; Schema: hr; Owner: -
+--
+
+CREATE TRIGGER employee_check BEFORE INSERT OR UPDATE ON hr.employee FOR EACH ROW EXECUTE FUNCTION hr.check_employee();
+
+
+--
+-- Name: employee_document employee_document_is_permanent; Type: TRIGGER; Schema: hr; Owner: -
+--
+
+CREATE TRIGGER employee_document_is_permanent BEFORE DELETE OR UPDATE ON hr.employee_document FOR EACH ROW EXECUTE FUNCTION audit.refuse_change();
+
+
+--
+-- Name: employee employee_is_never_deleted; Type: TRIGGER; Schema: hr; Owner: -
+--
+
+CREATE TRIGGER employee_is_never_deleted BEFORE DELETE ON hr.employee FOR EACH ROW EXECUTE FUNCTION audit.refuse_change();
+
+
+--
+-- Name: employee employee_leaver_deactivated; Type: TRIGGER; Schema: hr; Owner: -
+--
+
+CREATE TRIGGER employee_leaver_deactivated AFTER INSERT OR UPDATE OF left_on ON hr.employee FOR EACH ROW EXECUTE FUNCTION hr.deactivate_leaver();
+
+
+--
+-- Name: leave_application leave_check; Type: TRIGGER; Schema: hr; Owner: -
+--
+
+CREATE TRIGGER leave_check BEFORE INSERT OR UPDATE ON hr.leave_application FOR EACH ROW EXECUTE FUNCTION hr.check_leave();
+
+
+--
+-- Name: leave_application leave_is_never_deleted; Type: TRIGGER; Schema: hr; Owner: -
+--
+
+CREATE TRIGGER leave_is_never_deleted BEFORE DELETE ON hr.leave_application FOR EACH ROW EXECUTE FUNCTION audit.refuse_change();
+
+
+--
+-- Name: month_close month_close_check; Type: TRIGGER; Schema: hr; Owner: -
+--
+
+CREATE TRIGGER month_close_check BEFORE INSERT ON hr.month_close FOR EACH ROW EXECUTE FUNCTION hr.check_month_close();
+
+
+--
+-- Name: month_close month_close_is_permanent; Type: TRIGGER; Schema: hr; Owner: -
+--
+
+CREATE TRIGGER month_close_is_permanent BEFORE DELETE OR UPDATE ON hr.month_close FOR EACH ROW EXECUTE FUNCTION audit.refuse_change();
+
+
+--
+-- Name: month_close month_close_keeps_figures; Type: TRIGGER; Schema: hr; Owner: -
+--
+
+CREATE TRIGGER month_close_keeps_figures AFTER INSERT ON hr.month_close FOR EACH ROW EXECUTE FUNCTION hr.keep_month_figures();
+
+
+--
+-- Name: month_close_line month_close_line_is_permanent; Type: TRIGGER; Schema: hr; Owner: -
+--
+
+CREATE TRIGGER month_close_line_is_permanent BEFORE DELETE OR UPDATE ON hr.month_close_line FOR EACH ROW EXECUTE FUNCTION audit.refuse_change();
+
+
+--
+-- Name: punch punch_check; Type: TRIGGER; Schema: hr; Owner: -
+--
+
+CREATE TRIGGER punch_check BEFORE INSERT ON hr.punch FOR EACH ROW EXECUTE FUNCTION hr.check_punch();
+
+
+--
+-- Name: punch punch_is_permanent; Type: TRIGGER; Schema: hr; Owner: -
+--
+
+CREATE TRIGGER punch_is_permanent BEFORE DELETE OR UPDATE ON hr.punch FOR EACH ROW EXECUTE FUNCTION audit.refuse_change();
 
 
 --
@@ -14350,6 +15563,206 @@ ALTER TABLE ONLY finance.voucher_line
 
 ALTER TABLE ONLY finance.voucher
     ADD CONSTRAINT voucher_posted_by_fkey FOREIGN KEY (posted_by) REFERENCES master.staff(staff_id);
+
+
+--
+-- Name: employee employee_department_id_fkey; Type: FK CONSTRAINT; Schema: hr; Owner: -
+--
+
+ALTER TABLE ONLY hr.employee
+    ADD CONSTRAINT employee_department_id_fkey FOREIGN KEY (department_id) REFERENCES hr.department(department_id);
+
+
+--
+-- Name: employee_document employee_document_staff_id_fkey; Type: FK CONSTRAINT; Schema: hr; Owner: -
+--
+
+ALTER TABLE ONLY hr.employee_document
+    ADD CONSTRAINT employee_document_staff_id_fkey FOREIGN KEY (staff_id) REFERENCES hr.employee(staff_id);
+
+
+--
+-- Name: employee_document employee_document_uploaded_by_fkey; Type: FK CONSTRAINT; Schema: hr; Owner: -
+--
+
+ALTER TABLE ONLY hr.employee_document
+    ADD CONSTRAINT employee_document_uploaded_by_fkey FOREIGN KEY (uploaded_by) REFERENCES master.staff(staff_id);
+
+
+--
+-- Name: employee employee_manager_id_fkey; Type: FK CONSTRAINT; Schema: hr; Owner: -
+--
+
+ALTER TABLE ONLY hr.employee
+    ADD CONSTRAINT employee_manager_id_fkey FOREIGN KEY (manager_id) REFERENCES master.staff(staff_id);
+
+
+--
+-- Name: employee employee_shift_id_fkey; Type: FK CONSTRAINT; Schema: hr; Owner: -
+--
+
+ALTER TABLE ONLY hr.employee
+    ADD CONSTRAINT employee_shift_id_fkey FOREIGN KEY (shift_id) REFERENCES hr.shift(shift_id);
+
+
+--
+-- Name: employee employee_staff_id_fkey; Type: FK CONSTRAINT; Schema: hr; Owner: -
+--
+
+ALTER TABLE ONLY hr.employee
+    ADD CONSTRAINT employee_staff_id_fkey FOREIGN KEY (staff_id) REFERENCES master.staff(staff_id);
+
+
+--
+-- Name: holiday holiday_branch_id_fkey; Type: FK CONSTRAINT; Schema: hr; Owner: -
+--
+
+ALTER TABLE ONLY hr.holiday
+    ADD CONSTRAINT holiday_branch_id_fkey FOREIGN KEY (branch_id) REFERENCES master.branch(branch_id);
+
+
+--
+-- Name: leave_application leave_application_branch_id_fkey; Type: FK CONSTRAINT; Schema: hr; Owner: -
+--
+
+ALTER TABLE ONLY hr.leave_application
+    ADD CONSTRAINT leave_application_branch_id_fkey FOREIGN KEY (branch_id) REFERENCES master.branch(branch_id);
+
+
+--
+-- Name: leave_application leave_application_decided_by_fkey; Type: FK CONSTRAINT; Schema: hr; Owner: -
+--
+
+ALTER TABLE ONLY hr.leave_application
+    ADD CONSTRAINT leave_application_decided_by_fkey FOREIGN KEY (decided_by) REFERENCES master.staff(staff_id);
+
+
+--
+-- Name: leave_application leave_application_leave_code_fkey; Type: FK CONSTRAINT; Schema: hr; Owner: -
+--
+
+ALTER TABLE ONLY hr.leave_application
+    ADD CONSTRAINT leave_application_leave_code_fkey FOREIGN KEY (leave_code) REFERENCES hr.leave_type(leave_code);
+
+
+--
+-- Name: leave_application leave_application_staff_id_fkey; Type: FK CONSTRAINT; Schema: hr; Owner: -
+--
+
+ALTER TABLE ONLY hr.leave_application
+    ADD CONSTRAINT leave_application_staff_id_fkey FOREIGN KEY (staff_id) REFERENCES hr.employee(staff_id);
+
+
+--
+-- Name: leave_opening leave_opening_leave_code_fkey; Type: FK CONSTRAINT; Schema: hr; Owner: -
+--
+
+ALTER TABLE ONLY hr.leave_opening
+    ADD CONSTRAINT leave_opening_leave_code_fkey FOREIGN KEY (leave_code) REFERENCES hr.leave_type(leave_code);
+
+
+--
+-- Name: leave_opening leave_opening_staff_id_fkey; Type: FK CONSTRAINT; Schema: hr; Owner: -
+--
+
+ALTER TABLE ONLY hr.leave_opening
+    ADD CONSTRAINT leave_opening_staff_id_fkey FOREIGN KEY (staff_id) REFERENCES hr.employee(staff_id);
+
+
+--
+-- Name: leave_quota leave_quota_leave_code_fkey; Type: FK CONSTRAINT; Schema: hr; Owner: -
+--
+
+ALTER TABLE ONLY hr.leave_quota
+    ADD CONSTRAINT leave_quota_leave_code_fkey FOREIGN KEY (leave_code) REFERENCES hr.leave_type(leave_code);
+
+
+--
+-- Name: month_close month_close_branch_id_fkey; Type: FK CONSTRAINT; Schema: hr; Owner: -
+--
+
+ALTER TABLE ONLY hr.month_close
+    ADD CONSTRAINT month_close_branch_id_fkey FOREIGN KEY (branch_id) REFERENCES master.branch(branch_id);
+
+
+--
+-- Name: month_close month_close_closed_by_fkey; Type: FK CONSTRAINT; Schema: hr; Owner: -
+--
+
+ALTER TABLE ONLY hr.month_close
+    ADD CONSTRAINT month_close_closed_by_fkey FOREIGN KEY (closed_by) REFERENCES master.staff(staff_id);
+
+
+--
+-- Name: month_close_line month_close_line_branch_id_month_fkey; Type: FK CONSTRAINT; Schema: hr; Owner: -
+--
+
+ALTER TABLE ONLY hr.month_close_line
+    ADD CONSTRAINT month_close_line_branch_id_month_fkey FOREIGN KEY (branch_id, month) REFERENCES hr.month_close(branch_id, month);
+
+
+--
+-- Name: month_close_line month_close_line_staff_id_fkey; Type: FK CONSTRAINT; Schema: hr; Owner: -
+--
+
+ALTER TABLE ONLY hr.month_close_line
+    ADD CONSTRAINT month_close_line_staff_id_fkey FOREIGN KEY (staff_id) REFERENCES hr.employee(staff_id);
+
+
+--
+-- Name: punch punch_branch_id_fkey; Type: FK CONSTRAINT; Schema: hr; Owner: -
+--
+
+ALTER TABLE ONLY hr.punch
+    ADD CONSTRAINT punch_branch_id_fkey FOREIGN KEY (branch_id) REFERENCES master.branch(branch_id);
+
+
+--
+-- Name: punch punch_marked_by_fkey; Type: FK CONSTRAINT; Schema: hr; Owner: -
+--
+
+ALTER TABLE ONLY hr.punch
+    ADD CONSTRAINT punch_marked_by_fkey FOREIGN KEY (marked_by) REFERENCES master.staff(staff_id);
+
+
+--
+-- Name: punch punch_staff_id_fkey; Type: FK CONSTRAINT; Schema: hr; Owner: -
+--
+
+ALTER TABLE ONLY hr.punch
+    ADD CONSTRAINT punch_staff_id_fkey FOREIGN KEY (staff_id) REFERENCES hr.employee(staff_id);
+
+
+--
+-- Name: punch punch_terminal_id_fkey; Type: FK CONSTRAINT; Schema: hr; Owner: -
+--
+
+ALTER TABLE ONLY hr.punch
+    ADD CONSTRAINT punch_terminal_id_fkey FOREIGN KEY (terminal_id) REFERENCES hr.terminal(terminal_id);
+
+
+--
+-- Name: shift shift_branch_id_fkey; Type: FK CONSTRAINT; Schema: hr; Owner: -
+--
+
+ALTER TABLE ONLY hr.shift
+    ADD CONSTRAINT shift_branch_id_fkey FOREIGN KEY (branch_id) REFERENCES master.branch(branch_id);
+
+
+--
+-- Name: terminal terminal_branch_id_fkey; Type: FK CONSTRAINT; Schema: hr; Owner: -
+--
+
+ALTER TABLE ONLY hr.terminal
+    ADD CONSTRAINT terminal_branch_id_fkey FOREIGN KEY (branch_id) REFERENCES master.branch(branch_id);
+
+
+--
+-- Name: terminal terminal_enabled_by_fkey; Type: FK CONSTRAINT; Schema: hr; Owner: -
+--
+
+ALTER TABLE ONLY hr.terminal
+    ADD CONSTRAINT terminal_enabled_by_fkey FOREIGN KEY (enabled_by) REFERENCES master.staff(staff_id);
 
 
 --
@@ -16461,6 +17874,97 @@ ALTER TABLE finance.voucher ENABLE ROW LEVEL SECURITY;
 --
 
 ALTER TABLE finance.voucher_line ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: holiday; Type: ROW SECURITY; Schema: hr; Owner: -
+--
+
+ALTER TABLE hr.holiday ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: leave_application; Type: ROW SECURITY; Schema: hr; Owner: -
+--
+
+ALTER TABLE hr.leave_application ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: month_close; Type: ROW SECURITY; Schema: hr; Owner: -
+--
+
+ALTER TABLE hr.month_close ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: month_close_line; Type: ROW SECURITY; Schema: hr; Owner: -
+--
+
+ALTER TABLE hr.month_close_line ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: holiday own_branch; Type: POLICY; Schema: hr; Owner: -
+--
+
+CREATE POLICY own_branch ON hr.holiday USING (platform.branch_visible(branch_id)) WITH CHECK (platform.branch_visible(branch_id));
+
+
+--
+-- Name: leave_application own_branch; Type: POLICY; Schema: hr; Owner: -
+--
+
+CREATE POLICY own_branch ON hr.leave_application USING (platform.branch_visible(branch_id)) WITH CHECK (platform.branch_visible(branch_id));
+
+
+--
+-- Name: month_close own_branch; Type: POLICY; Schema: hr; Owner: -
+--
+
+CREATE POLICY own_branch ON hr.month_close USING (platform.branch_visible(branch_id)) WITH CHECK (platform.branch_visible(branch_id));
+
+
+--
+-- Name: month_close_line own_branch; Type: POLICY; Schema: hr; Owner: -
+--
+
+CREATE POLICY own_branch ON hr.month_close_line USING (platform.branch_visible(branch_id)) WITH CHECK (platform.branch_visible(branch_id));
+
+
+--
+-- Name: punch own_branch; Type: POLICY; Schema: hr; Owner: -
+--
+
+CREATE POLICY own_branch ON hr.punch USING (platform.branch_visible(branch_id)) WITH CHECK (platform.branch_visible(branch_id));
+
+
+--
+-- Name: shift own_branch; Type: POLICY; Schema: hr; Owner: -
+--
+
+CREATE POLICY own_branch ON hr.shift USING (platform.branch_visible(branch_id)) WITH CHECK (platform.branch_visible(branch_id));
+
+
+--
+-- Name: terminal own_branch; Type: POLICY; Schema: hr; Owner: -
+--
+
+CREATE POLICY own_branch ON hr.terminal USING (platform.branch_visible(branch_id)) WITH CHECK (platform.branch_visible(branch_id));
+
+
+--
+-- Name: punch; Type: ROW SECURITY; Schema: hr; Owner: -
+--
+
+ALTER TABLE hr.punch ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: shift; Type: ROW SECURITY; Schema: hr; Owner: -
+--
+
+ALTER TABLE hr.shift ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: terminal; Type: ROW SECURITY; Schema: hr; Owner: -
+--
+
+ALTER TABLE hr.terminal ENABLE ROW LEVEL SECURITY;
 
 --
 -- Name: policy own_branch; Type: POLICY; Schema: insurance; Owner: -

@@ -11,6 +11,7 @@ from claim_ids import claim_ids
 from communication_ids import communication_ids
 from conftest import ROOT, csrf_from, login, page_csrf
 from crm_ids import crm_ids
+from hr_ids import hr_ids
 from inventory_ids import inventory_ids
 from procurement_ids import procurement_ids
 from sales_ids import sales_ids
@@ -326,6 +327,39 @@ ACCESS.update({
     "finance.reconcile": GST_RETURNS,
 })
 
+# HR (webapp/hr): every staff member (not the sub-dealer) sees their own attendance and leave and decides their team's
+# leave (the database checks they are the reporting manager); managers keep people, settings, the punching
+# terminal and correction punches; accounts read the monthly sheet and close it with the administrator. The
+# punching screen itself is open: the browser is a terminal by its signed cookie and each punch checks the PIN.
+HR_STAFF = STAFF_ROLES - {"DEALER"}
+HR_MANAGERS = frozenset({"ADMIN", "MANAGER"})
+ACCESS.update({
+    "hr.punch": ANYONE,
+    "hr.terminal_setup": HR_MANAGERS,
+    "hr.terminal_revoke": HR_MANAGERS,
+    "hr.my_attendance": HR_STAFF,
+    "hr.leave_new": HR_STAFF,
+    "hr.leave_cancel": HR_STAFF,
+    "hr.team": HR_STAFF,
+    "hr.leave_decide": HR_STAFF,
+    "hr.correction_new": HR_MANAGERS,
+    "hr.people": HR_MANAGERS,
+    "hr.person": HR_MANAGERS,
+    "hr.document_add": HR_MANAGERS,
+    "hr.document_file": HR_MANAGERS,
+    "hr.settings": HR_MANAGERS,
+    "hr.shift_new": HR_MANAGERS,
+    "hr.shift_edit": HR_MANAGERS,
+    "hr.holiday_new": HR_MANAGERS,
+    "hr.department_new": HR_MANAGERS,
+    "hr.quota_save": HR_MANAGERS,
+    "hr.carry_forward": HR_MANAGERS,
+    "hr.sheet": frozenset({"ADMIN", "MANAGER", "ACCOUNTS"}),
+    "hr.sheet_pdf": frozenset({"ADMIN", "MANAGER", "ACCOUNTS"}),
+    "hr.sheet_xlsx": frozenset({"ADMIN", "MANAGER", "ACCOUNTS"}),
+    "hr.sheet_close": frozenset({"ADMIN", "ACCOUNTS"}),
+})
+
 # Routes whose own job, when used, is to send the browser to the login page
 # (logging out, or the setup wizard once the showroom is set up).
 LEADS_TO_LOGIN = {"auth.logout", "auth.switch_user", "auth.setup"}
@@ -405,6 +439,7 @@ def showroom(app, engine, make_branch, make_staff):
     ids.update(service_bill_ids(engine, branch_id))
     ids.update(crm_ids(engine, branch_id, ids["lead_id"]))
     ids.update(communication_ids(engine, branch_id, ids["customer_id"]))
+    ids.update(hr_ids(engine, branch_id, target_id))
     return {"codes": codes, "ids": ids, "target": target_id}
 
 

@@ -170,6 +170,9 @@ def two_branches(app, engine, make_branch, make_staff):
     from communication_ids import communication_ids  # a call on branch A's call list
 
     ids.update(communication_ids(engine, branch_a, ids["customer_id"]))
+    from hr_ids import hr_ids  # employment details, a document, a shift, a terminal and leave of branch A
+
+    ids.update(hr_ids(engine, branch_a, ids["staff_id"]))
     branch_b = make_branch()
     make_staff("BMGR", "MANAGER", PIN, branch_id=branch_b)
     make_staff("BSAL", "SALES", PIN, branch_id=branch_b)

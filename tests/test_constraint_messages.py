@@ -187,6 +187,27 @@ CANNOT_BE_CAUSED.update({name: why for why, names in {
         "consent_customer_id_fkey", "customer_language_customer_id_fkey", "setting_setting_id_check"],
 }.items() for name in names})
 
+# HR (sql/0043_hr.sql): what the app writes itself, never typed; the forms' own refusals are in webapp/hr/forms.py.
+CANNOT_BE_CAUSED.update({name: why for why, names in {
+    "a document's file is read by the upload, its type from its first bytes and its SHA-256 computed by the app "
+    "(webapp/hr/people.py); the uploader is the acting staff member": [
+        "employee_document_checksum", "employee_document_sha256_check", "employee_document_uploaded_by_fkey"],
+    "a leave's status moves only by the decide and cancel buttons (one UPDATE each, from PENDING or APPROVED), "
+    "its decider being the acting staff member": [
+        "leave_application_status_check", "leave_decided", "leave_application_decision_note_check"],
+    "the leave types are reference rows of the migration, not edited on a screen": ["leave_type_unpaid_has_no_quota"],
+    "a month is closed by the close button for the first day of the month shown, by the acting staff member; its "
+    "lines are written by the close's own trigger from hr.attendance_totals": [
+        "month_close_closed_by_fkey", "month_close_month_check", "month_close_line_branch_id_month_fkey",
+        "month_close_line_days_employed_check", "month_close_line_lop_days_check",
+        "month_close_line_payment_days_check"],
+    "a punch's day is set by its own trigger from its time; its terminal is the enabled one of the browser's signed "
+    "cookie, looked up first; a correction is marked by the acting staff member": [
+        "punch_day_is_ist", "punch_marked_by_fkey", "punch_terminal_id_fkey"],
+    "a terminal is enabled by the acting manager with a random token the app makes (secrets.token_urlsafe), "
+    "kept as its SHA-256": ["terminal_enabled_by_fkey", "terminal_token_sha256_check", "terminal_token_sha256_key"],
+}.items() for name in names})
+
 def form_checks() -> dict[str, str]:
     """Field name -> how some form of the webapp checks it before anything reaches the database: a
     list it must be chosen from (a stale or made-up id, a kind or mode not listed, is refused by

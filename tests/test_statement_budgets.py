@@ -275,6 +275,21 @@ BUDGETS = {
     "finance.gstr3b_json": 9,
     "finance.gstr3b_pdf": 10,         # + the letterhead
     "finance.reconcile": 9,
+    # HR (webapp/hr). The month's screens read the days and the totals once each (hr.attendance_days, _totals).
+    "hr.punch": 4,                      # no terminal cookie: the page saying so
+    "hr.terminal_setup": 6,             # the cookie's terminal, the actor, the branch's terminals
+    "hr.my_attendance": 9,              # employed?, the days, the punches, the balances, the applications
+    "hr.leave_new": 7,                  # employed?, the leave types, the balances
+    "hr.team": 6,                       # leave waiting, forgotten out-punches
+    "hr.correction_new": 5,             # the staff to choose from
+    "hr.people": 5,
+    "hr.person": 9,                     # the person, departments, managers, shifts, the documents
+    "hr.document_file": 5,
+    "hr.settings": 8,                   # quotas, shifts, holidays, departments
+    "hr.shift_edit": 5,
+    "hr.sheet": 7,                      # the totals, the days, the close
+    "hr.sheet_pdf": 8,                  # + the branch's letterhead
+    "hr.sheet_xlsx": 7,
 }
 
 

@@ -83,6 +83,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     from .crm import bp as crm_bp
     from .dashboard import bp as dashboard_bp
     from .finance import bp as finance_bp
+    from .hr import bp as hr_bp
     from .insurance import bp as insurance_bp
     from .inventory import bp as inventory_bp
     from .master import bp as master_bp
@@ -95,7 +96,7 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     for blueprint in (platform_bp, auth_bp, dashboard_bp, master_bp, audit_bp, oem_bp, inventory_bp,
                       procurement_bp, sales_bp, crm_bp, billing_bp, insurance_bp, service_bp, warranty_bp,
-                      communication_bp, finance_bp):
+                      communication_bp, finance_bp, hr_bp):
         app.register_blueprint(blueprint)
 
     errors.init_app(app)

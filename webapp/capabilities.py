@@ -108,6 +108,15 @@ CAPABILITIES: dict[str, frozenset[str]] = {
     "month.reopen": _MANAGERS,                      # with a reason, audited
     "gst.returns": _ACCOUNTANTS,                    # GSTR-1, GSTR-3B and their reconciliation
     "tally.export": frozenset({"ADMIN", "ACCOUNTS"}),
+    # HR (webapp/hr): people, attendance by PIN at the terminal, leave, the monthly attendance sheet.
+    "attendance.own": _STAFF,                       # one's own attendance, leave balances and applications
+    "leave.decide": _STAFF,                         # a reporting manager's team (the database checks who)
+    "hr.people": _MANAGERS,                         # employment details, documents, leavers
+    "hr.settings": _MANAGERS,                       # shifts, holidays, departments, leave quotas
+    "terminal.manage": _MANAGERS,                   # enable a browser as the punching terminal
+    "attendance.correct": _MANAGERS,                # a correction punch with a reason (regularising)
+    "attendance.sheet": _ACCOUNTANTS,               # the monthly sheet, PDF and XLSX
+    "attendance.close": frozenset({"ADMIN", "ACCOUNTS"}),   # closing a month: permanent, payroll reads it
 }
 
 

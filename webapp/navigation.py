@@ -129,6 +129,9 @@ SECTIONS: list[NavSection] = [
     NavSection("My account", (
         NavLink("My profile", "auth.profile", "Change your PIN, log out other devices"),
         NavLink("Call list", "communication.call_list", "Today's reminder calls; note each call's outcome"),
+        # HR (webapp/hr), one link while the menu has no room for more (its other screens are reached from this
+        # page by role): one's own month and leave; a reporting manager's team; people, the sheet, HR settings.
+        NavLink("Attendance and leave", "hr.my_attendance", "Your month and leave; your team; people and the sheet"),
     )),
 ]
 

@@ -130,6 +130,9 @@ def _fill(app, engine) -> dict:
     from communication_ids import communication_ids  # a call on the call list, in the outbox
 
     communication_ids(engine, branch_id, ids["customer_id"])
+    from hr_ids import hr_ids  # employees, a leave waiting and a forgotten out-punch: rows for the HR lists
+
+    hr_ids(engine, branch_id)
     ids.update(branch_id=branch_id, allotted_booking_id=allotted, part_no="MTX-001")  # catalog_ids' part, in stock
     return ids
 

@@ -118,6 +118,17 @@ DOCUMENTS: dict[str, Document] = {
                           "JOIN inventory.vehicle_unit u ON u.unit_id = t.unit_id"),
     "crm.lost_reason": _own("Lost reason", "crm.lost_reason", "reason_code", "t.label", int_key=False,
                             column="label"),
+    # hr: a punch and a leave by the person and the day (a correction's reason is in the row itself)
+    "hr.employee": _own("Employment of", "master.staff", "staff_id", "t.staff_code || ' ' || t.name"),
+    "hr.punch": _own("Punch of", "hr.punch", "punch_id",
+                     "s.staff_code || ' ' || s.name || ' · ' || t.kind || ' ' || "
+                     "to_char(t.punched_at AT TIME ZONE 'Asia/Kolkata', 'DD-MM-YYYY HH24:MI')",
+                     "JOIN master.staff s ON s.staff_id = t.staff_id"),
+    "hr.leave_application": _own("Leave of", "hr.leave_application", "leave_id",
+                                 "s.staff_code || ' ' || s.name || ' · ' || t.leave_code || ' from ' || "
+                                 "to_char(t.from_date, 'DD-MM-YYYY')", "JOIN master.staff s ON s.staff_id = t.staff_id"),
+    "hr.terminal": _own("Punching terminal", "hr.terminal", "terminal_id", "t.name", column="name"),
+    "hr.shift": _own("Shift", "hr.shift", "shift_id", "t.name", column="name"),
     "sales.quotation": _own("Quotation", "sales.quotation", "quotation_id", "t.quotation_no", column="quotation_no"),
     "sales.booking": _own("Booking", "sales.booking", "booking_id", "t.booking_no", column="booking_no"),
     "sales.booking_item": _of_booking("Charges of booking"),

@@ -141,6 +141,25 @@ def attempt_login(conn: Connection, staff_code: str, pin: str, client_addr: str,
     return LoginResult(staff=signed_in_staff(row, must_change))
 
 
+def check_pin_at_terminal(conn: Connection, staff_code: str, pin: str, client_addr: str,
+                          user_agent: str | None = None):
+    """The login's PIN check for a punch at the attendance terminal: the same throttle, lockout, slow
+    hash and audit of failures, but no session and no LOGIN event. Returns (staff row or None, LoginResult)."""
+    set_actor(conn, None, client_addr, user_agent)
+    refused = refusal_before_check(conn, staff_code, pin, client_addr, event="PUNCH_PIN_FAILED")
+    if refused is not None:
+        return None, refused
+    row = queries.staff_for_login(conn, staff_code)
+    if row is None or not row.is_active:
+        verify_pin(None, pin)
+        return None, wrong_pin(conn, staff_code, client_addr, row.staff_id if row else None, "PUNCH_PIN_FAILED",
+                               "inactive" if row else "unknown code")
+    if not verify_pin(row.pin_hash, pin):
+        return None, wrong_pin(conn, staff_code, client_addr, row.staff_id, "PUNCH_PIN_FAILED", "wrong PIN")
+    queries.clear_code_failures(conn, staff_code, client_addr)
+    return row, LoginResult(status=200)
+
+
 def _locked_message(locked_until) -> str:
     return (f"Too many wrong PINs: this staff code is locked until {ddmmyyyy_hhmm(locked_until)[-5:]} "
             "on this terminal. It still works on other terminals, and an administrator can unlock it "
