@@ -6132,6 +6132,19 @@ ALTER SEQUENCE finance.period_event_event_id_seq OWNED BY finance.period_event.e
 
 
 --
+-- Name: tally_company; Type: TABLE; Schema: finance; Owner: -
+--
+
+CREATE TABLE finance.tally_company (
+    branch_id integer NOT NULL,
+    company_name text NOT NULL,
+    updated_by integer DEFAULT audit.current_staff_id(),
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT tally_company_company_name_check CHECK ((((length(btrim(company_name)) >= 2) AND (length(btrim(company_name)) <= 100)) AND (company_name = btrim(company_name)) AND (company_name !~ '[[:cntrl:]]'::text)))
+);
+
+
+--
 -- Name: voucher; Type: TABLE; Schema: finance; Owner: -
 --
 
@@ -9323,6 +9336,14 @@ ALTER TABLE ONLY finance.period_event
 
 
 --
+-- Name: tally_company tally_company_pkey; Type: CONSTRAINT; Schema: finance; Owner: -
+--
+
+ALTER TABLE ONLY finance.tally_company
+    ADD CONSTRAINT tally_company_pkey PRIMARY KEY (branch_id);
+
+
+--
 -- Name: voucher voucher_idempotency_key_key; Type: CONSTRAINT; Schema: finance; Owner: -
 --
 
@@ -11402,6 +11423,13 @@ CREATE INDEX job_card_branch_opened_idx ON service.job_card USING btree (branch_
 
 
 --
+-- Name: job_card_free_service_done_idx; Type: INDEX; Schema: service; Owner: -
+--
+
+CREATE INDEX job_card_free_service_done_idx ON service.job_card USING btree (branch_id, closed_at) WHERE ((service_type = 'FREE_SERVICE'::text) AND (state = 'DELIVERED'::text));
+
+
+--
 -- Name: job_card_free_service_once_idx; Type: INDEX; Schema: service; Owner: -
 --
 
@@ -11994,6 +12022,13 @@ CREATE TRIGGER audit_log_change AFTER INSERT OR DELETE OR UPDATE ON finance.bank
 --
 
 CREATE TRIGGER audit_log_change AFTER INSERT OR DELETE OR UPDATE ON finance.ledger FOR EACH ROW EXECUTE FUNCTION audit.log_change('ledger_id', '', '');
+
+
+--
+-- Name: tally_company audit_log_change; Type: TRIGGER; Schema: finance; Owner: -
+--
+
+CREATE TRIGGER audit_log_change AFTER INSERT OR DELETE OR UPDATE ON finance.tally_company FOR EACH ROW EXECUTE FUNCTION audit.log_change('branch_id', '', 'updated_at');
 
 
 --
@@ -13833,6 +13868,22 @@ ALTER TABLE ONLY finance.period_event
 
 ALTER TABLE ONLY finance.period_event
     ADD CONSTRAINT period_event_staff_id_fkey FOREIGN KEY (staff_id) REFERENCES master.staff(staff_id);
+
+
+--
+-- Name: tally_company tally_company_branch_id_fkey; Type: FK CONSTRAINT; Schema: finance; Owner: -
+--
+
+ALTER TABLE ONLY finance.tally_company
+    ADD CONSTRAINT tally_company_branch_id_fkey FOREIGN KEY (branch_id) REFERENCES master.branch(branch_id);
+
+
+--
+-- Name: tally_company tally_company_updated_by_fkey; Type: FK CONSTRAINT; Schema: finance; Owner: -
+--
+
+ALTER TABLE ONLY finance.tally_company
+    ADD CONSTRAINT tally_company_updated_by_fkey FOREIGN KEY (updated_by) REFERENCES master.staff(staff_id);
 
 
 --
@@ -15954,6 +16005,13 @@ CREATE POLICY own_branch ON finance.period_event USING ((branch_id = ANY (( SELE
 
 
 --
+-- Name: tally_company own_branch; Type: POLICY; Schema: finance; Owner: -
+--
+
+CREATE POLICY own_branch ON finance.tally_company USING ((branch_id = ANY (( SELECT platform.visible_branch_ids() AS visible_branch_ids)::integer[]))) WITH CHECK (platform.branch_visible(branch_id));
+
+
+--
 -- Name: voucher own_branch; Type: POLICY; Schema: finance; Owner: -
 --
 
@@ -15972,6 +16030,12 @@ CREATE POLICY own_branch ON finance.voucher_line USING ((branch_id = ANY (( SELE
 --
 
 ALTER TABLE finance.period_event ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: tally_company; Type: ROW SECURITY; Schema: finance; Owner: -
+--
+
+ALTER TABLE finance.tally_company ENABLE ROW LEVEL SECURITY;
 
 --
 -- Name: voucher; Type: ROW SECURITY; Schema: finance; Owner: -

@@ -265,6 +265,17 @@ BUDGETS = {
     "communication.consent": 6,
 }
 
+# Finance (H29): the Tally export page (branches, company, counts per type), its two downloads (branches and
+# company, then the groups and ledgers, or the vouchers' lines in one read), OEM receivables (one read of
+# every claim, the schemes) and the list behind a figure (the OEM's name, the page with its count).
+BUDGETS.update({
+    "finance.tally_export": 7,
+    "finance.tally_masters": 7,
+    "finance.tally_vouchers": 6,
+    "finance.oem_receivables": 5,
+    "finance.oem_receivable_items": 5,
+})
+
 
 @pytest.fixture
 def counter(app):

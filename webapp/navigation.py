@@ -62,6 +62,9 @@ SECTIONS: list[NavSection] = [
         NavLink("Counter sale", "billing.counter_new", "Sell parts and accessories over the counter"),
         NavLink("Receipts register", "billing.receipt_register", "Receipts and refunds by mode"),
         NavLink("Receivables", "billing.receivables", "What customers still owe, by age"),
+        # Finance (H29): the OEM's side of receivables and the books for Tally.
+        NavLink("OEM receivables", "finance.oem_receivables", "Subsidy, warranty and free-service claims, by age"),
+        NavLink("Tally export", "finance.tally_export", "Masters and vouchers as Tally import XML"),
     )),
     NavSection("Stock", (
         NavLink("Vehicles", "inventory.unit_list", "Vehicle stock by VIN, motor no. or battery serial"),
