@@ -102,4 +102,4 @@ def oem_receivable_items():
     rows, page = paged(search)
     return rows_or_page("finance/receivables/items.html", "finance/receivables/_item_rows.html", ITEMS_TARGET,
                         rows=rows, page=page, args=args, title=title, source=source, stage=stage, bucket=bucket,
-                        sources=q.SOURCES, stages=q.STAGES, buckets=q.BUCKETS, links=_links(), target=ITEMS_TARGET)
+                        sources=q.SOURCES, stages=q.STAGES, buckets=q.BUCKETS, links=_links(), items_target=ITEMS_TARGET)
