@@ -8,10 +8,10 @@ CREATE TABLE finance.tally_company (
     branch_id    integer PRIMARY KEY REFERENCES master.branch (branch_id),
     company_name text NOT NULL CHECK (length(btrim(company_name)) BETWEEN 2 AND 100 AND company_name = btrim(company_name)
                                       AND company_name !~ '[[:cntrl:]]'),
-    updated_by   integer REFERENCES master.staff (staff_id) DEFAULT audit.current_staff_id(),
-    updated_at   timestamptz NOT NULL DEFAULT now()
+    changed_by   integer REFERENCES master.staff (staff_id) DEFAULT audit.current_staff_id(),
+    changed_at   timestamptz NOT NULL DEFAULT now()
 );
-SELECT audit.track('finance.tally_company', 'branch_id', '', 'updated_at');
+SELECT audit.track('finance.tally_company', 'branch_id', '', 'changed_at');
 ALTER TABLE finance.tally_company ENABLE ROW LEVEL SECURITY;
 CREATE POLICY own_branch ON finance.tally_company
     USING (branch_id = ANY ((SELECT platform.visible_branch_ids())::integer[]))

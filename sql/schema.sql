@@ -6138,8 +6138,8 @@ ALTER SEQUENCE finance.period_event_event_id_seq OWNED BY finance.period_event.e
 CREATE TABLE finance.tally_company (
     branch_id integer NOT NULL,
     company_name text NOT NULL,
-    updated_by integer DEFAULT audit.current_staff_id(),
-    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    changed_by integer DEFAULT audit.current_staff_id(),
+    changed_at timestamp with time zone DEFAULT now() NOT NULL,
     CONSTRAINT tally_company_company_name_check CHECK ((((length(btrim(company_name)) >= 2) AND (length(btrim(company_name)) <= 100)) AND (company_name = btrim(company_name)) AND (company_name !~ '[[:cntrl:]]'::text)))
 );
 
@@ -12028,7 +12028,7 @@ CREATE TRIGGER audit_log_change AFTER INSERT OR DELETE OR UPDATE ON finance.ledg
 -- Name: tally_company audit_log_change; Type: TRIGGER; Schema: finance; Owner: -
 --
 
-CREATE TRIGGER audit_log_change AFTER INSERT OR DELETE OR UPDATE ON finance.tally_company FOR EACH ROW EXECUTE FUNCTION audit.log_change('branch_id', '', 'updated_at');
+CREATE TRIGGER audit_log_change AFTER INSERT OR DELETE OR UPDATE ON finance.tally_company FOR EACH ROW EXECUTE FUNCTION audit.log_change('branch_id', '', 'changed_at');
 
 
 --
@@ -13879,11 +13879,11 @@ ALTER TABLE ONLY finance.tally_company
 
 
 --
--- Name: tally_company tally_company_updated_by_fkey; Type: FK CONSTRAINT; Schema: finance; Owner: -
+-- Name: tally_company tally_company_changed_by_fkey; Type: FK CONSTRAINT; Schema: finance; Owner: -
 --
 
 ALTER TABLE ONLY finance.tally_company
-    ADD CONSTRAINT tally_company_updated_by_fkey FOREIGN KEY (updated_by) REFERENCES master.staff(staff_id);
+    ADD CONSTRAINT tally_company_changed_by_fkey FOREIGN KEY (changed_by) REFERENCES master.staff(staff_id);
 
 
 --

@@ -42,25 +42,30 @@ def _raise(conn, booking_id: int, n: int, raised_days_ago: int) -> None:
          WHERE booking_id = :b"""), {"v": f"EV-{n:04d}", "on": ago(raised_days_ago), "c": f"PMED-{n}", "b": booking_id})
 
 
-@pytest.fixture
-def subsidy(app, engine, make_staff):
+def seed_subsidy(conn) -> dict:
     """A branch's four sales with a 5,000 subsidy each: one not yet claimed (booked 10 days ago), two claimed
     45 and 100 days ago, one claimed and credited 4,800; a fifth booked and cancelled; and a claim of
     another branch's sale."""
-    with engine.begin() as conn:
-        s = b.sale_setup(conn, subsidy_rule="FIXED", subsidy_amount="5000.00", price_from=ago(400).isoformat())
-        bookings = [b.booking(conn, s, on=ago(days).isoformat()) for days in (10, 60, 120, 130, 20)]
-        _raise(conn, bookings[1], 1, 45)
-        _raise(conn, bookings[2], 2, 100)
-        _raise(conn, bookings[3], 3, 70)
-        conn.execute(sa.text("UPDATE sales.subsidy_claim SET credited_on = :on, credited_amount = 4800 "
-                             "WHERE booking_id = :b"), {"on": ago(5), "b": bookings[3]})
-        b.act_as(conn, s.manager_id)
-        posting.cancel_booking(conn, bookings[4], on=ago(15), reason="changed plans", key=str(uuid.uuid4()))
-        other = b.sale_setup(conn, subsidy_rule="FIXED", subsidy_amount="7000.00", price_from=ago(400).isoformat())
-        b.booking(conn, other, on=ago(3).isoformat())
-    make_staff("AC1", "ACCOUNTS", PIN, branch_id=s.branch_id)
+    s = b.sale_setup(conn, subsidy_rule="FIXED", subsidy_amount="5000.00", price_from=ago(400).isoformat())
+    bookings = [b.booking(conn, s, on=ago(days).isoformat()) for days in (10, 60, 120, 130, 20)]
+    _raise(conn, bookings[1], 1, 45)
+    _raise(conn, bookings[2], 2, 100)
+    _raise(conn, bookings[3], 3, 70)
+    conn.execute(sa.text("UPDATE sales.subsidy_claim SET credited_on = :on, credited_amount = 4800 "
+                         "WHERE booking_id = :b"), {"on": ago(5), "b": bookings[3]})
+    b.act_as(conn, s.manager_id)
+    posting.cancel_booking(conn, bookings[4], on=ago(15), reason="changed plans", key=str(uuid.uuid4()))
+    other = b.sale_setup(conn, subsidy_rule="FIXED", subsidy_amount="7000.00", price_from=ago(400).isoformat())
+    b.booking(conn, other, on=ago(3).isoformat())
     return {"sale": s, "bookings": bookings}
+
+
+@pytest.fixture
+def subsidy(app, engine, make_staff):
+    with engine.begin() as conn:
+        seeded = seed_subsidy(conn)
+    make_staff("AC1", "ACCOUNTS", PIN, branch_id=seeded["sale"].branch_id)
+    return seeded
 
 
 def _summary_row(html_rows, oem_id, source):
@@ -116,55 +121,59 @@ def test_the_screen_links_each_figure_to_its_list_and_exports_it(app, subsidy):
     assert summary[-1]["Pending 0-30 days"] == "5000.00"
 
 
-@pytest.fixture
-def workshop(app, engine, make_staff):
+def seed_workshop(conn, branch_id: int) -> dict:
     """A workshop's claims to one OEM: warranty claims drafted, submitted, approved, settled and rejected,
     and two free services delivered, one of them with its labour claimed."""
-    with engine.begin() as conn:
-        branch_id = b.branch(conn)
-        catalog = b.vehicle_catalog(conn)
-        conn.execute(sa.text("""INSERT INTO oem.free_service (model_id, service_no, due_months, due_km)
-                                VALUES (:m, 1, 120, 200000)"""), {"m": catalog.model_id})
-        cb.labour_rate(conn, catalog.oem_id)
-        operation = cb.operation(conn)
+    catalog = b.vehicle_catalog(conn)
+    conn.execute(sa.text("""INSERT INTO oem.free_service (model_id, service_no, due_months, due_km)
+                            VALUES (:m, 1, 120, 200000)"""), {"m": catalog.model_id})
+    cb.labour_rate(conn, catalog.oem_id)
+    operation = cb.operation(conn)
 
-        def card(service_type="WARRANTY", free_service_no=None):
-            vehicle = sb.outside_vehicle(conn, branch_id, variant_id=catalog.variant_id)
-            job = sb.job_card(conn, branch_id, vehicle, odometer_km=800, service_type=service_type,
-                              free_service_no=free_service_no)
-            return cb.Workshop(branch_id, catalog.oem_id, vehicle, job, 0, 0, operation)
+    def card(service_type="WARRANTY", free_service_no=None):
+        vehicle = sb.outside_vehicle(conn, branch_id, variant_id=catalog.variant_id)
+        job = sb.job_card(conn, branch_id, vehicle, odometer_km=800, service_type=service_type,
+                          free_service_no=free_service_no)
+        return cb.Workshop(branch_id, catalog.oem_id, vehicle, job, 0, 0, operation)
 
-        def claim(w, raised, kind="WARRANTY_REPAIR"):
-            claim_id = cb.claim(conn, w, kind, raised_on=ago(raised))
-            cb.labour_line(conn, claim_id, operation)
-            return claim_id
+    def claim(w, raised, kind="WARRANTY_REPAIR"):
+        claim_id = cb.claim(conn, w, kind, raised_on=ago(raised))
+        cb.labour_line(conn, claim_id, operation)
+        return claim_id
 
-        w = card()
-        draft = claim(w, 3)
-        submitted = claim(w, 41)
-        cb.submit(conn, submitted, on=ago(40), ref="OEM-A1")
-        approved = claim(w, 96)
-        cb.submit(conn, approved, on=ago(95), ref="OEM-A2")
-        cb.decide(conn, approved, "APPROVED", "675.00", on=ago(80))   # all it claims (1.5 h at 450)
-        settled = claim(w, 61)
-        cb.submit(conn, settled, on=ago(60), ref="OEM-A3")
-        cb.decide(conn, settled, "PARTLY_APPROVED", "500.00", reason="Only the labour hours of the manual", on=ago(30))
-        cb.settle(conn, settled, "500.00", on=ago(2))
-        rejected = claim(w, 50)
-        cb.submit(conn, rejected, on=ago(50), ref="OEM-A4")
-        cb.decide(conn, rejected, "REJECTED", reason="Damage by water", on=ago(20))
-        unclaimed_card = card("FREE_SERVICE", 1)
-        sb.move(conn, unclaimed_card.job_card_id, "APPROVED", "IN_PROGRESS", "QC", "READY", "DELIVERED")
-        claimed_card = card("FREE_SERVICE", 1)
-        sb.move(conn, claimed_card.job_card_id, "APPROVED", "IN_PROGRESS", "QC", "READY", "DELIVERED")
-        free_claim = claim(claimed_card, 21, "FREE_SERVICE_LABOUR")
-        cb.submit(conn, free_claim, on=ago(20), ref="OEM-F1")
-        amounts = dict(conn.execute(sa.text("SELECT claim_id, claimed_amount FROM warranty.claim WHERE branch_id = :b"),
-                                    {"b": branch_id}).all())
-    make_staff("AC9", "ACCOUNTS", PIN, branch_id=branch_id)
+    w = card()
+    draft = claim(w, 3)
+    submitted = claim(w, 41)
+    cb.submit(conn, submitted, on=ago(40), ref="OEM-A1")
+    approved = claim(w, 96)
+    cb.submit(conn, approved, on=ago(95), ref="OEM-A2")
+    cb.decide(conn, approved, "APPROVED", "675.00", on=ago(80))   # all it claims (1.5 h at 450)
+    settled = claim(w, 61)
+    cb.submit(conn, settled, on=ago(60), ref="OEM-A3")
+    cb.decide(conn, settled, "PARTLY_APPROVED", "500.00", reason="Only the labour hours of the manual", on=ago(30))
+    cb.settle(conn, settled, "500.00", on=ago(2))
+    rejected = claim(w, 50)
+    cb.submit(conn, rejected, on=ago(50), ref="OEM-A4")
+    cb.decide(conn, rejected, "REJECTED", reason="Damage by water", on=ago(20))
+    unclaimed_card = card("FREE_SERVICE", 1)
+    sb.move(conn, unclaimed_card.job_card_id, "APPROVED", "IN_PROGRESS", "QC", "READY", "DELIVERED")
+    claimed_card = card("FREE_SERVICE", 1)
+    sb.move(conn, claimed_card.job_card_id, "APPROVED", "IN_PROGRESS", "QC", "READY", "DELIVERED")
+    free_claim = claim(claimed_card, 21, "FREE_SERVICE_LABOUR")
+    cb.submit(conn, free_claim, on=ago(20), ref="OEM-F1")
+    amounts = dict(conn.execute(sa.text("SELECT claim_id, claimed_amount FROM warranty.claim WHERE branch_id = :b"),
+                                {"b": branch_id}).all())
     return {"branch_id": branch_id, "oem_id": catalog.oem_id, "amounts": amounts, "draft": draft,
             "submitted": submitted, "approved": approved, "settled": settled, "rejected": rejected,
             "free_claim": free_claim, "unclaimed_card": unclaimed_card.job_card_id}
+
+
+@pytest.fixture
+def workshop(app, engine, make_staff):
+    with engine.begin() as conn:
+        seeded = seed_workshop(conn, b.branch(conn))
+    make_staff("AC9", "ACCOUNTS", PIN, branch_id=seeded["branch_id"])
+    return seeded
 
 
 def test_warranty_and_free_service_claims_by_status_and_the_free_services_never_claimed(app, engine, workshop):

@@ -7,7 +7,7 @@ with their duty head, a party's GSTIN, '&' escaped; and the Tally company's name
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 import builders as b
@@ -30,53 +30,56 @@ TALLY_GROUPS = {"Capital Account", "Loans (Liability)", "Current Liabilities", "
                 "Stock-in-Hand", "Sundry Debtors"}
 
 
+def seed_books(conn, branch_id: int, other_branch: int, on: date = ON) -> dict:
+    """One voucher of each of the eight types dated ``on`` (a customer 'Sharma & Sons' with a GSTIN, an
+    OEM, a ledger under groups the company added), one voucher 19 days later and one of another branch."""
+    gstin = b.make_gstin("29")
+    customer = api.party_ledger(conn, "CUSTOMER", b.customer(conn, branch_id, name="Sharma & Sons", gstin=gstin))
+    oem = api.party_ledger(conn, "OEM", b.oem(conn))
+    key = {k: api.ledger_key(conn, k) for k in (
+        "CASH", "BANK", "SALES_VEHICLE", "OUTPUT_CGST", "OUTPUT_SGST", "INPUT_IGST", "PURCHASE_VEHICLE",
+        "ROUND_OFF", "SUSPENSE")}
+    parent = b.scalar(conn, """
+        INSERT INTO finance.account_group (name, parent_id, nature)
+        SELECT 'Deposits & Advances - OEM', group_id, 'ASSETS' FROM finance.account_group
+         WHERE name = 'Current Assets' RETURNING group_id""")
+    child = b.scalar(conn, """INSERT INTO finance.account_group (name, parent_id, nature)
+                              VALUES ('Scheme Deposits', :p, 'ASSETS') RETURNING group_id""", p=parent)
+    deposit = b.scalar(conn, """INSERT INTO finance.ledger (name, group_id) VALUES ('Deposit with OEM', :g)
+                                RETURNING ledger_id""", g=child)
+
+    def post(kind, number, lines, day=on, branch=branch_id):
+        return api.post_voucher(conn, branch_id=branch, voucher_type=kind, on=day, number=number,
+                                narration=f"{kind.title()} {number} for Sharma & Sons",
+                                lines=[api.Line(ledger, D(amount)) for ledger, amount in lines])
+
+    post("SALES", "T1/INV/26/1", [(customer, "118000.00"), (key["SALES_VEHICLE"], "-100000.00"),
+                                  (key["OUTPUT_CGST"], "-9000.00"), (key["OUTPUT_SGST"], "-9000.00")])
+    post("RECEIPT", "T1/RCP/26/1", [(key["BANK"], "50000.00"), (customer, "-50000.00")])
+    post("CREDIT_NOTE", "T1/CN/26/1", [(key["SALES_VEHICLE"], "1000.00"), (key["OUTPUT_CGST"], "90.00"),
+                                       (key["OUTPUT_SGST"], "90.00"), (customer, "-1180.00")])
+    post("PURCHASE", "OEM/INV/7781", [(key["PURCHASE_VEHICLE"], "80000.00"), (key["INPUT_IGST"], "4000.00"),
+                                      (oem, "-84000.00")])
+    post("PAYMENT", "T1/PV/26/1", [(oem, "84000.00"), (key["BANK"], "-84000.00")])
+    post("DEBIT_NOTE", "T1/DN/26/1", [(oem, "500.00"), (key["PURCHASE_VEHICLE"], "-500.00")])
+    post("JOURNAL", "T1/JV/26/1", [(deposit, "2500.00"), (key["ROUND_OFF"], "0.40"), (key["SUSPENSE"], "-2500.40")])
+    post("CONTRA", "T1/CV/26/1", [(key["BANK"], "20000.00"), (key["CASH"], "-20000.00")])
+    post("SALES", "T1/INV/26/2", [(key["CASH"], "1180.00"), (key["SALES_VEHICLE"], "-1180.00")],
+         day=on + timedelta(days=19))
+    post("SALES", "XX/INV/26/9", [(key["CASH"], "999.00"), (key["SALES_VEHICLE"], "-999.00")], branch=other_branch)
+    conn.execute(sa.text("SET CONSTRAINTS ALL IMMEDIATE"))   # every voucher above balances
+    return {"branch_id": branch_id, "other_branch": other_branch, "gstin": gstin}
+
+
 @pytest.fixture
 def books(app, engine, make_branch, make_staff):
-    """A branch whose May holds one voucher of each of the eight types (a customer 'Sharma & Sons' with a
-    GSTIN, an OEM, a ledger under groups the company added), one voucher in June and one of another branch."""
     branch_id = make_branch()
     other_branch = make_branch()
     accountant, _, _ = make_staff("AC1", "ACCOUNTS", PIN, branch_id=branch_id)
     make_staff("MG1", "MANAGER", PIN, branch_id=branch_id)
     with engine.begin() as conn:
         b.act_as(conn, accountant)
-        gstin = b.make_gstin("29")
-        customer = api.party_ledger(conn, "CUSTOMER", b.customer(conn, branch_id, name="Sharma & Sons", gstin=gstin))
-        oem = api.party_ledger(conn, "OEM", b.oem(conn))
-        key = {k: api.ledger_key(conn, k) for k in (
-            "CASH", "BANK", "SALES_VEHICLE", "OUTPUT_CGST", "OUTPUT_SGST", "INPUT_IGST", "PURCHASE_VEHICLE",
-            "ROUND_OFF", "SUSPENSE")}
-        parent = b.scalar(conn, """
-            INSERT INTO finance.account_group (name, parent_id, nature)
-            SELECT 'Deposits & Advances - OEM', group_id, 'ASSETS' FROM finance.account_group
-             WHERE name = 'Current Assets' RETURNING group_id""")
-        child = b.scalar(conn, """INSERT INTO finance.account_group (name, parent_id, nature)
-                                  VALUES ('Scheme Deposits', :p, 'ASSETS') RETURNING group_id""", p=parent)
-        deposit = b.scalar(conn, """INSERT INTO finance.ledger (name, group_id) VALUES ('Deposit with OEM', :g)
-                                    RETURNING ledger_id""", g=child)
-
-        def post(kind, number, lines, on=ON, branch=branch_id):
-            return api.post_voucher(conn, branch_id=branch, voucher_type=kind, on=on, number=number,
-                                    narration=f"{kind.title()} {number} for Sharma & Sons",
-                                    lines=[api.Line(ledger, D(amount)) for ledger, amount in lines])
-
-        post("SALES", "T1/INV/26/1", [(customer, "118000.00"), (key["SALES_VEHICLE"], "-100000.00"),
-                                      (key["OUTPUT_CGST"], "-9000.00"), (key["OUTPUT_SGST"], "-9000.00")])
-        post("RECEIPT", "T1/RCP/26/1", [(key["BANK"], "50000.00"), (customer, "-50000.00")])
-        post("CREDIT_NOTE", "T1/CN/26/1", [(key["SALES_VEHICLE"], "1000.00"), (key["OUTPUT_CGST"], "90.00"),
-                                           (key["OUTPUT_SGST"], "90.00"), (customer, "-1180.00")])
-        post("PURCHASE", "OEM/INV/7781", [(key["PURCHASE_VEHICLE"], "80000.00"), (key["INPUT_IGST"], "4000.00"),
-                                          (oem, "-84000.00")])
-        post("PAYMENT", "T1/PV/26/1", [(oem, "84000.00"), (key["BANK"], "-84000.00")])
-        post("DEBIT_NOTE", "T1/DN/26/1", [(oem, "500.00"), (key["PURCHASE_VEHICLE"], "-500.00")])
-        post("JOURNAL", "T1/JV/26/1", [(deposit, "2500.00"), (key["ROUND_OFF"], "0.40"), (key["SUSPENSE"], "-2500.40")])
-        post("CONTRA", "T1/CV/26/1", [(key["BANK"], "20000.00"), (key["CASH"], "-20000.00")])
-        post("SALES", "T1/INV/26/2", [(key["CASH"], "1180.00"), (key["SALES_VEHICLE"], "-1180.00")],
-             on=date(2026, 6, 2))
-        post("SALES", "XX/INV/26/9", [(key["CASH"], "999.00"), (key["SALES_VEHICLE"], "-999.00")],
-             branch=other_branch)
-        conn.execute(sa.text("SET CONSTRAINTS ALL IMMEDIATE"))   # every voucher above balances
-    return {"branch_id": branch_id, "other_branch": other_branch, "gstin": gstin}
+        return seed_books(conn, branch_id, other_branch)
 
 
 def _client(app, code="AC1"):

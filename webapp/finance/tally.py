@@ -32,7 +32,7 @@ _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
 # The books' voucher types as Tally names them (its predefined voucher types).
 VOUCHER_TYPE_NAMES = {
-    "SALES": "Sales", "CREDIT_NOTE": "Credit Note", "DEBIT_NOTE": "Debit Note", "RECEIPT": "Receipt",
+    "SALES": "Sales", "CREDIT_NOTE": "Credit Note", "DEBIT_NOTE": "Debit Note", "RECEIPT": "Receipt",  # data, not access
     "PAYMENT": "Payment", "PURCHASE": "Purchase", "JOURNAL": "Journal", "CONTRA": "Contra",
 }
 # finance.ledger.gst_duty_head as Tally's GSTDUTYHEAD.

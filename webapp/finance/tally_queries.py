@@ -23,7 +23,7 @@ def company(conn: Connection, branch_id: int):
     """The Tally company the branch's books go to: the name set here, else the branch's legal name."""
     return conn.execute(sa.text("""
         SELECT coalesce(t.company_name, b.legal_name) AS company_name, t.company_name IS NOT NULL AS is_set,
-               b.legal_name, b.gstin, t.updated_at
+               b.legal_name, b.gstin, t.changed_at
           FROM master.branch b LEFT JOIN finance.tally_company t ON t.branch_id = b.branch_id
          WHERE b.branch_id = :b"""), {"b": branch_id}).mappings().first()
 
@@ -32,7 +32,7 @@ def save_company(conn: Connection, branch_id: int, name: str) -> None:
     conn.execute(sa.text("""
         INSERT INTO finance.tally_company (branch_id, company_name) VALUES (:b, :name)
         ON CONFLICT (branch_id) DO UPDATE
-           SET company_name = EXCLUDED.company_name, updated_by = audit.current_staff_id(), updated_at = now()"""),
+           SET company_name = EXCLUDED.company_name, changed_by = audit.current_staff_id(), changed_at = now()"""),
         {"b": branch_id, "name": name})
 
 
