@@ -1737,6 +1737,50 @@ $$;
 
 
 --
+-- Name: set_subsidy_claim_oem(); Type: FUNCTION; Schema: finance; Owner: -
+--
+
+CREATE FUNCTION finance.set_subsidy_claim_oem() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+    NEW.oem_id := finance.subsidy_claim_oem_of(NEW.booking_id);
+    RETURN NEW;
+END
+$$;
+
+
+--
+-- Name: subsidy_claim_follows_variant(); Type: FUNCTION; Schema: finance; Owner: -
+--
+
+CREATE FUNCTION finance.subsidy_claim_follows_variant() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+    UPDATE sales.subsidy_claim SET oem_id = finance.subsidy_claim_oem_of(NEW.booking_id)
+     WHERE booking_id = NEW.booking_id AND oem_id IS DISTINCT FROM finance.subsidy_claim_oem_of(NEW.booking_id);
+    RETURN NULL;
+END
+$$;
+
+
+--
+-- Name: subsidy_claim_oem_of(integer); Type: FUNCTION; Schema: finance; Owner: -
+--
+
+CREATE FUNCTION finance.subsidy_claim_oem_of(p_booking_id integer) RETURNS integer
+    LANGUAGE sql STABLE
+    AS $$
+    SELECT m.oem_id
+      FROM sales.booking b
+      JOIN oem.variant v ON v.variant_id = b.variant_id
+      JOIN oem.model m ON m.model_id = v.model_id
+     WHERE b.booking_id = p_booking_id
+$$;
+
+
+--
 -- Name: check_policy(); Type: FUNCTION; Schema: insurance; Owner: -
 --
 
@@ -7832,6 +7876,7 @@ CREATE TABLE sales.subsidy_claim (
     booking_no text NOT NULL,
     booking_cancelled boolean NOT NULL,
     listed_on date NOT NULL,
+    oem_id integer NOT NULL,
     CONSTRAINT subsidy_claim_after_upload CHECK (((claim_raised_on IS NULL) OR (dealer_uploaded_on IS NOT NULL))),
     CONSTRAINT subsidy_claim_claim_no_check CHECK (((length(btrim(claim_no)) >= 2) AND (length(btrim(claim_no)) <= 40))),
     CONSTRAINT subsidy_claim_credited_amount_check CHECK ((credited_amount >= (0)::numeric)),
@@ -11367,6 +11412,13 @@ CREATE UNIQUE INDEX registration_reg_no_idx ON sales.registration USING btree (r
 
 
 --
+-- Name: subsidy_claim_oem_idx; Type: INDEX; Schema: sales; Owner: -
+--
+
+CREATE INDEX subsidy_claim_oem_idx ON sales.subsidy_claim USING btree (branch_id, oem_id) INCLUDE (eligible_amount, credited_amount, claim_raised_on, credited_on, listed_on) WHERE (NOT booking_cancelled);
+
+
+--
 -- Name: subsidy_claim_pending_idx; Type: INDEX; Schema: sales; Owner: -
 --
 
@@ -12644,7 +12696,7 @@ CREATE TRIGGER audit_log_change AFTER INSERT OR DELETE OR UPDATE ON sales.regist
 -- Name: subsidy_claim audit_log_change; Type: TRIGGER; Schema: sales; Owner: -
 --
 
-CREATE TRIGGER audit_log_change AFTER INSERT OR DELETE OR UPDATE ON sales.subsidy_claim FOR EACH ROW EXECUTE FUNCTION audit.log_change('booking_id', '', 'branch_id,booking_no,booking_cancelled,listed_on');
+CREATE TRIGGER audit_log_change AFTER INSERT OR DELETE OR UPDATE ON sales.subsidy_claim FOR EACH ROW EXECUTE FUNCTION audit.log_change('booking_id', '', 'branch_id,booking_no,booking_cancelled,listed_on,oem_id');
 
 
 --
@@ -12715,6 +12767,13 @@ CREATE TRIGGER booking_relists_subsidy_claim AFTER UPDATE OF stage, invoice_id, 
 --
 
 CREATE TRIGGER booking_subsidy_covers_receipts BEFORE UPDATE OF subsidy_eligible ON sales.booking FOR EACH ROW EXECUTE FUNCTION billing.check_cap_covers_receipts();
+
+
+--
+-- Name: booking booking_variant_moves_subsidy_oem; Type: TRIGGER; Schema: sales; Owner: -
+--
+
+CREATE TRIGGER booking_variant_moves_subsidy_oem AFTER UPDATE OF variant_id ON sales.booking FOR EACH ROW WHEN ((old.variant_id IS DISTINCT FROM new.variant_id)) EXECUTE FUNCTION finance.subsidy_claim_follows_variant();
 
 
 --
@@ -12799,6 +12858,13 @@ CREATE TRIGGER registration_needed BEFORE INSERT OR UPDATE ON sales.registration
 --
 
 CREATE TRIGGER subsidy_claim_listed BEFORE INSERT OR UPDATE OF booking_id, branch_id, booking_no, booking_cancelled, listed_on ON sales.subsidy_claim FOR EACH ROW EXECUTE FUNCTION sales.list_subsidy_claim();
+
+
+--
+-- Name: subsidy_claim subsidy_claim_oem; Type: TRIGGER; Schema: sales; Owner: -
+--
+
+CREATE TRIGGER subsidy_claim_oem BEFORE INSERT OR UPDATE OF booking_id, oem_id ON sales.subsidy_claim FOR EACH ROW EXECUTE FUNCTION finance.set_subsidy_claim_oem();
 
 
 --
@@ -14948,6 +15014,14 @@ ALTER TABLE ONLY sales.subsidy_claim
 
 ALTER TABLE ONLY sales.subsidy_claim
     ADD CONSTRAINT subsidy_claim_branch_id_fkey FOREIGN KEY (branch_id) REFERENCES master.branch(branch_id);
+
+
+--
+-- Name: subsidy_claim subsidy_claim_oem_id_fkey; Type: FK CONSTRAINT; Schema: sales; Owner: -
+--
+
+ALTER TABLE ONLY sales.subsidy_claim
+    ADD CONSTRAINT subsidy_claim_oem_id_fkey FOREIGN KEY (oem_id) REFERENCES oem.oem(oem_id);
 
 
 --

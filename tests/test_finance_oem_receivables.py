@@ -215,3 +215,21 @@ def test_junk_in_the_list_filters_falls_back_to_the_defaults(app, workshop):
     client = _client(app, "AC9")
     for query in ("source=X&stage=Y&bucket=Z&oem=abc", "oem=99999999999999", "page=-1&source=WARRANTY"):
         assert client.get(f"/finance/oem-receivables/items?{query}").status_code == 200, query
+
+
+def test_a_subsidy_claim_is_owed_by_its_bookings_maker_whatever_is_written(conn):
+    s = b.sale_setup(conn, subsidy_rule="FIXED", subsidy_amount="5000.00", price_from=ago(400).isoformat())
+    booking_id = b.booking(conn, s, on=ago(2).isoformat())
+
+    def owed_by():
+        return conn.execute(sa.text("SELECT oem_id FROM sales.subsidy_claim WHERE booking_id = :b"),
+                            {"b": booking_id}).scalar()
+
+    assert owed_by() == s.catalog.oem_id
+    other = b.vehicle_catalog(conn)
+    conn.execute(sa.text("UPDATE sales.subsidy_claim SET oem_id = :o WHERE booking_id = :b"),
+                 {"o": other.oem_id, "b": booking_id})
+    assert owed_by() == s.catalog.oem_id            # written by hand: put back from the booking
+    conn.execute(sa.text("UPDATE sales.booking SET variant_id = :v WHERE booking_id = :b"),
+                 {"v": other.variant_id, "b": booking_id})
+    assert owed_by() == other.oem_id                # the booking moved to another maker's scooter
