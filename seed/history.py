@@ -773,7 +773,7 @@ TABLES = {  # table: (id column, columns written)
     "sales.finance": (None, ("booking_id", "financier_id", "loan_amount", "down_payment", "loan_account_no",
                              "do_number", "do_received_on")),
     "sales.subsidy_claim": (None, ("booking_id", "eligible_amount", "voucher_id", "branch_id", "booking_no",
-                                   "booking_cancelled", "listed_on")),
+                                   "booking_cancelled", "listed_on", "oem_id")),
     "sales.registration": (None, ("booking_id", "form20_on", "temp_reg_no")),
     "sales.allotment": ("allotment_id", ("allotment_id", "booking_id", "unit_id", "allotted_at", "allotted_by")),
     "billing.invoice": ("invoice_id", (
@@ -809,6 +809,9 @@ def _write_sales(conn: Connection, plan: _Plan, unit_ids: list[int]) -> dict:
     m = plan.masters
     numbers = _Numbers(conn, m)
     rows = {table: [] for table in TABLES}
+    # The OEM a subsidy claim is owed by (finance.set_subsidy_claim_oem's rule): its variant's maker.
+    oem_of_variant = dict(conn.execute(sa.text(
+        "SELECT v.variant_id, m.oem_id FROM oem.variant v JOIN oem.model m USING (model_id)")).all())
     next_id = {table: conn.execute(sa.text(f"SELECT coalesce(max({idc}), 0) FROM {table}")).scalar() + 1
                for table, (idc, _) in TABLES.items() if idc}
 
@@ -855,7 +858,7 @@ def _write_sales(conn: Connection, plan: _Plan, unit_ids: list[int]) -> dict:
                 add("sales.subsidy_claim", booking_id=booking_id, eligible_amount=s.subsidy,
                     voucher_id=_voucher(s) if invoiced else None, branch_id=s.branch_id,
                     booking_no=booking_rows[seq]["booking_no"], booking_cancelled=s.outcome == "CANCELLED",
-                    listed_on=s.invoiced_on if invoiced else on)
+                    listed_on=s.invoiced_on if invoiced else on, oem_id=oem_of_variant[s.variant_id])
             if s.finance:
                 f = s.finance
                 add("sales.finance", booking_id=booking_id, financier_id=f["financier_id"],

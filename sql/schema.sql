@@ -1918,6 +1918,50 @@ $$;
 
 
 --
+-- Name: set_subsidy_claim_oem(); Type: FUNCTION; Schema: finance; Owner: -
+--
+
+CREATE FUNCTION finance.set_subsidy_claim_oem() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+    NEW.oem_id := finance.subsidy_claim_oem_of(NEW.booking_id);
+    RETURN NEW;
+END
+$$;
+
+
+--
+-- Name: subsidy_claim_follows_variant(); Type: FUNCTION; Schema: finance; Owner: -
+--
+
+CREATE FUNCTION finance.subsidy_claim_follows_variant() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+    UPDATE sales.subsidy_claim SET oem_id = finance.subsidy_claim_oem_of(NEW.booking_id)
+     WHERE booking_id = NEW.booking_id AND oem_id IS DISTINCT FROM finance.subsidy_claim_oem_of(NEW.booking_id);
+    RETURN NULL;
+END
+$$;
+
+
+--
+-- Name: subsidy_claim_oem_of(integer); Type: FUNCTION; Schema: finance; Owner: -
+--
+
+CREATE FUNCTION finance.subsidy_claim_oem_of(p_booking_id integer) RETURNS integer
+    LANGUAGE sql STABLE
+    AS $$
+    SELECT m.oem_id
+      FROM sales.booking b
+      JOIN oem.variant v ON v.variant_id = b.variant_id
+      JOIN oem.model m ON m.model_id = v.model_id
+     WHERE b.booking_id = p_booking_id
+$$;
+
+
+--
 -- Name: uqc_for(text, text, date); Type: FUNCTION; Schema: finance; Owner: -
 --
 
@@ -7160,6 +7204,19 @@ ALTER SEQUENCE finance.period_event_event_id_seq OWNED BY finance.period_event.e
 
 
 --
+-- Name: tally_company; Type: TABLE; Schema: finance; Owner: -
+--
+
+CREATE TABLE finance.tally_company (
+    branch_id integer NOT NULL,
+    company_name text NOT NULL,
+    changed_by integer DEFAULT audit.current_staff_id(),
+    changed_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT tally_company_company_name_check CHECK ((((length(btrim(company_name)) >= 2) AND (length(btrim(company_name)) <= 100)) AND (company_name = btrim(company_name)) AND (company_name !~ '[[:cntrl:]]'::text)))
+);
+
+
+--
 -- Name: voucher; Type: TABLE; Schema: finance; Owner: -
 --
 
@@ -9058,6 +9115,7 @@ CREATE TABLE sales.subsidy_claim (
     booking_no text NOT NULL,
     booking_cancelled boolean NOT NULL,
     listed_on date NOT NULL,
+    oem_id integer NOT NULL,
     CONSTRAINT subsidy_claim_after_upload CHECK (((claim_raised_on IS NULL) OR (dealer_uploaded_on IS NOT NULL))),
     CONSTRAINT subsidy_claim_claim_no_check CHECK (((length(btrim(claim_no)) >= 2) AND (length(btrim(claim_no)) <= 40))),
     CONSTRAINT subsidy_claim_credited_amount_check CHECK ((credited_amount >= (0)::numeric)),
@@ -10607,6 +10665,14 @@ ALTER TABLE ONLY finance.ledger
 
 ALTER TABLE ONLY finance.period_event
     ADD CONSTRAINT period_event_pkey PRIMARY KEY (event_id);
+
+
+--
+-- Name: tally_company tally_company_pkey; Type: CONSTRAINT; Schema: finance; Owner: -
+--
+
+ALTER TABLE ONLY finance.tally_company
+    ADD CONSTRAINT tally_company_pkey PRIMARY KEY (branch_id);
 
 
 --
@@ -12847,6 +12913,13 @@ CREATE UNIQUE INDEX registration_reg_no_idx ON sales.registration USING btree (r
 
 
 --
+-- Name: subsidy_claim_oem_idx; Type: INDEX; Schema: sales; Owner: -
+--
+
+CREATE INDEX subsidy_claim_oem_idx ON sales.subsidy_claim USING btree (branch_id, oem_id) INCLUDE (eligible_amount, credited_amount, claim_raised_on, credited_on, listed_on) WHERE (NOT booking_cancelled);
+
+
+--
 -- Name: subsidy_claim_pending_idx; Type: INDEX; Schema: sales; Owner: -
 --
 
@@ -12900,6 +12973,13 @@ CREATE INDEX job_card_board_idx ON service.job_card USING btree (branch_id, stat
 --
 
 CREATE INDEX job_card_branch_opened_idx ON service.job_card USING btree (branch_id, opened_at DESC);
+
+
+--
+-- Name: job_card_free_service_done_idx; Type: INDEX; Schema: service; Owner: -
+--
+
+CREATE INDEX job_card_free_service_done_idx ON service.job_card USING btree (branch_id, closed_at) WHERE ((service_type = 'FREE_SERVICE'::text) AND (state = 'DELIVERED'::text));
 
 
 --
@@ -13516,6 +13596,13 @@ CREATE TRIGGER audit_log_change AFTER INSERT OR DELETE OR UPDATE ON finance.hsn_
 --
 
 CREATE TRIGGER audit_log_change AFTER INSERT OR DELETE OR UPDATE ON finance.ledger FOR EACH ROW EXECUTE FUNCTION audit.log_change('ledger_id', '', '');
+
+
+--
+-- Name: tally_company audit_log_change; Type: TRIGGER; Schema: finance; Owner: -
+--
+
+CREATE TRIGGER audit_log_change AFTER INSERT OR DELETE OR UPDATE ON finance.tally_company FOR EACH ROW EXECUTE FUNCTION audit.log_change('branch_id', '', 'changed_at');
 
 
 --
@@ -14299,7 +14386,7 @@ CREATE TRIGGER audit_log_change AFTER INSERT OR DELETE OR UPDATE ON sales.regist
 -- Name: subsidy_claim audit_log_change; Type: TRIGGER; Schema: sales; Owner: -
 --
 
-CREATE TRIGGER audit_log_change AFTER INSERT OR DELETE OR UPDATE ON sales.subsidy_claim FOR EACH ROW EXECUTE FUNCTION audit.log_change('booking_id', '', 'branch_id,booking_no,booking_cancelled,listed_on');
+CREATE TRIGGER audit_log_change AFTER INSERT OR DELETE OR UPDATE ON sales.subsidy_claim FOR EACH ROW EXECUTE FUNCTION audit.log_change('booking_id', '', 'branch_id,booking_no,booking_cancelled,listed_on,oem_id');
 
 
 --
@@ -14370,6 +14457,13 @@ CREATE TRIGGER booking_relists_subsidy_claim AFTER UPDATE OF stage, invoice_id, 
 --
 
 CREATE TRIGGER booking_subsidy_covers_receipts BEFORE UPDATE OF subsidy_eligible ON sales.booking FOR EACH ROW EXECUTE FUNCTION billing.check_cap_covers_receipts();
+
+
+--
+-- Name: booking booking_variant_moves_subsidy_oem; Type: TRIGGER; Schema: sales; Owner: -
+--
+
+CREATE TRIGGER booking_variant_moves_subsidy_oem AFTER UPDATE OF variant_id ON sales.booking FOR EACH ROW WHEN ((old.variant_id IS DISTINCT FROM new.variant_id)) EXECUTE FUNCTION finance.subsidy_claim_follows_variant();
 
 
 --
@@ -14454,6 +14548,13 @@ CREATE TRIGGER registration_needed BEFORE INSERT OR UPDATE ON sales.registration
 --
 
 CREATE TRIGGER subsidy_claim_listed BEFORE INSERT OR UPDATE OF booking_id, branch_id, booking_no, booking_cancelled, listed_on ON sales.subsidy_claim FOR EACH ROW EXECUTE FUNCTION sales.list_subsidy_claim();
+
+
+--
+-- Name: subsidy_claim subsidy_claim_oem; Type: TRIGGER; Schema: sales; Owner: -
+--
+
+CREATE TRIGGER subsidy_claim_oem BEFORE INSERT OR UPDATE OF booking_id, oem_id ON sales.subsidy_claim FOR EACH ROW EXECUTE FUNCTION finance.set_subsidy_claim_oem();
 
 
 --
@@ -15523,6 +15624,22 @@ ALTER TABLE ONLY finance.period_event
 
 ALTER TABLE ONLY finance.period_event
     ADD CONSTRAINT period_event_staff_id_fkey FOREIGN KEY (staff_id) REFERENCES master.staff(staff_id);
+
+
+--
+-- Name: tally_company tally_company_branch_id_fkey; Type: FK CONSTRAINT; Schema: finance; Owner: -
+--
+
+ALTER TABLE ONLY finance.tally_company
+    ADD CONSTRAINT tally_company_branch_id_fkey FOREIGN KEY (branch_id) REFERENCES master.branch(branch_id);
+
+
+--
+-- Name: tally_company tally_company_changed_by_fkey; Type: FK CONSTRAINT; Schema: finance; Owner: -
+--
+
+ALTER TABLE ONLY finance.tally_company
+    ADD CONSTRAINT tally_company_changed_by_fkey FOREIGN KEY (changed_by) REFERENCES master.staff(staff_id);
 
 
 --
@@ -16790,6 +16907,14 @@ ALTER TABLE ONLY sales.subsidy_claim
 
 
 --
+-- Name: subsidy_claim subsidy_claim_oem_id_fkey; Type: FK CONSTRAINT; Schema: sales; Owner: -
+--
+
+ALTER TABLE ONLY sales.subsidy_claim
+    ADD CONSTRAINT subsidy_claim_oem_id_fkey FOREIGN KEY (oem_id) REFERENCES oem.oem(oem_id);
+
+
+--
 -- Name: battery_reading battery_reading_job_card_id_fkey; Type: FK CONSTRAINT; Schema: service; Owner: -
 --
 
@@ -17844,6 +17969,13 @@ CREATE POLICY own_branch ON finance.period_event USING ((branch_id = ANY (( SELE
 
 
 --
+-- Name: tally_company own_branch; Type: POLICY; Schema: finance; Owner: -
+--
+
+CREATE POLICY own_branch ON finance.tally_company USING ((branch_id = ANY (( SELECT platform.visible_branch_ids() AS visible_branch_ids)::integer[]))) WITH CHECK (platform.branch_visible(branch_id));
+
+
+--
 -- Name: voucher own_branch; Type: POLICY; Schema: finance; Owner: -
 --
 
@@ -17862,6 +17994,12 @@ CREATE POLICY own_branch ON finance.voucher_line USING ((branch_id = ANY (( SELE
 --
 
 ALTER TABLE finance.period_event ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: tally_company; Type: ROW SECURITY; Schema: finance; Owner: -
+--
+
+ALTER TABLE finance.tally_company ENABLE ROW LEVEL SECURITY;
 
 --
 -- Name: voucher; Type: ROW SECURITY; Schema: finance; Owner: -

@@ -291,6 +291,16 @@ ACCESS = {
     "warranty.labour_rate_new": frozenset({"ADMIN", "MANAGER"}),
 }
 
+# Finance (H29): the Tally export is the accountant's and the administrator's; OEM receivables are read by
+# whoever reads the registers.
+ACCESS.update({
+    "finance.tally_export": frozenset({"ADMIN", "ACCOUNTS"}),
+    "finance.tally_masters": frozenset({"ADMIN", "ACCOUNTS"}),
+    "finance.tally_vouchers": frozenset({"ADMIN", "ACCOUNTS"}),
+    "finance.oem_receivables": frozenset({"ADMIN", "MANAGER", "ACCOUNTS"}),
+    "finance.oem_receivable_items": frozenset({"ADMIN", "MANAGER", "ACCOUNTS"}),
+})
+
 # Communication: the administrator sets reminder rules, templates and providers and runs reminders from the
 # screen; managers read the outbox; the counter (sales, service advisor) works the call list; who keeps customers
 # records their consent; every staff member but the sub-dealer has the bell.

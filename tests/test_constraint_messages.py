@@ -66,6 +66,8 @@ _WHY = {
     "computed by the sale's services (subsidy eligibility, the invoice's lines and totals), not typed": [
         "booking_subsidy_eligible_check", "quotation_subsidy_check", "invoice_line_tax_heads", "invoice_lines_add_up",
         "invoice_vehicle_has_booking", "invoice_vehicle_has_customer"],
+    "the OEM of a subsidy claim is its booking's model's maker, set by trigger (sql/functions/95_finance_oem.sql)": [
+        "subsidy_claim_oem_id_fkey"],
     "copied onto the invoice from the customer, branch and booking, whose own forms check them": [
         "invoice_buyer_mobile_check", "invoice_buyer_state_code_fkey",
         "invoice_customer_id_fkey", "invoice_supplier_state_code_fkey",

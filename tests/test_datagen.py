@@ -70,7 +70,7 @@ SALES_SQL = {
           FROM sales.pdi_check p JOIN sales.booking b USING (booking_id) ORDER BY 1, 2""",
     "finance and subsidy": """
         SELECT b.booking_no, f.financier_id, f.loan_amount, f.do_number, s.eligible_amount, s.voucher_id,
-               s.branch_id, s.booking_no AS claim_booking_no, s.booking_cancelled, s.listed_on
+               s.branch_id, s.booking_no AS claim_booking_no, s.booking_cancelled, s.listed_on, s.oem_id
           FROM sales.booking b LEFT JOIN sales.finance f USING (booking_id)
           LEFT JOIN sales.subsidy_claim s USING (booking_id) ORDER BY 1""",
     "policies": """

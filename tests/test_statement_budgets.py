@@ -292,6 +292,18 @@ BUDGETS = {
     "hr.sheet_xlsx": 7,
 }
 
+# Finance (H29), measured + 1: the Tally export page (branches, company, counts per type), its two downloads
+# (branches and company, then the groups and the ledgers, or the vouchers' lines in one read), OEM receivables
+# (every claim added up in one read, the schemes) and the list behind a figure (the page with its count; the
+# OEM's name too when one is chosen).
+BUDGETS.update({
+    "finance.tally_export": 7,
+    "finance.tally_masters": 8,
+    "finance.tally_vouchers": 7,
+    "finance.oem_receivables": 6,
+    "finance.oem_receivable_items": 5,
+})
+
 
 @pytest.fixture
 def counter(app):

@@ -87,6 +87,8 @@ SECTIONS: list[NavSection] = [
         NavLink("Receipts register", "billing.receipt_register", "Receipts and refunds by mode"),
         NavLink("Receivables", "billing.receivables", "What customers still owe, by age"),
         NavLink("GST returns", "finance.gstr1", "GSTR-1 JSON, GSTR-3B, reconciliation with the books"),
+        NavLink("OEM receivables", "finance.oem_receivables", "Subsidy, warranty and free-service claims, by age"),
+        NavLink("Tally export", "finance.tally_export", "Masters and vouchers as Tally import XML"),
     )),
     NavSection("Stock", (
         NavLink("Vehicles", "inventory.unit_list", "Vehicle stock by VIN, motor no. or battery serial"),

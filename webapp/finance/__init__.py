@@ -8,3 +8,5 @@ from flask import Blueprint
 
 bp = Blueprint("finance", __name__, url_prefix="/finance")
 from . import returns  # noqa: E402,F401
+
+from . import receivables, tally_views  # noqa: E402,F401
