@@ -7,3 +7,5 @@ named there."""
 from flask import Blueprint
 
 bp = Blueprint("finance", __name__, url_prefix="/finance")
+
+from . import bank, cash, period  # noqa: E402,F401
