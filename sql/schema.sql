@@ -1523,13 +1523,13 @@ BEGIN
             USING ERRCODE = 'check_violation', CONSTRAINT = 'expense_head_is_expense';
     END IF;
     SELECT state_code INTO STRICT branch_state FROM master.branch WHERE branch_id = NEW.branch_id;
-    IF NEW.supplier_gstin IS NOT NULL AND NEW.cgst + NEW.sgst + NEW.igst > 0
+    IF master.is_gstin(NEW.supplier_gstin) AND NEW.cgst + NEW.sgst + NEW.igst > 0
        AND (left(NEW.supplier_gstin, 2) = branch_state) <> (NEW.igst = 0) THEN
         RAISE EXCEPTION 'a supplier in the branch''s state charges CGST and SGST, one in another state IGST'
             USING ERRCODE = 'check_violation', CONSTRAINT = 'expense_gst_by_state';
     END IF;
-    IF NEW.cgst <> NEW.sgst THEN
-        RAISE EXCEPTION 'CGST and SGST are equal halves' USING ERRCODE = 'check_violation', CONSTRAINT = 'expense_gst_halves';
+    IF abs(NEW.cgst - NEW.sgst) > 0.01 THEN
+        RAISE EXCEPTION 'CGST and SGST are the two halves of the tax' USING ERRCODE = 'check_violation', CONSTRAINT = 'expense_gst_halves';
     END IF;
     IF NEW.bank_ledger_id IS NOT NULL
        AND NOT EXISTS (SELECT 1 FROM finance.bank_account WHERE ledger_id = NEW.bank_ledger_id AND branch_id = NEW.branch_id) THEN

@@ -217,6 +217,6 @@ def cash_closing():
     position = q.cash_position(conn, current_user.branch_id, on)
     status = 422 if request.method == "POST" else 200
     return render_template("finance/cash/closing.html", form=form, position=position, on=on,
-                           counted=form.counted() if not form.errors else None,
+                           counted=form.counted() if not any(form[n].errors for n, _ in q.DENOMINATIONS) else None,
                            closings=q.cash_closings(conn, current_user.branch_id),
                            yesterday=on - timedelta(days=1)), status

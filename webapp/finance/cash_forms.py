@@ -45,17 +45,19 @@ class ExpenseForm(FlaskForm):
     bill = FileField("Bill (photo or PDF)", description="JPEG, PNG, WebP or PDF, at most 5 MB",
                      render_kw={"accept": "image/*,application/pdf"})
 
-    def validate_payment_ref(self, field):
-        if self.payment_mode.data == "UPI" and not field.data:
-            raise ValueError("Enter the UPI transaction reference")
-
-    def validate_bank_ledger_id(self, field):
-        if self.payment_mode.data in ("BANK", "UPI") and not field.data:
-            raise ValueError("Choose the bank account it was paid from")
-
-    def validate_supplier_gstin(self, field):
-        if self.gst_rate.data not in (None, "0") and not field.data:
-            raise ValueError("GST can be recorded only with the supplier's GSTIN")
+    def validate(self, extra_validators=None):
+        """The checks across fields: GST needs the GSTIN, a bank or UPI payment its account, UPI its reference."""
+        ok = super().validate(extra_validators)
+        problems = []
+        if self.gst_rate.data not in (None, "0") and not self.supplier_gstin.data and not self.supplier_gstin.errors:
+            problems.append((self.supplier_gstin, "GST can be recorded only with the supplier's GSTIN"))
+        if self.payment_mode.data in ("BANK", "UPI") and not self.bank_ledger_id.data:
+            problems.append((self.bank_ledger_id, "Choose the bank account it was paid from"))
+        if self.payment_mode.data == "UPI" and not self.payment_ref.data and not self.payment_ref.errors:
+            problems.append((self.payment_ref, "Enter the UPI transaction reference"))
+        for field, message in problems:
+            field.errors = [*field.errors, message]
+        return ok and not problems
 
 
 EXPENSE_MESSAGES = {

@@ -127,7 +127,8 @@ def insert_cash_closing(conn: Connection, *, branch_id: int, on: date, counts: d
     return conn.execute(sa.text(f"""
         INSERT INTO finance.cash_closing (branch_id, closing_date, {columns}, remark, book_balance)
         VALUES (:b, :on, {values}, :remark, 0) RETURNING closing_id"""),
-        {"b": branch_id, "on": on, "remark": remark, **counts}).scalar_one()
+        {"b": branch_id, "on": on, "remark": remark,
+         **{name: counts.get(name) or 0 for name, _ in DENOMINATIONS}}).scalar_one()
 
 
 def cash_closings(conn: Connection, branch_id: int, limit: int = 60):

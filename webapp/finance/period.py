@@ -64,7 +64,7 @@ def month_close():
         if saved:
             flash(f"{month:%B %Y} is closed: nothing dated in it can be posted now.", "success")
             return redirect_response(url_for("finance.months"))
-    problems = [e for errs in form.errors.values() for e in errs] + list(form.form_errors)
+    problems = list(dict.fromkeys([e for f in form for e in (f.errors or [])] + list(form.form_errors)))
     flash("; ".join(problems) or "Choose the month to close.", "error")
     return _page(conn, 422, close_form=form)
 
@@ -85,6 +85,6 @@ def month_reopen():
             return redirect_response(url_for("finance.months"))
     if not request.form.get("reason"):
         form.reason.errors = list(form.reason.errors or []) or ["Say why the month is reopened"]
-    problems = [e for errs in form.errors.values() for e in errs] + list(form.form_errors)
+    problems = list(dict.fromkeys([e for f in form for e in (f.errors or [])] + list(form.form_errors)))
     flash("; ".join(problems) or "Choose the month to reopen.", "error")
     return _page(conn, 422, reopen_form=form)
