@@ -263,6 +263,18 @@ BUDGETS = {
     "communication.call_list_pdf": 6,
     "communication.call_outcome": 5,
     "communication.consent": 6,
+    # Expenses, cash, bank and months (webapp/finance cash.py, bank.py, period.py). The reconciliation: the account,
+    # the unmatched lines with their suggestions, the unmatched vouchers, the matched lines, the statements.
+    "finance.expense_new": 6,
+    "finance.expense_list": 5,
+    "finance.expense_detail": 5,
+    "finance.expense_bill": 5,
+    "finance.cash_closing": 6,
+    "finance.bank_accounts": 5,
+    "finance.statement_import": 6,
+    "finance.bank_reconcile": 9,
+    "finance.bank_line": 7,
+    "finance.months": 7,
 }
 
 

@@ -90,6 +90,14 @@ EXPENSE_MESSAGES = {
     "expense_bill_file_name_check": ("bill", "The file's name is too long: rename it"),
     "expense_bill_sha256_check": ("bill", "The bill's file was damaged on the way: upload it again"),
     "bank_match_amount": ("taxable", "The expense's total must be the statement line's amount"),
+    "bank_match_pkey": (None, "That statement line was matched meanwhile: open the reconciliation again"),
+    "bank_match_voucher_once": (None, "That statement line was matched meanwhile: open the reconciliation again"),
+    "expense_bill_expense_id_fkey": ("bill", "The expense was not saved: enter it again"),
+    "expense_posted": (None, "The expense could not be posted to the books: enter it again"),
+    "expense_expense_no_check": (None, "The expense series cannot number this one: tell the administrator"),
+    "expense_expense_no_key": (None, "The expense series cannot number this one: tell the administrator"),
+    "expense_created_by_fkey": (None, "Your staff record was not found: log in again"),
+    "expense_bill_added_by_fkey": (None, "Your staff record was not found: log in again"),
 }
 
 
@@ -131,6 +139,7 @@ CASH_CLOSING_MESSAGES = {
     "cash_closing_closing_date_check": ("closing_date", "Enter a date after 2000"),
     "period_closed": ("closing_date", "That day is in a month closed in the books; a manager must reopen it first"),
     **{f"cash_closing_{name}_check": (name, "0 to 1,00,000") for name, _ in DENOMINATIONS},
+    "cash_closing_closed_by_fkey": (None, "Your staff record was not found: log in again"),
 }
 
 
@@ -179,6 +188,12 @@ STATEMENT_MESSAGES = {
     "bank_layout_deposit_column_check": ("col_deposit", "Choose the column"),
     "bank_layout_balance_column_check": ("col_balance", "Choose the column"),
     "period_closed": (None, "A line is dated in a month closed in the books"),
+    "bank_layout_ledger_id_fkey": (None, "No such bank account"),
+    "bank_statement_ledger_id_fkey": (None, "No such bank account"),
+    "bank_line_ledger_id_fkey": (None, "No such bank account"),
+    "bank_line_statement_id_fkey": (None, "The statement was not saved: import it again"),
+    "bank_layout_saved_by_fkey": (None, "Your staff record was not found: log in again"),
+    "bank_statement_imported_by_fkey": (None, "Your staff record was not found: log in again"),
 }
 
 MATCH_MESSAGES = {
@@ -187,6 +202,8 @@ MATCH_MESSAGES = {
     "bank_match_amount": (None, "That voucher does not move this amount through this bank account on the same side"),
     "bank_match_voucher_id_fkey": (None, "No such voucher"),
     "bank_match_how_check": (None, "Choose how it was matched"),
+    "bank_match_line_id_fkey": (None, "No such statement line"),
+    "bank_match_matched_by_fkey": (None, "Your staff record was not found: log in again"),
 }
 
 
@@ -210,4 +227,6 @@ PERIOD_MESSAGES = {
     "period_event_month_check": ("month", "A month"),
     "closed_month_branch_id_fkey": ("branch_id", "No such branch"),
     "period_event_branch_id_fkey": ("branch_id", "No such branch"),
+    "closed_month_closed_by_fkey": (None, "Your staff record was not found: log in again"),
+    "period_event_action_check": (None, "Close or reopen a month"),
 }
