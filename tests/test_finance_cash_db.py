@@ -315,3 +315,27 @@ def test_a_line_is_matched_once_to_one_voucher_of_its_amount_and_side(conn, shop
         bank_queries.match(conn, first, receipt, "MANUAL")
     assert bank_queries.unmatch(conn, first)
     bank_queries.match(conn, second, receipt, "MANUAL")
+
+
+def test_the_demo_statement_imports_and_every_line_but_the_charges_finds_its_voucher(conn, shop, tmp_path):
+    from seed.finance_cash_demo import seed_finance_cash
+
+    path = seed_finance_cash(conn, {"BLR1": shop}, folder=tmp_path)
+    _commit_checks(conn)
+    bank = b.scalar(conn, "SELECT ledger_id FROM finance.bank_account WHERE branch_id = :b", b=shop)
+    data = path.read_bytes()
+    statement = sf.read_statement(sf.rows_from_upload(path.name, data))
+    assert statement.layout.bank_code == "HDFC" and statement.problems == [] and len(statement.lines) == 5
+    bank_queries.import_statement(conn, ledger_id=bank, branch_id=shop, file_name=path.name, sha256=sf.file_sha256(data),
+                                  statement=statement)
+    lines = bank_queries.unmatched_lines(conn, bank)
+    unsuggested = [ln["narration"] for ln in lines if ln["suggested_id"] is None]
+    assert unsuggested == ["CHRG: SMS ALERT CHARGES QTR INCL GST"]
+    assert sum(ln["by_reference"] for ln in lines) == 3   # the rent, the AC service and the stationery by their UTR / UPI
+    for ln in lines:
+        if ln["suggested_id"]:
+            bank_queries.match(conn, ln["line_id"], ln["suggested_id"], "SUGGESTED")
+    assert bank_queries.unmatched_vouchers(conn, bank) == []
+    closing = b.row(conn, "SELECT counted_total - book_balance AS diff, remark FROM finance.cash_closing WHERE branch_id = :b",
+                    b=shop)
+    assert closing["diff"] == Decimal("-10.00") and closing["remark"]
