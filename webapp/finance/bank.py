@@ -99,6 +99,8 @@ def statement_import(bank_id: int):
         return render_template("finance/bank/import.html", **{**context, "statement": statement, "form": form,
                                                               "problems": problems}), 422 if problems else 200
     form = _confirm_form(None, "", "", "")
+    # a browser sends the hidden text's line ends as CRLF: the preview's fingerprint was of LF
+    form.text.data = (form.text.data or "").replace("\r\n", "\n").replace("\r", "\n")
     if not form.validate_on_submit() or not form.text.data:
         problems = ["Choose the statement file first"] if not form.text.data else \
             [e for errs in form.errors.values() for e in errs]
