@@ -121,7 +121,7 @@ def test_expense_with_gst_statement_import_reconcile_and_close_the_month(new_pag
     expect(statement.problems).to_contain_text("This file was imported already")
     expect(statement.main.get_by_role("button", name="Import 3 lines")).to_have_count(0)
 
-    # The day's cash: 120 paid in cash earlier is not in this branch's books; the count of 100 differs.
+    # The day's cash: the books hold none at this branch today, so a count of 100 needs its reason.
     statement.open_module("Cash closing")
     cash = CashClosing(page)
     cash = cash.count(**{"₹100 notes": 1}).close()

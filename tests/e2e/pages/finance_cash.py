@@ -132,7 +132,7 @@ class ClosingMonths(LoggedIn):
         return ClosingMonths(self.page)
 
     def reopen(self, month_label: str, reason: str) -> ClosingMonths:
-        self.main.get_by_text("Reopen…").first.click()
+        self.main.get_by_text("Reopen…").first.click()  # the only closed month on the page
         self.main.get_by_label("Reason").first.fill(reason)
         self.submit(self.main.get_by_role("button", name=f"Reopen {month_label}"))
         return ClosingMonths(self.page)
