@@ -147,7 +147,10 @@ def expense_new():
             form.narration.data = line["narration"][:300]
     elif not form.key.data:
         form.key.data = new_key()
-    if form.validate_on_submit():
+    if request.method == "POST" and form.bank_line_id.data and line is None:
+        form.form_errors.append("That statement line is matched already (or is not a withdrawal of this branch): "
+                                "open the reconciliation again")
+    elif form.validate_on_submit():
         bill = _read_bill(form)
         if not form.bill.errors:
             data = _expense_data(conn, form)
