@@ -148,7 +148,7 @@ def _upload(client, bank_id: int, content: bytes, name: str = "statement.csv"):
                        content_type="multipart/form-data")
 
 
-def _confirm(client, bank_id: int, preview: str):
+def _confirm(client, bank_id: int, preview: str, confirm: str = "1", **columns):
     fields = dict(re.findall(r'<input[^>]*name="([a-z_0-9]+)"[^>]*value="([^"]*)"', preview))
     fields.update({name: value for name, value in re.findall(
         r'<select[^>]*name="([a-z_0-9]+)"[^>]*>.*?<option selected value="([^"]*)"', preview, re.S)})
@@ -161,7 +161,8 @@ def _confirm(client, bank_id: int, preview: str):
 
     fields["text"] = html.unescape(text.group(1))
     fields = {k: html.unescape(v) for k, v in fields.items()}
-    fields["confirm"] = "1"
+    fields.update(columns)
+    fields["confirm"] = confirm
     return client.post(f"/finance/bank/{bank_id}/import", data=fields)
 
 
@@ -300,3 +301,46 @@ def test_accounts_close_a_month_and_a_manager_reopens_it_with_a_reason(engine, b
     page = manager.get("/finance/months").get_data(as_text=True)
     assert "Rent bill of the month came late" in page and "Reopened" in page
     assert _count(engine, "SELECT count(*) FROM finance.closed_month") == 0
+
+
+def test_columns_changed_on_the_preview_are_used_and_remembered_for_the_next_statement(engine, books):
+    client, bank_id = books["accounts"], books["bank_id"]
+    today = today_ist()
+    earlier = today - timedelta(days=2)
+    content = _statement_csv([(today, "NEFT CR-N3362600999-RAO", "N3362600999", "", "7,500.00")]).replace(
+        f"{today:%d/%m/%y},NEFT CR-N3362600999-RAO,N3362600999,{today:%d/%m/%y}".encode(),
+        f"{today:%d/%m/%y},NEFT CR-N3362600999-RAO,N3362600999,{earlier:%d/%m/%y}".encode())
+    preview = _upload(client, bank_id, content).get_data(as_text=True)
+    fields = {"col_date": "Value Dt", "col_value_date": "Date"}   # the accountant books by the value date
+    shown_again = _confirm(client, bank_id, preview.replace('selected value="Date"', 'value="Date"'), **fields,
+                           confirm="")
+    page = shown_again.get_data(as_text=True)
+    assert shown_again.status_code == 200 and ddmmyyyy(earlier) in page and "Import 1 lines" in page
+    assert _count(engine, "SELECT count(*) FROM finance.bank_line") == 0   # changed columns: a new preview first
+    done = _confirm(client, bank_id, page)
+    assert done.status_code == 303, re.findall(r'<div class="flash error" role="alert">(.*?)</div>', done.get_data(as_text=True), re.S)
+    assert _count(engine, "SELECT count(*) FROM finance.bank_line WHERE txn_date = :d", d=earlier) == 1
+    assert _count(engine, "SELECT count(*) FROM finance.bank_layout WHERE date_column = 'Value Dt'") == 1
+    # the next statement is read with the remembered columns
+    nxt = _statement_csv([(today, "NEFT CR-N3362600998-RAO", "N3362600998", "", "1,000.00")])
+    page = _upload(client, bank_id, nxt).get_data(as_text=True)
+    assert re.search(r'<option selected value="Value Dt">|<option value="Value Dt" selected>', page)
+
+
+def test_an_expense_from_a_line_matched_meanwhile_is_refused(engine, books):
+    client, bank_id, branch_id = books["accounts"], books["bank_id"], books["branch_id"]
+    today = today_ist()
+    with engine.begin() as conn:
+        b.act_as(conn, books["accountant_id"])
+        payment = fb.voucher_through_bank(conn, branch_id, bank_id, today, "17.70", receipt=False)
+        fb.statement(conn, bank_id, branch_id, [{"txn_date": today, "narration": "CHRG: SMS", "withdrawal": "17.70"}])
+        line = conn.execute(sa.text("SELECT line_id FROM finance.bank_line WHERE ledger_id = :l"), {"l": bank_id}).scalar()
+    client.get(f"/finance/expenses/new?bank_line={line}")
+    data = _expense_form(client, head_ledger_id=_head(engine, "EXP_BANK_CHARGES"), taxable="17.70", payment_mode="BANK",
+                         bank_ledger_id=str(bank_id), bank_line_id=str(line))
+    with engine.begin() as conn:   # someone else matched the line in the meantime
+        conn.execute(sa.text("INSERT INTO finance.bank_match (line_id, voucher_id, branch_id, how) "
+                             "VALUES (:l, :v, :b, 'MANUAL')"), {"l": line, "v": payment, "b": branch_id})
+    refused = client.post("/finance/expenses/new", data=data)
+    assert refused.status_code == 422 and "matched already" in refused.get_data(as_text=True)
+    assert _count(engine, "SELECT count(*) FROM finance.expense") == 0

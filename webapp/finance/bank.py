@@ -40,11 +40,7 @@ def bank_accounts():
 
 def _confirm_form(statement: sf.Statement | None, text: str, file_name: str, sha256: str) -> StatementConfirmForm:
     form = StatementConfirmForm(formdata=None) if statement else StatementConfirmForm()
-    headers = [h for h in (statement.headers if statement else []) if h]
-    options = choices([("", "— none —")] + [(h, h) for h in headers])
-    for f in sf.FIELDS:
-        form[f"col_{f}"].choices = options
-    form.bank_code.choices = choices(list(sf.BANKS.items()))
+    _column_choices(form, statement)
     if statement:
         form.text.data, form.file_name.data, form.file_sha256.data = text, file_name, sha256
         form.bank_code.data = statement.layout.bank_code
@@ -52,6 +48,15 @@ def _confirm_form(statement: sf.Statement | None, text: str, file_name: str, sha
             form[f"col_{f}"].data = statement.layout.columns.get(f) or ""
         form.shown.data = sf.fingerprint(text, _chosen(form))
     return form
+
+
+def _column_choices(form: StatementConfirmForm, statement: sf.Statement | None) -> None:
+    """The header row's names as the choices of each column (none until the file is read)."""
+    headers = [h for h in (statement.headers if statement else []) if h]
+    options = choices([("", "— none —")] + [(h, h) for h in headers])
+    for f in sf.FIELDS:
+        form[f"col_{f}"].choices = options
+    form.bank_code.choices = choices(list(sf.BANKS.items()))
 
 
 def _chosen(form: StatementConfirmForm) -> dict:
@@ -109,6 +114,7 @@ def statement_import(bank_id: int):
         statement = sf.read_statement(sf.rows_from_text(form.text.data), saved, _chosen(form))
     except sf.Unreadable as exc:
         return render_template("finance/bank/import.html", **{**context, "problems": [str(exc)]}), 422
+    _column_choices(form, statement)
     problems = statement.problems + _duplicate_problems(conn, ledger_id, form.file_sha256.data, statement)
     fingerprint = sf.fingerprint(form.text.data, _chosen(form))
     if not problems and form.confirm.data == "1" and form.shown.data == fingerprint:
