@@ -62,13 +62,8 @@ SECTIONS: list[NavSection] = [
         NavLink("Counter sale", "billing.counter_new", "Sell parts and accessories over the counter"),
         NavLink("Receipts register", "billing.receipt_register", "Receipts and refunds by mode"),
         NavLink("Receivables", "billing.receivables", "What customers still owe, by age"),
-    )),
-    # Expenses, petty cash, bank reconciliation and the period lock (webapp/finance: cash.py, bank.py, period.py).
-    NavSection("Accounts", (
-        NavLink("Expenses", "finance.expense_list", "Rent, power, fuel, repairs: bills with GST input, paid by cash, bank or UPI"),
-        NavLink("Cash closing", "finance.cash_closing", "The day's cash book; count the cash by denomination"),
-        NavLink("Bank reconciliation", "finance.bank_accounts", "Import bank statements, match their lines to the books"),
-        NavLink("Closing months", "finance.months", "Close a month in the books; reopen one with a reason"),
+        # webapp/finance cash.py: its page links the cash closing, bank reconciliation and closing months.
+        NavLink("Expenses and bank", "finance.expense_list", "Expenses, cash closing, bank reconciliation, closing months"),
     )),
     NavSection("Stock", (
         NavLink("Vehicles", "inventory.unit_list", "Vehicle stock by VIN, motor no. or battery serial"),

@@ -128,6 +128,9 @@ def _fill(app, engine) -> dict:
     from communication_ids import communication_ids  # a call on the call list, in the outbox
 
     communication_ids(engine, branch_id, ids["customer_id"])
+    from finance_cash_ids import finance_cash_ids  # an expense, a bank account with a line to reconcile
+
+    finance_cash_ids(engine, branch_id)
     ids.update(branch_id=branch_id, allotted_booking_id=allotted, part_no="MTX-001")  # catalog_ids' part, in stock
     return ids
 

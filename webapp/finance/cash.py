@@ -22,7 +22,7 @@ from ..formatting import today_ist
 from ..forms import choices, date_arg, save_or_field_error
 from ..gst import split_tax, tax_at_rate
 from ..pages import found_or_404
-from ..security import allow, can
+from ..security import allow, can, may_open
 from ..submit_once import earlier_redirect, post_once
 from . import bank_queries, bp
 from . import cash_queries as q
@@ -30,8 +30,19 @@ from .cash_forms import CASH_CLOSING_MESSAGES, EXPENSE_MESSAGES, PAYMENT_MODES, 
 
 register_document("expense", "finance.expense", "expense_id")
 
+# The books' screens of this module, linked from each other's pages (the menu has one link to them).
+BOOKS_LINKS = (("Expenses", "finance.expense_list"), ("Cash closing", "finance.cash_closing"),
+               ("Bank reconciliation", "finance.bank_accounts"), ("Closing months", "finance.months"))
 MAX_BILL_BYTES = 5 * 1024 * 1024
 BILL_IMAGE_TYPES = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp"}
+
+
+@bp.context_processor
+def _books_links() -> dict:
+    """books_links(current): the links of templates/finance/cash/_books_links.html this user may open."""
+    def books_links(current: str):
+        return [(label, url_for(endpoint), endpoint == current) for label, endpoint in BOOKS_LINKS if may_open(endpoint)]
+    return {"books_links": books_links}
 
 
 # --------------------------------------------------------------------------- the bill file

@@ -9,7 +9,14 @@ from playwright.sync_api import Page, expect
 from .layout import LoggedIn
 
 
-class ExpenseList(LoggedIn):
+class Books(LoggedIn):
+    """A books screen: the row of links to the others (expenses, cash closing, bank, months)."""
+
+    def go_to(self, name: str) -> None:
+        self.page.get_by_role("navigation", name="Expenses and bank").get_by_role("link", name=name).click()
+
+
+class ExpenseList(Books):
     def __init__(self, page: Page):
         super().__init__(page)
         self.heading = self.main.get_by_role("heading", name=re.compile(r"^Expenses"))
@@ -19,7 +26,7 @@ class ExpenseList(LoggedIn):
         return ExpenseForm(self.page)
 
 
-class ExpenseForm(LoggedIn):
+class ExpenseForm(Books):
     def __init__(self, page: Page):
         super().__init__(page)
         self.heading = self.main.get_by_role("heading", name=re.compile(r"^New expense"))
@@ -48,14 +55,14 @@ class ExpenseForm(LoggedIn):
         self.submit(self.main.get_by_role("button", name="Record and post"))
 
 
-class ExpensePage(LoggedIn):
+class ExpensePage(Books):
     def __init__(self, page: Page):
         super().__init__(page)
         self.heading = self.main.get_by_role("heading", name=re.compile(r"^Expense "))
         self.bill_link = self.main.get_by_role("link", name="bill.png")
 
 
-class BankAccounts(LoggedIn):
+class BankAccounts(Books):
     def __init__(self, page: Page):
         super().__init__(page)
         self.heading = self.main.get_by_role("heading", name=re.compile(r"^Bank accounts"))
@@ -65,7 +72,7 @@ class BankAccounts(LoggedIn):
         return StatementImport(self.page)
 
 
-class StatementImport(LoggedIn):
+class StatementImport(Books):
     def __init__(self, page: Page):
         super().__init__(page)
         self.heading = self.main.get_by_role("heading", name=re.compile(r"^Import a statement"))
@@ -83,7 +90,7 @@ class StatementImport(LoggedIn):
         return Reconciliation(self.page)
 
 
-class Reconciliation(LoggedIn):
+class Reconciliation(Books):
     def __init__(self, page: Page):
         super().__init__(page)
         self.heading = self.main.get_by_role("heading", name=re.compile(r"^Bank reconciliation"))
@@ -104,7 +111,7 @@ class Reconciliation(LoggedIn):
         return form
 
 
-class CashClosing(LoggedIn):
+class CashClosing(Books):
     def __init__(self, page: Page):
         super().__init__(page)
         self.heading = self.main.get_by_role("heading", name=re.compile(r"^Cash book and closing"))
@@ -121,7 +128,7 @@ class CashClosing(LoggedIn):
         return CashClosing(self.page)
 
 
-class ClosingMonths(LoggedIn):
+class ClosingMonths(Books):
     def __init__(self, page: Page):
         super().__init__(page)
         self.heading = self.main.get_by_role("heading", name="Closing months in the books")
