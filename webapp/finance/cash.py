@@ -2,6 +2,10 @@
 photo or PDF of the bill) paid in cash, from a bank account or by UPI, posted with its PAYMENT voucher
 in the same transaction; the branch's cash book of a day and its closing by denomination.
 
+An expense here is a bill already paid, so its voucher is always a PAYMENT (the head and the input GST
+debited, cash or the bank credited); a bill bought on credit from a supplier is a purchase, whose voucher
+is the creditor's (procurement), not an expense of this screen.
+
 Who: accounts and the administrator record expenses (voucher.post); accountants and managers read them
 (ledger.read) and close the day's cash (cash.close)."""
 from __future__ import annotations
