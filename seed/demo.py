@@ -11,6 +11,8 @@ from webapp.master import queries
 from webapp.security import hash_pin
 from webapp.validators import gstin_check_character
 
+from .finance_cash_demo import seed_finance_cash
+
 # What seed-demo's stock is known by: generate-history adds five years to a demo showroom, never to
 # a showroom whose stock or sales are its own (seed/history.py).
 DEMO_VIN_PREFIX = "MD9DEM0"
@@ -70,6 +72,7 @@ def seed_demo(conn: Connection, new_pin: Callable[[], str]) -> list[tuple[str, s
     _seed_crm(conn, branch_ids)
     _seed_communication(conn)
     _seed_hr(conn, branch_ids)
+    seed_finance_cash(conn, branch_ids)
     return created
 
 

@@ -1533,6 +1533,103 @@ $$;
 
 
 --
+-- Name: before_bank_line(); Type: FUNCTION; Schema: finance; Owner: -
+--
+
+CREATE FUNCTION finance.before_bank_line() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+    SELECT ledger_id, branch_id INTO STRICT NEW.ledger_id, NEW.branch_id
+      FROM finance.bank_statement WHERE statement_id = NEW.statement_id;
+    RETURN NEW;
+END
+$$;
+
+
+--
+-- Name: before_bank_match(); Type: FUNCTION; Schema: finance; Owner: -
+--
+
+CREATE FUNCTION finance.before_bank_match() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+    bl record;
+BEGIN
+    SELECT ledger_id, branch_id, withdrawal, deposit INTO STRICT bl FROM finance.bank_line WHERE line_id = NEW.line_id;
+    NEW.branch_id := bl.branch_id;
+    IF NOT EXISTS (SELECT 1 FROM finance.voucher_line vl
+                    WHERE vl.voucher_id = NEW.voucher_id AND vl.ledger_id = bl.ledger_id AND vl.branch_id = bl.branch_id
+                      AND vl.debit = bl.deposit AND vl.credit = bl.withdrawal) THEN
+        RAISE EXCEPTION 'the voucher does not move this amount through this bank account on the same side'
+            USING ERRCODE = 'check_violation', CONSTRAINT = 'bank_match_amount';
+    END IF;
+    NEW.matched_at := now();
+    RETURN NEW;
+END
+$$;
+
+
+--
+-- Name: before_cash_closing(); Type: FUNCTION; Schema: finance; Owner: -
+--
+
+CREATE FUNCTION finance.before_cash_closing() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+    PERFORM finance.refuse_closed_month_on(NEW.branch_id, NEW.closing_date, 'This cash closing');
+    IF NEW.closing_date > (now() AT TIME ZONE 'Asia/Kolkata')::date THEN
+        RAISE EXCEPTION 'a day is closed on or after it, never before'
+            USING ERRCODE = 'check_violation', CONSTRAINT = 'cash_closing_not_future';
+    END IF;
+    NEW.book_balance := finance.cash_book_balance(NEW.branch_id, NEW.closing_date);
+    NEW.closed_at := now();
+    RETURN NEW;
+END
+$$;
+
+
+--
+-- Name: before_expense(); Type: FUNCTION; Schema: finance; Owner: -
+--
+
+CREATE FUNCTION finance.before_expense() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+    branch_state text;
+BEGIN
+    IF NOT finance.is_expense_head(NEW.head_ledger_id) THEN
+        RAISE EXCEPTION 'an expense is booked to a ledger under Direct or Indirect Expenses'
+            USING ERRCODE = 'check_violation', CONSTRAINT = 'expense_head_is_expense';
+    END IF;
+    SELECT state_code INTO STRICT branch_state FROM master.branch WHERE branch_id = NEW.branch_id;
+    IF master.is_gstin(NEW.supplier_gstin) AND NEW.cgst + NEW.sgst + NEW.igst > 0
+       AND (left(NEW.supplier_gstin, 2) = branch_state) <> (NEW.igst = 0) THEN
+        RAISE EXCEPTION 'a supplier in the branch''s state charges CGST and SGST, one in another state IGST'
+            USING ERRCODE = 'check_violation', CONSTRAINT = 'expense_gst_by_state';
+    END IF;
+    IF abs(NEW.cgst - NEW.sgst) > 0.01 THEN
+        RAISE EXCEPTION 'CGST and SGST are the two halves of the tax' USING ERRCODE = 'check_violation', CONSTRAINT = 'expense_gst_halves';
+    END IF;
+    IF NEW.bank_ledger_id IS NOT NULL
+       AND NOT EXISTS (SELECT 1 FROM finance.bank_account WHERE ledger_id = NEW.bank_ledger_id AND branch_id = NEW.branch_id) THEN
+        RAISE EXCEPTION 'the bank account an expense is paid from is its branch''s'
+            USING ERRCODE = 'check_violation', CONSTRAINT = 'expense_bank_of_branch';
+    END IF;
+    PERFORM finance.refuse_closed_month_on(NEW.branch_id, NEW.expense_date, 'This expense');
+    IF NEW.expense_no IS NULL THEN
+        NEW.expense_no := master.next_document_no(NEW.branch_id, 'EXP', NEW.expense_date);
+    END IF;
+    NEW.created_at := now();
+    RETURN NEW;
+END
+$$;
+
+
+--
 -- Name: before_voucher(); Type: FUNCTION; Schema: finance; Owner: -
 --
 
@@ -1574,6 +1671,35 @@ BEGIN
     NEW.branch_id := v.branch_id;
     NEW.voucher_date := v.voucher_date;
     RETURN NEW;
+END
+$$;
+
+
+--
+-- Name: cash_book_balance(integer, date); Type: FUNCTION; Schema: finance; Owner: -
+--
+
+CREATE FUNCTION finance.cash_book_balance(p_branch integer, p_on date) RETURNS numeric
+    LANGUAGE sql STABLE
+    AS $$
+    SELECT coalesce(sum(debit - credit), 0)::numeric(14, 2) FROM finance.voucher_line
+     WHERE ledger_id = finance.ledger_key('CASH') AND branch_id = p_branch AND voucher_date <= p_on
+$$;
+
+
+--
+-- Name: check_expense_posted(); Type: FUNCTION; Schema: finance; Owner: -
+--
+
+CREATE FUNCTION finance.check_expense_posted() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM finance.voucher WHERE source_table = 'finance.expense' AND source_id = NEW.expense_id) THEN
+        RAISE EXCEPTION 'expense % has no voucher', NEW.expense_no
+            USING ERRCODE = 'check_violation', CONSTRAINT = 'expense_posted';
+    END IF;
+    RETURN NULL;
 END
 $$;
 
@@ -1721,6 +1847,24 @@ CREATE FUNCTION finance.hsn_digits_for(p_turnover numeric, p_on date) RETURNS sm
        AND (p_turnover > turnover_above OR turnover_above = 0)
      ORDER BY turnover_above DESC
      LIMIT 1
+$$;
+
+
+--
+-- Name: is_expense_head(integer); Type: FUNCTION; Schema: finance; Owner: -
+--
+
+CREATE FUNCTION finance.is_expense_head(p_ledger integer) RETURNS boolean
+    LANGUAGE sql STABLE
+    AS $$
+    WITH RECURSIVE up AS (
+        SELECT g.group_id, g.parent_id, g.name FROM finance.ledger l
+          JOIN finance.account_group g ON g.group_id = l.group_id
+         WHERE l.ledger_id = p_ledger AND l.system_key IS DISTINCT FROM 'ROUND_OFF'
+        UNION ALL
+        SELECT g.group_id, g.parent_id, g.name FROM finance.account_group g JOIN up ON g.group_id = up.parent_id
+    )
+    SELECT EXISTS (SELECT 1 FROM up WHERE name IN ('Direct Expenses', 'Indirect Expenses'))
 $$;
 
 
@@ -6762,6 +6906,184 @@ CREATE TABLE finance.bank_account (
 
 
 --
+-- Name: bank_layout; Type: TABLE; Schema: finance; Owner: -
+--
+
+CREATE TABLE finance.bank_layout (
+    ledger_id integer NOT NULL,
+    branch_id integer NOT NULL,
+    bank_code text NOT NULL,
+    date_column text NOT NULL,
+    narration_column text NOT NULL,
+    ref_column text,
+    value_date_column text,
+    withdrawal_column text NOT NULL,
+    deposit_column text NOT NULL,
+    balance_column text,
+    saved_by integer DEFAULT audit.current_staff_id(),
+    saved_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT bank_layout_balance_column_check CHECK (((length(balance_column) >= 1) AND (length(balance_column) <= 60))),
+    CONSTRAINT bank_layout_bank_code_check CHECK ((bank_code = ANY (ARRAY['HDFC'::text, 'ICICI'::text, 'SBI'::text, 'AXIS'::text, 'KOTAK'::text, 'OTHER'::text]))),
+    CONSTRAINT bank_layout_date_column_check CHECK (((length(date_column) >= 1) AND (length(date_column) <= 60))),
+    CONSTRAINT bank_layout_deposit_column_check CHECK (((length(deposit_column) >= 1) AND (length(deposit_column) <= 60))),
+    CONSTRAINT bank_layout_narration_column_check CHECK (((length(narration_column) >= 1) AND (length(narration_column) <= 60))),
+    CONSTRAINT bank_layout_ref_column_check CHECK (((length(ref_column) >= 1) AND (length(ref_column) <= 60))),
+    CONSTRAINT bank_layout_value_date_column_check CHECK (((length(value_date_column) >= 1) AND (length(value_date_column) <= 60))),
+    CONSTRAINT bank_layout_withdrawal_column_check CHECK (((length(withdrawal_column) >= 1) AND (length(withdrawal_column) <= 60)))
+);
+
+
+--
+-- Name: bank_line; Type: TABLE; Schema: finance; Owner: -
+--
+
+CREATE TABLE finance.bank_line (
+    line_id bigint NOT NULL,
+    statement_id integer NOT NULL,
+    ledger_id integer NOT NULL,
+    branch_id integer NOT NULL,
+    row_no integer NOT NULL,
+    txn_date date NOT NULL,
+    value_date date,
+    narration text NOT NULL,
+    ref_no text,
+    withdrawal numeric(14,2) DEFAULT 0 NOT NULL,
+    deposit numeric(14,2) DEFAULT 0 NOT NULL,
+    balance numeric(16,2),
+    fingerprint text GENERATED ALWAYS AS (md5(((((((((((((txn_date - '2000-01-01'::date))::text || '|'::text) || COALESCE(ref_no, ''::text)) || '|'::text) || narration) || '|'::text) || (withdrawal)::text) || '|'::text) || (deposit)::text) || '|'::text) || COALESCE((balance)::text, ''::text)))) STORED,
+    CONSTRAINT bank_line_deposit_check CHECK ((deposit >= (0)::numeric)),
+    CONSTRAINT bank_line_narration_check CHECK (((length(narration) >= 1) AND (length(narration) <= 300))),
+    CONSTRAINT bank_line_one_side CHECK (((withdrawal > (0)::numeric) <> (deposit > (0)::numeric))),
+    CONSTRAINT bank_line_ref_no_check CHECK (((length(ref_no) >= 1) AND (length(ref_no) <= 60))),
+    CONSTRAINT bank_line_row_no_check CHECK ((row_no > 0)),
+    CONSTRAINT bank_line_txn_date_check CHECK ((txn_date > '2000-01-01'::date)),
+    CONSTRAINT bank_line_withdrawal_check CHECK ((withdrawal >= (0)::numeric))
+);
+
+
+--
+-- Name: bank_line_line_id_seq; Type: SEQUENCE; Schema: finance; Owner: -
+--
+
+ALTER TABLE finance.bank_line ALTER COLUMN line_id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME finance.bank_line_line_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
+
+--
+-- Name: bank_match; Type: TABLE; Schema: finance; Owner: -
+--
+
+CREATE TABLE finance.bank_match (
+    line_id bigint NOT NULL,
+    voucher_id bigint NOT NULL,
+    branch_id integer NOT NULL,
+    how text NOT NULL,
+    matched_by integer DEFAULT audit.current_staff_id(),
+    matched_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT bank_match_how_check CHECK ((how = ANY (ARRAY['SUGGESTED'::text, 'MANUAL'::text, 'CREATED'::text])))
+);
+
+
+--
+-- Name: bank_statement; Type: TABLE; Schema: finance; Owner: -
+--
+
+CREATE TABLE finance.bank_statement (
+    statement_id integer NOT NULL,
+    ledger_id integer NOT NULL,
+    branch_id integer NOT NULL,
+    file_name text NOT NULL,
+    file_sha256 text NOT NULL,
+    first_date date NOT NULL,
+    last_date date NOT NULL,
+    line_count integer NOT NULL,
+    imported_by integer DEFAULT audit.current_staff_id(),
+    imported_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT bank_statement_dates CHECK ((first_date <= last_date)),
+    CONSTRAINT bank_statement_file_name_check CHECK (((length(file_name) >= 1) AND (length(file_name) <= 120))),
+    CONSTRAINT bank_statement_file_sha256_check CHECK ((file_sha256 ~ '^[0-9a-f]{64}$'::text)),
+    CONSTRAINT bank_statement_line_count_check CHECK ((line_count > 0))
+);
+
+
+--
+-- Name: bank_statement_statement_id_seq; Type: SEQUENCE; Schema: finance; Owner: -
+--
+
+ALTER TABLE finance.bank_statement ALTER COLUMN statement_id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME finance.bank_statement_statement_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
+
+--
+-- Name: cash_closing; Type: TABLE; Schema: finance; Owner: -
+--
+
+CREATE TABLE finance.cash_closing (
+    closing_id integer NOT NULL,
+    branch_id integer NOT NULL,
+    closing_date date NOT NULL,
+    notes_2000 integer DEFAULT 0 NOT NULL,
+    notes_500 integer DEFAULT 0 NOT NULL,
+    notes_200 integer DEFAULT 0 NOT NULL,
+    notes_100 integer DEFAULT 0 NOT NULL,
+    notes_50 integer DEFAULT 0 NOT NULL,
+    notes_20 integer DEFAULT 0 NOT NULL,
+    notes_10 integer DEFAULT 0 NOT NULL,
+    coins_20 integer DEFAULT 0 NOT NULL,
+    coins_10 integer DEFAULT 0 NOT NULL,
+    coins_5 integer DEFAULT 0 NOT NULL,
+    coins_2 integer DEFAULT 0 NOT NULL,
+    coins_1 integer DEFAULT 0 NOT NULL,
+    counted_total numeric(14,2) GENERATED ALWAYS AS (((((((((((((2000 * notes_2000) + (500 * notes_500)) + (200 * notes_200)) + (100 * notes_100)) + (50 * notes_50)) + (20 * notes_20)) + (10 * notes_10)) + (20 * coins_20)) + (10 * coins_10)) + (5 * coins_5)) + (2 * coins_2)) + coins_1)) STORED,
+    book_balance numeric(14,2) NOT NULL,
+    remark text,
+    closed_by integer DEFAULT audit.current_staff_id(),
+    closed_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT cash_closing_closing_date_check CHECK ((closing_date > '2000-01-01'::date)),
+    CONSTRAINT cash_closing_coins_10_check CHECK (((coins_10 >= 0) AND (coins_10 <= 100000))),
+    CONSTRAINT cash_closing_coins_1_check CHECK (((coins_1 >= 0) AND (coins_1 <= 100000))),
+    CONSTRAINT cash_closing_coins_20_check CHECK (((coins_20 >= 0) AND (coins_20 <= 100000))),
+    CONSTRAINT cash_closing_coins_2_check CHECK (((coins_2 >= 0) AND (coins_2 <= 100000))),
+    CONSTRAINT cash_closing_coins_5_check CHECK (((coins_5 >= 0) AND (coins_5 <= 100000))),
+    CONSTRAINT cash_closing_difference_explained CHECK (((remark IS NOT NULL) OR (book_balance = (((((((((((((2000 * notes_2000) + (500 * notes_500)) + (200 * notes_200)) + (100 * notes_100)) + (50 * notes_50)) + (20 * notes_20)) + (10 * notes_10)) + (20 * coins_20)) + (10 * coins_10)) + (5 * coins_5)) + (2 * coins_2)) + coins_1))::numeric))),
+    CONSTRAINT cash_closing_notes_100_check CHECK (((notes_100 >= 0) AND (notes_100 <= 100000))),
+    CONSTRAINT cash_closing_notes_10_check CHECK (((notes_10 >= 0) AND (notes_10 <= 100000))),
+    CONSTRAINT cash_closing_notes_2000_check CHECK (((notes_2000 >= 0) AND (notes_2000 <= 100000))),
+    CONSTRAINT cash_closing_notes_200_check CHECK (((notes_200 >= 0) AND (notes_200 <= 100000))),
+    CONSTRAINT cash_closing_notes_20_check CHECK (((notes_20 >= 0) AND (notes_20 <= 100000))),
+    CONSTRAINT cash_closing_notes_500_check CHECK (((notes_500 >= 0) AND (notes_500 <= 100000))),
+    CONSTRAINT cash_closing_notes_50_check CHECK (((notes_50 >= 0) AND (notes_50 <= 100000))),
+    CONSTRAINT cash_closing_remark_check CHECK (((length(btrim(remark)) >= 5) AND (length(btrim(remark)) <= 300)))
+);
+
+
+--
+-- Name: cash_closing_closing_id_seq; Type: SEQUENCE; Schema: finance; Owner: -
+--
+
+ALTER TABLE finance.cash_closing ALTER COLUMN closing_id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME finance.cash_closing_closing_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
+
+--
 -- Name: closed_month; Type: TABLE; Schema: finance; Owner: -
 --
 
@@ -6771,6 +7093,90 @@ CREATE TABLE finance.closed_month (
     closed_by integer,
     closed_at timestamp with time zone DEFAULT now() NOT NULL,
     CONSTRAINT closed_month_month_check CHECK ((month = (date_trunc('month'::text, (month)::timestamp with time zone))::date))
+);
+
+
+--
+-- Name: expense; Type: TABLE; Schema: finance; Owner: -
+--
+
+CREATE TABLE finance.expense (
+    expense_id integer NOT NULL,
+    expense_no text NOT NULL,
+    branch_id integer NOT NULL,
+    expense_date date NOT NULL,
+    head_ledger_id integer NOT NULL,
+    supplier_name text NOT NULL,
+    supplier_gstin text,
+    bill_no text NOT NULL,
+    bill_date date NOT NULL,
+    taxable numeric(14,2) NOT NULL,
+    gst_rate numeric(5,2) DEFAULT 0 NOT NULL,
+    cgst numeric(14,2) DEFAULT 0 NOT NULL,
+    sgst numeric(14,2) DEFAULT 0 NOT NULL,
+    igst numeric(14,2) DEFAULT 0 NOT NULL,
+    itc_eligible boolean DEFAULT true NOT NULL,
+    total numeric(14,2) GENERATED ALWAYS AS ((((taxable + cgst) + sgst) + igst)) STORED,
+    payment_mode text NOT NULL,
+    bank_ledger_id integer,
+    payment_ref text,
+    narration text,
+    idempotency_key uuid,
+    created_by integer DEFAULT audit.current_staff_id(),
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT expense_bill_before CHECK (((bill_date <= expense_date) AND (bill_date > (expense_date - 400)))),
+    CONSTRAINT expense_bill_no_check CHECK ((bill_no ~ '^[A-Za-z0-9/_.-]{1,30}$'::text)),
+    CONSTRAINT expense_cgst_check CHECK ((cgst >= (0)::numeric)),
+    CONSTRAINT expense_expense_date_check CHECK ((expense_date > '2000-01-01'::date)),
+    CONSTRAINT expense_expense_no_check CHECK ((expense_no ~ '^[A-Z0-9/-]{1,16}$'::text)),
+    CONSTRAINT expense_gst_needs_gstin CHECK (((((cgst + sgst) + igst) = (0)::numeric) OR (supplier_gstin IS NOT NULL))),
+    CONSTRAINT expense_gst_rate_check CHECK ((gst_rate = ANY (ARRAY[(0)::numeric, 0.25, (3)::numeric, (5)::numeric, (12)::numeric, (18)::numeric, (28)::numeric]))),
+    CONSTRAINT expense_igst_check CHECK ((igst >= (0)::numeric)),
+    CONSTRAINT expense_narration_check CHECK (((length(btrim(narration)) >= 1) AND (length(btrim(narration)) <= 300))),
+    CONSTRAINT expense_one_gst_kind CHECK (((igst = (0)::numeric) OR ((cgst = (0)::numeric) AND (sgst = (0)::numeric)))),
+    CONSTRAINT expense_paid_from CHECK (((payment_mode = 'CASH'::text) = (bank_ledger_id IS NULL))),
+    CONSTRAINT expense_payment_mode_check CHECK ((payment_mode = ANY (ARRAY['CASH'::text, 'BANK'::text, 'UPI'::text]))),
+    CONSTRAINT expense_payment_ref_check CHECK ((payment_ref ~ '^[A-Za-z0-9/_.-]{4,40}$'::text)),
+    CONSTRAINT expense_sgst_check CHECK ((sgst >= (0)::numeric)),
+    CONSTRAINT expense_supplier_gstin_check CHECK (master.is_gstin(supplier_gstin)),
+    CONSTRAINT expense_supplier_name_check CHECK ((((length(btrim(supplier_name)) >= 2) AND (length(btrim(supplier_name)) <= 120)) AND (supplier_name !~ '[<>]'::text))),
+    CONSTRAINT expense_tax_at_rate CHECK ((abs((((cgst + sgst) + igst) - round(((taxable * gst_rate) / (100)::numeric), 2))) <= (1)::numeric)),
+    CONSTRAINT expense_taxable_check CHECK (((taxable > (0)::numeric) AND (taxable <= 99999999.99))),
+    CONSTRAINT expense_upi_reference CHECK (((payment_mode <> 'UPI'::text) OR (payment_ref IS NOT NULL)))
+);
+
+
+--
+-- Name: expense_bill; Type: TABLE; Schema: finance; Owner: -
+--
+
+CREATE TABLE finance.expense_bill (
+    expense_id integer NOT NULL,
+    file_name text NOT NULL,
+    content_type text NOT NULL,
+    data bytea NOT NULL,
+    sha256 text NOT NULL,
+    added_by integer DEFAULT audit.current_staff_id(),
+    added_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT expense_bill_checksum CHECK ((sha256 = encode(sha256(data), 'hex'::text))),
+    CONSTRAINT expense_bill_content_type_check CHECK ((content_type = ANY (ARRAY['image/jpeg'::text, 'image/png'::text, 'image/webp'::text, 'application/pdf'::text]))),
+    CONSTRAINT expense_bill_data_check CHECK (((octet_length(data) >= 1) AND (octet_length(data) <= 5242880))),
+    CONSTRAINT expense_bill_file_name_check CHECK (((length(file_name) >= 1) AND (length(file_name) <= 120))),
+    CONSTRAINT expense_bill_sha256_check CHECK ((sha256 ~ '^[0-9a-f]{64}$'::text))
+);
+
+
+--
+-- Name: expense_expense_id_seq; Type: SEQUENCE; Schema: finance; Owner: -
+--
+
+ALTER TABLE finance.expense ALTER COLUMN expense_id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME finance.expense_expense_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
 );
 
 
@@ -6938,6 +7344,27 @@ ALTER TABLE finance.hsn_digits_rule ALTER COLUMN rule_id ADD GENERATED ALWAYS AS
     NO MAXVALUE
     CACHE 1
 );
+
+
+--
+-- Name: itc_expense; Type: VIEW; Schema: finance; Owner: -
+--
+
+CREATE VIEW finance.itc_expense AS
+ SELECT branch_id,
+    expense_date AS date,
+    supplier_gstin,
+    taxable,
+    cgst,
+    sgst,
+    igst,
+    itc_eligible AS eligible,
+    expense_id,
+    expense_no,
+    bill_no,
+    bill_date
+   FROM finance.expense e
+  WHERE ((supplier_gstin IS NOT NULL) AND (((cgst + sgst) + igst) > (0)::numeric) AND platform.branch_visible(branch_id));
 
 
 --
@@ -10556,11 +10983,115 @@ ALTER TABLE ONLY finance.bank_account
 
 
 --
+-- Name: bank_layout bank_layout_pkey; Type: CONSTRAINT; Schema: finance; Owner: -
+--
+
+ALTER TABLE ONLY finance.bank_layout
+    ADD CONSTRAINT bank_layout_pkey PRIMARY KEY (ledger_id);
+
+
+--
+-- Name: bank_line bank_line_already_imported; Type: CONSTRAINT; Schema: finance; Owner: -
+--
+
+ALTER TABLE ONLY finance.bank_line
+    ADD CONSTRAINT bank_line_already_imported UNIQUE (ledger_id, fingerprint);
+
+
+--
+-- Name: bank_line bank_line_pkey; Type: CONSTRAINT; Schema: finance; Owner: -
+--
+
+ALTER TABLE ONLY finance.bank_line
+    ADD CONSTRAINT bank_line_pkey PRIMARY KEY (line_id);
+
+
+--
+-- Name: bank_match bank_match_pkey; Type: CONSTRAINT; Schema: finance; Owner: -
+--
+
+ALTER TABLE ONLY finance.bank_match
+    ADD CONSTRAINT bank_match_pkey PRIMARY KEY (line_id);
+
+
+--
+-- Name: bank_match bank_match_voucher_once; Type: CONSTRAINT; Schema: finance; Owner: -
+--
+
+ALTER TABLE ONLY finance.bank_match
+    ADD CONSTRAINT bank_match_voucher_once UNIQUE (voucher_id);
+
+
+--
+-- Name: bank_statement bank_statement_file_once; Type: CONSTRAINT; Schema: finance; Owner: -
+--
+
+ALTER TABLE ONLY finance.bank_statement
+    ADD CONSTRAINT bank_statement_file_once UNIQUE (ledger_id, file_sha256);
+
+
+--
+-- Name: bank_statement bank_statement_pkey; Type: CONSTRAINT; Schema: finance; Owner: -
+--
+
+ALTER TABLE ONLY finance.bank_statement
+    ADD CONSTRAINT bank_statement_pkey PRIMARY KEY (statement_id);
+
+
+--
+-- Name: cash_closing cash_closing_one_a_day; Type: CONSTRAINT; Schema: finance; Owner: -
+--
+
+ALTER TABLE ONLY finance.cash_closing
+    ADD CONSTRAINT cash_closing_one_a_day UNIQUE (branch_id, closing_date);
+
+
+--
+-- Name: cash_closing cash_closing_pkey; Type: CONSTRAINT; Schema: finance; Owner: -
+--
+
+ALTER TABLE ONLY finance.cash_closing
+    ADD CONSTRAINT cash_closing_pkey PRIMARY KEY (closing_id);
+
+
+--
 -- Name: closed_month closed_month_pkey; Type: CONSTRAINT; Schema: finance; Owner: -
 --
 
 ALTER TABLE ONLY finance.closed_month
     ADD CONSTRAINT closed_month_pkey PRIMARY KEY (branch_id, month);
+
+
+--
+-- Name: expense_bill expense_bill_pkey; Type: CONSTRAINT; Schema: finance; Owner: -
+--
+
+ALTER TABLE ONLY finance.expense_bill
+    ADD CONSTRAINT expense_bill_pkey PRIMARY KEY (expense_id);
+
+
+--
+-- Name: expense expense_expense_no_key; Type: CONSTRAINT; Schema: finance; Owner: -
+--
+
+ALTER TABLE ONLY finance.expense
+    ADD CONSTRAINT expense_expense_no_key UNIQUE (expense_no);
+
+
+--
+-- Name: expense expense_idempotency_key_key; Type: CONSTRAINT; Schema: finance; Owner: -
+--
+
+ALTER TABLE ONLY finance.expense
+    ADD CONSTRAINT expense_idempotency_key_key UNIQUE (idempotency_key);
+
+
+--
+-- Name: expense expense_pkey; Type: CONSTRAINT; Schema: finance; Owner: -
+--
+
+ALTER TABLE ONLY finance.expense
+    ADD CONSTRAINT expense_pkey PRIMARY KEY (expense_id);
 
 
 --
@@ -12472,6 +13003,34 @@ CREATE UNIQUE INDEX bank_account_receipts_key ON finance.bank_account USING btre
 
 
 --
+-- Name: bank_line_ledger_date_idx; Type: INDEX; Schema: finance; Owner: -
+--
+
+CREATE INDEX bank_line_ledger_date_idx ON finance.bank_line USING btree (ledger_id, txn_date);
+
+
+--
+-- Name: bank_line_statement_idx; Type: INDEX; Schema: finance; Owner: -
+--
+
+CREATE INDEX bank_line_statement_idx ON finance.bank_line USING btree (statement_id, row_no);
+
+
+--
+-- Name: expense_bill_once_idx; Type: INDEX; Schema: finance; Owner: -
+--
+
+CREATE UNIQUE INDEX expense_bill_once_idx ON finance.expense USING btree (branch_id, upper(supplier_name), upper(bill_no), bill_date);
+
+
+--
+-- Name: expense_branch_date_idx; Type: INDEX; Schema: finance; Owner: -
+--
+
+CREATE INDEX expense_branch_date_idx ON finance.expense USING btree (branch_id, expense_date DESC, expense_id DESC);
+
+
+--
 -- Name: ledger_group_idx; Type: INDEX; Schema: finance; Owner: -
 --
 
@@ -13571,6 +14130,48 @@ CREATE TRIGGER audit_log_change AFTER INSERT OR DELETE OR UPDATE ON finance.bank
 
 
 --
+-- Name: bank_layout audit_log_change; Type: TRIGGER; Schema: finance; Owner: -
+--
+
+CREATE TRIGGER audit_log_change AFTER INSERT OR DELETE OR UPDATE ON finance.bank_layout FOR EACH ROW EXECUTE FUNCTION audit.log_change('ledger_id', '', '');
+
+
+--
+-- Name: bank_match audit_log_change; Type: TRIGGER; Schema: finance; Owner: -
+--
+
+CREATE TRIGGER audit_log_change AFTER INSERT OR DELETE OR UPDATE ON finance.bank_match FOR EACH ROW EXECUTE FUNCTION audit.log_change('line_id', '', '');
+
+
+--
+-- Name: bank_statement audit_log_change; Type: TRIGGER; Schema: finance; Owner: -
+--
+
+CREATE TRIGGER audit_log_change AFTER INSERT OR DELETE OR UPDATE ON finance.bank_statement FOR EACH ROW EXECUTE FUNCTION audit.log_change('statement_id', '', '');
+
+
+--
+-- Name: cash_closing audit_log_change; Type: TRIGGER; Schema: finance; Owner: -
+--
+
+CREATE TRIGGER audit_log_change AFTER INSERT OR DELETE OR UPDATE ON finance.cash_closing FOR EACH ROW EXECUTE FUNCTION audit.log_change('closing_id', '', '');
+
+
+--
+-- Name: expense audit_log_change; Type: TRIGGER; Schema: finance; Owner: -
+--
+
+CREATE TRIGGER audit_log_change AFTER INSERT OR DELETE OR UPDATE ON finance.expense FOR EACH ROW EXECUTE FUNCTION audit.log_change('expense_id', '', '');
+
+
+--
+-- Name: expense_bill audit_log_change; Type: TRIGGER; Schema: finance; Owner: -
+--
+
+CREATE TRIGGER audit_log_change AFTER INSERT OR DELETE OR UPDATE ON finance.expense_bill FOR EACH ROW EXECUTE FUNCTION audit.log_change('expense_id', 'data', '');
+
+
+--
 -- Name: gst_return_setting audit_log_change; Type: TRIGGER; Schema: finance; Owner: -
 --
 
@@ -13613,10 +14214,87 @@ CREATE TRIGGER audit_log_change AFTER INSERT OR DELETE OR UPDATE ON finance.vouc
 
 
 --
+-- Name: bank_line bank_line_a_before; Type: TRIGGER; Schema: finance; Owner: -
+--
+
+CREATE TRIGGER bank_line_a_before BEFORE INSERT ON finance.bank_line FOR EACH ROW EXECUTE FUNCTION finance.before_bank_line();
+
+
+--
+-- Name: bank_line bank_line_is_permanent; Type: TRIGGER; Schema: finance; Owner: -
+--
+
+CREATE TRIGGER bank_line_is_permanent BEFORE DELETE OR UPDATE ON finance.bank_line FOR EACH ROW EXECUTE FUNCTION audit.refuse_change();
+
+
+--
+-- Name: bank_match bank_match_a_before; Type: TRIGGER; Schema: finance; Owner: -
+--
+
+CREATE TRIGGER bank_match_a_before BEFORE INSERT ON finance.bank_match FOR EACH ROW EXECUTE FUNCTION finance.before_bank_match();
+
+
+--
+-- Name: bank_match bank_match_not_changed; Type: TRIGGER; Schema: finance; Owner: -
+--
+
+CREATE TRIGGER bank_match_not_changed BEFORE UPDATE ON finance.bank_match FOR EACH ROW EXECUTE FUNCTION audit.refuse_change();
+
+
+--
+-- Name: bank_statement bank_statement_is_permanent; Type: TRIGGER; Schema: finance; Owner: -
+--
+
+CREATE TRIGGER bank_statement_is_permanent BEFORE DELETE OR UPDATE ON finance.bank_statement FOR EACH ROW EXECUTE FUNCTION audit.refuse_change();
+
+
+--
+-- Name: cash_closing cash_closing_a_before; Type: TRIGGER; Schema: finance; Owner: -
+--
+
+CREATE TRIGGER cash_closing_a_before BEFORE INSERT ON finance.cash_closing FOR EACH ROW EXECUTE FUNCTION finance.before_cash_closing();
+
+
+--
+-- Name: cash_closing cash_closing_is_permanent; Type: TRIGGER; Schema: finance; Owner: -
+--
+
+CREATE TRIGGER cash_closing_is_permanent BEFORE DELETE OR UPDATE ON finance.cash_closing FOR EACH ROW EXECUTE FUNCTION audit.refuse_change();
+
+
+--
 -- Name: closed_month closed_month_reopen; Type: TRIGGER; Schema: finance; Owner: -
 --
 
 CREATE TRIGGER closed_month_reopen BEFORE DELETE OR UPDATE ON finance.closed_month FOR EACH ROW EXECUTE FUNCTION finance.check_reopen();
+
+
+--
+-- Name: expense expense_a_before; Type: TRIGGER; Schema: finance; Owner: -
+--
+
+CREATE TRIGGER expense_a_before BEFORE INSERT ON finance.expense FOR EACH ROW EXECUTE FUNCTION finance.before_expense();
+
+
+--
+-- Name: expense_bill expense_bill_is_permanent; Type: TRIGGER; Schema: finance; Owner: -
+--
+
+CREATE TRIGGER expense_bill_is_permanent BEFORE DELETE OR UPDATE ON finance.expense_bill FOR EACH ROW EXECUTE FUNCTION audit.refuse_change();
+
+
+--
+-- Name: expense expense_is_permanent; Type: TRIGGER; Schema: finance; Owner: -
+--
+
+CREATE TRIGGER expense_is_permanent BEFORE DELETE OR UPDATE ON finance.expense FOR EACH ROW EXECUTE FUNCTION audit.refuse_change();
+
+
+--
+-- Name: expense expense_posted; Type: TRIGGER; Schema: finance; Owner: -
+--
+
+CREATE CONSTRAINT TRIGGER expense_posted AFTER INSERT ON finance.expense DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION finance.check_expense_posted();
 
 
 --
@@ -15547,6 +16225,126 @@ ALTER TABLE ONLY finance.bank_account
 
 
 --
+-- Name: bank_layout bank_layout_branch_id_fkey; Type: FK CONSTRAINT; Schema: finance; Owner: -
+--
+
+ALTER TABLE ONLY finance.bank_layout
+    ADD CONSTRAINT bank_layout_branch_id_fkey FOREIGN KEY (branch_id) REFERENCES master.branch(branch_id);
+
+
+--
+-- Name: bank_layout bank_layout_ledger_id_fkey; Type: FK CONSTRAINT; Schema: finance; Owner: -
+--
+
+ALTER TABLE ONLY finance.bank_layout
+    ADD CONSTRAINT bank_layout_ledger_id_fkey FOREIGN KEY (ledger_id) REFERENCES finance.bank_account(ledger_id);
+
+
+--
+-- Name: bank_layout bank_layout_saved_by_fkey; Type: FK CONSTRAINT; Schema: finance; Owner: -
+--
+
+ALTER TABLE ONLY finance.bank_layout
+    ADD CONSTRAINT bank_layout_saved_by_fkey FOREIGN KEY (saved_by) REFERENCES master.staff(staff_id);
+
+
+--
+-- Name: bank_line bank_line_branch_id_fkey; Type: FK CONSTRAINT; Schema: finance; Owner: -
+--
+
+ALTER TABLE ONLY finance.bank_line
+    ADD CONSTRAINT bank_line_branch_id_fkey FOREIGN KEY (branch_id) REFERENCES master.branch(branch_id);
+
+
+--
+-- Name: bank_line bank_line_ledger_id_fkey; Type: FK CONSTRAINT; Schema: finance; Owner: -
+--
+
+ALTER TABLE ONLY finance.bank_line
+    ADD CONSTRAINT bank_line_ledger_id_fkey FOREIGN KEY (ledger_id) REFERENCES finance.bank_account(ledger_id);
+
+
+--
+-- Name: bank_line bank_line_statement_id_fkey; Type: FK CONSTRAINT; Schema: finance; Owner: -
+--
+
+ALTER TABLE ONLY finance.bank_line
+    ADD CONSTRAINT bank_line_statement_id_fkey FOREIGN KEY (statement_id) REFERENCES finance.bank_statement(statement_id);
+
+
+--
+-- Name: bank_match bank_match_branch_id_fkey; Type: FK CONSTRAINT; Schema: finance; Owner: -
+--
+
+ALTER TABLE ONLY finance.bank_match
+    ADD CONSTRAINT bank_match_branch_id_fkey FOREIGN KEY (branch_id) REFERENCES master.branch(branch_id);
+
+
+--
+-- Name: bank_match bank_match_line_id_fkey; Type: FK CONSTRAINT; Schema: finance; Owner: -
+--
+
+ALTER TABLE ONLY finance.bank_match
+    ADD CONSTRAINT bank_match_line_id_fkey FOREIGN KEY (line_id) REFERENCES finance.bank_line(line_id);
+
+
+--
+-- Name: bank_match bank_match_matched_by_fkey; Type: FK CONSTRAINT; Schema: finance; Owner: -
+--
+
+ALTER TABLE ONLY finance.bank_match
+    ADD CONSTRAINT bank_match_matched_by_fkey FOREIGN KEY (matched_by) REFERENCES master.staff(staff_id);
+
+
+--
+-- Name: bank_match bank_match_voucher_id_fkey; Type: FK CONSTRAINT; Schema: finance; Owner: -
+--
+
+ALTER TABLE ONLY finance.bank_match
+    ADD CONSTRAINT bank_match_voucher_id_fkey FOREIGN KEY (voucher_id) REFERENCES finance.voucher(voucher_id);
+
+
+--
+-- Name: bank_statement bank_statement_branch_id_fkey; Type: FK CONSTRAINT; Schema: finance; Owner: -
+--
+
+ALTER TABLE ONLY finance.bank_statement
+    ADD CONSTRAINT bank_statement_branch_id_fkey FOREIGN KEY (branch_id) REFERENCES master.branch(branch_id);
+
+
+--
+-- Name: bank_statement bank_statement_imported_by_fkey; Type: FK CONSTRAINT; Schema: finance; Owner: -
+--
+
+ALTER TABLE ONLY finance.bank_statement
+    ADD CONSTRAINT bank_statement_imported_by_fkey FOREIGN KEY (imported_by) REFERENCES master.staff(staff_id);
+
+
+--
+-- Name: bank_statement bank_statement_ledger_id_fkey; Type: FK CONSTRAINT; Schema: finance; Owner: -
+--
+
+ALTER TABLE ONLY finance.bank_statement
+    ADD CONSTRAINT bank_statement_ledger_id_fkey FOREIGN KEY (ledger_id) REFERENCES finance.bank_account(ledger_id);
+
+
+--
+-- Name: cash_closing cash_closing_branch_id_fkey; Type: FK CONSTRAINT; Schema: finance; Owner: -
+--
+
+ALTER TABLE ONLY finance.cash_closing
+    ADD CONSTRAINT cash_closing_branch_id_fkey FOREIGN KEY (branch_id) REFERENCES master.branch(branch_id);
+
+
+--
+-- Name: cash_closing cash_closing_closed_by_fkey; Type: FK CONSTRAINT; Schema: finance; Owner: -
+--
+
+ALTER TABLE ONLY finance.cash_closing
+    ADD CONSTRAINT cash_closing_closed_by_fkey FOREIGN KEY (closed_by) REFERENCES master.staff(staff_id);
+
+
+--
 -- Name: closed_month closed_month_branch_id_fkey; Type: FK CONSTRAINT; Schema: finance; Owner: -
 --
 
@@ -15560,6 +16358,54 @@ ALTER TABLE ONLY finance.closed_month
 
 ALTER TABLE ONLY finance.closed_month
     ADD CONSTRAINT closed_month_closed_by_fkey FOREIGN KEY (closed_by) REFERENCES master.staff(staff_id);
+
+
+--
+-- Name: expense expense_bank_ledger_id_fkey; Type: FK CONSTRAINT; Schema: finance; Owner: -
+--
+
+ALTER TABLE ONLY finance.expense
+    ADD CONSTRAINT expense_bank_ledger_id_fkey FOREIGN KEY (bank_ledger_id) REFERENCES finance.bank_account(ledger_id);
+
+
+--
+-- Name: expense_bill expense_bill_added_by_fkey; Type: FK CONSTRAINT; Schema: finance; Owner: -
+--
+
+ALTER TABLE ONLY finance.expense_bill
+    ADD CONSTRAINT expense_bill_added_by_fkey FOREIGN KEY (added_by) REFERENCES master.staff(staff_id);
+
+
+--
+-- Name: expense_bill expense_bill_expense_id_fkey; Type: FK CONSTRAINT; Schema: finance; Owner: -
+--
+
+ALTER TABLE ONLY finance.expense_bill
+    ADD CONSTRAINT expense_bill_expense_id_fkey FOREIGN KEY (expense_id) REFERENCES finance.expense(expense_id);
+
+
+--
+-- Name: expense expense_branch_id_fkey; Type: FK CONSTRAINT; Schema: finance; Owner: -
+--
+
+ALTER TABLE ONLY finance.expense
+    ADD CONSTRAINT expense_branch_id_fkey FOREIGN KEY (branch_id) REFERENCES master.branch(branch_id);
+
+
+--
+-- Name: expense expense_created_by_fkey; Type: FK CONSTRAINT; Schema: finance; Owner: -
+--
+
+ALTER TABLE ONLY finance.expense
+    ADD CONSTRAINT expense_created_by_fkey FOREIGN KEY (created_by) REFERENCES master.staff(staff_id);
+
+
+--
+-- Name: expense expense_head_ledger_id_fkey; Type: FK CONSTRAINT; Schema: finance; Owner: -
+--
+
+ALTER TABLE ONLY finance.expense
+    ADD CONSTRAINT expense_head_ledger_id_fkey FOREIGN KEY (head_ledger_id) REFERENCES finance.ledger(ledger_id);
 
 
 --
@@ -17929,10 +18775,46 @@ ALTER TABLE crm.test_ride ENABLE ROW LEVEL SECURITY;
 ALTER TABLE finance.bank_account ENABLE ROW LEVEL SECURITY;
 
 --
+-- Name: bank_layout; Type: ROW SECURITY; Schema: finance; Owner: -
+--
+
+ALTER TABLE finance.bank_layout ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: bank_line; Type: ROW SECURITY; Schema: finance; Owner: -
+--
+
+ALTER TABLE finance.bank_line ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: bank_match; Type: ROW SECURITY; Schema: finance; Owner: -
+--
+
+ALTER TABLE finance.bank_match ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: bank_statement; Type: ROW SECURITY; Schema: finance; Owner: -
+--
+
+ALTER TABLE finance.bank_statement ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: cash_closing; Type: ROW SECURITY; Schema: finance; Owner: -
+--
+
+ALTER TABLE finance.cash_closing ENABLE ROW LEVEL SECURITY;
+
+--
 -- Name: closed_month; Type: ROW SECURITY; Schema: finance; Owner: -
 --
 
 ALTER TABLE finance.closed_month ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: expense; Type: ROW SECURITY; Schema: finance; Owner: -
+--
+
+ALTER TABLE finance.expense ENABLE ROW LEVEL SECURITY;
 
 --
 -- Name: ledger; Type: ROW SECURITY; Schema: finance; Owner: -
@@ -17948,10 +18830,52 @@ CREATE POLICY own_branch ON finance.bank_account USING ((branch_id = ANY (( SELE
 
 
 --
+-- Name: bank_layout own_branch; Type: POLICY; Schema: finance; Owner: -
+--
+
+CREATE POLICY own_branch ON finance.bank_layout USING ((branch_id = ANY (( SELECT platform.visible_branch_ids() AS visible_branch_ids)::integer[]))) WITH CHECK (platform.branch_visible(branch_id));
+
+
+--
+-- Name: bank_line own_branch; Type: POLICY; Schema: finance; Owner: -
+--
+
+CREATE POLICY own_branch ON finance.bank_line USING ((branch_id = ANY (( SELECT platform.visible_branch_ids() AS visible_branch_ids)::integer[]))) WITH CHECK (platform.branch_visible(branch_id));
+
+
+--
+-- Name: bank_match own_branch; Type: POLICY; Schema: finance; Owner: -
+--
+
+CREATE POLICY own_branch ON finance.bank_match USING ((branch_id = ANY (( SELECT platform.visible_branch_ids() AS visible_branch_ids)::integer[]))) WITH CHECK (platform.branch_visible(branch_id));
+
+
+--
+-- Name: bank_statement own_branch; Type: POLICY; Schema: finance; Owner: -
+--
+
+CREATE POLICY own_branch ON finance.bank_statement USING ((branch_id = ANY (( SELECT platform.visible_branch_ids() AS visible_branch_ids)::integer[]))) WITH CHECK (platform.branch_visible(branch_id));
+
+
+--
+-- Name: cash_closing own_branch; Type: POLICY; Schema: finance; Owner: -
+--
+
+CREATE POLICY own_branch ON finance.cash_closing USING (platform.branch_visible(branch_id)) WITH CHECK (platform.branch_visible(branch_id));
+
+
+--
 -- Name: closed_month own_branch; Type: POLICY; Schema: finance; Owner: -
 --
 
 CREATE POLICY own_branch ON finance.closed_month USING ((branch_id = ANY (( SELECT platform.visible_branch_ids() AS visible_branch_ids)::integer[]))) WITH CHECK (platform.branch_visible(branch_id));
+
+
+--
+-- Name: expense own_branch; Type: POLICY; Schema: finance; Owner: -
+--
+
+CREATE POLICY own_branch ON finance.expense USING (platform.branch_visible(branch_id)) WITH CHECK (platform.branch_visible(branch_id));
 
 
 --

@@ -11,6 +11,7 @@ from claim_ids import claim_ids
 from communication_ids import communication_ids
 from conftest import ROOT, csrf_from, login, page_csrf
 from crm_ids import crm_ids
+from finance_cash_ids import finance_cash_ids
 from hr_ids import hr_ids
 from inventory_ids import inventory_ids
 from procurement_ids import procurement_ids
@@ -370,6 +371,28 @@ ACCESS.update({
     "hr.sheet_close": frozenset({"ADMIN", "ACCOUNTS"}),
 })
 
+# The books' expenses, cash, bank and months (webapp/finance cash.py, bank.py, period.py): accountants and managers
+# read them; accounts and the administrator record expenses, import statements and match them; accountants and
+# managers close the day's cash; accounts and the administrator close a month, managers and the administrator reopen it.
+BOOKS_READERS = frozenset({"ADMIN", "MANAGER", "ACCOUNTS"})
+BOOKS_POSTERS = frozenset({"ADMIN", "ACCOUNTS"})
+ACCESS.update({
+    "finance.expense_new": BOOKS_POSTERS,
+    "finance.expense_list": BOOKS_READERS,
+    "finance.expense_detail": BOOKS_READERS,
+    "finance.expense_bill": BOOKS_READERS,
+    "finance.cash_closing": BOOKS_READERS,
+    "finance.bank_accounts": BOOKS_READERS,
+    "finance.statement_import": BOOKS_POSTERS,
+    "finance.bank_reconcile": BOOKS_READERS,
+    "finance.bank_line": BOOKS_READERS,
+    "finance.bank_match": BOOKS_POSTERS,
+    "finance.bank_unmatch": BOOKS_POSTERS,
+    "finance.months": BOOKS_READERS,
+    "finance.month_close": BOOKS_POSTERS,
+    "finance.month_reopen": frozenset({"ADMIN", "MANAGER"}),
+})
+
 # Routes whose own job, when used, is to send the browser to the login page
 # (logging out, or the setup wizard once the showroom is set up).
 LEADS_TO_LOGIN = {"auth.logout", "auth.switch_user", "auth.setup"}
@@ -450,6 +473,7 @@ def showroom(app, engine, make_branch, make_staff):
     ids.update(crm_ids(engine, branch_id, ids["lead_id"]))
     ids.update(communication_ids(engine, branch_id, ids["customer_id"]))
     ids.update(hr_ids(engine, branch_id, target_id))
+    ids.update(finance_cash_ids(engine, branch_id))
     return {"codes": codes, "ids": ids, "target": target_id}
 
 

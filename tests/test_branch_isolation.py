@@ -173,6 +173,9 @@ def two_branches(app, engine, make_branch, make_staff):
     from hr_ids import hr_ids  # employment details, a document, a shift, a terminal and leave of branch A
 
     ids.update(hr_ids(engine, branch_a, ids["staff_id"]))
+    from finance_cash_ids import finance_cash_ids  # an expense, a bank account and its statement line
+
+    ids.update(finance_cash_ids(engine, branch_a))
     branch_b = make_branch()
     make_staff("BMGR", "MANAGER", PIN, branch_id=branch_b)
     make_staff("BSAL", "SALES", PIN, branch_id=branch_b)

@@ -290,6 +290,18 @@ BUDGETS = {
     "hr.sheet": 7,                      # the totals, the days, the close
     "hr.sheet_pdf": 8,                  # + the branch's letterhead
     "hr.sheet_xlsx": 7,
+    # Expenses, cash, bank and months (webapp/finance cash.py, bank.py, period.py). The reconciliation: the account,
+    # the unmatched lines with their suggestions, the unmatched vouchers, the matched lines, the statements.
+    "finance.expense_new": 6,
+    "finance.expense_list": 5,
+    "finance.expense_detail": 5,
+    "finance.expense_bill": 5,
+    "finance.cash_closing": 6,
+    "finance.bank_accounts": 5,
+    "finance.statement_import": 6,
+    "finance.bank_reconcile": 9,
+    "finance.bank_line": 7,
+    "finance.months": 7,
 }
 
 # Finance (H29), measured + 1: the Tally export page (branches, company, counts per type), its two downloads

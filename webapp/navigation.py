@@ -89,6 +89,7 @@ SECTIONS: list[NavSection] = [
         NavLink("GST returns", "finance.gstr1", "GSTR-1 JSON, GSTR-3B, reconciliation with the books"),
         NavLink("OEM receivables", "finance.oem_receivables", "Subsidy, warranty and free-service claims, by age"),
         NavLink("Tally export", "finance.tally_export", "Masters and vouchers as Tally import XML"),
+        NavLink("Expenses and bank", "finance.expense_list", "Expenses, cash closing, bank reconciliation, closing months"),
     )),
     NavSection("Stock", (
         NavLink("Vehicles", "inventory.unit_list", "Vehicle stock by VIN, motor no. or battery serial"),

@@ -133,6 +133,9 @@ def _fill(app, engine) -> dict:
     from hr_ids import hr_ids  # employees, a leave waiting and a forgotten out-punch: rows for the HR lists
 
     hr_ids(engine, branch_id)
+    from finance_cash_ids import finance_cash_ids  # an expense, a bank account with a line to reconcile
+
+    finance_cash_ids(engine, branch_id)
     ids.update(branch_id=branch_id, allotted_booking_id=allotted, part_no="MTX-001")  # catalog_ids' part, in stock
     return ids
 
