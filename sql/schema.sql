@@ -7347,27 +7347,6 @@ ALTER TABLE finance.hsn_digits_rule ALTER COLUMN rule_id ADD GENERATED ALWAYS AS
 
 
 --
--- Name: itc_expense; Type: VIEW; Schema: finance; Owner: -
---
-
-CREATE VIEW finance.itc_expense AS
- SELECT branch_id,
-    expense_date AS date,
-    supplier_gstin,
-    taxable,
-    cgst,
-    sgst,
-    igst,
-    itc_eligible AS eligible,
-    expense_id,
-    expense_no,
-    bill_no,
-    bill_date
-   FROM finance.expense e
-  WHERE ((supplier_gstin IS NOT NULL) AND (((cgst + sgst) + igst) > (0)::numeric) AND platform.branch_visible(branch_id));
-
-
---
 -- Name: stock_transfer; Type: TABLE; Schema: inventory; Owner: -
 --
 
@@ -7538,7 +7517,23 @@ UNION ALL
    FROM ((billing.invoice i
      JOIN inventory.stock_transfer t ON ((t.transfer_id = i.transfer_id)))
      JOIN master.branch s ON ((s.branch_id = i.branch_id)))
-  WHERE ((i.kind = 'TRANSFER'::text) AND platform.branch_visible(t.to_branch_id));
+  WHERE ((i.kind = 'TRANSFER'::text) AND platform.branch_visible(t.to_branch_id))
+UNION ALL
+ SELECT 'finance.expense'::text AS source_table,
+    (e.expense_id)::bigint AS source_id,
+    e.branch_id,
+    e.bill_date AS doc_date,
+    e.bill_no AS doc_no,
+    e.supplier_name,
+    e.supplier_gstin,
+    e.taxable AS taxable_value,
+    e.igst,
+    e.cgst,
+    e.sgst,
+    (0)::numeric(14,2) AS cess,
+    e.itc_eligible AS eligible
+   FROM finance.expense e
+  WHERE ((e.supplier_gstin IS NOT NULL) AND (((e.cgst + e.sgst) + e.igst) > (0)::numeric) AND platform.branch_visible(e.branch_id));
 
 
 --

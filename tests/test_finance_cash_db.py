@@ -74,7 +74,8 @@ def test_gst_kind_follows_the_suppliers_state(conn, shop):
                    mode="BANK", bank_ledger_id=bank)
     _commit_checks(conn)
     assert _voucher_lines(conn, e)["INPUT_IGST"] == (Decimal("360.00"), 0)
-    assert b.scalar(conn, "SELECT count(*) FROM finance.itc_expense WHERE expense_id = :e AND igst = 360", e=e) == 1
+    assert b.scalar(conn, "SELECT count(*) FROM finance.itc_source WHERE source_table = 'finance.expense' "
+                          "AND source_id = :e AND igst = 360", e=e) == 1
     with b.refused(conn, "expense_gst_by_state"):   # CGST + SGST from another state
         fb.expense(conn, shop, on=today_ist(), gstin=OTHER_STATE_GSTIN, rate="18", cgst="90.00", sgst="90.00")
     with b.refused(conn, "expense_gst_by_state"):   # IGST from the branch's own state
@@ -142,13 +143,14 @@ def test_a_bill_keeps_its_checksum_and_is_a_photo_or_a_pdf(conn, shop):
         conn.execute(sa.text("DELETE FROM finance.expense_bill WHERE expense_id = :e"), {"e": e})
 
 
-def test_itc_expense_lists_the_gst_of_expenses_with_eligibility(conn, shop):
+def test_gstr3b_input_credit_lists_the_gst_of_expenses_with_eligibility(conn, shop):
     gstin = b.make_gstin("29")
     fb.expense(conn, shop, on=today_ist(), gstin=gstin, rate="18", cgst="90.00", sgst="90.00")
     fb.expense(conn, shop, on=today_ist(), gstin=gstin, rate="5", cgst="25.00", sgst="25.00", eligible=False)
     fb.expense(conn, shop, on=today_ist())   # no GST: not in the view
-    rows = conn.execute(sa.text("SELECT supplier_gstin, taxable, cgst, sgst, igst, eligible FROM finance.itc_expense "
-                                "WHERE branch_id = :b ORDER BY cgst DESC"), {"b": shop}).all()
+    rows = conn.execute(sa.text("SELECT supplier_gstin, taxable_value, cgst, sgst, igst, eligible FROM finance.itc_source "
+                                "WHERE branch_id = :b AND source_table = 'finance.expense' ORDER BY cgst DESC"),
+                        {"b": shop}).all()
     assert [tuple(r) for r in rows] == [
         (gstin, Decimal("1000.00"), Decimal("90.00"), Decimal("90.00"), Decimal("0.00"), True),
         (gstin, Decimal("1000.00"), Decimal("25.00"), Decimal("25.00"), Decimal("0.00"), False)]

@@ -142,8 +142,8 @@ $$;
 -- Input tax credit for GSTR-3B's Table 4: where eligible input tax comes from, one row per
 -- document, under the branch that takes the credit. The OEM's purchase invoices (vehicles and spares
 -- bought for resale: eligible), and the tax invoice of a stock transfer from a branch of another
--- GSTIN (a purchase for the receiving branch). The expenses with GST input are added here as
--- another UNION ALL branch when they exist, with their own eligibility.
+-- GSTIN (a purchase for the receiving branch), and the expenses with a supplier's GST (eligible as
+-- the expense says: ineligible input tax is part of the expense's cost), by the supplier's bill date.
 -- ---------------------------------------------------------------------------
 CREATE OR REPLACE VIEW finance.itc_source AS
 SELECT 'procurement.purchase_invoice'::text AS source_table, p.pinv_id::bigint AS source_id, p.branch_id,
@@ -159,4 +159,9 @@ SELECT 'billing.invoice', i.invoice_id::bigint, t.to_branch_id, i.invoice_date, 
   FROM billing.invoice i
   JOIN inventory.stock_transfer t ON t.transfer_id = i.transfer_id
   JOIN master.branch s ON s.branch_id = i.branch_id
- WHERE i.kind = 'TRANSFER' AND platform.branch_visible(t.to_branch_id);
+ WHERE i.kind = 'TRANSFER' AND platform.branch_visible(t.to_branch_id)
+UNION ALL
+SELECT 'finance.expense', e.expense_id::bigint, e.branch_id, e.bill_date, e.bill_no, e.supplier_name,
+       e.supplier_gstin, e.taxable, e.igst, e.cgst, e.sgst, 0::numeric(14, 2), e.itc_eligible
+  FROM finance.expense e
+ WHERE e.supplier_gstin IS NOT NULL AND e.cgst + e.sgst + e.igst > 0 AND platform.branch_visible(e.branch_id);

@@ -80,14 +80,6 @@ DROP TRIGGER IF EXISTS expense_posted ON finance.expense;
 CREATE CONSTRAINT TRIGGER expense_posted AFTER INSERT ON finance.expense
     DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION finance.check_expense_posted();
 
--- The input tax credit from expenses, for GSTR-3B (eligible: taken as credit; else part of the cost).
-CREATE OR REPLACE VIEW finance.itc_expense AS
-SELECT e.branch_id, e.expense_date AS date, e.supplier_gstin, e.taxable, e.cgst, e.sgst, e.igst,
-       e.itc_eligible AS eligible, e.expense_id, e.expense_no, e.bill_no, e.bill_date
-  FROM finance.expense e
- WHERE e.supplier_gstin IS NOT NULL AND e.cgst + e.sgst + e.igst > 0
-   AND platform.branch_visible(e.branch_id);
-
 -- ---------------------------------------------------------------------------
 -- The cash closing
 -- ---------------------------------------------------------------------------
