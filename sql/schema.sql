@@ -1438,6 +1438,25 @@ $$;
 
 
 --
+-- Name: add_to_ledger_month(); Type: FUNCTION; Schema: finance; Owner: -
+--
+
+CREATE FUNCTION finance.add_to_ledger_month() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+    INSERT INTO finance.ledger_month AS m (ledger_id, branch_id, month, debit, credit)
+    SELECT n.ledger_id, n.branch_id, date_trunc('month', n.voucher_date)::date, sum(n.debit), sum(n.credit)
+      FROM new_lines n
+     GROUP BY 1, 2, 3
+    ON CONFLICT (ledger_id, branch_id, month)
+    DO UPDATE SET debit = m.debit + EXCLUDED.debit, credit = m.credit + EXCLUDED.credit;
+    RETURN NULL;
+END
+$$;
+
+
+--
 -- Name: bank_ledger_for(integer); Type: FUNCTION; Schema: finance; Owner: -
 --
 
@@ -1496,6 +1515,59 @@ $$;
 
 
 --
+-- Name: cascade_group_nature(); Type: FUNCTION; Schema: finance; Owner: -
+--
+
+CREATE FUNCTION finance.cascade_group_nature() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+    UPDATE finance.account_group SET nature = NEW.nature, gross_profit = NEW.gross_profit
+     WHERE parent_id = NEW.group_id AND (nature, gross_profit) IS DISTINCT FROM (NEW.nature, NEW.gross_profit);
+    RETURN NULL;
+END
+$$;
+
+
+--
+-- Name: check_account_group(); Type: FUNCTION; Schema: finance; Owner: -
+--
+
+CREATE FUNCTION finance.check_account_group() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+    IF TG_OP = 'DELETE' THEN
+        IF OLD.is_system THEN
+            RAISE EXCEPTION 'the group % is one of Tally''s own and is never deleted', OLD.name
+                USING ERRCODE = 'check_violation', CONSTRAINT = 'account_group_system';
+        END IF;
+        RETURN OLD;
+    END IF;
+    IF TG_OP = 'UPDATE' AND OLD.is_system AND (NEW.name IS DISTINCT FROM OLD.name
+            OR NEW.parent_id IS DISTINCT FROM OLD.parent_id OR NEW.nature IS DISTINCT FROM OLD.nature
+            OR NEW.gross_profit IS DISTINCT FROM OLD.gross_profit OR NOT NEW.is_system) THEN
+        RAISE EXCEPTION 'the group % is one of Tally''s own: its name and place do not change', OLD.name
+            USING ERRCODE = 'check_violation', CONSTRAINT = 'account_group_system';
+    END IF;
+    IF NEW.parent_id IS NOT NULL THEN
+        SELECT p.nature, p.gross_profit INTO NEW.nature, NEW.gross_profit
+          FROM finance.account_group p WHERE p.group_id = NEW.parent_id;
+        IF TG_OP = 'UPDATE' AND EXISTS (
+                WITH RECURSIVE up AS (SELECT NEW.parent_id AS group_id
+                                      UNION SELECT g.parent_id FROM finance.account_group g JOIN up USING (group_id)
+                                             WHERE g.parent_id IS NOT NULL)
+                SELECT 1 FROM up WHERE group_id = NEW.group_id) THEN
+            RAISE EXCEPTION 'a group cannot sit under itself or one of its own sub-groups'
+                USING ERRCODE = 'check_violation', CONSTRAINT = 'account_group_not_own_parent';
+        END IF;
+    END IF;
+    RETURN NEW;
+END
+$$;
+
+
+--
 -- Name: check_reopen(); Type: FUNCTION; Schema: finance; Owner: -
 --
 
@@ -1512,6 +1584,33 @@ BEGIN
             USING ERRCODE = 'restrict_violation';
     END IF;
     RETURN OLD;
+END
+$$;
+
+
+--
+-- Name: check_system_ledger(); Type: FUNCTION; Schema: finance; Owner: -
+--
+
+CREATE FUNCTION finance.check_system_ledger() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+    IF TG_OP = 'DELETE' THEN
+        IF OLD.system_key IS NOT NULL THEN
+            RAISE EXCEPTION 'the ledger % is one the postings use and is never deleted', OLD.name
+                USING ERRCODE = 'check_violation', CONSTRAINT = 'ledger_system';
+        END IF;
+        RETURN OLD;
+    END IF;
+    IF OLD.system_key IS NOT NULL AND (NEW.name IS DISTINCT FROM OLD.name
+            OR NEW.system_key IS DISTINCT FROM OLD.system_key OR NEW.group_id IS DISTINCT FROM OLD.group_id
+            OR NOT NEW.is_active OR NEW.gst_duty_head IS DISTINCT FROM OLD.gst_duty_head
+            OR NEW.gst_direction IS DISTINCT FROM OLD.gst_direction) THEN
+        RAISE EXCEPTION 'the ledger % is one the postings use: its name, group and key do not change and it stays active',
+            OLD.name USING ERRCODE = 'check_violation', CONSTRAINT = 'ledger_system';
+    END IF;
+    RETURN NEW;
 END
 $$;
 
@@ -1582,6 +1681,25 @@ $$;
 
 
 --
+-- Name: ledger_month_drift(); Type: FUNCTION; Schema: finance; Owner: -
+--
+
+CREATE FUNCTION finance.ledger_month_drift() RETURNS TABLE(ledger_id integer, branch_id integer, month date, kept_debit numeric, kept_credit numeric, line_debit numeric, line_credit numeric)
+    LANGUAGE sql STABLE
+    AS $$
+    WITH lines AS (
+        SELECT l.ledger_id, l.branch_id, date_trunc('month', l.voucher_date)::date AS month,
+               sum(l.debit) AS debit, sum(l.credit) AS credit
+          FROM finance.voucher_line l GROUP BY 1, 2, 3)
+    SELECT coalesce(m.ledger_id, l.ledger_id), coalesce(m.branch_id, l.branch_id), coalesce(m.month, l.month),
+           m.debit, m.credit, l.debit, l.credit
+      FROM finance.ledger_month m
+      FULL JOIN lines l ON l.ledger_id = m.ledger_id AND l.branch_id = m.branch_id AND l.month = m.month
+     WHERE m.debit IS DISTINCT FROM l.debit OR m.credit IS DISTINCT FROM l.credit
+$$;
+
+
+--
 -- Name: ledger_name_taken(text); Type: FUNCTION; Schema: finance; Owner: -
 --
 
@@ -1590,6 +1708,49 @@ CREATE FUNCTION finance.ledger_name_taken(p_name text) RETURNS boolean
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
     SELECT EXISTS (SELECT 1 FROM finance.ledger WHERE lower(name) = lower(p_name))
+$$;
+
+
+--
+-- Name: ledger_totals(date, date, integer); Type: FUNCTION; Schema: finance; Owner: -
+--
+
+CREATE FUNCTION finance.ledger_totals(p_from date, p_to date, p_branch integer DEFAULT NULL::integer) RETURNS TABLE(ledger_id integer, opening numeric, debit numeric, credit numeric)
+    LANGUAGE sql STABLE
+    AS $$
+    WITH b AS (
+        SELECT date_trunc('month', p_from)::date AS from_month,
+               CASE WHEN p_from = date_trunc('month', p_from)::date THEN p_from
+                    ELSE (date_trunc('month', p_from) + interval '1 month')::date END AS whole_from,
+               date_trunc('month', p_to + 1)::date AS whole_to,
+               coalesce(ARRAY[p_branch], (SELECT platform.visible_branch_ids())) AS branches,
+               p_branch IS NULL AND cardinality((SELECT platform.visible_branch_ids()))
+                                    = (SELECT count(*) FROM master.branch) AS whole_company),
+    moves AS (
+        SELECT m.ledger_id, m.debit - m.credit AS opening, 0 AS debit, 0 AS credit
+          FROM finance.ledger_month m, b
+         WHERE m.month < b.from_month AND m.branch_id = ANY (b.branches)
+        UNION ALL
+        SELECT l.ledger_id, l.debit - l.credit, 0, 0
+          FROM finance.voucher_line l, b
+         WHERE l.branch_id = ANY (b.branches) AND l.voucher_date >= b.from_month AND l.voucher_date < p_from
+        UNION ALL
+        SELECT m.ledger_id, 0, m.debit, m.credit
+          FROM finance.ledger_month m, b
+         WHERE m.month >= b.whole_from AND m.month < b.whole_to AND m.branch_id = ANY (b.branches)
+        UNION ALL
+        SELECT l.ledger_id, 0, l.debit, l.credit
+          FROM finance.voucher_line l, b
+         WHERE l.branch_id = ANY (b.branches) AND l.voucher_date BETWEEN p_from AND p_to
+           AND (l.voucher_date < b.whole_from OR l.voucher_date >= b.whole_to)
+        UNION ALL
+        SELECT g.ledger_id, g.opening_balance, 0, 0
+          FROM finance.ledger g, b
+         WHERE g.opening_balance <> 0
+           AND (g.branch_id = ANY (b.branches) OR (g.branch_id IS NULL AND b.whole_company)))
+    SELECT ledger_id, sum(opening), sum(debit), sum(credit)
+      FROM moves
+     GROUP BY ledger_id
 $$;
 
 
@@ -1733,6 +1894,25 @@ BEGIN
             USING ERRCODE = 'check_violation', CONSTRAINT = 'closed_month_open';
     END IF;
 END
+$$;
+
+
+--
+-- Name: stock_value(date, integer); Type: FUNCTION; Schema: finance; Owner: -
+--
+
+CREATE FUNCTION finance.stock_value(p_on date, p_branch integer DEFAULT NULL::integer) RETURNS TABLE(parts numeric, vehicles numeric)
+    LANGUAGE sql STABLE
+    AS $$
+    WITH b AS (SELECT coalesce(ARRAY[p_branch], (SELECT platform.visible_branch_ids())) AS branches,
+                      ((p_on + 1)::timestamp AT TIME ZONE 'Asia/Kolkata') AS after)
+    SELECT (SELECT coalesce(sum(ps.value), 0) FROM inventory.part_stock ps, b WHERE ps.branch_id = ANY (b.branches))
+         - (SELECT coalesce(sum(sm.value), 0) FROM inventory.stock_move sm, b
+             WHERE sm.branch_id = ANY (b.branches) AND sm.moved_at >= b.after),
+           (SELECT coalesce(sum(u.purchase_cost), 0) FROM inventory.vehicle_unit u, b
+             WHERE u.branch_id = ANY (b.branches) AND u.received_on <= p_on AND u.status <> 'RETURNED'
+               AND NOT EXISTS (SELECT 1 FROM billing.invoice i
+                                WHERE i.unit_id = u.unit_id AND i.kind = 'VEHICLE' AND i.invoice_date <= p_on))
 $$;
 
 
@@ -5988,7 +6168,8 @@ CREATE TABLE finance.account_group (
     CONSTRAINT account_group_name_check CHECK (((length(btrim(name)) >= 2) AND (length(btrim(name)) <= 60))),
     CONSTRAINT account_group_nature_check CHECK ((nature = ANY (ARRAY['ASSETS'::text, 'LIABILITIES'::text, 'INCOME'::text, 'EXPENSES'::text]))),
     CONSTRAINT account_group_not_own_parent CHECK ((parent_id IS DISTINCT FROM group_id)),
-    CONSTRAINT account_group_profit_side CHECK (((NOT gross_profit) OR (nature = ANY (ARRAY['INCOME'::text, 'EXPENSES'::text]))))
+    CONSTRAINT account_group_profit_side CHECK (((NOT gross_profit) OR (nature = ANY (ARRAY['INCOME'::text, 'EXPENSES'::text])))),
+    CONSTRAINT account_group_user_has_parent CHECK ((is_system OR (parent_id IS NOT NULL)))
 );
 
 
@@ -6091,6 +6272,22 @@ CREATE SEQUENCE finance.ledger_ledger_id_seq
 --
 
 ALTER SEQUENCE finance.ledger_ledger_id_seq OWNED BY finance.ledger.ledger_id;
+
+
+--
+-- Name: ledger_month; Type: TABLE; Schema: finance; Owner: -
+--
+
+CREATE TABLE finance.ledger_month (
+    ledger_id integer NOT NULL,
+    branch_id integer NOT NULL,
+    month date NOT NULL,
+    debit numeric(16,2) DEFAULT 0 NOT NULL,
+    credit numeric(16,2) DEFAULT 0 NOT NULL,
+    CONSTRAINT ledger_month_credit_check CHECK ((credit >= (0)::numeric)),
+    CONSTRAINT ledger_month_debit_check CHECK ((debit >= (0)::numeric)),
+    CONSTRAINT ledger_month_month_check CHECK ((month = (date_trunc('month'::text, (month)::timestamp with time zone))::date))
+);
 
 
 --
@@ -9291,6 +9488,14 @@ ALTER TABLE ONLY finance.ledger
 
 
 --
+-- Name: ledger_month ledger_month_pkey; Type: CONSTRAINT; Schema: finance; Owner: -
+--
+
+ALTER TABLE ONLY finance.ledger_month
+    ADD CONSTRAINT ledger_month_pkey PRIMARY KEY (ledger_id, branch_id, month);
+
+
+--
 -- Name: ledger ledger_oem_id_key; Type: CONSTRAINT; Schema: finance; Owner: -
 --
 
@@ -10968,6 +11173,13 @@ CREATE INDEX ledger_group_idx ON finance.ledger USING btree (group_id);
 
 
 --
+-- Name: ledger_month_period_idx; Type: INDEX; Schema: finance; Owner: -
+--
+
+CREATE INDEX ledger_month_period_idx ON finance.ledger_month USING btree (month, branch_id) INCLUDE (ledger_id, debit, credit);
+
+
+--
 -- Name: ledger_name_key; Type: INDEX; Schema: finance; Owner: -
 --
 
@@ -10986,6 +11198,13 @@ CREATE INDEX period_event_month_idx ON finance.period_event USING btree (branch_
 --
 
 CREATE INDEX voucher_date_idx ON finance.voucher USING btree (branch_id, voucher_date, voucher_id);
+
+
+--
+-- Name: voucher_day_idx; Type: INDEX; Schema: finance; Owner: -
+--
+
+CREATE INDEX voucher_day_idx ON finance.voucher USING btree (voucher_date, voucher_id);
 
 
 --
@@ -11976,6 +12195,20 @@ CREATE TRIGGER test_ride_start BEFORE INSERT ON crm.test_ride FOR EACH ROW EXECU
 
 
 --
+-- Name: account_group account_group_nature_down; Type: TRIGGER; Schema: finance; Owner: -
+--
+
+CREATE TRIGGER account_group_nature_down AFTER UPDATE OF nature, gross_profit ON finance.account_group FOR EACH ROW WHEN (((old.nature IS DISTINCT FROM new.nature) OR (old.gross_profit IS DISTINCT FROM new.gross_profit))) EXECUTE FUNCTION finance.cascade_group_nature();
+
+
+--
+-- Name: account_group account_group_rules; Type: TRIGGER; Schema: finance; Owner: -
+--
+
+CREATE TRIGGER account_group_rules BEFORE INSERT OR DELETE OR UPDATE ON finance.account_group FOR EACH ROW EXECUTE FUNCTION finance.check_account_group();
+
+
+--
 -- Name: account_group audit_log_change; Type: TRIGGER; Schema: finance; Owner: -
 --
 
@@ -12008,6 +12241,13 @@ CREATE TRIGGER audit_log_change AFTER INSERT OR DELETE OR UPDATE ON finance.vouc
 --
 
 CREATE TRIGGER closed_month_reopen BEFORE DELETE OR UPDATE ON finance.closed_month FOR EACH ROW EXECUTE FUNCTION finance.check_reopen();
+
+
+--
+-- Name: ledger ledger_system_rules; Type: TRIGGER; Schema: finance; Owner: -
+--
+
+CREATE TRIGGER ledger_system_rules BEFORE DELETE OR UPDATE ON finance.ledger FOR EACH ROW EXECUTE FUNCTION finance.check_system_ledger();
 
 
 --
@@ -12050,6 +12290,13 @@ CREATE TRIGGER voucher_line_a_before BEFORE INSERT ON finance.voucher_line FOR E
 --
 
 CREATE TRIGGER voucher_line_is_permanent BEFORE DELETE OR UPDATE ON finance.voucher_line FOR EACH ROW EXECUTE FUNCTION audit.refuse_change();
+
+
+--
+-- Name: voucher_line voucher_line_month_totals; Type: TRIGGER; Schema: finance; Owner: -
+--
+
+CREATE TRIGGER voucher_line_month_totals AFTER INSERT ON finance.voucher_line REFERENCING NEW TABLE AS new_lines FOR EACH STATEMENT EXECUTE FUNCTION finance.add_to_ledger_month();
 
 
 --
@@ -13809,6 +14056,22 @@ ALTER TABLE ONLY finance.ledger
 
 ALTER TABLE ONLY finance.ledger
     ADD CONSTRAINT ledger_insurer_id_fkey FOREIGN KEY (insurer_id) REFERENCES master.insurer(insurer_id);
+
+
+--
+-- Name: ledger_month ledger_month_branch_id_fkey; Type: FK CONSTRAINT; Schema: finance; Owner: -
+--
+
+ALTER TABLE ONLY finance.ledger_month
+    ADD CONSTRAINT ledger_month_branch_id_fkey FOREIGN KEY (branch_id) REFERENCES master.branch(branch_id);
+
+
+--
+-- Name: ledger_month ledger_month_ledger_id_fkey; Type: FK CONSTRAINT; Schema: finance; Owner: -
+--
+
+ALTER TABLE ONLY finance.ledger_month
+    ADD CONSTRAINT ledger_month_ledger_id_fkey FOREIGN KEY (ledger_id) REFERENCES finance.ledger(ledger_id);
 
 
 --
@@ -15926,6 +16189,12 @@ ALTER TABLE finance.closed_month ENABLE ROW LEVEL SECURITY;
 ALTER TABLE finance.ledger ENABLE ROW LEVEL SECURITY;
 
 --
+-- Name: ledger_month; Type: ROW SECURITY; Schema: finance; Owner: -
+--
+
+ALTER TABLE finance.ledger_month ENABLE ROW LEVEL SECURITY;
+
+--
 -- Name: bank_account own_branch; Type: POLICY; Schema: finance; Owner: -
 --
 
@@ -15944,6 +16213,13 @@ CREATE POLICY own_branch ON finance.closed_month USING ((branch_id = ANY (( SELE
 --
 
 CREATE POLICY own_branch ON finance.ledger USING (((branch_id IS NULL) OR (branch_id = ANY (( SELECT platform.visible_branch_ids() AS visible_branch_ids)::integer[])))) WITH CHECK (((branch_id IS NULL) OR platform.branch_visible(branch_id)));
+
+
+--
+-- Name: ledger_month own_branch; Type: POLICY; Schema: finance; Owner: -
+--
+
+CREATE POLICY own_branch ON finance.ledger_month USING ((branch_id = ANY (( SELECT platform.visible_branch_ids() AS visible_branch_ids)::integer[]))) WITH CHECK (platform.branch_visible(branch_id));
 
 
 --

@@ -7,3 +7,4 @@ named there."""
 from flask import Blueprint
 
 bp = Blueprint("finance", __name__, url_prefix="/finance")
+from . import books, journal, ledgers  # noqa: E402,F401
