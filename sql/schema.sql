@@ -1712,10 +1712,10 @@ $$;
 
 
 --
--- Name: ledger_totals(date, date, integer); Type: FUNCTION; Schema: finance; Owner: -
+-- Name: ledger_totals(date, date, integer, integer); Type: FUNCTION; Schema: finance; Owner: -
 --
 
-CREATE FUNCTION finance.ledger_totals(p_from date, p_to date, p_branch integer DEFAULT NULL::integer) RETURNS TABLE(ledger_id integer, opening numeric, debit numeric, credit numeric)
+CREATE FUNCTION finance.ledger_totals(p_from date, p_to date, p_branch integer DEFAULT NULL::integer, p_ledger integer DEFAULT NULL::integer) RETURNS TABLE(ledger_id integer, opening numeric, debit numeric, credit numeric)
     LANGUAGE sql STABLE
     AS $$
     WITH b AS (
@@ -1723,30 +1723,32 @@ CREATE FUNCTION finance.ledger_totals(p_from date, p_to date, p_branch integer D
                CASE WHEN p_from = date_trunc('month', p_from)::date THEN p_from
                     ELSE (date_trunc('month', p_from) + interval '1 month')::date END AS whole_from,
                date_trunc('month', p_to + 1)::date AS whole_to,
-               coalesce(ARRAY[p_branch], (SELECT platform.visible_branch_ids())) AS branches,
+               CASE WHEN p_branch IS NULL THEN (SELECT platform.visible_branch_ids()) ELSE ARRAY[p_branch] END AS branches,
                p_branch IS NULL AND cardinality((SELECT platform.visible_branch_ids()))
                                     = (SELECT count(*) FROM master.branch) AS whole_company),
     moves AS (
         SELECT m.ledger_id, m.debit - m.credit AS opening, 0 AS debit, 0 AS credit
           FROM finance.ledger_month m, b
-         WHERE m.month < b.from_month AND m.branch_id = ANY (b.branches)
+         WHERE m.month < b.from_month AND m.branch_id = ANY (b.branches) AND (p_ledger IS NULL OR m.ledger_id = p_ledger)
         UNION ALL
         SELECT l.ledger_id, l.debit - l.credit, 0, 0
           FROM finance.voucher_line l, b
          WHERE l.branch_id = ANY (b.branches) AND l.voucher_date >= b.from_month AND l.voucher_date < p_from
+           AND (p_ledger IS NULL OR l.ledger_id = p_ledger)
         UNION ALL
         SELECT m.ledger_id, 0, m.debit, m.credit
           FROM finance.ledger_month m, b
          WHERE m.month >= b.whole_from AND m.month < b.whole_to AND m.branch_id = ANY (b.branches)
+           AND (p_ledger IS NULL OR m.ledger_id = p_ledger)
         UNION ALL
         SELECT l.ledger_id, 0, l.debit, l.credit
           FROM finance.voucher_line l, b
          WHERE l.branch_id = ANY (b.branches) AND l.voucher_date BETWEEN p_from AND p_to
-           AND (l.voucher_date < b.whole_from OR l.voucher_date >= b.whole_to)
+           AND (l.voucher_date < b.whole_from OR l.voucher_date >= b.whole_to) AND (p_ledger IS NULL OR l.ledger_id = p_ledger)
         UNION ALL
         SELECT g.ledger_id, g.opening_balance, 0, 0
           FROM finance.ledger g, b
-         WHERE g.opening_balance <> 0
+         WHERE g.opening_balance <> 0 AND (p_ledger IS NULL OR g.ledger_id = p_ledger)
            AND (g.branch_id = ANY (b.branches) OR (g.branch_id IS NULL AND b.whole_company)))
     SELECT ledger_id, sum(opening), sum(debit), sum(credit)
       FROM moves
@@ -1904,7 +1906,7 @@ $$;
 CREATE FUNCTION finance.stock_value(p_on date, p_branch integer DEFAULT NULL::integer) RETURNS TABLE(parts numeric, vehicles numeric)
     LANGUAGE sql STABLE
     AS $$
-    WITH b AS (SELECT coalesce(ARRAY[p_branch], (SELECT platform.visible_branch_ids())) AS branches,
+    WITH b AS (SELECT CASE WHEN p_branch IS NULL THEN (SELECT platform.visible_branch_ids()) ELSE ARRAY[p_branch] END AS branches,
                       ((p_on + 1)::timestamp AT TIME ZONE 'Asia/Kolkata') AS after)
     SELECT (SELECT coalesce(sum(ps.value), 0) FROM inventory.part_stock ps, b WHERE ps.branch_id = ANY (b.branches))
          - (SELECT coalesce(sum(sm.value), 0) FROM inventory.stock_move sm, b

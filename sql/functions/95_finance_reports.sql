@@ -60,7 +60,7 @@ AS $$
                CASE WHEN p_from = date_trunc('month', p_from)::date THEN p_from
                     ELSE (date_trunc('month', p_from) + interval '1 month')::date END AS whole_from,
                date_trunc('month', p_to + 1)::date AS whole_to,
-               coalesce(ARRAY[p_branch], (SELECT platform.visible_branch_ids())) AS branches,
+               CASE WHEN p_branch IS NULL THEN (SELECT platform.visible_branch_ids()) ELSE ARRAY[p_branch] END AS branches,
                p_branch IS NULL AND cardinality((SELECT platform.visible_branch_ids()))
                                     = (SELECT count(*) FROM master.branch) AS whole_company),
     moves AS (
@@ -103,7 +103,7 @@ CREATE OR REPLACE FUNCTION finance.stock_value(p_on date, p_branch integer DEFAU
 RETURNS TABLE (parts numeric, vehicles numeric)
 LANGUAGE sql STABLE
 AS $$
-    WITH b AS (SELECT coalesce(ARRAY[p_branch], (SELECT platform.visible_branch_ids())) AS branches,
+    WITH b AS (SELECT CASE WHEN p_branch IS NULL THEN (SELECT platform.visible_branch_ids()) ELSE ARRAY[p_branch] END AS branches,
                       ((p_on + 1)::timestamp AT TIME ZONE 'Asia/Kolkata') AS after)
     SELECT (SELECT coalesce(sum(ps.value), 0) FROM inventory.part_stock ps, b WHERE ps.branch_id = ANY (b.branches))
          - (SELECT coalesce(sum(sm.value), 0) FROM inventory.stock_move sm, b

@@ -182,7 +182,7 @@ def ledger_lines(conn: Connection, ledger_id: int, date_from: date, date_to: dat
                            AS balance
                   FROM finance.voucher_line l
                  WHERE l.ledger_id = :ledger AND l.voucher_date BETWEEN :from AND :to
-                   AND l.branch_id = ANY (coalesce(ARRAY[CAST(:branch AS integer)], platform.visible_branch_ids())))
+                   AND l.branch_id = ANY (CASE WHEN CAST(:branch AS integer) IS NULL THEN platform.visible_branch_ids() ELSE ARRAY[CAST(:branch AS integer)] END))
             SELECT x.*, v.voucher_no, v.voucher_type, v.narration, v.source_table, v.source_id, b.branch_code,
                    o.other_ledger_id, o.other_name, o.others
               FROM (SELECT * FROM lines ORDER BY voucher_date, voucher_id, line_no{limit}) x
@@ -203,7 +203,7 @@ def ledger_line_count(conn: Connection, ledger_id: int, date_from: date, date_to
     return conn.execute(sa.text(
         """SELECT count(*) FROM finance.voucher_line l
             WHERE l.ledger_id = :ledger AND l.voucher_date BETWEEN :from AND :to
-              AND l.branch_id = ANY (coalesce(ARRAY[CAST(:branch AS integer)], platform.visible_branch_ids()))"""),
+              AND l.branch_id = ANY (CASE WHEN CAST(:branch AS integer) IS NULL THEN platform.visible_branch_ids() ELSE ARRAY[CAST(:branch AS integer)] END)"""),
         {"ledger": ledger_id, "from": date_from, "to": date_to, "branch": branch}).scalar_one()
 
 
@@ -232,7 +232,7 @@ def ledger_choices(conn: Connection, *, active_only: bool = True) -> list:
 
 def _day_book_where(vtype: str | None) -> str:
     return ("v.voucher_date BETWEEN :from AND :to"
-            " AND v.branch_id = ANY (coalesce(ARRAY[CAST(:branch AS integer)], platform.visible_branch_ids()))"
+            " AND v.branch_id = ANY (CASE WHEN CAST(:branch AS integer) IS NULL THEN platform.visible_branch_ids() ELSE ARRAY[CAST(:branch AS integer)] END)"
             + (" AND v.voucher_type = :vtype" if vtype else ""))
 
 
