@@ -165,6 +165,9 @@ def two_branches(app, engine, make_branch, make_staff):
     from communication_ids import communication_ids  # a call on branch A's call list
 
     ids.update(communication_ids(engine, branch_a, ids["customer_id"]))
+    from books_ids import books_ids  # a voucher of branch A and its customer's ledger
+
+    ids.update(books_ids(engine, branch_a, ids["customer_id"]))
     branch_b = make_branch()
     make_staff("BMGR", "MANAGER", PIN, branch_id=branch_b)
     make_staff("BSAL", "SALES", PIN, branch_id=branch_b)

@@ -18,7 +18,9 @@ from sqlalchemy.engine import Connection
 
 ZERO = Decimal("0.00")
 
-VOUCHER_TYPE_LABELS = {"SALES": "Sales", "CREDIT_NOTE": "Credit note", "DEBIT_NOTE": "Debit note",
+# The voucher types' names on screen (finance.voucher.voucher_type).
+VOUCHER_TYPE_LABELS = {"SALES": "Sales",  # data, not access
+                       "CREDIT_NOTE": "Credit note", "DEBIT_NOTE": "Debit note",
                        "RECEIPT": "Receipt", "PAYMENT": "Payment", "PURCHASE": "Purchase", "JOURNAL": "Journal",
                        "CONTRA": "Contra"}
 NATURES = ("ASSETS", "LIABILITIES", "INCOME", "EXPENSES")   # data, the account groups' natures

@@ -120,7 +120,7 @@ def post_journal(conn, *, branch_id: int, voucher_type: str, on, narration: str 
 
 
 @bp.route("/journal/new", methods=["GET", "POST"])
-@allow("ledger.read", write="voucher.post")
+@allow("voucher.post")
 def journal_new():
     """A journal or contra voucher keyed in at the user's branch."""
     conn = get_conn()

@@ -314,13 +314,13 @@ def bank_account_new():
     return render_template("finance/books/bank_form.html", form=form, bank=None), status
 
 
-@bp.route("/accounts/banks/<int:ledger_id>/edit", methods=["GET", "POST"])
+@bp.route("/accounts/banks/<int:bank_ledger_id>/edit", methods=["GET", "POST"])
 @allow("accounts.setup")
-def bank_account_edit(ledger_id: int):
+def bank_account_edit(bank_ledger_id: int):
     conn = get_conn()
     bank = found_or_404(conn.execute(sa.text(
         """SELECT ba.*, l.name, l.opening_balance FROM finance.bank_account ba JOIN finance.ledger l USING (ledger_id)
-            WHERE ba.ledger_id = :id"""), {"id": ledger_id}).mappings().first())
+            WHERE ba.ledger_id = :id"""), {"id": bank_ledger_id}).mappings().first())
     data = None
     if request.method == "GET":
         data = {**bank, "branch_id": str(bank["branch_id"]), "opening_balance": abs(bank["opening_balance"]),
@@ -328,7 +328,7 @@ def bank_account_edit(ledger_id: int):
     form = BankAccountForm(data=data)
     form.branch_id.choices = _branch_choices(conn)
     if form.validate_on_submit():
-        _, saved = save_or_field_error(conn, form, BANK_MESSAGES, lambda: _save_bank(conn, form, ledger_id))
+        _, saved = save_or_field_error(conn, form, BANK_MESSAGES, lambda: _save_bank(conn, form, bank_ledger_id))
         if saved:
             flash(f"Bank account {form.name.data} saved.", "success")
             return redirect_response(url_for("finance.chart_of_accounts"))
