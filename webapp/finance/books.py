@@ -196,8 +196,8 @@ def _group_lines(nodes, sign: int, scope: Scope, *, closing: bool) -> tuple[list
 def profit_and_loss_lines(conn, scope: Scope, roots=None) -> tuple[list[dict], dict]:
     """The P&L as lines (trading account to gross profit, then net profit) and its figures."""
     roots = roots if roots is not None else _tree(conn, scope)
-    opening_stock = q.stock_value(conn, scope.date_from - timedelta(days=1), scope.branch)
-    closing_stock = q.stock_value(conn, scope.date_to, scope.branch)
+    opening_stock, closing_stock = q.stock_values(conn, scope.date_from - timedelta(days=1), scope.date_to,
+                                                  scope.branch)
     direct_income = [n for n in roots if n.nature == "INCOME" and n.gross_profit]
     direct_expense = [n for n in roots if n.nature == "EXPENSES" and n.gross_profit]
     indirect_income = [n for n in roots if n.nature == "INCOME" and not n.gross_profit]

@@ -289,8 +289,11 @@ def voucher_lines(conn: Connection, voucher_id: int) -> list:
 # --------------------------------------------------------------------------- stock
 
 
-def stock_value(conn: Connection, on: date, branch: int | None) -> Decimal:
-    """Parts and vehicles on hand at the end of ``on``, at cost (finance.stock_value)."""
-    row = conn.execute(sa.text("SELECT parts, vehicles FROM finance.stock_value(:on, :branch)"),
-                       {"on": on, "branch": branch}).one()
-    return row.parts + row.vehicles
+def stock_values(conn: Connection, before: date, on: date, branch: int | None) -> tuple[Decimal, Decimal]:
+    """Parts and vehicles on hand, at cost, at the end of ``before`` and of ``on`` (finance.stock_value):
+    a P&L's opening and closing stock, in one read."""
+    row = conn.execute(sa.text(
+        """SELECT (SELECT parts + vehicles FROM finance.stock_value(:before, :branch)) AS opening,
+                  (SELECT parts + vehicles FROM finance.stock_value(:on, :branch)) AS closing"""),
+        {"before": before, "on": on, "branch": branch}).one()
+    return row.opening, row.closing

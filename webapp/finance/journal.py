@@ -39,6 +39,8 @@ JOURNAL_MESSAGES = {
                                "the lines below do not balance."),
     "period_closed": ("voucher_date", api.CONSTRAINT_MESSAGES["period_closed"]),
     "voucher_line_one_side": (None, "Each line is either a debit or a credit."),
+    "voucher_voucher_date_check": ("voucher_date", "The books start in 2000: enter a later date"),
+    "voucher_line_ledger_id_fkey": (None, "A ledger chosen is no longer there: choose the ledgers again"),
 }
 
 

@@ -46,6 +46,8 @@ BANK_MESSAGES = {
     "bank_account_account_no_check": ("account_no", "9 to 18 digits, as on the cheque book"),
     "bank_account_ifsc_check": ("ifsc", "Not an IFSC: 4 letters, 0, then 6 letters or digits"),
     "bank_account_bank_name_check": ("bank_name", "2 to 80 characters"),
+    "bank_account_receipts_key": ("takes_receipts", "Another account of this branch was just made the one that takes "
+                                                    "its receipts: save again to move them here"),
     **LEDGER_MESSAGES,
 }
 SIDES = [SelectChoice("DR", "Dr"), SelectChoice("CR", "Cr")]
