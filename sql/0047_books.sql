@@ -30,6 +30,28 @@ CREATE POLICY own_branch ON finance.ledger_month
     USING (branch_id = ANY ((SELECT platform.visible_branch_ids())::integer[]))
     WITH CHECK (platform.branch_visible(branch_id));
 
+-- finance.group_month: the same per account group (the ledger's group when the line was posted), added to
+-- by the same trigger; a ledger moved to another group takes its monthly totals with it (trigger on
+-- finance.ledger). The trial balance, P&L and balance sheet read these: a few rows per group and month
+-- however many party ledgers there are. Exact as long as finance.ledger_month is (finance.group_month_drift).
+CREATE TABLE finance.group_month (
+    group_id   integer NOT NULL REFERENCES finance.account_group (group_id),
+    branch_id  integer NOT NULL REFERENCES master.branch (branch_id),
+    month      date NOT NULL CHECK (month = date_trunc('month', month)::date),
+    debit      numeric(16, 2) NOT NULL DEFAULT 0 CHECK (debit >= 0),
+    credit     numeric(16, 2) NOT NULL DEFAULT 0 CHECK (credit >= 0),
+    PRIMARY KEY (group_id, branch_id, month)
+);
+CREATE INDEX group_month_period_idx ON finance.group_month (month, branch_id) INCLUDE (group_id, debit, credit);
+INSERT INTO finance.group_month (group_id, branch_id, month, debit, credit)
+SELECT l.group_id, m.branch_id, m.month, sum(m.debit), sum(m.credit)
+  FROM finance.ledger_month m JOIN finance.ledger l USING (ledger_id)
+ GROUP BY 1, 2, 3;
+ALTER TABLE finance.group_month ENABLE ROW LEVEL SECURITY;
+CREATE POLICY own_branch ON finance.group_month
+    USING (branch_id = ANY ((SELECT platform.visible_branch_ids())::integer[]))
+    WITH CHECK (platform.branch_visible(branch_id));
+
 -- The day book reads a day's or a range's vouchers of every visible branch in date order.
 CREATE INDEX voucher_day_idx ON finance.voucher (voucher_date, voucher_id);
 

@@ -78,6 +78,7 @@ PERIOD = {"from": "01-04-2026", "to": "31-05-2026"}
 
 def test_the_monthly_totals_are_the_lines_added_up(engine, books):
     assert scalar(engine, "SELECT count(*) FROM finance.ledger_month_drift()") == 0
+    assert scalar(engine, "SELECT count(*) FROM finance.group_month_drift()") == 0
     assert scalar(engine, """SELECT debit FROM finance.ledger_month WHERE ledger_id = :c AND branch_id = :b
                               AND month = '2026-04-01'""", c=books["cash"], b=books["a"]) == D("1180.00")
 
@@ -240,6 +241,15 @@ def test_a_sub_group_takes_its_parent_nature_and_a_ledger_is_added_under_it(app,
     assert response.status_code == 303, plain(response)[-600:]
     chart = plain(client.get("/finance/accounts"))
     assert "Showroom upkeep" in chart and "Electricity" in chart
+    # the round-off ledger moved under the new group takes its months with it: the groups still add up
+    round_off = scalar(engine, "SELECT ledger_id FROM finance.ledger WHERE system_key = 'ROUND_OFF'")
+    with engine.begin() as conn:
+        conn.execute(sa.text("ALTER TABLE finance.ledger DISABLE TRIGGER ledger_system_rules"))
+        conn.execute(sa.text("UPDATE finance.ledger SET group_id = :g WHERE ledger_id = :l"), {"g": group, "l": round_off})
+        conn.execute(sa.text("ALTER TABLE finance.ledger ENABLE TRIGGER ledger_system_rules"))
+    assert scalar(engine, "SELECT count(*) FROM finance.group_month_drift()") == 0
+    assert "Showroom upkeep — ₹50.00 — ₹50.00 Dr" in plain(client_of(app, "BAD").get("/finance/trial-balance",
+                                                                                      query_string=PERIOD))
     response = client.post("/finance/accounts/ledgers/new", data={
         "csrf_token": token, "name": "electricity", "group_id": str(group), "opening_side": "DR", "is_active": "y"})
     assert response.status_code == 422 and "Another ledger already has this name" in plain(response)

@@ -121,16 +121,12 @@ def subtree_ids(node: GroupNode) -> list[int]:
     return [n.group_id for n in walk([node])]
 
 
-_TOTALS_BY_GROUP = sa.text(
-    """SELECT l.group_id, coalesce(sum(t.opening), 0) AS opening, coalesce(sum(t.debit), 0) AS debit,
-              coalesce(sum(t.credit), 0) AS credit
-         FROM finance.ledger_totals(:from, :to, :branch) t
-         JOIN finance.ledger l ON l.ledger_id = t.ledger_id
-        GROUP BY l.group_id""")
+_TOTALS_BY_GROUP = sa.text("SELECT group_id, opening, debit, credit FROM finance.group_totals(:from, :to, :branch)")
 
 
 def balances_by_group(conn: Connection, date_from: date, date_to: date, branch: int | None) -> dict[int, Balance]:
-    """Each group's own ledgers: opening at date_from, debits and credits to date_to (one aggregate)."""
+    """Each group's own ledgers: opening at date_from, debits and credits to date_to (one read of the groups'
+    monthly totals and the part months' lines, finance.group_totals)."""
     return {r.group_id: Balance(r.opening, r.debit, r.credit)
             for r in conn.execute(_TOTALS_BY_GROUP, {"from": date_from, "to": date_to, "branch": branch})}
 
@@ -184,7 +180,7 @@ def ledger_lines(conn: Connection, ledger_id: int, date_from: date, date_to: dat
                            AS balance
                   FROM finance.voucher_line l
                  WHERE l.ledger_id = :ledger AND l.voucher_date BETWEEN :from AND :to
-                   AND l.branch_id = ANY (CASE WHEN CAST(:branch AS integer) IS NULL THEN platform.visible_branch_ids() ELSE ARRAY[CAST(:branch AS integer)] END))
+                   AND (CAST(:branch AS integer) IS NULL OR l.branch_id = :branch))
             SELECT x.*, v.voucher_no, v.voucher_type, v.narration, v.source_table, v.source_id, b.branch_code,
                    o.other_ledger_id, o.other_name, o.others
               FROM (SELECT * FROM lines ORDER BY voucher_date, voucher_id, line_no{limit}) x
@@ -205,7 +201,7 @@ def ledger_line_count(conn: Connection, ledger_id: int, date_from: date, date_to
     return conn.execute(sa.text(
         """SELECT count(*) FROM finance.voucher_line l
             WHERE l.ledger_id = :ledger AND l.voucher_date BETWEEN :from AND :to
-              AND l.branch_id = ANY (CASE WHEN CAST(:branch AS integer) IS NULL THEN platform.visible_branch_ids() ELSE ARRAY[CAST(:branch AS integer)] END)"""),
+              AND (CAST(:branch AS integer) IS NULL OR l.branch_id = :branch)"""),
         {"ledger": ledger_id, "from": date_from, "to": date_to, "branch": branch}).scalar_one()
 
 
@@ -234,7 +230,7 @@ def ledger_choices(conn: Connection, *, active_only: bool = True) -> list:
 
 def _day_book_where(vtype: str | None) -> str:
     return ("v.voucher_date BETWEEN :from AND :to"
-            " AND v.branch_id = ANY (CASE WHEN CAST(:branch AS integer) IS NULL THEN platform.visible_branch_ids() ELSE ARRAY[CAST(:branch AS integer)] END)"
+            " AND (CAST(:branch AS integer) IS NULL OR v.branch_id = :branch)"
             + (" AND v.voucher_type = :vtype" if vtype else ""))
 
 
@@ -262,11 +258,12 @@ def day_book(conn: Connection, date_from: date, date_to: date, branch: int | Non
 
 
 def day_book_totals(conn: Connection, date_from: date, date_to: date, branch: int | None, vtype: str | None) -> dict:
+    """How many vouchers and their debits, from the lines (one range of their (branch, date) index)."""
+    join = " JOIN finance.voucher v ON v.voucher_id = l.voucher_id AND v.voucher_type = :vtype" if vtype else ""
     return dict(conn.execute(sa.text(
-        f"""SELECT count(*) AS vouchers,
-                   coalesce(sum((SELECT sum(l.debit) FROM finance.voucher_line l WHERE l.voucher_id = v.voucher_id)), 0)
-                       AS amount
-              FROM finance.voucher v WHERE {_day_book_where(vtype)}"""),
+        f"""SELECT count(DISTINCT l.voucher_id) AS vouchers, coalesce(sum(l.debit), 0) AS amount
+              FROM finance.voucher_line l{join}
+             WHERE l.voucher_date BETWEEN :from AND :to AND (CAST(:branch AS integer) IS NULL OR l.branch_id = :branch)"""),
         {"from": date_from, "to": date_to, "branch": branch, "vtype": vtype}).mappings().one())
 
 
