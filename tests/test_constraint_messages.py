@@ -193,8 +193,10 @@ CANNOT_BE_CAUSED.update({name: why for why, names in {
     "chooses the parent only": ["account_group_nature_check", "account_group_profit_side"],
     "a bank account's ledger is made in the same transaction, just before it (webapp/finance/ledgers.py)": [
         "bank_account_ledger_id_fkey"],
-    "the monthly ledger totals are kept by the voucher lines' trigger (finance.add_to_ledger_month)": [
-        "ledger_month_ledger_id_fkey", "ledger_month_month_check"],
+    "the monthly ledger and group totals are kept by the voucher lines' trigger (finance.add_to_ledger_month) and "
+    "a ledger's move to another group (finance.move_group_months)": [
+        "ledger_month_ledger_id_fkey", "ledger_month_month_check", "group_month_group_id_fkey",
+        "group_month_month_check"],
     "a voucher is numbered by its trigger in its series, and its source (table, id) is set by the document that "
     "posts it; a journal keyed in has none": [
         "voucher_number_key", "voucher_voucher_no_check", "voucher_source_key", "voucher_source_pair",

@@ -160,6 +160,8 @@ def trial_balance():
                 rows.append(_balance_row(child.name, child.total, 0,
                                          url=url_for("finance.trial_balance", **scope.args(group=child.group_id))))
         for led in q.ledgers_of_groups(conn, [focus.group_id], scope.date_from, scope.date_to, scope.branch):
+            if not (led["opening"] or led["debit"] or led["credit"]):
+                continue   # a party settled before the period and quiet since: nothing to show
             rows.append(_balance_row(led["name"], q.Balance(led["opening"], led["debit"], led["credit"]), 0, "ledger",
                                      url_for("finance.ledger_account", ledger_id=led["ledger_id"], **scope.args())))
         totals = focus.total
