@@ -1704,7 +1704,8 @@ CREATE FUNCTION finance.group_totals(p_from date, p_to date, p_branch integer DE
                AND (p_branch IS NULL OR m.branch_id = p_branch)
             UNION ALL
             SELECT g.group_id, sum(x.opening), sum(x.debit), sum(x.credit)
-              FROM (SELECT l.ledger_id, l.debit - l.credit AS opening, 0 AS debit, 0 AS credit
+              FROM (SELECT ledger_id, sum(opening) AS opening, sum(debit) AS debit, sum(credit) AS credit FROM (
+                    SELECT l.ledger_id, l.debit - l.credit AS opening, 0 AS debit, 0 AS credit
                       FROM finance.voucher_line l
                      WHERE l.voucher_date >= date_trunc('month', p_from)::date AND l.voucher_date < p_from
                        AND (p_branch IS NULL OR l.branch_id = p_branch)
@@ -1724,7 +1725,8 @@ CREATE FUNCTION finance.group_totals(p_from date, p_to date, p_branch integer DE
                      WHERE o.opening_balance <> 0
                        AND (o.branch_id = ANY ((SELECT finance.report_branches(p_branch))::integer[])
                             OR (o.branch_id IS NULL AND p_branch IS NULL
-                                AND (SELECT cardinality(platform.visible_branch_ids()) = (SELECT count(*) FROM master.branch))))) x
+                                AND (SELECT cardinality(platform.visible_branch_ids()) = (SELECT count(*) FROM master.branch)))))
+                    y GROUP BY ledger_id) x
               JOIN finance.ledger g ON g.ledger_id = x.ledger_id
              GROUP BY g.group_id) t
      GROUP BY group_id
@@ -11330,6 +11332,13 @@ CREATE INDEX ledger_group_idx ON finance.ledger USING btree (group_id);
 
 
 --
+-- Name: ledger_group_of_idx; Type: INDEX; Schema: finance; Owner: -
+--
+
+CREATE INDEX ledger_group_of_idx ON finance.ledger USING btree (ledger_id) INCLUDE (group_id, branch_id);
+
+
+--
 -- Name: ledger_month_period_idx; Type: INDEX; Schema: finance; Owner: -
 --
 
@@ -11341,6 +11350,13 @@ CREATE INDEX ledger_month_period_idx ON finance.ledger_month USING btree (month,
 --
 
 CREATE UNIQUE INDEX ledger_name_key ON finance.ledger USING btree (lower(name));
+
+
+--
+-- Name: ledger_opening_idx; Type: INDEX; Schema: finance; Owner: -
+--
+
+CREATE INDEX ledger_opening_idx ON finance.ledger USING btree (ledger_id) INCLUDE (group_id, branch_id, opening_balance) WHERE (opening_balance <> (0)::numeric);
 
 
 --

@@ -181,7 +181,8 @@ AS $$
                AND (p_branch IS NULL OR m.branch_id = p_branch)
             UNION ALL
             SELECT g.group_id, sum(x.opening), sum(x.debit), sum(x.credit)
-              FROM (SELECT l.ledger_id, l.debit - l.credit AS opening, 0 AS debit, 0 AS credit
+              FROM (SELECT ledger_id, sum(opening) AS opening, sum(debit) AS debit, sum(credit) AS credit FROM (
+                    SELECT l.ledger_id, l.debit - l.credit AS opening, 0 AS debit, 0 AS credit
                       FROM finance.voucher_line l
                      WHERE l.voucher_date >= date_trunc('month', p_from)::date AND l.voucher_date < p_from
                        AND (p_branch IS NULL OR l.branch_id = p_branch)
@@ -201,7 +202,8 @@ AS $$
                      WHERE o.opening_balance <> 0
                        AND (o.branch_id = ANY ((SELECT finance.report_branches(p_branch))::integer[])
                             OR (o.branch_id IS NULL AND p_branch IS NULL
-                                AND (SELECT cardinality(platform.visible_branch_ids()) = (SELECT count(*) FROM master.branch))))) x
+                                AND (SELECT cardinality(platform.visible_branch_ids()) = (SELECT count(*) FROM master.branch)))))
+                    y GROUP BY ledger_id) x
               JOIN finance.ledger g ON g.ledger_id = x.ledger_id
              GROUP BY g.group_id) t
      GROUP BY group_id
