@@ -6,6 +6,7 @@ import re
 
 import pytest
 import sqlalchemy as sa
+from books_ids import books_ids
 from catalog_ids import catalog_ids
 from claim_ids import claim_ids
 from communication_ids import communication_ids
@@ -393,6 +394,30 @@ ACCESS.update({
     "finance.month_reopen": frozenset({"ADMIN", "MANAGER"}),
 })
 
+# The books (webapp/finance/books.py, journal.py, ledgers.py): accounts and the managers read them; accounts and
+# the administrator key journals and keep the chart of accounts and the bank accounts.
+BOOKS_READERS = frozenset({"ADMIN", "MANAGER", "ACCOUNTS"})
+BOOKS_KEEPERS = frozenset({"ADMIN", "ACCOUNTS"})
+ACCESS.update({
+    "finance.trial_balance": BOOKS_READERS,
+    "finance.profit_and_loss": BOOKS_READERS,
+    "finance.balance_sheet": BOOKS_READERS,
+    "finance.day_book": BOOKS_READERS,
+    "finance.cash_book": BOOKS_READERS,
+    "finance.bank_book": BOOKS_READERS,
+    "finance.ledger_account": BOOKS_READERS,
+    "finance.voucher_detail": BOOKS_READERS,
+    "finance.journal_new": BOOKS_KEEPERS,
+    "finance.journal_line": BOOKS_KEEPERS,
+    "finance.chart_of_accounts": BOOKS_KEEPERS,
+    "finance.ledger_new": BOOKS_KEEPERS,
+    "finance.ledger_edit": BOOKS_KEEPERS,
+    "finance.group_new": BOOKS_KEEPERS,
+    "finance.group_edit": BOOKS_KEEPERS,
+    "finance.bank_account_new": BOOKS_KEEPERS,
+    "finance.bank_account_edit": BOOKS_KEEPERS,
+})
+
 # Routes whose own job, when used, is to send the browser to the login page
 # (logging out, or the setup wizard once the showroom is set up).
 LEADS_TO_LOGIN = {"auth.logout", "auth.switch_user", "auth.setup"}
@@ -474,6 +499,7 @@ def showroom(app, engine, make_branch, make_staff):
     ids.update(communication_ids(engine, branch_id, ids["customer_id"]))
     ids.update(hr_ids(engine, branch_id, target_id))
     ids.update(finance_cash_ids(engine, branch_id))
+    ids.update(books_ids(engine, branch_id, ids["customer_id"]))
     return {"codes": codes, "ids": ids, "target": target_id}
 
 

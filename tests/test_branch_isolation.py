@@ -176,6 +176,9 @@ def two_branches(app, engine, make_branch, make_staff):
     from finance_cash_ids import finance_cash_ids  # an expense, a bank account and its statement line
 
     ids.update(finance_cash_ids(engine, branch_a))
+    from books_ids import books_ids  # a voucher of branch A and its customer's ledger
+
+    ids.update(books_ids(engine, branch_a, ids["customer_id"]))
     branch_b = make_branch()
     make_staff("BMGR", "MANAGER", PIN, branch_id=branch_b)
     make_staff("BSAL", "SALES", PIN, branch_id=branch_b)

@@ -210,6 +210,30 @@ CANNOT_BE_CAUSED.update({name: why for why, names in {
     "kept as its SHA-256": ["terminal_enabled_by_fkey", "terminal_token_sha256_check", "terminal_token_sha256_key"],
 }.items() for name in names})
 
+# The books (sql/0041_finance.sql, sql/0047_books.sql): what the chart of accounts' and the journal's forms never
+# write (webapp/finance/ledgers.py, journal.py map the rest).
+CANNOT_BE_CAUSED.update({name: why for why, names in {
+    "a ledger's party (customer, OEM, financier, insurer), branch, GST duty head and system key are set only by "
+    "finance.party_ledger and the migrations; the ledger and bank account forms write name, group, opening "
+    "balance, GSTIN and active only": [
+        "ledger_customer_branch", "ledger_customer_id_fkey", "ledger_customer_id_key", "ledger_financier_id_fkey",
+        "ledger_financier_id_key", "ledger_insurer_id_key", "ledger_oem_id_key", "ledger_one_party",
+        "ledger_duty_pair", "ledger_gst_duty_head_check", "ledger_system_key_check", "ledger_system_key_key"],
+    "a group's nature and gross-profit side are its parent's, copied by finance.check_account_group; the form "
+    "chooses the parent only": ["account_group_nature_check", "account_group_profit_side"],
+    "a bank account's ledger is made in the same transaction, just before it (webapp/finance/ledgers.py)": [
+        "bank_account_ledger_id_fkey"],
+    "the monthly ledger and group totals are kept by the voucher lines' trigger (finance.add_to_ledger_month) and "
+    "a ledger's move to another group (finance.move_group_months)": [
+        "ledger_month_ledger_id_fkey", "ledger_month_month_check", "group_month_group_id_fkey",
+        "group_month_month_check"],
+    "a voucher is numbered by its trigger in its series, and its source (table, id) is set by the document that "
+    "posts it; a journal keyed in has none": [
+        "voucher_number_key", "voucher_voucher_no_check", "voucher_source_key", "voucher_source_pair",
+        "voucher_source_table_check"],
+}.items() for name in names})
+
+
 def form_checks() -> dict[str, str]:
     """Field name -> how some form of the webapp checks it before anything reaches the database: a
     list it must be chosen from (a stale or made-up id, a kind or mode not listed, is refused by

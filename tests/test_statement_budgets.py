@@ -55,6 +55,25 @@ BUDGETS = {
     "billing.receivables": 5,  # 6 before: the ageing buckets and the page were two reads (now one, sql/0020)
     "billing.sales_register": 6,
     "platform.healthz": 3,
+    # The books (webapp/finance): a report is the branches, the groups and one aggregate of finance.ledger_totals
+    # (+ the stock at both ends for the P&L and balance sheet); a ledger's account its balance, count and page.
+    "finance.trial_balance": 7,
+    "finance.profit_and_loss": 8,
+    "finance.balance_sheet": 8,
+    "finance.day_book": 7,
+    "finance.cash_book": 10,
+    "finance.bank_book": 10,
+    "finance.ledger_account": 9,
+    "finance.voucher_detail": 6,
+    "finance.journal_new": 5,
+    "finance.journal_line": 4,
+    "finance.chart_of_accounts": 9,
+    "finance.ledger_new": 5,
+    "finance.ledger_edit": 6,
+    "finance.group_new": 5,
+    "finance.group_edit": 6,
+    "finance.bank_account_new": 5,
+    "finance.bank_account_edit": 6,
     # The work on a job card (webapp/service/estimates.py, parts.py); each list is one read whatever its length.
     # 9 measured: the card, the labour, part and technician choices, the lines with their GST rates, the approvals
     "service.estimate": 10,

@@ -86,10 +86,29 @@ SECTIONS: list[NavSection] = [
         NavLink("Counter sale", "billing.counter_new", "Sell parts and accessories over the counter"),
         NavLink("Receipts register", "billing.receipt_register", "Receipts and refunds by mode"),
         NavLink("Receivables", "billing.receivables", "What customers still owe, by age"),
-        NavLink("GST returns", "finance.gstr1", "GSTR-1 JSON, GSTR-3B, reconciliation with the books"),
-        NavLink("OEM receivables", "finance.oem_receivables", "Subsidy, warranty and free-service claims, by age"),
-        NavLink("Tally export", "finance.tally_export", "Masters and vouchers as Tally import XML"),
-        NavLink("Expenses and bank", "finance.expense_list", "Expenses, cash closing, bank reconciliation, closing months"),
+    )),
+    # The books (webapp/finance): each screen's own row of links leads to its neighbours (the cash and bank
+    # books, ledgers and the balance sheet from the trial balance; the cash closing from the expenses).
+    NavSection("Accounts", (
+        NavLink("Day book", "finance.day_book", "Every voucher of a day or a period; cash and bank books", "Books"),
+        NavLink("Trial balance", "finance.trial_balance", "Groups and ledgers: opening, debits, credits, closing",
+                "Books"),
+        NavLink("Profit and loss", "finance.profit_and_loss", "Gross and net profit for any period; balance sheet",
+                "Books"),
+        NavLink("Journal", "finance.journal_new", "A manual journal or contra voucher", "Books"),
+        NavLink("Chart of accounts", "finance.chart_of_accounts", "Groups, ledgers and bank accounts", "Books"),
+        NavLink("Expenses", "finance.expense_list", "Rent, power, fuel...: GST input and the bill's photo",
+                "Cash and bank"),
+        NavLink("Cash closing", "finance.cash_closing", "The day's cash counted by denomination against the books",
+                "Cash and bank"),
+        NavLink("Bank reconciliation", "finance.bank_accounts", "Import a statement and match its lines",
+                "Cash and bank"),
+        NavLink("Closing months", "finance.months", "Close a month in the books; reopen with a reason",
+                "Cash and bank"),
+        NavLink("GST returns", "finance.gstr1", "GSTR-1 JSON, GSTR-3B, reconciliation with the books", "Returns"),
+        NavLink("OEM receivables", "finance.oem_receivables", "Subsidy, warranty and free-service claims, by age",
+                "Returns"),
+        NavLink("Tally export", "finance.tally_export", "Masters and vouchers as Tally import XML", "Returns"),
     )),
     NavSection("Stock", (
         NavLink("Vehicles", "inventory.unit_list", "Vehicle stock by VIN, motor no. or battery serial"),
@@ -128,13 +147,15 @@ SECTIONS: list[NavSection] = [
                 "Reminders"),
         NavLink("Channels", "communication.settings", "E-mail, SMS and WhatsApp providers; delivery report addresses",
                 "Reminders"),
+        # HR (webapp/hr): everyone's own month and leave is in "My account"; a reporting manager's team from there.
+        NavLink("People", "hr.people", "Employment details, documents, leavers", "People"),
+        NavLink("Attendance sheet", "hr.sheet", "The month per person: present, late, leave, LOP; close it", "People"),
+        NavLink("HR settings", "hr.settings", "Shifts, holidays, departments, leave quotas", "People"),
     )),
     NavSection("My account", (
         NavLink("My profile", "auth.profile", "Change your PIN, log out other devices"),
         NavLink("Call list", "communication.call_list", "Today's reminder calls; note each call's outcome"),
-        # HR (webapp/hr), one link while the menu has no room for more (its other screens are reached from this
-        # page by role): one's own month and leave; a reporting manager's team; people, the sheet, HR settings.
-        NavLink("Attendance and leave", "hr.my_attendance", "Your month and leave; your team; people and the sheet"),
+        NavLink("Attendance and leave", "hr.my_attendance", "Your month and leave; a reporting manager's team"),
     )),
 ]
 

@@ -69,7 +69,7 @@ def test_expense_with_gst_statement_import_reconcile_and_close_the_month(new_pag
     page = new_page(viewport=TABLET, has_touch=True)
 
     # Accounts records the AC service bill: a Karnataka supplier, 18 % GST taken as input credit, paid by UPI.
-    LoginPage.open(page).log_in("ACC1", "4826").open_module("Expenses and bank")
+    LoginPage.open(page).log_in("ACC1", "4826").open_module("Expenses")
     expenses = ExpenseList(page)
     expect(expenses.heading).to_be_visible()
     form = expenses.new_expense()
@@ -88,7 +88,7 @@ def test_expense_with_gst_statement_import_reconcile_and_close_the_month(new_pag
     expense_url = page.url
 
     # The statement: read, previewed, imported; the columns remembered for the account.
-    expense.open_module("Expenses and bank")
+    expense.open_module("Expenses")
     ExpenseList(page).go_to("Bank reconciliation")
     accounts = BankAccounts(page)
     expect(accounts.heading).to_be_visible()
@@ -123,7 +123,7 @@ def test_expense_with_gst_statement_import_reconcile_and_close_the_month(new_pag
     expect(statement.main.get_by_role("button", name="Import 3 lines")).to_have_count(0)
 
     # The day's cash: the books hold none at this branch today, so a count of 100 needs its reason.
-    statement.open_module("Expenses and bank")
+    statement.open_module("Expenses")
     ExpenseList(page).go_to("Cash closing")
     cash = CashClosing(page)
     cash = cash.count(**{"₹100 notes": 1}).close()
@@ -141,7 +141,7 @@ def test_expense_with_gst_statement_import_reconcile_and_close_the_month(new_pag
         "cash": "/finance/cash", "bank": "/finance/bank", "reconcile": f"/finance/bank/{bank}/reconcile",
         "months": "/finance/months"}, folder, "h28") == []
     page.set_viewport_size(TABLET)
-    ClosingMonths(page).log_out().log_in("MGR1", "5937").open_module("Expenses and bank")
+    ClosingMonths(page).log_out().log_in("MGR1", "5937").open_module("Expenses")
     ExpenseList(page).go_to("Closing months")
     months = ClosingMonths(page).reopen(f"{last_month:%b %Y}", "The rent bill of the month came late")
     expect(months.flash).to_contain_text(f"{last_month:%B %Y} is reopened")

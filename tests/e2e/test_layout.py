@@ -136,6 +136,9 @@ def _fill(app, engine) -> dict:
     from finance_cash_ids import finance_cash_ids  # an expense, a bank account with a line to reconcile
 
     finance_cash_ids(engine, branch_id)
+    from books_ids import books_ids  # a voucher of today (day book, trial balance) and a bank account (chart)
+
+    books_ids(engine, branch_id, ids["customer_id"])
     ids.update(branch_id=branch_id, allotted_booking_id=allotted, part_no="MTX-001")  # catalog_ids' part, in stock
     return ids
 
