@@ -1438,6 +1438,38 @@ $$;
 
 
 --
+-- Name: backfill_vouchers(); Type: FUNCTION; Schema: finance; Owner: -
+--
+
+CREATE FUNCTION finance.backfill_vouchers() RETURNS TABLE(document text, posted integer, nothing_to_post integer, skipped_closed_month integer)
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+    d record;
+    counts jsonb := '{}';
+    what text;
+BEGIN
+    -- in date order, so the vouchers numbered from a series (purchases, payments) number as they fell
+    FOR d IN SELECT * FROM finance.documents_without_voucher() w ORDER BY w.on_date, w.source_table, w.source_id LOOP
+        IF finance.month_is_closed(d.branch_id, d.on_date) THEN
+            what := 'skipped';
+        ELSIF finance.post_voucher_of(d.source_table, d.source_id) IS NULL THEN
+            what := 'nothing';
+        ELSE
+            what := 'posted';
+        END IF;
+        counts := jsonb_set(counts, ARRAY[d.source_table],
+                            coalesce(counts -> d.source_table, '{"posted": 0, "nothing": 0, "skipped": 0}')
+                            || jsonb_build_object(what, coalesce((counts -> d.source_table ->> what)::integer, 0) + 1));
+    END LOOP;
+    RETURN QUERY
+    SELECT k, (counts -> k ->> 'posted')::integer, (counts -> k ->> 'nothing')::integer, (counts -> k ->> 'skipped')::integer
+      FROM jsonb_object_keys(counts) k ORDER BY k;
+END
+$$;
+
+
+--
 -- Name: bank_ledger_for(integer); Type: FUNCTION; Schema: finance; Owner: -
 --
 
@@ -1563,6 +1595,239 @@ $$;
 
 
 --
+-- Name: document_posts_voucher(); Type: FUNCTION; Schema: finance; Owner: -
+--
+
+CREATE FUNCTION finance.document_posts_voucher() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+    PERFORM finance.post_voucher_of(TG_TABLE_SCHEMA || '.' || TG_TABLE_NAME, (to_jsonb(NEW) ->> TG_ARGV[0])::bigint);
+    RETURN NULL;
+END
+$$;
+
+
+--
+-- Name: document_posts_voucher_once(); Type: FUNCTION; Schema: finance; Owner: -
+--
+
+CREATE FUNCTION finance.document_posts_voucher_once() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+    src_table text := TG_TABLE_SCHEMA || '.' || TG_TABLE_NAME;
+    src_id bigint := (to_jsonb(NEW) ->> TG_ARGV[0])::bigint;
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM finance.voucher v WHERE v.source_table = src_table AND v.source_id = src_id) THEN
+        PERFORM finance.post_voucher_of(src_table, src_id);
+    END IF;
+    RETURN NULL;
+END
+$$;
+
+
+--
+-- Name: documents_without_voucher(); Type: FUNCTION; Schema: finance; Owner: -
+--
+
+CREATE FUNCTION finance.documents_without_voucher() RETURNS TABLE(source_table text, source_id bigint, branch_id integer, on_date date)
+    LANGUAGE sql STABLE
+    AS $$
+    SELECT 'billing.invoice', i.invoice_id, i.branch_id, i.invoice_date FROM billing.invoice i
+     WHERE i.kind <> 'JOB_SHEET'
+       AND NOT EXISTS (SELECT 1 FROM finance.voucher v WHERE v.source_table = 'billing.invoice' AND v.source_id = i.invoice_id)
+    UNION ALL
+    SELECT 'billing.credit_note', c.credit_note_id, c.branch_id, c.note_date FROM billing.credit_note c
+     WHERE NOT EXISTS (SELECT 1 FROM finance.voucher v WHERE v.source_table = 'billing.credit_note' AND v.source_id = c.credit_note_id)
+    UNION ALL
+    SELECT 'billing.receipt', r.receipt_id, r.branch_id, r.receipt_date FROM billing.receipt r
+     WHERE NOT EXISTS (SELECT 1 FROM finance.voucher v WHERE v.source_table = 'billing.receipt' AND v.source_id = r.receipt_id)
+    UNION ALL
+    SELECT 'billing.refund', r.refund_id, r.branch_id, r.refund_date FROM billing.refund r
+     WHERE NOT EXISTS (SELECT 1 FROM finance.voucher v WHERE v.source_table = 'billing.refund' AND v.source_id = r.refund_id)
+    UNION ALL
+    SELECT 'procurement.purchase_invoice', p.pinv_id, p.branch_id, p.invoice_date FROM procurement.purchase_invoice p
+     WHERE NOT EXISTS (SELECT 1 FROM finance.voucher v
+                        WHERE v.source_table = 'procurement.purchase_invoice' AND v.source_id = p.pinv_id)
+    UNION ALL
+    SELECT 'procurement.supplier_payment', p.payment_id, p.branch_id, p.paid_on FROM procurement.supplier_payment p
+     WHERE NOT EXISTS (SELECT 1 FROM finance.voucher v
+                        WHERE v.source_table = 'procurement.supplier_payment' AND v.source_id = p.payment_id)
+    UNION ALL
+    SELECT 'sales.subsidy_claim', s.booking_id, s.branch_id, s.credited_on FROM sales.subsidy_claim s
+     WHERE s.credited_on IS NOT NULL
+       AND NOT EXISTS (SELECT 1 FROM finance.voucher v WHERE v.source_table = 'sales.subsidy_claim' AND v.source_id = s.booking_id)
+    UNION ALL
+    SELECT 'warranty.claim', c.claim_id, c.branch_id, c.settled_on FROM warranty.claim c
+     WHERE c.status = 'SETTLED'
+       AND NOT EXISTS (SELECT 1 FROM finance.voucher v WHERE v.source_table = 'warranty.claim' AND v.source_id = c.claim_id)
+    UNION ALL
+    SELECT 'insurance.policy', p.policy_id, p.branch_id, p.commission_received_on FROM insurance.policy p
+     WHERE p.commission_received_on IS NOT NULL
+       AND NOT EXISTS (SELECT 1 FROM finance.voucher v WHERE v.source_table = 'insurance.policy' AND v.source_id = p.policy_id)
+$$;
+
+
+--
+-- Name: invoice_party(text, integer); Type: FUNCTION; Schema: finance; Owner: -
+--
+
+CREATE FUNCTION finance.invoice_party(p_kind text, p_customer integer) RETURNS integer
+    LANGUAGE sql
+    AS $$
+    SELECT CASE WHEN p_kind = 'TRANSFER' THEN finance.ledger_key('INTER_BRANCH')
+                WHEN p_customer IS NULL THEN finance.ledger_key('COUNTER_CUSTOMERS')
+                ELSE finance.posting_party_ledger('CUSTOMER', p_customer) END
+$$;
+
+
+--
+-- Name: is_gstin(text); Type: FUNCTION; Schema: master; Owner: -
+--
+
+CREATE FUNCTION master.is_gstin(v text) RETURNS boolean
+    LANGUAGE plpgsql IMMUTABLE STRICT PARALLEL SAFE
+    AS $_$
+DECLARE
+    alphabet constant text := '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ';
+    total integer := 0;
+    product integer;
+BEGIN
+    IF v !~ '^[0-9]{2}[A-Z]{5}[0-9]{4}[A-Z][1-9A-Z]Z[0-9A-Z]$' THEN
+        RETURN false;
+    END IF;
+    FOR i IN 1..14 LOOP
+        product := (strpos(alphabet, substr(v, i, 1)) - 1) * (CASE WHEN i % 2 = 0 THEN 2 ELSE 1 END);
+        total := total + product / 36 + product % 36;
+    END LOOP;
+    RETURN substr(alphabet, (36 - total % 36) % 36 + 1, 1) = substr(v, 15, 1);
+END
+$_$;
+
+
+--
+-- Name: is_mobile(text); Type: FUNCTION; Schema: master; Owner: -
+--
+
+CREATE FUNCTION master.is_mobile(v text) RETURNS boolean
+    LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+    AS $_$ SELECT v ~ '^[6-9][0-9]{9}$' $_$;
+
+
+SET default_tablespace = '';
+
+SET default_table_access_method = heap;
+
+--
+-- Name: invoice; Type: TABLE; Schema: billing; Owner: -
+--
+
+CREATE TABLE billing.invoice (
+    invoice_id integer NOT NULL,
+    invoice_no text NOT NULL,
+    branch_id integer NOT NULL,
+    invoice_date date NOT NULL,
+    kind text NOT NULL,
+    booking_id integer,
+    unit_id integer,
+    customer_id integer,
+    supplier_gstin text NOT NULL,
+    supplier_state_code character(2) NOT NULL,
+    buyer_name text NOT NULL,
+    buyer_address text,
+    buyer_state_code character(2),
+    buyer_gstin text,
+    buyer_mobile text,
+    delivery_address text,
+    place_of_supply character(2) NOT NULL,
+    pos_overridden boolean DEFAULT false NOT NULL,
+    pos_override_reason text,
+    reverse_charge boolean DEFAULT false NOT NULL,
+    taxable_value numeric(14,2) NOT NULL,
+    cgst numeric(14,2) NOT NULL,
+    sgst numeric(14,2) NOT NULL,
+    igst numeric(14,2) NOT NULL,
+    round_off numeric(4,2) NOT NULL,
+    grand_total numeric(14,2) NOT NULL,
+    tcs_rate numeric(5,3) DEFAULT 0 NOT NULL,
+    tcs_amount numeric(14,2) DEFAULT 0 NOT NULL,
+    amount_payable numeric(14,2) GENERATED ALWAYS AS ((grand_total + tcs_amount)) STORED,
+    irn text,
+    ack_no text,
+    ack_date timestamp with time zone,
+    signed_qr text,
+    idempotency_key uuid NOT NULL,
+    posted_by integer,
+    posted_at timestamp with time zone DEFAULT now() NOT NULL,
+    delivery_state_code character(2),
+    transfer_id integer,
+    service_vehicle text,
+    service_reference text,
+    CONSTRAINT invoice_ack_no_check CHECK ((ack_no ~ '^[0-9]{10,20}$'::text)),
+    CONSTRAINT invoice_adds_up CHECK ((grand_total = ((((taxable_value + cgst) + sgst) + igst) + round_off))),
+    CONSTRAINT invoice_b2b_state CHECK (((buyer_gstin IS NULL) OR ("left"(buyer_gstin, 2) = (buyer_state_code)::text))),
+    CONSTRAINT invoice_buyer_address_check CHECK ((length(buyer_address) <= 400)),
+    CONSTRAINT invoice_buyer_gstin_check CHECK (master.is_gstin(buyer_gstin)),
+    CONSTRAINT invoice_buyer_mobile_check CHECK (master.is_mobile(buyer_mobile)),
+    CONSTRAINT invoice_buyer_name_check CHECK (((length(btrim(buyer_name)) >= 2) AND (length(btrim(buyer_name)) <= 200))),
+    CONSTRAINT invoice_cgst_check CHECK ((cgst >= (0)::numeric)),
+    CONSTRAINT invoice_delivery_address_check CHECK ((length(delivery_address) <= 400)),
+    CONSTRAINT invoice_einvoice_complete CHECK ((((irn IS NULL) = (ack_no IS NULL)) AND ((irn IS NULL) = (ack_date IS NULL)))),
+    CONSTRAINT invoice_grand_total_check CHECK (((grand_total >= (0)::numeric) AND (grand_total = trunc(grand_total)))),
+    CONSTRAINT invoice_igst_check CHECK ((igst >= (0)::numeric)),
+    CONSTRAINT invoice_invoice_no_check CHECK ((invoice_no ~ '^[A-Z0-9/-]{1,16}$'::text)),
+    CONSTRAINT invoice_irn_check CHECK ((irn ~ '^[0-9a-f]{64}$'::text)),
+    CONSTRAINT invoice_job_sheet_no_charge CHECK (((kind <> 'JOB_SHEET'::text) OR ((taxable_value = (0)::numeric) AND (cgst = (0)::numeric) AND (sgst = (0)::numeric) AND (igst = (0)::numeric) AND (round_off = (0)::numeric) AND (grand_total = (0)::numeric)))),
+    CONSTRAINT invoice_kind_check CHECK ((kind = ANY (ARRAY['VEHICLE'::text, 'COUNTER'::text, 'TRANSFER'::text, 'SERVICE'::text, 'JOB_SHEET'::text]))),
+    CONSTRAINT invoice_override_reason CHECK ((pos_overridden = (pos_override_reason IS NOT NULL))),
+    CONSTRAINT invoice_pos_override_reason_check CHECK (((length(btrim(pos_override_reason)) >= 3) AND (length(btrim(pos_override_reason)) <= 200))),
+    CONSTRAINT invoice_round_off_check CHECK (((round_off >= '-0.49'::numeric) AND (round_off <= 0.50))),
+    CONSTRAINT invoice_service_details CHECK (((kind = ANY (ARRAY['SERVICE'::text, 'JOB_SHEET'::text])) OR ((service_vehicle IS NULL) AND (service_reference IS NULL)))),
+    CONSTRAINT invoice_service_has_customer CHECK (((kind <> ALL (ARRAY['SERVICE'::text, 'JOB_SHEET'::text])) OR (customer_id IS NOT NULL))),
+    CONSTRAINT invoice_service_reference_check CHECK (((length(btrim(service_reference)) >= 2) AND (length(btrim(service_reference)) <= 60))),
+    CONSTRAINT invoice_service_vehicle_check CHECK (((length(btrim(service_vehicle)) >= 2) AND (length(btrim(service_vehicle)) <= 200))),
+    CONSTRAINT invoice_sgst_check CHECK ((sgst >= (0)::numeric)),
+    CONSTRAINT invoice_signed_qr_check CHECK ((length(signed_qr) <= 4000)),
+    CONSTRAINT invoice_supplier_gstin_check CHECK (master.is_gstin(supplier_gstin)),
+    CONSTRAINT invoice_tax_heads CHECK (
+CASE
+    WHEN (place_of_supply = supplier_state_code) THEN (igst = (0)::numeric)
+    ELSE ((cgst = (0)::numeric) AND (sgst = (0)::numeric))
+END),
+    CONSTRAINT invoice_taxable_value_check CHECK ((taxable_value >= (0)::numeric)),
+    CONSTRAINT invoice_tcs_amount_check CHECK ((tcs_amount >= (0)::numeric)),
+    CONSTRAINT invoice_transfer CHECK (((kind = 'TRANSFER'::text) = (transfer_id IS NOT NULL))),
+    CONSTRAINT invoice_transfer_registered CHECK (((kind <> 'TRANSFER'::text) OR (buyer_gstin IS NOT NULL))),
+    CONSTRAINT invoice_vehicle_has_booking CHECK ((((kind = 'VEHICLE'::text) = (booking_id IS NOT NULL)) AND ((kind = 'VEHICLE'::text) = (unit_id IS NOT NULL)))),
+    CONSTRAINT invoice_vehicle_has_customer CHECK (((kind <> 'VEHICLE'::text) OR (customer_id IS NOT NULL)))
+);
+
+
+--
+-- Name: invoice_voucher_lines(billing.invoice, integer); Type: FUNCTION; Schema: finance; Owner: -
+--
+
+CREATE FUNCTION finance.invoice_voucher_lines(p_invoice billing.invoice, p_sign integer) RETURNS jsonb
+    LANGUAGE sql
+    AS $$
+    SELECT jsonb_build_array(
+               finance.line(finance.invoice_party(p_invoice.kind, p_invoice.customer_id),
+                            p_sign * (p_invoice.grand_total + p_invoice.tcs_amount)))
+           || coalesce((SELECT jsonb_agg(finance.line(finance.ledger_key(s.key), -p_sign * s.taxable) ORDER BY s.key)
+                          FROM (SELECT finance.sales_ledger_key(p_invoice.kind, l) AS key, sum(l.taxable_value) AS taxable
+                                  FROM billing.invoice_line l WHERE l.invoice_id = p_invoice.invoice_id
+                                 GROUP BY 1) s), '[]'::jsonb)
+           || jsonb_build_array(
+               finance.line(finance.ledger_key('OUTPUT_CGST'), -p_sign * p_invoice.cgst),
+               finance.line(finance.ledger_key('OUTPUT_SGST'), -p_sign * p_invoice.sgst),
+               finance.line(finance.ledger_key('OUTPUT_IGST'), -p_sign * p_invoice.igst),
+               finance.line(finance.ledger_key('TCS_PAYABLE'), -p_sign * p_invoice.tcs_amount),
+               finance.line(finance.ledger_key('ROUND_OFF'), -p_sign * p_invoice.round_off))
+$$;
+
+
+--
 -- Name: ledger_key(text); Type: FUNCTION; Schema: finance; Owner: -
 --
 
@@ -1590,6 +1855,29 @@ CREATE FUNCTION finance.ledger_name_taken(p_name text) RETURNS boolean
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
     SELECT EXISTS (SELECT 1 FROM finance.ledger WHERE lower(name) = lower(p_name))
+$$;
+
+
+--
+-- Name: line(integer, numeric); Type: FUNCTION; Schema: finance; Owner: -
+--
+
+CREATE FUNCTION finance.line(p_ledger integer, p_amount numeric) RETURNS jsonb
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    AS $$ SELECT jsonb_build_object('ledger_id', p_ledger, 'amount', p_amount) $$;
+
+
+--
+-- Name: money_ledger(integer, text); Type: FUNCTION; Schema: finance; Owner: -
+--
+
+CREATE FUNCTION finance.money_ledger(p_branch integer, p_mode text) RETURNS integer
+    LANGUAGE sql STABLE
+    AS $$
+    SELECT CASE p_mode WHEN 'CASH' THEN finance.ledger_key('CASH')
+                       WHEN 'EXCHANGE' THEN finance.ledger_key('EXCHANGE_VEHICLE')
+                       WHEN 'SUBSIDY' THEN finance.ledger_key('SUBSIDY_RECEIVABLE')
+                       ELSE finance.bank_ledger_for(p_branch) END
 $$;
 
 
@@ -1659,6 +1947,234 @@ $$;
 
 
 --
+-- Name: post_credit_note_voucher(integer); Type: FUNCTION; Schema: finance; Owner: -
+--
+
+CREATE FUNCTION finance.post_credit_note_voucher(p_credit_note_id integer) RETURNS bigint
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+    cn billing.credit_note;
+    inv billing.invoice;
+BEGIN
+    SELECT * INTO STRICT cn FROM billing.credit_note WHERE credit_note_id = p_credit_note_id;
+    SELECT * INTO STRICT inv FROM billing.invoice WHERE invoice_id = cn.invoice_id;
+    -- the note's own amounts (it copies the invoice's, sql/functions/80_billing.sql)
+    inv.taxable_value := cn.taxable_value;
+    inv.cgst := cn.cgst;
+    inv.sgst := cn.sgst;
+    inv.igst := cn.igst;
+    inv.round_off := cn.round_off;
+    inv.grand_total := cn.grand_total;
+    inv.tcs_amount := cn.tcs_amount;
+    RETURN finance.post_document(cn.branch_id, 'CREDIT_NOTE', cn.note_date, cn.credit_note_no,
+        'Credit note against ' || inv.invoice_no || ': ' || cn.reason,
+        'billing.credit_note', cn.credit_note_id, finance.invoice_voucher_lines(inv, -1));
+END
+$$;
+
+
+--
+-- Name: post_document(integer, text, date, text, text, text, bigint, jsonb); Type: FUNCTION; Schema: finance; Owner: -
+--
+
+CREATE FUNCTION finance.post_document(p_branch integer, p_type text, p_date date, p_no text, p_narration text, p_source_table text, p_source_id bigint, p_lines jsonb) RETURNS bigint
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+    IF (SELECT count(*) FROM jsonb_array_elements(p_lines) e WHERE round((e ->> 'amount')::numeric, 2) <> 0) < 2 THEN
+        RETURN NULL;
+    END IF;
+    RETURN finance.post_voucher(p_branch, p_type, p_date, p_no, p_narration, p_source_table, p_source_id, p_lines);
+END
+$$;
+
+
+--
+-- Name: post_insurance_commission_voucher(integer); Type: FUNCTION; Schema: finance; Owner: -
+--
+
+CREATE FUNCTION finance.post_insurance_commission_voucher(p_policy_id integer) RETURNS bigint
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+    p insurance.policy;
+BEGIN
+    SELECT * INTO STRICT p FROM insurance.policy WHERE policy_id = p_policy_id;
+    IF p.commission_received_on IS NULL THEN
+        RETURN NULL;
+    END IF;
+    PERFORM finance.refuse_closed_month_on(p.branch_id, p.commission_received_on, 'The commission received');
+    RETURN finance.post_document(p.branch_id, 'RECEIPT', p.commission_received_on, NULL,
+        'Commission on policy ' || coalesce(p.od_policy_no, p.tp_policy_no) || ' from '
+            || (SELECT i.name FROM master.insurer i WHERE i.insurer_id = p.insurer_id),
+        'insurance.policy', p.policy_id,
+        jsonb_build_array(finance.line(finance.bank_ledger_for(p.branch_id), p.commission_amount),
+                          finance.line(finance.ledger_key('INSURANCE_COMMISSION'), -p.commission_amount)));
+END
+$$;
+
+
+--
+-- Name: post_invoice_voucher(integer); Type: FUNCTION; Schema: finance; Owner: -
+--
+
+CREATE FUNCTION finance.post_invoice_voucher(p_invoice_id integer) RETURNS bigint
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+    inv billing.invoice;
+BEGIN
+    SELECT * INTO STRICT inv FROM billing.invoice WHERE invoice_id = p_invoice_id;
+    IF inv.kind = 'JOB_SHEET' THEN
+        RETURN NULL;
+    END IF;
+    RETURN finance.post_document(inv.branch_id, 'SALES', inv.invoice_date, inv.invoice_no,
+        CASE inv.kind WHEN 'VEHICLE' THEN 'Vehicle invoice' WHEN 'COUNTER' THEN 'Counter sale'
+                      WHEN 'SERVICE' THEN 'Service invoice' ELSE 'Stock transfer invoice' END
+            || ' to ' || inv.buyer_name,
+        'billing.invoice', inv.invoice_id, finance.invoice_voucher_lines(inv, 1));
+END
+$$;
+
+
+--
+-- Name: post_purchase_invoice_voucher(integer); Type: FUNCTION; Schema: finance; Owner: -
+--
+
+CREATE FUNCTION finance.post_purchase_invoice_voucher(p_pinv_id integer) RETURNS bigint
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+    pi procurement.purchase_invoice;
+    vehicles numeric;
+    parts numeric;
+    to_parts numeric;
+BEGIN
+    SELECT * INTO STRICT pi FROM procurement.purchase_invoice WHERE pinv_id = p_pinv_id;
+    -- What its goods receipts hold, at cost: the taxable value is split between the two ledgers so.
+    SELECT coalesce(sum(u.purchase_cost), 0) INTO vehicles
+      FROM procurement.purchase_invoice_grn g
+      JOIN procurement.grn_vehicle gv ON gv.grn_id = g.grn_id
+      JOIN inventory.vehicle_unit u ON u.unit_id = gv.unit_id
+     WHERE g.pinv_id = p_pinv_id;
+    SELECT coalesce(sum(gp.qty * gp.unit_cost), 0) INTO parts
+      FROM procurement.purchase_invoice_grn g
+      JOIN procurement.grn_part gp ON gp.grn_id = g.grn_id
+     WHERE g.pinv_id = p_pinv_id;
+    to_parts := CASE WHEN vehicles + parts = 0 THEN pi.taxable_value
+                     ELSE round(pi.taxable_value * parts / (vehicles + parts), 2) END;
+    RETURN finance.post_document(pi.branch_id, 'PURCHASE', pi.invoice_date, NULL,
+        'Purchase invoice ' || pi.supplier_invoice_no || ' of ' || (SELECT o.legal_name FROM oem.oem o WHERE o.oem_id = pi.oem_id),
+        'procurement.purchase_invoice', pi.pinv_id,
+        jsonb_build_array(finance.line(finance.ledger_key('PURCHASE_VEHICLE'), pi.taxable_value - to_parts),
+                          finance.line(finance.ledger_key('PURCHASE_PARTS'), to_parts),
+                          finance.line(finance.ledger_key('INPUT_CGST'), pi.cgst),
+                          finance.line(finance.ledger_key('INPUT_SGST'), pi.sgst),
+                          finance.line(finance.ledger_key('INPUT_IGST'), pi.igst),
+                          finance.line(finance.ledger_key('ROUND_OFF'), pi.round_off),
+                          finance.line(finance.posting_party_ledger('OEM', pi.oem_id), -pi.total)));
+END
+$$;
+
+
+--
+-- Name: post_receipt_voucher(integer); Type: FUNCTION; Schema: finance; Owner: -
+--
+
+CREATE FUNCTION finance.post_receipt_voucher(p_receipt_id integer) RETURNS bigint
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+    r billing.receipt;
+BEGIN
+    SELECT * INTO STRICT r FROM billing.receipt WHERE receipt_id = p_receipt_id;
+    RETURN finance.post_document(r.branch_id,
+        CASE WHEN r.mode IN ('EXCHANGE', 'SUBSIDY') THEN 'JOURNAL' ELSE 'RECEIPT' END,
+        r.receipt_date, r.receipt_no,
+        CASE r.mode WHEN 'FINANCE' THEN 'Finance disbursement' WHEN 'EXCHANGE' THEN 'Exchange vehicle taken'
+                    WHEN 'SUBSIDY' THEN 'PM E-DRIVE subsidy credited to the sale' ELSE 'Received' END
+            || ' from ' || r.received_from || coalesce(' (' || r.reference || ')', ''),
+        'billing.receipt', r.receipt_id,
+        jsonb_build_array(finance.line(finance.money_ledger(r.branch_id, r.mode), r.amount),
+                          finance.line(finance.sale_party(r.booking_id, r.invoice_id), -r.amount)));
+END
+$$;
+
+
+--
+-- Name: post_refund_voucher(integer); Type: FUNCTION; Schema: finance; Owner: -
+--
+
+CREATE FUNCTION finance.post_refund_voucher(p_refund_id integer) RETURNS bigint
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+    r billing.refund;
+BEGIN
+    SELECT * INTO STRICT r FROM billing.refund WHERE refund_id = p_refund_id;
+    RETURN finance.post_document(r.branch_id, CASE WHEN r.amount > 0 THEN 'PAYMENT' ELSE 'JOURNAL' END,
+        r.refund_date, r.refund_no,
+        'Refund to ' || r.paid_to || ': ' || r.reason,
+        'billing.refund', r.refund_id,
+        jsonb_build_array(finance.line(finance.sale_party(r.booking_id, r.invoice_id), r.amount + r.cancellation_charge),
+                          finance.line(finance.money_ledger(r.branch_id, r.mode), -r.amount),
+                          finance.line(finance.ledger_key('CANCELLATION_INCOME'), -r.cancellation_charge)));
+END
+$$;
+
+
+--
+-- Name: post_subsidy_credit_voucher(integer); Type: FUNCTION; Schema: finance; Owner: -
+--
+
+CREATE FUNCTION finance.post_subsidy_credit_voucher(p_booking_id integer) RETURNS bigint
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+    sc sales.subsidy_claim;
+    oem integer;
+BEGIN
+    SELECT * INTO STRICT sc FROM sales.subsidy_claim WHERE booking_id = p_booking_id;
+    IF sc.credited_on IS NULL THEN
+        RETURN NULL;
+    END IF;
+    SELECT m.oem_id INTO STRICT oem
+      FROM sales.booking b JOIN oem.variant v ON v.variant_id = b.variant_id JOIN oem.model m ON m.model_id = v.model_id
+     WHERE b.booking_id = sc.booking_id;
+    PERFORM finance.refuse_closed_month_on(sc.branch_id, sc.credited_on, 'The subsidy credit of booking ' || sc.booking_no);
+    RETURN finance.post_document(sc.branch_id, 'JOURNAL', sc.credited_on, NULL,
+        'PM E-DRIVE subsidy credited by the OEM for booking ' || sc.booking_no || coalesce(', claim ' || sc.claim_no, ''),
+        'sales.subsidy_claim', sc.booking_id,
+        jsonb_build_array(finance.line(finance.posting_party_ledger('OEM', oem), sc.credited_amount),
+                          finance.line(finance.ledger_key('SUBSIDY_RECEIVABLE'), -sc.credited_amount)));
+END
+$$;
+
+
+--
+-- Name: post_supplier_payment_voucher(integer); Type: FUNCTION; Schema: finance; Owner: -
+--
+
+CREATE FUNCTION finance.post_supplier_payment_voucher(p_payment_id integer) RETURNS bigint
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+    sp procurement.supplier_payment;
+    pi procurement.purchase_invoice;
+BEGIN
+    SELECT * INTO STRICT sp FROM procurement.supplier_payment WHERE payment_id = p_payment_id;
+    SELECT * INTO STRICT pi FROM procurement.purchase_invoice WHERE pinv_id = sp.pinv_id;
+    RETURN finance.post_document(sp.branch_id, 'PAYMENT', sp.paid_on, NULL,
+        'Paid against purchase invoice ' || pi.supplier_invoice_no || coalesce(' (' || sp.reference || ')', ''),
+        'procurement.supplier_payment', sp.payment_id,
+        jsonb_build_array(finance.line(finance.posting_party_ledger('OEM', pi.oem_id), sp.amount),
+                          finance.line(finance.money_ledger(sp.branch_id, sp.mode), -sp.amount)));
+END
+$$;
+
+
+--
 -- Name: post_voucher(integer, text, date, text, text, text, bigint, jsonb); Type: FUNCTION; Schema: finance; Owner: -
 --
 
@@ -1680,6 +2196,64 @@ BEGIN
     RETURN vid;
 END
 $$;
+
+
+--
+-- Name: post_voucher_of(text, bigint); Type: FUNCTION; Schema: finance; Owner: -
+--
+
+CREATE FUNCTION finance.post_voucher_of(p_source_table text, p_source_id bigint) RETURNS bigint
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+    RETURN CASE p_source_table
+        WHEN 'billing.invoice' THEN finance.post_invoice_voucher(p_source_id::integer)
+        WHEN 'billing.credit_note' THEN finance.post_credit_note_voucher(p_source_id::integer)
+        WHEN 'billing.receipt' THEN finance.post_receipt_voucher(p_source_id::integer)
+        WHEN 'billing.refund' THEN finance.post_refund_voucher(p_source_id::integer)
+        WHEN 'procurement.purchase_invoice' THEN finance.post_purchase_invoice_voucher(p_source_id::integer)
+        WHEN 'procurement.supplier_payment' THEN finance.post_supplier_payment_voucher(p_source_id::integer)
+        WHEN 'sales.subsidy_claim' THEN finance.post_subsidy_credit_voucher(p_source_id::integer)
+        WHEN 'warranty.claim' THEN finance.post_warranty_settlement_voucher(p_source_id::integer)
+        WHEN 'insurance.policy' THEN finance.post_insurance_commission_voucher(p_source_id::integer)
+    END;
+END
+$$;
+
+
+--
+-- Name: post_warranty_settlement_voucher(integer); Type: FUNCTION; Schema: finance; Owner: -
+--
+
+CREATE FUNCTION finance.post_warranty_settlement_voucher(p_claim_id integer) RETURNS bigint
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+    c warranty.claim;
+BEGIN
+    SELECT * INTO STRICT c FROM warranty.claim WHERE claim_id = p_claim_id;
+    IF c.status <> 'SETTLED' THEN
+        RETURN NULL;
+    END IF;
+    PERFORM finance.refuse_closed_month_on(c.branch_id, c.settled_on, 'The settlement of claim ' || c.claim_no);
+    RETURN finance.post_document(c.branch_id, 'JOURNAL', c.settled_on, NULL,
+        'Claim ' || c.claim_no || ' (' || lower(replace(c.kind, '_', ' ')) || ', VIN ' || c.vin || ') settled by the OEM'
+            || coalesce(', ' || c.settlement_ref, ''),
+        'warranty.claim', c.claim_id,
+        jsonb_build_array(finance.line(finance.posting_party_ledger('OEM', c.oem_id), c.settled_amount),
+                          finance.line(finance.ledger_key('WARRANTY_INCOME'), -c.settled_amount)));
+END
+$$;
+
+
+--
+-- Name: posting_party_ledger(text, integer); Type: FUNCTION; Schema: finance; Owner: -
+--
+
+CREATE FUNCTION finance.posting_party_ledger(p_kind text, p_id integer) RETURNS integer
+    LANGUAGE sql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$ SELECT finance.party_ledger(p_kind, p_id) $$;
 
 
 --
@@ -1733,6 +2307,94 @@ BEGIN
             USING ERRCODE = 'check_violation', CONSTRAINT = 'closed_month_open';
     END IF;
 END
+$$;
+
+
+--
+-- Name: sale_party(integer, integer); Type: FUNCTION; Schema: finance; Owner: -
+--
+
+CREATE FUNCTION finance.sale_party(p_booking integer, p_invoice integer) RETURNS integer
+    LANGUAGE sql
+    AS $$
+    SELECT CASE WHEN p_booking IS NOT NULL
+                THEN finance.posting_party_ledger('CUSTOMER',
+                         (SELECT customer_id FROM sales.booking WHERE booking_id = p_booking))
+                ELSE (SELECT finance.invoice_party(i.kind, i.customer_id) FROM billing.invoice i
+                       WHERE i.invoice_id = p_invoice) END
+$$;
+
+
+--
+-- Name: invoice_line; Type: TABLE; Schema: billing; Owner: -
+--
+
+CREATE TABLE billing.invoice_line (
+    invoice_id integer NOT NULL,
+    line_no smallint NOT NULL,
+    description text NOT NULL,
+    hsn_code text NOT NULL,
+    qty numeric(12,3) NOT NULL,
+    unit text DEFAULT 'NOS'::text NOT NULL,
+    unit_price numeric(14,2) NOT NULL,
+    price_includes_gst boolean NOT NULL,
+    discount numeric(14,2) DEFAULT 0 NOT NULL,
+    taxable_value numeric(14,2) NOT NULL,
+    gst_rate numeric(5,2) NOT NULL,
+    cgst numeric(14,2) NOT NULL,
+    sgst numeric(14,2) NOT NULL,
+    igst numeric(14,2) NOT NULL,
+    total numeric(14,2) NOT NULL,
+    part_id integer,
+    unit_id integer,
+    operation_code text,
+    coverage text DEFAULT 'CUSTOMER'::text NOT NULL,
+    claimable_value numeric(14,2) DEFAULT 0 NOT NULL,
+    plan_id integer,
+    plan_vin text,
+    CONSTRAINT invoice_line_adds_up CHECK ((total = (((taxable_value + cgst) + sgst) + igst))),
+    CONSTRAINT invoice_line_cgst_check CHECK ((cgst >= (0)::numeric)),
+    CONSTRAINT invoice_line_claimable_value_check CHECK ((claimable_value >= (0)::numeric)),
+    CONSTRAINT invoice_line_coverage_check CHECK ((coverage = ANY (ARRAY['CUSTOMER'::text, 'WARRANTY'::text, 'FREE_SERVICE'::text]))),
+    CONSTRAINT invoice_line_covered_no_charge CHECK (
+CASE
+    WHEN (coverage = 'CUSTOMER'::text) THEN (claimable_value = (0)::numeric)
+    ELSE ((taxable_value = (0)::numeric) AND (total = (0)::numeric) AND (discount = (0)::numeric))
+END),
+    CONSTRAINT invoice_line_description_check CHECK (((length(btrim(description)) >= 2) AND (length(btrim(description)) <= 300))),
+    CONSTRAINT invoice_line_discount_check CHECK ((discount >= (0)::numeric)),
+    CONSTRAINT invoice_line_gst_rate_check CHECK ((gst_rate >= (0)::numeric)),
+    CONSTRAINT invoice_line_halves CHECK ((abs((cgst - sgst)) <= 0.01)),
+    CONSTRAINT invoice_line_igst_check CHECK ((igst >= (0)::numeric)),
+    CONSTRAINT invoice_line_line_no_check CHECK (((line_no >= 1) AND (line_no <= 200))),
+    CONSTRAINT invoice_line_one_item CHECK (((part_id IS NULL) OR (unit_id IS NULL))),
+    CONSTRAINT invoice_line_one_kind_of_item CHECK ((num_nonnulls(part_id, unit_id, operation_code) <= 1)),
+    CONSTRAINT invoice_line_one_tax_kind CHECK (((igst = (0)::numeric) OR ((cgst = (0)::numeric) AND (sgst = (0)::numeric)))),
+    CONSTRAINT invoice_line_plan_alone CHECK (((plan_id IS NULL) OR ((part_id IS NULL) AND (unit_id IS NULL) AND (operation_code IS NULL) AND (coverage = 'CUSTOMER'::text) AND (qty = (1)::numeric)))),
+    CONSTRAINT invoice_line_plan_names_vin CHECK (((plan_id IS NULL) = (plan_vin IS NULL))),
+    CONSTRAINT invoice_line_plan_vin_check CHECK ((plan_vin ~ '^[A-HJ-NPR-Z0-9]{17}$'::text)),
+    CONSTRAINT invoice_line_qty_check CHECK ((qty > (0)::numeric)),
+    CONSTRAINT invoice_line_sgst_check CHECK ((sgst >= (0)::numeric)),
+    CONSTRAINT invoice_line_tax_at_rate CHECK ((abs((((cgst + sgst) + igst) - round(((taxable_value * gst_rate) / (100)::numeric), 2))) <= 0.01)),
+    CONSTRAINT invoice_line_taxable_value_check CHECK ((taxable_value >= (0)::numeric)),
+    CONSTRAINT invoice_line_unit_check CHECK ((unit ~ '^[A-Z]{2,5}$'::text)),
+    CONSTRAINT invoice_line_unit_price_check CHECK ((unit_price >= (0)::numeric))
+);
+
+
+--
+-- Name: sales_ledger_key(text, billing.invoice_line); Type: FUNCTION; Schema: finance; Owner: -
+--
+
+CREATE FUNCTION finance.sales_ledger_key(p_kind text, p_line billing.invoice_line) RETURNS text
+    LANGUAGE sql IMMUTABLE
+    AS $$
+    SELECT CASE WHEN p_kind = 'TRANSFER' THEN 'TRANSFER_OUT'
+                WHEN p_line.unit_id IS NOT NULL THEN 'SALES_VEHICLE'
+                WHEN p_line.plan_id IS NOT NULL THEN 'SALES_PLAN'
+                WHEN p_line.operation_code IS NOT NULL THEN 'SALES_LABOUR'
+                WHEN p_kind = 'VEHICLE' THEN 'SALES_ACCESSORY'
+                ELSE 'SALES_PARTS' END
 $$;
 
 
@@ -1994,45 +2656,12 @@ CREATE FUNCTION master.is_email(v text) RETURNS boolean
 
 
 --
--- Name: is_gstin(text); Type: FUNCTION; Schema: master; Owner: -
---
-
-CREATE FUNCTION master.is_gstin(v text) RETURNS boolean
-    LANGUAGE plpgsql IMMUTABLE STRICT PARALLEL SAFE
-    AS $_$
-DECLARE
-    alphabet constant text := '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ';
-    total integer := 0;
-    product integer;
-BEGIN
-    IF v !~ '^[0-9]{2}[A-Z]{5}[0-9]{4}[A-Z][1-9A-Z]Z[0-9A-Z]$' THEN
-        RETURN false;
-    END IF;
-    FOR i IN 1..14 LOOP
-        product := (strpos(alphabet, substr(v, i, 1)) - 1) * (CASE WHEN i % 2 = 0 THEN 2 ELSE 1 END);
-        total := total + product / 36 + product % 36;
-    END LOOP;
-    RETURN substr(alphabet, (36 - total % 36) % 36 + 1, 1) = substr(v, 15, 1);
-END
-$_$;
-
-
---
 -- Name: is_ifsc(text); Type: FUNCTION; Schema: master; Owner: -
 --
 
 CREATE FUNCTION master.is_ifsc(v text) RETURNS boolean
     LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
     AS $_$ SELECT v ~ '^[A-Z]{4}0[A-Z0-9]{6}$' $_$;
-
-
---
--- Name: is_mobile(text); Type: FUNCTION; Schema: master; Owner: -
---
-
-CREATE FUNCTION master.is_mobile(v text) RETURNS boolean
-    LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
-    AS $_$ SELECT v ~ '^[6-9][0-9]{9}$' $_$;
 
 
 --
@@ -2181,10 +2810,6 @@ CREATE FUNCTION master.works_across_branches(p_staff_id integer) RETURNS boolean
                       WHERE st.staff_id = p_staff_id AND st.is_active), false)
 $$;
 
-
-SET default_tablespace = '';
-
-SET default_table_access_method = heap;
 
 --
 -- Name: price_list; Type: TABLE; Schema: oem; Owner: -
@@ -4921,91 +5546,6 @@ ALTER TABLE audit.log ALTER COLUMN audit_id ADD GENERATED ALWAYS AS IDENTITY (
 
 
 --
--- Name: invoice; Type: TABLE; Schema: billing; Owner: -
---
-
-CREATE TABLE billing.invoice (
-    invoice_id integer NOT NULL,
-    invoice_no text NOT NULL,
-    branch_id integer NOT NULL,
-    invoice_date date NOT NULL,
-    kind text NOT NULL,
-    booking_id integer,
-    unit_id integer,
-    customer_id integer,
-    supplier_gstin text NOT NULL,
-    supplier_state_code character(2) NOT NULL,
-    buyer_name text NOT NULL,
-    buyer_address text,
-    buyer_state_code character(2),
-    buyer_gstin text,
-    buyer_mobile text,
-    delivery_address text,
-    place_of_supply character(2) NOT NULL,
-    pos_overridden boolean DEFAULT false NOT NULL,
-    pos_override_reason text,
-    reverse_charge boolean DEFAULT false NOT NULL,
-    taxable_value numeric(14,2) NOT NULL,
-    cgst numeric(14,2) NOT NULL,
-    sgst numeric(14,2) NOT NULL,
-    igst numeric(14,2) NOT NULL,
-    round_off numeric(4,2) NOT NULL,
-    grand_total numeric(14,2) NOT NULL,
-    tcs_rate numeric(5,3) DEFAULT 0 NOT NULL,
-    tcs_amount numeric(14,2) DEFAULT 0 NOT NULL,
-    amount_payable numeric(14,2) GENERATED ALWAYS AS ((grand_total + tcs_amount)) STORED,
-    irn text,
-    ack_no text,
-    ack_date timestamp with time zone,
-    signed_qr text,
-    idempotency_key uuid NOT NULL,
-    posted_by integer,
-    posted_at timestamp with time zone DEFAULT now() NOT NULL,
-    delivery_state_code character(2),
-    transfer_id integer,
-    service_vehicle text,
-    service_reference text,
-    CONSTRAINT invoice_ack_no_check CHECK ((ack_no ~ '^[0-9]{10,20}$'::text)),
-    CONSTRAINT invoice_adds_up CHECK ((grand_total = ((((taxable_value + cgst) + sgst) + igst) + round_off))),
-    CONSTRAINT invoice_b2b_state CHECK (((buyer_gstin IS NULL) OR ("left"(buyer_gstin, 2) = (buyer_state_code)::text))),
-    CONSTRAINT invoice_buyer_address_check CHECK ((length(buyer_address) <= 400)),
-    CONSTRAINT invoice_buyer_gstin_check CHECK (master.is_gstin(buyer_gstin)),
-    CONSTRAINT invoice_buyer_mobile_check CHECK (master.is_mobile(buyer_mobile)),
-    CONSTRAINT invoice_buyer_name_check CHECK (((length(btrim(buyer_name)) >= 2) AND (length(btrim(buyer_name)) <= 200))),
-    CONSTRAINT invoice_cgst_check CHECK ((cgst >= (0)::numeric)),
-    CONSTRAINT invoice_delivery_address_check CHECK ((length(delivery_address) <= 400)),
-    CONSTRAINT invoice_einvoice_complete CHECK ((((irn IS NULL) = (ack_no IS NULL)) AND ((irn IS NULL) = (ack_date IS NULL)))),
-    CONSTRAINT invoice_grand_total_check CHECK (((grand_total >= (0)::numeric) AND (grand_total = trunc(grand_total)))),
-    CONSTRAINT invoice_igst_check CHECK ((igst >= (0)::numeric)),
-    CONSTRAINT invoice_invoice_no_check CHECK ((invoice_no ~ '^[A-Z0-9/-]{1,16}$'::text)),
-    CONSTRAINT invoice_irn_check CHECK ((irn ~ '^[0-9a-f]{64}$'::text)),
-    CONSTRAINT invoice_job_sheet_no_charge CHECK (((kind <> 'JOB_SHEET'::text) OR ((taxable_value = (0)::numeric) AND (cgst = (0)::numeric) AND (sgst = (0)::numeric) AND (igst = (0)::numeric) AND (round_off = (0)::numeric) AND (grand_total = (0)::numeric)))),
-    CONSTRAINT invoice_kind_check CHECK ((kind = ANY (ARRAY['VEHICLE'::text, 'COUNTER'::text, 'TRANSFER'::text, 'SERVICE'::text, 'JOB_SHEET'::text]))),
-    CONSTRAINT invoice_override_reason CHECK ((pos_overridden = (pos_override_reason IS NOT NULL))),
-    CONSTRAINT invoice_pos_override_reason_check CHECK (((length(btrim(pos_override_reason)) >= 3) AND (length(btrim(pos_override_reason)) <= 200))),
-    CONSTRAINT invoice_round_off_check CHECK (((round_off >= '-0.49'::numeric) AND (round_off <= 0.50))),
-    CONSTRAINT invoice_service_details CHECK (((kind = ANY (ARRAY['SERVICE'::text, 'JOB_SHEET'::text])) OR ((service_vehicle IS NULL) AND (service_reference IS NULL)))),
-    CONSTRAINT invoice_service_has_customer CHECK (((kind <> ALL (ARRAY['SERVICE'::text, 'JOB_SHEET'::text])) OR (customer_id IS NOT NULL))),
-    CONSTRAINT invoice_service_reference_check CHECK (((length(btrim(service_reference)) >= 2) AND (length(btrim(service_reference)) <= 60))),
-    CONSTRAINT invoice_service_vehicle_check CHECK (((length(btrim(service_vehicle)) >= 2) AND (length(btrim(service_vehicle)) <= 200))),
-    CONSTRAINT invoice_sgst_check CHECK ((sgst >= (0)::numeric)),
-    CONSTRAINT invoice_signed_qr_check CHECK ((length(signed_qr) <= 4000)),
-    CONSTRAINT invoice_supplier_gstin_check CHECK (master.is_gstin(supplier_gstin)),
-    CONSTRAINT invoice_tax_heads CHECK (
-CASE
-    WHEN (place_of_supply = supplier_state_code) THEN (igst = (0)::numeric)
-    ELSE ((cgst = (0)::numeric) AND (sgst = (0)::numeric))
-END),
-    CONSTRAINT invoice_taxable_value_check CHECK ((taxable_value >= (0)::numeric)),
-    CONSTRAINT invoice_tcs_amount_check CHECK ((tcs_amount >= (0)::numeric)),
-    CONSTRAINT invoice_transfer CHECK (((kind = 'TRANSFER'::text) = (transfer_id IS NOT NULL))),
-    CONSTRAINT invoice_transfer_registered CHECK (((kind <> 'TRANSFER'::text) OR (buyer_gstin IS NOT NULL))),
-    CONSTRAINT invoice_vehicle_has_booking CHECK ((((kind = 'VEHICLE'::text) = (booking_id IS NOT NULL)) AND ((kind = 'VEHICLE'::text) = (unit_id IS NOT NULL)))),
-    CONSTRAINT invoice_vehicle_has_customer CHECK (((kind <> 'VEHICLE'::text) OR (customer_id IS NOT NULL)))
-);
-
-
---
 -- Name: receipt; Type: TABLE; Schema: billing; Owner: -
 --
 
@@ -5331,63 +5871,6 @@ ALTER TABLE billing.invoice ALTER COLUMN invoice_id ADD GENERATED ALWAYS AS IDEN
     NO MINVALUE
     NO MAXVALUE
     CACHE 1
-);
-
-
---
--- Name: invoice_line; Type: TABLE; Schema: billing; Owner: -
---
-
-CREATE TABLE billing.invoice_line (
-    invoice_id integer NOT NULL,
-    line_no smallint NOT NULL,
-    description text NOT NULL,
-    hsn_code text NOT NULL,
-    qty numeric(12,3) NOT NULL,
-    unit text DEFAULT 'NOS'::text NOT NULL,
-    unit_price numeric(14,2) NOT NULL,
-    price_includes_gst boolean NOT NULL,
-    discount numeric(14,2) DEFAULT 0 NOT NULL,
-    taxable_value numeric(14,2) NOT NULL,
-    gst_rate numeric(5,2) NOT NULL,
-    cgst numeric(14,2) NOT NULL,
-    sgst numeric(14,2) NOT NULL,
-    igst numeric(14,2) NOT NULL,
-    total numeric(14,2) NOT NULL,
-    part_id integer,
-    unit_id integer,
-    operation_code text,
-    coverage text DEFAULT 'CUSTOMER'::text NOT NULL,
-    claimable_value numeric(14,2) DEFAULT 0 NOT NULL,
-    plan_id integer,
-    plan_vin text,
-    CONSTRAINT invoice_line_adds_up CHECK ((total = (((taxable_value + cgst) + sgst) + igst))),
-    CONSTRAINT invoice_line_cgst_check CHECK ((cgst >= (0)::numeric)),
-    CONSTRAINT invoice_line_claimable_value_check CHECK ((claimable_value >= (0)::numeric)),
-    CONSTRAINT invoice_line_coverage_check CHECK ((coverage = ANY (ARRAY['CUSTOMER'::text, 'WARRANTY'::text, 'FREE_SERVICE'::text]))),
-    CONSTRAINT invoice_line_covered_no_charge CHECK (
-CASE
-    WHEN (coverage = 'CUSTOMER'::text) THEN (claimable_value = (0)::numeric)
-    ELSE ((taxable_value = (0)::numeric) AND (total = (0)::numeric) AND (discount = (0)::numeric))
-END),
-    CONSTRAINT invoice_line_description_check CHECK (((length(btrim(description)) >= 2) AND (length(btrim(description)) <= 300))),
-    CONSTRAINT invoice_line_discount_check CHECK ((discount >= (0)::numeric)),
-    CONSTRAINT invoice_line_gst_rate_check CHECK ((gst_rate >= (0)::numeric)),
-    CONSTRAINT invoice_line_halves CHECK ((abs((cgst - sgst)) <= 0.01)),
-    CONSTRAINT invoice_line_igst_check CHECK ((igst >= (0)::numeric)),
-    CONSTRAINT invoice_line_line_no_check CHECK (((line_no >= 1) AND (line_no <= 200))),
-    CONSTRAINT invoice_line_one_item CHECK (((part_id IS NULL) OR (unit_id IS NULL))),
-    CONSTRAINT invoice_line_one_kind_of_item CHECK ((num_nonnulls(part_id, unit_id, operation_code) <= 1)),
-    CONSTRAINT invoice_line_one_tax_kind CHECK (((igst = (0)::numeric) OR ((cgst = (0)::numeric) AND (sgst = (0)::numeric)))),
-    CONSTRAINT invoice_line_plan_alone CHECK (((plan_id IS NULL) OR ((part_id IS NULL) AND (unit_id IS NULL) AND (operation_code IS NULL) AND (coverage = 'CUSTOMER'::text) AND (qty = (1)::numeric)))),
-    CONSTRAINT invoice_line_plan_names_vin CHECK (((plan_id IS NULL) = (plan_vin IS NULL))),
-    CONSTRAINT invoice_line_plan_vin_check CHECK ((plan_vin ~ '^[A-HJ-NPR-Z0-9]{17}$'::text)),
-    CONSTRAINT invoice_line_qty_check CHECK ((qty > (0)::numeric)),
-    CONSTRAINT invoice_line_sgst_check CHECK ((sgst >= (0)::numeric)),
-    CONSTRAINT invoice_line_tax_at_rate CHECK ((abs((((cgst + sgst) + igst) - round(((taxable_value * gst_rate) / (100)::numeric), 2))) <= 0.01)),
-    CONSTRAINT invoice_line_taxable_value_check CHECK ((taxable_value >= (0)::numeric)),
-    CONSTRAINT invoice_line_unit_check CHECK ((unit ~ '^[A-Z]{2,5}$'::text)),
-    CONSTRAINT invoice_line_unit_price_check CHECK ((unit_price >= (0)::numeric))
 );
 
 
@@ -11759,6 +12242,20 @@ CREATE TRIGGER credit_note_post BEFORE INSERT ON billing.credit_note FOR EACH RO
 
 
 --
+-- Name: credit_note credit_note_voucher; Type: TRIGGER; Schema: billing; Owner: -
+--
+
+CREATE TRIGGER credit_note_voucher AFTER INSERT ON billing.credit_note FOR EACH ROW EXECUTE FUNCTION finance.document_posts_voucher('credit_note_id');
+
+
+--
+-- Name: credit_note credit_note_z_period_open; Type: TRIGGER; Schema: billing; Owner: -
+--
+
+CREATE TRIGGER credit_note_z_period_open BEFORE INSERT ON billing.credit_note FOR EACH ROW EXECUTE FUNCTION finance.refuse_closed_month('note_date', 'branch_id', 'This credit note');
+
+
+--
 -- Name: invoice invoice_a_transfer; Type: TRIGGER; Schema: billing; Owner: -
 --
 
@@ -11822,6 +12319,20 @@ CREATE TRIGGER invoice_post BEFORE INSERT ON billing.invoice FOR EACH ROW EXECUT
 
 
 --
+-- Name: invoice invoice_voucher; Type: TRIGGER; Schema: billing; Owner: -
+--
+
+CREATE CONSTRAINT TRIGGER invoice_voucher AFTER INSERT ON billing.invoice DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION finance.document_posts_voucher('invoice_id');
+
+
+--
+-- Name: invoice invoice_z_period_open; Type: TRIGGER; Schema: billing; Owner: -
+--
+
+CREATE TRIGGER invoice_z_period_open BEFORE INSERT ON billing.invoice FOR EACH ROW EXECUTE FUNCTION finance.refuse_closed_month('invoice_date', 'branch_id', 'This invoice');
+
+
+--
 -- Name: receipt receipt_balance_kept; Type: TRIGGER; Schema: billing; Owner: -
 --
 
@@ -11843,6 +12354,20 @@ CREATE TRIGGER receipt_post BEFORE INSERT ON billing.receipt FOR EACH ROW EXECUT
 
 
 --
+-- Name: receipt receipt_voucher; Type: TRIGGER; Schema: billing; Owner: -
+--
+
+CREATE TRIGGER receipt_voucher AFTER INSERT ON billing.receipt FOR EACH ROW EXECUTE FUNCTION finance.document_posts_voucher('receipt_id');
+
+
+--
+-- Name: receipt receipt_z_period_open; Type: TRIGGER; Schema: billing; Owner: -
+--
+
+CREATE TRIGGER receipt_z_period_open BEFORE INSERT ON billing.receipt FOR EACH ROW EXECUTE FUNCTION finance.refuse_closed_month('receipt_date', 'branch_id', 'This receipt');
+
+
+--
 -- Name: refund refund_balance_kept; Type: TRIGGER; Schema: billing; Owner: -
 --
 
@@ -11861,6 +12386,20 @@ CREATE TRIGGER refund_is_permanent BEFORE DELETE OR UPDATE ON billing.refund FOR
 --
 
 CREATE TRIGGER refund_post BEFORE INSERT ON billing.refund FOR EACH ROW EXECUTE FUNCTION billing.post_refund();
+
+
+--
+-- Name: refund refund_voucher; Type: TRIGGER; Schema: billing; Owner: -
+--
+
+CREATE TRIGGER refund_voucher AFTER INSERT ON billing.refund FOR EACH ROW EXECUTE FUNCTION finance.document_posts_voucher('refund_id');
+
+
+--
+-- Name: refund refund_z_period_open; Type: TRIGGER; Schema: billing; Owner: -
+--
+
+CREATE TRIGGER refund_z_period_open BEFORE INSERT ON billing.refund FOR EACH ROW EXECUTE FUNCTION finance.refuse_closed_month('refund_date', 'branch_id', 'This refund');
 
 
 --
@@ -12064,6 +12603,13 @@ CREATE TRIGGER audit_log_change AFTER INSERT OR DELETE OR UPDATE ON insurance.po
 --
 
 CREATE TRIGGER policy_check BEFORE INSERT OR UPDATE OF booking_id, unit_id, customer_id ON insurance.policy FOR EACH ROW EXECUTE FUNCTION insurance.check_policy();
+
+
+--
+-- Name: policy policy_voucher; Type: TRIGGER; Schema: insurance; Owner: -
+--
+
+CREATE TRIGGER policy_voucher AFTER INSERT OR UPDATE OF commission_received_on ON insurance.policy FOR EACH ROW WHEN ((new.commission_received_on IS NOT NULL)) EXECUTE FUNCTION finance.document_posts_voucher_once('policy_id');
 
 
 --
@@ -12452,6 +12998,20 @@ CREATE TRIGGER purchase_invoice_tax_heads BEFORE INSERT OR UPDATE ON procurement
 
 
 --
+-- Name: purchase_invoice purchase_invoice_voucher; Type: TRIGGER; Schema: procurement; Owner: -
+--
+
+CREATE CONSTRAINT TRIGGER purchase_invoice_voucher AFTER INSERT ON procurement.purchase_invoice DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION finance.document_posts_voucher('pinv_id');
+
+
+--
+-- Name: purchase_invoice purchase_invoice_z_period_open; Type: TRIGGER; Schema: procurement; Owner: -
+--
+
+CREATE TRIGGER purchase_invoice_z_period_open BEFORE INSERT ON procurement.purchase_invoice FOR EACH ROW EXECUTE FUNCTION finance.refuse_closed_month('invoice_date', 'branch_id', 'This purchase invoice');
+
+
+--
 -- Name: purchase_order purchase_order_change; Type: TRIGGER; Schema: procurement; Owner: -
 --
 
@@ -12477,6 +13037,20 @@ CREATE TRIGGER supplier_payment_is_permanent BEFORE DELETE OR UPDATE ON procurem
 --
 
 CREATE TRIGGER supplier_payment_not_over BEFORE INSERT ON procurement.supplier_payment FOR EACH ROW EXECUTE FUNCTION procurement.check_not_overpaid();
+
+
+--
+-- Name: supplier_payment supplier_payment_voucher; Type: TRIGGER; Schema: procurement; Owner: -
+--
+
+CREATE TRIGGER supplier_payment_voucher AFTER INSERT ON procurement.supplier_payment FOR EACH ROW EXECUTE FUNCTION finance.document_posts_voucher('payment_id');
+
+
+--
+-- Name: supplier_payment supplier_payment_z_period_open; Type: TRIGGER; Schema: procurement; Owner: -
+--
+
+CREATE TRIGGER supplier_payment_z_period_open BEFORE INSERT ON procurement.supplier_payment FOR EACH ROW EXECUTE FUNCTION finance.refuse_closed_month('paid_on', 'branch_id', 'This payment');
 
 
 --
@@ -12764,6 +13338,13 @@ CREATE TRIGGER registration_needed BEFORE INSERT OR UPDATE ON sales.registration
 --
 
 CREATE TRIGGER subsidy_claim_listed BEFORE INSERT OR UPDATE OF booking_id, branch_id, booking_no, booking_cancelled, listed_on ON sales.subsidy_claim FOR EACH ROW EXECUTE FUNCTION sales.list_subsidy_claim();
+
+
+--
+-- Name: subsidy_claim subsidy_claim_voucher; Type: TRIGGER; Schema: sales; Owner: -
+--
+
+CREATE TRIGGER subsidy_claim_voucher AFTER INSERT OR UPDATE OF credited_on ON sales.subsidy_claim FOR EACH ROW WHEN ((new.credited_on IS NOT NULL)) EXECUTE FUNCTION finance.document_posts_voucher_once('booking_id');
 
 
 --
@@ -13275,6 +13856,13 @@ CREATE TRIGGER claim_status_recorded AFTER INSERT OR UPDATE OF status ON warrant
 --
 
 CREATE TRIGGER claim_take_number BEFORE INSERT ON warranty.claim FOR EACH ROW EXECUTE FUNCTION warranty.number_claim();
+
+
+--
+-- Name: claim claim_voucher; Type: TRIGGER; Schema: warranty; Owner: -
+--
+
+CREATE TRIGGER claim_voucher AFTER UPDATE OF status ON warranty.claim FOR EACH ROW WHEN (((new.status = 'SETTLED'::text) AND (old.status <> 'SETTLED'::text))) EXECUTE FUNCTION finance.document_posts_voucher('claim_id');
 
 
 --
