@@ -16,6 +16,7 @@ import pytest
 import sqlalchemy as sa
 from builders import refused, row, scalar
 from conftest import login
+from test_cli import _migrated_template, run, showroom_db  # noqa: F401 (fixtures)
 
 from webapp.billing import api as billing_api
 from webapp.billing import posting
@@ -451,3 +452,41 @@ def test_the_backfill_posts_each_missing_voucher_once_and_skips_a_closed_month(c
     checked(conn)
     assert voucher(conn, "billing.receipt", old)["lines"] == {"CASH": M("5000.00"), f"CUSTOMER:{s.customer_id}": M("-5000.00")}
     assert count_vouchers(conn, "billing.receipt", old) == 1
+
+
+# ----------------------------------------------------------------------------- the command and the demo
+
+
+def test_the_demo_s_documents_post_their_vouchers_and_books_backfill_then_posts_nothing(showroom_db):
+    app, engine = showroom_db
+    assert run(app, "seed-demo").exit_code == 0
+    with engine.connect() as conn:
+        kinds = set(conn.execute(sa.text("SELECT DISTINCT source_table FROM finance.voucher")).scalars())
+        missing = conn.execute(sa.text("SELECT count(*) FROM finance.documents_without_voucher()")).scalar()
+        unbalanced = conn.execute(sa.text("""SELECT count(*) FROM (SELECT voucher_id FROM finance.voucher_line
+                                              GROUP BY voucher_id HAVING sum(debit) <> sum(credit)) x""")).scalar()
+    assert {"billing.invoice", "billing.receipt"} <= kinds
+    assert (missing, unbalanced) == (0, 0)
+    result = run(app, "books", "backfill")
+    assert result.exit_code == 0, result.output
+    assert "every document has its voucher: nothing to post" in result.output
+    # a receipt loaded with its trigger off (as an older showroom's documents are) is posted by the command, once
+    with engine.begin() as conn:
+        booking = conn.execute(sa.text("""SELECT booking_id FROM billing.booking_balance
+                                           WHERE stage NOT IN ('CANCELLED', 'DELIVERED') AND due - received >= 1
+                                           ORDER BY booking_id LIMIT 1""")).scalar()
+        conn.execute(sa.text("ALTER TABLE billing.receipt DISABLE TRIGGER receipt_voucher"))
+        receipt = conn.execute(sa.text("""
+            INSERT INTO billing.receipt (receipt_no, branch_id, receipt_date, booking_id, received_from, mode, amount,
+                                         idempotency_key)
+            VALUES ('', 0, (now() AT TIME ZONE 'Asia/Kolkata')::date, :b, 'Customer', 'CASH', 1, gen_random_uuid())
+            RETURNING receipt_id"""), {"b": booking}).scalar()
+        conn.execute(sa.text("ALTER TABLE billing.receipt ENABLE TRIGGER receipt_voucher"))
+    assert receipt
+    posted = run(app, "books", "backfill")
+    assert posted.exit_code == 0, posted.output
+    assert "receipts: 1 posted" in posted.output and "1 vouchers posted" in posted.output
+    assert "nothing to post" in run(app, "books", "backfill").output
+    with engine.connect() as conn:
+        assert conn.execute(sa.text("SELECT count(*) FROM finance.voucher WHERE source_table = 'billing.receipt' "
+                                    "AND source_id = :r"), {"r": receipt}).scalar() == 1

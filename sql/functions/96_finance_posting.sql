@@ -379,11 +379,11 @@ $$;
 DROP TRIGGER IF EXISTS invoice_voucher ON billing.invoice;
 CREATE CONSTRAINT TRIGGER invoice_voucher AFTER INSERT ON billing.invoice
     DEFERRABLE INITIALLY DEFERRED
-    FOR EACH ROW EXECUTE FUNCTION finance.document_posts_voucher('invoice_id');
+    FOR EACH ROW EXECUTE FUNCTION finance.document_posts_voucher_once('invoice_id');
 DROP TRIGGER IF EXISTS purchase_invoice_voucher ON procurement.purchase_invoice;
 CREATE CONSTRAINT TRIGGER purchase_invoice_voucher AFTER INSERT ON procurement.purchase_invoice
     DEFERRABLE INITIALLY DEFERRED
-    FOR EACH ROW EXECUTE FUNCTION finance.document_posts_voucher('pinv_id');
+    FOR EACH ROW EXECUTE FUNCTION finance.document_posts_voucher_once('pinv_id');
 CREATE OR REPLACE TRIGGER credit_note_voucher AFTER INSERT ON billing.credit_note
     FOR EACH ROW EXECUTE FUNCTION finance.document_posts_voucher('credit_note_id');
 CREATE OR REPLACE TRIGGER receipt_voucher AFTER INSERT ON billing.receipt

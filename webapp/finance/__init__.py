@@ -7,3 +7,11 @@ named there."""
 from flask import Blueprint
 
 bp = Blueprint("finance", __name__, url_prefix="/finance")
+
+
+@bp.record_once
+def _add_books_command(state) -> None:
+    """`flask --app wsgi books backfill`: the vouchers of documents that have none."""
+    from .cli import books_group
+
+    state.app.cli.add_command(books_group)
