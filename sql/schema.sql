@@ -1445,26 +1445,272 @@ CREATE FUNCTION finance.backfill_vouchers() RETURNS TABLE(document text, posted 
     LANGUAGE plpgsql
     AS $$
 DECLARE
-    d record;
-    counts jsonb := '{}';
-    what text;
+    k record;
+    unbalanced text;
 BEGIN
-    -- in date order, so the vouchers numbered from a series (purchases, payments) number as they fell
-    FOR d IN SELECT * FROM finance.documents_without_voucher() w ORDER BY w.on_date, w.source_table, w.source_id LOOP
-        IF finance.month_is_closed(d.branch_id, d.on_date) THEN
-            what := 'skipped';
-        ELSIF finance.post_voucher_of(d.source_table, d.source_id) IS NULL THEN
-            what := 'nothing';
-        ELSE
-            what := 'posted';
-        END IF;
-        counts := jsonb_set(counts, ARRAY[d.source_table],
-                            coalesce(counts -> d.source_table, '{"posted": 0, "nothing": 0, "skipped": 0}')
-                            || jsonb_build_object(what, coalesce((counts -> d.source_table ->> what)::integer, 0) + 1));
-    END LOOP;
+    DROP TABLE IF EXISTS backfill_doc, backfill_line;
+    CREATE TEMP TABLE backfill_doc ON COMMIT DROP AS
+    SELECT w.*, finance.month_is_closed(w.branch_id, w.on_date) AS closed,
+           NULL::text AS voucher_type, NULL::text AS voucher_no, NULL::text AS narration, NULL::text AS series
+      FROM finance.documents_without_voucher() w;
+    CREATE TEMP TABLE backfill_line (source_table text, source_id bigint, ord integer, ledger_id integer,
+                                     amount numeric) ON COMMIT DROP;
+    CREATE INDEX ON backfill_doc (source_table, source_id);
+
+    -- The keys of the system ledgers, once.
+    SELECT finance.ledger_key('CASH') AS cash, finance.ledger_key('EXCHANGE_VEHICLE') AS exchange,
+           finance.ledger_key('SUBSIDY_RECEIVABLE') AS subsidy, finance.ledger_key('INTER_BRANCH') AS inter_branch,
+           finance.ledger_key('COUNTER_CUSTOMERS') AS walk_in, finance.ledger_key('OUTPUT_CGST') AS out_cgst,
+           finance.ledger_key('OUTPUT_SGST') AS out_sgst, finance.ledger_key('OUTPUT_IGST') AS out_igst,
+           finance.ledger_key('TCS_PAYABLE') AS tcs, finance.ledger_key('ROUND_OFF') AS round_off,
+           finance.ledger_key('CANCELLATION_INCOME') AS cancellation, finance.ledger_key('PURCHASE_VEHICLE') AS buy_vehicle,
+           finance.ledger_key('PURCHASE_PARTS') AS buy_parts, finance.ledger_key('INPUT_CGST') AS in_cgst,
+           finance.ledger_key('INPUT_SGST') AS in_sgst, finance.ledger_key('INPUT_IGST') AS in_igst,
+           finance.ledger_key('WARRANTY_INCOME') AS warranty, finance.ledger_key('INSURANCE_COMMISSION') AS commission
+      INTO k;
+
+    -- The party ledgers the vouchers need, made first (finance.party_ledger's names: the customer's
+    -- name and mobile, the id added when that is taken).
+    INSERT INTO finance.ledger (name, group_id, branch_id, customer_id, gstin)
+    SELECT CASE WHEN x.n > 1 OR finance.ledger_name_taken(x.name) THEN x.name || ' #' || x.customer_id ELSE x.name END,
+           (SELECT group_id FROM finance.account_group WHERE name = 'Sundry Debtors'), x.branch_id, x.customer_id, x.gstin
+      FROM (SELECT c.customer_id, c.branch_id, c.gstin,
+                   left(regexp_replace(c.name || ' - ' || c.mobile, '[<>]', '', 'g'), 100) AS name,
+                   row_number() OVER (PARTITION BY lower(left(regexp_replace(c.name || ' - ' || c.mobile, '[<>]', '', 'g'), 100))
+                                      ORDER BY c.customer_id) AS n
+              FROM master.customer c
+             WHERE c.customer_id IN (SELECT i.customer_id FROM backfill_doc d JOIN billing.invoice i ON i.invoice_id = d.source_id
+                                      WHERE d.source_table = 'billing.invoice' AND i.kind <> 'TRANSFER'
+                                     UNION
+                                     SELECT i.customer_id FROM backfill_doc d JOIN billing.credit_note cn ON cn.credit_note_id = d.source_id
+                                       JOIN billing.invoice i ON i.invoice_id = cn.invoice_id
+                                      WHERE d.source_table = 'billing.credit_note'
+                                     UNION
+                                     SELECT coalesce(b.customer_id, i.customer_id)
+                                       FROM backfill_doc d
+                                       LEFT JOIN billing.receipt r ON d.source_table = 'billing.receipt' AND r.receipt_id = d.source_id
+                                       LEFT JOIN billing.refund f ON d.source_table = 'billing.refund' AND f.refund_id = d.source_id
+                                       LEFT JOIN sales.booking b ON b.booking_id = coalesce(r.booking_id, f.booking_id)
+                                       LEFT JOIN billing.invoice i ON i.invoice_id = coalesce(r.invoice_id, f.invoice_id)
+                                      WHERE d.source_table IN ('billing.receipt', 'billing.refund'))
+               AND NOT EXISTS (SELECT 1 FROM finance.ledger l WHERE l.customer_id = c.customer_id)) x;
+    PERFORM finance.party_ledger('OEM', o.oem_id)
+       FROM (SELECT p.oem_id FROM backfill_doc d JOIN procurement.purchase_invoice p ON p.pinv_id = d.source_id
+              WHERE d.source_table = 'procurement.purchase_invoice'
+             UNION
+             SELECT p.oem_id FROM backfill_doc d JOIN procurement.supplier_payment sp ON sp.payment_id = d.source_id
+               JOIN procurement.purchase_invoice p ON p.pinv_id = sp.pinv_id
+              WHERE d.source_table = 'procurement.supplier_payment'
+             UNION
+             SELECT m.oem_id FROM backfill_doc d JOIN sales.booking b ON b.booking_id = d.source_id
+               JOIN oem.variant v ON v.variant_id = b.variant_id JOIN oem.model m ON m.model_id = v.model_id
+              WHERE d.source_table = 'sales.subsidy_claim'
+             UNION
+             SELECT c.oem_id FROM backfill_doc d JOIN warranty.claim c ON c.claim_id = d.source_id
+              WHERE d.source_table = 'warranty.claim') o
+      WHERE NOT EXISTS (SELECT 1 FROM finance.ledger l WHERE l.oem_id = o.oem_id);
+
+    -- Invoices (sign 1) and credit notes (sign -1): the party, the sales ledgers by key, the taxes.
+    WITH inv AS (
+        SELECT d.source_table, d.source_id, 1 AS sign, i.invoice_id, i.kind, i.customer_id, i.grand_total, i.tcs_amount,
+               i.cgst, i.sgst, i.igst, i.round_off
+          FROM backfill_doc d JOIN billing.invoice i ON i.invoice_id = d.source_id
+         WHERE d.source_table = 'billing.invoice' AND NOT d.closed
+        UNION ALL
+        SELECT d.source_table, d.source_id, -1, i.invoice_id, i.kind, i.customer_id, cn.grand_total, cn.tcs_amount,
+               cn.cgst, cn.sgst, cn.igst, cn.round_off
+          FROM backfill_doc d JOIN billing.credit_note cn ON cn.credit_note_id = d.source_id
+          JOIN billing.invoice i ON i.invoice_id = cn.invoice_id
+         WHERE d.source_table = 'billing.credit_note' AND NOT d.closed)
+    INSERT INTO backfill_line (source_table, source_id, ord, ledger_id, amount)
+    SELECT inv.source_table, inv.source_id, 1,
+           CASE WHEN inv.kind = 'TRANSFER' THEN k.inter_branch WHEN inv.customer_id IS NULL THEN k.walk_in
+                ELSE (SELECT l.ledger_id FROM finance.ledger l WHERE l.customer_id = inv.customer_id) END,
+           inv.sign * (inv.grand_total + inv.tcs_amount)
+      FROM inv
+    UNION ALL
+    SELECT inv.source_table, inv.source_id, 100 + s.rank, finance.ledger_key(s.key), -inv.sign * s.taxable
+      FROM inv
+      CROSS JOIN LATERAL (SELECT g.key, g.taxable, rank() OVER (ORDER BY g.key) AS rank
+                            FROM (SELECT finance.sales_ledger_key(inv.kind, l) AS key, sum(l.taxable_value) AS taxable
+                                    FROM billing.invoice_line l WHERE l.invoice_id = inv.invoice_id GROUP BY 1) g) s
+    UNION ALL
+    SELECT inv.source_table, inv.source_id, t.ord, t.ledger_id, -inv.sign * t.amount
+      FROM inv CROSS JOIN LATERAL (VALUES (200, k.out_cgst, inv.cgst), (201, k.out_sgst, inv.sgst), (202, k.out_igst, inv.igst),
+                                          (203, k.tcs, inv.tcs_amount), (204, k.round_off, inv.round_off)) t (ord, ledger_id, amount);
+
+    -- Receipts and refunds: the money ledger and the party.
+    WITH money AS (
+        SELECT d.source_table, d.source_id, r.branch_id, r.mode, r.amount, 0::numeric AS charge, r.booking_id, r.invoice_id
+          FROM backfill_doc d JOIN billing.receipt r ON r.receipt_id = d.source_id
+         WHERE d.source_table = 'billing.receipt' AND NOT d.closed
+        UNION ALL
+        SELECT d.source_table, d.source_id, f.branch_id, f.mode, f.amount, f.cancellation_charge, f.booking_id, f.invoice_id
+          FROM backfill_doc d JOIN billing.refund f ON f.refund_id = d.source_id
+         WHERE d.source_table = 'billing.refund' AND NOT d.closed),
+    party AS (
+        SELECT m.*, CASE m.mode WHEN 'CASH' THEN k.cash WHEN 'EXCHANGE' THEN k.exchange WHEN 'SUBSIDY' THEN k.subsidy
+                                ELSE finance.bank_ledger_for(m.branch_id) END AS money_ledger,
+               CASE WHEN m.booking_id IS NOT NULL
+                    THEN (SELECT l.ledger_id FROM sales.booking b JOIN finance.ledger l ON l.customer_id = b.customer_id
+                           WHERE b.booking_id = m.booking_id)
+                    ELSE (SELECT CASE WHEN i.kind = 'TRANSFER' THEN k.inter_branch WHEN i.customer_id IS NULL THEN k.walk_in
+                                      ELSE (SELECT l.ledger_id FROM finance.ledger l WHERE l.customer_id = i.customer_id) END
+                            FROM billing.invoice i WHERE i.invoice_id = m.invoice_id) END AS party_ledger
+          FROM money m)
+    INSERT INTO backfill_line (source_table, source_id, ord, ledger_id, amount)
+    SELECT p.source_table, p.source_id, t.ord, t.ledger_id, t.amount
+      FROM party p
+     CROSS JOIN LATERAL (
+         SELECT * FROM (VALUES (1, p.money_ledger, p.amount), (2, p.party_ledger, -p.amount)) v (ord, ledger_id, amount)
+          WHERE p.source_table = 'billing.receipt'
+         UNION ALL
+         SELECT * FROM (VALUES (1, p.party_ledger, p.amount + p.charge), (2, p.money_ledger, -p.amount),
+                               (3, k.cancellation, -p.charge)) v (ord, ledger_id, amount)
+          WHERE p.source_table = 'billing.refund') t;
+
+    -- Purchases (split by what their goods receipts hold at cost) and payments to the OEM.
+    WITH pinv AS (
+        SELECT d.source_id, p.*, (SELECT l.ledger_id FROM finance.ledger l WHERE l.oem_id = p.oem_id) AS oem_ledger,
+               coalesce((SELECT sum(u.purchase_cost) FROM procurement.purchase_invoice_grn g
+                           JOIN procurement.grn_vehicle gv ON gv.grn_id = g.grn_id
+                           JOIN inventory.vehicle_unit u ON u.unit_id = gv.unit_id WHERE g.pinv_id = p.pinv_id), 0) AS vehicles,
+               coalesce((SELECT sum(gp.qty * gp.unit_cost) FROM procurement.purchase_invoice_grn g
+                           JOIN procurement.grn_part gp ON gp.grn_id = g.grn_id WHERE g.pinv_id = p.pinv_id), 0) AS parts
+          FROM backfill_doc d JOIN procurement.purchase_invoice p ON p.pinv_id = d.source_id
+         WHERE d.source_table = 'procurement.purchase_invoice' AND NOT d.closed),
+    split AS (
+        SELECT pinv.*, CASE WHEN vehicles + parts = 0 THEN taxable_value
+                            ELSE round(taxable_value * parts / (vehicles + parts), 2) END AS to_parts FROM pinv)
+    INSERT INTO backfill_line (source_table, source_id, ord, ledger_id, amount)
+    SELECT 'procurement.purchase_invoice', s.source_id, t.ord, t.ledger_id, t.amount
+      FROM split s CROSS JOIN LATERAL (VALUES (1, k.buy_vehicle, s.taxable_value - s.to_parts), (2, k.buy_parts, s.to_parts),
+                                              (3, k.in_cgst, s.cgst), (4, k.in_sgst, s.sgst), (5, k.in_igst, s.igst),
+                                              (6, k.round_off, s.round_off), (7, s.oem_ledger, -s.total)) t (ord, ledger_id, amount);
+    INSERT INTO backfill_line (source_table, source_id, ord, ledger_id, amount)
+    SELECT 'procurement.supplier_payment', d.source_id, t.ord, t.ledger_id, t.amount
+      FROM backfill_doc d JOIN procurement.supplier_payment sp ON sp.payment_id = d.source_id
+      JOIN procurement.purchase_invoice p ON p.pinv_id = sp.pinv_id
+     CROSS JOIN LATERAL (VALUES (1, (SELECT l.ledger_id FROM finance.ledger l WHERE l.oem_id = p.oem_id), sp.amount),
+                                (2, CASE sp.mode WHEN 'CASH' THEN k.cash ELSE finance.bank_ledger_for(sp.branch_id) END,
+                                 -sp.amount)) t (ord, ledger_id, amount)
+     WHERE d.source_table = 'procurement.supplier_payment' AND NOT d.closed;
+
+    -- The OEM's subsidy credits and claim settlements; commissions received.
+    INSERT INTO backfill_line (source_table, source_id, ord, ledger_id, amount)
+    SELECT 'sales.subsidy_claim', d.source_id, t.ord, t.ledger_id, t.amount
+      FROM backfill_doc d JOIN sales.subsidy_claim sc ON sc.booking_id = d.source_id
+      JOIN sales.booking b ON b.booking_id = sc.booking_id JOIN oem.variant v ON v.variant_id = b.variant_id
+      JOIN oem.model m ON m.model_id = v.model_id
+     CROSS JOIN LATERAL (VALUES (1, (SELECT l.ledger_id FROM finance.ledger l WHERE l.oem_id = m.oem_id), sc.credited_amount),
+                                (2, k.subsidy, -sc.credited_amount)) t (ord, ledger_id, amount)
+     WHERE d.source_table = 'sales.subsidy_claim' AND NOT d.closed
+    UNION ALL
+    SELECT 'warranty.claim', d.source_id, t.ord, t.ledger_id, t.amount
+      FROM backfill_doc d JOIN warranty.claim c ON c.claim_id = d.source_id
+     CROSS JOIN LATERAL (VALUES (1, (SELECT l.ledger_id FROM finance.ledger l WHERE l.oem_id = c.oem_id), c.settled_amount),
+                                (2, k.warranty, -c.settled_amount)) t (ord, ledger_id, amount)
+     WHERE d.source_table = 'warranty.claim' AND NOT d.closed
+    UNION ALL
+    SELECT 'insurance.policy', d.source_id, t.ord, t.ledger_id, t.amount
+      FROM backfill_doc d JOIN insurance.policy p ON p.policy_id = d.source_id
+     CROSS JOIN LATERAL (VALUES (1, finance.bank_ledger_for(p.branch_id), p.commission_amount),
+                                (2, k.commission, -p.commission_amount)) t (ord, ledger_id, amount)
+     WHERE d.source_table = 'insurance.policy' AND NOT d.closed;
+
+    DELETE FROM backfill_line WHERE round(amount, 2) = 0;
+    CREATE INDEX ON backfill_line (source_table, source_id);
+    ANALYZE backfill_doc, backfill_line;
+
+    -- The headers, as the posting functions write them.
+    UPDATE backfill_doc d SET voucher_type = h.voucher_type, voucher_no = h.voucher_no, narration = left(h.narration, 500),
+                              series = h.series
+      FROM (SELECT d2.source_table, d2.source_id, x.*
+              FROM backfill_doc d2
+             CROSS JOIN LATERAL (
+                 SELECT 'SALES' AS voucher_type, i.invoice_no AS voucher_no, NULL AS series,
+                        CASE i.kind WHEN 'VEHICLE' THEN 'Vehicle invoice' WHEN 'COUNTER' THEN 'Counter sale'
+                                    WHEN 'SERVICE' THEN 'Service invoice' ELSE 'Stock transfer invoice' END
+                            || ' to ' || i.buyer_name AS narration
+                   FROM billing.invoice i WHERE d2.source_table = 'billing.invoice' AND i.invoice_id = d2.source_id
+                 UNION ALL
+                 SELECT 'CREDIT_NOTE', cn.credit_note_no, NULL, 'Credit note against ' || i.invoice_no || ': ' || cn.reason
+                   FROM billing.credit_note cn JOIN billing.invoice i ON i.invoice_id = cn.invoice_id
+                  WHERE d2.source_table = 'billing.credit_note' AND cn.credit_note_id = d2.source_id
+                 UNION ALL
+                 SELECT CASE WHEN r.mode IN ('EXCHANGE', 'SUBSIDY') THEN 'JOURNAL' ELSE 'RECEIPT' END, r.receipt_no, NULL,
+                        CASE r.mode WHEN 'FINANCE' THEN 'Finance disbursement' WHEN 'EXCHANGE' THEN 'Exchange vehicle taken'
+                                    WHEN 'SUBSIDY' THEN 'PM E-DRIVE subsidy credited to the sale' ELSE 'Received' END
+                            || ' from ' || r.received_from || coalesce(' (' || r.reference || ')', '')
+                   FROM billing.receipt r WHERE d2.source_table = 'billing.receipt' AND r.receipt_id = d2.source_id
+                 UNION ALL
+                 SELECT CASE WHEN f.amount > 0 THEN 'PAYMENT' ELSE 'JOURNAL' END, f.refund_no, NULL,
+                        'Refund to ' || f.paid_to || ': ' || f.reason
+                   FROM billing.refund f WHERE d2.source_table = 'billing.refund' AND f.refund_id = d2.source_id
+                 UNION ALL
+                 SELECT 'PURCHASE', NULL, 'PUV', 'Purchase invoice ' || p.supplier_invoice_no || ' of ' || o.legal_name
+                   FROM procurement.purchase_invoice p JOIN oem.oem o ON o.oem_id = p.oem_id
+                  WHERE d2.source_table = 'procurement.purchase_invoice' AND p.pinv_id = d2.source_id
+                 UNION ALL
+                 SELECT 'PAYMENT', NULL, 'PV',
+                        'Paid against purchase invoice ' || p.supplier_invoice_no || coalesce(' (' || sp.reference || ')', '')
+                   FROM procurement.supplier_payment sp JOIN procurement.purchase_invoice p ON p.pinv_id = sp.pinv_id
+                  WHERE d2.source_table = 'procurement.supplier_payment' AND sp.payment_id = d2.source_id
+                 UNION ALL
+                 SELECT 'JOURNAL', NULL, 'JV',
+                        'PM E-DRIVE subsidy credited by the OEM for booking ' || sc.booking_no || coalesce(', claim ' || sc.claim_no, '')
+                   FROM sales.subsidy_claim sc WHERE d2.source_table = 'sales.subsidy_claim' AND sc.booking_id = d2.source_id
+                 UNION ALL
+                 SELECT 'JOURNAL', NULL, 'JV',
+                        'Claim ' || c.claim_no || ' (' || lower(replace(c.kind, '_', ' ')) || ', VIN ' || c.vin || ') settled by the OEM'
+                            || coalesce(', ' || c.settlement_ref, '')
+                   FROM warranty.claim c WHERE d2.source_table = 'warranty.claim' AND c.claim_id = d2.source_id
+                 UNION ALL
+                 SELECT 'RECEIPT', NULL, 'RV',
+                        'Commission on policy ' || coalesce(p.od_policy_no, p.tp_policy_no) || ' from ' || i.name
+                   FROM insurance.policy p JOIN master.insurer i ON i.insurer_id = p.insurer_id
+                  WHERE d2.source_table = 'insurance.policy' AND p.policy_id = d2.source_id) x
+             WHERE NOT d2.closed) h
+     WHERE d.source_table = h.source_table AND d.source_id = h.source_id;
+
+    -- The vouchers of the documents with two lines or more, numbered in date order where they take
+    -- a number of their own; then their lines.
+    INSERT INTO finance.voucher (branch_id, voucher_type, voucher_no, voucher_date, narration, source_table, source_id,
+                                 posted_by, posted_at)
+    SELECT d.branch_id, d.voucher_type, coalesce(d.voucher_no, master.next_document_no(d.branch_id, d.series, d.on_date)),
+           d.on_date, d.narration, d.source_table, d.source_id, audit.current_staff_id(), now()
+      FROM (SELECT d.* FROM backfill_doc d
+             WHERE NOT d.closed
+               AND (SELECT count(*) FROM backfill_line l WHERE l.source_table = d.source_table AND l.source_id = d.source_id) >= 2
+             ORDER BY d.on_date, d.source_table, d.source_id) d;
+    ANALYZE finance.voucher;
+    INSERT INTO finance.voucher_line (voucher_id, line_no, ledger_id, debit, credit, branch_id, voucher_date)
+    SELECT v.voucher_id, row_number() OVER (PARTITION BY v.voucher_id ORDER BY l.ord), l.ledger_id,
+           greatest(round(l.amount, 2), 0), greatest(-round(l.amount, 2), 0), v.branch_id, v.voucher_date
+      FROM backfill_line l
+      JOIN backfill_doc d ON d.source_table = l.source_table AND d.source_id = l.source_id
+      JOIN finance.voucher v ON v.source_table = l.source_table AND v.source_id = l.source_id
+     WHERE v.posted_at = now();
+    ANALYZE finance.voucher_line;
+
+    -- Balanced, checked here too (the deferred check is off when the triggers are).
+    SELECT string_agg(x.voucher_no, ', ') INTO unbalanced
+      FROM (SELECT v.voucher_no FROM finance.voucher v JOIN finance.voucher_line l USING (voucher_id)
+             WHERE v.posted_at = now() AND (v.source_table, v.source_id) IN (SELECT source_table, source_id FROM backfill_doc)
+             GROUP BY v.voucher_id, v.voucher_no HAVING sum(l.debit) <> sum(l.credit) OR count(*) < 2 LIMIT 5) x;
+    IF unbalanced IS NOT NULL THEN
+        RAISE EXCEPTION 'backfilled vouchers % do not balance', unbalanced
+            USING ERRCODE = 'check_violation', CONSTRAINT = 'voucher_balanced';
+    END IF;
+
     RETURN QUERY
-    SELECT k, (counts -> k ->> 'posted')::integer, (counts -> k ->> 'nothing')::integer, (counts -> k ->> 'skipped')::integer
-      FROM jsonb_object_keys(counts) k ORDER BY k;
+    SELECT d.source_table,
+           count(*) FILTER (WHERE v.voucher_id IS NOT NULL)::integer,
+           count(*) FILTER (WHERE v.voucher_id IS NULL AND NOT d.closed)::integer,
+           count(*) FILTER (WHERE d.closed)::integer
+      FROM backfill_doc d
+      LEFT JOIN finance.voucher v ON v.source_table = d.source_table AND v.source_id = d.source_id AND v.posted_at = now()
+     GROUP BY d.source_table ORDER BY d.source_table;
 END
 $$;
 
@@ -1981,11 +2227,24 @@ $$;
 CREATE FUNCTION finance.post_document(p_branch integer, p_type text, p_date date, p_no text, p_narration text, p_source_table text, p_source_id bigint, p_lines jsonb) RETURNS bigint
     LANGUAGE plpgsql
     AS $$
+DECLARE
+    vid bigint;
 BEGIN
     IF (SELECT count(*) FROM jsonb_array_elements(p_lines) e WHERE round((e ->> 'amount')::numeric, 2) <> 0) < 2 THEN
         RETURN NULL;
     END IF;
-    RETURN finance.post_voucher(p_branch, p_type, p_date, p_no, p_narration, p_source_table, p_source_id, p_lines);
+    WITH v AS (
+        INSERT INTO finance.voucher (branch_id, voucher_type, voucher_no, voucher_date, narration, source_table, source_id)
+        VALUES (p_branch, p_type, p_no, p_date, left(p_narration, 500), p_source_table, p_source_id)
+        RETURNING voucher_id),
+    l AS (
+        INSERT INTO finance.voucher_line (voucher_id, line_no, ledger_id, debit, credit)
+        SELECT v.voucher_id, row_number() OVER (ORDER BY x.ord), x.ledger_id, greatest(x.amount, 0), greatest(-x.amount, 0)
+          FROM v, (SELECT (e ->> 'ledger_id')::integer AS ledger_id, round((e ->> 'amount')::numeric, 2) AS amount, ord
+                     FROM jsonb_array_elements(p_lines) WITH ORDINALITY AS j (e, ord)) x
+         WHERE x.amount <> 0)
+    SELECT voucher_id INTO vid FROM v;
+    RETURN vid;
 END
 $$;
 
@@ -2287,6 +2546,27 @@ BEGIN
             p_what, to_char(p_on, 'DD-MM-YYYY'), to_char(p_on, 'FMMonth YYYY')
             USING ERRCODE = 'check_violation', CONSTRAINT = 'period_closed';
     END IF;
+END
+$$;
+
+
+--
+-- Name: refuse_posted_change(); Type: FUNCTION; Schema: finance; Owner: -
+--
+
+CREATE FUNCTION finance.refuse_posted_change() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+    posted text;
+BEGIN
+    SELECT v.voucher_no INTO posted FROM finance.voucher v
+     WHERE v.source_table = TG_TABLE_SCHEMA || '.' || TG_TABLE_NAME AND v.source_id = (to_jsonb(OLD) ->> TG_ARGV[0])::bigint;
+    IF posted IS NOT NULL THEN
+        RAISE EXCEPTION '% is posted in the books (voucher %); it is corrected by a new document, not changed', TG_ARGV[2], posted
+            USING ERRCODE = 'check_violation', CONSTRAINT = TG_ARGV[1];
+    END IF;
+    RETURN NULL;
 END
 $$;
 
@@ -12322,7 +12602,7 @@ CREATE TRIGGER invoice_post BEFORE INSERT ON billing.invoice FOR EACH ROW EXECUT
 -- Name: invoice invoice_voucher; Type: TRIGGER; Schema: billing; Owner: -
 --
 
-CREATE CONSTRAINT TRIGGER invoice_voucher AFTER INSERT ON billing.invoice DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION finance.document_posts_voucher('invoice_id');
+CREATE CONSTRAINT TRIGGER invoice_voucher AFTER INSERT ON billing.invoice DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION finance.document_posts_voucher_once('invoice_id');
 
 
 --
@@ -12596,6 +12876,13 @@ CREATE TRIGGER voucher_line_is_permanent BEFORE DELETE OR UPDATE ON finance.vouc
 --
 
 CREATE TRIGGER audit_log_change AFTER INSERT OR DELETE OR UPDATE ON insurance.policy FOR EACH ROW EXECUTE FUNCTION audit.log_change('policy_id', '', '');
+
+
+--
+-- Name: policy policy_a_commission_posted; Type: TRIGGER; Schema: insurance; Owner: -
+--
+
+CREATE TRIGGER policy_a_commission_posted AFTER UPDATE ON insurance.policy FOR EACH ROW WHEN ((((old.commission_amount IS DISTINCT FROM new.commission_amount) OR (old.commission_received_on IS DISTINCT FROM new.commission_received_on)) OR (old.branch_id IS DISTINCT FROM new.branch_id))) EXECUTE FUNCTION finance.refuse_posted_change('policy_id', 'policy_commission_posted', 'The commission received');
 
 
 --
@@ -12984,6 +13271,13 @@ CREATE TRIGGER po_line_received AFTER UPDATE OF received_qty ON procurement.po_l
 
 
 --
+-- Name: purchase_invoice purchase_invoice_a_posted; Type: TRIGGER; Schema: procurement; Owner: -
+--
+
+CREATE TRIGGER purchase_invoice_a_posted AFTER UPDATE ON procurement.purchase_invoice FOR EACH ROW WHEN ((((((((((old.branch_id IS DISTINCT FROM new.branch_id) OR (old.oem_id IS DISTINCT FROM new.oem_id)) OR (old.invoice_date IS DISTINCT FROM new.invoice_date)) OR (old.taxable_value IS DISTINCT FROM new.taxable_value)) OR (old.cgst IS DISTINCT FROM new.cgst)) OR (old.sgst IS DISTINCT FROM new.sgst)) OR (old.igst IS DISTINCT FROM new.igst)) OR (old.round_off IS DISTINCT FROM new.round_off)) OR (old.total IS DISTINCT FROM new.total))) EXECUTE FUNCTION finance.refuse_posted_change('pinv_id', 'purchase_invoice_posted', 'This purchase invoice');
+
+
+--
 -- Name: purchase_invoice purchase_invoice_covers_payments; Type: TRIGGER; Schema: procurement; Owner: -
 --
 
@@ -13001,7 +13295,7 @@ CREATE TRIGGER purchase_invoice_tax_heads BEFORE INSERT OR UPDATE ON procurement
 -- Name: purchase_invoice purchase_invoice_voucher; Type: TRIGGER; Schema: procurement; Owner: -
 --
 
-CREATE CONSTRAINT TRIGGER purchase_invoice_voucher AFTER INSERT ON procurement.purchase_invoice DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION finance.document_posts_voucher('pinv_id');
+CREATE CONSTRAINT TRIGGER purchase_invoice_voucher AFTER INSERT ON procurement.purchase_invoice DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION finance.document_posts_voucher_once('pinv_id');
 
 
 --
@@ -13331,6 +13625,13 @@ CREATE TRIGGER quotation_number BEFORE INSERT ON sales.quotation FOR EACH ROW EX
 --
 
 CREATE TRIGGER registration_needed BEFORE INSERT OR UPDATE ON sales.registration FOR EACH ROW EXECUTE FUNCTION sales.check_registration_needed();
+
+
+--
+-- Name: subsidy_claim subsidy_claim_a_posted; Type: TRIGGER; Schema: sales; Owner: -
+--
+
+CREATE TRIGGER subsidy_claim_a_posted AFTER UPDATE ON sales.subsidy_claim FOR EACH ROW WHEN (((old.credited_amount IS DISTINCT FROM new.credited_amount) OR (old.credited_on IS DISTINCT FROM new.credited_on))) EXECUTE FUNCTION finance.refuse_posted_change('booking_id', 'subsidy_credit_posted', 'The OEM''s credit of this subsidy');
 
 
 --

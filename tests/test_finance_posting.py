@@ -244,7 +244,8 @@ def test_a_subsidy_receipt_moves_the_subsidy_to_the_receivable_and_the_oem_s_cre
     assert scalar(conn, """SELECT sum(debit - credit) FROM finance.voucher_line
                             WHERE ledger_id = finance.ledger_key('SUBSIDY_RECEIVABLE') AND branch_id = :b""",
                   b=s.branch_id) == M("500.00")
-    conn.execute(sa.text("UPDATE sales.subsidy_claim SET credited_on = '2026-07-16' WHERE booking_id = :b"), {"b": bk})
+    with refused(conn, "subsidy_credit_posted"):                    # posted: it changes no more
+        conn.execute(sa.text("UPDATE sales.subsidy_claim SET credited_on = '2026-07-16' WHERE booking_id = :b"), {"b": bk})
     assert count_vouchers(conn, "sales.subsidy_claim", bk) == 1
 
 
@@ -300,6 +301,10 @@ def test_a_purchase_invoice_splits_vehicles_and_spares_by_its_receipts_and_posts
     assert v["lines"] == {"PURCHASE_VEHICLE": M("90000.00"), "PURCHASE_PARTS": M("10000.00"),
                           "INPUT_CGST": M("2250.00"), "INPUT_SGST": M("2250.00"), "ROUND_OFF": M("0.40"),
                           oem: M("-104500.40")}
+    with refused(conn, "purchase_invoice_posted"):
+        conn.execute(sa.text("UPDATE procurement.purchase_invoice SET taxable_value = taxable_value - 1, total = total - 1 "
+                             "WHERE pinv_id = :p"), {"p": pinv})
+    conn.execute(sa.text("UPDATE procurement.purchase_invoice SET due_date = due_date + 10 WHERE pinv_id = :p"), {"p": pinv})
     p = voucher(conn, "procurement.supplier_payment", paid)
     assert (p["voucher_type"], p["voucher_date"], p["lines"]) == (
         "PAYMENT", D("2026-05-05"), {oem: M("50000.00"), "BANK": M("-50000.00")})
@@ -331,8 +336,11 @@ def test_an_insurance_commission_received_posts_once(conn):
     assert voucher(conn, "insurance.policy", policy) is None
     conn.execute(sa.text("UPDATE insurance.policy SET commission_amount = 1250, commission_received_on = '2026-07-01' "
                          "WHERE policy_id = :p"), {"p": policy})
-    conn.execute(sa.text("UPDATE insurance.policy SET commission_received_on = '2026-07-02' WHERE policy_id = :p"),
-                 {"p": policy})
+    conn.execute(sa.text("UPDATE insurance.policy SET nominee_name = 'Asha Rao', nominee_relation = 'Spouse' "
+                         "WHERE policy_id = :p"), {"p": policy})                 # the rest of the policy may change
+    with refused(conn, "policy_commission_posted"):
+        conn.execute(sa.text("UPDATE insurance.policy SET commission_received_on = '2026-07-02' WHERE policy_id = :p"),
+                     {"p": policy})
     checked(conn)
     v = voucher(conn, "insurance.policy", policy)
     assert (v["voucher_type"], v["voucher_date"], v["lines"]) == (

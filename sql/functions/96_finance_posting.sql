@@ -401,6 +401,40 @@ CREATE OR REPLACE TRIGGER claim_voucher AFTER UPDATE OF status ON warranty.claim
 CREATE OR REPLACE TRIGGER policy_voucher AFTER INSERT OR UPDATE OF commission_received_on ON insurance.policy
     FOR EACH ROW WHEN (NEW.commission_received_on IS NOT NULL) EXECUTE FUNCTION finance.document_posts_voucher_once('policy_id');
 
+-- What a posted voucher was made from does not change under it: a purchase invoice's amounts, party and
+-- date, a subsidy credit, a commission received, once their voucher is posted (a correction is a new
+-- document: a debit or credit note, a journal). AFTER the row is checked, so a change its own CHECK
+-- refuses is refused with that CHECK's reason; named to fire before the same row's posting trigger.
+CREATE OR REPLACE FUNCTION finance.refuse_posted_change() RETURNS trigger
+LANGUAGE plpgsql
+AS $$
+DECLARE
+    posted text;
+BEGIN
+    SELECT v.voucher_no INTO posted FROM finance.voucher v
+     WHERE v.source_table = TG_TABLE_SCHEMA || '.' || TG_TABLE_NAME AND v.source_id = (to_jsonb(OLD) ->> TG_ARGV[0])::bigint;
+    IF posted IS NOT NULL THEN
+        RAISE EXCEPTION '% is posted in the books (voucher %); it is corrected by a new document, not changed', TG_ARGV[2], posted
+            USING ERRCODE = 'check_violation', CONSTRAINT = TG_ARGV[1];
+    END IF;
+    RETURN NULL;
+END
+$$;
+
+CREATE OR REPLACE TRIGGER purchase_invoice_a_posted AFTER UPDATE ON procurement.purchase_invoice
+    FOR EACH ROW WHEN ((OLD.branch_id, OLD.oem_id, OLD.invoice_date, OLD.taxable_value, OLD.cgst, OLD.sgst, OLD.igst,
+                        OLD.round_off, OLD.total)
+                       IS DISTINCT FROM (NEW.branch_id, NEW.oem_id, NEW.invoice_date, NEW.taxable_value, NEW.cgst, NEW.sgst,
+                                         NEW.igst, NEW.round_off, NEW.total))
+    EXECUTE FUNCTION finance.refuse_posted_change('pinv_id', 'purchase_invoice_posted', 'This purchase invoice');
+CREATE OR REPLACE TRIGGER subsidy_claim_a_posted AFTER UPDATE ON sales.subsidy_claim
+    FOR EACH ROW WHEN ((OLD.credited_amount, OLD.credited_on) IS DISTINCT FROM (NEW.credited_amount, NEW.credited_on))
+    EXECUTE FUNCTION finance.refuse_posted_change('booking_id', 'subsidy_credit_posted', 'The OEM''s credit of this subsidy');
+CREATE OR REPLACE TRIGGER policy_a_commission_posted AFTER UPDATE ON insurance.policy
+    FOR EACH ROW WHEN ((OLD.commission_amount, OLD.commission_received_on, OLD.branch_id)
+                       IS DISTINCT FROM (NEW.commission_amount, NEW.commission_received_on, NEW.branch_id))
+    EXECUTE FUNCTION finance.refuse_posted_change('policy_id', 'policy_commission_posted', 'The commission received');
+
 -- ---------------------------------------------------------------------------
 -- The period lock on the documents: one dated in a closed month is refused before it is written
 -- (constraint period_closed), named to fire after the document's own BEFORE trigger has found its

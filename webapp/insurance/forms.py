@@ -71,6 +71,7 @@ class PolicyForm(FlaskForm):
 
 CONSTRAINT_MESSAGES = {
     "period_closed": ("commission_received_on", BOOKS_MESSAGES["period_closed"]),
+    "policy_commission_posted": ("commission_amount", "The commission received is posted in the books: it no longer changes"),
     "policy_od_period": ("od_to", "Own damage must end after it starts and last at most 5 years"),
     "policy_tp_period": ("tp_to", "Third party must end after it starts and last at most 5 years"),
     "policy_od_complete": ("od_policy_no", "Own-damage cover needs its policy number and both dates"),

@@ -151,6 +151,7 @@ class PurchaseInvoiceForm(FlaskForm):
 
 PINV_ERRORS = {
     "period_closed": ("invoice_date", BOOKS_MESSAGES["period_closed"]),
+    "purchase_invoice_posted": (None, "This invoice is posted in the books: correct it with a debit or credit note"),
     "purchase_invoice_oem_id_supplier_invoice_no_fy_start_key": (
         "supplier_invoice_no", "This OEM's invoice with this number is already entered for this financial year"),
     "purchase_invoice_supplier_invoice_no_check": ("supplier_invoice_no", "At most 16 letters, digits, / or -"),

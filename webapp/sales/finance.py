@@ -90,6 +90,7 @@ def exchange(booking_id: int):
 
 SUBSIDY_ERRORS = {
     "period_closed": ("credited_on", BOOKS_MESSAGES["period_closed"]),
+    "subsidy_credit_posted": ("credited_amount", "The OEM's credit is posted in the books: it no longer changes"),
     "subsidy_signed_needs_voucher": ("buyer_signed_on", "The buyer signs the e-voucher: enter its id first"),
     "subsidy_upload_after_sign": ("dealer_uploaded_on", "Upload after the buyer has signed: enter that date first"),
     "subsidy_claim_after_upload": ("claim_raised_on", "The claim follows the upload: enter the upload date first"),
