@@ -176,6 +176,23 @@ def test_a_service_invoice_posts_labour_and_parts_and_a_job_sheet_posts_nothing(
     assert voucher(conn, "billing.invoice", sheet) is None
 
 
+def test_a_transfer_invoice_to_another_gstin_posts_the_sending_branch_s_outward_supply(conn):
+    from webapp.inventory import services as inventory
+    sender = b.branch(conn, prefix="BLR")
+    receiver = b.branch(conn, state="27", prefix="PUN")          # another state: another GSTIN, IGST
+    b.act_as(conn, b.staff(conn, sender, "MANAGER"))
+    part = b.part(conn, purchase_price="100.00")
+    b.receive(conn, sender, part, 10, "100.00")
+    transfer, _ = inventory.dispatch_transfer(conn, from_branch=sender, to_branch=receiver, parts=[(part, M(4))],
+                                              unit_ids=[], notes=None, on=D("2026-06-02"))
+    checked(conn)
+    inv = scalar(conn, "SELECT invoice_id FROM billing.invoice WHERE transfer_id = :t", t=transfer)
+    v = voucher(conn, "billing.invoice", inv)
+    # 4 at the cost they left at (100) = 400, IGST 18% = 72: what the receiving branch owes the sending one
+    assert (v["voucher_type"], v["branch_id"], v["lines"]) == (
+        "SALES", sender, {"INTER_BRANCH": M("472.00"), "TRANSFER_OUT": M("-400.00"), "OUTPUT_IGST": M("-72.00")})
+
+
 # ----------------------------------------------------------------------------- money in and out
 
 
