@@ -10,7 +10,8 @@
 -- CANCELLATION_INCOME the charge a cancelled booking keeps (billing.refund.cancellation_charge).
 -- COUNTER_CUSTOMERS   the counter sale to a walk-in buyer the ERP has no customer record of.
 -- INTER_BRANCH        what another branch (another GSTIN of the company) owes for goods sent to it
---                     on a transfer invoice; TRANSFER_OUT the value of those goods.
+--                     on a transfer invoice; TRANSFER_OUT the value of those goods at the sending branch,
+--                     TRANSFER_IN at the receiving one (the two sides net to nothing in the company's books).
 
 INSERT INTO finance.ledger (name, group_id, system_key)
 SELECT l.name, g.group_id, l.system_key
@@ -21,5 +22,6 @@ SELECT l.name, g.group_id, l.system_key
                ('Booking Cancellation Charges', 'Indirect Incomes', 'CANCELLATION_INCOME'),
                ('Walk-in Customers', 'Sundry Debtors', 'COUNTER_CUSTOMERS'),
                ('Inter-branch Account', 'Branch / Divisions', 'INTER_BRANCH'),
-               ('Stock Transferred to Branches', 'Branch / Divisions', 'TRANSFER_OUT')) AS l (name, grp, system_key)
+               ('Stock Transferred to Branches', 'Branch / Divisions', 'TRANSFER_OUT'),
+               ('Stock Received from Branches', 'Branch / Divisions', 'TRANSFER_IN')) AS l (name, grp, system_key)
   JOIN finance.account_group g ON g.name = l.grp;

@@ -1616,7 +1616,14 @@ BEGIN
       FROM backfill_doc d JOIN insurance.policy p ON p.policy_id = d.source_id
      CROSS JOIN LATERAL (VALUES (1, finance.bank_ledger_for(p.branch_id), p.commission_amount),
                                 (2, k.commission, -p.commission_amount)) t (ord, ledger_id, amount)
-     WHERE d.source_table = 'insurance.policy' AND NOT d.closed;
+     WHERE d.source_table = 'insurance.policy' AND NOT d.closed
+    UNION ALL
+    SELECT 'inventory.stock_transfer', d.source_id, t.ord, t.ledger_id, t.amount
+      FROM backfill_doc d JOIN billing.invoice i ON i.transfer_id = d.source_id AND i.kind = 'TRANSFER'
+     CROSS JOIN LATERAL (VALUES (1, finance.ledger_key('TRANSFER_IN'), i.taxable_value), (2, k.in_cgst, i.cgst),
+                                (3, k.in_sgst, i.sgst), (4, k.in_igst, i.igst), (5, k.round_off, i.round_off),
+                                (6, k.inter_branch, -i.grand_total)) t (ord, ledger_id, amount)
+     WHERE d.source_table = 'inventory.stock_transfer' AND NOT d.closed;
 
     DELETE FROM backfill_line WHERE round(amount, 2) = 0;
     CREATE INDEX ON backfill_line (source_table, source_id);
@@ -1669,7 +1676,14 @@ BEGIN
                  SELECT 'RECEIPT', NULL, 'RV',
                         'Commission on policy ' || coalesce(p.od_policy_no, p.tp_policy_no) || ' from ' || i.name
                    FROM insurance.policy p JOIN master.insurer i ON i.insurer_id = p.insurer_id
-                  WHERE d2.source_table = 'insurance.policy' AND p.policy_id = d2.source_id) x
+                  WHERE d2.source_table = 'insurance.policy' AND p.policy_id = d2.source_id
+                 UNION ALL
+                 SELECT 'PURCHASE', NULL, 'PUV',
+                        'Transfer ' || t.transfer_no || ' received on invoice ' || i.invoice_no || ' of '
+                            || b.legal_name || ' (' || b.gstin || ')'
+                   FROM inventory.stock_transfer t JOIN billing.invoice i ON i.transfer_id = t.transfer_id AND i.kind = 'TRANSFER'
+                   JOIN master.branch b ON b.branch_id = t.branch_id
+                  WHERE d2.source_table = 'inventory.stock_transfer' AND t.transfer_id = d2.source_id) x
              WHERE NOT d2.closed) h
      WHERE d.source_table = h.source_table AND d.source_id = h.source_id;
 
@@ -1912,6 +1926,12 @@ CREATE FUNCTION finance.documents_without_voucher() RETURNS TABLE(source_table t
     SELECT 'insurance.policy', p.policy_id, p.branch_id, p.commission_received_on FROM insurance.policy p
      WHERE p.commission_received_on IS NOT NULL
        AND NOT EXISTS (SELECT 1 FROM finance.voucher v WHERE v.source_table = 'insurance.policy' AND v.source_id = p.policy_id)
+    UNION ALL
+    SELECT 'inventory.stock_transfer', t.transfer_id, t.to_branch_id, (t.received_at AT TIME ZONE 'Asia/Kolkata')::date
+      FROM inventory.stock_transfer t
+     WHERE t.status = 'RECEIVED' AND EXISTS (SELECT 1 FROM billing.invoice i WHERE i.transfer_id = t.transfer_id)
+       AND NOT EXISTS (SELECT 1 FROM finance.voucher v WHERE v.source_table = 'inventory.stock_transfer'
+                                                         AND v.source_id = t.transfer_id)
 $$;
 
 
@@ -2434,6 +2454,39 @@ $$;
 
 
 --
+-- Name: post_transfer_receipt_voucher(integer); Type: FUNCTION; Schema: finance; Owner: -
+--
+
+CREATE FUNCTION finance.post_transfer_receipt_voucher(p_transfer_id integer) RETURNS bigint
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+    t inventory.stock_transfer;
+    inv billing.invoice;
+    on_date date;
+BEGIN
+    SELECT * INTO STRICT t FROM inventory.stock_transfer WHERE transfer_id = p_transfer_id;
+    inv := finance.transfer_invoice_of(p_transfer_id);
+    IF t.status <> 'RECEIVED' OR inv.invoice_id IS NULL THEN
+        RETURN NULL;
+    END IF;
+    on_date := (t.received_at AT TIME ZONE 'Asia/Kolkata')::date;
+    PERFORM finance.refuse_closed_month_on(t.to_branch_id, on_date, 'The receipt of transfer ' || t.transfer_no);
+    RETURN finance.post_document(t.to_branch_id, 'PURCHASE', on_date, NULL,
+        'Transfer ' || t.transfer_no || ' received on invoice ' || inv.invoice_no || ' of '
+            || (SELECT b.legal_name || ' (' || b.gstin || ')' FROM master.branch b WHERE b.branch_id = t.branch_id),
+        'inventory.stock_transfer', t.transfer_id,
+        jsonb_build_array(finance.line(finance.ledger_key('TRANSFER_IN'), inv.taxable_value),
+                          finance.line(finance.ledger_key('INPUT_CGST'), inv.cgst),
+                          finance.line(finance.ledger_key('INPUT_SGST'), inv.sgst),
+                          finance.line(finance.ledger_key('INPUT_IGST'), inv.igst),
+                          finance.line(finance.ledger_key('ROUND_OFF'), inv.round_off),
+                          finance.line(finance.ledger_key('INTER_BRANCH'), -inv.grand_total)));
+END
+$$;
+
+
+--
 -- Name: post_voucher(integer, text, date, text, text, text, bigint, jsonb); Type: FUNCTION; Schema: finance; Owner: -
 --
 
@@ -2475,6 +2528,7 @@ BEGIN
         WHEN 'sales.subsidy_claim' THEN finance.post_subsidy_credit_voucher(p_source_id::integer)
         WHEN 'warranty.claim' THEN finance.post_warranty_settlement_voucher(p_source_id::integer)
         WHEN 'insurance.policy' THEN finance.post_insurance_commission_voucher(p_source_id::integer)
+        WHEN 'inventory.stock_transfer' THEN finance.post_transfer_receipt_voucher(p_source_id::integer)
     END;
 END
 $$;
@@ -2676,6 +2730,16 @@ CREATE FUNCTION finance.sales_ledger_key(p_kind text, p_line billing.invoice_lin
                 WHEN p_kind = 'VEHICLE' THEN 'SALES_ACCESSORY'
                 ELSE 'SALES_PARTS' END
 $$;
+
+
+--
+-- Name: transfer_invoice_of(integer); Type: FUNCTION; Schema: finance; Owner: -
+--
+
+CREATE FUNCTION finance.transfer_invoice_of(p_transfer_id integer) RETURNS billing.invoice
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$ SELECT i.* FROM billing.invoice i WHERE i.transfer_id = p_transfer_id AND i.kind = 'TRANSFER' $$;
 
 
 --
@@ -12981,6 +13045,13 @@ CREATE TRIGGER stock_move_post BEFORE INSERT ON inventory.stock_move FOR EACH RO
 --
 
 CREATE TRIGGER stock_transfer_take_number BEFORE INSERT ON inventory.stock_transfer FOR EACH ROW WHEN ((new.transfer_no IS NULL)) EXECUTE FUNCTION inventory.number_stock_transfer();
+
+
+--
+-- Name: stock_transfer stock_transfer_voucher; Type: TRIGGER; Schema: inventory; Owner: -
+--
+
+CREATE TRIGGER stock_transfer_voucher AFTER UPDATE OF status ON inventory.stock_transfer FOR EACH ROW WHEN (((new.status = 'RECEIVED'::text) AND (old.status <> 'RECEIVED'::text))) EXECUTE FUNCTION finance.document_posts_voucher('transfer_id');
 
 
 --

@@ -176,7 +176,7 @@ def test_a_service_invoice_posts_labour_and_parts_and_a_job_sheet_posts_nothing(
     assert voucher(conn, "billing.invoice", sheet) is None
 
 
-def test_a_transfer_invoice_to_another_gstin_posts_the_sending_branch_s_outward_supply(conn):
+def test_a_transfer_invoice_posts_the_sender_s_outward_supply_and_the_receipt_the_receiver_s_input_credit(conn):
     from webapp.inventory import services as inventory
     sender = b.branch(conn, prefix="BLR")
     receiver = b.branch(conn, state="27", prefix="PUN")          # another state: another GSTIN, IGST
@@ -191,6 +191,37 @@ def test_a_transfer_invoice_to_another_gstin_posts_the_sending_branch_s_outward_
     # 4 at the cost they left at (100) = 400, IGST 18% = 72: what the receiving branch owes the sending one
     assert (v["voucher_type"], v["branch_id"], v["lines"]) == (
         "SALES", sender, {"INTER_BRANCH": M("472.00"), "TRANSFER_OUT": M("-400.00"), "OUTPUT_IGST": M("-72.00")})
+    assert voucher(conn, "inventory.stock_transfer", transfer) is None          # on the road
+    b.act_as(conn, b.staff(conn, receiver, "MANAGER"))
+    inventory.receive_transfer(conn, transfer)
+    checked(conn)
+    received = voucher(conn, "inventory.stock_transfer", transfer)
+    # the receiving GSTIN's input credit; the inter-branch account nets to nothing across the two branches
+    assert (received["voucher_type"], received["branch_id"], received["voucher_date"], received["lines"]) == (
+        "PURCHASE", receiver, today_ist(),
+        {"TRANSFER_IN": M("400.00"), "INPUT_IGST": M("72.00"), "INTER_BRANCH": M("-472.00")})
+
+
+def test_the_backfill_posts_a_transfer_received_as_its_trigger_would(conn):
+    from webapp.inventory import services as inventory
+    sender, receiver = b.branch(conn, prefix="BLR"), b.branch(conn, state="27", prefix="PUN")
+    b.act_as(conn, b.staff(conn, sender, "MANAGER"))
+    part = b.part(conn, purchase_price="100.00")
+    b.receive(conn, sender, part, 10, "100.00")
+    transfer, _ = inventory.dispatch_transfer(conn, from_branch=sender, to_branch=receiver, parts=[(part, M(4))],
+                                              unit_ids=[], notes=None, on=D("2026-06-02"))
+    checked(conn)                       # the transfer's own deferred checks, before its table is altered
+    conn.execute(sa.text("ALTER TABLE inventory.stock_transfer DISABLE TRIGGER stock_transfer_voucher"))
+    inventory.receive_transfer(conn, transfer)
+    conn.execute(sa.text("ALTER TABLE inventory.stock_transfer ENABLE TRIGGER stock_transfer_voucher"))
+    assert voucher(conn, "inventory.stock_transfer", transfer) is None
+    posted = {r.document: r.posted for r in conn.execute(sa.text("SELECT * FROM finance.backfill_vouchers()"))}
+    assert posted["inventory.stock_transfer"] == 1
+    checked(conn)
+    v = voucher(conn, "inventory.stock_transfer", transfer)
+    assert (v["voucher_type"], v["branch_id"], v["lines"]) == (
+        "PURCHASE", receiver, {"TRANSFER_IN": M("400.00"), "INPUT_IGST": M("72.00"), "INTER_BRANCH": M("-472.00")})
+    assert v["narration"].startswith("Transfer ") and " received on invoice " in v["narration"]
 
 
 # ----------------------------------------------------------------------------- money in and out

@@ -10,7 +10,8 @@
 --        Cr OUTPUT_CGST / SGST / IGST, Cr TCS_PAYABLE, Cr (or Dr) ROUND_OFF.
 --        A job sheet charges nothing: no voucher (a voucher of nothing is no voucher).
 --   transfer invoice   Dr INTER_BRANCH; Cr TRANSFER_OUT (taxable), output GST, round-off: the sending
---        GSTIN's outward supply, in the sending branch's books.
+--        GSTIN's outward supply, in the sending branch's books. When the receiving branch receives the
+--        transfer: Dr TRANSFER_IN, input GST (its GSTIN's credit), round-off; Cr INTER_BRANCH, in its books.
 --   credit note        the invoice's voucher reversed, from the invoice's lines.
 --   receipt            Dr CASH (cash) or the branch's bank (UPI, card, cheque, transfer, a finance
 --        disbursement), Dr EXCHANGE_VEHICLE (exchange) or SUBSIDY_RECEIVABLE (PM E-DRIVE); Cr the party.
@@ -306,6 +307,42 @@ BEGIN
 END
 $$;
 
+-- A transfer invoice as the receiving branch sees it (it is the sending branch's document, under that
+-- branch's row-level security).
+CREATE OR REPLACE FUNCTION finance.transfer_invoice_of(p_transfer_id integer) RETURNS billing.invoice
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+AS $$ SELECT i.* FROM billing.invoice i WHERE i.transfer_id = p_transfer_id AND i.kind = 'TRANSFER' $$;
+
+-- The receiving branch's side of a transfer on a tax invoice (another GSTIN of the company), posted as
+-- it receives the goods; a transfer within one GSTIN travels on a challan and posts nothing.
+CREATE OR REPLACE FUNCTION finance.post_transfer_receipt_voucher(p_transfer_id integer) RETURNS bigint
+LANGUAGE plpgsql
+AS $$
+DECLARE
+    t inventory.stock_transfer;
+    inv billing.invoice;
+    on_date date;
+BEGIN
+    SELECT * INTO STRICT t FROM inventory.stock_transfer WHERE transfer_id = p_transfer_id;
+    inv := finance.transfer_invoice_of(p_transfer_id);
+    IF t.status <> 'RECEIVED' OR inv.invoice_id IS NULL THEN
+        RETURN NULL;
+    END IF;
+    on_date := (t.received_at AT TIME ZONE 'Asia/Kolkata')::date;
+    PERFORM finance.refuse_closed_month_on(t.to_branch_id, on_date, 'The receipt of transfer ' || t.transfer_no);
+    RETURN finance.post_document(t.to_branch_id, 'PURCHASE', on_date, NULL,
+        'Transfer ' || t.transfer_no || ' received on invoice ' || inv.invoice_no || ' of '
+            || (SELECT b.legal_name || ' (' || b.gstin || ')' FROM master.branch b WHERE b.branch_id = t.branch_id),
+        'inventory.stock_transfer', t.transfer_id,
+        jsonb_build_array(finance.line(finance.ledger_key('TRANSFER_IN'), inv.taxable_value),
+                          finance.line(finance.ledger_key('INPUT_CGST'), inv.cgst),
+                          finance.line(finance.ledger_key('INPUT_SGST'), inv.sgst),
+                          finance.line(finance.ledger_key('INPUT_IGST'), inv.igst),
+                          finance.line(finance.ledger_key('ROUND_OFF'), inv.round_off),
+                          finance.line(finance.ledger_key('INTER_BRANCH'), -inv.grand_total)));
+END
+$$;
+
 CREATE OR REPLACE FUNCTION finance.post_insurance_commission_voucher(p_policy_id integer) RETURNS bigint
 LANGUAGE plpgsql
 AS $$
@@ -347,6 +384,7 @@ BEGIN
         WHEN 'sales.subsidy_claim' THEN finance.post_subsidy_credit_voucher(p_source_id::integer)
         WHEN 'warranty.claim' THEN finance.post_warranty_settlement_voucher(p_source_id::integer)
         WHEN 'insurance.policy' THEN finance.post_insurance_commission_voucher(p_source_id::integer)
+        WHEN 'inventory.stock_transfer' THEN finance.post_transfer_receipt_voucher(p_source_id::integer)
     END;
 END
 $$;
@@ -398,6 +436,8 @@ CREATE OR REPLACE TRIGGER subsidy_claim_voucher AFTER INSERT OR UPDATE OF credit
     FOR EACH ROW WHEN (NEW.credited_on IS NOT NULL) EXECUTE FUNCTION finance.document_posts_voucher_once('booking_id');
 CREATE OR REPLACE TRIGGER claim_voucher AFTER UPDATE OF status ON warranty.claim
     FOR EACH ROW WHEN (NEW.status = 'SETTLED' AND OLD.status <> 'SETTLED') EXECUTE FUNCTION finance.document_posts_voucher('claim_id');
+CREATE OR REPLACE TRIGGER stock_transfer_voucher AFTER UPDATE OF status ON inventory.stock_transfer
+    FOR EACH ROW WHEN (NEW.status = 'RECEIVED' AND OLD.status <> 'RECEIVED') EXECUTE FUNCTION finance.document_posts_voucher('transfer_id');
 CREATE OR REPLACE TRIGGER policy_voucher AFTER INSERT OR UPDATE OF commission_received_on ON insurance.policy
     FOR EACH ROW WHEN (NEW.commission_received_on IS NOT NULL) EXECUTE FUNCTION finance.document_posts_voucher_once('policy_id');
 
@@ -502,6 +542,12 @@ AS $$
     SELECT 'insurance.policy', p.policy_id, p.branch_id, p.commission_received_on FROM insurance.policy p
      WHERE p.commission_received_on IS NOT NULL
        AND NOT EXISTS (SELECT 1 FROM finance.voucher v WHERE v.source_table = 'insurance.policy' AND v.source_id = p.policy_id)
+    UNION ALL
+    SELECT 'inventory.stock_transfer', t.transfer_id, t.to_branch_id, (t.received_at AT TIME ZONE 'Asia/Kolkata')::date
+      FROM inventory.stock_transfer t
+     WHERE t.status = 'RECEIVED' AND EXISTS (SELECT 1 FROM billing.invoice i WHERE i.transfer_id = t.transfer_id)
+       AND NOT EXISTS (SELECT 1 FROM finance.voucher v WHERE v.source_table = 'inventory.stock_transfer'
+                                                         AND v.source_id = t.transfer_id)
 $$;
 
 CREATE OR REPLACE FUNCTION finance.backfill_vouchers()
@@ -680,7 +726,14 @@ BEGIN
       FROM backfill_doc d JOIN insurance.policy p ON p.policy_id = d.source_id
      CROSS JOIN LATERAL (VALUES (1, finance.bank_ledger_for(p.branch_id), p.commission_amount),
                                 (2, k.commission, -p.commission_amount)) t (ord, ledger_id, amount)
-     WHERE d.source_table = 'insurance.policy' AND NOT d.closed;
+     WHERE d.source_table = 'insurance.policy' AND NOT d.closed
+    UNION ALL
+    SELECT 'inventory.stock_transfer', d.source_id, t.ord, t.ledger_id, t.amount
+      FROM backfill_doc d JOIN billing.invoice i ON i.transfer_id = d.source_id AND i.kind = 'TRANSFER'
+     CROSS JOIN LATERAL (VALUES (1, finance.ledger_key('TRANSFER_IN'), i.taxable_value), (2, k.in_cgst, i.cgst),
+                                (3, k.in_sgst, i.sgst), (4, k.in_igst, i.igst), (5, k.round_off, i.round_off),
+                                (6, k.inter_branch, -i.grand_total)) t (ord, ledger_id, amount)
+     WHERE d.source_table = 'inventory.stock_transfer' AND NOT d.closed;
 
     DELETE FROM backfill_line WHERE round(amount, 2) = 0;
     CREATE INDEX ON backfill_line (source_table, source_id);
@@ -733,7 +786,14 @@ BEGIN
                  SELECT 'RECEIPT', NULL, 'RV',
                         'Commission on policy ' || coalesce(p.od_policy_no, p.tp_policy_no) || ' from ' || i.name
                    FROM insurance.policy p JOIN master.insurer i ON i.insurer_id = p.insurer_id
-                  WHERE d2.source_table = 'insurance.policy' AND p.policy_id = d2.source_id) x
+                  WHERE d2.source_table = 'insurance.policy' AND p.policy_id = d2.source_id
+                 UNION ALL
+                 SELECT 'PURCHASE', NULL, 'PUV',
+                        'Transfer ' || t.transfer_no || ' received on invoice ' || i.invoice_no || ' of '
+                            || b.legal_name || ' (' || b.gstin || ')'
+                   FROM inventory.stock_transfer t JOIN billing.invoice i ON i.transfer_id = t.transfer_id AND i.kind = 'TRANSFER'
+                   JOIN master.branch b ON b.branch_id = t.branch_id
+                  WHERE d2.source_table = 'inventory.stock_transfer' AND t.transfer_id = d2.source_id) x
              WHERE NOT d2.closed) h
      WHERE d.source_table = h.source_table AND d.source_id = h.source_id;
 

@@ -19,7 +19,8 @@ books_group = AppGroup("books", help="The books: post the vouchers of documents 
 NAMES = {"billing.invoice": "invoices", "billing.credit_note": "credit notes", "billing.receipt": "receipts",
          "billing.refund": "refunds", "procurement.purchase_invoice": "purchase invoices",
          "procurement.supplier_payment": "supplier payments", "sales.subsidy_claim": "subsidy credits",
-         "warranty.claim": "warranty settlements", "insurance.policy": "insurance commissions"}
+         "warranty.claim": "warranty settlements", "insurance.policy": "insurance commissions",
+         "inventory.stock_transfer": "transfers received on a tax invoice"}
 
 
 @books_group.command("backfill")
