@@ -1547,6 +1547,298 @@ $$;
 
 
 --
+-- Name: backfill_vouchers(); Type: FUNCTION; Schema: finance; Owner: -
+--
+
+CREATE FUNCTION finance.backfill_vouchers() RETURNS TABLE(document text, posted integer, nothing_to_post integer, skipped_closed_month integer)
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+    k record;
+    unbalanced text;
+BEGIN
+    DROP TABLE IF EXISTS backfill_doc, backfill_line;
+    CREATE TEMP TABLE backfill_doc ON COMMIT DROP AS
+    SELECT w.*, finance.month_is_closed(w.branch_id, w.on_date) AS closed,
+           NULL::text AS voucher_type, NULL::text AS voucher_no, NULL::text AS narration, NULL::text AS series
+      FROM finance.documents_without_voucher() w;
+    CREATE TEMP TABLE backfill_line (source_table text, source_id bigint, ord integer, ledger_id integer,
+                                     amount numeric) ON COMMIT DROP;
+    CREATE INDEX ON backfill_doc (source_table, source_id);
+
+    -- The keys of the system ledgers, once.
+    SELECT finance.ledger_key('CASH') AS cash, finance.ledger_key('EXCHANGE_VEHICLE') AS exchange,
+           finance.ledger_key('SUBSIDY_RECEIVABLE') AS subsidy, finance.ledger_key('INTER_BRANCH') AS inter_branch,
+           finance.ledger_key('COUNTER_CUSTOMERS') AS walk_in, finance.ledger_key('OUTPUT_CGST') AS out_cgst,
+           finance.ledger_key('OUTPUT_SGST') AS out_sgst, finance.ledger_key('OUTPUT_IGST') AS out_igst,
+           finance.ledger_key('TCS_PAYABLE') AS tcs, finance.ledger_key('ROUND_OFF') AS round_off,
+           finance.ledger_key('CANCELLATION_INCOME') AS cancellation, finance.ledger_key('PURCHASE_VEHICLE') AS buy_vehicle,
+           finance.ledger_key('PURCHASE_PARTS') AS buy_parts, finance.ledger_key('INPUT_CGST') AS in_cgst,
+           finance.ledger_key('INPUT_SGST') AS in_sgst, finance.ledger_key('INPUT_IGST') AS in_igst,
+           finance.ledger_key('WARRANTY_INCOME') AS warranty, finance.ledger_key('INSURANCE_COMMISSION') AS commission
+      INTO k;
+
+    -- The party ledgers the vouchers need, made first (finance.party_ledger's names: the customer's
+    -- name and mobile, the id added when that is taken).
+    INSERT INTO finance.ledger (name, group_id, branch_id, customer_id, gstin)
+    SELECT CASE WHEN x.n > 1 OR finance.ledger_name_taken(x.name) THEN x.name || ' #' || x.customer_id ELSE x.name END,
+           (SELECT group_id FROM finance.account_group WHERE name = 'Sundry Debtors'), x.branch_id, x.customer_id, x.gstin
+      FROM (SELECT c.customer_id, c.branch_id, c.gstin,
+                   left(regexp_replace(c.name || ' - ' || c.mobile, '[<>]', '', 'g'), 100) AS name,
+                   row_number() OVER (PARTITION BY lower(left(regexp_replace(c.name || ' - ' || c.mobile, '[<>]', '', 'g'), 100))
+                                      ORDER BY c.customer_id) AS n
+              FROM master.customer c
+             WHERE c.customer_id IN (SELECT i.customer_id FROM backfill_doc d JOIN billing.invoice i ON i.invoice_id = d.source_id
+                                      WHERE d.source_table = 'billing.invoice' AND i.kind <> 'TRANSFER'
+                                     UNION
+                                     SELECT i.customer_id FROM backfill_doc d JOIN billing.credit_note cn ON cn.credit_note_id = d.source_id
+                                       JOIN billing.invoice i ON i.invoice_id = cn.invoice_id
+                                      WHERE d.source_table = 'billing.credit_note'
+                                     UNION
+                                     SELECT coalesce(b.customer_id, i.customer_id)
+                                       FROM backfill_doc d
+                                       LEFT JOIN billing.receipt r ON d.source_table = 'billing.receipt' AND r.receipt_id = d.source_id
+                                       LEFT JOIN billing.refund f ON d.source_table = 'billing.refund' AND f.refund_id = d.source_id
+                                       LEFT JOIN sales.booking b ON b.booking_id = coalesce(r.booking_id, f.booking_id)
+                                       LEFT JOIN billing.invoice i ON i.invoice_id = coalesce(r.invoice_id, f.invoice_id)
+                                      WHERE d.source_table IN ('billing.receipt', 'billing.refund'))
+               AND NOT EXISTS (SELECT 1 FROM finance.ledger l WHERE l.customer_id = c.customer_id)) x;
+    PERFORM finance.party_ledger('OEM', o.oem_id)
+       FROM (SELECT p.oem_id FROM backfill_doc d JOIN procurement.purchase_invoice p ON p.pinv_id = d.source_id
+              WHERE d.source_table = 'procurement.purchase_invoice'
+             UNION
+             SELECT p.oem_id FROM backfill_doc d JOIN procurement.supplier_payment sp ON sp.payment_id = d.source_id
+               JOIN procurement.purchase_invoice p ON p.pinv_id = sp.pinv_id
+              WHERE d.source_table = 'procurement.supplier_payment'
+             UNION
+             SELECT m.oem_id FROM backfill_doc d JOIN sales.booking b ON b.booking_id = d.source_id
+               JOIN oem.variant v ON v.variant_id = b.variant_id JOIN oem.model m ON m.model_id = v.model_id
+              WHERE d.source_table = 'sales.subsidy_claim'
+             UNION
+             SELECT c.oem_id FROM backfill_doc d JOIN warranty.claim c ON c.claim_id = d.source_id
+              WHERE d.source_table = 'warranty.claim') o
+      WHERE NOT EXISTS (SELECT 1 FROM finance.ledger l WHERE l.oem_id = o.oem_id);
+
+    -- Invoices (sign 1) and credit notes (sign -1): the party, the sales ledgers by key, the taxes.
+    WITH inv AS (
+        SELECT d.source_table, d.source_id, 1 AS sign, i.invoice_id, i.kind, i.customer_id, i.grand_total, i.tcs_amount,
+               i.cgst, i.sgst, i.igst, i.round_off
+          FROM backfill_doc d JOIN billing.invoice i ON i.invoice_id = d.source_id
+         WHERE d.source_table = 'billing.invoice' AND NOT d.closed
+        UNION ALL
+        SELECT d.source_table, d.source_id, -1, i.invoice_id, i.kind, i.customer_id, cn.grand_total, cn.tcs_amount,
+               cn.cgst, cn.sgst, cn.igst, cn.round_off
+          FROM backfill_doc d JOIN billing.credit_note cn ON cn.credit_note_id = d.source_id
+          JOIN billing.invoice i ON i.invoice_id = cn.invoice_id
+         WHERE d.source_table = 'billing.credit_note' AND NOT d.closed)
+    INSERT INTO backfill_line (source_table, source_id, ord, ledger_id, amount)
+    SELECT inv.source_table, inv.source_id, 1,
+           CASE WHEN inv.kind = 'TRANSFER' THEN k.inter_branch WHEN inv.customer_id IS NULL THEN k.walk_in
+                ELSE (SELECT l.ledger_id FROM finance.ledger l WHERE l.customer_id = inv.customer_id) END,
+           inv.sign * (inv.grand_total + inv.tcs_amount)
+      FROM inv
+    UNION ALL
+    SELECT inv.source_table, inv.source_id, 100 + s.rank, finance.ledger_key(s.key), -inv.sign * s.taxable
+      FROM inv
+      CROSS JOIN LATERAL (SELECT g.key, g.taxable, rank() OVER (ORDER BY g.key) AS rank
+                            FROM (SELECT finance.sales_ledger_key(inv.kind, l) AS key, sum(l.taxable_value) AS taxable
+                                    FROM billing.invoice_line l WHERE l.invoice_id = inv.invoice_id GROUP BY 1) g) s
+    UNION ALL
+    SELECT inv.source_table, inv.source_id, t.ord, t.ledger_id, -inv.sign * t.amount
+      FROM inv CROSS JOIN LATERAL (VALUES (200, k.out_cgst, inv.cgst), (201, k.out_sgst, inv.sgst), (202, k.out_igst, inv.igst),
+                                          (203, k.tcs, inv.tcs_amount), (204, k.round_off, inv.round_off)) t (ord, ledger_id, amount);
+
+    -- Receipts and refunds: the money ledger and the party.
+    WITH money AS (
+        SELECT d.source_table, d.source_id, r.branch_id, r.mode, r.amount, 0::numeric AS charge, r.booking_id, r.invoice_id
+          FROM backfill_doc d JOIN billing.receipt r ON r.receipt_id = d.source_id
+         WHERE d.source_table = 'billing.receipt' AND NOT d.closed
+        UNION ALL
+        SELECT d.source_table, d.source_id, f.branch_id, f.mode, f.amount, f.cancellation_charge, f.booking_id, f.invoice_id
+          FROM backfill_doc d JOIN billing.refund f ON f.refund_id = d.source_id
+         WHERE d.source_table = 'billing.refund' AND NOT d.closed),
+    party AS (
+        SELECT m.*, CASE m.mode WHEN 'CASH' THEN k.cash WHEN 'EXCHANGE' THEN k.exchange WHEN 'SUBSIDY' THEN k.subsidy
+                                ELSE finance.bank_ledger_for(m.branch_id) END AS money_ledger,
+               CASE WHEN m.booking_id IS NOT NULL
+                    THEN (SELECT l.ledger_id FROM sales.booking b JOIN finance.ledger l ON l.customer_id = b.customer_id
+                           WHERE b.booking_id = m.booking_id)
+                    ELSE (SELECT CASE WHEN i.kind = 'TRANSFER' THEN k.inter_branch WHEN i.customer_id IS NULL THEN k.walk_in
+                                      ELSE (SELECT l.ledger_id FROM finance.ledger l WHERE l.customer_id = i.customer_id) END
+                            FROM billing.invoice i WHERE i.invoice_id = m.invoice_id) END AS party_ledger
+          FROM money m)
+    INSERT INTO backfill_line (source_table, source_id, ord, ledger_id, amount)
+    SELECT p.source_table, p.source_id, t.ord, t.ledger_id, t.amount
+      FROM party p
+     CROSS JOIN LATERAL (
+         SELECT * FROM (VALUES (1, p.money_ledger, p.amount), (2, p.party_ledger, -p.amount)) v (ord, ledger_id, amount)
+          WHERE p.source_table = 'billing.receipt'
+         UNION ALL
+         SELECT * FROM (VALUES (1, p.party_ledger, p.amount + p.charge), (2, p.money_ledger, -p.amount),
+                               (3, k.cancellation, -p.charge)) v (ord, ledger_id, amount)
+          WHERE p.source_table = 'billing.refund') t;
+
+    -- Purchases (split by what their goods receipts hold at cost) and payments to the OEM.
+    WITH pinv AS (
+        SELECT d.source_id, p.*, (SELECT l.ledger_id FROM finance.ledger l WHERE l.oem_id = p.oem_id) AS oem_ledger,
+               coalesce((SELECT sum(u.purchase_cost) FROM procurement.purchase_invoice_grn g
+                           JOIN procurement.grn_vehicle gv ON gv.grn_id = g.grn_id
+                           JOIN inventory.vehicle_unit u ON u.unit_id = gv.unit_id WHERE g.pinv_id = p.pinv_id), 0) AS vehicles,
+               coalesce((SELECT sum(gp.qty * gp.unit_cost) FROM procurement.purchase_invoice_grn g
+                           JOIN procurement.grn_part gp ON gp.grn_id = g.grn_id WHERE g.pinv_id = p.pinv_id), 0) AS parts
+          FROM backfill_doc d JOIN procurement.purchase_invoice p ON p.pinv_id = d.source_id
+         WHERE d.source_table = 'procurement.purchase_invoice' AND NOT d.closed),
+    split AS (
+        SELECT pinv.*, CASE WHEN vehicles + parts = 0 THEN taxable_value
+                            ELSE round(taxable_value * parts / (vehicles + parts), 2) END AS to_parts FROM pinv)
+    INSERT INTO backfill_line (source_table, source_id, ord, ledger_id, amount)
+    SELECT 'procurement.purchase_invoice', s.source_id, t.ord, t.ledger_id, t.amount
+      FROM split s CROSS JOIN LATERAL (VALUES (1, k.buy_vehicle, s.taxable_value - s.to_parts), (2, k.buy_parts, s.to_parts),
+                                              (3, k.in_cgst, s.cgst), (4, k.in_sgst, s.sgst), (5, k.in_igst, s.igst),
+                                              (6, k.round_off, s.round_off), (7, s.oem_ledger, -s.total)) t (ord, ledger_id, amount);
+    INSERT INTO backfill_line (source_table, source_id, ord, ledger_id, amount)
+    SELECT 'procurement.supplier_payment', d.source_id, t.ord, t.ledger_id, t.amount
+      FROM backfill_doc d JOIN procurement.supplier_payment sp ON sp.payment_id = d.source_id
+      JOIN procurement.purchase_invoice p ON p.pinv_id = sp.pinv_id
+     CROSS JOIN LATERAL (VALUES (1, (SELECT l.ledger_id FROM finance.ledger l WHERE l.oem_id = p.oem_id), sp.amount),
+                                (2, CASE sp.mode WHEN 'CASH' THEN k.cash ELSE finance.bank_ledger_for(sp.branch_id) END,
+                                 -sp.amount)) t (ord, ledger_id, amount)
+     WHERE d.source_table = 'procurement.supplier_payment' AND NOT d.closed;
+
+    -- The OEM's subsidy credits and claim settlements; commissions received.
+    INSERT INTO backfill_line (source_table, source_id, ord, ledger_id, amount)
+    SELECT 'sales.subsidy_claim', d.source_id, t.ord, t.ledger_id, t.amount
+      FROM backfill_doc d JOIN sales.subsidy_claim sc ON sc.booking_id = d.source_id
+      JOIN sales.booking b ON b.booking_id = sc.booking_id JOIN oem.variant v ON v.variant_id = b.variant_id
+      JOIN oem.model m ON m.model_id = v.model_id
+     CROSS JOIN LATERAL (VALUES (1, (SELECT l.ledger_id FROM finance.ledger l WHERE l.oem_id = m.oem_id), sc.credited_amount),
+                                (2, k.subsidy, -sc.credited_amount)) t (ord, ledger_id, amount)
+     WHERE d.source_table = 'sales.subsidy_claim' AND NOT d.closed
+    UNION ALL
+    SELECT 'warranty.claim', d.source_id, t.ord, t.ledger_id, t.amount
+      FROM backfill_doc d JOIN warranty.claim c ON c.claim_id = d.source_id
+     CROSS JOIN LATERAL (VALUES (1, (SELECT l.ledger_id FROM finance.ledger l WHERE l.oem_id = c.oem_id), c.settled_amount),
+                                (2, k.warranty, -c.settled_amount)) t (ord, ledger_id, amount)
+     WHERE d.source_table = 'warranty.claim' AND NOT d.closed
+    UNION ALL
+    SELECT 'insurance.policy', d.source_id, t.ord, t.ledger_id, t.amount
+      FROM backfill_doc d JOIN insurance.policy p ON p.policy_id = d.source_id
+     CROSS JOIN LATERAL (VALUES (1, finance.bank_ledger_for(p.branch_id), p.commission_amount),
+                                (2, k.commission, -p.commission_amount)) t (ord, ledger_id, amount)
+     WHERE d.source_table = 'insurance.policy' AND NOT d.closed
+    UNION ALL
+    SELECT 'inventory.stock_transfer', d.source_id, t.ord, t.ledger_id, t.amount
+      FROM backfill_doc d JOIN billing.invoice i ON i.transfer_id = d.source_id AND i.kind = 'TRANSFER'
+     CROSS JOIN LATERAL (VALUES (1, finance.ledger_key('TRANSFER_IN'), i.taxable_value), (2, k.in_cgst, i.cgst),
+                                (3, k.in_sgst, i.sgst), (4, k.in_igst, i.igst), (5, k.round_off, i.round_off),
+                                (6, k.inter_branch, -i.grand_total)) t (ord, ledger_id, amount)
+     WHERE d.source_table = 'inventory.stock_transfer' AND NOT d.closed;
+
+    DELETE FROM backfill_line WHERE round(amount, 2) = 0;
+    CREATE INDEX ON backfill_line (source_table, source_id);
+    ANALYZE backfill_doc, backfill_line;
+
+    -- The headers, as the posting functions write them.
+    UPDATE backfill_doc d SET voucher_type = h.voucher_type, voucher_no = h.voucher_no, narration = left(h.narration, 500),
+                              series = h.series
+      FROM (SELECT d2.source_table, d2.source_id, x.*
+              FROM backfill_doc d2
+             CROSS JOIN LATERAL (
+                 SELECT 'SALES' AS voucher_type, i.invoice_no AS voucher_no, NULL AS series,
+                        CASE i.kind WHEN 'VEHICLE' THEN 'Vehicle invoice' WHEN 'COUNTER' THEN 'Counter sale'
+                                    WHEN 'SERVICE' THEN 'Service invoice' ELSE 'Stock transfer invoice' END
+                            || ' to ' || i.buyer_name AS narration
+                   FROM billing.invoice i WHERE d2.source_table = 'billing.invoice' AND i.invoice_id = d2.source_id
+                 UNION ALL
+                 SELECT 'CREDIT_NOTE', cn.credit_note_no, NULL, 'Credit note against ' || i.invoice_no || ': ' || cn.reason
+                   FROM billing.credit_note cn JOIN billing.invoice i ON i.invoice_id = cn.invoice_id
+                  WHERE d2.source_table = 'billing.credit_note' AND cn.credit_note_id = d2.source_id
+                 UNION ALL
+                 SELECT CASE WHEN r.mode IN ('EXCHANGE', 'SUBSIDY') THEN 'JOURNAL' ELSE 'RECEIPT' END, r.receipt_no, NULL,
+                        CASE r.mode WHEN 'FINANCE' THEN 'Finance disbursement' WHEN 'EXCHANGE' THEN 'Exchange vehicle taken'
+                                    WHEN 'SUBSIDY' THEN 'PM E-DRIVE subsidy credited to the sale' ELSE 'Received' END
+                            || ' from ' || r.received_from || coalesce(' (' || r.reference || ')', '')
+                   FROM billing.receipt r WHERE d2.source_table = 'billing.receipt' AND r.receipt_id = d2.source_id
+                 UNION ALL
+                 SELECT CASE WHEN f.amount > 0 THEN 'PAYMENT' ELSE 'JOURNAL' END, f.refund_no, NULL,
+                        'Refund to ' || f.paid_to || ': ' || f.reason
+                   FROM billing.refund f WHERE d2.source_table = 'billing.refund' AND f.refund_id = d2.source_id
+                 UNION ALL
+                 SELECT 'PURCHASE', NULL, 'PUV', 'Purchase invoice ' || p.supplier_invoice_no || ' of ' || o.legal_name
+                   FROM procurement.purchase_invoice p JOIN oem.oem o ON o.oem_id = p.oem_id
+                  WHERE d2.source_table = 'procurement.purchase_invoice' AND p.pinv_id = d2.source_id
+                 UNION ALL
+                 SELECT 'PAYMENT', NULL, 'PV',
+                        'Paid against purchase invoice ' || p.supplier_invoice_no || coalesce(' (' || sp.reference || ')', '')
+                   FROM procurement.supplier_payment sp JOIN procurement.purchase_invoice p ON p.pinv_id = sp.pinv_id
+                  WHERE d2.source_table = 'procurement.supplier_payment' AND sp.payment_id = d2.source_id
+                 UNION ALL
+                 SELECT 'JOURNAL', NULL, 'JV',
+                        'PM E-DRIVE subsidy credited by the OEM for booking ' || sc.booking_no || coalesce(', claim ' || sc.claim_no, '')
+                   FROM sales.subsidy_claim sc WHERE d2.source_table = 'sales.subsidy_claim' AND sc.booking_id = d2.source_id
+                 UNION ALL
+                 SELECT 'JOURNAL', NULL, 'JV',
+                        'Claim ' || c.claim_no || ' (' || lower(replace(c.kind, '_', ' ')) || ', VIN ' || c.vin || ') settled by the OEM'
+                            || coalesce(', ' || c.settlement_ref, '')
+                   FROM warranty.claim c WHERE d2.source_table = 'warranty.claim' AND c.claim_id = d2.source_id
+                 UNION ALL
+                 SELECT 'RECEIPT', NULL, 'RV',
+                        'Commission on policy ' || coalesce(p.od_policy_no, p.tp_policy_no) || ' from ' || i.name
+                   FROM insurance.policy p JOIN master.insurer i ON i.insurer_id = p.insurer_id
+                  WHERE d2.source_table = 'insurance.policy' AND p.policy_id = d2.source_id
+                 UNION ALL
+                 SELECT 'PURCHASE', NULL, 'PUV',
+                        'Transfer ' || t.transfer_no || ' received on invoice ' || i.invoice_no || ' of '
+                            || b.legal_name || ' (' || b.gstin || ')'
+                   FROM inventory.stock_transfer t JOIN billing.invoice i ON i.transfer_id = t.transfer_id AND i.kind = 'TRANSFER'
+                   JOIN master.branch b ON b.branch_id = t.branch_id
+                  WHERE d2.source_table = 'inventory.stock_transfer' AND t.transfer_id = d2.source_id) x
+             WHERE NOT d2.closed) h
+     WHERE d.source_table = h.source_table AND d.source_id = h.source_id;
+
+    -- The vouchers of the documents with two lines or more, numbered in date order where they take
+    -- a number of their own; then their lines.
+    INSERT INTO finance.voucher (branch_id, voucher_type, voucher_no, voucher_date, narration, source_table, source_id,
+                                 posted_by, posted_at)
+    SELECT d.branch_id, d.voucher_type, coalesce(d.voucher_no, master.next_document_no(d.branch_id, d.series, d.on_date)),
+           d.on_date, d.narration, d.source_table, d.source_id, audit.current_staff_id(), now()
+      FROM (SELECT d.* FROM backfill_doc d
+             WHERE NOT d.closed
+               AND (SELECT count(*) FROM backfill_line l WHERE l.source_table = d.source_table AND l.source_id = d.source_id) >= 2
+             ORDER BY d.on_date, d.source_table, d.source_id) d;
+    ANALYZE finance.voucher;
+    INSERT INTO finance.voucher_line (voucher_id, line_no, ledger_id, debit, credit, branch_id, voucher_date)
+    SELECT v.voucher_id, row_number() OVER (PARTITION BY v.voucher_id ORDER BY l.ord), l.ledger_id,
+           greatest(round(l.amount, 2), 0), greatest(-round(l.amount, 2), 0), v.branch_id, v.voucher_date
+      FROM backfill_line l
+      JOIN backfill_doc d ON d.source_table = l.source_table AND d.source_id = l.source_id
+      JOIN finance.voucher v ON v.source_table = l.source_table AND v.source_id = l.source_id
+     WHERE v.posted_at = now();
+    ANALYZE finance.voucher_line;
+
+    -- Balanced, checked here too (the deferred check is off when the triggers are).
+    SELECT string_agg(x.voucher_no, ', ') INTO unbalanced
+      FROM (SELECT v.voucher_no FROM finance.voucher v JOIN finance.voucher_line l USING (voucher_id)
+             WHERE v.posted_at = now() AND (v.source_table, v.source_id) IN (SELECT source_table, source_id FROM backfill_doc)
+             GROUP BY v.voucher_id, v.voucher_no HAVING sum(l.debit) <> sum(l.credit) OR count(*) < 2 LIMIT 5) x;
+    IF unbalanced IS NOT NULL THEN
+        RAISE EXCEPTION 'backfilled vouchers % do not balance', unbalanced
+            USING ERRCODE = 'check_violation', CONSTRAINT = 'voucher_balanced';
+    END IF;
+
+    RETURN QUERY
+    SELECT d.source_table,
+           count(*) FILTER (WHERE v.voucher_id IS NOT NULL)::integer,
+           count(*) FILTER (WHERE v.voucher_id IS NULL AND NOT d.closed)::integer,
+           count(*) FILTER (WHERE d.closed)::integer
+      FROM backfill_doc d
+      LEFT JOIN finance.voucher v ON v.source_table = d.source_table AND v.source_id = d.source_id AND v.posted_at = now()
+     GROUP BY d.source_table ORDER BY d.source_table;
+END
+$$;
+
+
+--
 -- Name: bank_ledger_for(integer); Type: FUNCTION; Schema: finance; Owner: -
 --
 
@@ -1878,6 +2170,87 @@ $$;
 
 
 --
+-- Name: document_posts_voucher(); Type: FUNCTION; Schema: finance; Owner: -
+--
+
+CREATE FUNCTION finance.document_posts_voucher() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+    PERFORM finance.post_voucher_of(TG_TABLE_SCHEMA || '.' || TG_TABLE_NAME, (to_jsonb(NEW) ->> TG_ARGV[0])::bigint);
+    RETURN NULL;
+END
+$$;
+
+
+--
+-- Name: document_posts_voucher_once(); Type: FUNCTION; Schema: finance; Owner: -
+--
+
+CREATE FUNCTION finance.document_posts_voucher_once() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+    src_table text := TG_TABLE_SCHEMA || '.' || TG_TABLE_NAME;
+    src_id bigint := (to_jsonb(NEW) ->> TG_ARGV[0])::bigint;
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM finance.voucher v WHERE v.source_table = src_table AND v.source_id = src_id) THEN
+        PERFORM finance.post_voucher_of(src_table, src_id);
+    END IF;
+    RETURN NULL;
+END
+$$;
+
+
+--
+-- Name: documents_without_voucher(); Type: FUNCTION; Schema: finance; Owner: -
+--
+
+CREATE FUNCTION finance.documents_without_voucher() RETURNS TABLE(source_table text, source_id bigint, branch_id integer, on_date date)
+    LANGUAGE sql STABLE
+    AS $$
+    SELECT 'billing.invoice', i.invoice_id, i.branch_id, i.invoice_date FROM billing.invoice i
+     WHERE i.kind <> 'JOB_SHEET'
+       AND NOT EXISTS (SELECT 1 FROM finance.voucher v WHERE v.source_table = 'billing.invoice' AND v.source_id = i.invoice_id)
+    UNION ALL
+    SELECT 'billing.credit_note', c.credit_note_id, c.branch_id, c.note_date FROM billing.credit_note c
+     WHERE NOT EXISTS (SELECT 1 FROM finance.voucher v WHERE v.source_table = 'billing.credit_note' AND v.source_id = c.credit_note_id)
+    UNION ALL
+    SELECT 'billing.receipt', r.receipt_id, r.branch_id, r.receipt_date FROM billing.receipt r
+     WHERE NOT EXISTS (SELECT 1 FROM finance.voucher v WHERE v.source_table = 'billing.receipt' AND v.source_id = r.receipt_id)
+    UNION ALL
+    SELECT 'billing.refund', r.refund_id, r.branch_id, r.refund_date FROM billing.refund r
+     WHERE NOT EXISTS (SELECT 1 FROM finance.voucher v WHERE v.source_table = 'billing.refund' AND v.source_id = r.refund_id)
+    UNION ALL
+    SELECT 'procurement.purchase_invoice', p.pinv_id, p.branch_id, p.invoice_date FROM procurement.purchase_invoice p
+     WHERE NOT EXISTS (SELECT 1 FROM finance.voucher v
+                        WHERE v.source_table = 'procurement.purchase_invoice' AND v.source_id = p.pinv_id)
+    UNION ALL
+    SELECT 'procurement.supplier_payment', p.payment_id, p.branch_id, p.paid_on FROM procurement.supplier_payment p
+     WHERE NOT EXISTS (SELECT 1 FROM finance.voucher v
+                        WHERE v.source_table = 'procurement.supplier_payment' AND v.source_id = p.payment_id)
+    UNION ALL
+    SELECT 'sales.subsidy_claim', s.booking_id, s.branch_id, s.credited_on FROM sales.subsidy_claim s
+     WHERE s.credited_on IS NOT NULL
+       AND NOT EXISTS (SELECT 1 FROM finance.voucher v WHERE v.source_table = 'sales.subsidy_claim' AND v.source_id = s.booking_id)
+    UNION ALL
+    SELECT 'warranty.claim', c.claim_id, c.branch_id, c.settled_on FROM warranty.claim c
+     WHERE c.status = 'SETTLED'
+       AND NOT EXISTS (SELECT 1 FROM finance.voucher v WHERE v.source_table = 'warranty.claim' AND v.source_id = c.claim_id)
+    UNION ALL
+    SELECT 'insurance.policy', p.policy_id, p.branch_id, p.commission_received_on FROM insurance.policy p
+     WHERE p.commission_received_on IS NOT NULL
+       AND NOT EXISTS (SELECT 1 FROM finance.voucher v WHERE v.source_table = 'insurance.policy' AND v.source_id = p.policy_id)
+    UNION ALL
+    SELECT 'inventory.stock_transfer', t.transfer_id, t.to_branch_id, (t.received_at AT TIME ZONE 'Asia/Kolkata')::date
+      FROM inventory.stock_transfer t
+     WHERE t.status = 'RECEIVED' AND EXISTS (SELECT 1 FROM billing.invoice i WHERE i.transfer_id = t.transfer_id)
+       AND NOT EXISTS (SELECT 1 FROM finance.voucher v WHERE v.source_table = 'inventory.stock_transfer'
+                                                         AND v.source_id = t.transfer_id)
+$$;
+
+
+--
 -- Name: group_month_drift(); Type: FUNCTION; Schema: finance; Owner: -
 --
 
@@ -2022,6 +2395,164 @@ $$;
 
 
 --
+-- Name: invoice_party(text, integer); Type: FUNCTION; Schema: finance; Owner: -
+--
+
+CREATE FUNCTION finance.invoice_party(p_kind text, p_customer integer) RETURNS integer
+    LANGUAGE sql
+    AS $$
+    SELECT CASE WHEN p_kind = 'TRANSFER' THEN finance.ledger_key('INTER_BRANCH')
+                WHEN p_customer IS NULL THEN finance.ledger_key('COUNTER_CUSTOMERS')
+                ELSE finance.posting_party_ledger('CUSTOMER', p_customer) END
+$$;
+
+
+--
+-- Name: is_gstin(text); Type: FUNCTION; Schema: master; Owner: -
+--
+
+CREATE FUNCTION master.is_gstin(v text) RETURNS boolean
+    LANGUAGE plpgsql IMMUTABLE STRICT PARALLEL SAFE
+    AS $_$
+DECLARE
+    alphabet constant text := '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ';
+    total integer := 0;
+    product integer;
+BEGIN
+    IF v !~ '^[0-9]{2}[A-Z]{5}[0-9]{4}[A-Z][1-9A-Z]Z[0-9A-Z]$' THEN
+        RETURN false;
+    END IF;
+    FOR i IN 1..14 LOOP
+        product := (strpos(alphabet, substr(v, i, 1)) - 1) * (CASE WHEN i % 2 = 0 THEN 2 ELSE 1 END);
+        total := total + product / 36 + product % 36;
+    END LOOP;
+    RETURN substr(alphabet, (36 - total % 36) % 36 + 1, 1) = substr(v, 15, 1);
+END
+$_$;
+
+
+--
+-- Name: is_mobile(text); Type: FUNCTION; Schema: master; Owner: -
+--
+
+CREATE FUNCTION master.is_mobile(v text) RETURNS boolean
+    LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+    AS $_$ SELECT v ~ '^[6-9][0-9]{9}$' $_$;
+
+
+SET default_tablespace = '';
+
+SET default_table_access_method = heap;
+
+--
+-- Name: invoice; Type: TABLE; Schema: billing; Owner: -
+--
+
+CREATE TABLE billing.invoice (
+    invoice_id integer NOT NULL,
+    invoice_no text NOT NULL,
+    branch_id integer NOT NULL,
+    invoice_date date NOT NULL,
+    kind text NOT NULL,
+    booking_id integer,
+    unit_id integer,
+    customer_id integer,
+    supplier_gstin text NOT NULL,
+    supplier_state_code character(2) NOT NULL,
+    buyer_name text NOT NULL,
+    buyer_address text,
+    buyer_state_code character(2),
+    buyer_gstin text,
+    buyer_mobile text,
+    delivery_address text,
+    place_of_supply character(2) NOT NULL,
+    pos_overridden boolean DEFAULT false NOT NULL,
+    pos_override_reason text,
+    reverse_charge boolean DEFAULT false NOT NULL,
+    taxable_value numeric(14,2) NOT NULL,
+    cgst numeric(14,2) NOT NULL,
+    sgst numeric(14,2) NOT NULL,
+    igst numeric(14,2) NOT NULL,
+    round_off numeric(4,2) NOT NULL,
+    grand_total numeric(14,2) NOT NULL,
+    tcs_rate numeric(5,3) DEFAULT 0 NOT NULL,
+    tcs_amount numeric(14,2) DEFAULT 0 NOT NULL,
+    amount_payable numeric(14,2) GENERATED ALWAYS AS ((grand_total + tcs_amount)) STORED,
+    irn text,
+    ack_no text,
+    ack_date timestamp with time zone,
+    signed_qr text,
+    idempotency_key uuid NOT NULL,
+    posted_by integer,
+    posted_at timestamp with time zone DEFAULT now() NOT NULL,
+    delivery_state_code character(2),
+    transfer_id integer,
+    service_vehicle text,
+    service_reference text,
+    CONSTRAINT invoice_ack_no_check CHECK ((ack_no ~ '^[0-9]{10,20}$'::text)),
+    CONSTRAINT invoice_adds_up CHECK ((grand_total = ((((taxable_value + cgst) + sgst) + igst) + round_off))),
+    CONSTRAINT invoice_b2b_state CHECK (((buyer_gstin IS NULL) OR ("left"(buyer_gstin, 2) = (buyer_state_code)::text))),
+    CONSTRAINT invoice_buyer_address_check CHECK ((length(buyer_address) <= 400)),
+    CONSTRAINT invoice_buyer_gstin_check CHECK (master.is_gstin(buyer_gstin)),
+    CONSTRAINT invoice_buyer_mobile_check CHECK (master.is_mobile(buyer_mobile)),
+    CONSTRAINT invoice_buyer_name_check CHECK (((length(btrim(buyer_name)) >= 2) AND (length(btrim(buyer_name)) <= 200))),
+    CONSTRAINT invoice_cgst_check CHECK ((cgst >= (0)::numeric)),
+    CONSTRAINT invoice_delivery_address_check CHECK ((length(delivery_address) <= 400)),
+    CONSTRAINT invoice_einvoice_complete CHECK ((((irn IS NULL) = (ack_no IS NULL)) AND ((irn IS NULL) = (ack_date IS NULL)))),
+    CONSTRAINT invoice_grand_total_check CHECK (((grand_total >= (0)::numeric) AND (grand_total = trunc(grand_total)))),
+    CONSTRAINT invoice_igst_check CHECK ((igst >= (0)::numeric)),
+    CONSTRAINT invoice_invoice_no_check CHECK ((invoice_no ~ '^[A-Z0-9/-]{1,16}$'::text)),
+    CONSTRAINT invoice_irn_check CHECK ((irn ~ '^[0-9a-f]{64}$'::text)),
+    CONSTRAINT invoice_job_sheet_no_charge CHECK (((kind <> 'JOB_SHEET'::text) OR ((taxable_value = (0)::numeric) AND (cgst = (0)::numeric) AND (sgst = (0)::numeric) AND (igst = (0)::numeric) AND (round_off = (0)::numeric) AND (grand_total = (0)::numeric)))),
+    CONSTRAINT invoice_kind_check CHECK ((kind = ANY (ARRAY['VEHICLE'::text, 'COUNTER'::text, 'TRANSFER'::text, 'SERVICE'::text, 'JOB_SHEET'::text]))),
+    CONSTRAINT invoice_override_reason CHECK ((pos_overridden = (pos_override_reason IS NOT NULL))),
+    CONSTRAINT invoice_pos_override_reason_check CHECK (((length(btrim(pos_override_reason)) >= 3) AND (length(btrim(pos_override_reason)) <= 200))),
+    CONSTRAINT invoice_round_off_check CHECK (((round_off >= '-0.49'::numeric) AND (round_off <= 0.50))),
+    CONSTRAINT invoice_service_details CHECK (((kind = ANY (ARRAY['SERVICE'::text, 'JOB_SHEET'::text])) OR ((service_vehicle IS NULL) AND (service_reference IS NULL)))),
+    CONSTRAINT invoice_service_has_customer CHECK (((kind <> ALL (ARRAY['SERVICE'::text, 'JOB_SHEET'::text])) OR (customer_id IS NOT NULL))),
+    CONSTRAINT invoice_service_reference_check CHECK (((length(btrim(service_reference)) >= 2) AND (length(btrim(service_reference)) <= 60))),
+    CONSTRAINT invoice_service_vehicle_check CHECK (((length(btrim(service_vehicle)) >= 2) AND (length(btrim(service_vehicle)) <= 200))),
+    CONSTRAINT invoice_sgst_check CHECK ((sgst >= (0)::numeric)),
+    CONSTRAINT invoice_signed_qr_check CHECK ((length(signed_qr) <= 4000)),
+    CONSTRAINT invoice_supplier_gstin_check CHECK (master.is_gstin(supplier_gstin)),
+    CONSTRAINT invoice_tax_heads CHECK (
+CASE
+    WHEN (place_of_supply = supplier_state_code) THEN (igst = (0)::numeric)
+    ELSE ((cgst = (0)::numeric) AND (sgst = (0)::numeric))
+END),
+    CONSTRAINT invoice_taxable_value_check CHECK ((taxable_value >= (0)::numeric)),
+    CONSTRAINT invoice_tcs_amount_check CHECK ((tcs_amount >= (0)::numeric)),
+    CONSTRAINT invoice_transfer CHECK (((kind = 'TRANSFER'::text) = (transfer_id IS NOT NULL))),
+    CONSTRAINT invoice_transfer_registered CHECK (((kind <> 'TRANSFER'::text) OR (buyer_gstin IS NOT NULL))),
+    CONSTRAINT invoice_vehicle_has_booking CHECK ((((kind = 'VEHICLE'::text) = (booking_id IS NOT NULL)) AND ((kind = 'VEHICLE'::text) = (unit_id IS NOT NULL)))),
+    CONSTRAINT invoice_vehicle_has_customer CHECK (((kind <> 'VEHICLE'::text) OR (customer_id IS NOT NULL)))
+);
+
+
+--
+-- Name: invoice_voucher_lines(billing.invoice, integer); Type: FUNCTION; Schema: finance; Owner: -
+--
+
+CREATE FUNCTION finance.invoice_voucher_lines(p_invoice billing.invoice, p_sign integer) RETURNS jsonb
+    LANGUAGE sql
+    AS $$
+    SELECT jsonb_build_array(
+               finance.line(finance.invoice_party(p_invoice.kind, p_invoice.customer_id),
+                            p_sign * (p_invoice.grand_total + p_invoice.tcs_amount)))
+           || coalesce((SELECT jsonb_agg(finance.line(finance.ledger_key(s.key), -p_sign * s.taxable) ORDER BY s.key)
+                          FROM (SELECT finance.sales_ledger_key(p_invoice.kind, l) AS key, sum(l.taxable_value) AS taxable
+                                  FROM billing.invoice_line l WHERE l.invoice_id = p_invoice.invoice_id
+                                 GROUP BY 1) s), '[]'::jsonb)
+           || jsonb_build_array(
+               finance.line(finance.ledger_key('OUTPUT_CGST'), -p_sign * p_invoice.cgst),
+               finance.line(finance.ledger_key('OUTPUT_SGST'), -p_sign * p_invoice.sgst),
+               finance.line(finance.ledger_key('OUTPUT_IGST'), -p_sign * p_invoice.igst),
+               finance.line(finance.ledger_key('TCS_PAYABLE'), -p_sign * p_invoice.tcs_amount),
+               finance.line(finance.ledger_key('ROUND_OFF'), -p_sign * p_invoice.round_off))
+$$;
+
+
+--
 -- Name: is_expense_head(integer); Type: FUNCTION; Schema: finance; Owner: -
 --
 
@@ -2143,6 +2674,29 @@ $$;
 
 
 --
+-- Name: line(integer, numeric); Type: FUNCTION; Schema: finance; Owner: -
+--
+
+CREATE FUNCTION finance.line(p_ledger integer, p_amount numeric) RETURNS jsonb
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    AS $$ SELECT jsonb_build_object('ledger_id', p_ledger, 'amount', p_amount) $$;
+
+
+--
+-- Name: money_ledger(integer, text); Type: FUNCTION; Schema: finance; Owner: -
+--
+
+CREATE FUNCTION finance.money_ledger(p_branch integer, p_mode text) RETURNS integer
+    LANGUAGE sql STABLE
+    AS $$
+    SELECT CASE p_mode WHEN 'CASH' THEN finance.ledger_key('CASH')
+                       WHEN 'EXCHANGE' THEN finance.ledger_key('EXCHANGE_VEHICLE')
+                       WHEN 'SUBSIDY' THEN finance.ledger_key('SUBSIDY_RECEIVABLE')
+                       ELSE finance.bank_ledger_for(p_branch) END
+$$;
+
+
+--
 -- Name: month_is_closed(integer, date); Type: FUNCTION; Schema: finance; Owner: -
 --
 
@@ -2250,6 +2804,280 @@ $$;
 
 
 --
+-- Name: post_credit_note_voucher(integer); Type: FUNCTION; Schema: finance; Owner: -
+--
+
+CREATE FUNCTION finance.post_credit_note_voucher(p_credit_note_id integer) RETURNS bigint
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+    cn billing.credit_note;
+    inv billing.invoice;
+BEGIN
+    SELECT * INTO STRICT cn FROM billing.credit_note WHERE credit_note_id = p_credit_note_id;
+    SELECT * INTO STRICT inv FROM billing.invoice WHERE invoice_id = cn.invoice_id;
+    -- the note's own amounts (it copies the invoice's, sql/functions/80_billing.sql)
+    inv.taxable_value := cn.taxable_value;
+    inv.cgst := cn.cgst;
+    inv.sgst := cn.sgst;
+    inv.igst := cn.igst;
+    inv.round_off := cn.round_off;
+    inv.grand_total := cn.grand_total;
+    inv.tcs_amount := cn.tcs_amount;
+    RETURN finance.post_document(cn.branch_id, 'CREDIT_NOTE', cn.note_date, cn.credit_note_no,
+        'Credit note against ' || inv.invoice_no || ': ' || cn.reason,
+        'billing.credit_note', cn.credit_note_id, finance.invoice_voucher_lines(inv, -1));
+END
+$$;
+
+
+--
+-- Name: post_document(integer, text, date, text, text, text, bigint, jsonb); Type: FUNCTION; Schema: finance; Owner: -
+--
+
+CREATE FUNCTION finance.post_document(p_branch integer, p_type text, p_date date, p_no text, p_narration text, p_source_table text, p_source_id bigint, p_lines jsonb) RETURNS bigint
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+    vid bigint;
+BEGIN
+    IF (SELECT count(*) FROM jsonb_array_elements(p_lines) e WHERE round((e ->> 'amount')::numeric, 2) <> 0) < 2 THEN
+        RETURN NULL;
+    END IF;
+    WITH v AS (
+        INSERT INTO finance.voucher (branch_id, voucher_type, voucher_no, voucher_date, narration, source_table, source_id)
+        VALUES (p_branch, p_type, p_no, p_date, left(p_narration, 500), p_source_table, p_source_id)
+        RETURNING voucher_id),
+    l AS (
+        INSERT INTO finance.voucher_line (voucher_id, line_no, ledger_id, debit, credit)
+        SELECT v.voucher_id, row_number() OVER (ORDER BY x.ord), x.ledger_id, greatest(x.amount, 0), greatest(-x.amount, 0)
+          FROM v, (SELECT (e ->> 'ledger_id')::integer AS ledger_id, round((e ->> 'amount')::numeric, 2) AS amount, ord
+                     FROM jsonb_array_elements(p_lines) WITH ORDINALITY AS j (e, ord)) x
+         WHERE x.amount <> 0)
+    SELECT voucher_id INTO vid FROM v;
+    RETURN vid;
+END
+$$;
+
+
+--
+-- Name: post_insurance_commission_voucher(integer); Type: FUNCTION; Schema: finance; Owner: -
+--
+
+CREATE FUNCTION finance.post_insurance_commission_voucher(p_policy_id integer) RETURNS bigint
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+    p insurance.policy;
+BEGIN
+    SELECT * INTO STRICT p FROM insurance.policy WHERE policy_id = p_policy_id;
+    IF p.commission_received_on IS NULL THEN
+        RETURN NULL;
+    END IF;
+    PERFORM finance.refuse_closed_month_on(p.branch_id, p.commission_received_on, 'The commission received');
+    RETURN finance.post_document(p.branch_id, 'RECEIPT', p.commission_received_on, NULL,
+        'Commission on policy ' || coalesce(p.od_policy_no, p.tp_policy_no) || ' from '
+            || (SELECT i.name FROM master.insurer i WHERE i.insurer_id = p.insurer_id),
+        'insurance.policy', p.policy_id,
+        jsonb_build_array(finance.line(finance.bank_ledger_for(p.branch_id), p.commission_amount),
+                          finance.line(finance.ledger_key('INSURANCE_COMMISSION'), -p.commission_amount)));
+END
+$$;
+
+
+--
+-- Name: post_invoice_voucher(integer); Type: FUNCTION; Schema: finance; Owner: -
+--
+
+CREATE FUNCTION finance.post_invoice_voucher(p_invoice_id integer) RETURNS bigint
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+    inv billing.invoice;
+BEGIN
+    SELECT * INTO STRICT inv FROM billing.invoice WHERE invoice_id = p_invoice_id;
+    IF inv.kind = 'JOB_SHEET' THEN
+        RETURN NULL;
+    END IF;
+    RETURN finance.post_document(inv.branch_id, 'SALES', inv.invoice_date, inv.invoice_no,
+        CASE inv.kind WHEN 'VEHICLE' THEN 'Vehicle invoice' WHEN 'COUNTER' THEN 'Counter sale'
+                      WHEN 'SERVICE' THEN 'Service invoice' ELSE 'Stock transfer invoice' END
+            || ' to ' || inv.buyer_name,
+        'billing.invoice', inv.invoice_id, finance.invoice_voucher_lines(inv, 1));
+END
+$$;
+
+
+--
+-- Name: post_purchase_invoice_voucher(integer); Type: FUNCTION; Schema: finance; Owner: -
+--
+
+CREATE FUNCTION finance.post_purchase_invoice_voucher(p_pinv_id integer) RETURNS bigint
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+    pi procurement.purchase_invoice;
+    vehicles numeric;
+    parts numeric;
+    to_parts numeric;
+BEGIN
+    SELECT * INTO STRICT pi FROM procurement.purchase_invoice WHERE pinv_id = p_pinv_id;
+    -- What its goods receipts hold, at cost: the taxable value is split between the two ledgers so.
+    SELECT coalesce(sum(u.purchase_cost), 0) INTO vehicles
+      FROM procurement.purchase_invoice_grn g
+      JOIN procurement.grn_vehicle gv ON gv.grn_id = g.grn_id
+      JOIN inventory.vehicle_unit u ON u.unit_id = gv.unit_id
+     WHERE g.pinv_id = p_pinv_id;
+    SELECT coalesce(sum(gp.qty * gp.unit_cost), 0) INTO parts
+      FROM procurement.purchase_invoice_grn g
+      JOIN procurement.grn_part gp ON gp.grn_id = g.grn_id
+     WHERE g.pinv_id = p_pinv_id;
+    to_parts := CASE WHEN vehicles + parts = 0 THEN pi.taxable_value
+                     ELSE round(pi.taxable_value * parts / (vehicles + parts), 2) END;
+    RETURN finance.post_document(pi.branch_id, 'PURCHASE', pi.invoice_date, NULL,
+        'Purchase invoice ' || pi.supplier_invoice_no || ' of ' || (SELECT o.legal_name FROM oem.oem o WHERE o.oem_id = pi.oem_id),
+        'procurement.purchase_invoice', pi.pinv_id,
+        jsonb_build_array(finance.line(finance.ledger_key('PURCHASE_VEHICLE'), pi.taxable_value - to_parts),
+                          finance.line(finance.ledger_key('PURCHASE_PARTS'), to_parts),
+                          finance.line(finance.ledger_key('INPUT_CGST'), pi.cgst),
+                          finance.line(finance.ledger_key('INPUT_SGST'), pi.sgst),
+                          finance.line(finance.ledger_key('INPUT_IGST'), pi.igst),
+                          finance.line(finance.ledger_key('ROUND_OFF'), pi.round_off),
+                          finance.line(finance.posting_party_ledger('OEM', pi.oem_id), -pi.total)));
+END
+$$;
+
+
+--
+-- Name: post_receipt_voucher(integer); Type: FUNCTION; Schema: finance; Owner: -
+--
+
+CREATE FUNCTION finance.post_receipt_voucher(p_receipt_id integer) RETURNS bigint
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+    r billing.receipt;
+BEGIN
+    SELECT * INTO STRICT r FROM billing.receipt WHERE receipt_id = p_receipt_id;
+    RETURN finance.post_document(r.branch_id,
+        CASE WHEN r.mode IN ('EXCHANGE', 'SUBSIDY') THEN 'JOURNAL' ELSE 'RECEIPT' END,
+        r.receipt_date, r.receipt_no,
+        CASE r.mode WHEN 'FINANCE' THEN 'Finance disbursement' WHEN 'EXCHANGE' THEN 'Exchange vehicle taken'
+                    WHEN 'SUBSIDY' THEN 'PM E-DRIVE subsidy credited to the sale' ELSE 'Received' END
+            || ' from ' || r.received_from || coalesce(' (' || r.reference || ')', ''),
+        'billing.receipt', r.receipt_id,
+        jsonb_build_array(finance.line(finance.money_ledger(r.branch_id, r.mode), r.amount),
+                          finance.line(finance.sale_party(r.booking_id, r.invoice_id), -r.amount)));
+END
+$$;
+
+
+--
+-- Name: post_refund_voucher(integer); Type: FUNCTION; Schema: finance; Owner: -
+--
+
+CREATE FUNCTION finance.post_refund_voucher(p_refund_id integer) RETURNS bigint
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+    r billing.refund;
+BEGIN
+    SELECT * INTO STRICT r FROM billing.refund WHERE refund_id = p_refund_id;
+    RETURN finance.post_document(r.branch_id, CASE WHEN r.amount > 0 THEN 'PAYMENT' ELSE 'JOURNAL' END,
+        r.refund_date, r.refund_no,
+        'Refund to ' || r.paid_to || ': ' || r.reason,
+        'billing.refund', r.refund_id,
+        jsonb_build_array(finance.line(finance.sale_party(r.booking_id, r.invoice_id), r.amount + r.cancellation_charge),
+                          finance.line(finance.money_ledger(r.branch_id, r.mode), -r.amount),
+                          finance.line(finance.ledger_key('CANCELLATION_INCOME'), -r.cancellation_charge)));
+END
+$$;
+
+
+--
+-- Name: post_subsidy_credit_voucher(integer); Type: FUNCTION; Schema: finance; Owner: -
+--
+
+CREATE FUNCTION finance.post_subsidy_credit_voucher(p_booking_id integer) RETURNS bigint
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+    sc sales.subsidy_claim;
+    oem integer;
+BEGIN
+    SELECT * INTO STRICT sc FROM sales.subsidy_claim WHERE booking_id = p_booking_id;
+    IF sc.credited_on IS NULL THEN
+        RETURN NULL;
+    END IF;
+    SELECT m.oem_id INTO STRICT oem
+      FROM sales.booking b JOIN oem.variant v ON v.variant_id = b.variant_id JOIN oem.model m ON m.model_id = v.model_id
+     WHERE b.booking_id = sc.booking_id;
+    PERFORM finance.refuse_closed_month_on(sc.branch_id, sc.credited_on, 'The subsidy credit of booking ' || sc.booking_no);
+    RETURN finance.post_document(sc.branch_id, 'JOURNAL', sc.credited_on, NULL,
+        'PM E-DRIVE subsidy credited by the OEM for booking ' || sc.booking_no || coalesce(', claim ' || sc.claim_no, ''),
+        'sales.subsidy_claim', sc.booking_id,
+        jsonb_build_array(finance.line(finance.posting_party_ledger('OEM', oem), sc.credited_amount),
+                          finance.line(finance.ledger_key('SUBSIDY_RECEIVABLE'), -sc.credited_amount)));
+END
+$$;
+
+
+--
+-- Name: post_supplier_payment_voucher(integer); Type: FUNCTION; Schema: finance; Owner: -
+--
+
+CREATE FUNCTION finance.post_supplier_payment_voucher(p_payment_id integer) RETURNS bigint
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+    sp procurement.supplier_payment;
+    pi procurement.purchase_invoice;
+BEGIN
+    SELECT * INTO STRICT sp FROM procurement.supplier_payment WHERE payment_id = p_payment_id;
+    SELECT * INTO STRICT pi FROM procurement.purchase_invoice WHERE pinv_id = sp.pinv_id;
+    RETURN finance.post_document(sp.branch_id, 'PAYMENT', sp.paid_on, NULL,
+        'Paid against purchase invoice ' || pi.supplier_invoice_no || coalesce(' (' || sp.reference || ')', ''),
+        'procurement.supplier_payment', sp.payment_id,
+        jsonb_build_array(finance.line(finance.posting_party_ledger('OEM', pi.oem_id), sp.amount),
+                          finance.line(finance.money_ledger(sp.branch_id, sp.mode), -sp.amount)));
+END
+$$;
+
+
+--
+-- Name: post_transfer_receipt_voucher(integer); Type: FUNCTION; Schema: finance; Owner: -
+--
+
+CREATE FUNCTION finance.post_transfer_receipt_voucher(p_transfer_id integer) RETURNS bigint
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+    t inventory.stock_transfer;
+    inv billing.invoice;
+    on_date date;
+BEGIN
+    SELECT * INTO STRICT t FROM inventory.stock_transfer WHERE transfer_id = p_transfer_id;
+    inv := finance.transfer_invoice_of(p_transfer_id);
+    IF t.status <> 'RECEIVED' OR inv.invoice_id IS NULL THEN
+        RETURN NULL;
+    END IF;
+    on_date := (t.received_at AT TIME ZONE 'Asia/Kolkata')::date;
+    PERFORM finance.refuse_closed_month_on(t.to_branch_id, on_date, 'The receipt of transfer ' || t.transfer_no);
+    RETURN finance.post_document(t.to_branch_id, 'PURCHASE', on_date, NULL,
+        'Transfer ' || t.transfer_no || ' received on invoice ' || inv.invoice_no || ' of '
+            || (SELECT b.legal_name || ' (' || b.gstin || ')' FROM master.branch b WHERE b.branch_id = t.branch_id),
+        'inventory.stock_transfer', t.transfer_id,
+        jsonb_build_array(finance.line(finance.ledger_key('TRANSFER_IN'), inv.taxable_value),
+                          finance.line(finance.ledger_key('INPUT_CGST'), inv.cgst),
+                          finance.line(finance.ledger_key('INPUT_SGST'), inv.sgst),
+                          finance.line(finance.ledger_key('INPUT_IGST'), inv.igst),
+                          finance.line(finance.ledger_key('ROUND_OFF'), inv.round_off),
+                          finance.line(finance.ledger_key('INTER_BRANCH'), -inv.grand_total)));
+END
+$$;
+
+
+--
 -- Name: post_voucher(integer, text, date, text, text, text, bigint, jsonb); Type: FUNCTION; Schema: finance; Owner: -
 --
 
@@ -2271,6 +3099,65 @@ BEGIN
     RETURN vid;
 END
 $$;
+
+
+--
+-- Name: post_voucher_of(text, bigint); Type: FUNCTION; Schema: finance; Owner: -
+--
+
+CREATE FUNCTION finance.post_voucher_of(p_source_table text, p_source_id bigint) RETURNS bigint
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+    RETURN CASE p_source_table
+        WHEN 'billing.invoice' THEN finance.post_invoice_voucher(p_source_id::integer)
+        WHEN 'billing.credit_note' THEN finance.post_credit_note_voucher(p_source_id::integer)
+        WHEN 'billing.receipt' THEN finance.post_receipt_voucher(p_source_id::integer)
+        WHEN 'billing.refund' THEN finance.post_refund_voucher(p_source_id::integer)
+        WHEN 'procurement.purchase_invoice' THEN finance.post_purchase_invoice_voucher(p_source_id::integer)
+        WHEN 'procurement.supplier_payment' THEN finance.post_supplier_payment_voucher(p_source_id::integer)
+        WHEN 'sales.subsidy_claim' THEN finance.post_subsidy_credit_voucher(p_source_id::integer)
+        WHEN 'warranty.claim' THEN finance.post_warranty_settlement_voucher(p_source_id::integer)
+        WHEN 'insurance.policy' THEN finance.post_insurance_commission_voucher(p_source_id::integer)
+        WHEN 'inventory.stock_transfer' THEN finance.post_transfer_receipt_voucher(p_source_id::integer)
+    END;
+END
+$$;
+
+
+--
+-- Name: post_warranty_settlement_voucher(integer); Type: FUNCTION; Schema: finance; Owner: -
+--
+
+CREATE FUNCTION finance.post_warranty_settlement_voucher(p_claim_id integer) RETURNS bigint
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+    c warranty.claim;
+BEGIN
+    SELECT * INTO STRICT c FROM warranty.claim WHERE claim_id = p_claim_id;
+    IF c.status <> 'SETTLED' THEN
+        RETURN NULL;
+    END IF;
+    PERFORM finance.refuse_closed_month_on(c.branch_id, c.settled_on, 'The settlement of claim ' || c.claim_no);
+    RETURN finance.post_document(c.branch_id, 'JOURNAL', c.settled_on, NULL,
+        'Claim ' || c.claim_no || ' (' || lower(replace(c.kind, '_', ' ')) || ', VIN ' || c.vin || ') settled by the OEM'
+            || coalesce(', ' || c.settlement_ref, ''),
+        'warranty.claim', c.claim_id,
+        jsonb_build_array(finance.line(finance.posting_party_ledger('OEM', c.oem_id), c.settled_amount),
+                          finance.line(finance.ledger_key('WARRANTY_INCOME'), -c.settled_amount)));
+END
+$$;
+
+
+--
+-- Name: posting_party_ledger(text, integer); Type: FUNCTION; Schema: finance; Owner: -
+--
+
+CREATE FUNCTION finance.posting_party_ledger(p_kind text, p_id integer) RETURNS integer
+    LANGUAGE sql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$ SELECT finance.party_ledger(p_kind, p_id) $$;
 
 
 --
@@ -2309,6 +3196,27 @@ $$;
 
 
 --
+-- Name: refuse_posted_change(); Type: FUNCTION; Schema: finance; Owner: -
+--
+
+CREATE FUNCTION finance.refuse_posted_change() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+    posted text;
+BEGIN
+    SELECT v.voucher_no INTO posted FROM finance.voucher v
+     WHERE v.source_table = TG_TABLE_SCHEMA || '.' || TG_TABLE_NAME AND v.source_id = (to_jsonb(OLD) ->> TG_ARGV[0])::bigint;
+    IF posted IS NOT NULL THEN
+        RAISE EXCEPTION '% is posted in the books (voucher %); it is corrected by a new document, not changed', TG_ARGV[2], posted
+            USING ERRCODE = 'check_violation', CONSTRAINT = TG_ARGV[1];
+    END IF;
+    RETURN NULL;
+END
+$$;
+
+
+--
 -- Name: reopen_month(integer, date, text); Type: FUNCTION; Schema: finance; Owner: -
 --
 
@@ -2335,6 +3243,94 @@ CREATE FUNCTION finance.report_branches(p_branch integer) RETURNS integer[]
     LANGUAGE sql STABLE
     AS $$
     SELECT CASE WHEN p_branch IS NULL THEN platform.visible_branch_ids() ELSE ARRAY[p_branch] END
+$$;
+
+
+--
+-- Name: sale_party(integer, integer); Type: FUNCTION; Schema: finance; Owner: -
+--
+
+CREATE FUNCTION finance.sale_party(p_booking integer, p_invoice integer) RETURNS integer
+    LANGUAGE sql
+    AS $$
+    SELECT CASE WHEN p_booking IS NOT NULL
+                THEN finance.posting_party_ledger('CUSTOMER',
+                         (SELECT customer_id FROM sales.booking WHERE booking_id = p_booking))
+                ELSE (SELECT finance.invoice_party(i.kind, i.customer_id) FROM billing.invoice i
+                       WHERE i.invoice_id = p_invoice) END
+$$;
+
+
+--
+-- Name: invoice_line; Type: TABLE; Schema: billing; Owner: -
+--
+
+CREATE TABLE billing.invoice_line (
+    invoice_id integer NOT NULL,
+    line_no smallint NOT NULL,
+    description text NOT NULL,
+    hsn_code text NOT NULL,
+    qty numeric(12,3) NOT NULL,
+    unit text DEFAULT 'NOS'::text NOT NULL,
+    unit_price numeric(14,2) NOT NULL,
+    price_includes_gst boolean NOT NULL,
+    discount numeric(14,2) DEFAULT 0 NOT NULL,
+    taxable_value numeric(14,2) NOT NULL,
+    gst_rate numeric(5,2) NOT NULL,
+    cgst numeric(14,2) NOT NULL,
+    sgst numeric(14,2) NOT NULL,
+    igst numeric(14,2) NOT NULL,
+    total numeric(14,2) NOT NULL,
+    part_id integer,
+    unit_id integer,
+    operation_code text,
+    coverage text DEFAULT 'CUSTOMER'::text NOT NULL,
+    claimable_value numeric(14,2) DEFAULT 0 NOT NULL,
+    plan_id integer,
+    plan_vin text,
+    CONSTRAINT invoice_line_adds_up CHECK ((total = (((taxable_value + cgst) + sgst) + igst))),
+    CONSTRAINT invoice_line_cgst_check CHECK ((cgst >= (0)::numeric)),
+    CONSTRAINT invoice_line_claimable_value_check CHECK ((claimable_value >= (0)::numeric)),
+    CONSTRAINT invoice_line_coverage_check CHECK ((coverage = ANY (ARRAY['CUSTOMER'::text, 'WARRANTY'::text, 'FREE_SERVICE'::text]))),
+    CONSTRAINT invoice_line_covered_no_charge CHECK (
+CASE
+    WHEN (coverage = 'CUSTOMER'::text) THEN (claimable_value = (0)::numeric)
+    ELSE ((taxable_value = (0)::numeric) AND (total = (0)::numeric) AND (discount = (0)::numeric))
+END),
+    CONSTRAINT invoice_line_description_check CHECK (((length(btrim(description)) >= 2) AND (length(btrim(description)) <= 300))),
+    CONSTRAINT invoice_line_discount_check CHECK ((discount >= (0)::numeric)),
+    CONSTRAINT invoice_line_gst_rate_check CHECK ((gst_rate >= (0)::numeric)),
+    CONSTRAINT invoice_line_halves CHECK ((abs((cgst - sgst)) <= 0.01)),
+    CONSTRAINT invoice_line_igst_check CHECK ((igst >= (0)::numeric)),
+    CONSTRAINT invoice_line_line_no_check CHECK (((line_no >= 1) AND (line_no <= 200))),
+    CONSTRAINT invoice_line_one_item CHECK (((part_id IS NULL) OR (unit_id IS NULL))),
+    CONSTRAINT invoice_line_one_kind_of_item CHECK ((num_nonnulls(part_id, unit_id, operation_code) <= 1)),
+    CONSTRAINT invoice_line_one_tax_kind CHECK (((igst = (0)::numeric) OR ((cgst = (0)::numeric) AND (sgst = (0)::numeric)))),
+    CONSTRAINT invoice_line_plan_alone CHECK (((plan_id IS NULL) OR ((part_id IS NULL) AND (unit_id IS NULL) AND (operation_code IS NULL) AND (coverage = 'CUSTOMER'::text) AND (qty = (1)::numeric)))),
+    CONSTRAINT invoice_line_plan_names_vin CHECK (((plan_id IS NULL) = (plan_vin IS NULL))),
+    CONSTRAINT invoice_line_plan_vin_check CHECK ((plan_vin ~ '^[A-HJ-NPR-Z0-9]{17}$'::text)),
+    CONSTRAINT invoice_line_qty_check CHECK ((qty > (0)::numeric)),
+    CONSTRAINT invoice_line_sgst_check CHECK ((sgst >= (0)::numeric)),
+    CONSTRAINT invoice_line_tax_at_rate CHECK ((abs((((cgst + sgst) + igst) - round(((taxable_value * gst_rate) / (100)::numeric), 2))) <= 0.01)),
+    CONSTRAINT invoice_line_taxable_value_check CHECK ((taxable_value >= (0)::numeric)),
+    CONSTRAINT invoice_line_unit_check CHECK ((unit ~ '^[A-Z]{2,5}$'::text)),
+    CONSTRAINT invoice_line_unit_price_check CHECK ((unit_price >= (0)::numeric))
+);
+
+
+--
+-- Name: sales_ledger_key(text, billing.invoice_line); Type: FUNCTION; Schema: finance; Owner: -
+--
+
+CREATE FUNCTION finance.sales_ledger_key(p_kind text, p_line billing.invoice_line) RETURNS text
+    LANGUAGE sql IMMUTABLE
+    AS $$
+    SELECT CASE WHEN p_kind = 'TRANSFER' THEN 'TRANSFER_OUT'
+                WHEN p_line.unit_id IS NOT NULL THEN 'SALES_VEHICLE'
+                WHEN p_line.plan_id IS NOT NULL THEN 'SALES_PLAN'
+                WHEN p_line.operation_code IS NOT NULL THEN 'SALES_LABOUR'
+                WHEN p_kind = 'VEHICLE' THEN 'SALES_ACCESSORY'
+                ELSE 'SALES_PARTS' END
 $$;
 
 
@@ -2399,6 +3395,16 @@ CREATE FUNCTION finance.subsidy_claim_oem_of(p_booking_id integer) RETURNS integ
       JOIN oem.model m ON m.model_id = v.model_id
      WHERE b.booking_id = p_booking_id
 $$;
+
+
+--
+-- Name: transfer_invoice_of(integer); Type: FUNCTION; Schema: finance; Owner: -
+--
+
+CREATE FUNCTION finance.transfer_invoice_of(p_transfer_id integer) RETURNS billing.invoice
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$ SELECT i.* FROM billing.invoice i WHERE i.transfer_id = p_transfer_id AND i.kind = 'TRANSFER' $$;
 
 
 --
@@ -2882,10 +3888,6 @@ CREATE FUNCTION hr.open_days(p_branch integer, p_today date DEFAULT ((now() AT T
 $$;
 
 
-SET default_tablespace = '';
-
-SET default_table_access_method = heap;
-
 --
 -- Name: shift; Type: TABLE; Schema: hr; Owner: -
 --
@@ -3182,45 +4184,12 @@ CREATE FUNCTION master.is_email(v text) RETURNS boolean
 
 
 --
--- Name: is_gstin(text); Type: FUNCTION; Schema: master; Owner: -
---
-
-CREATE FUNCTION master.is_gstin(v text) RETURNS boolean
-    LANGUAGE plpgsql IMMUTABLE STRICT PARALLEL SAFE
-    AS $_$
-DECLARE
-    alphabet constant text := '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ';
-    total integer := 0;
-    product integer;
-BEGIN
-    IF v !~ '^[0-9]{2}[A-Z]{5}[0-9]{4}[A-Z][1-9A-Z]Z[0-9A-Z]$' THEN
-        RETURN false;
-    END IF;
-    FOR i IN 1..14 LOOP
-        product := (strpos(alphabet, substr(v, i, 1)) - 1) * (CASE WHEN i % 2 = 0 THEN 2 ELSE 1 END);
-        total := total + product / 36 + product % 36;
-    END LOOP;
-    RETURN substr(alphabet, (36 - total % 36) % 36 + 1, 1) = substr(v, 15, 1);
-END
-$_$;
-
-
---
 -- Name: is_ifsc(text); Type: FUNCTION; Schema: master; Owner: -
 --
 
 CREATE FUNCTION master.is_ifsc(v text) RETURNS boolean
     LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
     AS $_$ SELECT v ~ '^[A-Z]{4}0[A-Z0-9]{6}$' $_$;
-
-
---
--- Name: is_mobile(text); Type: FUNCTION; Schema: master; Owner: -
---
-
-CREATE FUNCTION master.is_mobile(v text) RETURNS boolean
-    LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
-    AS $_$ SELECT v ~ '^[6-9][0-9]{9}$' $_$;
 
 
 --
@@ -6105,91 +7074,6 @@ ALTER TABLE audit.log ALTER COLUMN audit_id ADD GENERATED ALWAYS AS IDENTITY (
 
 
 --
--- Name: invoice; Type: TABLE; Schema: billing; Owner: -
---
-
-CREATE TABLE billing.invoice (
-    invoice_id integer NOT NULL,
-    invoice_no text NOT NULL,
-    branch_id integer NOT NULL,
-    invoice_date date NOT NULL,
-    kind text NOT NULL,
-    booking_id integer,
-    unit_id integer,
-    customer_id integer,
-    supplier_gstin text NOT NULL,
-    supplier_state_code character(2) NOT NULL,
-    buyer_name text NOT NULL,
-    buyer_address text,
-    buyer_state_code character(2),
-    buyer_gstin text,
-    buyer_mobile text,
-    delivery_address text,
-    place_of_supply character(2) NOT NULL,
-    pos_overridden boolean DEFAULT false NOT NULL,
-    pos_override_reason text,
-    reverse_charge boolean DEFAULT false NOT NULL,
-    taxable_value numeric(14,2) NOT NULL,
-    cgst numeric(14,2) NOT NULL,
-    sgst numeric(14,2) NOT NULL,
-    igst numeric(14,2) NOT NULL,
-    round_off numeric(4,2) NOT NULL,
-    grand_total numeric(14,2) NOT NULL,
-    tcs_rate numeric(5,3) DEFAULT 0 NOT NULL,
-    tcs_amount numeric(14,2) DEFAULT 0 NOT NULL,
-    amount_payable numeric(14,2) GENERATED ALWAYS AS ((grand_total + tcs_amount)) STORED,
-    irn text,
-    ack_no text,
-    ack_date timestamp with time zone,
-    signed_qr text,
-    idempotency_key uuid NOT NULL,
-    posted_by integer,
-    posted_at timestamp with time zone DEFAULT now() NOT NULL,
-    delivery_state_code character(2),
-    transfer_id integer,
-    service_vehicle text,
-    service_reference text,
-    CONSTRAINT invoice_ack_no_check CHECK ((ack_no ~ '^[0-9]{10,20}$'::text)),
-    CONSTRAINT invoice_adds_up CHECK ((grand_total = ((((taxable_value + cgst) + sgst) + igst) + round_off))),
-    CONSTRAINT invoice_b2b_state CHECK (((buyer_gstin IS NULL) OR ("left"(buyer_gstin, 2) = (buyer_state_code)::text))),
-    CONSTRAINT invoice_buyer_address_check CHECK ((length(buyer_address) <= 400)),
-    CONSTRAINT invoice_buyer_gstin_check CHECK (master.is_gstin(buyer_gstin)),
-    CONSTRAINT invoice_buyer_mobile_check CHECK (master.is_mobile(buyer_mobile)),
-    CONSTRAINT invoice_buyer_name_check CHECK (((length(btrim(buyer_name)) >= 2) AND (length(btrim(buyer_name)) <= 200))),
-    CONSTRAINT invoice_cgst_check CHECK ((cgst >= (0)::numeric)),
-    CONSTRAINT invoice_delivery_address_check CHECK ((length(delivery_address) <= 400)),
-    CONSTRAINT invoice_einvoice_complete CHECK ((((irn IS NULL) = (ack_no IS NULL)) AND ((irn IS NULL) = (ack_date IS NULL)))),
-    CONSTRAINT invoice_grand_total_check CHECK (((grand_total >= (0)::numeric) AND (grand_total = trunc(grand_total)))),
-    CONSTRAINT invoice_igst_check CHECK ((igst >= (0)::numeric)),
-    CONSTRAINT invoice_invoice_no_check CHECK ((invoice_no ~ '^[A-Z0-9/-]{1,16}$'::text)),
-    CONSTRAINT invoice_irn_check CHECK ((irn ~ '^[0-9a-f]{64}$'::text)),
-    CONSTRAINT invoice_job_sheet_no_charge CHECK (((kind <> 'JOB_SHEET'::text) OR ((taxable_value = (0)::numeric) AND (cgst = (0)::numeric) AND (sgst = (0)::numeric) AND (igst = (0)::numeric) AND (round_off = (0)::numeric) AND (grand_total = (0)::numeric)))),
-    CONSTRAINT invoice_kind_check CHECK ((kind = ANY (ARRAY['VEHICLE'::text, 'COUNTER'::text, 'TRANSFER'::text, 'SERVICE'::text, 'JOB_SHEET'::text]))),
-    CONSTRAINT invoice_override_reason CHECK ((pos_overridden = (pos_override_reason IS NOT NULL))),
-    CONSTRAINT invoice_pos_override_reason_check CHECK (((length(btrim(pos_override_reason)) >= 3) AND (length(btrim(pos_override_reason)) <= 200))),
-    CONSTRAINT invoice_round_off_check CHECK (((round_off >= '-0.49'::numeric) AND (round_off <= 0.50))),
-    CONSTRAINT invoice_service_details CHECK (((kind = ANY (ARRAY['SERVICE'::text, 'JOB_SHEET'::text])) OR ((service_vehicle IS NULL) AND (service_reference IS NULL)))),
-    CONSTRAINT invoice_service_has_customer CHECK (((kind <> ALL (ARRAY['SERVICE'::text, 'JOB_SHEET'::text])) OR (customer_id IS NOT NULL))),
-    CONSTRAINT invoice_service_reference_check CHECK (((length(btrim(service_reference)) >= 2) AND (length(btrim(service_reference)) <= 60))),
-    CONSTRAINT invoice_service_vehicle_check CHECK (((length(btrim(service_vehicle)) >= 2) AND (length(btrim(service_vehicle)) <= 200))),
-    CONSTRAINT invoice_sgst_check CHECK ((sgst >= (0)::numeric)),
-    CONSTRAINT invoice_signed_qr_check CHECK ((length(signed_qr) <= 4000)),
-    CONSTRAINT invoice_supplier_gstin_check CHECK (master.is_gstin(supplier_gstin)),
-    CONSTRAINT invoice_tax_heads CHECK (
-CASE
-    WHEN (place_of_supply = supplier_state_code) THEN (igst = (0)::numeric)
-    ELSE ((cgst = (0)::numeric) AND (sgst = (0)::numeric))
-END),
-    CONSTRAINT invoice_taxable_value_check CHECK ((taxable_value >= (0)::numeric)),
-    CONSTRAINT invoice_tcs_amount_check CHECK ((tcs_amount >= (0)::numeric)),
-    CONSTRAINT invoice_transfer CHECK (((kind = 'TRANSFER'::text) = (transfer_id IS NOT NULL))),
-    CONSTRAINT invoice_transfer_registered CHECK (((kind <> 'TRANSFER'::text) OR (buyer_gstin IS NOT NULL))),
-    CONSTRAINT invoice_vehicle_has_booking CHECK ((((kind = 'VEHICLE'::text) = (booking_id IS NOT NULL)) AND ((kind = 'VEHICLE'::text) = (unit_id IS NOT NULL)))),
-    CONSTRAINT invoice_vehicle_has_customer CHECK (((kind <> 'VEHICLE'::text) OR (customer_id IS NOT NULL)))
-);
-
-
---
 -- Name: receipt; Type: TABLE; Schema: billing; Owner: -
 --
 
@@ -6515,63 +7399,6 @@ ALTER TABLE billing.invoice ALTER COLUMN invoice_id ADD GENERATED ALWAYS AS IDEN
     NO MINVALUE
     NO MAXVALUE
     CACHE 1
-);
-
-
---
--- Name: invoice_line; Type: TABLE; Schema: billing; Owner: -
---
-
-CREATE TABLE billing.invoice_line (
-    invoice_id integer NOT NULL,
-    line_no smallint NOT NULL,
-    description text NOT NULL,
-    hsn_code text NOT NULL,
-    qty numeric(12,3) NOT NULL,
-    unit text DEFAULT 'NOS'::text NOT NULL,
-    unit_price numeric(14,2) NOT NULL,
-    price_includes_gst boolean NOT NULL,
-    discount numeric(14,2) DEFAULT 0 NOT NULL,
-    taxable_value numeric(14,2) NOT NULL,
-    gst_rate numeric(5,2) NOT NULL,
-    cgst numeric(14,2) NOT NULL,
-    sgst numeric(14,2) NOT NULL,
-    igst numeric(14,2) NOT NULL,
-    total numeric(14,2) NOT NULL,
-    part_id integer,
-    unit_id integer,
-    operation_code text,
-    coverage text DEFAULT 'CUSTOMER'::text NOT NULL,
-    claimable_value numeric(14,2) DEFAULT 0 NOT NULL,
-    plan_id integer,
-    plan_vin text,
-    CONSTRAINT invoice_line_adds_up CHECK ((total = (((taxable_value + cgst) + sgst) + igst))),
-    CONSTRAINT invoice_line_cgst_check CHECK ((cgst >= (0)::numeric)),
-    CONSTRAINT invoice_line_claimable_value_check CHECK ((claimable_value >= (0)::numeric)),
-    CONSTRAINT invoice_line_coverage_check CHECK ((coverage = ANY (ARRAY['CUSTOMER'::text, 'WARRANTY'::text, 'FREE_SERVICE'::text]))),
-    CONSTRAINT invoice_line_covered_no_charge CHECK (
-CASE
-    WHEN (coverage = 'CUSTOMER'::text) THEN (claimable_value = (0)::numeric)
-    ELSE ((taxable_value = (0)::numeric) AND (total = (0)::numeric) AND (discount = (0)::numeric))
-END),
-    CONSTRAINT invoice_line_description_check CHECK (((length(btrim(description)) >= 2) AND (length(btrim(description)) <= 300))),
-    CONSTRAINT invoice_line_discount_check CHECK ((discount >= (0)::numeric)),
-    CONSTRAINT invoice_line_gst_rate_check CHECK ((gst_rate >= (0)::numeric)),
-    CONSTRAINT invoice_line_halves CHECK ((abs((cgst - sgst)) <= 0.01)),
-    CONSTRAINT invoice_line_igst_check CHECK ((igst >= (0)::numeric)),
-    CONSTRAINT invoice_line_line_no_check CHECK (((line_no >= 1) AND (line_no <= 200))),
-    CONSTRAINT invoice_line_one_item CHECK (((part_id IS NULL) OR (unit_id IS NULL))),
-    CONSTRAINT invoice_line_one_kind_of_item CHECK ((num_nonnulls(part_id, unit_id, operation_code) <= 1)),
-    CONSTRAINT invoice_line_one_tax_kind CHECK (((igst = (0)::numeric) OR ((cgst = (0)::numeric) AND (sgst = (0)::numeric)))),
-    CONSTRAINT invoice_line_plan_alone CHECK (((plan_id IS NULL) OR ((part_id IS NULL) AND (unit_id IS NULL) AND (operation_code IS NULL) AND (coverage = 'CUSTOMER'::text) AND (qty = (1)::numeric)))),
-    CONSTRAINT invoice_line_plan_names_vin CHECK (((plan_id IS NULL) = (plan_vin IS NULL))),
-    CONSTRAINT invoice_line_plan_vin_check CHECK ((plan_vin ~ '^[A-HJ-NPR-Z0-9]{17}$'::text)),
-    CONSTRAINT invoice_line_qty_check CHECK ((qty > (0)::numeric)),
-    CONSTRAINT invoice_line_sgst_check CHECK ((sgst >= (0)::numeric)),
-    CONSTRAINT invoice_line_tax_at_rate CHECK ((abs((((cgst + sgst) + igst) - round(((taxable_value * gst_rate) / (100)::numeric), 2))) <= 0.01)),
-    CONSTRAINT invoice_line_taxable_value_check CHECK ((taxable_value >= (0)::numeric)),
-    CONSTRAINT invoice_line_unit_check CHECK ((unit ~ '^[A-Z]{2,5}$'::text)),
-    CONSTRAINT invoice_line_unit_price_check CHECK ((unit_price >= (0)::numeric))
 );
 
 
@@ -14286,6 +15113,20 @@ CREATE TRIGGER credit_note_post BEFORE INSERT ON billing.credit_note FOR EACH RO
 
 
 --
+-- Name: credit_note credit_note_voucher; Type: TRIGGER; Schema: billing; Owner: -
+--
+
+CREATE TRIGGER credit_note_voucher AFTER INSERT ON billing.credit_note FOR EACH ROW EXECUTE FUNCTION finance.document_posts_voucher('credit_note_id');
+
+
+--
+-- Name: credit_note credit_note_z_period_open; Type: TRIGGER; Schema: billing; Owner: -
+--
+
+CREATE TRIGGER credit_note_z_period_open BEFORE INSERT ON billing.credit_note FOR EACH ROW EXECUTE FUNCTION finance.refuse_closed_month('note_date', 'branch_id', 'This credit note');
+
+
+--
 -- Name: invoice invoice_a_transfer; Type: TRIGGER; Schema: billing; Owner: -
 --
 
@@ -14349,6 +15190,20 @@ CREATE TRIGGER invoice_post BEFORE INSERT ON billing.invoice FOR EACH ROW EXECUT
 
 
 --
+-- Name: invoice invoice_voucher; Type: TRIGGER; Schema: billing; Owner: -
+--
+
+CREATE CONSTRAINT TRIGGER invoice_voucher AFTER INSERT ON billing.invoice DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION finance.document_posts_voucher_once('invoice_id');
+
+
+--
+-- Name: invoice invoice_z_period_open; Type: TRIGGER; Schema: billing; Owner: -
+--
+
+CREATE TRIGGER invoice_z_period_open BEFORE INSERT ON billing.invoice FOR EACH ROW EXECUTE FUNCTION finance.refuse_closed_month('invoice_date', 'branch_id', 'This invoice');
+
+
+--
 -- Name: receipt receipt_balance_kept; Type: TRIGGER; Schema: billing; Owner: -
 --
 
@@ -14370,6 +15225,20 @@ CREATE TRIGGER receipt_post BEFORE INSERT ON billing.receipt FOR EACH ROW EXECUT
 
 
 --
+-- Name: receipt receipt_voucher; Type: TRIGGER; Schema: billing; Owner: -
+--
+
+CREATE TRIGGER receipt_voucher AFTER INSERT ON billing.receipt FOR EACH ROW EXECUTE FUNCTION finance.document_posts_voucher('receipt_id');
+
+
+--
+-- Name: receipt receipt_z_period_open; Type: TRIGGER; Schema: billing; Owner: -
+--
+
+CREATE TRIGGER receipt_z_period_open BEFORE INSERT ON billing.receipt FOR EACH ROW EXECUTE FUNCTION finance.refuse_closed_month('receipt_date', 'branch_id', 'This receipt');
+
+
+--
 -- Name: refund refund_balance_kept; Type: TRIGGER; Schema: billing; Owner: -
 --
 
@@ -14388,6 +15257,20 @@ CREATE TRIGGER refund_is_permanent BEFORE DELETE OR UPDATE ON billing.refund FOR
 --
 
 CREATE TRIGGER refund_post BEFORE INSERT ON billing.refund FOR EACH ROW EXECUTE FUNCTION billing.post_refund();
+
+
+--
+-- Name: refund refund_voucher; Type: TRIGGER; Schema: billing; Owner: -
+--
+
+CREATE TRIGGER refund_voucher AFTER INSERT ON billing.refund FOR EACH ROW EXECUTE FUNCTION finance.document_posts_voucher('refund_id');
+
+
+--
+-- Name: refund refund_z_period_open; Type: TRIGGER; Schema: billing; Owner: -
+--
+
+CREATE TRIGGER refund_z_period_open BEFORE INSERT ON billing.refund FOR EACH ROW EXECUTE FUNCTION finance.refuse_closed_month('refund_date', 'branch_id', 'This refund');
 
 
 --
@@ -14937,10 +15820,24 @@ CREATE TRIGGER audit_log_change AFTER INSERT OR DELETE OR UPDATE ON insurance.po
 
 
 --
+-- Name: policy policy_a_commission_posted; Type: TRIGGER; Schema: insurance; Owner: -
+--
+
+CREATE TRIGGER policy_a_commission_posted AFTER UPDATE ON insurance.policy FOR EACH ROW WHEN ((((old.commission_amount IS DISTINCT FROM new.commission_amount) OR (old.commission_received_on IS DISTINCT FROM new.commission_received_on)) OR (old.branch_id IS DISTINCT FROM new.branch_id))) EXECUTE FUNCTION finance.refuse_posted_change('policy_id', 'policy_commission_posted', 'The commission received');
+
+
+--
 -- Name: policy policy_check; Type: TRIGGER; Schema: insurance; Owner: -
 --
 
 CREATE TRIGGER policy_check BEFORE INSERT OR UPDATE OF booking_id, unit_id, customer_id ON insurance.policy FOR EACH ROW EXECUTE FUNCTION insurance.check_policy();
+
+
+--
+-- Name: policy policy_voucher; Type: TRIGGER; Schema: insurance; Owner: -
+--
+
+CREATE TRIGGER policy_voucher AFTER INSERT OR UPDATE OF commission_received_on ON insurance.policy FOR EACH ROW WHEN ((new.commission_received_on IS NOT NULL)) EXECUTE FUNCTION finance.document_posts_voucher_once('policy_id');
 
 
 --
@@ -15025,6 +15922,13 @@ CREATE TRIGGER stock_move_post BEFORE INSERT ON inventory.stock_move FOR EACH RO
 --
 
 CREATE TRIGGER stock_transfer_take_number BEFORE INSERT ON inventory.stock_transfer FOR EACH ROW WHEN ((new.transfer_no IS NULL)) EXECUTE FUNCTION inventory.number_stock_transfer();
+
+
+--
+-- Name: stock_transfer stock_transfer_voucher; Type: TRIGGER; Schema: inventory; Owner: -
+--
+
+CREATE TRIGGER stock_transfer_voucher AFTER UPDATE OF status ON inventory.stock_transfer FOR EACH ROW WHEN (((new.status = 'RECEIVED'::text) AND (old.status <> 'RECEIVED'::text))) EXECUTE FUNCTION finance.document_posts_voucher('transfer_id');
 
 
 --
@@ -15315,6 +16219,13 @@ CREATE TRIGGER po_line_received AFTER UPDATE OF received_qty ON procurement.po_l
 
 
 --
+-- Name: purchase_invoice purchase_invoice_a_posted; Type: TRIGGER; Schema: procurement; Owner: -
+--
+
+CREATE TRIGGER purchase_invoice_a_posted AFTER UPDATE ON procurement.purchase_invoice FOR EACH ROW WHEN ((((((((((old.branch_id IS DISTINCT FROM new.branch_id) OR (old.oem_id IS DISTINCT FROM new.oem_id)) OR (old.invoice_date IS DISTINCT FROM new.invoice_date)) OR (old.taxable_value IS DISTINCT FROM new.taxable_value)) OR (old.cgst IS DISTINCT FROM new.cgst)) OR (old.sgst IS DISTINCT FROM new.sgst)) OR (old.igst IS DISTINCT FROM new.igst)) OR (old.round_off IS DISTINCT FROM new.round_off)) OR (old.total IS DISTINCT FROM new.total))) EXECUTE FUNCTION finance.refuse_posted_change('pinv_id', 'purchase_invoice_posted', 'This purchase invoice');
+
+
+--
 -- Name: purchase_invoice purchase_invoice_covers_payments; Type: TRIGGER; Schema: procurement; Owner: -
 --
 
@@ -15326,6 +16237,20 @@ CREATE TRIGGER purchase_invoice_covers_payments BEFORE UPDATE OF total ON procur
 --
 
 CREATE TRIGGER purchase_invoice_tax_heads BEFORE INSERT OR UPDATE ON procurement.purchase_invoice FOR EACH ROW EXECUTE FUNCTION procurement.check_tax_heads();
+
+
+--
+-- Name: purchase_invoice purchase_invoice_voucher; Type: TRIGGER; Schema: procurement; Owner: -
+--
+
+CREATE CONSTRAINT TRIGGER purchase_invoice_voucher AFTER INSERT ON procurement.purchase_invoice DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION finance.document_posts_voucher_once('pinv_id');
+
+
+--
+-- Name: purchase_invoice purchase_invoice_z_period_open; Type: TRIGGER; Schema: procurement; Owner: -
+--
+
+CREATE TRIGGER purchase_invoice_z_period_open BEFORE INSERT ON procurement.purchase_invoice FOR EACH ROW EXECUTE FUNCTION finance.refuse_closed_month('invoice_date', 'branch_id', 'This purchase invoice');
 
 
 --
@@ -15354,6 +16279,20 @@ CREATE TRIGGER supplier_payment_is_permanent BEFORE DELETE OR UPDATE ON procurem
 --
 
 CREATE TRIGGER supplier_payment_not_over BEFORE INSERT ON procurement.supplier_payment FOR EACH ROW EXECUTE FUNCTION procurement.check_not_overpaid();
+
+
+--
+-- Name: supplier_payment supplier_payment_voucher; Type: TRIGGER; Schema: procurement; Owner: -
+--
+
+CREATE TRIGGER supplier_payment_voucher AFTER INSERT ON procurement.supplier_payment FOR EACH ROW EXECUTE FUNCTION finance.document_posts_voucher('payment_id');
+
+
+--
+-- Name: supplier_payment supplier_payment_z_period_open; Type: TRIGGER; Schema: procurement; Owner: -
+--
+
+CREATE TRIGGER supplier_payment_z_period_open BEFORE INSERT ON procurement.supplier_payment FOR EACH ROW EXECUTE FUNCTION finance.refuse_closed_month('paid_on', 'branch_id', 'This payment');
 
 
 --
@@ -15644,6 +16583,13 @@ CREATE TRIGGER registration_needed BEFORE INSERT OR UPDATE ON sales.registration
 
 
 --
+-- Name: subsidy_claim subsidy_claim_a_posted; Type: TRIGGER; Schema: sales; Owner: -
+--
+
+CREATE TRIGGER subsidy_claim_a_posted AFTER UPDATE ON sales.subsidy_claim FOR EACH ROW WHEN (((old.credited_amount IS DISTINCT FROM new.credited_amount) OR (old.credited_on IS DISTINCT FROM new.credited_on))) EXECUTE FUNCTION finance.refuse_posted_change('booking_id', 'subsidy_credit_posted', 'The OEM''s credit of this subsidy');
+
+
+--
 -- Name: subsidy_claim subsidy_claim_listed; Type: TRIGGER; Schema: sales; Owner: -
 --
 
@@ -15655,6 +16601,13 @@ CREATE TRIGGER subsidy_claim_listed BEFORE INSERT OR UPDATE OF booking_id, branc
 --
 
 CREATE TRIGGER subsidy_claim_oem BEFORE INSERT OR UPDATE OF booking_id, oem_id ON sales.subsidy_claim FOR EACH ROW EXECUTE FUNCTION finance.set_subsidy_claim_oem();
+
+
+--
+-- Name: subsidy_claim subsidy_claim_voucher; Type: TRIGGER; Schema: sales; Owner: -
+--
+
+CREATE TRIGGER subsidy_claim_voucher AFTER INSERT OR UPDATE OF credited_on ON sales.subsidy_claim FOR EACH ROW WHEN ((new.credited_on IS NOT NULL)) EXECUTE FUNCTION finance.document_posts_voucher_once('booking_id');
 
 
 --
@@ -16166,6 +17119,13 @@ CREATE TRIGGER claim_status_recorded AFTER INSERT OR UPDATE OF status ON warrant
 --
 
 CREATE TRIGGER claim_take_number BEFORE INSERT ON warranty.claim FOR EACH ROW EXECUTE FUNCTION warranty.number_claim();
+
+
+--
+-- Name: claim claim_voucher; Type: TRIGGER; Schema: warranty; Owner: -
+--
+
+CREATE TRIGGER claim_voucher AFTER UPDATE OF status ON warranty.claim FOR EACH ROW WHEN (((new.status = 'SETTLED'::text) AND (old.status <> 'SETTLED'::text))) EXECUTE FUNCTION finance.document_posts_voucher('claim_id');
 
 
 --

@@ -10,3 +10,11 @@ bp = Blueprint("finance", __name__, url_prefix="/finance")
 
 # Every view module registers its routes on bp (the endpoint names are bp's: finance.<function>).
 from . import bank, books, cash, journal, ledgers, period, receivables, returns, tally_views  # noqa: E402,F401
+
+
+@bp.record_once
+def _add_books_command(state) -> None:
+    """`flask --app wsgi books backfill`: the vouchers of documents that have none."""
+    from .cli import books_group
+
+    state.app.cli.add_command(books_group)

@@ -9,6 +9,7 @@ from decimal import Decimal
 from wtforms import SelectField, StringField
 from wtforms.validators import DataRequired, NumberRange, Optional, Regexp
 
+from ..finance.api import CONSTRAINT_MESSAGES as BOOKS_MESSAGES
 from ..forms import AmountField, DateField, FlaskForm, Length, blank_to_none, upper_or_none
 
 POLICY_NO = Regexp(r"^[A-Za-z0-9/-]{4,40}\Z", message="4 to 40 letters, digits, / or -")
@@ -69,6 +70,8 @@ class PolicyForm(FlaskForm):
 
 
 CONSTRAINT_MESSAGES = {
+    "period_closed": ("commission_received_on", BOOKS_MESSAGES["period_closed"]),
+    "policy_commission_posted": ("commission_amount", "The commission received is posted in the books: it no longer changes"),
     "policy_od_period": ("od_to", "Own damage must end after it starts and last at most 5 years"),
     "policy_tp_period": ("tp_to", "Third party must end after it starts and last at most 5 years"),
     "policy_od_complete": ("od_policy_no", "Own-damage cover needs its policy number and both dates"),

@@ -8,6 +8,7 @@ from wtforms import FieldList, Form, FormField, SelectField, SelectMultipleField
 from wtforms.validators import DataRequired, InputRequired, NumberRange, Optional, Regexp, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from ..finance.api import CONSTRAINT_MESSAGES as BOOKS_MESSAGES
 from ..formatting import inr, today_ist
 from ..forms import AmountField, DateField, FlaskForm, Length, QuantityField, blank_to_none, strip, upper_or_none
 from .dispatch import normalise
@@ -149,6 +150,8 @@ class PurchaseInvoiceForm(FlaskForm):
 
 
 PINV_ERRORS = {
+    "period_closed": ("invoice_date", BOOKS_MESSAGES["period_closed"]),
+    "purchase_invoice_posted": (None, "This invoice is posted in the books: correct it with a debit or credit note"),
     "purchase_invoice_oem_id_supplier_invoice_no_fy_start_key": (
         "supplier_invoice_no", "This OEM's invoice with this number is already entered for this financial year"),
     "purchase_invoice_supplier_invoice_no_check": ("supplier_invoice_no", "At most 16 letters, digits, / or -"),
@@ -185,6 +188,7 @@ class SupplierPaymentForm(FlaskForm):
 
 
 PAYMENT_ERRORS = {
+    "period_closed": ("paid_on", BOOKS_MESSAGES["period_closed"]),
     "supplier_payment_not_over_invoice": ("amount", "More than is still due on this invoice"),
     "supplier_payment_amount_check": ("amount", "The amount must be more than zero"),
     "supplier_payment_reference_check": ("reference", "At most 60 characters"),

@@ -9,6 +9,7 @@ from flask import request, url_for
 from flask_login import current_user
 
 from ..db import get_conn
+from ..finance.api import CONSTRAINT_MESSAGES as BOOKS_MESSAGES
 from ..pages import choice_arg, rows_or_page, search_text
 from ..paging import paged
 from ..security import allow
@@ -88,6 +89,8 @@ def exchange(booking_id: int):
 # --------------------------------------------------------------------------- subsidy
 
 SUBSIDY_ERRORS = {
+    "period_closed": ("credited_on", BOOKS_MESSAGES["period_closed"]),
+    "subsidy_credit_posted": ("credited_amount", "The OEM's credit is posted in the books: it no longer changes"),
     "subsidy_signed_needs_voucher": ("buyer_signed_on", "The buyer signs the e-voucher: enter its id first"),
     "subsidy_upload_after_sign": ("dealer_uploaded_on", "Upload after the buyer has signed: enter that date first"),
     "subsidy_claim_after_upload": ("claim_raised_on", "The claim follows the upload: enter the upload date first"),

@@ -9,6 +9,7 @@ from decimal import Decimal
 from wtforms import HiddenField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, NumberRange, Optional, Regexp
 
+from ..finance.api import CONSTRAINT_MESSAGES as BOOKS_MESSAGES
 from ..forms import (
     AmountField,
     DateField,
@@ -242,6 +243,7 @@ LINE_ERRORS = {
     "claim_line_qty_check": ("qty", "More than 0, at most 1,000"),
 }
 MOVE_ERRORS = {
+    "period_closed": ("settled_on", BOOKS_MESSAGES["period_closed"]),
     "claim_status_transition": (None, "The claim has moved on meanwhile: see its page"),
     "claim_closed_is_final": (None, "The claim is closed: it changes no more"),
     "claim_submitted_fixed": (None, "The OEM's decision is already recorded"),
