@@ -15491,13 +15491,6 @@ CREATE TRIGGER audit_log_change AFTER INSERT OR DELETE OR UPDATE ON finance.tall
 
 
 --
--- Name: voucher audit_log_change; Type: TRIGGER; Schema: finance; Owner: -
---
-
-CREATE TRIGGER audit_log_change AFTER INSERT OR DELETE OR UPDATE ON finance.voucher FOR EACH ROW EXECUTE FUNCTION audit.log_change('voucher_id', '', '');
-
-
---
 -- Name: bank_line bank_line_a_before; Type: TRIGGER; Schema: finance; Owner: -
 --
 

@@ -47,6 +47,8 @@ def test_the_manager_sees_sales_money_workshop_and_stock_with_links(engine, clie
     assert inr(taxable - Decimal("120000")) in money          # margin per vehicle this month
     assert "/billing/registers/receivables?bucket=90%2B" in money
     assert 'id="glance-workshop"' in html and 'id="glance-stock"' in html
+    books = html[html.index('id="glance-finance"'):]
+    assert "<small>Cash</small>" in books and "the OEM owes us" in books
     stock = html[html.index('id="glance-stock"'):]
     # the second unit is still in stock, without a landed cost: counted, not valued, and said so
     assert "1 vehicle in stock and on demo" in stock and "1 unit without a landed cost not valued" in stock
@@ -57,7 +59,7 @@ def test_a_salesperson_sees_their_own_sales_and_no_books(engine, client, make_st
     html = _home(client, make_staff, s, "GLS1", "SALES")
     assert "My sales" in html and "<strong>0</strong><small>booked today</small>" in html  # none booked by them
     assert 'id="glance-billing"' not in html and 'id="glance-workshop"' not in html
-    assert "Vehicles delivered by model" not in html
+    assert 'id="glance-finance"' not in html and "Vehicles delivered by model" not in html
 
 
 def test_a_technician_sees_the_workshop_without_prices(engine, client, make_staff):

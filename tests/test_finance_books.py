@@ -236,11 +236,11 @@ def test_a_sub_group_takes_its_parent_nature_and_a_ledger_is_added_under_it(app,
     assert scalar(engine, "SELECT nature FROM finance.account_group WHERE name = 'Showroom upkeep'") == "EXPENSES"
     group = scalar(engine, "SELECT group_id FROM finance.account_group WHERE name = 'Showroom upkeep'")
     response = client.post("/finance/accounts/ledgers/new", data={
-        "csrf_token": token, "name": "Electricity", "group_id": str(group), "opening_balance": "",
+        "csrf_token": token, "name": "Signboard lighting", "group_id": str(group), "opening_balance": "",
         "opening_side": "DR", "gstin": "", "is_active": "y"})
     assert response.status_code == 303, plain(response)[-600:]
     chart = plain(client.get("/finance/accounts"))
-    assert "Showroom upkeep" in chart and "Electricity" in chart
+    assert "Showroom upkeep" in chart and "Signboard lighting" in chart
     # the round-off ledger moved under the new group takes its months with it: the groups still add up
     round_off = scalar(engine, "SELECT ledger_id FROM finance.ledger WHERE system_key = 'ROUND_OFF'")
     with engine.begin() as conn:
@@ -251,5 +251,5 @@ def test_a_sub_group_takes_its_parent_nature_and_a_ledger_is_added_under_it(app,
     assert "Showroom upkeep — ₹50.00 — ₹50.00 Dr" in plain(client_of(app, "BAD").get("/finance/trial-balance",
                                                                                       query_string=PERIOD))
     response = client.post("/finance/accounts/ledgers/new", data={
-        "csrf_token": token, "name": "electricity", "group_id": str(group), "opening_side": "DR", "is_active": "y"})
+        "csrf_token": token, "name": "signboard LIGHTING", "group_id": str(group), "opening_side": "DR", "is_active": "y"})
     assert response.status_code == 422 and "Another ledger already has this name" in plain(response)

@@ -51,6 +51,8 @@ class NavSection:
         return found
 
 
+STOCK = "Vehicles and parts"   # the group of Stock's own screens (a group is never named like a section)
+
 # Later modules append their sections here.
 SECTIONS: list[NavSection] = [
     NavSection("Sales", (
@@ -111,11 +113,11 @@ SECTIONS: list[NavSection] = [
         NavLink("Tally export", "finance.tally_export", "Masters and vouchers as Tally import XML", "Returns"),
     )),
     NavSection("Stock", (
-        NavLink("Vehicles", "inventory.unit_list", "Vehicle stock by VIN, motor no. or battery serial", "Stock"),
-        NavLink("Stock ageing", "inventory.ageing_report", "Units in stock and on demo by age, at cost", "Stock"),
-        NavLink("Parts stock", "inventory.part_stock_list", "Quantities, bins, reorder alerts, stock cards", "Stock"),
-        NavLink("Transfers", "inventory.transfer_list", "Send stock to a branch, receive what is in transit", "Stock"),
-        NavLink("Stock counts", "inventory.count_list", "Physical count sheets, variances, approval", "Stock"),
+        NavLink("Vehicles", "inventory.unit_list", "Vehicle stock by VIN, motor no. or battery serial", STOCK),
+        NavLink("Stock ageing", "inventory.ageing_report", "Units in stock and on demo by age, at cost", STOCK),
+        NavLink("Parts stock", "inventory.part_stock_list", "Quantities, bins, reorder alerts, stock cards", STOCK),
+        NavLink("Transfers", "inventory.transfer_list", "Send stock to a branch, receive what is in transit", STOCK),
+        NavLink("Stock counts", "inventory.count_list", "Physical count sheets, variances, approval", STOCK),
         # Purchasing from the OEM (webapp/procurement): a group of Stock, where what it buys arrives.
         NavLink("Purchase orders", "procurement.po_list", "Orders to OEMs: draft, approve, print, send", "Purchasing"),
         NavLink("Goods receipts", "procurement.grn_list", "Receive vehicles from the dispatch list, and parts",

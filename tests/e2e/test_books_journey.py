@@ -15,6 +15,7 @@ from webapp.finance import api
 from webapp.formatting import today_ist
 
 from .pages.auth import LoginPage
+from .pages.books import BooksPage
 from .pages.layout import screens_too_wide
 
 pytestmark = pytest.mark.browser
@@ -69,12 +70,13 @@ def test_the_accountant_keys_a_journal_and_reads_the_books(new_page, engine, mak
     page.get_by_label("Credit, line 5").fill("500")
     page.get_by_role("button", name="Post the voucher").click()
     expect(page.get_by_role("heading", level=1)).to_contain_text("Journal voucher")
-    expect(page.locator("main")).to_contain_text("Electricity bill paid in cash")
+    books = BooksPage(page)
+    expect(books.main).to_contain_text("Electricity bill paid in cash")
 
     page.get_by_role("link", name=f"Day book of {today_ist():%d-%m-%Y}").click()
-    expect(page.locator("main")).to_contain_text("Electricity bill paid in cash")
+    expect(books.main).to_contain_text("Electricity bill paid in cash")
     page.goto("/finance/trial-balance")
-    expect(page.locator("table.totals")).to_contain_text("₹1,50,180.00")   # debits = credits
+    expect(books.totals).to_contain_text("₹1,50,180.00")   # debits = credits
 
     folder = Path(os.environ.get("BOOKS_SCREENSHOTS") or tmp_path)
     with engine.connect() as conn:

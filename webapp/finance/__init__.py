@@ -14,7 +14,11 @@ from . import bank, books, cash, journal, ledgers, period, receivables, returns,
 
 @bp.record_once
 def _add_books_command(state) -> None:
-    """`flask --app wsgi books backfill`: the vouchers of documents that have none."""
+    """`flask --app wsgi books backfill`: the vouchers of documents that have none; and the books' figures
+    on the home screen (webapp/panels.py)."""
+    from ..panels import register_panel
+    from . import glance
     from .cli import books_group
 
     state.app.cli.add_command(books_group)
+    register_panel(state.app, "dashboard", "finance.glance", "finance/_glance.html", glance.panel, order=35)

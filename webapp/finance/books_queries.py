@@ -294,3 +294,16 @@ def stock_values(conn: Connection, before: date, on: date, branch: int | None) -
                   (SELECT parts + vehicles FROM finance.stock_value(:on, :branch)) AS closing"""),
         {"before": before, "on": on, "branch": branch}).one()
     return row.opening, row.closing
+
+
+def cash_and_bank(conn: Connection, on: date, branch: int) -> list:
+    """The branch's cash and each bank account's balance at the end of the day (the books' own monthly
+    totals and the month's lines, finance.ledger_totals), for the home screen."""
+    return conn.execute(sa.text("""
+        SELECT l.ledger_id, l.name, l.system_key = 'CASH' AS is_cash,
+               coalesce(t.opening + t.debit - t.credit, 0) AS balance
+          FROM finance.ledger l
+          JOIN finance.account_group g ON g.group_id = l.group_id
+          LEFT JOIN LATERAL finance.ledger_totals(:on, :on, :branch, l.ledger_id) t ON true
+         WHERE l.system_key = 'CASH' OR g.name = 'Bank Accounts'
+         ORDER BY l.system_key = 'CASH' DESC, l.name"""), {"on": on, "branch": branch}).all()
