@@ -360,6 +360,30 @@ ACCESS.update({
     "hr.sheet_close": frozenset({"ADMIN", "ACCOUNTS"}),
 })
 
+# Payroll (webapp/payroll): accounts and the administrator run it (structures, the run, the bank, PF and ESI
+# files); managers read the register to approve it; everyone else sees their own approved payslips only.
+PAYROLL_RUN = frozenset({"ADMIN", "ACCOUNTS"})
+PAYROLL_REVIEW = frozenset({"ADMIN", "MANAGER", "ACCOUNTS"})
+ACCESS.update({
+    "payroll.runs": PAYROLL_REVIEW,
+    "payroll.run_new": PAYROLL_RUN,
+    "payroll.run_detail": PAYROLL_REVIEW,
+    "payroll.run_recompute": PAYROLL_RUN,
+    "payroll.run_check": PAYROLL_RUN,
+    "payroll.run_send_back": PAYROLL_REVIEW,
+    "payroll.run_approve": frozenset({"ADMIN", "MANAGER"}),
+    "payroll.run_paid": PAYROLL_RUN,
+    "payroll.register_xlsx": PAYROLL_REVIEW,
+    "payroll.bank_csv": PAYROLL_RUN,
+    "payroll.ecr": PAYROLL_RUN,
+    "payroll.esi_csv": PAYROLL_RUN,
+    "payroll.payslip_pdf": PAYROLL_REVIEW,
+    "payroll.my_payslips": HR_STAFF,
+    "payroll.my_payslip_pdf": HR_STAFF,
+    "payroll.structures": PAYROLL_RUN,
+    "payroll.people": PAYROLL_RUN,
+})
+
 # Routes whose own job, when used, is to send the browser to the login page
 # (logging out, or the setup wizard once the showroom is set up).
 LEADS_TO_LOGIN = {"auth.logout", "auth.switch_user", "auth.setup"}

@@ -87,6 +87,7 @@ SECTIONS: list[NavSection] = [
         NavLink("Receipts register", "billing.receipt_register", "Receipts and refunds by mode"),
         NavLink("Receivables", "billing.receivables", "What customers still owe, by age"),
         NavLink("GST returns", "finance.gstr1", "GSTR-1 JSON, GSTR-3B, reconciliation with the books"),
+        NavLink("Payroll", "payroll.runs", "The monthly salary run, register, payslips, PF / ESI files"),
     )),
     NavSection("Stock", (
         NavLink("Vehicles", "inventory.unit_list", "Vehicle stock by VIN, motor no. or battery serial"),
@@ -132,6 +133,7 @@ SECTIONS: list[NavSection] = [
         # HR (webapp/hr), one link while the menu has no room for more (its other screens are reached from this
         # page by role): one's own month and leave; a reporting manager's team; people, the sheet, HR settings.
         NavLink("Attendance and leave", "hr.my_attendance", "Your month and leave; your team; people and the sheet"),
+        NavLink("My payslips", "payroll.my_payslips", "Your approved payslips as PDF"),
     )),
 ]
 

@@ -155,3 +155,19 @@ def add_structure(conn: Connection, staff_id: int, effective_from: date, monthly
 def structures(conn: Connection, staff_id: int):
     return conn.execute(sa.text("SELECT * FROM hr.pay_structure WHERE staff_id = :s ORDER BY effective_from DESC"),
                         {"s": staff_id}).mappings().all()
+
+
+def employee(conn: Connection, staff_id: int):
+    return conn.execute(sa.text("""SELECT s.staff_id, s.staff_code, s.name, s.branch_id, e.joined_on, e.left_on
+                                     FROM hr.employee e JOIN master.staff s USING (staff_id) WHERE e.staff_id = :s"""),
+                        {"s": staff_id}).mappings().first()
+
+
+def people(conn: Connection, branch_id: int):
+    """The branch's employees with the structure in force today (if any)."""
+    return conn.execute(sa.text("""
+        SELECT s.staff_id, s.staff_code, s.name, s.designation, e.left_on, p.effective_from, p.monthly_gross
+          FROM hr.employee e JOIN master.staff s USING (staff_id)
+          LEFT JOIN LATERAL (SELECT effective_from, monthly_gross FROM hr.pay_structure x WHERE x.staff_id = e.staff_id
+                              AND x.effective_from <= current_date ORDER BY x.effective_from DESC LIMIT 1) p ON true
+         WHERE s.branch_id = :b ORDER BY e.left_on IS NOT NULL, s.staff_code"""), {"b": branch_id}).mappings().all()

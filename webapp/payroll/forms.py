@@ -1,0 +1,46 @@
+"""Payroll forms: a new run (the month), a salary structure, a step of the run. The database holds the
+rules; its refusals come back next to the field through CONSTRAINT_MESSAGES."""
+from __future__ import annotations
+
+from wtforms import StringField
+from wtforms.validators import DataRequired, Optional, Regexp
+
+from ..finance import api as finance
+from ..forms import AmountField, DateField, FlaskForm, strip
+
+CONSTRAINT_MESSAGES = {
+    **{name: (None, message) for name, message in finance.CONSTRAINT_MESSAGES.items()},
+    "payroll_run_month_closed": ("month", "HR has not closed the attendance of that month yet (Attendance sheet)."),
+    "payroll_run_once_a_month": ("month", "That month already has a run: open it from the list."),
+    "payroll_run_step": (None, "A run goes draft -> checked -> approved -> paid."),
+    "payroll_run_has_lines": (None, "A run without anyone in it cannot be checked: enter salary structures first."),
+    "payroll_run_four_eyes": (None, "The run must be approved by someone other than the person who checked it."),
+    "payroll_run_permanent": (None, "An approved run is permanent; a correction is an arrears line of a later month."),
+    "payroll_line_net_not_negative": (None, "Someone's deductions exceed their pay this month: check their loans and deductions."),
+    "pay_structure_adds_up": ("monthly_gross", "Basic, DA, HRA, conveyance, special and other earnings must add up to the monthly gross."),
+    "pay_structure_once_a_date": ("effective_from", "There is already a structure from that date."),
+    "pay_structure_deductions_within": ("other_deductions", "Other deductions must be below the monthly gross."),
+    "pay_structure_effective_from_check": ("effective_from", "A structure starts on the first of a month."),
+    "pay_structure_paid": (None, "An approved month was paid by this structure."),
+}
+
+
+class RunForm(FlaskForm):
+    month = StringField("Month", filters=[strip], validators=[DataRequired("Choose the month"), Regexp(
+        r"^20[0-9]{2}-(0[1-9]|1[0-2])\Z", message="A month, e.g. 2025-09")])
+
+
+class StepForm(FlaskForm):
+    """A button's form: only its CSRF token."""
+
+
+class StructureForm(FlaskForm):
+    effective_from = DateField("From (first of a month)", validators=[DataRequired("Enter the date")])
+    monthly_gross = AmountField("Monthly gross", validators=[DataRequired("Enter the monthly gross")])
+    basic = AmountField("Basic", validators=[DataRequired("Enter the basic pay")])
+    da = AmountField("DA", validators=[Optional()])
+    hra = AmountField("HRA", validators=[Optional()])
+    conveyance = AmountField("Conveyance", validators=[Optional()])
+    special = AmountField("Special allowance", validators=[Optional()])
+    other_earnings = AmountField("Other earnings", validators=[Optional()])
+    other_deductions = AmountField("Other deductions", validators=[Optional()])
