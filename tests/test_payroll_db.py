@@ -110,6 +110,18 @@ def test_tds_new_regime_above_and_within_the_rebate(conn, shop):
     # 12,00,000 - 75,000 = 11,25,000 <= 12 lakh: 52,500 rebated
     assert line_of(conn, run_id, rebate).tds == 0
     assert b.scalar(conn, "SELECT hr.annual_income_tax('NEW', '2025-04-01', 1725000)") == D(150800)
+    # Paid by this run after April, then September (no run since): April-August are projected at the structure's
+    # gross, the tax already deducted (April's) is taken off, the rest spread over September-March.
+    for s in (high, rebate):
+        attend(conn, branch, s, SEPT, manager)
+    close(conn, branch, SEPT, manager)
+    conn.execute(sa.text("UPDATE hr.payroll_run SET status = 'CHECKED', checked_by = :m WHERE run_id = :r"),
+                 {"m": manager, "r": run_id})
+    conn.execute(sa.text("UPDATE hr.payroll_run SET status = 'APPROVED', approved_by = :m WHERE run_id = :r"),
+                 {"m": hr.employee(conn, branch, role="ADMIN", joined="2024-01-01"), "r": run_id})
+    september = queries.create_run(conn, branch, SEPT)
+    assert line_of(conn, september, high).tds == D(19748)   # (1,50,800 - 12,567) / 7 = 19,747.57
+    assert line_of(conn, september, rebate).tds == 0
     assert b.scalar(conn, "SELECT hr.annual_income_tax('NEW', '2025-04-01', 1200000)") == 0
 
 

@@ -10,8 +10,9 @@
 --                 gross, each rounded up to the next rupee
 --   PT            the slab of the branch's state the month's gross falls in (February's amount in February)
 --   TDS           the year's tax on the projected income (approved months of the year + this month +
---                 the structure's gross for the months left), less the standard deduction, less the
---                 rebate, plus cess; less the TDS of the approved months; spread over the months left
+--                 the structure's gross for the months left, and for the months of the year since joining
+--                 that no approved run paid, as when payroll starts mid-year), less the standard deduction,
+--                 less the rebate, plus cess; less the TDS of the approved months; spread over the months left
 --   recoveries    each advance or loan of the branch begun by this month: its instalment, at most
 --                 what is still owed
 --   net           gross - employee PF - employee ESI - PT - TDS - recoveries - other deductions
@@ -223,12 +224,20 @@ BEGIN
                        AND r.month >= fy AND r.month < run.month) AS gross_before,
                    (SELECT coalesce(sum(l.tds), 0) FROM hr.payroll_line l JOIN hr.payroll_run r USING (run_id)
                      WHERE l.staff_id = g.staff_id AND r.status IN ('APPROVED', 'PAID')
-                       AND r.month >= fy AND r.month < run.month) AS tds_before
+                       AND r.month >= fy AND r.month < run.month) AS tds_before,
+                   (SELECT count(*) FROM hr.employee e,
+                           generate_series(greatest(fy, date_trunc('month', e.joined_on)::date),
+                                           run.month - interval '1 month', interval '1 month') AS m (month)
+                     WHERE e.staff_id = g.staff_id
+                       AND NOT EXISTS (SELECT 1 FROM hr.payroll_line l JOIN hr.payroll_run r USING (run_id)
+                                        WHERE l.staff_id = g.staff_id AND r.month = m.month::date
+                                          AND r.status IN ('APPROVED', 'PAID'))) AS months_unpaid
               FROM g, pf, esi),
          t AS (
             SELECT c.*,
                    greatest(round((hr.annual_income_tax(c.regime, fy,
-                       greatest(c.gross_before + c.gross + c.monthly_gross * (months_left - 1)
+                       greatest(c.gross_before + c.monthly_gross * c.months_unpaid + c.gross
+                                + c.monthly_gross * (months_left - 1)
                                 - (SELECT x.standard_deduction FROM hr.pay_tds_regime x
                                     WHERE x.regime = c.regime AND x.effective_from <= fy
                                     ORDER BY x.effective_from DESC LIMIT 1), 0))
