@@ -201,3 +201,23 @@ def test_a_run_needs_the_closed_month_and_once_approved_is_permanent_with_a_bala
     close(conn, branch, oct_, manager)
     nxt = line_of(conn, queries.create_run(conn, branch, oct_), staff)
     assert (nxt.arrears, nxt.gross) == (D(500), D(21500))
+
+
+def test_the_demo_showroom_can_run_last_months_payroll_at_once(conn, app):
+    from seed.demo import seed_demo
+    from webapp.formatting import today_ist
+
+    with app.app_context():
+        seed_demo(conn, lambda: "2580")
+    blr = b.scalar(conn, "SELECT branch_id FROM master.branch WHERE branch_code = 'BLR1'")
+    accounts = b.scalar(conn, "SELECT staff_id FROM master.staff WHERE branch_id = :b AND designation = 'ACCOUNTS' "
+                              "ORDER BY staff_id LIMIT 1", b=blr)
+    manager = b.scalar(conn, "SELECT staff_id FROM master.staff WHERE staff_code = 'MGR1'")
+    last_month = (today_ist().replace(day=1) - timedelta(days=1)).replace(day=1)
+    close(conn, blr, last_month, accounts)
+    run_id = queries.create_run(conn, blr, last_month)
+    rows = {r.staff_code: r for r in queries.lines(conn, run_id)}
+    assert rows and all(r.net_pay > 0 for r in rows.values())
+    assert rows["S01"].loan_recovery == D(2000)
+    queries.mark_checked(conn, run_id, accounts)
+    assert queries.approve(conn, run_id, manager)
