@@ -13,6 +13,7 @@ from conftest import ROOT, csrf_from, login, page_csrf
 from crm_ids import crm_ids
 from hr_ids import hr_ids
 from inventory_ids import inventory_ids
+from payroll_ids import payroll_ids
 from procurement_ids import procurement_ids
 from sales_ids import sales_ids
 from service_bill_ids import service_bill_ids
@@ -464,6 +465,7 @@ def showroom(app, engine, make_branch, make_staff):
     ids.update(crm_ids(engine, branch_id, ids["lead_id"]))
     ids.update(communication_ids(engine, branch_id, ids["customer_id"]))
     ids.update(hr_ids(engine, branch_id, target_id))
+    ids.update(payroll_ids(engine, branch_id))
     return {"codes": codes, "ids": ids, "target": target_id}
 
 

@@ -22,6 +22,14 @@ CONSTRAINT_MESSAGES = {
     "pay_structure_deductions_within": ("other_deductions", "Other deductions must be below the monthly gross."),
     "pay_structure_effective_from_check": ("effective_from", "A structure starts on the first of a month."),
     "pay_structure_paid": (None, "An approved month was paid by this structure."),
+    "pay_structure_monthly_gross_check": ("monthly_gross", "The monthly gross must be more than zero."),
+    "pay_structure_basic_check": ("basic", "The basic pay must be more than zero."),
+    "pay_structure_da_check": ("da", "Zero or more."),
+    "pay_structure_hra_check": ("hra", "Zero or more."),
+    "pay_structure_conveyance_check": ("conveyance", "Zero or more."),
+    "pay_structure_special_check": ("special", "Zero or more."),
+    "pay_structure_other_earnings_check": ("other_earnings", "Zero or more."),
+    "pay_structure_other_deductions_check": ("other_deductions", "Zero or more."),
 }
 
 
