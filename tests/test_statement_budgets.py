@@ -290,10 +290,18 @@ BUDGETS = {
     "hr.sheet": 7,                      # the totals, the days, the close
     "hr.sheet_pdf": 8,                  # + the branch's letterhead
     "hr.sheet_xlsx": 7,
-    # Payroll (webapp/payroll): with no run in the fixture, a run's screens are the 404 page.
+    # Payroll (webapp/payroll): an approved run of the fixture (tests/payroll_ids.py).
     "payroll.runs": 5,
     "payroll.my_payslips": 5,
     "payroll.people": 5,
+    "payroll.run_detail": 6,            # the run, its lines
+    "payroll.register_xlsx": 6,
+    "payroll.bank_csv": 6,
+    "payroll.ecr": 6,
+    "payroll.esi_csv": 6,
+    "payroll.payslip_pdf": 7,           # the run, the line, the branch's letterhead
+    "payroll.my_payslip_pdf": 7,
+    "payroll.structures": 6,            # the person, the structures
 }
 
 
