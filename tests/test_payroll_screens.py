@@ -100,6 +100,11 @@ def test_the_month_run_checked_approved_with_its_files_and_payslips(app, engine,
                                              "WHERE voucher_id = :v"), {"v": run.voucher_id}).one()
         assert debit == credit > 0
 
+    again = manager.post(f"/payroll/runs/{run_id}/approve", data={"csrf_token": csrf_from(mpage)})
+    assert again.status_code == 303 and "already approved" in manager.get(run_url).get_data(as_text=True)
+    refused = accounts.post(f"/payroll/runs/{run_id}/recompute", data={"csrf_token": csrf_from(page)})
+    assert refused.status_code == 303 and "approved run is permanent" in accounts.get(run_url).get_data(as_text=True)
+
     slip = accounts.get(f"/payroll/runs/{run_id}/payslips/{team['S1']}.pdf")
     text = " ".join(pdf_text(slip.data).split())
     assert "19,042.00" in text and "NineteenThousandForty-TwoRupeesOnly" in text.replace(" ", ""), text

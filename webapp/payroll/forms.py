@@ -14,6 +14,7 @@ CONSTRAINT_MESSAGES = {
     "payroll_run_once_a_month": ("month", "That month already has a run: open it from the list."),
     "payroll_run_step": (None, "A run goes draft -> checked -> approved -> paid."),
     "payroll_run_has_lines": (None, "A run without anyone in it cannot be checked: enter salary structures first."),
+    "voucher_source_key": (None, "This run is already approved: its salary voucher is posted."),
     "payroll_run_four_eyes": (None, "The run must be approved by someone other than the person who checked it."),
     "payroll_run_permanent": (None, "An approved run is permanent; a correction is an arrears line of a later month."),
     "payroll_line_net_not_negative": (None, "Someone's deductions exceed their pay this month: check their loans and deductions."),
