@@ -383,6 +383,8 @@ ACCESS.update({
     "payroll.my_payslip_pdf": HR_STAFF,
     "payroll.structures": PAYROLL_RUN,
     "payroll.people": PAYROLL_RUN,
+    "payroll.regime_choose": PAYROLL_RUN,
+    "payroll.loan_new": PAYROLL_RUN,
 })
 
 # Routes whose own job, when used, is to send the browser to the login page

@@ -138,3 +138,27 @@ def test_a_structure_that_does_not_add_up_comes_back_with_the_reason(app, engine
                                   "monthly_gross": "45,000", "basic": "20000", "hra": "25000"})
     assert ok.status_code == 303
     assert "₹45,000.00" in accounts.get(url).get_data(as_text=True)
+
+
+def test_a_regime_and_an_advance_are_recorded_and_the_advance_recovered(app, engine, team):
+    accounts = logged_in(app, "AC1")
+    url = f"/payroll/structures/{team['S1']}"
+    page = accounts.get(url).get_data(as_text=True)
+    token = csrf_from(page)
+    assert accounts.post(f"{url}/regime", data={"csrf_token": token, "fy": "2025", "regime": "OLD"}).status_code == 303
+    twice = accounts.post(f"{url}/regime", data={"csrf_token": token, "fy": "2025", "regime": "NEW"})
+    assert twice.status_code == 422 and "already chosen" in twice.get_data(as_text=True)
+    too_much = accounts.post(f"{url}/loans", data={"csrf_token": token, "kind": "ADVANCE", "amount": "1000",
+                                                    "instalment": "2000", "first_month": "2025-09", "reason": "Festival"})
+    body = too_much.get_data(as_text=True)
+    assert too_much.status_code == 422 and "cannot be more than the amount" in body and 'value="2025-09"' in body
+    assert accounts.post(f"{url}/loans", data={"csrf_token": token, "kind": "ADVANCE", "amount": "3000",
+                                               "instalment": "2000", "first_month": "2025-09",
+                                               "reason": "Festival"}).status_code == 303
+    close_september(engine, team)
+    created = accounts.post("/payroll/runs", data={"csrf_token": token, "month": "2025-09"})
+    run_id = int(created.headers["Location"].rstrip("/").rsplit("/", 1)[1])
+    with engine.connect() as conn:
+        line = conn.execute(sa.text("SELECT regime, loan_recovery, net_pay FROM hr.payroll_line "
+                                    "WHERE run_id = :r AND staff_id = :s"), {"r": run_id, "s": team["S1"]}).one()
+    assert (line.regime, line.loan_recovery, line.net_pay) == ("OLD", 2000, 19042 - 2000)

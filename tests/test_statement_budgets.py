@@ -301,7 +301,7 @@ BUDGETS = {
     "payroll.esi_csv": 6,
     "payroll.payslip_pdf": 7,           # the run, the line, the branch's letterhead
     "payroll.my_payslip_pdf": 7,
-    "payroll.structures": 6,            # the person, the structures
+    "payroll.structures": 8,            # the person, the structures, the regimes, the loans
 }
 
 

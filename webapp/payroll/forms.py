@@ -2,8 +2,8 @@
 rules; its refusals come back next to the field through CONSTRAINT_MESSAGES."""
 from __future__ import annotations
 
-from wtforms import StringField
-from wtforms.validators import DataRequired, Optional, Regexp
+from wtforms import SelectField, StringField
+from wtforms.validators import DataRequired, Length, Optional, Regexp
 
 from ..finance import api as finance
 from ..forms import AmountField, DateField, FlaskForm, strip
@@ -22,6 +22,10 @@ CONSTRAINT_MESSAGES = {
     "pay_structure_once_a_date": ("effective_from", "There is already a structure from that date."),
     "pay_structure_deductions_within": ("other_deductions", "Other deductions must be below the monthly gross."),
     "pay_structure_effective_from_check": ("effective_from", "A structure starts on the first of a month."),
+    "pay_regime_pkey": ("fy", "The regime of that year is already chosen."),
+    "pay_loan_instalment_within": ("instalment", "The instalment cannot be more than the amount."),
+    "pay_loan_amount_check": ("amount", "More than zero."),
+    "pay_loan_instalment_check": ("instalment", "More than zero."),
     "pay_structure_paid": (None, "An approved month was paid by this structure."),
     "pay_structure_monthly_gross_check": ("monthly_gross", "The monthly gross must be more than zero."),
     "pay_structure_basic_check": ("basic", "The basic pay must be more than zero."),
@@ -53,3 +57,18 @@ class StructureForm(FlaskForm):
     special = AmountField("Special allowance", validators=[Optional()])
     other_earnings = AmountField("Other earnings", validators=[Optional()])
     other_deductions = AmountField("Other deductions", validators=[Optional()])
+
+
+class RegimeForm(FlaskForm):
+    fy = StringField("Financial year starting (YYYY)", filters=[strip], validators=[
+        DataRequired("Enter the year"), Regexp(r"^20[0-9]{2}\Z", message="A year, e.g. 2025 for 2025-26")])
+    regime = SelectField("Tax regime", choices=[("NEW", "New regime"), ("OLD", "Old regime")])
+
+
+class LoanForm(FlaskForm):
+    kind = SelectField("Kind", choices=[("ADVANCE", "Salary advance"), ("LOAN", "Loan")])
+    amount = AmountField("Amount", validators=[DataRequired("Enter the amount")])
+    instalment = AmountField("Monthly instalment", validators=[DataRequired("Enter the instalment")])
+    first_month = StringField("First month recovered", filters=[strip], validators=[
+        DataRequired("Choose the month"), Regexp(r"^20[0-9]{2}-(0[1-9]|1[0-2])\Z", message="A month, e.g. 2025-09")])
+    reason = StringField("Reason", filters=[strip], validators=[DataRequired("Say what it is for"), Length(min=3, max=200)])

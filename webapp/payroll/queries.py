@@ -171,3 +171,31 @@ def people(conn: Connection, branch_id: int):
           LEFT JOIN LATERAL (SELECT effective_from, monthly_gross FROM hr.pay_structure x WHERE x.staff_id = e.staff_id
                               AND x.effective_from <= current_date ORDER BY x.effective_from DESC LIMIT 1) p ON true
          WHERE s.branch_id = :b ORDER BY e.left_on IS NOT NULL, s.staff_code"""), {"b": branch_id}).mappings().all()
+
+
+def choose_regime(conn: Connection, staff_id: int, fy_start: date, regime: str) -> None:
+    conn.execute(sa.text("INSERT INTO hr.pay_regime (staff_id, fy_start, regime) VALUES (:s, :f, :r)"),
+                 {"s": staff_id, "f": fy_start, "r": regime})
+
+
+def regimes(conn: Connection, staff_id: int):
+    return conn.execute(sa.text("SELECT fy_start, regime FROM hr.pay_regime WHERE staff_id = :s ORDER BY fy_start DESC"),
+                        {"s": staff_id}).mappings().all()
+
+
+def add_loan(conn: Connection, *, branch_id: int, staff_id: int, kind: str, amount: Decimal, instalment: Decimal,
+             first_month: date, given_on: date, reason: str) -> int:
+    return conn.execute(sa.text("""
+        INSERT INTO hr.pay_loan (branch_id, staff_id, kind, amount, instalment, first_month, given_on, reason)
+        VALUES (:b, :s, :k, :a, :i, :f, :g, :r) RETURNING loan_id"""),
+        {"b": branch_id, "s": staff_id, "k": kind, "a": amount, "i": instalment, "f": first_month, "g": given_on,
+         "r": reason}).scalar_one()
+
+
+def loans(conn: Connection, staff_id: int):
+    """A person's advances and loans with what approved runs recovered so far."""
+    return conn.execute(sa.text("""
+        SELECT ln.*, coalesce((SELECT sum(rc.amount) FROM hr.payroll_loan_recovery rc JOIN hr.payroll_run r USING (run_id)
+                                WHERE rc.loan_id = ln.loan_id AND r.status IN ('APPROVED', 'PAID')), 0) AS recovered
+          FROM hr.pay_loan ln WHERE ln.staff_id = :s ORDER BY ln.first_month DESC, ln.loan_id DESC"""),
+        {"s": staff_id}).mappings().all()

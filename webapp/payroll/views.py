@@ -23,7 +23,7 @@ from ..money import amount_in_words
 from ..pdf import pdf_response, render_pdf
 from ..security import allow, can
 from . import bp, queries
-from .forms import CONSTRAINT_MESSAGES, RunForm, StepForm, StructureForm
+from .forms import CONSTRAINT_MESSAGES, LoanForm, RegimeForm, RunForm, StepForm, StructureForm
 
 STATUS_LABELS = {"DRAFT": "Draft", "CHECKED": "Checked", "APPROVED": "Approved", "PAID": "Paid"}
 
@@ -252,9 +252,7 @@ def my_payslip_pdf(run_id: int):
 @allow("payroll.run")
 def structures(staff_id: int):
     conn = get_conn()
-    person = queries.employee(conn, staff_id)
-    if person is None or person["branch_id"] != current_user.branch_id:
-        abort(404)
+    person = _person_or_404(conn, staff_id)
     form = StructureForm()
     if form.validate_on_submit():
         parts = {k: getattr(form, k).data or Decimal(0) for k in queries.STRUCTURE_PARTS}
@@ -263,8 +261,59 @@ def structures(staff_id: int):
         if saved:
             flash("Salary structure saved.", "success")
             return redirect_response(url_for("payroll.structures", staff_id=staff_id))
+    return _person_page(conn, person, form=form), 422 if form.errors or form.form_errors else 200
+
+
+def _person_page(conn, person, *, form=None, regime_form=None, loan_form=None):
+    staff_id = person["staff_id"]
+    if regime_form is None:
+        regime_form = RegimeForm(formdata=None)
+        today = today_ist()
+        regime_form.fy.data = str(today.year if today.month >= 4 else today.year - 1)
     return render_template("payroll/structures.html", person=person, rows=queries.structures(conn, staff_id),
-                           form=form), 422 if form.errors or form.form_errors else 200
+                           form=form or StructureForm(formdata=None), regime_form=regime_form,
+                           loan_form=loan_form or LoanForm(formdata=None), regimes=queries.regimes(conn, staff_id),
+                           loans=queries.loans(conn, staff_id))
+
+
+def _person_or_404(conn, staff_id: int):
+    person = queries.employee(conn, staff_id)
+    if person is None or person["branch_id"] != current_user.branch_id:
+        abort(404)
+    return person
+
+
+@bp.post("/structures/<int:staff_id>/regime")
+@allow("payroll.run")
+def regime_choose(staff_id: int):
+    conn = get_conn()
+    person = _person_or_404(conn, staff_id)
+    form = RegimeForm()
+    if form.validate_on_submit():
+        _, saved = save_or_field_error(conn, form, CONSTRAINT_MESSAGES, lambda: queries.choose_regime(
+            conn, staff_id, date(int(form.fy.data), 4, 1), form.regime.data))
+        if saved:
+            flash("Tax regime recorded.", "success")
+            return redirect_response(url_for("payroll.structures", staff_id=staff_id))
+    return _person_page(conn, person, regime_form=form), 422
+
+
+@bp.post("/structures/<int:staff_id>/loans")
+@allow("payroll.run")
+def loan_new(staff_id: int):
+    conn = get_conn()
+    person = _person_or_404(conn, staff_id)
+    form = LoanForm()
+    if form.validate_on_submit():
+        year, month = (int(p) for p in form.first_month.data.split("-"))
+        _, saved = save_or_field_error(conn, form, CONSTRAINT_MESSAGES, lambda: queries.add_loan(
+            conn, branch_id=current_user.branch_id, staff_id=staff_id, kind=form.kind.data, amount=form.amount.data,
+            instalment=form.instalment.data, first_month=date(year, month, 1), given_on=today_ist(),
+            reason=form.reason.data))
+        if saved:
+            flash("Recorded: recovered from the first month's run on.", "success")
+            return redirect_response(url_for("payroll.structures", staff_id=staff_id))
+    return _person_page(conn, person, loan_form=form), 422
 
 
 @bp.get("/structures")
