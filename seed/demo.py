@@ -73,6 +73,7 @@ def seed_demo(conn: Connection, new_pin: Callable[[], str]) -> list[tuple[str, s
     _seed_communication(conn)
     _seed_hr(conn, branch_ids)
     seed_finance_cash(conn, branch_ids)
+    _seed_payroll(conn)
     return created
 
 
@@ -808,3 +809,38 @@ def _seed_hr(conn: Connection, branch_ids: dict[str, int]) -> None:
     if next_week.isoweekday() == 2:
         next_week += timedelta(days=1)
     leave("T01", next_week, "Child's school day")
+
+
+# Salary structures (from the first of last year) for everyone with employment details, by role, so that a
+# payroll run can be tried once accounts close last month's attendance; one salary advance of S01.
+PAY_BY_ROLE = {  # monthly gross: basic, HRA, conveyance, special
+    "ADMIN": ("120000", "48000", "24000", "1600", "46400"),
+    "MANAGER": ("65000", "26000", "13000", "1600", "24400"),
+    "ACCOUNTS": ("32000", "15000", "6000", "1600", "9400"),
+    "SALES": ("21000", "15000", "3000", "1600", "1400"),
+    "SERVICE_ADVISOR": ("26000", "15000", "5200", "1600", "4200"),
+    "TECHNICIAN": ("19000", "12000", "3800", "1600", "1600"),
+}
+
+
+def _seed_payroll(conn: Connection) -> None:
+    from datetime import timedelta
+
+    from webapp.formatting import today_ist
+
+    today = today_ist()
+    start = today.replace(year=today.year - 1, month=1, day=1)
+    last_month = (today.replace(day=1) - timedelta(days=1)).replace(day=1)
+    people = conn.execute(sa.text("""SELECT s.staff_id, s.staff_code, s.designation, s.branch_id
+                                       FROM hr.employee e JOIN master.staff s USING (staff_id)""")).all()
+    for staff_id, code, role, branch_id in people:
+        gross, basic, hra, conveyance, special = PAY_BY_ROLE.get(role, PAY_BY_ROLE["SALES"])
+        conn.execute(sa.text("""INSERT INTO hr.pay_structure (staff_id, effective_from, monthly_gross, basic, hra,
+                                                              conveyance, special)
+                                VALUES (:s, :f, :g, :b, :h, :c, :x)"""),
+                     {"s": staff_id, "f": start, "g": gross, "b": basic, "h": hra, "c": conveyance, "x": special})
+        if code == "S01":
+            conn.execute(sa.text("""INSERT INTO hr.pay_loan (branch_id, staff_id, kind, amount, instalment, first_month,
+                                                             given_on, reason)
+                                    VALUES (:b, :s, 'ADVANCE', 6000, 2000, :m, :g, 'Festival advance')"""),
+                         {"b": branch_id, "s": staff_id, "m": last_month, "g": last_month})

@@ -3433,6 +3433,26 @@ $$;
 
 
 --
+-- Name: annual_income_tax(text, date, numeric); Type: FUNCTION; Schema: hr; Owner: -
+--
+
+CREATE FUNCTION hr.annual_income_tax(p_regime text, p_fy date, p_taxable numeric) RETURNS numeric
+    LANGUAGE sql STABLE
+    AS $$
+    WITH r AS (SELECT * FROM hr.pay_tds_regime WHERE regime = p_regime AND effective_from <= p_fy
+                ORDER BY effective_from DESC LIMIT 1),
+         s AS (SELECT sl.income_from, sl.rate_pct,
+                      lead(sl.income_from) OVER (ORDER BY sl.income_from) AS income_to
+                 FROM hr.pay_tds_slab sl JOIN r ON sl.regime = r.regime AND sl.effective_from = r.effective_from),
+         t AS (SELECT coalesce(sum(greatest(least(p_taxable, coalesce(s.income_to, p_taxable)) - s.income_from, 0)
+                                   * s.rate_pct / 100), 0) AS tax FROM s)
+    SELECT round(CASE WHEN p_taxable <= r.rebate_income THEN greatest(t.tax - r.rebate_max, 0) ELSE t.tax END
+                 * (1 + r.cess_pct / 100), 0)
+      FROM r, t
+$$;
+
+
+--
 -- Name: attendance_days(integer, date, date); Type: FUNCTION; Schema: hr; Owner: -
 --
 
@@ -3728,6 +3748,99 @@ $$;
 
 
 --
+-- Name: check_pay_structure_used(); Type: FUNCTION; Schema: hr; Owner: -
+--
+
+CREATE FUNCTION hr.check_pay_structure_used() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+    IF EXISTS (SELECT 1 FROM hr.payroll_line l JOIN hr.payroll_run r USING (run_id)
+                WHERE l.structure_id = OLD.structure_id AND r.status IN ('APPROVED', 'PAID')) THEN
+        RAISE EXCEPTION 'an approved month was paid by this structure; enter a new one from a later month'
+            USING ERRCODE = 'integrity_constraint_violation', CONSTRAINT = 'pay_structure_paid';
+    END IF;
+    RETURN CASE WHEN TG_OP = 'DELETE' THEN OLD ELSE NEW END;
+END
+$$;
+
+
+--
+-- Name: check_payroll_run(); Type: FUNCTION; Schema: hr; Owner: -
+--
+
+CREATE FUNCTION hr.check_payroll_run() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+    IF TG_OP = 'DELETE' THEN
+        IF OLD.status <> 'DRAFT' THEN
+            RAISE EXCEPTION 'only a draft run can be discarded'
+                USING ERRCODE = 'integrity_constraint_violation', CONSTRAINT = 'payroll_run_permanent';
+        END IF;
+        DELETE FROM hr.payroll_loan_recovery WHERE run_id = OLD.run_id;
+        DELETE FROM hr.payroll_line WHERE run_id = OLD.run_id;
+        RETURN OLD;
+    END IF;
+    IF TG_OP = 'INSERT' THEN
+        IF NEW.status <> 'DRAFT' THEN
+            RAISE EXCEPTION 'a run begins as a draft' USING ERRCODE = 'check_violation', CONSTRAINT = 'payroll_run_step';
+        END IF;
+        IF NOT hr.month_is_closed(NEW.branch_id, NEW.month) THEN
+            RAISE EXCEPTION 'the attendance of the month is not closed'
+                USING ERRCODE = 'check_violation', CONSTRAINT = 'payroll_run_month_closed';
+        END IF;
+        RETURN NEW;
+    END IF;
+    IF OLD.status = 'PAID' OR (OLD.status = 'APPROVED' AND (NEW.status <> 'PAID'
+            OR (NEW.run_id, NEW.branch_id, NEW.month, NEW.created_by, NEW.created_at, NEW.checked_by, NEW.approved_by,
+                NEW.approved_at, NEW.voucher_id)
+               IS DISTINCT FROM (OLD.run_id, OLD.branch_id, OLD.month, OLD.created_by, OLD.created_at, OLD.checked_by,
+                                 OLD.approved_by, OLD.approved_at, OLD.voucher_id))) THEN
+        RAISE EXCEPTION 'an approved run is permanent; a correction is an arrears line of a later month'
+            USING ERRCODE = 'integrity_constraint_violation', CONSTRAINT = 'payroll_run_permanent';
+    END IF;
+    IF (NEW.branch_id, NEW.month) IS DISTINCT FROM (OLD.branch_id, OLD.month)
+       OR (OLD.status, NEW.status) NOT IN (('DRAFT', 'DRAFT'), ('DRAFT', 'CHECKED'), ('CHECKED', 'DRAFT'),
+                                           ('CHECKED', 'APPROVED'), ('APPROVED', 'PAID')) THEN
+        RAISE EXCEPTION 'a run goes draft -> checked -> approved -> paid'
+            USING ERRCODE = 'check_violation', CONSTRAINT = 'payroll_run_step';
+    END IF;
+    IF NEW.status = 'CHECKED' AND NOT EXISTS (SELECT 1 FROM hr.payroll_line WHERE run_id = NEW.run_id) THEN
+        RAISE EXCEPTION 'a run without lines cannot be checked'
+            USING ERRCODE = 'check_violation', CONSTRAINT = 'payroll_run_has_lines';
+    END IF;
+    IF NEW.status = 'APPROVED' THEN
+        IF NEW.approved_by IS NOT DISTINCT FROM NEW.checked_by THEN
+            RAISE EXCEPTION 'the run is approved by someone other than the person who checked it'
+                USING ERRCODE = 'check_violation', CONSTRAINT = 'payroll_run_four_eyes';
+        END IF;
+        NEW.approved_at := now();
+    END IF;
+    RETURN NEW;
+END
+$$;
+
+
+--
+-- Name: check_payroll_run_part(); Type: FUNCTION; Schema: hr; Owner: -
+--
+
+CREATE FUNCTION hr.check_payroll_run_part() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+    IF (SELECT status FROM hr.payroll_run WHERE run_id = CASE WHEN TG_OP = 'DELETE' THEN OLD.run_id ELSE NEW.run_id END)
+       IS DISTINCT FROM 'DRAFT' THEN
+        RAISE EXCEPTION 'the run is no longer a draft'
+            USING ERRCODE = 'integrity_constraint_violation', CONSTRAINT = 'payroll_run_permanent';
+    END IF;
+    RETURN CASE WHEN TG_OP = 'DELETE' THEN OLD ELSE NEW END;
+END
+$$;
+
+
+--
 -- Name: check_punch(); Type: FUNCTION; Schema: hr; Owner: -
 --
 
@@ -3810,6 +3923,15 @@ $$;
 
 
 --
+-- Name: fy_start(date); Type: FUNCTION; Schema: hr; Owner: -
+--
+
+CREATE FUNCTION hr.fy_start(p_month date) RETURNS date
+    LANGUAGE sql IMMUTABLE
+    AS $$ SELECT make_date(extract(year FROM p_month)::int - CASE WHEN extract(month FROM p_month) < 4 THEN 1 ELSE 0 END, 4, 1) $$;
+
+
+--
 -- Name: keep_month_figures(); Type: FUNCTION; Schema: hr; Owner: -
 --
 
@@ -3872,6 +3994,16 @@ $$;
 
 
 --
+-- Name: months_left_in_fy(date); Type: FUNCTION; Schema: hr; Owner: -
+--
+
+CREATE FUNCTION hr.months_left_in_fy(p_month date) RETURNS integer
+    LANGUAGE sql IMMUTABLE
+    AS $$ SELECT 12 - ((extract(year FROM p_month)::int * 12 + extract(month FROM p_month)::int)
+                  - (extract(year FROM hr.fy_start(p_month))::int * 12 + 4)) $$;
+
+
+--
 -- Name: open_days(integer, date); Type: FUNCTION; Schema: hr; Owner: -
 --
 
@@ -3885,6 +4017,126 @@ CREATE FUNCTION hr.open_days(p_branch integer, p_today date DEFAULT ((now() AT T
                AND NOT hr.month_is_closed(p.branch_id, p.work_day)
              ORDER BY p.staff_id, p.work_day, p.punched_at DESC, p.punch_id DESC) last
      WHERE last.kind = 'IN'
+$$;
+
+
+--
+-- Name: payroll_compute(integer); Type: FUNCTION; Schema: hr; Owner: -
+--
+
+CREATE FUNCTION hr.payroll_compute(p_run integer) RETURNS integer
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+    run hr.payroll_run;
+    month_days integer;
+    fy date;
+    months_left integer;
+    lines integer;
+BEGIN
+    SELECT * INTO run FROM hr.payroll_run WHERE run_id = p_run FOR UPDATE;
+    IF NOT FOUND OR run.status <> 'DRAFT' THEN
+        RAISE EXCEPTION 'the run is no longer a draft'
+            USING ERRCODE = 'integrity_constraint_violation', CONSTRAINT = 'payroll_run_permanent';
+    END IF;
+    month_days := extract(day FROM run.month + interval '1 month - 1 day');
+    fy := hr.fy_start(run.month);
+    months_left := hr.months_left_in_fy(run.month);
+    DELETE FROM hr.payroll_loan_recovery WHERE run_id = p_run;
+    DELETE FROM hr.payroll_line WHERE run_id = p_run;
+
+    INSERT INTO hr.payroll_loan_recovery (run_id, loan_id, amount)
+    SELECT p_run, o.loan_id, least(o.instalment, o.owed)
+      FROM (SELECT ln.loan_id, ln.instalment,
+                   ln.amount - coalesce((SELECT sum(rc.amount) FROM hr.payroll_loan_recovery rc
+                                          WHERE rc.loan_id = ln.loan_id AND rc.run_id <> p_run), 0) AS owed
+              FROM hr.pay_loan ln
+              JOIN hr.payment_days d ON d.staff_id = ln.staff_id AND d.branch_id = run.branch_id AND d.month = run.month
+             WHERE ln.branch_id = run.branch_id AND ln.first_month <= run.month) o
+     WHERE o.owed > 0;
+
+    WITH pf AS (SELECT * FROM hr.pay_pf_rate WHERE effective_from <= run.month ORDER BY effective_from DESC LIMIT 1),
+         esi AS (SELECT * FROM hr.pay_esi_rate WHERE effective_from <= run.month ORDER BY effective_from DESC LIMIT 1),
+         pt_from AS (SELECT max(s.effective_from) AS effective_from, s.state_code
+                       FROM hr.pay_pt_slab s JOIN master.branch br ON br.state_code = s.state_code
+                      WHERE br.branch_id = run.branch_id AND s.effective_from <= run.month GROUP BY s.state_code),
+         earned AS (
+            SELECT d.staff_id, d.days_employed, d.payment_days, d.lop_days, st.structure_id, st.monthly_gross,
+                   coalesce(rg.regime, 'NEW') AS regime, st.other_deductions,
+                   round(st.basic * d.payment_days / month_days) AS basic,
+                   round(st.da * d.payment_days / month_days) AS da,
+                   round(st.hra * d.payment_days / month_days) AS hra,
+                   round(st.conveyance * d.payment_days / month_days) AS conveyance,
+                   round(st.special * d.payment_days / month_days) AS special,
+                   round(st.other_earnings * d.payment_days / month_days) AS other_earnings,
+                   coalesce((SELECT sum(a.amount) FROM hr.pay_arrears a
+                              WHERE a.staff_id = d.staff_id AND a.branch_id = run.branch_id AND a.paid_in = run.month), 0)
+                       AS arrears,
+                   coalesce((SELECT sum(rc.amount) FROM hr.payroll_loan_recovery rc JOIN hr.pay_loan ln USING (loan_id)
+                              WHERE rc.run_id = p_run AND ln.staff_id = d.staff_id), 0) AS loan_recovery
+              FROM hr.payment_days d
+              JOIN LATERAL (SELECT * FROM hr.pay_structure s WHERE s.staff_id = d.staff_id AND s.effective_from <= run.month
+                             ORDER BY s.effective_from DESC LIMIT 1) st ON true
+              LEFT JOIN hr.pay_regime rg ON rg.staff_id = d.staff_id AND rg.fy_start = fy
+             WHERE d.branch_id = run.branch_id AND d.month = run.month),
+         g AS (SELECT e.*, e.basic + e.da + e.hra + e.conveyance + e.special + e.other_earnings + e.arrears AS gross,
+                      least(e.basic + e.da, pf.wage_ceiling) AS pf_wages
+                 FROM earned e, pf),
+         c AS (
+            SELECT g.*,
+                   round(g.pf_wages * pf.employee_pct / 100) AS pf_employee,
+                   round(g.pf_wages * pf.eps_pct / 100) AS pf_eps,
+                   round(g.pf_wages * (pf.eps_pct + pf.epf_pct) / 100) - round(g.pf_wages * pf.eps_pct / 100) AS pf_epf_employer,
+                   round(g.pf_wages * pf.edli_pct / 100) AS pf_edli,
+                   round(g.pf_wages * pf.admin_pct / 100) AS pf_admin,
+                   CASE WHEN g.monthly_gross <= esi.gross_limit THEN g.gross ELSE 0 END AS esi_wages,
+                   CASE WHEN g.monthly_gross <= esi.gross_limit THEN ceil(g.gross * esi.employee_pct / 100) ELSE 0 END
+                       AS esi_employee,
+                   CASE WHEN g.monthly_gross <= esi.gross_limit THEN ceil(g.gross * esi.employer_pct / 100) ELSE 0 END
+                       AS esi_employer,
+                   coalesce((SELECT CASE WHEN extract(month FROM run.month) = 2 THEN s.february_tax ELSE s.monthly_tax END
+                               FROM hr.pay_pt_slab s JOIN pt_from p USING (state_code, effective_from)
+                              WHERE s.gross_from <= g.gross ORDER BY s.gross_from DESC LIMIT 1), 0) AS professional_tax,
+                   (SELECT coalesce(sum(l.gross), 0) FROM hr.payroll_line l JOIN hr.payroll_run r USING (run_id)
+                     WHERE l.staff_id = g.staff_id AND r.status IN ('APPROVED', 'PAID')
+                       AND r.month >= fy AND r.month < run.month) AS gross_before,
+                   (SELECT coalesce(sum(l.tds), 0) FROM hr.payroll_line l JOIN hr.payroll_run r USING (run_id)
+                     WHERE l.staff_id = g.staff_id AND r.status IN ('APPROVED', 'PAID')
+                       AND r.month >= fy AND r.month < run.month) AS tds_before,
+                   (SELECT count(*) FROM hr.employee e,
+                           generate_series(greatest(fy, date_trunc('month', e.joined_on)::date),
+                                           run.month - interval '1 month', interval '1 month') AS m (month)
+                     WHERE e.staff_id = g.staff_id
+                       AND NOT EXISTS (SELECT 1 FROM hr.payroll_line l JOIN hr.payroll_run r USING (run_id)
+                                        WHERE l.staff_id = g.staff_id AND r.month = m.month::date
+                                          AND r.status IN ('APPROVED', 'PAID'))) AS months_unpaid
+              FROM g, pf, esi),
+         t AS (
+            SELECT c.*,
+                   greatest(round((hr.annual_income_tax(c.regime, fy,
+                       greatest(c.gross_before + c.monthly_gross * c.months_unpaid + c.gross
+                                + c.monthly_gross * (months_left - 1)
+                                - (SELECT x.standard_deduction FROM hr.pay_tds_regime x
+                                    WHERE x.regime = c.regime AND x.effective_from <= fy
+                                    ORDER BY x.effective_from DESC LIMIT 1), 0))
+                       - c.tds_before) / months_left), 0) AS tds
+              FROM c)
+    INSERT INTO hr.payroll_line (run_id, branch_id, staff_id, structure_id, regime, days_employed, payment_days, lop_days,
+                                 rate_gross, basic, da, hra, conveyance, special, other_earnings, arrears, gross,
+                                 pf_wages, pf_employee, pf_eps, pf_epf_employer, pf_edli, pf_admin,
+                                 esi_wages, esi_employee, esi_employer, professional_tax, tds, loan_recovery,
+                                 other_deductions, total_deductions, net_pay)
+    SELECT p_run, run.branch_id, t.staff_id, t.structure_id, t.regime, t.days_employed, t.payment_days, t.lop_days,
+           t.monthly_gross, t.basic, t.da, t.hra, t.conveyance, t.special, t.other_earnings, t.arrears, t.gross,
+           t.pf_wages, t.pf_employee, t.pf_eps, t.pf_epf_employer, t.pf_edli, t.pf_admin,
+           t.esi_wages, t.esi_employee, t.esi_employer, t.professional_tax, t.tds, t.loan_recovery,
+           t.other_deductions,
+           t.pf_employee + t.esi_employee + t.professional_tax + t.tds + t.loan_recovery + t.other_deductions,
+           t.gross - (t.pf_employee + t.esi_employee + t.professional_tax + t.tds + t.loan_recovery + t.other_deductions)
+      FROM t;
+    GET DIAGNOSTICS lines = ROW_COUNT;
+    RETURN lines;
+END
 $$;
 
 
@@ -9117,6 +9369,224 @@ CREATE TABLE hr.month_close_line (
 
 
 --
+-- Name: pay_arrears; Type: TABLE; Schema: hr; Owner: -
+--
+
+CREATE TABLE hr.pay_arrears (
+    arrears_id integer NOT NULL,
+    branch_id integer NOT NULL,
+    staff_id integer NOT NULL,
+    for_month date NOT NULL,
+    paid_in date NOT NULL,
+    amount numeric(12,2) NOT NULL,
+    reason text NOT NULL,
+    created_by integer DEFAULT audit.current_staff_id(),
+    CONSTRAINT pay_arrears_amount_check CHECK ((amount <> (0)::numeric)),
+    CONSTRAINT pay_arrears_for_month_check CHECK ((EXTRACT(day FROM for_month) = (1)::numeric)),
+    CONSTRAINT pay_arrears_later CHECK ((paid_in > for_month)),
+    CONSTRAINT pay_arrears_paid_in_check CHECK ((EXTRACT(day FROM paid_in) = (1)::numeric)),
+    CONSTRAINT pay_arrears_reason_check CHECK (((length(btrim(reason)) >= 5) AND (length(btrim(reason)) <= 200)))
+);
+
+
+--
+-- Name: pay_arrears_arrears_id_seq; Type: SEQUENCE; Schema: hr; Owner: -
+--
+
+ALTER TABLE hr.pay_arrears ALTER COLUMN arrears_id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME hr.pay_arrears_arrears_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
+
+--
+-- Name: pay_esi_rate; Type: TABLE; Schema: hr; Owner: -
+--
+
+CREATE TABLE hr.pay_esi_rate (
+    effective_from date NOT NULL,
+    employee_pct numeric(5,2) NOT NULL,
+    employer_pct numeric(5,2) NOT NULL,
+    gross_limit numeric(12,2) NOT NULL,
+    CONSTRAINT pay_esi_rate_employee_pct_check CHECK (((employee_pct >= (0)::numeric) AND (employee_pct <= (100)::numeric))),
+    CONSTRAINT pay_esi_rate_employer_pct_check CHECK (((employer_pct >= (0)::numeric) AND (employer_pct <= (100)::numeric))),
+    CONSTRAINT pay_esi_rate_gross_limit_check CHECK ((gross_limit > (0)::numeric))
+);
+
+
+--
+-- Name: pay_loan; Type: TABLE; Schema: hr; Owner: -
+--
+
+CREATE TABLE hr.pay_loan (
+    loan_id integer NOT NULL,
+    branch_id integer NOT NULL,
+    staff_id integer NOT NULL,
+    kind text NOT NULL,
+    amount numeric(12,2) NOT NULL,
+    instalment numeric(12,2) NOT NULL,
+    first_month date NOT NULL,
+    given_on date NOT NULL,
+    reason text NOT NULL,
+    created_by integer DEFAULT audit.current_staff_id(),
+    CONSTRAINT pay_loan_amount_check CHECK ((amount > (0)::numeric)),
+    CONSTRAINT pay_loan_first_month_check CHECK ((EXTRACT(day FROM first_month) = (1)::numeric)),
+    CONSTRAINT pay_loan_instalment_check CHECK ((instalment > (0)::numeric)),
+    CONSTRAINT pay_loan_instalment_within CHECK ((instalment <= amount)),
+    CONSTRAINT pay_loan_kind_check CHECK ((kind = ANY (ARRAY['ADVANCE'::text, 'LOAN'::text]))),
+    CONSTRAINT pay_loan_reason_check CHECK (((length(btrim(reason)) >= 3) AND (length(btrim(reason)) <= 200)))
+);
+
+
+--
+-- Name: pay_loan_loan_id_seq; Type: SEQUENCE; Schema: hr; Owner: -
+--
+
+ALTER TABLE hr.pay_loan ALTER COLUMN loan_id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME hr.pay_loan_loan_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
+
+--
+-- Name: pay_pf_rate; Type: TABLE; Schema: hr; Owner: -
+--
+
+CREATE TABLE hr.pay_pf_rate (
+    effective_from date NOT NULL,
+    employee_pct numeric(5,2) NOT NULL,
+    eps_pct numeric(5,2) NOT NULL,
+    epf_pct numeric(5,2) NOT NULL,
+    edli_pct numeric(5,2) NOT NULL,
+    admin_pct numeric(5,2) NOT NULL,
+    wage_ceiling numeric(12,2) NOT NULL,
+    CONSTRAINT pay_pf_rate_admin_pct_check CHECK (((admin_pct >= (0)::numeric) AND (admin_pct <= (100)::numeric))),
+    CONSTRAINT pay_pf_rate_edli_pct_check CHECK (((edli_pct >= (0)::numeric) AND (edli_pct <= (100)::numeric))),
+    CONSTRAINT pay_pf_rate_employee_pct_check CHECK (((employee_pct >= (0)::numeric) AND (employee_pct <= (100)::numeric))),
+    CONSTRAINT pay_pf_rate_epf_pct_check CHECK (((epf_pct >= (0)::numeric) AND (epf_pct <= (100)::numeric))),
+    CONSTRAINT pay_pf_rate_eps_pct_check CHECK (((eps_pct >= (0)::numeric) AND (eps_pct <= (100)::numeric))),
+    CONSTRAINT pay_pf_rate_wage_ceiling_check CHECK ((wage_ceiling > (0)::numeric))
+);
+
+
+--
+-- Name: pay_pt_slab; Type: TABLE; Schema: hr; Owner: -
+--
+
+CREATE TABLE hr.pay_pt_slab (
+    state_code character(2) NOT NULL,
+    effective_from date NOT NULL,
+    gross_from numeric(12,2) NOT NULL,
+    monthly_tax numeric(8,2) NOT NULL,
+    february_tax numeric(8,2) NOT NULL,
+    CONSTRAINT pay_pt_slab_february_tax_check CHECK ((february_tax >= (0)::numeric)),
+    CONSTRAINT pay_pt_slab_gross_from_check CHECK ((gross_from >= (0)::numeric)),
+    CONSTRAINT pay_pt_slab_monthly_tax_check CHECK ((monthly_tax >= (0)::numeric))
+);
+
+
+--
+-- Name: pay_regime; Type: TABLE; Schema: hr; Owner: -
+--
+
+CREATE TABLE hr.pay_regime (
+    staff_id integer NOT NULL,
+    fy_start date NOT NULL,
+    regime text NOT NULL,
+    CONSTRAINT pay_regime_fy_start_check CHECK (((EXTRACT(month FROM fy_start) = (4)::numeric) AND (EXTRACT(day FROM fy_start) = (1)::numeric))),
+    CONSTRAINT pay_regime_regime_check CHECK ((regime = ANY (ARRAY['NEW'::text, 'OLD'::text])))
+);
+
+
+--
+-- Name: pay_structure; Type: TABLE; Schema: hr; Owner: -
+--
+
+CREATE TABLE hr.pay_structure (
+    structure_id integer NOT NULL,
+    staff_id integer NOT NULL,
+    effective_from date NOT NULL,
+    monthly_gross numeric(12,2) NOT NULL,
+    basic numeric(12,2) NOT NULL,
+    da numeric(12,2) DEFAULT 0 NOT NULL,
+    hra numeric(12,2) DEFAULT 0 NOT NULL,
+    conveyance numeric(12,2) DEFAULT 0 NOT NULL,
+    special numeric(12,2) DEFAULT 0 NOT NULL,
+    other_earnings numeric(12,2) DEFAULT 0 NOT NULL,
+    other_deductions numeric(12,2) DEFAULT 0 NOT NULL,
+    created_by integer DEFAULT audit.current_staff_id(),
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT pay_structure_adds_up CHECK (((((((basic + da) + hra) + conveyance) + special) + other_earnings) = monthly_gross)),
+    CONSTRAINT pay_structure_basic_check CHECK ((basic > (0)::numeric)),
+    CONSTRAINT pay_structure_conveyance_check CHECK ((conveyance >= (0)::numeric)),
+    CONSTRAINT pay_structure_da_check CHECK ((da >= (0)::numeric)),
+    CONSTRAINT pay_structure_deductions_within CHECK ((other_deductions < monthly_gross)),
+    CONSTRAINT pay_structure_effective_from_check CHECK ((EXTRACT(day FROM effective_from) = (1)::numeric)),
+    CONSTRAINT pay_structure_hra_check CHECK ((hra >= (0)::numeric)),
+    CONSTRAINT pay_structure_monthly_gross_check CHECK ((monthly_gross > (0)::numeric)),
+    CONSTRAINT pay_structure_other_deductions_check CHECK ((other_deductions >= (0)::numeric)),
+    CONSTRAINT pay_structure_other_earnings_check CHECK ((other_earnings >= (0)::numeric)),
+    CONSTRAINT pay_structure_special_check CHECK ((special >= (0)::numeric))
+);
+
+
+--
+-- Name: pay_structure_structure_id_seq; Type: SEQUENCE; Schema: hr; Owner: -
+--
+
+ALTER TABLE hr.pay_structure ALTER COLUMN structure_id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME hr.pay_structure_structure_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
+
+--
+-- Name: pay_tds_regime; Type: TABLE; Schema: hr; Owner: -
+--
+
+CREATE TABLE hr.pay_tds_regime (
+    regime text NOT NULL,
+    effective_from date NOT NULL,
+    standard_deduction numeric(12,2) NOT NULL,
+    rebate_income numeric(14,2) NOT NULL,
+    rebate_max numeric(12,2) NOT NULL,
+    cess_pct numeric(5,2) NOT NULL,
+    CONSTRAINT pay_tds_regime_cess_pct_check CHECK (((cess_pct >= (0)::numeric) AND (cess_pct <= (100)::numeric))),
+    CONSTRAINT pay_tds_regime_effective_from_check CHECK (((EXTRACT(month FROM effective_from) = (4)::numeric) AND (EXTRACT(day FROM effective_from) = (1)::numeric))),
+    CONSTRAINT pay_tds_regime_rebate_income_check CHECK ((rebate_income >= (0)::numeric)),
+    CONSTRAINT pay_tds_regime_rebate_max_check CHECK ((rebate_max >= (0)::numeric)),
+    CONSTRAINT pay_tds_regime_regime_check CHECK ((regime = ANY (ARRAY['NEW'::text, 'OLD'::text]))),
+    CONSTRAINT pay_tds_regime_standard_deduction_check CHECK ((standard_deduction >= (0)::numeric))
+);
+
+
+--
+-- Name: pay_tds_slab; Type: TABLE; Schema: hr; Owner: -
+--
+
+CREATE TABLE hr.pay_tds_slab (
+    regime text NOT NULL,
+    effective_from date NOT NULL,
+    income_from numeric(14,2) NOT NULL,
+    rate_pct numeric(5,2) NOT NULL,
+    CONSTRAINT pay_tds_slab_income_from_check CHECK ((income_from >= (0)::numeric)),
+    CONSTRAINT pay_tds_slab_rate_pct_check CHECK (((rate_pct >= (0)::numeric) AND (rate_pct <= (100)::numeric)))
+);
+
+
+--
 -- Name: payment_days; Type: VIEW; Schema: hr; Owner: -
 --
 
@@ -9129,6 +9599,100 @@ CREATE VIEW hr.payment_days AS
     lop_days
    FROM hr.month_close_line l
   WHERE platform.branch_visible(branch_id);
+
+
+--
+-- Name: payroll_line; Type: TABLE; Schema: hr; Owner: -
+--
+
+CREATE TABLE hr.payroll_line (
+    run_id integer NOT NULL,
+    branch_id integer NOT NULL,
+    staff_id integer NOT NULL,
+    structure_id integer NOT NULL,
+    regime text NOT NULL,
+    days_employed smallint NOT NULL,
+    payment_days numeric(4,1) NOT NULL,
+    lop_days numeric(4,1) NOT NULL,
+    rate_gross numeric(12,2) NOT NULL,
+    basic numeric(12,2) NOT NULL,
+    da numeric(12,2) NOT NULL,
+    hra numeric(12,2) NOT NULL,
+    conveyance numeric(12,2) NOT NULL,
+    special numeric(12,2) NOT NULL,
+    other_earnings numeric(12,2) NOT NULL,
+    arrears numeric(12,2) DEFAULT 0 NOT NULL,
+    gross numeric(12,2) NOT NULL,
+    pf_wages numeric(12,2) NOT NULL,
+    pf_employee numeric(12,2) NOT NULL,
+    pf_eps numeric(12,2) NOT NULL,
+    pf_epf_employer numeric(12,2) NOT NULL,
+    pf_edli numeric(12,2) NOT NULL,
+    pf_admin numeric(12,2) NOT NULL,
+    esi_wages numeric(12,2) NOT NULL,
+    esi_employee numeric(12,2) NOT NULL,
+    esi_employer numeric(12,2) NOT NULL,
+    professional_tax numeric(12,2) NOT NULL,
+    tds numeric(12,2) NOT NULL,
+    loan_recovery numeric(12,2) NOT NULL,
+    other_deductions numeric(12,2) NOT NULL,
+    total_deductions numeric(12,2) NOT NULL,
+    net_pay numeric(12,2) NOT NULL,
+    CONSTRAINT payroll_line_deductions_add_up CHECK ((total_deductions = (((((pf_employee + esi_employee) + professional_tax) + tds) + loan_recovery) + other_deductions))),
+    CONSTRAINT payroll_line_gross_adds_up CHECK ((gross = ((((((basic + da) + hra) + conveyance) + special) + other_earnings) + arrears))),
+    CONSTRAINT payroll_line_net CHECK ((net_pay = (gross - total_deductions))),
+    CONSTRAINT payroll_line_net_not_negative CHECK ((net_pay >= (0)::numeric)),
+    CONSTRAINT payroll_line_regime_check CHECK ((regime = ANY (ARRAY['NEW'::text, 'OLD'::text])))
+);
+
+
+--
+-- Name: payroll_loan_recovery; Type: TABLE; Schema: hr; Owner: -
+--
+
+CREATE TABLE hr.payroll_loan_recovery (
+    run_id integer NOT NULL,
+    loan_id integer NOT NULL,
+    amount numeric(12,2) NOT NULL,
+    CONSTRAINT payroll_loan_recovery_amount_check CHECK ((amount > (0)::numeric))
+);
+
+
+--
+-- Name: payroll_run; Type: TABLE; Schema: hr; Owner: -
+--
+
+CREATE TABLE hr.payroll_run (
+    run_id integer NOT NULL,
+    branch_id integer NOT NULL,
+    month date NOT NULL,
+    status text DEFAULT 'DRAFT'::text NOT NULL,
+    created_by integer DEFAULT audit.current_staff_id(),
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    checked_by integer,
+    approved_by integer,
+    approved_at timestamp with time zone,
+    paid_on date,
+    voucher_id integer,
+    CONSTRAINT payroll_run_approval CHECK (((status = ANY (ARRAY['APPROVED'::text, 'PAID'::text])) = (approved_by IS NOT NULL))),
+    CONSTRAINT payroll_run_month_check CHECK ((EXTRACT(day FROM month) = (1)::numeric)),
+    CONSTRAINT payroll_run_paid CHECK (((status = 'PAID'::text) = (paid_on IS NOT NULL))),
+    CONSTRAINT payroll_run_status_check CHECK ((status = ANY (ARRAY['DRAFT'::text, 'CHECKED'::text, 'APPROVED'::text, 'PAID'::text])))
+);
+
+
+--
+-- Name: payroll_run_run_id_seq; Type: SEQUENCE; Schema: hr; Owner: -
+--
+
+ALTER TABLE hr.payroll_run ALTER COLUMN run_id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME hr.payroll_run_run_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
 
 
 --
@@ -12530,6 +13094,118 @@ ALTER TABLE ONLY hr.month_close
 
 
 --
+-- Name: pay_arrears pay_arrears_pkey; Type: CONSTRAINT; Schema: hr; Owner: -
+--
+
+ALTER TABLE ONLY hr.pay_arrears
+    ADD CONSTRAINT pay_arrears_pkey PRIMARY KEY (arrears_id);
+
+
+--
+-- Name: pay_esi_rate pay_esi_rate_pkey; Type: CONSTRAINT; Schema: hr; Owner: -
+--
+
+ALTER TABLE ONLY hr.pay_esi_rate
+    ADD CONSTRAINT pay_esi_rate_pkey PRIMARY KEY (effective_from);
+
+
+--
+-- Name: pay_loan pay_loan_pkey; Type: CONSTRAINT; Schema: hr; Owner: -
+--
+
+ALTER TABLE ONLY hr.pay_loan
+    ADD CONSTRAINT pay_loan_pkey PRIMARY KEY (loan_id);
+
+
+--
+-- Name: pay_pf_rate pay_pf_rate_pkey; Type: CONSTRAINT; Schema: hr; Owner: -
+--
+
+ALTER TABLE ONLY hr.pay_pf_rate
+    ADD CONSTRAINT pay_pf_rate_pkey PRIMARY KEY (effective_from);
+
+
+--
+-- Name: pay_pt_slab pay_pt_slab_pkey; Type: CONSTRAINT; Schema: hr; Owner: -
+--
+
+ALTER TABLE ONLY hr.pay_pt_slab
+    ADD CONSTRAINT pay_pt_slab_pkey PRIMARY KEY (state_code, effective_from, gross_from);
+
+
+--
+-- Name: pay_regime pay_regime_pkey; Type: CONSTRAINT; Schema: hr; Owner: -
+--
+
+ALTER TABLE ONLY hr.pay_regime
+    ADD CONSTRAINT pay_regime_pkey PRIMARY KEY (staff_id, fy_start);
+
+
+--
+-- Name: pay_structure pay_structure_once_a_date; Type: CONSTRAINT; Schema: hr; Owner: -
+--
+
+ALTER TABLE ONLY hr.pay_structure
+    ADD CONSTRAINT pay_structure_once_a_date UNIQUE (staff_id, effective_from);
+
+
+--
+-- Name: pay_structure pay_structure_pkey; Type: CONSTRAINT; Schema: hr; Owner: -
+--
+
+ALTER TABLE ONLY hr.pay_structure
+    ADD CONSTRAINT pay_structure_pkey PRIMARY KEY (structure_id);
+
+
+--
+-- Name: pay_tds_regime pay_tds_regime_pkey; Type: CONSTRAINT; Schema: hr; Owner: -
+--
+
+ALTER TABLE ONLY hr.pay_tds_regime
+    ADD CONSTRAINT pay_tds_regime_pkey PRIMARY KEY (regime, effective_from);
+
+
+--
+-- Name: pay_tds_slab pay_tds_slab_pkey; Type: CONSTRAINT; Schema: hr; Owner: -
+--
+
+ALTER TABLE ONLY hr.pay_tds_slab
+    ADD CONSTRAINT pay_tds_slab_pkey PRIMARY KEY (regime, effective_from, income_from);
+
+
+--
+-- Name: payroll_line payroll_line_pkey; Type: CONSTRAINT; Schema: hr; Owner: -
+--
+
+ALTER TABLE ONLY hr.payroll_line
+    ADD CONSTRAINT payroll_line_pkey PRIMARY KEY (run_id, staff_id);
+
+
+--
+-- Name: payroll_loan_recovery payroll_loan_recovery_pkey; Type: CONSTRAINT; Schema: hr; Owner: -
+--
+
+ALTER TABLE ONLY hr.payroll_loan_recovery
+    ADD CONSTRAINT payroll_loan_recovery_pkey PRIMARY KEY (run_id, loan_id);
+
+
+--
+-- Name: payroll_run payroll_run_once_a_month; Type: CONSTRAINT; Schema: hr; Owner: -
+--
+
+ALTER TABLE ONLY hr.payroll_run
+    ADD CONSTRAINT payroll_run_once_a_month UNIQUE (branch_id, month);
+
+
+--
+-- Name: payroll_run payroll_run_pkey; Type: CONSTRAINT; Schema: hr; Owner: -
+--
+
+ALTER TABLE ONLY hr.payroll_run
+    ADD CONSTRAINT payroll_run_pkey PRIMARY KEY (run_id);
+
+
+--
 -- Name: punch punch_pkey; Type: CONSTRAINT; Schema: hr; Owner: -
 --
 
@@ -14322,6 +14998,27 @@ CREATE INDEX leave_application_branch_idx ON hr.leave_application USING btree (b
 
 
 --
+-- Name: pay_arrears_paid_idx; Type: INDEX; Schema: hr; Owner: -
+--
+
+CREATE INDEX pay_arrears_paid_idx ON hr.pay_arrears USING btree (branch_id, paid_in);
+
+
+--
+-- Name: pay_loan_staff_idx; Type: INDEX; Schema: hr; Owner: -
+--
+
+CREATE INDEX pay_loan_staff_idx ON hr.pay_loan USING btree (staff_id);
+
+
+--
+-- Name: payroll_line_staff_idx; Type: INDEX; Schema: hr; Owner: -
+--
+
+CREATE INDEX payroll_line_staff_idx ON hr.payroll_line USING btree (staff_id);
+
+
+--
 -- Name: punch_branch_day_idx; Type: INDEX; Schema: hr; Owner: -
 --
 
@@ -15701,6 +16398,83 @@ CREATE TRIGGER audit_log_change AFTER INSERT OR DELETE OR UPDATE ON hr.month_clo
 
 
 --
+-- Name: pay_arrears audit_log_change; Type: TRIGGER; Schema: hr; Owner: -
+--
+
+CREATE TRIGGER audit_log_change AFTER INSERT OR DELETE OR UPDATE ON hr.pay_arrears FOR EACH ROW EXECUTE FUNCTION audit.log_change('arrears_id', '', '');
+
+
+--
+-- Name: pay_esi_rate audit_log_change; Type: TRIGGER; Schema: hr; Owner: -
+--
+
+CREATE TRIGGER audit_log_change AFTER INSERT OR DELETE OR UPDATE ON hr.pay_esi_rate FOR EACH ROW EXECUTE FUNCTION audit.log_change('effective_from', '', '');
+
+
+--
+-- Name: pay_loan audit_log_change; Type: TRIGGER; Schema: hr; Owner: -
+--
+
+CREATE TRIGGER audit_log_change AFTER INSERT OR DELETE OR UPDATE ON hr.pay_loan FOR EACH ROW EXECUTE FUNCTION audit.log_change('loan_id', '', '');
+
+
+--
+-- Name: pay_pf_rate audit_log_change; Type: TRIGGER; Schema: hr; Owner: -
+--
+
+CREATE TRIGGER audit_log_change AFTER INSERT OR DELETE OR UPDATE ON hr.pay_pf_rate FOR EACH ROW EXECUTE FUNCTION audit.log_change('effective_from', '', '');
+
+
+--
+-- Name: pay_pt_slab audit_log_change; Type: TRIGGER; Schema: hr; Owner: -
+--
+
+CREATE TRIGGER audit_log_change AFTER INSERT OR DELETE OR UPDATE ON hr.pay_pt_slab FOR EACH ROW EXECUTE FUNCTION audit.log_change('state_code', '', '');
+
+
+--
+-- Name: pay_regime audit_log_change; Type: TRIGGER; Schema: hr; Owner: -
+--
+
+CREATE TRIGGER audit_log_change AFTER INSERT OR DELETE OR UPDATE ON hr.pay_regime FOR EACH ROW EXECUTE FUNCTION audit.log_change('staff_id', '', '');
+
+
+--
+-- Name: pay_structure audit_log_change; Type: TRIGGER; Schema: hr; Owner: -
+--
+
+CREATE TRIGGER audit_log_change AFTER INSERT OR DELETE OR UPDATE ON hr.pay_structure FOR EACH ROW EXECUTE FUNCTION audit.log_change('structure_id', '', '');
+
+
+--
+-- Name: pay_tds_regime audit_log_change; Type: TRIGGER; Schema: hr; Owner: -
+--
+
+CREATE TRIGGER audit_log_change AFTER INSERT OR DELETE OR UPDATE ON hr.pay_tds_regime FOR EACH ROW EXECUTE FUNCTION audit.log_change('regime', '', '');
+
+
+--
+-- Name: pay_tds_slab audit_log_change; Type: TRIGGER; Schema: hr; Owner: -
+--
+
+CREATE TRIGGER audit_log_change AFTER INSERT OR DELETE OR UPDATE ON hr.pay_tds_slab FOR EACH ROW EXECUTE FUNCTION audit.log_change('regime', '', '');
+
+
+--
+-- Name: payroll_line audit_log_change; Type: TRIGGER; Schema: hr; Owner: -
+--
+
+CREATE TRIGGER audit_log_change AFTER INSERT OR DELETE OR UPDATE ON hr.payroll_line FOR EACH ROW EXECUTE FUNCTION audit.log_change('run_id', '', '');
+
+
+--
+-- Name: payroll_run audit_log_change; Type: TRIGGER; Schema: hr; Owner: -
+--
+
+CREATE TRIGGER audit_log_change AFTER INSERT OR DELETE OR UPDATE ON hr.payroll_run FOR EACH ROW EXECUTE FUNCTION audit.log_change('run_id', '', '');
+
+
+--
 -- Name: punch audit_log_change; Type: TRIGGER; Schema: hr; Owner: -
 --
 
@@ -15789,6 +16563,48 @@ CREATE TRIGGER month_close_keeps_figures AFTER INSERT ON hr.month_close FOR EACH
 --
 
 CREATE TRIGGER month_close_line_is_permanent BEFORE DELETE OR UPDATE ON hr.month_close_line FOR EACH ROW EXECUTE FUNCTION audit.refuse_change();
+
+
+--
+-- Name: pay_arrears pay_arrears_is_permanent; Type: TRIGGER; Schema: hr; Owner: -
+--
+
+CREATE TRIGGER pay_arrears_is_permanent BEFORE DELETE OR UPDATE ON hr.pay_arrears FOR EACH ROW EXECUTE FUNCTION audit.refuse_change();
+
+
+--
+-- Name: pay_loan pay_loan_is_permanent; Type: TRIGGER; Schema: hr; Owner: -
+--
+
+CREATE TRIGGER pay_loan_is_permanent BEFORE DELETE OR UPDATE ON hr.pay_loan FOR EACH ROW EXECUTE FUNCTION audit.refuse_change();
+
+
+--
+-- Name: pay_structure pay_structure_paid; Type: TRIGGER; Schema: hr; Owner: -
+--
+
+CREATE TRIGGER pay_structure_paid BEFORE DELETE OR UPDATE ON hr.pay_structure FOR EACH ROW EXECUTE FUNCTION hr.check_pay_structure_used();
+
+
+--
+-- Name: payroll_line payroll_line_check; Type: TRIGGER; Schema: hr; Owner: -
+--
+
+CREATE TRIGGER payroll_line_check BEFORE INSERT OR DELETE OR UPDATE ON hr.payroll_line FOR EACH ROW EXECUTE FUNCTION hr.check_payroll_run_part();
+
+
+--
+-- Name: payroll_loan_recovery payroll_loan_recovery_check; Type: TRIGGER; Schema: hr; Owner: -
+--
+
+CREATE TRIGGER payroll_loan_recovery_check BEFORE INSERT OR DELETE OR UPDATE ON hr.payroll_loan_recovery FOR EACH ROW EXECUTE FUNCTION hr.check_payroll_run_part();
+
+
+--
+-- Name: payroll_run payroll_run_check; Type: TRIGGER; Schema: hr; Owner: -
+--
+
+CREATE TRIGGER payroll_run_check BEFORE INSERT OR DELETE OR UPDATE ON hr.payroll_run FOR EACH ROW EXECUTE FUNCTION hr.check_payroll_run();
 
 
 --
@@ -18077,6 +18893,174 @@ ALTER TABLE ONLY hr.month_close_line
 
 ALTER TABLE ONLY hr.month_close_line
     ADD CONSTRAINT month_close_line_staff_id_fkey FOREIGN KEY (staff_id) REFERENCES hr.employee(staff_id);
+
+
+--
+-- Name: pay_arrears pay_arrears_branch_id_fkey; Type: FK CONSTRAINT; Schema: hr; Owner: -
+--
+
+ALTER TABLE ONLY hr.pay_arrears
+    ADD CONSTRAINT pay_arrears_branch_id_fkey FOREIGN KEY (branch_id) REFERENCES master.branch(branch_id);
+
+
+--
+-- Name: pay_arrears pay_arrears_created_by_fkey; Type: FK CONSTRAINT; Schema: hr; Owner: -
+--
+
+ALTER TABLE ONLY hr.pay_arrears
+    ADD CONSTRAINT pay_arrears_created_by_fkey FOREIGN KEY (created_by) REFERENCES master.staff(staff_id);
+
+
+--
+-- Name: pay_arrears pay_arrears_staff_id_fkey; Type: FK CONSTRAINT; Schema: hr; Owner: -
+--
+
+ALTER TABLE ONLY hr.pay_arrears
+    ADD CONSTRAINT pay_arrears_staff_id_fkey FOREIGN KEY (staff_id) REFERENCES hr.employee(staff_id);
+
+
+--
+-- Name: pay_loan pay_loan_branch_id_fkey; Type: FK CONSTRAINT; Schema: hr; Owner: -
+--
+
+ALTER TABLE ONLY hr.pay_loan
+    ADD CONSTRAINT pay_loan_branch_id_fkey FOREIGN KEY (branch_id) REFERENCES master.branch(branch_id);
+
+
+--
+-- Name: pay_loan pay_loan_created_by_fkey; Type: FK CONSTRAINT; Schema: hr; Owner: -
+--
+
+ALTER TABLE ONLY hr.pay_loan
+    ADD CONSTRAINT pay_loan_created_by_fkey FOREIGN KEY (created_by) REFERENCES master.staff(staff_id);
+
+
+--
+-- Name: pay_loan pay_loan_staff_id_fkey; Type: FK CONSTRAINT; Schema: hr; Owner: -
+--
+
+ALTER TABLE ONLY hr.pay_loan
+    ADD CONSTRAINT pay_loan_staff_id_fkey FOREIGN KEY (staff_id) REFERENCES hr.employee(staff_id);
+
+
+--
+-- Name: pay_pt_slab pay_pt_slab_state_code_fkey; Type: FK CONSTRAINT; Schema: hr; Owner: -
+--
+
+ALTER TABLE ONLY hr.pay_pt_slab
+    ADD CONSTRAINT pay_pt_slab_state_code_fkey FOREIGN KEY (state_code) REFERENCES master.state(state_code);
+
+
+--
+-- Name: pay_regime pay_regime_staff_id_fkey; Type: FK CONSTRAINT; Schema: hr; Owner: -
+--
+
+ALTER TABLE ONLY hr.pay_regime
+    ADD CONSTRAINT pay_regime_staff_id_fkey FOREIGN KEY (staff_id) REFERENCES hr.employee(staff_id);
+
+
+--
+-- Name: pay_structure pay_structure_created_by_fkey; Type: FK CONSTRAINT; Schema: hr; Owner: -
+--
+
+ALTER TABLE ONLY hr.pay_structure
+    ADD CONSTRAINT pay_structure_created_by_fkey FOREIGN KEY (created_by) REFERENCES master.staff(staff_id);
+
+
+--
+-- Name: pay_structure pay_structure_staff_id_fkey; Type: FK CONSTRAINT; Schema: hr; Owner: -
+--
+
+ALTER TABLE ONLY hr.pay_structure
+    ADD CONSTRAINT pay_structure_staff_id_fkey FOREIGN KEY (staff_id) REFERENCES hr.employee(staff_id);
+
+
+--
+-- Name: pay_tds_slab pay_tds_slab_regime_effective_from_fkey; Type: FK CONSTRAINT; Schema: hr; Owner: -
+--
+
+ALTER TABLE ONLY hr.pay_tds_slab
+    ADD CONSTRAINT pay_tds_slab_regime_effective_from_fkey FOREIGN KEY (regime, effective_from) REFERENCES hr.pay_tds_regime(regime, effective_from);
+
+
+--
+-- Name: payroll_line payroll_line_branch_id_fkey; Type: FK CONSTRAINT; Schema: hr; Owner: -
+--
+
+ALTER TABLE ONLY hr.payroll_line
+    ADD CONSTRAINT payroll_line_branch_id_fkey FOREIGN KEY (branch_id) REFERENCES master.branch(branch_id);
+
+
+--
+-- Name: payroll_line payroll_line_run_id_fkey; Type: FK CONSTRAINT; Schema: hr; Owner: -
+--
+
+ALTER TABLE ONLY hr.payroll_line
+    ADD CONSTRAINT payroll_line_run_id_fkey FOREIGN KEY (run_id) REFERENCES hr.payroll_run(run_id);
+
+
+--
+-- Name: payroll_line payroll_line_staff_id_fkey; Type: FK CONSTRAINT; Schema: hr; Owner: -
+--
+
+ALTER TABLE ONLY hr.payroll_line
+    ADD CONSTRAINT payroll_line_staff_id_fkey FOREIGN KEY (staff_id) REFERENCES hr.employee(staff_id);
+
+
+--
+-- Name: payroll_line payroll_line_structure_id_fkey; Type: FK CONSTRAINT; Schema: hr; Owner: -
+--
+
+ALTER TABLE ONLY hr.payroll_line
+    ADD CONSTRAINT payroll_line_structure_id_fkey FOREIGN KEY (structure_id) REFERENCES hr.pay_structure(structure_id);
+
+
+--
+-- Name: payroll_loan_recovery payroll_loan_recovery_loan_id_fkey; Type: FK CONSTRAINT; Schema: hr; Owner: -
+--
+
+ALTER TABLE ONLY hr.payroll_loan_recovery
+    ADD CONSTRAINT payroll_loan_recovery_loan_id_fkey FOREIGN KEY (loan_id) REFERENCES hr.pay_loan(loan_id);
+
+
+--
+-- Name: payroll_loan_recovery payroll_loan_recovery_run_id_fkey; Type: FK CONSTRAINT; Schema: hr; Owner: -
+--
+
+ALTER TABLE ONLY hr.payroll_loan_recovery
+    ADD CONSTRAINT payroll_loan_recovery_run_id_fkey FOREIGN KEY (run_id) REFERENCES hr.payroll_run(run_id);
+
+
+--
+-- Name: payroll_run payroll_run_approved_by_fkey; Type: FK CONSTRAINT; Schema: hr; Owner: -
+--
+
+ALTER TABLE ONLY hr.payroll_run
+    ADD CONSTRAINT payroll_run_approved_by_fkey FOREIGN KEY (approved_by) REFERENCES master.staff(staff_id);
+
+
+--
+-- Name: payroll_run payroll_run_branch_id_fkey; Type: FK CONSTRAINT; Schema: hr; Owner: -
+--
+
+ALTER TABLE ONLY hr.payroll_run
+    ADD CONSTRAINT payroll_run_branch_id_fkey FOREIGN KEY (branch_id) REFERENCES master.branch(branch_id);
+
+
+--
+-- Name: payroll_run payroll_run_checked_by_fkey; Type: FK CONSTRAINT; Schema: hr; Owner: -
+--
+
+ALTER TABLE ONLY hr.payroll_run
+    ADD CONSTRAINT payroll_run_checked_by_fkey FOREIGN KEY (checked_by) REFERENCES master.staff(staff_id);
+
+
+--
+-- Name: payroll_run payroll_run_created_by_fkey; Type: FK CONSTRAINT; Schema: hr; Owner: -
+--
+
+ALTER TABLE ONLY hr.payroll_run
+    ADD CONSTRAINT payroll_run_created_by_fkey FOREIGN KEY (created_by) REFERENCES master.staff(staff_id);
 
 
 --
@@ -20423,6 +21407,34 @@ CREATE POLICY own_branch ON hr.month_close_line USING (platform.branch_visible(b
 
 
 --
+-- Name: pay_arrears own_branch; Type: POLICY; Schema: hr; Owner: -
+--
+
+CREATE POLICY own_branch ON hr.pay_arrears USING (platform.branch_visible(branch_id)) WITH CHECK (platform.branch_visible(branch_id));
+
+
+--
+-- Name: pay_loan own_branch; Type: POLICY; Schema: hr; Owner: -
+--
+
+CREATE POLICY own_branch ON hr.pay_loan USING (platform.branch_visible(branch_id)) WITH CHECK (platform.branch_visible(branch_id));
+
+
+--
+-- Name: payroll_line own_branch; Type: POLICY; Schema: hr; Owner: -
+--
+
+CREATE POLICY own_branch ON hr.payroll_line USING (platform.branch_visible(branch_id)) WITH CHECK (platform.branch_visible(branch_id));
+
+
+--
+-- Name: payroll_run own_branch; Type: POLICY; Schema: hr; Owner: -
+--
+
+CREATE POLICY own_branch ON hr.payroll_run USING (platform.branch_visible(branch_id)) WITH CHECK (platform.branch_visible(branch_id));
+
+
+--
 -- Name: punch own_branch; Type: POLICY; Schema: hr; Owner: -
 --
 
@@ -20442,6 +21454,30 @@ CREATE POLICY own_branch ON hr.shift USING (platform.branch_visible(branch_id)) 
 
 CREATE POLICY own_branch ON hr.terminal USING (platform.branch_visible(branch_id)) WITH CHECK (platform.branch_visible(branch_id));
 
+
+--
+-- Name: pay_arrears; Type: ROW SECURITY; Schema: hr; Owner: -
+--
+
+ALTER TABLE hr.pay_arrears ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: pay_loan; Type: ROW SECURITY; Schema: hr; Owner: -
+--
+
+ALTER TABLE hr.pay_loan ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: payroll_line; Type: ROW SECURITY; Schema: hr; Owner: -
+--
+
+ALTER TABLE hr.payroll_line ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: payroll_run; Type: ROW SECURITY; Schema: hr; Owner: -
+--
+
+ALTER TABLE hr.payroll_run ENABLE ROW LEVEL SECURITY;
 
 --
 -- Name: punch; Type: ROW SECURITY; Schema: hr; Owner: -

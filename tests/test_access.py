@@ -15,6 +15,7 @@ from crm_ids import crm_ids
 from finance_cash_ids import finance_cash_ids
 from hr_ids import hr_ids
 from inventory_ids import inventory_ids
+from payroll_ids import payroll_ids
 from procurement_ids import procurement_ids
 from sales_ids import sales_ids
 from service_bill_ids import service_bill_ids
@@ -418,6 +419,32 @@ ACCESS.update({
     "finance.bank_account_edit": BOOKS_KEEPERS,
 })
 
+# Payroll (webapp/payroll): accounts and the administrator run it (structures, the run, the bank, PF and ESI
+# files); managers read the register to approve it; everyone else sees their own approved payslips only.
+PAYROLL_RUN = frozenset({"ADMIN", "ACCOUNTS"})
+PAYROLL_REVIEW = frozenset({"ADMIN", "MANAGER", "ACCOUNTS"})
+ACCESS.update({
+    "payroll.runs": PAYROLL_REVIEW,
+    "payroll.run_new": PAYROLL_RUN,
+    "payroll.run_detail": PAYROLL_REVIEW,
+    "payroll.run_recompute": PAYROLL_RUN,
+    "payroll.run_check": PAYROLL_RUN,
+    "payroll.run_send_back": PAYROLL_REVIEW,
+    "payroll.run_approve": frozenset({"ADMIN", "MANAGER"}),
+    "payroll.run_paid": PAYROLL_RUN,
+    "payroll.register_xlsx": PAYROLL_REVIEW,
+    "payroll.bank_csv": PAYROLL_RUN,
+    "payroll.ecr": PAYROLL_RUN,
+    "payroll.esi_csv": PAYROLL_RUN,
+    "payroll.payslip_pdf": PAYROLL_REVIEW,
+    "payroll.my_payslips": HR_STAFF,
+    "payroll.my_payslip_pdf": HR_STAFF,
+    "payroll.structures": PAYROLL_RUN,
+    "payroll.people": PAYROLL_RUN,
+    "payroll.regime_choose": PAYROLL_RUN,
+    "payroll.loan_new": PAYROLL_RUN,
+})
+
 # Routes whose own job, when used, is to send the browser to the login page
 # (logging out, or the setup wizard once the showroom is set up).
 LEADS_TO_LOGIN = {"auth.logout", "auth.switch_user", "auth.setup"}
@@ -500,6 +527,7 @@ def showroom(app, engine, make_branch, make_staff):
     ids.update(hr_ids(engine, branch_id, target_id))
     ids.update(finance_cash_ids(engine, branch_id))
     ids.update(books_ids(engine, branch_id, ids["customer_id"]))
+    ids.update(payroll_ids(engine, branch_id))
     return {"codes": codes, "ids": ids, "target": target_id}
 
 

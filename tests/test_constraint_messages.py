@@ -232,6 +232,25 @@ CANNOT_BE_CAUSED.update({name: why for why, names in {
         "voucher_number_key", "voucher_voucher_no_check", "voucher_source_key", "voucher_source_pair",
         "voucher_source_table_check"],
 }.items() for name in names})
+# Payroll (sql/0052_payroll.sql): the statutory rates are master data of the migration; the run's lines are
+# computed by hr.payroll_compute; its steps are buttons; the forms' own refusals are in webapp/payroll/forms.py.
+SYSTEM_TABLES.update({
+    "hr.pay_pf_rate": "the PF rates are dated master data of the migrations; no form writes them yet",
+    "hr.pay_esi_rate": "the ESI rates are dated master data of the migrations; no form writes them yet",
+    "hr.pay_pt_slab": "the professional tax slabs are dated master data of the migrations; no form writes them yet",
+    "hr.pay_tds_regime": "the income tax regimes are dated master data of the migrations; no form writes them yet",
+    "hr.pay_tds_slab": "the income tax slabs are dated master data of the migrations; no form writes them yet",
+    "hr.pay_regime": "no screen writes the regime yet (NEW by default)",
+    "hr.pay_loan": "no screen writes advances and loans yet",
+    "hr.pay_arrears": "no screen writes arrears yet",
+    "hr.payroll_line": "a run's lines are computed by hr.payroll_compute from the closed month and the structures",
+    "hr.payroll_loan_recovery": "a run's recoveries are computed by hr.payroll_compute",
+})
+CANNOT_BE_CAUSED.update({name: why for why, names in {
+    "a run's status moves only by its step buttons (one UPDATE each), its checker, approver and paid date set by "
+    "the app from the acting staff member and today": [
+        "payroll_run_approval", "payroll_run_paid", "payroll_run_status_check"],
+}.items() for name in names})
 
 
 def form_checks() -> dict[str, str]:

@@ -322,6 +322,18 @@ BUDGETS = {
     "finance.bank_reconcile": 9,
     "finance.bank_line": 7,
     "finance.months": 7,
+    # Payroll (webapp/payroll): an approved run of the fixture (tests/payroll_ids.py).
+    "payroll.runs": 5,
+    "payroll.my_payslips": 5,
+    "payroll.people": 5,
+    "payroll.run_detail": 6,            # the run, its lines
+    "payroll.register_xlsx": 6,
+    "payroll.bank_csv": 6,
+    "payroll.ecr": 6,
+    "payroll.esi_csv": 6,
+    "payroll.payslip_pdf": 7,           # the run, the line, the branch's letterhead
+    "payroll.my_payslip_pdf": 7,
+    "payroll.structures": 8,            # the person, the structures, the regimes, the loans
 }
 
 # Finance (H29), measured + 1: the Tally export page (branches, company, counts per type), its two downloads

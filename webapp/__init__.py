@@ -88,6 +88,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     from .inventory import bp as inventory_bp
     from .master import bp as master_bp
     from .oem import bp as oem_bp
+    from .payroll import bp as payroll_bp
     from .platform import bp as platform_bp
     from .procurement import bp as procurement_bp
     from .sales import bp as sales_bp
@@ -96,7 +97,7 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     for blueprint in (platform_bp, auth_bp, dashboard_bp, master_bp, audit_bp, oem_bp, inventory_bp,
                       procurement_bp, sales_bp, crm_bp, billing_bp, insurance_bp, service_bp, warranty_bp,
-                      communication_bp, finance_bp, hr_bp):
+                      communication_bp, finance_bp, hr_bp, payroll_bp):
         app.register_blueprint(blueprint)
 
     errors.init_app(app)

@@ -117,6 +117,12 @@ CAPABILITIES: dict[str, frozenset[str]] = {
     "attendance.correct": _MANAGERS,                # a correction punch with a reason (regularising)
     "attendance.sheet": _ACCOUNTANTS,               # the monthly sheet, PDF and XLSX
     "attendance.close": frozenset({"ADMIN", "ACCOUNTS"}),   # closing a month: permanent, payroll reads it
+    # Payroll (webapp/payroll): salary figures are seen by accounts and the administrator, who run the month,
+    # and by the managers who approve it; everyone else sees their own payslips only.
+    "payslip.own": _STAFF,                          # one's own approved payslips
+    "payroll.run": frozenset({"ADMIN", "ACCOUNTS"}),  # structures, the run, its register and statutory files
+    "payroll.review": _ACCOUNTANTS,                 # the runs and the register, read to approve
+    "payroll.approve": _MANAGERS,                   # approve a checked run: permanent, its voucher posted
 }
 
 

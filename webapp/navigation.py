@@ -154,11 +154,13 @@ SECTIONS: list[NavSection] = [
         NavLink("People", "hr.people", "Employment details, documents, leavers", "People"),
         NavLink("Attendance sheet", "hr.sheet", "The month per person: present, late, leave, LOP; close it", "People"),
         NavLink("HR settings", "hr.settings", "Shifts, holidays, departments, leave quotas", "People"),
+        NavLink("Payroll", "payroll.runs", "The monthly salary run, register, payslips, PF / ESI files", "People"),
     )),
     NavSection("My account", (
         NavLink("My profile", "auth.profile", "Change your PIN, log out other devices"),
         NavLink("Call list", "communication.call_list", "Today's reminder calls; note each call's outcome"),
         NavLink("Attendance and leave", "hr.my_attendance", "Your month and leave; a reporting manager's team"),
+        NavLink("My payslips", "payroll.my_payslips", "Your approved payslips as PDF"),
     )),
 ]
 
