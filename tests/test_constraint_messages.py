@@ -229,7 +229,7 @@ CANNOT_BE_CAUSED.update({name: why for why, names in {
         "group_month_month_check"],
     "a voucher is numbered by its trigger in its series, and its source (table, id) is set by the document that "
     "posts it; a journal keyed in has none": [
-        "voucher_number_key", "voucher_voucher_no_check", "voucher_source_key", "voucher_source_pair",
+        "voucher_number_key", "voucher_voucher_no_check", "voucher_source_pair",
         "voucher_source_table_check"],
 }.items() for name in names})
 # Payroll (sql/0052_payroll.sql): the statutory rates are master data of the migration; the run's lines are
