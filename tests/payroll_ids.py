@@ -19,8 +19,10 @@ def payroll_ids(engine, branch_id: int) -> dict:
         for staff_id, _ in staff:
             conn.execute(sa.text("""INSERT INTO hr.pay_structure (staff_id, effective_from, monthly_gross, basic, hra)
                                     VALUES (:s, '2025-01-01', 21000, 15000, 6000)"""), {"s": staff_id})
-        checker = next(s for s, role in staff if role == "ACCOUNTS")
-        approver = next(s for s, role in staff if role == "MANAGER")
+        # checked by accounts (else the administrator), approved by a manager (else an administrator): two people
+        checker = next((s for want in ("ACCOUNTS", "ADMIN") for s, role in staff if role == want), None)
+        approver = next((s for want in ("MANAGER", "ADMIN") for s, role in staff if role == want and s != checker), None)
+        assert checker and approver, "payroll_ids needs two employees who may check and approve a run (hr_ids first)"
         conn.execute(sa.text("INSERT INTO hr.month_close (branch_id, month, closed_by) VALUES (:b, :m, :s)"),
                      {"b": branch_id, "m": month, "s": checker})
         run_id = queries.create_run(conn, branch_id, month)

@@ -158,6 +158,7 @@ def two_branches(app, engine, make_branch, make_staff):
     ids.update(claim_ids(engine, branch_a))
     ids["staff_id"], _, _ = make_staff("ASAL", "SALES", PIN, branch_id=branch_a)
     make_staff("AMGR", "MANAGER", PIN, branch_id=branch_a)
+    make_staff("AACC", "ACCOUNTS", PIN, branch_id=branch_a)   # checks branch A's payroll run (payroll_ids)
     from service_work_ids import service_work_ids  # the work on the workshop's job card
 
     ids.update(service_work_ids(engine, branch_a, ids.get("job_card_id")))
@@ -173,6 +174,9 @@ def two_branches(app, engine, make_branch, make_staff):
     from hr_ids import hr_ids  # employment details, a document, a shift, a terminal and leave of branch A
 
     ids.update(hr_ids(engine, branch_a, ids["staff_id"]))
+    from payroll_ids import payroll_ids  # June 2025's run of branch A, approved: its payslips
+
+    ids.update(payroll_ids(engine, branch_a))
     from finance_cash_ids import finance_cash_ids  # an expense, a bank account and its statement line
 
     ids.update(finance_cash_ids(engine, branch_a))

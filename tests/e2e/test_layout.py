@@ -133,6 +133,9 @@ def _fill(app, engine) -> dict:
     from hr_ids import hr_ids  # employees, a leave waiting and a forgotten out-punch: rows for the HR lists
 
     hr_ids(engine, branch_id)
+    from payroll_ids import payroll_ids  # an approved run: the payroll list and everyone's own payslips
+
+    payroll_ids(engine, branch_id)
     from finance_cash_ids import finance_cash_ids  # an expense, a bank account with a line to reconcile
 
     finance_cash_ids(engine, branch_id)

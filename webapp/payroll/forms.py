@@ -3,10 +3,10 @@ rules; its refusals come back next to the field through CONSTRAINT_MESSAGES."""
 from __future__ import annotations
 
 from wtforms import SelectField, StringField
-from wtforms.validators import DataRequired, Length, Optional, Regexp
+from wtforms.validators import DataRequired, Optional, Regexp
 
 from ..finance import api as finance
-from ..forms import AmountField, DateField, FlaskForm, strip
+from ..forms import AmountField, DateField, FlaskForm, Length, strip
 
 CONSTRAINT_MESSAGES = {
     **{name: (None, message) for name, message in finance.CONSTRAINT_MESSAGES.items()},
