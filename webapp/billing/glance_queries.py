@@ -23,7 +23,7 @@ def margin_by_month(conn: Connection, branch_id: int, since: date) -> list:
     """Per month: vehicles invoiced, the average margin per vehicle over the units with a landed
     cost, and how many had none (their margin cannot be known)."""
     return conn.execute(sa.text("""
-        SELECT date_trunc('month', i.invoice_date)::date AS month, count(*) AS vehicles,
+        SELECT date_trunc('month', i.invoice_date::timestamp)::date AS month, count(*) AS vehicles,
                round(avg(i.taxable_value - u.purchase_cost), 2) AS value,
                count(*) FILTER (WHERE u.purchase_cost IS NULL) AS uncosted
           FROM billing.invoice i

@@ -18,6 +18,7 @@ never commit."""
 from __future__ import annotations
 
 from datetime import date
+from decimal import Decimal
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
@@ -37,13 +38,26 @@ _CLAIM_WORDS = ", c.claim_no, (SELECT s.label FROM warranty.claim_status s WHERE
 _CARD_WORDS = ", jc.job_card_no, 'Free service ' || jc.free_service_no || ' done, labour not claimed'"
 
 
-def items_cte(detail: bool) -> str:
+def items_cte(detail: bool, free_services: bool = True) -> str:
     """A row per receivable of the branch: oem_id, source, ref_id (the sale's booking, the claim, or minus
     the job card of a free service never claimed), is_unclaimed, the amounts claimed / approved /
     credited (NULL where that step has not happened or is not recorded), is_pending with the amount
     pending (NULL when not priced yet), since (the day its age runs from); with ``detail`` its number
     (ref_no) and status in words. ``aged`` adds age_days and bucket (the index of BUCKETS; NULL when
-    nothing is pending)."""
+    nothing is pending). Without ``free_services`` the free services never claimed (which carry no amount
+    until claimed) are left out."""
+    unclaimed_free_services = f"""
+    UNION ALL
+    SELECT m.oem_id, 'FREE_SERVICE', -jc.job_card_id,
+           true, NULL, NULL, NULL, true, NULL,
+           (jc.closed_at AT TIME ZONE 'Asia/Kolkata')::date {_CARD_WORDS if detail else ""}
+      FROM service.job_card jc
+      JOIN service.vehicle sv ON sv.vehicle_id = jc.vehicle_id
+      JOIN oem.variant v ON v.variant_id = sv.variant_id
+      JOIN oem.model m ON m.model_id = v.model_id
+     WHERE jc.branch_id = :branch AND jc.service_type = 'FREE_SERVICE' AND jc.state = 'DELIVERED'
+       AND NOT EXISTS (SELECT 1 FROM warranty.claim c
+                        WHERE c.job_card_id = jc.job_card_id AND c.kind = 'FREE_SERVICE_LABOUR')""" if free_services else ""
     return f"""
 items AS (
     SELECT sc.oem_id, 'SUBSIDY' AS source, sc.booking_id AS ref_id,
@@ -66,18 +80,7 @@ items AS (
                 WHEN c.status IN ('APPROVED', 'PARTLY_APPROVED') THEN c.approved_amount END,
            coalesce(c.submitted_on, c.raised_on) {_CLAIM_WORDS if detail else ""}
       FROM warranty.claim c
-     WHERE c.branch_id = :branch
-    UNION ALL
-    SELECT m.oem_id, 'FREE_SERVICE', -jc.job_card_id,
-           true, NULL, NULL, NULL, true, NULL,
-           (jc.closed_at AT TIME ZONE 'Asia/Kolkata')::date {_CARD_WORDS if detail else ""}
-      FROM service.job_card jc
-      JOIN service.vehicle sv ON sv.vehicle_id = jc.vehicle_id
-      JOIN oem.variant v ON v.variant_id = sv.variant_id
-      JOIN oem.model m ON m.model_id = v.model_id
-     WHERE jc.branch_id = :branch AND jc.service_type = 'FREE_SERVICE' AND jc.state = 'DELIVERED'
-       AND NOT EXISTS (SELECT 1 FROM warranty.claim c
-                        WHERE c.job_card_id = jc.job_card_id AND c.kind = 'FREE_SERVICE_LABOUR')),
+     WHERE c.branch_id = :branch{unclaimed_free_services}),
 aged AS (
     SELECT i.*, :today - i.since AS age_days,
            CASE WHEN NOT i.is_pending THEN NULL
@@ -111,6 +114,17 @@ def summary(conn: Connection, branch_id: int, today: date):
               FROM aged a GROUP BY a.oem_id, a.source)
         SELECT t.*, o.brand FROM totals t JOIN oem.oem o ON o.oem_id = t.oem_id
          ORDER BY o.brand, t.oem_id, t.source"""), {"branch": branch_id, "today": today}).mappings().all()
+
+
+def pending_by_age(conn: Connection, branch_id: int, today: date) -> dict[int, tuple[int, Decimal]]:
+    """What the OEM owes the branch, by age bucket: {bucket: (count, amount)} of the subsidy and warranty
+    claims pending (the summary's own definitions; the free services never claimed, which carry no
+    amount yet, are left out), for the home screen."""
+    rows = conn.execute(sa.text(f"""
+        WITH {items_cte(detail=False, free_services=False)}
+        SELECT a.bucket, count(*) AS n, coalesce(sum(a.pending), 0) AS amount
+          FROM aged a WHERE a.is_pending GROUP BY a.bucket"""), {"branch": branch_id, "today": today}).all()
+    return {r.bucket: (r.n, r.amount) for r in rows}
 
 
 def dealer_schemes(conn: Connection, today: date):

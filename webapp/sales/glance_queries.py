@@ -35,7 +35,7 @@ def counts(conn: Connection, branch_id: int, own: int | None, today: date, month
 
 def deliveries_by_model(conn: Connection, branch_id: int, since: date) -> list:
     return conn.execute(sa.text("""
-        SELECT date_trunc('month', d.delivered_on)::date AS month, mo.name AS model, count(*) AS value
+        SELECT date_trunc('month', d.delivered_on::timestamp)::date AS month, mo.name AS model, count(*) AS value
           FROM sales.delivery d
           JOIN sales.booking bk USING (booking_id)
           JOIN oem.variant v ON v.variant_id = bk.variant_id

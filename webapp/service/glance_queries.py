@@ -26,7 +26,7 @@ def open_cards(conn: Connection, branch_id: int, today: date, at_risk_minutes: i
 
 def revenue_by_month(conn: Connection, branch_id: int, since: date) -> list:
     return conn.execute(sa.text("""
-        SELECT date_trunc('month', invoice_date)::date AS month, count(*) AS invoices, sum(taxable_value) AS value
+        SELECT date_trunc('month', invoice_date::timestamp)::date AS month, count(*) AS invoices, sum(taxable_value) AS value
           FROM billing.invoice
          WHERE branch_id = :b AND kind = 'SERVICE' AND invoice_date >= :since
          GROUP BY 1 ORDER BY 1"""), {"b": branch_id, "since": since}).all()
