@@ -1,11 +1,12 @@
 """The books' month end in a real browser, on a 768 px tablet: accounts records an AC service bill with GST
 input paid by UPI (the bill photographed), imports the bank's statement (HDFC's CSV as net banking gives
 it), accepts the suggested matches, makes the bank's SMS charges an expense from their line, finds the
-same file refused a second time, counts the day's cash, and closes last month; the manager reopens it
-with a reason. Each screen is photographed at 768x1024 and 1366x768 (into $H28_SCREENSHOTS when set,
+same file refused a second time, counts the day's cash, closes last month and downloads its GSTR-1 JSON;
+the manager reopens it with a reason. Each screen is photographed at 768x1024 and 1366x768 (into $H28_SCREENSHOTS when set,
 else the test's folder) and none scrolls sideways."""
 from __future__ import annotations
 
+import json
 import os
 from datetime import timedelta
 from pathlib import Path
@@ -27,6 +28,7 @@ from .pages.finance_cash import (
     Reconciliation,
     StatementImport,
 )
+from .pages.finance_returns import GstReturnPage
 from .pages.layout import no_sideways_scroll, screens_too_wide, this_screen_too_wide
 
 pytestmark = pytest.mark.browser
@@ -50,7 +52,7 @@ def _statement(folder: Path, today) -> Path:
     return path
 
 
-def test_expense_with_gst_statement_import_reconcile_and_close_the_month(new_page, console, engine, make_branch,
+def test_expense_with_gst_statement_import_reconcile_close_the_month_and_download_gstr1(new_page, console, engine, make_branch,
                                                                          make_staff, tmp_path):
     branch = make_branch(invoice_prefix="BLR")
     make_staff("ACC1", "ACCOUNTS", "4826", name="Lakshmi Iyer", branch_id=branch)
@@ -136,6 +138,17 @@ def test_expense_with_gst_statement_import_reconcile_and_close_the_month(new_pag
     cash.go_to("Closing months")
     months = ClosingMonths(page).close(f"{last_month:%b %Y}")
     expect(months.flash).to_contain_text(f"{last_month:%B %Y} is closed")
+    # The closed month's GSTR-1, downloaded as the portal's offline tool takes it.
+    months.open_module("GST returns")
+    with engine.connect() as conn:
+        gstin = b.scalar(conn, "SELECT gstin FROM master.branch WHERE branch_id = :b", b=branch)
+    gstr1 = GstReturnPage.open(page, "GSTR-1", gstin, f"{last_month:%m%Y}")
+    expect(gstr1.heading).to_be_visible()
+    with page.expect_download() as got:
+        gstr1.download_json.click()
+    assert got.value.suggested_filename == f"GSTR1_{gstin}_{last_month:%m%Y}.json"
+    returned = json.loads(Path(got.value.path()).read_text(encoding="utf-8"))
+    assert (returned["gstin"], returned["fp"]) == (gstin, f"{last_month:%m%Y}")
     assert screens_too_wide(page, {
         "expenses": "/finance/expenses", "expense": expense_url,
         "cash": "/finance/cash", "bank": "/finance/bank", "reconcile": f"/finance/bank/{bank}/reconcile",
