@@ -11,7 +11,7 @@ from webapp.master import queries
 from webapp.security import hash_pin
 from webapp.validators import gstin_check_character
 
-from .finance_cash_demo import seed_finance_cash
+from .finance_cash_demo import seed_bank_account, seed_finance_cash
 
 # What seed-demo's stock is known by: generate-history adds five years to a demo showroom, never to
 # a showroom whose stock or sales are its own (seed/history.py).
@@ -67,6 +67,7 @@ def seed_demo(conn: Connection, new_pin: Callable[[], str]) -> list[tuple[str, s
                                     "branch_id": branch_ids[branch], "phone": phone}, hash_pin(pin))
         created.append((code, name, role, pin))
     _seed_catalog_and_stock(conn, branch_ids)
+    seed_bank_account(conn, branch_ids)   # before the sales: their receipts go to it
     _seed_workshop(conn, branch_ids)
     _seed_sold_here(conn, branch_ids)
     _seed_crm(conn, branch_ids)

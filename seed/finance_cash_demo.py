@@ -30,19 +30,26 @@ def _gstin(first14: str) -> str:
     return first14 + gstin_check_character(first14)
 
 
-def seed_finance_cash(conn: Connection, branch_ids: dict[str, int], folder: Path | None = None) -> Path | None:
-    """Everything above for BLR1; returns where the statement file was written (None without a folder)."""
-    blr = branch_ids["BLR1"]
-    today = today_ist()
-    accountant = conn.execute(sa.text("SELECT staff_id FROM master.staff WHERE staff_code = 'AC01'")).scalar()
-    conn.execute(sa.text("SELECT set_config('erp.staff_id', :s, true)"), {"s": str(accountant or "")})
+def seed_bank_account(conn: Connection, branch_ids: dict[str, int]) -> int:
+    """BLR1's HDFC current account, which takes its receipts: made before the demo's sales, so their
+    receipts by UPI, card and transfer are in its books and on its statement."""
     bank = conn.execute(sa.text("""
         INSERT INTO finance.ledger (name, group_id)
         SELECT 'HDFC Bank - Current A/c 4521', group_id FROM finance.account_group WHERE name = 'Bank Accounts'
         RETURNING ledger_id""")).scalar_one()
     conn.execute(sa.text("""
         INSERT INTO finance.bank_account (ledger_id, branch_id, bank_name, account_no, ifsc, takes_receipts)
-        VALUES (:l, :b, 'HDFC Bank', '50200012344521', 'HDFC0000523', true)"""), {"l": bank, "b": blr})
+        VALUES (:l, :b, 'HDFC Bank', '50200012344521', 'HDFC0000523', true)"""), {"l": bank, "b": branch_ids["BLR1"]})
+    return bank
+
+
+def seed_finance_cash(conn: Connection, branch_ids: dict[str, int], folder: Path | None = None) -> Path | None:
+    """Everything above for BLR1; returns where the statement file was written (None without a folder)."""
+    blr = branch_ids["BLR1"]
+    today = today_ist()
+    accountant = conn.execute(sa.text("SELECT staff_id FROM master.staff WHERE staff_code = 'AC01'")).scalar()
+    conn.execute(sa.text("SELECT set_config('erp.staff_id', :s, true)"), {"s": str(accountant or "")})
+    bank = conn.execute(sa.text("SELECT finance.bank_ledger_for(:b)"), {"b": blr}).scalar_one()
     key = {k: conn.execute(sa.text("SELECT finance.ledger_key(:k)"), {"k": k}).scalar_one()
            for k in ("CASH", "EXP_RENT", "EXP_REPAIRS", "EXP_STATIONERY", "EXP_FUEL")}
 

@@ -320,8 +320,9 @@ def test_a_line_is_matched_once_to_one_voucher_of_its_amount_and_side(conn, shop
 
 
 def test_the_demo_statement_imports_and_every_line_but_the_charges_finds_its_voucher(conn, shop, tmp_path):
-    from seed.finance_cash_demo import seed_finance_cash
+    from seed.finance_cash_demo import seed_bank_account, seed_finance_cash
 
+    seed_bank_account(conn, {"BLR1": shop})
     path = seed_finance_cash(conn, {"BLR1": shop}, folder=tmp_path)
     _commit_checks(conn)
     bank = b.scalar(conn, "SELECT ledger_id FROM finance.bank_account WHERE branch_id = :b", b=shop)
