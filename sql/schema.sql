@@ -2836,27 +2836,12 @@ $$;
 --
 
 CREATE FUNCTION finance.post_document(p_branch integer, p_type text, p_date date, p_no text, p_narration text, p_source_table text, p_source_id bigint, p_lines jsonb) RETURNS bigint
-    LANGUAGE plpgsql
+    LANGUAGE sql
     AS $$
-DECLARE
-    vid bigint;
-BEGIN
-    IF (SELECT count(*) FROM jsonb_array_elements(p_lines) e WHERE round((e ->> 'amount')::numeric, 2) <> 0) < 2 THEN
-        RETURN NULL;
-    END IF;
-    WITH v AS (
-        INSERT INTO finance.voucher (branch_id, voucher_type, voucher_no, voucher_date, narration, source_table, source_id)
-        VALUES (p_branch, p_type, p_no, p_date, left(p_narration, 500), p_source_table, p_source_id)
-        RETURNING voucher_id),
-    l AS (
-        INSERT INTO finance.voucher_line (voucher_id, line_no, ledger_id, debit, credit)
-        SELECT v.voucher_id, row_number() OVER (ORDER BY x.ord), x.ledger_id, greatest(x.amount, 0), greatest(-x.amount, 0)
-          FROM v, (SELECT (e ->> 'ledger_id')::integer AS ledger_id, round((e ->> 'amount')::numeric, 2) AS amount, ord
-                     FROM jsonb_array_elements(p_lines) WITH ORDINALITY AS j (e, ord)) x
-         WHERE x.amount <> 0)
-    SELECT voucher_id INTO vid FROM v;
-    RETURN vid;
-END
+    SELECT CASE WHEN (SELECT count(*) FROM jsonb_array_elements(p_lines) e
+                       WHERE round((e ->> 'amount')::numeric, 2) <> 0) >= 2
+                THEN finance.post_voucher(p_branch, p_type, p_date, p_no, p_narration, p_source_table, p_source_id,
+                                          p_lines) END
 $$;
 
 
@@ -3087,15 +3072,17 @@ CREATE FUNCTION finance.post_voucher(p_branch integer, p_type text, p_date date,
 DECLARE
     vid bigint;
 BEGIN
-    INSERT INTO finance.voucher (branch_id, voucher_type, voucher_no, voucher_date, narration, source_table, source_id)
-    VALUES (p_branch, p_type, p_no, p_date, left(p_narration, 500), p_source_table, p_source_id)
-    RETURNING voucher_id INTO vid;
-    INSERT INTO finance.voucher_line (voucher_id, line_no, ledger_id, debit, credit)
-    SELECT vid, row_number() OVER (ORDER BY l.ord), l.ledger_id,
-           greatest(l.amount, 0), greatest(-l.amount, 0)
-      FROM (SELECT (e ->> 'ledger_id')::integer AS ledger_id, round((e ->> 'amount')::numeric, 2) AS amount, ord
-              FROM jsonb_array_elements(p_lines) WITH ORDINALITY AS x (e, ord)) l
-     WHERE l.amount <> 0;
+    WITH v AS (
+        INSERT INTO finance.voucher (branch_id, voucher_type, voucher_no, voucher_date, narration, source_table, source_id)
+        VALUES (p_branch, p_type, p_no, p_date, left(p_narration, 500), p_source_table, p_source_id)
+        RETURNING voucher_id),
+    l AS (
+        INSERT INTO finance.voucher_line (voucher_id, line_no, ledger_id, debit, credit)
+        SELECT v.voucher_id, row_number() OVER (ORDER BY x.ord), x.ledger_id, greatest(x.amount, 0), greatest(-x.amount, 0)
+          FROM v, (SELECT (e ->> 'ledger_id')::integer AS ledger_id, round((e ->> 'amount')::numeric, 2) AS amount, ord
+                     FROM jsonb_array_elements(p_lines) WITH ORDINALITY AS j (e, ord)) x
+         WHERE x.amount <> 0)
+    SELECT voucher_id INTO vid FROM v;
     RETURN vid;
 END
 $$;
