@@ -42,6 +42,8 @@ class Navigation:
         # The section of the page: marked by aria-current on its <summary>, which has no role (base.html).
         self.current_section = self.nav.locator("summary[aria-current]")
         self.links = self.nav.get_by_role("link")
+        # The sections open in the tablet's "Menu" list (one at a time). CSS: <details open> has no state role.
+        self.open_sections = self.nav.locator(".nav-section[open]")
         # The list of sections: the drop-down panel of the "Menu" button on a tablet.
         self.panel = self.nav.get_by_role("list").first
 
@@ -81,6 +83,9 @@ class LoggedIn(Screen):
             if nav.menu_button.is_visible():
                 nav.menu_button.click()
                 expect(nav.panel).to_be_visible()
+                # The menu opens one section itself (the page's own, else the first; static/js/app.js) as it
+                # opens: wait for that, so a tap on the link's section is not undone by it (or undoes it).
+                expect(nav.open_sections).to_have_count(1)
                 if not waiting.is_visible():
                     nav.section_button_holding(name).click()
             else:
