@@ -72,6 +72,10 @@ def _sets(rows, key: tuple[str, ...]) -> list[dict]:
     return out
 
 
+def branch_state(conn: Connection, branch_id: int) -> str:
+    return conn.execute(sa.text("SELECT state_code FROM master.branch WHERE branch_id = :b"), {"b": branch_id}).scalar_one()
+
+
 def states(conn: Connection):
     return conn.execute(sa.text("SELECT state_code, name FROM master.state ORDER BY name")).all()
 
