@@ -23,11 +23,20 @@ FORMS = {"pf": f.PfRateForm, "esi": f.EsiRateForm, "pt": f.PtSlabsForm, "tds": f
          "old": f.OldRegimeLimitForm}
 
 
-def _blank(kind: str, conn):
+def _blank(kind: str, conn, in_force: dict | None):
+    """The form of a new row (set), filled with the one in force: the user changes what changed."""
     form = FORMS[kind](formdata=None)
     if kind == "pt":
         _state_choices(form, conn)
-        form.state_code.data = rate_queries.branch_state(conn, current_user.branch_id)
+        form.state_code.data = in_force["state_code"] if in_force else None
+    if in_force:
+        for field in form:
+            if field.short_name in in_force and field.short_name not in ("effective_from", "slabs"):
+                field.data = in_force[field.short_name]
+        if "slabs" in in_force:
+            for entry, slab in zip(form.slabs, in_force["slabs"], strict=False):
+                for field in entry.form:
+                    field.data = slab[field.short_name]
     return form
 
 
@@ -39,14 +48,17 @@ def _page(conn, forms: dict | None = None, open_kind: str | None = None, status:
     today = today_ist()
     month, fy = today.replace(day=1), f.fy_start(today)
     may_edit = can("payroll.rates_edit")
+    lists = {"pf": rate_queries.pf_rates(conn, month), "esi": rate_queries.esi_rates(conn, month),
+             "pt": rate_queries.pt_slabs(conn, month), "tds": rate_queries.tds_regimes(conn, fy),
+             "old": rate_queries.old_regime_limits(conn, fy)}
     forms = forms or {}
     if may_edit:
-        forms = {kind: forms.get(kind) or _blank(kind, conn) for kind in FORMS}
-    return render_template(
-        "payroll/rates.html", pf=rate_queries.pf_rates(conn, month), esi=rate_queries.esi_rates(conn, month),
-        pt=rate_queries.pt_slabs(conn, month), tds=rate_queries.tds_regimes(conn, fy),
-        limits=rate_queries.old_regime_limits(conn, fy), forms=forms, open_kind=open_kind, may_edit=may_edit,
-        month=month, fy=fy), status
+        state = rate_queries.branch_state(conn, current_user.branch_id)
+        in_force = {kind: next((r for r in rows if r["in_force"] and r.get("state_code", state) == state
+                                and r.get("regime", "NEW") == "NEW"), None) for kind, rows in lists.items()}
+        forms = {kind: forms.get(kind) or _blank(kind, conn, in_force[kind]) for kind in FORMS}
+    return render_template("payroll/rates.html", **lists, forms=forms, open_kind=open_kind, may_edit=may_edit,
+                           month=month, fy=fy), status
 
 
 @bp.get("/rates")

@@ -117,7 +117,8 @@ class ArrearsForm(FlaskForm):
     paid_in = _month("Paid in the month of")
     amount = AmountField("Amount (less than zero to recover)", negative=True, validators=[
         InputRequired("Enter the amount"), NumberRange(min=-MAX_AMOUNT, max=MAX_AMOUNT)])
-    reason = StringField("Reason", filters=[strip], validators=[DataRequired("Say why"), Length(min=5, max=200)])
+    reason = StringField("Reason", filters=[strip], validators=[
+        DataRequired("Say why"), Length(min=5, max=200, message="Say why, in 5 to 200 characters.")])
 
     def validate_amount(self, field):
         if field.data == 0:
