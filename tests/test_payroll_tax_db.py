@@ -177,3 +177,28 @@ def test_arrears_go_only_into_a_month_whose_run_is_a_draft(conn, shop):
                     amount=D(-200), reason="Excess special allowance in September")
     assert [(r.for_month, r.paid_in, r.amount) for r in tax.arrears(conn, branch)] == [
         (SEPT, date(2025, 10, 1), D(-200)), (date(2025, 8, 1), SEPT, D(750))]
+
+
+def test_an_old_regime_raise_projects_hra_and_basic_from_the_approved_months_and_the_new_structure(conn, shop):
+    branch, manager = shop
+    staff = person(conn, branch, manager, 100000, basic=40000, hra=20000, special=40000)
+    queries.choose_regime(conn, staff, FY, "OLD")
+    tax.declare(conn, staff, FY, section_80c=D(200000), section_80d=D(30000), home_loan_interest=D(250000),
+                rent_paid=D(200000), metro=True)
+    may = date(2025, 5, 1)
+    queries.add_structure(conn, staff, may, D(120000), basic=D(48000), hra=D(24000), special=D(48000))
+    for m in (APRIL, may):
+        attend(conn, branch, staff, m, manager)
+        close(conn, branch, m, manager)
+    april = queries.create_run(conn, branch, APRIL)
+    assert line_of(conn, april, staff).tds == D(3215)          # as above: 38,584 / 12
+    approve(conn, branch, april, manager)
+    run_id = queries.create_run(conn, branch, may)
+    # the year: April's 1,00,000 paid + May's 1,20,000 + 10 x 1,20,000 = 14,20,000; HRA 20,000 + 11 x 24,000 =
+    # 2,84,000; basic 40,000 + 11 x 48,000 = 5,68,000: exemption least(2,84,000; 2,00,000 - 56,800; 2,84,000) =
+    # 1,43,200. Taxable 14,20,000 - 50,000 - 1,50,000 - 25,000 - 1,43,200 - 2,00,000 = 8,51,800: 12,500 + 70,360 =
+    # 82,860 + 4 % = 86,174; less April's 3,215, over 11 months: 7,541.73
+    kept = tax.line_tax(conn, run_id, staff)
+    assert (kept.projected_income, kept.hra_exemption, kept.taxable_income, kept.annual_tax, kept.tds_before) == (
+        D(1420000), D(143200), D(851800), D(86174), D(3215))
+    assert line_of(conn, run_id, staff).tds == D(7542)
