@@ -75,6 +75,7 @@ def seed_demo(conn: Connection, new_pin: Callable[[], str]) -> list[tuple[str, s
     _seed_hr(conn, branch_ids)
     seed_finance_cash(conn, branch_ids)
     _seed_payroll(conn)
+    _seed_payroll_tax(conn)
     return created
 
 
@@ -845,3 +846,18 @@ def _seed_payroll(conn: Connection) -> None:
                                                              given_on, reason)
                                     VALUES (:b, :s, 'ADVANCE', 6000, 2000, :m, :g, 'Festival advance')"""),
                          {"b": branch_id, "s": staff_id, "m": last_month, "g": last_month})
+
+
+# The manager MGR1 is on the old tax regime this financial year, with a declaration (80C, 80D, rent in a metro),
+# so the run's TDS, payslip and register show the old regime's deductions (webapp/payroll/tax.py).
+def _seed_payroll_tax(conn: Connection) -> None:
+    from webapp.formatting import today_ist
+    from webapp.payroll import queries as payroll
+    from webapp.payroll import tax_queries
+    from webapp.payroll.tax_forms import fy_start
+
+    fy = fy_start(today_ist())
+    manager = conn.execute(sa.text("SELECT staff_id FROM master.staff WHERE staff_code = 'MGR1'")).scalar_one()
+    payroll.choose_regime(conn, manager, fy, "OLD")
+    tax_queries.declare(conn, manager, fy, section_80c="100000", section_80d="25000", home_loan_interest="0",
+                        rent_paid="120000", metro=True)

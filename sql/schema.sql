@@ -3433,7 +3433,9 @@ CREATE FUNCTION hr.annual_income_tax(p_regime text, p_fy date, p_taxable numeric
                  FROM hr.pay_tds_slab sl JOIN r ON sl.regime = r.regime AND sl.effective_from = r.effective_from),
          t AS (SELECT coalesce(sum(greatest(least(p_taxable, coalesce(s.income_to, p_taxable)) - s.income_from, 0)
                                    * s.rate_pct / 100), 0) AS tax FROM s)
-    SELECT round(CASE WHEN p_taxable <= r.rebate_income THEN greatest(t.tax - r.rebate_max, 0) ELSE t.tax END
+    SELECT round(CASE WHEN p_taxable <= r.rebate_income THEN greatest(t.tax - r.rebate_max, 0)
+                      WHEN r.marginal_relief THEN least(t.tax, p_taxable - r.rebate_income)
+                      ELSE t.tax END
                  * (1 + r.cess_pct / 100), 0)
       FROM r, t
 $$;
@@ -3735,6 +3737,47 @@ $$;
 
 
 --
+-- Name: check_pay_arrears(); Type: FUNCTION; Schema: hr; Owner: -
+--
+
+CREATE FUNCTION hr.check_pay_arrears() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+    IF EXISTS (SELECT 1 FROM hr.payroll_run r
+                WHERE r.branch_id = NEW.branch_id AND r.month = NEW.paid_in AND r.status <> 'DRAFT') THEN
+        RAISE EXCEPTION 'the run of % is no longer a draft; pay the arrears in a later month', to_char(NEW.paid_in, 'MM-YYYY')
+            USING ERRCODE = 'check_violation', CONSTRAINT = 'pay_arrears_run_open';
+    END IF;
+    RETURN NEW;
+END
+$$;
+
+
+--
+-- Name: check_pay_rate_unused(); Type: FUNCTION; Schema: hr; Owner: -
+--
+
+CREATE FUNCTION hr.check_pay_rate_unused() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+    fixed date;
+BEGIN
+    fixed := hr.payroll_fixed_through(CASE WHEN TG_TABLE_NAME = 'pay_pt_slab'
+                                           THEN to_jsonb(CASE WHEN TG_OP = 'DELETE' THEN OLD ELSE NEW END)->>'state_code'
+                                      END);
+    IF fixed IS NOT NULL AND ((TG_OP <> 'INSERT' AND OLD.effective_from <= fixed)
+                              OR (TG_OP <> 'DELETE' AND NEW.effective_from <= fixed)) THEN
+        RAISE EXCEPTION 'an approved run used the rates up to %; enter new ones from a later month', to_char(fixed, 'MM-YYYY')
+            USING ERRCODE = 'integrity_constraint_violation', CONSTRAINT = 'pay_rate_used';
+    END IF;
+    RETURN CASE WHEN TG_OP = 'DELETE' THEN OLD ELSE NEW END;
+END
+$$;
+
+
+--
 -- Name: check_pay_structure_used(); Type: FUNCTION; Schema: hr; Owner: -
 --
 
@@ -3991,6 +4034,29 @@ CREATE FUNCTION hr.months_left_in_fy(p_month date) RETURNS integer
 
 
 --
+-- Name: old_regime_deductions(integer, date, numeric, numeric); Type: FUNCTION; Schema: hr; Owner: -
+--
+
+CREATE FUNCTION hr.old_regime_deductions(p_staff integer, p_fy date, p_hra numeric, p_basic_da numeric) RETURNS TABLE(section_80c numeric, section_80d numeric, hra_exemption numeric, home_loan_interest numeric)
+    LANGUAGE sql STABLE
+    AS $$
+    WITH found AS (
+        SELECT least(d.section_80c, lim.cap_80c) AS section_80c,
+               least(d.section_80d, lim.cap_80d) AS section_80d,
+               round(greatest(least(p_hra, d.rent_paid - p_basic_da * lim.rent_over_pct / 100,
+                                    p_basic_da * CASE WHEN d.metro THEN lim.metro_pct ELSE lim.other_pct END / 100),
+                              0)) AS hra_exemption,
+               least(d.home_loan_interest, lim.cap_24b) AS home_loan_interest
+          FROM hr.pay_tax_declaration d
+          JOIN LATERAL (SELECT * FROM hr.pay_old_regime_limit l WHERE l.effective_from <= p_fy
+                         ORDER BY l.effective_from DESC LIMIT 1) lim ON true
+         WHERE d.staff_id = p_staff AND d.fy_start = p_fy)
+    SELECT * FROM found
+    UNION ALL SELECT 0, 0, 0, 0 WHERE NOT EXISTS (SELECT 1 FROM found)
+$$;
+
+
+--
 -- Name: open_days(integer, date); Type: FUNCTION; Schema: hr; Owner: -
 --
 
@@ -4098,16 +4164,35 @@ BEGIN
                                         WHERE l.staff_id = g.staff_id AND r.month = m.month::date
                                           AND r.status IN ('APPROVED', 'PAID'))) AS months_unpaid
               FROM g, pf, esi),
+         -- TDS: the year's salary projected (as gross, and its HRA and basic + DA for the old regime's HRA
+         -- exemption), taxed by hr.salary_tax (sql/functions/99_payroll_tax.sql), less the TDS already
+         -- deducted, over the months left; how it was worked out is kept in hr.payroll_line_tax.
          t AS (
-            SELECT c.*,
-                   greatest(round((hr.annual_income_tax(c.regime, fy,
-                       greatest(c.gross_before + c.monthly_gross * c.months_unpaid + c.gross
-                                + c.monthly_gross * (months_left - 1)
-                                - (SELECT x.standard_deduction FROM hr.pay_tds_regime x
-                                    WHERE x.regime = c.regime AND x.effective_from <= fy
-                                    ORDER BY x.effective_from DESC LIMIT 1), 0))
-                       - c.tds_before) / months_left), 0) AS tds
-              FROM c)
+            SELECT c.*, p.projected_income, x.standard_deduction, x.section_80c, x.section_80d, x.hra_exemption,
+                   x.home_loan_interest, x.taxable_income, x.annual_tax,
+                   greatest(round((x.annual_tax - c.tds_before) / months_left), 0) AS tds
+              FROM c
+              JOIN hr.pay_structure ps ON ps.structure_id = c.structure_id
+              CROSS JOIN LATERAL (
+                    SELECT c.gross_before + c.monthly_gross * c.months_unpaid + c.gross
+                           + c.monthly_gross * (months_left - 1) AS projected_income,
+                           ps.hra * (c.months_unpaid + months_left - 1) + c.hra
+                           + coalesce(sum(l.hra), 0) AS projected_hra,
+                           (ps.basic + ps.da) * (c.months_unpaid + months_left - 1) + c.basic + c.da
+                           + coalesce(sum(l.basic + l.da), 0) AS projected_basic_da
+                      FROM hr.payroll_line l JOIN hr.payroll_run r USING (run_id)
+                     WHERE c.regime = 'OLD' AND l.staff_id = c.staff_id AND r.status IN ('APPROVED', 'PAID')
+                       AND r.month >= fy AND r.month < run.month) p
+              CROSS JOIN LATERAL hr.salary_tax(c.regime, fy, c.staff_id, p.projected_income, p.projected_hra,
+                                               p.projected_basic_da) x),
+         kept AS (
+            INSERT INTO hr.payroll_line_tax (run_id, staff_id, branch_id, regime, projected_income, standard_deduction,
+                                             section_80c, section_80d, hra_exemption, home_loan_interest,
+                                             taxable_income, annual_tax, tds_before)
+            SELECT p_run, t.staff_id, run.branch_id, t.regime, t.projected_income, t.standard_deduction,
+                   t.section_80c, t.section_80d, t.hra_exemption, t.home_loan_interest,
+                   t.taxable_income, t.annual_tax, t.tds_before
+              FROM t)
     INSERT INTO hr.payroll_line (run_id, branch_id, staff_id, structure_id, regime, days_employed, payment_days, lop_days,
                                  rate_gross, basic, da, hra, conveyance, special, other_earnings, arrears, gross,
                                  pf_wages, pf_employee, pf_eps, pf_epf_employer, pf_edli, pf_admin,
@@ -4124,6 +4209,40 @@ BEGIN
     GET DIAGNOSTICS lines = ROW_COUNT;
     RETURN lines;
 END
+$$;
+
+
+--
+-- Name: payroll_fixed_through(text); Type: FUNCTION; Schema: hr; Owner: -
+--
+
+CREATE FUNCTION hr.payroll_fixed_through(p_state text DEFAULT NULL::text) RETURNS date
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+    SELECT max(r.month) FROM hr.payroll_run r JOIN master.branch b USING (branch_id)
+     WHERE r.status IN ('APPROVED', 'PAID') AND (p_state IS NULL OR b.state_code = p_state)
+$$;
+
+
+--
+-- Name: salary_tax(text, date, integer, numeric, numeric, numeric); Type: FUNCTION; Schema: hr; Owner: -
+--
+
+CREATE FUNCTION hr.salary_tax(p_regime text, p_fy date, p_staff integer, p_income numeric, p_hra numeric, p_basic_da numeric) RETURNS TABLE(standard_deduction numeric, section_80c numeric, section_80d numeric, hra_exemption numeric, home_loan_interest numeric, taxable_income numeric, annual_tax numeric)
+    LANGUAGE sql STABLE
+    AS $$
+    WITH r AS (SELECT x.standard_deduction FROM hr.pay_tds_regime x WHERE x.regime = p_regime AND x.effective_from <= p_fy
+                ORDER BY x.effective_from DESC LIMIT 1),
+         d AS (SELECT * FROM hr.old_regime_deductions(p_staff, p_fy, p_hra, p_basic_da) WHERE p_regime = 'OLD'
+               UNION ALL SELECT 0, 0, 0, 0 WHERE p_regime <> 'OLD'),
+         ti AS (SELECT r.standard_deduction, d.*,
+                       greatest(p_income - r.standard_deduction - d.section_80c - d.section_80d - d.hra_exemption
+                                - d.home_loan_interest, 0) AS taxable_income
+                  FROM r, d)
+    SELECT ti.standard_deduction, ti.section_80c, ti.section_80d, ti.hra_exemption, ti.home_loan_interest,
+           ti.taxable_income, hr.annual_income_tax(p_regime, p_fy, ti.taxable_income)
+      FROM ti
 $$;
 
 
@@ -9444,6 +9563,28 @@ ALTER TABLE hr.pay_loan ALTER COLUMN loan_id ADD GENERATED ALWAYS AS IDENTITY (
 
 
 --
+-- Name: pay_old_regime_limit; Type: TABLE; Schema: hr; Owner: -
+--
+
+CREATE TABLE hr.pay_old_regime_limit (
+    effective_from date NOT NULL,
+    cap_80c numeric(12,2) NOT NULL,
+    cap_80d numeric(12,2) NOT NULL,
+    cap_24b numeric(12,2) NOT NULL,
+    rent_over_pct numeric(5,2) NOT NULL,
+    metro_pct numeric(5,2) NOT NULL,
+    other_pct numeric(5,2) NOT NULL,
+    CONSTRAINT pay_old_regime_limit_cap_24b_check CHECK ((cap_24b >= (0)::numeric)),
+    CONSTRAINT pay_old_regime_limit_cap_80c_check CHECK ((cap_80c >= (0)::numeric)),
+    CONSTRAINT pay_old_regime_limit_cap_80d_check CHECK ((cap_80d >= (0)::numeric)),
+    CONSTRAINT pay_old_regime_limit_effective_from_check CHECK (((EXTRACT(month FROM effective_from) = (4)::numeric) AND (EXTRACT(day FROM effective_from) = (1)::numeric))),
+    CONSTRAINT pay_old_regime_limit_metro_pct_check CHECK (((metro_pct >= (0)::numeric) AND (metro_pct <= (100)::numeric))),
+    CONSTRAINT pay_old_regime_limit_other_pct_check CHECK (((other_pct >= (0)::numeric) AND (other_pct <= (100)::numeric))),
+    CONSTRAINT pay_old_regime_limit_rent_over_pct_check CHECK (((rent_over_pct >= (0)::numeric) AND (rent_over_pct <= (100)::numeric)))
+);
+
+
+--
 -- Name: pay_pf_rate; Type: TABLE; Schema: hr; Owner: -
 --
 
@@ -9540,6 +9681,28 @@ ALTER TABLE hr.pay_structure ALTER COLUMN structure_id ADD GENERATED ALWAYS AS I
 
 
 --
+-- Name: pay_tax_declaration; Type: TABLE; Schema: hr; Owner: -
+--
+
+CREATE TABLE hr.pay_tax_declaration (
+    staff_id integer NOT NULL,
+    fy_start date NOT NULL,
+    section_80c numeric(12,2) DEFAULT 0 NOT NULL,
+    section_80d numeric(12,2) DEFAULT 0 NOT NULL,
+    home_loan_interest numeric(12,2) DEFAULT 0 NOT NULL,
+    rent_paid numeric(12,2) DEFAULT 0 NOT NULL,
+    metro boolean DEFAULT false NOT NULL,
+    declared_by integer DEFAULT audit.current_staff_id(),
+    declared_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT pay_tax_declaration_fy_start_check CHECK (((EXTRACT(month FROM fy_start) = (4)::numeric) AND (EXTRACT(day FROM fy_start) = (1)::numeric))),
+    CONSTRAINT pay_tax_declaration_home_loan_interest_check CHECK ((home_loan_interest >= (0)::numeric)),
+    CONSTRAINT pay_tax_declaration_rent_paid_check CHECK ((rent_paid >= (0)::numeric)),
+    CONSTRAINT pay_tax_declaration_section_80c_check CHECK ((section_80c >= (0)::numeric)),
+    CONSTRAINT pay_tax_declaration_section_80d_check CHECK ((section_80d >= (0)::numeric))
+);
+
+
+--
 -- Name: pay_tds_regime; Type: TABLE; Schema: hr; Owner: -
 --
 
@@ -9550,6 +9713,7 @@ CREATE TABLE hr.pay_tds_regime (
     rebate_income numeric(14,2) NOT NULL,
     rebate_max numeric(12,2) NOT NULL,
     cess_pct numeric(5,2) NOT NULL,
+    marginal_relief boolean DEFAULT false NOT NULL,
     CONSTRAINT pay_tds_regime_cess_pct_check CHECK (((cess_pct >= (0)::numeric) AND (cess_pct <= (100)::numeric))),
     CONSTRAINT pay_tds_regime_effective_from_check CHECK (((EXTRACT(month FROM effective_from) = (4)::numeric) AND (EXTRACT(day FROM effective_from) = (1)::numeric))),
     CONSTRAINT pay_tds_regime_rebate_income_check CHECK ((rebate_income >= (0)::numeric)),
@@ -9630,6 +9794,29 @@ CREATE TABLE hr.payroll_line (
     CONSTRAINT payroll_line_net CHECK ((net_pay = (gross - total_deductions))),
     CONSTRAINT payroll_line_net_not_negative CHECK ((net_pay >= (0)::numeric)),
     CONSTRAINT payroll_line_regime_check CHECK ((regime = ANY (ARRAY['NEW'::text, 'OLD'::text])))
+);
+
+
+--
+-- Name: payroll_line_tax; Type: TABLE; Schema: hr; Owner: -
+--
+
+CREATE TABLE hr.payroll_line_tax (
+    run_id integer NOT NULL,
+    staff_id integer NOT NULL,
+    branch_id integer NOT NULL,
+    regime text NOT NULL,
+    projected_income numeric(14,2) NOT NULL,
+    standard_deduction numeric(12,2) NOT NULL,
+    section_80c numeric(12,2) NOT NULL,
+    section_80d numeric(12,2) NOT NULL,
+    hra_exemption numeric(12,2) NOT NULL,
+    home_loan_interest numeric(12,2) NOT NULL,
+    taxable_income numeric(14,2) NOT NULL,
+    annual_tax numeric(12,2) NOT NULL,
+    tds_before numeric(12,2) NOT NULL,
+    CONSTRAINT payroll_line_tax_new_has_no_deductions CHECK (((regime = 'OLD'::text) OR ((((section_80c + section_80d) + hra_exemption) + home_loan_interest) = (0)::numeric))),
+    CONSTRAINT payroll_line_tax_regime_check CHECK ((regime = ANY (ARRAY['NEW'::text, 'OLD'::text])))
 );
 
 
@@ -13105,6 +13292,14 @@ ALTER TABLE ONLY hr.pay_loan
 
 
 --
+-- Name: pay_old_regime_limit pay_old_regime_limit_pkey; Type: CONSTRAINT; Schema: hr; Owner: -
+--
+
+ALTER TABLE ONLY hr.pay_old_regime_limit
+    ADD CONSTRAINT pay_old_regime_limit_pkey PRIMARY KEY (effective_from);
+
+
+--
 -- Name: pay_pf_rate pay_pf_rate_pkey; Type: CONSTRAINT; Schema: hr; Owner: -
 --
 
@@ -13145,6 +13340,14 @@ ALTER TABLE ONLY hr.pay_structure
 
 
 --
+-- Name: pay_tax_declaration pay_tax_declaration_pkey; Type: CONSTRAINT; Schema: hr; Owner: -
+--
+
+ALTER TABLE ONLY hr.pay_tax_declaration
+    ADD CONSTRAINT pay_tax_declaration_pkey PRIMARY KEY (staff_id, fy_start);
+
+
+--
 -- Name: pay_tds_regime pay_tds_regime_pkey; Type: CONSTRAINT; Schema: hr; Owner: -
 --
 
@@ -13166,6 +13369,14 @@ ALTER TABLE ONLY hr.pay_tds_slab
 
 ALTER TABLE ONLY hr.payroll_line
     ADD CONSTRAINT payroll_line_pkey PRIMARY KEY (run_id, staff_id);
+
+
+--
+-- Name: payroll_line_tax payroll_line_tax_pkey; Type: CONSTRAINT; Schema: hr; Owner: -
+--
+
+ALTER TABLE ONLY hr.payroll_line_tax
+    ADD CONSTRAINT payroll_line_tax_pkey PRIMARY KEY (run_id, staff_id);
 
 
 --
@@ -16406,6 +16617,13 @@ CREATE TRIGGER audit_log_change AFTER INSERT OR DELETE OR UPDATE ON hr.pay_loan 
 
 
 --
+-- Name: pay_old_regime_limit audit_log_change; Type: TRIGGER; Schema: hr; Owner: -
+--
+
+CREATE TRIGGER audit_log_change AFTER INSERT OR DELETE OR UPDATE ON hr.pay_old_regime_limit FOR EACH ROW EXECUTE FUNCTION audit.log_change('effective_from', '', '');
+
+
+--
 -- Name: pay_pf_rate audit_log_change; Type: TRIGGER; Schema: hr; Owner: -
 --
 
@@ -16434,6 +16652,13 @@ CREATE TRIGGER audit_log_change AFTER INSERT OR DELETE OR UPDATE ON hr.pay_struc
 
 
 --
+-- Name: pay_tax_declaration audit_log_change; Type: TRIGGER; Schema: hr; Owner: -
+--
+
+CREATE TRIGGER audit_log_change AFTER INSERT OR DELETE OR UPDATE ON hr.pay_tax_declaration FOR EACH ROW EXECUTE FUNCTION audit.log_change('staff_id', '', '');
+
+
+--
 -- Name: pay_tds_regime audit_log_change; Type: TRIGGER; Schema: hr; Owner: -
 --
 
@@ -16452,6 +16677,13 @@ CREATE TRIGGER audit_log_change AFTER INSERT OR DELETE OR UPDATE ON hr.pay_tds_s
 --
 
 CREATE TRIGGER audit_log_change AFTER INSERT OR DELETE OR UPDATE ON hr.payroll_line FOR EACH ROW EXECUTE FUNCTION audit.log_change('run_id', '', '');
+
+
+--
+-- Name: payroll_line_tax audit_log_change; Type: TRIGGER; Schema: hr; Owner: -
+--
+
+CREATE TRIGGER audit_log_change AFTER INSERT OR DELETE OR UPDATE ON hr.payroll_line_tax FOR EACH ROW EXECUTE FUNCTION audit.log_change('run_id', '', '');
 
 
 --
@@ -16560,10 +16792,45 @@ CREATE TRIGGER pay_arrears_is_permanent BEFORE DELETE OR UPDATE ON hr.pay_arrear
 
 
 --
+-- Name: pay_arrears pay_arrears_run_open; Type: TRIGGER; Schema: hr; Owner: -
+--
+
+CREATE TRIGGER pay_arrears_run_open BEFORE INSERT ON hr.pay_arrears FOR EACH ROW EXECUTE FUNCTION hr.check_pay_arrears();
+
+
+--
+-- Name: pay_esi_rate pay_esi_rate_used; Type: TRIGGER; Schema: hr; Owner: -
+--
+
+CREATE TRIGGER pay_esi_rate_used BEFORE INSERT OR DELETE OR UPDATE ON hr.pay_esi_rate FOR EACH ROW EXECUTE FUNCTION hr.check_pay_rate_unused();
+
+
+--
 -- Name: pay_loan pay_loan_is_permanent; Type: TRIGGER; Schema: hr; Owner: -
 --
 
 CREATE TRIGGER pay_loan_is_permanent BEFORE DELETE OR UPDATE ON hr.pay_loan FOR EACH ROW EXECUTE FUNCTION audit.refuse_change();
+
+
+--
+-- Name: pay_old_regime_limit pay_old_regime_limit_used; Type: TRIGGER; Schema: hr; Owner: -
+--
+
+CREATE TRIGGER pay_old_regime_limit_used BEFORE INSERT OR DELETE OR UPDATE ON hr.pay_old_regime_limit FOR EACH ROW EXECUTE FUNCTION hr.check_pay_rate_unused();
+
+
+--
+-- Name: pay_pf_rate pay_pf_rate_used; Type: TRIGGER; Schema: hr; Owner: -
+--
+
+CREATE TRIGGER pay_pf_rate_used BEFORE INSERT OR DELETE OR UPDATE ON hr.pay_pf_rate FOR EACH ROW EXECUTE FUNCTION hr.check_pay_rate_unused();
+
+
+--
+-- Name: pay_pt_slab pay_pt_slab_used; Type: TRIGGER; Schema: hr; Owner: -
+--
+
+CREATE TRIGGER pay_pt_slab_used BEFORE INSERT OR DELETE OR UPDATE ON hr.pay_pt_slab FOR EACH ROW EXECUTE FUNCTION hr.check_pay_rate_unused();
 
 
 --
@@ -16574,10 +16841,31 @@ CREATE TRIGGER pay_structure_paid BEFORE DELETE OR UPDATE ON hr.pay_structure FO
 
 
 --
+-- Name: pay_tds_regime pay_tds_regime_used; Type: TRIGGER; Schema: hr; Owner: -
+--
+
+CREATE TRIGGER pay_tds_regime_used BEFORE INSERT OR DELETE OR UPDATE ON hr.pay_tds_regime FOR EACH ROW EXECUTE FUNCTION hr.check_pay_rate_unused();
+
+
+--
+-- Name: pay_tds_slab pay_tds_slab_used; Type: TRIGGER; Schema: hr; Owner: -
+--
+
+CREATE TRIGGER pay_tds_slab_used BEFORE INSERT OR DELETE OR UPDATE ON hr.pay_tds_slab FOR EACH ROW EXECUTE FUNCTION hr.check_pay_rate_unused();
+
+
+--
 -- Name: payroll_line payroll_line_check; Type: TRIGGER; Schema: hr; Owner: -
 --
 
 CREATE TRIGGER payroll_line_check BEFORE INSERT OR DELETE OR UPDATE ON hr.payroll_line FOR EACH ROW EXECUTE FUNCTION hr.check_payroll_run_part();
+
+
+--
+-- Name: payroll_line_tax payroll_line_tax_check; Type: TRIGGER; Schema: hr; Owner: -
+--
+
+CREATE TRIGGER payroll_line_tax_check BEFORE INSERT OR DELETE OR UPDATE ON hr.payroll_line_tax FOR EACH ROW EXECUTE FUNCTION hr.check_payroll_run_part();
 
 
 --
@@ -18963,6 +19251,22 @@ ALTER TABLE ONLY hr.pay_structure
 
 
 --
+-- Name: pay_tax_declaration pay_tax_declaration_declared_by_fkey; Type: FK CONSTRAINT; Schema: hr; Owner: -
+--
+
+ALTER TABLE ONLY hr.pay_tax_declaration
+    ADD CONSTRAINT pay_tax_declaration_declared_by_fkey FOREIGN KEY (declared_by) REFERENCES master.staff(staff_id);
+
+
+--
+-- Name: pay_tax_declaration pay_tax_declaration_staff_id_fkey; Type: FK CONSTRAINT; Schema: hr; Owner: -
+--
+
+ALTER TABLE ONLY hr.pay_tax_declaration
+    ADD CONSTRAINT pay_tax_declaration_staff_id_fkey FOREIGN KEY (staff_id) REFERENCES hr.employee(staff_id);
+
+
+--
 -- Name: pay_tds_slab pay_tds_slab_regime_effective_from_fkey; Type: FK CONSTRAINT; Schema: hr; Owner: -
 --
 
@@ -19000,6 +19304,22 @@ ALTER TABLE ONLY hr.payroll_line
 
 ALTER TABLE ONLY hr.payroll_line
     ADD CONSTRAINT payroll_line_structure_id_fkey FOREIGN KEY (structure_id) REFERENCES hr.pay_structure(structure_id);
+
+
+--
+-- Name: payroll_line_tax payroll_line_tax_branch_id_fkey; Type: FK CONSTRAINT; Schema: hr; Owner: -
+--
+
+ALTER TABLE ONLY hr.payroll_line_tax
+    ADD CONSTRAINT payroll_line_tax_branch_id_fkey FOREIGN KEY (branch_id) REFERENCES master.branch(branch_id);
+
+
+--
+-- Name: payroll_line_tax payroll_line_tax_run_id_staff_id_fkey; Type: FK CONSTRAINT; Schema: hr; Owner: -
+--
+
+ALTER TABLE ONLY hr.payroll_line_tax
+    ADD CONSTRAINT payroll_line_tax_run_id_staff_id_fkey FOREIGN KEY (run_id, staff_id) REFERENCES hr.payroll_line(run_id, staff_id) ON DELETE CASCADE;
 
 
 --
@@ -21415,6 +21735,13 @@ CREATE POLICY own_branch ON hr.payroll_line USING (platform.branch_visible(branc
 
 
 --
+-- Name: payroll_line_tax own_branch; Type: POLICY; Schema: hr; Owner: -
+--
+
+CREATE POLICY own_branch ON hr.payroll_line_tax USING (platform.branch_visible(branch_id)) WITH CHECK (platform.branch_visible(branch_id));
+
+
+--
 -- Name: payroll_run own_branch; Type: POLICY; Schema: hr; Owner: -
 --
 
@@ -21459,6 +21786,12 @@ ALTER TABLE hr.pay_loan ENABLE ROW LEVEL SECURITY;
 --
 
 ALTER TABLE hr.payroll_line ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: payroll_line_tax; Type: ROW SECURITY; Schema: hr; Owner: -
+--
+
+ALTER TABLE hr.payroll_line_tax ENABLE ROW LEVEL SECURITY;
 
 --
 -- Name: payroll_run; Type: ROW SECURITY; Schema: hr; Owner: -

@@ -443,6 +443,16 @@ ACCESS.update({
     "payroll.people": PAYROLL_RUN,
     "payroll.regime_choose": PAYROLL_RUN,
     "payroll.loan_new": PAYROLL_RUN,
+    # Payroll tax (webapp/payroll/tax.py, rates.py): declarations and arrears are payroll's; managers read the rates.
+    "payroll.declaration_save": PAYROLL_RUN,
+    "payroll.arrears": PAYROLL_RUN,
+    "payroll.arrears_new": PAYROLL_RUN,
+    "payroll.rates": PAYROLL_REVIEW,
+    "payroll.rates_pf": PAYROLL_RUN,
+    "payroll.rates_esi": PAYROLL_RUN,
+    "payroll.rates_pt": PAYROLL_RUN,
+    "payroll.rates_tds": PAYROLL_RUN,
+    "payroll.rates_old_regime": PAYROLL_RUN,
 })
 
 # Routes whose own job, when used, is to send the browser to the login page

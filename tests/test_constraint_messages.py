@@ -235,14 +235,9 @@ CANNOT_BE_CAUSED.update({name: why for why, names in {
 # Payroll (sql/0052_payroll.sql): the statutory rates are master data of the migration; the run's lines are
 # computed by hr.payroll_compute; its steps are buttons; the forms' own refusals are in webapp/payroll/forms.py.
 SYSTEM_TABLES.update({
-    "hr.pay_pf_rate": "the PF rates are dated master data of the migrations; no form writes them yet",
-    "hr.pay_esi_rate": "the ESI rates are dated master data of the migrations; no form writes them yet",
-    "hr.pay_pt_slab": "the professional tax slabs are dated master data of the migrations; no form writes them yet",
-    "hr.pay_tds_regime": "the income tax regimes are dated master data of the migrations; no form writes them yet",
-    "hr.pay_tds_slab": "the income tax slabs are dated master data of the migrations; no form writes them yet",
     "hr.pay_regime": "no screen writes the regime yet (NEW by default)",
     "hr.pay_loan": "no screen writes advances and loans yet",
-    "hr.pay_arrears": "no screen writes arrears yet",
+    "hr.payroll_line_tax": "how a line's TDS was worked out, written by hr.payroll_compute with the line",
     "hr.payroll_line": "a run's lines are computed by hr.payroll_compute from the closed month and the structures",
     "hr.payroll_loan_recovery": "a run's recoveries are computed by hr.payroll_compute",
 })
@@ -250,6 +245,10 @@ CANNOT_BE_CAUSED.update({name: why for why, names in {
     "a run's status moves only by its step buttons (one UPDATE each), its checker, approver and paid date set by "
     "the app from the acting staff member and today": [
         "payroll_run_approval", "payroll_run_paid", "payroll_run_status_check"],
+    "a declaration's maker is the acting staff member (its default and the upsert's)": [
+        "pay_tax_declaration_declared_by_fkey"],
+    "a regime year's slabs are inserted just after the regime row, in the same transaction (webapp/payroll/rate_queries.py)": [
+        "pay_tds_slab_regime_effective_from_fkey"],
 }.items() for name in names})
 
 

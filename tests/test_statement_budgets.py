@@ -333,7 +333,9 @@ BUDGETS = {
     "payroll.esi_csv": 6,
     "payroll.payslip_pdf": 7,           # the run, the line, the branch's letterhead
     "payroll.my_payslip_pdf": 7,
-    "payroll.structures": 8,            # the person, the structures, the regimes, the loans
+    "payroll.structures": 9,            # the person, the structures, the regimes, the loans, the tax declarations
+    "payroll.arrears": 6,               # the people, the arrears
+    "payroll.rates": 11,                # PF, ESI, PT, TDS, old regime limits; the branch's state and the states
 }
 
 # Finance (H29), measured + 1: the Tally export page (branches, company, counts per type), its two downloads

@@ -123,6 +123,8 @@ CAPABILITIES: dict[str, frozenset[str]] = {
     "payroll.run": frozenset({"ADMIN", "ACCOUNTS"}),  # structures, the run, its register and statutory files
     "payroll.review": _ACCOUNTANTS,                 # the runs and the register, read to approve
     "payroll.approve": _MANAGERS,                   # approve a checked run: permanent, its voucher posted
+    "payroll.rates": _ACCOUNTANTS,                  # the dated PF, ESI, PT and income tax rates, read
+    "payroll.rates_edit": frozenset({"ADMIN", "ACCOUNTS"}),   # a new dated row set (a used one is permanent)
 }
 
 

@@ -155,6 +155,8 @@ SECTIONS: list[NavSection] = [
         NavLink("Attendance sheet", "hr.sheet", "The month per person: present, late, leave, LOP; close it", "People"),
         NavLink("HR settings", "hr.settings", "Shifts, holidays, departments, leave quotas", "People"),
         NavLink("Payroll", "payroll.runs", "The monthly salary run, register, payslips, PF / ESI files", "People"),
+        NavLink("Arrears", "payroll.arrears", "Corrections of earlier months, paid by a later run", "People"),
+        NavLink("Statutory rates", "payroll.rates", "PF, ESI, professional tax and income tax rates by date", "People"),
     )),
     NavSection("My account", (
         NavLink("My profile", "auth.profile", "Change your PIN, log out other devices"),

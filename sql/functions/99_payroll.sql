@@ -11,8 +11,10 @@
 --   PT            the slab of the branch's state the month's gross falls in (February's amount in February)
 --   TDS           the year's tax on the projected income (approved months of the year + this month +
 --                 the structure's gross for the months left, and for the months of the year since joining
---                 that no approved run paid, as when payroll starts mid-year), less the standard deduction,
---                 less the rebate, plus cess; less the TDS of the approved months; spread over the months left
+--                 that no approved run paid, as when payroll starts mid-year), less the standard deduction
+--                 and, in the old regime, the declared deductions within their caps (hr.salary_tax), less
+--                 the rebate or with marginal relief, plus cess; less the TDS of the approved months;
+--                 spread over the months left
 --   recoveries    each advance or loan of the branch begun by this month: its instalment, at most
 --                 what is still owed
 --   net           gross - employee PF - employee ESI - PT - TDS - recoveries - other deductions
@@ -28,7 +30,8 @@ AS $$ SELECT 12 - ((extract(year FROM p_month)::int * 12 + extract(month FROM p_
                   - (extract(year FROM hr.fy_start(p_month))::int * 12 + 4)) $$;
 
 -- The year's income tax on a taxable income under a regime: slabs, the rebate when the income is
--- within its limit, then cess; to the rupee.
+-- within its limit, or, where the regime row gives marginal relief, at most the income above that limit
+-- (the tax of 12,10,000 in the new regime of 2025-26 is 10,000, not 61,500); then cess; to the rupee.
 CREATE OR REPLACE FUNCTION hr.annual_income_tax(p_regime text, p_fy date, p_taxable numeric) RETURNS numeric
 LANGUAGE sql STABLE
 AS $$
@@ -39,7 +42,9 @@ AS $$
                  FROM hr.pay_tds_slab sl JOIN r ON sl.regime = r.regime AND sl.effective_from = r.effective_from),
          t AS (SELECT coalesce(sum(greatest(least(p_taxable, coalesce(s.income_to, p_taxable)) - s.income_from, 0)
                                    * s.rate_pct / 100), 0) AS tax FROM s)
-    SELECT round(CASE WHEN p_taxable <= r.rebate_income THEN greatest(t.tax - r.rebate_max, 0) ELSE t.tax END
+    SELECT round(CASE WHEN p_taxable <= r.rebate_income THEN greatest(t.tax - r.rebate_max, 0)
+                      WHEN r.marginal_relief THEN least(t.tax, p_taxable - r.rebate_income)
+                      ELSE t.tax END
                  * (1 + r.cess_pct / 100), 0)
       FROM r, t
 $$;
@@ -233,16 +238,35 @@ BEGIN
                                         WHERE l.staff_id = g.staff_id AND r.month = m.month::date
                                           AND r.status IN ('APPROVED', 'PAID'))) AS months_unpaid
               FROM g, pf, esi),
+         -- TDS: the year's salary projected (as gross, and its HRA and basic + DA for the old regime's HRA
+         -- exemption), taxed by hr.salary_tax (sql/functions/99_payroll_tax.sql), less the TDS already
+         -- deducted, over the months left; how it was worked out is kept in hr.payroll_line_tax.
          t AS (
-            SELECT c.*,
-                   greatest(round((hr.annual_income_tax(c.regime, fy,
-                       greatest(c.gross_before + c.monthly_gross * c.months_unpaid + c.gross
-                                + c.monthly_gross * (months_left - 1)
-                                - (SELECT x.standard_deduction FROM hr.pay_tds_regime x
-                                    WHERE x.regime = c.regime AND x.effective_from <= fy
-                                    ORDER BY x.effective_from DESC LIMIT 1), 0))
-                       - c.tds_before) / months_left), 0) AS tds
-              FROM c)
+            SELECT c.*, p.projected_income, x.standard_deduction, x.section_80c, x.section_80d, x.hra_exemption,
+                   x.home_loan_interest, x.taxable_income, x.annual_tax,
+                   greatest(round((x.annual_tax - c.tds_before) / months_left), 0) AS tds
+              FROM c
+              JOIN hr.pay_structure ps ON ps.structure_id = c.structure_id
+              CROSS JOIN LATERAL (
+                    SELECT c.gross_before + c.monthly_gross * c.months_unpaid + c.gross
+                           + c.monthly_gross * (months_left - 1) AS projected_income,
+                           ps.hra * (c.months_unpaid + months_left - 1) + c.hra
+                           + coalesce(sum(l.hra), 0) AS projected_hra,
+                           (ps.basic + ps.da) * (c.months_unpaid + months_left - 1) + c.basic + c.da
+                           + coalesce(sum(l.basic + l.da), 0) AS projected_basic_da
+                      FROM hr.payroll_line l JOIN hr.payroll_run r USING (run_id)
+                     WHERE c.regime = 'OLD' AND l.staff_id = c.staff_id AND r.status IN ('APPROVED', 'PAID')
+                       AND r.month >= fy AND r.month < run.month) p
+              CROSS JOIN LATERAL hr.salary_tax(c.regime, fy, c.staff_id, p.projected_income, p.projected_hra,
+                                               p.projected_basic_da) x),
+         kept AS (
+            INSERT INTO hr.payroll_line_tax (run_id, staff_id, branch_id, regime, projected_income, standard_deduction,
+                                             section_80c, section_80d, hra_exemption, home_loan_interest,
+                                             taxable_income, annual_tax, tds_before)
+            SELECT p_run, t.staff_id, run.branch_id, t.regime, t.projected_income, t.standard_deduction,
+                   t.section_80c, t.section_80d, t.hra_exemption, t.home_loan_interest,
+                   t.taxable_income, t.annual_tax, t.tds_before
+              FROM t)
     INSERT INTO hr.payroll_line (run_id, branch_id, staff_id, structure_id, regime, days_employed, payment_days, lop_days,
                                  rate_gross, basic, da, hra, conveyance, special, other_earnings, arrears, gross,
                                  pf_wages, pf_employee, pf_eps, pf_epf_employer, pf_edli, pf_admin,

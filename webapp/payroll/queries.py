@@ -99,8 +99,12 @@ def run(conn: Connection, run_id: int):
 
 LINE_SELECT = """
     SELECT l.*, s.staff_code, s.name, s.designation, s.pan, s.bank_account_no, s.ifsc,
-           e.uan, e.esi_ip_number, e.joined_on
-      FROM hr.payroll_line l JOIN master.staff s USING (staff_id) JOIN hr.employee e USING (staff_id)"""
+           e.uan, e.esi_ip_number, e.joined_on,
+           t.projected_income, t.standard_deduction, t.section_80c, t.section_80d, t.hra_exemption,
+           t.home_loan_interest, t.taxable_income, t.annual_tax, t.tds_before,
+           t.section_80c + t.section_80d + t.hra_exemption + t.home_loan_interest AS tax_deductions
+      FROM hr.payroll_line l JOIN master.staff s USING (staff_id) JOIN hr.employee e USING (staff_id)
+      LEFT JOIN hr.payroll_line_tax t ON t.run_id = l.run_id AND t.staff_id = l.staff_id"""
 
 
 def lines(conn: Connection, run_id: int):
