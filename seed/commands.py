@@ -60,7 +60,7 @@ def seed_demo_command(history: bool, **sizes):
     from .demo import seed_demo
 
     with current_app.extensions["erp_db"].owner_engine.begin() as conn:
-        created = seed_demo(conn, _random_pin)
+        created = seed_demo(conn, _random_pin, month=not history)   # the history brings its own months
     if not created:
         click.echo("demo showroom already present; nothing added")
     else:
