@@ -75,7 +75,7 @@ def seed_demo_command(history: bool, **sizes):
 @click.command("generate-history")
 @history_options
 def generate_history_command(units: int, parts: int, moves: int, sales: int, seed: int, job_cards: int | None):
-    """Fill an EMPTY stock, or the demo showroom's, with five years of generated history (for benchmarks and
+    """Fill an EMPTY stock, or the demo showroom of seed-demo --history, with five years of generated history (for benchmarks and
     demos, not for a showroom)."""
     _generate_history(units, parts, moves, sales, seed, job_cards)
 

@@ -65,10 +65,10 @@ DEMO_MONTH_MOBILES = tuple(b.mobile for b in BUYERS.values())
 # day of last month, buyer, model, colour, mode of payment, its reference; the Hosur buyer takes
 # delivery at home in Tamil Nadu (the place of supply), the rest at the showroom.
 VEHICLE_SALES = [
-    (5, "nanda", "Rizta", "Pearl White", "UPI", "UPI 633512004417"),
-    (9, "shalini", "450X", "Cosmic Black", "CARD", "Card approval 418820"),
-    (13, "fleet", "Rizta", "Deccan Grey", "BANK_TRANSFER", "NEFT HDFCN52026110088"),
-    (17, "karthik", "Chetak", "Brooklyn Black", "UPI", "UPI 633517229081"),
+    (5, "nanda", "Rizta", "Pearl White", "UPI", "633512004417"),
+    (9, "shalini", "450X", "Cosmic Black", "CARD", "CARD 418820"),
+    (13, "fleet", "Rizta", "Deccan Grey", "BANK_TRANSFER", "HDFCN52026110088"),
+    (17, "karthik", "Chetak", "Brooklyn Black", "UPI", "633517229081"),
 ]
 # The OEMs' orders: brand, model, colour per scooter; ordered on the 2nd, received on the day given.
 PURCHASES = [("Ather Energy", 3, [("Rizta", "Pearl White"), ("450X", "Cosmic Black"), ("Rizta", "Deccan Grey")]),
@@ -218,5 +218,5 @@ def _purchases(conn: Connection, branch_id: int, day, manager: int) -> dict[tupl
         if brand == "Ather Energy":
             procurement_queries.insert_payment(conn, pinv, branch_id, {
                 "paid_on": day(18), "amount": figures.total, "mode": "BANK_TRANSFER",
-                "reference": "NEFT HDFCN52026111877"})
+                "reference": "HDFCN52026111877"})
     return units

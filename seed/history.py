@@ -208,7 +208,7 @@ def _why_not(conn: Connection) -> str | None:
             {"vin": DEMO_VIN_PREFIX + "%", "opening": DEMO_OPENING_REFERENCE,
              "demo_mobiles": [SOLD_HERE["mobile"], *DEMO_BOOKED_MOBILES]}).scalar():
         return ("this database already has stock or sales of its own; generate-history only fills an empty one "
-                "or the demo showroom of seed-demo")
+                "or the demo showroom of seed-demo --history (plain seed-demo adds a month of documents of its own)")
     return None
 
 
