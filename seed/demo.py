@@ -100,9 +100,9 @@ PARTIES = {
 CUSTOMERS = [("Meera Krishnan", "9845098450", "12, 4th Cross, Jayanagar", "Bengaluru", "560011"),
              ("Rahul Deshpande", "9900199001", "88, Koramangala 5th Block", "Bengaluru", "560095"),
              ("Fathima Begum", "9741297412", "3, Frazer Town Main Road", "Bengaluru", "560005")]
-PARTS = [("ATH-BRK-PAD-F", "Front brake pad set", "8714", "SET", "850.00", "560.00"),
-         ("ATH-MIRROR-L", "Rear view mirror, left", "8714", "NOS", "420.00", "260.00"),
-         ("CHK-CHARGER-650", "Portable charger 650 W", "8504", "NOS", "9500.00", "7200.00")]
+PARTS = [("ATH-BRK-PAD-F", "Front brake pad set", "871410", "SET", "850.00", "560.00"),
+         ("ATH-MIRROR-L", "Rear view mirror, left", "871410", "NOS", "420.00", "260.00"),
+         ("CHK-CHARGER-650", "Portable charger 650 W", "850440", "NOS", "9500.00", "7200.00")]
 
 
 def _seed_catalog_and_stock(conn: Connection, branch_ids: dict[str, int]) -> None:
