@@ -158,10 +158,20 @@ def add(conn: Connection, form: ReturnParameterForm) -> int:
 # --------------------------------------------------------------------------- the screen
 
 
+def _own_ids(form: ReturnParameterForm, kind: str) -> ReturnParameterForm:
+    """One form per parameter on the page: each field's id (and its label's) made the section's own, the
+    names left as they are (what is posted is the same form)."""
+    for f in form:
+        f.id = f"{kind.lower()}-{f.name}"
+        f.label.field_id = f.id
+    return form
+
+
 def _page(conn, failed: ReturnParameterForm | None = None):
     forms = {kind: ReturnParameterForm(formdata=None, kind=kind) for kind in KINDS}
     if failed is not None and failed.kind.data in KINDS:
         forms[failed.kind.data] = failed
+    forms = {kind: _own_ids(form, kind) for kind, form in forms.items()}
     return render_template("finance/returns/parameters.html", kinds=KINDS, shapes=SHAPES, rows=parameters(conn),
                            forms=forms, failed=failed, closed=last_closed_day(conn), may_add=can("gst.parameters"),
                            today=today_ist()), 422 if failed is not None else 200
