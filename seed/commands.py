@@ -60,7 +60,7 @@ def seed_demo_command(history: bool, **sizes):
     from .demo import seed_demo
 
     with current_app.extensions["erp_db"].owner_engine.begin() as conn:
-        created = seed_demo(conn, _random_pin)
+        created = seed_demo(conn, _random_pin, month=not history)   # the history brings its own months
     if not created:
         click.echo("demo showroom already present; nothing added")
     else:
@@ -75,7 +75,7 @@ def seed_demo_command(history: bool, **sizes):
 @click.command("generate-history")
 @history_options
 def generate_history_command(units: int, parts: int, moves: int, sales: int, seed: int, job_cards: int | None):
-    """Fill an EMPTY stock, or the demo showroom's, with five years of generated history (for benchmarks and
+    """Fill an EMPTY stock, or the demo showroom of seed-demo --history, with five years of generated history (for benchmarks and
     demos, not for a showroom)."""
     _generate_history(units, parts, moves, sales, seed, job_cards)
 

@@ -12,6 +12,7 @@ from webapp.security import hash_pin
 from webapp.validators import gstin_check_character
 
 from .finance_cash_demo import seed_bank_account, seed_finance_cash
+from .finance_month_demo import seed_finance_month
 
 # What seed-demo's stock is known by: generate-history adds five years to a demo showroom, never to
 # a showroom whose stock or sales are its own (seed/history.py).
@@ -52,8 +53,10 @@ STAFF = [
 ]
 
 
-def seed_demo(conn: Connection, new_pin: Callable[[], str]) -> list[tuple[str, str, str, str]]:
-    """Insert the demo branches and staff unless present; returns (code, name, role, PIN) created."""
+def seed_demo(conn: Connection, new_pin: Callable[[], str], *, month: bool = True) -> list[tuple[str, str, str, str]]:
+    """Insert the demo branches and staff unless present; returns (code, name, role, PIN) created.
+    ``month``: with last month's documents (seed/finance_month_demo.py); a generated history
+    (seed-demo --history) has its own months instead."""
     if conn.execute(sa.text("SELECT EXISTS (SELECT 1 FROM master.branch WHERE branch_code = 'BLR1')")).scalar():
         return []
     branch_ids = {b["branch_code"]: queries.insert_branch(conn, b) for b in BRANCHES}
@@ -73,6 +76,8 @@ def seed_demo(conn: Connection, new_pin: Callable[[], str]) -> list[tuple[str, s
     _seed_crm(conn, branch_ids)
     _seed_communication(conn)
     _seed_hr(conn, branch_ids)
+    if month:
+        seed_finance_month(conn, branch_ids)   # before the bank statement is written: its lines are on it
     seed_finance_cash(conn, branch_ids)
     _seed_payroll(conn)
     _seed_payroll_tax(conn)
@@ -96,9 +101,9 @@ PARTIES = {
 CUSTOMERS = [("Meera Krishnan", "9845098450", "12, 4th Cross, Jayanagar", "Bengaluru", "560011"),
              ("Rahul Deshpande", "9900199001", "88, Koramangala 5th Block", "Bengaluru", "560095"),
              ("Fathima Begum", "9741297412", "3, Frazer Town Main Road", "Bengaluru", "560005")]
-PARTS = [("ATH-BRK-PAD-F", "Front brake pad set", "8714", "SET", "850.00", "560.00"),
-         ("ATH-MIRROR-L", "Rear view mirror, left", "8714", "NOS", "420.00", "260.00"),
-         ("CHK-CHARGER-650", "Portable charger 650 W", "8504", "NOS", "9500.00", "7200.00")]
+PARTS = [("ATH-BRK-PAD-F", "Front brake pad set", "871410", "SET", "850.00", "560.00"),
+         ("ATH-MIRROR-L", "Rear view mirror, left", "871410", "NOS", "420.00", "260.00"),
+         ("CHK-CHARGER-650", "Portable charger 650 W", "850440", "NOS", "9500.00", "7200.00")]
 
 
 def _seed_catalog_and_stock(conn: Connection, branch_ids: dict[str, int]) -> None:

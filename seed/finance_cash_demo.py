@@ -1,5 +1,5 @@
 """The demo's expenses, petty cash and bank (seed-demo): Indiranagar's HDFC current account, which its
-non-cash receipts go to; a week of expenses (rent by NEFT, an AC service with GST input paid by UPI,
+non-cash receipts and payments to the OEMs go through; a week of expenses (rent by NEFT, an AC service with GST input paid by UPI,
 stationery from a Maharashtra supplier with IGST, fuel in cash); petty cash drawn from the bank; the
 day's cash closed yesterday; and a bank statement of those days, generated from the books as HDFC's
 net banking exports it, to import and reconcile (written to the instance folder, its path printed).
@@ -103,10 +103,15 @@ def demo_statement_rows(conn: Connection, bank: int) -> list[tuple]:
     quarter's SMS charges the books do not have yet."""
     rows = conn.execute(sa.text("""
         SELECT v.voucher_date, vl.debit, vl.credit, v.narration, v.voucher_type,
-               coalesce(r.reference, e.payment_ref) AS reference, coalesce(r.received_from, e.supplier_name) AS party
+               coalesce(r.reference, e.payment_ref, sp.reference) AS reference,
+               coalesce(r.received_from, e.supplier_name, o.legal_name) AS party
           FROM finance.voucher_line vl JOIN finance.voucher v USING (voucher_id)
           LEFT JOIN billing.receipt r ON v.source_table = 'billing.receipt' AND r.receipt_id = v.source_id
           LEFT JOIN finance.expense e ON v.source_table = 'finance.expense' AND e.expense_id = v.source_id
+          LEFT JOIN procurement.supplier_payment sp
+                 ON v.source_table = 'procurement.supplier_payment' AND sp.payment_id = v.source_id
+          LEFT JOIN procurement.purchase_invoice pi ON pi.pinv_id = sp.pinv_id
+          LEFT JOIN oem.oem o ON o.oem_id = pi.oem_id
          WHERE vl.ledger_id = :l ORDER BY v.voucher_date, v.voucher_id"""), {"l": bank}).all()
     out = []
     for on, debit, credit, narration, kind, reference, party in rows:

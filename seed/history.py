@@ -31,6 +31,9 @@ from webapp.validators import gstin_check_character
 VIN_ALPHABET = "ABCDEFGHJKLMNPRSTUVWXYZ0123456789"  # no I, O, Q
 COLOURS = ["Pearl White", "Midnight Black", "Racing Red", "Ocean Blue", "Space Grey", "Lime Green"]
 PAISA = Decimal("0.01")
+# The history sells at six-digit HSN (a showroom of its turnover must report them: finance.hsn_digits_rule):
+# its parts and goods carriers, and the on-road charges of the master at a four-digit heading (sql/0059).
+SIX_DIGITS = {"8714": "871410", "8504": "850440", "8704": "870460"}
 COST_PLACES = Decimal("0.0001")
 
 
@@ -208,7 +211,7 @@ def _why_not(conn: Connection) -> str | None:
             {"vin": DEMO_VIN_PREFIX + "%", "opening": DEMO_OPENING_REFERENCE,
              "demo_mobiles": [SOLD_HERE["mobile"], *DEMO_BOOKED_MOBILES]}).scalar():
         return ("this database already has stock or sales of its own; generate-history only fills an empty one "
-                "or the demo showroom of seed-demo")
+                "or the demo showroom of seed-demo --history (plain seed-demo adds a month of documents of its own)")
     return None
 
 
@@ -227,7 +230,7 @@ def _catalog(conn: Connection, rng: random.Random, start: date) -> list[tuple[in
                 """INSERT INTO oem.model (oem_id, name, segment) VALUES (:o, :n, :s)
                    ON CONFLICT (oem_id, name) DO UPDATE SET name = EXCLUDED.name RETURNING model_id"""),
                 {"o": oem_id, "n": model, "s": segment}).scalar_one()
-            hsn = "871160" if segment == "E2W" else ("8704" if segment == "E3W_GOODS" else "87038040")
+            hsn = "871160" if segment == "E2W" else ("870460" if segment == "E3W_GOODS" else "87038040")
             for v, (name, kwh) in enumerate([("Standard", "2.9"), ("Pro", "3.7"), ("Max", "4.4")]):
                 variant_id = conn.execute(sa.text(
                     """INSERT INTO oem.variant (model_id, name, hsn_code, battery_chemistry, battery_kwh,
@@ -260,7 +263,7 @@ def _parts(conn: Connection, rng: random.Random, count: int) -> list[tuple[int, 
         base = names[n % len(names)]
         unit = "LTR" if base == "Brake fluid" else ("KG" if base == "Grease" else "NOS")
         price = Decimal(rng.randint(40, 9000))
-        rows.append((f"GP-{n + 1:05d}", f"{base} ({n // len(names) + 1})", "8714", unit,
+        rows.append((f"GP-{n + 1:05d}", f"{base} ({n // len(names) + 1})", "871410", unit,
                      _round(price * Decimal("1.5") * Decimal("1.18"), PAISA), price,
                      Decimal(rng.choice([0, 2, 5, 10])), Decimal(rng.choice([5, 10, 20]))))
     _copy(conn, "master.part", ("part_no", "name", "hsn_code", "unit", "mrp", "purchase_price",
@@ -508,6 +511,11 @@ def _sales_masters(conn: Connection, branches: list[int]):
              FROM oem.variant v JOIN oem.model m USING (model_id) JOIN oem.oem o USING (oem_id)
              JOIN oem.price_list p ON p.variant_id = v.variant_id AND p.colour IS NULL AND p.effective_to IS NULL
             ORDER BY v.variant_id, p.effective_from DESC"""))}
+    # The charges of a showroom of this size are billed at six digits: the master's own codes become them,
+    # so the sales through the services (through_triggers) bill what the fast path writes.
+    conn.execute(sa.text("""UPDATE sales.onroad_item o SET hsn_code = m.six
+                              FROM unnest(CAST(:four AS text[]), CAST(:six AS text[])) AS m (four, six)
+                             WHERE o.hsn_code = m.four"""), {"four": list(SIX_DIGITS), "six": list(SIX_DIGITS.values())})
     items = [tuple(r) for r in conn.execute(sa.text(
         "SELECT item_code, name, hsn_code FROM sales.onroad_item WHERE is_active ORDER BY sort_order, item_code"))]
     rates: dict[str, list] = {}

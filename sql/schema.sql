@@ -1521,6 +1521,52 @@ $$;
 
 
 --
+-- Name: add_return_parameter(text, text, text, date, text); Type: FUNCTION; Schema: finance; Owner: -
+--
+
+CREATE FUNCTION finance.add_return_parameter(p_kind text, p_key text, p_value text, p_from date, p_note text) RETURNS integer
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+    closed date := finance.last_closed_day();
+    new_id integer;
+BEGIN
+    IF p_from <= closed THEN
+        RAISE EXCEPTION 'returns up to % are made (the month is closed in the books): a new value starts after it',
+            to_char(closed, 'DD-MM-YYYY')
+            USING ERRCODE = 'check_violation', CONSTRAINT = 'return_parameter_after_closed_month';
+    END IF;
+    CASE p_kind
+    WHEN 'GSTR1_VERSION', 'HSN_SHAPE' THEN
+        UPDATE finance.gst_return_setting SET effective_to = p_from - 1
+         WHERE code = p_kind AND effective_from < p_from AND coalesce(effective_to, p_from) >= p_from;
+        INSERT INTO finance.gst_return_setting (code, value, effective_from, note)
+        VALUES (p_kind, p_value, p_from, p_note) RETURNING setting_id INTO new_id;
+    WHEN 'B2CL' THEN
+        UPDATE billing.threshold SET effective_to = p_from - 1
+         WHERE code = 'B2CL' AND effective_from < p_from AND coalesce(effective_to, p_from) >= p_from;
+        INSERT INTO billing.threshold (code, amount, effective_from, notification)
+        VALUES ('B2CL', p_value::numeric, p_from, p_note) RETURNING threshold_id INTO new_id;
+    WHEN 'HSN_DIGITS' THEN
+        UPDATE finance.hsn_digits_rule SET effective_to = p_from - 1
+         WHERE turnover_above = p_key::numeric AND effective_from < p_from AND coalesce(effective_to, p_from) >= p_from;
+        INSERT INTO finance.hsn_digits_rule (turnover_above, digits, effective_from, note)
+        VALUES (p_key::numeric, p_value::smallint, p_from, p_note) RETURNING rule_id INTO new_id;
+    WHEN 'UQC' THEN
+        UPDATE finance.gst_uqc SET effective_to = p_from - 1
+         WHERE coalesce(unit, '*SERVICES*') = coalesce(p_key, '*SERVICES*') AND effective_from < p_from
+           AND coalesce(effective_to, p_from) >= p_from;
+        INSERT INTO finance.gst_uqc (unit, for_services, uqc, effective_from)
+        VALUES (p_key, p_key IS NULL, p_value, p_from) RETURNING uqc_id INTO new_id;
+    ELSE
+        RAISE EXCEPTION 'no return parameter %', p_kind USING ERRCODE = 'check_violation', CONSTRAINT = 'return_parameter_kind';
+    END CASE;
+    RETURN new_id;
+END
+$$;
+
+
+--
 -- Name: add_to_ledger_month(); Type: FUNCTION; Schema: finance; Owner: -
 --
 
@@ -2567,6 +2613,41 @@ CREATE FUNCTION finance.is_expense_head(p_ledger integer) RETURNS boolean
         SELECT g.group_id, g.parent_id, g.name FROM finance.account_group g JOIN up ON g.group_id = up.parent_id
     )
     SELECT EXISTS (SELECT 1 FROM up WHERE name IN ('Direct Expenses', 'Indirect Expenses'))
+$$;
+
+
+--
+-- Name: keep_used_return_parameter(); Type: FUNCTION; Schema: finance; Owner: -
+--
+
+CREATE FUNCTION finance.keep_used_return_parameter() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+    closed date := finance.last_closed_day();
+BEGIN
+    IF closed IS NOT NULL AND OLD.effective_from <= closed AND (
+           TG_OP = 'DELETE'
+        OR to_jsonb(OLD) - 'effective_to' IS DISTINCT FROM to_jsonb(NEW) - 'effective_to'
+        OR NEW.effective_to < least(coalesce(OLD.effective_to, 'infinity'::date), closed)) THEN
+        RAISE EXCEPTION 'this value was in force for returns already made (up to %): add a new dated value instead',
+            to_char(closed, 'DD-MM-YYYY')
+            USING ERRCODE = 'check_violation', CONSTRAINT = 'return_parameter_used';
+    END IF;
+    RETURN CASE TG_OP WHEN 'DELETE' THEN OLD ELSE NEW END;
+END
+$$;
+
+
+--
+-- Name: last_closed_day(); Type: FUNCTION; Schema: finance; Owner: -
+--
+
+CREATE FUNCTION finance.last_closed_day() RETURNS date
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+    SELECT (max(month) + interval '1 month' - interval '1 day')::date FROM finance.closed_month
 $$;
 
 
@@ -16169,6 +16250,13 @@ CREATE TRIGGER refund_z_period_open BEFORE INSERT ON billing.refund FOR EACH ROW
 
 
 --
+-- Name: threshold return_parameter_kept; Type: TRIGGER; Schema: billing; Owner: -
+--
+
+CREATE TRIGGER return_parameter_kept BEFORE DELETE OR UPDATE ON billing.threshold FOR EACH ROW WHEN ((old.code = 'B2CL'::text)) EXECUTE FUNCTION finance.keep_used_return_parameter();
+
+
+--
 -- Name: consent audit_log_change; Type: TRIGGER; Schema: communication; Owner: -
 --
 
@@ -16488,6 +16576,27 @@ CREATE TRIGGER ledger_system_rules BEFORE DELETE OR UPDATE ON finance.ledger FOR
 --
 
 CREATE TRIGGER period_event_is_permanent BEFORE DELETE OR UPDATE ON finance.period_event FOR EACH ROW EXECUTE FUNCTION audit.refuse_change();
+
+
+--
+-- Name: gst_return_setting return_parameter_kept; Type: TRIGGER; Schema: finance; Owner: -
+--
+
+CREATE TRIGGER return_parameter_kept BEFORE DELETE OR UPDATE ON finance.gst_return_setting FOR EACH ROW EXECUTE FUNCTION finance.keep_used_return_parameter();
+
+
+--
+-- Name: gst_uqc return_parameter_kept; Type: TRIGGER; Schema: finance; Owner: -
+--
+
+CREATE TRIGGER return_parameter_kept BEFORE DELETE OR UPDATE ON finance.gst_uqc FOR EACH ROW EXECUTE FUNCTION finance.keep_used_return_parameter();
+
+
+--
+-- Name: hsn_digits_rule return_parameter_kept; Type: TRIGGER; Schema: finance; Owner: -
+--
+
+CREATE TRIGGER return_parameter_kept BEFORE DELETE OR UPDATE ON finance.hsn_digits_rule FOR EACH ROW EXECUTE FUNCTION finance.keep_used_return_parameter();
 
 
 --

@@ -338,6 +338,9 @@ ACCESS.update({
     "finance.gstr3b_json": GST_RETURNS,
     "finance.gstr3b_pdf": GST_RETURNS,
     "finance.reconcile": GST_RETURNS,
+    # the dated return parameters (webapp/finance/returns_params.py): read with the returns, added by accounts
+    "finance.return_parameters": GST_RETURNS,
+    "finance.return_parameter_add": frozenset({"ADMIN", "ACCOUNTS"}),
 })
 
 # HR (webapp/hr): every staff member (not the sub-dealer) sees their own attendance and leave and decides their team's

@@ -287,7 +287,10 @@ def test_generate_history_fills_an_empty_stock_once(showroom_db):
 
 def test_generate_history_refuses_a_showroom_with_stock_of_its_own(showroom_db):
     app, engine = showroom_db
-    assert run(app, "seed-demo").exit_code == 0  # the demo's stock alone would be welcome
+    from seed.demo import seed_demo
+
+    with app.app_context(), engine.begin() as conn:
+        seed_demo(conn, lambda: "2580", month=False)  # the demo's stock alone would be welcome (as seed-demo --history)
     with engine.begin() as conn:  # one scooter the showroom received itself
         assert conn.execute(sa.text(
             """INSERT INTO inventory.vehicle_unit (vin, motor_no, charger_serial, key_no, variant_id, colour,
@@ -298,6 +301,15 @@ def test_generate_history_refuses_a_showroom_with_stock_of_its_own(showroom_db):
     refused = run(app, "generate-history", "--units", "5", "--parts", "3", "--moves", "20", "--sales", "0")
     assert refused.exit_code == 1
     assert "already has stock or sales of its own" in refused.output
+    assert scalar(engine, "SELECT count(*) FROM master.part WHERE part_no LIKE 'GP-%'") == 0
+
+
+def test_generate_history_refuses_the_demo_with_its_month_of_documents_and_says_what_takes_it(showroom_db):
+    app, engine = showroom_db
+    assert run(app, "seed-demo").exit_code == 0   # with last month's sales and purchases, the showroom's own
+    refused = run(app, "generate-history", "--units", "5", "--parts", "3", "--moves", "20", "--sales", "0")
+    assert refused.exit_code == 1
+    assert "already has stock or sales of its own" in refused.output and "seed-demo --history" in refused.output
     assert scalar(engine, "SELECT count(*) FROM master.part WHERE part_no LIKE 'GP-%'") == 0
 
 

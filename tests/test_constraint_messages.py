@@ -24,10 +24,6 @@ SYSTEM_TABLES = {
     "master.document_series": "document series are seeded by the migrations",
     "master.role": "roles are seeded by the migrations",
     "master.state": "the list of states is seeded by the migrations",
-    # GST return parameters (sql/0042): seeded by the migration, no screen edits them yet
-    "finance.gst_return_setting": "GST return parameters are seeded by the migrations; no form writes them",
-    "finance.hsn_digits_rule": "the HSN digits rule is seeded by the migrations; no form writes it",
-    "finance.gst_uqc": "the UQC of each unit is seeded by the migrations; no form writes it",
 }
 # Columns the app fills from the logged-in staff member, never from what was typed.
 STAFF_COLUMNS = {"created_by", "posted_by", "approved_by", "handed_over_by", "valued_by", "checked_by",
@@ -93,10 +89,10 @@ _WHY = {
     "checked by the form first under another field name (a validate_ method or the field's Length/NumberRange)": [
         "stock_transfer_check", "quotation_check", "booking_discount_note_check",
         "allotment_release_reason_check", "battery_pack_chemistry_check"],
-    "the settings screens list only rows that exist (roles, PDI items, on-road items); thresholds have no form": [
+    "the settings screens list only rows that exist (roles, PDI items, on-road items); thresholds have no form (the "
+    "B2CL limit's new value is dated by finance.add_return_parameter, its overlap mapped)": [
         "discount_limit_role_code_fkey", "pdi_check_pdi_item_id_fkey", "booking_item_item_code_fkey",
-        "quotation_item_item_code_fkey", "onroad_item_item_code_check", "threshold_check", "threshold_code_check",
-        "threshold_no_overlap"],
+        "quotation_item_item_code_fkey", "onroad_item_item_code_check", "threshold_check", "threshold_code_check"],
     "a job card's state, history and the vehicle's last reading are kept by the job card's triggers; the screens "
     "offer only the moves of service.job_state_transition": [
         "job_card_closed", "job_card_state_fkey", "job_card_previous_odometer_km_check", "job_card_fixed",

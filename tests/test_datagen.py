@@ -378,3 +378,27 @@ def test_the_crm_check_notices_what_the_triggers_would_have_refused(app, engine,
         with pytest.raises(RuntimeError, match=message):
             check_crm(conn)
         conn.rollback()
+
+
+def test_the_history_sells_at_six_digit_hsn_so_a_big_showroom_s_gstr1_takes_every_document(app, engine, make_branch):
+    """Five years of a busy showroom are above Rs 5 crore a year: its HSN summary needs six digits
+    (finance.hsn_digits_rule), and GSTR-1 refuses a document with fewer."""
+    make_branch()
+    with engine.begin() as conn:
+        made = generate_history(conn, Sizes(units=60, parts=6, moves=300, sales=60), seed=4, today=TODAY)
+    assert made["invoices"] > 0
+    with engine.connect() as conn:
+        short = conn.execute(sa.text(
+            """SELECT (SELECT count(*) FROM billing.invoice_line WHERE length(hsn_code) < 6),
+                      (SELECT count(*) FROM sales.booking_item WHERE length(hsn_code) < 6),
+                      (SELECT count(*) FROM master.part WHERE part_no LIKE 'GP-%' AND length(hsn_code) < 6),
+                      (SELECT count(DISTINCT l.hsn_code) FROM billing.invoice_line l)""")).one()
+        assert short[:3] == (0, 0, 0) and short[3] >= 3   # the scooters, their accessories, the workshop's parts and labour
+        # Six digits asked at any turnover: no document of the five years is refused for its HSN.
+        conn.execute(sa.text("UPDATE finance.hsn_digits_rule SET digits = 6"))
+        gstin_ = conn.execute(sa.text("SELECT min(gstin) FROM master.branch")).scalar_one()
+        refused = conn.execute(sa.text(
+            """SELECT count(*) FROM finance.gstr1_problems(:g, :from, :to) WHERE problem LIKE 'HSN/SAC%'"""),
+            {"g": gstin_, "from": date(TODAY.year - 5, 4, 1), "to": TODAY}).scalar()
+        assert refused == 0
+        conn.rollback()

@@ -22,6 +22,7 @@ from conftest import login
 
 from webapp.billing import posting
 from webapp.finance import api as finance_api
+from webapp.finance import returns_json
 from webapp.finance import returns_queries as q
 
 D = date.fromisoformat
@@ -286,7 +287,7 @@ def _amounts_ok(obj) -> None:
 
 
 def test_the_json_has_the_published_schemas_structure(conn, june):
-    j = json.loads(json.dumps(_json(conn, june)))        # what the download carries
+    j = json.loads(returns_json.dumps(_json(conn, june)))        # what the download carries
     _shaped(j, "top")
     assert len(j["gstin"]) == 15 and len(j["fp"]) == 6
     for x in j["b2b"]:
@@ -323,6 +324,50 @@ def test_the_json_has_the_published_schemas_structure(conn, june):
             _shaped(d, "docs")
             assert d["net_issue"] == d["totnum"] - d["cancel"]
     _amounts_ok(j)
+
+
+AMOUNT_KEYS = ("val", "txval", "iamt", "camt", "samt", "csamt", "nil_amt", "expt_amt", "ngsup_amt", "qty")
+
+
+def _numbers_of(text: str, keys=AMOUNT_KEYS) -> list[str]:
+    """Every amount of a JSON text as written (the characters after '"key":')."""
+    import re
+
+    return re.findall(r'"(?:%s)":(-?[0-9][0-9.eE+-]*)' % "|".join(keys), text)
+
+
+def test_the_json_text_carries_every_amount_with_its_paise_exactly(conn, june):
+    text = returns_json.dumps(_json(conn, june))
+    numbers = _numbers_of(text)
+    assert len(numbers) > 40
+    assert all(n.split(".")[-1].isdigit() and len(n.split(".")[-1]) == 2 and "." in n for n in numbers), numbers
+    # B2CS within the state at 18 %: 1,350.00 taxable, 121.50 each of CGST and SGST (never 121.5)
+    assert '"txval":1350.00,"rt":18,"camt":121.50,"samt":121.50,"csamt":0.00' in text
+    assert '"rt":5,' in text and '"rt":5.0' not in text
+    assert json.loads(text)["gstin"] == june.gstin
+
+
+def test_the_json_writer_writes_decimals_digit_for_digit_and_refuses_a_float():
+    tenths = M("0.10") + M("0.20")
+    text = returns_json.dumps({"a": M("1234.50"), "b": tenths, "r": M("0.25"), "n": 18, "s": "ಕನ್ನಡ \"q\"",
+                               "l": [None, True, False], "z": M("0.00")})
+    assert text == '{"a":1234.50,"b":0.30,"r":0.25,"n":18,"s":"ಕನ್ನಡ \\"q\\"","l":[null,true,false],"z":0.00}'
+    assert json.loads(text)["s"] == 'ಕನ್ನಡ "q"'
+    assert "0.30000000000000004" not in text and 0.1 + 0.2 != 0.3   # what float arithmetic would have written
+    with pytest.raises(TypeError):
+        returns_json.dumps({"txval": 0.3})
+    with pytest.raises(ValueError):
+        returns_json.dumps({"txval": M("NaN")})
+
+
+def test_the_downloads_write_the_paise_as_the_books_hold_them(accountant):
+    client, m = accountant
+    gstr1 = client.get(f"/finance/returns/gstr1.json?gstin={m.gstin}&fp=062026").get_data(as_text=True)
+    assert '"val":126000.00' in gstr1 and '"camt":121.50' in gstr1
+    gstr3b = client.get(f"/finance/returns/gstr3b.json?gstin={m.gstin}&fp=062026").get_data(as_text=True)
+    numbers = _numbers_of(gstr3b)
+    assert numbers and all(len(n.split(".")[-1]) == 2 for n in numbers), numbers
+    assert '"osup_det":{"txval":4850.00,' in gstr3b
 
 
 def test_a_job_sheet_and_the_oem_paid_lines_are_not_supplies(conn):

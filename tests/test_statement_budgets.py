@@ -295,6 +295,7 @@ BUDGETS = {
     "finance.gstr3b_json": 9,
     "finance.gstr3b_pdf": 10,         # + the letterhead
     "finance.reconcile": 9,
+    "finance.return_parameters": 5,   # the last closed day, every parameter's rows in one read
     # HR (webapp/hr). The month's screens read the days and the totals once each (hr.attendance_days, _totals).
     "hr.punch": 4,                      # no terminal cookie: the page saying so
     "hr.terminal_setup": 6,             # the cookie's terminal, the actor, the branch's terminals

@@ -107,6 +107,7 @@ CAPABILITIES: dict[str, frozenset[str]] = {
     "month.close": frozenset({"ADMIN", "ACCOUNTS"}),
     "month.reopen": _MANAGERS,                      # with a reason, audited
     "gst.returns": _ACCOUNTANTS,                    # GSTR-1, GSTR-3B and their reconciliation
+    "gst.parameters": frozenset({"ADMIN", "ACCOUNTS"}),  # add a dated return parameter (B2CL limit, HSN digits, UQC...)
     "tally.export": frozenset({"ADMIN", "ACCOUNTS"}),
     # HR (webapp/hr): people, attendance by PIN at the terminal, leave, the monthly attendance sheet.
     "attendance.own": _STAFF,                       # one's own attendance, leave balances and applications

@@ -165,3 +165,93 @@ SELECT 'finance.expense', e.expense_id::bigint, e.branch_id, e.bill_date, e.bill
        e.supplier_gstin, e.taxable, e.igst, e.cgst, e.sgst, 0::numeric(14, 2), e.itc_eligible
   FROM finance.expense e
  WHERE e.supplier_gstin IS NOT NULL AND e.cgst + e.sgst + e.igst > 0 AND platform.branch_visible(e.branch_id);
+
+-- ---------------------------------------------------------------------------
+-- The dated return parameters (the GSTR-1 format version and HSN shape, the B2CL limit of
+-- billing.threshold, the HSN digits by turnover, the UQC of each unit) change by a new dated row,
+-- never by editing one a return was made with. A month closed in the books is a month whose returns
+-- are made: a row in force on any day up to the last closed month's end keeps its values and those
+-- days; a new value starts after that day.
+-- ---------------------------------------------------------------------------
+
+-- The last day of the latest month closed in the books at any branch (NULL: none); every branch's,
+-- whoever asks: the parameters are the whole showroom's, no document is shown.
+CREATE OR REPLACE FUNCTION finance.last_closed_day() RETURNS date
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT (max(month) + interval '1 month' - interval '1 day')::date FROM finance.closed_month
+$$;
+
+CREATE OR REPLACE FUNCTION finance.keep_used_return_parameter() RETURNS trigger
+LANGUAGE plpgsql
+AS $$
+DECLARE
+    closed date := finance.last_closed_day();
+BEGIN
+    IF closed IS NOT NULL AND OLD.effective_from <= closed AND (
+           TG_OP = 'DELETE'
+        OR to_jsonb(OLD) - 'effective_to' IS DISTINCT FROM to_jsonb(NEW) - 'effective_to'
+        OR NEW.effective_to < least(coalesce(OLD.effective_to, 'infinity'::date), closed)) THEN
+        RAISE EXCEPTION 'this value was in force for returns already made (up to %): add a new dated value instead',
+            to_char(closed, 'DD-MM-YYYY')
+            USING ERRCODE = 'check_violation', CONSTRAINT = 'return_parameter_used';
+    END IF;
+    RETURN CASE TG_OP WHEN 'DELETE' THEN OLD ELSE NEW END;
+END
+$$;
+
+CREATE OR REPLACE TRIGGER return_parameter_kept BEFORE UPDATE OR DELETE ON finance.gst_return_setting
+    FOR EACH ROW EXECUTE FUNCTION finance.keep_used_return_parameter();
+CREATE OR REPLACE TRIGGER return_parameter_kept BEFORE UPDATE OR DELETE ON finance.hsn_digits_rule
+    FOR EACH ROW EXECUTE FUNCTION finance.keep_used_return_parameter();
+CREATE OR REPLACE TRIGGER return_parameter_kept BEFORE UPDATE OR DELETE ON finance.gst_uqc
+    FOR EACH ROW EXECUTE FUNCTION finance.keep_used_return_parameter();
+CREATE OR REPLACE TRIGGER return_parameter_kept BEFORE UPDATE OR DELETE ON billing.threshold
+    FOR EACH ROW WHEN (OLD.code = 'B2CL') EXECUTE FUNCTION finance.keep_used_return_parameter();
+
+-- A new value of a parameter from a day: the value in force then (of the same code, turnover bound or
+-- unit) ends the day before, the new one runs until further notice. p_kind: GSTR1_VERSION or
+-- HSN_SHAPE (p_value the text), B2CL (p_value the amount), HSN_DIGITS (p_key the turnover above
+-- which, p_value the digits), UQC (p_key the unit, NULL for services; p_value the UQC). A value
+-- of a later start already there is an overlap, refused by the table's own constraint.
+CREATE OR REPLACE FUNCTION finance.add_return_parameter(p_kind text, p_key text, p_value text, p_from date,
+                                                        p_note text) RETURNS integer
+LANGUAGE plpgsql
+AS $$
+DECLARE
+    closed date := finance.last_closed_day();
+    new_id integer;
+BEGIN
+    IF p_from <= closed THEN
+        RAISE EXCEPTION 'returns up to % are made (the month is closed in the books): a new value starts after it',
+            to_char(closed, 'DD-MM-YYYY')
+            USING ERRCODE = 'check_violation', CONSTRAINT = 'return_parameter_after_closed_month';
+    END IF;
+    CASE p_kind
+    WHEN 'GSTR1_VERSION', 'HSN_SHAPE' THEN
+        UPDATE finance.gst_return_setting SET effective_to = p_from - 1
+         WHERE code = p_kind AND effective_from < p_from AND coalesce(effective_to, p_from) >= p_from;
+        INSERT INTO finance.gst_return_setting (code, value, effective_from, note)
+        VALUES (p_kind, p_value, p_from, p_note) RETURNING setting_id INTO new_id;
+    WHEN 'B2CL' THEN
+        UPDATE billing.threshold SET effective_to = p_from - 1
+         WHERE code = 'B2CL' AND effective_from < p_from AND coalesce(effective_to, p_from) >= p_from;
+        INSERT INTO billing.threshold (code, amount, effective_from, notification)
+        VALUES ('B2CL', p_value::numeric, p_from, p_note) RETURNING threshold_id INTO new_id;
+    WHEN 'HSN_DIGITS' THEN
+        UPDATE finance.hsn_digits_rule SET effective_to = p_from - 1
+         WHERE turnover_above = p_key::numeric AND effective_from < p_from AND coalesce(effective_to, p_from) >= p_from;
+        INSERT INTO finance.hsn_digits_rule (turnover_above, digits, effective_from, note)
+        VALUES (p_key::numeric, p_value::smallint, p_from, p_note) RETURNING rule_id INTO new_id;
+    WHEN 'UQC' THEN
+        UPDATE finance.gst_uqc SET effective_to = p_from - 1
+         WHERE coalesce(unit, '*SERVICES*') = coalesce(p_key, '*SERVICES*') AND effective_from < p_from
+           AND coalesce(effective_to, p_from) >= p_from;
+        INSERT INTO finance.gst_uqc (unit, for_services, uqc, effective_from)
+        VALUES (p_key, p_key IS NULL, p_value, p_from) RETURNING uqc_id INTO new_id;
+    ELSE
+        RAISE EXCEPTION 'no return parameter %', p_kind USING ERRCODE = 'check_violation', CONSTRAINT = 'return_parameter_kind';
+    END CASE;
+    RETURN new_id;
+END
+$$;

@@ -9,7 +9,7 @@ from flask import Blueprint
 bp = Blueprint("finance", __name__, url_prefix="/finance")
 
 # Every view module registers its routes on bp (the endpoint names are bp's: finance.<function>).
-from . import bank, books, cash, journal, ledgers, period, receivables, returns, tally_views  # noqa: E402,F401
+from . import bank, books, cash, journal, ledgers, period, receivables, returns, returns_params, tally_views  # noqa: E402,F401
 
 
 @bp.record_once

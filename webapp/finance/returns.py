@@ -8,7 +8,6 @@ nothing is half-made."""
 from __future__ import annotations
 
 import io
-import json
 from datetime import date, timedelta
 from decimal import Decimal
 
@@ -21,7 +20,7 @@ from ..formatting import today_ist
 from ..pages import choice_arg
 from ..pdf import pdf_response, render_pdf
 from ..security import allow
-from . import bp
+from . import bp, returns_json
 from . import returns_queries as q
 
 TARGET = "returns-body"
@@ -165,7 +164,7 @@ def gstr1_json():
     g = ctx["g"]
     if g is None:
         return _page("finance/returns/gstr1.html", "finance/returns/gstr1_body.html", 422, **ctx)
-    response = make_response(json.dumps(g.json, ensure_ascii=False, separators=(",", ":")))
+    response = make_response(returns_json.dumps(g.json))
     response.headers["Content-Type"] = "application/json; charset=utf-8"
     response.headers["Content-Disposition"] = f'attachment; filename="GSTR1_{g.gstin}_{g.period.fp}.json"'
     return response
@@ -197,7 +196,7 @@ def gstr3b_json():
     ctx = _gstr3b_context(conn)
     if ctx["r"] is None:
         return _page("finance/returns/gstr3b.html", "finance/returns/gstr3b_body.html", 404, **ctx)
-    response = make_response(json.dumps(ctx["r"]["json"], separators=(",", ":")))
+    response = make_response(returns_json.dumps(ctx["r"]["json"]))
     response.headers["Content-Type"] = "application/json; charset=utf-8"
     response.headers["Content-Disposition"] = (
         f'attachment; filename="GSTR3B_{ctx["gstin"]}_{ctx["period"].fp}.json"')

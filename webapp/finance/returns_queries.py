@@ -20,6 +20,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 ZERO = Decimal("0.00")
+CENT = Decimal("0.01")
 HEADS = ("taxable_value", "igst", "cgst", "sgst")
 
 # Table 13's document kinds, by the ERP's series (data, not access).
@@ -140,13 +141,19 @@ def _num(rate: Decimal) -> int:
     return int(rate * 100) + 1
 
 
-def _rate(rate: Decimal) -> int | float:
-    return int(rate) if rate == rate.to_integral_value() else float(rate)
+def _rate(rate: Decimal) -> int | Decimal:
+    """A rate as the JSON carries it: 5, 18, 0.25 (written by returns_json, never through a float)."""
+    return int(rate) if rate == rate.to_integral_value() else rate.normalize()
 
 
-def amount(value) -> float:
-    """An amount as the JSON carries it: a number with at most two decimals."""
-    return float(Decimal(value or 0).quantize(Decimal("0.01")))
+def amount(value) -> Decimal:
+    """An amount as the JSON carries it: a Decimal with two decimals (returns_json writes 1234.50)."""
+    return Decimal(value or 0).quantize(CENT)
+
+
+def quantity(value) -> Decimal:
+    """An HSN row's quantity: the portal takes two decimals."""
+    return Decimal(value or 0).quantize(CENT)
 
 
 def _item(r, inter: bool) -> dict:
@@ -156,7 +163,7 @@ def _item(r, inter: bool) -> dict:
     else:
         det["camt"] = amount(abs(r["cgst"]))
         det["samt"] = amount(abs(r["sgst"]))
-    det["csamt"] = 0.0
+    det["csamt"] = ZERO
     return {"num": _num(r["gst_rate"]), "itm_det": det}
 
 
@@ -281,7 +288,7 @@ def _assemble(gstin, period, s, docs, b2cs_rows, nil_rows, hsn_rows, issued) -> 
             entry["iamt"] = amount(r["igst"])
         else:
             entry["camt"], entry["samt"] = amount(r["cgst"]), amount(r["sgst"])
-        entry["csamt"] = 0.0
+        entry["csamt"] = ZERO
         j["b2cs"].append(entry)
         rows["b2cs"].append({"section": "b2cs", "place_of_supply": r["place_of_supply"],
                              "supply": "INTER" if r["inter"] else "INTRA", "rate": r["gst_rate"],
@@ -289,8 +296,8 @@ def _assemble(gstin, period, s, docs, b2cs_rows, nil_rows, hsn_rows, issued) -> 
     j["cdnr"] = [{"ctin": ctin, "nt": list(nts.values())} for ctin, nts in sorted(cdnr.items())]
     j["cdnur"] = list(cdnur.values())
     nil = {(r["b2b"], r["inter"]): r["taxable_value"] for r in nil_rows}
-    j["nil"] = {"inv": [{"sply_ty": ty, "nil_amt": amount(nil.get((b2b_, inter), ZERO)), "expt_amt": 0.0,
-                         "ngsup_amt": 0.0} for ty, b2b_, inter in NIL_ROWS]}
+    j["nil"] = {"inv": [{"sply_ty": ty, "nil_amt": amount(nil.get((b2b_, inter), ZERO)), "expt_amt": ZERO,
+                         "ngsup_amt": ZERO} for ty, b2b_, inter in NIL_ROWS]}
     rows["nil"] = [{"section": "nil", "supply": ty, "taxable_value": nil.get((b2b_, inter), ZERO)}
                    for ty, b2b_, inter in NIL_ROWS]
     hsn_b2b, hsn_b2c = [], []
@@ -299,12 +306,12 @@ def _assemble(gstin, period, s, docs, b2cs_rows, nil_rows, hsn_rows, issued) -> 
             continue                     # sold and credited in full within the period
         service = r["uqc"] == "NA"
         entry = {"num": 0, "hsn_sc": r["hsn_code"], "desc": r["description"] or "", "uqc": r["uqc"] or "OTH",
-                 "qty": 0.0 if service else float(r["qty"]), "rt": _rate(r["gst_rate"]),
+                 "qty": ZERO if service else quantity(r["qty"]), "rt": _rate(r["gst_rate"]),
                  "txval": amount(r["taxable_value"]), "iamt": amount(r["igst"]), "camt": amount(r["cgst"]),
-                 "samt": amount(r["sgst"]), "csamt": 0.0}
+                 "samt": amount(r["sgst"]), "csamt": ZERO}
         (hsn_b2b if r["b2b"] else hsn_b2c).append(entry)
         rows["hsn"].append({"section": "hsn", "table": "B2B" if r["b2b"] else "B2C", "hsn": r["hsn_code"],
-                            "description": entry["desc"], "uqc": entry["uqc"], "qty": Decimal(str(entry["qty"])),
+                            "description": entry["desc"], "uqc": entry["uqc"], "qty": entry["qty"],
                             "rate": r["gst_rate"], **{h: r[h] for h in HEADS}})
     for listed in (hsn_b2b, hsn_b2c):
         for n, entry in enumerate(listed, start=1):
@@ -388,8 +395,8 @@ def gstr3b(conn: Connection, gstin: str, period: Period, s: Setting | None = Non
                coalesce(sum(cess) FILTER (WHERE NOT eligible), 0) AS inelg_cess,
                count(*) AS documents
           FROM finance.itc_source WHERE {_WHERE}"""), p).mappings().one()
-    zero = {"txval": 0.0, "iamt": 0.0, "camt": 0.0, "samt": 0.0, "csamt": 0.0}
-    tax_zero = {"iamt": 0.0, "camt": 0.0, "samt": 0.0, "csamt": 0.0}
+    zero = {"txval": ZERO, "iamt": ZERO, "camt": ZERO, "samt": ZERO, "csamt": ZERO}
+    tax_zero = {"iamt": ZERO, "camt": ZERO, "samt": ZERO, "csamt": ZERO}
     avl = {"iamt": amount(itc["igst"]), "camt": amount(itc["cgst"]), "samt": amount(itc["sgst"]),
            "csamt": amount(itc["cess"])}
     inelg = {"iamt": amount(itc["inelg_igst"]), "camt": amount(itc["inelg_cgst"]), "samt": amount(itc["inelg_sgst"]),
@@ -398,11 +405,11 @@ def gstr3b(conn: Connection, gstin: str, period: Period, s: Setting | None = Non
         "gstin": gstin, "ret_period": period.fp,
         "sup_details": {
             "osup_det": {"txval": amount(out["taxable_value"]), "iamt": amount(out["igst"]),
-                         "camt": amount(out["cgst"]), "samt": amount(out["sgst"]), "csamt": 0.0},
-            "osup_zero": {"txval": 0.0, "iamt": 0.0, "csamt": 0.0},
+                         "camt": amount(out["cgst"]), "samt": amount(out["sgst"]), "csamt": ZERO},
+            "osup_zero": {"txval": ZERO, "iamt": ZERO, "csamt": ZERO},
             "osup_nil_exmp": {"txval": amount(out["nil_value"])},
             "isup_rev": dict(zero),
-            "osup_nongst": {"txval": 0.0},
+            "osup_nongst": {"txval": ZERO},
         },
         "inter_sup": {
             "unreg_details": [{"pos": r["place_of_supply"], "txval": amount(r["taxable_value"]),

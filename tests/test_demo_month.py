@@ -1,0 +1,77 @@
+"""seed-demo's month of documents (seed/finance_month_demo.py): last month's GSTR-1 has every section
+a dealership's month has, no document the portal would refuse, and every document its voucher."""
+from __future__ import annotations
+
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+import sqlalchemy as sa
+
+from webapp.finance import returns_queries as q
+from webapp.formatting import today_ist
+
+
+@pytest.fixture
+def demo(conn, app):
+    from seed.demo import seed_demo
+
+    with app.app_context():
+        seed_demo(conn, lambda: "2580")
+    conn.execute(sa.text("SET CONSTRAINTS ALL IMMEDIATE"))   # the deferred postings, as at seed-demo's commit
+    gstin = conn.execute(sa.text("SELECT gstin FROM master.branch WHERE branch_code = 'BLR1'")).scalar_one()
+    return gstin, q.period_of(None, False, today_ist().replace(day=1) - timedelta(days=1))
+
+
+def test_last_month_s_gstr1_has_b2b_b2cl_b2cs_cdnr_hsn_and_doc_issue_and_nothing_refused(conn, demo):
+    from seed.finance_month_demo import FLEET_GSTIN
+
+    gstin, last_month = demo
+    assert q.problems(conn, gstin, last_month) == []
+    j = q.gstr1(conn, gstin, last_month).json
+    assert [b2b["ctin"] for b2b in j["b2b"]] == [FLEET_GSTIN]
+    fleet_invoices = j["b2b"][0]["inv"]
+    assert len(fleet_invoices) == 2                     # the scooter, and the parts later credited
+    assert {item["itm_det"]["rt"] for inv in fleet_invoices for item in inv["itms"]} == {5, 18}
+    assert [b2cl["pos"] for b2cl in j["b2cl"]] == ["33"]
+    (hosur,) = j["b2cl"][0]["inv"]
+    assert hosur["val"] > 100000 and set(hosur["itms"][0]["itm_det"]) == {"txval", "rt", "iamt", "csamt"}
+    assert {(row["sply_ty"], row["pos"], row["rt"]) for row in j["b2cs"]} >= {("INTRA", "29", 5), ("INTRA", "29", 18)}
+    assert [cdnr["ctin"] for cdnr in j["cdnr"]] == [FLEET_GSTIN]
+    assert "cdnur" not in j                             # no B2C-large invoice was credited
+    hsn = {row["hsn_sc"] for table in j["hsn"].values() for row in table}
+    assert {"871160", "871410", "850440"} <= hsn   # six digits, as a bigger showroom must
+    kinds = {d["doc_num"]: d["docs"] for d in j["doc_issue"]["doc_det"]}
+    assert set(kinds) >= {1, 5, 6}                      # invoices, the credit note, receipts
+    assert all(doc["cancel"] == 0 for docs in kinds.values() for doc in docs)
+
+
+def test_the_month_s_purchases_and_sales_are_in_the_books_and_gstr3b(conn, demo):
+    gstin, last_month = demo
+    assert conn.execute(sa.text("SELECT count(*) FROM finance.documents_without_voucher()")).scalar() == 0
+    unbalanced = conn.execute(sa.text("""SELECT count(*) FROM (SELECT voucher_id FROM finance.voucher_line
+                                          GROUP BY voucher_id HAVING sum(debit) <> sum(credit)) x""")).scalar()
+    assert unbalanced == 0
+    kinds = set(conn.execute(sa.text("""SELECT DISTINCT source_table FROM finance.voucher
+                                         WHERE voucher_date BETWEEN :f AND :l"""),
+                             {"f": last_month.first, "l": last_month.last}).scalars())
+    assert {"billing.invoice", "billing.receipt", "billing.credit_note", "procurement.purchase_invoice",
+            "procurement.supplier_payment"} <= kinds
+    itc = q.gstr3b(conn, gstin, last_month)["itc"]
+    assert itc["igst"] > 0 and itc["cgst"] > 0 and itc["cgst"] == itc["sgst"]    # Bajaj from Pune, Ather local
+    payable = conn.execute(sa.text("SELECT count(*) FROM procurement.payable WHERE outstanding > 0")).scalar()
+    assert payable == 1                                                          # Bajaj's invoice
+    # The month stays open, for the accountant to close.
+    closed = conn.execute(sa.text("SELECT count(*) FROM finance.closed_month")).scalar()
+    assert closed == 0
+
+
+def test_the_month_s_bank_lines_are_on_the_demo_statement(conn, demo):
+    from seed.finance_cash_demo import demo_statement_rows
+
+    bank = conn.execute(sa.text("SELECT ledger_id FROM finance.bank_account")).scalar_one()
+    rows = demo_statement_rows(conn, bank)
+    texts = [text for _, text, *_ in rows]
+    assert any(t.startswith("NEFT DR-HDFCN52026111877-ATHER ENERGY") for t in texts)
+    assert any(t.startswith("NEFT CR-HDFCN52026110088-GREENLINE") for t in texts)
+    assert any(deposit == Decimal("127243.00") for *_, deposit in rows)         # the Hosur scooter, by UPI
