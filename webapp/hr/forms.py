@@ -194,6 +194,8 @@ CONSTRAINT_MESSAGES = {
     "punch_terminal_enabled": (None, "This terminal was switched off: ask a manager to enable it again"),
     "punch_not_in_future": ("punched_at", "A correction is for a time already past"),
     "punch_not_by_self": ("staff_id", "Someone else marks a correction for you"),
+    "punch_marked_by_manager": ("staff_id", "Only this person's reporting manager, or a manager of the branch, "
+                                            "marks a correction for them"),
     "punch_reason_check": ("reason", "5 to 200 characters"),
     "punch_terminal_or_correction": ("reason", "Give the reason"),
     "terminal_name_check": ("name", "2 to 40 characters"),
@@ -214,7 +216,8 @@ CONSTRAINT_MESSAGES = {
     "leave_is_fixed": (None, "This leave was already decided"),
     "leave_decision_note_check": ("note", "At most 200 characters"),
     # settings
-    "shift_ends_after_start": ("ends_at", "The shift ends after it starts (a shift does not cross midnight)"),
+    "shift_has_length": ("ends_at", "The shift ends at another time than it starts (an end before the start "
+                                    "crosses midnight: a night shift)"),
     "shift_thresholds": ("absent_hours", "Absent hours are below half-day hours, which are at most the shift's length"),
     "shift_branch_id_name_key": ("name", "The branch has a shift of this name"),
     "shift_one_default": ("is_default", "The branch has another default shift"),

@@ -149,7 +149,8 @@ def add_punch(conn: Connection, *, branch_id: int, staff_id: int, kind: str, ter
 
 def day_punches(conn: Connection, staff_id: int, start: date, end: date):
     return conn.execute(sa.text("""
-        SELECT p.work_day, p.kind, p.punched_at, p.reason, t.name AS terminal_name, m.name AS marked_by_name
+        SELECT p.work_day, p.kind, p.punched_at, p.reason, t.name AS terminal_name, m.name AS marked_by_name,
+               (p.punched_at AT TIME ZONE 'Asia/Kolkata')::date > p.work_day AS next_day
           FROM hr.punch p LEFT JOIN hr.terminal t ON t.terminal_id = p.terminal_id
           LEFT JOIN master.staff m ON m.staff_id = p.marked_by AND p.reason IS NOT NULL
          WHERE p.staff_id = :s AND p.work_day BETWEEN :a AND :z
@@ -166,11 +167,26 @@ def open_days(conn: Connection, branch_id: int, manager_id: int | None = None):
          ORDER BY o.work_day, st.name"""), {"b": branch_id, "m": manager_id}).mappings().all()
 
 
-def punchable_staff(conn: Connection, branch_id: int):
+def punchable_staff(conn: Connection, branch_id: int, manager_id: int | None = None, not_id: int | None = None):
+    """Active staff of the branch a correction may be marked for: everyone but oneself (``not_id``), or one's
+    reports only (``manager_id``)."""
     return [tuple(r) for r in conn.execute(sa.text("""
         SELECT st.staff_id, st.name || ' (' || st.staff_code || ')'
           FROM hr.employee e JOIN master.staff st ON st.staff_id = e.staff_id
-         WHERE st.branch_id = :b AND st.is_active ORDER BY st.name"""), {"b": branch_id}).all()]
+         WHERE st.branch_id = :b AND st.is_active AND st.staff_id IS DISTINCT FROM :n
+           AND (CAST(:m AS integer) IS NULL OR e.manager_id = :m)
+         ORDER BY st.name"""), {"b": branch_id, "m": manager_id, "n": not_id}).all()]
+
+
+def has_reports(conn: Connection, staff_id: int) -> bool:
+    return conn.execute(sa.text("SELECT EXISTS (SELECT 1 FROM hr.employee WHERE manager_id = :s)"), {"s": staff_id}).scalar()
+
+
+def shift_end(conn: Connection, staff_id: int, day: date):
+    """When the person's shift of `day` ends (a night shift's: the next morning), Indian time; None without a shift."""
+    return conn.execute(sa.text("""
+        SELECT CAST(:d AS date) + sh.ends_at + CASE WHEN sh.ends_at < sh.starts_at THEN interval '1 day' ELSE interval '0' END
+          FROM hr.shift_of(:s) sh WHERE sh.shift_id IS NOT NULL"""), {"s": staff_id, "d": day}).scalar()
 
 
 # --------------------------------------------------------------------------- the month
