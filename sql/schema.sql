@@ -3522,7 +3522,7 @@ $$;
 -- Name: attendance_totals(integer, date, timestamp with time zone); Type: FUNCTION; Schema: hr; Owner: -
 --
 
-CREATE FUNCTION hr.attendance_totals(p_branch integer, p_month date, p_now timestamp with time zone DEFAULT now()) RETURNS TABLE(staff_id integer, days_employed integer, present_days numeric, late_marks integer, half_days integer, absent_days numeric, leave_days numeric, weekly_offs integer, holidays integer, unregularised integer, payment_days numeric, lop_days numeric)
+CREATE FUNCTION hr.attendance_totals(p_branch integer, p_month date, p_now timestamp with time zone DEFAULT now()) RETURNS TABLE(staff_id integer, days_employed integer, present_days numeric, late_marks integer, half_days integer, absent_days numeric, leave_days numeric, weekly_offs integer, holidays integer, unregularised integer, payment_days numeric, lop_days numeric, from_day date, statuses text[])
     LANGUAGE sql STABLE
     AS $$
     SELECT d.staff_id, count(*)::integer,
@@ -3538,7 +3538,8 @@ CREATE FUNCTION hr.attendance_totals(p_branch integer, p_month date, p_now times
            count(*) FILTER (WHERE d.status = 'HOLIDAY')::integer,
            count(*) FILTER (WHERE d.status = 'UNREGULARISED')::integer,
            sum(d.paid),
-           (count(*) FILTER (WHERE d.status NOT IN ('FUTURE', 'TODAY')) - sum(d.paid))::numeric
+           (count(*) FILTER (WHERE d.status NOT IN ('FUTURE', 'TODAY')) - sum(d.paid))::numeric,
+           min(d.day), array_agg(d.status ORDER BY d.day)
       FROM hr.attendance_days(p_branch, p_month, p_now) d
       LEFT JOIN hr.leave_type t ON t.leave_code = d.leave_code
      GROUP BY d.staff_id
@@ -4023,7 +4024,8 @@ CREATE FUNCTION hr.open_days(p_branch integer, p_now timestamp with time zone DE
       FROM (SELECT DISTINCT ON (p.staff_id, p.work_day) p.staff_id, p.work_day, p.punched_at, p.kind
               FROM hr.punch p
              WHERE p.branch_id = p_branch AND p.work_day < (p_now AT TIME ZONE 'Asia/Kolkata')::date
-               AND NOT hr.month_is_closed(p.branch_id, p.work_day)
+               AND NOT EXISTS (SELECT 1 FROM hr.month_close c   -- hr.month_is_closed, as one anti-join
+                                WHERE c.branch_id = p.branch_id AND c.month = date_trunc('month', p.work_day)::date)
              ORDER BY p.staff_id, p.work_day, p.punched_at DESC, p.punch_id DESC) last
       CROSS JOIN LATERAL hr.shift_of(last.staff_id) sh
      WHERE last.kind = 'IN' AND last.work_day < hr.work_day(p_now, sh.starts_at, sh.ends_at)

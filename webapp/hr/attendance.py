@@ -97,9 +97,8 @@ def correction_new():
 
 
 def _sheet_context(conn, month: date) -> dict:
-    totals, days = queries.sheet(conn, current_user.branch_id, month)
-    return {"month": month, "totals": totals, "days": days, "dates": month_days(month), "labels": STATUS_LABELS,
-            "closed": queries.month_close(conn, current_user.branch_id, month)}
+    return {"month": month, "totals": queries.sheet(conn, current_user.branch_id, month), "dates": month_days(month),
+            "labels": STATUS_LABELS, "closed": queries.month_close(conn, current_user.branch_id, month)}
 
 
 @bp.get("/sheet")
@@ -143,8 +142,7 @@ def sheet_xlsx():
     rows = []
     for t in context["totals"]:
         row = dict(t)
-        for d in context["dates"]:
-            status = context["days"].get(t["staff_id"], {}).get(d)
+        for d, status in zip(context["dates"], t["days"]):
             row[f"d{d.day}"] = STATUS_LABELS.get(status, ("", ""))[0]
         rows.append(row)
     heading = f"Attendance {month:%m-%Y}" + (" (closed)" if context["closed"] else " (not closed)")

@@ -9,6 +9,8 @@ from datetime import date
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from .common import month_days
+
 # --------------------------------------------------------------------------- people
 
 EMPLOYEE_FIELDS = ("joined_on", "left_on", "department_id", "manager_id", "shift_id", "uan", "pf_number",
@@ -200,17 +202,20 @@ def attendance_days(conn: Connection, branch_id: int, month: date, staff_id: int
 
 
 def sheet(conn: Connection, branch_id: int, month: date):
-    """The month per person: (people with their totals, {staff id: {day: status}})."""
-    totals = conn.execute(sa.text("""
+    """The month per person, with their totals and `days`: each day's status from the month's first (None
+    before joining or after leaving), read in one pass of hr.attendance_days."""
+    rows = conn.execute(sa.text("""
         SELECT t.*, st.name, st.staff_code, d.name AS department
           FROM hr.attendance_totals(:b, :m) t JOIN master.staff st ON st.staff_id = t.staff_id
           JOIN hr.employee e ON e.staff_id = t.staff_id LEFT JOIN hr.department d ON d.department_id = e.department_id
          ORDER BY st.name"""), {"b": branch_id, "m": month}).mappings().all()
-    days: dict[int, dict[date, str]] = {}
-    for staff_id, day, status in conn.execute(sa.text(
-            "SELECT staff_id, day, status FROM hr.attendance_days(:b, :m)"), {"b": branch_id, "m": month}):
-        days.setdefault(staff_id, {})[day] = status
-    return totals, days
+    length = len(month_days(month))
+    totals = []
+    for row in rows:
+        before = [None] * (row["from_day"].day - 1)
+        days = before + list(row["statuses"])
+        totals.append({**row, "days": days + [None] * (length - len(days))})
+    return totals
 
 
 def month_close(conn: Connection, branch_id: int, month: date):
