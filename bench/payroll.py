@@ -86,9 +86,9 @@ def fill(engine, month: date, progress=print) -> dict:
                    :b, :h, false
               FROM generate_series(0, :n - 1) i ORDER BY i RETURNING staff_id"""),
             {"admin": ADMIN_CODE, "roles": ROLES, "b": branch, "h": pin_hash, "n": STAFF}).scalars().all()
-        day_shift = one("""INSERT INTO hr.shift (branch_id, name, starts_at, ends_at, grace_minutes, half_day_hours,
-                                                 absent_hours, weekly_off, is_default)
-                           VALUES (:b, 'General', '09:30', '18:30', 10, 6, 3, 2, true) RETURNING shift_id""", b=branch)
+        conn.execute(sa.text("""INSERT INTO hr.shift (branch_id, name, starts_at, ends_at, grace_minutes, half_day_hours,
+                                                      absent_hours, weekly_off, is_default)
+                                VALUES (:b, 'General', '09:30', '18:30', 10, 6, 3, 2, true)"""), {"b": branch})
         night_shift = one("""INSERT INTO hr.shift (branch_id, name, starts_at, ends_at, grace_minutes, half_day_hours,
                                                    absent_hours, weekly_off, is_default)
                              VALUES (:b, 'Night', '22:00', '06:00', 10, 6, 3, 2, false) RETURNING shift_id""", b=branch)
