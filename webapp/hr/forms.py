@@ -124,7 +124,8 @@ class ShiftForm(FlaskForm):
     starts_at = StringField("Starts (HH:MM)", filters=[strip], validators=[DataRequired(), Regexp(
         r"^([01][0-9]|2[0-3]):[0-5][0-9]\Z", message="HH:MM, e.g. 09:30")])
     ends_at = StringField("Ends (HH:MM)", filters=[strip], validators=[DataRequired(), Regexp(
-        r"^([01][0-9]|2[0-3]):[0-5][0-9]\Z", message="HH:MM, e.g. 18:30")])
+        r"^([01][0-9]|2[0-3]):[0-5][0-9]\Z", message="HH:MM, e.g. 18:30")],
+        description="Before the start: a night shift, ending the next morning (its punches count on the day it starts)")
     grace_minutes = IntegerField("Grace minutes", default=10, validators=[
         InputRequired("Enter the grace minutes"), NumberRange(min=0, max=120, message="0 to 120")])
     half_day_hours = AmountField("Half day below (hours)", places=2, default=Decimal("8"), validators=[
