@@ -3453,7 +3453,9 @@ CREATE FUNCTION hr.attendance_days(p_branch integer, p_month date, p_now timesta
         SELECT e.staff_id, greatest(e.joined_on, m.first_day) AS from_day,
                least(coalesce(e.left_on, m.last_day), m.last_day) AS to_day,
                coalesce(sh.starts_at, time '09:30') AS starts_at, coalesce(sh.grace_minutes, 0) AS grace_minutes,
-               coalesce(sh.half_day_hours, 4) AS half_day_hours, coalesce(sh.absent_hours, 2) AS absent_hours,
+               -- in whole minutes, rounded up: the same comparisons for the whole minutes worked
+               ceil(coalesce(sh.half_day_hours, 4) * 60)::integer AS half_day_minutes,
+               ceil(coalesce(sh.absent_hours, 2) * 60)::integer AS absent_minutes,
                sh.weekly_off, hr.work_day(p_now, sh.starts_at, sh.ends_at) AS current_day
           FROM m, hr.employee e
           JOIN master.staff st ON st.staff_id = e.staff_id
@@ -3467,8 +3469,9 @@ CREATE FUNCTION hr.attendance_days(p_branch integer, p_month date, p_now timesta
                max(p.punched_at) FILTER (WHERE p.kind = 'OUT') AS last_out,
                -- Punches alternate from an IN (hr.check_punch): an odd count ends on an IN.
                CASE WHEN count(*) % 2 = 1 THEN 'IN' ELSE 'OUT' END AS last_kind,
-               sum(CASE p.kind WHEN 'OUT' THEN p.punched_at - timestamptz '2000-01-01 00:00+00'
-                                ELSE timestamptz '2000-01-01 00:00+00' - p.punched_at END) AS worked,
+               -- the minutes of the IN -> OUT pairs: the OUTs' times less the INs' (in seconds since 1970)
+               ((sum(CASE p.kind WHEN 'OUT' THEN date_part('epoch', p.punched_at) ELSE -date_part('epoch', p.punched_at) END)
+                 / 60)::numeric)::integer AS worked,
                bool_or(p.reason IS NOT NULL) AS corrected
           FROM m, hr.punch p
          WHERE p.branch_id = p_branch AND p.work_day BETWEEN m.first_day AND m.last_day
@@ -3479,14 +3482,15 @@ CREATE FUNCTION hr.attendance_days(p_branch integer, p_month date, p_now timesta
          WHERE a.branch_id = p_branch AND a.status = 'APPROVED'
            AND a.from_date <= m.last_day AND a.to_date >= m.first_day
     ), days AS (
-        SELECT pe.*, g.d::date AS day, pu.first_in, pu.last_out, pu.last_kind, pu.corrected,
-               CASE WHEN pu.last_kind = 'OUT' THEN (extract(epoch FROM pu.worked) / 60)::integer END AS worked_minutes,
+        SELECT pe.*, dd.d AS day, pu.first_in, pu.last_out, pu.last_kind, pu.corrected,
+               CASE WHEN pu.last_kind = 'OUT' THEN pu.worked END AS worked_minutes,
                h.holiday_id IS NOT NULL AS is_holiday, l.leave_code, l.half, l.is_paid
           FROM people pe
-          CROSS JOIN LATERAL generate_series(pe.from_day, pe.to_day, interval '1 day') AS g(d)
-          LEFT JOIN punched pu ON pu.staff_id = pe.staff_id AND pu.work_day = g.d::date
-          LEFT JOIN hr.holiday h ON h.branch_id = p_branch AND h.on_date = g.d::date
-          LEFT JOIN leaves l ON l.staff_id = pe.staff_id AND g.d::date BETWEEN l.from_date AND l.to_date
+          CROSS JOIN LATERAL generate_series(0, pe.to_day - pe.from_day) AS g(n)
+          CROSS JOIN LATERAL (SELECT pe.from_day + g.n AS d) dd
+          LEFT JOIN punched pu ON pu.staff_id = pe.staff_id AND pu.work_day = dd.d
+          LEFT JOIN hr.holiday h ON h.branch_id = p_branch AND h.on_date = dd.d
+          LEFT JOIN leaves l ON l.staff_id = pe.staff_id AND dd.d BETWEEN l.from_date AND l.to_date
     ), judged AS (
         SELECT d.*,
                CASE WHEN d.is_holiday THEN 'HOLIDAY'
@@ -3496,8 +3500,8 @@ CREATE FUNCTION hr.attendance_days(p_branch integer, p_month date, p_now timesta
                     WHEN d.day = d.current_day THEN 'TODAY'
                     WHEN d.last_kind = 'IN' THEN 'UNREGULARISED'
                     WHEN d.leave_code IS NOT NULL THEN 'HALF_LEAVE'
-                    WHEN d.worked_minutes IS NULL OR d.worked_minutes < d.absent_hours * 60 THEN 'ABSENT'
-                    WHEN d.worked_minutes < d.half_day_hours * 60 THEN 'HALF_DAY'
+                    WHEN d.worked_minutes IS NULL OR d.worked_minutes < d.absent_minutes THEN 'ABSENT'
+                    WHEN d.worked_minutes < d.half_day_minutes THEN 'HALF_DAY'
                     -- against the start on the shift's own day (a night shift's 22:00), to the second
                     WHEN d.first_in > (d.day + d.starts_at) AT TIME ZONE 'Asia/Kolkata'
                                       + make_interval(mins => d.grace_minutes) THEN 'LATE'
@@ -3511,7 +3515,7 @@ CREATE FUNCTION hr.attendance_days(p_branch integer, p_month date, p_now timesta
                 WHEN 'HALF_DAY' THEN 0.5
                 WHEN 'LEAVE' THEN CASE WHEN j.is_paid THEN 1 ELSE 0 END
                 WHEN 'HALF_LEAVE' THEN CASE WHEN j.is_paid THEN 0.5 ELSE 0 END
-                     + CASE WHEN coalesce(j.worked_minutes, 0) >= j.absent_hours * 60 THEN 0.5 ELSE 0 END
+                     + CASE WHEN coalesce(j.worked_minutes, 0) >= j.absent_minutes THEN 0.5 ELSE 0 END
                 ELSE 0 END::numeric AS paid,
            coalesce(j.corrected, false)
       FROM judged j
