@@ -8,7 +8,8 @@
 --   FUTURE/TODAY  not over yet (a day counts once it is over: for a night shift, once the next day's
 --                 shift has begun, see hr.work_day): counted nowhere
 --   UNREGULARISED the day's last punch is an IN (a forgotten out-punch)       paid 0, and the month
---                 cannot be closed until a MANAGER adds the OUT as a correction: never closed by itself
+--                 cannot be closed until the reporting manager (or a MANAGER) adds the OUT as a correction:
+--                 never closed by itself
 --   HALF_LEAVE    an approved half-day leave: the leave half is paid by its type; the other half is
 --                 present when the hours worked reach the shift's absent hours (the hours that make a
 --                 half day on any other day), else absent; no late mark on such a day (the person comes
