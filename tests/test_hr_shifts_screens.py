@@ -115,3 +115,17 @@ def test_a_night_shift_is_set_up_on_the_settings_screen(app, engine, team):
     assert same.status_code == 422 and "crosses midnight" in same.get_data(as_text=True)
     assert manager.post("/hr/shifts", data=data).status_code == 303
     assert "next day (night)" in manager.get("/hr/settings").get_data(as_text=True)
+
+
+def test_a_managers_own_forgotten_out_punch_waits_for_someone_else(app, engine, team, make_staff):
+    with engine.begin() as conn:
+        desk = hr.terminal(conn, team["branch"], team["MGR"])
+        hr.punch(conn, team["branch"], team["MGR"], "IN", "2025-09-11 09:30", terminal=desk)   # and no OUT
+    manager = logged_in(app, "MGR")
+    page = manager.get("/hr/team").get_data(as_text=True)
+    assert "Staff S1" in page and "11-09-2025" not in page       # everyone's of the branch but their own
+    make_staff("ADM", "ADMIN", PIN, branch_id=team["branch"])
+    with engine.begin() as conn:
+        conn.execute(sa.text("INSERT INTO hr.employee (staff_id, joined_on) SELECT staff_id, '2025-01-01' "
+                             "FROM master.staff WHERE staff_code = 'ADM'"))
+    assert "11-09-2025" in logged_in(app, "ADM").get("/hr/team").get_data(as_text=True)

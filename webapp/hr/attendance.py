@@ -53,7 +53,8 @@ def team():
     MANAGER or ADMIN) everyone's of the branch."""
     conn = get_conn()
     sees_all = can("attendance.correct")
-    open_days = queries.open_days(conn, current_user.branch_id, None if sees_all else current_user.staff_id)
+    open_days = queries.open_days(conn, current_user.branch_id, None if sees_all else current_user.staff_id,
+                                  not_id=current_user.staff_id)
     return render_template(
         "hr/team.html",
         pending=queries.team_pending(conn, current_user.staff_id, current_user.branch_id, sees_all),

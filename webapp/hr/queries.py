@@ -159,14 +159,15 @@ def day_punches(conn: Connection, staff_id: int, start: date, end: date):
          ORDER BY p.punched_at, p.punch_id"""), {"s": staff_id, "a": start, "z": end}).mappings().all()
 
 
-def open_days(conn: Connection, branch_id: int, manager_id: int | None = None):
-    """Forgotten out-punches of the branch (a manager's team only, with ``manager_id``)."""
+def open_days(conn: Connection, branch_id: int, manager_id: int | None = None, not_id: int | None = None):
+    """Forgotten out-punches of the branch (a manager's team only, with ``manager_id``; never one's own,
+    ``not_id``: someone else regularises them)."""
     return conn.execute(sa.text("""
         SELECT o.staff_id, o.work_day, o.last_in, st.name, st.staff_code
           FROM hr.open_days(:b) o JOIN master.staff st ON st.staff_id = o.staff_id
           JOIN hr.employee e ON e.staff_id = o.staff_id
-         WHERE CAST(:m AS integer) IS NULL OR e.manager_id = :m
-         ORDER BY o.work_day, st.name"""), {"b": branch_id, "m": manager_id}).mappings().all()
+         WHERE (CAST(:m AS integer) IS NULL OR e.manager_id = :m) AND o.staff_id IS DISTINCT FROM :n
+         ORDER BY o.work_day, st.name"""), {"b": branch_id, "m": manager_id, "n": not_id}).mappings().all()
 
 
 def punchable_staff(conn: Connection, branch_id: int, manager_id: int | None = None, not_id: int | None = None):
