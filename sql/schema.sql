@@ -4024,10 +4024,17 @@ CREATE FUNCTION hr.months_left_in_fy(p_month date) RETURNS integer
 CREATE FUNCTION hr.open_days(p_branch integer, p_now timestamp with time zone DEFAULT now()) RETURNS TABLE(staff_id integer, work_day date, last_in timestamp with time zone)
     LANGUAGE sql STABLE
     AS $$
+    WITH open_from AS (
+        SELECT min(m.month)::date AS first_day
+          FROM generate_series(date_trunc('month', (SELECT min(p.work_day) FROM hr.punch p WHERE p.branch_id = p_branch)::timestamp),
+                               date_trunc('month', p_now AT TIME ZONE 'Asia/Kolkata'), interval '1 month') AS m (month)
+         WHERE NOT EXISTS (SELECT 1 FROM hr.month_close c WHERE c.branch_id = p_branch AND c.month = m.month::date)
+    )
     SELECT last.staff_id, last.work_day, last.punched_at
       FROM (SELECT DISTINCT ON (p.staff_id, p.work_day) p.staff_id, p.work_day, p.punched_at, p.kind
-              FROM hr.punch p
-             WHERE p.branch_id = p_branch AND p.work_day < (p_now AT TIME ZONE 'Asia/Kolkata')::date
+              FROM open_from, hr.punch p
+             WHERE p.branch_id = p_branch AND p.work_day >= open_from.first_day
+               AND p.work_day < (p_now AT TIME ZONE 'Asia/Kolkata')::date
                AND NOT EXISTS (SELECT 1 FROM hr.month_close c   -- hr.month_is_closed, as one anti-join
                                 WHERE c.branch_id = p.branch_id AND c.month = date_trunc('month', p.work_day)::date)
              ORDER BY p.staff_id, p.work_day, p.punched_at DESC, p.punch_id DESC) last

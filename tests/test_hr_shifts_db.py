@@ -201,3 +201,24 @@ def test_the_last_night_of_a_closed_month_is_paid_in_it_and_its_morning_is_close
         hr.punch(conn, shop["branch"], shop["guard"], "IN", "2025-10-01 05:30", by=shop["manager"])
     hr.punch(conn, shop["branch"], shop["guard"], "IN", "2025-10-01 21:50", by=shop["manager"])    # October's first
     hr.punch(conn, shop["branch"], shop["report"], "IN", "2025-10-01 05:30", by=shop["manager"])   # a day shift's
+
+
+def test_forgotten_out_punches_of_every_month_not_closed_however_far_back(conn, shop):
+    def open_days() -> list[str]:
+        return [f"{d:%d-%m}" for d in conn.execute(sa.text(
+            "SELECT work_day FROM hr.open_days(:b, TIMESTAMPTZ '2025-10-05 12:00+05:30') ORDER BY work_day"),
+            {"b": shop["branch"]}).scalars()]
+
+    def close(month: str) -> None:
+        conn.execute(sa.text("INSERT INTO hr.month_close (branch_id, month, closed_by) VALUES (:b, :m, :s)"),
+                     {"b": shop["branch"], "m": month, "s": shop["manager"]})
+
+    by = {"by": shop["manager"]}
+    hr.worked(conn, shop["branch"], shop["report"], "2025-07-10", "09:30", None, **by)      # July: forgotten
+    hr.worked(conn, shop["branch"], shop["report"], "2025-08-12", "09:30", "18:30", **by)   # August: complete
+    close("2025-08-01")                                                                      # closed before July
+    hr.worked(conn, shop["branch"], shop["guard"], "2025-09-08", "22:00", None, **by)       # September: forgotten
+    assert open_days() == ["10-07", "08-09"]
+    hr.punch(conn, shop["branch"], shop["report"], "OUT", "2025-07-10 18:30", **by)
+    close("2025-07-01")
+    assert open_days() == ["08-09"]
