@@ -778,11 +778,22 @@ def _seed_hr(conn: Connection, branch_ids: dict[str, int]) -> None:
     def at(day, hh: int, mm: int):
         return datetime(day.year, day.month, day.day, hh, mm, tzinfo=IST)
 
+    def as_staff(code: str | None, sql: str, **params):
+        """A statement in the name of a staff member, as their request runs it: a correction punch is marked, and
+        leave decided, by the reporting manager acting as such (hr.check_punch, hr.check_leave)."""
+        if code is None:
+            return run(sql, **params)
+        acting = run("SELECT current_setting('erp.staff_id', true)").scalar()
+        run("SELECT set_config('erp.staff_id', :s, true)", s=str(staff[code]))
+        result = run(sql, **params)
+        run("SELECT set_config('erp.staff_id', :s, true)", s=acting or "")
+        return result
+
     def punch(code: str, kind: str, when, reason: str | None = None, by: str | None = None):
         branch = branch_of[code]
-        run("""INSERT INTO hr.punch (branch_id, staff_id, kind, punched_at, terminal_id, reason, marked_by)
-               VALUES (:b, :s, :k, :at, :t, :r, :m)""", b=branch, s=staff[code], k=kind, at=when,
-            t=None if reason else terminals[branch], r=reason, m=staff[by] if by else None)
+        as_staff(by, """INSERT INTO hr.punch (branch_id, staff_id, kind, punched_at, terminal_id, reason, marked_by)
+                        VALUES (:b, :s, :k, :at, :t, :r, :m)""", b=branch, s=staff[code], k=kind, at=when,
+                 t=None if reason else terminals[branch], r=reason, m=staff[by] if by else None)
 
     for n, code in enumerate(c for codes in DEPARTMENTS.values() for c in codes):
         for day in working:
@@ -804,12 +815,9 @@ def _seed_hr(conn: Connection, branch_ids: dict[str, int]) -> None:
         leave_id = run("""INSERT INTO hr.leave_application (branch_id, staff_id, leave_code, from_date, to_date, half, reason)
                           VALUES (:b, :s, 'CL', :f, :f, :h, :r) RETURNING leave_id""",
                        b=branch_of[code], s=staff[code], f=start, h=half, r=reason).scalar_one()
-        if approve:   # decided by the reporting manager, acting as such (hr.check_leave)
-            acting = run("SELECT current_setting('erp.staff_id', true)").scalar()
-            run("SELECT set_config('erp.staff_id', :s, true)", s=str(staff[approve]))
-            run("""UPDATE hr.leave_application SET status = 'APPROVED', decided_by = :d, decided_at = now()
-                    WHERE leave_id = :l""", d=staff[approve], l=leave_id)
-            run("SELECT set_config('erp.staff_id', :s, true)", s=acting or "")
+        if approve:
+            as_staff(approve, """UPDATE hr.leave_application SET status = 'APPROVED', decided_by = :d, decided_at = now()
+                                  WHERE leave_id = :l""", d=staff[approve], l=leave_id)
 
     leave("S02", s02_leave, "Sister's wedding", approve="MGR1")
     next_week = today + timedelta(days=7)

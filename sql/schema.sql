@@ -3523,10 +3523,10 @@ $$;
 
 
 --
--- Name: attendance_days(integer, date, date); Type: FUNCTION; Schema: hr; Owner: -
+-- Name: attendance_days(integer, date, timestamp with time zone); Type: FUNCTION; Schema: hr; Owner: -
 --
 
-CREATE FUNCTION hr.attendance_days(p_branch integer, p_month date, p_today date DEFAULT ((now() AT TIME ZONE 'Asia/Kolkata'::text))::date) RETURNS TABLE(staff_id integer, day date, status text, first_in timestamp with time zone, last_out timestamp with time zone, worked_minutes integer, leave_code text, leave_days numeric, paid numeric, corrected boolean)
+CREATE FUNCTION hr.attendance_days(p_branch integer, p_month date, p_now timestamp with time zone DEFAULT now()) RETURNS TABLE(staff_id integer, day date, status text, first_in timestamp with time zone, last_out timestamp with time zone, worked_minutes integer, leave_code text, leave_days numeric, paid numeric, corrected boolean)
     LANGUAGE sql STABLE
     AS $$
     WITH m AS (
@@ -3536,8 +3536,10 @@ CREATE FUNCTION hr.attendance_days(p_branch integer, p_month date, p_today date 
         SELECT e.staff_id, greatest(e.joined_on, m.first_day) AS from_day,
                least(coalesce(e.left_on, m.last_day), m.last_day) AS to_day,
                coalesce(sh.starts_at, time '09:30') AS starts_at, coalesce(sh.grace_minutes, 0) AS grace_minutes,
-               coalesce(sh.half_day_hours, 4) AS half_day_hours, coalesce(sh.absent_hours, 2) AS absent_hours,
-               sh.weekly_off
+               -- in whole minutes, rounded up: the same comparisons for the whole minutes worked
+               ceil(coalesce(sh.half_day_hours, 4) * 60)::integer AS half_day_minutes,
+               ceil(coalesce(sh.absent_hours, 2) * 60)::integer AS absent_minutes,
+               sh.weekly_off, hr.work_day(p_now, sh.starts_at, sh.ends_at) AS current_day
           FROM m, hr.employee e
           JOIN master.staff st ON st.staff_id = e.staff_id
           LEFT JOIN hr.shift sh ON sh.shift_id = e.shift_id
@@ -3550,8 +3552,9 @@ CREATE FUNCTION hr.attendance_days(p_branch integer, p_month date, p_today date 
                max(p.punched_at) FILTER (WHERE p.kind = 'OUT') AS last_out,
                -- Punches alternate from an IN (hr.check_punch): an odd count ends on an IN.
                CASE WHEN count(*) % 2 = 1 THEN 'IN' ELSE 'OUT' END AS last_kind,
-               sum(CASE p.kind WHEN 'OUT' THEN p.punched_at - timestamptz '2000-01-01 00:00+00'
-                                ELSE timestamptz '2000-01-01 00:00+00' - p.punched_at END) AS worked,
+               -- the minutes of the IN -> OUT pairs: the OUTs' times less the INs' (in seconds since 1970)
+               ((sum(CASE p.kind WHEN 'OUT' THEN date_part('epoch', p.punched_at) ELSE -date_part('epoch', p.punched_at) END)
+                 / 60)::numeric)::integer AS worked,
                bool_or(p.reason IS NOT NULL) AS corrected
           FROM m, hr.punch p
          WHERE p.branch_id = p_branch AND p.work_day BETWEEN m.first_day AND m.last_day
@@ -3562,27 +3565,29 @@ CREATE FUNCTION hr.attendance_days(p_branch integer, p_month date, p_today date 
          WHERE a.branch_id = p_branch AND a.status = 'APPROVED'
            AND a.from_date <= m.last_day AND a.to_date >= m.first_day
     ), days AS (
-        SELECT pe.*, g.d::date AS day, pu.first_in, pu.last_out, pu.last_kind, pu.corrected,
-               CASE WHEN pu.last_kind = 'OUT' THEN (extract(epoch FROM pu.worked) / 60)::integer END AS worked_minutes,
+        SELECT pe.*, dd.d AS day, pu.first_in, pu.last_out, pu.last_kind, pu.corrected,
+               CASE WHEN pu.last_kind = 'OUT' THEN pu.worked END AS worked_minutes,
                h.holiday_id IS NOT NULL AS is_holiday, l.leave_code, l.half, l.is_paid
           FROM people pe
-          CROSS JOIN LATERAL generate_series(pe.from_day, pe.to_day, interval '1 day') AS g(d)
-          LEFT JOIN punched pu ON pu.staff_id = pe.staff_id AND pu.work_day = g.d::date
-          LEFT JOIN hr.holiday h ON h.branch_id = p_branch AND h.on_date = g.d::date
-          LEFT JOIN leaves l ON l.staff_id = pe.staff_id AND g.d::date BETWEEN l.from_date AND l.to_date
+          CROSS JOIN LATERAL generate_series(0, pe.to_day - pe.from_day) AS g(n)
+          CROSS JOIN LATERAL (SELECT pe.from_day + g.n AS d) dd
+          LEFT JOIN punched pu ON pu.staff_id = pe.staff_id AND pu.work_day = dd.d
+          LEFT JOIN hr.holiday h ON h.branch_id = p_branch AND h.on_date = dd.d
+          LEFT JOIN leaves l ON l.staff_id = pe.staff_id AND dd.d BETWEEN l.from_date AND l.to_date
     ), judged AS (
         SELECT d.*,
                CASE WHEN d.is_holiday THEN 'HOLIDAY'
                     WHEN extract(isodow FROM d.day) = d.weekly_off THEN 'WEEKLY_OFF'
                     WHEN d.leave_code IS NOT NULL AND d.half IS NULL THEN 'LEAVE'
-                    WHEN d.day > p_today THEN 'FUTURE'
-                    WHEN d.day = p_today THEN 'TODAY'
+                    WHEN d.day > d.current_day THEN 'FUTURE'
+                    WHEN d.day = d.current_day THEN 'TODAY'
                     WHEN d.last_kind = 'IN' THEN 'UNREGULARISED'
                     WHEN d.leave_code IS NOT NULL THEN 'HALF_LEAVE'
-                    WHEN d.worked_minutes IS NULL OR d.worked_minutes < d.absent_hours * 60 THEN 'ABSENT'
-                    WHEN d.worked_minutes < d.half_day_hours * 60 THEN 'HALF_DAY'
-                    WHEN (d.first_in AT TIME ZONE 'Asia/Kolkata')::time
-                         > d.starts_at + make_interval(mins => d.grace_minutes) THEN 'LATE'
+                    WHEN d.worked_minutes IS NULL OR d.worked_minutes < d.absent_minutes THEN 'ABSENT'
+                    WHEN d.worked_minutes < d.half_day_minutes THEN 'HALF_DAY'
+                    -- against the start on the shift's own day (a night shift's 22:00), to the second
+                    WHEN d.first_in > (d.day + d.starts_at) AT TIME ZONE 'Asia/Kolkata'
+                                      + make_interval(mins => d.grace_minutes) THEN 'LATE'
                     ELSE 'PRESENT' END AS status
           FROM days d
     )
@@ -3593,7 +3598,7 @@ CREATE FUNCTION hr.attendance_days(p_branch integer, p_month date, p_today date 
                 WHEN 'HALF_DAY' THEN 0.5
                 WHEN 'LEAVE' THEN CASE WHEN j.is_paid THEN 1 ELSE 0 END
                 WHEN 'HALF_LEAVE' THEN CASE WHEN j.is_paid THEN 0.5 ELSE 0 END
-                     + CASE WHEN coalesce(j.worked_minutes, 0) >= j.absent_hours * 60 THEN 0.5 ELSE 0 END
+                     + CASE WHEN coalesce(j.worked_minutes, 0) >= j.absent_minutes THEN 0.5 ELSE 0 END
                 ELSE 0 END::numeric AS paid,
            coalesce(j.corrected, false)
       FROM judged j
@@ -3601,10 +3606,10 @@ $$;
 
 
 --
--- Name: attendance_totals(integer, date, date); Type: FUNCTION; Schema: hr; Owner: -
+-- Name: attendance_totals(integer, date, timestamp with time zone); Type: FUNCTION; Schema: hr; Owner: -
 --
 
-CREATE FUNCTION hr.attendance_totals(p_branch integer, p_month date, p_today date DEFAULT ((now() AT TIME ZONE 'Asia/Kolkata'::text))::date) RETURNS TABLE(staff_id integer, days_employed integer, present_days numeric, late_marks integer, half_days integer, absent_days numeric, leave_days numeric, weekly_offs integer, holidays integer, unregularised integer, payment_days numeric, lop_days numeric)
+CREATE FUNCTION hr.attendance_totals(p_branch integer, p_month date, p_now timestamp with time zone DEFAULT now()) RETURNS TABLE(staff_id integer, days_employed integer, present_days numeric, late_marks integer, half_days integer, absent_days numeric, leave_days numeric, weekly_offs integer, holidays integer, unregularised integer, payment_days numeric, lop_days numeric, from_day date, statuses text[])
     LANGUAGE sql STABLE
     AS $$
     SELECT d.staff_id, count(*)::integer,
@@ -3620,8 +3625,9 @@ CREATE FUNCTION hr.attendance_totals(p_branch integer, p_month date, p_today dat
            count(*) FILTER (WHERE d.status = 'HOLIDAY')::integer,
            count(*) FILTER (WHERE d.status = 'UNREGULARISED')::integer,
            sum(d.paid),
-           (count(*) FILTER (WHERE d.status NOT IN ('FUTURE', 'TODAY')) - sum(d.paid))::numeric
-      FROM hr.attendance_days(p_branch, p_month, p_today) d
+           (count(*) FILTER (WHERE d.status NOT IN ('FUTURE', 'TODAY')) - sum(d.paid))::numeric,
+           min(d.day), array_agg(d.status ORDER BY d.day)
+      FROM hr.attendance_days(p_branch, p_month, p_now) d
       LEFT JOIN hr.leave_type t ON t.leave_code = d.leave_code
      GROUP BY d.staff_id
 $$;
@@ -3798,7 +3804,10 @@ CREATE FUNCTION hr.check_month_close() RETURNS trigger
 DECLARE
     last_day date := (NEW.month + interval '1 month - 1 day')::date;
 BEGIN
-    IF last_day >= (now() AT TIME ZONE 'Asia/Kolkata')::date THEN
+    -- Over on the calendar, and for every shift of the branch: the month's last night ends next morning.
+    IF last_day >= (now() AT TIME ZONE 'Asia/Kolkata')::date
+       OR EXISTS (SELECT 1 FROM hr.shift sh WHERE sh.branch_id = NEW.branch_id
+                     AND hr.work_day(now(), sh.starts_at, sh.ends_at) <= last_day) THEN
         RAISE EXCEPTION 'the month is not over'
             USING ERRCODE = 'check_violation', CONSTRAINT = 'month_close_after_month_end';
     END IF;
@@ -3960,6 +3969,7 @@ CREATE FUNCTION hr.check_punch() RETURNS trigger
     AS $$
 DECLARE
     person record;
+    shift hr.shift;
     before_kind text;
     after_kind text;
 BEGIN
@@ -3978,14 +3988,31 @@ BEGIN
         RAISE EXCEPTION 'a correction cannot be for a time to come'
             USING ERRCODE = 'check_violation', CONSTRAINT = 'punch_not_in_future';
     END IF;
-    NEW.work_day := (NEW.punched_at AT TIME ZONE 'Asia/Kolkata')::date;
     NEW.recorded_at := now();
 
     -- One person's punches are written one at a time (their employment row is the lock).
-    SELECT e.joined_on, e.left_on, st.is_active, st.branch_id INTO person
+    SELECT e.joined_on, e.left_on, e.manager_id, st.is_active, st.branch_id INTO person
       FROM hr.employee e JOIN master.staff st ON st.staff_id = e.staff_id
      WHERE e.staff_id = NEW.staff_id
        FOR UPDATE OF e;
+    -- The day of the person's shift the punch belongs to (a night shift's: the evening it began).
+    shift := hr.shift_of(NEW.staff_id);
+    NEW.work_day := hr.work_day(NEW.punched_at, shift.starts_at, shift.ends_at);
+
+    -- A correction is marked, in their own name, by the person's reporting manager (any role) or by a
+    -- MANAGER or ADMIN who works at the branch; never by the person (punch_not_by_self says so).
+    IF NEW.reason IS NOT NULL AND NEW.marked_by IS DISTINCT FROM NEW.staff_id THEN
+        IF (audit.current_staff_id() IS NOT NULL AND NEW.marked_by IS DISTINCT FROM audit.current_staff_id())
+           OR NOT (NEW.marked_by IS NOT DISTINCT FROM person.manager_id
+                   OR EXISTS (SELECT 1 FROM master.staff m
+                               WHERE m.staff_id = NEW.marked_by AND m.is_active
+                                 AND (m.designation = 'ADMIN'
+                                      OR (m.designation = 'MANAGER' AND m.branch_id = NEW.branch_id)
+                                      OR master.works_across_branches(m.staff_id)))) THEN
+            RAISE EXCEPTION 'a correction for staff % is marked by their reporting manager or a manager', NEW.staff_id
+                USING ERRCODE = 'check_violation', CONSTRAINT = 'punch_marked_by_manager';
+        END IF;
+    END IF;
     IF NOT person.is_active OR NEW.work_day < person.joined_on
        OR (person.left_on IS NOT NULL AND NEW.work_day > person.left_on) THEN
         RAISE EXCEPTION 'staff % is not working here on %', NEW.staff_id, NEW.work_day
@@ -4138,19 +4165,28 @@ $$;
 
 
 --
--- Name: open_days(integer, date); Type: FUNCTION; Schema: hr; Owner: -
+-- Name: open_days(integer, timestamp with time zone); Type: FUNCTION; Schema: hr; Owner: -
 --
 
-CREATE FUNCTION hr.open_days(p_branch integer, p_today date DEFAULT ((now() AT TIME ZONE 'Asia/Kolkata'::text))::date) RETURNS TABLE(staff_id integer, work_day date, last_in timestamp with time zone)
+CREATE FUNCTION hr.open_days(p_branch integer, p_now timestamp with time zone DEFAULT now()) RETURNS TABLE(staff_id integer, work_day date, last_in timestamp with time zone)
     LANGUAGE sql STABLE
     AS $$
+    WITH open_from AS (
+        SELECT min(m.month)::date AS first_day
+          FROM generate_series(date_trunc('month', (SELECT min(p.work_day) FROM hr.punch p WHERE p.branch_id = p_branch)::timestamp),
+                               date_trunc('month', p_now AT TIME ZONE 'Asia/Kolkata'), interval '1 month') AS m (month)
+         WHERE NOT EXISTS (SELECT 1 FROM hr.month_close c WHERE c.branch_id = p_branch AND c.month = m.month::date)
+    )
     SELECT last.staff_id, last.work_day, last.punched_at
       FROM (SELECT DISTINCT ON (p.staff_id, p.work_day) p.staff_id, p.work_day, p.punched_at, p.kind
-              FROM hr.punch p
-             WHERE p.branch_id = p_branch AND p.work_day < p_today
-               AND NOT hr.month_is_closed(p.branch_id, p.work_day)
+              FROM open_from, hr.punch p
+             WHERE p.branch_id = p_branch AND p.work_day >= open_from.first_day
+               AND p.work_day < (p_now AT TIME ZONE 'Asia/Kolkata')::date
+               AND NOT EXISTS (SELECT 1 FROM hr.month_close c   -- hr.month_is_closed, as one anti-join
+                                WHERE c.branch_id = p.branch_id AND c.month = date_trunc('month', p.work_day)::date)
              ORDER BY p.staff_id, p.work_day, p.punched_at DESC, p.punch_id DESC) last
-     WHERE last.kind = 'IN'
+      CROSS JOIN LATERAL hr.shift_of(last.staff_id) sh
+     WHERE last.kind = 'IN' AND last.work_day < hr.work_day(p_now, sh.starts_at, sh.ends_at)
 $$;
 
 
@@ -4343,11 +4379,15 @@ CREATE TABLE hr.shift (
     weekly_off smallint DEFAULT 7 NOT NULL,
     is_default boolean DEFAULT false NOT NULL,
     CONSTRAINT shift_absent_hours_check CHECK (((absent_hours >= (0)::numeric) AND (absent_hours <= (24)::numeric))),
-    CONSTRAINT shift_ends_after_start CHECK ((ends_at > starts_at)),
     CONSTRAINT shift_grace_minutes_check CHECK (((grace_minutes >= 0) AND (grace_minutes <= 120))),
     CONSTRAINT shift_half_day_hours_check CHECK (((half_day_hours > (0)::numeric) AND (half_day_hours <= (24)::numeric))),
+    CONSTRAINT shift_has_length CHECK ((ends_at <> starts_at)),
     CONSTRAINT shift_name_check CHECK (((length(btrim(name)) >= 2) AND (length(btrim(name)) <= 40))),
-    CONSTRAINT shift_thresholds CHECK (((absent_hours < half_day_hours) AND (half_day_hours <= (EXTRACT(epoch FROM (ends_at - starts_at)) / (3600)::numeric)))),
+    CONSTRAINT shift_thresholds CHECK (((absent_hours < half_day_hours) AND (half_day_hours <= ((EXTRACT(epoch FROM (ends_at - starts_at)) / (3600)::numeric) + (
+CASE
+    WHEN (ends_at < starts_at) THEN 24
+    ELSE 0
+END)::numeric)))),
     CONSTRAINT shift_weekly_off_check CHECK (((weekly_off >= 1) AND (weekly_off <= 7)))
 );
 
@@ -4362,6 +4402,19 @@ CREATE FUNCTION hr.shift_of(p_staff integer) RETURNS hr.shift
     SELECT sh.* FROM hr.employee e JOIN master.staff st ON st.staff_id = e.staff_id
       JOIN hr.shift sh ON sh.shift_id = e.shift_id OR (e.shift_id IS NULL AND sh.branch_id = st.branch_id AND sh.is_default)
      WHERE e.staff_id = p_staff
+$$;
+
+
+--
+-- Name: work_day(timestamp with time zone, time without time zone, time without time zone); Type: FUNCTION; Schema: hr; Owner: -
+--
+
+CREATE FUNCTION hr.work_day(p_at timestamp with time zone, p_starts time without time zone, p_ends time without time zone) RETURNS date
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    AS $$
+    SELECT ((p_at AT TIME ZONE 'Asia/Kolkata')
+            - CASE WHEN p_ends < p_starts THEN (p_ends + (p_starts - p_ends) / 2) - time '00:00'
+                   ELSE interval '0' END)::date
 $$;
 
 
@@ -9965,7 +10018,7 @@ CREATE TABLE hr.punch (
     reason text,
     marked_by integer DEFAULT audit.current_staff_id(),
     recorded_at timestamp with time zone DEFAULT now() NOT NULL,
-    CONSTRAINT punch_day_is_ist CHECK ((work_day = ((punched_at AT TIME ZONE 'Asia/Kolkata'::text))::date)),
+    CONSTRAINT punch_day_of_shift CHECK (((work_day >= (((punched_at AT TIME ZONE 'Asia/Kolkata'::text))::date - 1)) AND (work_day <= ((punched_at AT TIME ZONE 'Asia/Kolkata'::text))::date))),
     CONSTRAINT punch_kind_check CHECK ((kind = ANY (ARRAY['IN'::text, 'OUT'::text]))),
     CONSTRAINT punch_not_by_self CHECK (((reason IS NULL) OR (marked_by <> staff_id))),
     CONSTRAINT punch_reason_check CHECK (((length(btrim(reason)) >= 5) AND (length(btrim(reason)) <= 200))),

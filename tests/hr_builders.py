@@ -25,19 +25,24 @@ def employee(conn: Connection, branch_id: int, *, role: str = "SALES", joined: s
     return staff_id
 
 
-def punch(conn: Connection, branch_id: int, staff_id: int, kind: str, at: str, *, by: int,
-          reason: str = "Marked by the manager") -> int:
-    """A correction punch at `at` ('YYYY-MM-DD HH:MM[:SS]', Indian time) marked by `by`."""
+def punch(conn: Connection, branch_id: int, staff_id: int, kind: str, at: str, *, by: int | None = None,
+          reason: str = "Marked by the manager", terminal: int | None = None) -> int:
+    """A correction punch at `at` ('YYYY-MM-DD HH:MM[:SS]', Indian time) marked by `by` (their reporting manager or
+    a MANAGER / ADMIN: hr.check_punch); with `terminal`, a punch at that terminal at that time (the owner's
+    connection writes the time, as seed-demo does)."""
     return b.scalar(conn, """
-        INSERT INTO hr.punch (branch_id, staff_id, kind, punched_at, reason, marked_by)
-        VALUES (:b, :s, :k, CAST(:at AS timestamp) AT TIME ZONE 'Asia/Kolkata', :r, :by) RETURNING punch_id""",
-        b=branch_id, s=staff_id, k=kind, at=at, r=reason, by=by)
+        INSERT INTO hr.punch (branch_id, staff_id, kind, punched_at, terminal_id, reason, marked_by)
+        VALUES (:b, :s, :k, CAST(:at AS timestamp) AT TIME ZONE 'Asia/Kolkata', :t, :r, :by) RETURNING punch_id""",
+        b=branch_id, s=staff_id, k=kind, at=at, t=terminal, r=None if terminal else reason,
+        by=None if terminal else by)
 
 
-def worked(conn: Connection, branch_id: int, staff_id: int, day: str, start: str, end: str | None, *, by: int) -> None:
-    punch(conn, branch_id, staff_id, "IN", f"{day} {start}", by=by)
+def worked(conn: Connection, branch_id: int, staff_id: int, day: str, start: str, end: str | None, *,
+           by: int | None = None, terminal: int | None = None, end_day: str | None = None) -> None:
+    """An IN at `start` on `day` and an OUT at `end` on `end_day` (by default the same day; a night shift's the next)."""
+    punch(conn, branch_id, staff_id, "IN", f"{day} {start}", by=by, terminal=terminal)
     if end:
-        punch(conn, branch_id, staff_id, "OUT", f"{day} {end}", by=by)
+        punch(conn, branch_id, staff_id, "OUT", f"{end_day or day} {end}", by=by, terminal=terminal)
 
 
 def terminal(conn: Connection, branch_id: int, enabled_by: int, token_sha256: str = "a" * 64) -> int:
@@ -77,12 +82,15 @@ def decide(conn: Connection, leave_id: int, by: int, status: str = "APPROVED") -
 
 
 def day_statuses(conn: Connection, branch_id: int, month: str, staff_id: int, today: str) -> dict[str, tuple]:
-    """{'DD': (status, paid)} of a person's days in a month, as if today were `today`."""
-    rows = conn.execute(sa.text("SELECT day, status, paid FROM hr.attendance_days(:b, :m, :t) WHERE staff_id = :s"),
+    """{'DD': (status, paid)} of a person's days in a month, as if now were `today` (a day 'YYYY-MM-DD': its
+    midnight in India; or a moment 'YYYY-MM-DD HH:MM', Indian time)."""
+    rows = conn.execute(sa.text("SELECT day, status, paid FROM hr.attendance_days(:b, :m, "
+                                "CAST(:t AS timestamp) AT TIME ZONE 'Asia/Kolkata') WHERE staff_id = :s"),
                         {"b": branch_id, "m": month, "t": today, "s": staff_id}).all()
     return {f"{r.day:%d}": (r.status, r.paid) for r in rows}
 
 
 def totals(conn: Connection, branch_id: int, month: str, staff_id: int, today: str):
-    return conn.execute(sa.text("SELECT * FROM hr.attendance_totals(:b, :m, :t) WHERE staff_id = :s"),
+    return conn.execute(sa.text("SELECT * FROM hr.attendance_totals(:b, :m, CAST(:t AS timestamp) AT TIME ZONE "
+                                "'Asia/Kolkata') WHERE staff_id = :s"),
                         {"b": branch_id, "m": month, "t": today, "s": staff_id}).mappings().one()

@@ -358,7 +358,7 @@ ACCESS.update({
     "hr.leave_cancel": HR_STAFF,
     "hr.team": HR_STAFF,
     "hr.leave_decide": HR_STAFF,
-    "hr.correction_new": HR_MANAGERS,
+    "hr.correction_new": HR_STAFF,
     "hr.people": HR_MANAGERS,
     "hr.person": HR_MANAGERS,
     "hr.document_add": HR_MANAGERS,

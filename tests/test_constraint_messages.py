@@ -201,7 +201,7 @@ CANNOT_BE_CAUSED.update({name: why for why, names in {
         "month_close_line_payment_days_check"],
     "a punch's day is set by its own trigger from its time; its terminal is the enabled one of the browser's signed "
     "cookie, looked up first; a correction is marked by the acting staff member": [
-        "punch_day_is_ist", "punch_marked_by_fkey", "punch_terminal_id_fkey"],
+        "punch_day_of_shift", "punch_marked_by_fkey", "punch_terminal_id_fkey"],
     "a terminal is enabled by the acting manager with a random token the app makes (secrets.token_urlsafe), "
     "kept as its SHA-256": ["terminal_enabled_by_fkey", "terminal_token_sha256_check", "terminal_token_sha256_key"],
 }.items() for name in names})

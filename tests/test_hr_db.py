@@ -56,10 +56,10 @@ def test_a_forgotten_out_punch_does_not_stop_the_next_day_and_stays_open_until_r
     branch, manager, person = shop
     hr.punch(conn, branch, person, "IN", "2025-09-01 09:30", by=manager)   # no OUT that day
     hr.punch(conn, branch, person, "IN", "2025-09-02 09:30", by=manager)   # the next day starts afresh
-    open_days = conn.execute(sa.text("SELECT work_day FROM hr.open_days(:b, '2025-09-03')"), {"b": branch}).scalars().all()
+    open_days = conn.execute(sa.text("SELECT work_day FROM hr.open_days(:b, TIMESTAMPTZ '2025-09-03 00:00+05:30')"), {"b": branch}).scalars().all()
     assert [f"{d:%d}" for d in open_days] == ["01", "02"]
     hr.punch(conn, branch, person, "OUT", "2025-09-01 18:40", by=manager, reason="Left at 18:40, seen on CCTV")
-    open_days = conn.execute(sa.text("SELECT work_day FROM hr.open_days(:b, '2025-09-03')"), {"b": branch}).scalars().all()
+    open_days = conn.execute(sa.text("SELECT work_day FROM hr.open_days(:b, TIMESTAMPTZ '2025-09-03 00:00+05:30')"), {"b": branch}).scalars().all()
     assert [f"{d:%d}" for d in open_days] == ["02"]
 
 

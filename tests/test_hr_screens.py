@@ -118,7 +118,7 @@ def test_the_manager_regularises_a_forgotten_out_punch(app, engine, team):
     page = manager.get("/hr/team").get_data(as_text=True)
     assert "08-09-2025" in page and "Regularise" in page
     form = manager.get(f"/hr/corrections/new?staff_id={team['S1']}&day=2025-09-08&kind=OUT").get_data(as_text=True)
-    assert "08-09-2025 18:00" in form
+    assert "08-09-2025 18:30" in form   # the end of the person's shift that day
     data = {"csrf_token": csrf_from(form), "staff_id": team["S1"], "kind": "OUT", "punched_at": "08-09-2025 18:45"}
     short = manager.post("/hr/corrections/new", data={**data, "reason": "no"})
     assert short.status_code == 422 and "08-09-2025 18:45" in short.get_data(as_text=True)
@@ -236,7 +236,7 @@ def test_who_sees_what(app, team):
     assert person.get(f"/hr/people/{team['S2']}").status_code == 403
     accounts = logged_in(app, "AC1")
     assert accounts.get("/hr/sheet").status_code == 200
-    assert accounts.get("/hr/corrections/new").status_code == 403
+    assert "Nobody reports to you" in accounts.get("/hr/corrections/new").get_data(as_text=True)
     manager = logged_in(app, "MGR")
     token = page_csrf(manager, "/hr/sheet")
     assert manager.post(f"/hr/sheet/close?month={MONTH}", data={"csrf_token": token}).status_code == 403

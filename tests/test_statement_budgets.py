@@ -296,7 +296,7 @@ BUDGETS = {
     "finance.gstr3b_pdf": 10,         # + the letterhead
     "finance.reconcile": 9,
     "finance.return_parameters": 5,   # the last closed day, every parameter's rows in one read
-    # HR (webapp/hr). The month's screens read the days and the totals once each (hr.attendance_days, _totals).
+    # HR (webapp/hr). The month's screens read the days once, with the totals (hr.attendance_totals).
     "hr.punch": 4,                      # no terminal cookie: the page saying so
     "hr.terminal_setup": 6,             # the cookie's terminal, the actor, the branch's terminals
     "hr.my_attendance": 9,              # employed?, the days, the punches, the balances, the applications
@@ -308,9 +308,9 @@ BUDGETS = {
     "hr.document_file": 5,
     "hr.settings": 8,                   # quotas, shifts, holidays, departments
     "hr.shift_edit": 5,
-    "hr.sheet": 7,                      # the totals, the days, the close
-    "hr.sheet_pdf": 8,                  # + the branch's letterhead
-    "hr.sheet_xlsx": 7,
+    "hr.sheet": 6,                      # the totals with each day's status, the close
+    "hr.sheet_pdf": 7,                  # + the branch's letterhead
+    "hr.sheet_xlsx": 6,
     # Expenses, cash, bank and months (webapp/finance cash.py, bank.py, period.py). The reconciliation: the account,
     # the unmatched lines with their suggestions, the unmatched vouchers, the matched lines, the statements.
     "finance.expense_new": 6,

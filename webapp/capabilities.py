@@ -115,7 +115,8 @@ CAPABILITIES: dict[str, frozenset[str]] = {
     "hr.people": _MANAGERS,                         # employment details, documents, leavers
     "hr.settings": _MANAGERS,                       # shifts, holidays, departments, leave quotas
     "terminal.manage": _MANAGERS,                   # enable a browser as the punching terminal
-    "attendance.correct": _MANAGERS,                # a correction punch with a reason (regularising)
+    "attendance.correct": _MANAGERS,                # a correction punch for anyone of the branch
+    "attendance.regularise": _STAFF,                # a correction punch for one's reports (the database checks who)
     "attendance.sheet": _ACCOUNTANTS,               # the monthly sheet, PDF and XLSX
     "attendance.close": frozenset({"ADMIN", "ACCOUNTS"}),   # closing a month: permanent, payroll reads it
     # Payroll (webapp/payroll): salary figures are seen by accounts and the administrator, who run the month,

@@ -5,9 +5,11 @@
 --   HOLIDAY       the branch's holiday list                                   paid 1
 --   WEEKLY_OFF    the person's shift's weekly off                             paid 1
 --   LEAVE         an approved full-day leave                                  paid 1 (loss of pay: 0)
---   FUTURE/TODAY  not over yet (a day counts once it is over): counted nowhere
+--   FUTURE/TODAY  not over yet (a day counts once it is over: for a night shift, once the next day's
+--                 shift has begun, see hr.work_day): counted nowhere
 --   UNREGULARISED the day's last punch is an IN (a forgotten out-punch)       paid 0, and the month
---                 cannot be closed until a MANAGER adds the OUT as a correction: never closed by itself
+--                 cannot be closed until the reporting manager (or a MANAGER) adds the OUT as a correction:
+--                 never closed by itself
 --   HALF_LEAVE    an approved half-day leave: the leave half is paid by its type; the other half is
 --                 present when the hours worked reach the shift's absent hours (the hours that make a
 --                 half day on any other day), else absent; no late mark on such a day (the person comes
@@ -18,6 +20,10 @@
 --   PRESENT                                                                   paid 1
 -- Hours worked are the sum of the day's IN -> OUT pairs. Loss-of-pay days = days employed in the
 -- month - payment days.
+--
+-- A day is the day a shift starts: a night shift (22:00-06:00) and its punches after midnight belong to
+-- the evening it began (hr.work_day), so its late mark is against 22:00 of that day, its hours run across
+-- midnight, and the month's last night counts in that month.
 
 -- ---------------------------------------------------------------------------
 -- People
@@ -85,6 +91,19 @@ AS $$
      WHERE e.staff_id = p_staff
 $$;
 
+-- The day a punch at p_at belongs to on a shift from p_starts to p_ends: the Indian date of its time, moved
+-- back by the hour at which the shift's day changes. That hour is midnight for a shift that does not cross
+-- it (no shift at all: the same); for one that does, it is half-way through the hours off duty (14:00 for
+-- 22:00-06:00), so an early arrival, a late one after midnight and the out-punch of the next morning all
+-- belong to the evening the shift began.
+CREATE OR REPLACE FUNCTION hr.work_day(p_at timestamptz, p_starts time, p_ends time) RETURNS date
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+AS $$
+    SELECT ((p_at AT TIME ZONE 'Asia/Kolkata')
+            - CASE WHEN p_ends < p_starts THEN (p_ends + (p_starts - p_ends) / 2) - time '00:00'
+                   ELSE interval '0' END)::date
+$$;
+
 -- ---------------------------------------------------------------------------
 -- Punches
 -- ---------------------------------------------------------------------------
@@ -100,6 +119,7 @@ LANGUAGE plpgsql
 AS $$
 DECLARE
     person record;
+    shift hr.shift;
     before_kind text;
     after_kind text;
 BEGIN
@@ -118,14 +138,31 @@ BEGIN
         RAISE EXCEPTION 'a correction cannot be for a time to come'
             USING ERRCODE = 'check_violation', CONSTRAINT = 'punch_not_in_future';
     END IF;
-    NEW.work_day := (NEW.punched_at AT TIME ZONE 'Asia/Kolkata')::date;
     NEW.recorded_at := now();
 
     -- One person's punches are written one at a time (their employment row is the lock).
-    SELECT e.joined_on, e.left_on, st.is_active, st.branch_id INTO person
+    SELECT e.joined_on, e.left_on, e.manager_id, st.is_active, st.branch_id INTO person
       FROM hr.employee e JOIN master.staff st ON st.staff_id = e.staff_id
      WHERE e.staff_id = NEW.staff_id
        FOR UPDATE OF e;
+    -- The day of the person's shift the punch belongs to (a night shift's: the evening it began).
+    shift := hr.shift_of(NEW.staff_id);
+    NEW.work_day := hr.work_day(NEW.punched_at, shift.starts_at, shift.ends_at);
+
+    -- A correction is marked, in their own name, by the person's reporting manager (any role) or by a
+    -- MANAGER or ADMIN who works at the branch; never by the person (punch_not_by_self says so).
+    IF NEW.reason IS NOT NULL AND NEW.marked_by IS DISTINCT FROM NEW.staff_id THEN
+        IF (audit.current_staff_id() IS NOT NULL AND NEW.marked_by IS DISTINCT FROM audit.current_staff_id())
+           OR NOT (NEW.marked_by IS NOT DISTINCT FROM person.manager_id
+                   OR EXISTS (SELECT 1 FROM master.staff m
+                               WHERE m.staff_id = NEW.marked_by AND m.is_active
+                                 AND (m.designation = 'ADMIN'
+                                      OR (m.designation = 'MANAGER' AND m.branch_id = NEW.branch_id)
+                                      OR master.works_across_branches(m.staff_id)))) THEN
+            RAISE EXCEPTION 'a correction for staff % is marked by their reporting manager or a manager', NEW.staff_id
+                USING ERRCODE = 'check_violation', CONSTRAINT = 'punch_marked_by_manager';
+        END IF;
+    END IF;
     IF NOT person.is_active OR NEW.work_day < person.joined_on
        OR (person.left_on IS NOT NULL AND NEW.work_day > person.left_on) THEN
         RAISE EXCEPTION 'staff % is not working here on %', NEW.staff_id, NEW.work_day
@@ -162,18 +199,30 @@ CREATE OR REPLACE TRIGGER punch_check BEFORE INSERT ON hr.punch
 CREATE OR REPLACE TRIGGER punch_is_permanent BEFORE UPDATE OR DELETE ON hr.punch
     FOR EACH ROW EXECUTE FUNCTION audit.refuse_change();
 
--- Days whose last punch is an IN, before p_today: forgotten out-punches waiting for a correction.
-CREATE OR REPLACE FUNCTION hr.open_days(p_branch integer, p_today date DEFAULT (now() AT TIME ZONE 'Asia/Kolkata')::date)
+-- Days whose last punch is an IN and that are over by p_now: forgotten out-punches waiting for a
+-- correction. A night shift's day is over once the person's next one has begun (hr.work_day), not at
+-- midnight, when they are still at work. Only the months from the branch's first one not closed are read
+-- (years of closed months are not).
+CREATE OR REPLACE FUNCTION hr.open_days(p_branch integer, p_now timestamptz DEFAULT now())
 RETURNS TABLE (staff_id integer, work_day date, last_in timestamptz)
 LANGUAGE sql STABLE
 AS $$
+    WITH open_from AS (
+        SELECT min(m.month)::date AS first_day
+          FROM generate_series(date_trunc('month', (SELECT min(p.work_day) FROM hr.punch p WHERE p.branch_id = p_branch)::timestamp),
+                               date_trunc('month', p_now AT TIME ZONE 'Asia/Kolkata'), interval '1 month') AS m (month)
+         WHERE NOT EXISTS (SELECT 1 FROM hr.month_close c WHERE c.branch_id = p_branch AND c.month = m.month::date)
+    )
     SELECT last.staff_id, last.work_day, last.punched_at
       FROM (SELECT DISTINCT ON (p.staff_id, p.work_day) p.staff_id, p.work_day, p.punched_at, p.kind
-              FROM hr.punch p
-             WHERE p.branch_id = p_branch AND p.work_day < p_today
-               AND NOT hr.month_is_closed(p.branch_id, p.work_day)
+              FROM open_from, hr.punch p
+             WHERE p.branch_id = p_branch AND p.work_day >= open_from.first_day
+               AND p.work_day < (p_now AT TIME ZONE 'Asia/Kolkata')::date
+               AND NOT EXISTS (SELECT 1 FROM hr.month_close c   -- hr.month_is_closed, as one anti-join
+                                WHERE c.branch_id = p.branch_id AND c.month = date_trunc('month', p.work_day)::date)
              ORDER BY p.staff_id, p.work_day, p.punched_at DESC, p.punch_id DESC) last
-     WHERE last.kind = 'IN'
+      CROSS JOIN LATERAL hr.shift_of(last.staff_id) sh
+     WHERE last.kind = 'IN' AND last.work_day < hr.work_day(p_now, sh.starts_at, sh.ends_at)
 $$;
 
 -- ---------------------------------------------------------------------------
@@ -335,8 +384,7 @@ CREATE OR REPLACE TRIGGER leave_is_never_deleted BEFORE DELETE ON hr.leave_appli
 -- ---------------------------------------------------------------------------
 -- The month's attendance
 -- ---------------------------------------------------------------------------
-CREATE OR REPLACE FUNCTION hr.attendance_days(p_branch integer, p_month date,
-                                              p_today date DEFAULT (now() AT TIME ZONE 'Asia/Kolkata')::date)
+CREATE OR REPLACE FUNCTION hr.attendance_days(p_branch integer, p_month date, p_now timestamptz DEFAULT now())
 RETURNS TABLE (staff_id integer, day date, status text, first_in timestamptz, last_out timestamptz,
                worked_minutes integer, leave_code text, leave_days numeric, paid numeric, corrected boolean)
 LANGUAGE sql STABLE
@@ -348,8 +396,10 @@ AS $$
         SELECT e.staff_id, greatest(e.joined_on, m.first_day) AS from_day,
                least(coalesce(e.left_on, m.last_day), m.last_day) AS to_day,
                coalesce(sh.starts_at, time '09:30') AS starts_at, coalesce(sh.grace_minutes, 0) AS grace_minutes,
-               coalesce(sh.half_day_hours, 4) AS half_day_hours, coalesce(sh.absent_hours, 2) AS absent_hours,
-               sh.weekly_off
+               -- in whole minutes, rounded up: the same comparisons for the whole minutes worked
+               ceil(coalesce(sh.half_day_hours, 4) * 60)::integer AS half_day_minutes,
+               ceil(coalesce(sh.absent_hours, 2) * 60)::integer AS absent_minutes,
+               sh.weekly_off, hr.work_day(p_now, sh.starts_at, sh.ends_at) AS current_day
           FROM m, hr.employee e
           JOIN master.staff st ON st.staff_id = e.staff_id
           LEFT JOIN hr.shift sh ON sh.shift_id = e.shift_id
@@ -362,8 +412,9 @@ AS $$
                max(p.punched_at) FILTER (WHERE p.kind = 'OUT') AS last_out,
                -- Punches alternate from an IN (hr.check_punch): an odd count ends on an IN.
                CASE WHEN count(*) % 2 = 1 THEN 'IN' ELSE 'OUT' END AS last_kind,
-               sum(CASE p.kind WHEN 'OUT' THEN p.punched_at - timestamptz '2000-01-01 00:00+00'
-                                ELSE timestamptz '2000-01-01 00:00+00' - p.punched_at END) AS worked,
+               -- the minutes of the IN -> OUT pairs: the OUTs' times less the INs' (in seconds since 1970)
+               ((sum(CASE p.kind WHEN 'OUT' THEN date_part('epoch', p.punched_at) ELSE -date_part('epoch', p.punched_at) END)
+                 / 60)::numeric)::integer AS worked,
                bool_or(p.reason IS NOT NULL) AS corrected
           FROM m, hr.punch p
          WHERE p.branch_id = p_branch AND p.work_day BETWEEN m.first_day AND m.last_day
@@ -374,27 +425,29 @@ AS $$
          WHERE a.branch_id = p_branch AND a.status = 'APPROVED'
            AND a.from_date <= m.last_day AND a.to_date >= m.first_day
     ), days AS (
-        SELECT pe.*, g.d::date AS day, pu.first_in, pu.last_out, pu.last_kind, pu.corrected,
-               CASE WHEN pu.last_kind = 'OUT' THEN (extract(epoch FROM pu.worked) / 60)::integer END AS worked_minutes,
+        SELECT pe.*, dd.d AS day, pu.first_in, pu.last_out, pu.last_kind, pu.corrected,
+               CASE WHEN pu.last_kind = 'OUT' THEN pu.worked END AS worked_minutes,
                h.holiday_id IS NOT NULL AS is_holiday, l.leave_code, l.half, l.is_paid
           FROM people pe
-          CROSS JOIN LATERAL generate_series(pe.from_day, pe.to_day, interval '1 day') AS g(d)
-          LEFT JOIN punched pu ON pu.staff_id = pe.staff_id AND pu.work_day = g.d::date
-          LEFT JOIN hr.holiday h ON h.branch_id = p_branch AND h.on_date = g.d::date
-          LEFT JOIN leaves l ON l.staff_id = pe.staff_id AND g.d::date BETWEEN l.from_date AND l.to_date
+          CROSS JOIN LATERAL generate_series(0, pe.to_day - pe.from_day) AS g(n)
+          CROSS JOIN LATERAL (SELECT pe.from_day + g.n AS d) dd
+          LEFT JOIN punched pu ON pu.staff_id = pe.staff_id AND pu.work_day = dd.d
+          LEFT JOIN hr.holiday h ON h.branch_id = p_branch AND h.on_date = dd.d
+          LEFT JOIN leaves l ON l.staff_id = pe.staff_id AND dd.d BETWEEN l.from_date AND l.to_date
     ), judged AS (
         SELECT d.*,
                CASE WHEN d.is_holiday THEN 'HOLIDAY'
                     WHEN extract(isodow FROM d.day) = d.weekly_off THEN 'WEEKLY_OFF'
                     WHEN d.leave_code IS NOT NULL AND d.half IS NULL THEN 'LEAVE'
-                    WHEN d.day > p_today THEN 'FUTURE'
-                    WHEN d.day = p_today THEN 'TODAY'
+                    WHEN d.day > d.current_day THEN 'FUTURE'
+                    WHEN d.day = d.current_day THEN 'TODAY'
                     WHEN d.last_kind = 'IN' THEN 'UNREGULARISED'
                     WHEN d.leave_code IS NOT NULL THEN 'HALF_LEAVE'
-                    WHEN d.worked_minutes IS NULL OR d.worked_minutes < d.absent_hours * 60 THEN 'ABSENT'
-                    WHEN d.worked_minutes < d.half_day_hours * 60 THEN 'HALF_DAY'
-                    WHEN (d.first_in AT TIME ZONE 'Asia/Kolkata')::time
-                         > d.starts_at + make_interval(mins => d.grace_minutes) THEN 'LATE'
+                    WHEN d.worked_minutes IS NULL OR d.worked_minutes < d.absent_minutes THEN 'ABSENT'
+                    WHEN d.worked_minutes < d.half_day_minutes THEN 'HALF_DAY'
+                    -- against the start on the shift's own day (a night shift's 22:00), to the second
+                    WHEN d.first_in > (d.day + d.starts_at) AT TIME ZONE 'Asia/Kolkata'
+                                      + make_interval(mins => d.grace_minutes) THEN 'LATE'
                     ELSE 'PRESENT' END AS status
           FROM days d
     )
@@ -405,18 +458,18 @@ AS $$
                 WHEN 'HALF_DAY' THEN 0.5
                 WHEN 'LEAVE' THEN CASE WHEN j.is_paid THEN 1 ELSE 0 END
                 WHEN 'HALF_LEAVE' THEN CASE WHEN j.is_paid THEN 0.5 ELSE 0 END
-                     + CASE WHEN coalesce(j.worked_minutes, 0) >= j.absent_hours * 60 THEN 0.5 ELSE 0 END
+                     + CASE WHEN coalesce(j.worked_minutes, 0) >= j.absent_minutes THEN 0.5 ELSE 0 END
                 ELSE 0 END::numeric AS paid,
            coalesce(j.corrected, false)
       FROM judged j
 $$;
 
--- The month per person: what the sheet's totals and the close keep.
-CREATE OR REPLACE FUNCTION hr.attendance_totals(p_branch integer, p_month date,
-                                                p_today date DEFAULT (now() AT TIME ZONE 'Asia/Kolkata')::date)
+-- The month per person: what the sheet's totals and the close keep, and each day's status from the first day
+-- employed in the month (the sheet's grid: the days are read once for both).
+CREATE OR REPLACE FUNCTION hr.attendance_totals(p_branch integer, p_month date, p_now timestamptz DEFAULT now())
 RETURNS TABLE (staff_id integer, days_employed integer, present_days numeric, late_marks integer, half_days integer,
                absent_days numeric, leave_days numeric, weekly_offs integer, holidays integer,
-               unregularised integer, payment_days numeric, lop_days numeric)
+               unregularised integer, payment_days numeric, lop_days numeric, from_day date, statuses text[])
 LANGUAGE sql STABLE
 AS $$
     SELECT d.staff_id, count(*)::integer,
@@ -432,8 +485,9 @@ AS $$
            count(*) FILTER (WHERE d.status = 'HOLIDAY')::integer,
            count(*) FILTER (WHERE d.status = 'UNREGULARISED')::integer,
            sum(d.paid),
-           (count(*) FILTER (WHERE d.status NOT IN ('FUTURE', 'TODAY')) - sum(d.paid))::numeric
-      FROM hr.attendance_days(p_branch, p_month, p_today) d
+           (count(*) FILTER (WHERE d.status NOT IN ('FUTURE', 'TODAY')) - sum(d.paid))::numeric,
+           min(d.day), array_agg(d.status ORDER BY d.day)
+      FROM hr.attendance_days(p_branch, p_month, p_now) d
       LEFT JOIN hr.leave_type t ON t.leave_code = d.leave_code
      GROUP BY d.staff_id
 $$;
@@ -446,7 +500,10 @@ AS $$
 DECLARE
     last_day date := (NEW.month + interval '1 month - 1 day')::date;
 BEGIN
-    IF last_day >= (now() AT TIME ZONE 'Asia/Kolkata')::date THEN
+    -- Over on the calendar, and for every shift of the branch: the month's last night ends next morning.
+    IF last_day >= (now() AT TIME ZONE 'Asia/Kolkata')::date
+       OR EXISTS (SELECT 1 FROM hr.shift sh WHERE sh.branch_id = NEW.branch_id
+                     AND hr.work_day(now(), sh.starts_at, sh.ends_at) <= last_day) THEN
         RAISE EXCEPTION 'the month is not over'
             USING ERRCODE = 'check_violation', CONSTRAINT = 'month_close_after_month_end';
     END IF;

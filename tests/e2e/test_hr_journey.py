@@ -65,7 +65,7 @@ def test_punch_at_the_terminal_regularise_a_forgotten_punch_and_read_the_sheet(n
     team = TeamPage(page)
     expect(team.forgotten("Arjun Shetty")).to_contain_text(f"{forgotten:%d-%m-%Y}")
     correction = team.regularise("Arjun Shetty")
-    expect(correction.when).to_have_value(f"{forgotten:%d-%m-%Y} 18:00")
+    expect(correction.when).to_have_value(f"{forgotten:%d-%m-%Y} 18:30")   # the end of the shift that day
     team = correction.record(f"{forgotten:%d-%m-%Y} 18:40", "Left at 18:40 with the last customer")
     expect(team.flash).to_contain_text("Correction recorded.")
     expect(team.forgotten("Arjun Shetty")).to_have_count(0)

@@ -31,6 +31,7 @@ def test_compute_check_and_approve_the_month(new_page, engine, make_branch, make
         conn.execute(sa.text("""INSERT INTO hr.employee (staff_id, joined_on, manager_id)
                                 SELECT staff_id, DATE '2025-01-01', CASE WHEN staff_id <> :m THEN :m END
                                   FROM master.staff WHERE branch_id = :b"""), {"b": branch, "m": manager})
+        desk = hr.terminal(conn, branch, manager)
         for staff, gross, basic, hra_ in ((seller, 21000, 15000, 6000), (accounts, 40000, 20000, 20000),
                                            (manager, 150000, 60000, 90000)):
             conn.execute(sa.text("""INSERT INTO hr.pay_structure (staff_id, effective_from, monthly_gross, basic, hra)
@@ -38,7 +39,8 @@ def test_compute_check_and_approve_the_month(new_page, engine, make_branch, make
             day = date(2025, 9, 1)
             while day.month == 9:
                 if day.isoweekday() != 7 and not (staff == seller and day.day in (3, 4)):
-                    hr.worked(conn, branch, staff, day.isoformat(), "09:30", "18:30", by=manager if staff != manager else accounts)
+                    hr.worked(conn, branch, staff, day.isoformat(), "09:30", "18:30", by=manager,
+                              terminal=desk if staff == manager else None)   # nobody corrects the manager's own
                 day += timedelta(days=1)
         conn.execute(sa.text("INSERT INTO hr.month_close (branch_id, month, closed_by) VALUES (:b, '2025-09-01', :s)"),
                      {"b": branch, "s": accounts})

@@ -1,10 +1,10 @@
-"""Attendance: one's own month (attendance.own), a MANAGER's correction punch with a reason
-(attendance.correct), the reporting manager's team page (leave waiting, forgotten out-punches), and the
-branch's monthly sheet (screen, PDF, XLSX) that ACCOUNTS / ADMIN close for payroll. How each day is read
-is the database's: hr.attendance_days (sql/functions/99_hr.sql)."""
+"""Attendance: one's own month (attendance.own), a correction punch with a reason by the reporting manager
+(attendance.regularise) or a MANAGER / ADMIN for anyone of the branch (attendance.correct), the reporting
+manager's team page (leave waiting, forgotten out-punches), and the branch's monthly sheet (screen, PDF,
+XLSX) that ACCOUNTS / ADMIN close for payroll. How each day is read is the database's: hr.attendance_days (sql/functions/99_hr.sql)."""
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, time
 
 from flask import flash, render_template, request, url_for
 from flask_login import current_user
@@ -49,31 +49,40 @@ def my_attendance():
 @bp.get("/team")
 @allow("leave.decide")
 def team():
+    """Leave waiting for one's decision and the forgotten out-punches to regularise: one's reports', and (a
+    MANAGER or ADMIN) everyone's of the branch."""
     conn = get_conn()
     sees_all = can("attendance.correct")
+    open_days = queries.open_days(conn, current_user.branch_id, None if sees_all else current_user.staff_id,
+                                  not_id=current_user.staff_id)
     return render_template(
         "hr/team.html",
         pending=queries.team_pending(conn, current_user.staff_id, current_user.branch_id, sees_all),
-        open_days=queries.open_days(conn, current_user.branch_id, None if sees_all else current_user.staff_id),
-        may_correct=sees_all, decision_form=DecisionForm())
+        open_days=open_days, decision_form=DecisionForm(),
+        may_correct=sees_all or bool(open_days) or queries.has_reports(conn, current_user.staff_id))
 
 
 @bp.route("/corrections/new", methods=["GET", "POST"])
-@allow("attendance.correct")
+@allow("attendance.regularise")
 def correction_new():
-    """A punch marked by a MANAGER for someone, with the reason (audited): the forgotten out-punch of a
-    day, or a missed in-punch."""
+    """A punch marked, with the reason (audited), by the person's reporting manager or a MANAGER / ADMIN of the
+    branch: the forgotten out-punch of a day, or a missed in-punch. The database checks who (hr.check_punch)."""
     conn = get_conn()
     form = CorrectionForm()
-    form.staff_id.choices = [(0, "Choose…")] + queries.punchable_staff(conn, current_user.branch_id)
+    me = current_user.staff_id
+    team_only = not can("attendance.correct")
+    form.staff_id.choices = [(0, "Choose…")] + queries.punchable_staff(
+        conn, current_user.branch_id, manager_id=me if team_only else None, not_id=me)
     if request.method == "GET":
         form.staff_id.data = request.args.get("staff_id", type=int)
         form.kind.data = request.args.get("kind", "OUT") if request.args.get("kind") in ("IN", "OUT") else "OUT"
-        day = request.args.get("day", "")
         try:
-            form.punched_at.data = datetime.combine(date.fromisoformat(day), datetime.min.time()).replace(hour=18)
+            day = date.fromisoformat(request.args.get("day", ""))
         except ValueError:
-            pass
+            day = None
+        if day:   # the end of the person's shift that day (a night shift's: the next morning), else 18:00
+            form.punched_at.data = ((queries.shift_end(conn, form.staff_id.data, day) if form.staff_id.data else None)
+                                    or datetime.combine(day, time(18)))
     if form.validate_on_submit():
         _, saved = save_or_field_error(conn, form, CONSTRAINT_MESSAGES, lambda: queries.add_punch(
             conn, branch_id=current_user.branch_id, staff_id=form.staff_id.data, kind=form.kind.data,
@@ -81,16 +90,16 @@ def correction_new():
         if saved:
             flash("Correction recorded.", "success")
             return redirect_response(url_for("hr.team"))
-    return render_template("hr/correction.html", form=form), 422 if form.errors else 200
+    return render_template("hr/correction.html", form=form, team_only=team_only,
+                           nobody=len(form.staff_id.choices) == 1), 422 if form.errors else 200
 
 
 # --------------------------------------------------------------------------- the month's sheet
 
 
 def _sheet_context(conn, month: date) -> dict:
-    totals, days = queries.sheet(conn, current_user.branch_id, month)
-    return {"month": month, "totals": totals, "days": days, "dates": month_days(month), "labels": STATUS_LABELS,
-            "closed": queries.month_close(conn, current_user.branch_id, month)}
+    return {"month": month, "totals": queries.sheet(conn, current_user.branch_id, month), "dates": month_days(month),
+            "labels": STATUS_LABELS, "closed": queries.month_close(conn, current_user.branch_id, month)}
 
 
 @bp.get("/sheet")
@@ -134,8 +143,7 @@ def sheet_xlsx():
     rows = []
     for t in context["totals"]:
         row = dict(t)
-        for d in context["dates"]:
-            status = context["days"].get(t["staff_id"], {}).get(d)
+        for d, status in zip(context["dates"], t["days"]):
             row[f"d{d.day}"] = STATUS_LABELS.get(status, ("", ""))[0]
         rows.append(row)
     heading = f"Attendance {month:%m-%Y}" + (" (closed)" if context["closed"] else " (not closed)")

@@ -124,7 +124,8 @@ class ShiftForm(FlaskForm):
     starts_at = StringField("Starts (HH:MM)", filters=[strip], validators=[DataRequired(), Regexp(
         r"^([01][0-9]|2[0-3]):[0-5][0-9]\Z", message="HH:MM, e.g. 09:30")])
     ends_at = StringField("Ends (HH:MM)", filters=[strip], validators=[DataRequired(), Regexp(
-        r"^([01][0-9]|2[0-3]):[0-5][0-9]\Z", message="HH:MM, e.g. 18:30")])
+        r"^([01][0-9]|2[0-3]):[0-5][0-9]\Z", message="HH:MM, e.g. 18:30")],
+        description="Before the start: a night shift, ending the next morning (its punches count on the day it starts)")
     grace_minutes = IntegerField("Grace minutes", default=10, validators=[
         InputRequired("Enter the grace minutes"), NumberRange(min=0, max=120, message="0 to 120")])
     half_day_hours = AmountField("Half day below (hours)", places=2, default=Decimal("8"), validators=[
@@ -194,6 +195,8 @@ CONSTRAINT_MESSAGES = {
     "punch_terminal_enabled": (None, "This terminal was switched off: ask a manager to enable it again"),
     "punch_not_in_future": ("punched_at", "A correction is for a time already past"),
     "punch_not_by_self": ("staff_id", "Someone else marks a correction for you"),
+    "punch_marked_by_manager": ("staff_id", "Only this person's reporting manager, or a manager of the branch, "
+                                            "marks a correction for them"),
     "punch_reason_check": ("reason", "5 to 200 characters"),
     "punch_terminal_or_correction": ("reason", "Give the reason"),
     "terminal_name_check": ("name", "2 to 40 characters"),
@@ -214,7 +217,8 @@ CONSTRAINT_MESSAGES = {
     "leave_is_fixed": (None, "This leave was already decided"),
     "leave_decision_note_check": ("note", "At most 200 characters"),
     # settings
-    "shift_ends_after_start": ("ends_at", "The shift ends after it starts (a shift does not cross midnight)"),
+    "shift_has_length": ("ends_at", "The shift ends at another time than it starts (an end before the start "
+                                    "crosses midnight: a night shift)"),
     "shift_thresholds": ("absent_hours", "Absent hours are below half-day hours, which are at most the shift's length"),
     "shift_branch_id_name_key": ("name", "The branch has a shift of this name"),
     "shift_one_default": ("is_default", "The branch has another default shift"),

@@ -9,6 +9,8 @@ from datetime import date
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from .common import month_days
+
 # --------------------------------------------------------------------------- people
 
 EMPLOYEE_FIELDS = ("joined_on", "left_on", "department_id", "manager_id", "shift_id", "uan", "pf_number",
@@ -149,28 +151,45 @@ def add_punch(conn: Connection, *, branch_id: int, staff_id: int, kind: str, ter
 
 def day_punches(conn: Connection, staff_id: int, start: date, end: date):
     return conn.execute(sa.text("""
-        SELECT p.work_day, p.kind, p.punched_at, p.reason, t.name AS terminal_name, m.name AS marked_by_name
+        SELECT p.work_day, p.kind, p.punched_at, p.reason, t.name AS terminal_name, m.name AS marked_by_name,
+               (p.punched_at AT TIME ZONE 'Asia/Kolkata')::date > p.work_day AS next_day
           FROM hr.punch p LEFT JOIN hr.terminal t ON t.terminal_id = p.terminal_id
           LEFT JOIN master.staff m ON m.staff_id = p.marked_by AND p.reason IS NOT NULL
          WHERE p.staff_id = :s AND p.work_day BETWEEN :a AND :z
          ORDER BY p.punched_at, p.punch_id"""), {"s": staff_id, "a": start, "z": end}).mappings().all()
 
 
-def open_days(conn: Connection, branch_id: int, manager_id: int | None = None):
-    """Forgotten out-punches of the branch (a manager's team only, with ``manager_id``)."""
+def open_days(conn: Connection, branch_id: int, manager_id: int | None = None, not_id: int | None = None):
+    """Forgotten out-punches of the branch (a manager's team only, with ``manager_id``; never one's own,
+    ``not_id``: someone else regularises them)."""
     return conn.execute(sa.text("""
         SELECT o.staff_id, o.work_day, o.last_in, st.name, st.staff_code
           FROM hr.open_days(:b) o JOIN master.staff st ON st.staff_id = o.staff_id
           JOIN hr.employee e ON e.staff_id = o.staff_id
-         WHERE CAST(:m AS integer) IS NULL OR e.manager_id = :m
-         ORDER BY o.work_day, st.name"""), {"b": branch_id, "m": manager_id}).mappings().all()
+         WHERE (CAST(:m AS integer) IS NULL OR e.manager_id = :m) AND o.staff_id IS DISTINCT FROM :n
+         ORDER BY o.work_day, st.name"""), {"b": branch_id, "m": manager_id, "n": not_id}).mappings().all()
 
 
-def punchable_staff(conn: Connection, branch_id: int):
+def punchable_staff(conn: Connection, branch_id: int, manager_id: int | None = None, not_id: int | None = None):
+    """Active staff of the branch a correction may be marked for: everyone but oneself (``not_id``), or one's
+    reports only (``manager_id``)."""
     return [tuple(r) for r in conn.execute(sa.text("""
         SELECT st.staff_id, st.name || ' (' || st.staff_code || ')'
           FROM hr.employee e JOIN master.staff st ON st.staff_id = e.staff_id
-         WHERE st.branch_id = :b AND st.is_active ORDER BY st.name"""), {"b": branch_id}).all()]
+         WHERE st.branch_id = :b AND st.is_active AND st.staff_id IS DISTINCT FROM :n
+           AND (CAST(:m AS integer) IS NULL OR e.manager_id = :m)
+         ORDER BY st.name"""), {"b": branch_id, "m": manager_id, "n": not_id}).all()]
+
+
+def has_reports(conn: Connection, staff_id: int) -> bool:
+    return conn.execute(sa.text("SELECT EXISTS (SELECT 1 FROM hr.employee WHERE manager_id = :s)"), {"s": staff_id}).scalar()
+
+
+def shift_end(conn: Connection, staff_id: int, day: date):
+    """When the person's shift of `day` ends (a night shift's: the next morning), Indian time; None without a shift."""
+    return conn.execute(sa.text("""
+        SELECT CAST(:d AS date) + sh.ends_at + CASE WHEN sh.ends_at < sh.starts_at THEN interval '1 day' ELSE interval '0' END
+          FROM hr.shift_of(:s) sh WHERE sh.shift_id IS NOT NULL"""), {"s": staff_id, "d": day}).scalar()
 
 
 # --------------------------------------------------------------------------- the month
@@ -184,17 +203,20 @@ def attendance_days(conn: Connection, branch_id: int, month: date, staff_id: int
 
 
 def sheet(conn: Connection, branch_id: int, month: date):
-    """The month per person: (people with their totals, {staff id: {day: status}})."""
-    totals = conn.execute(sa.text("""
+    """The month per person, with their totals and `days`: each day's status from the month's first (None
+    before joining or after leaving), read in one pass of hr.attendance_days."""
+    rows = conn.execute(sa.text("""
         SELECT t.*, st.name, st.staff_code, d.name AS department
           FROM hr.attendance_totals(:b, :m) t JOIN master.staff st ON st.staff_id = t.staff_id
           JOIN hr.employee e ON e.staff_id = t.staff_id LEFT JOIN hr.department d ON d.department_id = e.department_id
          ORDER BY st.name"""), {"b": branch_id, "m": month}).mappings().all()
-    days: dict[int, dict[date, str]] = {}
-    for staff_id, day, status in conn.execute(sa.text(
-            "SELECT staff_id, day, status FROM hr.attendance_days(:b, :m)"), {"b": branch_id, "m": month}):
-        days.setdefault(staff_id, {})[day] = status
-    return totals, days
+    length = len(month_days(month))
+    totals = []
+    for row in rows:
+        before = [None] * (row["from_day"].day - 1)
+        days = before + list(row["statuses"])
+        totals.append({**row, "days": days + [None] * (length - len(days))})
+    return totals
 
 
 def month_close(conn: Connection, branch_id: int, month: date):
