@@ -21,8 +21,8 @@ def panel(conn, subject) -> dict | None:
     branch_id = current_user.branch_id
     # The receivables register's own buckets, so the panel and the register never disagree.
     _, owed, _ = registers.receivable_page(conn, registers.ReceivableFilter(branch_id, p.today, None, None, ""), 1, 0)
-    margins = glance_queries.margin_by_month(conn, branch_id, p.chart_start)
-    values = by_month(margins, p.months)
+    margins = glance_queries.month_totals(conn, branch_id, "VEHICLE", p.chart_start)
+    values = by_month(margins, p.months, "margin")
     chart = column_chart(p.month_labels, [("Margin per vehicle", values)],
                          [inr(v) if v else "—" for v in values]) if margins else None
     return {"p": p, "inv": glance_queries.invoices(conn, branch_id, p.today, p.month_start),
