@@ -2188,8 +2188,8 @@ $$;
 CREATE FUNCTION finance.cash_book_balance(p_branch integer, p_on date) RETURNS numeric
     LANGUAGE sql STABLE
     AS $$
-    SELECT coalesce(sum(debit - credit), 0)::numeric(14, 2) FROM finance.voucher_line
-     WHERE ledger_id = finance.ledger_key('CASH') AND branch_id = p_branch AND voucher_date <= p_on
+    SELECT coalesce((SELECT opening + debit - credit
+                       FROM finance.ledger_totals(p_on, p_on, p_branch, finance.ledger_key('CASH'))), 0)::numeric(14, 2)
 $$;
 
 
@@ -2921,10 +2921,10 @@ $$;
 
 
 --
--- Name: ledger_totals(date, date, integer, integer); Type: FUNCTION; Schema: finance; Owner: -
+-- Name: ledger_totals(date, date, integer); Type: FUNCTION; Schema: finance; Owner: -
 --
 
-CREATE FUNCTION finance.ledger_totals(p_from date, p_to date, p_branch integer DEFAULT NULL::integer, p_ledger integer DEFAULT NULL::integer) RETURNS TABLE(ledger_id integer, opening numeric, debit numeric, credit numeric)
+CREATE FUNCTION finance.ledger_totals(p_from date, p_to date, p_branch integer DEFAULT NULL::integer) RETURNS TABLE(ledger_id integer, opening numeric, debit numeric, credit numeric)
     LANGUAGE sql STABLE
     AS $$
     -- Written out (no CTE of the bounds) so that, inlined, every bound is a constant the indexes are
@@ -2935,41 +2935,50 @@ CREATE FUNCTION finance.ledger_totals(p_from date, p_to date, p_branch integer D
               FROM finance.ledger_month m
              WHERE m.month < date_trunc('month', p_from)::date
                AND (p_branch IS NULL OR m.branch_id = p_branch)
-               AND (p_ledger IS NULL OR m.ledger_id = p_ledger)
             UNION ALL
             SELECT l.ledger_id, l.debit - l.credit, 0, 0
               FROM finance.voucher_line l
              WHERE l.voucher_date >= date_trunc('month', p_from)::date AND l.voucher_date < p_from
                AND (p_branch IS NULL OR l.branch_id = p_branch)
-               AND (p_ledger IS NULL OR l.ledger_id = p_ledger)
             UNION ALL
             SELECT m.ledger_id, 0, m.debit, m.credit
               FROM finance.ledger_month m
              WHERE m.month >= finance.whole_month_from(p_from)
                AND m.month < date_trunc('month', p_to + 1)::date
                AND (p_branch IS NULL OR m.branch_id = p_branch)
-               AND (p_ledger IS NULL OR m.ledger_id = p_ledger)
             UNION ALL
             SELECT l.ledger_id, 0, l.debit, l.credit   -- the days before the first whole month
               FROM finance.voucher_line l
              WHERE l.voucher_date >= p_from AND l.voucher_date < least(finance.whole_month_from(p_from), p_to + 1)
                AND (p_branch IS NULL OR l.branch_id = p_branch)
-               AND (p_ledger IS NULL OR l.ledger_id = p_ledger)
             UNION ALL
             SELECT l.ledger_id, 0, l.debit, l.credit   -- the days after the last whole month
               FROM finance.voucher_line l
              WHERE l.voucher_date >= greatest(date_trunc('month', p_to + 1)::date, finance.whole_month_from(p_from))
                AND l.voucher_date <= p_to
                AND (p_branch IS NULL OR l.branch_id = p_branch)
-               AND (p_ledger IS NULL OR l.ledger_id = p_ledger)
             UNION ALL
             SELECT g.ledger_id, g.opening_balance, 0, 0
               FROM finance.ledger g
-             WHERE g.opening_balance <> 0 AND (p_ledger IS NULL OR g.ledger_id = p_ledger)
+             WHERE g.opening_balance <> 0
                AND (g.branch_id = ANY ((SELECT finance.report_branches(p_branch))::integer[])
                     OR (g.branch_id IS NULL AND p_branch IS NULL
                         AND (SELECT cardinality(platform.visible_branch_ids()) = (SELECT count(*) FROM master.branch))))) x
      GROUP BY ledger_id
+$$;
+
+
+--
+-- Name: ledger_totals(date, date, integer, integer); Type: FUNCTION; Schema: finance; Owner: -
+--
+
+CREATE FUNCTION finance.ledger_totals(p_from date, p_to date, p_branch integer, p_ledger integer) RETURNS TABLE(ledger_id integer, opening numeric, debit numeric, credit numeric)
+    LANGUAGE plpgsql STABLE
+    AS $$
+BEGIN
+    RETURN QUERY SELECT t.ledger_id, t.opening, t.debit, t.credit
+                   FROM finance.ledger_totals(p_from, p_to, p_branch) t WHERE t.ledger_id = p_ledger;
+END
 $$;
 
 

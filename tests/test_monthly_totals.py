@@ -186,3 +186,21 @@ def test_the_oem_dues_by_age_are_kept_through_every_step_of_a_claim(conn):
     assert scalar(conn, PENDING_DRIFT) == 1   # the one day still pending there
     conn.execute(sa.text("SELECT finance.rebuild_oem_pending()"))
     assert scalar(conn, PENDING_DRIFT) == 0
+
+
+def test_the_cash_book_balance_is_every_cash_line_of_the_branch_to_the_day(conn):
+    from webapp.finance import api as finance
+
+    a, other = b.branch(conn), b.branch(conn)
+    conn.execute(sa.text("UPDATE finance.ledger SET opening_balance = 5000 WHERE system_key = 'CASH'"))  # the company's
+    cash, suspense = finance.ledger_key(conn, "CASH"), finance.ledger_key(conn, "SUSPENSE")
+    for branch, on, amount in ((a, "2026-04-10", "1000"), (a, "2026-05-20", "250"), (a, "2026-06-03", "40"),
+                               (a, "2026-06-05", "7"), (other, "2026-06-01", "900")):
+        finance.post_voucher(conn, branch_id=branch, voucher_type="RECEIPT", on=date.fromisoformat(on),
+                             narration="Cash in", lines=[finance.Line(cash, M(amount)), finance.Line(suspense, -M(amount))])
+    days = [date(2026, 5, 31), date(2026, 6, 3), date(2026, 6, 4), date(2026, 7, 1)]
+    kept_way = [scalar(conn, "SELECT finance.cash_book_balance(:b, :d)", b=a, d=d) for d in days]
+    lines = [scalar(conn, """SELECT sum(debit - credit) FROM finance.voucher_line
+                              WHERE ledger_id = :l AND branch_id = :b AND voucher_date <= :d""", l=cash, b=a, d=d)
+             for d in days]
+    assert kept_way == lines == [M("1250.00"), M("1290.00"), M("1290.00"), M("1297.00")]
