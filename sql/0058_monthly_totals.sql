@@ -142,3 +142,7 @@ ANALYZE billing.invoice_month, finance.oem_pending_day;
 -- finance.ledger_totals loses its optional ledger (sql/functions/95_finance_reports.sql): one ledger's
 -- totals are a function of their own, which the function files make again with this one's name.
 DROP FUNCTION IF EXISTS finance.ledger_totals(date, date, integer, integer);
+
+-- The P&L's and the balance sheet's closing stock (finance.stock_value): the parts' value today less what
+-- moved after the day, the moves after a time found by branch and time (not every move of the history).
+CREATE INDEX stock_move_branch_time_idx ON inventory.stock_move (branch_id, moved_at) INCLUDE (value);

@@ -8,7 +8,7 @@ the ones the documents add up to."""
 from __future__ import annotations
 
 import uuid
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 import builders as b
@@ -204,3 +204,20 @@ def test_the_cash_book_balance_is_every_cash_line_of_the_branch_to_the_day(conn)
                               WHERE ledger_id = :l AND branch_id = :b AND voucher_date <= :d""", l=cash, b=a, d=d)
              for d in days]
     assert kept_way == lines == [M("1250.00"), M("1290.00"), M("1290.00"), M("1297.00")]
+
+
+def test_the_home_screen_money_owed_is_the_receivables_register_s(conn):
+    from webapp.billing import registers
+
+    today = today_ist()
+    s = b.sale_setup(conn)
+    b.invoiced_booking(conn, s, on=str(today - timedelta(days=40)))
+    b.act_as(conn, s.manager_id)
+    part = b.part(conn, purchase_price="100.00")
+    b.receive(conn, s.branch_id, part, 10, "100.00")
+    posting.post_counter_invoice(conn, s.branch_id, [posting.CounterLine(part, M(2))], on=today, key=key())
+    _, listed, _ = registers.receivable_page(conn, registers.ReceivableFilter(s.branch_id, today, None, None, ""), 1, 0)
+    kept_way = registers.receivable_buckets(conn, s.branch_id, today)
+    assert {k: (v["n"], v["balance"]) for k, v in kept_way.items()} == {
+        k: (v["n"], v["balance"]) for k, v in listed.items()}
+    assert (kept_way["0-30"]["n"], kept_way["31-60"]["n"], kept_way["90+"]["balance"]) == (1, 1, M("0.00"))

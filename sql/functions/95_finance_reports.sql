@@ -229,13 +229,16 @@ CREATE OR REPLACE FUNCTION finance.stock_value(p_on date, p_branch integer DEFAU
 RETURNS TABLE (parts numeric, vehicles numeric)
 LANGUAGE sql STABLE
 AS $$
-    WITH b AS (SELECT finance.report_branches(p_branch) AS branches,
-                      ((p_on + 1)::timestamp AT TIME ZONE 'Asia/Kolkata') AS after)
-    SELECT (SELECT coalesce(sum(ps.value), 0) FROM inventory.part_stock ps, b WHERE ps.branch_id = ANY (b.branches))
-         - (SELECT coalesce(sum(sm.value), 0) FROM inventory.stock_move sm, b
-             WHERE sm.branch_id = ANY (b.branches) AND sm.moved_at >= b.after),
-           (SELECT coalesce(sum(u.purchase_cost), 0) FROM inventory.vehicle_unit u, b
-             WHERE u.branch_id = ANY (b.branches) AND u.received_on <= p_on AND u.status <> 'RETURNED'
+    -- Each bound written where it is used (no CTE of them), so that, inlined, the moves after the day are
+    -- found by their index (sql/0058's stock_move_branch_time_idx) instead of reading every move.
+    SELECT (SELECT coalesce(sum(ps.value), 0) FROM inventory.part_stock ps
+             WHERE ps.branch_id = ANY ((SELECT finance.report_branches(p_branch))::integer[]))
+         - (SELECT coalesce(sum(sm.value), 0) FROM inventory.stock_move sm
+             WHERE sm.branch_id = ANY ((SELECT finance.report_branches(p_branch))::integer[])
+               AND sm.moved_at >= ((p_on + 1)::timestamp AT TIME ZONE 'Asia/Kolkata')),
+           (SELECT coalesce(sum(u.purchase_cost), 0) FROM inventory.vehicle_unit u
+             WHERE u.branch_id = ANY ((SELECT finance.report_branches(p_branch))::integer[])
+               AND u.received_on <= p_on AND u.status <> 'RETURNED'
                AND NOT EXISTS (SELECT 1 FROM billing.invoice i
                                 WHERE i.unit_id = u.unit_id AND i.kind = 'VEHICLE' AND i.invoice_date <= p_on))
 $$;
