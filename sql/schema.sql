@@ -8042,6 +8042,19 @@ ALTER TABLE billing.invoice ALTER COLUMN invoice_id ADD GENERATED ALWAYS AS IDEN
 
 
 --
+-- Name: invoice_owed; Type: VIEW; Schema: billing; Owner: -
+--
+
+CREATE VIEW billing.invoice_owed AS
+ SELECT invoice_id,
+    branch_id,
+    invoice_date,
+    balance
+   FROM billing.invoice_balance k
+  WHERE ((balance > (0)::numeric) AND platform.branch_visible(branch_id));
+
+
+--
 -- Name: receipt_receipt_id_seq; Type: SEQUENCE; Schema: billing; Owner: -
 --
 

@@ -286,12 +286,13 @@ def receivable_page(conn: Connection, f: ReceivableFilter, page: int, size: int)
 
 def receivable_buckets(conn: Connection, branch_id: int, as_on: date) -> dict:
     """How many invoices are owed something and how much, in each ageing bucket (all four), for the home
-    screen: the register's own buckets over the balances the billing triggers keep (billing.invoice_balance,
-    sql/0020, the same invoices and balances the register lists: tests/test_billing_balance_kept.py), one
-    indexed read of the invoices still owed instead of each sale's balance worked out again."""
+    screen: the register's own buckets over the balances the billing triggers keep (billing.invoice_owed over
+    billing.invoice_balance, sql/0020: the same invoices and balances the register lists,
+    tests/test_billing_balance_kept.py), one indexed read of the invoices still owed instead of each sale's
+    balance worked out again."""
     found = {r.bucket: r for r in conn.execute(sa.text(f"""
         SELECT {_BUCKET_SQL} AS bucket, count(*) AS n, sum(balance) AS balance
-          FROM billing.invoice_balance WHERE branch_id = :branch AND balance > 0 GROUP BY 1"""),
+          FROM billing.invoice_owed WHERE branch_id = :branch GROUP BY 1"""),
         {"branch": branch_id, "as_on": as_on})}
     return {b: {"n": found[b].n if b in found else 0, "balance": found[b].balance if b in found else ZERO}
             for b in AGE_BUCKETS}
