@@ -221,3 +221,45 @@ def test_the_home_screen_money_owed_is_the_receivables_register_s(conn):
     assert {k: (v["n"], v["balance"]) for k, v in kept_way.items()} == {
         k: (v["n"], v["balance"]) for k, v in listed.items()}
     assert (kept_way["0-30"]["n"], kept_way["31-60"]["n"], kept_way["90+"]["balance"]) == (1, 1, M("0.00"))
+
+
+def test_the_sales_register_totals_read_whole_months_kept_and_the_part_months_live(conn):
+    from webapp.billing import registers
+
+    s = b.sale_setup(conn, units=2)
+    b.act_as(conn, s.manager_id)
+    part = b.part(conn, purchase_price="100.00")
+    b.receive(conn, s.branch_id, part, 50, "100.00")
+
+    def counter(on: str, qty: int) -> None:
+        posting.post_counter_invoice(conn, s.branch_id, [posting.CounterLine(part, M(qty))], on=date.fromisoformat(on),
+                                     key=key())
+    counter("2026-05-20", 1)
+    counter("2026-06-01", 2)
+    _, vehicle = b.invoiced_booking(conn, s, on="2026-06-10")   # one series: posted in date order
+    b.act_as(conn, s.manager_id)
+    counter("2026-06-30", 3)
+    counter("2026-07-15", 4)
+    posting.post_credit_note(conn, vehicle, on=date(2026, 7, 20), reason="wrong colour", key=key())
+    counter("2026-08-02", 5)
+    assert registers.whole_months(date(2026, 5, 20), date(2026, 7, 31)) == (JUNE, date(2026, 8, 1))
+    assert registers.whole_months(date(2026, 6, 2), date(2026, 6, 29)) is None
+    for start, end, kind, party in ((date(2026, 5, 20), date(2026, 7, 16), None, None),   # part, whole, part
+                                    (date(2026, 6, 1), date(2026, 7, 31), None, None),    # whole months only
+                                    (date(2026, 5, 1), date(2026, 8, 31), "COUNTER", None),
+                                    (date(2026, 5, 21), date(2026, 8, 1), "VEHICLE", "B2C"),
+                                    (date(2026, 6, 2), date(2026, 6, 29), None, None)):   # no whole month
+        f = registers.SalesFilter(s.branch_id, start, end, kind, party)
+        assert registers.sales_totals(conn, f) == registers.sales_totals(conn, f, kept=False), (start, end, kind)
+    everything = registers.sales_totals(conn, registers.SalesFilter(s.branch_id, date(2026, 5, 1), date(2026, 8, 31)))
+    assert (everything["rows_found"], everything["invoices"], everything["credit_notes"]) == (7, 6, 1)
+    searched = registers.SalesFilter(s.branch_id, date(2026, 5, 1), date(2026, 8, 31), q=invoice(conn, vehicle).invoice_no)
+    assert registers.sales_totals(conn, searched)["rows_found"] == 2    # the invoice and its credit note
+    # the whole months are read from the kept rows: a June total changed by hand shows in June as a whole month only
+    conn.execute(sa.text("UPDATE billing.invoice_month SET taxable_value = taxable_value + 1 "
+                         "WHERE branch_id = :b AND month = :m AND kind = 'COUNTER'"), {"b": s.branch_id, "m": JUNE})
+    june = registers.SalesFilter(s.branch_id, JUNE, date(2026, 6, 30))
+    assert (registers.sales_totals(conn, june)["taxable_value"]
+            == registers.sales_totals(conn, june, kept=False)["taxable_value"] + 1)
+    part_of_june = registers.SalesFilter(s.branch_id, JUNE, date(2026, 6, 29))
+    assert registers.sales_totals(conn, part_of_june) == registers.sales_totals(conn, part_of_june, kept=False)
