@@ -105,12 +105,18 @@ def test_invoices_and_credit_notes_add_to_their_months(conn):
     assert scalar(conn, INVOICE_DRIFT) == 0
 
 
-def test_a_rolled_back_invoice_leaves_its_month_as_it_was(conn):
+def _counter_sale_shop(conn) -> tuple[int, int]:
+    """A branch with a part in stock and one counter sale of it on 02-06-2026: (branch, part)."""
     branch = b.branch(conn, prefix="BLR")
     b.act_as(conn, b.staff(conn, branch, "ACCOUNTS"))
     part = b.part(conn, purchase_price="100.00")
     b.receive(conn, branch, part, 10, "100.00")
     posting.post_counter_invoice(conn, branch, [posting.CounterLine(part, M(1))], on=date(2026, 6, 2), key=key())
+    return branch, part
+
+
+def test_a_rolled_back_invoice_leaves_its_month_as_it_was(conn):
+    branch, part = _counter_sale_shop(conn)
     before = kept(conn, branch)
     savepoint = conn.begin_nested()
     posting.post_counter_invoice(conn, branch, [posting.CounterLine(part, M(3))], on=date(2026, 6, 2), key=key())
@@ -121,11 +127,7 @@ def test_a_rolled_back_invoice_leaves_its_month_as_it_was(conn):
 
 
 def test_the_drift_check_finds_a_total_changed_by_hand_and_the_rebuild_mends_it(conn):
-    branch = b.branch(conn, prefix="BLR")
-    b.act_as(conn, b.staff(conn, branch, "ACCOUNTS"))
-    part = b.part(conn, purchase_price="100.00")
-    b.receive(conn, branch, part, 10, "100.00")
-    posting.post_counter_invoice(conn, branch, [posting.CounterLine(part, M(1))], on=date(2026, 6, 2), key=key())
+    branch, _ = _counter_sale_shop(conn)
     before = kept(conn, branch)
     conn.execute(sa.text("UPDATE billing.invoice_month SET taxable_value = taxable_value + 1 WHERE branch_id = :b"),
                  {"b": branch})
