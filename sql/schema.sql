@@ -15018,7 +15018,7 @@ CREATE INDEX invoice_line_part_idx ON billing.invoice_line USING btree (part_id)
 -- Name: invoice_unit_idx; Type: INDEX; Schema: billing; Owner: -
 --
 
-CREATE INDEX invoice_unit_idx ON billing.invoice USING btree (unit_id, invoice_date) WHERE (unit_id IS NOT NULL);
+CREATE INDEX invoice_unit_idx ON billing.invoice USING btree (unit_id, invoice_date) INCLUDE (branch_id, kind, transfer_id) WHERE (unit_id IS NOT NULL);
 
 
 --
