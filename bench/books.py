@@ -121,6 +121,9 @@ def run(requests: int = REQUESTS, warmup: int = WARMUP, make: int = 0, progress=
         with engine.connect() as conn:
             drift = conn.execute(sa.text("SELECT count(*) FROM finance.ledger_month_drift()")).scalar()
             assert drift == 0, f"{drift} monthly totals differ from their lines"
+            for check in ("billing.invoice_month_drift", "finance.oem_pending_drift"):   # the home screen's (sql/0058)
+                drift = conn.execute(sa.text(f"SELECT count(*) FROM {check}()")).scalar()
+                assert drift == 0, f"{check}: {drift} kept rows differ from their documents"
             pg_version = conn.execute(sa.text("SHOW server_version")).scalar_one()
             cash = conn.execute(sa.text("SELECT finance.ledger_key('CASH')")).scalar()
         with app.app_context():

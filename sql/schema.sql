@@ -236,6 +236,30 @@ $$;
 
 
 --
+-- Name: add_to_invoice_month(text, integer[]); Type: FUNCTION; Schema: billing; Owner: -
+--
+
+CREATE FUNCTION billing.add_to_invoice_month(p_doc text, p_ids integer[]) RETURNS void
+    LANGUAGE sql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+    INSERT INTO billing.invoice_month AS m
+    SELECT branch_id, kind, doc, month, b2b, count(*)::integer, sum(taxable_value), sum(cgst), sum(sgst), sum(igst),
+           sum(round_off), sum(grand_total), sum(tcs_amount), count(cost)::integer,
+           coalesce(sum(taxable_value) FILTER (WHERE cost IS NOT NULL), 0), coalesce(sum(cost), 0)
+      FROM billing.invoice_month_docs() d
+     WHERE d.doc = p_doc AND d.doc_id = ANY (p_ids)
+     GROUP BY branch_id, kind, doc, month, b2b
+    ON CONFLICT (branch_id, kind, doc, month, b2b) DO UPDATE
+       SET documents = m.documents + EXCLUDED.documents, taxable_value = m.taxable_value + EXCLUDED.taxable_value,
+           cgst = m.cgst + EXCLUDED.cgst, sgst = m.sgst + EXCLUDED.sgst, igst = m.igst + EXCLUDED.igst,
+           round_off = m.round_off + EXCLUDED.round_off, grand_total = m.grand_total + EXCLUDED.grand_total,
+           tcs_amount = m.tcs_amount + EXCLUDED.tcs_amount, costed = m.costed + EXCLUDED.costed,
+           costed_taxable = m.costed_taxable + EXCLUDED.costed_taxable, cost = m.cost + EXCLUDED.cost;
+$$;
+
+
+--
 -- Name: after_invoice(); Type: FUNCTION; Schema: billing; Owner: -
 --
 
@@ -410,6 +434,100 @@ $$;
 
 
 --
+-- Name: invoice_month_docs(); Type: FUNCTION; Schema: billing; Owner: -
+--
+
+CREATE FUNCTION billing.invoice_month_docs() RETURNS TABLE(doc text, doc_id integer, unit_id integer, branch_id integer, kind text, month date, b2b boolean, taxable_value numeric, cgst numeric, sgst numeric, igst numeric, round_off numeric, grand_total numeric, tcs_amount numeric, cost numeric)
+    LANGUAGE sql STABLE
+    AS $$
+    SELECT 'INV', i.invoice_id, i.unit_id, i.branch_id, i.kind, date_trunc('month', i.invoice_date::timestamp)::date,
+           i.buyer_gstin IS NOT NULL, i.taxable_value, i.cgst, i.sgst, i.igst, i.round_off, i.grand_total,
+           i.tcs_amount, u.purchase_cost
+      FROM billing.invoice i
+      LEFT JOIN inventory.vehicle_unit u ON u.unit_id = i.unit_id AND i.kind = 'VEHICLE'
+    UNION ALL
+    SELECT 'CRN', n.credit_note_id, i.unit_id, n.branch_id, i.kind, date_trunc('month', n.note_date::timestamp)::date,
+           i.buyer_gstin IS NOT NULL, n.taxable_value, n.cgst, n.sgst, n.igst, n.round_off, n.grand_total,
+           n.tcs_amount, u.purchase_cost
+      FROM billing.credit_note n
+      JOIN billing.invoice i ON i.invoice_id = n.invoice_id
+      LEFT JOIN inventory.vehicle_unit u ON u.unit_id = i.unit_id AND i.kind = 'VEHICLE'
+$$;
+
+
+--
+-- Name: invoice_month_drift(); Type: FUNCTION; Schema: billing; Owner: -
+--
+
+CREATE FUNCTION billing.invoice_month_drift() RETURNS TABLE(branch_id integer, kind text, doc text, month date, b2b boolean, kept jsonb, documents jsonb)
+    LANGUAGE sql STABLE
+    AS $$
+    SELECT coalesce(k.branch_id, l.branch_id), coalesce(k.kind, l.kind), coalesce(k.doc, l.doc),
+           coalesce(k.month, l.month), coalesce(k.b2b, l.b2b), to_jsonb(k), to_jsonb(l)
+      FROM billing.invoice_month k
+      FULL JOIN billing.invoice_month_live() l
+        ON (l.branch_id, l.kind, l.doc, l.month, l.b2b) = (k.branch_id, k.kind, k.doc, k.month, k.b2b)
+     WHERE k IS DISTINCT FROM l
+$$;
+
+
+SET default_tablespace = '';
+
+SET default_table_access_method = heap;
+
+--
+-- Name: invoice_month; Type: TABLE; Schema: billing; Owner: -
+--
+
+CREATE TABLE billing.invoice_month (
+    branch_id integer NOT NULL,
+    kind text NOT NULL,
+    doc text NOT NULL,
+    month date NOT NULL,
+    b2b boolean NOT NULL,
+    documents integer NOT NULL,
+    taxable_value numeric(16,2) NOT NULL,
+    cgst numeric(16,2) NOT NULL,
+    sgst numeric(16,2) NOT NULL,
+    igst numeric(16,2) NOT NULL,
+    round_off numeric(16,2) NOT NULL,
+    grand_total numeric(16,2) NOT NULL,
+    tcs_amount numeric(16,2) NOT NULL,
+    costed integer NOT NULL,
+    costed_taxable numeric(16,2) NOT NULL,
+    cost numeric(16,2) NOT NULL,
+    CONSTRAINT invoice_month_cgst_check CHECK ((cgst >= (0)::numeric)),
+    CONSTRAINT invoice_month_check CHECK (((costed >= 0) AND (costed <= documents))),
+    CONSTRAINT invoice_month_cost_check CHECK ((cost >= (0)::numeric)),
+    CONSTRAINT invoice_month_costed_taxable_check CHECK ((costed_taxable >= (0)::numeric)),
+    CONSTRAINT invoice_month_doc_check CHECK ((doc = ANY (ARRAY['INV'::text, 'CRN'::text]))),
+    CONSTRAINT invoice_month_documents_check CHECK ((documents >= 0)),
+    CONSTRAINT invoice_month_grand_total_check CHECK ((grand_total >= (0)::numeric)),
+    CONSTRAINT invoice_month_igst_check CHECK ((igst >= (0)::numeric)),
+    CONSTRAINT invoice_month_kind_check CHECK ((kind = ANY (ARRAY['VEHICLE'::text, 'COUNTER'::text, 'TRANSFER'::text, 'SERVICE'::text, 'JOB_SHEET'::text]))),
+    CONSTRAINT invoice_month_month_check CHECK ((month = (date_trunc('month'::text, (month)::timestamp with time zone))::date)),
+    CONSTRAINT invoice_month_sgst_check CHECK ((sgst >= (0)::numeric)),
+    CONSTRAINT invoice_month_taxable_value_check CHECK ((taxable_value >= (0)::numeric)),
+    CONSTRAINT invoice_month_tcs_amount_check CHECK ((tcs_amount >= (0)::numeric))
+);
+
+
+--
+-- Name: invoice_month_live(); Type: FUNCTION; Schema: billing; Owner: -
+--
+
+CREATE FUNCTION billing.invoice_month_live() RETURNS SETOF billing.invoice_month
+    LANGUAGE sql STABLE
+    AS $$
+    SELECT branch_id, kind, doc, month, b2b, count(*)::integer, sum(taxable_value), sum(cgst), sum(sgst), sum(igst),
+           sum(round_off), sum(grand_total), sum(tcs_amount), count(cost)::integer,
+           coalesce(sum(taxable_value) FILTER (WHERE cost IS NOT NULL), 0), coalesce(sum(cost), 0)
+      FROM billing.invoice_month_docs()
+     GROUP BY branch_id, kind, doc, month, b2b
+$$;
+
+
+--
 -- Name: invoice_paid_in_full(integer); Type: FUNCTION; Schema: billing; Owner: -
 --
 
@@ -434,6 +552,24 @@ $$;
 CREATE FUNCTION billing.invoice_series(p_kind text) RETURNS text
     LANGUAGE sql IMMUTABLE PARALLEL SAFE
     AS $$ SELECT CASE p_kind WHEN 'SERVICE' THEN 'SI' WHEN 'JOB_SHEET' THEN 'JS' ELSE 'INV' END $$;
+
+
+--
+-- Name: invoices_to_month(); Type: FUNCTION; Schema: billing; Owner: -
+--
+
+CREATE FUNCTION billing.invoices_to_month() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+    IF TG_TABLE_NAME = 'invoice' THEN
+        PERFORM billing.add_to_invoice_month('INV', ARRAY(SELECT invoice_id FROM new_docs));
+    ELSE
+        PERFORM billing.add_to_invoice_month('CRN', ARRAY(SELECT credit_note_id FROM new_docs));
+    END IF;
+    RETURN NULL;
+END
+$$;
 
 
 --
@@ -817,6 +953,18 @@ $$;
 
 
 --
+-- Name: rebuild_invoice_month(); Type: FUNCTION; Schema: billing; Owner: -
+--
+
+CREATE FUNCTION billing.rebuild_invoice_month() RETURNS void
+    LANGUAGE sql
+    AS $$
+    DELETE FROM billing.invoice_month;
+    INSERT INTO billing.invoice_month SELECT * FROM billing.invoice_month_live();
+$$;
+
+
+--
 -- Name: refuse_transfer_credit_note(); Type: FUNCTION; Schema: billing; Owner: -
 --
 
@@ -848,6 +996,31 @@ CREATE FUNCTION billing.threshold_on(p_code text, p_on date) RETURNS numeric
     AS $$
     SELECT amount FROM billing.threshold
      WHERE code = p_code AND master.valid_during(effective_from, effective_to) @> p_on
+$$;
+
+
+--
+-- Name: unit_cost_moves_month(); Type: FUNCTION; Schema: billing; Owner: -
+--
+
+CREATE FUNCTION billing.unit_cost_moves_month() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    now_costed integer := (NEW.purchase_cost IS NOT NULL)::integer - (OLD.purchase_cost IS NOT NULL)::integer;
+    moved numeric := coalesce(NEW.purchase_cost, 0) - coalesce(OLD.purchase_cost, 0);
+BEGIN
+    UPDATE billing.invoice_month m
+       SET costed = m.costed + d.n * now_costed, costed_taxable = m.costed_taxable + d.taxable * now_costed,
+           cost = m.cost + d.n * moved
+      FROM (SELECT branch_id, kind, doc, month, b2b, count(*) AS n, sum(taxable_value) AS taxable
+              FROM billing.invoice_month_docs()
+             WHERE unit_id = NEW.unit_id AND kind = 'VEHICLE'
+             GROUP BY branch_id, kind, doc, month, b2b) d
+     WHERE (m.branch_id, m.kind, m.doc, m.month, m.b2b) = (d.branch_id, d.kind, d.doc, d.month, d.b2b);
+    RETURN NULL;
+END
 $$;
 
 
@@ -2061,8 +2234,8 @@ $$;
 CREATE FUNCTION finance.cash_book_balance(p_branch integer, p_on date) RETURNS numeric
     LANGUAGE sql STABLE
     AS $$
-    SELECT coalesce(sum(debit - credit), 0)::numeric(14, 2) FROM finance.voucher_line
-     WHERE ledger_id = finance.ledger_key('CASH') AND branch_id = p_branch AND voucher_date <= p_on
+    SELECT coalesce((SELECT opening + debit - credit
+                       FROM finance.ledger_totals(p_on, p_on, p_branch, finance.ledger_key('CASH'))), 0)::numeric(14, 2)
 $$;
 
 
@@ -2190,6 +2363,96 @@ BEGIN
     END IF;
     RETURN NULL;
 END
+$$;
+
+
+--
+-- Name: oem_pending_day; Type: TABLE; Schema: finance; Owner: -
+--
+
+CREATE TABLE finance.oem_pending_day (
+    branch_id integer NOT NULL,
+    source text NOT NULL,
+    since date NOT NULL,
+    claims integer NOT NULL,
+    amount numeric(16,2) NOT NULL,
+    CONSTRAINT oem_pending_day_amount_check CHECK ((amount >= (0)::numeric)),
+    CONSTRAINT oem_pending_day_claims_check CHECK ((claims > 0)),
+    CONSTRAINT oem_pending_day_source_check CHECK ((source = ANY (ARRAY['SUBSIDY'::text, 'WARRANTY'::text, 'FREE_SERVICE'::text])))
+);
+
+
+--
+-- Name: claim; Type: TABLE; Schema: warranty; Owner: -
+--
+
+CREATE TABLE warranty.claim (
+    claim_id integer NOT NULL,
+    branch_id integer NOT NULL,
+    claim_no text NOT NULL,
+    raised_on date DEFAULT ((now() AT TIME ZONE 'Asia/Kolkata'::text))::date NOT NULL,
+    kind text NOT NULL,
+    status text DEFAULT 'DRAFT'::text NOT NULL,
+    job_card_id integer,
+    campaign_id integer,
+    vehicle_id integer NOT NULL,
+    vin text NOT NULL,
+    oem_id integer NOT NULL,
+    odometer_km integer,
+    pack_id integer,
+    complaint text NOT NULL,
+    cause text,
+    correction text,
+    claimed_amount numeric(12,2) DEFAULT 0 NOT NULL,
+    oem_claim_ref text,
+    submitted_on date,
+    decided_on date,
+    approved_amount numeric(12,2),
+    decision_reason text,
+    settled_on date,
+    settled_amount numeric(12,2),
+    settlement_ref text,
+    status_changed_at timestamp with time zone DEFAULT now() NOT NULL,
+    created_by integer DEFAULT audit.current_staff_id(),
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    idempotency_key uuid NOT NULL,
+    CONSTRAINT claim_approved_amount CHECK (((status = ANY (ARRAY['APPROVED'::text, 'PARTLY_APPROVED'::text, 'SETTLED'::text])) = (approved_amount IS NOT NULL))),
+    CONSTRAINT claim_approved_amount_check CHECK ((approved_amount >= (0)::numeric)),
+    CONSTRAINT claim_cause_check CHECK (((length(btrim(cause)) >= 2) AND (length(btrim(cause)) <= 1000))),
+    CONSTRAINT claim_claimed_amount_check CHECK ((claimed_amount >= (0)::numeric)),
+    CONSTRAINT claim_complaint_check CHECK (((length(btrim(complaint)) >= 2) AND (length(btrim(complaint)) <= 1000))),
+    CONSTRAINT claim_correction_check CHECK (((length(btrim(correction)) >= 2) AND (length(btrim(correction)) <= 1000))),
+    CONSTRAINT claim_decided CHECK (((status = ANY (ARRAY['DRAFT'::text, 'SUBMITTED'::text])) = (decided_on IS NULL))),
+    CONSTRAINT claim_decided_after_submitted CHECK ((decided_on >= submitted_on)),
+    CONSTRAINT claim_decision_reason_check CHECK (((length(btrim(decision_reason)) >= 3) AND (length(btrim(decision_reason)) <= 500))),
+    CONSTRAINT claim_job_card_or_campaign CHECK (((job_card_id IS NOT NULL) OR (campaign_id IS NOT NULL))),
+    CONSTRAINT claim_kind_check CHECK ((kind = ANY (ARRAY['WARRANTY_REPAIR'::text, 'BATTERY'::text, 'FREE_SERVICE_LABOUR'::text, 'RECALL'::text]))),
+    CONSTRAINT claim_odometer_km_check CHECK ((odometer_km >= 0)),
+    CONSTRAINT claim_oem_claim_ref_check CHECK ((oem_claim_ref ~ '^[A-Za-z0-9][A-Za-z0-9/_.-]{0,39}$'::text)),
+    CONSTRAINT claim_partly_approved_amount CHECK (((status <> 'PARTLY_APPROVED'::text) OR (approved_amount < claimed_amount))),
+    CONSTRAINT claim_reason_given CHECK (((status <> ALL (ARRAY['REJECTED'::text, 'PARTLY_APPROVED'::text])) OR (decision_reason IS NOT NULL))),
+    CONSTRAINT claim_recall_campaign CHECK (((kind = 'RECALL'::text) = (campaign_id IS NOT NULL))),
+    CONSTRAINT claim_settled CHECK (((status = 'SETTLED'::text) = ((settled_on IS NOT NULL) AND (settled_amount IS NOT NULL)))),
+    CONSTRAINT claim_settled_after_decided CHECK ((settled_on >= decided_on)),
+    CONSTRAINT claim_settled_amount_check CHECK ((settled_amount >= (0)::numeric)),
+    CONSTRAINT claim_settlement_ref_check CHECK (((length(btrim(settlement_ref)) >= 1) AND (length(btrim(settlement_ref)) <= 60))),
+    CONSTRAINT claim_submitted CHECK (((status = 'DRAFT'::text) OR ((oem_claim_ref IS NOT NULL) AND (submitted_on IS NOT NULL)))),
+    CONSTRAINT claim_submitted_after_raised CHECK ((submitted_on >= raised_on))
+);
+
+
+--
+-- Name: claim_pending(warranty.claim); Type: FUNCTION; Schema: finance; Owner: -
+--
+
+CREATE FUNCTION finance.claim_pending(c warranty.claim) RETURNS finance.oem_pending_day
+    LANGUAGE sql IMMUTABLE
+    AS $$
+    SELECT ROW(c.branch_id, CASE WHEN c.kind = 'FREE_SERVICE_LABOUR' THEN 'FREE_SERVICE' ELSE 'WARRANTY' END,
+               coalesce(c.submitted_on, c.raised_on), 1,
+               coalesce(CASE WHEN c.status IN ('DRAFT', 'SUBMITTED') THEN c.claimed_amount ELSE c.approved_amount END, 0)
+           )::finance.oem_pending_day
+     WHERE c.status IN ('DRAFT', 'SUBMITTED', 'APPROVED', 'PARTLY_APPROVED')
 $$;
 
 
@@ -2486,10 +2749,6 @@ CREATE FUNCTION master.is_mobile(v text) RETURNS boolean
     AS $_$ SELECT v ~ '^[6-9][0-9]{9}$' $_$;
 
 
-SET default_tablespace = '';
-
-SET default_table_access_method = heap;
-
 --
 -- Name: invoice; Type: TABLE; Schema: billing; Owner: -
 --
@@ -2617,6 +2876,47 @@ $$;
 
 
 --
+-- Name: keep_oem_pending(); Type: FUNCTION; Schema: finance; Owner: -
+--
+
+CREATE FUNCTION finance.keep_oem_pending() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    was finance.oem_pending_day;
+    now_due finance.oem_pending_day;
+BEGIN
+    IF TG_TABLE_NAME = 'subsidy_claim' THEN
+        IF TG_OP <> 'INSERT' THEN was := finance.subsidy_pending(OLD); END IF;
+        IF TG_OP <> 'DELETE' THEN now_due := finance.subsidy_pending(NEW); END IF;
+    ELSE
+        IF TG_OP <> 'INSERT' THEN was := finance.claim_pending(OLD); END IF;
+        IF TG_OP <> 'DELETE' THEN now_due := finance.claim_pending(NEW); END IF;
+    END IF;
+    IF was IS NOT DISTINCT FROM now_due THEN
+        RETURN NULL;
+    END IF;
+    IF was.claims IS NOT NULL THEN
+        UPDATE finance.oem_pending_day d SET claims = d.claims - 1, amount = d.amount - was.amount
+         WHERE (d.branch_id, d.source, d.since) = (was.branch_id, was.source, was.since) AND d.claims > 1;
+        IF NOT FOUND THEN
+            DELETE FROM finance.oem_pending_day d
+             WHERE (d.branch_id, d.source, d.since) = (was.branch_id, was.source, was.since);
+        END IF;
+    END IF;
+    IF now_due.claims IS NOT NULL THEN
+        INSERT INTO finance.oem_pending_day AS d
+        VALUES (now_due.branch_id, now_due.source, now_due.since, 1, now_due.amount)
+        ON CONFLICT (branch_id, source, since)
+        DO UPDATE SET claims = d.claims + 1, amount = d.amount + EXCLUDED.amount;
+    END IF;
+    RETURN NULL;
+END
+$$;
+
+
+--
 -- Name: keep_used_return_parameter(); Type: FUNCTION; Schema: finance; Owner: -
 --
 
@@ -2702,10 +3002,10 @@ $$;
 
 
 --
--- Name: ledger_totals(date, date, integer, integer); Type: FUNCTION; Schema: finance; Owner: -
+-- Name: ledger_totals(date, date, integer); Type: FUNCTION; Schema: finance; Owner: -
 --
 
-CREATE FUNCTION finance.ledger_totals(p_from date, p_to date, p_branch integer DEFAULT NULL::integer, p_ledger integer DEFAULT NULL::integer) RETURNS TABLE(ledger_id integer, opening numeric, debit numeric, credit numeric)
+CREATE FUNCTION finance.ledger_totals(p_from date, p_to date, p_branch integer DEFAULT NULL::integer) RETURNS TABLE(ledger_id integer, opening numeric, debit numeric, credit numeric)
     LANGUAGE sql STABLE
     AS $$
     -- Written out (no CTE of the bounds) so that, inlined, every bound is a constant the indexes are
@@ -2716,41 +3016,50 @@ CREATE FUNCTION finance.ledger_totals(p_from date, p_to date, p_branch integer D
               FROM finance.ledger_month m
              WHERE m.month < date_trunc('month', p_from)::date
                AND (p_branch IS NULL OR m.branch_id = p_branch)
-               AND (p_ledger IS NULL OR m.ledger_id = p_ledger)
             UNION ALL
             SELECT l.ledger_id, l.debit - l.credit, 0, 0
               FROM finance.voucher_line l
              WHERE l.voucher_date >= date_trunc('month', p_from)::date AND l.voucher_date < p_from
                AND (p_branch IS NULL OR l.branch_id = p_branch)
-               AND (p_ledger IS NULL OR l.ledger_id = p_ledger)
             UNION ALL
             SELECT m.ledger_id, 0, m.debit, m.credit
               FROM finance.ledger_month m
              WHERE m.month >= finance.whole_month_from(p_from)
                AND m.month < date_trunc('month', p_to + 1)::date
                AND (p_branch IS NULL OR m.branch_id = p_branch)
-               AND (p_ledger IS NULL OR m.ledger_id = p_ledger)
             UNION ALL
             SELECT l.ledger_id, 0, l.debit, l.credit   -- the days before the first whole month
               FROM finance.voucher_line l
              WHERE l.voucher_date >= p_from AND l.voucher_date < least(finance.whole_month_from(p_from), p_to + 1)
                AND (p_branch IS NULL OR l.branch_id = p_branch)
-               AND (p_ledger IS NULL OR l.ledger_id = p_ledger)
             UNION ALL
             SELECT l.ledger_id, 0, l.debit, l.credit   -- the days after the last whole month
               FROM finance.voucher_line l
              WHERE l.voucher_date >= greatest(date_trunc('month', p_to + 1)::date, finance.whole_month_from(p_from))
                AND l.voucher_date <= p_to
                AND (p_branch IS NULL OR l.branch_id = p_branch)
-               AND (p_ledger IS NULL OR l.ledger_id = p_ledger)
             UNION ALL
             SELECT g.ledger_id, g.opening_balance, 0, 0
               FROM finance.ledger g
-             WHERE g.opening_balance <> 0 AND (p_ledger IS NULL OR g.ledger_id = p_ledger)
+             WHERE g.opening_balance <> 0
                AND (g.branch_id = ANY ((SELECT finance.report_branches(p_branch))::integer[])
                     OR (g.branch_id IS NULL AND p_branch IS NULL
                         AND (SELECT cardinality(platform.visible_branch_ids()) = (SELECT count(*) FROM master.branch))))) x
      GROUP BY ledger_id
+$$;
+
+
+--
+-- Name: ledger_totals(date, date, integer, integer); Type: FUNCTION; Schema: finance; Owner: -
+--
+
+CREATE FUNCTION finance.ledger_totals(p_from date, p_to date, p_branch integer, p_ledger integer) RETURNS TABLE(ledger_id integer, opening numeric, debit numeric, credit numeric)
+    LANGUAGE plpgsql STABLE
+    AS $$
+BEGIN
+    RETURN QUERY SELECT t.ledger_id, t.opening, t.debit, t.credit
+                   FROM finance.ledger_totals(p_from, p_to, p_branch) t WHERE t.ledger_id = p_ledger;
+END
 $$;
 
 
@@ -2809,6 +3118,38 @@ BEGIN
     DO UPDATE SET debit = g.debit + EXCLUDED.debit, credit = g.credit + EXCLUDED.credit;
     RETURN NULL;
 END
+$$;
+
+
+--
+-- Name: oem_pending_drift(); Type: FUNCTION; Schema: finance; Owner: -
+--
+
+CREATE FUNCTION finance.oem_pending_drift() RETURNS TABLE(branch_id integer, source text, since date, kept jsonb, claims jsonb)
+    LANGUAGE sql STABLE
+    AS $$
+    SELECT coalesce(k.branch_id, l.branch_id), coalesce(k.source, l.source), coalesce(k.since, l.since),
+           to_jsonb(k), to_jsonb(l)
+      FROM finance.oem_pending_day k
+      FULL JOIN finance.oem_pending_live() l
+        ON (l.branch_id, l.source, l.since) = (k.branch_id, k.source, k.since)
+     WHERE k IS DISTINCT FROM l
+$$;
+
+
+--
+-- Name: oem_pending_live(); Type: FUNCTION; Schema: finance; Owner: -
+--
+
+CREATE FUNCTION finance.oem_pending_live() RETURNS SETOF finance.oem_pending_day
+    LANGUAGE sql STABLE
+    AS $$
+    SELECT p.branch_id, p.source, p.since, sum(p.claims)::integer, sum(p.amount)
+      FROM (SELECT d.* FROM sales.subsidy_claim sc CROSS JOIN LATERAL finance.subsidy_pending(sc) d
+            UNION ALL
+            SELECT d.* FROM warranty.claim c CROSS JOIN LATERAL finance.claim_pending(c) d) p
+     WHERE p.claims IS NOT NULL
+     GROUP BY p.branch_id, p.source, p.since
 $$;
 
 
@@ -3229,6 +3570,18 @@ CREATE FUNCTION finance.posting_party_ledger(p_kind text, p_id integer) RETURNS 
 
 
 --
+-- Name: rebuild_oem_pending(); Type: FUNCTION; Schema: finance; Owner: -
+--
+
+CREATE FUNCTION finance.rebuild_oem_pending() RETURNS void
+    LANGUAGE sql
+    AS $$
+    DELETE FROM finance.oem_pending_day;
+    INSERT INTO finance.oem_pending_day SELECT * FROM finance.oem_pending_live();
+$$;
+
+
+--
 -- Name: refuse_closed_month(); Type: FUNCTION; Schema: finance; Owner: -
 --
 
@@ -3423,13 +3776,16 @@ $$;
 CREATE FUNCTION finance.stock_value(p_on date, p_branch integer DEFAULT NULL::integer) RETURNS TABLE(parts numeric, vehicles numeric)
     LANGUAGE sql STABLE
     AS $$
-    WITH b AS (SELECT finance.report_branches(p_branch) AS branches,
-                      ((p_on + 1)::timestamp AT TIME ZONE 'Asia/Kolkata') AS after)
-    SELECT (SELECT coalesce(sum(ps.value), 0) FROM inventory.part_stock ps, b WHERE ps.branch_id = ANY (b.branches))
-         - (SELECT coalesce(sum(sm.value), 0) FROM inventory.stock_move sm, b
-             WHERE sm.branch_id = ANY (b.branches) AND sm.moved_at >= b.after),
-           (SELECT coalesce(sum(u.purchase_cost), 0) FROM inventory.vehicle_unit u, b
-             WHERE u.branch_id = ANY (b.branches) AND u.received_on <= p_on AND u.status <> 'RETURNED'
+    -- Each bound written where it is used (no CTE of them), so that, inlined, the moves after the day are
+    -- found by their index (sql/0058's stock_move_branch_time_idx) instead of reading every move.
+    SELECT (SELECT coalesce(sum(ps.value), 0) FROM inventory.part_stock ps
+             WHERE ps.branch_id = ANY ((SELECT finance.report_branches(p_branch))::integer[]))
+         - (SELECT coalesce(sum(sm.value), 0) FROM inventory.stock_move sm
+             WHERE sm.branch_id = ANY ((SELECT finance.report_branches(p_branch))::integer[])
+               AND sm.moved_at >= ((p_on + 1)::timestamp AT TIME ZONE 'Asia/Kolkata')),
+           (SELECT coalesce(sum(u.purchase_cost), 0) FROM inventory.vehicle_unit u
+             WHERE u.branch_id = ANY ((SELECT finance.report_branches(p_branch))::integer[])
+               AND u.received_on <= p_on AND u.status <> 'RETURNED'
                AND NOT EXISTS (SELECT 1 FROM billing.invoice i
                                 WHERE i.unit_id = u.unit_id AND i.kind = 'VEHICLE' AND i.invoice_date <= p_on))
 $$;
@@ -3462,6 +3818,50 @@ CREATE FUNCTION finance.subsidy_claim_oem_of(p_booking_id integer) RETURNS integ
       JOIN oem.variant v ON v.variant_id = b.variant_id
       JOIN oem.model m ON m.model_id = v.model_id
      WHERE b.booking_id = p_booking_id
+$$;
+
+
+--
+-- Name: subsidy_claim; Type: TABLE; Schema: sales; Owner: -
+--
+
+CREATE TABLE sales.subsidy_claim (
+    booking_id integer NOT NULL,
+    eligible_amount numeric(12,2) NOT NULL,
+    voucher_id text,
+    buyer_signed_on date,
+    dealer_uploaded_on date,
+    claim_no text,
+    claim_raised_on date,
+    credited_amount numeric(12,2),
+    credited_on date,
+    branch_id integer NOT NULL,
+    booking_no text NOT NULL,
+    booking_cancelled boolean NOT NULL,
+    listed_on date NOT NULL,
+    oem_id integer NOT NULL,
+    CONSTRAINT subsidy_claim_after_upload CHECK (((claim_raised_on IS NULL) OR (dealer_uploaded_on IS NOT NULL))),
+    CONSTRAINT subsidy_claim_claim_no_check CHECK (((length(btrim(claim_no)) >= 2) AND (length(btrim(claim_no)) <= 40))),
+    CONSTRAINT subsidy_claim_credited_amount_check CHECK ((credited_amount >= (0)::numeric)),
+    CONSTRAINT subsidy_claim_eligible_amount_check CHECK ((eligible_amount > (0)::numeric)),
+    CONSTRAINT subsidy_claim_no CHECK (((claim_no IS NULL) = (claim_raised_on IS NULL))),
+    CONSTRAINT subsidy_claim_voucher_id_check CHECK ((voucher_id ~ '^[A-Za-z0-9/-]{4,40}$'::text)),
+    CONSTRAINT subsidy_credit_after_claim CHECK (((credited_on IS NULL) OR (claim_raised_on IS NOT NULL))),
+    CONSTRAINT subsidy_credit_complete CHECK (((credited_on IS NULL) = (credited_amount IS NULL))),
+    CONSTRAINT subsidy_signed_needs_voucher CHECK (((buyer_signed_on IS NULL) OR (voucher_id IS NOT NULL))),
+    CONSTRAINT subsidy_upload_after_sign CHECK (((dealer_uploaded_on IS NULL) OR (buyer_signed_on IS NOT NULL)))
+);
+
+
+--
+-- Name: subsidy_pending(sales.subsidy_claim); Type: FUNCTION; Schema: finance; Owner: -
+--
+
+CREATE FUNCTION finance.subsidy_pending(c sales.subsidy_claim) RETURNS finance.oem_pending_day
+    LANGUAGE sql IMMUTABLE
+    AS $$
+    SELECT ROW(c.branch_id, 'SUBSIDY', coalesce(c.claim_raised_on, c.listed_on), 1, c.eligible_amount)::finance.oem_pending_day
+     WHERE c.credited_on IS NULL AND NOT c.booking_cancelled
 $$;
 
 
@@ -7895,6 +8295,19 @@ ALTER TABLE billing.invoice ALTER COLUMN invoice_id ADD GENERATED ALWAYS AS IDEN
 
 
 --
+-- Name: invoice_owed; Type: VIEW; Schema: billing; Owner: -
+--
+
+CREATE VIEW billing.invoice_owed AS
+ SELECT invoice_id,
+    branch_id,
+    invoice_date,
+    balance
+   FROM billing.invoice_balance k
+  WHERE ((balance > (0)::numeric) AND platform.branch_visible(branch_id));
+
+
+--
 -- Name: receipt_receipt_id_seq; Type: SEQUENCE; Schema: billing; Owner: -
 --
 
@@ -11560,38 +11973,6 @@ CREATE TABLE sales.registration (
 
 
 --
--- Name: subsidy_claim; Type: TABLE; Schema: sales; Owner: -
---
-
-CREATE TABLE sales.subsidy_claim (
-    booking_id integer NOT NULL,
-    eligible_amount numeric(12,2) NOT NULL,
-    voucher_id text,
-    buyer_signed_on date,
-    dealer_uploaded_on date,
-    claim_no text,
-    claim_raised_on date,
-    credited_amount numeric(12,2),
-    credited_on date,
-    branch_id integer NOT NULL,
-    booking_no text NOT NULL,
-    booking_cancelled boolean NOT NULL,
-    listed_on date NOT NULL,
-    oem_id integer NOT NULL,
-    CONSTRAINT subsidy_claim_after_upload CHECK (((claim_raised_on IS NULL) OR (dealer_uploaded_on IS NOT NULL))),
-    CONSTRAINT subsidy_claim_claim_no_check CHECK (((length(btrim(claim_no)) >= 2) AND (length(btrim(claim_no)) <= 40))),
-    CONSTRAINT subsidy_claim_credited_amount_check CHECK ((credited_amount >= (0)::numeric)),
-    CONSTRAINT subsidy_claim_eligible_amount_check CHECK ((eligible_amount > (0)::numeric)),
-    CONSTRAINT subsidy_claim_no CHECK (((claim_no IS NULL) = (claim_raised_on IS NULL))),
-    CONSTRAINT subsidy_claim_voucher_id_check CHECK ((voucher_id ~ '^[A-Za-z0-9/-]{4,40}$'::text)),
-    CONSTRAINT subsidy_credit_after_claim CHECK (((credited_on IS NULL) OR (claim_raised_on IS NOT NULL))),
-    CONSTRAINT subsidy_credit_complete CHECK (((credited_on IS NULL) = (credited_amount IS NULL))),
-    CONSTRAINT subsidy_signed_needs_voucher CHECK (((buyer_signed_on IS NULL) OR (voucher_id IS NOT NULL))),
-    CONSTRAINT subsidy_upload_after_sign CHECK (((dealer_uploaded_on IS NULL) OR (buyer_signed_on IS NOT NULL)))
-);
-
-
---
 -- Name: battery_reading; Type: TABLE; Schema: service; Owner: -
 --
 
@@ -12288,65 +12669,6 @@ CREATE TABLE warranty.campaign_vin (
 
 
 --
--- Name: claim; Type: TABLE; Schema: warranty; Owner: -
---
-
-CREATE TABLE warranty.claim (
-    claim_id integer NOT NULL,
-    branch_id integer NOT NULL,
-    claim_no text NOT NULL,
-    raised_on date DEFAULT ((now() AT TIME ZONE 'Asia/Kolkata'::text))::date NOT NULL,
-    kind text NOT NULL,
-    status text DEFAULT 'DRAFT'::text NOT NULL,
-    job_card_id integer,
-    campaign_id integer,
-    vehicle_id integer NOT NULL,
-    vin text NOT NULL,
-    oem_id integer NOT NULL,
-    odometer_km integer,
-    pack_id integer,
-    complaint text NOT NULL,
-    cause text,
-    correction text,
-    claimed_amount numeric(12,2) DEFAULT 0 NOT NULL,
-    oem_claim_ref text,
-    submitted_on date,
-    decided_on date,
-    approved_amount numeric(12,2),
-    decision_reason text,
-    settled_on date,
-    settled_amount numeric(12,2),
-    settlement_ref text,
-    status_changed_at timestamp with time zone DEFAULT now() NOT NULL,
-    created_by integer DEFAULT audit.current_staff_id(),
-    created_at timestamp with time zone DEFAULT now() NOT NULL,
-    idempotency_key uuid NOT NULL,
-    CONSTRAINT claim_approved_amount CHECK (((status = ANY (ARRAY['APPROVED'::text, 'PARTLY_APPROVED'::text, 'SETTLED'::text])) = (approved_amount IS NOT NULL))),
-    CONSTRAINT claim_approved_amount_check CHECK ((approved_amount >= (0)::numeric)),
-    CONSTRAINT claim_cause_check CHECK (((length(btrim(cause)) >= 2) AND (length(btrim(cause)) <= 1000))),
-    CONSTRAINT claim_claimed_amount_check CHECK ((claimed_amount >= (0)::numeric)),
-    CONSTRAINT claim_complaint_check CHECK (((length(btrim(complaint)) >= 2) AND (length(btrim(complaint)) <= 1000))),
-    CONSTRAINT claim_correction_check CHECK (((length(btrim(correction)) >= 2) AND (length(btrim(correction)) <= 1000))),
-    CONSTRAINT claim_decided CHECK (((status = ANY (ARRAY['DRAFT'::text, 'SUBMITTED'::text])) = (decided_on IS NULL))),
-    CONSTRAINT claim_decided_after_submitted CHECK ((decided_on >= submitted_on)),
-    CONSTRAINT claim_decision_reason_check CHECK (((length(btrim(decision_reason)) >= 3) AND (length(btrim(decision_reason)) <= 500))),
-    CONSTRAINT claim_job_card_or_campaign CHECK (((job_card_id IS NOT NULL) OR (campaign_id IS NOT NULL))),
-    CONSTRAINT claim_kind_check CHECK ((kind = ANY (ARRAY['WARRANTY_REPAIR'::text, 'BATTERY'::text, 'FREE_SERVICE_LABOUR'::text, 'RECALL'::text]))),
-    CONSTRAINT claim_odometer_km_check CHECK ((odometer_km >= 0)),
-    CONSTRAINT claim_oem_claim_ref_check CHECK ((oem_claim_ref ~ '^[A-Za-z0-9][A-Za-z0-9/_.-]{0,39}$'::text)),
-    CONSTRAINT claim_partly_approved_amount CHECK (((status <> 'PARTLY_APPROVED'::text) OR (approved_amount < claimed_amount))),
-    CONSTRAINT claim_reason_given CHECK (((status <> ALL (ARRAY['REJECTED'::text, 'PARTLY_APPROVED'::text])) OR (decision_reason IS NOT NULL))),
-    CONSTRAINT claim_recall_campaign CHECK (((kind = 'RECALL'::text) = (campaign_id IS NOT NULL))),
-    CONSTRAINT claim_settled CHECK (((status = 'SETTLED'::text) = ((settled_on IS NOT NULL) AND (settled_amount IS NOT NULL)))),
-    CONSTRAINT claim_settled_after_decided CHECK ((settled_on >= decided_on)),
-    CONSTRAINT claim_settled_amount_check CHECK ((settled_amount >= (0)::numeric)),
-    CONSTRAINT claim_settlement_ref_check CHECK (((length(btrim(settlement_ref)) >= 1) AND (length(btrim(settlement_ref)) <= 60))),
-    CONSTRAINT claim_submitted CHECK (((status = 'DRAFT'::text) OR ((oem_claim_ref IS NOT NULL) AND (submitted_on IS NOT NULL)))),
-    CONSTRAINT claim_submitted_after_raised CHECK ((submitted_on >= raised_on))
-);
-
-
---
 -- Name: claim_claim_id_seq; Type: SEQUENCE; Schema: warranty; Owner: -
 --
 
@@ -12751,6 +13073,14 @@ ALTER TABLE ONLY billing.invoice
 
 ALTER TABLE ONLY billing.invoice_line
     ADD CONSTRAINT invoice_line_pkey PRIMARY KEY (invoice_id, line_no);
+
+
+--
+-- Name: invoice_month invoice_month_pkey; Type: CONSTRAINT; Schema: billing; Owner: -
+--
+
+ALTER TABLE ONLY billing.invoice_month
+    ADD CONSTRAINT invoice_month_pkey PRIMARY KEY (branch_id, kind, doc, month, b2b);
 
 
 --
@@ -13239,6 +13569,14 @@ ALTER TABLE ONLY finance.ledger
 
 ALTER TABLE ONLY finance.ledger
     ADD CONSTRAINT ledger_system_key_key UNIQUE (system_key);
+
+
+--
+-- Name: oem_pending_day oem_pending_day_pkey; Type: CONSTRAINT; Schema: finance; Owner: -
+--
+
+ALTER TABLE ONLY finance.oem_pending_day
+    ADD CONSTRAINT oem_pending_day_pkey PRIMARY KEY (branch_id, source, since);
 
 
 --
@@ -15022,6 +15360,13 @@ CREATE INDEX invoice_line_part_idx ON billing.invoice_line USING btree (part_id)
 
 
 --
+-- Name: invoice_unit_idx; Type: INDEX; Schema: billing; Owner: -
+--
+
+CREATE INDEX invoice_unit_idx ON billing.invoice USING btree (unit_id, invoice_date) INCLUDE (branch_id, kind, transfer_id) WHERE (unit_id IS NOT NULL);
+
+
+--
 -- Name: receipt_booking_idx; Type: INDEX; Schema: billing; Owner: -
 --
 
@@ -15446,6 +15791,13 @@ CREATE INDEX part_stock_part_idx ON inventory.part_stock USING btree (part_id);
 --
 
 CREATE UNIQUE INDEX stock_count_one_open_idx ON inventory.stock_count USING btree (branch_id) WHERE (status = 'OPEN'::text);
+
+
+--
+-- Name: stock_move_branch_time_idx; Type: INDEX; Schema: inventory; Owner: -
+--
+
+CREATE INDEX stock_move_branch_time_idx ON inventory.stock_move USING btree (branch_id, moved_at) INCLUDE (value);
 
 
 --
@@ -16135,6 +16487,13 @@ CREATE TRIGGER credit_note_is_permanent BEFORE DELETE OR UPDATE ON billing.credi
 
 
 --
+-- Name: credit_note credit_note_month_totals; Type: TRIGGER; Schema: billing; Owner: -
+--
+
+CREATE TRIGGER credit_note_month_totals AFTER INSERT ON billing.credit_note REFERENCING NEW TABLE AS new_docs FOR EACH STATEMENT EXECUTE FUNCTION billing.invoices_to_month();
+
+
+--
 -- Name: credit_note credit_note_post; Type: TRIGGER; Schema: billing; Owner: -
 --
 
@@ -16209,6 +16568,13 @@ CREATE TRIGGER invoice_line_sells_plan AFTER INSERT ON billing.invoice_line FOR 
 --
 
 CREATE CONSTRAINT TRIGGER invoice_lines_add_up AFTER INSERT ON billing.invoice DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION billing.check_invoice_lines();
+
+
+--
+-- Name: invoice invoice_month_totals; Type: TRIGGER; Schema: billing; Owner: -
+--
+
+CREATE TRIGGER invoice_month_totals AFTER INSERT ON billing.invoice REFERENCING NEW TABLE AS new_docs FOR EACH STATEMENT EXECUTE FUNCTION billing.invoices_to_month();
 
 
 --
@@ -17185,6 +17551,13 @@ CREATE CONSTRAINT TRIGGER transfer_document AFTER INSERT ON inventory.stock_tran
 
 
 --
+-- Name: vehicle_unit unit_cost_moves_invoice_month; Type: TRIGGER; Schema: inventory; Owner: -
+--
+
+CREATE TRIGGER unit_cost_moves_invoice_month AFTER UPDATE OF purchase_cost ON inventory.vehicle_unit FOR EACH ROW WHEN ((old.purchase_cost IS DISTINCT FROM new.purchase_cost)) EXECUTE FUNCTION billing.unit_cost_moves_month();
+
+
+--
 -- Name: vehicle_unit vehicle_unit_never_deleted; Type: TRIGGER; Schema: inventory; Owner: -
 --
 
@@ -17850,6 +18223,13 @@ CREATE TRIGGER subsidy_claim_oem BEFORE INSERT OR UPDATE OF booking_id, oem_id O
 
 
 --
+-- Name: subsidy_claim subsidy_claim_pending; Type: TRIGGER; Schema: sales; Owner: -
+--
+
+CREATE TRIGGER subsidy_claim_pending AFTER INSERT OR DELETE OR UPDATE ON sales.subsidy_claim FOR EACH ROW EXECUTE FUNCTION finance.keep_oem_pending();
+
+
+--
 -- Name: subsidy_claim subsidy_claim_voucher; Type: TRIGGER; Schema: sales; Owner: -
 --
 
@@ -18347,6 +18727,13 @@ CREATE TRIGGER claim_line_check BEFORE INSERT OR DELETE OR UPDATE ON warranty.cl
 
 
 --
+-- Name: claim claim_pending; Type: TRIGGER; Schema: warranty; Owner: -
+--
+
+CREATE TRIGGER claim_pending AFTER INSERT OR DELETE OR UPDATE ON warranty.claim FOR EACH ROW EXECUTE FUNCTION finance.keep_oem_pending();
+
+
+--
 -- Name: claim_status_change claim_status_change_is_permanent; Type: TRIGGER; Schema: warranty; Owner: -
 --
 
@@ -18514,6 +18901,14 @@ ALTER TABLE ONLY billing.invoice_line
 
 ALTER TABLE ONLY billing.invoice_line
     ADD CONSTRAINT invoice_line_unit_id_fkey FOREIGN KEY (unit_id) REFERENCES inventory.vehicle_unit(unit_id);
+
+
+--
+-- Name: invoice_month invoice_month_branch_id_fkey; Type: FK CONSTRAINT; Schema: billing; Owner: -
+--
+
+ALTER TABLE ONLY billing.invoice_month
+    ADD CONSTRAINT invoice_month_branch_id_fkey FOREIGN KEY (branch_id) REFERENCES master.branch(branch_id);
 
 
 --
@@ -19114,6 +19509,14 @@ ALTER TABLE ONLY finance.ledger_month
 
 ALTER TABLE ONLY finance.ledger
     ADD CONSTRAINT ledger_oem_id_fkey FOREIGN KEY (oem_id) REFERENCES oem.oem(oem_id);
+
+
+--
+-- Name: oem_pending_day oem_pending_day_branch_id_fkey; Type: FK CONSTRAINT; Schema: finance; Owner: -
+--
+
+ALTER TABLE ONLY finance.oem_pending_day
+    ADD CONSTRAINT oem_pending_day_branch_id_fkey FOREIGN KEY (branch_id) REFERENCES master.branch(branch_id);
 
 
 --
@@ -21495,6 +21898,12 @@ ALTER TABLE billing.invoice ENABLE ROW LEVEL SECURITY;
 ALTER TABLE billing.invoice_balance ENABLE ROW LEVEL SECURITY;
 
 --
+-- Name: invoice_month; Type: ROW SECURITY; Schema: billing; Owner: -
+--
+
+ALTER TABLE billing.invoice_month ENABLE ROW LEVEL SECURITY;
+
+--
 -- Name: credit_note own_branch; Type: POLICY; Schema: billing; Owner: -
 --
 
@@ -21513,6 +21922,13 @@ CREATE POLICY own_branch ON billing.invoice USING (platform.branch_visible(branc
 --
 
 CREATE POLICY own_branch ON billing.invoice_balance USING (platform.branch_visible(branch_id)) WITH CHECK (platform.branch_visible(branch_id));
+
+
+--
+-- Name: invoice_month own_branch; Type: POLICY; Schema: billing; Owner: -
+--
+
+CREATE POLICY own_branch ON billing.invoice_month USING ((branch_id = ANY (( SELECT platform.visible_branch_ids() AS visible_branch_ids)::integer[]))) WITH CHECK (platform.branch_visible(branch_id));
 
 
 --
@@ -21695,6 +22111,12 @@ ALTER TABLE finance.ledger ENABLE ROW LEVEL SECURITY;
 ALTER TABLE finance.ledger_month ENABLE ROW LEVEL SECURITY;
 
 --
+-- Name: oem_pending_day; Type: ROW SECURITY; Schema: finance; Owner: -
+--
+
+ALTER TABLE finance.oem_pending_day ENABLE ROW LEVEL SECURITY;
+
+--
 -- Name: bank_account own_branch; Type: POLICY; Schema: finance; Owner: -
 --
 
@@ -21769,6 +22191,13 @@ CREATE POLICY own_branch ON finance.ledger USING (((branch_id IS NULL) OR (branc
 --
 
 CREATE POLICY own_branch ON finance.ledger_month USING ((branch_id = ANY (( SELECT platform.visible_branch_ids() AS visible_branch_ids)::integer[]))) WITH CHECK (platform.branch_visible(branch_id));
+
+
+--
+-- Name: oem_pending_day own_branch; Type: POLICY; Schema: finance; Owner: -
+--
+
+CREATE POLICY own_branch ON finance.oem_pending_day USING ((branch_id = ANY (( SELECT platform.visible_branch_ids() AS visible_branch_ids)::integer[]))) WITH CHECK (platform.branch_visible(branch_id));
 
 
 --

@@ -56,7 +56,7 @@ $$;
 -- p_to, over one branch or (p_branch NULL) every branch the request may see. Whole months come from
 -- finance.ledger_month, the days of a part month at either end from the lines. A ledger's own opening
 -- balance (finance.ledger.opening_balance) counts with its branch, or for a company ledger (no branch)
--- only when the report covers every branch of the company. p_ledger: that ledger only.
+-- only when the report covers every branch of the company. With p_ledger: that ledger only.
 -- ---------------------------------------------------------------------------
 -- The branches a report covers: the one asked for, else every branch the request may see.
 CREATE OR REPLACE FUNCTION finance.report_branches(p_branch integer) RETURNS integer[]
@@ -73,8 +73,7 @@ AS $$
                 ELSE (date_trunc('month', p_day) + interval '1 month')::date END
 $$;
 
-CREATE OR REPLACE FUNCTION finance.ledger_totals(p_from date, p_to date, p_branch integer DEFAULT NULL,
-                                                 p_ledger integer DEFAULT NULL)
+CREATE OR REPLACE FUNCTION finance.ledger_totals(p_from date, p_to date, p_branch integer DEFAULT NULL)
 RETURNS TABLE (ledger_id integer, opening numeric, debit numeric, credit numeric)
 LANGUAGE sql STABLE
 AS $$
@@ -86,41 +85,51 @@ AS $$
               FROM finance.ledger_month m
              WHERE m.month < date_trunc('month', p_from)::date
                AND (p_branch IS NULL OR m.branch_id = p_branch)
-               AND (p_ledger IS NULL OR m.ledger_id = p_ledger)
             UNION ALL
             SELECT l.ledger_id, l.debit - l.credit, 0, 0
               FROM finance.voucher_line l
              WHERE l.voucher_date >= date_trunc('month', p_from)::date AND l.voucher_date < p_from
                AND (p_branch IS NULL OR l.branch_id = p_branch)
-               AND (p_ledger IS NULL OR l.ledger_id = p_ledger)
             UNION ALL
             SELECT m.ledger_id, 0, m.debit, m.credit
               FROM finance.ledger_month m
              WHERE m.month >= finance.whole_month_from(p_from)
                AND m.month < date_trunc('month', p_to + 1)::date
                AND (p_branch IS NULL OR m.branch_id = p_branch)
-               AND (p_ledger IS NULL OR m.ledger_id = p_ledger)
             UNION ALL
             SELECT l.ledger_id, 0, l.debit, l.credit   -- the days before the first whole month
               FROM finance.voucher_line l
              WHERE l.voucher_date >= p_from AND l.voucher_date < least(finance.whole_month_from(p_from), p_to + 1)
                AND (p_branch IS NULL OR l.branch_id = p_branch)
-               AND (p_ledger IS NULL OR l.ledger_id = p_ledger)
             UNION ALL
             SELECT l.ledger_id, 0, l.debit, l.credit   -- the days after the last whole month
               FROM finance.voucher_line l
              WHERE l.voucher_date >= greatest(date_trunc('month', p_to + 1)::date, finance.whole_month_from(p_from))
                AND l.voucher_date <= p_to
                AND (p_branch IS NULL OR l.branch_id = p_branch)
-               AND (p_ledger IS NULL OR l.ledger_id = p_ledger)
             UNION ALL
             SELECT g.ledger_id, g.opening_balance, 0, 0
               FROM finance.ledger g
-             WHERE g.opening_balance <> 0 AND (p_ledger IS NULL OR g.ledger_id = p_ledger)
+             WHERE g.opening_balance <> 0
                AND (g.branch_id = ANY ((SELECT finance.report_branches(p_branch))::integer[])
                     OR (g.branch_id IS NULL AND p_branch IS NULL
                         AND (SELECT cardinality(platform.visible_branch_ids()) = (SELECT count(*) FROM master.branch))))) x
      GROUP BY ledger_id
+$$;
+
+-- One ledger's (the ledger's account, cash and bank on the home screen, the cash closing's book figure):
+-- the query above with that ledger asked for, planned here with the ledger as a parameter, so that the
+-- condition reaches every part of it and each is read by its ledger index, whether the ledger is a
+-- constant or comes from the row of a LATERAL join. (A condition "p_ledger IS NULL OR ledger_id =
+-- p_ledger" inside the query did not: with a ledger that is not a constant it reads every ledger.)
+CREATE OR REPLACE FUNCTION finance.ledger_totals(p_from date, p_to date, p_branch integer, p_ledger integer)
+RETURNS TABLE (ledger_id integer, opening numeric, debit numeric, credit numeric)
+LANGUAGE plpgsql STABLE
+AS $$
+BEGIN
+    RETURN QUERY SELECT t.ledger_id, t.opening, t.debit, t.credit
+                   FROM finance.ledger_totals(p_from, p_to, p_branch) t WHERE t.ledger_id = p_ledger;
+END
 $$;
 
 -- ---------------------------------------------------------------------------
@@ -220,13 +229,16 @@ CREATE OR REPLACE FUNCTION finance.stock_value(p_on date, p_branch integer DEFAU
 RETURNS TABLE (parts numeric, vehicles numeric)
 LANGUAGE sql STABLE
 AS $$
-    WITH b AS (SELECT finance.report_branches(p_branch) AS branches,
-                      ((p_on + 1)::timestamp AT TIME ZONE 'Asia/Kolkata') AS after)
-    SELECT (SELECT coalesce(sum(ps.value), 0) FROM inventory.part_stock ps, b WHERE ps.branch_id = ANY (b.branches))
-         - (SELECT coalesce(sum(sm.value), 0) FROM inventory.stock_move sm, b
-             WHERE sm.branch_id = ANY (b.branches) AND sm.moved_at >= b.after),
-           (SELECT coalesce(sum(u.purchase_cost), 0) FROM inventory.vehicle_unit u, b
-             WHERE u.branch_id = ANY (b.branches) AND u.received_on <= p_on AND u.status <> 'RETURNED'
+    -- Each bound written where it is used (no CTE of them), so that, inlined, the moves after the day are
+    -- found by their index (sql/0058's stock_move_branch_time_idx) instead of reading every move.
+    SELECT (SELECT coalesce(sum(ps.value), 0) FROM inventory.part_stock ps
+             WHERE ps.branch_id = ANY ((SELECT finance.report_branches(p_branch))::integer[]))
+         - (SELECT coalesce(sum(sm.value), 0) FROM inventory.stock_move sm
+             WHERE sm.branch_id = ANY ((SELECT finance.report_branches(p_branch))::integer[])
+               AND sm.moved_at >= ((p_on + 1)::timestamp AT TIME ZONE 'Asia/Kolkata')),
+           (SELECT coalesce(sum(u.purchase_cost), 0) FROM inventory.vehicle_unit u
+             WHERE u.branch_id = ANY ((SELECT finance.report_branches(p_branch))::integer[])
+               AND u.received_on <= p_on AND u.status <> 'RETURNED'
                AND NOT EXISTS (SELECT 1 FROM billing.invoice i
                                 WHERE i.unit_id = u.unit_id AND i.kind = 'VEHICLE' AND i.invoice_date <= p_on))
 $$;

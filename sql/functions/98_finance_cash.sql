@@ -84,12 +84,14 @@ CREATE CONSTRAINT TRIGGER expense_posted AFTER INSERT ON finance.expense
 -- The cash closing
 -- ---------------------------------------------------------------------------
 
--- The branch's cash in the books at the end of a day: the CASH ledger's lines of its vouchers.
+-- The branch's cash in the books at the end of a day: the CASH ledger's lines of its vouchers, read as
+-- the books' monthly totals up to the day's month and the lines of that month to the day
+-- (finance.ledger_totals; the company ledger's own opening balance counts only in a report of every branch).
 CREATE OR REPLACE FUNCTION finance.cash_book_balance(p_branch integer, p_on date) RETURNS numeric
 LANGUAGE sql STABLE
 AS $$
-    SELECT coalesce(sum(debit - credit), 0)::numeric(14, 2) FROM finance.voucher_line
-     WHERE ledger_id = finance.ledger_key('CASH') AND branch_id = p_branch AND voucher_date <= p_on
+    SELECT coalesce((SELECT opening + debit - credit
+                       FROM finance.ledger_totals(p_on, p_on, p_branch, finance.ledger_key('CASH'))), 0)::numeric(14, 2)
 $$;
 
 CREATE OR REPLACE FUNCTION finance.before_cash_closing() RETURNS trigger

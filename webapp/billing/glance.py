@@ -19,10 +19,10 @@ def panel(conn, subject) -> dict | None:
         return None
     p = periods(today_ist())
     branch_id = current_user.branch_id
-    # The receivables register's own buckets, so the panel and the register never disagree.
-    _, owed, _ = registers.receivable_page(conn, registers.ReceivableFilter(branch_id, p.today, None, None, ""), 1, 0)
-    margins = glance_queries.margin_by_month(conn, branch_id, p.chart_start)
-    values = by_month(margins, p.months)
+    # The receivables register's own buckets over the kept balances, so the panel and the register agree.
+    owed = registers.receivable_buckets(conn, branch_id, p.today)
+    margins = glance_queries.month_totals(conn, branch_id, "VEHICLE", p.chart_start)
+    values = by_month(margins, p.months, "margin")
     chart = column_chart(p.month_labels, [("Margin per vehicle", values)],
                          [inr(v) if v else "—" for v in values]) if margins else None
     return {"p": p, "inv": glance_queries.invoices(conn, branch_id, p.today, p.month_start),

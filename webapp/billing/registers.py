@@ -11,7 +11,7 @@ import csv
 import dataclasses
 import io
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 import sqlalchemy as sa
@@ -71,9 +71,10 @@ PARTIES = {"B2B": "B2B (buyer has a GSTIN)", "B2C": "B2C"}
 _SALES_MONEY = ("taxable_value", "cgst", "sgst", "igst", "round_off", "grand_total", "tcs_amount")
 
 
-def _sales_sql(f: SalesFilter) -> tuple[str, dict]:
+def _sales_sql(f: SalesFilter, outside: tuple[date, date] | None = None) -> tuple[str, dict]:
     """Invoices and credit notes (amounts negative) of the branch in the date range. A job sheet (a
-    workshop bill with nothing charged, sql/0025) is no tax invoice: it is not in the register."""
+    workshop bill with nothing charged, sql/0025) is no tax invoice: it is not in the register.
+    ``outside`` (first day, first day after): leave out the documents dated from the one to the other."""
     params: dict = {"branch": f.branch_id, "date_from": f.date_from, "date_to": f.date_to}
     extra = " AND i.kind <> 'JOB_SHEET'"
     if f.kind:
@@ -87,6 +88,10 @@ def _sales_sql(f: SalesFilter) -> tuple[str, dict]:
         params["q"] = contains_pattern(f.q)
         inv_q = " AND (i.invoice_no ILIKE :q OR i.buyer_name ILIKE :q)"
         crn_q = " AND (cn.credit_note_no ILIKE :q OR i.invoice_no ILIKE :q OR i.buyer_name ILIKE :q)"
+    if outside:
+        params.update(outside_from=outside[0], outside_to=outside[1])
+        inv_q += " AND NOT (i.invoice_date >= :outside_from AND i.invoice_date < :outside_to)"
+        crn_q += " AND NOT (cn.note_date >= :outside_from AND cn.note_date < :outside_to)"
     sql = f"""
         SELECT 'INV' AS doc, i.invoice_id AS doc_id, i.invoice_id, i.invoice_date AS doc_date, i.invoice_no AS doc_no,
                NULL AS against_no, i.kind, i.buyer_name, i.buyer_gstin, i.place_of_supply, i.taxable_value, i.cgst,
@@ -100,6 +105,17 @@ def _sales_sql(f: SalesFilter) -> tuple[str, dict]:
           FROM billing.credit_note cn JOIN billing.invoice i ON i.invoice_id = cn.invoice_id
          WHERE cn.branch_id = :branch AND cn.note_date BETWEEN :date_from AND :date_to{extra}{crn_q}"""
     return sql, params
+
+
+def whole_months(date_from: date, date_to: date) -> tuple[date, date] | None:
+    """The whole calendar months inside a period, as (first day, first day after), or None when there is none."""
+    first = date_from if date_from.day == 1 else _next_month(date_from)
+    after = _next_month(date_to) if _next_month(date_to) == date_to + timedelta(days=1) else date_to.replace(day=1)
+    return (first, after) if first < after else None
+
+
+def _next_month(day: date) -> date:
+    return date(day.year + day.month // 12, day.month % 12 + 1, 1)
 
 
 def sales_rows(conn: Connection, f: SalesFilter, page: int | None = None, size: int | None = None,
@@ -116,14 +132,28 @@ def sales_rows(conn: Connection, f: SalesFilter, page: int | None = None, size: 
          ORDER BY r.doc_date {order}, r.posted_at {order}, r.doc_id {order}{limit}"""), params).mappings().all()
 
 
-def sales_totals(conn: Connection, f: SalesFilter) -> dict:
-    """Count and the sum of every amount column over everything the filters match."""
-    sql, params = _sales_sql(f)
+def sales_totals(conn: Connection, f: SalesFilter, *, kept: bool = True) -> dict:
+    """Count and the sum of every amount column over everything the filters match. The whole months of
+    the period come from the monthly totals the postings keep (billing.invoice_month, sql/0058: the sums
+    of the same documents), the days of a part month at either end from the documents; a search (q)
+    reads the documents alone. ``kept=False``: every document read (what the kept rows are checked by)."""
+    whole = whole_months(f.date_from, f.date_to) if kept and not f.q else None
+    sql, params = _sales_sql(f, whole)
     sums = ", ".join(f"coalesce(sum({c}), 0) AS {c}" for c in _SALES_MONEY)
+    months = ""
+    if whole:
+        where = " AND kind = :kind" if f.kind else ""
+        where += " AND b2b = :b2b" if f.party else ""
+        signed = ", ".join(f"CASE WHEN doc = 'CRN' THEN -{c} ELSE {c} END" for c in _SALES_MONEY)
+        months = f"""
+            UNION ALL
+            SELECT doc, documents, {signed} FROM billing.invoice_month
+             WHERE branch_id = :branch AND month >= :outside_from AND month < :outside_to
+               AND kind <> 'JOB_SHEET'{where}"""
     return dict(conn.execute(sa.text(f"""
-        SELECT count(*) AS rows_found, count(*) FILTER (WHERE doc = 'INV') AS invoices,
-               count(*) FILTER (WHERE doc = 'CRN') AS credit_notes, {sums}
-          FROM ({sql}) r"""), params).mappings().one())
+        SELECT coalesce(sum(n), 0) AS rows_found, coalesce(sum(n) FILTER (WHERE doc = 'INV'), 0) AS invoices,
+               coalesce(sum(n) FILTER (WHERE doc = 'CRN'), 0) AS credit_notes, {sums}
+          FROM (SELECT doc, 1 AS n, {", ".join(_SALES_MONEY)} FROM ({sql}) d{months}) r"""), params).mappings().one())
 
 
 SALES_COLUMNS = (
@@ -282,6 +312,20 @@ def receivable_page(conn: Connection, f: ReceivableFilter, page: int, size: int)
     chosen = [r for r in owed if r["bucket"] == f.bucket] if f.bucket else owed
     start = (page - 1) * size
     return chosen[start:start + size], buckets, len(chosen)
+
+
+def receivable_buckets(conn: Connection, branch_id: int, as_on: date) -> dict:
+    """How many invoices are owed something and how much, in each ageing bucket (all four), for the home
+    screen: the register's own buckets over the balances the billing triggers keep (billing.invoice_owed over
+    billing.invoice_balance, sql/0020: the same invoices and balances the register lists,
+    tests/test_billing_balance_kept.py), one indexed read of the invoices still owed instead of each sale's
+    balance worked out again."""
+    found = {r.bucket: r for r in conn.execute(sa.text(f"""
+        SELECT {_BUCKET_SQL} AS bucket, count(*) AS n, sum(balance) AS balance
+          FROM billing.invoice_owed WHERE branch_id = :branch GROUP BY 1"""),
+        {"branch": branch_id, "as_on": as_on})}
+    return {b: {"n": found[b].n if b in found else 0, "balance": found[b].balance if b in found else ZERO}
+            for b in AGE_BUCKETS}
 
 
 # The register's money columns, added up under the table (over every page, not just this one).

@@ -38,14 +38,13 @@ _CLAIM_WORDS = ", c.claim_no, (SELECT s.label FROM warranty.claim_status s WHERE
 _CARD_WORDS = ", jc.job_card_no, 'Free service ' || jc.free_service_no || ' done, labour not claimed'"
 
 
-def items_cte(detail: bool, free_services: bool = True) -> str:
+def items_cte(detail: bool) -> str:
     """A row per receivable of the branch: oem_id, source, ref_id (the sale's booking, the claim, or minus
     the job card of a free service never claimed), is_unclaimed, the amounts claimed / approved /
     credited (NULL where that step has not happened or is not recorded), is_pending with the amount
     pending (NULL when not priced yet), since (the day its age runs from); with ``detail`` its number
     (ref_no) and status in words. ``aged`` adds age_days and bucket (the index of BUCKETS; NULL when
-    nothing is pending). Without ``free_services`` the free services never claimed (which carry no amount
-    until claimed) are left out."""
+    nothing is pending)."""
     unclaimed_free_services = f"""
     UNION ALL
     SELECT m.oem_id, 'FREE_SERVICE', -jc.job_card_id,
@@ -57,7 +56,7 @@ def items_cte(detail: bool, free_services: bool = True) -> str:
       JOIN oem.model m ON m.model_id = v.model_id
      WHERE jc.branch_id = :branch AND jc.service_type = 'FREE_SERVICE' AND jc.state = 'DELIVERED'
        AND NOT EXISTS (SELECT 1 FROM warranty.claim c
-                        WHERE c.job_card_id = jc.job_card_id AND c.kind = 'FREE_SERVICE_LABOUR')""" if free_services else ""
+                        WHERE c.job_card_id = jc.job_card_id AND c.kind = 'FREE_SERVICE_LABOUR')"""
     return f"""
 items AS (
     SELECT sc.oem_id, 'SUBSIDY' AS source, sc.booking_id AS ref_id,
@@ -83,9 +82,7 @@ items AS (
      WHERE c.branch_id = :branch{unclaimed_free_services}),
 aged AS (
     SELECT i.*, :today - i.since AS age_days,
-           CASE WHEN NOT i.is_pending THEN NULL
-                WHEN :today - i.since <= 30 THEN 0 WHEN :today - i.since <= 60 THEN 1
-                WHEN :today - i.since <= 90 THEN 2 ELSE 3 END AS bucket
+           CASE WHEN NOT i.is_pending THEN NULL ELSE {bucket_of("i.since")} END AS bucket
       FROM items i)"""
 
 
@@ -116,14 +113,22 @@ def summary(conn: Connection, branch_id: int, today: date):
          ORDER BY o.brand, t.oem_id, t.source"""), {"branch": branch_id, "today": today}).mappings().all()
 
 
+def bucket_of(since: str) -> str:
+    """The index of BUCKETS a pending amount falls in, by the days from ``since`` to :today."""
+    return (f"CASE WHEN :today - {since} <= 30 THEN 0 WHEN :today - {since} <= 60 THEN 1 "
+            f"WHEN :today - {since} <= 90 THEN 2 ELSE 3 END")
+
+
 def pending_by_age(conn: Connection, branch_id: int, today: date) -> dict[int, tuple[int, Decimal]]:
     """What the OEM owes the branch, by age bucket: {bucket: (count, amount)} of the subsidy and warranty
     claims pending (the summary's own definitions; the free services never claimed, which carry no
-    amount yet, are left out), for the home screen."""
+    amount yet, are left out), for the home screen. Read from finance.oem_pending_day (sql/0058), the
+    claims pending per day their age runs from, kept by trigger with every claim: a few rows a day
+    instead of every claim of the branch."""
     rows = conn.execute(sa.text(f"""
-        WITH {items_cte(detail=False, free_services=False)}
-        SELECT a.bucket, count(*) AS n, coalesce(sum(a.pending), 0) AS amount
-          FROM aged a WHERE a.is_pending GROUP BY a.bucket"""), {"branch": branch_id, "today": today}).all()
+        SELECT {bucket_of("d.since")} AS bucket, sum(d.claims) AS n, sum(d.amount) AS amount
+          FROM finance.oem_pending_day d WHERE d.branch_id = :branch GROUP BY 1"""),
+        {"branch": branch_id, "today": today}).all()
     return {r.bucket: (r.n, r.amount) for r in rows}
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask_login import current_user
 
+from ..billing import api as billing
 from ..charts import column_chart
 from ..formatting import inr, today_ist
 from ..glance import by_month, periods
@@ -20,7 +21,7 @@ def panel(conn, subject) -> dict | None:
     cards = glance_queries.open_cards(conn, branch_id, p.today, int(AT_RISK.total_seconds() // 60))
     chart = month_value = None
     if can("estimate.read"):     # never a technician: they do not see prices
-        rows = glance_queries.revenue_by_month(conn, branch_id, p.chart_start)
+        rows = billing.month_totals(conn, branch_id, "SERVICE", p.chart_start)
         values = by_month(rows, p.months)
         month_value = values[-1]
         chart = column_chart(p.month_labels, [("Service revenue", values)], [inr(v) if v else "—" for v in values])

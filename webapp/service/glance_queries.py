@@ -1,6 +1,7 @@
 """The workshop's figures for the home screen: open job cards by state, how many are late or at risk
 of missing their promised time (the board's rule: promised within the hour and not ready), cards
-opened today, and service revenue (service invoices' taxable value) by month."""
+opened today. Service revenue by month (service invoices' taxable value) is billing's kept monthly
+totals (billing.api.month_totals)."""
 from __future__ import annotations
 
 from datetime import date
@@ -23,10 +24,3 @@ def open_cards(conn: Connection, branch_id: int, today: date, at_risk_minutes: i
          WHERE branch_id = :b AND state NOT IN ('DELIVERED', 'CANCELLED')"""),
         {"b": branch_id, "today": today, "risk": at_risk_minutes}).one()
 
-
-def revenue_by_month(conn: Connection, branch_id: int, since: date) -> list:
-    return conn.execute(sa.text("""
-        SELECT date_trunc('month', invoice_date::timestamp)::date AS month, count(*) AS invoices, sum(taxable_value) AS value
-          FROM billing.invoice
-         WHERE branch_id = :b AND kind = 'SERVICE' AND invoice_date >= :since
-         GROUP BY 1 ORDER BY 1"""), {"b": branch_id, "since": since}).all()
