@@ -184,3 +184,8 @@ SELECT audit.track('hr.settlement', 'run_id');
 ALTER TABLE hr.settlement ENABLE ROW LEVEL SECURITY;
 CREATE POLICY own_branch ON hr.settlement USING (platform.branch_visible(branch_id))
     WITH CHECK (platform.branch_visible(branch_id));
+
+-- The notice pay a leaver makes good is the showroom's income.
+INSERT INTO finance.ledger (name, group_id, system_key)
+SELECT 'Notice Pay Recovered', g.group_id, 'NOTICE_PAY_RECOVERED'
+  FROM finance.account_group g WHERE g.name = 'Indirect Incomes';

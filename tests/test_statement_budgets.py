@@ -334,6 +334,11 @@ BUDGETS = {
     "payroll.payslip_pdf": 7,           # the run, the line, the branch's letterhead
     "payroll.my_payslip_pdf": 7,
     "payroll.structures": 8,            # the person, the structures, the regimes, the loans
+    # Incentives (webapp/payroll/incentives.py) and the full and final statement (settlement.py).
+    "payroll.incentives": 6,            # the month's run, each person's totals
+    "payroll.incentives_person": 8,     # the person, the lines with their documents, the adjustments, the run
+    "payroll.incentives_rules": 7,      # the roles and models for the form, the rules with their slabs
+    "payroll.settlement_pdf": 8,        # the run, the settlement with its rates, the line, the letterhead
 }
 
 # Finance (H29), measured + 1: the Tally export page (branches, company, counts per type), its two downloads

@@ -123,6 +123,11 @@ CAPABILITIES: dict[str, frozenset[str]] = {
     "payroll.run": frozenset({"ADMIN", "ACCOUNTS"}),  # structures, the run, its register and statutory files
     "payroll.review": _ACCOUNTANTS,                 # the runs and the register, read to approve
     "payroll.approve": _MANAGERS,                   # approve a checked run: permanent, its voucher posted
+    # Incentives (webapp/payroll/incentives.py): accounts keep the rules and compute a month; managers read them
+    # and adjust a person's month with a reason.
+    "incentive.read": _ACCOUNTANTS,                 # the rules, a month's incentives and their documents
+    "incentive.rules": frozenset({"ADMIN", "ACCOUNTS"}),  # enter and end rules; compute a month from its documents
+    "incentive.adjust": _MANAGERS,                  # a person's month adjusted, with a reason
 }
 
 

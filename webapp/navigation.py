@@ -155,6 +155,8 @@ SECTIONS: list[NavSection] = [
         NavLink("Attendance sheet", "hr.sheet", "The month per person: present, late, leave, LOP; close it", "People"),
         NavLink("HR settings", "hr.settings", "Shifts, holidays, departments, leave quotas", "People"),
         NavLink("Payroll", "payroll.runs", "The monthly salary run, register, payslips, PF / ESI files", "People"),
+        NavLink("Incentives", "payroll.incentives", "Sales and service incentives of the month, their rules",
+                "People"),
     )),
     NavSection("My account", (
         NavLink("My profile", "auth.profile", "Change your PIN, log out other devices"),

@@ -5,4 +5,4 @@ from flask import Blueprint
 
 bp = Blueprint("payroll", __name__, url_prefix="/payroll")
 
-from . import views  # noqa: E402,F401
+from . import incentives, settlement, views  # noqa: E402,F401

@@ -128,8 +128,11 @@ def staff_member(conn: Connection, staff_id: int):
 
 def settlement(conn: Connection, run_id: int, staff_id: int):
     return conn.execute(sa.text("""
-        SELECT st.*, s.staff_code, s.name, s.designation, s.pan, e.uan
+        SELECT st.*, s.staff_code, s.name, s.designation, s.pan, e.uan, r.encashment_divisor, r.gratuity_days,
+               r.gratuity_divisor, r.gratuity_min_years, r.notice_divisor
           FROM hr.settlement st JOIN master.staff s USING (staff_id) JOIN hr.employee e USING (staff_id)
+          JOIN LATERAL (SELECT * FROM hr.pay_settlement_rate x WHERE x.effective_from <= st.left_on
+                         ORDER BY x.effective_from DESC LIMIT 1) r ON true
          WHERE st.run_id = :r AND st.staff_id = :s"""), {"r": run_id, "s": staff_id}).mappings().first()
 
 

@@ -1,0 +1,32 @@
+"""Incentive records for the access matrix and the statement budgets: a rule per kind (one of them the service
+revenue slabs), so the rules screen lists them and the route that ends a rule has one to end."""
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+
+def incentive_ids(engine) -> dict:
+    """Committed rows (the app fixture empties the tables after the test). Returns the route args."""
+    with engine.begin() as conn:
+        rule_id = conn.execute(sa.text("""
+            INSERT INTO hr.incentive_rule (role_code, kind, amount, valid_from)
+            VALUES ('SALES', 'PER_VEHICLE_DELIVERED', 500, '2025-01-01') RETURNING rule_id""")).scalar_one()
+        slab_rule = conn.execute(sa.text("""
+            INSERT INTO hr.incentive_rule (role_code, kind, valid_from)
+            VALUES ('SERVICE_ADVISOR', 'SERVICE_REVENUE_SLAB', '2025-01-01') RETURNING rule_id""")).scalar_one()
+        conn.execute(sa.text("INSERT INTO hr.incentive_slab (rule_id, revenue_from, pct) VALUES (:r, 0, 0), (:r, 50000, 1)"),
+                     {"r": slab_rule})
+    return {"rule_id": rule_id}
+
+
+def leaver(conn, branch_id: int) -> int:
+    """A salesperson of the branch who joined on 01-11-2019 and left on 30-06-2025: the run of June 2025
+    (payroll_ids) carries their full and final settlement. Returns the staff id."""
+    staff_id = conn.execute(sa.text("""
+        INSERT INTO master.staff (branch_id, staff_code, name, designation, pin_hash)
+        SELECT :b, 'LEFT1', 'Prakash Leaver', 'SALES', pin_hash FROM master.staff WHERE branch_id = :b
+         ORDER BY staff_id LIMIT 1
+        RETURNING staff_id"""), {"b": branch_id}).scalar_one()
+    conn.execute(sa.text("INSERT INTO hr.employee (staff_id, joined_on, left_on) VALUES (:s, '2019-11-01', '2025-06-30')"),
+                 {"s": staff_id})
+    return staff_id

@@ -1,0 +1,147 @@
+"""Incentive screens: the rules (dated, per role and model; ACCOUNTS and ADMIN enter and end them, managers read
+them); a month's incentives per person of the branch, computed from the month's documents; a person's month with
+each document it came from (linked to its sale or invoice) and the managers' adjustments, with the form to add
+one (MANAGER and ADMIN, with a reason). The payroll run computes the month again and carries each person's total
+as the `incentive` earning."""
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from flask import abort, flash, render_template, request, url_for
+from flask_login import current_user
+
+from ..db import get_conn
+from ..errors import redirect_response
+from ..formatting import today_ist
+from ..forms import choices, save_or_field_error
+from ..security import allow, can
+from . import bp
+from . import incentive_queries as iq
+from .incentive_forms import INCENTIVE_MESSAGES, AdjustForm, ComputeForm, EndRuleForm, RuleForm
+
+
+def month_arg() -> date:
+    """The first day of ?month=YYYY-MM; last month (the one a run pays) when absent or malformed."""
+    raw = request.args.get("month", "")
+    try:
+        year, month = (int(part) for part in raw.split("-"))
+        if 2000 <= year <= 2200:
+            return date(year, month, 1)
+    except ValueError:
+        pass
+    return (today_ist().replace(day=1) - timedelta(days=1)).replace(day=1)
+
+
+def _shift(month: date, months: int) -> str:
+    n = month.year * 12 + month.month - 1 + months
+    return f"{n // 12:04d}-{n % 12 + 1:02d}"
+
+
+# --------------------------------------------------------------------------- the month
+
+
+@bp.get("/incentives")
+@allow("incentive.read")
+def incentives():
+    conn = get_conn()
+    month = month_arg()
+    status = iq.month_status(conn, current_user.branch_id, month)
+    return render_template("payroll/incentives.html", month=month, month_arg=f"{month:%Y-%m}",
+                           prev_month=_shift(month, -1), next_month=_shift(month, 1),
+                           people=iq.person_totals(conn, current_user.branch_id, month), status=status,
+                           may_compute=can("incentive.rules") and status in (None, "DRAFT"), form=ComputeForm())
+
+
+@bp.post("/incentives/compute")
+@allow("incentive.rules")
+def incentives_compute():
+    conn = get_conn()
+    month = month_arg()
+    form = ComputeForm()
+    if form.validate_on_submit():
+        found, saved = save_or_field_error(conn, form, INCENTIVE_MESSAGES,
+                                           lambda: iq.compute(conn, current_user.branch_id, month))
+        if saved:
+            flash(f"Computed from the documents of {month:%m-%Y}: {found} line{'s' if found != 1 else ''}.", "success")
+        else:
+            flash("; ".join(form.form_errors), "error")
+    else:
+        flash("The form expired: try again.", "error")
+    return redirect_response(url_for("payroll.incentives", month=f"{month:%Y-%m}"))
+
+
+@bp.route("/incentives/people/<int:staff_id>", methods=["GET", "POST"])
+@allow("incentive.read", write="incentive.adjust")
+def incentives_person(staff_id: int):
+    conn = get_conn()
+    person = iq.staff_member(conn, staff_id)
+    if person is None or person["branch_id"] != current_user.branch_id:
+        abort(404)
+    month = month_arg()
+    form = AdjustForm() if request.method == "POST" else AdjustForm(formdata=None)
+    if request.method == "POST" and form.validate_on_submit():
+        _, saved = save_or_field_error(conn, form, INCENTIVE_MESSAGES, lambda: iq.adjust(
+            conn, branch_id=current_user.branch_id, staff_id=staff_id, month=month, amount=form.amount.data,
+            reason=form.reason.data))
+        if saved:
+            flash("Adjustment recorded: the month's run carries it when computed.", "success")
+            return redirect_response(url_for("payroll.incentives_person", staff_id=staff_id, month=f"{month:%Y-%m}"))
+    lines = iq.lines(conn, current_user.branch_id, month, staff_id)
+    adjustments = iq.adjustments(conn, current_user.branch_id, month, staff_id)
+    computed = sum((line["amount"] for line in lines), 0)
+    adjusted = sum((a["amount"] for a in adjustments), 0)
+    status = iq.month_status(conn, current_user.branch_id, month)
+    return render_template(
+        "payroll/incentive_person.html", person=person, month=month, month_arg=f"{month:%Y-%m}", lines=lines,
+        adjustments=adjustments, computed=computed, adjusted=adjusted, kinds=iq.KINDS, status=status, form=form,
+        may_adjust=can("incentive.adjust") and status in (None, "DRAFT") and staff_id != current_user.staff_id,
+    ), 422 if form.errors or form.form_errors else 200
+
+
+# --------------------------------------------------------------------------- the rules
+
+
+def _rule_form(conn, form: RuleForm) -> RuleForm:
+    form.role_code.choices = choices(iq.role_choices(conn))
+    form.model_id.choices = choices([("", "Any model"), *iq.model_choices(conn)])
+    return form
+
+
+def _rules_page(conn, form: RuleForm, *, end_form=None, end_rule_id=None):
+    return render_template("payroll/incentive_rules.html", rules=iq.rules(conn), form=form, kinds=iq.KINDS,
+                           end_form=end_form or EndRuleForm(formdata=None), end_rule_id=end_rule_id,
+                           may_edit=can("incentive.rules"), slab_rows=form.slab_rows())
+
+
+@bp.route("/incentives/rules", methods=["GET", "POST"])
+@allow("incentive.read", write="incentive.rules")
+def incentives_rules():
+    conn = get_conn()
+    form = _rule_form(conn, RuleForm() if request.method == "POST" else RuleForm(formdata=None))
+    if request.method == "POST" and form.validate_on_submit():
+        slab_kind = form.kind.data == "SERVICE_REVENUE_SLAB"
+        _, saved = save_or_field_error(conn, form, INCENTIVE_MESSAGES, lambda: iq.add_rule(
+            conn, role_code=form.role_code.data, kind=form.kind.data,
+            model_id=int(form.model_id.data) if form.model_id.data else None,
+            amount=None if slab_kind else form.amount.data, valid_from=form.valid_from.data,
+            valid_to=form.valid_to.data, note=form.note.data or None, slabs=form.slabs() if slab_kind else []))
+        if saved:
+            flash("Rule saved: it counts the documents from its first day.", "success")
+            return redirect_response(url_for("payroll.incentives_rules"))
+    return _rules_page(conn, form), 422 if request.method == "POST" else 200
+
+
+@bp.post("/incentives/rules/<int:rule_id>/end")
+@allow("incentive.rules")
+def incentives_rule_end(rule_id: int):
+    conn = get_conn()
+    if iq.rule(conn, rule_id) is None:
+        abort(404)
+    form = EndRuleForm()
+    if form.validate_on_submit():
+        _, saved = save_or_field_error(conn, form, INCENTIVE_MESSAGES,
+                                       lambda: iq.end_rule(conn, rule_id, form.valid_to.data))
+        if saved:
+            flash("Rule ended.", "success")
+            return redirect_response(url_for("payroll.incentives_rules"))
+    return _rules_page(conn, _rule_form(conn, RuleForm(formdata=None)), end_form=form, end_rule_id=rule_id), 422
