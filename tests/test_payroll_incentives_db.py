@@ -234,6 +234,13 @@ def test_full_and_final_gratuity_leave_encashment_notice_and_loan(conn):
         conn.execute(sa.text("UPDATE hr.settlement SET gratuity = 0 WHERE run_id = :r"), {"r": run_id})
     with refused(conn, "notice_shortfall_settled"):
         conn.execute(sa.text("DELETE FROM hr.notice_shortfall WHERE staff_id = :s"), {"s": five})
+    # the salary voucher balances: the settlement in the salaries, the notice pay the showroom's income
+    voucher = queries.approve(conn, run_id, manager)
+    legs = dict(conn.execute(sa.text("""SELECT l.system_key, sum(v.debit - v.credit) FROM finance.voucher_line v
+                                         JOIN finance.ledger l USING (ledger_id) WHERE v.voucher_id = :v
+                                        GROUP BY l.system_key"""), {"v": voucher}).all())
+    assert sum(legs.values()) == 0 and legs["NOTICE_PAY_RECOVERED"] == D(-7000)
+    assert legs["EXP_SALARY"] == b.scalar(conn, "SELECT sum(gross) FROM hr.payroll_line WHERE run_id = :r", r=run_id)
 
 
 def test_recoveries_take_no_more_than_the_settlement_pays(conn):

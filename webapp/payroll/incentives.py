@@ -14,7 +14,7 @@ from ..db import get_conn
 from ..errors import redirect_response
 from ..formatting import today_ist
 from ..forms import choices, save_or_field_error
-from ..security import allow, can
+from ..security import allow, can, may_open
 from . import bp
 from . import incentive_queries as iq
 from .incentive_forms import INCENTIVE_MESSAGES, AdjustForm, ComputeForm, EndRuleForm, RuleForm
@@ -95,6 +95,7 @@ def incentives_person(staff_id: int):
         "payroll/incentive_person.html", person=person, month=month, month_arg=f"{month:%Y-%m}", lines=lines,
         adjustments=adjustments, computed=computed, adjusted=adjusted, kinds=iq.KINDS, status=status, form=form,
         may_adjust=can("incentive.adjust") and status in (None, "DRAFT") and staff_id != current_user.staff_id,
+        may_see_sale=may_open("sales.booking_detail"), may_see_invoice=may_open("billing.invoice_detail"),
     ), 422 if form.errors or form.form_errors else 200
 
 
