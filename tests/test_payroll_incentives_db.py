@@ -7,7 +7,7 @@ years 5 months (nil), leave encashment, the notice shortfall and a loan recovere
 from __future__ import annotations
 
 import uuid
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 import builders as b
@@ -258,3 +258,22 @@ def test_recoveries_take_no_more_than_the_settlement_pays(conn):
     line = queries.line(conn, run_id, staff)
     s = iq.settlement(conn, run_id, staff)
     assert line.net_pay == 0 and s.loan_recovered == line.loan_recovery < s.loan_outstanding == D(50000)
+
+
+def test_the_demo_showroom_has_incentive_rules_and_an_adjusted_month(conn, app):
+    from seed.demo import seed_demo
+    from webapp.formatting import today_ist
+
+    with app.app_context():
+        seed_demo(conn, lambda: "2580")
+    assert b.scalar(conn, "SELECT count(*) FROM hr.incentive_rule") == 5
+    blr = b.scalar(conn, "SELECT branch_id FROM master.branch WHERE branch_code = 'BLR1'")
+    accounts = b.scalar(conn, "SELECT staff_id FROM master.staff WHERE branch_id = :b AND designation = 'ACCOUNTS' "
+                              "ORDER BY staff_id LIMIT 1", b=blr)
+    last_month = (today_ist().replace(day=1) - timedelta(days=1)).replace(day=1)
+    close(conn, blr, last_month, accounts)
+    run_id = queries.create_run(conn, blr, last_month)
+    rows = {r.staff_code: r for r in queries.lines(conn, run_id)}
+    # the demo's one sale was at least eight months ago: last month S01 has the manager's adjustment only
+    s01 = rows["S01"]
+    assert s01.incentive == D(1000) and s01.gross == s01.basic + s01.hra + s01.conveyance + s01.special + D(1000)
