@@ -1,7 +1,8 @@
 """Incentives and the full and final settlement held by PostgreSQL (sql/0055_payroll_incentives.sql,
 sql/functions/99_payroll_incentive.sql), hand-checked: an incentive from three deliveries (with a model's own
 rule from the middle of the month, their policies and a financed sale) carried into the payroll line's gross and
-ESI wages but not PF wages; service-revenue slabs at their boundaries; a manager's adjustment with its reason;
+ESI wages but not PF wages; service-revenue slabs at their boundaries, and the month's service invoices shared
+between their advisor and technicians; a manager's adjustment with its reason;
 an approved month's incentive lines refused to change; gratuity at 4 years 7 months (counted as 5) and at 4
 years 5 months (nil), leave encashment, the notice shortfall and a loan recovered in full."""
 from __future__ import annotations
@@ -13,6 +14,8 @@ from decimal import Decimal
 import builders as b
 import hr_builders as hr
 import pytest
+import service_builders as sb
+import service_work_builders as wb
 import sqlalchemy as sa
 from builders import refused
 from test_payroll_db import attend, close
@@ -123,6 +126,44 @@ def test_service_revenue_slabs_at_their_boundaries(conn):
         rule(conn, "SALES", "PER_FINANCE_CASE", "-1")
     with refused(conn, "incentive_rule_permanent"):
         conn.execute(sa.text("UPDATE hr.incentive_rule SET role_code = 'SALES' WHERE rule_id = :r"), {"r": fixed})
+
+
+def serviced(conn, branch, advisor, technician, rate: str, on: str) -> int:
+    """A job card of the advisor with one hour of labour at `rate` (GST extra) by the technician, billed on `on`."""
+    from webapp.billing import api as billing
+    card = sb.job_card(conn, branch, sb.outside_vehicle(conn, branch), odometer_km=3000, advisor_id=advisor)
+    wb.line(conn, card, operation_code=wb.labour(conn, hours="1.00", rate=rate), technician_id=technician)
+    wb.approve(conn, card, amount="100000")
+    sb.move(conn, card, "APPROVED", "IN_PROGRESS", "QC", "READY")
+    c = conn.execute(sa.text("SELECT customer_id, job_card_no FROM service.job_card WHERE job_card_id = :j"),
+                     {"j": card}).one()
+    lines = [{"kind": "LABOUR", "code": r.operation_code, "qty": r.bill_qty, "unit_price": r.unit_price,
+              "price_includes_gst": r.price_includes_gst, "coverage": r.coverage}
+             for r in conn.execute(sa.text("SELECT * FROM service.job_line_billable WHERE job_card_id = :j"), {"j": card})]
+    invoice = billing.post_service_invoice(conn, branch_id=branch, customer_id=c.customer_id,
+                                           invoice_date=date.fromisoformat(on), lines=lines,
+                                           idempotency_key=str(uuid.uuid4()), reference=c.job_card_no)
+    conn.execute(sa.text("UPDATE service.job_card SET invoice_id = :i WHERE job_card_id = :j"), {"i": invoice, "j": card})
+    return invoice
+
+
+def test_service_revenue_of_the_advisor_and_the_technician_from_their_invoices(conn):
+    branch = b.branch(conn)
+    advisor, technician, other = (b.staff(conn, branch, role) for role in ("SERVICE_ADVISOR", "TECHNICIAN", "TECHNICIAN"))
+    rule(conn, "SERVICE_ADVISOR", "SERVICE_REVENUE_SLAB", slabs=[("0", "0", None), ("50000", "1", None)])
+    rule(conn, "TECHNICIAN", "SERVICE_REVENUE_SLAB", slabs=[("40000", None, "500")])
+    first = serviced(conn, branch, advisor, other, "30000", "2026-06-08")
+    second = serviced(conn, branch, advisor, technician, "40000", "2026-06-22")
+    serviced(conn, branch, advisor, technician, "90000", "2026-07-01")     # next month's
+    iq.compute(conn, branch, JUNE)
+
+    mine = {x.source_id: x for x in iq.lines(conn, branch, JUNE, advisor)}
+    # 70,000 in June: 1 % of 20,000 = 200, shared 30 : 40 over the two invoices, to the paisa
+    assert set(mine) == {first, second} and all(x.source_table == "billing.invoice" for x in mine.values())
+    assert (mine[first].basis, mine[first].amount, mine[second].basis, mine[second].amount) == (
+        D(30000), D("85.71"), D(40000), D("114.29"))
+    assert [x.amount for x in iq.lines(conn, branch, JUNE, technician)] == [D(500)]   # 40,000 reaches the slab
+    assert [x.amount for x in iq.lines(conn, branch, JUNE, other)] == [0]              # 30,000 does not
 
 
 def test_a_managers_adjustment_with_its_reason_and_an_approved_month_permanent(conn, showroom):
