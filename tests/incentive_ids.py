@@ -1,22 +1,22 @@
 """Incentive records for the access matrix and the statement budgets: a rule per kind (one of them the service
-revenue slabs), so the rules screen lists them and the route that ends a rule has one to end."""
+revenue slabs), so the rules screen lists them and its form to end one has them to choose from."""
 from __future__ import annotations
 
 import sqlalchemy as sa
 
 
 def incentive_ids(engine) -> dict:
-    """Committed rows (the app fixture empties the tables after the test). Returns the route args."""
+    """Committed rows (the app fixture empties the tables after the test). No route takes their ids."""
     with engine.begin() as conn:
-        rule_id = conn.execute(sa.text("""
+        conn.execute(sa.text("""
             INSERT INTO hr.incentive_rule (role_code, kind, amount, valid_from)
-            VALUES ('SALES', 'PER_VEHICLE_DELIVERED', 500, '2025-01-01') RETURNING rule_id""")).scalar_one()
+            VALUES ('SALES', 'PER_VEHICLE_DELIVERED', 500, '2025-01-01')"""))
         slab_rule = conn.execute(sa.text("""
             INSERT INTO hr.incentive_rule (role_code, kind, valid_from)
             VALUES ('SERVICE_ADVISOR', 'SERVICE_REVENUE_SLAB', '2025-01-01') RETURNING rule_id""")).scalar_one()
         conn.execute(sa.text("INSERT INTO hr.incentive_slab (rule_id, revenue_from, pct) VALUES (:r, 0, 0), (:r, 50000, 1)"),
                      {"r": slab_rule})
-    return {"rule_id": rule_id}
+    return {}
 
 
 def leaver(conn, branch_id: int) -> int:

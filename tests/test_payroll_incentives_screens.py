@@ -39,7 +39,18 @@ def test_rules_the_months_incentives_an_adjustment_and_the_payslip(app, engine, 
         **rule, "role_code": "SERVICE_ADVISOR", "kind": "SERVICE_REVENUE_SLAB", "amount": "",
         "slab_from_1": "0", "slab_pct_1": "0", "slab_from_2": "50,000", "slab_pct_2": "1"})
     assert slabs.status_code == 303
-    assert "from 50000.00: 1.00 %" in accounts.get("/payroll/incentives/rules").get_data(as_text=True)
+    page = accounts.get("/payroll/incentives/rules").get_data(as_text=True)
+    assert "from ₹50,000.00: 1 %" in page
+    with engine.connect() as conn:
+        slab_rule = conn.execute(sa.text("SELECT rule_id FROM hr.incentive_rule WHERE kind = 'SERVICE_REVENUE_SLAB'")
+                                 ).scalar_one()
+    early = accounts.post("/payroll/incentives/rules/end", data={"csrf_token": token, "rule_id": str(slab_rule),
+                                                                 "valid_to": "31-03-2025"})
+    assert early.status_code == 422 and "The end is before the start" in early.get_data(as_text=True)
+    assert 'value="31-03-2025"' in early.get_data(as_text=True)
+    assert accounts.post("/payroll/incentives/rules/end", data={"csrf_token": token, "rule_id": str(slab_rule),
+                                                                "valid_to": "31-12-2025"}).status_code == 303
+    assert "31-12-2025" in accounts.get("/payroll/incentives/rules").get_data(as_text=True)
 
     booking = sold_in_september(engine, team)
     computed = accounts.post("/payroll/incentives/compute?month=2025-09", data={"csrf_token": token})

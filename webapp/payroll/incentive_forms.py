@@ -83,6 +83,7 @@ class RuleForm(FlaskForm):
 
 
 class EndRuleForm(FlaskForm):
+    rule_id = SelectField("Rule", validators=[DataRequired("Choose the rule")])
     valid_to = DateField("Last day", validators=[DataRequired("Enter the last day")])
 
 

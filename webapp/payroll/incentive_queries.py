@@ -39,13 +39,13 @@ def end_rule(conn: Connection, rule_id: int, valid_to: date) -> None:
 def rules(conn: Connection):
     """Every rule with its role's and model's names and its slabs as text (newest first)."""
     return conn.execute(sa.text("""
-        SELECT r.*, ro.name AS role_name, m.name AS model_name,
-               (SELECT string_agg(CASE WHEN s.pct IS NOT NULL THEN 'from ' || s.revenue_from || ': ' || s.pct || ' %'
-                                       ELSE 'from ' || s.revenue_from || ': Rs ' || s.fixed_amount END, '; '
-                                  ORDER BY s.revenue_from)
-                  FROM hr.incentive_slab s WHERE s.rule_id = r.rule_id) AS slabs
+        SELECT r.*, ro.name AS role_name, m.name AS model_name, s.slab_from, s.slab_pct, s.slab_fixed
           FROM hr.incentive_rule r JOIN master.role ro ON ro.role_code = r.role_code
           LEFT JOIN oem.model m ON m.model_id = r.model_id
+          LEFT JOIN LATERAL (SELECT array_agg(x.revenue_from ORDER BY x.revenue_from) AS slab_from,
+                                    array_agg(x.pct ORDER BY x.revenue_from) AS slab_pct,
+                                    array_agg(x.fixed_amount ORDER BY x.revenue_from) AS slab_fixed
+                               FROM hr.incentive_slab x WHERE x.rule_id = r.rule_id) s ON true
          ORDER BY r.valid_to IS NOT NULL, ro.sort_order, r.kind, r.valid_from DESC, r.rule_id DESC""")).mappings().all()
 
 

@@ -12,7 +12,7 @@ from flask_login import current_user
 
 from ..db import get_conn
 from ..errors import redirect_response
-from ..formatting import today_ist
+from ..formatting import ddmmyyyy, inr, plain_number, today_ist
 from ..forms import choices, save_or_field_error
 from ..security import allow, can, may_open
 from . import bp
@@ -108,9 +108,23 @@ def _rule_form(conn, form: RuleForm) -> RuleForm:
     return form
 
 
-def _rules_page(conn, form: RuleForm, *, end_form=None, end_rule_id=None):
-    return render_template("payroll/incentive_rules.html", rules=iq.rules(conn), form=form, kinds=iq.KINDS,
-                           end_form=end_form or EndRuleForm(formdata=None), end_rule_id=end_rule_id,
+def _slab_text(row) -> str:
+    return "; ".join(f"from {inr(start)}: " + (f"{plain_number(pct)} %" if pct is not None else inr(fixed))
+                     for start, pct, fixed in zip(row["slab_from"] or (), row["slab_pct"] or (), row["slab_fixed"] or ()))
+
+
+def _end_form(conn, form: EndRuleForm, rules) -> EndRuleForm:
+    form.rule_id.choices = choices(
+        [("", "Choose the rule"), *((str(r["rule_id"]), f"{r['role_name']}: {iq.KINDS[r['kind']].lower()}"
+                                     f"{' (' + r['model_name'] + ')' if r['model_name'] else ''} from "
+                                     f"{ddmmyyyy(r['valid_from'])}") for r in rules if r["valid_to"] is None)])
+    return form
+
+
+def _rules_page(conn, form: RuleForm, *, end_form=None):
+    rules = [{**r, "slab_text": _slab_text(r)} for r in iq.rules(conn)]
+    return render_template("payroll/incentive_rules.html", rules=rules, form=form, kinds=iq.KINDS,
+                           end_form=_end_form(conn, end_form or EndRuleForm(formdata=None), rules),
                            may_edit=can("incentive.rules"), slab_rows=form.slab_rows())
 
 
@@ -132,17 +146,15 @@ def incentives_rules():
     return _rules_page(conn, form), 422 if request.method == "POST" else 200
 
 
-@bp.post("/incentives/rules/<int:rule_id>/end")
+@bp.post("/incentives/rules/end")
 @allow("incentive.rules")
-def incentives_rule_end(rule_id: int):
+def incentives_rule_end():
     conn = get_conn()
-    if iq.rule(conn, rule_id) is None:
-        abort(404)
-    form = EndRuleForm()
+    form = _end_form(conn, EndRuleForm(), iq.rules(conn))
     if form.validate_on_submit():
         _, saved = save_or_field_error(conn, form, INCENTIVE_MESSAGES,
-                                       lambda: iq.end_rule(conn, rule_id, form.valid_to.data))
+                                       lambda: iq.end_rule(conn, int(form.rule_id.data), form.valid_to.data))
         if saved:
-            flash("Rule ended.", "success")
+            flash("Rule ended: documents after its last day are no longer counted by it.", "success")
             return redirect_response(url_for("payroll.incentives_rules"))
-    return _rules_page(conn, _rule_form(conn, RuleForm(formdata=None)), end_form=form, end_rule_id=rule_id), 422
+    return _rules_page(conn, _rule_form(conn, RuleForm(formdata=None)), end_form=form), 422
