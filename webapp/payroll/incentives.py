@@ -5,7 +5,7 @@ one (MANAGER and ADMIN, with a reason). The payroll run computes the month again
 as the `incentive` earning."""
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 
 from flask import abort, flash, render_template, request, url_for
 from flask_login import current_user
@@ -14,6 +14,7 @@ from ..db import get_conn
 from ..errors import redirect_response
 from ..formatting import ddmmyyyy, inr, plain_number, today_ist
 from ..forms import choices, save_or_field_error
+from ..hr import api as hr
 from ..security import allow, can, may_open
 from . import bp
 from . import incentive_queries as iq
@@ -21,20 +22,14 @@ from .incentive_forms import INCENTIVE_MESSAGES, AdjustForm, ComputeForm, EndRul
 
 
 def month_arg() -> date:
-    """The first day of ?month=YYYY-MM; last month (the one a run pays) when absent or malformed."""
-    raw = request.args.get("month", "")
-    try:
-        year, month = (int(part) for part in raw.split("-"))
-        if 2000 <= year <= 2200:
-            return date(year, month, 1)
-    except ValueError:
-        pass
-    return (today_ist().replace(day=1) - timedelta(days=1)).replace(day=1)
+    """The first day of ?month=YYYY-MM; last month (the one a run pays) when none is asked for."""
+    if request.args.get("month"):
+        return hr.month_arg()
+    return hr.add_months(today_ist().replace(day=1), -1)
 
 
 def _shift(month: date, months: int) -> str:
-    n = month.year * 12 + month.month - 1 + months
-    return f"{n // 12:04d}-{n % 12 + 1:02d}"
+    return f"{hr.add_months(month, months):%Y-%m}"
 
 
 # --------------------------------------------------------------------------- the month
