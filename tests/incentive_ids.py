@@ -30,3 +30,16 @@ def leaver(conn, branch_id: int) -> int:
     conn.execute(sa.text("INSERT INTO hr.employee (staff_id, joined_on, left_on) VALUES (:s, '2019-11-01', '2025-06-30')"),
                  {"s": staff_id})
     return staff_id
+
+
+def adjusted_month(engine, branch_id: int) -> None:
+    """Last month of the branch's first salesperson adjusted by its first manager (or administrator), with a long
+    reason: a row for the incentives list of the month."""
+    with engine.begin() as conn:
+        conn.execute(sa.text("""
+            INSERT INTO hr.incentive_adjustment (branch_id, staff_id, month, amount, reason, made_by)
+            SELECT :b, (SELECT min(staff_id) FROM master.staff WHERE branch_id = :b AND designation = 'SALES'),
+                   date_trunc('month', (now() AT TIME ZONE 'Asia/Kolkata') - interval '1 month')::date, 1250,
+                   'OEM exchange-bonus scheme: two scooters taken in exchange at the year-end camp',
+                   (SELECT min(staff_id) FROM master.staff WHERE branch_id = :b AND is_active
+                       AND designation IN ('MANAGER', 'ADMIN'))"""), {"b": branch_id})

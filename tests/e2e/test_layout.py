@@ -136,6 +136,9 @@ def _fill(app, engine) -> dict:
     from payroll_ids import payroll_ids  # an approved run: the payroll list and everyone's own payslips
 
     payroll_ids(engine, branch_id)
+    from incentive_ids import adjusted_month  # a salesperson's last month adjusted: a row for the incentives list
+
+    adjusted_month(engine, branch_id)
     from finance_cash_ids import finance_cash_ids  # an expense, a bank account with a line to reconcile
 
     finance_cash_ids(engine, branch_id)
