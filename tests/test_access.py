@@ -456,6 +456,7 @@ ACCESS.update({
     "payroll.incentives_rule_end": PAYROLL_RUN,
     "payroll.settlement_pdf": PAYROLL_REVIEW,
     "payroll.notice_shortfall": PAYROLL_RUN,
+    "payroll.my_incentives": HR_STAFF,
 })
 
 # Routes whose own job, when used, is to send the browser to the login page

@@ -1,7 +1,7 @@
 """Incentive and settlement screens: accounts enter the rules (an overlapping one and a slab rule without slabs come
 back with the reason, as typed) and compute September from its delivery; a manager opens a salesperson's month,
 follows the delivery to its sale and adjusts it with a reason; the run carries the incentive to the register and the
-payslip; a checked run's month refuses adjustments; a leaver's notice shortfall is entered and their full and final
+payslip, and the salesperson reads their own month; a checked run's month refuses adjustments; a leaver's notice shortfall is entered and their full and final
 statement read back. Accounts do not adjust, salespeople see none of it."""
 from __future__ import annotations
 
@@ -72,6 +72,9 @@ def test_rules_the_months_incentives_an_adjustment_and_the_payslip(app, engine, 
     seller = logged_in(app, "S1")
     for page_url in ("/payroll/incentives", url, "/payroll/incentives/rules"):
         assert seller.get(page_url).status_code == 403
+    own = seller.get("/payroll/me/incentives?month=2025-09").get_data(as_text=True)   # their own, read only
+    assert "Exchange bonus from the OEM" in own and "₹750.00" in own and "Record the adjustment" not in own
+    assert "Exchange bonus" not in logged_in(app, "S2").get("/payroll/me/incentives?month=2025-09").get_data(as_text=True)
 
     close_september(engine, team)
     created = accounts.post("/payroll/runs", data={"csrf_token": token, "month": "2025-09"})

@@ -339,6 +339,7 @@ BUDGETS = {
     "payroll.incentives_person": 8,     # the person, the lines with their documents, the adjustments, the run
     "payroll.incentives_rules": 7,      # the roles and models for the form, the rules with their slabs
     "payroll.settlement_pdf": 8,        # the run, the settlement with its rates, the line, the letterhead
+    "payroll.my_incentives": 8,         # oneself, one's lines with their documents, the adjustments, the run
 }
 
 # Finance (H29), measured + 1: the Tally export page (branches, company, counts per type), its two downloads

@@ -1,8 +1,8 @@
 """Incentive screens: the rules (dated, per role and model; ACCOUNTS and ADMIN enter and end them, managers read
 them); a month's incentives per person of the branch, computed from the month's documents; a person's month with
 each document it came from (linked to its sale or invoice) and the managers' adjustments, with the form to add
-one (MANAGER and ADMIN, with a reason). The payroll run computes the month again and carries each person's total
-as the `incentive` earning."""
+one (MANAGER and ADMIN, with a reason); and one's own month, read only, for everyone with payslips. The payroll run
+computes the month again and carries each person's total as the `incentive` earning."""
 from __future__ import annotations
 
 from datetime import date
@@ -81,17 +81,29 @@ def incentives_person(staff_id: int):
         if saved:
             flash("Adjustment recorded: the month's run carries it when computed.", "success")
             return redirect_response(url_for("payroll.incentives_person", staff_id=staff_id, month=f"{month:%Y-%m}"))
-    lines = iq.lines(conn, current_user.branch_id, month, staff_id)
-    adjustments = iq.adjustments(conn, current_user.branch_id, month, staff_id)
-    computed = sum((line["amount"] for line in lines), 0)
-    adjusted = sum((a["amount"] for a in adjustments), 0)
-    status = iq.month_status(conn, current_user.branch_id, month)
+    return _person_month(conn, person, month, form=form), 422 if form.errors or form.form_errors else 200
+
+
+@bp.get("/me/incentives")
+@allow("payslip.own")
+def my_incentives():
+    """One's own month: the documents it was computed from and the adjustments, read only."""
+    conn = get_conn()
+    return _person_month(conn, iq.staff_member(conn, current_user.staff_id), month_arg(), own=True)
+
+
+def _person_month(conn, person, month: date, *, form=None, own: bool = False):
+    staff_id = person["staff_id"]
+    lines = iq.lines(conn, person["branch_id"], month, staff_id)
+    adjustments = iq.adjustments(conn, person["branch_id"], month, staff_id)
+    status = iq.month_status(conn, person["branch_id"], month)
     return render_template(
-        "payroll/incentive_person.html", person=person, month=month, month_arg=f"{month:%Y-%m}", lines=lines,
-        adjustments=adjustments, computed=computed, adjusted=adjusted, kinds=iq.KINDS, status=status, form=form,
-        may_adjust=can("incentive.adjust") and status in (None, "DRAFT") and staff_id != current_user.staff_id,
-        may_see_sale=may_open("sales.booking_detail"), may_see_invoice=may_open("billing.invoice_detail"),
-    ), 422 if form.errors or form.form_errors else 200
+        "payroll/incentive_person.html", person=person, month=month, month_arg=f"{month:%Y-%m}", own=own,
+        prev_month=_shift(month, -1), next_month=_shift(month, 1), lines=lines, adjustments=adjustments,
+        computed=sum((line["amount"] for line in lines), 0), adjusted=sum((a["amount"] for a in adjustments), 0),
+        kinds=iq.KINDS, status=status, form=form or AdjustForm(formdata=None),
+        may_adjust=not own and can("incentive.adjust") and status in (None, "DRAFT") and staff_id != current_user.staff_id,
+        may_see_sale=may_open("sales.booking_detail"), may_see_invoice=may_open("billing.invoice_detail"))
 
 
 # --------------------------------------------------------------------------- the rules
