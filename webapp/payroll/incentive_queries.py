@@ -75,10 +75,11 @@ def person_totals(conn: Connection, branch_id: int, month: date):
                     WHERE branch_id = :b AND month = :m GROUP BY staff_id),
              a AS (SELECT staff_id, sum(amount) AS adjusted FROM hr.incentive_adjustment
                     WHERE branch_id = :b AND month = :m GROUP BY staff_id)
-        SELECT s.staff_id, s.staff_code, s.name, s.designation, coalesce(c.documents, 0) AS documents,
+        SELECT s.staff_id, s.staff_code, s.name, ro.name AS role_name, coalesce(c.documents, 0) AS documents,
                coalesce(c.computed, 0) AS computed, coalesce(a.adjusted, 0) AS adjusted,
                coalesce(c.computed, 0) + coalesce(a.adjusted, 0) AS total
           FROM c FULL JOIN a USING (staff_id) JOIN master.staff s USING (staff_id)
+          JOIN master.role ro ON ro.role_code = s.designation
          ORDER BY s.staff_code"""), {"b": branch_id, "m": month}).mappings().all()
 
 
