@@ -102,6 +102,8 @@ AS $$
 DECLARE
     lines integer;
 BEGIN
+    -- one computation of a branch's month at a time: a second waits, then replaces the first's lines
+    PERFORM pg_advisory_xact_lock(hashtext('hr.incentive_compute/' || p_branch || '/' || p_month));
     PERFORM hr.refuse_settled_incentive_month(p_branch, p_month);
     DELETE FROM hr.incentive_line WHERE branch_id = p_branch AND month = p_month;
     WITH src AS (
