@@ -104,6 +104,10 @@ ALTER TABLE hr.incentive_adjustment ENABLE ROW LEVEL SECURITY;
 CREATE POLICY own_branch ON hr.incentive_adjustment USING (platform.branch_visible(branch_id))
     WITH CHECK (platform.branch_visible(branch_id));
 
+-- A month's finance cases and policies found by their dates (hr.incentive_sources; deliveries have theirs, sql/0021).
+CREATE INDEX finance_do_received_idx ON sales.finance (do_received_on) WHERE do_received_on IS NOT NULL;
+CREATE INDEX policy_branch_start_idx ON insurance.policy (branch_id, (least(od_from, tp_from)));
+
 -- ---------------------------------------------------------------------------
 -- Full and final settlement
 -- ---------------------------------------------------------------------------

@@ -15740,6 +15740,13 @@ CREATE INDEX policy_booking_idx ON insurance.policy USING btree (booking_id);
 
 
 --
+-- Name: policy_branch_start_idx; Type: INDEX; Schema: insurance; Owner: -
+--
+
+CREATE INDEX policy_branch_start_idx ON insurance.policy USING btree (branch_id, LEAST(od_from, tp_from));
+
+
+--
 -- Name: policy_od_no_idx; Type: INDEX; Schema: insurance; Owner: -
 --
 
@@ -16052,6 +16059,13 @@ CREATE INDEX delivery_date_idx ON sales.delivery USING btree (delivered_on);
 --
 
 CREATE INDEX delivery_unit_idx ON sales.delivery USING btree (unit_id);
+
+
+--
+-- Name: finance_do_received_idx; Type: INDEX; Schema: sales; Owner: -
+--
+
+CREATE INDEX finance_do_received_idx ON sales.finance USING btree (do_received_on) WHERE (do_received_on IS NOT NULL);
 
 
 --
