@@ -81,6 +81,7 @@ def seed_demo(conn: Connection, new_pin: Callable[[], str], *, month: bool = Tru
     seed_finance_cash(conn, branch_ids)
     _seed_payroll(conn)
     _seed_payroll_tax(conn)
+    _seed_incentives(conn)
     return created
 
 
@@ -874,3 +875,39 @@ def _seed_payroll_tax(conn: Connection) -> None:
     payroll.choose_regime(conn, manager, fy, "OLD")
     tax_queries.declare(conn, manager, fy, section_80c="100000", section_80d="25000", home_loan_interest="0",
                         rent_paid="120000", metro=True)
+# Incentive rules from the first of last year: Rs 500 a scooter delivered by a salesperson (Rs 750 a Rizta), Rs 300
+# a finance case, Rs 200 a policy; 1 % of a service advisor's service revenue above Rs 50,000 a month. The run
+# computes them from the month's documents (a generated history brings many); a manager's adjustment of S01's last
+# month (an OEM scheme's exchange bonus) shows one at once.
+DEMO_INCENTIVES = [  # role, kind, model, amount, slabs (revenue from, pct)
+    ("SALES", "PER_VEHICLE_DELIVERED", None, "500", ()),
+    ("SALES", "PER_VEHICLE_DELIVERED", "Rizta", "750", ()),
+    ("SALES", "PER_FINANCE_CASE", None, "300", ()),
+    ("SALES", "PER_INSURANCE_CASE", None, "200", ()),
+    ("SERVICE_ADVISOR", "SERVICE_REVENUE_SLAB", None, None, (("0", "0"), ("50000", "1"))),
+]
+
+
+def _seed_incentives(conn: Connection) -> None:
+    from datetime import timedelta
+    from decimal import Decimal
+
+    from webapp.formatting import today_ist
+    from webapp.payroll import incentive_queries
+
+    today = today_ist()
+    start = today.replace(year=today.year - 1, month=1, day=1)
+    last_month = (today.replace(day=1) - timedelta(days=1)).replace(day=1)
+    for role, kind, model, amount, slabs in DEMO_INCENTIVES:
+        model_id = model and conn.execute(sa.text("SELECT model_id FROM oem.model WHERE name = :m"),
+                                          {"m": model}).scalar_one()
+        incentive_queries.add_rule(conn, role_code=role, kind=kind, model_id=model_id,
+                                   amount=amount and Decimal(amount), valid_from=start, valid_to=None, note=None,
+                                   slabs=[(Decimal(f), Decimal(p), None) for f, p in slabs])
+    staff = dict(conn.execute(sa.text("SELECT staff_code, staff_id FROM master.staff "
+                                      "WHERE staff_code IN ('S01', 'MGR1')")).all())
+    conn.execute(sa.text("SELECT set_config('erp.staff_id', :s, true)"), {"s": str(staff["MGR1"])})
+    seller = conn.execute(sa.text("SELECT branch_id FROM master.staff WHERE staff_id = :s"), {"s": staff["S01"]}).scalar_one()
+    incentive_queries.adjust(conn, branch_id=seller, staff_id=staff["S01"], month=last_month, amount=Decimal(1000),
+                             reason="OEM exchange-bonus scheme: two scooters taken in exchange")
+    conn.execute(sa.text("SELECT set_config('erp.staff_id', '', true)"))

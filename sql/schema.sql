@@ -4089,6 +4089,102 @@ $$;
 
 
 --
+-- Name: check_incentive_adjustment(); Type: FUNCTION; Schema: hr; Owner: -
+--
+
+CREATE FUNCTION hr.check_incentive_adjustment() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+    PERFORM hr.refuse_settled_incentive_month(NEW.branch_id, NEW.month);
+    IF NOT EXISTS (SELECT 1 FROM master.staff s WHERE s.staff_id = NEW.made_by AND s.is_active
+                                                  AND s.designation IN ('MANAGER', 'ADMIN')) THEN
+        RAISE EXCEPTION 'an incentive is adjusted by a manager or an administrator'
+            USING ERRCODE = 'check_violation', CONSTRAINT = 'incentive_adjustment_by_manager';
+    END IF;
+    IF NEW.made_by = NEW.staff_id THEN
+        RAISE EXCEPTION 'nobody adjusts their own incentive'
+            USING ERRCODE = 'check_violation', CONSTRAINT = 'incentive_adjustment_not_own';
+    END IF;
+    IF NOT EXISTS (SELECT 1 FROM master.staff s WHERE s.staff_id = NEW.staff_id AND s.branch_id = NEW.branch_id) THEN
+        RAISE EXCEPTION 'the person is not of this branch'
+            USING ERRCODE = 'check_violation', CONSTRAINT = 'incentive_adjustment_branch';
+    END IF;
+    IF hr.incentive_total(NEW.staff_id, NEW.branch_id, NEW.month) + NEW.amount < 0 THEN
+        RAISE EXCEPTION 'the adjustment takes away more than the month''s incentive'
+            USING ERRCODE = 'check_violation', CONSTRAINT = 'incentive_adjustment_within';
+    END IF;
+    RETURN NEW;
+END
+$$;
+
+
+--
+-- Name: check_incentive_line(); Type: FUNCTION; Schema: hr; Owner: -
+--
+
+CREATE FUNCTION hr.check_incentive_line() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+    IF TG_OP <> 'INSERT' THEN
+        PERFORM hr.refuse_settled_incentive_month(OLD.branch_id, OLD.month);
+    END IF;
+    IF TG_OP <> 'DELETE' THEN
+        PERFORM hr.refuse_settled_incentive_month(NEW.branch_id, NEW.month);
+    END IF;
+    RETURN CASE WHEN TG_OP = 'DELETE' THEN OLD ELSE NEW END;
+END
+$$;
+
+
+--
+-- Name: check_incentive_rule(); Type: FUNCTION; Schema: hr; Owner: -
+--
+
+CREATE FUNCTION hr.check_incentive_rule() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+    IF (NEW.rule_id, NEW.role_code, NEW.kind, NEW.model_id, NEW.amount, NEW.valid_from, NEW.created_by, NEW.created_at)
+       IS DISTINCT FROM (OLD.rule_id, OLD.role_code, OLD.kind, OLD.model_id, OLD.amount, OLD.valid_from, OLD.created_by,
+                         OLD.created_at) THEN
+        RAISE EXCEPTION 'a rule''s terms do not change: end it and enter a new one'
+            USING ERRCODE = 'integrity_constraint_violation', CONSTRAINT = 'incentive_rule_permanent';
+    END IF;
+    IF NEW.valid_to IS NOT NULL AND EXISTS (
+            SELECT 1 FROM hr.incentive_line l
+              JOIN hr.payroll_run r ON r.branch_id = l.branch_id AND r.month = l.month AND r.status <> 'DRAFT'
+             WHERE l.rule_id = NEW.rule_id
+               AND CASE WHEN l.kind = 'SERVICE_REVENUE_SLAB' THEN l.month ELSE l.document_date END > NEW.valid_to) THEN
+        RAISE EXCEPTION 'the rule paid a checked or approved month after that day'
+            USING ERRCODE = 'check_violation', CONSTRAINT = 'incentive_rule_end_after_paid';
+    END IF;
+    RETURN NEW;
+END
+$$;
+
+
+--
+-- Name: check_incentive_slab(); Type: FUNCTION; Schema: hr; Owner: -
+--
+
+CREATE FUNCTION hr.check_incentive_slab() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+    IF EXISTS (SELECT 1 FROM hr.incentive_line l
+                WHERE l.rule_id = CASE WHEN TG_OP = 'DELETE' THEN OLD.rule_id ELSE NEW.rule_id END)
+       OR (TG_OP = 'UPDATE' AND EXISTS (SELECT 1 FROM hr.incentive_line l WHERE l.rule_id = OLD.rule_id)) THEN
+        RAISE EXCEPTION 'the rule has paid incentives: its slabs stay; end it and enter a new one'
+            USING ERRCODE = 'integrity_constraint_violation', CONSTRAINT = 'incentive_slab_used';
+    END IF;
+    RETURN CASE WHEN TG_OP = 'DELETE' THEN OLD ELSE NEW END;
+END
+$$;
+
+
+--
 -- Name: check_leave(); Type: FUNCTION; Schema: hr; Owner: -
 --
 
@@ -4227,6 +4323,25 @@ $$;
 
 
 --
+-- Name: check_notice_shortfall(); Type: FUNCTION; Schema: hr; Owner: -
+--
+
+CREATE FUNCTION hr.check_notice_shortfall() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+    IF EXISTS (SELECT 1 FROM hr.settlement s JOIN hr.payroll_run r USING (run_id)
+                WHERE s.staff_id = CASE WHEN TG_OP = 'DELETE' THEN OLD.staff_id ELSE NEW.staff_id END
+                  AND r.status <> 'DRAFT') THEN
+        RAISE EXCEPTION 'the settlement is already checked or approved'
+            USING ERRCODE = 'integrity_constraint_violation', CONSTRAINT = 'notice_shortfall_settled';
+    END IF;
+    RETURN CASE WHEN TG_OP = 'DELETE' THEN OLD ELSE NEW END;
+END
+$$;
+
+
+--
 -- Name: check_pay_arrears(); Type: FUNCTION; Schema: hr; Owner: -
 --
 
@@ -4336,6 +4451,35 @@ BEGIN
                 USING ERRCODE = 'check_violation', CONSTRAINT = 'payroll_run_four_eyes';
         END IF;
         NEW.approved_at := now();
+    END IF;
+    RETURN NEW;
+END
+$$;
+
+
+--
+-- Name: check_payroll_run_earnings(); Type: FUNCTION; Schema: hr; Owner: -
+--
+
+CREATE FUNCTION hr.check_payroll_run_earnings() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+    IF EXISTS (SELECT 1 FROM hr.payroll_line l
+                WHERE l.run_id = NEW.run_id AND l.incentive <> hr.incentive_total(l.staff_id, l.branch_id, NEW.month)) THEN
+        RAISE EXCEPTION 'the incentives changed since the run was computed: recompute it'
+            USING ERRCODE = 'check_violation', CONSTRAINT = 'payroll_run_incentives_current';
+    END IF;
+    IF EXISTS (SELECT 1 FROM hr.payroll_line l
+                 JOIN hr.employee e ON e.staff_id = l.staff_id
+                 LEFT JOIN hr.settlement s ON s.run_id = l.run_id AND s.staff_id = l.staff_id
+                WHERE l.run_id = NEW.run_id
+                  AND ((e.left_on >= NEW.month AND e.left_on < NEW.month + interval '1 month' AND s.staff_id IS NULL)
+                       OR (l.leave_encashment, l.gratuity, l.notice_recovery)
+                          IS DISTINCT FROM (coalesce(s.leave_encashment, 0), coalesce(s.gratuity, 0),
+                                            coalesce(s.notice_recovery, 0)))) THEN
+        RAISE EXCEPTION 'a leaver''s settlement is not the one on their line: recompute the run'
+            USING ERRCODE = 'check_violation', CONSTRAINT = 'payroll_run_settlement_current';
     END IF;
     RETURN NEW;
 END
@@ -4467,6 +4611,139 @@ $$;
 CREATE FUNCTION hr.fy_start(p_month date) RETURNS date
     LANGUAGE sql IMMUTABLE
     AS $$ SELECT make_date(extract(year FROM p_month)::int - CASE WHEN extract(month FROM p_month) < 4 THEN 1 ELSE 0 END, 4, 1) $$;
+
+
+--
+-- Name: incentive_compute(integer, date); Type: FUNCTION; Schema: hr; Owner: -
+--
+
+CREATE FUNCTION hr.incentive_compute(p_branch integer, p_month date) RETURNS integer
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+    lines integer;
+BEGIN
+    -- one computation of a branch's month at a time: a second waits, then replaces the first's lines
+    PERFORM pg_advisory_xact_lock(hashtext('hr.incentive_compute/' || p_branch || '/' || p_month));
+    PERFORM hr.refuse_settled_incentive_month(p_branch, p_month);
+    DELETE FROM hr.incentive_line WHERE branch_id = p_branch AND month = p_month;
+    WITH src AS (
+            SELECT s.*, st.designation
+              FROM hr.incentive_sources(p_branch, p_month) s
+              JOIN master.staff st ON st.staff_id = s.staff_id AND st.branch_id = p_branch),
+         per_document AS (
+            SELECT DISTINCT ON (src.staff_id, src.kind, src.source_table, src.source_id)
+                   src.*, r.rule_id, r.amount
+              FROM src
+              JOIN hr.incentive_rule r ON r.kind = src.kind AND r.role_code = src.designation
+                                      AND (r.model_id IS NULL OR r.model_id = src.model_id)
+                                      AND src.document_date >= r.valid_from
+                                      AND (r.valid_to IS NULL OR src.document_date <= r.valid_to)
+             WHERE src.kind <> 'SERVICE_REVENUE_SLAB'
+             ORDER BY src.staff_id, src.kind, src.source_table, src.source_id, r.model_id NULLS LAST),
+         revenue AS (
+            SELECT src.*, r.rule_id,
+                   sum(src.basis) OVER (PARTITION BY src.staff_id) AS month_revenue,
+                   sum(src.basis) OVER (PARTITION BY src.staff_id ORDER BY src.document_date, src.source_id) AS running
+              FROM src
+              JOIN hr.incentive_rule r ON r.kind = src.kind AND r.role_code = src.designation
+                                      AND p_month >= r.valid_from AND (r.valid_to IS NULL OR p_month <= r.valid_to)
+             WHERE src.kind = 'SERVICE_REVENUE_SLAB'),
+         slab AS (
+            SELECT v.*, hr.incentive_slab_amount(v.rule_id, v.month_revenue) AS month_amount FROM revenue v)
+    INSERT INTO hr.incentive_line (branch_id, month, staff_id, rule_id, kind, source_table, source_id, document_no,
+                                   document_date, basis, amount)
+    SELECT p_branch, p_month, d.staff_id, d.rule_id, d.kind, d.source_table, d.source_id, d.document_no, d.document_date,
+           d.basis, d.amount
+      FROM per_document d
+    UNION ALL
+    -- the month's slab amount shared over its invoices by taxable value: the running shares are rounded, so
+    -- the lines add up to the amount exactly
+    SELECT p_branch, p_month, s.staff_id, s.rule_id, s.kind, s.source_table, s.source_id, s.document_no,
+           s.document_date, s.basis,
+           CASE WHEN s.month_revenue > 0
+                THEN round(s.month_amount * s.running / s.month_revenue, 2)
+                     - round(s.month_amount * (s.running - s.basis) / s.month_revenue, 2)
+                ELSE 0 END
+      FROM slab s;
+    GET DIAGNOSTICS lines = ROW_COUNT;
+    RETURN lines;
+END
+$$;
+
+
+--
+-- Name: incentive_slab_amount(integer, numeric); Type: FUNCTION; Schema: hr; Owner: -
+--
+
+CREATE FUNCTION hr.incentive_slab_amount(p_rule integer, p_revenue numeric) RETURNS numeric
+    LANGUAGE sql STABLE
+    AS $$
+    SELECT round(coalesce(sum(CASE WHEN s.pct IS NOT NULL
+                                   THEN (least(p_revenue, coalesce(s.upto, p_revenue)) - s.revenue_from) * s.pct / 100
+                                   ELSE s.fixed_amount END), 0))
+      FROM (SELECT sl.*, lead(sl.revenue_from) OVER (ORDER BY sl.revenue_from) AS upto
+              FROM hr.incentive_slab sl WHERE sl.rule_id = p_rule) s
+     WHERE s.revenue_from <= p_revenue
+$$;
+
+
+--
+-- Name: incentive_sources(integer, date); Type: FUNCTION; Schema: hr; Owner: -
+--
+
+CREATE FUNCTION hr.incentive_sources(p_branch integer, p_month date) RETURNS TABLE(staff_id integer, kind text, model_id integer, source_table text, source_id integer, document_no text, document_date date, basis numeric)
+    LANGUAGE sql STABLE
+    AS $$
+    SELECT b.salesperson_id, 'PER_VEHICLE_DELIVERED', v.model_id, 'sales.delivery', d.delivery_id, d.delivery_no,
+           d.delivered_on, 1::numeric
+      FROM sales.delivery d
+      JOIN sales.booking b ON b.booking_id = d.booking_id
+      JOIN oem.variant v ON v.variant_id = b.variant_id
+     WHERE b.branch_id = p_branch AND d.delivered_on >= p_month AND d.delivered_on < p_month + interval '1 month'
+    UNION ALL
+    SELECT b.salesperson_id, 'PER_FINANCE_CASE', v.model_id, 'sales.finance', f.booking_id, f.do_number,
+           f.do_received_on, 1::numeric
+      FROM sales.finance f
+      JOIN sales.booking b ON b.booking_id = f.booking_id
+      JOIN oem.variant v ON v.variant_id = b.variant_id
+     WHERE b.branch_id = p_branch AND b.stage <> 'CANCELLED'
+       AND f.do_received_on >= p_month AND f.do_received_on < p_month + interval '1 month'
+    UNION ALL
+    SELECT coalesce(b.salesperson_id, p.created_by), 'PER_INSURANCE_CASE', v.model_id, 'insurance.policy', p.policy_id,
+           coalesce(p.od_policy_no, p.tp_policy_no), least(p.od_from, p.tp_from), 1::numeric
+      FROM insurance.policy p
+      LEFT JOIN sales.booking b ON b.booking_id = p.booking_id
+      JOIN inventory.vehicle_unit u ON u.unit_id = p.unit_id
+      JOIN oem.variant v ON v.variant_id = u.variant_id
+     WHERE p.branch_id = p_branch AND coalesce(b.salesperson_id, p.created_by) IS NOT NULL
+       AND least(p.od_from, p.tp_from) >= p_month AND least(p.od_from, p.tp_from) < p_month + interval '1 month'
+    UNION ALL
+    SELECT w.staff_id, 'SERVICE_REVENUE_SLAB', NULL::integer, 'billing.invoice', i.invoice_id, i.invoice_no,
+           i.invoice_date, i.taxable_value
+      FROM billing.invoice i
+      JOIN service.job_card j ON j.invoice_id = i.invoice_id
+      CROSS JOIN LATERAL (SELECT j.advisor_id AS staff_id WHERE j.advisor_id IS NOT NULL
+                          UNION
+                          SELECT l.technician_id FROM service.job_line l
+                           WHERE l.job_card_id = j.job_card_id AND l.technician_id IS NOT NULL) w
+     WHERE i.branch_id = p_branch AND i.kind = 'SERVICE'
+       AND i.invoice_date >= p_month AND i.invoice_date < p_month + interval '1 month'
+$$;
+
+
+--
+-- Name: incentive_total(integer, integer, date); Type: FUNCTION; Schema: hr; Owner: -
+--
+
+CREATE FUNCTION hr.incentive_total(p_staff integer, p_branch integer, p_month date) RETURNS numeric
+    LANGUAGE sql STABLE
+    AS $$
+    SELECT coalesce((SELECT sum(l.amount) FROM hr.incentive_line l
+                      WHERE l.staff_id = p_staff AND l.branch_id = p_branch AND l.month = p_month), 0)
+         + coalesce((SELECT sum(a.amount) FROM hr.incentive_adjustment a
+                      WHERE a.staff_id = p_staff AND a.branch_id = p_branch AND a.month = p_month), 0)
+$$;
 
 
 --
@@ -4614,6 +4891,7 @@ BEGIN
     months_left := hr.months_left_in_fy(run.month);
     DELETE FROM hr.payroll_loan_recovery WHERE run_id = p_run;
     DELETE FROM hr.payroll_line WHERE run_id = p_run;
+    PERFORM hr.incentive_compute(run.branch_id, run.month);
 
     INSERT INTO hr.payroll_loan_recovery (run_id, loan_id, amount)
     SELECT p_run, o.loan_id, least(o.instalment, o.owed)
@@ -4643,13 +4921,15 @@ BEGIN
                               WHERE a.staff_id = d.staff_id AND a.branch_id = run.branch_id AND a.paid_in = run.month), 0)
                        AS arrears,
                    coalesce((SELECT sum(rc.amount) FROM hr.payroll_loan_recovery rc JOIN hr.pay_loan ln USING (loan_id)
-                              WHERE rc.run_id = p_run AND ln.staff_id = d.staff_id), 0) AS loan_recovery
+                              WHERE rc.run_id = p_run AND ln.staff_id = d.staff_id), 0) AS loan_recovery,
+                   hr.incentive_total(d.staff_id, run.branch_id, run.month) AS incentive
               FROM hr.payment_days d
               JOIN LATERAL (SELECT * FROM hr.pay_structure s WHERE s.staff_id = d.staff_id AND s.effective_from <= run.month
                              ORDER BY s.effective_from DESC LIMIT 1) st ON true
               LEFT JOIN hr.pay_regime rg ON rg.staff_id = d.staff_id AND rg.fy_start = fy
              WHERE d.branch_id = run.branch_id AND d.month = run.month),
-         g AS (SELECT e.*, e.basic + e.da + e.hra + e.conveyance + e.special + e.other_earnings + e.arrears AS gross,
+         g AS (SELECT e.*, e.basic + e.da + e.hra + e.conveyance + e.special + e.other_earnings + e.arrears
+                           + e.incentive AS gross,
                       least(e.basic + e.da, pf.wage_ceiling) AS pf_wages
                  FROM earned e, pf),
          c AS (
@@ -4711,12 +4991,12 @@ BEGIN
                    t.taxable_income, t.annual_tax, t.tds_before
               FROM t)
     INSERT INTO hr.payroll_line (run_id, branch_id, staff_id, structure_id, regime, days_employed, payment_days, lop_days,
-                                 rate_gross, basic, da, hra, conveyance, special, other_earnings, arrears, gross,
+                                 rate_gross, basic, da, hra, conveyance, special, other_earnings, arrears, incentive, gross,
                                  pf_wages, pf_employee, pf_eps, pf_epf_employer, pf_edli, pf_admin,
                                  esi_wages, esi_employee, esi_employer, professional_tax, tds, loan_recovery,
                                  other_deductions, total_deductions, net_pay)
     SELECT p_run, run.branch_id, t.staff_id, t.structure_id, t.regime, t.days_employed, t.payment_days, t.lop_days,
-           t.monthly_gross, t.basic, t.da, t.hra, t.conveyance, t.special, t.other_earnings, t.arrears, t.gross,
+           t.monthly_gross, t.basic, t.da, t.hra, t.conveyance, t.special, t.other_earnings, t.arrears, t.incentive, t.gross,
            t.pf_wages, t.pf_employee, t.pf_eps, t.pf_epf_employer, t.pf_edli, t.pf_admin,
            t.esi_wages, t.esi_employee, t.esi_employer, t.professional_tax, t.tds, t.loan_recovery,
            t.other_deductions,
@@ -4724,6 +5004,7 @@ BEGIN
            t.gross - (t.pf_employee + t.esi_employee + t.professional_tax + t.tds + t.loan_recovery + t.other_deductions)
       FROM t;
     GET DIAGNOSTICS lines = ROW_COUNT;
+    PERFORM hr.settlement_compute(p_run);
     RETURN lines;
 END
 $$;
@@ -4739,6 +5020,24 @@ CREATE FUNCTION hr.payroll_fixed_through(p_state text DEFAULT NULL::text) RETURN
     AS $$
     SELECT max(r.month) FROM hr.payroll_run r JOIN master.branch b USING (branch_id)
      WHERE r.status IN ('APPROVED', 'PAID') AND (p_state IS NULL OR b.state_code = p_state)
+$$;
+
+
+--
+-- Name: refuse_settled_incentive_month(integer, date); Type: FUNCTION; Schema: hr; Owner: -
+--
+
+CREATE FUNCTION hr.refuse_settled_incentive_month(p_branch integer, p_month date) RETURNS void
+    LANGUAGE plpgsql STABLE
+    AS $$
+BEGIN
+    IF EXISTS (SELECT 1 FROM hr.payroll_run r
+                WHERE r.branch_id = p_branch AND r.month = p_month AND r.status <> 'DRAFT') THEN
+        RAISE EXCEPTION 'the payroll run of % is checked or approved: its incentives no longer change',
+                        to_char(p_month, 'MM-YYYY')
+            USING ERRCODE = 'integrity_constraint_violation', CONSTRAINT = 'incentive_month_permanent';
+    END IF;
+END
 $$;
 
 
@@ -4760,6 +5059,96 @@ CREATE FUNCTION hr.salary_tax(p_regime text, p_fy date, p_staff integer, p_incom
     SELECT ti.standard_deduction, ti.section_80c, ti.section_80d, ti.hra_exemption, ti.home_loan_interest,
            ti.taxable_income, hr.annual_income_tax(p_regime, p_fy, ti.taxable_income)
       FROM ti
+$$;
+
+
+--
+-- Name: settlement_compute(integer); Type: FUNCTION; Schema: hr; Owner: -
+--
+
+CREATE FUNCTION hr.settlement_compute(p_run integer) RETURNS integer
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+    run hr.payroll_run;
+    p record;
+    rate hr.pay_settlement_rate;
+    service interval;
+    years integer;
+    months integer;
+    counted integer;
+    el numeric;
+    encashment numeric;
+    gratuity_due numeric;
+    notice_days numeric;
+    notice_due numeric;
+    notice_taken numeric;
+    payable numeric;
+    owed numeric;
+    recovered numeric;
+    settled integer := 0;
+BEGIN
+    SELECT * INTO STRICT run FROM hr.payroll_run WHERE run_id = p_run;
+    FOR p IN
+        SELECT l.*, e.joined_on, e.left_on, st.basic + st.da AS basic_da, st.monthly_gross AS structure_gross
+          FROM hr.payroll_line l
+          JOIN hr.employee e ON e.staff_id = l.staff_id
+          JOIN hr.pay_structure st ON st.structure_id = l.structure_id
+         WHERE l.run_id = p_run AND e.left_on >= run.month AND e.left_on < run.month + interval '1 month'
+    LOOP
+        SELECT * INTO STRICT rate FROM hr.pay_settlement_rate WHERE effective_from <= p.left_on
+         ORDER BY effective_from DESC LIMIT 1;
+        service := age(p.left_on + 1, p.joined_on);
+        years := extract(year FROM service);
+        months := extract(month FROM service);
+        counted := years + CASE WHEN months >= 6 THEN 1 ELSE 0 END;
+        el := greatest(hr.leave_balance(p.staff_id, 'EL', extract(year FROM p.left_on)::integer), 0);
+        encashment := round(el * p.basic_da / rate.encashment_divisor);
+        gratuity_due := CASE WHEN counted >= rate.gratuity_min_years
+                         THEN least(round(rate.gratuity_days / rate.gratuity_divisor * p.basic_da * counted),
+                                    rate.gratuity_ceiling)
+                         ELSE 0 END;
+        notice_days := coalesce((SELECT n.days FROM hr.notice_shortfall n WHERE n.staff_id = p.staff_id), 0);
+        notice_due := round(p.structure_gross * notice_days / rate.notice_divisor);
+        payable := p.gross + encashment + gratuity_due
+                   - (p.pf_employee + p.esi_employee + p.professional_tax + p.tds + p.other_deductions);
+        notice_taken := least(notice_due, greatest(payable, 0));
+        payable := payable - notice_taken;
+
+        DELETE FROM hr.payroll_loan_recovery rc USING hr.pay_loan ln
+         WHERE rc.run_id = p_run AND rc.loan_id = ln.loan_id AND ln.staff_id = p.staff_id;
+        WITH o AS (
+                SELECT ln.loan_id,
+                       ln.amount - coalesce((SELECT sum(rc.amount) FROM hr.payroll_loan_recovery rc
+                                              WHERE rc.loan_id = ln.loan_id AND rc.run_id <> p_run), 0) AS owed
+                  FROM hr.pay_loan ln WHERE ln.staff_id = p.staff_id AND ln.branch_id = run.branch_id),
+             c AS (SELECT o.*, sum(o.owed) OVER (ORDER BY o.loan_id) AS running FROM o WHERE o.owed > 0)
+        INSERT INTO hr.payroll_loan_recovery (run_id, loan_id, amount)
+        SELECT p_run, c.loan_id, least(c.owed, greatest(payable - (c.running - c.owed), 0))
+          FROM c WHERE least(c.owed, greatest(payable - (c.running - c.owed), 0)) > 0;
+        owed := coalesce((SELECT sum(ln.amount - coalesce((SELECT sum(rc.amount) FROM hr.payroll_loan_recovery rc
+                                                           WHERE rc.loan_id = ln.loan_id AND rc.run_id <> p_run), 0))
+                            FROM hr.pay_loan ln WHERE ln.staff_id = p.staff_id AND ln.branch_id = run.branch_id), 0);
+        recovered := coalesce((SELECT sum(rc.amount) FROM hr.payroll_loan_recovery rc JOIN hr.pay_loan ln USING (loan_id)
+                                WHERE rc.run_id = p_run AND ln.staff_id = p.staff_id), 0);
+
+        UPDATE hr.payroll_line
+           SET leave_encashment = encashment, gratuity = gratuity_due, notice_recovery = notice_taken,
+               loan_recovery = recovered,
+               gross = p.gross + encashment + gratuity_due,
+               total_deductions = p.total_deductions - p.loan_recovery + recovered + notice_taken,
+               net_pay = p.gross + encashment + gratuity_due
+                         - (p.total_deductions - p.loan_recovery + recovered + notice_taken)
+         WHERE run_id = p_run AND staff_id = p.staff_id;
+        INSERT INTO hr.settlement (run_id, staff_id, branch_id, joined_on, left_on, service_years, service_months,
+                                   years_counted, basic_da, el_days, leave_encashment, gratuity, notice_days,
+                                   notice_pay_due, notice_recovery, loan_outstanding, loan_recovered)
+        VALUES (p_run, p.staff_id, run.branch_id, p.joined_on, p.left_on, years, months, counted, p.basic_da, el,
+                encashment, gratuity_due, notice_days, notice_due, notice_taken, owed, recovered);
+        settled := settled + 1;
+    END LOOP;
+    RETURN settled;
+END
 $$;
 
 
@@ -9894,6 +10283,134 @@ ALTER TABLE hr.holiday ALTER COLUMN holiday_id ADD GENERATED ALWAYS AS IDENTITY 
 
 
 --
+-- Name: incentive_adjustment; Type: TABLE; Schema: hr; Owner: -
+--
+
+CREATE TABLE hr.incentive_adjustment (
+    adjustment_id integer NOT NULL,
+    branch_id integer NOT NULL,
+    staff_id integer NOT NULL,
+    month date NOT NULL,
+    amount numeric(12,2) NOT NULL,
+    reason text NOT NULL,
+    made_by integer DEFAULT audit.current_staff_id() NOT NULL,
+    made_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT incentive_adjustment_month_first CHECK ((EXTRACT(day FROM month) = (1)::numeric)),
+    CONSTRAINT incentive_adjustment_not_zero CHECK ((amount <> (0)::numeric)),
+    CONSTRAINT incentive_adjustment_reason CHECK (((length(btrim(reason)) >= 5) AND (length(btrim(reason)) <= 200)))
+);
+
+
+--
+-- Name: incentive_adjustment_adjustment_id_seq; Type: SEQUENCE; Schema: hr; Owner: -
+--
+
+ALTER TABLE hr.incentive_adjustment ALTER COLUMN adjustment_id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME hr.incentive_adjustment_adjustment_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
+
+--
+-- Name: incentive_line; Type: TABLE; Schema: hr; Owner: -
+--
+
+CREATE TABLE hr.incentive_line (
+    line_id bigint NOT NULL,
+    branch_id integer NOT NULL,
+    month date NOT NULL,
+    staff_id integer NOT NULL,
+    rule_id integer NOT NULL,
+    kind text NOT NULL,
+    source_table text NOT NULL,
+    source_id integer NOT NULL,
+    document_no text NOT NULL,
+    document_date date NOT NULL,
+    basis numeric(14,2) NOT NULL,
+    amount numeric(12,2) NOT NULL,
+    CONSTRAINT incentive_line_amount_check CHECK ((amount >= (0)::numeric)),
+    CONSTRAINT incentive_line_basis_check CHECK ((basis >= (0)::numeric)),
+    CONSTRAINT incentive_line_in_month CHECK (((date_trunc('month'::text, (document_date)::timestamp with time zone))::date = month)),
+    CONSTRAINT incentive_line_month_check CHECK ((EXTRACT(day FROM month) = (1)::numeric)),
+    CONSTRAINT incentive_line_source_table_check CHECK ((source_table = ANY (ARRAY['sales.delivery'::text, 'sales.finance'::text, 'insurance.policy'::text, 'billing.invoice'::text])))
+);
+
+
+--
+-- Name: incentive_line_line_id_seq; Type: SEQUENCE; Schema: hr; Owner: -
+--
+
+ALTER TABLE hr.incentive_line ALTER COLUMN line_id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME hr.incentive_line_line_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
+
+--
+-- Name: incentive_rule; Type: TABLE; Schema: hr; Owner: -
+--
+
+CREATE TABLE hr.incentive_rule (
+    rule_id integer NOT NULL,
+    role_code text NOT NULL,
+    kind text NOT NULL,
+    model_id integer,
+    amount numeric(12,2),
+    valid_from date NOT NULL,
+    valid_to date,
+    note text,
+    created_by integer DEFAULT audit.current_staff_id(),
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT incentive_rule_amount CHECK (((kind = 'SERVICE_REVENUE_SLAB'::text) = (amount IS NULL))),
+    CONSTRAINT incentive_rule_amount_not_negative CHECK ((amount >= (0)::numeric)),
+    CONSTRAINT incentive_rule_dates CHECK (((valid_to IS NULL) OR (valid_to >= valid_from))),
+    CONSTRAINT incentive_rule_kind_check CHECK ((kind = ANY (ARRAY['PER_VEHICLE_DELIVERED'::text, 'PER_FINANCE_CASE'::text, 'PER_INSURANCE_CASE'::text, 'SERVICE_REVENUE_SLAB'::text]))),
+    CONSTRAINT incentive_rule_note_check CHECK ((length(note) <= 200)),
+    CONSTRAINT incentive_rule_slab_any_model CHECK (((kind <> 'SERVICE_REVENUE_SLAB'::text) OR (model_id IS NULL)))
+);
+
+
+--
+-- Name: incentive_rule_rule_id_seq; Type: SEQUENCE; Schema: hr; Owner: -
+--
+
+ALTER TABLE hr.incentive_rule ALTER COLUMN rule_id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME hr.incentive_rule_rule_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
+
+--
+-- Name: incentive_slab; Type: TABLE; Schema: hr; Owner: -
+--
+
+CREATE TABLE hr.incentive_slab (
+    rule_id integer NOT NULL,
+    kind text DEFAULT 'SERVICE_REVENUE_SLAB'::text NOT NULL,
+    revenue_from numeric(14,2) NOT NULL,
+    pct numeric(5,2),
+    fixed_amount numeric(12,2),
+    CONSTRAINT incentive_slab_fixed_not_negative CHECK ((fixed_amount >= (0)::numeric)),
+    CONSTRAINT incentive_slab_from_not_negative CHECK ((revenue_from >= (0)::numeric)),
+    CONSTRAINT incentive_slab_kind_check CHECK ((kind = 'SERVICE_REVENUE_SLAB'::text)),
+    CONSTRAINT incentive_slab_pct_or_fixed CHECK ((num_nonnulls(pct, fixed_amount) = 1)),
+    CONSTRAINT incentive_slab_pct_range CHECK (((pct >= (0)::numeric) AND (pct <= (100)::numeric)))
+);
+
+
+--
 -- Name: leave_application; Type: TABLE; Schema: hr; Owner: -
 --
 
@@ -10018,6 +10535,22 @@ CREATE TABLE hr.month_close_line (
     CONSTRAINT month_close_line_days_employed_check CHECK (((days_employed >= 0) AND (days_employed <= 31))),
     CONSTRAINT month_close_line_lop_days_check CHECK ((lop_days >= (0)::numeric)),
     CONSTRAINT month_close_line_payment_days_check CHECK ((payment_days >= (0)::numeric))
+);
+
+
+--
+-- Name: notice_shortfall; Type: TABLE; Schema: hr; Owner: -
+--
+
+CREATE TABLE hr.notice_shortfall (
+    staff_id integer NOT NULL,
+    branch_id integer NOT NULL,
+    days numeric(4,1) NOT NULL,
+    reason text NOT NULL,
+    entered_by integer DEFAULT audit.current_staff_id(),
+    entered_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT notice_shortfall_days CHECK (((days > (0)::numeric) AND (days <= (180)::numeric))),
+    CONSTRAINT notice_shortfall_reason CHECK (((length(btrim(reason)) >= 5) AND (length(btrim(reason)) <= 200)))
 );
 
 
@@ -10182,6 +10715,27 @@ CREATE TABLE hr.pay_regime (
 
 
 --
+-- Name: pay_settlement_rate; Type: TABLE; Schema: hr; Owner: -
+--
+
+CREATE TABLE hr.pay_settlement_rate (
+    effective_from date NOT NULL,
+    encashment_divisor numeric(4,1) NOT NULL,
+    gratuity_days numeric(4,1) NOT NULL,
+    gratuity_divisor numeric(4,1) NOT NULL,
+    gratuity_min_years smallint NOT NULL,
+    gratuity_ceiling numeric(12,2) NOT NULL,
+    notice_divisor numeric(4,1) NOT NULL,
+    CONSTRAINT pay_settlement_rate_encashment_divisor_check CHECK ((encashment_divisor > (0)::numeric)),
+    CONSTRAINT pay_settlement_rate_gratuity_ceiling_check CHECK ((gratuity_ceiling > (0)::numeric)),
+    CONSTRAINT pay_settlement_rate_gratuity_days_check CHECK ((gratuity_days > (0)::numeric)),
+    CONSTRAINT pay_settlement_rate_gratuity_divisor_check CHECK ((gratuity_divisor > (0)::numeric)),
+    CONSTRAINT pay_settlement_rate_gratuity_min_years_check CHECK ((gratuity_min_years >= 0)),
+    CONSTRAINT pay_settlement_rate_notice_divisor_check CHECK ((notice_divisor > (0)::numeric))
+);
+
+
+--
 -- Name: pay_structure; Type: TABLE; Schema: hr; Owner: -
 --
 
@@ -10336,10 +10890,18 @@ CREATE TABLE hr.payroll_line (
     other_deductions numeric(12,2) NOT NULL,
     total_deductions numeric(12,2) NOT NULL,
     net_pay numeric(12,2) NOT NULL,
-    CONSTRAINT payroll_line_deductions_add_up CHECK ((total_deductions = (((((pf_employee + esi_employee) + professional_tax) + tds) + loan_recovery) + other_deductions))),
-    CONSTRAINT payroll_line_gross_adds_up CHECK ((gross = ((((((basic + da) + hra) + conveyance) + special) + other_earnings) + arrears))),
+    incentive numeric(12,2) DEFAULT 0 NOT NULL,
+    leave_encashment numeric(12,2) DEFAULT 0 NOT NULL,
+    gratuity numeric(12,2) DEFAULT 0 NOT NULL,
+    notice_recovery numeric(12,2) DEFAULT 0 NOT NULL,
+    CONSTRAINT payroll_line_deductions_add_up CHECK ((total_deductions = ((((((pf_employee + esi_employee) + professional_tax) + tds) + loan_recovery) + other_deductions) + notice_recovery))),
+    CONSTRAINT payroll_line_gratuity_check CHECK ((gratuity >= (0)::numeric)),
+    CONSTRAINT payroll_line_gross_adds_up CHECK ((gross = (((((((((basic + da) + hra) + conveyance) + special) + other_earnings) + arrears) + incentive) + leave_encashment) + gratuity))),
+    CONSTRAINT payroll_line_incentive_not_negative CHECK ((incentive >= (0)::numeric)),
+    CONSTRAINT payroll_line_leave_encashment_check CHECK ((leave_encashment >= (0)::numeric)),
     CONSTRAINT payroll_line_net CHECK ((net_pay = (gross - total_deductions))),
     CONSTRAINT payroll_line_net_not_negative CHECK ((net_pay >= (0)::numeric)),
+    CONSTRAINT payroll_line_notice_recovery_check CHECK ((notice_recovery >= (0)::numeric)),
     CONSTRAINT payroll_line_regime_check CHECK ((regime = ANY (ARRAY['NEW'::text, 'OLD'::text])))
 );
 
@@ -10450,6 +11012,49 @@ ALTER TABLE hr.punch ALTER COLUMN punch_id ADD GENERATED ALWAYS AS IDENTITY (
     NO MINVALUE
     NO MAXVALUE
     CACHE 1
+);
+
+
+--
+-- Name: settlement; Type: TABLE; Schema: hr; Owner: -
+--
+
+CREATE TABLE hr.settlement (
+    run_id integer NOT NULL,
+    staff_id integer NOT NULL,
+    branch_id integer NOT NULL,
+    joined_on date NOT NULL,
+    left_on date NOT NULL,
+    service_years smallint NOT NULL,
+    service_months smallint NOT NULL,
+    years_counted smallint NOT NULL,
+    basic_da numeric(12,2) NOT NULL,
+    el_days numeric(5,1) NOT NULL,
+    leave_encashment numeric(12,2) NOT NULL,
+    gratuity numeric(12,2) NOT NULL,
+    notice_days numeric(4,1) DEFAULT 0 NOT NULL,
+    notice_pay_due numeric(12,2) NOT NULL,
+    notice_recovery numeric(12,2) NOT NULL,
+    loan_outstanding numeric(12,2) NOT NULL,
+    loan_recovered numeric(12,2) NOT NULL,
+    CONSTRAINT settlement_basic_da_check CHECK ((basic_da >= (0)::numeric)),
+    CONSTRAINT settlement_el_days_check CHECK ((el_days >= (0)::numeric)),
+    CONSTRAINT settlement_gratuity_check CHECK ((gratuity >= (0)::numeric)),
+    CONSTRAINT settlement_leave_encashment_check CHECK ((leave_encashment >= (0)::numeric)),
+    CONSTRAINT settlement_loan_outstanding_check CHECK ((loan_outstanding >= (0)::numeric)),
+    CONSTRAINT settlement_loan_recovered_check CHECK ((loan_recovered >= (0)::numeric)),
+    CONSTRAINT settlement_notice_days_check CHECK ((notice_days >= (0)::numeric)),
+    CONSTRAINT settlement_notice_pay_due_check CHECK ((notice_pay_due >= (0)::numeric)),
+    CONSTRAINT settlement_notice_recovery_check CHECK ((notice_recovery >= (0)::numeric)),
+    CONSTRAINT settlement_recoveries_within CHECK (((notice_recovery <= notice_pay_due) AND (loan_recovered <= loan_outstanding))),
+    CONSTRAINT settlement_service CHECK ((left_on >= joined_on)),
+    CONSTRAINT settlement_service_months_check CHECK (((service_months >= 0) AND (service_months <= 11))),
+    CONSTRAINT settlement_service_years_check CHECK ((service_years >= 0)),
+    CONSTRAINT settlement_years_counted CHECK ((years_counted = (service_years +
+CASE
+    WHEN (service_months >= 6) THEN 1
+    ELSE 0
+END)))
 );
 
 
@@ -13684,6 +14289,62 @@ ALTER TABLE ONLY hr.holiday
 
 
 --
+-- Name: incentive_adjustment incentive_adjustment_pkey; Type: CONSTRAINT; Schema: hr; Owner: -
+--
+
+ALTER TABLE ONLY hr.incentive_adjustment
+    ADD CONSTRAINT incentive_adjustment_pkey PRIMARY KEY (adjustment_id);
+
+
+--
+-- Name: incentive_line incentive_line_once; Type: CONSTRAINT; Schema: hr; Owner: -
+--
+
+ALTER TABLE ONLY hr.incentive_line
+    ADD CONSTRAINT incentive_line_once UNIQUE (staff_id, kind, source_table, source_id);
+
+
+--
+-- Name: incentive_line incentive_line_pkey; Type: CONSTRAINT; Schema: hr; Owner: -
+--
+
+ALTER TABLE ONLY hr.incentive_line
+    ADD CONSTRAINT incentive_line_pkey PRIMARY KEY (line_id);
+
+
+--
+-- Name: incentive_rule incentive_rule_kind_key; Type: CONSTRAINT; Schema: hr; Owner: -
+--
+
+ALTER TABLE ONLY hr.incentive_rule
+    ADD CONSTRAINT incentive_rule_kind_key UNIQUE (rule_id, kind);
+
+
+--
+-- Name: incentive_rule incentive_rule_no_overlap; Type: CONSTRAINT; Schema: hr; Owner: -
+--
+
+ALTER TABLE ONLY hr.incentive_rule
+    ADD CONSTRAINT incentive_rule_no_overlap EXCLUDE USING gist (master.same_key(((((role_code || '/'::text) || kind) || '/'::text) || COALESCE((model_id)::text, '*'::text))) WITH &&, master.valid_during(valid_from, valid_to) WITH &&);
+
+
+--
+-- Name: incentive_rule incentive_rule_pkey; Type: CONSTRAINT; Schema: hr; Owner: -
+--
+
+ALTER TABLE ONLY hr.incentive_rule
+    ADD CONSTRAINT incentive_rule_pkey PRIMARY KEY (rule_id);
+
+
+--
+-- Name: incentive_slab incentive_slab_pkey; Type: CONSTRAINT; Schema: hr; Owner: -
+--
+
+ALTER TABLE ONLY hr.incentive_slab
+    ADD CONSTRAINT incentive_slab_pkey PRIMARY KEY (rule_id, revenue_from);
+
+
+--
 -- Name: leave_application leave_application_pkey; Type: CONSTRAINT; Schema: hr; Owner: -
 --
 
@@ -13740,6 +14401,14 @@ ALTER TABLE ONLY hr.month_close
 
 
 --
+-- Name: notice_shortfall notice_shortfall_pkey; Type: CONSTRAINT; Schema: hr; Owner: -
+--
+
+ALTER TABLE ONLY hr.notice_shortfall
+    ADD CONSTRAINT notice_shortfall_pkey PRIMARY KEY (staff_id);
+
+
+--
 -- Name: pay_arrears pay_arrears_pkey; Type: CONSTRAINT; Schema: hr; Owner: -
 --
 
@@ -13793,6 +14462,14 @@ ALTER TABLE ONLY hr.pay_pt_slab
 
 ALTER TABLE ONLY hr.pay_regime
     ADD CONSTRAINT pay_regime_pkey PRIMARY KEY (staff_id, fy_start);
+
+
+--
+-- Name: pay_settlement_rate pay_settlement_rate_pkey; Type: CONSTRAINT; Schema: hr; Owner: -
+--
+
+ALTER TABLE ONLY hr.pay_settlement_rate
+    ADD CONSTRAINT pay_settlement_rate_pkey PRIMARY KEY (effective_from);
 
 
 --
@@ -13881,6 +14558,14 @@ ALTER TABLE ONLY hr.payroll_run
 
 ALTER TABLE ONLY hr.punch
     ADD CONSTRAINT punch_pkey PRIMARY KEY (punch_id);
+
+
+--
+-- Name: settlement settlement_pkey; Type: CONSTRAINT; Schema: hr; Owner: -
+--
+
+ALTER TABLE ONLY hr.settlement
+    ADD CONSTRAINT settlement_pkey PRIMARY KEY (run_id, staff_id);
 
 
 --
@@ -15668,6 +16353,27 @@ CREATE UNIQUE INDEX employee_uan_once ON hr.employee USING btree (uan);
 
 
 --
+-- Name: incentive_adjustment_month_idx; Type: INDEX; Schema: hr; Owner: -
+--
+
+CREATE INDEX incentive_adjustment_month_idx ON hr.incentive_adjustment USING btree (branch_id, month, staff_id);
+
+
+--
+-- Name: incentive_line_month_idx; Type: INDEX; Schema: hr; Owner: -
+--
+
+CREATE INDEX incentive_line_month_idx ON hr.incentive_line USING btree (branch_id, month, staff_id);
+
+
+--
+-- Name: incentive_line_rule_idx; Type: INDEX; Schema: hr; Owner: -
+--
+
+CREATE INDEX incentive_line_rule_idx ON hr.incentive_line USING btree (rule_id);
+
+
+--
 -- Name: leave_application_branch_idx; Type: INDEX; Schema: hr; Owner: -
 --
 
@@ -15721,6 +16427,13 @@ CREATE UNIQUE INDEX shift_one_default ON hr.shift USING btree (branch_id) WHERE 
 --
 
 CREATE INDEX policy_booking_idx ON insurance.policy USING btree (booking_id);
+
+
+--
+-- Name: policy_branch_start_idx; Type: INDEX; Schema: insurance; Owner: -
+--
+
+CREATE INDEX policy_branch_start_idx ON insurance.policy USING btree (branch_id, LEAST(od_from, tp_from));
 
 
 --
@@ -16043,6 +16756,13 @@ CREATE INDEX delivery_date_idx ON sales.delivery USING btree (delivered_on);
 --
 
 CREATE INDEX delivery_unit_idx ON sales.delivery USING btree (unit_id);
+
+
+--
+-- Name: finance_do_received_idx; Type: INDEX; Schema: sales; Owner: -
+--
+
+CREATE INDEX finance_do_received_idx ON sales.finance USING btree (do_received_on) WHERE (do_received_on IS NOT NULL);
 
 
 --
@@ -17089,6 +17809,27 @@ CREATE TRIGGER audit_log_change AFTER INSERT OR DELETE OR UPDATE ON hr.holiday F
 
 
 --
+-- Name: incentive_adjustment audit_log_change; Type: TRIGGER; Schema: hr; Owner: -
+--
+
+CREATE TRIGGER audit_log_change AFTER INSERT OR DELETE OR UPDATE ON hr.incentive_adjustment FOR EACH ROW EXECUTE FUNCTION audit.log_change('adjustment_id', '', '');
+
+
+--
+-- Name: incentive_rule audit_log_change; Type: TRIGGER; Schema: hr; Owner: -
+--
+
+CREATE TRIGGER audit_log_change AFTER INSERT OR DELETE OR UPDATE ON hr.incentive_rule FOR EACH ROW EXECUTE FUNCTION audit.log_change('rule_id', '', '');
+
+
+--
+-- Name: incentive_slab audit_log_change; Type: TRIGGER; Schema: hr; Owner: -
+--
+
+CREATE TRIGGER audit_log_change AFTER INSERT OR DELETE OR UPDATE ON hr.incentive_slab FOR EACH ROW EXECUTE FUNCTION audit.log_change('rule_id', '', '');
+
+
+--
 -- Name: leave_application audit_log_change; Type: TRIGGER; Schema: hr; Owner: -
 --
 
@@ -17121,6 +17862,13 @@ CREATE TRIGGER audit_log_change AFTER INSERT OR DELETE OR UPDATE ON hr.leave_typ
 --
 
 CREATE TRIGGER audit_log_change AFTER INSERT OR DELETE OR UPDATE ON hr.month_close FOR EACH ROW EXECUTE FUNCTION audit.log_change('month', '', '');
+
+
+--
+-- Name: notice_shortfall audit_log_change; Type: TRIGGER; Schema: hr; Owner: -
+--
+
+CREATE TRIGGER audit_log_change AFTER INSERT OR DELETE OR UPDATE ON hr.notice_shortfall FOR EACH ROW EXECUTE FUNCTION audit.log_change('staff_id', '', '');
 
 
 --
@@ -17170,6 +17918,13 @@ CREATE TRIGGER audit_log_change AFTER INSERT OR DELETE OR UPDATE ON hr.pay_pt_sl
 --
 
 CREATE TRIGGER audit_log_change AFTER INSERT OR DELETE OR UPDATE ON hr.pay_regime FOR EACH ROW EXECUTE FUNCTION audit.log_change('staff_id', '', '');
+
+
+--
+-- Name: pay_settlement_rate audit_log_change; Type: TRIGGER; Schema: hr; Owner: -
+--
+
+CREATE TRIGGER audit_log_change AFTER INSERT OR DELETE OR UPDATE ON hr.pay_settlement_rate FOR EACH ROW EXECUTE FUNCTION audit.log_change('effective_from', '', '');
 
 
 --
@@ -17229,6 +17984,13 @@ CREATE TRIGGER audit_log_change AFTER INSERT OR DELETE OR UPDATE ON hr.punch FOR
 
 
 --
+-- Name: settlement audit_log_change; Type: TRIGGER; Schema: hr; Owner: -
+--
+
+CREATE TRIGGER audit_log_change AFTER INSERT OR DELETE OR UPDATE ON hr.settlement FOR EACH ROW EXECUTE FUNCTION audit.log_change('run_id', '', '');
+
+
+--
 -- Name: shift audit_log_change; Type: TRIGGER; Schema: hr; Owner: -
 --
 
@@ -17271,6 +18033,48 @@ CREATE TRIGGER employee_leaver_deactivated AFTER INSERT OR UPDATE OF left_on ON 
 
 
 --
+-- Name: incentive_adjustment incentive_adjustment_check; Type: TRIGGER; Schema: hr; Owner: -
+--
+
+CREATE TRIGGER incentive_adjustment_check BEFORE INSERT ON hr.incentive_adjustment FOR EACH ROW EXECUTE FUNCTION hr.check_incentive_adjustment();
+
+
+--
+-- Name: incentive_adjustment incentive_adjustment_is_permanent; Type: TRIGGER; Schema: hr; Owner: -
+--
+
+CREATE TRIGGER incentive_adjustment_is_permanent BEFORE DELETE OR UPDATE ON hr.incentive_adjustment FOR EACH ROW EXECUTE FUNCTION audit.refuse_change();
+
+
+--
+-- Name: incentive_line incentive_line_check; Type: TRIGGER; Schema: hr; Owner: -
+--
+
+CREATE TRIGGER incentive_line_check BEFORE INSERT OR DELETE OR UPDATE ON hr.incentive_line FOR EACH ROW EXECUTE FUNCTION hr.check_incentive_line();
+
+
+--
+-- Name: incentive_rule incentive_rule_check; Type: TRIGGER; Schema: hr; Owner: -
+--
+
+CREATE TRIGGER incentive_rule_check BEFORE UPDATE ON hr.incentive_rule FOR EACH ROW EXECUTE FUNCTION hr.check_incentive_rule();
+
+
+--
+-- Name: incentive_rule incentive_rule_never_deleted; Type: TRIGGER; Schema: hr; Owner: -
+--
+
+CREATE TRIGGER incentive_rule_never_deleted BEFORE DELETE ON hr.incentive_rule FOR EACH ROW EXECUTE FUNCTION audit.refuse_change();
+
+
+--
+-- Name: incentive_slab incentive_slab_check; Type: TRIGGER; Schema: hr; Owner: -
+--
+
+CREATE TRIGGER incentive_slab_check BEFORE INSERT OR DELETE OR UPDATE ON hr.incentive_slab FOR EACH ROW EXECUTE FUNCTION hr.check_incentive_slab();
+
+
+--
 -- Name: leave_application leave_check; Type: TRIGGER; Schema: hr; Owner: -
 --
 
@@ -17310,6 +18114,13 @@ CREATE TRIGGER month_close_keeps_figures AFTER INSERT ON hr.month_close FOR EACH
 --
 
 CREATE TRIGGER month_close_line_is_permanent BEFORE DELETE OR UPDATE ON hr.month_close_line FOR EACH ROW EXECUTE FUNCTION audit.refuse_change();
+
+
+--
+-- Name: notice_shortfall notice_shortfall_check; Type: TRIGGER; Schema: hr; Owner: -
+--
+
+CREATE TRIGGER notice_shortfall_check BEFORE INSERT OR DELETE OR UPDATE ON hr.notice_shortfall FOR EACH ROW EXECUTE FUNCTION hr.check_notice_shortfall();
 
 
 --
@@ -17411,6 +18222,13 @@ CREATE TRIGGER payroll_run_check BEFORE INSERT OR DELETE OR UPDATE ON hr.payroll
 
 
 --
+-- Name: payroll_run payroll_run_earnings_check; Type: TRIGGER; Schema: hr; Owner: -
+--
+
+CREATE TRIGGER payroll_run_earnings_check BEFORE UPDATE OF status ON hr.payroll_run FOR EACH ROW WHEN (((new.status = 'CHECKED'::text) AND (old.status = 'DRAFT'::text))) EXECUTE FUNCTION hr.check_payroll_run_earnings();
+
+
+--
 -- Name: punch punch_check; Type: TRIGGER; Schema: hr; Owner: -
 --
 
@@ -17422,6 +18240,13 @@ CREATE TRIGGER punch_check BEFORE INSERT ON hr.punch FOR EACH ROW EXECUTE FUNCTI
 --
 
 CREATE TRIGGER punch_is_permanent BEFORE DELETE OR UPDATE ON hr.punch FOR EACH ROW EXECUTE FUNCTION audit.refuse_change();
+
+
+--
+-- Name: settlement settlement_check; Type: TRIGGER; Schema: hr; Owner: -
+--
+
+CREATE TRIGGER settlement_check BEFORE INSERT OR DELETE OR UPDATE ON hr.settlement FOR EACH ROW EXECUTE FUNCTION hr.check_payroll_run_part();
 
 
 --
@@ -19648,6 +20473,86 @@ ALTER TABLE ONLY hr.holiday
 
 
 --
+-- Name: incentive_adjustment incentive_adjustment_branch_id_fkey; Type: FK CONSTRAINT; Schema: hr; Owner: -
+--
+
+ALTER TABLE ONLY hr.incentive_adjustment
+    ADD CONSTRAINT incentive_adjustment_branch_id_fkey FOREIGN KEY (branch_id) REFERENCES master.branch(branch_id);
+
+
+--
+-- Name: incentive_adjustment incentive_adjustment_made_by_fkey; Type: FK CONSTRAINT; Schema: hr; Owner: -
+--
+
+ALTER TABLE ONLY hr.incentive_adjustment
+    ADD CONSTRAINT incentive_adjustment_made_by_fkey FOREIGN KEY (made_by) REFERENCES master.staff(staff_id);
+
+
+--
+-- Name: incentive_adjustment incentive_adjustment_staff_id_fkey; Type: FK CONSTRAINT; Schema: hr; Owner: -
+--
+
+ALTER TABLE ONLY hr.incentive_adjustment
+    ADD CONSTRAINT incentive_adjustment_staff_id_fkey FOREIGN KEY (staff_id) REFERENCES master.staff(staff_id);
+
+
+--
+-- Name: incentive_line incentive_line_branch_id_fkey; Type: FK CONSTRAINT; Schema: hr; Owner: -
+--
+
+ALTER TABLE ONLY hr.incentive_line
+    ADD CONSTRAINT incentive_line_branch_id_fkey FOREIGN KEY (branch_id) REFERENCES master.branch(branch_id);
+
+
+--
+-- Name: incentive_line incentive_line_rule_id_kind_fkey; Type: FK CONSTRAINT; Schema: hr; Owner: -
+--
+
+ALTER TABLE ONLY hr.incentive_line
+    ADD CONSTRAINT incentive_line_rule_id_kind_fkey FOREIGN KEY (rule_id, kind) REFERENCES hr.incentive_rule(rule_id, kind);
+
+
+--
+-- Name: incentive_line incentive_line_staff_id_fkey; Type: FK CONSTRAINT; Schema: hr; Owner: -
+--
+
+ALTER TABLE ONLY hr.incentive_line
+    ADD CONSTRAINT incentive_line_staff_id_fkey FOREIGN KEY (staff_id) REFERENCES master.staff(staff_id);
+
+
+--
+-- Name: incentive_rule incentive_rule_created_by_fkey; Type: FK CONSTRAINT; Schema: hr; Owner: -
+--
+
+ALTER TABLE ONLY hr.incentive_rule
+    ADD CONSTRAINT incentive_rule_created_by_fkey FOREIGN KEY (created_by) REFERENCES master.staff(staff_id);
+
+
+--
+-- Name: incentive_rule incentive_rule_model_id_fkey; Type: FK CONSTRAINT; Schema: hr; Owner: -
+--
+
+ALTER TABLE ONLY hr.incentive_rule
+    ADD CONSTRAINT incentive_rule_model_id_fkey FOREIGN KEY (model_id) REFERENCES oem.model(model_id);
+
+
+--
+-- Name: incentive_rule incentive_rule_role_code_fkey; Type: FK CONSTRAINT; Schema: hr; Owner: -
+--
+
+ALTER TABLE ONLY hr.incentive_rule
+    ADD CONSTRAINT incentive_rule_role_code_fkey FOREIGN KEY (role_code) REFERENCES master.role(role_code);
+
+
+--
+-- Name: incentive_slab incentive_slab_rule_id_kind_fkey; Type: FK CONSTRAINT; Schema: hr; Owner: -
+--
+
+ALTER TABLE ONLY hr.incentive_slab
+    ADD CONSTRAINT incentive_slab_rule_id_kind_fkey FOREIGN KEY (rule_id, kind) REFERENCES hr.incentive_rule(rule_id, kind);
+
+
+--
 -- Name: leave_application leave_application_branch_id_fkey; Type: FK CONSTRAINT; Schema: hr; Owner: -
 --
 
@@ -19733,6 +20638,30 @@ ALTER TABLE ONLY hr.month_close_line
 
 ALTER TABLE ONLY hr.month_close_line
     ADD CONSTRAINT month_close_line_staff_id_fkey FOREIGN KEY (staff_id) REFERENCES hr.employee(staff_id);
+
+
+--
+-- Name: notice_shortfall notice_shortfall_branch_id_fkey; Type: FK CONSTRAINT; Schema: hr; Owner: -
+--
+
+ALTER TABLE ONLY hr.notice_shortfall
+    ADD CONSTRAINT notice_shortfall_branch_id_fkey FOREIGN KEY (branch_id) REFERENCES master.branch(branch_id);
+
+
+--
+-- Name: notice_shortfall notice_shortfall_entered_by_fkey; Type: FK CONSTRAINT; Schema: hr; Owner: -
+--
+
+ALTER TABLE ONLY hr.notice_shortfall
+    ADD CONSTRAINT notice_shortfall_entered_by_fkey FOREIGN KEY (entered_by) REFERENCES master.staff(staff_id);
+
+
+--
+-- Name: notice_shortfall notice_shortfall_staff_id_fkey; Type: FK CONSTRAINT; Schema: hr; Owner: -
+--
+
+ALTER TABLE ONLY hr.notice_shortfall
+    ADD CONSTRAINT notice_shortfall_staff_id_fkey FOREIGN KEY (staff_id) REFERENCES hr.employee(staff_id);
 
 
 --
@@ -19965,6 +20894,22 @@ ALTER TABLE ONLY hr.punch
 
 ALTER TABLE ONLY hr.punch
     ADD CONSTRAINT punch_terminal_id_fkey FOREIGN KEY (terminal_id) REFERENCES hr.terminal(terminal_id);
+
+
+--
+-- Name: settlement settlement_branch_id_fkey; Type: FK CONSTRAINT; Schema: hr; Owner: -
+--
+
+ALTER TABLE ONLY hr.settlement
+    ADD CONSTRAINT settlement_branch_id_fkey FOREIGN KEY (branch_id) REFERENCES master.branch(branch_id);
+
+
+--
+-- Name: settlement settlement_run_id_staff_id_fkey; Type: FK CONSTRAINT; Schema: hr; Owner: -
+--
+
+ALTER TABLE ONLY hr.settlement
+    ADD CONSTRAINT settlement_run_id_staff_id_fkey FOREIGN KEY (run_id, staff_id) REFERENCES hr.payroll_line(run_id, staff_id) ON DELETE CASCADE;
 
 
 --
@@ -22259,6 +23204,18 @@ ALTER TABLE finance.voucher_line ENABLE ROW LEVEL SECURITY;
 ALTER TABLE hr.holiday ENABLE ROW LEVEL SECURITY;
 
 --
+-- Name: incentive_adjustment; Type: ROW SECURITY; Schema: hr; Owner: -
+--
+
+ALTER TABLE hr.incentive_adjustment ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: incentive_line; Type: ROW SECURITY; Schema: hr; Owner: -
+--
+
+ALTER TABLE hr.incentive_line ENABLE ROW LEVEL SECURITY;
+
+--
 -- Name: leave_application; Type: ROW SECURITY; Schema: hr; Owner: -
 --
 
@@ -22277,10 +23234,30 @@ ALTER TABLE hr.month_close ENABLE ROW LEVEL SECURITY;
 ALTER TABLE hr.month_close_line ENABLE ROW LEVEL SECURITY;
 
 --
+-- Name: notice_shortfall; Type: ROW SECURITY; Schema: hr; Owner: -
+--
+
+ALTER TABLE hr.notice_shortfall ENABLE ROW LEVEL SECURITY;
+
+--
 -- Name: holiday own_branch; Type: POLICY; Schema: hr; Owner: -
 --
 
 CREATE POLICY own_branch ON hr.holiday USING (platform.branch_visible(branch_id)) WITH CHECK (platform.branch_visible(branch_id));
+
+
+--
+-- Name: incentive_adjustment own_branch; Type: POLICY; Schema: hr; Owner: -
+--
+
+CREATE POLICY own_branch ON hr.incentive_adjustment USING (platform.branch_visible(branch_id)) WITH CHECK (platform.branch_visible(branch_id));
+
+
+--
+-- Name: incentive_line own_branch; Type: POLICY; Schema: hr; Owner: -
+--
+
+CREATE POLICY own_branch ON hr.incentive_line USING (platform.branch_visible(branch_id)) WITH CHECK (platform.branch_visible(branch_id));
 
 
 --
@@ -22302,6 +23279,13 @@ CREATE POLICY own_branch ON hr.month_close USING (platform.branch_visible(branch
 --
 
 CREATE POLICY own_branch ON hr.month_close_line USING (platform.branch_visible(branch_id)) WITH CHECK (platform.branch_visible(branch_id));
+
+
+--
+-- Name: notice_shortfall own_branch; Type: POLICY; Schema: hr; Owner: -
+--
+
+CREATE POLICY own_branch ON hr.notice_shortfall USING (platform.branch_visible(branch_id)) WITH CHECK (platform.branch_visible(branch_id));
 
 
 --
@@ -22344,6 +23328,13 @@ CREATE POLICY own_branch ON hr.payroll_run USING (platform.branch_visible(branch
 --
 
 CREATE POLICY own_branch ON hr.punch USING (platform.branch_visible(branch_id)) WITH CHECK (platform.branch_visible(branch_id));
+
+
+--
+-- Name: settlement own_branch; Type: POLICY; Schema: hr; Owner: -
+--
+
+CREATE POLICY own_branch ON hr.settlement USING (platform.branch_visible(branch_id)) WITH CHECK (platform.branch_visible(branch_id));
 
 
 --
@@ -22395,6 +23386,12 @@ ALTER TABLE hr.payroll_run ENABLE ROW LEVEL SECURITY;
 --
 
 ALTER TABLE hr.punch ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: settlement; Type: ROW SECURITY; Schema: hr; Owner: -
+--
+
+ALTER TABLE hr.settlement ENABLE ROW LEVEL SECURITY;
 
 --
 -- Name: shift; Type: ROW SECURITY; Schema: hr; Owner: -

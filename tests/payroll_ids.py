@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import date
 
 import sqlalchemy as sa
+from incentive_ids import leaver
 
 from webapp.payroll import queries
 
@@ -14,6 +15,7 @@ def payroll_ids(engine, branch_id: int) -> dict:
     """Committed rows (the app fixture empties the tables after the test). Returns the route args."""
     month = date(2025, 6, 1)
     with engine.begin() as conn:
+        leaver_id = leaver(conn, branch_id)   # the run carries their full and final settlement
         staff = conn.execute(sa.text("""SELECT e.staff_id, s.designation FROM hr.employee e JOIN master.staff s USING (staff_id)
                                          WHERE s.branch_id = :b ORDER BY e.staff_id"""), {"b": branch_id}).all()
         for staff_id, _ in staff:
@@ -28,4 +30,4 @@ def payroll_ids(engine, branch_id: int) -> dict:
         run_id = queries.create_run(conn, branch_id, month)
         queries.mark_checked(conn, run_id, checker)
         queries.approve(conn, run_id, approver)
-    return {"run_id": run_id}
+    return {"run_id": run_id, "leaver_id": leaver_id}

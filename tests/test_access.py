@@ -14,6 +14,7 @@ from conftest import ROOT, csrf_from, login, page_csrf
 from crm_ids import crm_ids
 from finance_cash_ids import finance_cash_ids
 from hr_ids import hr_ids
+from incentive_ids import incentive_ids
 from inventory_ids import inventory_ids
 from payroll_ids import payroll_ids
 from procurement_ids import procurement_ids
@@ -457,6 +458,19 @@ ACCESS.update({
     "payroll.rates_tds": PAYROLL_RUN,
     "payroll.rates_old_regime": PAYROLL_RUN,
 })
+# Incentives and the full and final settlement (webapp/payroll/incentives.py, settlement.py): accounts keep the
+# rules and compute a month, managers read them and adjust a person's month; the settlement is the register's.
+INCENTIVE_READERS = frozenset({"ADMIN", "MANAGER", "ACCOUNTS"})
+ACCESS.update({
+    "payroll.incentives": INCENTIVE_READERS,
+    "payroll.incentives_compute": PAYROLL_RUN,
+    "payroll.incentives_person": {"GET": INCENTIVE_READERS, "POST": frozenset({"ADMIN", "MANAGER"})},
+    "payroll.incentives_rules": {"GET": INCENTIVE_READERS, "POST": PAYROLL_RUN},
+    "payroll.incentives_rule_end": PAYROLL_RUN,
+    "payroll.settlement_pdf": PAYROLL_REVIEW,
+    "payroll.notice_shortfall": PAYROLL_RUN,
+    "payroll.my_incentives": HR_STAFF,
+})
 
 # Routes whose own job, when used, is to send the browser to the login page
 # (logging out, or the setup wizard once the showroom is set up).
@@ -541,6 +555,7 @@ def showroom(app, engine, make_branch, make_staff):
     ids.update(finance_cash_ids(engine, branch_id))
     ids.update(books_ids(engine, branch_id, ids["customer_id"]))
     ids.update(payroll_ids(engine, branch_id))
+    ids.update(incentive_ids(engine))
     return {"codes": codes, "ids": ids, "target": target_id}
 
 

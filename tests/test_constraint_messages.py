@@ -255,6 +255,21 @@ CANNOT_BE_CAUSED.update({name: why for why, names in {
         "pay_tds_slab_regime_effective_from_fkey"],
 }.items() for name in names})
 
+# Incentives and the full and final settlement (sql/0055_payroll_incentives.sql): lines and settlements are
+# computed by hr.incentive_compute and hr.settlement_compute; the settlement rates are master data of the migration;
+# the forms' own refusals are in webapp/payroll/incentive_forms.py.
+SYSTEM_TABLES.update({
+    "hr.incentive_line": "a month's incentive lines are computed by hr.incentive_compute from its documents",
+    "hr.settlement": "a leaver's settlement is computed by hr.settlement_compute with the run",
+    "hr.pay_settlement_rate": "the settlement rates are dated master data of the migrations; no form writes them yet",
+})
+CANNOT_BE_CAUSED.update({name: why for why, names in {
+    "who made an adjustment or entered a shortfall is the acting staff member, set by the database's default": [
+        "incentive_adjustment_made_by_fkey", "notice_shortfall_entered_by_fkey"],
+    "a rule's slabs are written with the rule, of the kind chosen from the form's list": [
+        "incentive_rule_kind_key", "incentive_slab_rule_id_kind_fkey"],
+}.items() for name in names})
+
 
 def form_checks() -> dict[str, str]:
     """Field name -> how some form of the webapp checks it before anything reaches the database: a

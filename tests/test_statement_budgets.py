@@ -337,6 +337,12 @@ BUDGETS = {
     "payroll.structures": 9,            # the person, the structures, the regimes, the loans, the tax declarations
     "payroll.arrears": 6,               # the people, the arrears
     "payroll.rates": 11,                # PF, ESI, PT, TDS, old regime limits; the branch's state and the states
+    # Incentives (webapp/payroll/incentives.py) and the full and final statement (settlement.py).
+    "payroll.incentives": 6,            # the month's run, each person's totals
+    "payroll.incentives_person": 8,     # the person, the lines with their documents, the adjustments, the run
+    "payroll.incentives_rules": 7,      # the roles and models for the form, the rules with their slabs
+    "payroll.settlement_pdf": 8,        # the run, the settlement with its rates, the line, the letterhead
+    "payroll.my_incentives": 8,         # oneself, one's lines with their documents, the adjustments, the run
 }
 
 # Finance (H29), measured + 1: the Tally export page (branches, company, counts per type), its two downloads

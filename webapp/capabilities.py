@@ -127,6 +127,11 @@ CAPABILITIES: dict[str, frozenset[str]] = {
     "payroll.approve": _MANAGERS,                   # approve a checked run: permanent, its voucher posted
     "payroll.rates": _ACCOUNTANTS,                  # the dated PF, ESI, PT and income tax rates, read
     "payroll.rates_edit": frozenset({"ADMIN", "ACCOUNTS"}),   # a new dated row set (a used one is permanent)
+    # Incentives (webapp/payroll/incentives.py): accounts keep the rules and compute a month; managers read them
+    # and adjust a person's month with a reason.
+    "incentive.read": _ACCOUNTANTS,                 # the rules, a month's incentives and their documents
+    "incentive.rules": frozenset({"ADMIN", "ACCOUNTS"}),  # enter and end rules; compute a month from its documents
+    "incentive.adjust": _MANAGERS,                  # a person's month adjusted, with a reason
 }
 
 

@@ -157,6 +157,8 @@ SECTIONS: list[NavSection] = [
         NavLink("Payroll", "payroll.runs", "The monthly salary run, register, payslips, PF / ESI files", "People"),
         NavLink("Arrears", "payroll.arrears", "Corrections of earlier months, paid by a later run", "People"),
         NavLink("Statutory rates", "payroll.rates", "PF, ESI, professional tax and income tax rates by date", "People"),
+        NavLink("Incentives", "payroll.incentives", "Sales and service incentives of the month, their rules",
+                "People"),
     )),
     NavSection("My account", (
         NavLink("My profile", "auth.profile", "Change your PIN, log out other devices"),

@@ -3,7 +3,11 @@
 --
 -- How a person's month is computed (hr.payroll_compute), from the attendance month HR closed:
 --   earnings      each part of the structure in force on the month's first day x payment days /
---                 the month's calendar days, half-up to the rupee; arrears of earlier months added whole
+--                 the month's calendar days, half-up to the rupee; arrears of earlier months added whole;
+--                 the month's incentives (hr.incentive_compute, then lines + adjustments) added whole: in
+--                 the gross (taxable, ESI wages), never in PF wages
+--   settlement    a person who left in the month: leave encashment and gratuity added, notice shortfall
+--                 and everything still owed of loans recovered (hr.settlement_compute, after the lines)
 --   PF            wages = basic + DA earned, at most the ceiling; employee share; the employer's share
 --                 split EPS (rounded) and EPF (the rest of the employer's share); EDLI and admin charge
 --   ESI           when the structure's monthly gross is within the limit: both shares on the month's
@@ -171,6 +175,7 @@ BEGIN
     months_left := hr.months_left_in_fy(run.month);
     DELETE FROM hr.payroll_loan_recovery WHERE run_id = p_run;
     DELETE FROM hr.payroll_line WHERE run_id = p_run;
+    PERFORM hr.incentive_compute(run.branch_id, run.month);
 
     INSERT INTO hr.payroll_loan_recovery (run_id, loan_id, amount)
     SELECT p_run, o.loan_id, least(o.instalment, o.owed)
@@ -200,13 +205,15 @@ BEGIN
                               WHERE a.staff_id = d.staff_id AND a.branch_id = run.branch_id AND a.paid_in = run.month), 0)
                        AS arrears,
                    coalesce((SELECT sum(rc.amount) FROM hr.payroll_loan_recovery rc JOIN hr.pay_loan ln USING (loan_id)
-                              WHERE rc.run_id = p_run AND ln.staff_id = d.staff_id), 0) AS loan_recovery
+                              WHERE rc.run_id = p_run AND ln.staff_id = d.staff_id), 0) AS loan_recovery,
+                   hr.incentive_total(d.staff_id, run.branch_id, run.month) AS incentive
               FROM hr.payment_days d
               JOIN LATERAL (SELECT * FROM hr.pay_structure s WHERE s.staff_id = d.staff_id AND s.effective_from <= run.month
                              ORDER BY s.effective_from DESC LIMIT 1) st ON true
               LEFT JOIN hr.pay_regime rg ON rg.staff_id = d.staff_id AND rg.fy_start = fy
              WHERE d.branch_id = run.branch_id AND d.month = run.month),
-         g AS (SELECT e.*, e.basic + e.da + e.hra + e.conveyance + e.special + e.other_earnings + e.arrears AS gross,
+         g AS (SELECT e.*, e.basic + e.da + e.hra + e.conveyance + e.special + e.other_earnings + e.arrears
+                           + e.incentive AS gross,
                       least(e.basic + e.da, pf.wage_ceiling) AS pf_wages
                  FROM earned e, pf),
          c AS (
@@ -268,12 +275,12 @@ BEGIN
                    t.taxable_income, t.annual_tax, t.tds_before
               FROM t)
     INSERT INTO hr.payroll_line (run_id, branch_id, staff_id, structure_id, regime, days_employed, payment_days, lop_days,
-                                 rate_gross, basic, da, hra, conveyance, special, other_earnings, arrears, gross,
+                                 rate_gross, basic, da, hra, conveyance, special, other_earnings, arrears, incentive, gross,
                                  pf_wages, pf_employee, pf_eps, pf_epf_employer, pf_edli, pf_admin,
                                  esi_wages, esi_employee, esi_employer, professional_tax, tds, loan_recovery,
                                  other_deductions, total_deductions, net_pay)
     SELECT p_run, run.branch_id, t.staff_id, t.structure_id, t.regime, t.days_employed, t.payment_days, t.lop_days,
-           t.monthly_gross, t.basic, t.da, t.hra, t.conveyance, t.special, t.other_earnings, t.arrears, t.gross,
+           t.monthly_gross, t.basic, t.da, t.hra, t.conveyance, t.special, t.other_earnings, t.arrears, t.incentive, t.gross,
            t.pf_wages, t.pf_employee, t.pf_eps, t.pf_epf_employer, t.pf_edli, t.pf_admin,
            t.esi_wages, t.esi_employee, t.esi_employer, t.professional_tax, t.tds, t.loan_recovery,
            t.other_deductions,
@@ -281,6 +288,7 @@ BEGIN
            t.gross - (t.pf_employee + t.esi_employee + t.professional_tax + t.tds + t.loan_recovery + t.other_deductions)
       FROM t;
     GET DIAGNOSTICS lines = ROW_COUNT;
+    PERFORM hr.settlement_compute(p_run);
     RETURN lines;
 END
 $$;

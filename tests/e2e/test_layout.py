@@ -136,6 +136,9 @@ def _fill(app, engine) -> dict:
     from payroll_ids import payroll_ids  # an approved run: the payroll list and everyone's own payslips
 
     payroll_ids(engine, branch_id)
+    from incentive_ids import adjusted_month  # a salesperson's last month adjusted: a row for the incentives list
+
+    adjusted_month(engine, branch_id)
     from finance_cash_ids import finance_cash_ids  # an expense, a bank account with a line to reconcile
 
     finance_cash_ids(engine, branch_id)
@@ -144,7 +147,8 @@ def _fill(app, engine) -> dict:
     books_ids(engine, branch_id, ids["customer_id"])
     with engine.begin() as conn:
         # Yesterday's cash counted ₹10 short (the cash closings), last month closed in the books (the months'
-        # events), a dealer incentive in force (OEM receivables), a holiday of this year (HR settings).
+        # events), a dealer incentive in force (OEM receivables), a holiday of this year (HR settings),
+        # an arrears line (payroll's arrears).
         b.act_as(conn, b.staff(conn, branch_id, "ACCOUNTS"))
         conn.execute(sa.text("""
             INSERT INTO finance.cash_closing (branch_id, closing_date, notes_500, coins_1, book_balance, remark)
@@ -158,6 +162,12 @@ def _fill(app, engine) -> dict:
             {"o": cat.oem_id, "from": today - timedelta(days=5), "to": today + timedelta(days=25)})
         conn.execute(sa.text("INSERT INTO hr.holiday (branch_id, on_date, name) VALUES (:b, :d, 'Kannada Rajyotsava')"),
                      {"b": branch_id, "d": today.replace(month=11, day=1)})
+        # Last month's arrears paid with this month's salary (the arrears list).
+        conn.execute(sa.text("""
+            INSERT INTO hr.pay_arrears (branch_id, staff_id, for_month, paid_in, amount, reason)
+            SELECT :b, staff_id, :last, :this, 1250, 'Conveyance revised from the first of last month'
+              FROM hr.employee JOIN master.staff USING (staff_id) WHERE branch_id = :b ORDER BY staff_id LIMIT 1"""),
+            {"b": branch_id, "this": today.replace(day=1), "last": (today.replace(day=1) - timedelta(days=1)).replace(day=1)})
         b.act_as(conn, None)
     ids.update(branch_id=branch_id, allotted_booking_id=allotted, part_no="MTX-001")  # catalog_ids' part, in stock
     return ids

@@ -1,5 +1,5 @@
 """What other modules (payroll) may use of HR: the payment days and loss-of-pay days per person of a
-closed month, and whether a month is closed.
+closed month, whether a month is closed, and the month of a page (?month=YYYY-MM).
 
 The one door into this module (tests/test_import_contract.py)."""
 from __future__ import annotations
@@ -9,6 +9,7 @@ from datetime import date
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from .common import add_months, month_arg
 from .queries import payment_days
 
 
@@ -17,4 +18,4 @@ def month_closed(conn: Connection, branch_id: int, month: date) -> bool:
     return conn.execute(sa.text("SELECT hr.month_is_closed(:b, :m)"), {"b": branch_id, "m": month}).scalar()
 
 
-__all__ = ["month_closed", "payment_days"]
+__all__ = ["add_months", "month_arg", "month_closed", "payment_days"]

@@ -5,4 +5,4 @@ from flask import Blueprint
 
 bp = Blueprint("payroll", __name__, url_prefix="/payroll")
 
-from . import rates, tax, views  # noqa: E402,F401
+from . import incentives, rates, settlement, tax, views  # noqa: E402,F401

@@ -17,6 +17,11 @@ CONSTRAINT_MESSAGES = {
     "voucher_source_key": (None, "This run is already approved: its salary voucher is posted."),
     "payroll_run_four_eyes": (None, "The run must be approved by someone other than the person who checked it."),
     "payroll_run_permanent": (None, "An approved run is permanent; a correction is an arrears line of a later month."),
+    "payroll_run_incentives_current": (None, "Incentives changed since the run was computed: recompute it."),
+    "payroll_run_settlement_current": (None, "A leaver's settlement changed since the run was computed: recompute it."),
+    "incentive_month_permanent": (None, "The month's incentives are already settled by its run."),
+    "payroll_line_incentive_not_negative": (None, "Someone's incentive adjustments take away more than the month's "
+                                                  "documents now earn: adjust it (Incentives) and recompute."),
     "payroll_line_net_not_negative": (None, "Someone's deductions exceed their pay this month: check their loans and deductions."),
     "pay_structure_adds_up": ("monthly_gross", "Basic, DA, HRA, conveyance, special and other earnings must add up to the monthly gross."),
     "pay_structure_once_a_date": ("effective_from", "There is already a structure from that date."),

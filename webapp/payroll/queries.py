@@ -22,6 +22,7 @@ VOUCHER_LINES = (
     ("TDS_SALARY_PAYABLE", "tds", -1),
     ("STAFF_ADVANCES", "loan_recovery", -1),
     ("SALARY_DEDUCTIONS_PAYABLE", "other_deductions", -1),
+    ("NOTICE_PAY_RECOVERED", "notice_recovery", -1),
     ("SALARY_PAYABLE", "net_pay", -1),
 )
 
@@ -99,12 +100,12 @@ def run(conn: Connection, run_id: int):
 
 LINE_SELECT = """
     SELECT l.*, s.staff_code, s.name, s.designation, s.pan, s.bank_account_no, s.ifsc,
-           e.uan, e.esi_ip_number, e.joined_on,
-           t.projected_income, t.standard_deduction, t.section_80c, t.section_80d, t.hra_exemption,
-           t.home_loan_interest, t.taxable_income, t.annual_tax, t.tds_before,
-           t.section_80c + t.section_80d + t.hra_exemption + t.home_loan_interest AS tax_deductions
-      FROM hr.payroll_line l JOIN master.staff s USING (staff_id) JOIN hr.employee e USING (staff_id)
-      LEFT JOIN hr.payroll_line_tax t ON t.run_id = l.run_id AND t.staff_id = l.staff_id"""
+            e.uan, e.esi_ip_number, e.joined_on, e.left_on,
+            t.projected_income, t.standard_deduction, t.section_80c, t.section_80d, t.hra_exemption,
+            t.home_loan_interest, t.taxable_income, t.annual_tax, t.tds_before,
+            t.section_80c + t.section_80d + t.hra_exemption + t.home_loan_interest AS tax_deductions
+       FROM hr.payroll_line l JOIN master.staff s USING (staff_id) JOIN hr.employee e USING (staff_id)
+       LEFT JOIN hr.payroll_line_tax t ON t.run_id = l.run_id AND t.staff_id = l.staff_id"""
 
 
 def lines(conn: Connection, run_id: int):
@@ -118,7 +119,7 @@ def line(conn: Connection, run_id: int, staff_id: int):
 
 
 def totals(rows) -> dict:
-    keys = ("gross", "pf_employee", "esi_employee", "professional_tax", "tds", "loan_recovery", "other_deductions",
+    keys = ("incentive", "gross", "pf_employee", "esi_employee", "professional_tax", "tds", "loan_recovery", "other_deductions",
             "total_deductions", "net_pay", "pf_eps", "pf_epf_employer", "pf_edli", "pf_admin", "esi_employer")
     return {k: sum((r[k] for r in rows), Decimal(0)) for k in keys}
 

@@ -22,8 +22,9 @@ from ..master.api import branch_for_print
 from ..money import amount_in_words
 from ..pdf import pdf_response, render_pdf
 from ..security import allow, can
-from . import bp, queries, tax_queries
+from . import bp, incentive_queries, queries, tax_queries
 from .forms import CONSTRAINT_MESSAGES, LoanForm, RegimeForm, RunForm, StepForm, StructureForm
+from .incentive_forms import NoticeForm
 from .tax_forms import declaration_form_for
 
 STATUS_LABELS = {"DRAFT": "Draft", "CHECKED": "Checked", "APPROVED": "Approved", "PAID": "Paid"}
@@ -131,12 +132,14 @@ REGISTER_COLUMNS = [
     Column("LOP days", "lop_days", "money"), Column("Basic", "basic", "money"), Column("DA", "da", "money"),
     Column("HRA", "hra", "money"), Column("Conveyance", "conveyance", "money"), Column("Special", "special", "money"),
     Column("Other earnings", "other_earnings", "money"), Column("Arrears", "arrears", "money"),
-    Column("Gross", "gross", "money"), Column("PF (employee)", "pf_employee", "money"),
+    Column("Incentive", "incentive", "money"), Column("Leave encashment", "leave_encashment", "money"),
+    Column("Gratuity", "gratuity", "money"), Column("Gross", "gross", "money"), Column("PF (employee)", "pf_employee", "money"),
     Column("ESI (employee)", "esi_employee", "money"), Column("Professional tax", "professional_tax", "money"),
     Column("TDS", "tds", "money"), Column("Tax regime", "regime"),
     Column("Old regime deductions (year)", "tax_deductions", "money"),
     Column("Taxable income (year)", "taxable_income", "money"), Column("Loan recovery", "loan_recovery", "money"),
-    Column("Other deductions", "other_deductions", "money"), Column("Total deductions", "total_deductions", "money"),
+    Column("Other deductions", "other_deductions", "money"), Column("Notice pay recovered", "notice_recovery", "money"),
+    Column("Total deductions", "total_deductions", "money"),
     Column("Net pay", "net_pay", "money"), Column("PF EPS (employer)", "pf_eps", "money"),
     Column("PF EPF (employer)", "pf_epf_employer", "money"), Column("EDLI", "pf_edli", "money"),
     Column("PF admin", "pf_admin", "money"), Column("ESI (employer)", "esi_employer", "money"),
@@ -267,18 +270,24 @@ def structures(staff_id: int):
     return _person_page(conn, person, form=form), 422 if form.errors or form.form_errors else 200
 
 
-def _person_page(conn, person, *, form=None, regime_form=None, loan_form=None, declaration_form=None):
+def _person_page(conn, person, *, form=None, regime_form=None, loan_form=None, declaration_form=None,
+                 notice_form=None):
     staff_id = person["staff_id"]
     if regime_form is None:
         regime_form = RegimeForm(formdata=None)
         today = today_ist()
         regime_form.fy.data = str(today.year if today.month >= 4 else today.year - 1)
     declarations = tax_queries.declarations(conn, staff_id)
+    # a leaver's notice shortfall, recovered in the full and final settlement (webapp/payroll/settlement.py)
+    notice = incentive_queries.notice_shortfall(conn, staff_id) if person["left_on"] else None
+    if notice_form is None and person["left_on"]:
+        notice_form = NoticeForm(formdata=None, data=dict(notice) if notice else None)
     return render_template("payroll/structures.html", person=person, rows=queries.structures(conn, staff_id),
                            form=form or StructureForm(formdata=None), regime_form=regime_form,
                            loan_form=loan_form or LoanForm(formdata=None), regimes=queries.regimes(conn, staff_id),
                            loans=queries.loans(conn, staff_id), declarations=declarations,
-                           declaration_form=declaration_form or declaration_form_for(declarations, today_ist()))
+                           declaration_form=declaration_form or declaration_form_for(declarations, today_ist()),
+                           notice=notice, notice_form=notice_form)
 
 
 def _person_or_404(conn, staff_id: int):
