@@ -303,6 +303,30 @@ def test_recoveries_take_no_more_than_the_settlement_pays(conn):
     assert line.net_pay == 0 and s.loan_recovered == line.loan_recovery < s.loan_outstanding == D(50000)
 
 
+def test_a_leavers_last_month_settles_the_years_tax_on_what_was_paid(conn):
+    """New regime, Rs 4,00,000 a month (basic 2,00,000), payroll from July 2025 (April-June unpaid by a run).
+    Leaving on 31-07-2025: the year is April-July only, 16,00,000 - 75,000 = 15,25,000 taxable:
+    20,000 + 40,000 + 3,25,000 x 15 % = 1,08,750, with 4 % cess 1,13,100, all of it deducted in July.
+    Staying: 12 x 4,00,000 - 75,000 = 47,25,000: 20,000 + 40,000 + 60,000 + 80,000 + 1,00,000
+    + 23,25,000 x 30 % = 9,97,500, with cess 10,37,400, over July-March: 1,15,266.67 -> 1,15,267."""
+    branch = b.branch(conn)
+    hr.shift(conn, branch)
+    manager = hr.employee(conn, branch, role="MANAGER", joined="2020-01-01")
+    going, staying = (hr.employee(conn, branch, joined="2021-01-01", manager=manager) for _ in range(2))
+    for staff in (going, staying):
+        queries.add_structure(conn, staff, date(2021, 1, 1), D(400000), basic=D(200000), hra=D(200000))
+        attend(conn, branch, staff, JULY, manager)
+    leaves(conn, going)
+    attend(conn, branch, manager, JULY, b.staff(conn, branch, "ADMIN"))   # the manager's own days
+    close(conn, branch, JULY, manager)
+    run_id = queries.create_run(conn, branch, JULY)
+    assert queries.line(conn, run_id, going).tds == D(113100)
+    assert queries.line(conn, run_id, staying).tds == D(115267)
+    projected = dict(conn.execute(sa.text("SELECT staff_id, projected_income FROM hr.payroll_line_tax WHERE run_id = :r"),
+                                  {"r": run_id}).all())
+    assert (projected[going], projected[staying]) == (D(1600000), D(4800000))
+
+
 def test_the_demo_showroom_has_incentive_rules_and_an_adjusted_month(conn, app):
     from seed.demo import seed_demo
     from webapp.formatting import today_ist

@@ -18,7 +18,9 @@
 --                 that no approved run paid, as when payroll starts mid-year), less the standard deduction
 --                 and, in the old regime, the declared deductions within their caps (hr.salary_tax), less
 --                 the rebate or with marginal relief, plus cess; less the TDS of the approved months;
---                 spread over the months left
+--                 spread over the months left. A leaver's last month projects no month after it and
+--                 deducts the year's balance in full (gratuity and leave encashment, added by the settlement,
+--                 are left out of the salary taxed: exempt within the limits of sections 10(10) and 10(10AA))
 --   recoveries    each advance or loan of the branch begun by this month: its instalment, at most
 --                 what is still owed
 --   net           gross - employee PF - employee ESI - PT - TDS - recoveries - other deductions
@@ -206,8 +208,11 @@ BEGIN
                        AS arrears,
                    coalesce((SELECT sum(rc.amount) FROM hr.payroll_loan_recovery rc JOIN hr.pay_loan ln USING (loan_id)
                               WHERE rc.run_id = p_run AND ln.staff_id = d.staff_id), 0) AS loan_recovery,
-                   hr.incentive_total(d.staff_id, run.branch_id, run.month) AS incentive
+                   hr.incentive_total(d.staff_id, run.branch_id, run.month) AS incentive,
+                   -- a leaver's last month: no salary after it, so the year's tax is settled in it
+                   coalesce(emp.left_on < run.month + interval '1 month', false) AS leaving
               FROM hr.payment_days d
+              JOIN hr.employee emp ON emp.staff_id = d.staff_id
               JOIN LATERAL (SELECT * FROM hr.pay_structure s WHERE s.staff_id = d.staff_id AND s.effective_from <= run.month
                              ORDER BY s.effective_from DESC LIMIT 1) st ON true
               LEFT JOIN hr.pay_regime rg ON rg.staff_id = d.staff_id AND rg.fy_start = fy
@@ -251,15 +256,17 @@ BEGIN
          t AS (
             SELECT c.*, p.projected_income, x.standard_deduction, x.section_80c, x.section_80d, x.hra_exemption,
                    x.home_loan_interest, x.taxable_income, x.annual_tax,
-                   greatest(round((x.annual_tax - c.tds_before) / months_left), 0) AS tds
+                   greatest(round((x.annual_tax - c.tds_before) / CASE WHEN c.leaving THEN 1 ELSE months_left END), 0)
+                       AS tds
               FROM c
               JOIN hr.pay_structure ps ON ps.structure_id = c.structure_id
+              CROSS JOIN LATERAL (SELECT CASE WHEN c.leaving THEN 0 ELSE months_left - 1 END AS ahead) a
               CROSS JOIN LATERAL (
                     SELECT c.gross_before + c.monthly_gross * c.months_unpaid + c.gross
-                           + c.monthly_gross * (months_left - 1) AS projected_income,
-                           ps.hra * (c.months_unpaid + months_left - 1) + c.hra
+                           + c.monthly_gross * a.ahead AS projected_income,
+                           ps.hra * (c.months_unpaid + a.ahead) + c.hra
                            + coalesce(sum(l.hra), 0) AS projected_hra,
-                           (ps.basic + ps.da) * (c.months_unpaid + months_left - 1) + c.basic + c.da
+                           (ps.basic + ps.da) * (c.months_unpaid + a.ahead) + c.basic + c.da
                            + coalesce(sum(l.basic + l.da), 0) AS projected_basic_da
                       FROM hr.payroll_line l JOIN hr.payroll_run r USING (run_id)
                      WHERE c.regime = 'OLD' AND l.staff_id = c.staff_id AND r.status IN ('APPROVED', 'PAID')
