@@ -25,14 +25,14 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from webapp.billing import posting
-from webapp.formatting import today_ist
+from webapp.formatting import IST, today_ist
 from webapp.insurance import queries as insurance
 from webapp.insurance.forms import OD_YEARS, TP_YEARS, cover_ends
 from webapp.procurement import dispatch
@@ -150,8 +150,13 @@ def seed_finance_month(conn: Connection, branch_ids: dict[str, int]) -> None:
         """The PDI passed by the technician, then the delivery note signed by the buyer."""
         booking = bookings[buyer]
         acting("T01")
-        for item in step_queries.pdi_rows(conn, booking):
-            step_queries.save_pdi_check(conn, booking, item["pdi_item_id"], True, None, staff["T01"])
+        # The sale page's PDI form saves each item of the checklist (step_queries.save_pdi_check) stamped with
+        # the moment it is saved; seed-demo writes the month today, so the same rows are written with the
+        # morning of the hand-over, which the delivery note prints.
+        conn.execute(sa.text("""
+            INSERT INTO sales.pdi_check (booking_id, pdi_item_id, is_ok, remark, checked_by, checked_at)
+            SELECT :b, pdi_item_id, true, NULL, :by, :at FROM sales.pdi_item WHERE is_active"""),
+            {"b": booking, "by": staff["T01"], "at": datetime.combine(on, time(10, 30), IST)})
         acting(seller)
         sales.deliver(conn, booking, on=on, received_by_name=HANDOVERS[buyer][1], key=str(uuid.uuid4()),
                       odometer_km=2 if BUYERS[buyer].state == "29" else 41)

@@ -83,7 +83,9 @@ def test_every_scooter_invoiced_last_month_is_handed_over_insured_and_registered
     _, last_month = demo
     rows = conn.execute(sa.text("""
         SELECT i.invoice_no, i.invoice_date, d.delivery_no, d.delivered_on, b.stage, u.status,
-               least(p.od_from, p.tp_from) AS insured_from, r.form20_on, sp.staff_code
+               least(p.od_from, p.tp_from) AS insured_from, r.form20_on, sp.staff_code,
+               (SELECT max(c.checked_at AT TIME ZONE 'Asia/Kolkata')::date FROM sales.pdi_check c
+                 WHERE c.booking_id = b.booking_id AND c.is_ok) AS pdi_on
           FROM billing.invoice i
           JOIN sales.booking b ON b.invoice_id = i.invoice_id
           JOIN master.staff sp ON sp.staff_id = b.salesperson_id
@@ -100,6 +102,7 @@ def test_every_scooter_invoiced_last_month_is_handed_over_insured_and_registered
         assert (row["stage"], row["status"]) == ("DELIVERED", "DELIVERED")
         assert row["invoice_date"] <= row["insured_from"] <= row["delivered_on"]
         assert row["form20_on"] is not None and row["form20_on"] <= row["delivered_on"]
+        assert row["invoice_date"] <= row["pdi_on"] <= row["delivered_on"]   # the delivery note prints it
     assert sorted(row["staff_code"] for row in rows) == ["S01", "S01", "S02", "S02"]
     # the financed sale: its delivery order came in the month, its loan is in the bank, nothing is owed
     (financed,) = conn.execute(sa.text("""
@@ -138,3 +141,38 @@ def test_last_month_s_sales_incentives_are_s01_s_and_s02_s_hand_checked(conn, de
     assert totals["S01"] == (4, Decimal(1900), Decimal(1000), Decimal(2900))
     # 500 + 500 + 200 + 200 + 300 = 1,700
     assert totals["S02"] == (5, Decimal(1700), Decimal(0), Decimal(1700))
+
+
+
+def test_the_incentives_screen_of_last_month_shows_s02_s_documents_linked_to_their_sales(app, engine):
+    from conftest import csrf_from, login
+
+    from seed.demo import seed_demo
+
+    with engine.begin() as conn, app.app_context():
+        seed_demo(conn, lambda: "2580")
+        # as if accounts and the manager had chosen their own PINs at their first sign-in
+        conn.execute(sa.text("UPDATE master.staff SET must_change_pin = false WHERE staff_code IN ('AC01', 'MGR1')"))
+    last_month = today_ist().replace(day=1) - timedelta(days=1)
+    month = f"{last_month:%Y-%m}"
+    with engine.connect() as conn:
+        s02 = conn.execute(sa.text("SELECT staff_id FROM master.staff WHERE staff_code = 'S02'")).scalar_one()
+        deliveries = conn.execute(sa.text("""
+            SELECT d.delivery_no, d.booking_id FROM sales.delivery d JOIN sales.booking b USING (booking_id)
+             WHERE b.salesperson_id = :s AND to_char(d.delivered_on, 'YYYY-MM') = :m"""), {"s": s02, "m": month}).all()
+    assert len(deliveries) == 2
+
+    accounts = app.test_client()
+    assert login(accounts, "AC01", "2580").status_code == 303
+    page = accounts.get(f"/payroll/incentives?month={month}").get_data(as_text=True)
+    assert accounts.post(f"/payroll/incentives/compute?month={month}",
+                         data={"csrf_token": csrf_from(page)}).status_code == 303
+    month_page = accounts.get(f"/payroll/incentives?month={month}").get_data(as_text=True)
+    assert f"/payroll/incentives/people/{s02}?month={month}" in month_page and "₹1,700.00" in month_page
+
+    manager = app.test_client()
+    assert login(manager, "MGR1", "2580").status_code == 303
+    person = manager.get(f"/payroll/incentives/people/{s02}?month={month}").get_data(as_text=True)
+    for delivery_no, booking in deliveries:   # each delivery note, linked to its sale
+        assert f'<a href="/sales/bookings/{booking}">{delivery_no}</a>' in person
+    assert "HDFC/TW/DO/441902" in person and "Computed from 5 documents" in person and "₹1,700.00" in person
