@@ -5,9 +5,15 @@ once. Last month is left open (nothing closes it), so it can also be closed.
 * Purchases: an order to each OEM, approved and sent; the scooters received on a dispatch list;
   the OEM's tax invoice for each receipt (Ather Energy in Karnataka: CGST and SGST input; Bajaj Auto
   in Maharashtra: IGST input); Ather's invoice paid by NEFT, Bajaj's still payable.
-* Vehicle sales, each booked, allotted, invoiced and paid in full: two to individuals in Bengaluru
+* Vehicle sales, each booked, allotted, invoiced and paid: two to individuals in Bengaluru
   (GSTR-1 b2cs), one to a delivery company registered for GST (b2b), one delivered to a buyer in
-  Hosur, Tamil Nadu, above the B2C-large limit (b2cl, IGST).
+  Hosur, Tamil Nadu, above the B2C-large limit (b2cl, IGST). One of the Bengaluru scooters is
+  financed: the financier's delivery order comes before the invoice, the buyer pays the down payment
+  and the loan is disbursed into the bank a few days later.
+* Each scooter handed over after its invoice, as the showroom does it: insured from the invoice day
+  (own damage 1 year, third party by the segment), Form 20 filed, the PDI checklist passed, and the
+  delivery note. Sold by S01 and S02, so last month's sales incentives (seed/demo.py
+  _seed_incentives) have their deliveries, policies and finance case to count.
 * Counter sales of parts and accessories at two rates (brake pads 18 %, a charger 5 %): one to a
   buyer in Bengaluru (b2cs), one to the delivery company on credit, returned and reversed by a
   credit note (cdnr).
@@ -19,18 +25,21 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from webapp.billing import posting
-from webapp.formatting import today_ist
+from webapp.formatting import IST, today_ist
+from webapp.insurance import queries as insurance
+from webapp.insurance.forms import OD_YEARS, TP_YEARS, cover_ends
 from webapp.procurement import dispatch
 from webapp.procurement import queries as procurement_queries
 from webapp.procurement import services as procurement
 from webapp.sales import services as sales
+from webapp.sales import step_queries
 from webapp.validators import gstin_check_character
 
 
@@ -70,6 +79,20 @@ VEHICLE_SALES = [
     (13, "fleet", "Rizta", "Deccan Grey", "BANK_TRANSFER", "HDFCN52026110088"),
     (17, "karthik", "Chetak", "Brooklyn Black", "UPI", "633517229081"),
 ]
+# The hand-over of each sale: days after the invoice, who signs for the scooter, the insurer (of
+# master.insurer, by its name) and the policies' numbers.
+HANDOVERS = {
+    "nanda": (1, "Nandakumar S", "ICICI Lombard General Insurance", "3005/2811/0417"),
+    "shalini": (1, "Shalini Rao", "Digit General Insurance", "D1288455120"),
+    "fleet": (2, "Ravi Kumar (fleet supervisor, Greenline)", "Tata AIG General Insurance", "6201-48817703"),
+    "karthik": (2, "Karthik Subramanian", "ICICI Lombard General Insurance", "3005/2811/0509"),   # at home, Hosur
+}
+# The financed sale: buyer, financier, loan, loan account, delivery order's number, the days before the
+# invoice it came, the days after the invoice the loan is disbursed, the bank's reference.
+FINANCED = ("shalini", "HDFC Bank", Decimal("100000.00"), "TWL0098812044", "HDFC/TW/DO/441902", 1, 3,
+            "HDFCN52026110417")
+# The salesperson of each sale, in the order of VEHICLE_SALES.
+SELLERS = ("S01", "S02", "S01", "S02")
 # The OEMs' orders: brand, model, colour per scooter; ordered on the 2nd, received on the day given.
 PURCHASES = [("Ather Energy", 3, [("Rizta", "Pearl White"), ("450X", "Cosmic Black"), ("Rizta", "Deccan Grey")]),
              ("Bajaj Auto", 4, [("Chetak", "Brooklyn Black")])]
@@ -84,7 +107,7 @@ def seed_finance_month(conn: Connection, branch_ids: dict[str, int]) -> None:
         return first + timedelta(days=n - 1)
 
     staff = dict(conn.execute(sa.text("SELECT staff_code, staff_id FROM master.staff WHERE staff_code IN "
-                                      "('S01', 'S02', 'MGR1', 'AC01')")).all())
+                                      "('S01', 'S02', 'MGR1', 'AC01', 'T01')")).all())
 
     def acting(code: str) -> None:
         conn.execute(sa.text("SELECT set_config('erp.staff_id', :s, true)"), {"s": str(staff[code])})
@@ -93,6 +116,8 @@ def seed_finance_month(conn: Connection, branch_ids: dict[str, int]) -> None:
     acting("MGR1")
     units = _purchases(conn, blr, day, staff["MGR1"])
     customers = {key: _customer(conn, blr, b) for key, b in BUYERS.items()}
+
+    bookings: dict[str, int] = {}
 
     def vehicle_sale(on: int, buyer: str, model: str, colour: str, mode: str, reference: str, seller: str) -> None:
         b = BUYERS[buyer]
@@ -107,12 +132,41 @@ def seed_finance_month(conn: Connection, branch_ids: dict[str, int]) -> None:
             booked_on=day(on) - timedelta(days=2), key=str(uuid.uuid4()), expected_delivery=day(on),
             delivery_state_code=b.state if away else None,
             delivery_address=f"{b.address}, {b.city} {b.pincode}" if away else None)
+        bookings[buyer] = booking
         sales.allot(conn, booking, units[(model, colour)].pop())
+        if buyer == FINANCED[0]:
+            _finance(conn, booking, FINANCED, day(on))
         acting("AC01")
         posting.post_vehicle_invoice(conn, booking, on=day(on), key=str(uuid.uuid4()))
-        owed = posting.booking_balance(conn, booking)["customer_balance"]
+        owed = posting.booking_balance(conn, booking)["customer_balance"]   # a financed sale: the down payment
         posting.post_receipt(conn, on=day(on), mode=mode, amount=Decimal(owed), key=str(uuid.uuid4()),
                              received_from=b.name, booking_id=booking, reference=reference)
+        # Insured and Form 20 filed on the invoice's day, by the salesperson.
+        acting(seller)
+        _insure(conn, blr, booking, customers[buyer], HANDOVERS[buyer], day(on))
+        step_queries.upsert_step(conn, "sales.registration", booking, {"form20_on": day(on)})
+
+    def hand_over(buyer: str, on: date, seller: str) -> None:
+        """The PDI passed by the technician, then the delivery note signed by the buyer."""
+        booking = bookings[buyer]
+        acting("T01")
+        # The sale page's PDI form saves each item of the checklist (step_queries.save_pdi_check) stamped with
+        # the moment it is saved; seed-demo writes the month today, so the same rows are written with the
+        # morning of the hand-over, which the delivery note prints.
+        conn.execute(sa.text("""
+            INSERT INTO sales.pdi_check (booking_id, pdi_item_id, is_ok, remark, checked_by, checked_at)
+            SELECT :b, pdi_item_id, true, NULL, :by, :at FROM sales.pdi_item WHERE is_active"""),
+            {"b": booking, "by": staff["T01"], "at": datetime.combine(on, time(10, 30), IST)})
+        acting(seller)
+        sales.deliver(conn, booking, on=on, received_by_name=HANDOVERS[buyer][1], key=str(uuid.uuid4()),
+                      odometer_km=2 if BUYERS[buyer].state == "29" else 41)
+
+    def disbursed(buyer: str, on: date) -> None:
+        """The financier's loan, into the bank against the sale."""
+        _, financier, loan, *_, reference = FINANCED
+        acting("AC01")
+        posting.post_receipt(conn, on=on, mode="FINANCE", amount=loan, key=str(uuid.uuid4()),
+                             received_from=financier, booking_id=bookings[buyer], reference=reference)
 
     parts = dict(conn.execute(sa.text("SELECT part_no, part_id FROM master.part WHERE part_no = ANY(:p)"),
                               {"p": ["ATH-BRK-PAD-F", "ATH-MIRROR-L", "CHK-CHARGER-650"]}).all())
@@ -139,13 +193,49 @@ def seed_finance_month(conn: Connection, branch_ids: dict[str, int]) -> None:
         posting.post_credit_note(conn, invoice, on=day(24), key=str(uuid.uuid4()),
                                  reason="Returned unused: the mirrors and pads do not fit the fleet's scooters")
 
-    # In the order of their dates: the database keeps a series' invoices in date order.
-    events = [(sale[0], lambda sale=sale, seller=seller: vehicle_sale(*sale, seller))
-              for sale, seller in zip(VEHICLE_SALES, ("S01", "S02", "S01", "S02"))]
-    events += [(8, spares_for_nanda), (20, spares_for_the_fleet)]
+    # In the order of their dates: the database keeps a series' documents in date order.
+    events = []
+    for sale, seller in zip(VEHICLE_SALES, SELLERS):
+        on, buyer = sale[0], sale[1]
+        events.append((day(on), lambda sale=sale, seller=seller: vehicle_sale(*sale, seller)))
+        handed = day(on) + timedelta(days=HANDOVERS[buyer][0])
+        events.append((handed, lambda buyer=buyer, handed=handed, seller=seller: hand_over(buyer, handed, seller)))
+        if buyer == FINANCED[0]:
+            paid = day(on) + timedelta(days=FINANCED[6])
+            events.append((paid, lambda buyer=buyer, paid=paid: disbursed(buyer, paid)))
+    events += [(day(8), spares_for_nanda), (day(20), spares_for_the_fleet)]
     for _, post in sorted(events, key=lambda e: e[0]):
         post()
     conn.execute(sa.text("SELECT set_config('erp.staff_id', '', true)"))
+
+
+def _finance(conn: Connection, booking: int, financed: tuple, invoice_day: date) -> None:
+    """The finance step of the sale (the sale page's Finance form): the loan and the financier's delivery order."""
+    _, financier, loan, account, do_number, do_days_before, *_ = financed
+    financier_id = conn.execute(sa.text("SELECT financier_id FROM master.financier WHERE name = :n"),
+                                {"n": financier}).scalar_one()
+    price = posting.booking_balance(conn, booking)["due"]
+    step_queries.upsert_step(conn, "sales.finance", booking, {
+        "financier_id": financier_id, "loan_amount": loan, "down_payment": price - loan, "loan_account_no": account,
+        "do_number": do_number, "do_received_on": invoice_day - timedelta(days=do_days_before),
+        "noc_received_on": None})
+
+
+def _insure(conn: Connection, branch_id: int, booking: int, customer_id: int, handover: tuple, on: date) -> int:
+    """The policy sold with the scooter (the sale page's insurance form): covers from `on`, own damage for a
+    year, third party for the segment's years."""
+    _, _, insurer, number = handover
+    insurer_id = conn.execute(sa.text("SELECT insurer_id FROM master.insurer WHERE name = :n"),
+                              {"n": insurer}).scalar_one()
+    unit_id = conn.execute(sa.text("SELECT unit_id FROM sales.allotment WHERE booking_id = :b AND released_at IS NULL"),
+                           {"b": booking}).scalar_one()
+    years = TP_YEARS.get(insurance.model_segment(conn, unit_id), 1)
+    return insurance.insert_policy(conn, branch_id=branch_id, booking_id=booking, unit_id=unit_id,
+                                   customer_id=customer_id, data={
+        "insurer_id": insurer_id, "od_policy_no": f"OD-{number}", "od_from": on, "od_to": cover_ends(on, OD_YEARS),
+        "tp_policy_no": f"TP-{number}", "tp_from": on, "tp_to": cover_ends(on, years), "premium": Decimal("6850.00"),
+        "idv": None, "nominee_name": None, "nominee_relation": None, "commission_amount": Decimal("0.00"),
+        "commission_received_on": None})
 
 
 def _price_last_month(conn: Connection, first: date) -> None:

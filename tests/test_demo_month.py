@@ -1,5 +1,7 @@
 """seed-demo's month of documents (seed/finance_month_demo.py): last month's GSTR-1 has every section
-a dealership's month has, no document the portal would refuse, and every document its voucher."""
+a dealership's month has, no document the portal would refuse, and every document its voucher; every
+scooter invoiced is handed over in the month, so last month's sales incentives are S01's and S02's,
+hand-checked against the demo's rules (seed/demo.py DEMO_INCENTIVES)."""
 from __future__ import annotations
 
 from datetime import timedelta
@@ -75,3 +77,102 @@ def test_the_month_s_bank_lines_are_on_the_demo_statement(conn, demo):
     assert any(t.startswith("NEFT DR-HDFCN52026111877-ATHER ENERGY") for t in texts)
     assert any(t.startswith("NEFT CR-HDFCN52026110088-GREENLINE") for t in texts)
     assert any(deposit == Decimal("127243.00") for *_, deposit in rows)         # the Hosur scooter, by UPI
+
+
+def test_every_scooter_invoiced_last_month_is_handed_over_insured_and_registered_in_the_month(conn, demo):
+    _, last_month = demo
+    rows = conn.execute(sa.text("""
+        SELECT i.invoice_no, i.invoice_date, d.delivery_no, d.delivered_on, b.stage, u.status,
+               least(p.od_from, p.tp_from) AS insured_from, r.form20_on, sp.staff_code,
+               (SELECT max(c.checked_at AT TIME ZONE 'Asia/Kolkata')::date FROM sales.pdi_check c
+                 WHERE c.booking_id = b.booking_id AND c.is_ok) AS pdi_on
+          FROM billing.invoice i
+          JOIN sales.booking b ON b.invoice_id = i.invoice_id
+          JOIN master.staff sp ON sp.staff_id = b.salesperson_id
+          LEFT JOIN sales.delivery d ON d.booking_id = b.booking_id
+          LEFT JOIN inventory.vehicle_unit u ON u.unit_id = d.unit_id
+          LEFT JOIN insurance.policy p ON p.booking_id = b.booking_id
+          LEFT JOIN sales.registration r ON r.booking_id = b.booking_id
+         WHERE i.kind = 'VEHICLE' AND i.invoice_date BETWEEN :f AND :l
+         ORDER BY i.invoice_date"""), {"f": last_month.first, "l": last_month.last}).mappings().all()
+    assert len(rows) == 4
+    for row in rows:
+        assert row["delivery_no"] is not None, row["invoice_no"]
+        assert row["invoice_date"] < row["delivered_on"] <= last_month.last
+        assert (row["stage"], row["status"]) == ("DELIVERED", "DELIVERED")
+        assert row["invoice_date"] <= row["insured_from"] <= row["delivered_on"]
+        assert row["form20_on"] is not None and row["form20_on"] <= row["delivered_on"]
+        assert row["invoice_date"] <= row["pdi_on"] <= row["delivered_on"]   # the delivery note prints it
+    assert sorted(row["staff_code"] for row in rows) == ["S01", "S01", "S02", "S02"]
+    # the financed sale: its delivery order came in the month, its loan is in the bank, nothing is owed
+    (financed,) = conn.execute(sa.text("""
+        SELECT f.do_received_on, f.loan_amount, bb.received, bb.due, bb.customer_balance, bb.loan_pending
+          FROM sales.finance f JOIN billing.booking_balance bb USING (booking_id)""")).mappings().all()
+    assert last_month.first <= financed["do_received_on"] <= last_month.last
+    assert financed["received"] == financed["due"] and financed["customer_balance"] == financed["loan_pending"] == 0
+
+
+def test_last_month_s_sales_incentives_are_s01_s_and_s02_s_hand_checked(conn, demo):
+    from webapp.payroll import incentive_queries as iq
+
+    _, last_month = demo
+    blr = conn.execute(sa.text("SELECT branch_id FROM master.branch WHERE branch_code = 'BLR1'")).scalar_one()
+    staff = dict(conn.execute(sa.text("SELECT staff_code, staff_id FROM master.staff "
+                                      "WHERE staff_code IN ('S01', 'S02')")).all())
+    iq.compute(conn, blr, last_month.first)
+
+    def kinds(code):
+        found = {}
+        for line in iq.lines(conn, blr, last_month.first, staff[code]):
+            found.setdefault(line.kind, []).append((line.model_name, line.amount))
+            assert line.document_no and last_month.first <= line.document_date <= last_month.last
+        return {k: sorted(v, key=str) for k, v in found.items()}
+
+    # S01: two Riztas (Nandakumar's, the fleet's) at the Rizta's Rs 750, their two policies at Rs 200
+    assert kinds("S01") == {"PER_VEHICLE_DELIVERED": [("Rizta", Decimal(750))] * 2,
+                            "PER_INSURANCE_CASE": [(None, Decimal(200))] * 2}
+    # S02: a 450X and a Chetak at Rs 500, their two policies at Rs 200, Shalini's loan at Rs 300
+    assert kinds("S02") == {"PER_VEHICLE_DELIVERED": [(None, Decimal(500))] * 2,
+                            "PER_INSURANCE_CASE": [(None, Decimal(200))] * 2,
+                            "PER_FINANCE_CASE": [(None, Decimal(300))]}
+    totals = {row.staff_code: (row.documents, row.computed, row.adjusted, row.total)
+              for row in iq.person_totals(conn, blr, last_month.first)}
+    # 750 + 750 + 200 + 200 = 1,900 and the manager's exchange-bonus adjustment of 1,000 (seed/demo.py)
+    assert totals["S01"] == (4, Decimal(1900), Decimal(1000), Decimal(2900))
+    # 500 + 500 + 200 + 200 + 300 = 1,700
+    assert totals["S02"] == (5, Decimal(1700), Decimal(0), Decimal(1700))
+
+
+
+def test_the_incentives_screen_of_last_month_shows_s02_s_documents_linked_to_their_sales(app, engine):
+    from conftest import csrf_from, login
+
+    from seed.demo import seed_demo
+
+    with engine.begin() as conn, app.app_context():
+        seed_demo(conn, lambda: "2580")
+        # as if accounts and the manager had chosen their own PINs at their first sign-in
+        conn.execute(sa.text("UPDATE master.staff SET must_change_pin = false WHERE staff_code IN ('AC01', 'MGR1')"))
+    last_month = today_ist().replace(day=1) - timedelta(days=1)
+    month = f"{last_month:%Y-%m}"
+    with engine.connect() as conn:
+        s02 = conn.execute(sa.text("SELECT staff_id FROM master.staff WHERE staff_code = 'S02'")).scalar_one()
+        deliveries = conn.execute(sa.text("""
+            SELECT d.delivery_no, d.booking_id FROM sales.delivery d JOIN sales.booking b USING (booking_id)
+             WHERE b.salesperson_id = :s AND to_char(d.delivered_on, 'YYYY-MM') = :m"""), {"s": s02, "m": month}).all()
+    assert len(deliveries) == 2
+
+    accounts = app.test_client()
+    assert login(accounts, "AC01", "2580").status_code == 303
+    page = accounts.get(f"/payroll/incentives?month={month}").get_data(as_text=True)
+    assert accounts.post(f"/payroll/incentives/compute?month={month}",
+                         data={"csrf_token": csrf_from(page)}).status_code == 303
+    month_page = accounts.get(f"/payroll/incentives?month={month}").get_data(as_text=True)
+    assert f"/payroll/incentives/people/{s02}?month={month}" in month_page and "₹1,700.00" in month_page
+
+    manager = app.test_client()
+    assert login(manager, "MGR1", "2580").status_code == 303
+    person = manager.get(f"/payroll/incentives/people/{s02}?month={month}").get_data(as_text=True)
+    for delivery_no, booking in deliveries:   # each delivery note, linked to its sale
+        assert f'<a href="/sales/bookings/{booking}">{delivery_no}</a>' in person
+    assert "HDFC/TW/DO/441902" in person and "Computed from 5 documents" in person and "₹1,700.00" in person

@@ -341,6 +341,9 @@ def test_the_demo_showroom_has_incentive_rules_and_an_adjusted_month(conn, app):
     close(conn, blr, last_month, accounts)
     run_id = queries.create_run(conn, blr, last_month)
     rows = {r.staff_code: r for r in queries.lines(conn, run_id)}
-    # the demo's one sale was at least eight months ago: last month S01 has the manager's adjustment only
-    s01 = rows["S01"]
-    assert s01.incentive == D(1000) and s01.gross == s01.basic + s01.hra + s01.conveyance + s01.special + D(1000)
+    # last month's four scooters (seed/finance_month_demo.py), computed by the run: S01 two Riztas delivered
+    # (750 each) and their policies (200 each), with the manager's adjustment of 1,000; S02 a 450X and a
+    # Chetak (500 each), their policies and the financed sale's delivery order (300)
+    s01, s02 = rows["S01"], rows["S02"]
+    assert s01.incentive == D(2900) and s01.gross == s01.basic + s01.hra + s01.conveyance + s01.special + D(2900)
+    assert s02.incentive == D(1700) and s02.gross == s02.basic + s02.hra + s02.conveyance + s02.special + D(1700)
