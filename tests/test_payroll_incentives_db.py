@@ -168,6 +168,49 @@ def test_service_revenue_of_the_advisor_and_the_technician_from_their_invoices(c
     assert [x.amount for x in iq.lines(conn, branch, JUNE, other)] == [0]              # 30,000 does not
 
 
+def test_a_credit_note_takes_its_service_revenue_out_of_the_month_it_is_dated_in(conn):
+    from webapp.billing import posting
+    branch = b.branch(conn)
+    advisor, technician = (b.staff(conn, branch, role) for role in ("SERVICE_ADVISOR", "TECHNICIAN"))
+    rule(conn, "SERVICE_ADVISOR", "SERVICE_REVENUE_SLAB", slabs=[("0", "0", None), ("50000", "1", None)])
+    big = serviced(conn, branch, advisor, technician, "60000", "2026-06-08")
+    returned = serviced(conn, branch, advisor, technician, "30000", "2026-06-10")
+    note = posting.post_credit_note(conn, returned, on=date(2026, 6, 25), reason="Billed twice", key=str(uuid.uuid4()))
+    late = posting.post_credit_note(conn, big, on=date(2026, 7, 2), reason="Goodwill: job redone", key=str(uuid.uuid4()))
+    iq.compute(conn, branch, JUNE)
+    # June: 60,000 + 30,000 - 30,000 = 60,000, 1 % of 10,000 = 100, shared by the running revenue
+    # (60,000 -> 90,000 -> 60,000): 100.00, then 150 - 100 = 50.00, then 100 - 150 = -50.00
+    june = [(x.source_table, x.source_id, x.basis, x.amount) for x in iq.lines(conn, branch, JUNE, advisor)]
+    assert june == [("billing.invoice", big, D(60000), D(100)), ("billing.invoice", returned, D(30000), D(50)),
+                    ("billing.credit_note", note, D(-30000), D(-50))]
+    assert iq.person_totals(conn, branch, JUNE)[0].total == D(100)
+    # July: only the credit note of June's invoice: revenue below nothing, no incentive (and never below zero)
+    iq.compute(conn, branch, date(2026, 7, 1))
+    july = iq.lines(conn, branch, date(2026, 7, 1), advisor)
+    assert [(x.source_table, x.source_id, x.basis, x.amount, x.invoice_id) for x in july] == [
+        ("billing.credit_note", late, D(-60000), D(0), big)]
+
+
+def test_a_delivered_scooter_returned_takes_back_the_delivery_incentive_of_its_rule(conn, showroom):
+    from webapp.billing import posting
+    sale, units = showroom
+    rule(conn, "SALES", "PER_VEHICLE_DELIVERED", "500", valid_to="2026-06-30")
+    rule(conn, "SALES", "PER_VEHICLE_DELIVERED", "700", valid_from="2026-07-01")
+    kept, back = (deliver(conn, sale, unit, on) for unit, on in zip(units, ("2026-06-05", "2026-06-10")))
+    invoice = b.scalar(conn, "SELECT invoice_id FROM billing.invoice WHERE booking_id = :k AND kind = 'VEHICLE'", k=back)
+    note = posting.post_credit_note(conn, invoice, on=date(2026, 7, 3), reason="Returned: the buyer's loan fell through",
+                                    key=str(uuid.uuid4()))
+    iq.compute(conn, sale.branch_id, JUNE)
+    iq.compute(conn, sale.branch_id, date(2026, 7, 1))
+    assert iq.person_totals(conn, sale.branch_id, JUNE)[0].total == D(1000)     # both delivered in June
+    july = iq.lines(conn, sale.branch_id, date(2026, 7, 1), sale.sales_id)
+    # taken back by June's rule (Rs 500, as paid), not July's Rs 700
+    assert [(x.source_table, x.source_id, x.basis, x.amount, x.invoice_id) for x in july] == [
+        ("billing.credit_note", note, D(-1), D(-500), invoice)]
+    with refused(conn, "incentive_line_sign"):
+        conn.execute(sa.text("UPDATE hr.incentive_line SET amount = 500 WHERE source_table = 'billing.credit_note'"))
+
+
 def test_a_managers_adjustment_with_its_reason_and_an_approved_month_permanent(conn, showroom):
     sale, units = showroom
     rule(conn, "SALES", "PER_VEHICLE_DELIVERED", "500")

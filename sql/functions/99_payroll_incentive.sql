@@ -12,25 +12,29 @@
 --   SERVICE_REVENUE_SLAB   a service invoice (billing.invoice of kind SERVICE) dated in the month: its taxable
 --                          value is the revenue of the job card's service advisor and of each technician with
 --                          a line on the card
+--   given back             a credit note dated in the month (it reverses its invoice in full): against a
+--                          service invoice, minus its taxable value in the same people's revenue; against a
+--                          delivered scooter's invoice (a sale returned), minus one delivery for its salesperson
+--                          by the rule that paid the delivery (read on the delivery's date)
 -- A document pays a person when their role (master.staff designation) has a rule of that kind in force on
--- the document's date (a service-revenue rule: on the month's first day); the rule of the document's model
+-- the document's date (rule_date) (a service-revenue rule: on the month's first day); the rule of the document's model
 -- is preferred to the role's rule for any model. Only the branch's own documents and staff count.
 
 -- The documents of a branch's month, per person who earns from them.
 CREATE OR REPLACE FUNCTION hr.incentive_sources(p_branch integer, p_month date)
 RETURNS TABLE (staff_id integer, kind text, model_id integer, source_table text, source_id integer, document_no text,
-               document_date date, basis numeric)
+               document_date date, basis numeric, rule_date date)
 LANGUAGE sql STABLE
 AS $$
     SELECT b.salesperson_id, 'PER_VEHICLE_DELIVERED', v.model_id, 'sales.delivery', d.delivery_id, d.delivery_no,
-           d.delivered_on, 1::numeric
+           d.delivered_on, 1::numeric, d.delivered_on
       FROM sales.delivery d
       JOIN sales.booking b ON b.booking_id = d.booking_id
       JOIN oem.variant v ON v.variant_id = b.variant_id
      WHERE b.branch_id = p_branch AND d.delivered_on >= p_month AND d.delivered_on < p_month + interval '1 month'
     UNION ALL
     SELECT b.salesperson_id, 'PER_FINANCE_CASE', v.model_id, 'sales.finance', f.booking_id, f.do_number,
-           f.do_received_on, 1::numeric
+           f.do_received_on, 1::numeric, f.do_received_on
       FROM sales.finance f
       JOIN sales.booking b ON b.booking_id = f.booking_id
       JOIN oem.variant v ON v.variant_id = b.variant_id
@@ -38,7 +42,8 @@ AS $$
        AND f.do_received_on >= p_month AND f.do_received_on < p_month + interval '1 month'
     UNION ALL
     SELECT coalesce(b.salesperson_id, p.created_by), 'PER_INSURANCE_CASE', v.model_id, 'insurance.policy', p.policy_id,
-           coalesce(p.od_policy_no, p.tp_policy_no), least(p.od_from, p.tp_from), 1::numeric
+           coalesce(p.od_policy_no, p.tp_policy_no), least(p.od_from, p.tp_from), 1::numeric,
+           least(p.od_from, p.tp_from)
       FROM insurance.policy p
       LEFT JOIN sales.booking b ON b.booking_id = p.booking_id
       JOIN inventory.vehicle_unit u ON u.unit_id = p.unit_id
@@ -46,16 +51,36 @@ AS $$
      WHERE p.branch_id = p_branch AND coalesce(b.salesperson_id, p.created_by) IS NOT NULL
        AND least(p.od_from, p.tp_from) >= p_month AND least(p.od_from, p.tp_from) < p_month + interval '1 month'
     UNION ALL
-    SELECT w.staff_id, 'SERVICE_REVENUE_SLAB', NULL::integer, 'billing.invoice', i.invoice_id, i.invoice_no,
-           i.invoice_date, i.taxable_value
-      FROM billing.invoice i
-      JOIN service.job_card j ON j.invoice_id = i.invoice_id
+    SELECT w.staff_id, 'SERVICE_REVENUE_SLAB', NULL::integer, x.source_table, x.source_id, x.document_no,
+           x.document_date, x.basis, x.document_date
+      FROM (SELECT 'billing.invoice' AS source_table, i.invoice_id AS source_id, i.invoice_no AS document_no,
+                   i.invoice_date AS document_date, i.taxable_value AS basis, i.invoice_id
+              FROM billing.invoice i
+             WHERE i.branch_id = p_branch AND i.kind = 'SERVICE'
+               AND i.invoice_date >= p_month AND i.invoice_date < p_month + interval '1 month'
+            UNION ALL
+            SELECT 'billing.credit_note', cn.credit_note_id, cn.credit_note_no, cn.note_date, -cn.taxable_value,
+                   cn.invoice_id
+              FROM billing.credit_note cn
+              JOIN billing.invoice i ON i.invoice_id = cn.invoice_id AND i.kind = 'SERVICE'
+             WHERE cn.branch_id = p_branch AND cn.taxable_value > 0
+               AND cn.note_date >= p_month AND cn.note_date < p_month + interval '1 month') x
+      -- the card's bills (a credit note clears job_card.invoice_id so that the card can be billed again)
+      JOIN service.job_card_bill jb ON jb.invoice_id = x.invoice_id
+      JOIN service.job_card j ON j.job_card_id = jb.job_card_id
       CROSS JOIN LATERAL (SELECT j.advisor_id AS staff_id WHERE j.advisor_id IS NOT NULL
                           UNION
                           SELECT l.technician_id FROM service.job_line l
                            WHERE l.job_card_id = j.job_card_id AND l.technician_id IS NOT NULL) w
-     WHERE i.branch_id = p_branch AND i.kind = 'SERVICE'
-       AND i.invoice_date >= p_month AND i.invoice_date < p_month + interval '1 month'
+    UNION ALL
+    SELECT b.salesperson_id, 'PER_VEHICLE_DELIVERED', v.model_id, 'billing.credit_note', cn.credit_note_id,
+           cn.credit_note_no, cn.note_date, -1::numeric, d.delivered_on
+      FROM billing.credit_note cn
+      JOIN billing.invoice i ON i.invoice_id = cn.invoice_id AND i.kind = 'VEHICLE'
+      JOIN sales.booking b ON b.booking_id = i.booking_id
+      JOIN sales.delivery d ON d.booking_id = i.booking_id AND d.delivered_on <= cn.note_date
+      JOIN oem.variant v ON v.variant_id = b.variant_id
+     WHERE cn.branch_id = p_branch AND cn.note_date >= p_month AND cn.note_date < p_month + interval '1 month'
 $$;
 
 -- A service-revenue rule's amount for a month's revenue: each slab reached pays its pct of the revenue
@@ -112,12 +137,12 @@ BEGIN
               JOIN master.staff st ON st.staff_id = s.staff_id AND st.branch_id = p_branch),
          per_document AS (
             SELECT DISTINCT ON (src.staff_id, src.kind, src.source_table, src.source_id)
-                   src.*, r.rule_id, r.amount
+                   src.*, r.rule_id, r.amount * src.basis AS amount   -- a returned delivery: minus the rule's amount
               FROM src
               JOIN hr.incentive_rule r ON r.kind = src.kind AND r.role_code = src.designation
                                       AND (r.model_id IS NULL OR r.model_id = src.model_id)
-                                      AND src.document_date >= r.valid_from
-                                      AND (r.valid_to IS NULL OR src.document_date <= r.valid_to)
+                                      AND src.rule_date >= r.valid_from
+                                      AND (r.valid_to IS NULL OR src.rule_date <= r.valid_to)
              WHERE src.kind <> 'SERVICE_REVENUE_SLAB'
              ORDER BY src.staff_id, src.kind, src.source_table, src.source_id, r.model_id NULLS LAST),
          revenue AS (

@@ -92,7 +92,10 @@ def lines(conn: Connection, branch_id: int, month: date, staff_id: int):
                                    WHEN 'sales.finance' THEN l.source_id
                                    WHEN 'insurance.policy' THEN (SELECT p.booking_id FROM insurance.policy p
                                                                   WHERE p.policy_id = l.source_id) END AS booking_id,
-               CASE WHEN l.source_table = 'billing.invoice' THEN l.source_id END AS invoice_id
+               CASE l.source_table WHEN 'billing.invoice' THEN l.source_id
+                                   WHEN 'billing.credit_note' THEN (SELECT cn.invoice_id FROM billing.credit_note cn
+                                                                     WHERE cn.credit_note_id = l.source_id) END
+                   AS invoice_id
           FROM hr.incentive_line l JOIN hr.incentive_rule r USING (rule_id)
           LEFT JOIN oem.model m ON m.model_id = r.model_id
          WHERE l.branch_id = :b AND l.month = :m AND l.staff_id = :s
