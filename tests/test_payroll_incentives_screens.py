@@ -117,3 +117,28 @@ def test_a_leavers_notice_shortfall_and_full_and_final_statement(app, engine, te
         line = conn.execute(sa.text("SELECT notice_recovery, net_pay, gross, total_deductions FROM hr.payroll_line "
                                     "WHERE run_id = :r AND staff_id = :s"), {"r": run_id, "s": team["S2"]}).one()
     assert line.notice_recovery == 6667 and line.net_pay == line.gross - line.total_deductions
+
+
+def test_a_returned_scooter_shows_as_given_back_in_the_month_of_its_credit_note(app, engine, team):  # noqa: F811
+    import uuid
+    from datetime import date
+
+    from webapp.billing import posting
+    from webapp.payroll import incentive_queries as iq
+
+    booking = sold_in_september(engine, team)
+    with engine.begin() as conn:
+        conn.execute(sa.text("""INSERT INTO hr.incentive_rule (role_code, kind, amount, valid_from)
+                                VALUES ('SALES', 'PER_VEHICLE_DELIVERED', 500, '2025-04-01')"""))
+        invoice = conn.execute(sa.text("SELECT invoice_id FROM billing.invoice WHERE booking_id = :k"),
+                               {"k": booking}).scalar_one()
+        b.act_as(conn, team["MGR"])
+        note = posting.post_credit_note(conn, invoice, on=date(2025, 10, 6), reason="Returned within the week",
+                                        key=str(uuid.uuid4()))
+        note_no = conn.execute(sa.text("SELECT credit_note_no FROM billing.credit_note WHERE credit_note_id = :n"),
+                               {"n": note}).scalar_one()
+        iq.compute(conn, team["branch"], date(2025, 10, 1))
+        b.act_as(conn, None)
+    page = logged_in(app, "MGR").get(f"/payroll/incentives/people/{team['S1']}?month=2025-10").get_data(as_text=True)
+    assert note_no in page and "credit note: given back" in page and "-₹500.00" in page
+    assert f"/billing/invoices/{invoice}" in page   # the line leads to the invoice it reversed
