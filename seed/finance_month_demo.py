@@ -150,13 +150,11 @@ def seed_finance_month(conn: Connection, branch_ids: dict[str, int]) -> None:
         """The PDI passed by the technician, then the delivery note signed by the buyer."""
         booking = bookings[buyer]
         acting("T01")
-        # The sale page's PDI form saves each item of the checklist (step_queries.save_pdi_check) stamped with
-        # the moment it is saved; seed-demo writes the month today, so the same rows are written with the
-        # morning of the hand-over, which the delivery note prints.
-        conn.execute(sa.text("""
-            INSERT INTO sales.pdi_check (booking_id, pdi_item_id, is_ok, remark, checked_by, checked_at)
-            SELECT :b, pdi_item_id, true, NULL, :by, :at FROM sales.pdi_item WHERE is_active"""),
-            {"b": booking, "by": staff["T01"], "at": datetime.combine(on, time(10, 30), IST)})
+        # Each item of the checklist as the sale page's PDI form saves it, stamped with the morning of the
+        # hand-over (seed-demo writes the month today), which the delivery note prints.
+        for item in conn.execute(sa.text("SELECT pdi_item_id FROM sales.pdi_item WHERE is_active")).scalars().all():
+            step_queries.save_pdi_check(conn, booking, item, True, None, staff["T01"],
+                                        at=datetime.combine(on, time(10, 30), IST))
         acting(seller)
         sales.deliver(conn, booking, on=on, received_by_name=HANDOVERS[buyer][1], key=str(uuid.uuid4()),
                       odometer_km=2 if BUYERS[buyer].state == "29" else 41)

@@ -3,7 +3,7 @@ registration, PDI, hand-over, cancellation and their settings) and of its access
 function takes the request's connection and never commits."""
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 
 import sqlalchemy as sa
@@ -210,14 +210,16 @@ def pdi_rows(conn: Connection, booking_id: int):
 
 
 def save_pdi_check(conn: Connection, booking_id: int, item_id: int, is_ok: bool, remark: str | None,
-                   checked_by: int) -> None:
+                   checked_by: int, at: datetime | None = None) -> None:
+    """One item of the checklist, stamped now (the sale page) or at `at` (a showroom's month written afterwards,
+    as seed-demo's)."""
     conn.execute(sa.text("""
         INSERT INTO sales.pdi_check (booking_id, pdi_item_id, is_ok, remark, checked_by, checked_at)
-        VALUES (:b, :i, :ok, :remark, :by, now())
+        VALUES (:b, :i, :ok, :remark, :by, coalesce(CAST(:at AS timestamptz), now()))
         ON CONFLICT (booking_id, pdi_item_id) DO UPDATE
            SET is_ok = EXCLUDED.is_ok, remark = EXCLUDED.remark, checked_by = EXCLUDED.checked_by,
                checked_at = EXCLUDED.checked_at"""),
-        {"b": booking_id, "i": item_id, "ok": is_ok, "remark": remark, "by": checked_by})
+        {"b": booking_id, "i": item_id, "ok": is_ok, "remark": remark, "by": checked_by, "at": at})
 
 
 def accessory_names(conn: Connection, booking_id: int) -> list[str]:
