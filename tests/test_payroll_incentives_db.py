@@ -297,21 +297,22 @@ def test_full_and_final_gratuity_leave_encashment_notice_and_loan(conn):
     run_id = queries.create_run(conn, branch, JULY)
 
     s5 = iq.settlement(conn, run_id, five)
-    # 13 days x 15,000 / 26 = 7,500; 15/26 x 15,000 x 5 = 43,269.23; notice 21,000 x 10 / 30 = 7,000
+    # earned leave accrued January-July: 15 x 7 / 12 = 8.75 -> 9 days, 2 taken: 7 days x 15,000 / 26 = 4,038.46;
+    # 15/26 x 15,000 x 5 = 43,269.23; notice 21,000 x 10 / 30 = 7,000
     assert (s5.service_years, s5.service_months, s5.years_counted) == (4, 7, 5)
     assert (s5.el_days, s5.leave_encashment, s5.gratuity, s5.notice_pay_due, s5.notice_recovery) == (
-        D(13), D(7500), D(43269), D(7000), D(7000))
+        D(7), D(4038), D(43269), D(7000), D(7000))
     assert (s5.loan_outstanding, s5.loan_recovered) == (D(10000), D(10000))   # the whole loan, not the instalment
     line = queries.line(conn, run_id, five)
     assert (line.leave_encashment, line.gratuity, line.notice_recovery, line.loan_recovery) == (
-        D(7500), D(43269), D(7000), D(10000))
-    assert line.gross == D(21000 + 7500 + 43269)
+        D(4038), D(43269), D(7000), D(10000))
+    assert line.gross == D(21000 + 4038 + 43269)
     assert line.esi_wages == D(21000)   # the settlement is no ESI wage
     assert line.net_pay == line.gross - line.total_deductions
 
     s4 = iq.settlement(conn, run_id, four)
     assert (s4.service_years, s4.service_months, s4.years_counted, s4.gratuity) == (4, 5, 4, 0)
-    assert (s4.el_days, s4.leave_encashment) == (D(15), D(8654))    # 15 x 15,000 / 26 = 8,653.85
+    assert (s4.el_days, s4.leave_encashment) == (D(9), D(5192))     # 9 x 15,000 / 26 = 5,192.31
     assert iq.settlement(conn, run_id, manager) is None               # still here
 
     accounts = hr.employee(conn, branch, role="ACCOUNTS", joined="2020-01-01")
@@ -327,6 +328,20 @@ def test_full_and_final_gratuity_leave_encashment_notice_and_loan(conn):
                                         GROUP BY l.system_key"""), {"v": voucher}).all())
     assert sum(legs.values()) == 0 and legs["NOTICE_PAY_RECOVERED"] == D(-7000)
     assert legs["EXP_SALARY"] == b.scalar(conn, "SELECT sum(gross) FROM hr.payroll_line WHERE run_id = :r", r=run_id)
+
+
+def test_earned_leave_encashed_is_what_the_months_served_in_the_year_accrued(conn):
+    branch = b.branch(conn)
+    hr.shift(conn, branch)
+    manager = hr.employee(conn, branch, role="MANAGER", joined="2020-01-01")
+    hr.quota(conn, "EL", 2025, "15")
+    newcomer = leaver(conn, branch, manager, "2025-03-10")   # March to July: 15 x 5 / 12 = 6.25 -> 6.5 days
+    leaves(conn, newcomer)
+    attend(conn, branch, manager, JULY, b.staff(conn, branch, "ADMIN"))   # the manager's own days
+    close(conn, branch, JULY, manager)
+    run_id = queries.create_run(conn, branch, JULY)
+    s = iq.settlement(conn, run_id, newcomer)
+    assert (s.el_days, s.leave_encashment, s.gratuity) == (D("6.5"), D(3750), D(0))   # 6.5 x 15,000 / 26 = 3,750
 
 
 def test_recoveries_take_no_more_than_the_settlement_pays(conn):

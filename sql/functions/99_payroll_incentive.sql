@@ -277,7 +277,8 @@ CREATE OR REPLACE TRIGGER incentive_slab_check BEFORE INSERT OR UPDATE OR DELETE
 -- ---------------------------------------------------------------------------
 -- For each line of the run whose person left in the run's month, with the rates in force on the day they
 -- left: service from joining to the last day (both counted), six months or more counting as a year;
--- leave encashment of the earned-leave balance of the year they left at (basic + DA) / divisor per day;
+-- leave encashment of the earned leave accrued in the year they left (the quota's share of the months served,
+-- with what was carried in, less what was taken) at (basic + DA) / divisor per day;
 -- gratuity from the minimum years at days / divisor x (basic + DA) x years counted, at most the ceiling;
 -- the notice shortfall at the monthly gross / divisor per day; then everything still owed of the branch's
 -- advances and loans (not the instalment alone). The two recoveries take at most what the line pays;
@@ -294,6 +295,8 @@ DECLARE
     months integer;
     counted integer;
     el numeric;
+    el_quota numeric;
+    served integer;
     encashment numeric;
     gratuity_due numeric;
     notice_days numeric;
@@ -318,7 +321,15 @@ BEGIN
         years := extract(year FROM service);
         months := extract(month FROM service);
         counted := years + CASE WHEN months >= 6 THEN 1 ELSE 0 END;
-        el := greatest(hr.leave_balance(p.staff_id, 'EL', extract(year FROM p.left_on)::integer), 0);
+        -- earned leave accrues by the month: of the leaving year's quota, the share of the months served in it
+        -- (the leaving month counted, to the half day), with what was carried in, less what was taken
+        el_quota := coalesce((SELECT q.days FROM hr.leave_quota q
+                               WHERE q.leave_code = 'EL' AND q.year = extract(year FROM p.left_on)), 0);
+        served := (extract(year FROM p.left_on) * 12 + extract(month FROM p.left_on))
+                  - (extract(year FROM greatest(p.joined_on, date_trunc('year', p.left_on)::date)) * 12
+                     + extract(month FROM greatest(p.joined_on, date_trunc('year', p.left_on)::date))) + 1;
+        el := greatest(hr.leave_balance(p.staff_id, 'EL', extract(year FROM p.left_on)::integer)
+                       - el_quota + round(el_quota * served / 12 * 2) / 2, 0);
         encashment := round(el * p.basic_da / rate.encashment_divisor);
         gratuity_due := CASE WHEN counted >= rate.gratuity_min_years
                          THEN least(round(rate.gratuity_days / rate.gratuity_divisor * p.basic_da * counted),
