@@ -202,3 +202,27 @@ def test_an_old_regime_raise_projects_hra_and_basic_from_the_approved_months_and
     assert (kept.projected_income, kept.hra_exemption, kept.taxable_income, kept.annual_tax, kept.tds_before) == (
         D(1420000), D(143200), D(851800), D(86174), D(3215))
     assert line_of(conn, run_id, staff).tds == D(7542)
+
+
+def test_tds_across_a_year_with_a_raise_in_october(conn, shop):
+    """New regime, Rs 1,00,000 a month from April, Rs 1,50,000 from October, every month approved in turn.
+    April-September: 12 x 1,00,000 projected, 11,25,000 taxable, within the rebate: nil each month.
+    October: 6 x 1,00,000 paid + 6 x 1,50,000 = 15,00,000, 14,25,000 taxable: 20,000 + 40,000 + 33,750 = 93,750,
+    with cess 97,500 (no marginal relief so far above 12 lakh), over the 6 months left: 16,250; November-March the
+    same projection less what was deducted: 16,250 each. The year's TDS is the year's tax on what was paid."""
+    branch, manager = shop
+    staff = person(conn, branch, manager, 100000, basic=50000, hra=50000)
+    queries.add_structure(conn, staff, date(2025, 10, 1), D(150000), basic=D(75000), hra=D(75000))
+    tds, gross = [], []
+    for n in range(12):
+        month = date(2025 + (3 + n) // 12, (3 + n) % 12 + 1, 1)
+        attend(conn, branch, staff, month, manager)
+        close(conn, branch, month, manager)
+        run_id = queries.create_run(conn, branch, month)
+        line = line_of(conn, run_id, staff)
+        tds.append(line.tds)
+        gross.append(line.gross)
+        approve(conn, branch, run_id, manager)
+    assert gross == [D(100000)] * 6 + [D(150000)] * 6
+    assert tds == [0] * 6 + [D(16250)] * 6
+    assert sum(tds) == income_tax(conn, "NEW", sum(gross) - 75000) == D(97500)
