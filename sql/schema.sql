@@ -23237,6 +23237,18 @@ ALTER TABLE finance.voucher ENABLE ROW LEVEL SECURITY;
 ALTER TABLE finance.voucher_line ENABLE ROW LEVEL SECURITY;
 
 --
+-- Name: employee; Type: ROW SECURITY; Schema: hr; Owner: -
+--
+
+ALTER TABLE hr.employee ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: employee_document; Type: ROW SECURITY; Schema: hr; Owner: -
+--
+
+ALTER TABLE hr.employee_document ENABLE ROW LEVEL SECURITY;
+
+--
 -- Name: holiday; Type: ROW SECURITY; Schema: hr; Owner: -
 --
 
@@ -23261,6 +23273,12 @@ ALTER TABLE hr.incentive_line ENABLE ROW LEVEL SECURITY;
 ALTER TABLE hr.leave_application ENABLE ROW LEVEL SECURITY;
 
 --
+-- Name: leave_opening; Type: ROW SECURITY; Schema: hr; Owner: -
+--
+
+ALTER TABLE hr.leave_opening ENABLE ROW LEVEL SECURITY;
+
+--
 -- Name: month_close; Type: ROW SECURITY; Schema: hr; Owner: -
 --
 
@@ -23277,6 +23295,28 @@ ALTER TABLE hr.month_close_line ENABLE ROW LEVEL SECURITY;
 --
 
 ALTER TABLE hr.notice_shortfall ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: employee own_branch; Type: POLICY; Schema: hr; Owner: -
+--
+
+CREATE POLICY own_branch ON hr.employee USING ((EXISTS ( SELECT 1
+   FROM master.staff s
+  WHERE ((s.staff_id = employee.staff_id) AND platform.branch_visible(s.branch_id))))) WITH CHECK ((EXISTS ( SELECT 1
+   FROM master.staff s
+  WHERE ((s.staff_id = employee.staff_id) AND platform.branch_visible(s.branch_id)))));
+
+
+--
+-- Name: employee_document own_branch; Type: POLICY; Schema: hr; Owner: -
+--
+
+CREATE POLICY own_branch ON hr.employee_document USING ((EXISTS ( SELECT 1
+   FROM master.staff s
+  WHERE ((s.staff_id = employee_document.staff_id) AND platform.branch_visible(s.branch_id))))) WITH CHECK ((EXISTS ( SELECT 1
+   FROM master.staff s
+  WHERE ((s.staff_id = employee_document.staff_id) AND platform.branch_visible(s.branch_id)))));
+
 
 --
 -- Name: holiday own_branch; Type: POLICY; Schema: hr; Owner: -
@@ -23304,6 +23344,17 @@ CREATE POLICY own_branch ON hr.incentive_line USING (platform.branch_visible(bra
 --
 
 CREATE POLICY own_branch ON hr.leave_application USING (platform.branch_visible(branch_id)) WITH CHECK (platform.branch_visible(branch_id));
+
+
+--
+-- Name: leave_opening own_branch; Type: POLICY; Schema: hr; Owner: -
+--
+
+CREATE POLICY own_branch ON hr.leave_opening USING ((EXISTS ( SELECT 1
+   FROM master.staff s
+  WHERE ((s.staff_id = leave_opening.staff_id) AND platform.branch_visible(s.branch_id))))) WITH CHECK ((EXISTS ( SELECT 1
+   FROM master.staff s
+  WHERE ((s.staff_id = leave_opening.staff_id) AND platform.branch_visible(s.branch_id)))));
 
 
 --
@@ -23339,6 +23390,39 @@ CREATE POLICY own_branch ON hr.pay_arrears USING (platform.branch_visible(branch
 --
 
 CREATE POLICY own_branch ON hr.pay_loan USING (platform.branch_visible(branch_id)) WITH CHECK (platform.branch_visible(branch_id));
+
+
+--
+-- Name: pay_regime own_branch; Type: POLICY; Schema: hr; Owner: -
+--
+
+CREATE POLICY own_branch ON hr.pay_regime USING ((EXISTS ( SELECT 1
+   FROM master.staff s
+  WHERE ((s.staff_id = pay_regime.staff_id) AND platform.branch_visible(s.branch_id))))) WITH CHECK ((EXISTS ( SELECT 1
+   FROM master.staff s
+  WHERE ((s.staff_id = pay_regime.staff_id) AND platform.branch_visible(s.branch_id)))));
+
+
+--
+-- Name: pay_structure own_branch; Type: POLICY; Schema: hr; Owner: -
+--
+
+CREATE POLICY own_branch ON hr.pay_structure USING ((EXISTS ( SELECT 1
+   FROM master.staff s
+  WHERE ((s.staff_id = pay_structure.staff_id) AND platform.branch_visible(s.branch_id))))) WITH CHECK ((EXISTS ( SELECT 1
+   FROM master.staff s
+  WHERE ((s.staff_id = pay_structure.staff_id) AND platform.branch_visible(s.branch_id)))));
+
+
+--
+-- Name: pay_tax_declaration own_branch; Type: POLICY; Schema: hr; Owner: -
+--
+
+CREATE POLICY own_branch ON hr.pay_tax_declaration USING ((EXISTS ( SELECT 1
+   FROM master.staff s
+  WHERE ((s.staff_id = pay_tax_declaration.staff_id) AND platform.branch_visible(s.branch_id))))) WITH CHECK ((EXISTS ( SELECT 1
+   FROM master.staff s
+  WHERE ((s.staff_id = pay_tax_declaration.staff_id) AND platform.branch_visible(s.branch_id)))));
 
 
 --
@@ -23401,6 +23485,24 @@ ALTER TABLE hr.pay_arrears ENABLE ROW LEVEL SECURITY;
 --
 
 ALTER TABLE hr.pay_loan ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: pay_regime; Type: ROW SECURITY; Schema: hr; Owner: -
+--
+
+ALTER TABLE hr.pay_regime ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: pay_structure; Type: ROW SECURITY; Schema: hr; Owner: -
+--
+
+ALTER TABLE hr.pay_structure ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: pay_tax_declaration; Type: ROW SECURITY; Schema: hr; Owner: -
+--
+
+ALTER TABLE hr.pay_tax_declaration ENABLE ROW LEVEL SECURITY;
 
 --
 -- Name: payroll_line; Type: ROW SECURITY; Schema: hr; Owner: -

@@ -388,6 +388,40 @@ def test_with_branch_b_set_the_rows_of_branch_a_are_invisible_unchangeable_and_c
         conn.close()
 
 
+def test_a_persons_employment_and_salary_rows_are_their_branchs(app, engine, two_branches):
+    """hr.employee and the rows that hang on a person without a branch of their own (sql/0061) follow the person's
+    branch: branch A's salary structures are invisible to branch B, and B cannot add one for A's staff."""
+    a, b = two_branches["a"], two_branches["b"]
+    app_engine = app.extensions["erp_db"].engine
+    person_tables = ("hr.employee", "hr.employee_document", "hr.pay_structure")
+    with engine.connect() as owner:
+        in_a = {t: owner.execute(sa.text(f"SELECT count(*) FROM {t} JOIN master.staff s USING (staff_id) "
+                                         "WHERE s.branch_id = :a"), {"a": a}).scalar() for t in person_tables}
+        staff_a = owner.execute(sa.text("SELECT staff_id FROM hr.pay_structure JOIN master.staff s USING (staff_id) "
+                                        "WHERE s.branch_id = :a LIMIT 1"), {"a": a}).scalar_one()
+    assert all(in_a.values()), in_a    # the fixture's rows exist: the check below proves something
+    conn = as_branch(app_engine, b)
+    try:
+        for table in person_tables:
+            assert conn.execute(sa.text(f"SELECT count(*) FROM {table} WHERE staff_id = ANY(:s)"),
+                                {"s": [staff_a]}).scalar() == 0, table
+            assert conn.execute(sa.text(f"UPDATE {table} SET staff_id = staff_id WHERE staff_id = :s"),
+                                {"s": staff_a}).rowcount == 0, table
+        with pytest.raises(sa.exc.ProgrammingError) as refused:
+            with conn.begin_nested():
+                conn.execute(sa.text("""INSERT INTO hr.pay_structure (staff_id, effective_from, monthly_gross, basic)
+                                        VALUES (:s, '2030-01-01', 50000, 50000)"""), {"s": staff_a})
+        assert refused.value.orig.diag.sqlstate == "42501"
+    finally:
+        conn.close()
+    conn = as_branch(app_engine, a)
+    try:
+        assert conn.execute(sa.text("SELECT count(*) FROM hr.pay_structure WHERE staff_id = :s"),
+                            {"s": staff_a}).scalar() >= 1
+    finally:
+        conn.close()
+
+
 def test_a_transfer_is_seen_by_both_ends_and_its_vehicle_moved_only_by_the_receiving_branch(app, engine, two_branches):
     """The transfer of the fixture goes from a third branch to A, with a vehicle in transit."""
     a, b, transfer_id = two_branches["a"], two_branches["b"], two_branches["ids"]["transfer_id"]
