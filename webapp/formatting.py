@@ -1,7 +1,7 @@
 """Indian display conventions: ₹ with lakh grouping, DD-MM-YYYY, Asia/Kolkata."""
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from zoneinfo import ZoneInfo
 
@@ -59,6 +59,17 @@ def ddmmyyyy_hhmm(value: datetime | None) -> str:
 
 def today_ist() -> date:
     return datetime.now(IST).date()
+
+
+def add_months(first: date, months: int) -> date:
+    """The first day of the month `months` months after (before, when negative) the month of `first`."""
+    n = first.year * 12 + first.month - 1 + months
+    return date(n // 12, n % 12 + 1, 1)
+
+
+def month_end(day: date) -> date:
+    """The last day of the month of `day`."""
+    return add_months(day, 1) - timedelta(days=1)
 
 
 def financial_year(on: date) -> str:

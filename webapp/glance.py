@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
+from .formatting import add_months
+
 CHART_MONTHS = 6
 
 
@@ -24,13 +26,8 @@ class Periods:
 
 def periods(today: date, months: int = CHART_MONTHS) -> Periods:
     month_start = today.replace(day=1)
-    firsts = []
-    y, m = month_start.year, month_start.month
-    for _ in range(months):
-        firsts.append(date(y, m, 1))
-        y, m = (y, m - 1) if m > 1 else (y - 1, 12)
-    firsts.reverse()
-    return Periods(today, month_start, firsts[0], tuple(firsts))
+    firsts = tuple(add_months(month_start, k - months + 1) for k in range(months))
+    return Periods(today, month_start, firsts[0], firsts)
 
 
 def by_month(rows, months: tuple[date, ...], value: str = "value") -> list:

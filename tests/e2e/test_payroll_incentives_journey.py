@@ -19,6 +19,7 @@ from .pages.auth import LoginPage
 from .pages.incentives import IncentiveRulesPage, IncentivesPage
 from .pages.layout import LoggedIn, screens_too_wide
 from .pages.payroll import RunsPage
+from .test_payroll_journey import payroll_team
 
 pytestmark = pytest.mark.browser
 
@@ -27,15 +28,8 @@ TABLET = {"width": 768, "height": 1024}
 
 def test_a_rule_the_months_delivery_and_a_managers_adjustment_paid_by_the_run(new_page, engine, make_branch,
                                                                                  make_staff, tmp_path):
-    branch = make_branch()
-    manager, _, _ = make_staff("MGR1", "MANAGER", "482913", name="Kavitha Rao", branch_id=branch)
-    seller, _, _ = make_staff("S01", "SALES", "4826", name="Arjun Shetty", branch_id=branch)
-    accounts, _, _ = make_staff("AC01", "ACCOUNTS", "739164", name="Lakshmi Iyer", branch_id=branch)
+    branch, manager, seller, accounts = payroll_team(engine, make_branch, make_staff)
     with engine.begin() as conn:
-        hr.shift(conn, branch)
-        conn.execute(sa.text("""INSERT INTO hr.employee (staff_id, joined_on, manager_id)
-                                SELECT staff_id, DATE '2025-01-01', CASE WHEN staff_id <> :m THEN :m END
-                                  FROM master.staff WHERE branch_id = :b"""), {"b": branch, "m": manager})
         conn.execute(sa.text("""INSERT INTO hr.pay_structure (staff_id, effective_from, monthly_gross, basic, hra)
                                 VALUES (:s, '2025-01-01', 21000, 15000, 6000)"""), {"s": seller})
         day = date(2025, 9, 1)

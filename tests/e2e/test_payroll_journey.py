@@ -21,7 +21,9 @@ pytestmark = pytest.mark.browser
 TABLET = {"width": 768, "height": 1024}
 
 
-def test_compute_check_and_approve_the_month(new_page, engine, make_branch, make_staff, tmp_path):
+def payroll_team(engine, make_branch, make_staff) -> tuple[int, int, int, int]:
+    """A branch with its default shift and three people employed from 01-01-2025, reporting to the manager:
+    MGR1 (Kavitha Rao), S01 (Arjun Shetty) and AC01 (Lakshmi Iyer). Returns (branch, manager, seller, accounts)."""
     branch = make_branch()
     manager, _, _ = make_staff("MGR1", "MANAGER", "482913", name="Kavitha Rao", branch_id=branch)
     seller, _, _ = make_staff("S01", "SALES", "4826", name="Arjun Shetty", branch_id=branch)
@@ -31,6 +33,12 @@ def test_compute_check_and_approve_the_month(new_page, engine, make_branch, make
         conn.execute(sa.text("""INSERT INTO hr.employee (staff_id, joined_on, manager_id)
                                 SELECT staff_id, DATE '2025-01-01', CASE WHEN staff_id <> :m THEN :m END
                                   FROM master.staff WHERE branch_id = :b"""), {"b": branch, "m": manager})
+    return branch, manager, seller, accounts
+
+
+def test_compute_check_and_approve_the_month(new_page, engine, make_branch, make_staff, tmp_path):
+    branch, manager, seller, accounts = payroll_team(engine, make_branch, make_staff)
+    with engine.begin() as conn:
         desk = hr.terminal(conn, branch, manager)
         for staff, gross, basic, hra_ in ((seller, 21000, 15000, 6000), (accounts, 40000, 20000, 20000),
                                            (manager, 150000, 60000, 90000)):

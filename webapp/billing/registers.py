@@ -11,7 +11,7 @@ import csv
 import dataclasses
 import io
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from decimal import Decimal
 
 import sqlalchemy as sa
@@ -19,6 +19,7 @@ from flask import make_response
 from sqlalchemy.engine import Connection
 
 from ..db import contains_pattern
+from ..formatting import add_months, month_end
 
 ZERO = Decimal("0.00")
 
@@ -109,13 +110,9 @@ def _sales_sql(f: SalesFilter, outside: tuple[date, date] | None = None) -> tupl
 
 def whole_months(date_from: date, date_to: date) -> tuple[date, date] | None:
     """The whole calendar months inside a period, as (first day, first day after), or None when there is none."""
-    first = date_from if date_from.day == 1 else _next_month(date_from)
-    after = _next_month(date_to) if _next_month(date_to) == date_to + timedelta(days=1) else date_to.replace(day=1)
+    first = date_from if date_from.day == 1 else add_months(date_from, 1)
+    after = add_months(date_to, 1) if month_end(date_to) == date_to else date_to.replace(day=1)
     return (first, after) if first < after else None
-
-
-def _next_month(day: date) -> date:
-    return date(day.year + day.month // 12, day.month % 12 + 1, 1)
 
 
 def sales_rows(conn: Connection, f: SalesFilter, page: int | None = None, size: int | None = None,

@@ -10,7 +10,7 @@ from flask import flash, render_template, request, url_for
 
 from ..db import get_conn
 from ..errors import redirect_response
-from ..formatting import today_ist
+from ..formatting import add_months, today_ist
 from ..forms import save_or_field_error
 from ..security import allow, can
 from . import bp
@@ -18,11 +18,6 @@ from . import cash_queries as q
 from .cash_forms import PERIOD_MESSAGES, MonthCloseForm, MonthReopenForm
 
 MONTHS_SHOWN = 12
-
-
-def _add_months(first: date, months: int) -> date:
-    n = first.year * 12 + first.month - 1 + months
-    return date(n // 12, n % 12 + 1, 1)
 
 
 def _month_of(text: str | None) -> date | None:
@@ -37,7 +32,7 @@ def _page(conn, status: int = 200, reopen_form: MonthReopenForm | None = None, c
     today = today_ist()
     current = today.replace(day=1)
     branches = q.visible_branches(conn)
-    rows = q.months(conn, [b["branch_id"] for b in branches], _add_months(current, -(MONTHS_SHOWN - 1)), current, today)
+    rows = q.months(conn, [b["branch_id"] for b in branches], add_months(current, -(MONTHS_SHOWN - 1)), current, today)
     by_branch = {b["branch_id"]: [r for r in rows if r["branch_id"] == b["branch_id"]] for b in branches}
     return render_template("finance/period/months.html", branches=branches, by_branch=by_branch, current=current,
                            events=q.period_events(conn), may_close=can("month.close"), may_reopen=can("month.reopen"),

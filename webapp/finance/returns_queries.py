@@ -10,7 +10,6 @@ UQC, the B2CL limit) are rows, looked up for the period.
 """
 from __future__ import annotations
 
-import calendar
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
@@ -18,6 +17,8 @@ from decimal import Decimal
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
+
+from ..formatting import month_end
 
 ZERO = Decimal("0.00")
 CENT = Decimal("0.01")
@@ -59,10 +60,6 @@ class Period:
         return f"{self.last:%B %Y}"
 
 
-def month_end(year: int, month: int) -> date:
-    return date(year, month, calendar.monthrange(year, month)[1])
-
-
 def period_of(fp: str | None, quarterly: bool, default: date) -> Period:
     """The period an "MMYYYY" names (a quarter: the quarter that month ends or falls in); ``default``
     (a day of the wanted month) when fp is missing or no month."""
@@ -71,8 +68,8 @@ def period_of(fp: str | None, quarterly: bool, default: date) -> Period:
         month, year = int(fp[:2]), int(fp[2:])
     if quarterly:
         month = ((month - 1) // 3) * 3 + 3          # Jan-Mar, Apr-Jun, Jul-Sep, Oct-Dec
-        return Period(date(year, month - 2, 1), month_end(year, month), True)
-    return Period(date(year, month, 1), month_end(year, month), False)
+        return Period(date(year, month - 2, 1), month_end(date(year, month, 1)), True)
+    return Period(date(year, month, 1), month_end(date(year, month, 1)), False)
 
 
 # --------------------------------------------------------------------------- whose return

@@ -5,7 +5,7 @@ from datetime import date, timedelta
 
 from flask import request
 
-from ..formatting import today_ist
+from ..formatting import add_months, today_ist
 
 STATUS_LABELS = {
     "PRESENT": ("P", "Present"), "LATE": ("L", "Late"), "HALF_DAY": ("H", "Half day"), "ABSENT": ("A", "Absent"),
@@ -25,11 +25,6 @@ def month_arg(name: str = "month") -> date:
     except ValueError:
         pass
     return today_ist().replace(day=1)
-
-
-def add_months(first: date, months: int) -> date:
-    n = first.year * 12 + first.month - 1 + months
-    return date(n // 12, n % 12 + 1, 1)
 
 
 def month_days(first: date) -> list[date]:

@@ -13,7 +13,7 @@ from flask_login import current_user
 
 from ..db import get_conn
 from ..errors import redirect_response
-from ..formatting import today_ist
+from ..formatting import add_months, today_ist
 from ..forms import save_or_field_error
 from ..pages import rows_or_page
 from ..paging import paged
@@ -139,12 +139,7 @@ def _month_arg() -> date:
             return date(year, month, 1)
     except ValueError:
         pass
-    return _add_months(today_ist().replace(day=1), 1)
-
-
-def _add_months(first: date, months: int) -> date:
-    n = first.year * 12 + first.month - 1 + months
-    return date(n // 12, n % 12 + 1, 1)
+    return add_months(today_ist().replace(day=1), 1)
 
 
 @bp.get("/renewals")
@@ -152,10 +147,10 @@ def _add_months(first: date, months: int) -> date:
 def renewals():
     conn = get_conn()
     start = _month_arg()
-    end = _add_months(start, 1)
+    end = add_months(start, 1)
     rows, page = paged(lambda number, size: queries.renewals(conn, current_user.branch_id, start, end, own_only(),
                                                              number, size))
     return rows_or_page("insurance/renewals.html", "insurance/_renewal_rows.html", RENEWALS_TARGET,
                         rows=rows, page=page, month=start, month_arg=f"{start:%Y-%m}",
-                        prev_month=f"{_add_months(start, -1):%Y-%m}", next_month=f"{end:%Y-%m}",
+                        prev_month=f"{add_months(start, -1):%Y-%m}", next_month=f"{end:%Y-%m}",
                         covers=COVER_LABELS, results_id=RENEWALS_TARGET)

@@ -2,13 +2,14 @@
 sql/functions/99_payroll.sql). Each takes the connection and never commits."""
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 from decimal import Decimal
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from ..finance import api as finance
+from ..formatting import month_end
 from ..hr import api as hr
 
 # The voucher of an approved run: (system ledger, what of the lines it sums, +1 debit / -1 credit).
@@ -25,10 +26,6 @@ VOUCHER_LINES = (
     ("NOTICE_PAY_RECOVERED", "notice_recovery", -1),
     ("SALARY_PAYABLE", "net_pay", -1),
 )
-
-
-def month_end(month: date) -> date:
-    return (month.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
 
 
 def create_run(conn: Connection, branch_id: int, month: date) -> int:
